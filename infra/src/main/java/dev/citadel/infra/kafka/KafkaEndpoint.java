@@ -1,0 +1,4 @@
+package dev.citadel.infra.kafka;
+
+/** How clients reach a Kafka cluster. */
+public record KafkaEndpoint(String bootstrapServers) {}

@@ -1,0 +1,159 @@
+package dev.citadel.infra.platform;
+
+import dev.citadel.infra.InfraSettings;
+import dev.citadel.infra.Infrastructure;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.stream.Stream;
+
+/**
+ * Runs Citadel locally: real PostgreSQL, Redis and Kafka, then every service module that has been
+ * built, each in its own JVM on a fixed port. Ctrl-C (or SIGTERM) stops everything.
+ *
+ * <p>Options: {@code --free-ports} (infrastructure on free ports instead of the fixed ones), {@code
+ * --exit-when-healthy} (stop again as soon as everything is up; used by tests and CI).
+ */
+public final class LocalPlatform {
+
+  /** The services of the platform. Adding a service is adding its line here. */
+  static final List<ServiceSpec> SERVICES = List.of();
+
+  static final Infrastructure.Ports FIXED_PORTS = new Infrastructure.Ports(15432, 16379, 19092);
+  private static final Duration HEALTH_TIMEOUT = Duration.ofSeconds(120);
+  private static final Duration STOP_GRACE = Duration.ofSeconds(20);
+
+  private final Path root;
+  private final Path runDir;
+  private final List<ServiceProcess> running = new ArrayList<>();
+  private Infrastructure infra;
+
+  LocalPlatform(Path root) {
+    this.root = root;
+    this.runDir = root.resolve(".platform");
+  }
+
+  public static void main(String[] args) throws InterruptedException {
+    List<String> options = List.of(args);
+    Path root = Path.of(System.getProperty("citadel.root", ".")).toAbsolutePath().normalize();
+    LocalPlatform platform = new LocalPlatform(root);
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  platform.stop();
+                  stopped.countDown();
+                },
+                "citadel-platform-stop"));
+    try {
+      platform.start(options.contains("--free-ports") ? Infrastructure.Ports.FREE : FIXED_PORTS);
+    } catch (RuntimeException e) {
+      System.err.println("Citadel failed to start: " + e.getMessage());
+      for (Throwable cause = e.getCause(); cause != null; cause = cause.getCause()) {
+        System.err.println("  caused by: " + cause);
+      }
+      System.exit(1);
+    }
+    if (options.contains("--exit-when-healthy")) {
+      System.exit(0); // runs the shutdown hook
+    }
+    System.out.println("Press Ctrl-C to stop.");
+    stopped.await();
+  }
+
+  void start(Infrastructure.Ports ports) {
+    prepareRunDir();
+    println("Starting PostgreSQL, Redis and Kafka ...");
+    infra = Infrastructure.start(InfraSettings.fromEnvironment(), ports, 1);
+    infra.postgresServer().createDatabase("citadel");
+    Map<String, String> env = new LinkedHashMap<>(infra.environment());
+    env.put(InfraSettings.POSTGRES_URL, infra.postgres().withDatabase("citadel").url());
+    infra.describe().forEach(line -> println("  " + line));
+
+    for (ServiceSpec spec : SERVICES) {
+      Optional<Path> jar = ServiceProcess.jarOf(root, spec.module());
+      if (jar.isEmpty()) {
+        println("  (skipping " + spec.name() + ": " + spec.module() + " is not built)");
+        continue;
+      }
+      running.add(ServiceProcess.start(spec, jar.get(), env, runDir));
+    }
+    for (ServiceProcess service : running) {
+      try {
+        service.awaitHealthy(HEALTH_TIMEOUT);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted", e);
+      }
+      println(
+          String.format(
+              "  %-14s http://127.0.0.1:%d  (pid %d, log %s)",
+              service.spec().name(),
+              service.spec().port(),
+              service.pid(),
+              root.relativize(service.log())));
+    }
+    println("Citadel is up: " + running.size() + " service(s), environment:");
+    env.forEach((k, v) -> println("  " + k + "=" + v));
+  }
+
+  synchronized void stop() {
+    if (infra == null && running.isEmpty()) {
+      return;
+    }
+    println("Stopping Citadel ...");
+    for (ServiceProcess service : reversed(running)) {
+      service.stop(STOP_GRACE);
+    }
+    running.clear();
+    if (infra != null) {
+      infra.close();
+      infra = null;
+    }
+    deleteRecursively(runDir);
+    println("Stopped.");
+  }
+
+  private static <T> List<T> reversed(List<T> list) {
+    List<T> copy = new ArrayList<>(list);
+    java.util.Collections.reverse(copy);
+    return copy;
+  }
+
+  private void prepareRunDir() {
+    deleteRecursively(runDir);
+    try {
+      Files.createDirectories(runDir);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static void deleteRecursively(Path dir) {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not delete " + dir, e);
+    }
+  }
+
+  private static void println(String line) {
+    System.out.println(line);
+    System.out.flush();
+  }
+}

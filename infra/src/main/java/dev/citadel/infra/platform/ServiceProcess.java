@@ -1,0 +1,133 @@
+package dev.citadel.infra.platform;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/** A service module running as its own JVM, as in production. */
+final class ServiceProcess {
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+
+  private final ServiceSpec spec;
+  private final Process process;
+  private final Path log;
+
+  private ServiceProcess(ServiceSpec spec, Process process, Path log) {
+    this.spec = spec;
+    this.process = process;
+    this.log = log;
+  }
+
+  /** The service's runnable jar, if the module has been built. */
+  static Optional<Path> jarOf(Path root, String module) {
+    Path target = root.resolve(module).resolve("target");
+    if (!Files.isDirectory(target)) {
+      return Optional.empty();
+    }
+    try (Stream<Path> files = Files.list(target)) {
+      return files
+          .filter(p -> p.getFileName().toString().startsWith(module + "-"))
+          .filter(p -> p.getFileName().toString().endsWith(".jar"))
+          .filter(
+              p -> !p.getFileName().toString().matches(".*-(sources|javadoc|tests|plain)\\.jar"))
+          .findFirst();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static ServiceProcess start(ServiceSpec spec, Path jar, Map<String, String> env, Path logDir) {
+    String java =
+        ProcessHandle.current()
+            .info()
+            .command()
+            .orElse(System.getProperty("java.home") + "/bin/java");
+    List<String> command = new ArrayList<>();
+    command.add(java);
+    command.add("-Xmx512m");
+    command.add("-XX:+UseSerialGC");
+    command.add("-XX:TieredStopAtLevel=1");
+    command.add("-jar");
+    command.add(jar.toString());
+    Path log = logDir.resolve(spec.name() + ".log");
+    ProcessBuilder builder =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()));
+    builder.environment().putAll(env);
+    builder.environment().put("SERVER_PORT", Integer.toString(spec.port()));
+    builder.environment().put("CITADEL_INSTANCE_ID", spec.name());
+    builder.environment().putAll(spec.env());
+    try {
+      return new ServiceProcess(spec, builder.start(), log);
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not start " + spec.name(), e);
+    }
+  }
+
+  ServiceSpec spec() {
+    return spec;
+  }
+
+  long pid() {
+    return process.pid();
+  }
+
+  Path log() {
+    return log;
+  }
+
+  /** Waits until {@code /actuator/health} answers 200, or fails after {@code timeout}. */
+  void awaitHealthy(Duration timeout) throws InterruptedException {
+    URI health = URI.create("http://127.0.0.1:" + spec.port() + "/actuator/health");
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!process.isAlive()) {
+        throw new IllegalStateException(
+            spec.name() + " exited with code " + process.exitValue() + "; see " + log);
+      }
+      try {
+        HttpResponse<Void> response =
+            HTTP.send(
+                HttpRequest.newBuilder(health).timeout(Duration.ofSeconds(2)).build(),
+                HttpResponse.BodyHandlers.discarding());
+        if (response.statusCode() == 200) {
+          return;
+        }
+      } catch (IOException notYet) {
+        // not listening yet
+      }
+      process.waitFor(250, TimeUnit.MILLISECONDS);
+    }
+    throw new IllegalStateException(
+        spec.name() + " not healthy within " + timeout + "; see " + log);
+  }
+
+  /** SIGTERM (Spring's graceful shutdown), then SIGKILL after a grace period. */
+  void stop(Duration grace) {
+    List<ProcessHandle> children = process.descendants().toList();
+    process.destroy();
+    try {
+      if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+        process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
+    }
+    children.forEach(ProcessHandle::destroyForcibly);
+  }
+}

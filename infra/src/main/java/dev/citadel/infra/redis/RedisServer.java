@@ -1,0 +1,202 @@
+package dev.citadel.infra.redis;
+
+import dev.citadel.infra.FreePorts;
+import dev.citadel.infra.InfraSettings;
+import dev.citadel.infra.Running;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.testcontainers.containers.GenericContainer;
+import redis.embedded.core.ExecutableProvider;
+
+/**
+ * A real Redis server: {@code redis-server} from the PATH when there is one, otherwise the binary
+ * shipped in the embedded-redis jar (Redis 6.2); a Docker container; or an external server.
+ */
+public final class RedisServer implements Running<RedisEndpoint> {
+  private static final Duration STARTUP = Duration.ofSeconds(20);
+
+  private final RedisEndpoint endpoint;
+  private final String origin;
+  private final AutoCloseable stopper;
+
+  private RedisServer(RedisEndpoint endpoint, String origin, AutoCloseable stopper) {
+    this.endpoint = endpoint;
+    this.origin = origin;
+    this.stopper = stopper;
+  }
+
+  /**
+   * Starts (or connects to) Redis.
+   *
+   * @param port the port for a local server; 0 picks a free one
+   */
+  public static RedisServer start(InfraSettings settings, int port) {
+    if (settings.redisUrl().isPresent()) {
+      return new RedisServer(RedisEndpoint.parse(settings.redisUrl().get()), "external", () -> {});
+    }
+    return switch (settings.source()) {
+      case LOCAL -> startProcess(FreePorts.orFree(port));
+      case DOCKER -> startContainer();
+    };
+  }
+
+  private static RedisServer startProcess(int port) {
+    Binary binary = binary();
+    List<String> command =
+        List.of(
+            binary.path().toString(),
+            "--port",
+            Integer.toString(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--protected-mode",
+            "no");
+    try {
+      Process process =
+          new ProcessBuilder(command)
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .start();
+      RedisEndpoint endpoint = new RedisEndpoint("127.0.0.1", port);
+      awaitPong(endpoint, process);
+      return new RedisServer(endpoint, binary.origin(), () -> stop(process));
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not start " + binary.path(), e);
+    }
+  }
+
+  private static RedisServer startContainer() {
+    GenericContainer<?> container = new GenericContainer<>("redis:7-alpine").withExposedPorts(6379);
+    container.start();
+    RedisEndpoint endpoint = new RedisEndpoint(container.getHost(), container.getMappedPort(6379));
+    return new RedisServer(endpoint, "docker", container::stop);
+  }
+
+  private record Binary(Path path, String origin) {}
+
+  private static Binary binary() {
+    Optional<Path> onPath = onPath("redis-server");
+    if (onPath.isPresent()) {
+      return new Binary(onPath.get(), "local binary (" + onPath.get() + ")");
+    }
+    try {
+      Path cache = Path.of(System.getProperty("java.io.tmpdir"), "citadel-redis");
+      Files.createDirectories(cache);
+      File extracted = ExecutableProvider.newJarResourceProvider(cache.toFile()).get();
+      if (!extracted.canExecute() && !extracted.setExecutable(true)) {
+        throw new IOException("cannot make " + extracted + " executable");
+      }
+      return new Binary(extracted.toPath(), "local binary (embedded-redis 6.2)");
+    } catch (IOException e) {
+      throw new UncheckedIOException("no redis-server on the PATH and none could be extracted", e);
+    }
+  }
+
+  static Optional<Path> onPath(String name) {
+    String path = Optional.ofNullable(System.getenv("PATH")).orElse("");
+    for (String dir : path.split(File.pathSeparator)) {
+      if (dir.isEmpty()) {
+        continue;
+      }
+      Path candidate = Path.of(dir, name);
+      if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
+        return Optional.of(candidate);
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static void awaitPong(RedisEndpoint endpoint, Process process) {
+    long deadline = System.nanoTime() + STARTUP.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!process.isAlive()) {
+        throw new IllegalStateException(
+            "redis-server exited with code "
+                + process.exitValue()
+                + " (port "
+                + endpoint.port()
+                + " taken?)");
+      }
+      if (ping(endpoint)) {
+        return;
+      }
+      waitBriefly(process);
+    }
+    stop(process);
+    throw new IllegalStateException("redis-server did not answer PING within " + STARTUP);
+  }
+
+  private static void waitBriefly(Process process) {
+    try {
+      // Returns at once if the process dies; otherwise a short pause before the next PING.
+      process.waitFor(50, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while starting redis-server", e);
+    }
+  }
+
+  private static boolean ping(RedisEndpoint endpoint) {
+    try (Socket socket = new Socket()) {
+      socket.connect(
+          new InetSocketAddress(InetAddress.getByName(endpoint.host()), endpoint.port()), 200);
+      socket.setSoTimeout(500);
+      OutputStream out = socket.getOutputStream();
+      out.write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      InputStream in = socket.getInputStream();
+      byte[] reply = in.readNBytes(7);
+      return new String(reply, StandardCharsets.US_ASCII).startsWith("+PONG");
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private static void stop(Process process) {
+    process.destroy();
+    try {
+      if (!process.waitFor(10, TimeUnit.SECONDS)) {
+        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public RedisEndpoint endpoint() {
+    return endpoint;
+  }
+
+  @Override
+  public String origin() {
+    return origin;
+  }
+
+  @Override
+  public void close() {
+    try {
+      stopper.close();
+    } catch (Exception e) {
+      throw new IllegalStateException("could not stop Redis", e);
+    }
+  }
+}

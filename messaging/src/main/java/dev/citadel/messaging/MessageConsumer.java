@@ -1,0 +1,18 @@
+package dev.citadel.messaging;
+
+import java.util.List;
+import reactor.core.Disposable;
+
+/**
+ * Consumes topics at least once: messages of one partition are handled strictly in order, one at a
+ * time; different partitions in parallel; an offset is committed only after its handler completed.
+ */
+public interface MessageConsumer {
+
+  /**
+   * Starts consuming in the given group until the returned {@link Disposable} is disposed.
+   *
+   * @param handler called for every message; see {@link MessageHandler}
+   */
+  Disposable start(String groupId, List<String> topics, MessageHandler handler);
+}

@@ -1,0 +1,90 @@
+package dev.citadel.messaging.kafka;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * Kafka client settings shared by Citadel's publishers and consumers.
+ *
+ * @param compression {@code none} by default: on loopback compression only costs CPU; use {@code
+ *     lz4} or {@code snappy} across a real network
+ * @param deliveryTimeout how long a publish may retry before it fails
+ * @param handlerAttempts how often a consumer tries a failing handler before dead-lettering
+ */
+public record KafkaSettings(
+    String bootstrapServers,
+    String clientId,
+    String compression,
+    Duration linger,
+    int batchSizeBytes,
+    Duration deliveryTimeout,
+    int handlerAttempts,
+    Duration handlerBackoff,
+    Duration commitInterval) {
+
+  public static KafkaSettings defaults(String bootstrapServers, String clientId) {
+    return new KafkaSettings(
+        bootstrapServers,
+        clientId,
+        "none",
+        Duration.ofMillis(5),
+        32 * 1024,
+        Duration.ofSeconds(60),
+        5,
+        Duration.ofMillis(100),
+        Duration.ofMillis(200));
+  }
+
+  public KafkaSettings withHandlerAttempts(int attempts, Duration backoff) {
+    return new KafkaSettings(
+        bootstrapServers,
+        clientId,
+        compression,
+        linger,
+        batchSizeBytes,
+        deliveryTimeout,
+        attempts,
+        backoff,
+        commitInterval);
+  }
+
+  /** Durable, never-duplicating producer: acks=all, idempotence, bounded retries. */
+  Map<String, Object> producerProperties() {
+    Map<String, Object> p = new HashMap<>();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 5);
+    p.put(ProducerConfig.RETRIES_CONFIG, Integer.MAX_VALUE); // bounded by delivery.timeout.ms
+    p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) deliveryTimeout.toMillis());
+    p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+    p.put(ProducerConfig.LINGER_MS_CONFIG, (int) linger.toMillis());
+    p.put(ProducerConfig.BATCH_SIZE_CONFIG, batchSizeBytes);
+    p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, compression);
+    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
+    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    return p;
+  }
+
+  /** Consumer whose offsets are committed by us, after the handler, never automatically. */
+  Map<String, Object> consumerProperties(String groupId) {
+    Map<String, Object> p = new HashMap<>();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId + "-" + groupId);
+    p.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 500);
+    p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
+    p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+    return p;
+  }
+}

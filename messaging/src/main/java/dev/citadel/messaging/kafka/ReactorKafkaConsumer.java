@@ -1,0 +1,101 @@
+package dev.citadel.messaging.kafka;
+
+import dev.citadel.messaging.IncomingMessage;
+import dev.citadel.messaging.MessageConsumer;
+import dev.citadel.messaging.MessageHandler;
+import dev.citadel.messaging.MessagePublisher;
+import dev.citadel.messaging.OutgoingMessage;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.header.Header;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
+import reactor.core.publisher.Mono;
+import reactor.kafka.receiver.KafkaReceiver;
+import reactor.kafka.receiver.ReceiverOptions;
+import reactor.kafka.receiver.ReceiverRecord;
+import reactor.util.retry.Retry;
+
+/**
+ * {@link MessageConsumer} on reactor-kafka's {@link KafkaReceiver}.
+ *
+ * <p>Per partition the records go through {@code concatMap}: handler, then acknowledge. Only
+ * acknowledged offsets are committed (every {@code commitInterval}, and on rebalance or close), so
+ * a crash replays at most the unacknowledged tail. A handler that keeps failing after {@code
+ * handlerAttempts} sends the message to {@code <topic>.dlq} with the error, then moves on; if even
+ * that fails the consumer restarts from the last commit, so nothing is skipped silently.
+ */
+public final class ReactorKafkaConsumer implements MessageConsumer {
+  private static final Logger log = LoggerFactory.getLogger(ReactorKafkaConsumer.class);
+  public static final String DEAD_LETTER_SUFFIX = ".dlq";
+
+  private final KafkaSettings settings;
+  private final MessagePublisher deadLetters;
+
+  public ReactorKafkaConsumer(KafkaSettings settings, MessagePublisher deadLetters) {
+    this.settings = settings;
+    this.deadLetters = deadLetters;
+  }
+
+  @Override
+  public Disposable start(String groupId, List<String> topics, MessageHandler handler) {
+    ReceiverOptions<String, byte[]> options =
+        ReceiverOptions.<String, byte[]>create(settings.consumerProperties(groupId))
+            .subscription(topics)
+            .commitInterval(settings.commitInterval())
+            .commitBatchSize(0);
+    return KafkaReceiver.create(options)
+        .receive()
+        .groupBy(r -> r.receiverOffset().topicPartition())
+        .flatMap(
+            partition -> partition.concatMap(r -> handleThenAcknowledge(handler, r)),
+            Integer.MAX_VALUE)
+        .retryWhen(
+            Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(500))
+                .maxBackoff(Duration.ofSeconds(10))
+                .doBeforeRetry(s -> log.warn("consumer {} restarts: {}", groupId, s.failure())))
+        .subscribe();
+  }
+
+  private Mono<Void> handleThenAcknowledge(
+      MessageHandler handler, ReceiverRecord<String, byte[]> record) {
+    IncomingMessage message = toMessage(record);
+    return Mono.defer(() -> handler.handle(message))
+        .retryWhen(
+            Retry.backoff(Math.max(0, settings.handlerAttempts() - 1), settings.handlerBackoff()))
+        .onErrorResume(e -> deadLetter(message, e))
+        .then(Mono.fromRunnable(() -> record.receiverOffset().acknowledge()));
+  }
+
+  private Mono<Void> deadLetter(IncomingMessage message, Throwable error) {
+    Throwable cause = error.getCause() != null ? error.getCause() : error;
+    log.error(
+        "giving up on {}-{}@{} after {} attempts, dead-lettering",
+        message.topic(),
+        message.partition(),
+        message.offset(),
+        settings.handlerAttempts(),
+        cause);
+    Map<String, String> headers = new HashMap<>(message.headers());
+    headers.put("dlq-error", String.valueOf(cause));
+    headers.put("dlq-origin", message.topic() + "-" + message.partition() + "@" + message.offset());
+    return deadLetters
+        .publish(
+            new OutgoingMessage(
+                message.topic() + DEAD_LETTER_SUFFIX, message.key(), message.value(), headers))
+        .then();
+  }
+
+  private static IncomingMessage toMessage(ReceiverRecord<String, byte[]> r) {
+    Map<String, String> headers = new HashMap<>();
+    for (Header h : r.headers()) {
+      headers.put(h.key(), new String(h.value(), StandardCharsets.UTF_8));
+    }
+    return new IncomingMessage(
+        r.topic(), r.partition(), r.offset(), r.key(), r.value(), Map.copyOf(headers));
+  }
+}

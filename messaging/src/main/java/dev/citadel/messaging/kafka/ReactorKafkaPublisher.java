@@ -1,0 +1,65 @@
+package dev.citadel.messaging.kafka;
+
+import dev.citadel.messaging.Delivery;
+import dev.citadel.messaging.MessagePublisher;
+import dev.citadel.messaging.OutgoingMessage;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeader;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.kafka.sender.KafkaSender;
+import reactor.kafka.sender.SenderOptions;
+import reactor.kafka.sender.SenderRecord;
+import reactor.kafka.sender.SenderResult;
+
+/** {@link MessagePublisher} on reactor-kafka's {@link KafkaSender}. */
+public final class ReactorKafkaPublisher implements MessagePublisher {
+  private final KafkaSender<String, byte[]> sender;
+
+  public ReactorKafkaPublisher(KafkaSettings settings) {
+    SenderOptions<String, byte[]> options =
+        SenderOptions.<String, byte[]>create(settings.producerProperties())
+            .maxInFlight(1024)
+            .stopOnError(false);
+    this.sender = KafkaSender.create(options);
+  }
+
+  @Override
+  public Mono<Delivery> publish(OutgoingMessage message) {
+    return publishAll(Flux.just(message)).single();
+  }
+
+  @Override
+  public Flux<Delivery> publishAll(Flux<OutgoingMessage> messages) {
+    return sender
+        .send(messages.map(m -> SenderRecord.create(toRecord(m), (Void) null)))
+        .handle(
+            (SenderResult<Void> result, reactor.core.publisher.SynchronousSink<Delivery> sink) -> {
+              if (result.exception() != null) {
+                sink.error(result.exception());
+              } else {
+                sink.next(
+                    new Delivery(
+                        result.recordMetadata().topic(),
+                        result.recordMetadata().partition(),
+                        result.recordMetadata().offset()));
+              }
+            });
+  }
+
+  private static ProducerRecord<String, byte[]> toRecord(OutgoingMessage m) {
+    List<Header> headers = new ArrayList<>(m.headers().size());
+    m.headers()
+        .forEach((k, v) -> headers.add(new RecordHeader(k, v.getBytes(StandardCharsets.UTF_8))));
+    return new ProducerRecord<>(m.topic(), null, m.key(), m.value(), headers);
+  }
+
+  @Override
+  public void close() {
+    sender.close();
+  }
+}

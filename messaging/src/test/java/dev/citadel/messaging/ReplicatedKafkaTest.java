@@ -1,0 +1,263 @@
+package dev.citadel.messaging;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.citadel.infra.kafka.KafkaCluster;
+import dev.citadel.messaging.kafka.KafkaSettings;
+import dev.citadel.messaging.kafka.ReactorKafkaConsumer;
+import dev.citadel.messaging.kafka.ReactorKafkaPublisher;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * Three brokers, replication 3, min.insync.replicas 2: the durability the matchmaking hand-off
+ * relies on, through our own publisher and consumer.
+ */
+class ReplicatedKafkaTest {
+  static final int PARTITIONS = 6;
+  static KafkaCluster cluster;
+  static Admin admin;
+  static KafkaSettings settings;
+
+  @BeforeAll
+  static void startCluster() {
+    cluster = KafkaCluster.startLocal(3);
+    Properties props = new Properties();
+    props.put("bootstrap.servers", cluster.endpoint().bootstrapServers());
+    admin = Admin.create(props);
+    settings =
+        KafkaSettings.defaults(cluster.endpoint().bootstrapServers(), "replicated-test")
+            .withHandlerAttempts(3, Duration.ofMillis(20));
+  }
+
+  @AfterAll
+  static void stopCluster() {
+    admin.close();
+    cluster.close();
+  }
+
+  static void createTopic(String name) throws Exception {
+    admin
+        .createTopics(
+            List.of(
+                new NewTopic(name, PARTITIONS, (short) 3)
+                    .configs(Map.of("min.insync.replicas", "2"))))
+        .all()
+        .get();
+  }
+
+  static OutgoingMessage message(String topic, int i) {
+    String key = "player-" + (i % 50);
+    return new OutgoingMessage(
+        topic, key, (key + ":" + i).getBytes(StandardCharsets.UTF_8), Map.of("seq", "" + i));
+  }
+
+  static long recordsInTopic(String topic) throws Exception {
+    Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+    for (int p = 0; p < PARTITIONS; p++) {
+      latest.put(new TopicPartition(topic, p), OffsetSpec.latest());
+    }
+    return admin.listOffsets(latest).all().get().values().stream()
+        .mapToLong(info -> info.offset())
+        .sum();
+  }
+
+  @Test
+  void acks_all_producer_loses_and_duplicates_nothing_while_a_broker_stops_mid_stream()
+      throws Exception {
+    String topic = "match.found.test";
+    createTopic(topic);
+    int total = 3000;
+    int leaderOfPartition0 =
+        admin
+            .describeTopics(List.of(topic))
+            .allTopicNames()
+            .get()
+            .get(topic)
+            .partitions()
+            .get(0)
+            .leader()
+            .id();
+    // Stop the leader of partition 0 once a quarter is stored; the second half is only offered
+    // after the broker is down, so sends are in flight both during and after the stop.
+    AtomicInteger delivered = new AtomicInteger();
+    Sinks.Empty<Void> brokerDown = Sinks.empty();
+    Flux<OutgoingMessage> source =
+        Flux.range(0, total)
+            .concatMap(i -> i == total / 2 ? brokerDown.asMono().thenReturn(i) : Mono.just(i))
+            .map(i -> message(topic, i));
+
+    try (MessagePublisher publisher = new ReactorKafkaPublisher(settings)) {
+      List<Delivery> deliveries =
+          publisher
+              .publishAll(source)
+              .doOnNext(
+                  d -> {
+                    if (delivered.incrementAndGet() == total / 4) {
+                      Mono.fromRunnable(() -> cluster.stopBroker(leaderOfPartition0))
+                          .subscribeOn(Schedulers.boundedElastic())
+                          .subscribe(v -> {}, brokerDown::tryEmitError, brokerDown::tryEmitEmpty);
+                    }
+                  })
+              .collectList()
+              .block(Duration.ofSeconds(120));
+      assertThat(deliveries).hasSize(total);
+    }
+    assertThat(recordsInTopic(topic)).as("no duplicates from producer retries").isEqualTo(total);
+
+    // Everything is readable from the two brokers left, in order per key.
+    Map<String, List<Integer>> seen = new ConcurrentHashMap<>();
+    try (MessagePublisher deadLetters = new ReactorKafkaPublisher(settings)) {
+      Disposable consumer =
+          new ReactorKafkaConsumer(settings, deadLetters)
+              .start(
+                  "readers",
+                  List.of(topic),
+                  m -> {
+                    seen.computeIfAbsent(m.key(), k -> new CopyOnWriteArrayList<>())
+                        .add(Integer.parseInt(m.headers().get("seq")));
+                    return Mono.empty();
+                  });
+      try {
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .until(() -> seen.values().stream().mapToInt(List::size).sum() >= total);
+      } finally {
+        consumer.dispose();
+      }
+    }
+    Set<Integer> distinct = ConcurrentHashMap.newKeySet();
+    seen.values().forEach(distinct::addAll);
+    assertThat(distinct).hasSize(total);
+    seen.values().forEach(seqs -> assertThat(firstOccurrences(seqs)).isSorted());
+  }
+
+  @Test
+  void offsets_are_committed_only_after_the_handler_so_a_crashed_consumer_loses_nothing()
+      throws Exception {
+    String topic = "commit.test";
+    createTopic(topic);
+    int total = 2000;
+    try (MessagePublisher publisher = new ReactorKafkaPublisher(settings)) {
+      publisher
+          .publishAll(Flux.range(0, total).map(i -> message(topic, i)))
+          .blockLast(Duration.ofSeconds(60));
+
+      Set<Integer> handled = ConcurrentHashMap.newKeySet();
+      AtomicInteger firstRun = new AtomicInteger();
+      // The first consumer "crashes" part-way: its handler stops completing after 500 messages,
+      // so the rest are received but never acknowledged.
+      Disposable crashing =
+          new ReactorKafkaConsumer(settings, publisher)
+              .start(
+                  "crashy",
+                  List.of(topic),
+                  m -> {
+                    if (firstRun.incrementAndGet() > 500) {
+                      return Mono.never();
+                    }
+                    handled.add(Integer.parseInt(m.headers().get("seq")));
+                    return Mono.empty();
+                  });
+      await().atMost(Duration.ofSeconds(30)).until(() -> firstRun.get() > 500);
+      crashing.dispose();
+      assertThat(handled).hasSizeLessThan(total);
+
+      // A new consumer in the same group resumes from the committed offsets.
+      Disposable resumed =
+          new ReactorKafkaConsumer(settings, publisher)
+              .start(
+                  "crashy",
+                  List.of(topic),
+                  m -> {
+                    handled.add(Integer.parseInt(m.headers().get("seq")));
+                    return Mono.empty();
+                  });
+      try {
+        await().atMost(Duration.ofSeconds(60)).until(() -> handled.size() == total);
+      } finally {
+        resumed.dispose();
+      }
+    }
+  }
+
+  @Test
+  void a_transient_failure_is_retried_and_a_poison_message_is_dead_lettered() throws Exception {
+    String topic = "retry.test";
+    createTopic(topic);
+    List<Integer> handled = new CopyOnWriteArrayList<>();
+    List<String> deadLettered = new CopyOnWriteArrayList<>();
+    AtomicInteger transientFailures = new AtomicInteger();
+    try (MessagePublisher publisher = new ReactorKafkaPublisher(settings)) {
+      publisher
+          .publishAll(Flux.range(0, 20).map(i -> message(topic, i)))
+          .blockLast(Duration.ofSeconds(30));
+      MessageHandler flaky =
+          m -> {
+            int seq = Integer.parseInt(m.headers().get("seq"));
+            if (seq == 7) {
+              return Mono.error(new IllegalStateException("poison " + seq));
+            }
+            if (seq == 3 && transientFailures.getAndIncrement() < 2) {
+              return Mono.error(new IllegalStateException("transient"));
+            }
+            handled.add(seq);
+            return Mono.empty();
+          };
+      Disposable consumer =
+          new ReactorKafkaConsumer(settings, publisher).start("flaky", List.of(topic), flaky);
+      Disposable dlq =
+          new ReactorKafkaConsumer(settings, publisher)
+              .start(
+                  "dlq-reader",
+                  List.of(topic + ReactorKafkaConsumer.DEAD_LETTER_SUFFIX),
+                  m -> {
+                    deadLettered.add(m.headers().get("seq") + " " + m.headers().get("dlq-error"));
+                    return Mono.empty();
+                  });
+      try {
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .until(() -> handled.size() == 19 && deadLettered.size() == 1);
+      } finally {
+        consumer.dispose();
+        dlq.dispose();
+      }
+    }
+    assertThat(handled).contains(3).doesNotContain(7);
+    assertThat(deadLettered).singleElement().asString().startsWith("7 ").contains("poison 7");
+  }
+
+  private static List<Integer> firstOccurrences(List<Integer> seqs) {
+    List<Integer> firsts = new ArrayList<>();
+    Set<Integer> seen = new java.util.HashSet<>();
+    for (Integer s : seqs) {
+      if (seen.add(s)) {
+        firsts.add(s);
+      }
+    }
+    return firsts;
+  }
+}
