@@ -1,0 +1,32 @@
+package dev.citadel.eventstore;
+
+import java.util.List;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/** An append-only journal of event streams keyed by (aggregate id, sequence number). */
+public interface EventStore {
+
+  /**
+   * Appends to one stream if it is still at the expected version; fails with {@link
+   * ConcurrencyConflict} otherwise. Concurrent appends to different streams share a transaction
+   * (group commit) but succeed or conflict one by one.
+   */
+  Mono<Appended> append(AppendRequest request);
+
+  /**
+   * Appends to several streams in ONE transaction: all or nothing. Fails with {@link
+   * ConcurrencyConflict} (naming the first stale stream) if any stream is not at its expected
+   * version.
+   */
+  Mono<List<Appended>> appendAtomically(List<AppendRequest> requests);
+
+  /** The newest snapshot and only the events after it. */
+  Mono<LoadedStream> load(String aggregateId);
+
+  /** Every event still in the journal for the stream, in order. */
+  Flux<StoredEvent> readStream(String aggregateId);
+
+  /** Stores a snapshot, then applies the type's retention policy to the stream. */
+  Mono<Void> saveSnapshot(Snapshot snapshot);
+}

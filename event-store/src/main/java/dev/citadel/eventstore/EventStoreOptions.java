@@ -1,0 +1,51 @@
+package dev.citadel.eventstore;
+
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Tuning and policies of a {@link PostgresEventStore}.
+ *
+ * @param maxBatchEvents the most events one group-commit statement carries
+ * @param maxConcurrentBatches group-commit statements in flight at once
+ * @param policies snapshot policy per aggregate type; {@code defaultPolicy} for the others
+ * @param outboxName when set, retention keeps every event this outbox has not yet published
+ */
+public record EventStoreOptions(
+    int maxBatchEvents,
+    int maxConcurrentBatches,
+    SnapshotPolicy defaultPolicy,
+    Map<String, SnapshotPolicy> policies,
+    Optional<String> outboxName) {
+
+  public static EventStoreOptions defaults() {
+    return new EventStoreOptions(1000, 2, SnapshotPolicy.DEFAULT, Map.of(), Optional.empty());
+  }
+
+  public EventStoreOptions {
+    policies = Map.copyOf(policies);
+    if (maxBatchEvents < 1 || maxConcurrentBatches < 1) {
+      throw new IllegalArgumentException("batch sizes must be positive");
+    }
+  }
+
+  public SnapshotPolicy policyFor(String aggregateType) {
+    return policies.getOrDefault(aggregateType, defaultPolicy);
+  }
+
+  public EventStoreOptions withPolicy(String aggregateType, SnapshotPolicy policy) {
+    Map<String, SnapshotPolicy> copy = new java.util.HashMap<>(policies);
+    copy.put(aggregateType, policy);
+    return new EventStoreOptions(
+        maxBatchEvents, maxConcurrentBatches, defaultPolicy, copy, outboxName);
+  }
+
+  public EventStoreOptions withOutbox(String name) {
+    return new EventStoreOptions(
+        maxBatchEvents, maxConcurrentBatches, defaultPolicy, policies, Optional.of(name));
+  }
+
+  public EventStoreOptions withBatching(int maxEvents, int concurrentBatches) {
+    return new EventStoreOptions(maxEvents, concurrentBatches, defaultPolicy, policies, outboxName);
+  }
+}

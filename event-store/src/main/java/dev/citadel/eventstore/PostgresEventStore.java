@@ -1,0 +1,208 @@
+package dev.citadel.eventstore;
+
+import dev.citadel.eventstore.internal.AppendStatement;
+import dev.citadel.eventstore.internal.GroupCommitter;
+import io.r2dbc.spi.ConnectionFactory;
+import io.r2dbc.spi.Readable;
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.springframework.r2dbc.connection.R2dbcTransactionManager;
+import org.springframework.r2dbc.core.DatabaseClient;
+import org.springframework.transaction.reactive.TransactionalOperator;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/** {@link EventStore} on PostgreSQL through R2DBC. Run {@link EventStoreSchema} first. */
+public final class PostgresEventStore implements EventStore {
+
+  private static final String LOAD_SQL =
+      """
+      WITH snap AS (
+        SELECT seq, aggregate_type, snapshot_type, payload, recorded_at
+        FROM snapshots WHERE aggregate_id = $1 ORDER BY seq DESC LIMIT 1
+      )
+      SELECT 0 AS part, seq, aggregate_type, snapshot_type AS type, payload, recorded_at,
+             0::bigint AS global_position
+      FROM snap
+      UNION ALL
+      SELECT 1, e.seq, e.aggregate_type, e.event_type, e.payload, e.recorded_at, e.global_position
+      FROM events e
+      WHERE e.aggregate_id = $1 AND e.seq > COALESCE((SELECT seq FROM snap), 0)
+      ORDER BY part, seq
+      """;
+
+  private static final String READ_STREAM_SQL =
+      """
+      SELECT aggregate_type, seq, event_type AS type, payload, recorded_at, global_position
+      FROM events WHERE aggregate_id = $1 ORDER BY seq
+      """;
+
+  private static final String SAVE_SNAPSHOT_SQL =
+      """
+      INSERT INTO snapshots (aggregate_id, seq, aggregate_type, snapshot_type, payload, recorded_at)
+      VALUES ($1, $2, $3, $4, $5, $6)
+      ON CONFLICT (aggregate_id, seq) DO NOTHING
+      """;
+
+  // Keeps the newest K snapshots; deletes events up to the oldest kept one, but only those every
+  // named outbox has published (when no outbox is named, $3 is null and that check is skipped).
+  private static final String RETENTION_SQL =
+      """
+      WITH kept AS (
+        SELECT seq FROM snapshots WHERE aggregate_id = $1 ORDER BY seq DESC LIMIT $2
+      ),
+      oldest AS (SELECT min(seq) AS seq FROM kept),
+      dropped_snapshots AS (
+        DELETE FROM snapshots
+        WHERE aggregate_id = $1 AND seq < (SELECT seq FROM oldest)
+        RETURNING 1
+      )
+      DELETE FROM events e
+      WHERE e.aggregate_id = $1
+        AND e.seq <= (SELECT seq FROM oldest)
+        AND ($3::text IS NULL OR EXISTS (
+              SELECT 1 FROM outbox_checkpoints c
+              WHERE c.name = $3 AND (e.tx_id, e.global_position) <= (c.last_tx_id, c.last_position)))
+      """;
+
+  private final DatabaseClient db;
+  private final TransactionalOperator tx;
+  private final EventStoreOptions options;
+  private final GroupCommitter committer;
+
+  public PostgresEventStore(ConnectionFactory connections, EventStoreOptions options) {
+    this.db = DatabaseClient.create(connections);
+    this.tx = TransactionalOperator.create(new R2dbcTransactionManager(connections));
+    this.options = options;
+    this.committer =
+        new GroupCommitter(db, options.maxBatchEvents(), options.maxConcurrentBatches());
+  }
+
+  public EventStoreOptions options() {
+    return options;
+  }
+
+  @Override
+  public Mono<Appended> append(AppendRequest request) {
+    return committer.submit(request);
+  }
+
+  @Override
+  public Mono<List<Appended>> appendAtomically(List<AppendRequest> requests) {
+    if (requests.isEmpty()) {
+      return Mono.just(List.of());
+    }
+    Mono<List<Appended>> all =
+        AppendStatement.execute(db, requests)
+            .flatMap(
+                accepted -> {
+                  List<Appended> result = new ArrayList<>();
+                  for (AppendRequest r : requests) {
+                    if (!accepted.contains(r.aggregateId())) {
+                      // Raising inside the transaction rolls back the other streams' events.
+                      return Mono.error(
+                          new ConcurrencyConflict(r.aggregateId(), r.expectedVersion()));
+                    }
+                    result.add(new Appended(r.aggregateId(), r.newVersion()));
+                  }
+                  return Mono.just(result);
+                });
+    return all.as(tx::transactional);
+  }
+
+  @Override
+  public Mono<LoadedStream> load(String aggregateId) {
+    return db.sql(LOAD_SQL)
+        .bind(0, aggregateId)
+        .map(
+            row -> {
+              boolean snapshot = row.get("part", Integer.class) == 0;
+              return snapshot
+                  ? (Object)
+                      new Snapshot(
+                          row.get("aggregate_type", String.class),
+                          aggregateId,
+                          row.get("seq", Long.class),
+                          row.get("type", String.class),
+                          bytes(row),
+                          instant(row))
+                  : event(aggregateId, row);
+            })
+        .all()
+        .collectList()
+        .map(rows -> assemble(aggregateId, rows));
+  }
+
+  private static LoadedStream assemble(String aggregateId, List<Object> rows) {
+    Optional<Snapshot> snapshot = Optional.empty();
+    List<StoredEvent> events = new ArrayList<>(rows.size());
+    for (Object row : rows) {
+      if (row instanceof Snapshot s) {
+        snapshot = Optional.of(s);
+      } else {
+        events.add((StoredEvent) row);
+      }
+    }
+    long version =
+        events.isEmpty()
+            ? snapshot.map(Snapshot::version).orElse(0L)
+            : events.get(events.size() - 1).seq();
+    return new LoadedStream(aggregateId, snapshot, List.copyOf(events), version);
+  }
+
+  @Override
+  public Flux<StoredEvent> readStream(String aggregateId) {
+    return db.sql(READ_STREAM_SQL).bind(0, aggregateId).map(row -> event(aggregateId, row)).all();
+  }
+
+  @Override
+  public Mono<Void> saveSnapshot(Snapshot snapshot) {
+    SnapshotPolicy policy = options.policyFor(snapshot.aggregateType());
+    Mono<Void> save =
+        db.sql(SAVE_SNAPSHOT_SQL)
+            .bind(0, snapshot.aggregateId())
+            .bind(1, snapshot.version())
+            .bind(2, snapshot.aggregateType())
+            .bind(3, snapshot.type())
+            .bind(4, ByteBuffer.wrap(snapshot.payload()))
+            .bind(5, OffsetDateTime.ofInstant(snapshot.recordedAt(), java.time.ZoneOffset.UTC))
+            .then();
+    return policy.retention() ? save.then(applyRetention(snapshot.aggregateId(), policy)) : save;
+  }
+
+  /** Deletes what the policy allows for one stream; returns how many events went. */
+  public Mono<Void> applyRetention(String aggregateId, SnapshotPolicy policy) {
+    var spec = db.sql(RETENTION_SQL).bind(0, aggregateId).bind(1, policy.keepSnapshots());
+    spec =
+        options.outboxName().isPresent()
+            ? spec.bind(2, options.outboxName().get())
+            : spec.bindNull(2, String.class);
+    return spec.then();
+  }
+
+  private static StoredEvent event(String aggregateId, Readable row) {
+    return new StoredEvent(
+        row.get("aggregate_type", String.class),
+        aggregateId,
+        row.get("seq", Long.class),
+        row.get("type", String.class),
+        bytes(row),
+        instant(row),
+        row.get("global_position", Long.class));
+  }
+
+  private static byte[] bytes(Readable row) {
+    ByteBuffer buffer = row.get("payload", ByteBuffer.class);
+    byte[] bytes = new byte[buffer.remaining()];
+    buffer.get(bytes);
+    return bytes;
+  }
+
+  private static Instant instant(Readable row) {
+    return row.get("recorded_at", OffsetDateTime.class).toInstant();
+  }
+}

@@ -1,0 +1,105 @@
+package dev.citadel.eventstore.internal;
+
+import dev.citadel.eventstore.AppendRequest;
+import dev.citadel.eventstore.EventData;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.springframework.r2dbc.core.DatabaseClient;
+import reactor.core.publisher.Mono;
+
+/**
+ * Appends to many streams in one SQL statement, checking each stream's expected version. Returns
+ * the ids of the streams whose events were written; the others were stale.
+ *
+ * <p>The statement's text never changes (the rows travel as arrays), so PostgreSQL plans it once.
+ */
+public final class AppendStatement {
+  private static final java.util.HexFormat HEX = java.util.HexFormat.of();
+
+  static final String SQL =
+      """
+      WITH input AS (
+        SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[])
+          AS i(aggregate_id, aggregate_type, expected, new_version, recorded_at_ms)
+      ),
+      updated AS (
+        UPDATE streams s SET version = i.new_version
+        FROM input i
+        WHERE i.expected > 0 AND s.aggregate_id = i.aggregate_id AND s.version = i.expected
+        RETURNING s.aggregate_id
+      ),
+      created AS (
+        INSERT INTO streams (aggregate_id, aggregate_type, version)
+        SELECT aggregate_id, aggregate_type, new_version FROM input WHERE expected = 0
+        ON CONFLICT (aggregate_id) DO NOTHING
+        RETURNING aggregate_id
+      ),
+      accepted AS (
+        SELECT aggregate_id FROM updated UNION ALL SELECT aggregate_id FROM created
+      ),
+      inserted AS (
+        INSERT INTO events (aggregate_id, seq, aggregate_type, event_type, payload, recorded_at)
+        SELECT e.aggregate_id, e.seq, i.aggregate_type, e.event_type,
+               decode(e.payload_hex, 'hex'), to_timestamp(i.recorded_at_ms / 1000.0)
+        FROM unnest($6::text[], $7::bigint[], $8::text[], $9::text[])
+               AS e(aggregate_id, seq, event_type, payload_hex)
+        JOIN accepted a ON a.aggregate_id = e.aggregate_id
+        JOIN input i ON i.aggregate_id = e.aggregate_id
+        ORDER BY e.aggregate_id, e.seq
+        RETURNING 1
+      )
+      SELECT aggregate_id FROM accepted
+      """;
+
+  private AppendStatement() {}
+
+  /** Runs the statement; the result holds the ids of the accepted streams. */
+  public static Mono<Set<String>> execute(DatabaseClient db, List<AppendRequest> requests) {
+    int streams = requests.size();
+    int events = requests.stream().mapToInt(r -> r.events().size()).sum();
+    String[] ids = new String[streams];
+    String[] types = new String[streams];
+    Long[] expected = new Long[streams];
+    Long[] newVersion = new Long[streams];
+    Long[] recordedAt = new Long[streams];
+    String[] eventIds = new String[events];
+    Long[] seqs = new Long[events];
+    String[] eventTypes = new String[events];
+    String[] payloads = new String[events];
+    Set<String> seen = new HashSet<>();
+    int e = 0;
+    for (int s = 0; s < streams; s++) {
+      AppendRequest r = requests.get(s);
+      if (!seen.add(r.aggregateId())) {
+        throw new IllegalArgumentException("two appends to " + r.aggregateId() + " in one batch");
+      }
+      ids[s] = r.aggregateId();
+      types[s] = r.aggregateType();
+      expected[s] = r.expectedVersion();
+      newVersion[s] = r.newVersion();
+      recordedAt[s] = r.recordedAt().toEpochMilli();
+      long seq = r.expectedVersion();
+      for (EventData event : r.events()) {
+        eventIds[e] = r.aggregateId();
+        seqs[e] = ++seq;
+        eventTypes[e] = event.type();
+        payloads[e] = HEX.formatHex(event.payload());
+        e++;
+      }
+    }
+    return db.sql(SQL)
+        .bind(0, ids)
+        .bind(1, types)
+        .bind(2, expected)
+        .bind(3, newVersion)
+        .bind(4, recordedAt)
+        .bind(5, eventIds)
+        .bind(6, seqs)
+        .bind(7, eventTypes)
+        .bind(8, payloads)
+        .map(row -> row.get("aggregate_id", String.class))
+        .all()
+        .collect(java.util.stream.Collectors.toSet());
+  }
+}

@@ -1,0 +1,231 @@
+package dev.citadel.eventstore;
+
+import static dev.citadel.eventstore.StoreFixture.amount;
+import static dev.citadel.eventstore.StoreFixture.amounts;
+import static dev.citadel.eventstore.StoreFixture.append;
+import static dev.citadel.eventstore.StoreFixture.newId;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.citadel.infra.junit.CitadelInfra;
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.test.StepVerifier;
+
+@CitadelInfra
+class PostgresEventStoreTest {
+  static StoreFixture fixture;
+  static PostgresEventStore store;
+
+  @BeforeAll
+  static void setUp() {
+    fixture = new StoreFixture("eventstore_test");
+    store = fixture.store(EventStoreOptions.defaults());
+  }
+
+  @Test
+  void append_with_the_expected_version_succeeds_and_a_stale_writer_gets_a_conflict() {
+    String id = newId();
+    StepVerifier.create(store.append(append(id, 0, 5, 7)))
+        .expectNext(new Appended(id, 2))
+        .verifyComplete();
+
+    StepVerifier.create(store.append(append(id, 0, 1)))
+        .expectError(ConcurrencyConflict.class)
+        .verify();
+    StepVerifier.create(store.append(append(id, 1, 1)))
+        .expectError(ConcurrencyConflict.class)
+        .verify();
+    StepVerifier.create(store.append(append(id, 3, 1)))
+        .expectError(ConcurrencyConflict.class)
+        .verify();
+    StepVerifier.create(store.append(append(id, 2, 11)))
+        .expectNext(new Appended(id, 3))
+        .verifyComplete();
+
+    List<StoredEvent> events = store.readStream(id).collectList().block();
+    assertThat(events).extracting(StoredEvent::seq).containsExactly(1L, 2L, 3L);
+    assertThat(amounts(events)).containsExactly(5L, 7L, 11L);
+    assertThat(events).allSatisfy(e -> assertThat(e.type()).isEqualTo("test.Added"));
+  }
+
+  @Test
+  void multi_stream_append_is_all_or_nothing() {
+    String a = newId();
+    String b = newId();
+    store.append(append(a, 0, 1)).block();
+    store.append(append(b, 0, 1)).block();
+
+    // b is stale (expects 0, is at 1): nothing may be written, not even a's events.
+    StepVerifier.create(store.appendAtomically(List.of(append(a, 1, 10), append(b, 0, 20))))
+        .expectErrorSatisfies(
+            e ->
+                assertThat(e)
+                    .isInstanceOf(ConcurrencyConflict.class)
+                    .extracting(c -> ((ConcurrencyConflict) c).aggregateId())
+                    .isEqualTo(b))
+        .verify();
+    assertThat(store.load(a).block().version()).isEqualTo(1);
+    assertThat(store.load(b).block().version()).isEqualTo(1);
+
+    StepVerifier.create(store.appendAtomically(List.of(append(a, 1, 10), append(b, 1, 20))))
+        .expectNext(List.of(new Appended(a, 2), new Appended(b, 2)))
+        .verifyComplete();
+    assertThat(amounts(store.readStream(a).collectList().block())).containsExactly(1L, 10L);
+    assertThat(amounts(store.readStream(b).collectList().block())).containsExactly(1L, 20L);
+  }
+
+  @Test
+  void group_commit_decides_each_append_on_its_own() {
+    int streams = 300;
+    List<String> ids = IntStream.range(0, streams).mapToObj(i -> newId()).toList();
+    Flux.fromIterable(ids).flatMap(id -> store.append(append(id, 0, 1)), 64).blockLast();
+
+    // Concurrently: every stream gets one fresh append and one stale one.
+    AtomicInteger ok = new AtomicInteger();
+    AtomicInteger conflicts = new AtomicInteger();
+    Flux.fromIterable(ids)
+        .flatMap(
+            id ->
+                Flux.just(append(id, 1, 2), append(id, 0, 99))
+                    .flatMap(
+                        r ->
+                            store
+                                .append(r)
+                                .doOnNext(x -> ok.incrementAndGet())
+                                .onErrorResume(
+                                    ConcurrencyConflict.class,
+                                    e -> {
+                                      conflicts.incrementAndGet();
+                                      return Mono.empty();
+                                    })),
+            256)
+        .blockLast();
+
+    assertThat(ok.get()).isEqualTo(streams);
+    assertThat(conflicts.get()).isEqualTo(streams);
+    for (String id : ids) {
+      assertThat(amounts(store.readStream(id).collectList().block())).containsExactly(1L, 2L);
+    }
+  }
+
+  @Test
+  void two_writers_racing_on_one_stream_never_both_win() {
+    String id = newId();
+    store.append(append(id, 0, 1)).block();
+    PostgresEventStore other = fixture.store(EventStoreOptions.defaults());
+    for (int round = 1; round <= 50; round++) {
+      long expected = round;
+      List<Boolean> wins =
+          Flux.just(store, other)
+              .flatMap(
+                  s ->
+                      s.append(append(id, expected, expected))
+                          .map(x -> true)
+                          .onErrorResume(ConcurrencyConflict.class, e -> Mono.just(false)))
+              .collectList()
+              .block();
+      assertThat(wins).containsExactlyInAnyOrder(true, false);
+    }
+    List<StoredEvent> events = store.readStream(id).collectList().block();
+    assertThat(events).extracting(StoredEvent::seq).doesNotHaveDuplicates().hasSize(51);
+  }
+
+  @Test
+  void load_is_the_newest_snapshot_plus_only_later_events() {
+    String id = newId();
+    store.append(append(id, 0, 1, 2, 3)).block();
+    store.saveSnapshot(snapshot(id, 3, 6)).block();
+    store.append(append(id, 3, 4, 5)).block();
+
+    LoadedStream loaded = store.load(id).block();
+
+    assertThat(loaded.version()).isEqualTo(5);
+    assertThat(loaded.snapshot()).get().extracting(Snapshot::version).isEqualTo(3L);
+    assertThat(amount(loaded.snapshot().get().payload())).isEqualTo(6);
+    assertThat(loaded.events()).extracting(StoredEvent::seq).containsExactly(4L, 5L);
+    assertThat(store.load(newId()).block().exists()).isFalse();
+  }
+
+  /**
+   * Property: for random append sequences, snapshot + tail folds to the same state as the full
+   * history, with retention deleting what snapshots cover.
+   */
+  @Test
+  void snapshot_plus_tail_equals_full_replay_for_random_sequences() {
+    Random random = new Random(42);
+    PostgresEventStore snapshotting =
+        fixture.store(
+            EventStoreOptions.defaults().withPolicy("counter", new SnapshotPolicy(7, true, 2)));
+    for (int run = 0; run < 40; run++) {
+      String id = newId();
+      List<Long> all = new ArrayList<>();
+      long version = 0;
+      long state = 0;
+      int appends = 1 + random.nextInt(25);
+      for (int i = 0; i < appends; i++) {
+        long[] amounts = random.longs(1 + random.nextInt(5), -50, 50).toArray();
+        snapshotting.append(append(id, version, amounts)).block();
+        long before = version;
+        for (long n : amounts) {
+          all.add(n);
+          state += n;
+        }
+        version += amounts.length;
+        if (snapshotting.options().policyFor("counter").due(before, version)) {
+          snapshotting.saveSnapshot(snapshot(id, version, state)).block();
+        }
+      }
+
+      LoadedStream loaded = snapshotting.load(id).block();
+      long recovered = loaded.snapshot().map(s -> amount(s.payload())).orElse(0L);
+      for (StoredEvent e : loaded.events()) {
+        recovered += amount(e.payload());
+      }
+      assertThat(loaded.version()).isEqualTo(all.size());
+      assertThat(recovered).isEqualTo(all.stream().mapToLong(Long::longValue).sum());
+    }
+  }
+
+  @Test
+  void retention_keeps_the_newest_snapshots_and_still_fences_stale_writers() {
+    PostgresEventStore retaining =
+        fixture.store(
+            EventStoreOptions.defaults().withPolicy("counter", new SnapshotPolicy(10, true, 2)));
+    String id = newId();
+    long version = 0;
+    for (int i = 0; i < 4; i++) {
+      retaining.append(append(id, version, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1)).block();
+      version += 10;
+      retaining.saveSnapshot(snapshot(id, version, version)).block();
+    }
+    // Snapshots 30 and 40 kept; events up to 30 deleted (no outbox to wait for here).
+    assertThat(retaining.readStream(id).collectList().block())
+        .extracting(StoredEvent::seq)
+        .containsExactly(31L, 32L, 33L, 34L, 35L, 36L, 37L, 38L, 39L, 40L);
+    assertThat(retaining.load(id).block().version()).isEqualTo(40);
+
+    // A writer that last saw version 25 must still be refused although rows 26..30 are gone.
+    StepVerifier.create(retaining.append(append(id, 25, 1)))
+        .expectError(ConcurrencyConflict.class)
+        .verify();
+  }
+
+  static Snapshot snapshot(String id, long version, long state) {
+    return new Snapshot(
+        "counter",
+        id,
+        version,
+        "test.CounterState",
+        ByteBuffer.allocate(8).putLong(state).array(),
+        Instant.parse("2026-01-01T00:00:00Z"));
+  }
+}
