@@ -1,0 +1,292 @@
+package dev.citadel.gamestate.aggregate;
+
+import dev.citadel.eventstore.AppendRequest;
+import dev.citadel.eventstore.ConcurrencyConflict;
+import dev.citadel.eventstore.EventStore;
+import dev.citadel.eventstore.LoadedStream;
+import dev.citadel.eventstore.Snapshot;
+import dev.citadel.eventstore.SnapshotPolicy;
+import dev.citadel.eventstore.StoredEvent;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.util.retry.Retry;
+
+/**
+ * Holds aggregates of one type in memory on this instance and runs their commands.
+ *
+ * <ul>
+ *   <li>Commands to one aggregate run strictly one at a time; different aggregates in parallel.
+ *   <li>State changes only after the events are durable in the store.
+ *   <li>First use recovers the aggregate (newest snapshot + later events), with a bound on
+ *       concurrent recoveries.
+ *   <li>If the store says another writer got there first ({@link ConcurrencyConflict}), the cached
+ *       copy is dropped, reloaded, and the command decided again, once.
+ *   <li>Idle aggregates are passivated (idle timeout, maximum resident count).
+ * </ul>
+ */
+public final class AggregateHost<S, C, E> {
+  private static final Logger log = LoggerFactory.getLogger(AggregateHost.class);
+
+  private final AggregateType<S, C, E> type;
+  private final EventStore store;
+  private final SnapshotPolicy snapshots;
+  private final HostOptions options;
+  private final List<AfterCommit<S, E>> afterCommit;
+  private final LongSupplier nanoTime;
+  private final Map<String, Resident<S>> residents = new ConcurrentHashMap<>();
+  private final ConcurrencyLimiter recoveries;
+
+  private final Counter accepted;
+  private final Counter rejected;
+  private final Counter conflicts;
+  private final Counter failed;
+  private final Counter recovered;
+  private final Counter snapshotWrites;
+  private final Timer appendLatency;
+
+  public AggregateHost(
+      AggregateType<S, C, E> type,
+      EventStore store,
+      SnapshotPolicy snapshots,
+      HostOptions options,
+      List<AfterCommit<S, E>> afterCommit,
+      MeterRegistry meters,
+      LongSupplier nanoTime) {
+    this.type = type;
+    this.store = store;
+    this.snapshots = snapshots;
+    this.options = options;
+    this.afterCommit = List.copyOf(afterCommit);
+    this.nanoTime = nanoTime;
+    this.recoveries = new ConcurrencyLimiter(options.maxConcurrentRecoveries());
+    String t = type.name();
+    this.accepted = commands(meters, t, "accepted");
+    this.rejected = commands(meters, t, "rejected");
+    this.conflicts = commands(meters, t, "conflict");
+    this.failed = commands(meters, t, "failed");
+    this.recovered =
+        Counter.builder("citadel_aggregate_recoveries").tag("type", t).register(meters);
+    this.snapshotWrites =
+        Counter.builder("citadel_aggregate_snapshots_written").tag("type", t).register(meters);
+    this.appendLatency =
+        Timer.builder("citadel_event_append_seconds")
+            .tag("type", t)
+            .publishPercentileHistogram()
+            .register(meters);
+    Gauge.builder("citadel_aggregates_resident", residents, Map::size)
+        .tag("type", t)
+        .register(meters);
+  }
+
+  private static Counter commands(MeterRegistry meters, String type, String outcome) {
+    return Counter.builder("citadel_commands")
+        .tag("type", type)
+        .tag("outcome", outcome)
+        .description("Commands handled, by outcome")
+        .register(meters);
+  }
+
+  /** Runs a command; the result arrives after its events are durable. */
+  public Mono<CommandResult<S, E>> handle(String id, C command, Instant at) {
+    return onResident(id, r -> execute(r, command, at));
+  }
+
+  /** The aggregate's current state (recovered if not resident). */
+  public Mono<CommandResult<S, E>> get(String id) {
+    return onResident(id, r -> ensureLoaded(r).then(Mono.fromSupplier(() -> result(r, List.of()))));
+  }
+
+  public int residentCount() {
+    return residents.size();
+  }
+
+  private <T> Mono<T> onResident(
+      String id, java.util.function.Function<Resident<S>, Mono<T>> work) {
+    return Mono.defer(
+            () ->
+                residents
+                    .computeIfAbsent(
+                        id, k -> new Resident<>(k, type.initial(k), nanoTime.getAsLong()))
+                    .run(work, nanoTime.getAsLong()))
+        .retryWhen(Retry.max(3).filter(Resident.Retired.class::isInstance));
+  }
+
+  private Mono<CommandResult<S, E>> execute(Resident<S> r, C command, Instant at) {
+    return ensureLoaded(r)
+        .then(Mono.defer(() -> attempt(r, command, at, true)))
+        .doOnSuccess(x -> accepted.increment())
+        .doOnError(
+            e -> {
+              if (e instanceof ConcurrencyConflict) {
+                conflicts.increment();
+              } else if (e instanceof Rejection) {
+                rejected.increment();
+              } else {
+                failed.increment();
+              }
+            });
+  }
+
+  private Mono<CommandResult<S, E>> attempt(
+      Resident<S> r, C command, Instant at, boolean mayRetry) {
+    List<E> events = type.decide(command, r.state); // throws the domain's rejection
+    if (events.isEmpty()) {
+      return Mono.just(result(r, events));
+    }
+    AppendRequest request =
+        new AppendRequest(
+            type.name(), r.id, r.version, events.stream().map(type::encode).toList(), at);
+    long started = nanoTime.getAsLong();
+    return store
+        .append(request)
+        .doOnNext(a -> appendLatency.record(nanoTime.getAsLong() - started, TimeUnit.NANOSECONDS))
+        .map(appended -> commit(r, events, appended.version(), at))
+        .onErrorResume(
+            ConcurrencyConflict.class,
+            conflict -> {
+              if (!mayRetry) {
+                r.loaded = false; // our copy is stale: the next command reloads
+                return Mono.error(conflict);
+              }
+              log.debug("conflict on {}: reloading and retrying once", r.id);
+              r.loaded = false;
+              return ensureLoaded(r).then(Mono.defer(() -> attempt(r, command, at, false)));
+            })
+        .doOnError(
+            e -> {
+              if (!(e instanceof ConcurrencyConflict)) {
+                // The append may or may not have landed: reload before the next command.
+                r.loaded = false;
+              }
+            });
+  }
+
+  private CommandResult<S, E> commit(Resident<S> r, List<E> events, long version, Instant at) {
+    long before = r.version;
+    S state = r.state;
+    for (E e : events) {
+      state = type.evolve(state, e);
+    }
+    r.state = state;
+    r.version = version;
+    CommandResult<S, E> result = result(r, events);
+    if (snapshots.due(before, version)) {
+      writeSnapshot(r.id, state, version, at);
+    }
+    for (AfterCommit<S, E> hook : afterCommit) {
+      try {
+        hook.committed(r.id, state, version, events);
+      } catch (RuntimeException e) {
+        log.warn("after-commit hook failed for {}@{}", r.id, version, e);
+      }
+    }
+    return result;
+  }
+
+  private void writeSnapshot(String id, S state, long version, Instant at) {
+    Snapshot snapshot =
+        new Snapshot(type.name(), id, version, type.snapshotType(), type.snapshot(state), at);
+    // Off the command's path: the reply does not wait for it, and a lost snapshot costs only
+    // a longer replay.
+    store
+        .saveSnapshot(snapshot)
+        .subscribe(
+            v -> {},
+            e -> log.warn("snapshot of {}@{} failed", id, version, e),
+            snapshotWrites::increment);
+  }
+
+  private Mono<Void> ensureLoaded(Resident<S> r) {
+    if (r.loaded) {
+      return Mono.empty();
+    }
+    return recoveries
+        .limit(store.load(r.id))
+        .doOnNext(
+            loaded -> {
+              r.state = recover(r.id, loaded);
+              r.version = loaded.version();
+              r.loaded = true;
+              recovered.increment();
+            })
+        .then();
+  }
+
+  private S recover(String id, LoadedStream loaded) {
+    S state =
+        loaded.snapshot().map(s -> type.restore(id, s.payload())).orElseGet(() -> type.initial(id));
+    for (StoredEvent e : loaded.events()) {
+      state = type.evolve(state, type.decode(e.type(), e.payload()));
+    }
+    return state;
+  }
+
+  private CommandResult<S, E> result(Resident<S> r, List<E> events) {
+    return new CommandResult<>(r.state, r.version, events);
+  }
+
+  /**
+   * Passivates idle residents: those unused for the idle timeout, then, above the maximum count,
+   * the least recently used idle ones.
+   *
+   * @return how many were passivated
+   */
+  public int passivate() {
+    long now = nanoTime.getAsLong();
+    long idleBefore = now - options.idleTimeout().toNanos();
+    int removed = 0;
+    for (Resident<S> r : residents.values()) {
+      if (r.retireIfIdle(idleBefore) && residents.remove(r.id, r)) {
+        removed++;
+      }
+    }
+    int excess = residents.size() - options.maxResident();
+    if (excess > 0) {
+      List<Resident<S>> byAge = new ArrayList<>(residents.values());
+      byAge.sort(Comparator.comparingLong(Resident::lastUsedNanos));
+      for (Resident<S> r : byAge) {
+        if (excess <= 0) {
+          break;
+        }
+        if (r.retireIfIdle(now) && residents.remove(r.id, r)) {
+          removed++;
+          excess--;
+        }
+      }
+    }
+    return removed;
+  }
+
+  /** Runs {@link #passivate} every sweep interval until disposed. */
+  public Disposable startPassivation() {
+    return Flux.interval(options.sweepInterval())
+        .onBackpressureDrop()
+        .subscribe(
+            tick -> {
+              int n = passivate();
+              if (n > 0) {
+                log.debug("passivated {} {} aggregates", n, type.name());
+              }
+            });
+  }
+
+  /** Drops every resident (used by tests and on shutdown); the store keeps the truth. */
+  public void clear() {
+    residents.clear();
+  }
+}

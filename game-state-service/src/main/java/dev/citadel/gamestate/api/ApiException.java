@@ -1,0 +1,21 @@
+package dev.citadel.gamestate.api;
+
+import org.springframework.http.HttpStatus;
+
+/** An error the HTTP edge itself raises (bad input shape, missing or wrong identity). */
+public final class ApiException extends RuntimeException {
+  private final HttpStatus status;
+
+  public ApiException(HttpStatus status, String message) {
+    super(message, null, false, false);
+    this.status = status;
+  }
+
+  public HttpStatus status() {
+    return status;
+  }
+
+  static ApiException badRequest(String message) {
+    return new ApiException(HttpStatus.BAD_REQUEST, message);
+  }
+}

@@ -1,0 +1,146 @@
+package dev.citadel.gamestate.config;
+
+import dev.citadel.eventstore.Connections;
+import dev.citadel.eventstore.EventStore;
+import dev.citadel.eventstore.EventStoreOptions;
+import dev.citadel.eventstore.EventStoreSchema;
+import dev.citadel.eventstore.PostgresEventStore;
+import dev.citadel.eventstore.SnapshotPolicy;
+import dev.citadel.eventstore.outbox.OutboxPublisher;
+import dev.citadel.gamestate.aggregate.AfterCommit;
+import dev.citadel.gamestate.aggregate.AggregateHost;
+import dev.citadel.gamestate.aggregate.HostOptions;
+import dev.citadel.gamestate.player.PlayerAggregate;
+import dev.citadel.gamestate.player.PlayerCommand;
+import dev.citadel.gamestate.player.PlayerEvent;
+import dev.citadel.gamestate.player.PlayerState;
+import dev.citadel.messaging.MessagePublisher;
+import dev.citadel.messaging.kafka.KafkaSettings;
+import dev.citadel.messaging.kafka.ReactorKafkaPublisher;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.r2dbc.pool.ConnectionPool;
+import java.time.Clock;
+import java.util.List;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import reactor.core.Disposable;
+
+/** Wires the event store, the player host and the outbox from {@link GameStateProperties}. */
+@Configuration(proxyBeanMethods = false)
+public class GameStateConfiguration {
+
+  @Bean
+  Clock clock() {
+    return Clock.systemUTC();
+  }
+
+  @Bean(destroyMethod = "dispose")
+  ConnectionPool connectionPool(GameStateProperties props) {
+    GameStateProperties.Postgres pg = props.postgres();
+    // Schema first, over JDBC: Flyway does not speak R2DBC.
+    EventStoreSchema.migrate(pg.jdbcUrl(), pg.user(), pg.password());
+    return Connections.pool(
+        pg.host(), pg.port(), pg.database(), pg.user(), pg.password(), pg.poolSize());
+  }
+
+  @Bean
+  PostgresEventStore eventStore(ConnectionPool pool, GameStateProperties props) {
+    GameStateProperties.GameState gs = props.gameState();
+    EventStoreOptions options =
+        EventStoreOptions.defaults().withPolicy(PlayerAggregate.NAME, playerSnapshots(props));
+    if (gs.outbox().enabled()) {
+      options = options.withOutbox(gs.outbox().name());
+    }
+    return new PostgresEventStore(pool, options);
+  }
+
+  static SnapshotPolicy playerSnapshots(GameStateProperties props) {
+    GameStateProperties.GameState gs = props.gameState();
+    return new SnapshotPolicy(gs.snapshotEvery(), true, gs.keepSnapshots());
+  }
+
+  @Bean(destroyMethod = "close")
+  MessagePublisher messagePublisher(GameStateProperties props) {
+    return new ReactorKafkaPublisher(
+        KafkaSettings.defaults(props.kafka().bootstrapServers(), props.instanceId()));
+  }
+
+  @Bean
+  AggregateHost<PlayerState, PlayerCommand, PlayerEvent> playerHost(
+      EventStore store,
+      GameStateProperties props,
+      List<AfterCommit<PlayerState, PlayerEvent>> hooks,
+      MeterRegistry meters) {
+    GameStateProperties.GameState gs = props.gameState();
+    return new AggregateHost<>(
+        new PlayerAggregate(),
+        store,
+        playerSnapshots(props),
+        new HostOptions(
+            gs.idleTimeout(), gs.maxResident(), gs.maxConcurrentRecoveries(), gs.sweepInterval()),
+        hooks,
+        meters,
+        System::nanoTime);
+  }
+
+  @Bean
+  Background background(
+      AggregateHost<PlayerState, PlayerCommand, PlayerEvent> host,
+      ConnectionPool pool,
+      MessagePublisher publisher,
+      GameStateProperties props,
+      MeterRegistry meters) {
+    GameStateProperties.Outbox outbox = props.gameState().outbox();
+    OutboxPublisher outboxPublisher =
+        outbox.enabled()
+            ? new OutboxPublisher(
+                pool,
+                publisher,
+                outbox.name(),
+                outbox.topic(),
+                outbox.batchSize(),
+                outbox.idlePoll(),
+                meters)
+            : null;
+    return new Background(host, outboxPublisher);
+  }
+
+  /** Passivation and the outbox: started with the application, stopped before the pool closes. */
+  static final class Background implements SmartLifecycle {
+    private final AggregateHost<?, ?, ?> host;
+    private final OutboxPublisher outbox;
+    private Disposable passivation;
+    private Disposable publishing;
+
+    Background(AggregateHost<?, ?, ?> host, OutboxPublisher outbox) {
+      this.host = host;
+      this.outbox = outbox;
+    }
+
+    @Override
+    public synchronized void start() {
+      passivation = host.startPassivation();
+      if (outbox != null) {
+        publishing = outbox.start();
+      }
+    }
+
+    @Override
+    public synchronized void stop() {
+      if (passivation != null) {
+        passivation.dispose();
+        passivation = null;
+      }
+      if (publishing != null) {
+        publishing.dispose();
+        publishing = null;
+      }
+    }
+
+    @Override
+    public synchronized boolean isRunning() {
+      return passivation != null;
+    }
+  }
+}

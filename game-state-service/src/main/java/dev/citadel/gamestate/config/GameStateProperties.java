@@ -1,0 +1,45 @@
+package dev.citadel.gamestate.config;
+
+import java.net.URI;
+import java.time.Duration;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+/** Settings of a game-state instance; see application.yml for the defaults. */
+@ConfigurationProperties("citadel")
+public record GameStateProperties(
+    String instanceId, Postgres postgres, Kafka kafka, GameState gameState) {
+
+  /** {@code url} is {@code postgresql://host:port/database} (CITADEL_POSTGRES_URL). */
+  public record Postgres(String url, String user, String password, int poolSize) {
+    public String host() {
+      return URI.create(url).getHost();
+    }
+
+    public int port() {
+      int port = URI.create(url).getPort();
+      return port == -1 ? 5432 : port;
+    }
+
+    public String database() {
+      return URI.create(url).getPath().replaceFirst("^/", "");
+    }
+
+    public String jdbcUrl() {
+      return "jdbc:" + url;
+    }
+  }
+
+  public record Kafka(String bootstrapServers) {}
+
+  public record GameState(
+      int snapshotEvery,
+      int keepSnapshots,
+      Duration idleTimeout,
+      int maxResident,
+      int maxConcurrentRecoveries,
+      Duration sweepInterval,
+      Outbox outbox) {}
+
+  public record Outbox(
+      boolean enabled, String name, String topic, int batchSize, Duration idlePoll) {}
+}

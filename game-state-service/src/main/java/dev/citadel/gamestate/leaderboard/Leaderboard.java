@@ -1,0 +1,81 @@
+package dev.citadel.gamestate.leaderboard;
+
+import dev.citadel.gamestate.aggregate.AfterCommit;
+import dev.citadel.gamestate.player.Player;
+import dev.citadel.gamestate.player.PlayerEvent;
+import dev.citadel.gamestate.player.PlayerState;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.core.io.ClassPathResource;
+import org.springframework.data.domain.Range;
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import org.springframework.data.redis.core.script.RedisScript;
+import org.springframework.stereotype.Component;
+import reactor.core.publisher.Flux;
+
+/**
+ * Players ranked by experience, in a Redis sorted set. Updated after commit from the player's
+ * events; Redis is a projection here (rebuildable from the journal), never the truth.
+ */
+@Component
+public class Leaderboard implements AfterCommit<PlayerState, PlayerEvent> {
+  private static final Logger log = LoggerFactory.getLogger(Leaderboard.class);
+  static final String SCORES = "{leaderboard}:experience";
+  static final String NICKNAMES = "{leaderboard}:nicknames";
+  private static final RedisScript<Long> RECORD =
+      RedisScript.of(new ClassPathResource("scripts/leaderboard-record.lua"), Long.class);
+
+  /** One row of the leaderboard. */
+  public record Entry(long rank, String playerId, String nickname, long experience, int level) {}
+
+  private final ReactiveStringRedisTemplate redis;
+
+  public Leaderboard(ReactiveStringRedisTemplate redis) {
+    this.redis = redis;
+  }
+
+  @Override
+  public void committed(String id, PlayerState state, long version, List<PlayerEvent> events) {
+    boolean relevant =
+        events.stream()
+            .anyMatch(
+                e ->
+                    e instanceof PlayerEvent.ExperienceGained
+                        || e instanceof PlayerEvent.PlayerCreated
+                        || e instanceof PlayerEvent.NicknameSet);
+    if (!relevant) {
+      return;
+    }
+    redis
+        .execute(
+            RECORD,
+            List.of(SCORES, NICKNAMES),
+            List.of(Long.toString(state.experience()), id, state.nickname()))
+        .subscribe(v -> {}, e -> log.warn("leaderboard update for {} failed", id, e));
+  }
+
+  public Flux<Entry> top(int limit) {
+    return redis
+        .opsForZSet()
+        .reverseRangeWithScores(SCORES, Range.closed(0L, (long) limit - 1))
+        .index()
+        .concatMap(
+            ranked -> {
+              String playerId = ranked.getT2().getValue();
+              long experience = ranked.getT2().getScore().longValue();
+              return redis
+                  .<String, String>opsForHash()
+                  .get(NICKNAMES, playerId)
+                  .defaultIfEmpty("")
+                  .map(
+                      nick ->
+                          new Entry(
+                              ranked.getT1() + 1,
+                              playerId,
+                              nick,
+                              experience,
+                              Player.levelFor(experience)));
+            });
+  }
+}

@@ -1,0 +1,293 @@
+package dev.citadel.gamestate.player;
+
+import dev.citadel.gamestate.player.PlayerCommand.AddItem;
+import dev.citadel.gamestate.player.PlayerCommand.CreatePlayer;
+import dev.citadel.gamestate.player.PlayerCommand.EarnGold;
+import dev.citadel.gamestate.player.PlayerCommand.GainExperience;
+import dev.citadel.gamestate.player.PlayerCommand.JoinRoom;
+import dev.citadel.gamestate.player.PlayerCommand.LeaveRoom;
+import dev.citadel.gamestate.player.PlayerCommand.RemoveItem;
+import dev.citadel.gamestate.player.PlayerCommand.SetNickname;
+import dev.citadel.gamestate.player.PlayerCommand.SpendGold;
+import dev.citadel.gamestate.player.PlayerEvent.ExperienceGained;
+import dev.citadel.gamestate.player.PlayerEvent.GoldEarned;
+import dev.citadel.gamestate.player.PlayerEvent.GoldSpent;
+import dev.citadel.gamestate.player.PlayerEvent.ItemAdded;
+import dev.citadel.gamestate.player.PlayerEvent.ItemRemoved;
+import dev.citadel.gamestate.player.PlayerEvent.LeveledUp;
+import dev.citadel.gamestate.player.PlayerEvent.NicknameSet;
+import dev.citadel.gamestate.player.PlayerEvent.PlayerCreated;
+import dev.citadel.gamestate.player.PlayerEvent.RoomJoined;
+import dev.citadel.gamestate.player.PlayerEvent.RoomLeft;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * The player's rules as two pure functions: {@link #decide} (may this command happen, and what
+ * events does it produce) and {@link #evolve} (apply one event). No I/O, no clock.
+ */
+public final class Player {
+  public static final long MAX_AMOUNT = 1_000_000_000L;
+  public static final int MAX_QUANTITY = 10_000;
+
+  /** 3-16 letters, digits or underscores; the same rule as account nicknames. */
+  public static final Pattern NICKNAME = Pattern.compile("[A-Za-z0-9_]{3,16}");
+
+  private static final Pattern ITEM_ID = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
+  private static final Pattern MATCH_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+  private static final int MAX_REASON = 64;
+
+  private Player() {}
+
+  /** Level for a total experience: level n needs 100 * (n-1)^2 experience. */
+  public static int levelFor(long experience) {
+    return 1 + (int) Math.floor(Math.sqrt(experience / 100.0));
+  }
+
+  public static List<PlayerEvent> decide(PlayerCommand command, PlayerState state) {
+    if (command instanceof CreatePlayer create) {
+      if (state.exists()) {
+        throw PlayerRejected.conflict("player " + state.id() + " already exists");
+      }
+      requireNickname(create.nickname());
+      return List.of(new PlayerCreated(state.id(), create.nickname(), create.at()));
+    }
+    if (!state.exists()) {
+      throw new PlayerRejected(PlayerRejected.Kind.NOT_FOUND, "no player " + state.id());
+    }
+    if (command instanceof GainExperience c) {
+      return gainExperience(c, state);
+    }
+    if (command instanceof EarnGold c) {
+      requireAmount(c.amount());
+      if (state.gold() > Long.MAX_VALUE - c.amount()) {
+        throw PlayerRejected.conflict("gold would overflow");
+      }
+      return List.of(new GoldEarned(c.amount(), reason(c.reason())));
+    }
+    if (command instanceof SpendGold c) {
+      requireAmount(c.amount());
+      if (c.amount() > state.gold()) {
+        throw PlayerRejected.conflict(
+            "cannot spend " + c.amount() + " gold: only " + state.gold() + " owned");
+      }
+      return List.of(new GoldSpent(c.amount(), reason(c.reason())));
+    }
+    if (command instanceof AddItem c) {
+      requireItem(c.itemId(), c.quantity());
+      if ((long) state.quantityOf(c.itemId()) + c.quantity() > MAX_QUANTITY) {
+        throw PlayerRejected.conflict("at most " + MAX_QUANTITY + " of one item");
+      }
+      return List.of(new ItemAdded(c.itemId(), c.quantity()));
+    }
+    if (command instanceof RemoveItem c) {
+      requireItem(c.itemId(), c.quantity());
+      if (c.quantity() > state.quantityOf(c.itemId())) {
+        throw PlayerRejected.conflict(
+            "cannot remove "
+                + c.quantity()
+                + " "
+                + c.itemId()
+                + ": only "
+                + state.quantityOf(c.itemId())
+                + " owned");
+      }
+      return List.of(new ItemRemoved(c.itemId(), c.quantity()));
+    }
+    if (command instanceof SetNickname c) {
+      requireNickname(c.nickname());
+      return c.nickname().equals(state.nickname())
+          ? List.of()
+          : List.of(new NicknameSet(c.nickname()));
+    }
+    if (command instanceof JoinRoom c) {
+      return joinRoom(c, state);
+    }
+    if (command instanceof LeaveRoom c) {
+      if (state.room().isEmpty() || !state.room().get().matchId().equals(c.matchId())) {
+        return List.of(); // already left: leaving is idempotent
+      }
+      return List.of(new RoomLeft(c.matchId()));
+    }
+    throw new IllegalArgumentException("unknown command " + command);
+  }
+
+  private static List<PlayerEvent> gainExperience(GainExperience c, PlayerState state) {
+    requireAmount(c.amount());
+    long total = state.experience() + c.amount();
+    List<PlayerEvent> events = new ArrayList<>();
+    events.add(new ExperienceGained(c.amount(), total));
+    int newLevel = levelFor(total);
+    for (int level = state.level() + 1; level <= newLevel; level++) {
+      events.add(new LeveledUp(level));
+    }
+    return events;
+  }
+
+  private static List<PlayerEvent> joinRoom(JoinRoom c, PlayerState state) {
+    if (!MATCH_ID.matcher(c.matchId()).matches() || c.channel() < 0 || c.room() < 0) {
+      throw PlayerRejected.invalid("bad room seat " + c);
+    }
+    if (state.room().isPresent()) {
+      if (state.room().get().equals(new PlayerState.Seat(c.matchId(), c.channel(), c.room()))) {
+        return List.of(); // the same seat again: idempotent
+      }
+      throw PlayerRejected.conflict("player is already in match " + state.room().get().matchId());
+    }
+    return List.of(new RoomJoined(c.matchId(), c.channel(), c.room()));
+  }
+
+  public static PlayerState evolve(PlayerState s, PlayerEvent event) {
+    if (event instanceof PlayerCreated e) {
+      return new PlayerState(
+          s.id(), true, e.nickname(), 1, 0, 0, Map.of(), Optional.empty(), e.at());
+    }
+    if (event instanceof ExperienceGained e) {
+      return new PlayerState(
+          s.id(),
+          s.exists(),
+          s.nickname(),
+          s.level(),
+          e.total(),
+          s.gold(),
+          s.inventory(),
+          s.room(),
+          s.createdAt());
+    }
+    if (event instanceof LeveledUp e) {
+      return new PlayerState(
+          s.id(),
+          s.exists(),
+          s.nickname(),
+          e.level(),
+          s.experience(),
+          s.gold(),
+          s.inventory(),
+          s.room(),
+          s.createdAt());
+    }
+    if (event instanceof GoldEarned e) {
+      return withGold(s, s.gold() + e.amount());
+    }
+    if (event instanceof GoldSpent e) {
+      return withGold(s, s.gold() - e.amount());
+    }
+    if (event instanceof ItemAdded e) {
+      return withItem(s, e.itemId(), s.quantityOf(e.itemId()) + e.quantity());
+    }
+    if (event instanceof ItemRemoved e) {
+      return withItem(s, e.itemId(), s.quantityOf(e.itemId()) - e.quantity());
+    }
+    if (event instanceof NicknameSet e) {
+      return new PlayerState(
+          s.id(),
+          s.exists(),
+          e.nickname(),
+          s.level(),
+          s.experience(),
+          s.gold(),
+          s.inventory(),
+          s.room(),
+          s.createdAt());
+    }
+    if (event instanceof RoomJoined e) {
+      return withRoom(s, Optional.of(new PlayerState.Seat(e.matchId(), e.channel(), e.room())));
+    }
+    if (event instanceof RoomLeft) {
+      return withRoom(s, Optional.empty());
+    }
+    throw new IllegalArgumentException("unknown event " + event);
+  }
+
+  public static PlayerState replay(PlayerState from, List<PlayerEvent> events) {
+    PlayerState state = from;
+    for (PlayerEvent e : events) {
+      state = evolve(state, e);
+    }
+    return state;
+  }
+
+  private static PlayerState withGold(PlayerState s, long gold) {
+    return new PlayerState(
+        s.id(),
+        s.exists(),
+        s.nickname(),
+        s.level(),
+        s.experience(),
+        gold,
+        s.inventory(),
+        s.room(),
+        s.createdAt());
+  }
+
+  private static PlayerState withItem(PlayerState s, String itemId, int quantity) {
+    Map<String, Integer> inventory = new HashMap<>(s.inventory());
+    if (quantity == 0) {
+      inventory.remove(itemId);
+    } else {
+      inventory.put(itemId, quantity);
+    }
+    return new PlayerState(
+        s.id(),
+        s.exists(),
+        s.nickname(),
+        s.level(),
+        s.experience(),
+        s.gold(),
+        inventory,
+        s.room(),
+        s.createdAt());
+  }
+
+  private static PlayerState withRoom(PlayerState s, Optional<PlayerState.Seat> room) {
+    return new PlayerState(
+        s.id(),
+        s.exists(),
+        s.nickname(),
+        s.level(),
+        s.experience(),
+        s.gold(),
+        s.inventory(),
+        room,
+        s.createdAt());
+  }
+
+  private static void requireAmount(long amount) {
+    if (amount <= 0 || amount > MAX_AMOUNT) {
+      throw PlayerRejected.invalid(
+          "amount must be between 1 and " + MAX_AMOUNT + ", was " + amount);
+    }
+  }
+
+  private static void requireItem(String itemId, int quantity) {
+    if (itemId == null || !ITEM_ID.matcher(itemId).matches()) {
+      throw PlayerRejected.invalid(
+          "itemId must be 1-64 lower-case letters, digits, '_' or '-', was '" + itemId + "'");
+    }
+    if (quantity <= 0 || quantity > MAX_QUANTITY) {
+      throw PlayerRejected.invalid(
+          "quantity must be between 1 and " + MAX_QUANTITY + ", was " + quantity);
+    }
+  }
+
+  private static void requireNickname(String nickname) {
+    if (nickname == null || !NICKNAME.matcher(nickname).matches()) {
+      throw PlayerRejected.invalid(
+          "nickname must be 3-16 letters, digits or '_', was '" + nickname + "'");
+    }
+  }
+
+  private static String reason(String reason) {
+    if (reason == null || reason.isBlank()) {
+      return "unspecified";
+    }
+    if (reason.length() > MAX_REASON) {
+      throw PlayerRejected.invalid("reason must be at most " + MAX_REASON + " characters");
+    }
+    return reason;
+  }
+}

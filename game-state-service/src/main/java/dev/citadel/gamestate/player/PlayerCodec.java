@@ -1,0 +1,176 @@
+package dev.citadel.gamestate.player;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import dev.citadel.eventstore.EventData;
+import dev.citadel.gamestate.player.PlayerEvent.ExperienceGained;
+import dev.citadel.gamestate.player.PlayerEvent.GoldEarned;
+import dev.citadel.gamestate.player.PlayerEvent.GoldSpent;
+import dev.citadel.gamestate.player.PlayerEvent.ItemAdded;
+import dev.citadel.gamestate.player.PlayerEvent.ItemRemoved;
+import dev.citadel.gamestate.player.PlayerEvent.LeveledUp;
+import dev.citadel.gamestate.player.PlayerEvent.NicknameSet;
+import dev.citadel.gamestate.player.PlayerEvent.PlayerCreated;
+import dev.citadel.gamestate.player.PlayerEvent.RoomJoined;
+import dev.citadel.gamestate.player.PlayerEvent.RoomLeft;
+import dev.citadel.protocol.player.v1.PlayerSnapshot;
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * Player events and snapshots to and from protobuf. The journal's type column holds the protobuf
+ * full name, so old bytes always decode with the message they were written with.
+ */
+public final class PlayerCodec {
+  public static final String SNAPSHOT_TYPE = PlayerSnapshot.getDescriptor().getFullName();
+
+  private PlayerCodec() {}
+
+  public static EventData encode(PlayerEvent event) {
+    Message message = toProto(event);
+    return new EventData(message.getDescriptorForType().getFullName(), message.toByteArray());
+  }
+
+  static Message toProto(PlayerEvent event) {
+    if (event instanceof PlayerCreated e) {
+      return dev.citadel.protocol.player.v1.PlayerCreated.newBuilder()
+          .setPlayerId(e.playerId())
+          .setNickname(e.nickname())
+          .setCreatedAtEpochMs(e.at().toEpochMilli())
+          .build();
+    }
+    if (event instanceof ExperienceGained e) {
+      return dev.citadel.protocol.player.v1.ExperienceGained.newBuilder()
+          .setAmount(e.amount())
+          .setTotal(e.total())
+          .build();
+    }
+    if (event instanceof LeveledUp e) {
+      return dev.citadel.protocol.player.v1.LeveledUp.newBuilder().setLevel(e.level()).build();
+    }
+    if (event instanceof GoldEarned e) {
+      return dev.citadel.protocol.player.v1.GoldEarned.newBuilder()
+          .setAmount(e.amount())
+          .setReason(e.reason())
+          .build();
+    }
+    if (event instanceof GoldSpent e) {
+      return dev.citadel.protocol.player.v1.GoldSpent.newBuilder()
+          .setAmount(e.amount())
+          .setReason(e.reason())
+          .build();
+    }
+    if (event instanceof ItemAdded e) {
+      return dev.citadel.protocol.player.v1.ItemAdded.newBuilder()
+          .setItemId(e.itemId())
+          .setQuantity(e.quantity())
+          .build();
+    }
+    if (event instanceof ItemRemoved e) {
+      return dev.citadel.protocol.player.v1.ItemRemoved.newBuilder()
+          .setItemId(e.itemId())
+          .setQuantity(e.quantity())
+          .build();
+    }
+    if (event instanceof NicknameSet e) {
+      return dev.citadel.protocol.player.v1.NicknameSet.newBuilder()
+          .setNickname(e.nickname())
+          .build();
+    }
+    if (event instanceof RoomJoined e) {
+      return dev.citadel.protocol.player.v1.RoomJoined.newBuilder()
+          .setMatchId(e.matchId())
+          .setChannel(e.channel())
+          .setRoom(e.room())
+          .build();
+    }
+    if (event instanceof RoomLeft e) {
+      return dev.citadel.protocol.player.v1.RoomLeft.newBuilder().setMatchId(e.matchId()).build();
+    }
+    throw new IllegalArgumentException("unknown event " + event);
+  }
+
+  public static PlayerEvent decode(String type, byte[] bytes) {
+    try {
+      return switch (type) {
+        case "citadel.player.v1.PlayerCreated" -> {
+          var m = dev.citadel.protocol.player.v1.PlayerCreated.parseFrom(bytes);
+          yield new PlayerCreated(
+              m.getPlayerId(), m.getNickname(), Instant.ofEpochMilli(m.getCreatedAtEpochMs()));
+        }
+        case "citadel.player.v1.ExperienceGained" -> {
+          var m = dev.citadel.protocol.player.v1.ExperienceGained.parseFrom(bytes);
+          yield new ExperienceGained(m.getAmount(), m.getTotal());
+        }
+        case "citadel.player.v1.LeveledUp" ->
+            new LeveledUp(dev.citadel.protocol.player.v1.LeveledUp.parseFrom(bytes).getLevel());
+        case "citadel.player.v1.GoldEarned" -> {
+          var m = dev.citadel.protocol.player.v1.GoldEarned.parseFrom(bytes);
+          yield new GoldEarned(m.getAmount(), m.getReason());
+        }
+        case "citadel.player.v1.GoldSpent" -> {
+          var m = dev.citadel.protocol.player.v1.GoldSpent.parseFrom(bytes);
+          yield new GoldSpent(m.getAmount(), m.getReason());
+        }
+        case "citadel.player.v1.ItemAdded" -> {
+          var m = dev.citadel.protocol.player.v1.ItemAdded.parseFrom(bytes);
+          yield new ItemAdded(m.getItemId(), m.getQuantity());
+        }
+        case "citadel.player.v1.ItemRemoved" -> {
+          var m = dev.citadel.protocol.player.v1.ItemRemoved.parseFrom(bytes);
+          yield new ItemRemoved(m.getItemId(), m.getQuantity());
+        }
+        case "citadel.player.v1.NicknameSet" ->
+            new NicknameSet(
+                dev.citadel.protocol.player.v1.NicknameSet.parseFrom(bytes).getNickname());
+        case "citadel.player.v1.RoomJoined" -> {
+          var m = dev.citadel.protocol.player.v1.RoomJoined.parseFrom(bytes);
+          yield new RoomJoined(m.getMatchId(), m.getChannel(), m.getRoom());
+        }
+        case "citadel.player.v1.RoomLeft" ->
+            new RoomLeft(dev.citadel.protocol.player.v1.RoomLeft.parseFrom(bytes).getMatchId());
+        default -> throw new IllegalArgumentException("unknown player event type " + type);
+      };
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalArgumentException("corrupt " + type + " event", e);
+    }
+  }
+
+  public static byte[] snapshot(PlayerState s) {
+    PlayerSnapshot.Builder b =
+        PlayerSnapshot.newBuilder()
+            .setPlayerId(s.id())
+            .setNickname(s.nickname())
+            .setLevel(s.level())
+            .setExperience(s.experience())
+            .setGold(s.gold())
+            .putAllInventory(s.inventory())
+            .setCreatedAtEpochMs(s.createdAt().toEpochMilli());
+    s.room()
+        .ifPresent(
+            seat -> b.setMatchId(seat.matchId()).setChannel(seat.channel()).setRoom(seat.room()));
+    return b.build().toByteArray();
+  }
+
+  public static PlayerState restore(byte[] bytes) {
+    try {
+      PlayerSnapshot m = PlayerSnapshot.parseFrom(bytes);
+      Optional<PlayerState.Seat> room =
+          m.getMatchId().isEmpty()
+              ? Optional.empty()
+              : Optional.of(new PlayerState.Seat(m.getMatchId(), m.getChannel(), m.getRoom()));
+      return new PlayerState(
+          m.getPlayerId(),
+          true,
+          m.getNickname(),
+          m.getLevel(),
+          m.getExperience(),
+          m.getGold(),
+          m.getInventoryMap(),
+          room,
+          Instant.ofEpochMilli(m.getCreatedAtEpochMs()));
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalArgumentException("corrupt player snapshot", e);
+    }
+  }
+}

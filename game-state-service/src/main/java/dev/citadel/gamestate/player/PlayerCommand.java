@@ -1,0 +1,24 @@
+package dev.citadel.gamestate.player;
+
+import java.time.Instant;
+
+/** What a client (or another service) asks of one player. Time arrives with the command. */
+public sealed interface PlayerCommand {
+  record CreatePlayer(String nickname, Instant at) implements PlayerCommand {}
+
+  record GainExperience(long amount) implements PlayerCommand {}
+
+  record EarnGold(long amount, String reason) implements PlayerCommand {}
+
+  record SpendGold(long amount, String reason) implements PlayerCommand {}
+
+  record AddItem(String itemId, int quantity) implements PlayerCommand {}
+
+  record RemoveItem(String itemId, int quantity) implements PlayerCommand {}
+
+  record SetNickname(String nickname) implements PlayerCommand {}
+
+  record JoinRoom(String matchId, int channel, int room) implements PlayerCommand {}
+
+  record LeaveRoom(String matchId) implements PlayerCommand {}
+}

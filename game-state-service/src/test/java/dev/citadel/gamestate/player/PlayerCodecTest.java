@@ -1,0 +1,97 @@
+package dev.citadel.gamestate.player;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.citadel.eventstore.EventData;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class PlayerCodecTest {
+  static final Instant T = Instant.parse("2026-03-01T12:00:00Z");
+
+  /** One of every event type, as version 1 wrote them into src/test/resources/fixtures. */
+  static final Map<String, PlayerEvent> V1 =
+      Map.of(
+          "PlayerCreated", new PlayerEvent.PlayerCreated("p1", "alice", T),
+          "ExperienceGained", new PlayerEvent.ExperienceGained(450, 1450),
+          "LeveledUp", new PlayerEvent.LeveledUp(4),
+          "GoldEarned", new PlayerEvent.GoldEarned(100, "quest"),
+          "GoldSpent", new PlayerEvent.GoldSpent(60, "shop"),
+          "ItemAdded", new PlayerEvent.ItemAdded("sword", 2),
+          "ItemRemoved", new PlayerEvent.ItemRemoved("sword", 1),
+          "NicknameSet", new PlayerEvent.NicknameSet("bob"),
+          "RoomJoined", new PlayerEvent.RoomJoined("m1", 3, 7),
+          "RoomLeft", new PlayerEvent.RoomLeft("m1"));
+
+  static final PlayerState SNAPSHOT_V1 =
+      new PlayerState(
+          "p1",
+          true,
+          "alice",
+          4,
+          1450,
+          40,
+          Map.of("sword", 1, "gem", 3),
+          Optional.of(new PlayerState.Seat("m1", 3, 7)),
+          T);
+
+  @Test
+  void every_event_type_round_trips() {
+    for (PlayerEvent event : V1.values()) {
+      EventData data = PlayerCodec.encode(event);
+      assertThat(data.type()).startsWith("citadel.player.v1.");
+      assertThat(PlayerCodec.decode(data.type(), data.payload())).isEqualTo(event);
+    }
+    assertThat(V1).hasSize(PlayerEvent.class.getPermittedSubclasses().length);
+  }
+
+  @Test
+  void bytes_written_by_version_1_still_load() throws IOException {
+    for (Map.Entry<String, PlayerEvent> e : V1.entrySet()) {
+      byte[] old = fixture("fixtures/player/v1/" + e.getKey() + ".bin");
+      assertThat(PlayerCodec.decode("citadel.player.v1." + e.getKey(), old))
+          .as(e.getKey())
+          .isEqualTo(e.getValue());
+    }
+    assertThat(PlayerCodec.restore(fixture("fixtures/player/v1/PlayerSnapshot.bin")))
+        .isEqualTo(SNAPSHOT_V1);
+  }
+
+  @Test
+  void the_snapshot_round_trips_with_and_without_a_room() {
+    assertThat(PlayerCodec.restore(PlayerCodec.snapshot(SNAPSHOT_V1))).isEqualTo(SNAPSHOT_V1);
+    PlayerState noRoom = new PlayerState("p2", true, "bob", 1, 0, 0, Map.of(), Optional.empty(), T);
+    assertThat(PlayerCodec.restore(PlayerCodec.snapshot(noRoom))).isEqualTo(noRoom);
+  }
+
+  @Test
+  void unknown_types_are_refused_clearly() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> PlayerCodec.decode("citadel.player.v9.Nope", new byte[0]))
+        .hasMessageContaining("unknown player event type");
+  }
+
+  static byte[] fixture(String path) throws IOException {
+    try (InputStream in = PlayerCodecTest.class.getClassLoader().getResourceAsStream(path)) {
+      assertThat(in).as(path).isNotNull();
+      return in.readAllBytes();
+    }
+  }
+
+  /** Writes the fixtures; run once per protocol version, then commit the files. */
+  public static void main(String[] args) throws IOException {
+    java.nio.file.Path dir = java.nio.file.Path.of(args[0]);
+    java.nio.file.Files.createDirectories(dir);
+    for (Map.Entry<String, PlayerEvent> e : V1.entrySet()) {
+      java.nio.file.Files.write(
+          dir.resolve(e.getKey() + ".bin"), PlayerCodec.encode(e.getValue()).payload());
+    }
+    java.nio.file.Files.write(dir.resolve("PlayerSnapshot.bin"), PlayerCodec.snapshot(SNAPSHOT_V1));
+    List.of(dir).forEach(d -> System.out.println("wrote fixtures to " + d));
+  }
+}

@@ -1,0 +1,182 @@
+package dev.citadel.gamestate.player;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.citadel.gamestate.player.PlayerCommand.AddItem;
+import dev.citadel.gamestate.player.PlayerCommand.CreatePlayer;
+import dev.citadel.gamestate.player.PlayerCommand.EarnGold;
+import dev.citadel.gamestate.player.PlayerCommand.GainExperience;
+import dev.citadel.gamestate.player.PlayerCommand.JoinRoom;
+import dev.citadel.gamestate.player.PlayerCommand.LeaveRoom;
+import dev.citadel.gamestate.player.PlayerCommand.RemoveItem;
+import dev.citadel.gamestate.player.PlayerCommand.SetNickname;
+import dev.citadel.gamestate.player.PlayerCommand.SpendGold;
+import dev.citadel.gamestate.player.PlayerEvent.ExperienceGained;
+import dev.citadel.gamestate.player.PlayerEvent.GoldEarned;
+import dev.citadel.gamestate.player.PlayerEvent.GoldSpent;
+import dev.citadel.gamestate.player.PlayerEvent.ItemAdded;
+import dev.citadel.gamestate.player.PlayerEvent.ItemRemoved;
+import dev.citadel.gamestate.player.PlayerEvent.LeveledUp;
+import dev.citadel.gamestate.player.PlayerEvent.NicknameSet;
+import dev.citadel.gamestate.player.PlayerEvent.PlayerCreated;
+import dev.citadel.gamestate.player.PlayerEvent.RoomJoined;
+import dev.citadel.gamestate.player.PlayerEvent.RoomLeft;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Given events, when a command, then events (or a rejection). No Spring, no I/O. */
+class PlayerTest {
+  static final Instant T = Instant.parse("2026-03-01T12:00:00Z");
+  static final PlayerCreated CREATED = new PlayerCreated("p1", "alice", T);
+
+  private static Scenario given(PlayerEvent... history) {
+    return new Scenario(List.of(history));
+  }
+
+  record Scenario(List<PlayerEvent> history) {
+    Then when(PlayerCommand command) {
+      PlayerState state = Player.replay(PlayerState.initial("p1"), history);
+      return new Then(state, command);
+    }
+  }
+
+  record Then(PlayerState state, PlayerCommand command) {
+    void then(PlayerEvent... expected) {
+      assertThat(Player.decide(command, state)).containsExactly(expected);
+    }
+
+    void rejected(PlayerRejected.Kind kind, String messagePart) {
+      assertThatThrownBy(() -> Player.decide(command, state))
+          .isInstanceOfSatisfying(PlayerRejected.class, e -> assertThat(e.kind()).isEqualTo(kind))
+          .hasMessageContaining(messagePart);
+    }
+  }
+
+  @Test
+  void a_new_player_is_created_with_the_time_of_the_command() {
+    given().when(new CreatePlayer("alice", T)).then(new PlayerCreated("p1", "alice", T));
+  }
+
+  @Test
+  void creating_twice_is_a_conflict() {
+    given(CREATED)
+        .when(new CreatePlayer("alice", T))
+        .rejected(PlayerRejected.Kind.CONFLICT, "exists");
+  }
+
+  @Test
+  void commands_to_an_unknown_player_are_not_found() {
+    given().when(new EarnGold(5, "quest")).rejected(PlayerRejected.Kind.NOT_FOUND, "no player p1");
+  }
+
+  @Test
+  void bad_nicknames_are_invalid() {
+    given().when(new CreatePlayer("a", T)).rejected(PlayerRejected.Kind.INVALID, "nickname");
+    given()
+        .when(new CreatePlayer("bad name!", T))
+        .rejected(PlayerRejected.Kind.INVALID, "nickname");
+    given(CREATED)
+        .when(new SetNickname("x".repeat(17)))
+        .rejected(PlayerRejected.Kind.INVALID, "nickname");
+  }
+
+  @Test
+  void experience_levels_up_through_every_level_crossed() {
+    given(CREATED)
+        .when(new GainExperience(450))
+        .then(new ExperienceGained(450, 450), new LeveledUp(2), new LeveledUp(3));
+    given(CREATED, new ExperienceGained(450, 450), new LeveledUp(2), new LeveledUp(3))
+        .when(new GainExperience(10))
+        .then(new ExperienceGained(10, 460));
+  }
+
+  @Test
+  void gold_is_earned_and_spent_but_never_negative() {
+    given(CREATED).when(new EarnGold(100, "quest")).then(new GoldEarned(100, "quest"));
+    given(CREATED, new GoldEarned(100, "quest"))
+        .when(new SpendGold(60, "shop"))
+        .then(new GoldSpent(60, "shop"));
+    given(CREATED, new GoldEarned(100, "quest"))
+        .when(new SpendGold(101, "shop"))
+        .rejected(PlayerRejected.Kind.CONFLICT, "only 100 owned");
+  }
+
+  @Test
+  void amounts_must_be_positive_and_bounded() {
+    given(CREATED).when(new EarnGold(-5, "x")).rejected(PlayerRejected.Kind.INVALID, "amount");
+    given(CREATED).when(new SpendGold(0, "x")).rejected(PlayerRejected.Kind.INVALID, "amount");
+    given(CREATED)
+        .when(new GainExperience(Player.MAX_AMOUNT + 1))
+        .rejected(PlayerRejected.Kind.INVALID, "amount");
+  }
+
+  @Test
+  void a_missing_reason_is_recorded_as_unspecified() {
+    given(CREATED).when(new EarnGold(1, null)).then(new GoldEarned(1, "unspecified"));
+  }
+
+  @Test
+  void items_are_added_and_removed_but_never_below_zero() {
+    given(CREATED).when(new AddItem("sword", 2)).then(new ItemAdded("sword", 2));
+    given(CREATED, new ItemAdded("sword", 2))
+        .when(new RemoveItem("sword", 2))
+        .then(new ItemRemoved("sword", 2));
+    given(CREATED, new ItemAdded("sword", 2))
+        .when(new RemoveItem("sword", 3))
+        .rejected(PlayerRejected.Kind.CONFLICT, "only 2 owned");
+    given(CREATED).when(new AddItem("Bad Id", 1)).rejected(PlayerRejected.Kind.INVALID, "itemId");
+    given(CREATED).when(new AddItem("sword", 0)).rejected(PlayerRejected.Kind.INVALID, "quantity");
+  }
+
+  @Test
+  void removing_the_last_item_drops_it_from_the_inventory() {
+    PlayerState state =
+        Player.replay(
+            PlayerState.initial("p1"),
+            List.of(CREATED, new ItemAdded("sword", 2), new ItemRemoved("sword", 2)));
+    assertThat(state.inventory()).isEmpty();
+  }
+
+  @Test
+  void setting_the_same_nickname_changes_nothing() {
+    given(CREATED).when(new SetNickname("alice")).then();
+    given(CREATED).when(new SetNickname("bob")).then(new NicknameSet("bob"));
+  }
+
+  @Test
+  void a_player_sits_in_one_room_at_a_time_and_joining_is_idempotent() {
+    given(CREATED).when(new JoinRoom("m1", 3, 7)).then(new RoomJoined("m1", 3, 7));
+    given(CREATED, new RoomJoined("m1", 3, 7)).when(new JoinRoom("m1", 3, 7)).then();
+    given(CREATED, new RoomJoined("m1", 3, 7))
+        .when(new JoinRoom("m2", 1, 1))
+        .rejected(PlayerRejected.Kind.CONFLICT, "already in match m1");
+    given(CREATED, new RoomJoined("m1", 3, 7)).when(new LeaveRoom("m1")).then(new RoomLeft("m1"));
+    given(CREATED).when(new LeaveRoom("m1")).then();
+  }
+
+  @Test
+  void evolve_builds_the_state_the_events_describe() {
+    PlayerState s =
+        Player.replay(
+            PlayerState.initial("p1"),
+            List.of(
+                CREATED,
+                new ExperienceGained(150, 150),
+                new LeveledUp(2),
+                new GoldEarned(30, "q"),
+                new GoldSpent(10, "s"),
+                new ItemAdded("gem", 3),
+                new NicknameSet("alice2"),
+                new RoomJoined("m9", 1, 2)));
+    assertThat(s.exists()).isTrue();
+    assertThat(s.level()).isEqualTo(2);
+    assertThat(s.experience()).isEqualTo(150);
+    assertThat(s.gold()).isEqualTo(20);
+    assertThat(s.inventory()).containsEntry("gem", 3);
+    assertThat(s.nickname()).isEqualTo("alice2");
+    assertThat(s.room()).contains(new PlayerState.Seat("m9", 1, 2));
+    assertThat(s.createdAt()).isEqualTo(T);
+  }
+}
