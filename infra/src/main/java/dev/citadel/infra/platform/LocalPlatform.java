@@ -26,7 +26,10 @@ import java.util.stream.Stream;
 public final class LocalPlatform {
 
   /** The services of the platform. Adding a service is adding its line here. */
-  static final List<ServiceSpec> SERVICES = List.of();
+  static final List<ServiceSpec> SERVICES =
+      List.of(
+          new ServiceSpec("game-state-a", "game-state-service", 8083),
+          new ServiceSpec("game-state-b", "game-state-service", 8084));
 
   static final Infrastructure.Ports FIXED_PORTS = new Infrastructure.Ports(15432, 16379, 19092);
   private static final Duration HEALTH_TIMEOUT = Duration.ofSeconds(120);
