@@ -1,0 +1,49 @@
+package dev.citadel.gamestate;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.junit.AnalyzeClasses;
+import com.tngtech.archunit.junit.ArchTest;
+import com.tngtech.archunit.lang.ArchRule;
+
+/** The boundaries the design depends on. */
+@AnalyzeClasses(
+    packages = "dev.citadel.gamestate",
+    importOptions = ImportOption.DoNotIncludeTests.class)
+class ArchitectureTest {
+
+  /** decide/evolve stay pure: no framework, no I/O, no clock. */
+  @ArchTest
+  static final ArchRule the_player_domain_does_no_io =
+      noClasses()
+          .that()
+          .resideInAPackage("..gamestate.player..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage(
+              "org.springframework..", "reactor..", "io.r2dbc..", "io.lettuce..", "java.net..")
+          .orShould()
+          .dependOnClassesThat()
+          .haveFullyQualifiedName("java.time.Clock");
+
+  /** The generic host knows no domain type. */
+  @ArchTest
+  static final ArchRule the_aggregate_host_knows_no_domain =
+      noClasses()
+          .that()
+          .resideInAPackage("..gamestate.aggregate..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage("..gamestate.player..", "..gamestate.api..", "org.springframework..");
+
+  /** Only the HTTP edge talks HTTP. */
+  @ArchTest
+  static final ArchRule only_the_api_uses_web_types =
+      noClasses()
+          .that()
+          .resideOutsideOfPackage("..gamestate.api..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage("org.springframework.web..", "org.springframework.http..");
+}
