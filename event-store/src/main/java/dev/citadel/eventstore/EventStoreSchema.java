@@ -12,6 +12,7 @@ public final class EventStoreSchema {
         .locations("classpath:db/eventstore")
         .table("eventstore_schema_history")
         .baselineOnMigrate(true)
+        .baselineVersion("0") // another module may own tables in this schema: still apply V1
         .load()
         .migrate();
   }

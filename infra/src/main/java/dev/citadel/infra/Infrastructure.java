@@ -18,9 +18,12 @@ import java.util.concurrent.Executors;
 /** PostgreSQL, Redis and Kafka together, started in parallel and stopped in reverse. */
 public final class Infrastructure implements AutoCloseable {
 
-  /** Ports for locally started servers; 0 means a free port. */
-  public record Ports(int postgres, int redis, int kafka) {
-    public static final Ports FREE = new Ports(0, 0, 0);
+  /**
+   * Ports for locally started PostgreSQL and Redis; 0 means a free port. Kafka's in-process kit
+   * always picks free ports: see {@link #kafka()}.
+   */
+  public record Ports(int postgres, int redis) {
+    public static final Ports FREE = new Ports(0, 0);
   }
 
   private final PostgresServer postgres;
@@ -40,8 +43,7 @@ public final class Infrastructure implements AutoCloseable {
     CompletableFuture<RedisServer> rd =
         CompletableFuture.supplyAsync(() -> RedisServer.start(settings, ports.redis()), pool);
     CompletableFuture<KafkaCluster> kf =
-        CompletableFuture.supplyAsync(
-            () -> KafkaCluster.start(settings, kafkaBrokers, ports.kafka()), pool);
+        CompletableFuture.supplyAsync(() -> KafkaCluster.start(settings, kafkaBrokers), pool);
     pool.shutdown();
     try {
       // Wait for all three, even when one fails early, so nothing is left half-started.

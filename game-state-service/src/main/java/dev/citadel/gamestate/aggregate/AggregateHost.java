@@ -212,7 +212,9 @@ public final class AggregateHost<S, C, E> {
   }
 
   private Mono<Void> ensureLoaded(Resident<S> r) {
-    if (r.loaded) {
+    // A stream at version 0 does not exist yet; another instance (or a consumer) may create it
+    // at any moment, so "does not exist" is never trusted from memory.
+    if (r.loaded && r.version > 0) {
       return Mono.empty();
     }
     return recoveries

@@ -7,6 +7,7 @@ import dev.citadel.eventstore.EventStoreSchema;
 import dev.citadel.eventstore.PostgresEventStore;
 import dev.citadel.eventstore.SnapshotPolicy;
 import dev.citadel.eventstore.outbox.OutboxPublisher;
+import dev.citadel.gamestate.accounts.AccountRegistrations;
 import dev.citadel.gamestate.aggregate.AfterCommit;
 import dev.citadel.gamestate.aggregate.AggregateHost;
 import dev.citadel.gamestate.aggregate.HostOptions;
@@ -16,6 +17,7 @@ import dev.citadel.gamestate.player.PlayerEvent;
 import dev.citadel.gamestate.player.PlayerState;
 import dev.citadel.messaging.MessagePublisher;
 import dev.citadel.messaging.kafka.KafkaSettings;
+import dev.citadel.messaging.kafka.ReactorKafkaConsumer;
 import dev.citadel.messaging.kafka.ReactorKafkaPublisher;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.r2dbc.pool.ConnectionPool;
@@ -103,19 +105,30 @@ public class GameStateConfiguration {
                 outbox.idlePoll(),
                 meters)
             : null;
-    return new Background(host, outboxPublisher);
+    KafkaSettings kafka =
+        KafkaSettings.defaults(props.kafka().bootstrapServers(), props.instanceId());
+    AccountRegistrations accounts =
+        new AccountRegistrations(
+            new ReactorKafkaConsumer(kafka, publisher), host, props.gameState().accountsTopic());
+    return new Background(host, outboxPublisher, accounts);
   }
 
-  /** Passivation and the outbox: started with the application, stopped before the pool closes. */
+  /**
+   * Passivation, the outbox and account registrations: started with the application, stopped before
+   * the pool closes.
+   */
   static final class Background implements SmartLifecycle {
     private final AggregateHost<?, ?, ?> host;
     private final OutboxPublisher outbox;
+    private final AccountRegistrations accounts;
     private Disposable passivation;
     private Disposable publishing;
+    private Disposable registrations;
 
-    Background(AggregateHost<?, ?, ?> host, OutboxPublisher outbox) {
+    Background(AggregateHost<?, ?, ?> host, OutboxPublisher outbox, AccountRegistrations accounts) {
       this.host = host;
       this.outbox = outbox;
+      this.accounts = accounts;
     }
 
     @Override
@@ -124,6 +137,7 @@ public class GameStateConfiguration {
       if (outbox != null) {
         publishing = outbox.start();
       }
+      registrations = accounts.start();
     }
 
     @Override
@@ -135,6 +149,10 @@ public class GameStateConfiguration {
       if (publishing != null) {
         publishing.dispose();
         publishing = null;
+      }
+      if (registrations != null) {
+        registrations.dispose();
+        registrations = null;
       }
     }
 

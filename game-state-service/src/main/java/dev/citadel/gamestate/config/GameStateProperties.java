@@ -38,6 +38,7 @@ public record GameStateProperties(
       int maxResident,
       int maxConcurrentRecoveries,
       Duration sweepInterval,
+      String accountsTopic,
       Outbox outbox) {}
 
   public record Outbox(

@@ -187,6 +187,16 @@ class AggregateHostTest {
   }
 
   @Test
+  void a_player_created_elsewhere_is_seen_although_it_was_read_as_missing_before() {
+    var a = instance(SnapshotPolicy.DEFAULT);
+    var b = instance(SnapshotPolicy.DEFAULT);
+    String id = newPlayer();
+    assertThat(a.get(id).block().state().exists()).isFalse(); // a now holds a resident at v0
+    b.handle(id, new PlayerCommand.CreatePlayer("gina", T), T).block();
+    assertThat(a.get(id).block().state().exists()).isTrue();
+  }
+
+  @Test
   void a_rejected_command_changes_nothing() {
     var a = instance(SnapshotPolicy.DEFAULT);
     String id = newPlayer();

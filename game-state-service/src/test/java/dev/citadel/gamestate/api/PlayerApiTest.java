@@ -30,6 +30,7 @@ import reactor.core.publisher.Mono;
 @AutoConfigureWebTestClient
 class PlayerApiTest {
   static final String HEADER = PlayerController.PLAYER_HEADER;
+  static final String ACCOUNTS = "member.events.game-state-test";
 
   @DynamicPropertySource
   static void infrastructure(DynamicPropertyRegistry registry) {
@@ -40,6 +41,7 @@ class PlayerApiTest {
     registry.add("spring.data.redis.url", () -> SharedInfra.redis().url());
     registry.add("citadel.kafka.bootstrap-servers", () -> SharedInfra.kafka().bootstrapServers());
     registry.add("citadel.game-state.outbox.topic", () -> "game.events.api-test");
+    registry.add("citadel.game-state.accounts-topic", () -> ACCOUNTS);
   }
 
   @Autowired WebTestClient web;
@@ -237,6 +239,55 @@ class PlayerApiTest {
     assertThat(seen.get(0).getEventType()).isEqualTo("citadel.player.v1.PlayerCreated");
     assertThat(seen.get(0).getSeq()).isEqualTo(1);
     assertThat(seen.get(1).getEventType()).isEqualTo("citadel.player.v1.GoldEarned");
+  }
+
+  @Test
+  void a_registered_account_becomes_a_player_once_even_if_delivered_twice() {
+    String id = newId();
+    byte[] envelope =
+        EventEnvelope.newBuilder()
+            .setAggregateType("account")
+            .setAggregateId(id)
+            .setSeq(1)
+            .setEventType("citadel.member.v1.AccountRegistered")
+            .setPayload(
+                dev.citadel.protocol.member.v1.AccountRegistered.newBuilder()
+                    .setPlayerId(id)
+                    .setNickname("newbie")
+                    .setRegisteredAtEpochMs(1_767_225_600_000L)
+                    .build()
+                    .toByteString())
+            .build()
+            .toByteArray();
+    KafkaSettings settings =
+        KafkaSettings.defaults(SharedInfra.kafka().bootstrapServers(), "accounts-writer");
+    try (var publisher = new ReactorKafkaPublisher(settings)) {
+      for (int i = 0; i < 2; i++) { // at-least-once: the same registration twice
+        publisher
+            .publish(new dev.citadel.messaging.OutgoingMessage(ACCOUNTS, id, envelope))
+            .block();
+      }
+    }
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () ->
+                web.get()
+                    .uri("/api/game/players/{id}", id)
+                    .header(HEADER, id)
+                    .exchange()
+                    .expectStatus()
+                    .isOk()
+                    .expectBody()
+                    .jsonPath("$.nickname")
+                    .isEqualTo("newbie"));
+    // The second delivery changed nothing: one PlayerCreated, version 1.
+    command(id, id, "earn-gold", "{\"amount\":1}")
+        .expectStatus()
+        .isOk()
+        .expectBody()
+        .jsonPath("$.player.version")
+        .isEqualTo(2);
   }
 
   @Test

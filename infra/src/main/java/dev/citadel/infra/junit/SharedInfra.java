@@ -48,7 +48,7 @@ public final class SharedInfra {
 
   public static synchronized KafkaEndpoint kafka() {
     if (kafka == null) {
-      kafka = track(KafkaCluster.start(InfraSettings.fromEnvironment(), 1, 0));
+      kafka = track(KafkaCluster.start(InfraSettings.fromEnvironment(), 1));
     }
     return kafka.endpoint();
   }

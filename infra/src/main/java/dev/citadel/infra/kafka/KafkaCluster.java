@@ -7,9 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.stream.Stream;
 import kafka.server.BrokerServer;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
@@ -41,37 +39,33 @@ public final class KafkaCluster implements Running<KafkaEndpoint> {
    * Starts (or connects to) Kafka.
    *
    * @param brokers how many brokers to start locally (1, or 3 for replication)
-   * @param firstPort the first broker's port for a local cluster (the next brokers take the ports
-   *     after it); 0 picks free ports
    */
-  public static KafkaCluster start(InfraSettings settings, int brokers, int firstPort) {
+  public static KafkaCluster start(InfraSettings settings, int brokers) {
     if (settings.kafkaBootstrapServers().isPresent()) {
       return new KafkaCluster(
           new KafkaEndpoint(settings.kafkaBootstrapServers().get()), "external", null, () -> {});
     }
     return switch (settings.source()) {
-      case LOCAL -> startInProcess(brokers, firstPort);
+      case LOCAL -> startInProcess(brokers);
       case DOCKER -> startContainer();
     };
   }
 
-  /** A local cluster of {@code brokers} brokers on free ports. */
+  /**
+   * A local cluster of {@code brokers} brokers. The kit binds its listeners to free ports itself
+   * (overriding {@code listeners} only changes what is advertised), so the ports are whatever
+   * {@link #endpoint()} says.
+   */
   public static KafkaCluster startLocal(int brokers) {
-    return startInProcess(brokers, 0);
+    return startInProcess(brokers);
   }
 
-  private static KafkaCluster startInProcess(int brokers, int firstPort) {
+  private static KafkaCluster startInProcess(int brokers) {
     if (brokers < 1) {
       throw new IllegalArgumentException("need at least one broker");
     }
     int replication = Math.min(brokers, 3);
     int minInsync = replication >= 3 ? 2 : 1;
-    Map<Integer, Map<String, String>> perServer = new HashMap<>();
-    if (firstPort != 0) {
-      for (int i = 0; i < brokers; i++) {
-        perServer.put(i, Map.of("listeners", "EXTERNAL://127.0.0.1:" + (firstPort + i)));
-      }
-    }
     try {
       // Our own directory: Kafka's default temp dirs are deleted by a JVM shutdown hook that
       // races with a clean broker shutdown on Ctrl-C.
@@ -82,7 +76,6 @@ public final class KafkaCluster implements Running<KafkaEndpoint> {
               .setCombined(false)
               .setNumControllerNodes(1)
               .setNumBrokerNodes(brokers)
-              .setPerServerProperties(perServer)
               .build();
       KafkaClusterTestKit kit =
           new KafkaClusterTestKit.Builder(nodes)

@@ -28,10 +28,11 @@ public final class LocalPlatform {
   /** The services of the platform. Adding a service is adding its line here. */
   static final List<ServiceSpec> SERVICES =
       List.of(
-          new ServiceSpec("game-state-a", "game-state-service", 8083),
-          new ServiceSpec("game-state-b", "game-state-service", 8084));
+          new ServiceSpec("member", "member-service", 8081, "member"),
+          new ServiceSpec("game-state-a", "game-state-service", 8083, "game_state"),
+          new ServiceSpec("game-state-b", "game-state-service", 8084, "game_state"));
 
-  static final Infrastructure.Ports FIXED_PORTS = new Infrastructure.Ports(15432, 16379, 19092);
+  static final Infrastructure.Ports FIXED_PORTS = new Infrastructure.Ports(15432, 16379);
   private static final Duration HEALTH_TIMEOUT = Duration.ofSeconds(120);
   private static final Duration STOP_GRACE = Duration.ofSeconds(20);
 
@@ -78,9 +79,7 @@ public final class LocalPlatform {
     prepareRunDir();
     println("Starting PostgreSQL, Redis and Kafka ...");
     infra = Infrastructure.start(InfraSettings.fromEnvironment(), ports, 1);
-    infra.postgresServer().createDatabase("citadel");
     Map<String, String> env = new LinkedHashMap<>(infra.environment());
-    env.put(InfraSettings.POSTGRES_URL, infra.postgres().withDatabase("citadel").url());
     infra.describe().forEach(line -> println("  " + line));
 
     for (ServiceSpec spec : SERVICES) {
@@ -89,7 +88,14 @@ public final class LocalPlatform {
         println("  (skipping " + spec.name() + ": " + spec.module() + " is not built)");
         continue;
       }
-      running.add(ServiceProcess.start(spec, jar.get(), env, runDir));
+      Map<String, String> serviceEnv = new LinkedHashMap<>(env);
+      if (spec.database() != null) {
+        // Each service owns its database: its journal and outbox see only its own events.
+        serviceEnv.put(
+            InfraSettings.POSTGRES_URL,
+            infra.postgresServer().createDatabase(spec.database()).url());
+      }
+      running.add(ServiceProcess.start(spec, jar.get(), serviceEnv, runDir));
     }
     for (ServiceProcess service : running) {
       try {
@@ -106,7 +112,7 @@ public final class LocalPlatform {
               service.pid(),
               root.relativize(service.log())));
     }
-    println("Citadel is up: " + running.size() + " service(s), environment:");
+    println("Citadel is up: " + running.size() + " service(s); infrastructure environment:");
     env.forEach((k, v) -> println("  " + k + "=" + v));
   }
 

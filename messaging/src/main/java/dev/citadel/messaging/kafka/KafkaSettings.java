@@ -83,6 +83,9 @@ public record KafkaSettings(
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 500);
+    // A topic created after we subscribed (first message of a new service) is seen within
+    // seconds, not after the default five minutes.
+    p.put(ConsumerConfig.METADATA_MAX_AGE_CONFIG, 5_000);
     p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
     p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
     return p;

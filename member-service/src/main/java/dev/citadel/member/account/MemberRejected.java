@@ -1,0 +1,22 @@
+package dev.citadel.member.account;
+
+/** A request member-service refuses; the kind decides the HTTP status, in one place. */
+public final class MemberRejected extends RuntimeException {
+  public enum Kind {
+    INVALID,
+    UNAUTHORIZED,
+    NOT_FOUND,
+    CONFLICT
+  }
+
+  private final Kind kind;
+
+  public MemberRejected(Kind kind, String message) {
+    super(message, null, false, false);
+    this.kind = kind;
+  }
+
+  public Kind kind() {
+    return kind;
+  }
+}

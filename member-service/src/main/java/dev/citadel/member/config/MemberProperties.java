@@ -1,0 +1,36 @@
+package dev.citadel.member.config;
+
+import java.net.URI;
+import java.time.Duration;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+/** Settings of member-service; see application.yml for the defaults. */
+@ConfigurationProperties("citadel")
+public record MemberProperties(
+    String instanceId, Postgres postgres, Kafka kafka, Jwt jwt, Members members) {
+
+  public record Postgres(String url, String user, String password, int poolSize) {
+    public String host() {
+      return URI.create(url).getHost();
+    }
+
+    public int port() {
+      int port = URI.create(url).getPort();
+      return port == -1 ? 5432 : port;
+    }
+
+    public String database() {
+      return URI.create(url).getPath().replaceFirst("^/", "");
+    }
+
+    public String jdbcUrl() {
+      return "jdbc:" + url;
+    }
+  }
+
+  public record Kafka(String bootstrapServers) {}
+
+  public record Jwt(String issuer, Duration ttl, String privateKey, String keyId) {}
+
+  public record Members(String outboxTopic, String presenceTopic, int bcryptStrength) {}
+}
