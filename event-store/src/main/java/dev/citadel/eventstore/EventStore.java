@@ -27,6 +27,9 @@ public interface EventStore {
   /** Every event still in the journal for the stream, in order. */
   Flux<StoredEvent> readStream(String aggregateId);
 
+  /** The stream's events after {@code afterSeq}, in order (to bring a cached copy up to date). */
+  Flux<StoredEvent> readStream(String aggregateId, long afterSeq);
+
   /** Stores a snapshot, then applies the type's retention policy to the stream. */
   Mono<Void> saveSnapshot(Snapshot snapshot);
 }

@@ -38,7 +38,7 @@ public final class PostgresEventStore implements EventStore {
   private static final String READ_STREAM_SQL =
       """
       SELECT aggregate_type, seq, event_type AS type, payload, recorded_at, global_position
-      FROM events WHERE aggregate_id = $1 ORDER BY seq
+      FROM events WHERE aggregate_id = $1 AND seq > $2 ORDER BY seq
       """;
 
   private static final String SAVE_SNAPSHOT_SQL =
@@ -156,7 +156,16 @@ public final class PostgresEventStore implements EventStore {
 
   @Override
   public Flux<StoredEvent> readStream(String aggregateId) {
-    return db.sql(READ_STREAM_SQL).bind(0, aggregateId).map(row -> event(aggregateId, row)).all();
+    return readStream(aggregateId, 0);
+  }
+
+  @Override
+  public Flux<StoredEvent> readStream(String aggregateId, long afterSeq) {
+    return db.sql(READ_STREAM_SQL)
+        .bind(0, aggregateId)
+        .bind(1, afterSeq)
+        .map(row -> event(aggregateId, row))
+        .all();
   }
 
   @Override

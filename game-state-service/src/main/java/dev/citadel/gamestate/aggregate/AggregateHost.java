@@ -106,9 +106,15 @@ public final class AggregateHost<S, C, E> {
     return onResident(id, r -> execute(r, command, at));
   }
 
-  /** The aggregate's current state (recovered if not resident). */
+  /**
+   * The aggregate's current state: recovered if not resident, and brought up to date with what
+   * other instances may have committed meanwhile (one query, usually empty), so a read after an
+   * ownership change never answers from a stale copy.
+   */
   public Mono<CommandResult<S, E>> get(String id) {
-    return onResident(id, r -> ensureLoaded(r).then(Mono.fromSupplier(() -> result(r, List.of()))));
+    return onResident(
+        id,
+        r -> ensureLoaded(r).then(catchUp(r)).then(Mono.fromSupplier(() -> result(r, List.of()))));
   }
 
   public int residentCount() {
@@ -144,7 +150,24 @@ public final class AggregateHost<S, C, E> {
 
   private Mono<CommandResult<S, E>> attempt(
       Resident<S> r, C command, Instant at, boolean mayRetry) {
-    List<E> events = type.decide(command, r.state); // throws the domain's rejection
+    List<E> events;
+    try {
+      events = type.decide(command, r.state);
+    } catch (RuntimeException rejection) {
+      if (!(rejection instanceof Rejection) || !mayRetry) {
+        return Mono.error(rejection);
+      }
+      // Refused by a copy that may be stale (another instance wrote meanwhile): catch up and
+      // decide again if anything changed, so a stale copy never wrongly refuses.
+      long before = r.version;
+      return catchUp(r)
+          .then(
+              Mono.defer(
+                  () ->
+                      r.version == before
+                          ? Mono.<CommandResult<S, E>>error(rejection)
+                          : attempt(r, command, at, false)));
+    }
     if (events.isEmpty()) {
       return Mono.just(result(r, events));
     }
@@ -227,6 +250,34 @@ public final class AggregateHost<S, C, E> {
               recovered.increment();
             })
         .then();
+  }
+
+  /** Applies the events committed after the resident's version; reloads if there is a gap. */
+  private Mono<Void> catchUp(Resident<S> r) {
+    if (!r.loaded) {
+      return ensureLoaded(r);
+    }
+    long from = r.version;
+    return store
+        .readStream(r.id, from)
+        .collectList()
+        .flatMap(
+            newer -> {
+              if (newer.isEmpty()) {
+                return Mono.empty();
+              }
+              if (newer.get(0).seq() != from + 1) {
+                r.loaded = false; // retention removed what we missed: load the snapshot
+                return ensureLoaded(r);
+              }
+              S state = r.state;
+              for (StoredEvent e : newer) {
+                state = type.evolve(state, type.decode(e.type(), e.payload()));
+              }
+              r.state = state;
+              r.version = newer.get(newer.size() - 1).seq();
+              return Mono.empty();
+            });
   }
 
   private S recover(String id, LoadedStream loaded) {

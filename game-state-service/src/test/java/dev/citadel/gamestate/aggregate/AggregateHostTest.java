@@ -197,6 +197,21 @@ class AggregateHostTest {
   }
 
   @Test
+  void a_copy_left_behind_by_an_ownership_change_never_answers_stale() {
+    var a = instance(SnapshotPolicy.DEFAULT);
+    var b = instance(SnapshotPolicy.DEFAULT);
+    String id = newPlayer();
+    a.handle(id, new PlayerCommand.CreatePlayer("hank", T), T).block(); // a keeps a copy at v1
+    b.handle(id, new PlayerCommand.EarnGold(7, "quest"), T).block(); // the owner moved to b
+
+    // Back on a: the read shows b's write, and a spend a's old copy would refuse goes through.
+    assertThat(a.get(id).block().state().gold()).isEqualTo(7);
+    b.handle(id, new PlayerCommand.EarnGold(3, "quest"), T).block();
+    assertThat(a.handle(id, new PlayerCommand.SpendGold(10, "shop"), T).block().state().gold())
+        .isZero();
+  }
+
+  @Test
   void a_rejected_command_changes_nothing() {
     var a = instance(SnapshotPolicy.DEFAULT);
     String id = newPlayer();

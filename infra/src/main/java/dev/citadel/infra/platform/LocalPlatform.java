@@ -30,7 +30,8 @@ public final class LocalPlatform {
       List.of(
           new ServiceSpec("member", "member-service", 8081, "member"),
           new ServiceSpec("game-state-a", "game-state-service", 8083, "game_state"),
-          new ServiceSpec("game-state-b", "game-state-service", 8084, "game_state"));
+          new ServiceSpec("game-state-b", "game-state-service", 8084, "game_state"),
+          new ServiceSpec("gateway", "gateway", 8080, null));
 
   static final Infrastructure.Ports FIXED_PORTS = new Infrastructure.Ports(15432, 16379);
   private static final Duration HEALTH_TIMEOUT = Duration.ofSeconds(120);
@@ -121,9 +122,9 @@ public final class LocalPlatform {
       return;
     }
     println("Stopping Citadel ...");
-    for (ServiceProcess service : reversed(running)) {
-      service.stop(STOP_GRACE);
-    }
+    List<ServiceProcess> stopping = reversed(running);
+    stopping.forEach(ServiceProcess::signalStop);
+    stopping.forEach(service -> service.awaitStopped(STOP_GRACE));
     running.clear();
     if (infra != null) {
       infra.close();

@@ -17,7 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /** A service module running as its own JVM, as in production. */
-final class ServiceProcess {
+public final class ServiceProcess {
   private static final HttpClient HTTP =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
 
@@ -31,8 +31,8 @@ final class ServiceProcess {
     this.log = log;
   }
 
-  /** The service's runnable jar, if the module has been built. */
-  static Optional<Path> jarOf(Path root, String module) {
+  /** The service's runnable jar ({@code MODULE-VERSION-exec.jar}), if the module has been built. */
+  public static Optional<Path> jarOf(Path root, String module) {
     Path target = root.resolve(module).resolve("target");
     if (!Files.isDirectory(target)) {
       return Optional.empty();
@@ -40,16 +40,15 @@ final class ServiceProcess {
     try (Stream<Path> files = Files.list(target)) {
       return files
           .filter(p -> p.getFileName().toString().startsWith(module + "-"))
-          .filter(p -> p.getFileName().toString().endsWith(".jar"))
-          .filter(
-              p -> !p.getFileName().toString().matches(".*-(sources|javadoc|tests|plain)\\.jar"))
+          .filter(p -> p.getFileName().toString().endsWith("-exec.jar"))
           .findFirst();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
 
-  static ServiceProcess start(ServiceSpec spec, Path jar, Map<String, String> env, Path logDir) {
+  public static ServiceProcess start(
+      ServiceSpec spec, Path jar, Map<String, String> env, Path logDir) {
     String java =
         ProcessHandle.current()
             .info()
@@ -78,20 +77,20 @@ final class ServiceProcess {
     }
   }
 
-  ServiceSpec spec() {
+  public ServiceSpec spec() {
     return spec;
   }
 
-  long pid() {
+  public long pid() {
     return process.pid();
   }
 
-  Path log() {
+  public Path log() {
     return log;
   }
 
   /** Waits until {@code /actuator/health} answers 200, or fails after {@code timeout}. */
-  void awaitHealthy(Duration timeout) throws InterruptedException {
+  public void awaitHealthy(Duration timeout) throws InterruptedException {
     URI health = URI.create("http://127.0.0.1:" + spec.port() + "/actuator/health");
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
@@ -117,9 +116,19 @@ final class ServiceProcess {
   }
 
   /** SIGTERM (Spring's graceful shutdown), then SIGKILL after a grace period. */
-  void stop(Duration grace) {
-    List<ProcessHandle> children = process.descendants().toList();
+  public void stop(Duration grace) {
+    signalStop();
+    awaitStopped(grace);
+  }
+
+  /** Sends SIGTERM and returns at once, so that several services shut down in parallel. */
+  public void signalStop() {
     process.destroy();
+  }
+
+  /** Waits for the process to end, killing it (and anything it started) after {@code grace}. */
+  public void awaitStopped(Duration grace) {
+    List<ProcessHandle> children = process.descendants().toList();
     try {
       if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
         process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);

@@ -1,0 +1,81 @@
+package dev.citadel.gateway.affinity;
+
+import static org.springframework.cloud.gateway.support.ServerWebExchangeUtils.GATEWAY_REQUEST_URL_ATTR;
+import static org.springframework.cloud.gateway.support.ServerWebExchangeUtils.GATEWAY_ROUTE_ATTR;
+
+import dev.citadel.gateway.identity.IdentityFilter;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+import org.springframework.cloud.gateway.filter.GatewayFilterChain;
+import org.springframework.cloud.gateway.filter.GlobalFilter;
+import org.springframework.cloud.gateway.filter.RouteToRequestUrlFilter;
+import org.springframework.cloud.gateway.route.Route;
+import org.springframework.core.Ordered;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.web.server.ServerWebExchange;
+import org.springframework.web.util.UriComponentsBuilder;
+import reactor.core.publisher.Mono;
+
+/**
+ * Sends a request on a route with metadata {@code affinity: game-state} to the game-state instance
+ * that owns the caller, chosen by rendezvous hashing of the verified player id over the ready
+ * instances. Runs right after the route's URL is set, before the request is proxied.
+ */
+public final class AffinityFilter implements GlobalFilter, Ordered {
+  public static final String METADATA_KEY = "affinity";
+  public static final String GAME_STATE = "game-state";
+
+  private final GameStateInstances instances;
+
+  public AffinityFilter(GameStateInstances instances) {
+    this.instances = instances;
+  }
+
+  @Override
+  public int getOrder() {
+    return RouteToRequestUrlFilter.ROUTE_TO_URL_FILTER_ORDER + 1;
+  }
+
+  @Override
+  public Mono<Void> filter(ServerWebExchange exchange, GatewayFilterChain chain) {
+    Route route = exchange.getAttribute(GATEWAY_ROUTE_ATTR);
+    if (route == null || !GAME_STATE.equals(route.getMetadata().get(METADATA_KEY))) {
+      return chain.filter(exchange);
+    }
+    String player = exchange.getRequest().getHeaders().getFirst(IdentityFilter.PLAYER_HEADER);
+    if (player == null) {
+      return problem(exchange, HttpStatus.UNAUTHORIZED, "no verified player");
+    }
+    Optional<URI> owner = Rendezvous.pick(player, instances.healthy(), URI::toString);
+    if (owner.isEmpty()) {
+      return problem(exchange, HttpStatus.SERVICE_UNAVAILABLE, "no game-state instance is ready");
+    }
+    URI requestUrl = exchange.getRequiredAttribute(GATEWAY_REQUEST_URL_ATTR);
+    URI routed =
+        UriComponentsBuilder.fromUri(requestUrl)
+            .host(owner.get().getHost())
+            .port(owner.get().getPort())
+            .build(true)
+            .toUri();
+    exchange.getAttributes().put(GATEWAY_REQUEST_URL_ATTR, routed);
+    return chain.filter(exchange);
+  }
+
+  static Mono<Void> problem(ServerWebExchange exchange, HttpStatus status, String detail) {
+    var response = exchange.getResponse();
+    response.setStatusCode(status);
+    response.getHeaders().setContentType(MediaType.APPLICATION_PROBLEM_JSON);
+    String body =
+        "{\"type\":\"about:blank\",\"title\":\""
+            + status.getReasonPhrase()
+            + "\",\"status\":"
+            + status.value()
+            + ",\"detail\":\""
+            + detail
+            + "\"}";
+    return response.writeWith(
+        Mono.just(response.bufferFactory().wrap(body.getBytes(StandardCharsets.UTF_8))));
+  }
+}

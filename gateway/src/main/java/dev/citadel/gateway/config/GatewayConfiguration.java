@@ -1,0 +1,115 @@
+package dev.citadel.gateway.config;
+
+import dev.citadel.gateway.affinity.AffinityFilter;
+import dev.citadel.gateway.affinity.GameStateInstances;
+import dev.citadel.gateway.identity.IdentityFilter;
+import java.net.URI;
+import java.security.Principal;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.cloud.client.ServiceInstance;
+import org.springframework.cloud.client.discovery.ReactiveDiscoveryClient;
+import org.springframework.cloud.gateway.filter.ratelimit.KeyResolver;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.web.reactive.function.client.WebClient;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+@Configuration(proxyBeanMethods = false)
+public class GatewayConfiguration {
+
+  /** The static candidate list; replaceable at run time (an operator or a test adds one). */
+  public static final class StaticInstances implements Supplier<Flux<URI>> {
+    private final AtomicReference<List<URI>> uris;
+
+    StaticInstances(List<URI> uris) {
+      this.uris = new AtomicReference<>(List.copyOf(uris));
+    }
+
+    public void replace(List<URI> next) {
+      uris.set(List.copyOf(next));
+    }
+
+    @Override
+    public Flux<URI> get() {
+      return Flux.fromIterable(uris.get());
+    }
+  }
+
+  @Bean
+  StaticInstances staticInstances(GatewayProperties props) {
+    return new StaticInstances(
+        props.gameState().instances() == null ? List.of() : props.gameState().instances());
+  }
+
+  @Bean
+  GameStateInstances gameStateInstances(
+      GatewayProperties props,
+      StaticInstances staticInstances,
+      ObjectProvider<ReactiveDiscoveryClient> discovery) {
+    GatewayProperties.GameState gs = props.gameState();
+    Supplier<Flux<URI>> candidates =
+        "discovery-client".equals(gs.discovery())
+            ? () -> discovery.getObject().getInstances(gs.serviceId()).map(ServiceInstance::getUri)
+            : staticInstances;
+    return new GameStateInstances(
+        candidates, WebClient.builder().build(), gs.healthInterval(), gs.healthTimeout());
+  }
+
+  @Bean
+  SmartLifecycle healthProbes(GameStateInstances instances) {
+    return new SmartLifecycle() {
+      private Disposable running;
+
+      @Override
+      public synchronized void start() {
+        running = instances.start();
+      }
+
+      @Override
+      public synchronized void stop() {
+        if (running != null) {
+          running.dispose();
+          running = null;
+        }
+      }
+
+      @Override
+      public synchronized boolean isRunning() {
+        return running != null;
+      }
+    };
+  }
+
+  @Bean
+  IdentityFilter identityFilter() {
+    return new IdentityFilter();
+  }
+
+  @Bean
+  AffinityFilter affinityFilter(GameStateInstances instances) {
+    return new AffinityFilter(instances);
+  }
+
+  /** Rate limits count per player; anonymous requests (sign-up, log-in) per client address. */
+  @Bean
+  KeyResolver playerKeyResolver() {
+    return exchange ->
+        exchange
+            .getPrincipal()
+            .map(Principal::getName)
+            .map(player -> "player:" + player)
+            .switchIfEmpty(
+                Mono.fromSupplier(
+                    () -> {
+                      var remote = exchange.getRequest().getRemoteAddress();
+                      return "ip:"
+                          + (remote == null ? "unknown" : remote.getAddress().getHostAddress());
+                    }));
+  }
+}

@@ -1,0 +1,150 @@
+package dev.citadel.gateway;
+
+import dev.citadel.gateway.affinity.GameStateInstances;
+import dev.citadel.gateway.config.GatewayConfiguration;
+import dev.citadel.infra.FreePorts;
+import dev.citadel.infra.InfraSettings;
+import dev.citadel.infra.Infrastructure;
+import dev.citadel.infra.junit.SharedInfra;
+import dev.citadel.infra.platform.ServiceProcess;
+import dev.citadel.infra.platform.ServiceSpec;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * Real member-service and game-state-service processes (from their -exec jars, as the local
+ * platform runs them) on the shared test infrastructure, and gateways in this JVM.
+ */
+final class Cluster implements AutoCloseable {
+  static final Duration STARTUP = Duration.ofSeconds(180);
+
+  final KeyPair signingKey;
+  final Path root = Path.of(System.getProperty("user.dir")).getParent();
+  final Path logs = Path.of("target", "service-logs");
+  final Map<String, ServiceProcess> services = new LinkedHashMap<>();
+  final Map<String, URI> gameStates = new LinkedHashMap<>();
+  final List<ConfigurableApplicationContext> gateways = new ArrayList<>();
+  URI member;
+
+  Cluster() throws Exception {
+    KeyPairGenerator rsa = KeyPairGenerator.getInstance("RSA");
+    rsa.initialize(2048);
+    signingKey = rsa.generateKeyPair();
+    Files.createDirectories(logs);
+  }
+
+  private Map<String, String> baseEnv() {
+    Map<String, String> env =
+        new HashMap<>(
+            Infrastructure.environment(
+                SharedInfra.postgres(), SharedInfra.redis(), SharedInfra.kafka()));
+    return env;
+  }
+
+  private ServiceProcess launch(
+      String name, String module, String database, Map<String, String> extra) {
+    int port = FreePorts.next();
+    Map<String, String> env = baseEnv();
+    env.put(InfraSettings.POSTGRES_URL, SharedInfra.postgresDatabase(database).url());
+    env.putAll(extra);
+    Path jar =
+        ServiceProcess.jarOf(root, module)
+            .orElseThrow(() -> new IllegalStateException(module + " is not built (mvn package)"));
+    ServiceProcess p =
+        ServiceProcess.start(new ServiceSpec(name, module, port, database), jar, env, logs);
+    services.put(name, p);
+    return p;
+  }
+
+  /** Starts member-service and the given game-state instances, and waits until all are healthy. */
+  Cluster start(int gameStateInstances) throws InterruptedException {
+    String pem =
+        "-----BEGIN PRIVATE KEY-----\n"
+            + Base64.getMimeEncoder().encodeToString(signingKey.getPrivate().getEncoded())
+            + "\n-----END PRIVATE KEY-----\n";
+    ServiceProcess m =
+        launch(
+            "member",
+            "member-service",
+            "member_gw",
+            Map.of("CITADEL_JWT_PRIVATE_KEY", pem, "CITADEL_MEMBERS_BCRYPTSTRENGTH", "4"));
+    member = URI.create("http://127.0.0.1:" + m.spec().port());
+    List<ServiceProcess> started = new ArrayList<>(List.of(m));
+    for (int i = 1; i <= gameStateInstances; i++) {
+      started.add(launchGameState("gs-" + i));
+    }
+    for (ServiceProcess p : started) {
+      p.awaitHealthy(STARTUP);
+    }
+    return this;
+  }
+
+  ServiceProcess launchGameState(String name) {
+    ServiceProcess p = launch(name, "game-state-service", "game_state_gw", Map.of());
+    gameStates.put(name, URI.create("http://127.0.0.1:" + p.spec().port()));
+    return p;
+  }
+
+  void stop(String name) {
+    services.remove(name).stop(Duration.ofSeconds(20));
+    gameStates.remove(name);
+  }
+
+  /** A gateway in this JVM, routing to the current game-state instances. */
+  ConfigurableApplicationContext gateway(int perSecond, int burst) {
+    Map<String, Object> props = new HashMap<>();
+    props.put("server.port", 0);
+    props.put("CITADEL_MEMBER_URL", member.toString());
+    props.put("CITADEL_MATCH_URL", "http://127.0.0.1:" + FreePorts.next());
+    props.put("spring.data.redis.url", SharedInfra.redis().url());
+    props.put("citadel.gateway.rate-limit.per-second", perSecond);
+    props.put("citadel.gateway.rate-limit.burst", burst);
+    props.put("citadel.gateway.game-state.health-interval", "200ms");
+    props.put(
+        "citadel.gateway.game-state.instances",
+        String.join(",", gameStates.values().stream().map(URI::toString).toList()));
+    // As command-line arguments: they win over application.yml, as an operator's would.
+    String[] args =
+        props.entrySet().stream()
+            .map(e -> "--" + e.getKey() + "=" + e.getValue())
+            .toArray(String[]::new);
+    ConfigurableApplicationContext context =
+        new SpringApplicationBuilder(GatewayApplication.class).run(args);
+    gateways.add(context);
+    return context;
+  }
+
+  static int port(ConfigurableApplicationContext gateway) {
+    return Integer.parseInt(gateway.getEnvironment().getProperty("local.server.port"));
+  }
+
+  static List<URI> healthy(ConfigurableApplicationContext gateway) {
+    return gateway.getBean(GameStateInstances.class).healthy();
+  }
+
+  /** Tells every gateway the current instance list, as discovery would. */
+  void announceInstances() {
+    for (ConfigurableApplicationContext g : gateways) {
+      g.getBean(GatewayConfiguration.StaticInstances.class)
+          .replace(List.copyOf(gameStates.values()));
+    }
+  }
+
+  @Override
+  public void close() {
+    gateways.forEach(ConfigurableApplicationContext::close);
+    services.values().forEach(p -> p.stop(Duration.ofSeconds(20)));
+  }
+}

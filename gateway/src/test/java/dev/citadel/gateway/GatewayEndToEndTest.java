@@ -1,0 +1,460 @@
+package dev.citadel.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.RSASSASigner;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import dev.citadel.gateway.affinity.Rendezvous;
+import dev.citadel.infra.junit.CitadelInfra;
+import dev.citadel.infra.junit.SharedInfra;
+import dev.citadel.notify.PlayerNotifier;
+import java.net.URI;
+import java.security.KeyPairGenerator;
+import java.security.PrivateKey;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import org.springframework.http.MediaType;
+import org.springframework.test.web.reactive.server.WebTestClient;
+import org.springframework.web.reactive.socket.client.ReactorNettyWebSocketClient;
+import reactor.core.Disposable;
+
+/**
+ * The gateway in front of real services: member-service and three game-state instances as
+ * processes, two gateways in this JVM. Tests run in order because affinity changes the cluster.
+ */
+@CitadelInfra
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class GatewayEndToEndTest {
+  static Cluster cluster;
+  static ConfigurableApplicationContext gatewayA;
+  static ConfigurableApplicationContext gatewayB;
+  static final String INSTANCE = "X-Citadel-Instance";
+
+  @BeforeAll
+  static void start() throws Exception {
+    cluster = new Cluster().start(3);
+    gatewayA = cluster.gateway(10_000, 20_000);
+    gatewayB = cluster.gateway(10_000, 20_000);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () -> Cluster.healthy(gatewayA).size() == 3 && Cluster.healthy(gatewayB).size() == 3);
+  }
+
+  @AfterAll
+  static void stop() {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  static WebTestClient client(ConfigurableApplicationContext gateway) {
+    return WebTestClient.bindToServer()
+        .baseUrl("http://127.0.0.1:" + Cluster.port(gateway))
+        .responseTimeout(Duration.ofSeconds(30))
+        .build();
+  }
+
+  record Player(String id, String nickname, String token) {}
+
+  static Player signUpAndLogIn(WebTestClient web) {
+    String nickname = "p" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
+    String body = "{\"nickname\":\"" + nickname + "\",\"password\":\"correct horse\"}";
+    Map<?, ?> signed =
+        web.post()
+            .uri("/api/members")
+            .contentType(MediaType.APPLICATION_JSON)
+            .bodyValue(body)
+            .exchange()
+            .expectStatus()
+            .isCreated()
+            .expectBody(Map.class)
+            .returnResult()
+            .getResponseBody();
+    Map<?, ?> login =
+        web.post()
+            .uri("/api/members/login")
+            .contentType(MediaType.APPLICATION_JSON)
+            .bodyValue(body)
+            .exchange()
+            .expectStatus()
+            .isOk()
+            .expectBody(Map.class)
+            .returnResult()
+            .getResponseBody();
+    return new Player(signed.get("playerId").toString(), nickname, login.get("token").toString());
+  }
+
+  /**
+   * The player's game state exists (created from member.events) and answers through the gateway.
+   */
+  static String awaitPlayer(WebTestClient web, Player p) {
+    List<String> instance = new ArrayList<>();
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () -> {
+              var result =
+                  web.get()
+                      .uri("/api/game/players/{id}", p.id())
+                      .headers(h -> h.setBearerAuth(p.token()))
+                      .exchange()
+                      .expectStatus()
+                      .isOk()
+                      .returnResult(String.class);
+              instance.add(0, result.getResponseHeaders().getFirst(INSTANCE));
+            });
+    return instance.get(0);
+  }
+
+  static String token(PrivateKey key, String subject, Instant issued, Instant expires)
+      throws Exception {
+    SignedJWT jwt =
+        new SignedJWT(
+            new JWSHeader.Builder(JWSAlgorithm.RS256).keyID("citadel-1").build(),
+            new JWTClaimsSet.Builder()
+                .issuer("citadel")
+                .subject(subject)
+                .issueTime(Date.from(issued))
+                .expirationTime(Date.from(expires))
+                .build());
+    jwt.sign(new RSASSASigner(key));
+    return jwt.serialize();
+  }
+
+  void problem(WebTestClient.ResponseSpec r, int status, String detailPart) {
+    r.expectStatus()
+        .isEqualTo(status)
+        .expectBody()
+        .jsonPath("$.detail")
+        .value(String.class, d -> assertThat(d).contains(detailPart));
+  }
+
+  @Test
+  @Order(1)
+  void tokens_are_required_and_checked() throws Exception {
+    WebTestClient web = client(gatewayA);
+    Player alice = signUpAndLogIn(web);
+    awaitPlayer(web, alice);
+    String path = "/api/game/players/" + alice.id();
+
+    problem(web.get().uri(path).exchange(), 401, "missing or invalid token");
+    problem(
+        web.get().uri(path).headers(h -> h.setBearerAuth("not.a.jwt")).exchange(),
+        401,
+        "invalid token");
+    var otherKey = KeyPairGenerator.getInstance("RSA");
+    otherKey.initialize(2048);
+    String forged =
+        token(
+            otherKey.generateKeyPair().getPrivate(),
+            alice.id(),
+            Instant.now(),
+            Instant.now().plusSeconds(600));
+    problem(
+        web.get().uri(path).headers(h -> h.setBearerAuth(forged)).exchange(), 401, "invalid token");
+    String expired =
+        token(
+            cluster.signingKey.getPrivate(),
+            alice.id(),
+            Instant.now().minusSeconds(7200),
+            Instant.now().minusSeconds(3600));
+    problem(web.get().uri(path).headers(h -> h.setBearerAuth(expired)).exchange(), 401, "expired");
+    String valid =
+        token(
+            cluster.signingKey.getPrivate(),
+            alice.id(),
+            Instant.now(),
+            Instant.now().plusSeconds(600));
+    web.get().uri(path).headers(h -> h.setBearerAuth(valid)).exchange().expectStatus().isOk();
+  }
+
+  @Test
+  @Order(2)
+  void a_player_can_never_act_as_another_even_by_sending_the_identity_header() {
+    WebTestClient web = client(gatewayA);
+    Player alice = signUpAndLogIn(web);
+    Player bob = signUpAndLogIn(web);
+    awaitPlayer(web, alice);
+    awaitPlayer(web, bob);
+
+    problem(
+        web.get()
+            .uri("/api/game/players/{id}", bob.id())
+            .headers(h -> h.setBearerAuth(alice.token()))
+            .exchange(),
+        403,
+        "only act on themselves");
+    problem(
+        web.get()
+            .uri("/api/game/players/{id}", bob.id())
+            .headers(
+                h -> {
+                  h.setBearerAuth(alice.token());
+                  h.set("X-Player-Id", bob.id());
+                })
+            .exchange(),
+        403,
+        "only act on themselves");
+    problem(
+        web.post()
+            .uri("/api/game/players/{id}/commands/earn-gold", bob.id())
+            .headers(
+                h -> {
+                  h.setBearerAuth(alice.token());
+                  h.set("X-Player-Id", bob.id());
+                })
+            .contentType(MediaType.APPLICATION_JSON)
+            .bodyValue("{\"amount\":5}")
+            .exchange(),
+        403,
+        "only act on themselves");
+    // Alice's own command goes through, as Alice whatever header she sends.
+    web.post()
+        .uri("/api/game/players/{id}/commands/earn-gold", alice.id())
+        .headers(
+            h -> {
+              h.setBearerAuth(alice.token());
+              h.set("X-Player-Id", bob.id());
+            })
+        .contentType(MediaType.APPLICATION_JSON)
+        .bodyValue("{\"amount\":5}")
+        .exchange()
+        .expectStatus()
+        .isOk()
+        .expectBody()
+        .jsonPath("$.player.id")
+        .isEqualTo(alice.id());
+    web.get()
+        .uri("/api/members/me")
+        .headers(
+            h -> {
+              h.setBearerAuth(alice.token());
+              h.set("X-Player-Id", bob.id());
+            })
+        .exchange()
+        .expectStatus()
+        .isOk()
+        .expectBody()
+        .jsonPath("$.playerId")
+        .isEqualTo(alice.id());
+  }
+
+  @Test
+  @Order(3)
+  void internal_endpoints_are_unreachable_and_errors_pass_through() {
+    WebTestClient web = client(gatewayA);
+    Player alice = signUpAndLogIn(web);
+    web.get()
+        .uri("/internal/members/{id}/presence", alice.id())
+        .headers(h -> h.setBearerAuth(alice.token()))
+        .exchange()
+        .expectStatus()
+        .isNotFound();
+    web.get()
+        .uri("/internal/members/{id}/presence", alice.id())
+        .exchange()
+        .expectStatus()
+        .isUnauthorized();
+    problem(
+        web.post()
+            .uri("/api/members")
+            .contentType(MediaType.APPLICATION_JSON)
+            .bodyValue(
+                "{\"nickname\":\""
+                    + alice.nickname().toUpperCase()
+                    + "\",\"password\":\"other pass\"}")
+            .exchange(),
+        409,
+        "is taken");
+  }
+
+  @Test
+  @Order(4)
+  void rate_limit_answers_429_past_the_rate_and_recovers() {
+    // Closed with the others at the end: contexts in one JVM share Reactor Netty's global
+    // resources, and closing one early would cut the others off.
+    ConfigurableApplicationContext limited = cluster.gateway(2, 4);
+    {
+      await().atMost(Duration.ofSeconds(30)).until(() -> Cluster.healthy(limited).size() == 3);
+      WebTestClient web = client(gatewayA);
+      Player carol = signUpAndLogIn(web);
+      awaitPlayer(web, carol);
+      WebTestClient throttled = client(limited);
+      List<Integer> statuses = new ArrayList<>();
+      for (int i = 0; i < 20; i++) {
+        statuses.add(
+            throttled
+                .get()
+                .uri("/api/game/players/{id}", carol.id())
+                .headers(h -> h.setBearerAuth(carol.token()))
+                .exchange()
+                .returnResult(String.class)
+                .getStatus()
+                .value());
+      }
+      assertThat(statuses).contains(200, 429);
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(
+              () ->
+                  throttled
+                          .get()
+                          .uri("/api/game/players/{id}", carol.id())
+                          .headers(h -> h.setBearerAuth(carol.token()))
+                          .exchange()
+                          .returnResult(String.class)
+                          .getStatus()
+                          .value()
+                      == 200);
+    }
+  }
+
+  @Test
+  @Order(5)
+  void a_websocket_client_receives_a_notification_another_service_publishes() throws Exception {
+    WebTestClient web = client(gatewayB);
+    Player dana = signUpAndLogIn(web);
+    awaitPlayer(web, dana);
+    List<String> received = new CopyOnWriteArrayList<>();
+    URI ws =
+        URI.create("ws://127.0.0.1:" + Cluster.port(gatewayB) + "/ws?access_token=" + dana.token());
+    Disposable connection =
+        new ReactorNettyWebSocketClient()
+            .execute(
+                ws,
+                session ->
+                    session.receive().map(m -> m.getPayloadAsText()).doOnNext(received::add).then())
+            .subscribe();
+    var redisFactory =
+        new LettuceConnectionFactory(SharedInfra.redis().host(), SharedInfra.redis().port());
+    redisFactory.afterPropertiesSet();
+    try {
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(() -> received.stream().anyMatch(m -> m.contains("\"connected\"")));
+      new PlayerNotifier(new ReactiveStringRedisTemplate(redisFactory))
+          .notify(dana.id(), "match.found", "{\"matchId\":\"m-42\"}")
+          .block();
+      await()
+          .atMost(Duration.ofSeconds(1))
+          .until(
+              () ->
+                  received.stream().anyMatch(m -> m.contains("match.found") && m.contains("m-42")));
+    } finally {
+      connection.dispose();
+      redisFactory.destroy();
+    }
+  }
+
+  @Test
+  @Order(10)
+  void affinity_is_shared_by_gateways_and_moves_only_what_it_must() throws Exception {
+    WebTestClient a = client(gatewayA);
+    WebTestClient b = client(gatewayB);
+    List<Player> players = new ArrayList<>();
+    for (int i = 0; i < 60; i++) {
+      players.add(signUpAndLogIn(a));
+    }
+    Map<String, String> owner = new HashMap<>();
+    for (Player p : players) {
+      String viaA = awaitPlayer(a, p);
+      String viaB = awaitPlayer(b, p);
+      assertThat(viaB).as("both gateways agree on %s", p.id()).isEqualTo(viaA);
+      owner.put(p.id(), viaA);
+      a.post()
+          .uri("/api/game/players/{id}/commands/earn-gold", p.id())
+          .headers(h -> h.setBearerAuth(p.token()))
+          .contentType(MediaType.APPLICATION_JSON)
+          .bodyValue("{\"amount\":7}")
+          .exchange()
+          .expectStatus()
+          .isOk();
+    }
+    assertThat(owner.values()).containsAll(List.of("gs-1", "gs-2", "gs-3"));
+
+    // A fourth instance joins: about a quarter of players move, all of them to it.
+    cluster.launchGameState("gs-4").awaitHealthy(Cluster.STARTUP);
+    cluster.announceInstances();
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () -> Cluster.healthy(gatewayA).size() == 4 && Cluster.healthy(gatewayB).size() == 4);
+    int moved = 0;
+    for (Player p : players) {
+      String now = servedBy(a, p);
+      assertThat(servedBy(b, p)).isEqualTo(now);
+      if (!now.equals(owner.get(p.id()))) {
+        assertThat(now).as("a moved player goes to the new instance").isEqualTo("gs-4");
+        moved++;
+      }
+      owner.put(p.id(), now);
+    }
+    assertThat(moved).as("about a quarter of 60").isBetween(5, 25);
+
+    // One instance stops: only its players move, and their state is intact (from the store).
+    cluster.stop("gs-2");
+    cluster.announceInstances();
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () -> Cluster.healthy(gatewayA).size() == 3 && Cluster.healthy(gatewayB).size() == 3);
+    for (Player p : players) {
+      var result =
+          a.get()
+              .uri("/api/game/players/{id}", p.id())
+              .headers(h -> h.setBearerAuth(p.token()))
+              .exchange()
+              .expectStatus()
+              .isOk()
+              .expectBody(Map.class)
+              .returnResult();
+      String now = result.getResponseHeaders().getFirst(INSTANCE);
+      if (owner.get(p.id()).equals("gs-2")) {
+        assertThat(now).isNotEqualTo("gs-2");
+      } else {
+        assertThat(now).as("players of running instances stay").isEqualTo(owner.get(p.id()));
+      }
+      assertThat(result.getResponseBody().get("gold"))
+          .as("state of %s intact", p.id())
+          .isEqualTo(7);
+    }
+    // And the gateway's choice is the rendezvous choice over the instances it sees.
+    List<URI> seen = Cluster.healthy(gatewayA);
+    Player any = players.get(0);
+    URI expected = Rendezvous.pick(any.id(), seen, URI::toString).orElseThrow();
+    assertThat(cluster.gameStates).containsValue(expected);
+  }
+
+  static String servedBy(WebTestClient web, Player p) {
+    return web.get()
+        .uri("/api/game/players/{id}", p.id())
+        .headers(h -> h.setBearerAuth(p.token()))
+        .exchange()
+        .expectStatus()
+        .isOk()
+        .returnResult(String.class)
+        .getResponseHeaders()
+        .getFirst(INSTANCE);
+  }
+}
