@@ -116,10 +116,11 @@ class LocalPlatformTest {
   void finds_built_service_jars_and_ignores_unbuilt_modules(@TempDir Path root) throws Exception {
     Path target = Files.createDirectories(root.resolve("svc/target"));
     Files.createFile(target.resolve("svc-0.1.0-SNAPSHOT-sources.jar"));
+    Files.createFile(target.resolve("svc-0.1.0-SNAPSHOT.jar")); // the plain library jar
     assertThat(ServiceProcess.jarOf(root, "svc")).isEmpty();
-    Files.createFile(target.resolve("svc-0.1.0-SNAPSHOT.jar"));
+    Files.createFile(target.resolve("svc-0.1.0-SNAPSHOT-exec.jar"));
     assertThat(ServiceProcess.jarOf(root, "svc"))
-        .contains(target.resolve("svc-0.1.0-SNAPSHOT.jar"));
+        .contains(target.resolve("svc-0.1.0-SNAPSHOT-exec.jar"));
     assertThat(ServiceProcess.jarOf(root, "missing")).isEmpty();
   }
 }
