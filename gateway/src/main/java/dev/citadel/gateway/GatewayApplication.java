@@ -8,6 +8,8 @@ import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
 @ConfigurationPropertiesScan
 public class GatewayApplication {
   public static void main(String[] args) {
+    // Pods come and go: do not cache DNS answers for the JVM's default 30 s.
+    java.security.Security.setProperty("networkaddress.cache.ttl", "5");
     SpringApplication.run(GatewayApplication.class, args);
   }
 }

@@ -14,13 +14,16 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 public record GatewayProperties(URI jwksUri, String issuer, GameState gameState) {
 
   /**
-   * @param discovery {@code static}: the {@code instances} list; {@code discovery-client}: the
-   *     Spring Cloud discovery client (Kubernetes endpoints in the cluster) for {@code serviceId}
+   * @param discovery {@code static}: the {@code instances} list; {@code dns}: every address of
+   *     {@code dnsName} (a headless Service in Kubernetes) on {@code dnsPort}; {@code
+   *     discovery-client}: a Spring Cloud discovery client for {@code serviceId}
    * @param healthInterval how often each instance's readiness is probed
    */
   public record GameState(
       String discovery,
       List<URI> instances,
+      String dnsName,
+      int dnsPort,
       String serviceId,
       Duration healthInterval,
       Duration healthTimeout) {}
