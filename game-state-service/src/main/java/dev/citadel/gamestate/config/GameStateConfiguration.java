@@ -15,6 +15,8 @@ import dev.citadel.gamestate.player.PlayerAggregate;
 import dev.citadel.gamestate.player.PlayerCommand;
 import dev.citadel.gamestate.player.PlayerEvent;
 import dev.citadel.gamestate.player.PlayerState;
+import dev.citadel.gamestate.rooms.MatchRooms;
+import dev.citadel.gamestate.rooms.RoomAllocator;
 import dev.citadel.messaging.MessagePublisher;
 import dev.citadel.messaging.kafka.KafkaSettings;
 import dev.citadel.messaging.kafka.ReactorKafkaConsumer;
@@ -22,7 +24,9 @@ import dev.citadel.messaging.kafka.ReactorKafkaPublisher;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.r2dbc.pool.ConnectionPool;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -89,6 +93,7 @@ public class GameStateConfiguration {
   @Bean
   Background background(
       AggregateHost<PlayerState, PlayerCommand, PlayerEvent> host,
+      PostgresEventStore store,
       ConnectionPool pool,
       MessagePublisher publisher,
       GameStateProperties props,
@@ -110,7 +115,21 @@ public class GameStateConfiguration {
     AccountRegistrations accounts =
         new AccountRegistrations(
             new ReactorKafkaConsumer(kafka, publisher), host, props.gameState().accountsTopic());
-    return new Background(host, outboxPublisher, accounts);
+    GameStateProperties.Rooms r = props.gameState().rooms();
+    MatchRooms rooms =
+        new MatchRooms(
+            new RoomAllocator(store, r.channels(), r.roomsPerChannel()),
+            publisher,
+            host,
+            Clock.systemUTC(),
+            r.foundTopic(),
+            r.assignedTopic(),
+            r.rejectedTopic());
+    return new Background(
+        host,
+        outboxPublisher,
+        List.of(
+            () -> accounts.start(), () -> rooms.start(new ReactorKafkaConsumer(kafka, publisher))));
   }
 
   /**
@@ -120,15 +139,16 @@ public class GameStateConfiguration {
   static final class Background implements SmartLifecycle {
     private final AggregateHost<?, ?, ?> host;
     private final OutboxPublisher outbox;
-    private final AccountRegistrations accounts;
+    private final List<Supplier<Disposable>> consumers;
+    private final List<Disposable> running = new ArrayList<>();
     private Disposable passivation;
     private Disposable publishing;
-    private Disposable registrations;
 
-    Background(AggregateHost<?, ?, ?> host, OutboxPublisher outbox, AccountRegistrations accounts) {
+    Background(
+        AggregateHost<?, ?, ?> host, OutboxPublisher outbox, List<Supplier<Disposable>> consumers) {
       this.host = host;
       this.outbox = outbox;
-      this.accounts = accounts;
+      this.consumers = consumers;
     }
 
     @Override
@@ -137,7 +157,7 @@ public class GameStateConfiguration {
       if (outbox != null) {
         publishing = outbox.start();
       }
-      registrations = accounts.start();
+      consumers.forEach(c -> running.add(c.get()));
     }
 
     @Override
@@ -150,10 +170,8 @@ public class GameStateConfiguration {
         publishing.dispose();
         publishing = null;
       }
-      if (registrations != null) {
-        registrations.dispose();
-        registrations = null;
-      }
+      running.forEach(Disposable::dispose);
+      running.clear();
     }
 
     @Override

@@ -39,7 +39,16 @@ public record GameStateProperties(
       int maxConcurrentRecoveries,
       Duration sweepInterval,
       String accountsTopic,
+      Rooms rooms,
       Outbox outbox) {}
+
+  /** Rooms for matches: channels x rooms per channel, and the hand-off topics. */
+  public record Rooms(
+      int channels,
+      int roomsPerChannel,
+      String foundTopic,
+      String assignedTopic,
+      String rejectedTopic) {}
 
   public record Outbox(
       boolean enabled, String name, String topic, int batchSize, Duration idlePoll) {}

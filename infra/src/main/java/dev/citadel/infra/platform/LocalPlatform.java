@@ -31,6 +31,7 @@ public final class LocalPlatform {
           new ServiceSpec("member", "member-service", 8081, "member"),
           new ServiceSpec("game-state-a", "game-state-service", 8083, "game_state"),
           new ServiceSpec("game-state-b", "game-state-service", 8084, "game_state"),
+          new ServiceSpec("match", "match-service", 8082, null),
           new ServiceSpec("gateway", "gateway", 8080, null));
 
   static final Infrastructure.Ports FIXED_PORTS = new Infrastructure.Ports(15432, 16379);

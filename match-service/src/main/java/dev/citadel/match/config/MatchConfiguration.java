@@ -1,0 +1,129 @@
+package dev.citadel.match.config;
+
+import dev.citadel.match.handoff.HandOff;
+import dev.citadel.match.lifecycle.Lifecycle;
+import dev.citadel.match.lifecycle.Transitions;
+import dev.citadel.match.matcher.Matcher;
+import dev.citadel.match.matcher.SkillWindow;
+import dev.citadel.match.queue.Queues;
+import dev.citadel.messaging.MessagePublisher;
+import dev.citadel.messaging.kafka.KafkaSettings;
+import dev.citadel.messaging.kafka.ReactorKafkaConsumer;
+import dev.citadel.messaging.kafka.ReactorKafkaPublisher;
+import dev.citadel.notify.PlayerNotifier;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import org.springframework.web.reactive.function.client.WebClient;
+import reactor.core.Disposable;
+
+@Configuration(proxyBeanMethods = false)
+public class MatchConfiguration {
+
+  @Bean
+  Clock clock() {
+    return Clock.systemUTC();
+  }
+
+  @Bean
+  Queues queues(ReactiveStringRedisTemplate redis) {
+    return new Queues(redis);
+  }
+
+  @Bean(destroyMethod = "close")
+  MessagePublisher messagePublisher(MatchProperties props) {
+    return new ReactorKafkaPublisher(kafka(props));
+  }
+
+  static KafkaSettings kafka(MatchProperties props) {
+    return KafkaSettings.defaults(props.kafka().bootstrapServers(), props.instanceId());
+  }
+
+  @Bean
+  HandOff handOff(MessagePublisher publisher, Queues queues, MatchProperties props) {
+    return new HandOff(publisher, queues, props.match().topics().found());
+  }
+
+  @Bean
+  Transitions transitions(
+      MessagePublisher publisher,
+      ReactiveStringRedisTemplate redis,
+      Clock clock,
+      MatchProperties props) {
+    return new Transitions(
+        publisher, new PlayerNotifier(redis), clock, props.match().topics().presence());
+  }
+
+  @Bean
+  Matcher matcher(
+      Queues queues, HandOff handOff, MatchProperties props, Clock clock, MeterRegistry meters) {
+    MatchProperties.Match m = props.match();
+    return new Matcher(
+        queues,
+        handOff,
+        new Matcher.Settings(
+            m.playersPerMatch(),
+            new SkillWindow(m.window().start(), m.window().perSecond(), m.window().cap()),
+            m.roomTimeout(),
+            m.lockTtl()),
+        clock,
+        meters);
+  }
+
+  @Bean
+  Lifecycle lifecycle(
+      Queues queues,
+      HandOff handOff,
+      Transitions transitions,
+      Clock clock,
+      MatchProperties props,
+      MeterRegistry meters) {
+    MatchProperties.Topics t = props.match().topics();
+    return new Lifecycle(
+        queues,
+        handOff,
+        transitions,
+        clock,
+        props.match().roomTimeout(),
+        t.assigned(),
+        t.rejected(),
+        meters);
+  }
+
+  @Bean
+  WebClient memberClient(MatchProperties props) {
+    return WebClient.builder().baseUrl(props.match().memberUrl()).build();
+  }
+
+  @Bean
+  SmartLifecycle background(
+      Matcher matcher, Lifecycle lifecycle, MessagePublisher publisher, MatchProperties props) {
+    return new SmartLifecycle() {
+      private final List<Disposable> running = new ArrayList<>();
+
+      @Override
+      public synchronized void start() {
+        List<String> queues = props.match().queues();
+        running.add(matcher.start(queues, props.match().tickInterval()));
+        running.add(lifecycle.startExpiry(queues, props.match().tickInterval()));
+        running.add(lifecycle.consume(new ReactorKafkaConsumer(kafka(props), publisher)));
+      }
+
+      @Override
+      public synchronized void stop() {
+        running.forEach(Disposable::dispose);
+        running.clear();
+      }
+
+      @Override
+      public synchronized boolean isRunning() {
+        return !running.isEmpty();
+      }
+    };
+  }
+}

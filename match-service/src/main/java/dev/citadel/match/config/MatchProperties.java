@@ -1,0 +1,26 @@
+package dev.citadel.match.config;
+
+import java.time.Duration;
+import java.util.List;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+@ConfigurationProperties("citadel")
+public record MatchProperties(String instanceId, Kafka kafka, Match match) {
+  public record Kafka(String bootstrapServers) {}
+
+  public record Match(
+      String memberUrl,
+      List<String> queues,
+      int playersPerMatch,
+      int defaultElo,
+      Window window,
+      Duration tickInterval,
+      Duration roomTimeout,
+      Duration lockTtl,
+      boolean bulkEnabled,
+      Topics topics) {}
+
+  public record Window(int start, int perSecond, int cap) {}
+
+  public record Topics(String found, String assigned, String rejected, String presence) {}
+}

@@ -1,0 +1,111 @@
+package dev.citadel.match.matcher;
+
+import dev.citadel.match.handoff.HandOff;
+import dev.citadel.match.queue.Queues;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * The matcher of each queue. Across all match-service replicas one matcher per queue works at a
+ * time: the lock (SET NX PX with this replica's owner token) is taken or renewed at every tick and
+ * released only by its owner. A tick reads the queue, forms matches (a pure function), pops each
+ * match's players into a pending match (one Lua script) and hands the match over to Kafka.
+ */
+public final class Matcher {
+  private static final Logger log = LoggerFactory.getLogger(Matcher.class);
+
+  /** How matches are formed. */
+  public record Settings(
+      int playersPerMatch, SkillWindow window, Duration roomTimeout, Duration lockTtl) {}
+
+  private final Queues queues;
+  private final HandOff handOff;
+  private final Settings settings;
+  private final Clock clock;
+  private final String owner = "matcher-" + UUID.randomUUID();
+  private final Counter formed;
+  private final DistributionSummary spread;
+
+  public Matcher(
+      Queues queues, HandOff handOff, Settings settings, Clock clock, MeterRegistry meters) {
+    this.queues = queues;
+    this.handOff = handOff;
+    this.settings = settings;
+    this.clock = clock;
+    this.formed = Counter.builder("citadel_matches_formed").register(meters);
+    this.spread =
+        DistributionSummary.builder("citadel_match_elo_spread")
+            .publishPercentileHistogram()
+            .register(meters);
+  }
+
+  /** One tick of one queue; 0 if another replica's matcher holds the queue. */
+  public Mono<Integer> tick(String queue) {
+    return queues
+        .lock(queue, owner, settings.lockTtl())
+        .flatMap(held -> held ? formMatches(queue) : Mono.just(0));
+  }
+
+  private Mono<Integer> formMatches(String queue) {
+    long now = clock.millis();
+    long deadline = now + settings.roomTimeout().toMillis();
+    return queues
+        .snapshot(queue)
+        .flatMapMany(
+            tickets ->
+                Flux.fromIterable(
+                    Matchmaking.form(tickets, now, settings.window(), settings.playersPerMatch())))
+        .flatMap(
+            group ->
+                queues
+                    .pop(
+                        queue,
+                        group.players().stream().map(Ticket::playerId).toList(),
+                        now,
+                        deadline)
+                    .flatMap(
+                        id -> {
+                          if (id.isEmpty()) {
+                            return Mono.just(0); // someone left meanwhile: next tick
+                          }
+                          formed.increment();
+                          spread.record(group.spread());
+                          return handOff
+                              .send(queue, id.get(), group.players(), now, 1)
+                              .thenReturn(1);
+                        }),
+            64)
+        .reduce(0, Integer::sum);
+  }
+
+  /** Ticks every queue every {@code interval} until disposed; then releases the locks. */
+  public Disposable start(List<String> queueNames, Duration interval) {
+    return Flux.interval(interval)
+        .onBackpressureDrop()
+        .concatMap(
+            t ->
+                Flux.fromIterable(queueNames)
+                    .concatMap(
+                        q ->
+                            tick(q)
+                                .onErrorResume(
+                                    e -> {
+                                      log.warn("matcher tick of {} failed", q, e);
+                                      return Mono.just(0);
+                                    })),
+            1)
+        .doFinally(
+            s -> Flux.fromIterable(queueNames).flatMap(q -> queues.unlock(q, owner)).subscribe())
+        .subscribe();
+  }
+}

@@ -1,0 +1,251 @@
+package dev.citadel.match.queue;
+
+import dev.citadel.match.matcher.Ticket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.springframework.core.io.ClassPathResource;
+import org.springframework.data.domain.Range;
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import org.springframework.data.redis.core.script.RedisScript;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * The queues in Redis. Every mutation that must be atomic is one Lua script (resources/scripts);
+ * scripts take {@code now} as an argument; keys share the hash tag {@code {mq:QUEUE}} so a queue
+ * lives on one Redis Cluster slot.
+ */
+public final class Queues {
+  @SuppressWarnings({"rawtypes", "unchecked"})
+  private static final RedisScript<List<String>> ENQUEUE =
+      (RedisScript) RedisScript.of(new ClassPathResource("scripts/enqueue.lua"), List.class);
+
+  private static final RedisScript<String> POP = script("pop-match", String.class);
+  private static final RedisScript<Long> REQUEUE = script("requeue", Long.class);
+  private static final RedisScript<Long> ASSIGN = script("assign", Long.class);
+  private static final RedisScript<Long> RETRY = script("retry-pending", Long.class);
+  private static final RedisScript<String> CANCEL = script("cancel", String.class);
+  private static final RedisScript<Long> LOCK = script("lock-acquire", Long.class);
+  private static final RedisScript<Long> UNLOCK = script("lock-release", Long.class);
+
+  private static <T> RedisScript<T> script(String name, Class<T> type) {
+    return RedisScript.of(new ClassPathResource("scripts/" + name + ".lua"), type);
+  }
+
+  /** The keys of one queue. */
+  record Keys(String queue) {
+    String key(String part) {
+      return "{mq:" + queue + "}:" + part;
+    }
+
+    String elo() {
+      return key("elo");
+    }
+
+    String tickets() {
+      return key("tickets");
+    }
+
+    String matched() {
+      return key("matched");
+    }
+
+    String assigned() {
+      return key("assigned");
+    }
+
+    String pending() {
+      return key("pending");
+    }
+
+    String deadlines() {
+      return key("pending-deadlines");
+    }
+
+    String sequence() {
+      return key("seq");
+    }
+
+    String lock() {
+      return key("matcher-lock");
+    }
+  }
+
+  private final ReactiveStringRedisTemplate redis;
+
+  public Queues(ReactiveStringRedisTemplate redis) {
+    this.redis = redis;
+  }
+
+  /** One status per ticket: OK, QUEUED (already), MATCHED or IN_GAME. */
+  public Mono<List<String>> enqueue(String queue, List<Ticket> tickets, long nowMs) {
+    Keys k = new Keys(queue);
+    List<String> args = new ArrayList<>(1 + tickets.size() * 3);
+    args.add(Long.toString(nowMs));
+    for (Ticket t : tickets) {
+      args.add(t.playerId());
+      args.add(Integer.toString(t.elo()));
+      args.add(t.nickname());
+    }
+    return redis
+        .execute(ENQUEUE, List.of(k.elo(), k.tickets(), k.matched(), k.assigned()), args)
+        .next();
+  }
+
+  /** Everyone waiting in the queue now. */
+  public Mono<List<Ticket>> snapshot(String queue) {
+    return redis
+        .<String, String>opsForHash()
+        .entries(new Keys(queue).tickets())
+        .map(e -> ticket(e.getKey(), e.getValue()))
+        .collectList();
+  }
+
+  private static Ticket ticket(String player, String stored) {
+    String[] f = stored.split("\\|", 3);
+    return new Ticket(player, Integer.parseInt(f[0]), Long.parseLong(f[1]), f[2]);
+  }
+
+  /** Takes the players out and records the pending match; empty if any of them left meanwhile. */
+  public Mono<Optional<String>> pop(
+      String queue, List<String> players, long nowMs, long deadlineMs) {
+    Keys k = new Keys(queue);
+    List<String> args = new ArrayList<>(3 + players.size());
+    args.add(queue);
+    args.add(Long.toString(nowMs));
+    args.add(Long.toString(deadlineMs));
+    args.addAll(players);
+    return redis
+        .execute(
+            POP,
+            List.of(k.elo(), k.tickets(), k.matched(), k.pending(), k.deadlines(), k.sequence()),
+            args)
+        .next()
+        .map(Optional::of)
+        .defaultIfEmpty(Optional.empty());
+  }
+
+  public Mono<Boolean> requeue(String queue, String matchId) {
+    Keys k = new Keys(queue);
+    return redis
+        .execute(
+            REQUEUE,
+            List.of(k.elo(), k.tickets(), k.matched(), k.pending(), k.deadlines()),
+            List.of(matchId))
+        .next()
+        .map(n -> n == 1);
+  }
+
+  public Mono<Boolean> assign(String queue, String matchId, int channel, int room) {
+    Keys k = new Keys(queue);
+    return redis
+        .execute(
+            ASSIGN,
+            List.of(k.matched(), k.pending(), k.deadlines(), k.assigned()),
+            List.of(matchId, Integer.toString(channel), Integer.toString(room)))
+        .next()
+        .map(n -> n == 1);
+  }
+
+  /**
+   * @return the new attempt number, 0 if the match is no longer pending
+   */
+  public Mono<Integer> retry(String queue, String matchId, long deadlineMs) {
+    Keys k = new Keys(queue);
+    return redis
+        .execute(
+            RETRY, List.of(k.pending(), k.deadlines()), List.of(matchId, Long.toString(deadlineMs)))
+        .next()
+        .map(Long::intValue);
+  }
+
+  public Mono<String> cancel(String queue, String player) {
+    Keys k = new Keys(queue);
+    return redis
+        .execute(CANCEL, List.of(k.elo(), k.tickets(), k.matched(), k.assigned()), List.of(player))
+        .next();
+  }
+
+  public Mono<Optional<PendingMatch>> pending(String queue, String matchId) {
+    return redis
+        .<String, String>opsForHash()
+        .get(new Keys(queue).pending(), matchId)
+        .map(stored -> Optional.of(PendingMatch.parse(matchId, stored)))
+        .defaultIfEmpty(Optional.empty());
+  }
+
+  /** Pending matches whose deadline has passed. */
+  public Flux<PendingMatch> overdue(String queue, long nowMs, int limit) {
+    Keys k = new Keys(queue);
+    return redis
+        .opsForZSet()
+        .rangeByScore(k.deadlines(), Range.closed(Double.NEGATIVE_INFINITY, (double) nowMs))
+        .take(limit)
+        .concatMap(id -> pending(queue, id).flatMap(p -> Mono.justOrEmpty(p)));
+  }
+
+  public Mono<Boolean> lock(String queue, String owner, Duration ttl) {
+    return redis
+        .execute(
+            LOCK, List.of(new Keys(queue).lock()), List.of(owner, Long.toString(ttl.toMillis())))
+        .next()
+        .map(n -> n == 1);
+  }
+
+  public Mono<Boolean> unlock(String queue, String owner) {
+    return redis
+        .execute(UNLOCK, List.of(new Keys(queue).lock()), List.of(owner))
+        .next()
+        .map(n -> n == 1);
+  }
+
+  public Mono<QueueStatus> status(String queue, String player) {
+    Keys k = new Keys(queue);
+    var hash = redis.<String, String>opsForHash();
+    return hash.get(k.tickets(), player)
+        .flatMap(
+            t ->
+                redis
+                    .opsForZSet()
+                    .size(k.elo())
+                    .map(
+                        n ->
+                            new QueueStatus(
+                                queue,
+                                "WAITING",
+                                ticket(player, t).enqueuedAtMs(),
+                                n,
+                                null,
+                                null,
+                                null)))
+        .switchIfEmpty(
+            hash.get(k.matched(), player)
+                .map(m -> new QueueStatus(queue, "MATCHED", null, null, m, null, null)))
+        .switchIfEmpty(
+            hash.get(k.assigned(), player)
+                .map(
+                    a -> {
+                      String[] f = a.split("\\|");
+                      return new QueueStatus(
+                          queue,
+                          "IN_GAME",
+                          null,
+                          null,
+                          f[0],
+                          Integer.parseInt(f[1]),
+                          Integer.parseInt(f[2]));
+                    }))
+        .defaultIfEmpty(new QueueStatus(queue, "NOT_QUEUED", null, null, null, null, null));
+  }
+
+  /** Counts for tests and metrics: waiting, matched (pending), in game. */
+  public Mono<Map<String, Long>> counts(String queue) {
+    Keys k = new Keys(queue);
+    var hash = redis.<String, String>opsForHash();
+    return Mono.zip(hash.size(k.tickets()), hash.size(k.matched()), hash.size(k.assigned()))
+        .map(t -> Map.of("waiting", t.getT1(), "matched", t.getT2(), "inGame", t.getT3()));
+  }
+}

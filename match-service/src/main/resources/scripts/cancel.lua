@@ -1,0 +1,15 @@
+-- Leaves the queue if still waiting. Returns CANCELLED, MATCHED, IN_GAME or NOT_QUEUED.
+-- KEYS[1] elo zset, KEYS[2] tickets hash, KEYS[3] matched hash, KEYS[4] assigned hash
+-- ARGV[1] player id
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  return 'CANCELLED'
+end
+if redis.call('HEXISTS', KEYS[3], ARGV[1]) == 1 then
+  return 'MATCHED'
+end
+if redis.call('HEXISTS', KEYS[4], ARGV[1]) == 1 then
+  return 'IN_GAME'
+end
+return 'NOT_QUEUED'

@@ -1,0 +1,19 @@
+-- Gives a pending match's players back to the queue with their ORIGINAL enqueue time, and
+-- forgets the match. Idempotent: an unknown match returns 0.
+-- KEYS[1] elo zset, KEYS[2] tickets hash, KEYS[3] matched hash, KEYS[4] pending hash,
+-- KEYS[5] pending deadlines zset
+-- ARGV[1] match id
+local pending = redis.call('HGET', KEYS[4], ARGV[1])
+if not pending then
+  return 0
+end
+local players = string.match(pending, '^[^#]*#[^#]*#(.*)$')
+for entry in string.gmatch(players, '[^;]+') do
+  local player, elo, enqueued, nick = string.match(entry, '^([^|]*)|([^|]*)|([^|]*)|(.*)$')
+  redis.call('ZADD', KEYS[1], elo, player)
+  redis.call('HSET', KEYS[2], player, elo .. '|' .. enqueued .. '|' .. nick)
+  redis.call('HDEL', KEYS[3], player)
+end
+redis.call('HDEL', KEYS[4], ARGV[1])
+redis.call('ZREM', KEYS[5], ARGV[1])
+return 1
