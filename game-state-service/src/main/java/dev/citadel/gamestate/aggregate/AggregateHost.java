@@ -124,12 +124,23 @@ public final class AggregateHost<S, C, E> {
   private <T> Mono<T> onResident(
       String id, java.util.function.Function<Resident<S>, Mono<T>> work) {
     return Mono.defer(
-            () ->
-                residents
-                    .computeIfAbsent(
-                        id, k -> new Resident<>(k, type.initial(k), nanoTime.getAsLong()))
-                    .run(work, nanoTime.getAsLong()))
+            () -> {
+              Resident<S> r =
+                  residents.computeIfAbsent(
+                      id, k -> new Resident<>(k, type.initial(k), nanoTime.getAsLong()));
+              return r.run(work, nanoTime.getAsLong()).doFinally(s -> forgetIfMissing(r));
+            })
         .retryWhen(Retry.max(3).filter(Resident.Retired.class::isInstance));
+  }
+
+  /**
+   * A player that does not exist is not kept in memory: requests for unknown ids (typos, probes,
+   * players seated by matchmaking that have no game state here) must not fill the heap.
+   */
+  private void forgetIfMissing(Resident<S> r) {
+    if (r.version == 0 && r.retireIfIdle(nanoTime.getAsLong())) {
+      residents.remove(r.id, r);
+    }
   }
 
   private Mono<CommandResult<S, E>> execute(Resident<S> r, C command, Instant at) {

@@ -24,8 +24,8 @@ import reactor.core.publisher.Mono;
 /**
  * Consumes {@code match.found}: places the match in a room (durable, idempotent by match id),
  * answers {@code match.room-assigned} or {@code match.rejected}, and only then lets the offset be
- * committed. The players' own state records the room afterwards (best effort: the placement is the
- * truth and can be replayed).
+ * committed. The players' own state records the room right after the answer, before the next
+ * message (best effort per player: the placement is the truth and can be replayed).
  */
 public final class MatchRooms {
   private static final Logger log = LoggerFactory.getLogger(MatchRooms.class);
@@ -84,17 +84,19 @@ public final class MatchRooms {
                     rejectedTopic);
               }
               Placement p = placed.get();
-              seat(p);
+              // Answer first (match-service is waiting), then seat the players before the next
+              // message: the consumer is back-pressured, so seating never piles up unbounded.
               return answer(
-                  p.matchId(),
-                  RoomAssigned.newBuilder()
-                      .setMatchId(p.matchId())
-                      .setQueue(found.getQueue())
-                      .setChannel(p.channel())
-                      .setRoom(p.room())
-                      .build()
-                      .toByteArray(),
-                  assignedTopic);
+                      p.matchId(),
+                      RoomAssigned.newBuilder()
+                          .setMatchId(p.matchId())
+                          .setQueue(found.getQueue())
+                          .setChannel(p.channel())
+                          .setRoom(p.room())
+                          .build()
+                          .toByteArray(),
+                      assignedTopic)
+                  .then(seat(p));
             });
   }
 
@@ -103,8 +105,8 @@ public final class MatchRooms {
   }
 
   /** Records the seat in each player's state; a player without game state is skipped. */
-  private void seat(Placement p) {
-    Flux.fromIterable(p.players())
+  private Mono<Void> seat(Placement p) {
+    return Flux.fromIterable(p.players())
         .flatMap(
             player ->
                 players
@@ -113,7 +115,12 @@ public final class MatchRooms {
                         new PlayerCommand.JoinRoom(p.matchId(), p.channel(), p.room()),
                         clock.instant())
                     .onErrorResume(e -> Mono.empty()),
-            4)
-        .subscribe(r -> {}, e -> log.warn("seating the players of {} failed", p.matchId(), e));
+            10)
+        .onErrorResume(
+            e -> {
+              log.warn("seating the players of {} failed", p.matchId(), e);
+              return Mono.empty();
+            })
+        .then();
   }
 }

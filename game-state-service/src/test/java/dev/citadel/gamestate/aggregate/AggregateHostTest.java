@@ -212,6 +212,22 @@ class AggregateHostTest {
   }
 
   @Test
+  void players_that_do_not_exist_are_not_kept_in_memory() {
+    var host = instance(SnapshotPolicy.DEFAULT);
+    for (int i = 0; i < 50; i++) {
+      String ghost = newPlayer();
+      assertThat(host.get(ghost).block().state().exists()).isFalse();
+      org.assertj.core.api.Assertions.assertThatThrownBy(
+              () -> host.handle(ghost, new PlayerCommand.EarnGold(1, "q"), T).block())
+          .isInstanceOf(PlayerRejected.class);
+    }
+    assertThat(host.residentCount()).isZero();
+    String real = newPlayer();
+    host.handle(real, new PlayerCommand.CreatePlayer("ivan", T), T).block();
+    assertThat(host.residentCount()).isEqualTo(1);
+  }
+
+  @Test
   void a_rejected_command_changes_nothing() {
     var a = instance(SnapshotPolicy.DEFAULT);
     String id = newPlayer();

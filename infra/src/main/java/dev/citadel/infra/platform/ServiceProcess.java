@@ -56,9 +56,8 @@ public final class ServiceProcess {
             .orElse(System.getProperty("java.home") + "/bin/java");
     List<String> command = new ArrayList<>();
     command.add(java);
-    command.add("-Xmx512m");
+    command.add("-Xmx1g");
     command.add("-XX:+UseSerialGC");
-    command.add("-XX:TieredStopAtLevel=1");
     command.add("-jar");
     command.add(jar.toString());
     Path log = logDir.resolve(spec.name() + ".log");

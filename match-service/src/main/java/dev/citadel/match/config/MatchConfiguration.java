@@ -68,7 +68,11 @@ public class MatchConfiguration {
         handOff,
         new Matcher.Settings(
             m.playersPerMatch(),
-            new SkillWindow(m.window().start(), m.window().perSecond(), m.window().cap()),
+            new SkillWindow(
+                m.window().start(),
+                m.window().perSecond(),
+                m.window().cap(),
+                m.window().maxWait().toMillis()),
             m.roomTimeout(),
             m.lockTtl()),
         clock,

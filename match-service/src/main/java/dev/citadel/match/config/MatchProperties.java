@@ -20,7 +20,7 @@ public record MatchProperties(String instanceId, Kafka kafka, Match match) {
       boolean bulkEnabled,
       Topics topics) {}
 
-  public record Window(int start, int perSecond, int cap) {}
+  public record Window(int start, int perSecond, int cap, java.time.Duration maxWait) {}
 
   public record Topics(String found, String assigned, String rejected, String presence) {}
 }

@@ -11,6 +11,7 @@ import dev.citadel.protocol.match.v1.MatchRejected;
 import dev.citadel.protocol.match.v1.RoomAssigned;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -40,6 +41,7 @@ public final class Lifecycle {
   private final Counter rejected;
   private final Counter resent;
   private final Counter expired;
+  private final Timer enqueueToRoom;
 
   public Lifecycle(
       Queues queues,
@@ -61,6 +63,12 @@ public final class Lifecycle {
     this.rejected = Counter.builder("citadel_matches_rejected").register(meters);
     this.resent = Counter.builder("citadel_matches_resent").register(meters);
     this.expired = Counter.builder("citadel_matches_expired").register(meters);
+    this.enqueueToRoom =
+        Timer.builder("citadel_match_enqueue_to_room_seconds")
+            .description("From joining the queue to a confirmed room, per player")
+            .publishPercentiles(0.5, 0.99)
+            .publishPercentileHistogram()
+            .register(meters);
   }
 
   public Disposable consume(MessageConsumer consumer) {
@@ -93,6 +101,12 @@ public final class Lifecycle {
                     .flatMap(
                         done -> {
                           assigned.increment();
+                          long now = clock.millis();
+                          p.players()
+                              .forEach(
+                                  t ->
+                                      enqueueToRoom.record(
+                                          Duration.ofMillis(Math.max(0, now - t.enqueuedAtMs()))));
                           return transitions.inGame(players(p), matchId, channel, room);
                         }))
         .then();

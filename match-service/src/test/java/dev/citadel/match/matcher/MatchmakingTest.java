@@ -10,7 +10,7 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class MatchmakingTest {
-  static final SkillWindow WINDOW = new SkillWindow(100, 25, 1000);
+  static final SkillWindow WINDOW = new SkillWindow(100, 25, 1000, 60_000);
 
   static Ticket t(String id, int elo, long at) {
     return new Ticket(id, elo, at, id);
@@ -20,7 +20,17 @@ class MatchmakingTest {
   void the_window_widens_with_waiting_up_to_its_cap() {
     assertThat(WINDOW.allowedSpread(0)).isEqualTo(100);
     assertThat(WINDOW.allowedSpread(4_000)).isEqualTo(200);
-    assertThat(WINDOW.allowedSpread(3_600_000)).isEqualTo(1000);
+    assertThat(WINDOW.allowedSpread(59_999)).isEqualTo(1000);
+  }
+
+  @Test
+  void after_the_maximum_wait_even_the_far_ends_of_the_range_get_a_match() {
+    List<Ticket> outliers = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      outliers.add(t("o" + i, i * 500, 0)); // spread 4500, far beyond the cap
+    }
+    assertThat(Matchmaking.form(outliers, 59_000, WINDOW, 10)).isEmpty();
+    assertThat(Matchmaking.form(outliers, 60_000, WINDOW, 10)).hasSize(1);
   }
 
   @Test

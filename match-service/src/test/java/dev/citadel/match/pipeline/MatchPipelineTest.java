@@ -44,7 +44,7 @@ import org.springframework.test.web.reactive.server.WebTestClient;
 @AutoConfigureWebTestClient
 @ActiveProfiles("loadtest")
 class MatchPipelineTest {
-  static final SkillWindow WINDOW = new SkillWindow(100, 25, 1000);
+  static final SkillWindow WINDOW = new SkillWindow(100, 25, 1000, 60_000);
   static ServiceProcess gameState;
 
   @DynamicPropertySource

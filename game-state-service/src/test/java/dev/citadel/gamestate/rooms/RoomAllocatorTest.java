@@ -1,0 +1,101 @@
+package dev.citadel.gamestate.rooms;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.citadel.eventstore.Connections;
+import dev.citadel.eventstore.EventStoreOptions;
+import dev.citadel.eventstore.EventStoreSchema;
+import dev.citadel.eventstore.PostgresEventStore;
+import dev.citadel.infra.junit.CitadelInfra;
+import dev.citadel.infra.junit.SharedInfra;
+import dev.citadel.infra.postgres.PostgresEndpoint;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
+
+@CitadelInfra
+class RoomAllocatorTest {
+  static final Instant T = Instant.parse("2026-03-01T12:00:00Z");
+  static PostgresEndpoint db;
+
+  @BeforeAll
+  static void migrate() {
+    db = SharedInfra.postgresDatabase("gamestate_rooms_test");
+    EventStoreSchema.migrate(db.jdbcUrl(), db.username(), db.password());
+  }
+
+  /** An allocator as one game-state instance has it, with its own store and cache. */
+  static RoomAllocator instance(int channels, int rooms) {
+    return new RoomAllocator(
+        new PostgresEventStore(
+            Connections.pool(db.host(), db.port(), db.database(), db.username(), db.password(), 4),
+            EventStoreOptions.defaults()),
+        channels,
+        rooms);
+  }
+
+  static String match() {
+    return "m-" + UUID.randomUUID();
+  }
+
+  @Test
+  void the_same_match_delivered_twice_gets_the_same_room() {
+    var a = instance(100, 1000);
+    String id = match();
+    Placement first = a.place(id, List.of("p1", "p2"), T).block().orElseThrow();
+    Placement again = a.place(id, List.of("p1", "p2"), T).block().orElseThrow();
+    Placement elsewhere =
+        instance(100, 1000).place(id, List.of("p1", "p2"), T).block().orElseThrow();
+    assertThat(again).isEqualTo(first);
+    assertThat(elsewhere).isEqualTo(first);
+  }
+
+  @Test
+  void two_instances_placing_concurrently_never_share_a_room_or_place_a_match_twice() {
+    var a = instance(3, 50);
+    var b = instance(3, 50);
+    List<String> matches = IntStream.range(0, 60).mapToObj(i -> match()).toList();
+    // Every match is delivered to both instances at once (a rebalance, a redelivery).
+    List<Placement> placements =
+        Flux.fromIterable(matches)
+            .flatMap(
+                id ->
+                    Flux.just(a, b)
+                        .flatMap(alloc -> alloc.place(id, List.of(id + "-p"), T))
+                        .map(Optional::orElseThrow),
+                8)
+            .collectList()
+            .block();
+    assertThat(placements).hasSize(120);
+    Set<String> rooms = new HashSet<>();
+    for (String id : matches) {
+      List<Placement> of = placements.stream().filter(p -> p.matchId().equals(id)).toList();
+      assertThat(of).hasSize(2);
+      assertThat(of.get(0)).isEqualTo(of.get(1));
+      assertThat(rooms.add(of.get(0).channel() + "/" + of.get(0).room())).isTrue();
+    }
+    assertThat(rooms).doesNotContain("0/0");
+  }
+
+  @Test
+  void when_every_room_is_taken_the_match_is_rejected() {
+    // Fresh channels: a fixed database would keep rooms from other tests, so use many channels
+    // and take them all.
+    var alloc = instance(1, 3); // channel 0 only: room 0 reserved, rooms 1 and 2 free
+    String prefix = "exhaust-" + UUID.randomUUID();
+    // channel-0 may already hold rooms from other tests in this database: fill what is left.
+    int placed = 0;
+    while (alloc.place(prefix + "-" + placed, List.of("p"), T).block().isPresent()) {
+      placed++;
+      assertThat(placed).isLessThanOrEqualTo(2);
+    }
+    assertThat(alloc.place(prefix + "-last", List.of("p"), T).block()).isEmpty();
+  }
+}

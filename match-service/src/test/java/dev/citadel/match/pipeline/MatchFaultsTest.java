@@ -1,0 +1,190 @@
+package dev.citadel.match.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.citadel.infra.FreePorts;
+import dev.citadel.infra.InfraSettings;
+import dev.citadel.infra.Infrastructure;
+import dev.citadel.infra.junit.CitadelInfra;
+import dev.citadel.infra.junit.SharedInfra;
+import dev.citadel.infra.platform.ServiceProcess;
+import dev.citadel.infra.platform.ServiceSpec;
+import dev.citadel.match.handoff.HandOff;
+import dev.citadel.match.matcher.Matcher;
+import dev.citadel.match.matcher.SkillWindow;
+import dev.citadel.match.matcher.Ticket;
+import dev.citadel.match.queue.QueueStatus;
+import dev.citadel.match.queue.Queues;
+import dev.citadel.messaging.MessagePublisher;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.test.context.ActiveProfiles;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import reactor.core.publisher.Flux;
+
+/**
+ * Faults on the hand-off. The room timeout is short here, so unanswered matches expire quickly.
+ * Ordered: the last test stops game-state.
+ */
+@CitadelInfra
+@SpringBootTest
+@ActiveProfiles("loadtest")
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class MatchFaultsTest {
+  static ServiceProcess gameState;
+
+  @DynamicPropertySource
+  static void infrastructure(DynamicPropertyRegistry registry) {
+    registry.add("spring.data.redis.url", () -> SharedInfra.redis().url());
+    registry.add("citadel.kafka.bootstrap-servers", () -> SharedInfra.kafka().bootstrapServers());
+    registry.add("citadel.match.queues", () -> "faults");
+    registry.add("citadel.match.room-timeout", () -> "2s");
+  }
+
+  @BeforeAll
+  static void startGameState() throws Exception {
+    Path root = Path.of(System.getProperty("user.dir")).getParent();
+    Path logs = Files.createDirectories(Path.of("target", "service-logs"));
+    Map<String, String> env =
+        new HashMap<>(
+            Infrastructure.environment(
+                SharedInfra.postgres(), SharedInfra.redis(), SharedInfra.kafka()));
+    env.put(InfraSettings.POSTGRES_URL, SharedInfra.postgresDatabase("game_state_faults").url());
+    gameState =
+        ServiceProcess.start(
+            new ServiceSpec(
+                "game-state-faults", "game-state-service", FreePorts.next(), "game_state_faults"),
+            ServiceProcess.jarOf(root, "game-state-service").orElseThrow(),
+            env,
+            logs);
+    gameState.awaitHealthy(Duration.ofSeconds(120));
+  }
+
+  @AfterAll
+  static void stopGameState() {
+    if (gameState != null) {
+      gameState.stop(Duration.ofSeconds(20));
+    }
+  }
+
+  @Autowired Queues queues;
+  @Autowired HandOff handOff;
+  @Autowired MessagePublisher publisher;
+
+  /** Ten players too far apart for the matcher to group them for half a minute. */
+  List<Ticket> farApart(String tag) {
+    List<Ticket> tickets = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      tickets.add(new Ticket(tag + "-" + i, 500 + i * 100, 0, "n" + i));
+    }
+    return tickets;
+  }
+
+  List<String> ids(List<Ticket> tickets) {
+    return tickets.stream().map(Ticket::playerId).toList();
+  }
+
+  @Test
+  @Order(1)
+  void a_matcher_killed_between_pop_and_publish_loses_nobody() {
+    List<Ticket> tickets = farApart("crash-" + UUID.randomUUID());
+    long now = System.currentTimeMillis();
+    queues.enqueue("faults", tickets, now).block();
+    // The pop happened (one Lua script: players out, pending match in), then the matcher died:
+    // no match.found was ever sent. The deadline has passed already.
+    String matchId = queues.pop("faults", ids(tickets), now, now - 1).block().orElseThrow();
+
+    // Expiry re-sends it (attempt 2); game-state places it; everyone ends up in that game.
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                ids(tickets).stream()
+                    .allMatch(p -> "IN_GAME".equals(queues.status("faults", p).block().state())));
+    assertThat(queues.status("faults", tickets.get(0).playerId()).block().matchId())
+        .isEqualTo(matchId);
+  }
+
+  @Test
+  @Order(2)
+  void two_matchers_at_once_never_put_a_player_in_two_matches() {
+    String queue = "faults";
+    List<Ticket> same = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      same.add(new Ticket("race-" + UUID.randomUUID(), 2000, 0, "r"));
+    }
+    Matcher.Settings settings =
+        new Matcher.Settings(
+            10,
+            new SkillWindow(100, 25, 1000, 60_000),
+            Duration.ofSeconds(30),
+            Duration.ofSeconds(5));
+    Matcher a =
+        new Matcher(queues, handOff, settings, Clock.systemUTC(), new SimpleMeterRegistry());
+    Matcher b =
+        new Matcher(queues, handOff, settings, Clock.systemUTC(), new SimpleMeterRegistry());
+    queues.enqueue(queue, same, System.currentTimeMillis()).block();
+
+    // The service's own matcher ticks too: three matchers contend for the queue.
+    List<Integer> formed = Flux.just(a, b).flatMap(m -> m.tick(queue)).collectList().block();
+    assertThat(formed).as("one of the two held the lock").contains(0);
+
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                same.stream()
+                    .map(t -> queues.status(queue, t.playerId()).block().state())
+                    .allMatch("IN_GAME"::equals));
+    Map<String, Integer> perMatch = new HashMap<>();
+    for (Ticket t : same) {
+      QueueStatus s = queues.status(queue, t.playerId()).block();
+      perMatch.merge(s.matchId(), 1, Integer::sum);
+    }
+    assertThat(perMatch).hasSize(20).allSatisfy((m, n) -> assertThat(n).isEqualTo(10));
+  }
+
+  @Test
+  @Order(9)
+  void with_game_state_down_a_match_expires_and_its_players_wait_again_with_their_wait_time() {
+    gameState.stop(Duration.ofSeconds(20));
+    gameState = null;
+    List<Ticket> tickets = farApart("down-" + UUID.randomUUID());
+    long enqueuedAt = System.currentTimeMillis() - 5_000;
+    queues.enqueue("faults", tickets, enqueuedAt).block();
+    long now = System.currentTimeMillis();
+    String matchId = queues.pop("faults", ids(tickets), now, now + 500).block().orElseThrow();
+    handOff.send("faults", matchId, tickets, now, 1).block(); // nobody answers
+
+    // Re-sent once, then cancelled: back to waiting, with the ORIGINAL enqueue time.
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                ids(tickets).stream()
+                    .allMatch(p -> "WAITING".equals(queues.status("faults", p).block().state())));
+    for (Ticket t : tickets) {
+      QueueStatus s = queues.status("faults", t.playerId()).block();
+      assertThat(s.waitingSinceMs()).isEqualTo(enqueuedAt);
+    }
+    assertThat(queues.pending("faults", matchId).block()).isEmpty();
+  }
+}
