@@ -3,7 +3,6 @@ package dev.citadel.gamestate.config;
 import dev.citadel.eventstore.Connections;
 import dev.citadel.eventstore.EventStore;
 import dev.citadel.eventstore.EventStoreOptions;
-import dev.citadel.eventstore.EventStoreSchema;
 import dev.citadel.eventstore.PostgresEventStore;
 import dev.citadel.eventstore.SnapshotPolicy;
 import dev.citadel.eventstore.outbox.OutboxPublisher;
@@ -45,9 +44,7 @@ public class GameStateConfiguration {
   ConnectionPool connectionPool(GameStateProperties props) {
     GameStateProperties.Postgres pg = props.postgres();
     // Schema first, over JDBC: Flyway does not speak R2DBC.
-    EventStoreSchema.migrate(pg.jdbcUrl(), pg.user(), pg.password());
-    return Connections.pool(
-        pg.host(), pg.port(), pg.database(), pg.user(), pg.password(), pg.poolSize());
+    return Connections.migratedPool(pg.url(), pg.user(), pg.password(), pg.poolSize());
   }
 
   @Bean

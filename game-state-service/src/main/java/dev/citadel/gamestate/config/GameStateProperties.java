@@ -1,6 +1,5 @@
 package dev.citadel.gamestate.config;
 
-import java.net.URI;
 import java.time.Duration;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
@@ -11,19 +10,6 @@ public record GameStateProperties(
 
   /** {@code url} is {@code postgresql://host:port/database} (CITADEL_POSTGRES_URL). */
   public record Postgres(String url, String user, String password, int poolSize) {
-    public String host() {
-      return URI.create(url).getHost();
-    }
-
-    public int port() {
-      int port = URI.create(url).getPort();
-      return port == -1 ? 5432 : port;
-    }
-
-    public String database() {
-      return URI.create(url).getPath().replaceFirst("^/", "");
-    }
-
     public String jdbcUrl() {
       return "jdbc:" + url;
     }

@@ -3,13 +3,10 @@ package dev.citadel.match.bench;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.citadel.infra.FreePorts;
-import dev.citadel.infra.InfraSettings;
-import dev.citadel.infra.Infrastructure;
 import dev.citadel.infra.junit.CitadelInfra;
 import dev.citadel.infra.junit.SharedInfra;
 import dev.citadel.infra.platform.ServiceProcess;
-import dev.citadel.infra.platform.ServiceSpec;
+import dev.citadel.match.GameStateProcess;
 import dev.citadel.match.queue.Queues;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -63,20 +60,7 @@ class MatchmakingBenchmarkTest {
 
   @BeforeAll
   static void startGameState() throws Exception {
-    Path root = Path.of(System.getProperty("user.dir")).getParent();
-    Map<String, String> env =
-        new HashMap<>(
-            Infrastructure.environment(
-                SharedInfra.postgres(), SharedInfra.redis(), SharedInfra.kafka()));
-    env.put(InfraSettings.POSTGRES_URL, SharedInfra.postgresDatabase("game_state_bench").url());
-    gameState =
-        ServiceProcess.start(
-            new ServiceSpec(
-                "game-state-bench", "game-state-service", FreePorts.next(), "game_state_bench"),
-            ServiceProcess.jarOf(root, "game-state-service").orElseThrow(),
-            env,
-            Files.createDirectories(Path.of("target", "service-logs")));
-    gameState.awaitHealthy(Duration.ofSeconds(120));
+    gameState = GameStateProcess.start("game-state-bench", "game_state_bench");
   }
 
   @AfterAll

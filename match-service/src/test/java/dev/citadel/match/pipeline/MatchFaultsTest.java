@@ -3,13 +3,10 @@ package dev.citadel.match.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.citadel.infra.FreePorts;
-import dev.citadel.infra.InfraSettings;
-import dev.citadel.infra.Infrastructure;
 import dev.citadel.infra.junit.CitadelInfra;
 import dev.citadel.infra.junit.SharedInfra;
 import dev.citadel.infra.platform.ServiceProcess;
-import dev.citadel.infra.platform.ServiceSpec;
+import dev.citadel.match.GameStateProcess;
 import dev.citadel.match.handoff.HandOff;
 import dev.citadel.match.matcher.Matcher;
 import dev.citadel.match.matcher.SkillWindow;
@@ -18,8 +15,6 @@ import dev.citadel.match.queue.QueueStatus;
 import dev.citadel.match.queue.Queues;
 import dev.citadel.messaging.MessagePublisher;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -61,21 +56,7 @@ class MatchFaultsTest {
 
   @BeforeAll
   static void startGameState() throws Exception {
-    Path root = Path.of(System.getProperty("user.dir")).getParent();
-    Path logs = Files.createDirectories(Path.of("target", "service-logs"));
-    Map<String, String> env =
-        new HashMap<>(
-            Infrastructure.environment(
-                SharedInfra.postgres(), SharedInfra.redis(), SharedInfra.kafka()));
-    env.put(InfraSettings.POSTGRES_URL, SharedInfra.postgresDatabase("game_state_faults").url());
-    gameState =
-        ServiceProcess.start(
-            new ServiceSpec(
-                "game-state-faults", "game-state-service", FreePorts.next(), "game_state_faults"),
-            ServiceProcess.jarOf(root, "game-state-service").orElseThrow(),
-            env,
-            logs);
-    gameState.awaitHealthy(Duration.ofSeconds(120));
+    gameState = GameStateProcess.start("game-state-faults", "game_state_faults");
   }
 
   @AfterAll

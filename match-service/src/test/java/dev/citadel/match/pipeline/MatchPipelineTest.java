@@ -3,17 +3,12 @@ package dev.citadel.match.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.citadel.infra.FreePorts;
-import dev.citadel.infra.InfraSettings;
-import dev.citadel.infra.Infrastructure;
 import dev.citadel.infra.junit.CitadelInfra;
 import dev.citadel.infra.junit.SharedInfra;
 import dev.citadel.infra.platform.ServiceProcess;
-import dev.citadel.infra.platform.ServiceSpec;
+import dev.citadel.match.GameStateProcess;
 import dev.citadel.match.matcher.SkillWindow;
 import dev.citadel.match.queue.Queues;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -57,21 +52,7 @@ class MatchPipelineTest {
 
   @BeforeAll
   static void startGameState() throws Exception {
-    Path root = Path.of(System.getProperty("user.dir")).getParent();
-    Path logs = Files.createDirectories(Path.of("target", "service-logs"));
-    Map<String, String> env =
-        new HashMap<>(
-            Infrastructure.environment(
-                SharedInfra.postgres(), SharedInfra.redis(), SharedInfra.kafka()));
-    env.put(InfraSettings.POSTGRES_URL, SharedInfra.postgresDatabase("game_state_match").url());
-    gameState =
-        ServiceProcess.start(
-            new ServiceSpec(
-                "game-state", "game-state-service", FreePorts.next(), "game_state_match"),
-            ServiceProcess.jarOf(root, "game-state-service").orElseThrow(),
-            env,
-            logs);
-    gameState.awaitHealthy(Duration.ofSeconds(120));
+    gameState = GameStateProcess.start("game-state", "game_state_match");
   }
 
   @AfterAll

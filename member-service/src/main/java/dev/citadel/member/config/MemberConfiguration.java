@@ -5,7 +5,6 @@ import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
 import dev.citadel.eventstore.Connections;
 import dev.citadel.eventstore.EventStoreOptions;
-import dev.citadel.eventstore.EventStoreSchema;
 import dev.citadel.eventstore.PostgresEventStore;
 import dev.citadel.eventstore.SnapshotPolicy;
 import dev.citadel.eventstore.outbox.OutboxPublisher;
@@ -50,7 +49,8 @@ public class MemberConfiguration {
   @Bean(destroyMethod = "dispose")
   ConnectionPool connectionPool(MemberProperties props) {
     MemberProperties.Postgres pg = props.postgres();
-    EventStoreSchema.migrate(pg.jdbcUrl(), pg.user(), pg.password());
+    ConnectionPool pool =
+        Connections.migratedPool(pg.url(), pg.user(), pg.password(), pg.poolSize());
     Flyway.configure()
         .dataSource(pg.jdbcUrl(), pg.user(), pg.password())
         .locations("classpath:db/member")
@@ -59,8 +59,7 @@ public class MemberConfiguration {
         .baselineVersion("0") // another module may own tables in this schema: still apply V1
         .load()
         .migrate();
-    return Connections.pool(
-        pg.host(), pg.port(), pg.database(), pg.user(), pg.password(), pg.poolSize());
+    return pool;
   }
 
   @Bean

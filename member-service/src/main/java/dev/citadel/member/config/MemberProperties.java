@@ -1,6 +1,5 @@
 package dev.citadel.member.config;
 
-import java.net.URI;
 import java.time.Duration;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
@@ -9,20 +8,8 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 public record MemberProperties(
     String instanceId, Postgres postgres, Kafka kafka, Jwt jwt, Members members) {
 
+  /** {@code url} is {@code postgresql://host:port/database} (CITADEL_POSTGRES_URL). */
   public record Postgres(String url, String user, String password, int poolSize) {
-    public String host() {
-      return URI.create(url).getHost();
-    }
-
-    public int port() {
-      int port = URI.create(url).getPort();
-      return port == -1 ? 5432 : port;
-    }
-
-    public String database() {
-      return URI.create(url).getPath().replaceFirst("^/", "");
-    }
-
     public String jdbcUrl() {
       return "jdbc:" + url;
     }

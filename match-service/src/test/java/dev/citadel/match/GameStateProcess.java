@@ -1,0 +1,43 @@
+package dev.citadel.match;
+
+import dev.citadel.infra.FreePorts;
+import dev.citadel.infra.InfraSettings;
+import dev.citadel.infra.Infrastructure;
+import dev.citadel.infra.junit.SharedInfra;
+import dev.citadel.infra.platform.ServiceProcess;
+import dev.citadel.infra.platform.ServiceSpec;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+/** game-state-service as a real process (its -exec jar) on the shared test infrastructure. */
+public final class GameStateProcess {
+  private GameStateProcess() {}
+
+  /** Starts it with its own database and waits until it is healthy. */
+  public static ServiceProcess start(String name, String database) throws InterruptedException {
+    Path root = Path.of(System.getProperty("user.dir")).getParent();
+    Map<String, String> env =
+        new HashMap<>(
+            Infrastructure.environment(
+                SharedInfra.postgres(), SharedInfra.redis(), SharedInfra.kafka()));
+    env.put(InfraSettings.POSTGRES_URL, SharedInfra.postgresDatabase(database).url());
+    try {
+      ServiceProcess process =
+          ServiceProcess.start(
+              new ServiceSpec(name, "game-state-service", FreePorts.next(), database),
+              ServiceProcess.jarOf(root, "game-state-service")
+                  .orElseThrow(() -> new IllegalStateException("game-state-service is not built")),
+              env,
+              Files.createDirectories(Path.of("target", "service-logs")));
+      process.awaitHealthy(Duration.ofSeconds(120));
+      return process;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
