@@ -44,8 +44,4 @@ public record EventStoreOptions(
     return new EventStoreOptions(
         maxBatchEvents, maxConcurrentBatches, defaultPolicy, policies, Optional.of(name));
   }
-
-  public EventStoreOptions withBatching(int maxEvents, int concurrentBatches) {
-    return new EventStoreOptions(maxEvents, concurrentBatches, defaultPolicy, policies, outboxName);
-  }
 }

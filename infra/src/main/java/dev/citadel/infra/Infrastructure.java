@@ -82,10 +82,6 @@ public final class Infrastructure implements AutoCloseable {
     return kafka.endpoint();
   }
 
-  public KafkaCluster kafkaCluster() {
-    return kafka;
-  }
-
   /** The CITADEL_* variables that point a service (or another tool) at this infrastructure. */
   public Map<String, String> environment() {
     return environment(postgres(), redis(), kafka());

@@ -348,9 +348,4 @@ public final class AggregateHost<S, C, E> {
               }
             });
   }
-
-  /** Drops every resident (used by tests and on shutdown); the store keeps the truth. */
-  public void clear() {
-    residents.clear();
-  }
 }

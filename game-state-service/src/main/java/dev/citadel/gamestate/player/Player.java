@@ -147,28 +147,10 @@ public final class Player {
           s.id(), true, e.nickname(), 1, 0, 0, Map.of(), Optional.empty(), e.at());
     }
     if (event instanceof ExperienceGained e) {
-      return new PlayerState(
-          s.id(),
-          s.exists(),
-          s.nickname(),
-          s.level(),
-          e.total(),
-          s.gold(),
-          s.inventory(),
-          s.room(),
-          s.createdAt());
+      return withExperience(s, e.total());
     }
     if (event instanceof LeveledUp e) {
-      return new PlayerState(
-          s.id(),
-          s.exists(),
-          s.nickname(),
-          e.level(),
-          s.experience(),
-          s.gold(),
-          s.inventory(),
-          s.room(),
-          s.createdAt());
+      return withLevel(s, e.level());
     }
     if (event instanceof GoldEarned e) {
       return withGold(s, s.gold() + e.amount());
@@ -183,16 +165,7 @@ public final class Player {
       return withItem(s, e.itemId(), s.quantityOf(e.itemId()) - e.quantity());
     }
     if (event instanceof NicknameSet e) {
-      return new PlayerState(
-          s.id(),
-          s.exists(),
-          e.nickname(),
-          s.level(),
-          s.experience(),
-          s.gold(),
-          s.inventory(),
-          s.room(),
-          s.createdAt());
+      return withNickname(s, e.nickname());
     }
     if (event instanceof RoomJoined e) {
       return withRoom(s, Optional.of(new PlayerState.Seat(e.matchId(), e.channel(), e.room())));
@@ -209,6 +182,45 @@ public final class Player {
       state = evolve(state, e);
     }
     return state;
+  }
+
+  private static PlayerState withExperience(PlayerState s, long experience) {
+    return new PlayerState(
+        s.id(),
+        s.exists(),
+        s.nickname(),
+        s.level(),
+        experience,
+        s.gold(),
+        s.inventory(),
+        s.room(),
+        s.createdAt());
+  }
+
+  private static PlayerState withLevel(PlayerState s, int level) {
+    return new PlayerState(
+        s.id(),
+        s.exists(),
+        s.nickname(),
+        level,
+        s.experience(),
+        s.gold(),
+        s.inventory(),
+        s.room(),
+        s.createdAt());
+  }
+
+  private static PlayerState withNickname(PlayerState s, String nickname) {
+    return new PlayerState(
+        s.id(),
+        s.exists(),
+        nickname,
+        s.level(),
+        s.experience(),
+        s.gold(),
+        s.inventory(),
+        s.room(),
+        s.createdAt());
   }
 
   private static PlayerState withGold(PlayerState s, long gold) {

@@ -5,7 +5,6 @@ import dev.citadel.infra.Running;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
@@ -139,7 +138,7 @@ public final class KafkaCluster implements Running<KafkaEndpoint> {
 
   /** Broker ids of a cluster started in this JVM, in ascending order. */
   public List<Integer> brokerIds() {
-    return new ArrayList<>(requireLocal().brokers().keySet()).stream().sorted().toList();
+    return requireLocal().brokers().keySet().stream().sorted().toList();
   }
 
   /** Stops one broker of a cluster started in this JVM (a crash, as far as clients can tell). */
