@@ -5,6 +5,7 @@ import dev.citadel.eventstore.internal.GroupCommitter;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.Readable;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
@@ -15,6 +16,7 @@ import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.transaction.reactive.TransactionalOperator;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.util.retry.Retry;
 
 /** {@link EventStore} on PostgreSQL through R2DBC. Run {@link EventStoreSchema} first. */
 public final class PostgresEventStore implements EventStore {
@@ -111,7 +113,9 @@ public final class PostgresEventStore implements EventStore {
                   }
                   return Mono.just(result);
                 });
-    return all.as(tx::transactional);
+    // A deadlock rolls the whole transaction back: nothing was written, so it runs again.
+    return all.as(tx::transactional)
+        .retryWhen(Retry.backoff(3, Duration.ofMillis(5)).filter(AppendStatement::isRetryable));
   }
 
   @Override

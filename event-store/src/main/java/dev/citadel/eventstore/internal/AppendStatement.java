@@ -2,9 +2,12 @@ package dev.citadel.eventstore.internal;
 
 import dev.citadel.eventstore.AppendRequest;
 import dev.citadel.eventstore.EventData;
+import io.r2dbc.spi.R2dbcException;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import org.springframework.dao.TransientDataAccessException;
 import org.springframework.r2dbc.core.DatabaseClient;
 import reactor.core.publisher.Mono;
 
@@ -13,6 +16,11 @@ import reactor.core.publisher.Mono;
  * the ids of the streams whose events were written; the others were stale.
  *
  * <p>The statement's text never changes (the rows travel as arrays), so PostgreSQL plans it once.
+ *
+ * <p>Stream rows are locked in id order (the {@code locked} CTE, and the requests are sorted before
+ * they are bound), so two statements touching the same streams queue behind each other instead of
+ * deadlocking. A deadlock can still come from elsewhere; {@link #isRetryable} says when running the
+ * statement again is safe.
  */
 public final class AppendStatement {
   private static final java.util.HexFormat HEX = java.util.HexFormat.of();
@@ -23,15 +31,22 @@ public final class AppendStatement {
         SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[])
           AS i(aggregate_id, aggregate_type, expected, new_version, recorded_at_ms)
       ),
+      locked AS (
+        SELECT s.aggregate_id FROM streams s JOIN input i ON s.aggregate_id = i.aggregate_id
+        WHERE i.expected > 0 AND s.version = i.expected
+        ORDER BY s.aggregate_id
+        FOR UPDATE OF s
+      ),
       updated AS (
         UPDATE streams s SET version = i.new_version
-        FROM input i
-        WHERE i.expected > 0 AND s.aggregate_id = i.aggregate_id AND s.version = i.expected
+        FROM locked l JOIN input i ON i.aggregate_id = l.aggregate_id
+        WHERE s.aggregate_id = l.aggregate_id AND s.version = i.expected
         RETURNING s.aggregate_id
       ),
       created AS (
         INSERT INTO streams (aggregate_id, aggregate_type, version)
         SELECT aggregate_id, aggregate_type, new_version FROM input WHERE expected = 0
+        ORDER BY aggregate_id
         ON CONFLICT (aggregate_id) DO NOTHING
         RETURNING aggregate_id
       ),
@@ -55,7 +70,9 @@ public final class AppendStatement {
   private AppendStatement() {}
 
   /** Runs the statement; the result holds the ids of the accepted streams. */
-  public static Mono<Set<String>> execute(DatabaseClient db, List<AppendRequest> requests) {
+  public static Mono<Set<String>> execute(DatabaseClient db, List<AppendRequest> unordered) {
+    List<AppendRequest> requests =
+        unordered.stream().sorted(Comparator.comparing(AppendRequest::aggregateId)).toList();
     int streams = requests.size();
     int events = requests.stream().mapToInt(r -> r.events().size()).sum();
     String[] ids = new String[streams];
@@ -101,5 +118,28 @@ public final class AppendStatement {
         .map(row -> row.get("aggregate_id", String.class))
         .all()
         .collect(java.util.stream.Collectors.toSet());
+  }
+
+  /**
+   * True when the statement (or its transaction) was rolled back by a deadlock (40P01) or a
+   * serialization failure (40001): nothing was written, and running it again is safe. Spring does
+   * not map every driver's rollback codes to its transient exceptions, so this reads the SQLSTATE.
+   */
+  public static boolean isRetryable(Throwable error) {
+    for (Throwable t = error; t != null; t = t.getCause()) {
+      if (t instanceof R2dbcException r2dbc) {
+        String state = r2dbc.getSqlState();
+        if ("40P01".equals(state) || "40001".equals(state)) {
+          return true;
+        }
+      }
+      if (t instanceof TransientDataAccessException) {
+        return true;
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    return false;
   }
 }

@@ -11,7 +11,6 @@ import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.springframework.dao.TransientDataAccessException;
 import org.springframework.r2dbc.core.DatabaseClient;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoSink;
@@ -92,9 +91,7 @@ public final class GroupCommitter {
     Mono.defer(() -> AppendStatement.execute(db, requests))
         // A deadlock with another instance's batch (only possible while ownership moves) or a
         // serialization failure rolls the whole statement back: safe to run it again.
-        .retryWhen(
-            Retry.backoff(3, Duration.ofMillis(5))
-                .filter(TransientDataAccessException.class::isInstance))
+        .retryWhen(Retry.backoff(3, Duration.ofMillis(5)).filter(AppendStatement::isRetryable))
         .doFinally(
             signal -> {
               inFlight.decrementAndGet();

@@ -34,6 +34,9 @@ public final class RoomAllocator {
   /** One channel's rooms as far as this instance knows (the store decides). */
   private record Channel(long version, BitSet used) {}
 
+  /** A room free in {@code state}: the append must expect exactly that state's version. */
+  private record Free(int channel, int room, Channel state) {}
+
   private final EventStore store;
   private final int channels;
   private final int roomsPerChannel;
@@ -69,9 +72,11 @@ public final class RoomAllocator {
     return findFree(startChannel, 0)
         .flatMap(
             free -> {
-              int channel = free[0];
-              int room = free[1];
-              Channel state = known.get(channel);
+              int channel = free.channel();
+              int room = free.room();
+              // The version the room was found free at, never the cache's current one: another
+              // placement on this instance may have taken the same room meanwhile.
+              Channel state = free.state();
               MatchPlaced placed =
                   MatchPlaced.newBuilder()
                       .setMatchId(matchId)
@@ -106,7 +111,12 @@ public final class RoomAllocator {
                       ok -> {
                         BitSet used = (BitSet) state.used().clone();
                         used.set(room);
-                        known.put(channel, new Channel(state.version() + 1, used));
+                        Channel after = new Channel(state.version() + 1, used);
+                        // Keep whichever copy is newer: a reload may already be past this one.
+                        known.merge(
+                            channel,
+                            after,
+                            (cur, mine) -> cur.version() >= mine.version() ? cur : mine);
                         return Optional.of(placement(placed));
                       })
                   .onErrorResume(
@@ -115,7 +125,9 @@ public final class RoomAllocator {
                         if (c.aggregateId().equals(stream(matchId))) {
                           return existing(matchId).map(Optional::of); // placed meanwhile
                         }
-                        known.remove(channel); // another instance took rooms: reload, retry
+                        // Another placement took rooms: reload (unless a newer copy is cached),
+                        // retry.
+                        known.remove(channel, state);
                         if (conflicts >= MAX_CONFLICTS) {
                           return Mono.error(c);
                         }
@@ -125,8 +137,8 @@ public final class RoomAllocator {
         .switchIfEmpty(Mono.just(Optional.empty()));
   }
 
-  /** {channel, room} of a free room, searching channels from {@code channel} on. */
-  private Mono<int[]> findFree(int channel, int searched) {
+  /** A free room, searching channels from {@code channel} on. */
+  private Mono<Free> findFree(int channel, int searched) {
     if (searched >= channels) {
       return Mono.empty();
     }
@@ -136,7 +148,7 @@ public final class RoomAllocator {
               int from = channel == 0 ? 1 : 0; // channel 0 room 0 is reserved
               int room = state.used().nextClearBit(from);
               if (room < roomsPerChannel) {
-                return Mono.just(new int[] {channel, room});
+                return Mono.just(new Free(channel, room, state));
               }
               return findFree((channel + 1) % channels, searched + 1);
             });
