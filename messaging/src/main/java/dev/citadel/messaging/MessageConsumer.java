@@ -15,4 +15,11 @@ public interface MessageConsumer {
    * @param handler called for every message; see {@link MessageHandler}
    */
   Disposable start(String groupId, List<String> topics, MessageHandler handler);
+
+  /**
+   * Like {@link #start}, but hands the handler up to {@code maxBatch} consecutive messages of one
+   * partition at once (whatever has arrived; a lone message is not held back). A batch that keeps
+   * failing is retried message by message, so one bad message is dead-lettered on its own.
+   */
+  Disposable startBatched(String groupId, List<String> topics, int maxBatch, BatchHandler handler);
 }

@@ -250,6 +250,64 @@ class ReplicatedKafkaTest {
     assertThat(deadLettered).singleElement().asString().startsWith("7 ").contains("poison 7");
   }
 
+  @Test
+  void batches_hold_one_partition_in_order_and_a_poison_message_is_dead_lettered_alone()
+      throws Exception {
+    String topic = "batch.test";
+    createTopic(topic);
+    int total = 1000;
+    Map<Integer, List<Integer>> byPartition = new ConcurrentHashMap<>();
+    List<Integer> batchSizes = new CopyOnWriteArrayList<>();
+    List<String> deadLettered = new CopyOnWriteArrayList<>();
+    Set<Integer> handled = ConcurrentHashMap.newKeySet();
+    try (MessagePublisher publisher = new ReactorKafkaPublisher(settings)) {
+      // Published before the consumer starts, so batches fill up.
+      publisher
+          .publishAll(Flux.range(0, total).map(i -> message(topic, i)))
+          .blockLast(Duration.ofSeconds(60));
+      BatchHandler handler =
+          batch -> {
+            if (batch.stream().anyMatch(m -> m.headers().get("seq").equals("77"))) {
+              return Mono.error(new IllegalStateException("poison 77"));
+            }
+            assertThat(batch.stream().map(IncomingMessage::partition).distinct()).hasSize(1);
+            batchSizes.add(batch.size());
+            for (IncomingMessage m : batch) {
+              int seq = Integer.parseInt(m.headers().get("seq"));
+              handled.add(seq);
+              byPartition
+                  .computeIfAbsent(m.partition(), k -> new CopyOnWriteArrayList<>())
+                  .add(seq);
+            }
+            return Mono.empty();
+          };
+      Disposable consumer =
+          new ReactorKafkaConsumer(settings, publisher)
+              .startBatched("batched", List.of(topic), 100, handler);
+      Disposable dlq =
+          new ReactorKafkaConsumer(settings, publisher)
+              .start(
+                  "batch-dlq-reader",
+                  List.of(topic + ReactorKafkaConsumer.DEAD_LETTER_SUFFIX),
+                  m -> {
+                    deadLettered.add(m.headers().get("seq"));
+                    return Mono.empty();
+                  });
+      try {
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .until(() -> handled.size() == total - 1 && deadLettered.size() == 1);
+      } finally {
+        consumer.dispose();
+        dlq.dispose();
+      }
+    }
+    assertThat(deadLettered).containsExactly("77");
+    assertThat(handled).doesNotContain(77);
+    assertThat(batchSizes).allMatch(n -> n <= 100).anyMatch(n -> n > 1);
+    byPartition.values().forEach(seqs -> assertThat(firstOccurrences(seqs)).isSorted());
+  }
+
   private static List<Integer> firstOccurrences(List<Integer> seqs) {
     List<Integer> firsts = new ArrayList<>();
     Set<Integer> seen = new java.util.HashSet<>();

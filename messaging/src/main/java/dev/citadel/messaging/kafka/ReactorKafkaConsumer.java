@@ -1,5 +1,6 @@
 package dev.citadel.messaging.kafka;
 
+import dev.citadel.messaging.BatchHandler;
 import dev.citadel.messaging.IncomingMessage;
 import dev.citadel.messaging.MessageConsumer;
 import dev.citadel.messaging.MessageHandler;
@@ -10,10 +11,13 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.apache.kafka.common.header.Header;
+import org.reactivestreams.Publisher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.kafka.receiver.KafkaReceiver;
 import reactor.kafka.receiver.ReceiverOptions;
@@ -32,6 +36,7 @@ import reactor.util.retry.Retry;
 public final class ReactorKafkaConsumer implements MessageConsumer {
   private static final Logger log = LoggerFactory.getLogger(ReactorKafkaConsumer.class);
   public static final String DEAD_LETTER_SUFFIX = ".dlq";
+  private static final Duration BATCH_LINGER = Duration.ofMillis(2);
 
   private final KafkaSettings settings;
   private final MessagePublisher deadLetters;
@@ -43,6 +48,29 @@ public final class ReactorKafkaConsumer implements MessageConsumer {
 
   @Override
   public Disposable start(String groupId, List<String> topics, MessageHandler handler) {
+    return consume(
+        groupId, topics, partition -> partition.concatMap(r -> handleThenAcknowledge(handler, r)));
+  }
+
+  @Override
+  public Disposable startBatched(
+      String groupId, List<String> topics, int maxBatch, BatchHandler handler) {
+    return consume(
+        groupId,
+        topics,
+        partition ->
+            partition
+                // Whatever arrived while the previous batch was handled goes next, up to the
+                // limit; the short timeout only closes a batch that is still filling up.
+                .bufferTimeout(maxBatch, BATCH_LINGER, true)
+                .concatMap(records -> handleBatchThenAcknowledge(handler, records)));
+  }
+
+  /** Receives, splits by partition (handled in parallel) and restarts from the last commit. */
+  private Disposable consume(
+      String groupId,
+      List<String> topics,
+      Function<Flux<ReceiverRecord<String, byte[]>>, Publisher<Void>> perPartition) {
     ReceiverOptions<String, byte[]> options =
         ReceiverOptions.<String, byte[]>create(settings.consumerProperties(groupId))
             .subscription(topics)
@@ -51,14 +79,36 @@ public final class ReactorKafkaConsumer implements MessageConsumer {
     return KafkaReceiver.create(options)
         .receive()
         .groupBy(r -> r.receiverOffset().topicPartition())
-        .flatMap(
-            partition -> partition.concatMap(r -> handleThenAcknowledge(handler, r)),
-            Integer.MAX_VALUE)
+        .flatMap(perPartition::apply, Integer.MAX_VALUE)
         .retryWhen(
             Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(500))
                 .maxBackoff(Duration.ofSeconds(10))
                 .doBeforeRetry(s -> log.warn("consumer {} restarts: {}", groupId, s.failure())))
         .subscribe();
+  }
+
+  private Mono<Void> handleBatchThenAcknowledge(
+      BatchHandler handler, List<ReceiverRecord<String, byte[]>> records) {
+    if (records.size() == 1) {
+      return single(handler, records.get(0));
+    }
+    List<IncomingMessage> messages = records.stream().map(ReactorKafkaConsumer::toMessage).toList();
+    Mono<Void> whole =
+        Mono.defer(() -> handler.handle(messages))
+            .retryWhen(
+                Retry.backoff(
+                    Math.max(0, settings.handlerAttempts() - 1), settings.handlerBackoff()))
+            .then(Mono.fromRunnable(() -> records.forEach(r -> r.receiverOffset().acknowledge())));
+    // Find the bad message: one at a time, each with its own retries and dead letter.
+    return whole.onErrorResume(
+        e -> {
+          log.warn("batch of {} failed, handling its messages one by one", records.size(), e);
+          return Flux.fromIterable(records).concatMap(r -> single(handler, r)).then();
+        });
+  }
+
+  private Mono<Void> single(BatchHandler handler, ReceiverRecord<String, byte[]> record) {
+    return handleThenAcknowledge(m -> handler.handle(List.of(m)), record);
   }
 
   private Mono<Void> handleThenAcknowledge(
