@@ -1,5 +1,6 @@
 package dev.citadel.eventstore;
 
+import java.util.Collection;
 import java.util.List;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -29,6 +30,12 @@ public interface EventStore {
 
   /** The stream's events after {@code afterSeq}, in order (to bring a cached copy up to date). */
   Flux<StoredEvent> readStream(String aggregateId, long afterSeq);
+
+  /**
+   * The first events (up to {@code seq <= maxSeq}) of many streams in one query, ordered by stream
+   * and sequence: for checking in bulk which streams exist and how they began.
+   */
+  Flux<StoredEvent> readStreamHeads(Collection<String> aggregateIds, long maxSeq);
 
   /** Stores a snapshot, then applies the type's retention policy to the stream. */
   Mono<Void> saveSnapshot(Snapshot snapshot);

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import org.springframework.r2dbc.connection.R2dbcTransactionManager;
@@ -41,6 +42,13 @@ public final class PostgresEventStore implements EventStore {
       """
       SELECT aggregate_type, seq, event_type AS type, payload, recorded_at, global_position
       FROM events WHERE aggregate_id = $1 AND seq > $2 ORDER BY seq
+      """;
+
+  private static final String READ_HEADS_SQL =
+      """
+      SELECT aggregate_id, aggregate_type, seq, event_type AS type, payload, recorded_at,
+             global_position
+      FROM events WHERE aggregate_id = ANY($1::text[]) AND seq <= $2 ORDER BY aggregate_id, seq
       """;
 
   private static final String SAVE_SNAPSHOT_SQL =
@@ -169,6 +177,18 @@ public final class PostgresEventStore implements EventStore {
         .bind(0, aggregateId)
         .bind(1, afterSeq)
         .map(row -> event(aggregateId, row))
+        .all();
+  }
+
+  @Override
+  public Flux<StoredEvent> readStreamHeads(Collection<String> aggregateIds, long maxSeq) {
+    if (aggregateIds.isEmpty()) {
+      return Flux.empty();
+    }
+    return db.sql(READ_HEADS_SQL)
+        .bind(0, aggregateIds.toArray(String[]::new))
+        .bind(1, maxSeq)
+        .map(row -> event(row.get("aggregate_id", String.class), row))
         .all();
   }
 

@@ -84,6 +84,23 @@ class PostgresEventStoreTest {
   }
 
   @Test
+  void stream_heads_of_many_streams_come_back_in_one_query() {
+    String a = newId();
+    String b = newId();
+    String missing = newId();
+    store.append(append(a, 0, 1, 2, 3)).block();
+    store.append(append(b, 0, 9)).block();
+
+    List<StoredEvent> heads =
+        store.readStreamHeads(List.of(b, missing, a), 1).collectList().block();
+
+    assertThat(heads).extracting(StoredEvent::aggregateId).containsExactlyInAnyOrder(a, b);
+    assertThat(heads).allSatisfy(e -> assertThat(e.seq()).isEqualTo(1));
+    assertThat(store.readStreamHeads(List.of(a), 2).collectList().block()).hasSize(2);
+    assertThat(store.readStreamHeads(List.of(), 1).collectList().block()).isEmpty();
+  }
+
+  @Test
   void group_commit_decides_each_append_on_its_own() {
     int streams = 300;
     List<String> ids = IntStream.range(0, streams).mapToObj(i -> newId()).toList();

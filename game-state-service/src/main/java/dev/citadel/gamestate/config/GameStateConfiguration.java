@@ -18,6 +18,7 @@ import dev.citadel.gamestate.rooms.MatchRooms;
 import dev.citadel.gamestate.rooms.RoomAllocator;
 import dev.citadel.messaging.MessagePublisher;
 import dev.citadel.messaging.kafka.KafkaSettings;
+import dev.citadel.messaging.kafka.KafkaTopics;
 import dev.citadel.messaging.kafka.ReactorKafkaConsumer;
 import dev.citadel.messaging.kafka.ReactorKafkaPublisher;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -65,8 +66,18 @@ public class GameStateConfiguration {
 
   @Bean(destroyMethod = "close")
   MessagePublisher messagePublisher(GameStateProperties props) {
-    return new ReactorKafkaPublisher(
-        KafkaSettings.defaults(props.kafka().bootstrapServers(), props.instanceId()));
+    KafkaSettings settings =
+        KafkaSettings.defaults(props.kafka().bootstrapServers(), props.instanceId());
+    GameStateProperties.GameState gs = props.gameState();
+    KafkaTopics.ensure(
+        settings,
+        List.of(
+            gs.accountsTopic(),
+            gs.rooms().foundTopic(),
+            gs.rooms().assignedTopic(),
+            gs.rooms().rejectedTopic(),
+            gs.outbox().topic()));
+    return new ReactorKafkaPublisher(settings);
   }
 
   @Bean

@@ -14,22 +14,29 @@ import dev.citadel.protocol.match.v1.MatchRejected;
 import dev.citadel.protocol.match.v1.MatchedPlayer;
 import dev.citadel.protocol.match.v1.RoomAssigned;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
+import reactor.core.Disposables;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
- * Consumes {@code match.found}: places the match in a room (durable, idempotent by match id),
- * answers {@code match.room-assigned} or {@code match.rejected}, and only then lets the offset be
- * committed. The players' own state records the room right after the answer, before the next
- * message (best effort per player: the placement is the truth and can be replayed).
+ * Consumes {@code match.found} in batches per partition: places the matches in rooms (durable,
+ * idempotent by match id), answers {@code match.room-assigned} or {@code match.rejected}, and only
+ * then lets the offsets be committed. The players' own state records the room from the {@code
+ * match.room-assigned} answer, in a second consumer group.
  */
 public final class MatchRooms {
   private static final Logger log = LoggerFactory.getLogger(MatchRooms.class);
   static final String GROUP = "game-state.rooms";
+  static final String SEATING_GROUP = "game-state.seating";
+  static final int MAX_BATCH = 200;
+  static final int SEATING_CONCURRENCY = 256;
 
   private final RoomAllocator rooms;
   private final MessagePublisher publisher;
@@ -56,69 +63,105 @@ public final class MatchRooms {
     this.rejectedTopic = rejectedTopic;
   }
 
+  /** Placement (group {@value #GROUP}) and seating (group {@value #SEATING_GROUP}). */
   public Disposable start(MessageConsumer consumer) {
-    return consumer.start(GROUP, List.of(foundTopic), this::handle);
+    return Disposables.composite(
+        consumer.startBatched(GROUP, List.of(foundTopic), MAX_BATCH, this::handle),
+        consumer.startBatched(SEATING_GROUP, List.of(assignedTopic), MAX_BATCH, this::seat));
   }
 
-  Mono<Void> handle(IncomingMessage message) {
-    MatchFound found;
-    try {
-      found = MatchFound.parseFrom(message.value());
-    } catch (InvalidProtocolBufferException e) {
-      return Mono.error(new IllegalArgumentException("not a MatchFound", e));
+  /**
+   * Places a partition's batch of matches in one transaction, answers every match (assigned or
+   * rejected), then seats the players. Only then may the offsets be committed.
+   */
+  Mono<Void> handle(List<IncomingMessage> messages) {
+    List<MatchFound> found = new ArrayList<>(messages.size());
+    for (IncomingMessage message : messages) {
+      try {
+        found.add(MatchFound.parseFrom(message.value()));
+      } catch (InvalidProtocolBufferException e) {
+        return Mono.error(new IllegalArgumentException("not a MatchFound", e));
+      }
     }
-    List<String> ids = found.getPlayersList().stream().map(MatchedPlayer::getPlayerId).toList();
+    List<RoomAllocator.Request> requests =
+        found.stream()
+            .map(
+                f ->
+                    new RoomAllocator.Request(
+                        f.getMatchId(),
+                        f.getPlayersList().stream().map(MatchedPlayer::getPlayerId).toList()))
+            .toList();
     return rooms
-        .place(found.getMatchId(), ids, clock.instant())
+        .placeAll(requests, clock.instant())
         .flatMap(
-            placed -> {
-              if (placed.isEmpty()) {
-                return answer(
-                    found.getMatchId(),
-                    MatchRejected.newBuilder()
-                        .setMatchId(found.getMatchId())
-                        .setQueue(found.getQueue())
-                        .setReason("no free room")
-                        .build()
-                        .toByteArray(),
-                    rejectedTopic);
+            placements -> {
+              List<OutgoingMessage> answers = new ArrayList<>(found.size());
+              for (int i = 0; i < found.size(); i++) {
+                MatchFound f = found.get(i);
+                Optional<Placement> placed = placements.get(i);
+                answers.add(placed.map(p -> assigned(f, p)).orElseGet(() -> rejected(f)));
               }
-              Placement p = placed.get();
-              // Answer first (match-service is waiting), then seat the players before the next
-              // message: the consumer is back-pressured, so seating never piles up unbounded.
-              return answer(
-                      p.matchId(),
-                      RoomAssigned.newBuilder()
-                          .setMatchId(p.matchId())
-                          .setQueue(found.getQueue())
-                          .setChannel(p.channel())
-                          .setRoom(p.room())
-                          .build()
-                          .toByteArray(),
-                      assignedTopic)
-                  .then(seat(p));
+              return Flux.fromIterable(answers).flatMap(publisher::publish, answers.size()).then();
             });
   }
 
-  private Mono<Void> answer(String matchId, byte[] value, String topic) {
-    return publisher.publish(new OutgoingMessage(topic, matchId, value)).then();
+  private OutgoingMessage assigned(MatchFound f, Placement p) {
+    return new OutgoingMessage(
+        assignedTopic,
+        p.matchId(),
+        RoomAssigned.newBuilder()
+            .setMatchId(p.matchId())
+            .setQueue(f.getQueue())
+            .setChannel(p.channel())
+            .setRoom(p.room())
+            .addAllPlayerIds(p.players())
+            .build()
+            .toByteArray());
   }
 
-  /** Records the seat in each player's state; a player without game state is skipped. */
-  private Mono<Void> seat(Placement p) {
-    return Flux.fromIterable(p.players())
+  private OutgoingMessage rejected(MatchFound f) {
+    return new OutgoingMessage(
+        rejectedTopic,
+        f.getMatchId(),
+        MatchRejected.newBuilder()
+            .setMatchId(f.getMatchId())
+            .setQueue(f.getQueue())
+            .setReason("no free room")
+            .build()
+            .toByteArray());
+  }
+
+  /**
+   * Records the seat in each player's state, from {@code match.room-assigned}: apart from the
+   * placement, so placing is never slowed by it, yet at least once (the offsets follow the seats).
+   * JoinRoom is idempotent for the same seat; a player without game state is skipped.
+   */
+  Mono<Void> seat(List<IncomingMessage> messages) {
+    List<RoomAssigned> assigned = new ArrayList<>(messages.size());
+    for (IncomingMessage message : messages) {
+      try {
+        assigned.add(RoomAssigned.parseFrom(message.value()));
+      } catch (InvalidProtocolBufferException e) {
+        return Mono.error(new IllegalArgumentException("not a RoomAssigned", e));
+      }
+    }
+    return Flux.fromIterable(assigned)
+        .flatMap(a -> Flux.fromIterable(a.getPlayerIdsList()).map(player -> Map.entry(player, a)))
         .flatMap(
-            player ->
+            seat ->
                 players
                     .handle(
-                        player,
-                        new PlayerCommand.JoinRoom(p.matchId(), p.channel(), p.room()),
+                        seat.getKey(),
+                        new PlayerCommand.JoinRoom(
+                            seat.getValue().getMatchId(),
+                            seat.getValue().getChannel(),
+                            seat.getValue().getRoom()),
                         clock.instant())
                     .onErrorResume(e -> Mono.empty()),
-            10)
+            SEATING_CONCURRENCY)
         .onErrorResume(
             e -> {
-              log.warn("seating the players of {} failed", p.matchId(), e);
+              log.warn("seating players failed", e);
               return Mono.empty();
             })
         .then();

@@ -10,11 +10,15 @@ import dev.citadel.protocol.match.v1.MatchPlaced;
 import dev.citadel.protocol.match.v1.RoomFreed;
 import dev.citadel.protocol.match.v1.RoomTaken;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -30,6 +34,7 @@ public final class RoomAllocator {
   private static final String FREED = RoomFreed.getDescriptor().getFullName();
   private static final String PLACED = MatchPlaced.getDescriptor().getFullName();
   private static final int MAX_CONFLICTS = 16;
+  private static final int BATCH_ATTEMPTS = 3;
 
   /** One channel's rooms as far as this instance knows (the store decides). */
   private record Channel(long version, BitSet used) {}
@@ -53,6 +58,166 @@ public final class RoomAllocator {
     return existing(matchId)
         .map(Optional::of)
         .switchIfEmpty(Mono.defer(() -> allocate(matchId, players, at, 0, firstChannel(matchId))));
+  }
+
+  /** A match to place: its id and players. */
+  public record Request(String matchId, List<String> players) {}
+
+  /**
+   * Places many matches with ONE transaction (all their rooms and placements together) instead of
+   * one each; answers in request order. A match placed before keeps its room; the same match twice
+   * in one call gets one room. If other placements race this one, the batch is tried again a few
+   * times, and then match by match through {@link #place}.
+   */
+  public Mono<List<Optional<Placement>>> placeAll(List<Request> requests, Instant at) {
+    if (requests.isEmpty()) {
+      return Mono.just(List.of());
+    }
+    Map<String, Request> unique = new LinkedHashMap<>();
+    requests.forEach(r -> unique.putIfAbsent(r.matchId(), r));
+    List<Request> distinct = List.copyOf(unique.values());
+    return placeDistinct(distinct, at, 0, firstChannel(distinct.get(0).matchId()))
+        .map(byId -> requests.stream().map(r -> byId.get(r.matchId())).toList());
+  }
+
+  private Mono<Map<String, Optional<Placement>>> placeDistinct(
+      List<Request> requests, Instant at, int attempt, int startChannel) {
+    return existingAll(requests.stream().map(Request::matchId).toList())
+        .flatMap(
+            existing -> {
+              List<Request> fresh =
+                  requests.stream().filter(r -> !existing.containsKey(r.matchId())).toList();
+              Map<String, Optional<Placement>> result = new HashMap<>();
+              existing.forEach((id, p) -> result.put(id, Optional.of(p)));
+              if (fresh.isEmpty()) {
+                return Mono.just(result);
+              }
+              return collectFree(fresh.size(), startChannel, 0, new ArrayList<>())
+                  .flatMap(free -> appendBatch(fresh, free, at))
+                  .map(
+                      placed -> {
+                        result.putAll(placed);
+                        return result;
+                      })
+                  .onErrorResume(
+                      ConcurrencyConflict.class,
+                      c -> {
+                        if (attempt >= BATCH_ATTEMPTS) {
+                          return Flux.fromIterable(requests)
+                              .concatMap(
+                                  r ->
+                                      place(r.matchId(), r.players(), at)
+                                          .map(p -> Map.entry(r.matchId(), p)))
+                              .collectMap(Map.Entry::getKey, Map.Entry::getValue);
+                        }
+                        return placeDistinct(
+                            requests, at, attempt + 1, (startChannel + 1) % channels);
+                      });
+            });
+  }
+
+  private Mono<Map<String, Placement>> existingAll(List<String> matchIds) {
+    return store
+        .readStreamHeads(matchIds.stream().map(RoomAllocator::stream).toList(), 1)
+        .filter(e -> e.type().equals(PLACED))
+        .map(e -> placement(parse(e)))
+        .collectMap(Placement::matchId);
+  }
+
+  /** Up to {@code needed} free rooms, searching channels from {@code channel} on. */
+  private Mono<List<Free>> collectFree(int needed, int channel, int searched, List<Free> acc) {
+    if (acc.size() >= needed || searched >= channels) {
+      return Mono.just(acc);
+    }
+    return channel(channel)
+        .flatMap(
+            state -> {
+              int room = state.used().nextClearBit(channel == 0 ? 1 : 0);
+              while (room < roomsPerChannel && acc.size() < needed) {
+                acc.add(new Free(channel, room, state));
+                room = state.used().nextClearBit(room + 1);
+              }
+              return collectFree(needed, (channel + 1) % channels, searched + 1, acc);
+            });
+  }
+
+  /** One transaction: every used channel's RoomTaken events and every match's MatchPlaced. */
+  private Mono<Map<String, Optional<Placement>>> appendBatch(
+      List<Request> fresh, List<Free> free, Instant at) {
+    Map<String, Optional<Placement>> placed = new HashMap<>();
+    Map<Integer, List<EventData>> taken = new LinkedHashMap<>();
+    Map<Integer, Free> channelOf = new HashMap<>();
+    List<AppendRequest> appends = new ArrayList<>();
+    for (int i = 0; i < fresh.size(); i++) {
+      Request r = fresh.get(i);
+      if (i >= free.size()) {
+        placed.put(r.matchId(), Optional.empty()); // every room taken: rejected
+        continue;
+      }
+      Free f = free.get(i);
+      MatchPlaced p =
+          MatchPlaced.newBuilder()
+              .setMatchId(r.matchId())
+              .setChannel(f.channel())
+              .setRoom(f.room())
+              .addAllPlayerIds(r.players())
+              .build();
+      taken
+          .computeIfAbsent(f.channel(), c -> new ArrayList<>())
+          .add(
+              new EventData(
+                  TAKEN,
+                  RoomTaken.newBuilder()
+                      .setRoom(f.room())
+                      .setMatchId(r.matchId())
+                      .build()
+                      .toByteArray()));
+      channelOf.putIfAbsent(f.channel(), f);
+      appends.add(
+          new AppendRequest(
+              MATCH_TYPE,
+              stream(r.matchId()),
+              0,
+              List.of(new EventData(PLACED, p.toByteArray())),
+              at));
+      placed.put(r.matchId(), Optional.of(placement(p)));
+    }
+    taken.forEach(
+        (channel, events) ->
+            appends.add(
+                new AppendRequest(
+                    CHANNEL_TYPE,
+                    channelStream(channel),
+                    channelOf.get(channel).state().version(),
+                    events,
+                    at)));
+    if (taken.isEmpty()) {
+      return Mono.just(placed);
+    }
+    return store
+        .appendAtomically(appends)
+        .map(
+            ok -> {
+              taken.forEach(
+                  (channel, events) -> {
+                    Channel state = channelOf.get(channel).state();
+                    BitSet used = (BitSet) state.used().clone();
+                    free.stream()
+                        .limit(fresh.size())
+                        .filter(f -> f.channel() == channel)
+                        .forEach(f -> used.set(f.room()));
+                    remember(channel, new Channel(state.version() + events.size(), used));
+                  });
+              return placed;
+            })
+        .doOnError(
+            ConcurrencyConflict.class,
+            c -> channelOf.forEach((channel, f) -> known.remove(channel, f.state())));
+  }
+
+  /** Keeps whichever copy is newer: a reload may already be past this one. */
+  private void remember(int channel, Channel after) {
+    known.merge(channel, after, (cur, mine) -> cur.version() >= mine.version() ? cur : mine);
   }
 
   private int firstChannel(String matchId) {

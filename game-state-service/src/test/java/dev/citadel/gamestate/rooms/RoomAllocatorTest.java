@@ -33,6 +33,10 @@ class RoomAllocatorTest {
 
   /** An allocator as one game-state instance has it, with its own store and cache. */
   static RoomAllocator instance(int channels, int rooms) {
+    return instance(db, channels, rooms);
+  }
+
+  static RoomAllocator instance(PostgresEndpoint db, int channels, int rooms) {
     return new RoomAllocator(
         new PostgresEventStore(
             Connections.pool(db.host(), db.port(), db.database(), db.username(), db.password(), 4),
@@ -82,6 +86,71 @@ class RoomAllocatorTest {
       assertThat(rooms.add(of.get(0).channel() + "/" + of.get(0).room())).isTrue();
     }
     assertThat(rooms).doesNotContain("0/0");
+  }
+
+  @Test
+  void batches_placed_by_two_instances_at_once_share_no_room_and_repeat_no_match() {
+    // Its own database: the rooms it fills would otherwise be missing in the other tests.
+    PostgresEndpoint own = SharedInfra.postgresDatabase("gamestate_rooms_batch_test");
+    EventStoreSchema.migrate(own.jdbcUrl(), own.username(), own.password());
+    var a = instance(own, 20, 200);
+    var b = instance(own, 20, 200);
+    List<List<RoomAllocator.Request>> batches =
+        IntStream.range(0, 24)
+            .mapToObj(
+                i -> {
+                  List<RoomAllocator.Request> batch =
+                      new java.util.ArrayList<>(
+                          IntStream.range(0, 25)
+                              .mapToObj(j -> match())
+                              .map(id -> new RoomAllocator.Request(id, List.of(id + "-p")))
+                              .toList());
+                  batch.add(batch.get(3)); // the same match twice in one batch (a re-send)
+                  return (List<RoomAllocator.Request>) batch;
+                })
+            .toList();
+    // Every batch goes to both instances at once, and half of them a third time, match by match.
+    List<Placement> placements =
+        Flux.fromIterable(batches)
+            .flatMap(
+                batch ->
+                    Flux.merge(
+                        a.placeAll(batch, T).flatMapIterable(l -> l),
+                        b.placeAll(batch, T).flatMapIterable(l -> l),
+                        Flux.fromIterable(batch.subList(0, batch.size() / 2))
+                            .flatMap(r -> a.place(r.matchId(), r.players(), T))),
+                4)
+            .map(Optional::orElseThrow)
+            .collectList()
+            .block();
+
+    java.util.Map<String, Set<Placement>> byMatch = new java.util.HashMap<>();
+    placements.forEach(p -> byMatch.computeIfAbsent(p.matchId(), k -> new HashSet<>()).add(p));
+    assertThat(byMatch).hasSize(24 * 25);
+    assertThat(byMatch.values()).allSatisfy(set -> assertThat(set).hasSize(1));
+    Set<String> rooms = new HashSet<>();
+    byMatch
+        .values()
+        .forEach(
+            set -> {
+              Placement p = set.iterator().next();
+              assertThat(rooms.add(p.channel() + "/" + p.room())).as("room %s", p).isTrue();
+            });
+    assertThat(rooms).doesNotContain("0/0");
+  }
+
+  @Test
+  void a_batch_larger_than_the_free_rooms_places_what_fits_and_rejects_the_rest() {
+    var alloc = instance(1, 3); // channel 0 only: rooms 1 and 2, maybe taken by other tests
+    var batch =
+        IntStream.range(0, 4)
+            .mapToObj(i -> new RoomAllocator.Request(match(), List.of("p")))
+            .toList();
+    List<Optional<Placement>> result = alloc.placeAll(batch, T).block();
+    assertThat(result).hasSize(4);
+    assertThat(result.stream().filter(Optional::isPresent).count()).isLessThanOrEqualTo(2);
+    assertThat(result.get(3)).isEmpty();
+    assertThat(alloc.placeAll(batch, T).block()).isEqualTo(result); // stable when re-delivered
   }
 
   @Test

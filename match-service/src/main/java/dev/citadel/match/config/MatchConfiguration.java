@@ -8,6 +8,7 @@ import dev.citadel.match.matcher.SkillWindow;
 import dev.citadel.match.queue.Queues;
 import dev.citadel.messaging.MessagePublisher;
 import dev.citadel.messaging.kafka.KafkaSettings;
+import dev.citadel.messaging.kafka.KafkaTopics;
 import dev.citadel.messaging.kafka.ReactorKafkaConsumer;
 import dev.citadel.messaging.kafka.ReactorKafkaPublisher;
 import dev.citadel.notify.PlayerNotifier;
@@ -37,6 +38,8 @@ public class MatchConfiguration {
 
   @Bean(destroyMethod = "close")
   MessagePublisher messagePublisher(MatchProperties props) {
+    MatchProperties.Topics t = props.match().topics();
+    KafkaTopics.ensure(kafka(props), List.of(t.found(), t.assigned(), t.rejected(), t.presence()));
     return new ReactorKafkaPublisher(kafka(props));
   }
 

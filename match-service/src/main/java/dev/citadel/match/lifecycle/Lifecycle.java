@@ -29,6 +29,7 @@ import reactor.core.publisher.Mono;
 public final class Lifecycle {
   private static final Logger log = LoggerFactory.getLogger(Lifecycle.class);
   static final String GROUP = "match-service.lifecycle";
+  static final int MAX_BATCH = 500;
 
   private final Queues queues;
   private final HandOff handOff;
@@ -72,7 +73,19 @@ public final class Lifecycle {
   }
 
   public Disposable consume(MessageConsumer consumer) {
-    return consumer.start(GROUP, List.of(assignedTopic, rejectedTopic), this::handle);
+    return consumer.startBatched(
+        GROUP, List.of(assignedTopic, rejectedTopic), MAX_BATCH, this::handleBatch);
+  }
+
+  /**
+   * A partition's batch: different matches at once, one match's messages in order (every step is
+   * idempotent, so a batch that arrives again does nothing new).
+   */
+  Mono<Void> handleBatch(List<IncomingMessage> batch) {
+    return Flux.fromIterable(batch)
+        .groupBy(IncomingMessage::key)
+        .flatMap(match -> match.concatMap(this::handle), Integer.MAX_VALUE)
+        .then();
   }
 
   Mono<Void> handle(IncomingMessage m) {

@@ -23,6 +23,7 @@ import reactor.core.publisher.Mono;
  */
 public final class Matcher {
   private static final Logger log = LoggerFactory.getLogger(Matcher.class);
+  private static final int POP_CHUNK = 100;
 
   /** How matches are formed. */
   public record Settings(
@@ -65,26 +66,35 @@ public final class Matcher {
             tickets ->
                 Flux.fromIterable(
                     Matchmaking.form(tickets, now, settings.window(), settings.playersPerMatch())))
+        // Many matches per script call: one round trip pops a chunk, then each is handed off.
+        .buffer(POP_CHUNK)
         .flatMap(
-            group ->
+            chunk ->
                 queues
-                    .pop(
+                    .popAll(
                         queue,
-                        group.players().stream().map(Ticket::playerId).toList(),
+                        chunk.stream()
+                            .map(g -> g.players().stream().map(Ticket::playerId).toList())
+                            .toList(),
                         now,
                         deadline)
-                    .flatMap(
-                        id -> {
-                          if (id.isEmpty()) {
-                            return Mono.just(0); // someone left meanwhile: next tick
-                          }
-                          formed.increment();
-                          spread.record(group.spread());
-                          return handOff
-                              .send(queue, id.get(), group.players(), now, 1)
-                              .thenReturn(1);
-                        }),
-            64)
+                    .flatMapMany(
+                        ids ->
+                            Flux.range(0, chunk.size())
+                                .flatMap(
+                                    i -> {
+                                      if (ids.get(i).isEmpty()) {
+                                        return Mono.just(0); // someone left meanwhile: next tick
+                                      }
+                                      Matchmaking.Group group = chunk.get(i);
+                                      formed.increment();
+                                      spread.record(group.spread());
+                                      return handOff
+                                          .send(queue, ids.get(i).get(), group.players(), now, 1)
+                                          .thenReturn(1);
+                                    },
+                                    chunk.size())),
+            4)
         .reduce(0, Integer::sum);
   }
 

@@ -24,6 +24,11 @@ public final class Queues {
       (RedisScript) RedisScript.of(new ClassPathResource("scripts/enqueue.lua"), List.class);
 
   private static final RedisScript<String> POP = script("pop-match", String.class);
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private static final RedisScript<List<String>> POP_MANY =
+      (RedisScript) script("pop-matches", List.class);
+
   private static final RedisScript<Long> REQUEUE = script("requeue", Long.class);
   private static final RedisScript<Long> ASSIGN = script("assign", Long.class);
   private static final RedisScript<Long> RETRY = script("retry-pending", Long.class);
@@ -107,6 +112,41 @@ public final class Queues {
   private static Ticket ticket(String player, String stored) {
     String[] f = stored.split("\\|", 3);
     return new Ticket(player, Integer.parseInt(f[0]), Long.parseLong(f[1]), f[2]);
+  }
+
+  /**
+   * {@link #pop} for many matches of the same size in ONE script call; the answer holds each
+   * match's id in order, or empty where one of its players left meanwhile.
+   */
+  public Mono<List<Optional<String>>> popAll(
+      String queue, List<List<String>> matches, long nowMs, long deadlineMs) {
+    if (matches.isEmpty()) {
+      return Mono.just(List.of());
+    }
+    int size = matches.get(0).size();
+    Keys k = new Keys(queue);
+    List<String> args = new ArrayList<>(4 + matches.size() * size);
+    args.add(queue);
+    args.add(Long.toString(nowMs));
+    args.add(Long.toString(deadlineMs));
+    args.add(Integer.toString(size));
+    for (List<String> players : matches) {
+      if (players.size() != size) {
+        throw new IllegalArgumentException("matches of different sizes in one pop");
+      }
+      args.addAll(players);
+    }
+    return redis
+        .execute(
+            POP_MANY,
+            List.of(k.elo(), k.tickets(), k.matched(), k.pending(), k.deadlines(), k.sequence()),
+            args)
+        .next()
+        .map(
+            ids ->
+                ids.stream()
+                    .map(id -> id.isEmpty() ? Optional.<String>empty() : Optional.of(id))
+                    .toList());
   }
 
   /** Takes the players out and records the pending match; empty if any of them left meanwhile. */

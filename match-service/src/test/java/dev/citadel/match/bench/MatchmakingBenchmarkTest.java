@@ -47,6 +47,7 @@ import org.springframework.test.web.reactive.server.WebTestClient;
 @ActiveProfiles("loadtest")
 class MatchmakingBenchmarkTest {
   static final int PLAYERS = Integer.getInteger("bench.players", 100_000);
+  static final int CLIENTS = Integer.getInteger("bench.clients", 4);
   static ServiceProcess gameState;
 
   @DynamicPropertySource
@@ -56,6 +57,7 @@ class MatchmakingBenchmarkTest {
     registry.add("citadel.match.queues", () -> "bench");
     registry.add("citadel.match.room-timeout", () -> "5m");
     registry.add("citadel.match.window.max-wait", () -> "10s");
+    registry.add("citadel.match.tick-interval", () -> System.getProperty("bench.tick", "200ms"));
   }
 
   @BeforeAll
@@ -90,14 +92,27 @@ class MatchmakingBenchmarkTest {
       batches.add(batch);
     }
     long start = System.nanoTime();
-    for (List<Map<String, Object>> batch : batches) {
-      web.post()
-          .uri("/api/match/bulk")
-          .contentType(MediaType.APPLICATION_JSON)
-          .bodyValue(Map.of("queue", "bench", "players", batch))
-          .exchange()
-          .expectStatus()
-          .isOk();
+    // A load generator sends its batches from a few clients at once, as the reference test did.
+    var clients = java.util.concurrent.Executors.newFixedThreadPool(CLIENTS);
+    try {
+      List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
+      for (List<Map<String, Object>> batch : batches) {
+        sent.add(
+            clients.submit(
+                () ->
+                    web.post()
+                        .uri("/api/match/bulk")
+                        .contentType(MediaType.APPLICATION_JSON)
+                        .bodyValue(Map.of("queue", "bench", "players", batch))
+                        .exchange()
+                        .expectStatus()
+                        .isOk()));
+      }
+      for (var f : sent) {
+        f.get();
+      }
+    } finally {
+      clients.shutdown();
     }
     double enqueued = (System.nanoTime() - start) / 1e9;
     await()

@@ -15,6 +15,7 @@ import dev.citadel.member.token.SigningKeys;
 import dev.citadel.member.token.TokenIssuer;
 import dev.citadel.messaging.MessagePublisher;
 import dev.citadel.messaging.kafka.KafkaSettings;
+import dev.citadel.messaging.kafka.KafkaTopics;
 import dev.citadel.messaging.kafka.ReactorKafkaConsumer;
 import dev.citadel.messaging.kafka.ReactorKafkaPublisher;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -118,6 +119,8 @@ public class MemberConfiguration {
 
   @Bean(destroyMethod = "close")
   MessagePublisher messagePublisher(MemberProperties props) {
+    KafkaTopics.ensure(
+        kafka(props), List.of(props.members().outboxTopic(), props.members().presenceTopic()));
     return new ReactorKafkaPublisher(kafka(props));
   }
 

@@ -1,0 +1,33 @@
+-- pop-match.lua for many matches in one call: for each group of ARGV[4] players, takes them out
+-- of the queue AND records the pending match, atomically. A group with a player who left is
+-- skipped (its id is '') and its players stay queued.
+-- KEYS as pop-match.lua; ARGV[1] queue name, ARGV[2] now, ARGV[3] deadline, ARGV[4] group size,
+-- ARGV[5..] player ids, group after group
+local size = tonumber(ARGV[4])
+local ids = {}
+for g = 5, #ARGV, size do
+  local complete = true
+  for i = g, g + size - 1 do
+    if redis.call('HEXISTS', KEYS[2], ARGV[i]) == 0 then
+      complete = false
+      break
+    end
+  end
+  if not complete then
+    table.insert(ids, '')
+  else
+    local id = ARGV[1] .. '-' .. redis.call('INCR', KEYS[6])
+    local details = {}
+    for i = g, g + size - 1 do
+      local player = ARGV[i]
+      table.insert(details, player .. '|' .. redis.call('HGET', KEYS[2], player))
+      redis.call('ZREM', KEYS[1], player)
+      redis.call('HDEL', KEYS[2], player)
+      redis.call('HSET', KEYS[3], player, id)
+    end
+    redis.call('HSET', KEYS[4], id, ARGV[2] .. '#1#' .. table.concat(details, ';'))
+    redis.call('ZADD', KEYS[5], ARGV[3], id)
+    table.insert(ids, id)
+  end
+end
+return ids
