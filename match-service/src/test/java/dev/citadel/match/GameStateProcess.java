@@ -4,6 +4,7 @@ import dev.citadel.infra.FreePorts;
 import dev.citadel.infra.InfraSettings;
 import dev.citadel.infra.Infrastructure;
 import dev.citadel.infra.junit.SharedInfra;
+import dev.citadel.infra.kafka.KafkaEndpoint;
 import dev.citadel.infra.platform.ServiceProcess;
 import dev.citadel.infra.platform.ServiceSpec;
 import java.io.IOException;
@@ -20,11 +21,16 @@ public final class GameStateProcess {
 
   /** Starts it with its own database and waits until it is healthy. */
   public static ServiceProcess start(String name, String database) throws InterruptedException {
+    return start(name, database, SharedInfra.kafka());
+  }
+
+  /** The same, on another Kafka cluster (a three-broker one, say). */
+  public static ServiceProcess start(String name, String database, KafkaEndpoint kafka)
+      throws InterruptedException {
     Path root = Path.of(System.getProperty("user.dir")).getParent();
     Map<String, String> env =
         new HashMap<>(
-            Infrastructure.environment(
-                SharedInfra.postgres(), SharedInfra.redis(), SharedInfra.kafka()));
+            Infrastructure.environment(SharedInfra.postgres(), SharedInfra.redis(), kafka));
     env.put(InfraSettings.POSTGRES_URL, SharedInfra.postgresDatabase(database).url());
     try {
       ServiceProcess process =

@@ -1,0 +1,138 @@
+package dev.citadel.match.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.citadel.infra.junit.CitadelInfra;
+import dev.citadel.infra.junit.SharedInfra;
+import dev.citadel.infra.kafka.KafkaCluster;
+import dev.citadel.infra.platform.ServiceProcess;
+import dev.citadel.match.GameStateProcess;
+import dev.citadel.match.queue.Queues;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import org.springframework.http.MediaType;
+import org.springframework.test.context.ActiveProfiles;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.web.reactive.server.WebTestClient;
+
+/**
+ * Three Kafka brokers (replication 3, min.insync.replicas 2); one is stopped while matches are in
+ * flight, and more players queue after it is gone. Every player still ends in exactly one match
+ * with a room; none is lost, none left matched without a room.
+ */
+@CitadelInfra
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@AutoConfigureWebTestClient
+@ActiveProfiles("loadtest")
+class MatchBrokerFailureTest {
+  static KafkaCluster kafka;
+  static ServiceProcess gameState;
+
+  @DynamicPropertySource
+  static void infrastructure(DynamicPropertyRegistry registry) {
+    registry.add("spring.data.redis.url", () -> SharedInfra.redis().url());
+    registry.add("citadel.kafka.bootstrap-servers", () -> kafka.endpoint().bootstrapServers());
+    registry.add("citadel.match.queues", () -> "brokers");
+    registry.add("citadel.match.room-timeout", () -> "20s");
+  }
+
+  @BeforeAll
+  static void start() throws Exception {
+    kafka = KafkaCluster.startLocal(3);
+    gameState =
+        GameStateProcess.start("game-state-brokers", "game_state_brokers", kafka.endpoint());
+  }
+
+  @AfterAll
+  static void stop() {
+    if (gameState != null) {
+      gameState.stop(Duration.ofSeconds(20));
+    }
+    if (kafka != null) {
+      kafka.close();
+    }
+  }
+
+  @Autowired WebTestClient web;
+  @Autowired Queues queues;
+  @Autowired ReactiveStringRedisTemplate redis;
+
+  @Test
+  void a_broker_of_three_stopped_mid_run_loses_and_duplicates_no_player() {
+    Random random = new Random(3);
+    enqueue(0, 3000, random);
+    await()
+        .atMost(Duration.ofSeconds(120))
+        .until(() -> queues.counts("brokers").block().get("inGame") >= 500);
+
+    kafka.stopBroker(kafka.brokerIds().get(0));
+    enqueue(3000, 2000, random); // sent while the broker is gone
+
+    int players = 5000;
+    await()
+        .atMost(Duration.ofSeconds(180))
+        .until(() -> queues.counts("brokers").block().get("inGame") == players);
+    assertThat(queues.counts("brokers").block())
+        .containsEntry("waiting", 0L)
+        .containsEntry("matched", 0L);
+
+    Map<String, String> assigned =
+        redis
+            .<String, String>opsForHash()
+            .entries("{mq:brokers}:assigned")
+            .collectMap(e -> e.getKey(), e -> e.getValue())
+            .block();
+    assertThat(assigned).hasSize(players);
+    Map<String, List<String>> byMatch = new HashMap<>();
+    Map<String, String> roomOf = new HashMap<>();
+    assigned.forEach(
+        (player, value) -> {
+          String[] f = value.split("\\|");
+          byMatch.computeIfAbsent(f[0], k -> new ArrayList<>()).add(player);
+          roomOf.put(f[0], f[1] + "/" + f[2]);
+        });
+    assertThat(byMatch).hasSize(players / 10);
+    byMatch.values().forEach(p -> assertThat(p).hasSize(10));
+    assertThat(new HashSet<>(roomOf.values())).as("every match its own room").hasSize(players / 10);
+  }
+
+  private void enqueue(int from, int count, Random random) {
+    for (int start = from; start < from + count; start += 1000) {
+      List<Map<String, Object>> body = new ArrayList<>();
+      for (int i = start; i < start + 1000; i++) {
+        body.add(
+            Map.of(
+                "playerId",
+                "broker-" + i,
+                "nickname",
+                "k" + i,
+                "elo",
+                (int) (1500 + random.nextGaussian() * 150)));
+      }
+      web.post()
+          .uri("/api/match/bulk")
+          .contentType(MediaType.APPLICATION_JSON)
+          .bodyValue(Map.of("queue", "brokers", "players", body))
+          .exchange()
+          .expectStatus()
+          .isOk()
+          .expectBody()
+          .jsonPath("$.queued")
+          .isEqualTo(1000);
+    }
+  }
+}
