@@ -11,6 +11,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -58,6 +59,8 @@ public final class AggregateHost<S, C, E> {
   private final Counter recovered;
   private final Counter snapshotWrites;
   private final Timer appendLatency;
+  private final Counter holdsTaken;
+  private final Counter holdsLapsed;
 
   public AggregateHost(
       AggregateType<S, C, E> type,
@@ -87,6 +90,13 @@ public final class AggregateHost<S, C, E> {
         Timer.builder("citadel_event_append_seconds")
             .tag("type", t)
             .publishPercentileHistogram()
+            .register(meters);
+    this.holdsTaken =
+        Counter.builder("citadel_tx_holds").tag("type", t).tag("outcome", "taken").register(meters);
+    this.holdsLapsed =
+        Counter.builder("citadel_tx_holds")
+            .tag("type", t)
+            .tag("outcome", "timed_out")
             .register(meters);
     Gauge.builder("citadel_aggregates_resident", residents, Map::size)
         .tag("type", t)
@@ -144,6 +154,9 @@ public final class AggregateHost<S, C, E> {
   }
 
   private Mono<CommandResult<S, E>> execute(Resident<S> r, C command, Instant at) {
+    if (held(r)) {
+      return Mono.error(new Held(r.id, r.hold.prepared().transactionId()));
+    }
     return ensureLoaded(r)
         .then(Mono.defer(() -> attempt(r, command, at, true)))
         .doOnSuccess(x -> accepted.increment())
@@ -208,6 +221,110 @@ public final class AggregateHost<S, C, E> {
                 r.loaded = false;
               }
             });
+  }
+
+  // --- two-phase commit: the participant side
+
+  /**
+   * Prepare: decides the command on the CURRENT state (caught up with the journal) and holds the
+   * aggregate for {@code holdFor}. The same transaction preparing again gets the same answer.
+   * Another command or transaction meanwhile is refused with {@link Held}. A hold that lapses
+   * without a decision is dropped and the aggregate reloaded, so whatever the coordinator did
+   * (stored or not) is what the next command sees.
+   */
+  public Mono<Prepared<E>> prepare(String txId, String id, C command, Duration holdFor) {
+    return onResident(
+        id,
+        r -> {
+          if (held(r)) {
+            @SuppressWarnings("unchecked")
+            Prepared<E> current = (Prepared<E>) r.hold.prepared();
+            return current.transactionId().equals(txId)
+                ? Mono.just(current)
+                : Mono.error(new Held(id, current.transactionId()));
+          }
+          return ensureLoaded(r)
+              .then(Mono.defer(() -> catchUp(r)))
+              .then(
+                  Mono.fromCallable(
+                      () -> {
+                        List<E> events = type.decide(command, r.state);
+                        Prepared<E> prepared = new Prepared<>(txId, id, r.version, events);
+                        r.hold =
+                            new Resident.Hold<>(prepared, nanoTime.getAsLong() + holdFor.toNanos());
+                        holdsTaken.increment();
+                        scheduleLapse(r, txId, holdFor);
+                        return prepared;
+                      }));
+        });
+  }
+
+  /**
+   * Commit: the coordinator stored every participant's events in one transaction; apply ours and
+   * release. Without our hold (already committed, or the hold lapsed) catch up from the journal
+   * instead, which holds the stored events: idempotent either way.
+   */
+  public Mono<CommandResult<S, E>> commitPrepared(String txId, String id, Instant at) {
+    return onResident(
+        id,
+        r -> {
+          if (r.hold != null && r.hold.prepared().transactionId().equals(txId)) {
+            @SuppressWarnings("unchecked")
+            Prepared<E> p = (Prepared<E>) r.hold.prepared();
+            r.hold = null;
+            if (r.loaded && r.version == p.expectedVersion()) {
+              return Mono.just(commit(r, p.events(), p.expectedVersion() + p.events().size(), at));
+            }
+          }
+          return catchUp(r).then(Mono.fromSupplier(() -> result(r, List.of())));
+        });
+  }
+
+  /** Abort: release the hold if this transaction has it; nothing was stored. Idempotent. */
+  public Mono<Void> abortPrepared(String txId, String id) {
+    return onResident(
+        id,
+        r -> {
+          if (r.hold != null && r.hold.prepared().transactionId().equals(txId)) {
+            r.hold = null;
+          }
+          return Mono.empty();
+        });
+  }
+
+  private boolean held(Resident<S> r) {
+    if (r.hold == null) {
+      return false;
+    }
+    if (nanoTime.getAsLong() - r.hold.deadlineNanos() >= 0) {
+      lapse(r); // the timer may not have run yet
+      return false;
+    }
+    return true;
+  }
+
+  private void scheduleLapse(Resident<S> r, String txId, Duration holdFor) {
+    Mono.delay(holdFor)
+        .flatMap(
+            t ->
+                r.run(
+                    x -> {
+                      if (r.hold != null && r.hold.prepared().transactionId().equals(txId)) {
+                        lapse(r);
+                      }
+                      return Mono.empty();
+                    },
+                    nanoTime.getAsLong()))
+        .onErrorResume(Resident.Retired.class, e -> Mono.empty())
+        .subscribe();
+  }
+
+  /** No decision in time: forget the hold and reload before the next use. */
+  private void lapse(Resident<S> r) {
+    log.info("hold of {} by {} lapsed: reloading", r.id, r.hold.prepared().transactionId());
+    r.hold = null;
+    r.loaded = false;
+    holdsLapsed.increment();
   }
 
   private CommandResult<S, E> commit(Resident<S> r, List<E> events, long version, Instant at) {
@@ -287,6 +404,11 @@ public final class AggregateHost<S, C, E> {
               }
               r.state = state;
               r.version = newer.get(newer.size() - 1).seq();
+              if (r.hold != null && r.hold.prepared().expectedVersion() != r.version) {
+                // The stream moved past the held version: the holding transaction was stored
+                // (its commit message is late or lost) or can no longer be. Either way, release.
+                r.hold = null;
+              }
               return Mono.empty();
             });
   }

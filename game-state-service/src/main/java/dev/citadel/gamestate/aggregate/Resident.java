@@ -1,9 +1,11 @@
 package dev.citadel.gamestate.aggregate;
 
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import reactor.core.publisher.Mono;
-import reactor.core.publisher.Sinks;
 
 /**
  * One aggregate held in memory, with a mailbox: the work given to {@link #run} executes strictly
@@ -22,22 +24,35 @@ final class Resident<S> {
   long version;
   boolean loaded;
 
-  private final Sinks.Many<Mono<Void>> mailbox = Sinks.many().unicast().onBackpressureBuffer();
+  /** The two-phase transaction holding this aggregate, if any (touched only from its work). */
+  volatile Hold<?> hold;
+
+  /** Held for {@code prepared} until {@code deadlineNanos}; then the hold lapses and we reload. */
+  record Hold<E>(Prepared<E> prepared, long deadlineNanos) {}
+
+  /**
+   * The mailbox: tasks in order, and a count of those queued or running. Whoever raises the count
+   * from 0 runs tasks until it falls back to 0; a task that completes later (after I/O) hands the
+   * turn to the thread that completes it. No lock is held while a task runs: a task's completion
+   * may start work on another resident, which must never wait for this one (two residents doing
+   * that to each other deadlocked when the mailbox was drained under a monitor).
+   */
+  private final Queue<Mono<Void>> mailbox = new ConcurrentLinkedQueue<>();
+
+  private final AtomicInteger wip = new AtomicInteger();
   private final AtomicInteger pending = new AtomicInteger();
   private volatile long lastUsedNanos;
+  private boolean retired; // guarded by this
 
   Resident(String id, S initial, long nowNanos) {
     this.id = id;
     this.state = initial;
     this.lastUsedNanos = nowNanos;
-    mailbox.asFlux().concatMap(work -> work, 1).subscribe();
   }
 
   <T> Mono<T> run(Function<Resident<S>, Mono<T>> work, long nowNanos) {
     return Mono.create(
         sink -> {
-          pending.incrementAndGet();
-          lastUsedNanos = nowNanos;
           // Book-keeping first, then the answer: once a caller has its reply, the resident
           // already counts as idle again.
           Mono<Void> task =
@@ -56,31 +71,62 @@ final class Resident<S> {
                         }
                       })
                   .then();
-          Sinks.EmitResult result;
-          synchronized (this) { // unicast sinks take one emitter at a time
-            result = mailbox.tryEmitNext(task);
+          synchronized (this) {
+            if (retired) {
+              sink.error(new Retired());
+              return;
+            }
+            pending.incrementAndGet();
+            lastUsedNanos = nowNanos;
+            mailbox.add(task);
           }
-          if (result.isFailure()) {
-            pending.decrementAndGet();
-            sink.error(new Retired());
+          if (wip.getAndIncrement() == 0) {
+            drain();
           }
         });
   }
 
+  /** Runs tasks while this thread has the turn; returns when one goes asynchronous or none left. */
+  private void drain() {
+    while (true) {
+      Mono<Void> task = mailbox.poll();
+      AtomicBoolean handedOver = new AtomicBoolean();
+      task.subscribe(v -> {}, e -> finished(handedOver), () -> finished(handedOver));
+      if (!handedOver.compareAndSet(false, true)) {
+        // finished during subscribe: keep the turn here (a loop, not recursion)
+        if (wip.decrementAndGet() == 0) {
+          return;
+        }
+        continue;
+      }
+      return; // still running: whoever completes it continues
+    }
+  }
+
+  private void finished(AtomicBoolean handedOver) {
+    if (handedOver.compareAndSet(false, true)) {
+      return; // drain() is still inside subscribe and continues itself
+    }
+    if (wip.decrementAndGet() > 0) {
+      drain();
+    }
+  }
+
   boolean idleSince(long nanos) {
-    return pending.get() == 0 && lastUsedNanos <= nanos;
+    // A held aggregate is never passivated: its hold is in memory only.
+    return pending.get() == 0 && lastUsedNanos <= nanos && hold == null;
   }
 
   long lastUsedNanos() {
     return lastUsedNanos;
   }
 
-  /** Closes the mailbox if nothing is pending; work already queued still runs. */
+  /** Closes the mailbox if nothing is pending: later work gets {@link Retired}. */
   synchronized boolean retireIfIdle(long idleBeforeNanos) {
     if (!idleSince(idleBeforeNanos)) {
       return false;
     }
-    mailbox.tryEmitComplete();
+    retired = true;
     return true;
   }
 }

@@ -27,6 +27,16 @@ public class ApiErrors {
     return problem(status, e.getMessage());
   }
 
+  @ExceptionHandler(dev.citadel.gamestate.transactions.Refused.class)
+  ResponseEntity<ProblemDetail> refused(dev.citadel.gamestate.transactions.Refused e) {
+    return problem(e.status(), e.getMessage());
+  }
+
+  @ExceptionHandler(dev.citadel.gamestate.aggregate.Held.class)
+  ResponseEntity<ProblemDetail> held(dev.citadel.gamestate.aggregate.Held e) {
+    return problem(HttpStatus.CONFLICT, e.getMessage());
+  }
+
   @ExceptionHandler(ApiException.class)
   ResponseEntity<ProblemDetail> api(ApiException e) {
     return problem(e.status(), e.getMessage());

@@ -15,7 +15,7 @@ public final class ApiException extends RuntimeException {
     return status;
   }
 
-  static ApiException badRequest(String message) {
+  public static ApiException badRequest(String message) {
     return new ApiException(HttpStatus.BAD_REQUEST, message);
   }
 }

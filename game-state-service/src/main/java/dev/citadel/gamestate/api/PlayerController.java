@@ -85,7 +85,7 @@ public class PlayerController {
         r.events().stream().map(e -> e.getClass().getSimpleName()).toList());
   }
 
-  private static void authorize(String caller, String id) {
+  public static void authorize(String caller, String id) {
     if (!PLAYER_ID.matcher(id).matches()) {
       throw ApiException.badRequest("player id must be 1-64 letters, digits, '_' or '-'");
     }

@@ -16,6 +16,9 @@ import dev.citadel.gamestate.player.PlayerEvent;
 import dev.citadel.gamestate.player.PlayerState;
 import dev.citadel.gamestate.rooms.MatchRooms;
 import dev.citadel.gamestate.rooms.RoomAllocator;
+import dev.citadel.gamestate.transactions.Coordinator;
+import dev.citadel.gamestate.transactions.LocalParticipant;
+import dev.citadel.gamestate.transactions.Owners;
 import dev.citadel.messaging.MessagePublisher;
 import dev.citadel.messaging.kafka.KafkaSettings;
 import dev.citadel.messaging.kafka.KafkaTopics;
@@ -78,6 +81,37 @@ public class GameStateConfiguration {
             gs.rooms().rejectedTopic(),
             gs.outbox().topic()));
     return new ReactorKafkaPublisher(settings);
+  }
+
+  @Bean
+  LocalParticipant localParticipant(AggregateHost<PlayerState, PlayerCommand, PlayerEvent> host) {
+    return new LocalParticipant(host, new PlayerAggregate(), Clock.systemUTC());
+  }
+
+  @Bean
+  Coordinator coordinator(
+      EventStore store,
+      LocalParticipant local,
+      GameStateProperties props,
+      io.micrometer.core.instrument.MeterRegistry meters) {
+    GameStateProperties.Transactions t = props.gameState().transactions();
+    List<String> instances =
+        t.instances() == null
+            ? List.of()
+            : t.instances().stream().map(String::trim).filter(u -> !u.isEmpty()).toList();
+    if (!instances.isEmpty() && !instances.contains(t.selfUrl())) {
+      throw new IllegalStateException(
+          "citadel.game-state.transactions.self-url ("
+              + t.selfUrl()
+              + ") must be one of the instances "
+              + instances);
+    }
+    return new Coordinator(
+        store,
+        new Owners(instances, t.selfUrl(), local),
+        new Coordinator.Settings(t.prepareTimeout(), t.holdFor(), t.commitTimeout()),
+        Clock.systemUTC(),
+        meters);
   }
 
   @Bean

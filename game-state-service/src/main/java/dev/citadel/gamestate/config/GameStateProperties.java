@@ -26,7 +26,19 @@ public record GameStateProperties(
       Duration sweepInterval,
       String accountsTopic,
       Rooms rooms,
-      Outbox outbox) {}
+      Outbox outbox,
+      Transactions transactions) {}
+
+  /**
+   * Two-phase commit. {@code instances}: every game-state instance's URL as the gateway routes to
+   * them (empty: this instance is the only one); {@code selfUrl}: this one among them.
+   */
+  public record Transactions(
+      java.util.List<String> instances,
+      String selfUrl,
+      Duration prepareTimeout,
+      Duration holdFor,
+      Duration commitTimeout) {}
 
   /** Rooms for matches: channels x rooms per channel, and the hand-off topics. */
   public record Rooms(

@@ -1,4 +1,4 @@
-package dev.citadel.gateway.affinity;
+package dev.citadel.affinity;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Collection;

@@ -1,0 +1,88 @@
+package dev.citadel.gamestate.gifts;
+
+import dev.citadel.gamestate.api.ApiException;
+import dev.citadel.gamestate.api.PlayerController;
+import dev.citadel.gamestate.transactions.Coordinator;
+import dev.citadel.gamestate.transactions.Step;
+import dev.citadel.notify.PlayerNotifier;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RestController;
+import reactor.core.publisher.Mono;
+
+/**
+ * Gifts of gold or an item from one player to another: one two-phase transaction over both players
+ * (the giver spends, the receiver earns), wherever each lives. Never negative (the giver's rules
+ * refuse), never duplicated (one transaction, one store).
+ */
+@RestController
+@RequestMapping("/api/game/players/{id}/gifts")
+public class GiftController {
+  /** {@code gold}, or {@code itemId} with {@code quantity} (default 1). */
+  public record GiftRequest(String to, Long gold, String itemId, Integer quantity) {}
+
+  private final Coordinator coordinator;
+  private final PlayerNotifier notifier;
+
+  public GiftController(Coordinator coordinator, PlayerNotifier notifier) {
+    this.coordinator = coordinator;
+    this.notifier = notifier;
+  }
+
+  @PostMapping
+  public Mono<Map<String, Object>> give(
+      @PathVariable String id,
+      @RequestBody(required = false) GiftRequest body,
+      @RequestHeader(name = PlayerController.PLAYER_HEADER, required = false) String caller) {
+    PlayerController.authorize(caller, id);
+    if (body == null || body.to() == null || body.to().isBlank()) {
+      throw ApiException.badRequest("'to' (the receiving player's id) is required");
+    }
+    if (body.to().equals(id)) {
+      throw ApiException.badRequest("a player cannot give a gift to themselves");
+    }
+    if ((body.gold() == null) == (body.itemId() == null)) {
+      throw ApiException.badRequest("give either 'gold' or 'itemId' (with 'quantity')");
+    }
+    Map<String, Object> result = new LinkedHashMap<>();
+    result.put("from", id);
+    result.put("to", body.to());
+    List<Step> steps;
+    if (body.gold() != null) {
+      steps =
+          List.of(
+              new Step(
+                  id,
+                  "spend-gold",
+                  Map.of("amount", body.gold(), "reason", "gift to " + body.to())),
+              new Step(
+                  body.to(),
+                  "earn-gold",
+                  Map.of("amount", body.gold(), "reason", "gift from " + id)));
+      result.put("gold", body.gold());
+    } else {
+      int quantity = body.quantity() == null ? 1 : body.quantity();
+      Map<String, Object> item = Map.of("itemId", body.itemId(), "quantity", quantity);
+      steps = List.of(new Step(id, "remove-item", item), new Step(body.to(), "add-item", item));
+      result.put("itemId", body.itemId());
+      result.put("quantity", quantity);
+    }
+    return coordinator
+        .execute(steps)
+        .flatMap(
+            tx -> {
+              result.put("transactionId", tx);
+              String data = "{\"from\":\"" + id + "\",\"transactionId\":\"" + tx + "\"}";
+              return notifier
+                  .notify(body.to(), "gift.received", data)
+                  .onErrorResume(e -> Mono.just(0L))
+                  .thenReturn(result);
+            });
+  }
+}

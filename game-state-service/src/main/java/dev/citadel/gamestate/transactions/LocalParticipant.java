@@ -1,0 +1,49 @@
+package dev.citadel.gamestate.transactions;
+
+import dev.citadel.gamestate.aggregate.AggregateHost;
+import dev.citadel.gamestate.aggregate.AggregateType;
+import dev.citadel.gamestate.api.CommandParser;
+import dev.citadel.gamestate.player.PlayerCommand;
+import dev.citadel.gamestate.player.PlayerEvent;
+import dev.citadel.gamestate.player.PlayerState;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import reactor.core.publisher.Mono;
+
+/** The players hosted on this instance, as transaction participants. */
+public final class LocalParticipant implements Participant {
+  private final AggregateHost<PlayerState, PlayerCommand, PlayerEvent> players;
+  private final AggregateType<PlayerState, PlayerCommand, PlayerEvent> type;
+  private final Clock clock;
+
+  public LocalParticipant(
+      AggregateHost<PlayerState, PlayerCommand, PlayerEvent> players,
+      AggregateType<PlayerState, PlayerCommand, PlayerEvent> type,
+      Clock clock) {
+    this.players = players;
+    this.type = type;
+    this.clock = clock;
+  }
+
+  @Override
+  public Mono<Vote> prepare(
+      String txId, String playerId, String command, Map<String, Object> args, Duration holdFor) {
+    return Mono.fromCallable(() -> CommandParser.parse(command, args, clock.instant()))
+        .flatMap(c -> players.prepare(txId, playerId, c, holdFor))
+        .map(
+            p ->
+                new Vote(
+                    playerId, p.expectedVersion(), p.events().stream().map(type::encode).toList()));
+  }
+
+  @Override
+  public Mono<Void> commit(String txId, String playerId) {
+    return players.commitPrepared(txId, playerId, clock.instant()).then();
+  }
+
+  @Override
+  public Mono<Void> abort(String txId, String playerId) {
+    return players.abortPrepared(txId, playerId);
+  }
+}

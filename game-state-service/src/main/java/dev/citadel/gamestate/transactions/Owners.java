@@ -1,0 +1,42 @@
+package dev.citadel.gamestate.transactions;
+
+import dev.citadel.affinity.Rendezvous;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import org.springframework.web.reactive.function.client.WebClient;
+
+/**
+ * The participant for a player: the instance the gateway routes that player to (the same rendezvous
+ * hashing over the same instance URLs), this one in-process. Routing to the owner keeps holds where
+ * the player's commands run; correctness does not depend on it, since every store is fenced by
+ * expected versions.
+ */
+public final class Owners implements Function<String, Participant> {
+  private final List<String> instances;
+  private final String self;
+  private final Participant local;
+  private final Map<String, Participant> remote = new ConcurrentHashMap<>();
+
+  /**
+   * @param instances every game-state instance's base URL, as the gateway knows them (empty: this
+   *     instance hosts everyone)
+   * @param self this instance's URL in that list
+   */
+  public Owners(List<String> instances, String self, Participant local) {
+    this.instances = List.copyOf(instances);
+    this.self = self;
+    this.local = local;
+  }
+
+  @Override
+  public Participant apply(String playerId) {
+    String owner = Rendezvous.pick(playerId, instances, Function.identity()).orElse(self);
+    if (owner.equals(self)) {
+      return local;
+    }
+    return remote.computeIfAbsent(
+        owner, url -> new RemoteParticipant(WebClient.builder().baseUrl(url).build()));
+  }
+}

@@ -1,0 +1,99 @@
+package dev.citadel.gamestate.transactions;
+
+import dev.citadel.eventstore.EventData;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import org.springframework.http.HttpStatus;
+import org.springframework.web.reactive.function.client.WebClient;
+import org.springframework.web.reactive.function.client.WebClientResponseException;
+import reactor.core.publisher.Mono;
+
+/**
+ * A participant on another game-state instance, over its internal HTTP endpoints ({@code
+ * /internal/tx/**}: never routed by the gateway).
+ */
+public final class RemoteParticipant implements Participant {
+  public record PrepareBody(
+      String playerId, String command, Map<String, Object> args, long holdMillis) {}
+
+  public record EventBody(String type, String payload) {}
+
+  public record VoteBody(String playerId, long expectedVersion, List<EventBody> events) {}
+
+  public record DecisionBody(String playerId) {}
+
+  private final WebClient http;
+
+  public RemoteParticipant(WebClient http) {
+    this.http = http;
+  }
+
+  @Override
+  public Mono<Vote> prepare(
+      String txId, String playerId, String command, Map<String, Object> args, Duration holdFor) {
+    return http.post()
+        .uri("/internal/tx/{tx}/prepare", txId)
+        .bodyValue(new PrepareBody(playerId, command, args, holdFor.toMillis()))
+        .retrieve()
+        .bodyToMono(VoteBody.class)
+        .map(RemoteParticipant::vote)
+        .onErrorMap(WebClientResponseException.class, RemoteParticipant::refused);
+  }
+
+  @Override
+  public Mono<Void> commit(String txId, String playerId) {
+    return decide(txId, "commit", playerId);
+  }
+
+  @Override
+  public Mono<Void> abort(String txId, String playerId) {
+    return decide(txId, "abort", playerId);
+  }
+
+  private Mono<Void> decide(String txId, String decision, String playerId) {
+    return http.post()
+        .uri("/internal/tx/{tx}/{decision}", txId, decision)
+        .bodyValue(new DecisionBody(playerId))
+        .retrieve()
+        .toBodilessEntity()
+        .then();
+  }
+
+  static Vote vote(VoteBody b) {
+    return new Vote(
+        b.playerId(),
+        b.expectedVersion(),
+        b.events().stream()
+            .map(e -> new EventData(e.type(), Base64.getDecoder().decode(e.payload())))
+            .toList());
+  }
+
+  static VoteBody body(Vote v) {
+    return new VoteBody(
+        v.playerId(),
+        v.expectedVersion(),
+        v.events().stream()
+            .map(e -> new EventBody(e.type(), Base64.getEncoder().encodeToString(e.payload())))
+            .toList());
+  }
+
+  /** A participant's 4xx keeps its status and message (the player's rules said no). */
+  private static Throwable refused(WebClientResponseException e) {
+    HttpStatus status = HttpStatus.resolve(e.getStatusCode().value());
+    if (status == null || !status.is4xxClientError()) {
+      return e;
+    }
+    String detail = e.getResponseBodyAsString();
+    try {
+      Map<?, ?> problem = e.getResponseBodyAs(Map.class);
+      if (problem != null && problem.get("detail") != null) {
+        detail = String.valueOf(problem.get("detail"));
+      }
+    } catch (RuntimeException notJson) {
+      // keep the raw body
+    }
+    return new Refused(status, detail, e);
+  }
+}

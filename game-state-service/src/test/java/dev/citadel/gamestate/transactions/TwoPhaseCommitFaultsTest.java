@@ -1,0 +1,317 @@
+package dev.citadel.gamestate.transactions;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.citadel.eventstore.AppendRequest;
+import dev.citadel.eventstore.Appended;
+import dev.citadel.eventstore.Connections;
+import dev.citadel.eventstore.EventStore;
+import dev.citadel.eventstore.EventStoreOptions;
+import dev.citadel.eventstore.EventStoreSchema;
+import dev.citadel.eventstore.LoadedStream;
+import dev.citadel.eventstore.PostgresEventStore;
+import dev.citadel.eventstore.Snapshot;
+import dev.citadel.eventstore.SnapshotPolicy;
+import dev.citadel.eventstore.StoredEvent;
+import dev.citadel.gamestate.aggregate.AggregateHost;
+import dev.citadel.gamestate.aggregate.HostOptions;
+import dev.citadel.gamestate.player.PlayerAggregate;
+import dev.citadel.gamestate.player.PlayerCommand;
+import dev.citadel.gamestate.player.PlayerEvent;
+import dev.citadel.gamestate.player.PlayerState;
+import dev.citadel.infra.junit.CitadelInfra;
+import dev.citadel.infra.junit.SharedInfra;
+import dev.citadel.infra.postgres.PostgresEndpoint;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.Function;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.http.HttpStatus;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * Two-phase commit faults, on real PostgreSQL, with two hosts ("instances") that each own one of
+ * the two players. Participants are wrapped to lose messages or go silent.
+ */
+@CitadelInfra
+class TwoPhaseCommitFaultsTest {
+  static final Duration HOLD = Duration.ofMillis(1500);
+  static final Clock CLOCK = Clock.systemUTC();
+  static PostgresEndpoint db;
+  static PostgresEventStore coordinatorStore;
+  static AggregateHost<PlayerState, PlayerCommand, PlayerEvent> hostA;
+  static AggregateHost<PlayerState, PlayerCommand, PlayerEvent> hostB;
+  static LocalParticipant a;
+  static LocalParticipant b;
+
+  /** Two instances, each with its own pool: a owns the "a-..." players, b the rest. */
+  @BeforeAll
+  static void start() {
+    db = SharedInfra.postgresDatabase("gamestate_tx_test");
+    EventStoreSchema.migrate(db.jdbcUrl(), db.username(), db.password());
+    coordinatorStore = store();
+    hostA = host();
+    hostB = host();
+    a = new LocalParticipant(hostA, new PlayerAggregate(), CLOCK);
+    b = new LocalParticipant(hostB, new PlayerAggregate(), CLOCK);
+  }
+
+  static PostgresEventStore store() {
+    return new PostgresEventStore(
+        Connections.pool(db.host(), db.port(), db.database(), db.username(), db.password(), 4),
+        EventStoreOptions.defaults());
+  }
+
+  static AggregateHost<PlayerState, PlayerCommand, PlayerEvent> host() {
+    return new AggregateHost<>(
+        new PlayerAggregate(),
+        store(),
+        SnapshotPolicy.DEFAULT,
+        HostOptions.defaults(),
+        List.of(),
+        new SimpleMeterRegistry(),
+        System::nanoTime);
+  }
+
+  Coordinator coordinator(EventStore store, Participant forA, Participant forB) {
+    Function<String, Participant> owners = id -> id.startsWith("a-") ? forA : forB;
+    return new Coordinator(
+        store,
+        owners,
+        new Coordinator.Settings(Duration.ofMillis(500), HOLD, Duration.ofMillis(500)),
+        CLOCK,
+        new SimpleMeterRegistry());
+  }
+
+  String player(
+      AggregateHost<PlayerState, PlayerCommand, PlayerEvent> host, String prefix, long gold) {
+    String id = prefix + UUID.randomUUID();
+    Instant now = CLOCK.instant();
+    host.handle(
+            id, new PlayerCommand.CreatePlayer("n" + Integer.toHexString(id.hashCode()), now), now)
+        .block();
+    if (gold > 0) {
+      host.handle(id, new PlayerCommand.EarnGold(gold, "start"), now).block();
+    }
+    return id;
+  }
+
+  static List<Step> gift(String from, String to, long gold) {
+    return List.of(
+        new Step(from, "spend-gold", Map.of("amount", gold, "reason", "gift")),
+        new Step(to, "earn-gold", Map.of("amount", gold, "reason", "gift")));
+  }
+
+  long gold(AggregateHost<PlayerState, PlayerCommand, PlayerEvent> host, String id) {
+    return host.get(id).block().state().gold();
+  }
+
+  @Test
+  void a_committed_gift_moves_gold_between_instances() {
+    String from = player(hostA, "a-", 100);
+    String to = player(hostB, "b-", 0);
+    String tx = coordinator(coordinatorStore, a, b).execute(gift(from, to, 30)).block();
+    assertThat(tx).isNotBlank();
+    assertThat(gold(hostA, from)).isEqualTo(70);
+    assertThat(gold(hostB, to)).isEqualTo(30);
+  }
+
+  @Test
+  void a_participant_silent_after_prepare_aborts_and_the_other_is_released_at_once() {
+    String from = player(hostA, "a-", 100);
+    String to = player(hostB, "b-", 0);
+    // b prepares (and holds its player) but its answer never arrives.
+    Participant silent =
+        new Wrapped(b) {
+          @Override
+          public Mono<Vote> prepare(
+              String tx, String p, String c, Map<String, Object> args, Duration hold) {
+            return b.prepare(tx, p, c, args, hold).then(Mono.never());
+          }
+        };
+    var refused = coordinator(coordinatorStore, a, silent).execute(gift(from, to, 30));
+    assertRefused(refused, HttpStatus.SERVICE_UNAVAILABLE);
+
+    // a was told to abort: its player takes commands again right away, nothing was applied.
+    Instant now = CLOCK.instant();
+    hostA.handle(from, new PlayerCommand.EarnGold(1, "after"), now).block();
+    assertThat(gold(hostA, from)).isEqualTo(101);
+    // b's hold lapses after its timeout; then it works again, and nothing was applied there.
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .ignoreExceptions()
+        .until(
+            () ->
+                hostB.handle(to, new PlayerCommand.EarnGold(1, "after"), CLOCK.instant()).block()
+                    != null);
+    assertThat(gold(hostB, to)).isEqualTo(1);
+  }
+
+  @Test
+  void the_database_failing_at_the_store_aborts_everywhere() {
+    String from = player(hostA, "a-", 100);
+    String to = player(hostB, "b-", 0);
+    EventStore failing = new FailingStore(coordinatorStore);
+    assertRefused(
+        coordinator(failing, a, b).execute(gift(from, to, 30)), HttpStatus.SERVICE_UNAVAILABLE);
+    // Both released at once (aborted, not lapsed), nothing stored.
+    hostA.handle(from, new PlayerCommand.EarnGold(1, "after"), CLOCK.instant()).block();
+    hostB.handle(to, new PlayerCommand.EarnGold(1, "after"), CLOCK.instant()).block();
+    assertThat(gold(hostA, from)).isEqualTo(101);
+    assertThat(gold(hostB, to)).isEqualTo(1);
+  }
+
+  @Test
+  void a_commit_message_lost_after_the_store_still_ends_committed() {
+    String from = player(hostA, "a-", 100);
+    String to = player(hostB, "b-", 0);
+    Participant losesCommit =
+        new Wrapped(b) {
+          @Override
+          public Mono<Void> commit(String tx, String p) {
+            return Mono.empty(); // the message never reaches b
+          }
+        };
+    coordinator(coordinatorStore, a, losesCommit).execute(gift(from, to, 30)).block();
+    assertThat(gold(hostA, from)).isEqualTo(70);
+    // b never heard of the commit: it is still held until the hold lapses (or a read catches it
+    // up); then it has the stored gift and takes commands again.
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .ignoreExceptions()
+        .until(
+            () ->
+                hostB.handle(to, new PlayerCommand.SpendGold(30, "use it"), CLOCK.instant()).block()
+                    != null);
+    assertThat(gold(hostB, to)).isZero();
+  }
+
+  @Test
+  void duplicate_prepare_and_commit_messages_are_harmless() {
+    String from = player(hostA, "a-", 100);
+    String tx = UUID.randomUUID().toString();
+    Map<String, Object> args = Map.of("amount", 10, "reason", "dup");
+    Vote first = a.prepare(tx, from, "spend-gold", args, HOLD).block();
+    Vote again = a.prepare(tx, from, "spend-gold", args, HOLD).block();
+    assertThat(again.expectedVersion()).isEqualTo(first.expectedVersion());
+    assertThat(again.events()).hasSize(1);
+    assertThat(again.events().get(0).payload()).isEqualTo(first.events().get(0).payload());
+    store()
+        .appendAtomically(
+            List.of(
+                new AppendRequest(
+                    "player", from, first.expectedVersion(), first.events(), CLOCK.instant())))
+        .block();
+    a.commit(tx, from).block();
+    a.commit(tx, from).block();
+    a.abort(tx, from).block(); // a late abort after the commit changes nothing
+    assertThat(gold(hostA, from)).isEqualTo(90);
+    assertThat(hostA.get(from).block().version()).isEqualTo(first.expectedVersion() + 1);
+  }
+
+  @Test
+  void opposite_order_transactions_on_the_same_players_all_finish_without_deadlock() {
+    String x = player(hostA, "a-", 1000);
+    String y = player(hostB, "b-", 1000);
+    Coordinator c = coordinator(coordinatorStore, a, b);
+    List<String> outcomes =
+        Flux.range(0, 40)
+            .flatMap(
+                i ->
+                    c.execute(i % 2 == 0 ? gift(x, y, 1) : gift(y, x, 1))
+                        .map(tx -> "committed")
+                        .onErrorResume(Refused.class, r -> Mono.just("refused " + r.status())),
+                16)
+            .collectList()
+            .block(Duration.ofSeconds(60));
+    assertThat(outcomes).hasSize(40).contains("committed");
+    assertThat(gold(hostA, x) + gold(hostB, y)).isEqualTo(2000);
+  }
+
+  static void assertRefused(Mono<String> tx, HttpStatus status) {
+    try {
+      tx.block(Duration.ofSeconds(10));
+      throw new AssertionError("expected the transaction to be refused");
+    } catch (Refused r) {
+      assertThat(r.status()).isEqualTo(status);
+    }
+  }
+
+  /** Passes everything through; tests override the step they break. */
+  static class Wrapped implements Participant {
+    final Participant inner;
+
+    Wrapped(Participant inner) {
+      this.inner = inner;
+    }
+
+    @Override
+    public Mono<Vote> prepare(
+        String tx, String p, String c, Map<String, Object> args, Duration hold) {
+      return inner.prepare(tx, p, c, args, hold);
+    }
+
+    @Override
+    public Mono<Void> commit(String tx, String p) {
+      return inner.commit(tx, p);
+    }
+
+    @Override
+    public Mono<Void> abort(String tx, String p) {
+      return inner.abort(tx, p);
+    }
+  }
+
+  /** The database goes away exactly at the multi-stream append. */
+  static final class FailingStore implements EventStore {
+    final EventStore inner;
+
+    FailingStore(EventStore inner) {
+      this.inner = inner;
+    }
+
+    @Override
+    public Mono<Appended> append(AppendRequest request) {
+      return inner.append(request);
+    }
+
+    @Override
+    public Mono<List<Appended>> appendAtomically(List<AppendRequest> requests) {
+      return Mono.error(new IllegalStateException("connection reset (injected)"));
+    }
+
+    @Override
+    public Mono<LoadedStream> load(String aggregateId) {
+      return inner.load(aggregateId);
+    }
+
+    @Override
+    public Flux<StoredEvent> readStream(String aggregateId) {
+      return inner.readStream(aggregateId);
+    }
+
+    @Override
+    public Flux<StoredEvent> readStream(String aggregateId, long afterSeq) {
+      return inner.readStream(aggregateId, afterSeq);
+    }
+
+    @Override
+    public Flux<StoredEvent> readStreamHeads(Collection<String> ids, long maxSeq) {
+      return inner.readStreamHeads(ids, maxSeq);
+    }
+
+    @Override
+    public Mono<Void> saveSnapshot(Snapshot snapshot) {
+      return inner.saveSnapshot(snapshot);
+    }
+  }
+}
