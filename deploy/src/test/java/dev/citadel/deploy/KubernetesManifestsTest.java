@@ -46,7 +46,10 @@ class KubernetesManifestsTest {
           "CITADEL_RATE_LIMIT_PER_SECOND",
           "CITADEL_RATE_LIMIT_BURST",
           "CITADEL_JWT_KEY_ID",
-          "CITADEL_GAME_STATE_URLS");
+          // Static instance lists: the kubernetes profile discovers game-state through DNS, and
+          // game-state's coordinator then runs every participant in-process (see issue #6).
+          "CITADEL_GAME_STATE_URLS",
+          "CITADEL_SELF_URL");
 
   static Stream<Path> overlays() throws IOException {
     try (Stream<Path> dirs = Files.list(ROOT.resolve("k8s/overlays"))) {

@@ -8,6 +8,7 @@ import dev.citadel.notify.PlayerNotifier;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
@@ -50,21 +51,21 @@ public class GiftController {
     if ((body.gold() == null) == (body.itemId() == null)) {
       throw ApiException.badRequest("give either 'gold' or 'itemId' (with 'quantity')");
     }
+    // The gift's id is in both players' events, so either side can be traced to the other.
+    String giftId = UUID.randomUUID().toString();
     Map<String, Object> result = new LinkedHashMap<>();
+    result.put("giftId", giftId);
     result.put("from", id);
     result.put("to", body.to());
     List<Step> steps;
     if (body.gold() != null) {
       steps =
           List.of(
-              new Step(
-                  id,
-                  "spend-gold",
-                  Map.of("amount", body.gold(), "reason", "gift to " + body.to())),
+              new Step(id, "spend-gold", Map.of("amount", body.gold(), "reason", "gift " + giftId)),
               new Step(
                   body.to(),
                   "earn-gold",
-                  Map.of("amount", body.gold(), "reason", "gift from " + id)));
+                  Map.of("amount", body.gold(), "reason", "gift " + giftId)));
       result.put("gold", body.gold());
     } else {
       int quantity = body.quantity() == null ? 1 : body.quantity();

@@ -308,4 +308,69 @@ class PlayerApiTest {
                     .contains("citadel_aggregates_resident")
                     .contains("citadel_outbox_lag_events"));
   }
+
+  WebTestClient.ResponseSpec gift(String from, String json) {
+    return web.post()
+        .uri("/api/game/players/{id}/gifts", from)
+        .header(HEADER, from)
+        .contentType(MediaType.APPLICATION_JSON)
+        .bodyValue(json)
+        .exchange();
+  }
+
+  @Test
+  void gifts_move_gold_and_items_and_bad_gifts_change_nothing() {
+    String alice = newId();
+    String bob = newId();
+    create(alice, "alice_g" + alice.substring(2, 6));
+    create(bob, "bob_g" + bob.substring(2, 6));
+    command(alice, alice, "earn-gold", "{\"amount\":100}").expectStatus().isOk();
+    command(alice, alice, "add-item", "{\"itemId\":\"sword\",\"quantity\":2}")
+        .expectStatus()
+        .isOk();
+
+    gift(alice, "{\"to\":\"" + bob + "\",\"gold\":40}")
+        .expectStatus()
+        .isOk()
+        .expectBody()
+        .jsonPath("$.transactionId")
+        .isNotEmpty()
+        .jsonPath("$.giftId")
+        .isNotEmpty();
+    gift(alice, "{\"to\":\"" + bob + "\",\"itemId\":\"sword\"}").expectStatus().isOk();
+    long aliceVersion = version(alice);
+    long bobVersion = version(bob);
+
+    problem(gift(alice, "{\"to\":\"" + alice + "\",\"gold\":1}"), 400, "to themselves");
+    problem(gift(alice, "{\"to\":\"nobody-" + alice + "\",\"gold\":1}"), 404, "no player");
+    problem(gift(alice, "{\"to\":\"" + bob + "\",\"gold\":61}"), 409, "only 60 owned");
+    problem(
+        gift(alice, "{\"to\":\"" + bob + "\",\"itemId\":\"sword\",\"quantity\":2}"),
+        409,
+        "only 1 owned");
+    problem(gift(alice, "{\"to\":\"" + bob + "\",\"gold\":0}"), 400, "amount");
+    problem(gift(alice, "{\"gold\":5}"), 400, "'to'");
+    problem(gift(alice, "{\"to\":\"" + bob + "\"}"), 400, "either 'gold' or 'itemId'");
+    web.post()
+        .uri("/api/game/players/{id}/gifts", alice)
+        .header(HEADER, bob)
+        .contentType(MediaType.APPLICATION_JSON)
+        .bodyValue("{\"to\":\"" + bob + "\",\"gold\":1}")
+        .exchange()
+        .expectStatus()
+        .isForbidden();
+
+    // Nothing changed by the refused gifts; the accepted ones moved exactly what they said.
+    assertThat(version(alice)).isEqualTo(aliceVersion);
+    assertThat(version(bob)).isEqualTo(bobVersion);
+    web.get()
+        .uri("/api/game/players/{id}", bob)
+        .header(HEADER, bob)
+        .exchange()
+        .expectBody()
+        .jsonPath("$.gold")
+        .isEqualTo(40)
+        .jsonPath("$.inventory.sword")
+        .isEqualTo(1);
+  }
 }

@@ -26,11 +26,27 @@ import java.util.stream.Stream;
 public final class LocalPlatform {
 
   /** The services of the platform. Adding a service is adding its line here. */
+  /** Both game-state instances, as the gateway routes to them (two-phase commit uses the list). */
+  static final String GAME_STATE_URLS = "http://127.0.0.1:8083,http://127.0.0.1:8084";
+
+  private static ServiceSpec gameState(String name, int port) {
+    return new ServiceSpec(
+        name,
+        "game-state-service",
+        port,
+        "game_state",
+        Map.of(
+            "CITADEL_GAME_STATE_URLS",
+            GAME_STATE_URLS,
+            "CITADEL_SELF_URL",
+            "http://127.0.0.1:" + port));
+  }
+
   static final List<ServiceSpec> SERVICES =
       List.of(
           new ServiceSpec("member", "member-service", 8081, "member"),
-          new ServiceSpec("game-state-a", "game-state-service", 8083, "game_state"),
-          new ServiceSpec("game-state-b", "game-state-service", 8084, "game_state"),
+          gameState("game-state-a", 8083),
+          gameState("game-state-b", 8084),
           new ServiceSpec("match", "match-service", 8082, null),
           new ServiceSpec("gateway", "gateway", 8080, null));
 
