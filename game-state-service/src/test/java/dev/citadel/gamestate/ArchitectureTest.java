@@ -43,7 +43,13 @@ class ArchitectureTest {
       noClasses()
           .that()
           .resideOutsideOfPackages(
-              "..gamestate.api..", "..gamestate.notifications..", "..gamestate.config..")
+              "..gamestate.api..",
+              "..gamestate.notifications..",
+              "..gamestate.config..",
+              // HTTP edges too: the participant protocol between instances, gifts, friends
+              "..gamestate.transactions..",
+              "..gamestate.gifts..",
+              "..gamestate.friends..")
           .should()
           .dependOnClassesThat()
           .resideInAnyPackage("org.springframework.web..", "org.springframework.http..");

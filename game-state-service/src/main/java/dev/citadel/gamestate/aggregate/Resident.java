@@ -53,6 +53,10 @@ final class Resident<S> {
   <T> Mono<T> run(Function<Resident<S>, Mono<T>> work, long nowNanos) {
     return Mono.create(
         sink -> {
+          // A caller may give up (a transaction aborting cancels its other prepares); the work
+          // still runs in order, and its answer is then simply not delivered.
+          AtomicBoolean cancelled = new AtomicBoolean();
+          sink.onCancel(() -> cancelled.set(true));
           // Book-keeping first, then the answer: once a caller has its reply, the resident
           // already counts as idle again.
           Mono<Void> task =
@@ -62,6 +66,9 @@ final class Resident<S> {
                       signal -> {
                         pending.decrementAndGet();
                         lastUsedNanos = Math.max(lastUsedNanos, nowNanos);
+                        if (cancelled.get()) {
+                          return;
+                        }
                         if (signal.isOnNext()) {
                           sink.success(signal.get());
                         } else if (signal.isOnError()) {

@@ -15,7 +15,14 @@ public record PlayerView(
     Map<String, Integer> inventory,
     Seat room,
     Instant createdAt,
+    Friends friends,
     long version) {
+
+  /** Friends, and open friend requests either way, sorted. */
+  public record Friends(
+      java.util.List<String> friends,
+      java.util.List<String> requested,
+      java.util.List<String> askedBy) {}
 
   public record Seat(String matchId, int channel, int room) {}
 
@@ -29,6 +36,18 @@ public record PlayerView(
         new TreeMap<>(s.inventory()),
         s.room().map(r -> new Seat(r.matchId(), r.channel(), r.room())).orElse(null),
         s.createdAt(),
+        new Friends(
+            with(s, PlayerState.Relation.FRIENDS),
+            with(s, PlayerState.Relation.REQUESTED),
+            with(s, PlayerState.Relation.ASKED)),
         version);
+  }
+
+  private static java.util.List<String> with(PlayerState s, PlayerState.Relation relation) {
+    return s.relations().entrySet().stream()
+        .filter(e -> e.getValue() == relation)
+        .map(Map.Entry::getKey)
+        .sorted()
+        .toList();
   }
 }

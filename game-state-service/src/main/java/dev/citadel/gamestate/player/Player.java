@@ -107,6 +107,9 @@ public final class Player {
     if (command instanceof JoinRoom c) {
       return joinRoom(c, state);
     }
+    if (command instanceof PlayerCommand.Relate c) {
+      return relate(c, state);
+    }
     if (command instanceof LeaveRoom c) {
       if (state.room().isEmpty() || !state.room().get().matchId().equals(c.matchId())) {
         return List.of(); // already left: leaving is idempotent
@@ -141,7 +144,87 @@ public final class Player {
     return List.of(new RoomJoined(c.matchId(), c.channel(), c.room()));
   }
 
+  static final int MAX_RELATIONS = 500;
+
+  private static List<PlayerEvent> relate(PlayerCommand.Relate c, PlayerState state) {
+    if (c.other() == null || c.other().isBlank()) {
+      throw PlayerRejected.invalid("the other player is required");
+    }
+    if (c.other().equals(state.id())) {
+      throw PlayerRejected.invalid("a player cannot be their own friend");
+    }
+    PlayerState.Relation now = state.relationTo(c.other());
+    PlayerState.Relation next;
+    switch (c.action()) {
+      case SEND, RECEIVE -> {
+        if (now == PlayerState.Relation.FRIENDS) {
+          throw PlayerRejected.conflict(state.id() + " and " + c.other() + " are already friends");
+        }
+        if (now == PlayerState.Relation.REQUESTED) {
+          throw PlayerRejected.conflict(
+              state.id() + " already asked " + c.other() + " to be friends");
+        }
+        if (now == PlayerState.Relation.ASKED) {
+          throw PlayerRejected.conflict(
+              c.other() + " already asked " + state.id() + ": accept that request instead");
+        }
+        if (state.relations().size() >= MAX_RELATIONS) {
+          throw PlayerRejected.conflict("at most " + MAX_RELATIONS + " friends and requests");
+        }
+        next =
+            c.action() == PlayerCommand.Relate.Action.SEND
+                ? PlayerState.Relation.REQUESTED
+                : PlayerState.Relation.ASKED;
+      }
+      case ACCEPT, DECLINE -> {
+        if (now != PlayerState.Relation.ASKED) {
+          throw PlayerRejected.conflict("no friend request from " + c.other());
+        }
+        next =
+            c.action() == PlayerCommand.Relate.Action.ACCEPT
+                ? PlayerState.Relation.FRIENDS
+                : PlayerState.Relation.NONE;
+      }
+      case ACCEPTED, DECLINED -> {
+        if (now != PlayerState.Relation.REQUESTED) {
+          throw PlayerRejected.conflict("no friend request to " + c.other());
+        }
+        next =
+            c.action() == PlayerCommand.Relate.Action.ACCEPTED
+                ? PlayerState.Relation.FRIENDS
+                : PlayerState.Relation.NONE;
+      }
+      case REMOVE -> {
+        if (now != PlayerState.Relation.FRIENDS) {
+          throw PlayerRejected.conflict(state.id() + " and " + c.other() + " are not friends");
+        }
+        next = PlayerState.Relation.NONE;
+      }
+      default -> throw PlayerRejected.invalid("unknown friend action " + c.action());
+    }
+    return List.of(new PlayerEvent.FriendshipChanged(c.other(), next));
+  }
+
   public static PlayerState evolve(PlayerState s, PlayerEvent event) {
+    if (event instanceof PlayerEvent.FriendshipChanged e) {
+      Map<String, PlayerState.Relation> relations = new java.util.HashMap<>(s.relations());
+      if (e.relation() == PlayerState.Relation.NONE) {
+        relations.remove(e.other());
+      } else {
+        relations.put(e.other(), e.relation());
+      }
+      return new PlayerState(
+          s.id(),
+          s.exists(),
+          s.nickname(),
+          s.level(),
+          s.experience(),
+          s.gold(),
+          s.inventory(),
+          s.room(),
+          s.createdAt(),
+          relations);
+    }
     if (event instanceof PlayerCreated e) {
       return new PlayerState(
           s.id(), true, e.nickname(), 1, 0, 0, Map.of(), Optional.empty(), e.at());
@@ -194,7 +277,8 @@ public final class Player {
         s.gold(),
         s.inventory(),
         s.room(),
-        s.createdAt());
+        s.createdAt(),
+        s.relations());
   }
 
   private static PlayerState withLevel(PlayerState s, int level) {
@@ -207,7 +291,8 @@ public final class Player {
         s.gold(),
         s.inventory(),
         s.room(),
-        s.createdAt());
+        s.createdAt(),
+        s.relations());
   }
 
   private static PlayerState withNickname(PlayerState s, String nickname) {
@@ -220,7 +305,8 @@ public final class Player {
         s.gold(),
         s.inventory(),
         s.room(),
-        s.createdAt());
+        s.createdAt(),
+        s.relations());
   }
 
   private static PlayerState withGold(PlayerState s, long gold) {
@@ -233,7 +319,8 @@ public final class Player {
         gold,
         s.inventory(),
         s.room(),
-        s.createdAt());
+        s.createdAt(),
+        s.relations());
   }
 
   private static PlayerState withItem(PlayerState s, String itemId, int quantity) {
@@ -252,7 +339,8 @@ public final class Player {
         s.gold(),
         inventory,
         s.room(),
-        s.createdAt());
+        s.createdAt(),
+        s.relations());
   }
 
   private static PlayerState withRoom(PlayerState s, Optional<PlayerState.Seat> room) {

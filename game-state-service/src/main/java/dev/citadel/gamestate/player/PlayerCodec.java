@@ -15,6 +15,7 @@ import dev.citadel.gamestate.player.PlayerEvent.RoomJoined;
 import dev.citadel.gamestate.player.PlayerEvent.RoomLeft;
 import dev.citadel.protocol.player.v1.PlayerSnapshot;
 import java.time.Instant;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -87,6 +88,12 @@ public final class PlayerCodec {
     if (event instanceof RoomLeft e) {
       return dev.citadel.protocol.player.v1.RoomLeft.newBuilder().setMatchId(e.matchId()).build();
     }
+    if (event instanceof PlayerEvent.FriendshipChanged e) {
+      return dev.citadel.protocol.player.v1.FriendshipChanged.newBuilder()
+          .setOtherPlayerId(e.other())
+          .setRelationValue(e.relation().ordinal())
+          .build();
+    }
     throw new IllegalArgumentException("unknown event " + event);
   }
 
@@ -129,6 +136,11 @@ public final class PlayerCodec {
         }
         case "citadel.player.v1.RoomLeft" ->
             new RoomLeft(dev.citadel.protocol.player.v1.RoomLeft.parseFrom(bytes).getMatchId());
+        case "citadel.player.v1.FriendshipChanged" -> {
+          var m = dev.citadel.protocol.player.v1.FriendshipChanged.parseFrom(bytes);
+          yield new PlayerEvent.FriendshipChanged(
+              m.getOtherPlayerId(), relation(m.getRelationValue()));
+        }
         default -> throw new IllegalArgumentException("unknown player event type " + type);
       };
     } catch (InvalidProtocolBufferException e) {
@@ -146,6 +158,7 @@ public final class PlayerCodec {
             .setGold(s.gold())
             .putAllInventory(s.inventory())
             .setCreatedAtEpochMs(s.createdAt().toEpochMilli());
+    s.relations().forEach((other, r) -> b.putRelations(other, r.ordinal()));
     s.room()
         .ifPresent(
             seat -> b.setMatchId(seat.matchId()).setChannel(seat.channel()).setRoom(seat.room()));
@@ -168,9 +181,25 @@ public final class PlayerCodec {
           m.getGold(),
           m.getInventoryMap(),
           room,
-          Instant.ofEpochMilli(m.getCreatedAtEpochMs()));
+          Instant.ofEpochMilli(m.getCreatedAtEpochMs()),
+          relations(m.getRelationsMap()));
     } catch (InvalidProtocolBufferException e) {
       throw new IllegalArgumentException("corrupt player snapshot", e);
     }
+  }
+
+  /** Proto numbers are the enum's order (NONE 0, REQUESTED 1, ASKED 2, FRIENDS 3). */
+  private static PlayerState.Relation relation(int number) {
+    PlayerState.Relation[] all = PlayerState.Relation.values();
+    if (number < 0 || number >= all.length) {
+      throw new IllegalArgumentException("unknown relation " + number);
+    }
+    return all[number];
+  }
+
+  private static Map<String, PlayerState.Relation> relations(Map<String, Integer> numbers) {
+    Map<String, PlayerState.Relation> relations = new java.util.HashMap<>();
+    numbers.forEach((other, n) -> relations.put(other, relation(n)));
+    return relations;
   }
 }

@@ -21,4 +21,21 @@ public sealed interface PlayerCommand {
   record JoinRoom(String matchId, int channel, int room) implements PlayerCommand {}
 
   record LeaveRoom(String matchId) implements PlayerCommand {}
+
+  /**
+   * This player's side of a friendship change; the other player's side runs in the same two-phase
+   * transaction ({@code SEND} here with {@code RECEIVE} there, {@code ACCEPT} with {@code
+   * ACCEPTED}, {@code DECLINE} with {@code DECLINED}, {@code REMOVE} with {@code REMOVE}).
+   */
+  record Relate(String other, Action action) implements PlayerCommand {
+    public enum Action {
+      SEND,
+      RECEIVE,
+      ACCEPT,
+      ACCEPTED,
+      DECLINE,
+      DECLINED,
+      REMOVE
+    }
+  }
 }

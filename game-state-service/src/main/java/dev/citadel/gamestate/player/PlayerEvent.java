@@ -23,4 +23,6 @@ public sealed interface PlayerEvent {
   record RoomJoined(String matchId, int channel, int room) implements PlayerEvent {}
 
   record RoomLeft(String matchId) implements PlayerEvent {}
+
+  record FriendshipChanged(String other, PlayerState.Relation relation) implements PlayerEvent {}
 }

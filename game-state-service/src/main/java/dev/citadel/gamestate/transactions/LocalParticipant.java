@@ -29,13 +29,34 @@ public final class LocalParticipant implements Participant {
   @Override
   public Mono<Vote> prepare(
       String txId, String playerId, String command, Map<String, Object> args, Duration holdFor) {
-    return Mono.fromCallable(() -> CommandParser.parse(command, args, clock.instant()))
+    return Mono.fromCallable(() -> parse(command, args))
         .flatMap(c -> players.prepare(txId, playerId, c, holdFor))
         .map(
             p ->
                 new Vote(
                     playerId, p.expectedVersion(), p.events().stream().map(type::encode).toList()));
   }
+
+  /**
+   * The public commands, plus {@value #RELATE}: one side of a friendship change, which only a
+   * transaction may run (alone it would let a player befriend someone unasked).
+   */
+  private PlayerCommand parse(String command, Map<String, Object> args) {
+    if (RELATE.equals(command)) {
+      Object other = args == null ? null : args.get("other");
+      Object action = args == null ? null : args.get("action");
+      try {
+        return new PlayerCommand.Relate(
+            other == null ? null : other.toString(),
+            PlayerCommand.Relate.Action.valueOf(String.valueOf(action)));
+      } catch (IllegalArgumentException e) {
+        throw dev.citadel.gamestate.api.ApiException.badRequest("unknown friend action " + action);
+      }
+    }
+    return CommandParser.parse(command, args, clock.instant());
+  }
+
+  public static final String RELATE = "relate";
 
   @Override
   public Mono<Void> commit(String txId, String playerId) {

@@ -373,4 +373,65 @@ class PlayerApiTest {
         .jsonPath("$.inventory.sword")
         .isEqualTo(1);
   }
+
+  WebTestClient.ResponseSpec friends(String caller, String path, String json) {
+    return web.post()
+        .uri("/api/game/players/{id}/friends" + path, caller)
+        .header(HEADER, caller)
+        .contentType(MediaType.APPLICATION_JSON)
+        .bodyValue(json)
+        .exchange();
+  }
+
+  @Test
+  void friend_requests_change_both_players_together_and_bad_ones_change_nothing() {
+    String ann = newId();
+    String ben = newId();
+    create(ann, "ann_" + ann.substring(2, 6));
+    create(ben, "ben_" + ben.substring(2, 6));
+
+    friends(ann, "/requests", "{\"to\":\"" + ben + "\"}").expectStatus().isOk();
+    web.get()
+        .uri("/api/game/players/{id}", ben)
+        .header(HEADER, ben)
+        .exchange()
+        .expectBody()
+        .jsonPath("$.friends.askedBy[0]")
+        .isEqualTo(ann);
+    problem(friends(ann, "/requests", "{\"to\":\"" + ben + "\"}"), 409, "already asked");
+    friends(ben, "/requests/" + ann + "/accept", "{}").expectStatus().isOk();
+    web.get()
+        .uri("/api/game/players/{id}", ann)
+        .header(HEADER, ann)
+        .exchange()
+        .expectBody()
+        .jsonPath("$.friends.friends[0]")
+        .isEqualTo(ben)
+        .jsonPath("$.friends.requested")
+        .isEmpty();
+    long annVersion = version(ann);
+    long benVersion = version(ben);
+
+    problem(friends(ben, "/requests", "{\"to\":\"" + ann + "\"}"), 409, "already friends");
+    problem(friends(ann, "/requests", "{\"to\":\"" + ann + "\"}"), 400, "own friend");
+    problem(friends(ann, "/requests", "{\"to\":\"ghost-" + ann + "\"}"), 404, "no player");
+    problem(friends(ann, "/requests/" + ben + "/accept", "{}"), 409, "no friend request");
+    problem(friends(ann, "/requests", "{}"), 400, "'to'");
+    assertThat(version(ann)).isEqualTo(annVersion);
+    assertThat(version(ben)).isEqualTo(benVersion);
+
+    web.delete()
+        .uri("/api/game/players/{id}/friends/{other}", ann, ben)
+        .header(HEADER, ann)
+        .exchange()
+        .expectStatus()
+        .isOk();
+    web.get()
+        .uri("/api/game/players/{id}", ben)
+        .header(HEADER, ben)
+        .exchange()
+        .expectBody()
+        .jsonPath("$.friends.friends")
+        .isEmpty();
+  }
 }

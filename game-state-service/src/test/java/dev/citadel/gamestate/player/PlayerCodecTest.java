@@ -16,17 +16,20 @@ class PlayerCodecTest {
 
   /** One of every event type, as version 1 wrote them into src/test/resources/fixtures. */
   static final Map<String, PlayerEvent> V1 =
-      Map.of(
-          "PlayerCreated", new PlayerEvent.PlayerCreated("p1", "alice", T),
-          "ExperienceGained", new PlayerEvent.ExperienceGained(450, 1450),
-          "LeveledUp", new PlayerEvent.LeveledUp(4),
-          "GoldEarned", new PlayerEvent.GoldEarned(100, "quest"),
-          "GoldSpent", new PlayerEvent.GoldSpent(60, "shop"),
-          "ItemAdded", new PlayerEvent.ItemAdded("sword", 2),
-          "ItemRemoved", new PlayerEvent.ItemRemoved("sword", 1),
-          "NicknameSet", new PlayerEvent.NicknameSet("bob"),
-          "RoomJoined", new PlayerEvent.RoomJoined("m1", 3, 7),
-          "RoomLeft", new PlayerEvent.RoomLeft("m1"));
+      Map.ofEntries(
+          Map.entry("PlayerCreated", new PlayerEvent.PlayerCreated("p1", "alice", T)),
+          Map.entry("ExperienceGained", new PlayerEvent.ExperienceGained(450, 1450)),
+          Map.entry("LeveledUp", new PlayerEvent.LeveledUp(4)),
+          Map.entry("GoldEarned", new PlayerEvent.GoldEarned(100, "quest")),
+          Map.entry("GoldSpent", new PlayerEvent.GoldSpent(60, "shop")),
+          Map.entry("ItemAdded", new PlayerEvent.ItemAdded("sword", 2)),
+          Map.entry("ItemRemoved", new PlayerEvent.ItemRemoved("sword", 1)),
+          Map.entry("NicknameSet", new PlayerEvent.NicknameSet("bob")),
+          Map.entry("RoomJoined", new PlayerEvent.RoomJoined("m1", 3, 7)),
+          Map.entry("RoomLeft", new PlayerEvent.RoomLeft("m1")),
+          Map.entry(
+              "FriendshipChanged",
+              new PlayerEvent.FriendshipChanged("p2", PlayerState.Relation.FRIENDS)));
 
   static final PlayerState SNAPSHOT_V1 =
       new PlayerState(

@@ -179,4 +179,56 @@ class PlayerTest {
     assertThat(s.room()).contains(new PlayerState.Seat("m9", 1, 2));
     assertThat(s.createdAt()).isEqualTo(T);
   }
+
+  static PlayerEvent relation(String other, PlayerState.Relation r) {
+    return new PlayerEvent.FriendshipChanged(other, r);
+  }
+
+  static PlayerCommand relate(String other, PlayerCommand.Relate.Action a) {
+    return new PlayerCommand.Relate(other, a);
+  }
+
+  @Test
+  void friendship_moves_from_request_to_friends_to_nothing() {
+    var requested = relation("p2", PlayerState.Relation.REQUESTED);
+    var friends = relation("p2", PlayerState.Relation.FRIENDS);
+    given(CREATED).when(relate("p2", PlayerCommand.Relate.Action.SEND)).then(requested);
+    given(CREATED)
+        .when(relate("p2", PlayerCommand.Relate.Action.RECEIVE))
+        .then(relation("p2", PlayerState.Relation.ASKED));
+    given(CREATED, requested)
+        .when(relate("p2", PlayerCommand.Relate.Action.ACCEPTED))
+        .then(friends);
+    given(CREATED, relation("p2", PlayerState.Relation.ASKED))
+        .when(relate("p2", PlayerCommand.Relate.Action.DECLINE))
+        .then(relation("p2", PlayerState.Relation.NONE));
+    given(CREATED, requested, friends)
+        .when(relate("p2", PlayerCommand.Relate.Action.REMOVE))
+        .then(relation("p2", PlayerState.Relation.NONE));
+    PlayerState state =
+        Player.replay(PlayerState.initial("p1"), List.of(CREATED, requested, friends));
+    assertThat(state.relationTo("p2")).isEqualTo(PlayerState.Relation.FRIENDS);
+    state = Player.replay(state, List.of(relation("p2", PlayerState.Relation.NONE)));
+    assertThat(state.relations()).isEmpty();
+  }
+
+  @Test
+  void bad_friend_changes_are_refused() {
+    var friends = relation("p2", PlayerState.Relation.FRIENDS);
+    given(CREATED, friends)
+        .when(relate("p2", PlayerCommand.Relate.Action.SEND))
+        .rejected(PlayerRejected.Kind.CONFLICT, "already friends");
+    given(CREATED, relation("p2", PlayerState.Relation.ASKED))
+        .when(relate("p2", PlayerCommand.Relate.Action.SEND))
+        .rejected(PlayerRejected.Kind.CONFLICT, "accept that request");
+    given(CREATED)
+        .when(relate("p2", PlayerCommand.Relate.Action.ACCEPT))
+        .rejected(PlayerRejected.Kind.CONFLICT, "no friend request from p2");
+    given(CREATED)
+        .when(relate("p2", PlayerCommand.Relate.Action.REMOVE))
+        .rejected(PlayerRejected.Kind.CONFLICT, "not friends");
+    given(CREATED)
+        .when(relate("p1", PlayerCommand.Relate.Action.SEND))
+        .rejected(PlayerRejected.Kind.INVALID, "own friend");
+  }
 }

@@ -2,7 +2,6 @@ package dev.citadel.gamestate.transactions;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.citadel.affinity.Rendezvous;
 import dev.citadel.eventstore.Connections;
 import dev.citadel.eventstore.EventStoreOptions;
 import dev.citadel.eventstore.PostgresEventStore;
@@ -10,16 +9,8 @@ import dev.citadel.eventstore.StoredEvent;
 import dev.citadel.gamestate.player.PlayerAggregate;
 import dev.citadel.gamestate.player.PlayerEvent;
 import dev.citadel.gamestate.player.PlayerState;
-import dev.citadel.infra.FreePorts;
-import dev.citadel.infra.InfraSettings;
-import dev.citadel.infra.Infrastructure;
 import dev.citadel.infra.junit.CitadelInfra;
-import dev.citadel.infra.junit.SharedInfra;
-import dev.citadel.infra.platform.ServiceProcess;
-import dev.citadel.infra.platform.ServiceSpec;
 import dev.citadel.infra.postgres.PostgresEndpoint;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -29,7 +20,6 @@ import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Function;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -49,57 +39,35 @@ class GiftsPropertyIT {
   static final int PLAYERS = 100;
   static final long START_GOLD = 1_000;
   static final int SECONDS = Integer.getInteger("tx.property.seconds", 30);
-  static final List<ServiceProcess> instances = new ArrayList<>();
-  static final List<String> urls = new ArrayList<>();
+  static TwoInstances cluster;
+  static List<String> urls;
   static PostgresEndpoint db;
 
   @BeforeAll
   static void start() throws Exception {
-    db = SharedInfra.postgresDatabase("game_state_gifts");
-    int[] ports = {FreePorts.next(), FreePorts.next()};
-    for (int port : ports) {
-      urls.add("http://127.0.0.1:" + port);
-    }
-    Path root = Path.of(System.getProperty("user.dir")).getParent();
-    Path jar =
-        ServiceProcess.jarOf(root, "game-state-service")
-            .orElseThrow(() -> new IllegalStateException("game-state-service is not packaged"));
-    for (int i = 0; i < 2; i++) {
-      Map<String, String> env =
-          new HashMap<>(
-              Infrastructure.environment(
-                  SharedInfra.postgres(), SharedInfra.redis(), SharedInfra.kafka()));
-      env.put(InfraSettings.POSTGRES_URL, db.url());
-      env.put("CITADEL_GAME_STATE_URLS", String.join(",", urls));
-      env.put("CITADEL_SELF_URL", urls.get(i));
-      // No snapshots, so no retention: the journal keeps every event for the replay check.
-      env.put("CITADEL_GAMESTATE_SNAPSHOTEVERY", "100000000");
-      instances.add(
-          ServiceProcess.start(
-              new ServiceSpec(
-                  "game-state-tx-" + i, "game-state-service", ports[i], "game_state_gifts"),
-              jar,
-              env,
-              Files.createDirectories(Path.of("target", "service-logs"))));
-    }
-    for (ServiceProcess p : instances) {
-      p.awaitHealthy(Duration.ofSeconds(120));
-    }
+    // No snapshots, so no retention: the journal keeps every event for the replay check.
+    cluster =
+        new TwoInstances(
+            "game_state_gifts", Map.of("CITADEL_GAMESTATE_SNAPSHOTEVERY", "100000000"));
+    urls = cluster.urls;
+    db = cluster.db;
   }
 
   @AfterAll
   static void stop() {
-    instances.forEach(p -> p.stop(Duration.ofSeconds(20)));
+    if (cluster != null) {
+      cluster.close();
+    }
   }
 
   record Gift(String giftId, String from, String to, long gold) {}
 
   static WebClient client(String url) {
-    return WebClient.builder().baseUrl(url).build();
+    return TwoInstances.client(url);
   }
 
   static String owner(String player) {
-    return Rendezvous.pick(player, urls, Function.identity()).orElseThrow();
+    return cluster.owner(player);
   }
 
   @Test

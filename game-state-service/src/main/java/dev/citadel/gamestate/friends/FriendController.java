@@ -1,0 +1,105 @@
+package dev.citadel.gamestate.friends;
+
+import dev.citadel.gamestate.api.ApiException;
+import dev.citadel.gamestate.api.PlayerController;
+import dev.citadel.gamestate.player.PlayerCommand.Relate.Action;
+import dev.citadel.gamestate.transactions.Coordinator;
+import dev.citadel.gamestate.transactions.LocalParticipant;
+import dev.citadel.gamestate.transactions.Step;
+import dev.citadel.notify.PlayerNotifier;
+import java.util.List;
+import java.util.Map;
+import org.springframework.web.bind.annotation.DeleteMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RestController;
+import reactor.core.publisher.Mono;
+
+/**
+ * Friend requests, accept, decline and remove. Each changes BOTH players' friend lists in one
+ * two-phase transaction, so the two sides never disagree, and tells the other player over
+ * WebSocket. The current lists are in the player's view ({@code GET /api/game/players/{id}}).
+ */
+@RestController
+@RequestMapping("/api/game/players/{id}/friends")
+public class FriendController {
+  public record FriendRequest(String to) {}
+
+  private final Coordinator coordinator;
+  private final PlayerNotifier notifier;
+
+  public FriendController(Coordinator coordinator, PlayerNotifier notifier) {
+    this.coordinator = coordinator;
+    this.notifier = notifier;
+  }
+
+  @PostMapping("/requests")
+  public Mono<Map<String, Object>> request(
+      @PathVariable String id,
+      @RequestBody(required = false) FriendRequest body,
+      @RequestHeader(name = PlayerController.PLAYER_HEADER, required = false) String caller) {
+    PlayerController.authorize(caller, id);
+    if (body == null || body.to() == null || body.to().isBlank()) {
+      throw ApiException.badRequest("'to' (the other player's id) is required");
+    }
+    return change(id, Action.SEND, body.to(), Action.RECEIVE, "friend.request");
+  }
+
+  @PostMapping("/requests/{from}/accept")
+  public Mono<Map<String, Object>> accept(
+      @PathVariable String id,
+      @PathVariable String from,
+      @RequestHeader(name = PlayerController.PLAYER_HEADER, required = false) String caller) {
+    PlayerController.authorize(caller, id);
+    return change(id, Action.ACCEPT, from, Action.ACCEPTED, "friend.accepted");
+  }
+
+  @PostMapping("/requests/{from}/decline")
+  public Mono<Map<String, Object>> decline(
+      @PathVariable String id,
+      @PathVariable String from,
+      @RequestHeader(name = PlayerController.PLAYER_HEADER, required = false) String caller) {
+    PlayerController.authorize(caller, id);
+    return change(id, Action.DECLINE, from, Action.DECLINED, "friend.declined");
+  }
+
+  @DeleteMapping("/{other}")
+  public Mono<Map<String, Object>> remove(
+      @PathVariable String id,
+      @PathVariable String other,
+      @RequestHeader(name = PlayerController.PLAYER_HEADER, required = false) String caller) {
+    PlayerController.authorize(caller, id);
+    return change(id, Action.REMOVE, other, Action.REMOVE, "friend.removed");
+  }
+
+  private Mono<Map<String, Object>> change(
+      String id, Action mine, String other, Action theirs, String notification) {
+    if (other.equals(id)) {
+      throw ApiException.badRequest("a player cannot be their own friend");
+    }
+    List<Step> steps =
+        List.of(
+            new Step(id, LocalParticipant.RELATE, Map.of("other", other, "action", mine.name())),
+            new Step(other, LocalParticipant.RELATE, Map.of("other", id, "action", theirs.name())));
+    return coordinator
+        .execute(steps)
+        .flatMap(
+            tx ->
+                notifier
+                    .notify(other, notification, "{\"from\":\"" + id + "\"}")
+                    .onErrorResume(e -> Mono.just(0L))
+                    .thenReturn(
+                        Map.<String, Object>of(
+                            "player",
+                            id,
+                            "other",
+                            other,
+                            "action",
+                            mine.name(),
+                            "transactionId",
+                            tx)));
+  }
+}
