@@ -27,6 +27,10 @@ public final class LocalPlatform {
 
   /** The services of the platform. Adding a service is adding its line here. */
   /** Both game-state instances, as the gateway routes to them (two-phase commit uses the list). */
+  static final int PROMETHEUS_PORT = 9090;
+
+  private Process prometheus;
+
   static final String GAME_STATE_URLS = "http://127.0.0.1:8083,http://127.0.0.1:8084";
 
   private static ServiceSpec gameState(String name, int port) {
@@ -130,8 +134,47 @@ public final class LocalPlatform {
               service.pid(),
               root.relativize(service.log())));
     }
+    if (!ports.equals(Infrastructure.Ports.FREE)) {
+      startPrometheus(); // its config scrapes the fixed ports
+    }
     println("Citadel is up: " + running.size() + " service(s); infrastructure environment:");
     env.forEach((k, v) -> println("  " + k + "=" + v));
+  }
+
+  /**
+   * Prometheus on 9090 with infra/prometheus/prometheus.yml, when a {@code prometheus} binary is on
+   * the PATH (Debian: apt-get install prometheus); otherwise a hint.
+   */
+  private void startPrometheus() {
+    Optional<Path> binary =
+        Stream.of(System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator))
+            .map(dir -> Path.of(dir, "prometheus"))
+            .filter(Files::isExecutable)
+            .findFirst();
+    Path config = root.resolve("infra/prometheus/prometheus.yml");
+    if (binary.isEmpty() || !Files.exists(config)) {
+      println("  (no prometheus on the PATH: metrics at /actuator/prometheus of each service)");
+      return;
+    }
+    try {
+      prometheus =
+          new ProcessBuilder(
+                  binary.get().toString(),
+                  "--config.file=" + config,
+                  "--storage.tsdb.path=" + runDir.resolve("prometheus-data"),
+                  "--web.listen-address=127.0.0.1:" + PROMETHEUS_PORT)
+              .redirectErrorStream(true)
+              .redirectOutput(runDir.resolve("prometheus.log").toFile())
+              .start();
+      println(
+          "  prometheus     http://127.0.0.1:"
+              + PROMETHEUS_PORT
+              + "  (pid "
+              + prometheus.pid()
+              + ")");
+    } catch (IOException e) {
+      println("  (prometheus did not start: " + e.getMessage() + ")");
+    }
   }
 
   synchronized void stop() {
@@ -139,6 +182,16 @@ public final class LocalPlatform {
       return;
     }
     println("Stopping Citadel ...");
+    if (prometheus != null) {
+      prometheus.destroy();
+      try {
+        prometheus.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      prometheus.destroyForcibly();
+      prometheus = null;
+    }
     List<ServiceProcess> stopping = reversed(running);
     stopping.forEach(ServiceProcess::signalStop);
     stopping.forEach(service -> service.awaitStopped(STOP_GRACE));
