@@ -12,6 +12,7 @@ import dev.citadel.messaging.Delivery;
 import dev.citadel.messaging.MessagePublisher;
 import dev.citadel.messaging.OutgoingMessage;
 import dev.citadel.messaging.kafka.KafkaSettings;
+import dev.citadel.messaging.kafka.KafkaTopics;
 import dev.citadel.messaging.kafka.ReactorKafkaConsumer;
 import dev.citadel.messaging.kafka.ReactorKafkaPublisher;
 import dev.citadel.protocol.eventstore.v1.EventEnvelope;
@@ -43,6 +44,8 @@ class OutboxTest {
   static void setUp(KafkaEndpoint endpoint) {
     fixture = new StoreFixture("outbox_test");
     kafka = KafkaSettings.defaults(endpoint.bootstrapServers(), "outbox-test");
+    // As the services do: never let the first idempotent sends race the topic's auto-creation.
+    KafkaTopics.ensure(kafka, List.of("game.events.outbox-test", "game.events.retention-test"));
     publisher = new ReactorKafkaPublisher(kafka);
   }
 
