@@ -213,17 +213,7 @@ public final class Player {
       } else {
         relations.put(e.other(), e.relation());
       }
-      return new PlayerState(
-          s.id(),
-          s.exists(),
-          s.nickname(),
-          s.level(),
-          s.experience(),
-          s.gold(),
-          s.inventory(),
-          s.room(),
-          s.createdAt(),
-          relations);
+      return withRelations(s, relations);
     }
     if (event instanceof PlayerCreated e) {
       return new PlayerState(
@@ -341,6 +331,21 @@ public final class Player {
         s.room(),
         s.createdAt(),
         s.relations());
+  }
+
+  private static PlayerState withRelations(
+      PlayerState s, Map<String, PlayerState.Relation> relations) {
+    return new PlayerState(
+        s.id(),
+        s.exists(),
+        s.nickname(),
+        s.level(),
+        s.experience(),
+        s.gold(),
+        s.inventory(),
+        s.room(),
+        s.createdAt(),
+        relations);
   }
 
   private static PlayerState withRoom(PlayerState s, Optional<PlayerState.Seat> room) {
