@@ -124,7 +124,8 @@ public final class AggregateHost<S, C, E> {
   public Mono<CommandResult<S, E>> get(String id) {
     return onResident(
         id,
-        r -> ensureLoaded(r).then(catchUp(r)).then(Mono.fromSupplier(() -> result(r, List.of()))));
+        // catchUp loads a copy that is not loaded yet, else reads only the newer events: one query
+        r -> catchUp(r).then(Mono.fromSupplier(() -> result(r, List.of()))));
   }
 
   public int residentCount() {
@@ -243,8 +244,7 @@ public final class AggregateHost<S, C, E> {
                 ? Mono.just(current)
                 : Mono.error(new Held(id, current.transactionId()));
           }
-          return ensureLoaded(r)
-              .then(Mono.defer(() -> catchUp(r)))
+          return catchUp(r) // loads the player if needed, else reads only newer events
               .then(
                   Mono.fromCallable(
                       () -> {

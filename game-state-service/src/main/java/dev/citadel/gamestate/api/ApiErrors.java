@@ -18,13 +18,16 @@ public class ApiErrors {
 
   @ExceptionHandler(PlayerRejected.class)
   ResponseEntity<ProblemDetail> rejected(PlayerRejected e) {
-    HttpStatus status =
-        switch (e.kind()) {
-          case INVALID -> HttpStatus.BAD_REQUEST;
-          case NOT_FOUND -> HttpStatus.NOT_FOUND;
-          case CONFLICT -> HttpStatus.CONFLICT;
-        };
-    return problem(status, e.getMessage());
+    return problem(status(e), e.getMessage());
+  }
+
+  /** The status of a rule's refusal, also when a transaction reports it for a participant. */
+  public static HttpStatus status(PlayerRejected e) {
+    return switch (e.kind()) {
+      case INVALID -> HttpStatus.BAD_REQUEST;
+      case NOT_FOUND -> HttpStatus.NOT_FOUND;
+      case CONFLICT -> HttpStatus.CONFLICT;
+    };
   }
 
   @ExceptionHandler(dev.citadel.gamestate.transactions.Refused.class)

@@ -155,31 +155,10 @@ public final class RoomAllocator {
         continue;
       }
       Free f = free.get(i);
-      MatchPlaced p =
-          MatchPlaced.newBuilder()
-              .setMatchId(r.matchId())
-              .setChannel(f.channel())
-              .setRoom(f.room())
-              .addAllPlayerIds(r.players())
-              .build();
-      taken
-          .computeIfAbsent(f.channel(), c -> new ArrayList<>())
-          .add(
-              new EventData(
-                  TAKEN,
-                  RoomTaken.newBuilder()
-                      .setRoom(f.room())
-                      .setMatchId(r.matchId())
-                      .build()
-                      .toByteArray()));
+      MatchPlaced p = placed(r.matchId(), f.channel(), f.room(), r.players());
+      taken.computeIfAbsent(f.channel(), c -> new ArrayList<>()).add(taken(f.room(), r.matchId()));
       channelOf.putIfAbsent(f.channel(), f);
-      appends.add(
-          new AppendRequest(
-              MATCH_TYPE,
-              stream(r.matchId()),
-              0,
-              List.of(new EventData(PLACED, p.toByteArray())),
-              at));
+      appends.add(placement(p, at));
       placed.put(r.matchId(), Optional.of(placement(p)));
     }
     taken.forEach(
@@ -242,46 +221,23 @@ public final class RoomAllocator {
               // The version the room was found free at, never the cache's current one: another
               // placement on this instance may have taken the same room meanwhile.
               Channel state = free.state();
-              MatchPlaced placed =
-                  MatchPlaced.newBuilder()
-                      .setMatchId(matchId)
-                      .setChannel(channel)
-                      .setRoom(room)
-                      .addAllPlayerIds(players)
-                      .build();
+              MatchPlaced placed = placed(matchId, channel, room, players);
               List<AppendRequest> appends =
                   List.of(
                       new AppendRequest(
                           CHANNEL_TYPE,
                           channelStream(channel),
                           state.version(),
-                          List.of(
-                              new EventData(
-                                  TAKEN,
-                                  RoomTaken.newBuilder()
-                                      .setRoom(room)
-                                      .setMatchId(matchId)
-                                      .build()
-                                      .toByteArray())),
+                          List.of(taken(room, matchId)),
                           at),
-                      new AppendRequest(
-                          MATCH_TYPE,
-                          stream(matchId),
-                          0,
-                          List.of(new EventData(PLACED, placed.toByteArray())),
-                          at));
+                      placement(placed, at));
               return store
                   .appendAtomically(appends)
                   .map(
                       ok -> {
                         BitSet used = (BitSet) state.used().clone();
                         used.set(room);
-                        Channel after = new Channel(state.version() + 1, used);
-                        // Keep whichever copy is newer: a reload may already be past this one.
-                        known.merge(
-                            channel,
-                            after,
-                            (cur, mine) -> cur.version() >= mine.version() ? cur : mine);
+                        remember(channel, new Channel(state.version() + 1, used));
                         return Optional.of(placement(placed));
                       })
                   .onErrorResume(
@@ -342,6 +298,30 @@ public final class RoomAllocator {
               return new Channel(e.seq(), used);
             })
         .doOnNext(state -> known.put(channel, state));
+  }
+
+  private static MatchPlaced placed(String matchId, int channel, int room, List<String> players) {
+    return MatchPlaced.newBuilder()
+        .setMatchId(matchId)
+        .setChannel(channel)
+        .setRoom(room)
+        .addAllPlayerIds(players)
+        .build();
+  }
+
+  /** The match stream's only event, expected at version 0: a match is placed at most once. */
+  private static AppendRequest placement(MatchPlaced placed, Instant at) {
+    return new AppendRequest(
+        MATCH_TYPE,
+        stream(placed.getMatchId()),
+        0,
+        List.of(new EventData(PLACED, placed.toByteArray())),
+        at);
+  }
+
+  private static EventData taken(int room, String matchId) {
+    return new EventData(
+        TAKEN, RoomTaken.newBuilder().setRoom(room).setMatchId(matchId).build().toByteArray());
   }
 
   static String stream(String matchId) {

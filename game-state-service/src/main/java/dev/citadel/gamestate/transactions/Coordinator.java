@@ -48,7 +48,8 @@ public final class Coordinator {
   private final Function<String, Participant> ownerOf;
   private final Settings settings;
   private final Clock clock;
-  private final MeterRegistry meters;
+  private final Counter committed;
+  private final Counter aborted;
   private final Timer prepareLatency;
   private final Timer commitLatency;
 
@@ -62,7 +63,8 @@ public final class Coordinator {
     this.ownerOf = ownerOf;
     this.settings = settings;
     this.clock = clock;
-    this.meters = meters;
+    this.committed = Counter.builder("citadel_tx").tag("outcome", "committed").register(meters);
+    this.aborted = Counter.builder("citadel_tx").tag("outcome", "aborted").register(meters);
     this.prepareLatency =
         Timer.builder("citadel_tx_prepare_seconds").publishPercentileHistogram().register(meters);
     this.commitLatency =
@@ -100,14 +102,14 @@ public final class Coordinator {
         .doOnSuccess(v -> prepareLatency.record(System.nanoTime() - started, TimeUnit.NANOSECONDS))
         .flatMap(votes -> store(txId, votes))
         .flatMap(votes -> commitAll(txId, votes))
-        .doOnSuccess(id -> outcome("committed"))
+        .doOnSuccess(id -> committed.increment())
         .onErrorResume(
             e ->
                 abortAll(txId, steps)
                     .then(
                         Mono.error(
                             () -> {
-                              outcome("aborted");
+                              aborted.increment();
                               return refused(e);
                             })));
   }
@@ -163,10 +165,6 @@ public final class Coordinator {
         .then();
   }
 
-  private void outcome(String outcome) {
-    Counter.builder("citadel_tx").tag("outcome", outcome).register(meters).increment();
-  }
-
   private static Refused refused(Throwable e) {
     if (e instanceof Refused r) {
       return r;
@@ -175,13 +173,7 @@ public final class Coordinator {
       return new Refused(a.status(), a.getMessage(), a);
     }
     if (e instanceof PlayerRejected p) {
-      HttpStatus status =
-          switch (p.kind()) {
-            case INVALID -> HttpStatus.BAD_REQUEST;
-            case NOT_FOUND -> HttpStatus.NOT_FOUND;
-            case CONFLICT -> HttpStatus.CONFLICT;
-          };
-      return new Refused(status, p.getMessage(), p);
+      return new Refused(dev.citadel.gamestate.api.ApiErrors.status(p), p.getMessage(), p);
     }
     if (e instanceof Held || e instanceof ConcurrencyConflict) {
       return new Refused(HttpStatus.CONFLICT, "a player is busy; try again: " + e.getMessage(), e);

@@ -11,8 +11,6 @@ import dev.citadel.match.GameStateProcess;
 import dev.citadel.match.queue.Queues;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -90,24 +88,11 @@ class MatchBrokerFailureTest {
         .containsEntry("waiting", 0L)
         .containsEntry("matched", 0L);
 
-    Map<String, String> assigned =
-        redis
-            .<String, String>opsForHash()
-            .entries("{mq:brokers}:assigned")
-            .collectMap(e -> e.getKey(), e -> e.getValue())
-            .block();
-    assertThat(assigned).hasSize(players);
-    Map<String, List<String>> byMatch = new HashMap<>();
-    Map<String, String> roomOf = new HashMap<>();
-    assigned.forEach(
-        (player, value) -> {
-          String[] f = value.split("\\|");
-          byMatch.computeIfAbsent(f[0], k -> new ArrayList<>()).add(player);
-          roomOf.put(f[0], f[1] + "/" + f[2]);
-        });
-    assertThat(byMatch).hasSize(players / 10);
-    byMatch.values().forEach(p -> assertThat(p).hasSize(10));
-    assertThat(new HashSet<>(roomOf.values())).as("every match its own room").hasSize(players / 10);
+    Assignments a = Assignments.read(redis, "brokers");
+    assertThat(a.assigned()).hasSize(players);
+    assertThat(a.playersByMatch()).hasSize(players / 10);
+    a.playersByMatch().values().forEach(p -> assertThat(p).hasSize(10));
+    assertThat(a.rooms()).as("every match its own room").hasSize(players / 10);
   }
 
   private void enqueue(int from, int count, Random random) {

@@ -12,11 +12,9 @@ import dev.citadel.match.queue.Queues;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -100,27 +98,16 @@ class MatchPipelineTest {
     Map<String, Long> counts = queues.counts("ranked").block();
     assertThat(counts).containsEntry("waiting", 0L).containsEntry("matched", 0L);
 
-    Map<String, String> assigned =
-        redis
-            .<String, String>opsForHash()
-            .entries("{mq:ranked}:assigned")
-            .collectMap(e -> e.getKey(), e -> e.getValue())
-            .block();
-    assertThat(assigned).hasSize(players);
-    Map<String, List<String>> byMatch = new HashMap<>();
-    Map<String, String> roomOf = new HashMap<>();
-    assigned.forEach(
-        (player, value) -> {
-          String[] f = value.split("\\|");
-          byMatch.computeIfAbsent(f[0], k -> new ArrayList<>()).add(player);
-          String room = f[1] + "/" + f[2];
-          String previous = roomOf.putIfAbsent(f[0], room);
-          assertThat(previous == null || previous.equals(room)).isTrue();
-        });
+    Assignments a = Assignments.read(redis, "ranked");
+    assertThat(a.assigned()).hasSize(players);
+    a.roomsByMatch().values().forEach(r -> assertThat(r).as("one room per match").hasSize(1));
+    Map<String, List<String>> byMatch = a.playersByMatch();
     assertThat(byMatch).hasSize(players / 10);
     byMatch.values().forEach(p -> assertThat(p).hasSize(10));
-    Set<String> rooms = new HashSet<>(roomOf.values());
-    assertThat(rooms).as("every match its own room").hasSize(players / 10).doesNotContain("0/0");
+    assertThat(a.rooms())
+        .as("every match its own room")
+        .hasSize(players / 10)
+        .doesNotContain("0/0");
     int allowed = WINDOW.allowedSpread(seconds * 1000 + 1000);
     for (List<String> match : byMatch.values()) {
       int min = match.stream().mapToInt(elo::get).min().orElseThrow();
