@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.citadel.infra.kafka.KafkaCluster;
 import dev.citadel.messaging.kafka.KafkaSettings;
+import dev.citadel.messaging.kafka.KafkaTopics;
 import dev.citadel.messaging.kafka.ReactorKafkaConsumer;
 import dev.citadel.messaging.kafka.ReactorKafkaPublisher;
 import java.nio.charset.StandardCharsets;
@@ -66,6 +67,7 @@ class ReplicatedKafkaTest {
                     .configs(Map.of("min.insync.replicas", "2"))))
         .all()
         .get();
+    KafkaTopics.awaitLeaders(admin, List.of(name), Duration.ofSeconds(30));
   }
 
   static OutgoingMessage message(String topic, int i) {

@@ -1,5 +1,6 @@
 package dev.citadel.messaging.kafka;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -12,6 +13,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /**
  * Creates a service's topics (and their dead-letter topics) before it produces or consumes, with
@@ -22,7 +24,37 @@ import org.apache.kafka.common.errors.TopicExistsException;
 public final class KafkaTopics {
   private KafkaTopics() {}
 
-  /** Blocks until every topic exists (created now or before). */
+  /**
+   * Blocks until every topic is known to the broker the admin asks and every partition has a
+   * leader. A created topic is only known to the controller at first; brokers learn of it a moment
+   * later, and asking one before that answers UnknownTopicOrPartition.
+   */
+  public static void awaitLeaders(Admin admin, Collection<String> topics, Duration timeout)
+      throws InterruptedException, TimeoutException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      try {
+        var described = admin.describeTopics(topics).allTopicNames().get(10, TimeUnit.SECONDS);
+        boolean ready =
+            described.values().stream()
+                .flatMap(d -> d.partitions().stream())
+                .allMatch(p -> p.leader() != null && !p.leader().isEmpty());
+        if (ready) {
+          return;
+        }
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
+          throw new IllegalStateException("cannot describe topics " + topics, e.getCause());
+        }
+      }
+      if (System.nanoTime() > deadline) {
+        throw new TimeoutException("topics have no leaders yet: " + topics);
+      }
+      Thread.sleep(50);
+    }
+  }
+
+  /** Blocks until every topic exists (created now or before) and has leaders. */
   public static void ensure(KafkaSettings settings, Collection<String> topics) {
     List<NewTopic> wanted = new ArrayList<>();
     for (String topic : topics) {
@@ -49,6 +81,7 @@ public final class KafkaTopics {
           }
         }
       }
+      awaitLeaders(admin, wanted.stream().map(NewTopic::name).toList(), Duration.ofSeconds(60));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while creating topics", e);
