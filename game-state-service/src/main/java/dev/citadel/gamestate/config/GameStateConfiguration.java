@@ -156,7 +156,9 @@ public class GameStateConfiguration {
         KafkaSettings.defaults(props.kafka().bootstrapServers(), props.instanceId());
     AccountRegistrations accounts =
         new AccountRegistrations(
-            new ReactorKafkaConsumer(kafka, publisher), host, props.gameState().accountsTopic());
+            new ReactorKafkaConsumer(kafka, publisher, meters),
+            host,
+            props.gameState().accountsTopic());
     GameStateProperties.Rooms r = props.gameState().rooms();
     MatchRooms rooms =
         new MatchRooms(
@@ -166,12 +168,14 @@ public class GameStateConfiguration {
             Clock.systemUTC(),
             r.foundTopic(),
             r.assignedTopic(),
-            r.rejectedTopic());
+            r.rejectedTopic(),
+            meters);
     return new Background(
         host,
         outboxPublisher,
         List.of(
-            () -> accounts.start(), () -> rooms.start(new ReactorKafkaConsumer(kafka, publisher))));
+            () -> accounts.start(),
+            () -> rooms.start(new ReactorKafkaConsumer(kafka, publisher, meters))));
   }
 
   /**

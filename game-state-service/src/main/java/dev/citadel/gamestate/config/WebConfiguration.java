@@ -28,8 +28,11 @@ public class WebConfiguration {
   }
 
   @Bean
-  HandlerMapping webSocketMapping(ReactiveRedisMessageListenerContainer listeners) {
-    return new SimpleUrlHandlerMapping(Map.of("/ws", new NotificationSocket(listeners)), -1);
+  HandlerMapping webSocketMapping(
+      ReactiveRedisMessageListenerContainer listeners,
+      io.micrometer.core.instrument.MeterRegistry meters) {
+    return new SimpleUrlHandlerMapping(
+        Map.of("/ws", new NotificationSocket(listeners, meters)), -1);
   }
 
   /** Which instance served a request: for operators, and for the affinity tests. */

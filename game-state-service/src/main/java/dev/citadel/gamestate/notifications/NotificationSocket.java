@@ -1,6 +1,10 @@
 package dev.citadel.gamestate.notifications;
 
 import dev.citadel.notify.PlayerNotifier;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.springframework.data.redis.listener.ChannelTopic;
 import org.springframework.data.redis.listener.ReactiveRedisMessageListenerContainer;
 import org.springframework.web.reactive.socket.CloseStatus;
@@ -18,9 +22,18 @@ public final class NotificationSocket implements WebSocketHandler {
   static final String PLAYER_HEADER = "X-Player-Id";
 
   private final ReactiveRedisMessageListenerContainer listeners;
+  private final AtomicInteger open = new AtomicInteger();
+  private final Counter pushed;
 
-  public NotificationSocket(ReactiveRedisMessageListenerContainer listeners) {
+  public NotificationSocket(ReactiveRedisMessageListenerContainer listeners, MeterRegistry meters) {
     this.listeners = listeners;
+    Gauge.builder("citadel_websocket_sessions", open, AtomicInteger::get)
+        .description("open WebSocket connections")
+        .register(meters);
+    this.pushed =
+        Counter.builder("citadel_websocket_messages_sent")
+            .description("notifications pushed to players")
+            .register(meters);
   }
 
   @Override
@@ -38,6 +51,10 @@ public final class NotificationSocket implements WebSocketHandler {
                         Mono.just("{\"type\":\"connected\",\"data\":\"" + playerId + "\"}"),
                         subscribed.map(m -> m.getMessage())));
     // Ends when the client goes away: receive() completes and cancels the subscription.
-    return session.send(messages.map(session::textMessage)).and(session.receive().then());
+    open.incrementAndGet();
+    return session
+        .send(messages.doOnNext(m -> pushed.increment()).map(session::textMessage))
+        .and(session.receive().then())
+        .doFinally(s -> open.decrementAndGet());
   }
 }

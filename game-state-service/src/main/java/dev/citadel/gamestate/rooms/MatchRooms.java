@@ -13,6 +13,8 @@ import dev.citadel.protocol.match.v1.MatchFound;
 import dev.citadel.protocol.match.v1.MatchRejected;
 import dev.citadel.protocol.match.v1.MatchedPlayer;
 import dev.citadel.protocol.match.v1.RoomAssigned;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,6 +47,8 @@ public final class MatchRooms {
   private final String foundTopic;
   private final String assignedTopic;
   private final String rejectedTopic;
+  private final Counter assignedAnswers;
+  private final Counter rejectedAnswers;
 
   public MatchRooms(
       RoomAllocator rooms,
@@ -53,7 +57,8 @@ public final class MatchRooms {
       Clock clock,
       String foundTopic,
       String assignedTopic,
-      String rejectedTopic) {
+      String rejectedTopic,
+      MeterRegistry meters) {
     this.rooms = rooms;
     this.publisher = publisher;
     this.players = players;
@@ -61,6 +66,13 @@ public final class MatchRooms {
     this.foundTopic = foundTopic;
     this.assignedTopic = assignedTopic;
     this.rejectedTopic = rejectedTopic;
+    this.assignedAnswers =
+        Counter.builder("citadel_match_placements")
+            .tag("outcome", "assigned")
+            .description("match.found answered (a redelivered match is answered again)")
+            .register(meters);
+    this.rejectedAnswers =
+        Counter.builder("citadel_match_placements").tag("outcome", "rejected").register(meters);
   }
 
   /** Placement (group {@value #GROUP}) and seating (group {@value #SEATING_GROUP}). */
@@ -101,7 +113,15 @@ public final class MatchRooms {
                 Optional<Placement> placed = placements.get(i);
                 answers.add(placed.map(p -> assigned(f, p)).orElseGet(() -> rejected(f)));
               }
-              return Flux.fromIterable(answers).flatMap(publisher::publish, answers.size()).then();
+              long placedCount = placements.stream().filter(Optional::isPresent).count();
+              return Flux.fromIterable(answers)
+                  .flatMap(publisher::publish, answers.size())
+                  .then()
+                  .doOnSuccess(
+                      v -> {
+                        assignedAnswers.increment(placedCount);
+                        rejectedAnswers.increment(found.size() - placedCount);
+                      });
             });
   }
 

@@ -48,8 +48,9 @@ public class MatchConfiguration {
   }
 
   @Bean
-  HandOff handOff(MessagePublisher publisher, Queues queues, MatchProperties props) {
-    return new HandOff(publisher, queues, props.match().topics().found());
+  HandOff handOff(
+      MessagePublisher publisher, Queues queues, MatchProperties props, MeterRegistry meters) {
+    return new HandOff(publisher, queues, props.match().topics().found(), meters);
   }
 
   @Bean
@@ -109,7 +110,11 @@ public class MatchConfiguration {
 
   @Bean
   SmartLifecycle background(
-      Matcher matcher, Lifecycle lifecycle, MessagePublisher publisher, MatchProperties props) {
+      Matcher matcher,
+      Lifecycle lifecycle,
+      MessagePublisher publisher,
+      MatchProperties props,
+      MeterRegistry meters) {
     return new SmartLifecycle() {
       private final List<Disposable> running = new ArrayList<>();
 
@@ -118,7 +123,7 @@ public class MatchConfiguration {
         List<String> queues = props.match().queues();
         running.add(matcher.start(queues, props.match().tickInterval()));
         running.add(lifecycle.startExpiry(queues, props.match().tickInterval()));
-        running.add(lifecycle.consume(new ReactorKafkaConsumer(kafka(props), publisher)));
+        running.add(lifecycle.consume(new ReactorKafkaConsumer(kafka(props), publisher, meters)));
       }
 
       @Override

@@ -7,6 +7,8 @@ import dev.citadel.messaging.MessagePublisher;
 import dev.citadel.messaging.OutgoingMessage;
 import dev.citadel.protocol.match.v1.MatchFound;
 import dev.citadel.protocol.match.v1.MatchedPlayer;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,11 +24,15 @@ public final class HandOff {
   private final MessagePublisher publisher;
   private final Queues queues;
   private final String topic;
+  private final Counter sent;
+  private final Counter failed;
 
-  public HandOff(MessagePublisher publisher, Queues queues, String topic) {
+  public HandOff(MessagePublisher publisher, Queues queues, String topic, MeterRegistry meters) {
     this.publisher = publisher;
     this.queues = queues;
     this.topic = topic;
+    this.sent = Counter.builder("citadel_matches_sent").tag("outcome", "sent").register(meters);
+    this.failed = Counter.builder("citadel_matches_sent").tag("outcome", "failed").register(meters);
   }
 
   /**
@@ -54,8 +60,10 @@ public final class HandOff {
     return publisher
         .publish(new OutgoingMessage(topic, matchId, message.build().toByteArray()))
         .thenReturn(true)
+        .doOnNext(ok -> sent.increment())
         .onErrorResume(
             e -> {
+              failed.increment();
               log.warn("match.found for {} not sent, requeueing its players", matchId, e);
               return queues.requeue(queue, matchId).thenReturn(false);
             });

@@ -4,11 +4,15 @@ import dev.citadel.match.handoff.HandOff;
 import dev.citadel.match.queue.Queues;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
@@ -36,6 +40,14 @@ public final class Matcher {
   private final String owner = "matcher-" + UUID.randomUUID();
   private final Counter formed;
   private final DistributionSummary spread;
+  private final MeterRegistry meters;
+  private final Map<String, QueueGauges> gauges = new ConcurrentHashMap<>();
+
+  /**
+   * Queue depth and oldest wait, as the matcher holding the queue last read it. Replicas not
+   * holding it report 0, so a sum over replicas is the queue's figure.
+   */
+  private record QueueGauges(AtomicLong depth, AtomicLong oldestWaitMs) {}
 
   public Matcher(
       Queues queues, HandOff handOff, Settings settings, Clock clock, MeterRegistry meters) {
@@ -43,6 +55,7 @@ public final class Matcher {
     this.handOff = handOff;
     this.settings = settings;
     this.clock = clock;
+    this.meters = meters;
     this.formed = Counter.builder("citadel_matches_formed").register(meters);
     this.spread =
         DistributionSummary.builder("citadel_match_elo_spread")
@@ -54,7 +67,37 @@ public final class Matcher {
   public Mono<Integer> tick(String queue) {
     return queues
         .lock(queue, owner, settings.lockTtl())
-        .flatMap(held -> held ? formMatches(queue) : Mono.just(0));
+        .flatMap(
+            held -> {
+              if (!held) {
+                observe(queue, List.of(), 0);
+                return Mono.just(0);
+              }
+              return formMatches(queue);
+            });
+  }
+
+  private void observe(String queue, List<Ticket> waiting, long now) {
+    QueueGauges g =
+        gauges.computeIfAbsent(
+            queue,
+            q -> {
+              QueueGauges created = new QueueGauges(new AtomicLong(), new AtomicLong());
+              Gauge.builder("citadel_match_queue_depth", created.depth(), AtomicLong::get)
+                  .tag("queue", q)
+                  .description("players waiting in the queue")
+                  .register(meters);
+              Gauge.builder(
+                      "citadel_match_queue_oldest_wait_seconds",
+                      created.oldestWaitMs(),
+                      ms -> ms.get() / 1000.0)
+                  .tag("queue", q)
+                  .description("how long the longest-waiting player has waited")
+                  .register(meters);
+              return created;
+            });
+    g.depth().set(waiting.size());
+    g.oldestWaitMs().set(waiting.stream().mapToLong(t -> now - t.enqueuedAtMs()).max().orElse(0));
   }
 
   private Mono<Integer> formMatches(String queue) {
@@ -62,6 +105,7 @@ public final class Matcher {
     long deadline = now + settings.roomTimeout().toMillis();
     return queues
         .snapshot(queue)
+        .doOnNext(tickets -> observe(queue, tickets, now))
         .flatMapMany(
             tickets ->
                 Flux.fromIterable(

@@ -146,7 +146,7 @@ public class MemberConfiguration {
             meters);
     PresenceConsumer consumer =
         new PresenceConsumer(
-            new ReactorKafkaConsumer(kafka(props), publisher),
+            new ReactorKafkaConsumer(kafka(props), publisher, meters),
             presence,
             props.members().presenceTopic());
     return new Background(outbox, consumer);

@@ -6,6 +6,7 @@ import dev.citadel.messaging.MessageConsumer;
 import dev.citadel.messaging.MessageHandler;
 import dev.citadel.messaging.MessagePublisher;
 import dev.citadel.messaging.OutgoingMessage;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
@@ -20,6 +21,7 @@ import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.kafka.receiver.KafkaReceiver;
+import reactor.kafka.receiver.MicrometerConsumerListener;
 import reactor.kafka.receiver.ReceiverOptions;
 import reactor.kafka.receiver.ReceiverRecord;
 import reactor.util.retry.Retry;
@@ -40,10 +42,21 @@ public final class ReactorKafkaConsumer implements MessageConsumer {
 
   private final KafkaSettings settings;
   private final MessagePublisher deadLetters;
+  private final MeterRegistry meters;
 
   public ReactorKafkaConsumer(KafkaSettings settings, MessagePublisher deadLetters) {
+    this(settings, deadLetters, null);
+  }
+
+  /**
+   * @param meters where the Kafka client's own metrics go (consumer lag as {@code
+   *     kafka_consumer_fetch_manager_records_lag_max}, fetch rates, ...), or null for none
+   */
+  public ReactorKafkaConsumer(
+      KafkaSettings settings, MessagePublisher deadLetters, MeterRegistry meters) {
     this.settings = settings;
     this.deadLetters = deadLetters;
+    this.meters = meters;
   }
 
   @Override
@@ -76,6 +89,9 @@ public final class ReactorKafkaConsumer implements MessageConsumer {
             .subscription(topics)
             .commitInterval(settings.commitInterval())
             .commitBatchSize(0);
+    if (meters != null) {
+      options = options.consumerListener(new MicrometerConsumerListener(meters));
+    }
     return KafkaReceiver.create(options)
         .receive()
         .groupBy(r -> r.receiverOffset().topicPartition())
