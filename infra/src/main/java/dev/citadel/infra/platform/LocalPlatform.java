@@ -21,13 +21,36 @@ import java.util.stream.Stream;
  * built, each in its own JVM on a fixed port. Ctrl-C (or SIGTERM) stops everything.
  *
  * <p>Options: {@code --free-ports} (infrastructure on free ports instead of the fixed ones), {@code
- * --exit-when-healthy} (stop again as soon as everything is up; used by tests and CI).
+ * --exit-when-healthy} (stop again as soon as everything is up; used by tests and CI), {@code
+ * --loadtest} (match-service with its bulk endpoint, gateway rate limits raised for one client
+ * address).
+ *
+ * <p>Also a library: the load test starts and stops the platform with {@link #start(Options)}.
  */
 public final class LocalPlatform {
 
+  /**
+   * How to start.
+   *
+   * @param ports fixed (the documented ones) or free ports for the infrastructure
+   * @param loadtest the {@code loadtest} profile for match-service and high gateway rate limits
+   * @param prometheus start Prometheus on 9090 when a binary is on the PATH
+   */
+  public record Options(Infrastructure.Ports ports, boolean loadtest, boolean prometheus) {
+    static Options parse(List<String> args) {
+      boolean free = args.contains("--free-ports");
+      return new Options(
+          free ? Infrastructure.Ports.FREE : FIXED_PORTS, args.contains("--loadtest"), !free);
+    }
+  }
+
+  /** Gateway rate limits in load tests: every virtual player comes from 127.0.0.1. */
+  static final Map<String, String> LOADTEST_GATEWAY =
+      Map.of("CITADEL_RATE_LIMIT_PER_SECOND", "100000", "CITADEL_RATE_LIMIT_BURST", "100000");
+
   /** The services of the platform. Adding a service is adding its line here. */
   /** Both game-state instances, as the gateway routes to them (two-phase commit uses the list). */
-  static final int PROMETHEUS_PORT = 9090;
+  public static final int PROMETHEUS_PORT = 9090;
 
   private Process prometheus;
 
@@ -54,7 +77,7 @@ public final class LocalPlatform {
           new ServiceSpec("match", "match-service", 8082, null),
           new ServiceSpec("gateway", "gateway", 8080, null));
 
-  static final Infrastructure.Ports FIXED_PORTS = new Infrastructure.Ports(15432, 16379);
+  public static final Infrastructure.Ports FIXED_PORTS = new Infrastructure.Ports(15432, 16379);
   private static final Duration HEALTH_TIMEOUT = Duration.ofSeconds(120);
   private static final Duration STOP_GRACE = Duration.ofSeconds(20);
 
@@ -62,6 +85,11 @@ public final class LocalPlatform {
   private final Path runDir;
   private final List<ServiceProcess> running = new ArrayList<>();
   private Infrastructure infra;
+
+  /** A platform running the modules built under {@code root} (the repository). */
+  public static LocalPlatform at(Path root) {
+    return new LocalPlatform(root.toAbsolutePath().normalize());
+  }
 
   LocalPlatform(Path root) {
     this.root = root;
@@ -82,7 +110,7 @@ public final class LocalPlatform {
                 },
                 "citadel-platform-stop"));
     try {
-      platform.start(options.contains("--free-ports") ? Infrastructure.Ports.FREE : FIXED_PORTS);
+      platform.start(Options.parse(options));
     } catch (RuntimeException e) {
       System.err.println("Citadel failed to start: " + e.getMessage());
       for (Throwable cause = e.getCause(); cause != null; cause = cause.getCause()) {
@@ -97,10 +125,11 @@ public final class LocalPlatform {
     stopped.await();
   }
 
-  void start(Infrastructure.Ports ports) {
+  /** Starts everything and waits until every service is healthy; throws if one is not. */
+  public synchronized void start(Options options) {
     prepareRunDir();
     println("Starting PostgreSQL, Redis and Kafka ...");
-    infra = Infrastructure.start(InfraSettings.fromEnvironment(), ports, 1);
+    infra = Infrastructure.start(InfraSettings.fromEnvironment(), options.ports(), 1);
     Map<String, String> env = new LinkedHashMap<>(infra.environment());
     infra.describe().forEach(line -> println("  " + line));
 
@@ -111,6 +140,12 @@ public final class LocalPlatform {
         continue;
       }
       Map<String, String> serviceEnv = new LinkedHashMap<>(env);
+      if (options.loadtest() && spec.module().equals("match-service")) {
+        serviceEnv.put("SPRING_PROFILES_ACTIVE", "loadtest");
+      }
+      if (options.loadtest() && spec.module().equals("gateway")) {
+        serviceEnv.putAll(LOADTEST_GATEWAY);
+      }
       if (spec.database() != null) {
         // Each service owns its database: its journal and outbox see only its own events.
         serviceEnv.put(
@@ -134,8 +169,8 @@ public final class LocalPlatform {
               service.pid(),
               root.relativize(service.log())));
     }
-    if (!ports.equals(Infrastructure.Ports.FREE)) {
-      startPrometheus(); // its config scrapes the fixed ports
+    if (options.prometheus()) {
+      startPrometheus(); // its config scrapes the services' fixed ports
     }
     println("Citadel is up: " + running.size() + " service(s); infrastructure environment:");
     env.forEach((k, v) -> println("  " + k + "=" + v));
@@ -177,7 +212,34 @@ public final class LocalPlatform {
     }
   }
 
-  synchronized void stop() {
+  /** The environment the services were given (infrastructure endpoints). */
+  public synchronized Map<String, String> environment() {
+    if (infra == null) {
+      throw new IllegalStateException("not started");
+    }
+    return infra.environment();
+  }
+
+  /** Copies every service's log (and Prometheus's) to {@code dir}, e.g. into a report. */
+  public synchronized void copyLogs(Path dir) {
+    try (Stream<Path> logs = Files.list(runDir)) {
+      Files.createDirectories(dir);
+      for (Path log : logs.filter(p -> p.toString().endsWith(".log")).toList()) {
+        Files.copy(
+            log, dir.resolve(log.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not copy the logs to " + dir, e);
+    }
+  }
+
+  /** True if Prometheus was started on {@value #PROMETHEUS_PORT}. */
+  public synchronized boolean prometheusRunning() {
+    return prometheus != null && prometheus.isAlive();
+  }
+
+  /** Stops every service, Prometheus and the infrastructure; deletes the run directory. */
+  public synchronized void stop() {
     if (infra == null && running.isEmpty()) {
       return;
     }

@@ -1,0 +1,231 @@
+package dev.citadel.loadtest;
+
+import dev.citadel.infra.InfraSettings;
+import dev.citadel.infra.Infrastructure;
+import dev.citadel.infra.platform.LocalPlatform;
+import dev.citadel.loadtest.bulk.BulkScenario;
+import dev.citadel.loadtest.bulk.Roster;
+import dev.citadel.loadtest.http.GatlingRun;
+import dev.citadel.loadtest.observe.MatchObserver;
+import dev.citadel.loadtest.observe.MetricsSampler;
+import dev.citadel.loadtest.report.BulkResult;
+import dev.citadel.loadtest.report.HttpResult;
+import dev.citadel.loadtest.report.Report;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The launch-day rehearsal, one command: starts the local platform (or attaches to a running one),
+ * queues N players in bulk and follows them to their rooms, counting every stage, runs the full
+ * path for a number of virtual players through the gateway with Gatling, and writes a report.
+ *
+ * <pre>
+ * --players N        bulk players (default 100000; 0 skips the bulk path)
+ * --http-players M   Gatling virtual players through the gateway (default 200; 0 skips)
+ * --out DIR          report folder (default loadtest-reports/TIMESTAMP)
+ * --attach           use the platform already running (./run-local.sh --loadtest); needs
+ *                    CITADEL_KAFKA_BOOTSTRAP_SERVERS as it printed
+ * --stall-seconds S  give up when no player got a room for S seconds (default 60)
+ * </pre>
+ */
+public final class LoadTest {
+  static final String MATCH = "http://127.0.0.1:8082";
+  static final String GATEWAY = "http://127.0.0.1:8080";
+  static final List<String> GAME_STATES = List.of("http://127.0.0.1:8083", "http://127.0.0.1:8084");
+  static final int PLAYERS_PER_MATCH = 10;
+
+  /** What to run. */
+  record Settings(
+      int players,
+      int httpPlayers,
+      Path out,
+      boolean attach,
+      int stallSeconds,
+      String bulkQueue,
+      String httpQueue,
+      int clients) {
+
+    static Settings parse(List<String> args) {
+      int players = 100_000;
+      int httpPlayers = 200;
+      Path out =
+          Path.of(
+              "loadtest-reports",
+              LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+      boolean attach = false;
+      int stall = 60;
+      for (int i = 0; i < args.size(); i++) {
+        switch (args.get(i)) {
+          case "--players" -> players = Integer.parseInt(args.get(++i));
+          case "--http-players" -> httpPlayers = Integer.parseInt(args.get(++i));
+          case "--out" -> out = Path.of(args.get(++i));
+          case "--attach" -> attach = true;
+          case "--stall-seconds" -> stall = Integer.parseInt(args.get(++i));
+          default -> throw new IllegalArgumentException("unknown option " + args.get(i));
+        }
+      }
+      // Only whole matches: a remainder would wait for partners that never come.
+      players -= players % PLAYERS_PER_MATCH;
+      httpPlayers -= httpPlayers % PLAYERS_PER_MATCH;
+      return new Settings(players, httpPlayers, out, attach, stall, "ranked", "casual", 4);
+    }
+  }
+
+  /** What a run produced. */
+  record Outcome(BulkResult bulk, HttpResult http, String markdown) {}
+
+  public static void main(String[] args) throws Exception {
+    Settings settings = Settings.parse(List.of(args));
+    Outcome outcome = run(settings, System.out);
+    boolean ok =
+        (outcome.bulk() == null || (outcome.bulk().lost() == 0 && outcome.bulk().duplicated() == 0))
+            && (outcome.http() == null || outcome.http().passed());
+    System.exit(ok ? 0 : 1);
+  }
+
+  static Outcome run(Settings settings, PrintStream out) throws Exception {
+    LocalPlatform platform = null;
+    String kafka;
+    if (settings.attach()) {
+      kafka = System.getenv(InfraSettings.KAFKA_BOOTSTRAP_SERVERS);
+      if (kafka == null) {
+        throw new IllegalArgumentException(
+            "--attach needs "
+                + InfraSettings.KAFKA_BOOTSTRAP_SERVERS
+                + " (run-local.sh prints it)");
+      }
+    } else {
+      out.println("Starting the local platform (load-test profile) ...");
+      platform = LocalPlatform.at(Path.of(System.getProperty("citadel.root", ".")));
+      LocalPlatform started = platform;
+      Runtime.getRuntime().addShutdownHook(new Thread(started::stop, "loadtest-platform-stop"));
+      platform.start(new LocalPlatform.Options(Infrastructure.Ports.FREE, true, true));
+      kafka = platform.environment().get(InfraSettings.KAFKA_BOOTSTRAP_SERVERS);
+    }
+    try {
+      String run = "lt" + Long.toString(System.currentTimeMillis() % 2_176_782_336L, 36);
+      BulkResult bulk = settings.players() > 0 ? bulk(settings, run, kafka, out) : null;
+      HttpResult http = null;
+      if (settings.httpPlayers() > 0) {
+        out.printf(
+            "%nFull path: %,d virtual players through the gateway (Gatling) ...%n",
+            settings.httpPlayers());
+        http =
+            GatlingRun.run(
+                settings.httpPlayers(),
+                Map.of(
+                    "citadel.gateway",
+                    GATEWAY,
+                    "citadel.players",
+                    Integer.toString(settings.httpPlayers()),
+                    "citadel.queue",
+                    settings.httpQueue(),
+                    "citadel.run",
+                    run),
+                settings.out().resolve("gatling"),
+                600);
+      }
+      String md = Report.write(settings.out(), "Citadel load test " + run, bulk, http);
+      out.println();
+      out.println(md);
+      out.println("Report: " + settings.out().resolve("report.md").toAbsolutePath());
+      return new Outcome(bulk, http, md);
+    } finally {
+      if (platform != null) {
+        platform.copyLogs(settings.out().resolve("logs"));
+        platform.stop();
+      }
+    }
+  }
+
+  private static BulkResult bulk(Settings s, String run, String kafka, PrintStream out)
+      throws Exception {
+    out.printf("%nBulk path: %,d players into queue '%s' ...%n", s.players(), s.bulkQueue());
+    List<Roster.Player> players = Roster.generate(run, s.players(), 100);
+    List<long[]> enqueueEvents = Collections.synchronizedList(new ArrayList<>());
+    try (MatchObserver observer =
+            MatchObserver.start(kafka, run + "-", "match.found", "match.room-assigned");
+        MetricsSampler sampler =
+            new MetricsSampler(MATCH, GAME_STATES, s.bulkQueue(), Duration.ofMillis(500))) {
+      BulkScenario scenario = new BulkScenario(MATCH, s.bulkQueue(), s.clients());
+      long start = System.currentTimeMillis();
+      Thread progress =
+          new Thread(
+              () -> showProgress(out, scenario, observer, s.players(), start, s), "progress");
+      progress.setDaemon(true);
+      progress.start();
+      BulkScenario.Enqueued enqueued =
+          scenario.enqueue(players, (at, n) -> enqueueEvents.add(new long[] {at, n}));
+      progress.join();
+      MetricsSampler.Point counters = sampler.latest();
+      return BulkResult.of(
+          s.players(),
+          PLAYERS_PER_MATCH,
+          enqueued.queued(),
+          enqueued.refused(),
+          enqueued.startedAtMs(),
+          enqueued.finishedAtMs(),
+          List.copyOf(enqueueEvents),
+          observer.matches(),
+          observer.playersSent(),
+          observer.playersSeated(),
+          observer.duplicated().size(),
+          counters,
+          sampler.points());
+    }
+  }
+
+  /** Redraws the bar until every player has a room or nobody got one for the stall time. */
+  private static void showProgress(
+      PrintStream out,
+      BulkScenario scenario,
+      MatchObserver observer,
+      int total,
+      long start,
+      Settings s) {
+    int lastSeated = -1;
+    long lastChange = System.currentTimeMillis();
+    boolean tty = System.console() != null;
+    long lastPrinted = 0;
+    while (true) {
+      int seated = observer.playersSeated();
+      long now = System.currentTimeMillis();
+      if (seated != lastSeated) {
+        lastSeated = seated;
+        lastChange = now;
+      }
+      boolean done = seated >= total || now - lastChange > s.stallSeconds() * 1000L;
+      String line =
+          ProgressBar.render(
+              "in rooms",
+              seated,
+              total,
+              (now - start) / 1000.0,
+              String.format(
+                  Locale.ROOT, "queued %,d  sent %,d", scenario.queued(), observer.playersSent()));
+      if (tty) {
+        out.print("\r" + line);
+      } else if (done || now - lastPrinted >= 2000) {
+        out.println(line); // a log, not a terminal: one line every 2 s
+        lastPrinted = now;
+      }
+      if (done) {
+        out.println();
+        return;
+      }
+      try {
+        Thread.sleep(200);
+      } catch (InterruptedException e) {
+        return;
+      }
+    }
+  }
+}

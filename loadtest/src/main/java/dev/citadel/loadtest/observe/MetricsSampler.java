@@ -1,0 +1,127 @@
+package dev.citadel.loadtest.observe;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Scrapes the services' {@code /actuator/prometheus} every {@code period}: the queue depth over
+ * time, and the services' own counts of each stage (formed, sent, placed, assigned), so the report
+ * can set them against what the observer saw on Kafka.
+ */
+public final class MetricsSampler implements AutoCloseable {
+  /** The services' counters at one moment; totals over both game-state instances. */
+  public record Point(
+      long atMs,
+      double queueDepth,
+      double formed,
+      double sent,
+      double sendFailed,
+      double placed,
+      double rejected,
+      double assigned,
+      double resent,
+      double expired) {
+    Point minus(Point base) {
+      return new Point(
+          atMs,
+          queueDepth,
+          formed - base.formed,
+          sent - base.sent,
+          sendFailed - base.sendFailed,
+          placed - base.placed,
+          rejected - base.rejected,
+          assigned - base.assigned,
+          resent - base.resent,
+          expired - base.expired);
+    }
+  }
+
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private final String matchService;
+  private final List<String> gameStates;
+  private final String queue;
+  private final List<Point> points = new CopyOnWriteArrayList<>();
+  private final ScheduledExecutorService timer =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "loadtest-sampler");
+            t.setDaemon(true);
+            return t;
+          });
+  private final Point base;
+
+  public MetricsSampler(String matchService, List<String> gameStates, String queue, Duration period)
+      throws Exception {
+    this.matchService = matchService;
+    this.gameStates = gameStates;
+    this.queue = queue;
+    this.base = sample();
+    timer.scheduleAtFixedRate(this::record, 0, period.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private void record() {
+    try {
+      points.add(sample().minus(base));
+    } catch (Exception e) {
+      // a missed scrape is a gap in the chart, not a failure of the run
+    }
+  }
+
+  /** Counters since the sampler started (the queue depth as is). */
+  public Point latest() throws Exception {
+    return sample().minus(base);
+  }
+
+  /** Every point so far. */
+  public List<Point> points() {
+    return new ArrayList<>(points);
+  }
+
+  private Point sample() throws Exception {
+    List<PrometheusText.Sample> match = scrape(matchService);
+    List<PrometheusText.Sample> game = new ArrayList<>();
+    for (String g : gameStates) {
+      game.addAll(scrape(g));
+    }
+    return new Point(
+        System.currentTimeMillis(),
+        PrometheusText.sum(match, "citadel_match_queue_depth", Map.of("queue", queue)),
+        PrometheusText.sum(match, "citadel_matches_formed_total", Map.of()),
+        PrometheusText.sum(match, "citadel_matches_sent_total", Map.of("outcome", "sent")),
+        PrometheusText.sum(match, "citadel_matches_sent_total", Map.of("outcome", "failed")),
+        PrometheusText.sum(game, "citadel_match_placements_total", Map.of("outcome", "assigned")),
+        PrometheusText.sum(game, "citadel_match_placements_total", Map.of("outcome", "rejected")),
+        PrometheusText.sum(match, "citadel_matches_assigned_total", Map.of()),
+        PrometheusText.sum(match, "citadel_matches_resent_total", Map.of()),
+        PrometheusText.sum(match, "citadel_matches_expired_total", Map.of()));
+  }
+
+  private List<PrometheusText.Sample> scrape(String baseUrl) throws Exception {
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(URI.create(baseUrl + "/actuator/prometheus"))
+                .timeout(Duration.ofSeconds(5))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != 200) {
+      throw new IllegalStateException(baseUrl + " /actuator/prometheus: " + r.statusCode());
+    }
+    return PrometheusText.parse(r.body());
+  }
+
+  @Override
+  public void close() {
+    timer.shutdownNow();
+  }
+}

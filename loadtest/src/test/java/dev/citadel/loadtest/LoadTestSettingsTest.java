@@ -1,0 +1,45 @@
+package dev.citadel.loadtest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class LoadTestSettingsTest {
+
+  @Test
+  void defaults_are_the_reference_scenario() {
+    LoadTest.Settings s = LoadTest.Settings.parse(List.of());
+    assertThat(s.players()).isEqualTo(100_000);
+    assertThat(s.httpPlayers()).isEqualTo(200);
+    assertThat(s.attach()).isFalse();
+    assertThat(s.out().getParent()).isEqualTo(Path.of("loadtest-reports"));
+  }
+
+  @Test
+  void players_are_rounded_down_to_whole_matches() {
+    LoadTest.Settings s =
+        LoadTest.Settings.parse(
+            List.of("--players", "1234", "--http-players", "25", "--out", "x", "--attach"));
+    assertThat(s.players()).isEqualTo(1230);
+    assertThat(s.httpPlayers()).isEqualTo(20);
+    assertThat(s.out()).isEqualTo(Path.of("x"));
+    assertThat(s.attach()).isTrue();
+  }
+
+  @Test
+  void an_unknown_option_is_refused() {
+    assertThatThrownBy(() -> LoadTest.Settings.parse(List.of("--plyers", "10")))
+        .hasMessageContaining("--plyers");
+  }
+
+  @Test
+  void the_progress_bar_fills_with_the_share_done() {
+    assertThat(ProgressBar.render("in rooms", 50, 200, 1.5, "x"))
+        .isEqualTo("in rooms [########......................]  25% 50/200    1.5 s  x");
+    assertThat(ProgressBar.render("in rooms", 200, 200, 9, ""))
+        .startsWith("in rooms [##############################] 100% 200/200");
+  }
+}
