@@ -111,39 +111,44 @@ public final class LoadTest {
       kafka = platform.environment().get(InfraSettings.KAFKA_BOOTSTRAP_SERVERS);
     }
     try {
-      String run = "lt" + Long.toString(System.currentTimeMillis() % 2_176_782_336L, 36);
-      BulkResult bulk = settings.players() > 0 ? bulk(settings, run, kafka, out) : null;
-      HttpResult http = null;
-      if (settings.httpPlayers() > 0) {
-        out.printf(
-            "%nFull path: %,d virtual players through the gateway (Gatling) ...%n",
-            settings.httpPlayers());
-        http =
-            GatlingRun.run(
-                settings.httpPlayers(),
-                Map.of(
-                    "citadel.gateway",
-                    GATEWAY,
-                    "citadel.players",
-                    Integer.toString(settings.httpPlayers()),
-                    "citadel.queue",
-                    settings.httpQueue(),
-                    "citadel.run",
-                    run),
-                settings.out().resolve("gatling"),
-                600);
-      }
-      String md = Report.write(settings.out(), "Citadel load test " + run, bulk, http);
-      out.println();
-      out.println(md);
-      out.println("Report: " + settings.out().resolve("report.md").toAbsolutePath());
-      return new Outcome(bulk, http, md);
+      return runAgainst(settings, kafka, out);
     } finally {
       if (platform != null) {
         platform.copyLogs(settings.out().resolve("logs"));
         platform.stop();
       }
     }
+  }
+
+  /** Runs the scenarios against a platform that is up (services on their fixed ports). */
+  static Outcome runAgainst(Settings settings, String kafka, PrintStream out) throws Exception {
+    String run = "lt" + Long.toString(System.currentTimeMillis() % 2_176_782_336L, 36);
+    BulkResult bulk = settings.players() > 0 ? bulk(settings, run, kafka, out) : null;
+    HttpResult http = null;
+    if (settings.httpPlayers() > 0) {
+      out.printf(
+          "%nFull path: %,d virtual players through the gateway (Gatling) ...%n",
+          settings.httpPlayers());
+      http =
+          GatlingRun.run(
+              settings.httpPlayers(),
+              Map.of(
+                  "citadel.gateway",
+                  GATEWAY,
+                  "citadel.players",
+                  Integer.toString(settings.httpPlayers()),
+                  "citadel.queue",
+                  settings.httpQueue(),
+                  "citadel.run",
+                  run),
+              settings.out().resolve("gatling"),
+              600);
+    }
+    String md = Report.write(settings.out(), "Citadel load test " + run, bulk, http);
+    out.println();
+    out.println(md);
+    out.println("Report: " + settings.out().resolve("report.md").toAbsolutePath());
+    return new Outcome(bulk, http, md);
   }
 
   private static BulkResult bulk(Settings s, String run, String kafka, PrintStream out)

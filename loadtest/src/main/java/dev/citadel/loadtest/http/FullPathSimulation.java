@@ -35,7 +35,7 @@ public class FullPathSimulation extends Simulation {
 
   String gateway = System.getProperty("citadel.gateway", "http://127.0.0.1:8080");
   int players = Integer.getInteger("citadel.players", 200);
-  int ramp = Integer.getInteger("citadel.ramp-seconds", Math.max(1, players / 20));
+  int ramp = Integer.getInteger("citadel.ramp-seconds", Math.max(1, players / 10));
   String queue = System.getProperty("citadel.queue", "casual");
   String run =
       System.getProperty("citadel.run", "r" + Long.toString(System.nanoTime() % 46656, 36));
