@@ -10,7 +10,6 @@ import org.jfree.chart.ChartFactory;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.plot.PlotOrientation;
-import org.jfree.data.category.DefaultCategoryDataset;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 
@@ -55,7 +54,7 @@ public final class Charts {
             "seconds",
             "players",
             Stats.histogram(r.enqueueToRoomSeconds(), 0.5),
-            "%.1f"),
+            0.5),
         dir.resolve(LATENCY));
     save(
         histogram(
@@ -63,7 +62,7 @@ public final class Charts {
             "max - min Elo in the match",
             "matches",
             Stats.histogram(r.eloSpreads(), 10),
-            "%.0f"),
+            10),
         dir.resolve(SPREAD));
 
     XYSeries depth = new XYSeries("players waiting");
@@ -92,14 +91,14 @@ public final class Charts {
   }
 
   private static JFreeChart histogram(
-      String title, String x, String y, Map<Double, Long> bins, String label) {
-    DefaultCategoryDataset data = new DefaultCategoryDataset();
-    bins.forEach((edge, count) -> data.addValue(count, y, String.format(label, edge)));
-    JFreeChart chart =
-        ChartFactory.createBarChart(
-            title, x, y, data, PlotOrientation.VERTICAL, false, false, false);
-    chart.getCategoryPlot().getDomainAxis().setTickLabelsVisible(bins.size() <= 40);
-    return chart;
+      String title, String x, String y, Map<Double, Long> bins, double width) {
+    XYSeries counts = new XYSeries(y);
+    bins.forEach(counts::add);
+    XYSeriesCollection data = new XYSeriesCollection(counts);
+    data.setIntervalWidth(width);
+    data.setIntervalPositionFactor(0); // a bar covers [edge, edge + width)
+    return ChartFactory.createXYBarChart(
+        title, x, false, y, data, PlotOrientation.VERTICAL, false, false, false);
   }
 
   private static void save(JFreeChart chart, Path file) throws IOException {

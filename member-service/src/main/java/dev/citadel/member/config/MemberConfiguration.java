@@ -148,7 +148,8 @@ public class MemberConfiguration {
         new PresenceConsumer(
             new ReactorKafkaConsumer(kafka(props), publisher, meters),
             presence,
-            props.members().presenceTopic());
+            props.members().presenceTopic(),
+            meters);
     return new Background(outbox, consumer);
   }
 

@@ -4,6 +4,8 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import dev.citadel.messaging.IncomingMessage;
 import dev.citadel.messaging.MessageConsumer;
 import dev.citadel.protocol.member.v1.PresenceChanged;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,11 +24,17 @@ public final class PresenceConsumer {
   private final MessageConsumer consumer;
   private final PresenceStore store;
   private final String topic;
+  private final Counter ignored;
 
-  public PresenceConsumer(MessageConsumer consumer, PresenceStore store, String topic) {
+  public PresenceConsumer(
+      MessageConsumer consumer, PresenceStore store, String topic, MeterRegistry meters) {
     this.consumer = consumer;
     this.store = store;
     this.topic = topic;
+    this.ignored =
+        Counter.builder("citadel_presence_ignored")
+            .description("presence changes for players without an account (load-test players)")
+            .register(meters);
   }
 
   public Disposable start() {
@@ -45,8 +53,10 @@ public final class PresenceConsumer {
         .onErrorResume(
             DataIntegrityViolationException.class,
             e -> {
-              // No such account: nothing to keep presence for. Not retried, not dead-lettered.
-              log.warn("presence for unknown player {} ignored", change.getPlayerId());
+              // No such account (players queued in bulk by a load test): nothing to keep
+              // presence for. Not retried, not dead-lettered; counted, not logged one by one.
+              ignored.increment();
+              log.debug("presence for unknown player {} ignored", change.getPlayerId());
               return Mono.just(false);
             })
         .then();
