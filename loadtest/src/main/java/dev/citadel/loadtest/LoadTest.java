@@ -13,6 +13,7 @@ import dev.citadel.loadtest.report.HttpResult;
 import dev.citadel.loadtest.report.Report;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
@@ -53,13 +54,13 @@ public final class LoadTest {
       String httpQueue,
       int clients) {
 
-    static Settings parse(List<String> args) {
+    static Settings parse(List<String> args, Clock clock) {
       int players = 100_000;
       int httpPlayers = 200;
       Path out =
           Path.of(
               "loadtest-reports",
-              LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+              LocalDateTime.now(clock).format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
       boolean attach = false;
       int stall = 60;
       for (int i = 0; i < args.size(); i++) {
@@ -83,15 +84,16 @@ public final class LoadTest {
   record Outcome(BulkResult bulk, HttpResult http, String markdown) {}
 
   public static void main(String[] args) throws Exception {
-    Settings settings = Settings.parse(List.of(args));
-    Outcome outcome = run(settings, System.out);
+    Clock clock = Clock.systemDefaultZone();
+    Settings settings = Settings.parse(List.of(args), clock);
+    Outcome outcome = run(settings, clock, System.out);
     boolean ok =
         (outcome.bulk() == null || (outcome.bulk().lost() == 0 && outcome.bulk().duplicated() == 0))
             && (outcome.http() == null || outcome.http().passed());
     System.exit(ok ? 0 : 1);
   }
 
-  static Outcome run(Settings settings, PrintStream out) throws Exception {
+  static Outcome run(Settings settings, Clock clock, PrintStream out) throws Exception {
     LocalPlatform platform = null;
     String kafka;
     if (settings.attach()) {
@@ -111,7 +113,7 @@ public final class LoadTest {
       kafka = platform.environment().get(InfraSettings.KAFKA_BOOTSTRAP_SERVERS);
     }
     try {
-      return runAgainst(settings, kafka, out);
+      return runAgainst(settings, kafka, clock, out);
     } finally {
       if (platform != null) {
         platform.copyLogs(settings.out().resolve("logs"));
@@ -121,9 +123,10 @@ public final class LoadTest {
   }
 
   /** Runs the scenarios against a platform that is up (services on their fixed ports). */
-  static Outcome runAgainst(Settings settings, String kafka, PrintStream out) throws Exception {
-    String run = "lt" + Long.toString(System.currentTimeMillis() % 2_176_782_336L, 36);
-    BulkResult bulk = settings.players() > 0 ? bulk(settings, run, kafka, out) : null;
+  static Outcome runAgainst(Settings settings, String kafka, Clock clock, PrintStream out)
+      throws Exception {
+    String run = "lt" + Long.toString(clock.millis() % 2_176_782_336L, 36);
+    BulkResult bulk = settings.players() > 0 ? bulk(settings, run, kafka, clock, out) : null;
     HttpResult http = null;
     if (settings.httpPlayers() > 0) {
       out.printf(
@@ -151,7 +154,7 @@ public final class LoadTest {
     return new Outcome(bulk, http, md);
   }
 
-  private static BulkResult bulk(Settings s, String run, String kafka, PrintStream out)
+  private static BulkResult bulk(Settings s, String run, String kafka, Clock clock, PrintStream out)
       throws Exception {
     out.printf("%nBulk path: %,d players into queue '%s' ...%n", s.players(), s.bulkQueue());
     List<Roster.Player> players = Roster.generate(run, s.players(), 100);
@@ -159,12 +162,13 @@ public final class LoadTest {
     try (MatchObserver observer =
             MatchObserver.start(kafka, run + "-", "match.found", "match.room-assigned");
         MetricsSampler sampler =
-            new MetricsSampler(MATCH, GAME_STATES, s.bulkQueue(), Duration.ofMillis(500))) {
-      BulkScenario scenario = new BulkScenario(MATCH, s.bulkQueue(), s.clients());
-      long start = System.currentTimeMillis();
+            new MetricsSampler(MATCH, GAME_STATES, s.bulkQueue(), Duration.ofMillis(500), clock)) {
+      BulkScenario scenario = new BulkScenario(MATCH, s.bulkQueue(), s.clients(), clock);
+      long start = clock.millis();
       Thread progress =
           new Thread(
-              () -> showProgress(out, scenario, observer, s.players(), start, s), "progress");
+              () -> showProgress(out, scenario, observer, s.players(), start, s, clock),
+              "progress");
       progress.setDaemon(true);
       progress.start();
       BulkScenario.Enqueued enqueued =
@@ -195,14 +199,15 @@ public final class LoadTest {
       MatchObserver observer,
       int total,
       long start,
-      Settings s) {
+      Settings s,
+      Clock clock) {
     int lastSeated = -1;
-    long lastChange = System.currentTimeMillis();
+    long lastChange = clock.millis();
     boolean tty = System.console() != null;
     long lastPrinted = 0;
     while (true) {
       int seated = observer.playersSeated();
-      long now = System.currentTimeMillis();
+      long now = clock.millis();
       if (seated != lastSeated) {
         lastSeated = seated;
         lastChange = now;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -11,7 +12,7 @@ class LoadTestSettingsTest {
 
   @Test
   void defaults_are_the_reference_scenario() {
-    LoadTest.Settings s = LoadTest.Settings.parse(List.of());
+    LoadTest.Settings s = LoadTest.Settings.parse(List.of(), Clock.systemUTC());
     assertThat(s.players()).isEqualTo(100_000);
     assertThat(s.httpPlayers()).isEqualTo(200);
     assertThat(s.attach()).isFalse();
@@ -22,7 +23,8 @@ class LoadTestSettingsTest {
   void players_are_rounded_down_to_whole_matches() {
     LoadTest.Settings s =
         LoadTest.Settings.parse(
-            List.of("--players", "1234", "--http-players", "25", "--out", "x", "--attach"));
+            List.of("--players", "1234", "--http-players", "25", "--out", "x", "--attach"),
+            Clock.systemUTC());
     assertThat(s.players()).isEqualTo(1230);
     assertThat(s.httpPlayers()).isEqualTo(20);
     assertThat(s.out()).isEqualTo(Path.of("x"));
@@ -31,7 +33,7 @@ class LoadTestSettingsTest {
 
   @Test
   void an_unknown_option_is_refused() {
-    assertThatThrownBy(() -> LoadTest.Settings.parse(List.of("--plyers", "10")))
+    assertThatThrownBy(() -> LoadTest.Settings.parse(List.of("--plyers", "10"), Clock.systemUTC()))
         .hasMessageContaining("--plyers");
   }
 

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.citadel.infra.InfraSettings;
 import dev.citadel.infra.Infrastructure;
+import dev.citadel.infra.observability.Dashboards;
 import dev.citadel.infra.platform.LocalPlatform;
 import dev.citadel.loadtest.report.Charts;
 import dev.citadel.loadtest.report.HttpResult;
@@ -18,13 +19,13 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -51,11 +52,13 @@ class LoadTestSmokeIT {
     platform.start(new LocalPlatform.Options(Infrastructure.Ports.FREE, true, true));
     LoadTest.Settings settings =
         LoadTest.Settings.parse(
-            List.of("--players", "2000", "--http-players", "200", "--out", OUT.toString()));
+            List.of("--players", "2000", "--http-players", "200", "--out", OUT.toString()),
+            Clock.systemUTC());
     outcome =
         LoadTest.runAgainst(
             settings,
             platform.environment().get(InfraSettings.KAFKA_BOOTSTRAP_SERVERS),
+            Clock.systemUTC(),
             System.out);
   }
 
@@ -146,29 +149,7 @@ class LoadTestSmokeIT {
 
   /** Every {@code expr} in infra/grafana/dashboards. */
   static Set<String> dashboardQueries() throws Exception {
-    Set<String> queries = new TreeSet<>();
-    try (Stream<Path> files = Files.list(ROOT.resolve("infra/grafana/dashboards"))) {
-      for (Path f : files.filter(p -> p.toString().endsWith(".json")).toList()) {
-        collect(new ObjectMapper().readTree(f.toFile()), queries);
-      }
-    }
-    return queries;
-  }
-
-  private static void collect(JsonNode node, Set<String> into) {
-    if (node.isObject()) {
-      node.properties()
-          .forEach(
-              e -> {
-                if (e.getKey().equals("expr") && e.getValue().isTextual()) {
-                  into.add(e.getValue().asText());
-                } else {
-                  collect(e.getValue(), into);
-                }
-              });
-    } else if (node.isArray()) {
-      node.forEach(n -> collect(n, into));
-    }
+    return new TreeSet<>(Dashboards.queries(ROOT.resolve("infra/grafana/dashboards")));
   }
 
   private static String run(List<String> command) throws Exception {

@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -24,7 +23,6 @@ import org.junit.jupiter.api.Test;
 class ObservabilityFilesTest {
   static final Path ROOT = root();
   static final Path INFRA = ROOT.resolve("infra");
-  static final Pattern EXPR = Pattern.compile("\"expr\":\\s*\"((?:[^\"\\\\]|\\\\.)*)\"");
   static final Pattern CITADEL_METRIC = Pattern.compile("\\bcitadel_[a-z_]+");
 
   static Path root() {
@@ -88,16 +86,7 @@ class ObservabilityFilesTest {
   }
 
   static List<String> dashboardQueries() throws IOException {
-    List<String> exprs = new ArrayList<>();
-    try (Stream<Path> files = Files.list(INFRA.resolve("grafana/dashboards"))) {
-      for (Path f : files.sorted().toList()) {
-        Matcher m = EXPR.matcher(Files.readString(f));
-        while (m.find()) {
-          exprs.add(m.group(1).replace("\\\"", "\""));
-        }
-      }
-    }
-    return exprs;
+    return Dashboards.queries(INFRA.resolve("grafana/dashboards"));
   }
 
   static String mainSources() throws IOException {

@@ -7,6 +7,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -31,16 +32,18 @@ public final class BulkScenario {
   private final URI bulkUri;
   private final String queue;
   private final int clients;
+  private final Clock clock;
   private final AtomicLong queued = new AtomicLong();
   private final AtomicLong refused = new AtomicLong();
 
   /** What the enqueue stage did. */
   public record Enqueued(long queued, long refused, long startedAtMs, long finishedAtMs) {}
 
-  public BulkScenario(String matchServiceUrl, String queue, int clients) {
+  public BulkScenario(String matchServiceUrl, String queue, int clients, Clock clock) {
     this.bulkUri = URI.create(matchServiceUrl + "/api/match/bulk");
     this.queue = queue;
     this.clients = clients;
+    this.clock = clock;
   }
 
   /** Players accepted by match-service so far. */
@@ -54,7 +57,7 @@ public final class BulkScenario {
    * @param onBatch called with the epoch milliseconds and size of every accepted batch
    */
   public Enqueued enqueue(List<Roster.Player> players, BatchListener onBatch) throws Exception {
-    long started = System.currentTimeMillis();
+    long started = clock.millis();
     ExecutorService pool = Executors.newFixedThreadPool(clients);
     try {
       List<Future<?>> sent = new ArrayList<>();
@@ -63,7 +66,7 @@ public final class BulkScenario {
             pool.submit(
                 () -> {
                   send(batch);
-                  onBatch.accepted(System.currentTimeMillis(), batch.size());
+                  onBatch.accepted(clock.millis(), batch.size());
                   return null;
                 }));
       }
@@ -73,7 +76,7 @@ public final class BulkScenario {
     } finally {
       pool.shutdownNow();
     }
-    return new Enqueued(queued.get(), refused.get(), started, System.currentTimeMillis());
+    return new Enqueued(queued.get(), refused.get(), started, clock.millis());
   }
 
   /** Told of every batch match-service accepted. */

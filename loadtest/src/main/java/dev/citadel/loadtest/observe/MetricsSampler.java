@@ -4,6 +4,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -60,9 +61,12 @@ public final class MetricsSampler implements AutoCloseable {
             return t;
           });
   private final Point base;
+  private final Clock clock;
 
-  public MetricsSampler(String matchService, List<String> gameStates, String queue, Duration period)
+  public MetricsSampler(
+      String matchService, List<String> gameStates, String queue, Duration period, Clock clock)
       throws Exception {
+    this.clock = clock;
     this.matchService = matchService;
     this.gameStates = gameStates;
     this.queue = queue;
@@ -95,7 +99,7 @@ public final class MetricsSampler implements AutoCloseable {
       game.addAll(scrape(g));
     }
     return new Point(
-        System.currentTimeMillis(),
+        clock.millis(),
         PrometheusText.sum(match, "citadel_match_queue_depth", Map.of("queue", queue)),
         PrometheusText.sum(match, "citadel_matches_formed_total", Map.of()),
         PrometheusText.sum(match, "citadel_matches_sent_total", Map.of("outcome", "sent")),
