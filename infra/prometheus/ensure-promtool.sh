@@ -7,6 +7,7 @@ if command -v promtool >/dev/null 2>&1; then
   exit 0
 fi
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  # Everything the install prints goes to stderr: stdout carries only the path, as its last line.
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus) >&2
   command -v promtool
   exit 0

@@ -35,8 +35,9 @@ class ObservabilityFilesTest {
 
   @Test
   void promtool_accepts_the_prometheus_config_and_every_dashboard_query() throws Exception {
+    // The script prints the path last; an install before it (apt, debconf) may print more.
     String promtool =
-        run(List.of("bash", INFRA.resolve("prometheus/ensure-promtool.sh").toString())).trim();
+        lastLine(run(List.of("bash", INFRA.resolve("prometheus/ensure-promtool.sh").toString())));
     run(
         List.of(
             promtool, "check", "config", INFRA.resolve("prometheus/prometheus.yml").toString()));
@@ -101,6 +102,14 @@ class ObservabilityFilesTest {
       }
     }
     return all.toString();
+  }
+
+  static String lastLine(String output) {
+    List<String> lines = output.lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
+    if (lines.isEmpty()) {
+      throw new AssertionError("no output");
+    }
+    return lines.get(lines.size() - 1);
   }
 
   static String run(List<String> command) throws Exception {
