@@ -15,6 +15,8 @@ import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
@@ -42,7 +44,8 @@ public final class Lifecycle {
   private final Counter rejected;
   private final Counter resent;
   private final Counter expired;
-  private final Timer enqueueToRoom;
+  private final MeterRegistry meters;
+  private final Map<String, Timer> enqueueToRoom = new ConcurrentHashMap<>();
 
   public Lifecycle(
       Queues queues,
@@ -64,12 +67,20 @@ public final class Lifecycle {
     this.rejected = Counter.builder("citadel_matches_rejected").register(meters);
     this.resent = Counter.builder("citadel_matches_resent").register(meters);
     this.expired = Counter.builder("citadel_matches_expired").register(meters);
-    this.enqueueToRoom =
-        Timer.builder("citadel_match_enqueue_to_room_seconds")
-            .description("From joining the queue to a confirmed room, per player")
-            .publishPercentiles(0.5, 0.99)
-            .publishPercentileHistogram()
-            .register(meters);
+    this.meters = meters;
+  }
+
+  /** From joining the queue to a confirmed room, per player and queue. */
+  private Timer enqueueToRoom(String queue) {
+    return enqueueToRoom.computeIfAbsent(
+        queue,
+        q ->
+            Timer.builder("citadel_match_enqueue_to_room_seconds")
+                .description("From joining the queue to a confirmed room, per player")
+                .tag("queue", q)
+                .publishPercentiles(0.5, 0.99)
+                .publishPercentileHistogram()
+                .register(meters));
   }
 
   public Disposable consume(MessageConsumer consumer) {
@@ -118,8 +129,10 @@ public final class Lifecycle {
                           p.players()
                               .forEach(
                                   t ->
-                                      enqueueToRoom.record(
-                                          Duration.ofMillis(Math.max(0, now - t.enqueuedAtMs()))));
+                                      enqueueToRoom(queue)
+                                          .record(
+                                              Duration.ofMillis(
+                                                  Math.max(0, now - t.enqueuedAtMs()))));
                           return transitions.inGame(players(p), matchId, channel, room);
                         }))
         .then();
