@@ -2,6 +2,7 @@ package dev.citadel.eventstore;
 
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -36,6 +37,12 @@ public interface EventStore {
    * and sequence: for checking in bulk which streams exist and how they began.
    */
   Flux<StoredEvent> readStreamHeads(Collection<String> aggregateIds, long maxSeq);
+
+  /**
+   * The current version of each of these streams that exists, in one query; a stream never written
+   * is absent. For checking in bulk which aggregates exist before sending them commands.
+   */
+  Mono<Map<String, Long>> versions(Collection<String> aggregateIds);
 
   /** Stores a snapshot, then applies the type's retention policy to the stream. */
   Mono<Void> saveSnapshot(Snapshot snapshot);

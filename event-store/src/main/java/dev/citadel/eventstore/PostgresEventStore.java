@@ -11,6 +11,7 @@ import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.springframework.r2dbc.connection.R2dbcTransactionManager;
 import org.springframework.r2dbc.core.DatabaseClient;
@@ -50,6 +51,9 @@ public final class PostgresEventStore implements EventStore {
              global_position
       FROM events WHERE aggregate_id = ANY($1::text[]) AND seq <= $2 ORDER BY aggregate_id, seq
       """;
+
+  private static final String VERSIONS_SQL =
+      "SELECT aggregate_id, version FROM streams WHERE aggregate_id = ANY($1::text[])";
 
   private static final String SAVE_SNAPSHOT_SQL =
       """
@@ -190,6 +194,18 @@ public final class PostgresEventStore implements EventStore {
         .bind(1, maxSeq)
         .map(row -> event(row.get("aggregate_id", String.class), row))
         .all();
+  }
+
+  @Override
+  public Mono<Map<String, Long>> versions(Collection<String> aggregateIds) {
+    if (aggregateIds.isEmpty()) {
+      return Mono.just(Map.of());
+    }
+    return db.sql(VERSIONS_SQL)
+        .bind(0, aggregateIds.stream().distinct().toArray(String[]::new))
+        .map(row -> Map.entry(row.get(0, String.class), row.get(1, Long.class)))
+        .all()
+        .collectMap(Map.Entry::getKey, Map.Entry::getValue);
   }
 
   @Override

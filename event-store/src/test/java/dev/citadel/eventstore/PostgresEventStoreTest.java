@@ -101,6 +101,20 @@ class PostgresEventStoreTest {
   }
 
   @Test
+  void versions_of_many_streams_name_only_those_that_exist() {
+    String a = newId();
+    String b = newId();
+    String missing = newId();
+    store.append(append(a, 0, 1, 2, 3)).block();
+    store.append(append(b, 0, 9)).block();
+
+    assertThat(store.versions(List.of(a, missing, b, a)).block())
+        .containsExactlyInAnyOrderEntriesOf(java.util.Map.of(a, 3L, b, 1L));
+    assertThat(store.versions(List.of(missing)).block()).isEmpty();
+    assertThat(store.versions(List.of()).block()).isEmpty();
+  }
+
+  @Test
   void group_commit_decides_each_append_on_its_own() {
     int streams = 300;
     List<String> ids = IntStream.range(0, streams).mapToObj(i -> newId()).toList();

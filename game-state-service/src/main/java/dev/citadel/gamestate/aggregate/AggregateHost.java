@@ -14,9 +14,11 @@ import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
@@ -126,6 +128,14 @@ public final class AggregateHost<S, C, E> {
         id,
         // catchUp loads a copy that is not loaded yet, else reads only the newer events: one query
         r -> catchUp(r).then(Mono.fromSupplier(() -> result(r, List.of()))));
+  }
+
+  /**
+   * Which of these aggregates have a stored history: one query for all of them, instead of a
+   * recovery each (for bulk work that should skip aggregates that were never created).
+   */
+  public Mono<Set<String>> existing(Collection<String> ids) {
+    return store.versions(ids).map(versions -> Set.copyOf(versions.keySet()));
   }
 
   public int residentCount() {

@@ -4,6 +4,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import dev.citadel.gamestate.aggregate.AggregateHost;
 import dev.citadel.gamestate.player.PlayerCommand;
 import dev.citadel.gamestate.player.PlayerEvent;
+import dev.citadel.gamestate.player.PlayerRejected;
 import dev.citadel.gamestate.player.PlayerState;
 import dev.citadel.messaging.IncomingMessage;
 import dev.citadel.messaging.MessageConsumer;
@@ -154,36 +155,45 @@ public final class MatchRooms {
   /**
    * Records the seat in each player's state, from {@code match.room-assigned}: apart from the
    * placement, so placing is never slowed by it, yet at least once (the offsets follow the seats).
-   * JoinRoom is idempotent for the same seat; a player without game state is skipped.
+   * One query first finds which players have game state (players queued in bulk by a load test have
+   * none, and recovering each to learn that costs a query per player); JoinRoom is idempotent for
+   * the same seat. A refusal by the player's rules is final and skipped; any other failure (the
+   * store is down, the player is held by a transaction) fails the batch, which is retried.
    */
   Mono<Void> seat(List<IncomingMessage> messages) {
-    List<RoomAssigned> assigned = new ArrayList<>(messages.size());
+    List<Map.Entry<String, RoomAssigned>> seats = new ArrayList<>();
     for (IncomingMessage message : messages) {
       try {
-        assigned.add(RoomAssigned.parseFrom(message.value()));
+        RoomAssigned a = RoomAssigned.parseFrom(message.value());
+        a.getPlayerIdsList().forEach(player -> seats.add(Map.entry(player, a)));
       } catch (InvalidProtocolBufferException e) {
         return Mono.error(new IllegalArgumentException("not a RoomAssigned", e));
       }
     }
-    return Flux.fromIterable(assigned)
-        .flatMap(a -> Flux.fromIterable(a.getPlayerIdsList()).map(player -> Map.entry(player, a)))
-        .flatMap(
-            seat ->
-                players
-                    .handle(
-                        seat.getKey(),
-                        new PlayerCommand.JoinRoom(
-                            seat.getValue().getMatchId(),
-                            seat.getValue().getChannel(),
-                            seat.getValue().getRoom()),
-                        clock.instant())
-                    .onErrorResume(e -> Mono.empty()),
-            SEATING_CONCURRENCY)
-        .onErrorResume(
-            e -> {
-              log.warn("seating players failed", e);
-              return Mono.empty();
-            })
+    return players
+        .existing(seats.stream().map(Map.Entry::getKey).toList())
+        .flatMapMany(
+            known ->
+                Flux.fromIterable(seats)
+                    .filter(seat -> known.contains(seat.getKey()))
+                    .flatMap(
+                        seat ->
+                            players
+                                .handle(
+                                    seat.getKey(),
+                                    new PlayerCommand.JoinRoom(
+                                        seat.getValue().getMatchId(),
+                                        seat.getValue().getChannel(),
+                                        seat.getValue().getRoom()),
+                                    clock.instant())
+                                .onErrorResume(
+                                    PlayerRejected.class,
+                                    e -> {
+                                      log.info(
+                                          "seat of {} refused: {}", seat.getKey(), e.getMessage());
+                                      return Mono.empty();
+                                    }),
+                        SEATING_CONCURRENCY))
         .then();
   }
 }

@@ -310,6 +310,11 @@ class TwoPhaseCommitFaultsTest {
     }
 
     @Override
+    public Mono<java.util.Map<String, Long>> versions(Collection<String> ids) {
+      return inner.versions(ids);
+    }
+
+    @Override
     public Mono<Void> saveSnapshot(Snapshot snapshot) {
       return inner.saveSnapshot(snapshot);
     }
