@@ -1,7 +1,12 @@
 package dev.citadel.notify;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.regex.Pattern;
+import org.springframework.core.io.ClassPathResource;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import org.springframework.data.redis.core.script.RedisScript;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -11,6 +16,14 @@ import reactor.core.publisher.Mono;
  */
 public final class PlayerNotifier {
   private static final Pattern TYPE = Pattern.compile("[a-z][a-z0-9.-]{0,63}");
+  private static final RedisScript<Long> NOTIFY_ALL =
+      RedisScript.of(new ClassPathResource("dev/citadel/notify/notify-all.lua"), Long.class);
+
+  /** Notifications per script call: bounds how long one call keeps Redis busy. */
+  static final int CHUNK = 1000;
+
+  /** One notification for one player. */
+  public record Notification(String playerId, String type, String dataJson) {}
 
   private final ReactiveStringRedisTemplate redis;
 
@@ -32,7 +45,37 @@ public final class PlayerNotifier {
     if (!TYPE.matcher(type).matches()) {
       return Mono.error(new IllegalArgumentException("bad notification type " + type));
     }
-    String message = "{\"type\":\"" + type + "\",\"data\":" + dataJson + "}";
-    return redis.convertAndSend(channel(playerId), message);
+    return redis.convertAndSend(channel(playerId), message(type, dataJson));
+  }
+
+  /**
+   * Many notifications in a few script calls (one per {@value #CHUNK}) instead of one command per
+   * player.
+   *
+   * @return how many subscribers received them, in all
+   */
+  public Mono<Long> notifyAll(List<Notification> notifications) {
+    for (Notification n : notifications) {
+      if (!TYPE.matcher(n.type()).matches()) {
+        return Mono.error(new IllegalArgumentException("bad notification type " + n.type()));
+      }
+    }
+    return Flux.range(0, (notifications.size() + CHUNK - 1) / CHUNK)
+        .concatMap(
+            c -> {
+              List<String> args = new ArrayList<>(2 * CHUNK);
+              for (Notification n :
+                  notifications.subList(
+                      c * CHUNK, Math.min(notifications.size(), (c + 1) * CHUNK))) {
+                args.add(channel(n.playerId()));
+                args.add(message(n.type(), n.dataJson()));
+              }
+              return redis.execute(NOTIFY_ALL, List.of(), args).next();
+            })
+        .reduce(0L, Long::sum);
+  }
+
+  private static String message(String type, String dataJson) {
+    return "{\"type\":\"" + type + "\",\"data\":" + dataJson + "}";
   }
 }

@@ -14,6 +14,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -89,22 +91,35 @@ public final class Lifecycle {
   }
 
   /**
-   * A partition's batch: different matches at once, one match's messages in order (every step is
-   * idempotent, so a batch that arrives again does nothing new).
+   * A partition's batch. Confirmed rooms are handled together (one Redis script call per queue,
+   * then one round of announcements); rejections one match at a time, a match's messages in order.
+   * Every step is idempotent, so a batch that arrives again does nothing new, except that a
+   * confirmation is announced again (in case the first announcement was what failed).
    */
   Mono<Void> handleBatch(List<IncomingMessage> batch) {
-    return Flux.fromIterable(batch)
-        .groupBy(IncomingMessage::key)
-        .flatMap(match -> match.concatMap(this::handle), Integer.MAX_VALUE)
+    List<RoomAssigned> confirmed = new ArrayList<>();
+    List<IncomingMessage> others = new ArrayList<>();
+    for (IncomingMessage m : batch) {
+      if (!m.topic().equals(assignedTopic)) {
+        others.add(m);
+        continue;
+      }
+      try {
+        confirmed.add(RoomAssigned.parseFrom(m.value()));
+      } catch (InvalidProtocolBufferException e) {
+        return Mono.error(new IllegalArgumentException("bad lifecycle message", e));
+      }
+    }
+    return onAssigned(confirmed)
+        .thenMany(
+            Flux.fromIterable(others)
+                .groupBy(IncomingMessage::key)
+                .flatMap(match -> match.concatMap(this::handleRejected), Integer.MAX_VALUE))
         .then();
   }
 
-  Mono<Void> handle(IncomingMessage m) {
+  private Mono<Void> handleRejected(IncomingMessage m) {
     try {
-      if (m.topic().equals(assignedTopic)) {
-        RoomAssigned a = RoomAssigned.parseFrom(m.value());
-        return onAssigned(a.getQueue(), a.getMatchId(), a.getChannel(), a.getRoom());
-      }
       MatchRejected r = MatchRejected.parseFrom(m.value());
       return onRejected(r.getQueue(), r.getMatchId(), r.getReason());
     } catch (InvalidProtocolBufferException e) {
@@ -112,30 +127,57 @@ public final class Lifecycle {
     }
   }
 
-  /** Idempotent: a redelivered confirmation finds nothing pending and does nothing. */
-  public Mono<Void> onAssigned(String queue, String matchId, int channel, int room) {
-    return queues
-        .pending(queue, matchId)
-        .flatMap(Mono::justOrEmpty)
-        .flatMap(
-            p ->
-                queues
-                    .assign(queue, matchId, channel, room)
-                    .filter(done -> done)
-                    .flatMap(
-                        done -> {
-                          assigned.increment();
-                          long now = clock.millis();
-                          p.players()
-                              .forEach(
-                                  t ->
-                                      enqueueToRoom(queue)
-                                          .record(
-                                              Duration.ofMillis(
-                                                  Math.max(0, now - t.enqueuedAtMs()))));
-                          return transitions.inGame(players(p), matchId, channel, room);
-                        }))
+  /**
+   * Rooms confirmed by game-state: their players are in a game, and are told so. A match that was
+   * cancelled meanwhile changes nothing; one confirmed before is only announced again.
+   */
+  public Mono<Void> onAssigned(List<RoomAssigned> confirmations) {
+    Map<String, List<RoomAssigned>> byQueue = new LinkedHashMap<>();
+    confirmations.forEach(
+        a -> byQueue.computeIfAbsent(a.getQueue(), q -> new ArrayList<>()).add(a));
+    return Flux.fromIterable(byQueue.entrySet())
+        .concatMap(
+            e -> {
+              List<RoomAssigned> rooms = e.getValue();
+              List<Queues.Assignment> assignments =
+                  rooms.stream()
+                      .map(
+                          a ->
+                              new Queues.Assignment(
+                                  a.getMatchId(),
+                                  a.getChannel(),
+                                  a.getRoom(),
+                                  a.getPlayerIdsCount() == 0 ? "" : a.getPlayerIds(0)))
+                      .toList();
+              return queues
+                  .assignAll(e.getKey(), assignments)
+                  .flatMap(results -> announce(e.getKey(), rooms, results));
+            })
         .then();
+  }
+
+  private Mono<Void> announce(
+      String queue, List<RoomAssigned> rooms, List<Queues.Assigned> results) {
+    long now = clock.millis();
+    List<Transitions.Seated> seated = new ArrayList<>();
+    for (int i = 0; i < rooms.size(); i++) {
+      RoomAssigned a = rooms.get(i);
+      List<String> players;
+      if (results.get(i) instanceof Queues.Assigned.Now n) {
+        assigned.increment();
+        Timer timer = enqueueToRoom(queue);
+        n.match()
+            .players()
+            .forEach(t -> timer.record(Duration.ofMillis(Math.max(0, now - t.enqueuedAtMs()))));
+        players = players(n.match());
+      } else if (results.get(i) instanceof Queues.Assigned.Before) {
+        players = a.getPlayerIdsList();
+      } else {
+        continue;
+      }
+      seated.add(new Transitions.Seated(players, a.getMatchId(), a.getChannel(), a.getRoom()));
+    }
+    return transitions.inGame(seated);
   }
 
   public Mono<Void> onRejected(String queue, String matchId, String reason) {

@@ -6,8 +6,11 @@ import dev.citadel.notify.PlayerNotifier;
 import dev.citadel.protocol.member.v1.PresenceChanged;
 import dev.citadel.protocol.member.v1.PresenceStatus;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -17,6 +20,7 @@ import reactor.core.publisher.Mono;
  * in microseconds, strictly increasing within this process.
  */
 public final class Transitions {
+  private static final Logger log = LoggerFactory.getLogger(Transitions.class);
   private final MessagePublisher publisher;
   private final PlayerNotifier notifier;
   private final Clock clock;
@@ -43,10 +47,39 @@ public final class Transitions {
     return publish(players, PresenceStatus.LOBBY, "", "match.left", "null");
   }
 
+  /** A match whose room is confirmed. */
+  public record Seated(List<String> players, String matchId, int channel, int room) {}
+
   public Mono<Void> inGame(List<String> players, String matchId, int channel, int room) {
-    String data =
-        "{\"matchId\":" + quote(matchId) + ",\"channel\":" + channel + ",\"room\":" + room + "}";
-    return publish(players, PresenceStatus.IN_GAME, matchId, "match.room-assigned", data);
+    return inGame(List.of(new Seated(players, matchId, channel, room)));
+  }
+
+  /**
+   * Many matches at once: every player's presence in one stream of sends, every notification in a
+   * few Redis calls (see {@link PlayerNotifier#notifyAll}).
+   */
+  public Mono<Void> inGame(List<Seated> matches) {
+    long now = clock.millis();
+    List<OutgoingMessage> presence = new ArrayList<>();
+    List<PlayerNotifier.Notification> notes = new ArrayList<>();
+    for (Seated m : matches) {
+      String data =
+          "{\"matchId\":"
+              + quote(m.matchId())
+              + ",\"channel\":"
+              + m.channel()
+              + ",\"room\":"
+              + m.room()
+              + "}";
+      for (String player : m.players()) {
+        presence.add(presence(player, PresenceStatus.IN_GAME, m.matchId(), now));
+        notes.add(new PlayerNotifier.Notification(player, "match.room-assigned", data));
+      }
+    }
+    return publisher
+        .publishAll(Flux.fromIterable(presence))
+        .then(bestEffort(notifier.notifyAll(notes)))
+        .then();
   }
 
   private Mono<Void> publish(
@@ -54,20 +87,31 @@ public final class Transitions {
     long now = clock.millis();
     return Flux.fromIterable(players)
         .flatMap(
-            player -> {
-              PresenceChanged change =
-                  PresenceChanged.newBuilder()
-                      .setPlayerId(player)
-                      .setStatus(status)
-                      .setMatchId(matchId)
-                      .setSequence(nextSequence(now))
-                      .setOccurredAtEpochMs(now)
-                      .build();
-              return publisher
-                  .publish(new OutgoingMessage(presenceTopic, player, change.toByteArray()))
-                  .then(notifier.notify(player, type, data).onErrorResume(e -> Mono.empty()))
-                  .then();
-            })
+            player ->
+                publisher
+                    .publish(presence(player, status, matchId, now))
+                    .then(bestEffort(notifier.notify(player, type, data))))
+        .then();
+  }
+
+  private OutgoingMessage presence(
+      String player, PresenceStatus status, String matchId, long nowMs) {
+    PresenceChanged change =
+        PresenceChanged.newBuilder()
+            .setPlayerId(player)
+            .setStatus(status)
+            .setMatchId(matchId)
+            .setSequence(nextSequence(nowMs))
+            .setOccurredAtEpochMs(nowMs)
+            .build();
+    return new OutgoingMessage(presenceTopic, player, change.toByteArray());
+  }
+
+  /** Notifications are best effort (the state is always readable): a failure is only logged. */
+  private static Mono<Void> bestEffort(Mono<Long> notification) {
+    return notification
+        .doOnError(e -> log.warn("notification not sent: {}", e.toString()))
+        .onErrorComplete()
         .then();
   }
 

@@ -30,7 +30,11 @@ public final class Queues {
       (RedisScript) script("pop-matches", List.class);
 
   private static final RedisScript<Long> REQUEUE = script("requeue", Long.class);
-  private static final RedisScript<Long> ASSIGN = script("assign", Long.class);
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private static final RedisScript<List<String>> ASSIGN_ALL =
+      (RedisScript) script("assign-all", List.class);
+
   private static final RedisScript<Long> RETRY = script("retry-pending", Long.class);
   private static final RedisScript<String> CANCEL = script("cancel", String.class);
   private static final RedisScript<Long> LOCK = script("lock-acquire", Long.class);
@@ -179,15 +183,56 @@ public final class Queues {
         .map(n -> n == 1);
   }
 
-  public Mono<Boolean> assign(String queue, String matchId, int channel, int room) {
+  /** A room confirmed for a match; {@code someone} is one of its players. */
+  public record Assignment(String matchId, int channel, int room, String someone) {}
+
+  /** What {@link #assignAll} did with one match. */
+  public sealed interface Assigned {
+    /** Its players are in a game now. */
+    record Now(PendingMatch match) implements Assigned {}
+
+    /** It was assigned before, to this room: a redelivery (announce again, change nothing). */
+    record Before() implements Assigned {}
+
+    /** It is no longer this match's to assign (cancelled and requeued): nothing changed. */
+    record Gone() implements Assigned {}
+  }
+
+  /**
+   * Puts the players of each confirmed match in a game, for many matches in ONE script call;
+   * answers, in order, what happened to each (see {@link Assigned}), so a redelivered confirmation
+   * is harmless yet can be announced again.
+   */
+  public Mono<List<Assigned>> assignAll(String queue, List<Assignment> assignments) {
+    if (assignments.isEmpty()) {
+      return Mono.just(List.of());
+    }
     Keys k = new Keys(queue);
+    List<String> args = new ArrayList<>(assignments.size() * 4);
+    for (Assignment a : assignments) {
+      args.add(a.matchId());
+      args.add(Integer.toString(a.channel()));
+      args.add(Integer.toString(a.room()));
+      args.add(a.someone());
+    }
     return redis
-        .execute(
-            ASSIGN,
-            List.of(k.matched(), k.pending(), k.deadlines(), k.assigned()),
-            List.of(matchId, Integer.toString(channel), Integer.toString(room)))
+        .execute(ASSIGN_ALL, List.of(k.matched(), k.pending(), k.deadlines(), k.assigned()), args)
         .next()
-        .map(n -> n == 1);
+        .map(
+            stored -> {
+              List<Assigned> result = new ArrayList<>(stored.size());
+              for (int i = 0; i < stored.size(); i++) {
+                String s = stored.get(i);
+                result.add(
+                    switch (s) {
+                      case "" -> new Assigned.Gone();
+                      case "=" -> new Assigned.Before();
+                      default ->
+                          new Assigned.Now(PendingMatch.parse(assignments.get(i).matchId(), s));
+                    });
+              }
+              return result;
+            });
   }
 
   /**

@@ -1,0 +1,31 @@
+-- A room is confirmed for each of many matches, in one call: the match's players are in a game.
+-- KEYS[1] matched hash, KEYS[2] pending hash, KEYS[3] pending deadlines zset, KEYS[4] assigned hash
+-- ARGV: (match id, channel, room, one of its players) quadruples
+-- Returns, per match in order:
+--   its pending record (created#attempt#players): assigned now;
+--   '=': assigned before to this very match (a redelivery: announce it again, change nothing);
+--   '': not this match's any more (cancelled and requeued): change nothing.
+local result = {}
+for i = 1, #ARGV, 4 do
+  local match, channel, room, someone = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+  local pending = redis.call('HGET', KEYS[2], match)
+  if pending then
+    local players = string.match(pending, '^[^#]*#[^#]*#(.*)$')
+    for entry in string.gmatch(players, '[^;]+') do
+      local player = string.match(entry, '^([^|]*)|')
+      redis.call('HDEL', KEYS[1], player)
+      redis.call('HSET', KEYS[4], player, match .. '|' .. channel .. '|' .. room)
+    end
+    redis.call('HDEL', KEYS[2], match)
+    redis.call('ZREM', KEYS[3], match)
+    table.insert(result, pending)
+  else
+    local seat = redis.call('HGET', KEYS[4], someone)
+    if seat and string.sub(seat, 1, #match + 1) == match .. '|' then
+      table.insert(result, '=')
+    else
+      table.insert(result, '')
+    end
+  end
+end
+return result

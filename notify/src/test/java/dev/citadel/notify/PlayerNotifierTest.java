@@ -1,0 +1,104 @@
+package dev.citadel.notify;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.citadel.infra.junit.CitadelInfra;
+import dev.citadel.infra.junit.SharedInfra;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import org.springframework.data.redis.listener.ChannelTopic;
+import org.springframework.data.redis.listener.ReactiveRedisMessageListenerContainer;
+import reactor.core.Disposable;
+
+/** Notifications through real Redis pub/sub. */
+@CitadelInfra
+class PlayerNotifierTest {
+  static LettuceConnectionFactory factory;
+  static ReactiveRedisMessageListenerContainer listeners;
+  static PlayerNotifier notifier;
+
+  @BeforeAll
+  static void connect() {
+    factory = new LettuceConnectionFactory(SharedInfra.redis().host(), SharedInfra.redis().port());
+    factory.afterPropertiesSet();
+    listeners = new ReactiveRedisMessageListenerContainer(factory);
+    notifier = new PlayerNotifier(new ReactiveStringRedisTemplate(factory));
+  }
+
+  @AfterAll
+  static void close() {
+    listeners.destroy();
+    factory.destroy();
+  }
+
+  /** Subscribes to a player's channel and waits until the subscription is active. */
+  static Disposable listen(String player, Queue<String> into) {
+    return listeners
+        .receiveLater(ChannelTopic.of(PlayerNotifier.channel(player)))
+        .block() // completes once Redis confirmed the subscription
+        .subscribe(m -> into.add(m.getMessage()));
+  }
+
+  @Test
+  void many_notifications_in_chunks_reach_each_player_in_order() {
+    Queue<String> alice = new ConcurrentLinkedQueue<>();
+    Queue<String> bob = new ConcurrentLinkedQueue<>();
+    Disposable a = listen("alice", alice);
+    Disposable b = listen("bob", bob);
+    try {
+      int total = PlayerNotifier.CHUNK * 2 + 500; // three script calls
+      List<PlayerNotifier.Notification> notes = new ArrayList<>();
+      for (int i = 0; i < total; i++) {
+        String player = i % 2 == 0 ? "alice" : (i % 3 == 0 ? "bob" : "nobody-" + i);
+        notes.add(new PlayerNotifier.Notification(player, "match.found", "{\"n\":" + i + "}"));
+      }
+      long expectedAlice = notes.stream().filter(n -> n.playerId().equals("alice")).count();
+      long expectedBob = notes.stream().filter(n -> n.playerId().equals("bob")).count();
+
+      long received = notifier.notifyAll(notes).block();
+
+      assertThat(received).isEqualTo(expectedAlice + expectedBob);
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> alice.size() == expectedAlice && bob.size() == expectedBob);
+      assertThat(alice.peek()).isEqualTo("{\"type\":\"match.found\",\"data\":{\"n\":0}}");
+      List<Integer> order =
+          alice.stream().map(m -> Integer.parseInt(m.replaceAll("\\D", ""))).toList();
+      assertThat(order).isSorted();
+    } finally {
+      a.dispose();
+      b.dispose();
+    }
+  }
+
+  @Test
+  void a_bad_type_publishes_nothing() {
+    Queue<String> carol = new ConcurrentLinkedQueue<>();
+    Disposable c = listen("carol", carol);
+    try {
+      var notes =
+          List.of(
+              new PlayerNotifier.Notification("carol", "match.found", "{}"),
+              new PlayerNotifier.Notification("carol", "Not A Type", "{}"));
+      assertThatThrownBy(() -> notifier.notifyAll(notes).block())
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("bad notification type");
+      // A marker sent after the refused batch is the first thing carol receives.
+      notifier.notify("carol", "marker", "{}").block();
+      await().atMost(Duration.ofSeconds(10)).until(() -> !carol.isEmpty());
+      assertThat(carol.peek()).contains("marker");
+    } finally {
+      c.dispose();
+    }
+  }
+}
