@@ -42,8 +42,8 @@ import reactor.core.publisher.Flux;
  * game-state process placing rooms in PostgreSQL, answers back). Run with {@code ./mvnw -Pbenchmark
  * -pl match-service -am test}.
  *
- * <p>A warm-up round (20,000 players in another queue, through the same services) runs first and is
- * reported too: on a cold JVM half of the CPU goes to the JIT compilers, which is not what a
+ * <p>A warm-up round (100,000 players in another queue, through the same services) runs first and
+ * is reported too: on a cold JVM half of the CPU goes to the JIT compilers, which is not what a
  * running service pays. The load generator is a plain WebClient with a few requests in flight (no
  * recording of bodies, unlike WebTestClient).
  */
@@ -53,13 +53,14 @@ import reactor.core.publisher.Flux;
 @ActiveProfiles("loadtest")
 class MatchmakingBenchmarkTest {
   static final int PLAYERS = Integer.getInteger("bench.players", 100_000);
-  static final int WARMUP_PLAYERS = Integer.getInteger("bench.warmup-players", 20_000);
+  static final int WARMUP_PLAYERS = Integer.getInteger("bench.warmup-players", 100_000);
   static final int BATCH = 1000;
 
   /** The reference write-up's wall time for 100,000 players (about 7 minutes). */
   static final double REFERENCE_SECONDS = 420;
 
   static final int CLIENTS = Integer.getInteger("bench.clients", 4);
+  static final String MAX_WAIT = System.getProperty("bench.max-wait", "5s");
   static ServiceProcess gameState;
 
   @DynamicPropertySource
@@ -68,7 +69,10 @@ class MatchmakingBenchmarkTest {
     registry.add("citadel.kafka.bootstrap-servers", () -> SharedInfra.kafka().bootstrapServers());
     registry.add("citadel.match.queues", () -> "warmup,bench");
     registry.add("citadel.match.room-timeout", () -> "5m");
-    registry.add("citadel.match.window.max-wait", () -> "10s");
+    // The last match of a pool that drains completely holds the leftovers of both ends of the
+    // Elo range; only max-wait releases it, so the wall time is never below max-wait (60 s in
+    // production). The report prints the 99.9 % time next to it: that one is the pipeline's.
+    registry.add("citadel.match.window.max-wait", () -> MAX_WAIT);
     registry.add("citadel.match.tick-interval", () -> System.getProperty("bench.tick", "200ms"));
   }
 
@@ -119,6 +123,7 @@ class MatchmakingBenchmarkTest {
                 + "| matches/s | %,.0f |%n| players lost | %d |%n"
                 + "| enqueue-to-room p50 / p99 | %.0f ms / %.0f ms |%n"
                 + "| Elo spread per match p50 / p99 / max | %d / %d / %d |%n"
+                + "| skill window | 100 Elo + 25 per second waited, cap 1,000; any spread after %s |%n"
                 + "| baseline: the reference write-up, ~420 s for the same count | %.1fx faster |%n"
                 + "| warm-up before it (cold JVMs): %,d players -> %,d rooms | %.2f s, %,.0f matches/s,"
                 + " lost %d |%n",
@@ -134,6 +139,7 @@ class MatchmakingBenchmarkTest {
             measured.spread(0.5),
             measured.spread(0.99),
             measured.spreads().get(measured.spreads().size() - 1),
+            MAX_WAIT,
             REFERENCE_SECONDS / measured.wallSeconds(),
             warmup.players(),
             warmup.matches(),
