@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -65,6 +66,7 @@ public final class Matcher {
 
   /** One tick of one queue; 0 if another replica's matcher holds the queue. */
   public Mono<Integer> tick(String queue) {
+    Timer.Sample sample = Timer.start(meters);
     return queues
         .lock(queue, owner, settings.lockTtl())
         .flatMap(
@@ -73,7 +75,14 @@ public final class Matcher {
                 observe(queue, List.of(), 0);
                 return Mono.just(0);
               }
-              return formMatches(queue);
+              return formMatches(queue)
+                  .doOnNext(
+                      n ->
+                          sample.stop(
+                              Timer.builder("citadel_matcher_tick_seconds")
+                                  .description("One matcher tick: read, form, pop, hand off")
+                                  .tag("queue", queue)
+                                  .register(meters)));
             });
   }
 

@@ -113,6 +113,7 @@ class MatchmakingBenchmarkTest {
   void one_hundred_thousand_players_to_ten_thousand_rooms() throws Exception {
     Round warmup = round("warmup", WARMUP_PLAYERS, new Random(7));
     Round measured = round("bench", PLAYERS, new Random(100));
+    RawRedis floor = rawRedis(PLAYERS, new Random(100));
 
     String report =
         String.format(
@@ -125,6 +126,9 @@ class MatchmakingBenchmarkTest {
                 + "| Elo spread per match p50 / p99 / max | %d / %d / %d |%n"
                 + "| skill window | 100 Elo + 25 per second waited, cap 1,000; any spread after %s |%n"
                 + "| baseline: the reference write-up, ~420 s for the same count | %.1fx faster |%n"
+                + "| floor, same Redis, same run: raw pipelined ZADD + one minimal pop script per"
+                + " match, no Kafka, no rooms | %.2f s (enqueue %.2f s, pops %.2f s): ours is %.1fx"
+                + " it |%n"
                 + "| warm-up before it (cold JVMs): %,d players -> %,d rooms | %.2f s, %,.0f matches/s,"
                 + " lost %d |%n",
             measured.players(),
@@ -141,6 +145,10 @@ class MatchmakingBenchmarkTest {
             measured.spreads().get(measured.spreads().size() - 1),
             MAX_WAIT,
             REFERENCE_SECONDS / measured.wallSeconds(),
+            floor.seconds(),
+            floor.enqueueSeconds(),
+            floor.popSeconds(),
+            measured.wallSeconds() / floor.seconds(),
             warmup.players(),
             warmup.matches(),
             warmup.wallSeconds(),
@@ -152,6 +160,79 @@ class MatchmakingBenchmarkTest {
     for (Round r : List.of(warmup, measured)) {
       assertThat(r.lost()).as("%s: players lost", r.queue()).isZero();
       assertThat(r.matches()).as("%s: matches", r.queue()).isEqualTo(r.players() / 10);
+    }
+  }
+
+  /** The Redis stages alone, as raw as they get: the floor under the whole pipeline. */
+  record RawRedis(double enqueueSeconds, double popSeconds) {
+    double seconds() {
+      return enqueueSeconds + popSeconds;
+    }
+  }
+
+  /**
+   * Enqueues the same number of players with pipelined {@code ZADD}s of 1,000 members and forms the
+   * matches with one script call each ({@code ZPOPMIN 10}, {@code INCR}, {@code HSET} of the
+   * pending match), 100 calls in flight: what limits.md measured as this machine's ceiling.
+   */
+  RawRedis rawRedis(int players, Random random) throws Exception {
+    io.lettuce.core.RedisClient client =
+        io.lettuce.core.RedisClient.create(SharedInfra.redis().url());
+    try (var connection = client.connect()) {
+      var redis = connection.async();
+      String elo = "{raw}:elo";
+      String pending = "{raw}:pending";
+      String seq = "{raw}:seq";
+      redis.del(elo, pending, seq).get();
+      String pop =
+          redis
+              .scriptLoad(
+                  "local m = redis.call('ZPOPMIN', KEYS[1], 10) "
+                      + "local id = redis.call('INCR', KEYS[3]) "
+                      + "redis.call('HSET', KEYS[2], id, table.concat(m, ';')) return id")
+              .get();
+      List<io.lettuce.core.ScoredValue<String>> all = new ArrayList<>(players);
+      for (int i = 0; i < players; i++) {
+        all.add(
+            io.lettuce.core.ScoredValue.just(
+                (int) (1500 + random.nextGaussian() * 300), "raw-" + i));
+      }
+      long start = System.nanoTime();
+      List<io.lettuce.core.RedisFuture<Long>> added = new ArrayList<>();
+      for (int b = 0; b < players; b += BATCH) {
+        @SuppressWarnings("unchecked")
+        io.lettuce.core.ScoredValue<String>[] batch =
+            all.subList(b, Math.min(players, b + BATCH))
+                .toArray(io.lettuce.core.ScoredValue[]::new);
+        added.add(redis.zadd(elo, batch));
+      }
+      long queued = 0;
+      for (var f : added) {
+        queued += f.get();
+      }
+      long enqueued = System.nanoTime();
+      List<io.lettuce.core.RedisFuture<Long>> window = new ArrayList<>();
+      for (int m = 0; m < players / 10; m++) {
+        window.add(
+            redis.evalsha(
+                pop, io.lettuce.core.ScriptOutputType.INTEGER, new String[] {elo, pending, seq}));
+        if (window.size() == 100) {
+          for (var f : window) {
+            f.get();
+          }
+          window.clear();
+        }
+      }
+      for (var f : window) {
+        f.get();
+      }
+      long popped = System.nanoTime();
+      assertThat(queued).isEqualTo(players);
+      assertThat(redis.hlen(pending).get()).isEqualTo(players / 10);
+      redis.del(elo, pending, seq).get();
+      return new RawRedis((enqueued - start) / 1e9, (popped - enqueued) / 1e9);
+    } finally {
+      client.shutdown();
     }
   }
 
@@ -217,6 +298,14 @@ class MatchmakingBenchmarkTest {
                 return inGame == players;
               });
       double wall = (System.nanoTime() - start) / 1e9;
+      Timer ticks = meters.find("citadel_matcher_tick_seconds").tag("queue", queue).timer();
+      System.out.printf(
+          Locale.ROOT,
+          "[matchmaking %s] matcher ticks: %d, mean %.0f ms, max %.0f ms%n",
+          queue,
+          ticks.count(),
+          ticks.mean(TimeUnit.MILLISECONDS),
+          ticks.max(TimeUnit.MILLISECONDS));
       return measure(queue, players, elo, wall, (nearlyAll[0] - start) / 1e9, enqueued);
     } finally {
       progress.shutdownNow();
