@@ -79,6 +79,7 @@ public class GameStateConfiguration {
             gs.rooms().foundTopic(),
             gs.rooms().assignedTopic(),
             gs.rooms().rejectedTopic(),
+            gs.rooms().endedTopic(),
             gs.outbox().topic()));
     return new ReactorKafkaPublisher(settings);
   }
@@ -133,8 +134,29 @@ public class GameStateConfiguration {
   }
 
   @Bean
+  MatchRooms matchRooms(
+      PostgresEventStore store,
+      MessagePublisher publisher,
+      AggregateHost<PlayerState, PlayerCommand, PlayerEvent> host,
+      GameStateProperties props,
+      MeterRegistry meters) {
+    GameStateProperties.Rooms r = props.gameState().rooms();
+    return new MatchRooms(
+        new RoomAllocator(store, r.channels(), r.roomsPerChannel()),
+        publisher,
+        host,
+        Clock.systemUTC(),
+        r.foundTopic(),
+        r.assignedTopic(),
+        r.rejectedTopic(),
+        r.endedTopic(),
+        meters);
+  }
+
+  @Bean
   Background background(
       AggregateHost<PlayerState, PlayerCommand, PlayerEvent> host,
+      MatchRooms rooms,
       PostgresEventStore store,
       ConnectionPool pool,
       MessagePublisher publisher,
@@ -159,17 +181,6 @@ public class GameStateConfiguration {
             new ReactorKafkaConsumer(kafka, publisher, meters),
             host,
             props.gameState().accountsTopic());
-    GameStateProperties.Rooms r = props.gameState().rooms();
-    MatchRooms rooms =
-        new MatchRooms(
-            new RoomAllocator(store, r.channels(), r.roomsPerChannel()),
-            publisher,
-            host,
-            Clock.systemUTC(),
-            r.foundTopic(),
-            r.assignedTopic(),
-            r.rejectedTopic(),
-            meters);
     return new Background(
         host,
         outboxPublisher,

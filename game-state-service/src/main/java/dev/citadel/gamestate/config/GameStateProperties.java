@@ -46,7 +46,8 @@ public record GameStateProperties(
       int roomsPerChannel,
       String foundTopic,
       String assignedTopic,
-      String rejectedTopic) {}
+      String rejectedTopic,
+      String endedTopic) {}
 
   public record Outbox(
       boolean enabled, String name, String topic, int batchSize, Duration idlePoll) {}

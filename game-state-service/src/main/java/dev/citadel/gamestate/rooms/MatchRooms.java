@@ -10,6 +10,7 @@ import dev.citadel.messaging.IncomingMessage;
 import dev.citadel.messaging.MessageConsumer;
 import dev.citadel.messaging.MessagePublisher;
 import dev.citadel.messaging.OutgoingMessage;
+import dev.citadel.protocol.match.v1.MatchEnded;
 import dev.citadel.protocol.match.v1.MatchFound;
 import dev.citadel.protocol.match.v1.MatchRejected;
 import dev.citadel.protocol.match.v1.MatchedPlayer;
@@ -17,6 +18,7 @@ import dev.citadel.protocol.match.v1.RoomAssigned;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -38,6 +40,7 @@ public final class MatchRooms {
   private static final Logger log = LoggerFactory.getLogger(MatchRooms.class);
   static final String GROUP = "game-state.rooms";
   static final String SEATING_GROUP = "game-state.seating";
+  static final String LEAVING_GROUP = "game-state.leaving";
   static final int MAX_BATCH = 200;
   static final int SEATING_CONCURRENCY = 256;
 
@@ -48,6 +51,7 @@ public final class MatchRooms {
   private final String foundTopic;
   private final String assignedTopic;
   private final String rejectedTopic;
+  private final String endedTopic;
   private final Counter assignedAnswers;
   private final Counter rejectedAnswers;
 
@@ -59,6 +63,7 @@ public final class MatchRooms {
       String foundTopic,
       String assignedTopic,
       String rejectedTopic,
+      String endedTopic,
       MeterRegistry meters) {
     this.rooms = rooms;
     this.publisher = publisher;
@@ -67,6 +72,7 @@ public final class MatchRooms {
     this.foundTopic = foundTopic;
     this.assignedTopic = assignedTopic;
     this.rejectedTopic = rejectedTopic;
+    this.endedTopic = endedTopic;
     this.assignedAnswers =
         Counter.builder("citadel_match_placements")
             .tag("outcome", "assigned")
@@ -76,11 +82,54 @@ public final class MatchRooms {
         Counter.builder("citadel_match_placements").tag("outcome", "rejected").register(meters);
   }
 
-  /** Placement (group {@value #GROUP}) and seating (group {@value #SEATING_GROUP}). */
+  /**
+   * Placement (group {@value #GROUP}), seating (group {@value #SEATING_GROUP}) and leaving rooms
+   * when games end (group {@value #LEAVING_GROUP}).
+   */
   public Disposable start(MessageConsumer consumer) {
     return Disposables.composite(
         consumer.startBatched(GROUP, List.of(foundTopic), MAX_BATCH, this::handle),
-        consumer.startBatched(SEATING_GROUP, List.of(assignedTopic), MAX_BATCH, this::seat));
+        consumer.startBatched(SEATING_GROUP, List.of(assignedTopic), MAX_BATCH, this::seat),
+        consumer.startBatched(LEAVING_GROUP, List.of(endedTopic), MAX_BATCH, this::leave));
+  }
+
+  /**
+   * A game is over: its room is freed (durably, see {@link RoomAllocator#end}), then {@code
+   * match.ended} tells match-service (players back to the lobby) and this service's leaving group
+   * (the players' state leaves the room). Idempotent: ending a match again frees nothing more and
+   * sends the news again, so a caller that saw an error just calls again. Empty if no such match
+   * was placed.
+   */
+  public Mono<Optional<RoomAllocator.Ended>> end(String matchId) {
+    Instant now = clock.instant();
+    return rooms
+        .end(matchId, now)
+        .flatMap(
+            ended ->
+                ended.isEmpty()
+                    ? Mono.just(ended)
+                    : publisher
+                        .publish(
+                            new OutgoingMessage(
+                                endedTopic,
+                                matchId,
+                                RoomAllocator.message(ended.get(), now).toByteArray()))
+                        .thenReturn(ended));
+  }
+
+  /** Each player of an ended game leaves its room (LeaveRoom is idempotent). */
+  Mono<Void> leave(List<IncomingMessage> messages) {
+    List<Map.Entry<String, PlayerCommand>> moves = new ArrayList<>();
+    for (IncomingMessage message : messages) {
+      try {
+        MatchEnded e = MatchEnded.parseFrom(message.value());
+        e.getPlayerIdsList()
+            .forEach(p -> moves.add(Map.entry(p, new PlayerCommand.LeaveRoom(e.getMatchId()))));
+      } catch (InvalidProtocolBufferException e) {
+        return Mono.error(new IllegalArgumentException("not a MatchEnded", e));
+      }
+    }
+    return applyToExisting(moves);
   }
 
   /**
@@ -102,7 +151,8 @@ public final class MatchRooms {
                 f ->
                     new RoomAllocator.Request(
                         f.getMatchId(),
-                        f.getPlayersList().stream().map(MatchedPlayer::getPlayerId).toList()))
+                        f.getPlayersList().stream().map(MatchedPlayer::getPlayerId).toList(),
+                        f.getQueue()))
             .toList();
     return rooms
         .placeAll(requests, clock.instant())
@@ -161,36 +211,43 @@ public final class MatchRooms {
    * store is down, the player is held by a transaction) fails the batch, which is retried.
    */
   Mono<Void> seat(List<IncomingMessage> messages) {
-    List<Map.Entry<String, RoomAssigned>> seats = new ArrayList<>();
+    List<Map.Entry<String, PlayerCommand>> seats = new ArrayList<>();
     for (IncomingMessage message : messages) {
       try {
         RoomAssigned a = RoomAssigned.parseFrom(message.value());
-        a.getPlayerIdsList().forEach(player -> seats.add(Map.entry(player, a)));
+        PlayerCommand join =
+            new PlayerCommand.JoinRoom(a.getMatchId(), a.getChannel(), a.getRoom());
+        a.getPlayerIdsList().forEach(player -> seats.add(Map.entry(player, join)));
       } catch (InvalidProtocolBufferException e) {
         return Mono.error(new IllegalArgumentException("not a RoomAssigned", e));
       }
     }
+    return applyToExisting(seats);
+  }
+
+  /**
+   * Runs each command on its player, skipping players without game state (one query for all) and
+   * commands the player's rules refuse; any other failure fails the whole batch.
+   */
+  private Mono<Void> applyToExisting(List<Map.Entry<String, PlayerCommand>> commands) {
     return players
-        .existing(seats.stream().map(Map.Entry::getKey).toList())
+        .existing(commands.stream().map(Map.Entry::getKey).toList())
         .flatMapMany(
             known ->
-                Flux.fromIterable(seats)
-                    .filter(seat -> known.contains(seat.getKey()))
+                Flux.fromIterable(commands)
+                    .filter(c -> known.contains(c.getKey()))
                     .flatMap(
-                        seat ->
+                        c ->
                             players
-                                .handle(
-                                    seat.getKey(),
-                                    new PlayerCommand.JoinRoom(
-                                        seat.getValue().getMatchId(),
-                                        seat.getValue().getChannel(),
-                                        seat.getValue().getRoom()),
-                                    clock.instant())
+                                .handle(c.getKey(), c.getValue(), clock.instant())
                                 .onErrorResume(
                                     PlayerRejected.class,
                                     e -> {
                                       log.info(
-                                          "seat of {} refused: {}", seat.getKey(), e.getMessage());
+                                          "{} for {} refused: {}",
+                                          c.getValue().getClass().getSimpleName(),
+                                          c.getKey(),
+                                          e.getMessage());
                                       return Mono.empty();
                                     }),
                         SEATING_CONCURRENCY))

@@ -6,6 +6,7 @@ import dev.citadel.eventstore.ConcurrencyConflict;
 import dev.citadel.eventstore.EventData;
 import dev.citadel.eventstore.EventStore;
 import dev.citadel.eventstore.StoredEvent;
+import dev.citadel.protocol.match.v1.MatchEnded;
 import dev.citadel.protocol.match.v1.MatchPlaced;
 import dev.citadel.protocol.match.v1.RoomFreed;
 import dev.citadel.protocol.match.v1.RoomTaken;
@@ -33,6 +34,7 @@ public final class RoomAllocator {
   private static final String TAKEN = RoomTaken.getDescriptor().getFullName();
   private static final String FREED = RoomFreed.getDescriptor().getFullName();
   private static final String PLACED = MatchPlaced.getDescriptor().getFullName();
+  private static final String ENDED = MatchEnded.getDescriptor().getFullName();
   private static final int MAX_CONFLICTS = 16;
   private static final int BATCH_ATTEMPTS = 3;
 
@@ -55,13 +57,24 @@ public final class RoomAllocator {
 
   /** The match's room: the existing one if it was placed before; empty if every room is taken. */
   public Mono<Optional<Placement>> place(String matchId, List<String> players, Instant at) {
-    return existing(matchId)
-        .map(Optional::of)
-        .switchIfEmpty(Mono.defer(() -> allocate(matchId, players, at, 0, firstChannel(matchId))));
+    return place(new Request(matchId, players), at);
   }
 
-  /** A match to place: its id and players. */
-  public record Request(String matchId, List<String> players) {}
+  private Mono<Optional<Placement>> place(Request r, Instant at) {
+    return existing(r.matchId())
+        .map(Optional::of)
+        .switchIfEmpty(Mono.defer(() -> allocate(r, at, 0, firstChannel(r.matchId()))));
+  }
+
+  /** A match to place: its id, players and queue (recorded with the placement). */
+  public record Request(String matchId, List<String> players, String queue) {
+    public Request(String matchId, List<String> players) {
+      this(matchId, players, "");
+    }
+  }
+
+  /** A game that is over: its room is free again. */
+  public record Ended(String matchId, String queue, int channel, int room, List<String> players) {}
 
   /**
    * Places many matches with ONE transaction (all their rooms and placements together) instead of
@@ -104,10 +117,7 @@ public final class RoomAllocator {
                       c -> {
                         if (attempt >= BATCH_ATTEMPTS) {
                           return Flux.fromIterable(requests)
-                              .concatMap(
-                                  r ->
-                                      place(r.matchId(), r.players(), at)
-                                          .map(p -> Map.entry(r.matchId(), p)))
+                              .concatMap(r -> place(r, at).map(p -> Map.entry(r.matchId(), p)))
                               .collectMap(Map.Entry::getKey, Map.Entry::getValue);
                         }
                         return placeDistinct(
@@ -155,7 +165,7 @@ public final class RoomAllocator {
         continue;
       }
       Free f = free.get(i);
-      MatchPlaced p = placed(r.matchId(), f.channel(), f.room(), r.players());
+      MatchPlaced p = placed(r, f.channel(), f.room());
       taken.computeIfAbsent(f.channel(), c -> new ArrayList<>()).add(taken(f.room(), r.matchId()));
       channelOf.putIfAbsent(f.channel(), f);
       appends.add(placement(p, at));
@@ -212,7 +222,8 @@ public final class RoomAllocator {
   }
 
   private Mono<Optional<Placement>> allocate(
-      String matchId, List<String> players, Instant at, int conflicts, int startChannel) {
+      Request r, Instant at, int conflicts, int startChannel) {
+    String matchId = r.matchId();
     return findFree(startChannel, 0)
         .flatMap(
             free -> {
@@ -221,7 +232,7 @@ public final class RoomAllocator {
               // The version the room was found free at, never the cache's current one: another
               // placement on this instance may have taken the same room meanwhile.
               Channel state = free.state();
-              MatchPlaced placed = placed(matchId, channel, room, players);
+              MatchPlaced placed = placed(r, channel, room);
               List<AppendRequest> appends =
                   List.of(
                       new AppendRequest(
@@ -252,7 +263,7 @@ public final class RoomAllocator {
                         if (conflicts >= MAX_CONFLICTS) {
                           return Mono.error(c);
                         }
-                        return allocate(matchId, players, at, conflicts + 1, channel);
+                        return allocate(r, at, conflicts + 1, channel);
                       });
             })
         .switchIfEmpty(Mono.just(Optional.empty()));
@@ -300,13 +311,109 @@ public final class RoomAllocator {
         .doOnNext(state -> known.put(channel, state));
   }
 
-  private static MatchPlaced placed(String matchId, int channel, int room, List<String> players) {
+  private static MatchPlaced placed(Request r, int channel, int room) {
     return MatchPlaced.newBuilder()
-        .setMatchId(matchId)
+        .setMatchId(r.matchId())
         .setChannel(channel)
         .setRoom(room)
-        .addAllPlayerIds(players)
+        .addAllPlayerIds(r.players())
+        .setQueue(r.queue())
         .build();
+  }
+
+  /**
+   * Ends a placed match's game: frees its room (the channel's {@code RoomFreed} at the channel's
+   * expected version) and records the end (the match's {@code MatchEnded}, after its placement) in
+   * ONE transaction, so the room is free exactly when the game is over. Idempotent: a match ended
+   * before answers the same again. Empty if the match was never placed.
+   */
+  public Mono<Optional<Ended>> end(String matchId, Instant at) {
+    return end(matchId, at, 0);
+  }
+
+  private Mono<Optional<Ended>> end(String matchId, Instant at, int conflicts) {
+    return store
+        .readStream(stream(matchId))
+        .collectList()
+        .flatMap(
+            events -> {
+              Optional<MatchPlaced> placed =
+                  events.stream()
+                      .filter(e -> e.type().equals(PLACED))
+                      .findFirst()
+                      .map(RoomAllocator::parse);
+              if (placed.isEmpty()) {
+                return Mono.just(Optional.<Ended>empty());
+              }
+              MatchPlaced p = placed.get();
+              Ended ended =
+                  new Ended(
+                      matchId,
+                      p.getQueue(),
+                      p.getChannel(),
+                      p.getRoom(),
+                      List.copyOf(p.getPlayerIdsList()));
+              if (events.stream().anyMatch(e -> e.type().equals(ENDED))) {
+                return Mono.just(Optional.of(ended));
+              }
+              long matchVersion = events.get(events.size() - 1).seq();
+              int channel = p.getChannel();
+              return channel(channel)
+                  .flatMap(
+                      state ->
+                          store
+                              .appendAtomically(
+                                  List.of(
+                                      new AppendRequest(
+                                          CHANNEL_TYPE,
+                                          channelStream(channel),
+                                          state.version(),
+                                          List.of(freed(p.getRoom(), matchId)),
+                                          at),
+                                      new AppendRequest(
+                                          MATCH_TYPE,
+                                          stream(matchId),
+                                          matchVersion,
+                                          List.of(
+                                              new EventData(
+                                                  ENDED, message(ended, at).toByteArray())),
+                                          at)))
+                              .map(
+                                  ok -> {
+                                    BitSet used = (BitSet) state.used().clone();
+                                    used.clear(p.getRoom());
+                                    remember(channel, new Channel(state.version() + 1, used));
+                                    return Optional.of(ended);
+                                  })
+                              .onErrorResume(
+                                  ConcurrencyConflict.class,
+                                  c -> {
+                                    // The channel moved on (reload it), or the match was ended
+                                    // meanwhile (the next read finds it): try again.
+                                    known.remove(channel, state);
+                                    if (conflicts >= MAX_CONFLICTS) {
+                                      return Mono.error(c);
+                                    }
+                                    return end(matchId, at, conflicts + 1);
+                                  }));
+            });
+  }
+
+  /** The message (and the match stream's event) for an ended game. */
+  public static MatchEnded message(Ended e, Instant at) {
+    return MatchEnded.newBuilder()
+        .setMatchId(e.matchId())
+        .setQueue(e.queue())
+        .setChannel(e.channel())
+        .setRoom(e.room())
+        .addAllPlayerIds(e.players())
+        .setEndedAtEpochMs(at.toEpochMilli())
+        .build();
+  }
+
+  private static EventData freed(int room, String matchId) {
+    return new EventData(
+        FREED, RoomFreed.newBuilder().setRoom(room).setMatchId(matchId).build().toByteArray());
   }
 
   /** The match stream's only event, expected at version 0: a match is placed at most once. */

@@ -62,6 +62,56 @@ class RoomAllocatorTest {
   }
 
   @Test
+  void ending_a_game_frees_its_room_once_and_a_full_channel_can_place_again() {
+    // Its own database: one channel of two rooms (room 0 of channel 0 is reserved: one usable).
+    PostgresEndpoint own = SharedInfra.postgresDatabase("gamestate_rooms_end_test");
+    EventStoreSchema.migrate(own.jdbcUrl(), own.username(), own.password());
+    var a = instance(own, 1, 2);
+    String first = match();
+    Placement placed =
+        a.placeAll(List.of(new RoomAllocator.Request(first, List.of("p1", "p2"), "ranked")), T)
+            .block()
+            .get(0)
+            .orElseThrow();
+    assertThat(a.place(match(), List.of("p3"), T).block()).as("every room taken").isEmpty();
+
+    RoomAllocator.Ended ended = a.end(first, T).block().orElseThrow();
+
+    assertThat(ended)
+        .isEqualTo(
+            new RoomAllocator.Ended(
+                first, "ranked", placed.channel(), placed.room(), List.of("p1", "p2")));
+    assertThat(a.end(first, T).block()).as("ending again answers the same").contains(ended);
+    assertThat(instance(own, 1, 2).end(first, T).block()).contains(ended);
+    Placement next = instance(own, 1, 2).place(match(), List.of("p4"), T).block().orElseThrow();
+    assertThat(next.room()).as("the freed room is used again").isEqualTo(placed.room());
+    assertThat(a.place(match(), List.of("p5"), T).block())
+        .as("freed once, so only one more match fits")
+        .isEmpty();
+    assertThat(a.end(match(), T).block()).as("never placed").isEmpty();
+  }
+
+  @Test
+  void two_instances_ending_the_same_game_at_once_free_its_room_once() {
+    PostgresEndpoint own = SharedInfra.postgresDatabase("gamestate_rooms_end_race_test");
+    EventStoreSchema.migrate(own.jdbcUrl(), own.username(), own.password());
+    var a = instance(own, 1, 3);
+    var b = instance(own, 1, 3);
+    String id = match();
+    a.place(id, List.of("p1"), T).block().orElseThrow();
+    a.place(match(), List.of("p2"), T).block().orElseThrow();
+
+    List<RoomAllocator.Ended> both =
+        Flux.just(a, b).flatMap(r -> r.end(id, T)).map(Optional::orElseThrow).collectList().block();
+
+    assertThat(both).hasSize(2);
+    assertThat(both.get(0)).isEqualTo(both.get(1));
+    // Two rooms usable, one still taken: exactly one more match fits.
+    assertThat(b.place(match(), List.of("p3"), T).block()).isPresent();
+    assertThat(a.place(match(), List.of("p4"), T).block()).isEmpty();
+  }
+
+  @Test
   void two_instances_placing_concurrently_never_share_a_room_or_place_a_match_twice() {
     var a = instance(3, 50);
     var b = instance(3, 50);

@@ -89,6 +89,7 @@ class SeatingTest {
             "match.found",
             "match.room-assigned",
             "match.rejected",
+            "match.ended",
             new SimpleMeterRegistry());
     return new Instance(pool, store, players, rooms, meters);
   }
@@ -153,6 +154,34 @@ class SeatingTest {
             .collectList()
             .block();
     assertThat(history).filteredOn(e -> e instanceof PlayerEvent.RoomJoined).hasSize(1);
+  }
+
+  @Test
+  void when_a_game_ends_its_players_leave_the_room_and_a_redelivery_changes_nothing() {
+    Instance i = instance();
+    String alice = create(i, "alice");
+    String ghost = "p-" + UUID.randomUUID();
+    i.rooms().seat(List.of(assigned("ranked-5", 1, 6, alice, ghost))).block();
+    List<IncomingMessage> ended = List.of(ended("ranked-5", alice, ghost));
+
+    StepVerifier.create(i.rooms().leave(ended)).verifyComplete();
+    long version = i.players().get(alice).block().version();
+    i.rooms().leave(ended).block();
+
+    assertThat(i.players().get(alice).block().state().room()).isEmpty();
+    assertThat(i.players().get(alice).block().version()).as("left once").isEqualTo(version);
+    assertThat(i.store().versions(List.of(ghost)).block()).isEmpty();
+  }
+
+  static IncomingMessage ended(String matchId, String... players) {
+    byte[] value =
+        dev.citadel.protocol.match.v1.MatchEnded.newBuilder()
+            .setMatchId(matchId)
+            .setQueue("ranked")
+            .addAllPlayerIds(List.of(players))
+            .build()
+            .toByteArray();
+    return new IncomingMessage("match.ended", 0, 0, matchId, value, Map.of());
   }
 
   @Test

@@ -39,7 +39,8 @@ public class MatchConfiguration {
   @Bean(destroyMethod = "close")
   MessagePublisher messagePublisher(MatchProperties props) {
     MatchProperties.Topics t = props.match().topics();
-    KafkaTopics.ensure(kafka(props), List.of(t.found(), t.assigned(), t.rejected(), t.presence()));
+    KafkaTopics.ensure(
+        kafka(props), List.of(t.found(), t.assigned(), t.rejected(), t.ended(), t.presence()));
     return new ReactorKafkaPublisher(kafka(props));
   }
 
@@ -100,6 +101,8 @@ public class MatchConfiguration {
         props.match().roomTimeout(),
         t.assigned(),
         t.rejected(),
+        t.ended(),
+        props.match().queues(),
         meters);
   }
 

@@ -22,5 +22,6 @@ public record MatchProperties(String instanceId, Kafka kafka, Match match) {
 
   public record Window(int start, int perSecond, int cap, java.time.Duration maxWait) {}
 
-  public record Topics(String found, String assigned, String rejected, String presence) {}
+  public record Topics(
+      String found, String assigned, String rejected, String ended, String presence) {}
 }

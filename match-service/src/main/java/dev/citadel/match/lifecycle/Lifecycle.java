@@ -7,6 +7,7 @@ import dev.citadel.match.queue.PendingMatch;
 import dev.citadel.match.queue.Queues;
 import dev.citadel.messaging.IncomingMessage;
 import dev.citadel.messaging.MessageConsumer;
+import dev.citadel.protocol.match.v1.MatchEnded;
 import dev.citadel.protocol.match.v1.MatchRejected;
 import dev.citadel.protocol.match.v1.RoomAssigned;
 import io.micrometer.core.instrument.Counter;
@@ -42,10 +43,13 @@ public final class Lifecycle {
   private final Duration roomTimeout;
   private final String assignedTopic;
   private final String rejectedTopic;
+  private final String endedTopic;
+  private final List<String> queueNames;
   private final Counter assigned;
   private final Counter rejected;
   private final Counter resent;
   private final Counter expired;
+  private final Counter ended;
   private final MeterRegistry meters;
   private final Map<String, Timer> enqueueToRoom = new ConcurrentHashMap<>();
 
@@ -57,6 +61,8 @@ public final class Lifecycle {
       Duration roomTimeout,
       String assignedTopic,
       String rejectedTopic,
+      String endedTopic,
+      List<String> queueNames,
       MeterRegistry meters) {
     this.queues = queues;
     this.handOff = handOff;
@@ -65,10 +71,16 @@ public final class Lifecycle {
     this.roomTimeout = roomTimeout;
     this.assignedTopic = assignedTopic;
     this.rejectedTopic = rejectedTopic;
+    this.endedTopic = endedTopic;
+    this.queueNames = List.copyOf(queueNames);
     this.assigned = Counter.builder("citadel_matches_assigned").register(meters);
     this.rejected = Counter.builder("citadel_matches_rejected").register(meters);
     this.resent = Counter.builder("citadel_matches_resent").register(meters);
     this.expired = Counter.builder("citadel_matches_expired").register(meters);
+    this.ended =
+        Counter.builder("citadel_matches_ended")
+            .description("Games over: room freed, players back in the lobby")
+            .register(meters);
     this.meters = meters;
   }
 
@@ -87,7 +99,7 @@ public final class Lifecycle {
 
   public Disposable consume(MessageConsumer consumer) {
     return consumer.startBatched(
-        GROUP, List.of(assignedTopic, rejectedTopic), MAX_BATCH, this::handleBatch);
+        GROUP, List.of(assignedTopic, rejectedTopic, endedTopic), MAX_BATCH, this::handleBatch);
   }
 
   /**
@@ -120,6 +132,10 @@ public final class Lifecycle {
 
   private Mono<Void> handleRejected(IncomingMessage m) {
     try {
+      if (m.topic().equals(endedTopic)) {
+        MatchEnded e = MatchEnded.parseFrom(m.value());
+        return onEnded(e.getQueue(), e.getMatchId(), e.getPlayerIdsList());
+      }
       MatchRejected r = MatchRejected.parseFrom(m.value());
       return onRejected(r.getQueue(), r.getMatchId(), r.getReason());
     } catch (InvalidProtocolBufferException e) {
@@ -178,6 +194,29 @@ public final class Lifecycle {
       seated.add(new Transitions.Seated(players, a.getMatchId(), a.getChannel(), a.getRoom()));
     }
     return transitions.inGame(seated);
+  }
+
+  /**
+   * A game is over: its players are back in the lobby and may queue again. They are told first and
+   * taken out of the game after (compare-and-delete of their seat in this match), so a failure in
+   * between is retried with the announcement; once they are out, a redelivery finds nobody. A
+   * placement recorded before the queue was part of it names none: every queue is looked at.
+   */
+  public Mono<Void> onEnded(String queue, String matchId, List<String> players) {
+    List<String> where = queueNames.contains(queue) ? List.of(queue) : queueNames;
+    return Flux.fromIterable(where)
+        .concatMap(
+            q ->
+                queues
+                    .inGameOf(q, matchId, players)
+                    .filter(in -> !in.isEmpty())
+                    .flatMap(
+                        in ->
+                            transitions
+                                .ended(in, matchId)
+                                .then(queues.leaveGame(q, matchId, in))
+                                .doOnNext(n -> ended.increment())))
+        .then();
   }
 
   public Mono<Void> onRejected(String queue, String matchId, String reason) {

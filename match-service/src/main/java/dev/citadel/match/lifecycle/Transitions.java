@@ -47,6 +47,11 @@ public final class Transitions {
     return publish(players, PresenceStatus.LOBBY, "", "match.left", "null");
   }
 
+  /** The game is over: the players are back in the lobby. */
+  public Mono<Void> ended(List<String> players, String matchId) {
+    return publish(players, PresenceStatus.LOBBY, "", "match.ended", quote(matchId));
+  }
+
   /** A match whose room is confirmed. */
   public record Seated(List<String> players, String matchId, int channel, int room) {}
 

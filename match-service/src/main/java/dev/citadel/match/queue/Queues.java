@@ -36,6 +36,7 @@ public final class Queues {
       (RedisScript) script("assign-all", List.class);
 
   private static final RedisScript<Long> RETRY = script("retry-pending", Long.class);
+  private static final RedisScript<Long> LEAVE_GAME = script("leave-game", Long.class);
   private static final RedisScript<String> CANCEL = script("cancel", String.class);
   private static final RedisScript<Long> LOCK = script("lock-acquire", Long.class);
   private static final RedisScript<Long> UNLOCK = script("lock-release", Long.class);
@@ -233,6 +234,42 @@ public final class Queues {
               }
               return result;
             });
+  }
+
+  /** Which of these players are in a game of this match (read only). */
+  public Mono<List<String>> inGameOf(String queue, String matchId, List<String> players) {
+    if (players.isEmpty()) {
+      return Mono.just(List.of());
+    }
+    return redis
+        .<String, String>opsForHash()
+        .multiGet(new Keys(queue).assigned(), players)
+        .map(
+            seats -> {
+              List<String> in = new ArrayList<>();
+              for (int i = 0; i < players.size(); i++) {
+                String seat = seats.get(i);
+                if (seat != null && seat.startsWith(matchId + "|")) {
+                  in.add(players.get(i));
+                }
+              }
+              return in;
+            });
+  }
+
+  /**
+   * The game of this match is over for these players (only a seat in this match is removed).
+   *
+   * @return how many players left it now
+   */
+  public Mono<Long> leaveGame(String queue, String matchId, List<String> players) {
+    if (players.isEmpty()) {
+      return Mono.just(0L);
+    }
+    List<String> args = new ArrayList<>(players.size() + 1);
+    args.add(matchId);
+    args.addAll(players);
+    return redis.execute(LEAVE_GAME, List.of(new Keys(queue).assigned()), args).next();
   }
 
   /**

@@ -33,7 +33,9 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.test.context.ActiveProfiles;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.web.reactive.function.client.WebClient;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 
 /**
  * Faults on the hand-off. The room timeout is short here, so unanswered matches expire quickly.
@@ -141,6 +143,59 @@ class MatchFaultsTest {
       perMatch.merge(s.matchId(), 1, Integer::sum);
     }
     assertThat(perMatch).hasSize(20).allSatisfy((m, n) -> assertThat(n).isEqualTo(10));
+  }
+
+  @Test
+  @Order(3)
+  void a_game_that_ends_frees_its_room_and_its_players_can_queue_again() {
+    List<Ticket> tickets = farApart("end-" + UUID.randomUUID());
+    long now = System.currentTimeMillis();
+    queues.enqueue("faults", tickets, now).block();
+    String matchId = queues.pop("faults", ids(tickets), now, now + 30_000).block().orElseThrow();
+    handOff.send("faults", matchId, tickets, now, 1).block();
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                ids(tickets).stream()
+                    .allMatch(p -> "IN_GAME".equals(queues.status("faults", p).block().state())));
+    QueueStatus seat = queues.status("faults", tickets.get(0).playerId()).block();
+    WebClient game = WebClient.create("http://127.0.0.1:" + gameState.spec().port());
+
+    Map<String, Object> ended = end(game, matchId);
+
+    assertThat(ended)
+        .containsEntry("matchId", matchId)
+        .containsEntry("queue", "faults")
+        .containsEntry("channel", seat.channel())
+        .containsEntry("room", seat.room());
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                ids(tickets).stream()
+                    .allMatch(
+                        p -> "NOT_QUEUED".equals(queues.status("faults", p).block().state())));
+    assertThat(queues.enqueue("faults", tickets, System.currentTimeMillis()).block())
+        .as("back in the lobby: they may queue again")
+        .containsOnly("OK");
+    assertThat(end(game, matchId)).as("ending again answers the same").isEqualTo(ended);
+    assertThat(
+            game.post()
+                .uri("/internal/matches/{id}/end", "faults-no-such-match")
+                .exchangeToMono(r -> Mono.just(r.statusCode().value()))
+                .block())
+        .isEqualTo(404);
+    tickets.forEach(t -> queues.cancel("faults", t.playerId()).block());
+  }
+
+  @SuppressWarnings("unchecked")
+  static Map<String, Object> end(WebClient game, String matchId) {
+    return game.post()
+        .uri("/internal/matches/{id}/end", matchId)
+        .retrieve()
+        .bodyToMono(Map.class)
+        .block(Duration.ofSeconds(30));
   }
 
   @Test

@@ -1,0 +1,50 @@
+package dev.citadel.gamestate.api;
+
+import dev.citadel.gamestate.rooms.MatchRooms;
+import java.util.List;
+import java.util.regex.Pattern;
+import org.springframework.http.HttpStatus;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RestController;
+import reactor.core.publisher.Mono;
+
+/**
+ * Ending a game, for the game server that runs the room (internal: the gateway never routes {@code
+ * /internal/**}).
+ */
+@RestController
+public class MatchController {
+  private static final Pattern MATCH_ID = Pattern.compile("[A-Za-z0-9_.-]{1,128}");
+
+  /** The ended game: its freed room and its players, now back in the lobby. */
+  public record EndedView(
+      String matchId, String queue, int channel, int room, List<String> players) {}
+
+  private final MatchRooms rooms;
+
+  public MatchController(MatchRooms rooms) {
+    this.rooms = rooms;
+  }
+
+  /** Frees the match's room and sends its players back to the lobby; calling again is harmless. */
+  @PostMapping("/internal/matches/{matchId}/end")
+  public Mono<EndedView> end(@PathVariable String matchId) {
+    if (!MATCH_ID.matcher(matchId).matches()) {
+      throw ApiException.badRequest("match id must be 1-128 letters, digits, '_', '.' or '-'");
+    }
+    return rooms
+        .end(matchId)
+        .map(
+            ended ->
+                ended
+                    .map(
+                        e ->
+                            new EndedView(
+                                e.matchId(), e.queue(), e.channel(), e.room(), e.players()))
+                    .orElseThrow(
+                        () ->
+                            new ApiException(
+                                HttpStatus.NOT_FOUND, "no match " + matchId + " in a room")));
+  }
+}
