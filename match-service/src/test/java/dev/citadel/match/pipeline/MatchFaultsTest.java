@@ -81,6 +81,16 @@ class MatchFaultsTest {
     return tickets;
   }
 
+  /** Waits until every one of these players is in {@code state} in the faults queue. */
+  void awaitAll(List<Ticket> tickets, String state) {
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                ids(tickets).stream()
+                    .allMatch(p -> state.equals(queues.status("faults", p).block().state())));
+  }
+
   List<String> ids(List<Ticket> tickets) {
     return tickets.stream().map(Ticket::playerId).toList();
   }
@@ -96,12 +106,7 @@ class MatchFaultsTest {
     String matchId = queues.pop("faults", ids(tickets), now, now - 1).block().orElseThrow();
 
     // Expiry re-sends it (attempt 2); game-state places it; everyone ends up in that game.
-    await()
-        .atMost(Duration.ofSeconds(30))
-        .until(
-            () ->
-                ids(tickets).stream()
-                    .allMatch(p -> "IN_GAME".equals(queues.status("faults", p).block().state())));
+    awaitAll(tickets, "IN_GAME");
     assertThat(queues.status("faults", tickets.get(0).playerId()).block().matchId())
         .isEqualTo(matchId);
   }
@@ -153,12 +158,7 @@ class MatchFaultsTest {
     queues.enqueue("faults", tickets, now).block();
     String matchId = queues.pop("faults", ids(tickets), now, now + 30_000).block().orElseThrow();
     handOff.send("faults", matchId, tickets, now, 1).block();
-    await()
-        .atMost(Duration.ofSeconds(30))
-        .until(
-            () ->
-                ids(tickets).stream()
-                    .allMatch(p -> "IN_GAME".equals(queues.status("faults", p).block().state())));
+    awaitAll(tickets, "IN_GAME");
     QueueStatus seat = queues.status("faults", tickets.get(0).playerId()).block();
     WebClient game = WebClient.create("http://127.0.0.1:" + gameState.spec().port());
 
@@ -169,13 +169,7 @@ class MatchFaultsTest {
         .containsEntry("queue", "faults")
         .containsEntry("channel", seat.channel())
         .containsEntry("room", seat.room());
-    await()
-        .atMost(Duration.ofSeconds(30))
-        .until(
-            () ->
-                ids(tickets).stream()
-                    .allMatch(
-                        p -> "NOT_QUEUED".equals(queues.status("faults", p).block().state())));
+    awaitAll(tickets, "NOT_QUEUED");
     assertThat(queues.enqueue("faults", tickets, System.currentTimeMillis()).block())
         .as("back in the lobby: they may queue again")
         .containsOnly("OK");
@@ -211,12 +205,7 @@ class MatchFaultsTest {
     handOff.send("faults", matchId, tickets, now, 1).block(); // nobody answers
 
     // Re-sent once, then cancelled: back to waiting, with the ORIGINAL enqueue time.
-    await()
-        .atMost(Duration.ofSeconds(30))
-        .until(
-            () ->
-                ids(tickets).stream()
-                    .allMatch(p -> "WAITING".equals(queues.status("faults", p).block().state())));
+    awaitAll(tickets, "WAITING");
     for (Ticket t : tickets) {
       QueueStatus s = queues.status("faults", t.playerId()).block();
       assertThat(s.waitingSinceMs()).isEqualTo(enqueuedAt);
