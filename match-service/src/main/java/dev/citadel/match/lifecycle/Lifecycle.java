@@ -104,9 +104,9 @@ public final class Lifecycle {
 
   /**
    * A partition's batch. Confirmed rooms are handled together (one Redis script call per queue,
-   * then one round of announcements); rejections one match at a time, a match's messages in order.
-   * Every step is idempotent, so a batch that arrives again does nothing new, except that a
-   * confirmation is announced again (in case the first announcement was what failed).
+   * then one round of announcements); rejections and ended games one match at a time, a match's
+   * messages in order. Every step is idempotent, so a batch that arrives again does nothing new,
+   * except that a confirmation is announced again (in case the first announcement was what failed).
    */
   Mono<Void> handleBatch(List<IncomingMessage> batch) {
     List<RoomAssigned> confirmed = new ArrayList<>();
@@ -126,11 +126,11 @@ public final class Lifecycle {
         .thenMany(
             Flux.fromIterable(others)
                 .groupBy(IncomingMessage::key)
-                .flatMap(match -> match.concatMap(this::handleRejected), Integer.MAX_VALUE))
+                .flatMap(match -> match.concatMap(this::handleInOrder), Integer.MAX_VALUE))
         .then();
   }
 
-  private Mono<Void> handleRejected(IncomingMessage m) {
+  private Mono<Void> handleInOrder(IncomingMessage m) {
     try {
       if (m.topic().equals(endedTopic)) {
         MatchEnded e = MatchEnded.parseFrom(m.value());
