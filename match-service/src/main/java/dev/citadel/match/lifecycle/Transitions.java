@@ -55,14 +55,7 @@ public final class Transitions {
   /** A match whose room is confirmed. */
   public record Seated(List<String> players, String matchId, int channel, int room) {}
 
-  public Mono<Void> inGame(List<String> players, String matchId, int channel, int room) {
-    return inGame(List.of(new Seated(players, matchId, channel, room)));
-  }
-
-  /**
-   * Many matches at once: every player's presence in one stream of sends, every notification in a
-   * few Redis calls (see {@link PlayerNotifier#notifyAll}).
-   */
+  /** Many matches at once, each player told of their own match's room. */
   public Mono<Void> inGame(List<Seated> matches) {
     long now = clock.millis();
     List<OutgoingMessage> presence = new ArrayList<>();
@@ -81,21 +74,29 @@ public final class Transitions {
         notes.add(new PlayerNotifier.Notification(player, "match.room-assigned", data));
       }
     }
-    return publisher
-        .publishAll(Flux.fromIterable(presence))
-        .then(bestEffort(notifier.notifyAll(notes)))
-        .then();
+    return send(presence, notes);
   }
 
   private Mono<Void> publish(
       List<String> players, PresenceStatus status, String matchId, String type, String data) {
     long now = clock.millis();
-    return Flux.fromIterable(players)
-        .flatMap(
-            player ->
-                publisher
-                    .publish(presence(player, status, matchId, now))
-                    .then(bestEffort(notifier.notify(player, type, data))))
+    List<OutgoingMessage> presence = new ArrayList<>(players.size());
+    List<PlayerNotifier.Notification> notes = new ArrayList<>(players.size());
+    for (String player : players) {
+      presence.add(presence(player, status, matchId, now));
+      notes.add(new PlayerNotifier.Notification(player, type, data));
+    }
+    return send(presence, notes);
+  }
+
+  /**
+   * Every presence change in one stream of sends, then every notification in a few Redis calls (see
+   * {@link PlayerNotifier#notifyAll}): a player is notified only after their presence is durable.
+   */
+  private Mono<Void> send(List<OutgoingMessage> presence, List<PlayerNotifier.Notification> notes) {
+    return publisher
+        .publishAll(Flux.fromIterable(presence))
+        .then(bestEffort(notifier.notifyAll(notes)))
         .then();
   }
 

@@ -43,6 +43,7 @@ public final class Matcher {
   private final DistributionSummary spread;
   private final MeterRegistry meters;
   private final Map<String, QueueGauges> gauges = new ConcurrentHashMap<>();
+  private final Map<String, Timer> tickTimers = new ConcurrentHashMap<>();
 
   /**
    * Queue depth and oldest wait, as the matcher holding the queue last read it. Replicas not
@@ -75,15 +76,18 @@ public final class Matcher {
                 observe(queue, List.of(), 0);
                 return Mono.just(0);
               }
-              return formMatches(queue)
-                  .doOnNext(
-                      n ->
-                          sample.stop(
-                              Timer.builder("citadel_matcher_tick_seconds")
-                                  .description("One matcher tick: read, form, pop, hand off")
-                                  .tag("queue", queue)
-                                  .register(meters)));
+              return formMatches(queue).doOnNext(n -> sample.stop(tickTimer(queue)));
             });
+  }
+
+  private Timer tickTimer(String queue) {
+    return tickTimers.computeIfAbsent(
+        queue,
+        q ->
+            Timer.builder("citadel_matcher_tick_seconds")
+                .description("One matcher tick: read, form, pop, hand off")
+                .tag("queue", q)
+                .register(meters));
   }
 
   private void observe(String queue, List<Ticket> waiting, long now) {
