@@ -7,12 +7,17 @@ import java.util.List;
 import java.util.Map;
 import org.springframework.http.HttpStatus;
 import org.springframework.web.reactive.function.client.WebClient;
+import org.springframework.web.reactive.function.client.WebClientRequestException;
 import org.springframework.web.reactive.function.client.WebClientResponseException;
 import reactor.core.publisher.Mono;
+import reactor.util.retry.Retry;
 
 /**
  * A participant on another game-state instance, over its internal HTTP endpoints ({@code
- * /internal/tx/**}: never routed by the gateway).
+ * /internal/tx/**}: never routed by the gateway). A call whose request got no response at all (a
+ * pooled keep-alive connection the other side was closing: "Connection prematurely closed BEFORE
+ * response") is sent once more; every step is idempotent by transaction id, and the coordinator's
+ * timeouts still bound the whole transaction. An answer, even an error, is never sent again.
  */
 public final class RemoteParticipant implements Participant {
   public record PrepareBody(
@@ -23,6 +28,11 @@ public final class RemoteParticipant implements Participant {
   public record VoteBody(String playerId, long expectedVersion, List<EventBody> events) {}
 
   public record DecisionBody(String playerId) {}
+
+  private static final Retry ONCE_IF_NO_RESPONSE =
+      Retry.max(1)
+          .filter(e -> e instanceof WebClientRequestException)
+          .onRetryExhaustedThrow((spec, signal) -> signal.failure());
 
   private final WebClient http;
 
@@ -38,6 +48,7 @@ public final class RemoteParticipant implements Participant {
         .bodyValue(new PrepareBody(playerId, command, args, holdFor.toMillis()))
         .retrieve()
         .bodyToMono(VoteBody.class)
+        .retryWhen(ONCE_IF_NO_RESPONSE)
         .map(RemoteParticipant::vote)
         .onErrorMap(WebClientResponseException.class, RemoteParticipant::refused);
   }
@@ -58,6 +69,7 @@ public final class RemoteParticipant implements Participant {
         .bodyValue(new DecisionBody(playerId))
         .retrieve()
         .toBodilessEntity()
+        .retryWhen(ONCE_IF_NO_RESPONSE)
         .then();
   }
 

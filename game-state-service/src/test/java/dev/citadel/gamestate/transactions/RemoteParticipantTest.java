@@ -1,0 +1,89 @@
+package dev.citadel.gamestate.transactions;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.web.reactive.function.client.WebClient;
+import org.springframework.web.reactive.function.client.WebClientRequestException;
+import reactor.core.publisher.Mono;
+import reactor.netty.DisposableServer;
+import reactor.netty.http.server.HttpServer;
+
+/**
+ * The participant client against a real HTTP server on loopback that drops connections without
+ * answering, as a keep-alive connection being closed by the other side does.
+ */
+class RemoteParticipantTest {
+  static final String VOTE = "{\"playerId\":\"p1\",\"expectedVersion\":3,\"events\":[]}";
+
+  DisposableServer server;
+
+  @AfterEach
+  void stop() {
+    if (server != null) {
+      server.disposeNow();
+    }
+  }
+
+  /** Drops the first {@code drops} requests' connections, then answers every request. */
+  RemoteParticipant participant(int drops, AtomicInteger requests) {
+    server =
+        HttpServer.create()
+            .host("127.0.0.1")
+            .port(0)
+            .handle(
+                (req, res) ->
+                    req.receive()
+                        .then()
+                        .then(
+                            Mono.defer(
+                                () -> {
+                                  if (requests.incrementAndGet() <= drops) {
+                                    return res.withConnection(c -> c.dispose()).then();
+                                  }
+                                  return res.header("Content-Type", "application/json")
+                                      .sendString(
+                                          Mono.just(req.uri().endsWith("/prepare") ? VOTE : ""),
+                                          StandardCharsets.UTF_8)
+                                      .then();
+                                })))
+            .bindNow();
+    return new RemoteParticipant(WebClient.create("http://127.0.0.1:" + server.port()));
+  }
+
+  @Test
+  void a_prepare_whose_connection_dropped_before_an_answer_is_sent_once_more() {
+    AtomicInteger requests = new AtomicInteger();
+    Vote vote =
+        participant(1, requests)
+            .prepare("tx-1", "p1", "gift", Map.of(), Duration.ofSeconds(5))
+            .block(Duration.ofSeconds(10));
+
+    assertThat(vote.expectedVersion()).isEqualTo(3);
+    assertThat(requests).hasValue(2);
+  }
+
+  @Test
+  void a_decision_whose_connection_dropped_is_sent_once_more() {
+    AtomicInteger requests = new AtomicInteger();
+    participant(1, requests).commit("tx-2", "p1").block(Duration.ofSeconds(10));
+
+    assertThat(requests).hasValue(2);
+  }
+
+  @Test
+  void a_connection_that_drops_again_fails_with_the_original_error_after_one_more_try() {
+    AtomicInteger requests = new AtomicInteger();
+    RemoteParticipant p = participant(Integer.MAX_VALUE, requests);
+
+    assertThatThrownBy(() -> p.abort("tx-3", "p1").block(Duration.ofSeconds(10)))
+        .isInstanceOf(WebClientRequestException.class);
+    assertThat(requests).hasValue(2);
+  }
+}
