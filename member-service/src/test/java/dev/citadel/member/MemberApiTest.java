@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.RSAKey;
 import dev.citadel.infra.junit.CitadelInfra;
 import dev.citadel.infra.junit.SharedInfra;
 import dev.citadel.infra.postgres.PostgresEndpoint;
@@ -15,6 +16,7 @@ import dev.citadel.protocol.eventstore.v1.EventEnvelope;
 import dev.citadel.protocol.member.v1.AccountRegistered;
 import dev.citadel.protocol.member.v1.PresenceChanged;
 import dev.citadel.protocol.member.v1.PresenceStatus;
+import dev.citadel.web.testing.TestIdentity;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -51,7 +53,18 @@ class MemberApiTest {
     registry.add("citadel.members.outbox-topic", () -> EVENTS);
     registry.add("citadel.members.presence-topic", () -> PRESENCE);
     registry.add("citadel.members.bcrypt-strength", () -> 4); // fast tests; 10 in production
+    registry.add("spring.data.redis.url", () -> SharedInfra.redis().url());
+    registry.add("citadel.jwt.signing-key", () -> TestIdentity.pem(SIGNING));
+    registry.add("citadel.jwt.next-key", () -> TestIdentity.pem(NEXT));
+    registry.add("citadel.identity.clients.match-service.secret", () -> MATCH_SECRET);
+    registry.add("citadel.identity.clients.game-server.secret", () -> "game-server-secret");
+    // A lock that outlasts any test's requests: nothing here depends on timing.
+    registry.add("citadel.login.backoff", () -> "1m");
   }
+
+  static final RSAKey SIGNING = TestIdentity.generateKey();
+  static final RSAKey NEXT = TestIdentity.generateKey();
+  static final String MATCH_SECRET = "match-secret-for-tests";
 
   @Autowired WebTestClient web;
   @Autowired DatabaseClient db;
@@ -216,6 +229,7 @@ class MemberApiTest {
     String playerId = signUp(nick(), "correct horse");
     web.get()
         .uri("/internal/members/{id}/presence", playerId)
+        .headers(h -> h.setBearerAuth(presenceToken()))
         .exchange()
         .expectStatus()
         .isOk()
@@ -241,6 +255,7 @@ class MemberApiTest {
               () ->
                   web.get()
                       .uri("/internal/members/{id}/presence", playerId)
+                      .headers(h -> h.setBearerAuth(presenceToken()))
                       .exchange()
                       .expectBody()
                       .jsonPath("$.status")
@@ -262,23 +277,292 @@ class MemberApiTest {
               () ->
                   web.get()
                       .uri("/internal/members/{id}/presence", playerId)
+                      .headers(h -> h.setBearerAuth(presenceToken()))
                       .exchange()
                       .expectBody()
                       .jsonPath("$.status")
                       .isEqualTo("LOBBY"));
     }
     problem(
-        web.get().uri("/internal/members/{id}/presence", "nobody").exchange(), 404, "no account");
+        web.get()
+            .uri("/internal/members/{id}/presence", "nobody")
+            .headers(h -> h.setBearerAuth(presenceToken()))
+            .exchange(),
+        404,
+        "no account");
+  }
+
+  // --- identity: tokens, service clients, keys
+
+  /** A service token for match-service's presence check, from the real token endpoint. */
+  String presenceToken() {
+    return tokenResponse("match-service", MATCH_SECRET, "member-service", null)
+        .expectStatus()
+        .isOk()
+        .expectBody(Map.class)
+        .returnResult()
+        .getResponseBody()
+        .get("access_token")
+        .toString();
+  }
+
+  WebTestClient.ResponseSpec tokenResponse(
+      String client, String secret, String audience, String scope) {
+    org.springframework.util.LinkedMultiValueMap<String, String> form =
+        new org.springframework.util.LinkedMultiValueMap<>();
+    form.add("grant_type", "client_credentials");
+    if (audience != null) {
+      form.add("audience", audience);
+    }
+    if (scope != null) {
+      form.add("scope", scope);
+    }
+    return web.post()
+        .uri("/oauth2/token")
+        .headers(h -> h.setBasicAuth(client, secret))
+        .contentType(MediaType.APPLICATION_FORM_URLENCODED)
+        .body(org.springframework.web.reactive.function.BodyInserters.fromFormData(form))
+        .exchange();
+  }
+
+  String logIn(String nickname, String password) {
+    return post(
+            "/api/members/login",
+            "{\"nickname\":\"" + nickname + "\",\"password\":\"" + password + "\"}")
+        .expectStatus()
+        .isOk()
+        .expectBody(Map.class)
+        .returnResult()
+        .getResponseBody()
+        .get("token")
+        .toString();
+  }
+
+  Jwt verify(String token) {
+    return org.springframework.security.oauth2.jwt.NimbusReactiveJwtDecoder.withJwkSource(
+            t ->
+                reactor.core.publisher.Flux.fromIterable(
+                    new JWKSet(List.of(SIGNING.toPublicJWK())).getKeys()))
+        .build()
+        .decode(token)
+        .block();
+  }
+
+  @Test
+  void a_service_token_names_its_one_audience_and_the_granted_scopes() {
+    Map<?, ?> body =
+        tokenResponse("game-server", "game-server-secret", "game-state", null)
+            .expectStatus()
+            .isOk()
+            .expectBody(Map.class)
+            .returnResult()
+            .getResponseBody();
+    assertThat(body.get("token_type")).isEqualTo("Bearer");
+    assertThat(body.get("expires_in")).isEqualTo(300);
+    Jwt jwt = verify(body.get("access_token").toString());
+    assertThat(jwt.getAudience()).containsExactly("game-state");
+    assertThat(jwt.getSubject()).isEqualTo("game-server");
+    assertThat(jwt.getClaimAsString("kind")).isEqualTo("service");
+    assertThat(jwt.getClaimAsString("scope")).isEqualTo("game.grant match.read match.results");
+    assertThat(jwt.getExpiresAt()).isNotNull();
+    assertThat(jwt.getHeaders()).containsEntry("kid", SIGNING.getKeyID());
+
+    Map<?, ?> narrowed =
+        tokenResponse("game-server", "game-server-secret", "game-state", "match.read")
+            .expectStatus()
+            .isOk()
+            .expectBody(Map.class)
+            .returnResult()
+            .getResponseBody();
+    assertThat(narrowed.get("scope")).isEqualTo("match.read");
+  }
+
+  @Test
+  void a_token_request_that_is_not_granted_is_refused_with_an_oauth_error() {
+    tokenResponse("game-server", "wrong", "game-state", null)
+        .expectStatus()
+        .isUnauthorized()
+        .expectBody()
+        .jsonPath("$.error")
+        .isEqualTo("invalid_client");
+    tokenResponse("nobody", "whatever", "game-state", null)
+        .expectStatus()
+        .isUnauthorized()
+        .expectBody()
+        .jsonPath("$.error")
+        .isEqualTo("invalid_client");
+    tokenResponse("game-server", "game-server-secret", "member-service", null)
+        .expectStatus()
+        .isBadRequest()
+        .expectBody()
+        .jsonPath("$.error")
+        .isEqualTo("invalid_target");
+    tokenResponse("game-server", "game-server-secret", "game-state", "tx.participate")
+        .expectStatus()
+        .isBadRequest()
+        .expectBody()
+        .jsonPath("$.error")
+        .isEqualTo("invalid_scope");
+    // Clients without a secret in the configuration (loadtest, game-state here) are disabled.
+    tokenResponse("loadtest", "", "match-service", null).expectStatus().isUnauthorized();
+  }
+
+  @Test
+  void player_tokens_carry_kind_audience_and_expiry_and_the_jwks_publishes_the_next_key() {
+    String nickname = nick();
+    String playerId = signUp(nickname, "correct horse");
+    Jwt jwt = verify(logIn(nickname, "correct horse"));
+    assertThat(jwt.getSubject()).isEqualTo(playerId);
+    assertThat(jwt.getAudience()).containsExactly("citadel");
+    assertThat(jwt.getClaimAsString("kind")).isEqualTo("player");
+    assertThat(jwt.getExpiresAt()).isAfter(jwt.getIssuedAt());
+
+    String jwks =
+        web.get()
+            .uri("/.well-known/jwks.json")
+            .exchange()
+            .expectBody(String.class)
+            .returnResult()
+            .getResponseBody();
+    assertThat(jwks).contains(SIGNING.getKeyID()).contains(NEXT.getKeyID()).doesNotContain("\"d\"");
+  }
+
+  @Test
+  void me_and_internal_routes_need_the_right_token_never_a_header() {
+    String nickname = nick();
+    String playerId = signUp(nickname, "correct horse");
+    String token = logIn(nickname, "correct horse");
     web.get()
         .uri("/api/members/me")
-        .header("X-Player-Id", playerId)
+        .headers(h -> h.setBearerAuth(token))
         .exchange()
         .expectStatus()
         .isOk()
         .expectBody()
         .jsonPath("$.playerId")
         .isEqualTo(playerId);
-    problem(web.get().uri("/api/members/me").exchange(), 401, "not logged in");
+    web.get()
+        .uri("/api/members/me")
+        .header("X-Player-Id", playerId)
+        .exchange()
+        .expectStatus()
+        .isUnauthorized();
+    // A player token on an internal route: authenticated, not allowed.
+    web.get()
+        .uri("/internal/members/{id}/presence", playerId)
+        .headers(h -> h.setBearerAuth(token))
+        .exchange()
+        .expectStatus()
+        .isForbidden();
+    web.get()
+        .uri("/internal/members/{id}/presence", playerId)
+        .exchange()
+        .expectStatus()
+        .isUnauthorized();
+    // A service token with another scope.
+    String gameServer =
+        tokenResponse("game-server", "game-server-secret", "game-state", null)
+            .expectBody(Map.class)
+            .returnResult()
+            .getResponseBody()
+            .get("access_token")
+            .toString();
+    web.get()
+        .uri("/internal/members/{id}/presence", playerId)
+        .headers(h -> h.setBearerAuth(gameServer))
+        .exchange()
+        .expectStatus()
+        .isUnauthorized(); // a token for game-state is not a token for member-service
+  }
+
+  @Test
+  void log_in_folds_case_exactly_as_sign_up_does() {
+    String base = "ILIKE" + UUID.randomUUID().toString().substring(0, 6);
+    signUp(base, "correct horse");
+    logIn(base.toLowerCase(), "correct horse");
+    // Dotted capital I lower-cases to "i" + a combining dot in Unicode, and to "i" in some
+    // database collations: it must match nothing, as it cannot sign up either.
+    String dotted = "\u0130" + base.substring(1);
+    problem(
+        post(
+            "/api/members/login",
+            "{\"nickname\":\"" + dotted + "\",\"password\":\"correct horse\"}"),
+        401,
+        "wrong nickname or password");
+    problem(
+        post("/api/members", "{\"nickname\":\"" + dotted + "\",\"password\":\"correct horse\"}"),
+        400,
+        "nickname must be");
+  }
+
+  @Test
+  void a_nickname_is_throttled_after_five_failures_whatever_address_the_requests_claim() {
+    String nickname = nick();
+    signUp(nickname, "correct horse");
+    for (int i = 0; i < 5; i++) {
+      String forwarded = "198.51.100." + i;
+      web.post()
+          .uri("/api/members/login")
+          .header("X-Forwarded-For", forwarded)
+          .contentType(MediaType.APPLICATION_JSON)
+          .bodyValue("{\"nickname\":\"" + nickname + "\",\"password\":\"wrong pass\"}")
+          .exchange()
+          .expectStatus()
+          .isUnauthorized();
+    }
+    // Locked now, even with the right password and yet another claimed address.
+    web.post()
+        .uri("/api/members/login")
+        .header("X-Forwarded-For", "203.0.113.77")
+        .contentType(MediaType.APPLICATION_JSON)
+        .bodyValue("{\"nickname\":\"" + nickname + "\",\"password\":\"correct horse\"}")
+        .exchange()
+        .expectStatus()
+        .isEqualTo(429)
+        .expectHeader()
+        .value("Retry-After", v -> assertThat(Long.parseLong(v)).isBetween(1L, 60L));
+  }
+
+  @Test
+  void a_rename_is_unique_like_sign_up_and_published_for_game_state() {
+    String taken = nick();
+    signUp(taken, "correct horse");
+    String nickname = nick();
+    String playerId = signUp(nickname, "correct horse");
+    String token = logIn(nickname, "correct horse");
+    web.put()
+        .uri("/api/members/me/nickname")
+        .headers(h -> h.setBearerAuth(token))
+        .contentType(MediaType.APPLICATION_JSON)
+        .bodyValue("{\"nickname\":\"" + taken.toUpperCase() + "\"}")
+        .exchange()
+        .expectStatus()
+        .isEqualTo(409);
+    String renamed = nick();
+    web.put()
+        .uri("/api/members/me/nickname")
+        .headers(h -> h.setBearerAuth(token))
+        .contentType(MediaType.APPLICATION_JSON)
+        .bodyValue("{\"nickname\":\"" + renamed + "\"}")
+        .exchange()
+        .expectStatus()
+        .isOk()
+        .expectBody()
+        .jsonPath("$.nickname")
+        .isEqualTo(renamed);
+    logIn(renamed, "correct horse");
+    problem(
+        post(
+            "/api/members/login",
+            "{\"nickname\":\"" + nickname + "\",\"password\":\"correct horse\"}"),
+        401,
+        "wrong nickname or password");
+    assertThat(
+            count(
+                "SELECT count(*) AS n FROM events WHERE aggregate_id = '"
+                    + playerId
+                    + "' AND event_type = 'citadel.member.v1.NicknameChanged'"))
+        .isEqualTo(1);
   }
 
   static PresenceChanged presence(

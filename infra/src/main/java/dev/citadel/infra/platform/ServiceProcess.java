@@ -67,6 +67,7 @@ public final class ServiceProcess {
             .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()));
     builder.environment().putAll(env);
     builder.environment().put("SERVER_PORT", Integer.toString(spec.port()));
+    builder.environment().put("MANAGEMENT_SERVER_PORT", Integer.toString(spec.managementPort()));
     builder.environment().put("CITADEL_INSTANCE_ID", spec.name());
     builder.environment().putAll(spec.env());
     try {
@@ -88,9 +89,22 @@ public final class ServiceProcess {
     return log;
   }
 
-  /** Waits until {@code /actuator/health} answers 200, or fails after {@code timeout}. */
+  /** Where its health and metrics are: {@code http://127.0.0.1:MANAGEMENT_PORT}. */
+  public URI management() {
+    return URI.create("http://127.0.0.1:" + spec.managementPort());
+  }
+
+  /** Where callers reach it: {@code http://127.0.0.1:PORT}. */
+  public URI url() {
+    return URI.create("http://127.0.0.1:" + spec.port());
+  }
+
+  /**
+   * Waits until {@code /actuator/health} (on the management port) answers 200, or fails after
+   * {@code timeout}.
+   */
   public void awaitHealthy(Duration timeout) throws InterruptedException {
-    URI health = URI.create("http://127.0.0.1:" + spec.port() + "/actuator/health");
+    URI health = management().resolve("/actuator/health");
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {
@@ -112,6 +126,20 @@ public final class ServiceProcess {
     }
     throw new IllegalStateException(
         spec.name() + " not healthy within " + timeout + "; see " + log);
+  }
+
+  public boolean alive() {
+    return process.isAlive();
+  }
+
+  /** SIGKILL: the process gets no chance to finish anything (a crash, for fault tests). */
+  public void kill() {
+    process.destroyForcibly();
+    try {
+      process.waitFor(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /** SIGTERM (Spring's graceful shutdown), then SIGKILL after a grace period. */

@@ -1,13 +1,16 @@
 package dev.citadel.member.account;
 
 import dev.citadel.eventstore.AppendRequest;
+import dev.citadel.eventstore.ConcurrencyConflict;
 import dev.citadel.eventstore.EventData;
 import dev.citadel.eventstore.EventStore;
 import dev.citadel.protocol.member.v1.AccountRegistered;
+import dev.citadel.protocol.member.v1.NicknameChanged;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.UUID;
 import org.springframework.dao.DuplicateKeyException;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.security.crypto.password.PasswordEncoder;
@@ -16,22 +19,25 @@ import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 
 /**
- * Sign-up and log-in.
+ * Sign-up, log-in and rename.
  *
  * <p>Sign-up writes the account row and an {@code AccountRegistered} event to the journal in ONE
  * transaction; the outbox then publishes it and game-state creates the player from it. So an
- * account never exists without its player-creating event, even across a crash (docs/accounts.md).
+ * account never exists without its player-creating event, even across a crash (docs/accounts.md). A
+ * rename does the same with {@code NicknameChanged}.
  */
 public final class Accounts {
   public static final String AGGREGATE_TYPE = "account";
 
   private static final String INSERT_SQL =
-      "INSERT INTO accounts (player_id, nickname, password_hash, created_at) VALUES ($1, $2, $3, $4)";
+      "INSERT INTO accounts (player_id, nickname, nickname_key, password_hash, created_at)"
+          + " VALUES ($1, $2, $3, $4, $5)";
   private static final String BY_NICKNAME_SQL =
-      "SELECT player_id, nickname, password_hash, created_at FROM accounts"
-          + " WHERE lower(nickname) = lower($1)";
+      "SELECT player_id, nickname, password_hash, created_at FROM accounts WHERE nickname_key = $1";
   private static final String BY_ID_SQL =
       "SELECT player_id, nickname, password_hash, created_at FROM accounts WHERE player_id = $1";
+  private static final String RENAME_SQL =
+      "UPDATE accounts SET nickname = $2, nickname_key = $3 WHERE player_id = $1";
 
   private record Row(Account account, String passwordHash) {}
 
@@ -39,6 +45,7 @@ public final class Accounts {
   private final TransactionalOperator tx;
   private final EventStore journal;
   private final PasswordEncoder passwords;
+  private final String decoyHash;
 
   public Accounts(
       DatabaseClient db, TransactionalOperator tx, EventStore journal, PasswordEncoder passwords) {
@@ -46,11 +53,15 @@ public final class Accounts {
     this.tx = tx;
     this.journal = journal;
     this.passwords = passwords;
+    // Checked against when the nickname matches no account: the same bcrypt work as a wrong
+    // password, so the answer's timing does not tell which nicknames exist.
+    this.decoyHash = passwords.encode(UUID.randomUUID().toString());
   }
 
   /** Registers a player. The id and time come from the caller (the edge). */
   public Mono<Account> signUp(String nickname, String password, String playerId, Instant now) {
     String nick = Credentials.nickname(nickname);
+    String key = Credentials.canonical(nick).orElseThrow();
     String pass = Credentials.password(password);
     Account account = new Account(playerId, nick, now);
     EventData registered =
@@ -68,8 +79,9 @@ public final class Accounts {
                 db.sql(INSERT_SQL)
                     .bind(0, playerId)
                     .bind(1, nick)
-                    .bind(2, hash)
-                    .bind(3, OffsetDateTime.ofInstant(now, ZoneOffset.UTC))
+                    .bind(2, key)
+                    .bind(3, hash)
+                    .bind(4, OffsetDateTime.ofInstant(now, ZoneOffset.UTC))
                     .then()
                     .then(
                         journal.appendAtomically(
@@ -77,34 +89,88 @@ public final class Accounts {
                                 new AppendRequest(
                                     AGGREGATE_TYPE, playerId, 0, List.of(registered), now))))
                     .as(tx::transactional))
-        .onErrorMap(
-            DuplicateKeyException.class,
-            e ->
-                new MemberRejected(
-                    MemberRejected.Kind.CONFLICT, "nickname '" + nick + "' is taken"))
+        .onErrorMap(DuplicateKeyException.class, e -> taken(nick))
         .thenReturn(account);
   }
 
-  /** Checks the password; the same answer for an unknown nickname and a wrong password. */
+  /**
+   * Checks the password; the same answer, after the same bcrypt work, for an unknown nickname, an
+   * invalid one and a wrong password.
+   */
   public Mono<Account> logIn(String nickname, String password) {
     MemberRejected wrong =
         new MemberRejected(MemberRejected.Kind.UNAUTHORIZED, "wrong nickname or password");
-    if (nickname == null || password == null) {
-      return Mono.error(wrong);
-    }
-    return db.sql(BY_NICKNAME_SQL)
-        .bind(0, nickname)
-        .map(Accounts::row)
-        .one()
-        .switchIfEmpty(Mono.error(wrong))
+    String pass = password == null ? "" : password;
+    return Mono.justOrEmpty(Credentials.canonical(nickname))
+        .flatMap(key -> db.sql(BY_NICKNAME_SQL).bind(0, key).map(Accounts::row).one())
+        .defaultIfEmpty(new Row(null, decoyHash))
         .flatMap(
             row ->
-                matches(password, row.passwordHash())
-                    .flatMap(ok -> ok ? Mono.just(row.account()) : Mono.error(wrong)));
+                matches(pass, row.passwordHash())
+                    .flatMap(
+                        ok ->
+                            ok && row.account() != null
+                                ? Mono.just(row.account())
+                                : Mono.error(wrong)));
   }
 
   public Mono<Account> find(String playerId) {
     return db.sql(BY_ID_SQL).bind(0, playerId).map(Accounts::row).one().map(Row::account);
+  }
+
+  /**
+   * A new nickname, unique by the same canonical form as at sign-up; the account row and a {@code
+   * NicknameChanged} event in one transaction. Renaming to one's own nickname in another letter
+   * case is allowed.
+   */
+  public Mono<Account> rename(String playerId, String nickname, Instant now) {
+    String nick = Credentials.nickname(nickname);
+    String key = Credentials.canonical(nick).orElseThrow();
+    EventData changed =
+        new EventData(
+            NicknameChanged.getDescriptor().getFullName(),
+            NicknameChanged.newBuilder()
+                .setPlayerId(playerId)
+                .setNickname(nick)
+                .setChangedAtEpochMs(now.toEpochMilli())
+                .build()
+                .toByteArray());
+    Mono<Account> renamed =
+        journal
+            .versions(List.of(playerId))
+            .flatMap(
+                versions -> {
+                  Long version = versions.get(playerId);
+                  if (version == null) {
+                    return Mono.error(
+                        new MemberRejected(
+                            MemberRejected.Kind.NOT_FOUND, "no account " + playerId));
+                  }
+                  return db.sql(RENAME_SQL)
+                      .bind(0, playerId)
+                      .bind(1, nick)
+                      .bind(2, key)
+                      .fetch()
+                      .rowsUpdated()
+                      .then(
+                          journal.appendAtomically(
+                              List.of(
+                                  new AppendRequest(
+                                      AGGREGATE_TYPE, playerId, version, List.of(changed), now))))
+                      .then(find(playerId));
+                })
+            .as(tx::transactional);
+    return renamed
+        .onErrorMap(DuplicateKeyException.class, e -> taken(nick))
+        .onErrorMap(
+            ConcurrencyConflict.class,
+            e ->
+                new MemberRejected(
+                    MemberRejected.Kind.CONFLICT, "the account changed concurrently; try again"));
+  }
+
+  private static MemberRejected taken(String nick) {
+    return new MemberRejected(MemberRejected.Kind.CONFLICT, "nickname '" + nick + "' is taken");
   }
 
   // bcrypt is deliberately slow (~50-100 ms): never on the event loop.

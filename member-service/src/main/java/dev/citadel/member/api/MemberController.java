@@ -1,10 +1,15 @@
 package dev.citadel.member.api;
 
+import dev.citadel.member.account.Account;
 import dev.citadel.member.account.Accounts;
+import dev.citadel.member.account.Credentials;
 import dev.citadel.member.account.MemberRejected;
+import dev.citadel.member.identity.TokenIssuer;
+import dev.citadel.member.login.LoginThrottle;
 import dev.citadel.member.presence.PresenceStore;
 import dev.citadel.member.presence.PresenceView;
-import dev.citadel.member.token.TokenIssuer;
+import dev.citadel.web.security.AuthenticatedPlayer;
+import dev.citadel.web.security.ClientAddress;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.UUID;
@@ -12,17 +17,20 @@ import org.springframework.http.HttpStatus;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.PutMapping;
 import org.springframework.web.bind.annotation.RequestBody;
-import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.server.ServerWebExchange;
 import reactor.core.publisher.Mono;
 
-/** Sign-up, log-in, "who am I", and the internal presence check for match-service. */
+/**
+ * Sign-up, log-in (throttled), "who am I", rename, and the internal presence check for
+ * match-service. The caller of {@code /api/members/me*} is the verified token's player; {@code
+ * /internal/**} needs a service token with {@code presence.read} (see SecurityConfiguration).
+ */
 @RestController
 public class MemberController {
-  public static final String PLAYER_HEADER = "X-Player-Id";
-
   /** Sign-up and log-in body. */
   public record CredentialsRequest(String nickname, String password) {}
 
@@ -32,16 +40,30 @@ public class MemberController {
 
   public record Me(String playerId, String nickname, String status) {}
 
+  public record RenameRequest(String nickname) {}
+
+  /** Counted against the throttle for log-ins whose nickname cannot exist. */
+  static final String NO_SUCH_NICKNAME = "-";
+
   private final Accounts accounts;
   private final TokenIssuer tokens;
   private final PresenceStore presence;
+  private final LoginThrottle throttle;
+  private final ClientAddress addresses;
   private final Clock clock;
 
   public MemberController(
-      Accounts accounts, TokenIssuer tokens, PresenceStore presence, Clock clock) {
+      Accounts accounts,
+      TokenIssuer tokens,
+      PresenceStore presence,
+      LoginThrottle throttle,
+      ClientAddress addresses,
+      Clock clock) {
     this.accounts = accounts;
     this.tokens = tokens;
     this.presence = presence;
+    this.throttle = throttle;
+    this.addresses = addresses;
     this.clock = clock;
   }
 
@@ -54,28 +76,42 @@ public class MemberController {
   }
 
   @PostMapping("/api/members/login")
-  public Mono<LoggedIn> logIn(@RequestBody CredentialsRequest body) {
-    return accounts
-        .logIn(body.nickname(), body.password())
-        .map(
-            account -> {
-              TokenIssuer.Token t = tokens.issue(account, clock.instant());
-              return new LoggedIn(t.value(), "Bearer", t.expiresAt(), account.playerId());
-            });
+  public Mono<LoggedIn> logIn(@RequestBody CredentialsRequest body, ServerWebExchange exchange) {
+    String key = Credentials.canonical(body.nickname()).orElse(NO_SUCH_NICKNAME);
+    String address = addresses.of(exchange.getRequest());
+    return throttle
+        .check(key, address, clock.instant())
+        .then(accounts.logIn(body.nickname(), body.password()))
+        .onErrorResume(
+            e -> e instanceof MemberRejected r && r.kind() == MemberRejected.Kind.UNAUTHORIZED,
+            e -> throttle.failed(key, address, clock.instant()).then(Mono.error(e)))
+        .flatMap(account -> throttle.succeeded(key).thenReturn(loggedIn(account)));
   }
 
-  /** The caller's own account; the gateway sets the header from the verified token. */
+  private LoggedIn loggedIn(Account account) {
+    TokenIssuer.Token t = tokens.player(account.playerId(), account.nickname(), clock.instant());
+    return new LoggedIn(t.value(), "Bearer", t.expiresAt(), account.playerId());
+  }
+
+  /** The caller's own account. */
   @GetMapping("/api/members/me")
-  public Mono<Me> me(@RequestHeader(name = PLAYER_HEADER, required = false) String caller) {
-    if (caller == null || caller.isBlank()) {
-      return Mono.error(new MemberRejected(MemberRejected.Kind.UNAUTHORIZED, "not logged in"));
-    }
+  public Mono<Me> me(AuthenticatedPlayer caller) {
     return accounts
-        .find(caller)
-        .zipWith(presence.view(caller))
+        .find(caller.id())
+        .zipWith(presence.view(caller.id()))
         .map(t -> new Me(t.getT1().playerId(), t.getT1().nickname(), t.getT2().status()))
         .switchIfEmpty(
-            Mono.error(new MemberRejected(MemberRejected.Kind.NOT_FOUND, "no account " + caller)));
+            Mono.error(
+                new MemberRejected(MemberRejected.Kind.NOT_FOUND, "no account " + caller.id())));
+  }
+
+  /** A new nickname for the caller, unique like at sign-up; game state follows from the event. */
+  @PutMapping("/api/members/me/nickname")
+  public Mono<Me> rename(@RequestBody RenameRequest body, AuthenticatedPlayer caller) {
+    return accounts
+        .rename(caller.id(), body.nickname(), clock.instant())
+        .zipWith(presence.view(caller.id()))
+        .map(t -> new Me(t.getT1().playerId(), t.getT1().nickname(), t.getT2().status()));
   }
 
   /** May this player join a queue now? For match-service; never routed by the gateway. */

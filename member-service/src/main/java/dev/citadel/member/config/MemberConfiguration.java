@@ -1,6 +1,5 @@
 package dev.citadel.member.config;
 
-import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
 import dev.citadel.eventstore.Connections;
@@ -9,31 +8,45 @@ import dev.citadel.eventstore.PostgresEventStore;
 import dev.citadel.eventstore.SnapshotPolicy;
 import dev.citadel.eventstore.outbox.OutboxPublisher;
 import dev.citadel.member.account.Accounts;
+import dev.citadel.member.identity.KeyRing;
+import dev.citadel.member.identity.ServiceClients;
+import dev.citadel.member.identity.TokenIssuer;
+import dev.citadel.member.login.LoginThrottle;
 import dev.citadel.member.presence.PresenceConsumer;
 import dev.citadel.member.presence.PresenceStore;
-import dev.citadel.member.token.SigningKeys;
-import dev.citadel.member.token.TokenIssuer;
 import dev.citadel.messaging.MessagePublisher;
 import dev.citadel.messaging.kafka.KafkaSettings;
 import dev.citadel.messaging.kafka.KafkaTopics;
 import dev.citadel.messaging.kafka.ReactorKafkaConsumer;
 import dev.citadel.messaging.kafka.ReactorKafkaPublisher;
+import dev.citadel.web.security.CitadelSecurity;
+import dev.citadel.web.security.Scopes;
+import dev.citadel.web.security.TokenDecoders;
+import dev.citadel.web.security.TokenValidators;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.r2dbc.pool.ConnectionPool;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import org.flywaydb.core.Flyway;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import org.springframework.http.HttpMethod;
 import org.springframework.r2dbc.connection.R2dbcTransactionManager;
 import org.springframework.r2dbc.core.DatabaseClient;
+import org.springframework.security.config.web.server.ServerHttpSecurity;
 import org.springframework.security.crypto.bcrypt.BCryptPasswordEncoder;
 import org.springframework.security.oauth2.jwt.NimbusJwtEncoder;
+import org.springframework.security.oauth2.jwt.ReactiveJwtDecoder;
+import org.springframework.security.web.server.SecurityWebFilterChain;
 import org.springframework.transaction.reactive.TransactionalOperator;
 import reactor.core.Disposable;
 
@@ -42,10 +55,8 @@ public class MemberConfiguration {
   private static final Logger log = LoggerFactory.getLogger(MemberConfiguration.class);
   static final String OUTBOX = "member.events";
 
-  @Bean
-  Clock clock() {
-    return Clock.systemUTC();
-  }
+  /** The audience service tokens name to call member-service. */
+  public static final String SERVICE_NAME = "member-service";
 
   @Bean(destroyMethod = "dispose")
   ConnectionPool connectionPool(MemberProperties props) {
@@ -70,7 +81,7 @@ public class MemberConfiguration {
 
   @Bean
   PostgresEventStore journal(ConnectionPool pool) {
-    // Account streams hold one event each; they need no snapshots.
+    // Account streams hold a few events each; they need no snapshots.
     return new PostgresEventStore(
         pool,
         EventStoreOptions.defaults()
@@ -88,28 +99,91 @@ public class MemberConfiguration {
         new BCryptPasswordEncoder(props.members().bcryptStrength()));
   }
 
+  /** The signing keys; without one (and outside tests) member-service does not start. */
   @Bean
-  RSAKey signingKey(MemberProperties props) {
+  KeyRing keyRing(MemberProperties props) {
     MemberProperties.Jwt jwt = props.jwt();
-    if (jwt.privateKey() == null || jwt.privateKey().isBlank()) {
-      log.warn("CITADEL_JWT_PRIVATE_KEY is not set: generated a signing key for this process only");
-      return SigningKeys.generate(jwt.keyId());
+    RSAKey signing;
+    if (blank(jwt.signingKey())) {
+      if (!jwt.generateIfMissing()) {
+        throw new IllegalStateException(
+            "CITADEL_JWT_SIGNING_KEY is not set: member-service needs the RSA key (PKCS#8 PEM) "
+                + "every replica signs tokens with. The local platform generates one; in a "
+                + "cluster it is a Secret (see docs/security.md).");
+      }
+      log.warn("no signing key configured: generated one for this process only");
+      signing = KeyRing.generate();
+    } else {
+      signing = KeyRing.fromPem(jwt.signingKey());
     }
-    return SigningKeys.fromPem(jwt.privateKey(), jwt.keyId());
+    return new KeyRing(signing, pem(jwt.nextKey()), pem(jwt.previousKey()));
+  }
+
+  private static Optional<RSAKey> pem(String pem) {
+    return blank(pem) ? Optional.empty() : Optional.of(KeyRing.fromPem(pem));
+  }
+
+  private static boolean blank(String s) {
+    return s == null || s.isBlank();
   }
 
   @Bean
-  JWKSet jwkSet(RSAKey signingKey) {
-    return new JWKSet(signingKey);
-  }
-
-  @Bean
-  TokenIssuer tokenIssuer(JWKSet keys, RSAKey signingKey, MemberProperties props) {
+  TokenIssuer tokenIssuer(KeyRing keys, MemberProperties props) {
     return new TokenIssuer(
-        new NimbusJwtEncoder(new ImmutableJWKSet<>(keys)),
-        signingKey.getKeyID(),
+        new NimbusJwtEncoder(
+            new ImmutableJWKSet<>(new com.nimbusds.jose.jwk.JWKSet(keys.signing()))),
+        keys.signing().getKeyID(),
         props.jwt().issuer(),
-        props.jwt().ttl());
+        props.jwt().ttl(),
+        props.identity().serviceTokenTtl());
+  }
+
+  /** member-service verifies tokens with its own keys: no call to its own JWKS. */
+  @Bean
+  ReactiveJwtDecoder jwtDecoder(KeyRing keys, MemberProperties props, Clock clock) {
+    return TokenDecoders.local(
+        keys::keys, TokenValidators.of(props.jwt().issuer(), SERVICE_NAME, clock));
+  }
+
+  @Bean
+  SecurityWebFilterChain security(ServerHttpSecurity http, CitadelSecurity citadel) {
+    return citadel.chain(
+        http,
+        routes ->
+            routes
+                .pathMatchers(
+                    HttpMethod.POST, "/api/members", "/api/members/login", "/oauth2/token")
+                .permitAll()
+                .pathMatchers(HttpMethod.GET, "/.well-known/jwks.json")
+                .permitAll()
+                .pathMatchers("/internal/members/**")
+                .hasAuthority(Scopes.authority(Scopes.PRESENCE_READ))
+                .pathMatchers("/api/**")
+                .hasAuthority(dev.citadel.web.security.Callers.PLAYER_ROLE)
+                .anyExchange()
+                .authenticated());
+  }
+
+  @Bean
+  ServiceClients serviceClients(MemberProperties props) {
+    Map<String, ServiceClients.Registration> registrations = new LinkedHashMap<>();
+    props
+        .identity()
+        .clients()
+        .forEach(
+            (id, c) ->
+                registrations.put(id, new ServiceClients.Registration(c.secret(), c.grants())));
+    ServiceClients clients = ServiceClients.of(registrations);
+    log.info("service clients enabled: {}", clients.ids());
+    return clients;
+  }
+
+  @Bean
+  LoginThrottle loginThrottle(ReactiveStringRedisTemplate redis, MemberProperties props) {
+    MemberProperties.Login l = props.login();
+    return new LoginThrottle(
+        redis,
+        new LoginThrottle.Policy(l.perNickname(), l.perAddress(), l.backoff(), l.maxBackoff()));
   }
 
   @Bean

@@ -1,12 +1,20 @@
 package dev.citadel.member.config;
 
 import java.time.Duration;
+import java.util.Map;
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
 
 /** Settings of member-service; see application.yml for the defaults. */
 @ConfigurationProperties("citadel")
 public record MemberProperties(
-    String instanceId, Postgres postgres, Kafka kafka, Jwt jwt, Members members) {
+    String instanceId,
+    Postgres postgres,
+    Kafka kafka,
+    Jwt jwt,
+    Members members,
+    Login login,
+    @DefaultValue Identity identity) {
 
   /** {@code url} is {@code postgresql://host:port/database} (CITADEL_POSTGRES_URL). */
   public record Postgres(String url, String user, String password, int poolSize) {
@@ -17,7 +25,40 @@ public record MemberProperties(
 
   public record Kafka(String bootstrapServers) {}
 
-  public record Jwt(String issuer, Duration ttl, String privateKey, String keyId) {}
+  /**
+   * The signing keys (PKCS#8 PEM of RSA keys, the same on every replica).
+   *
+   * @param signingKey signs every new token
+   * @param nextKey published before it signs, so verifiers know it when it does
+   * @param previousKey still published after a rotation, until tokens it signed expire
+   * @param generateIfMissing without a signing key, make one for this process (tests only: the
+   *     local platform passes a key it keeps; anywhere else a missing key stops start-up)
+   */
+  public record Jwt(
+      String issuer,
+      Duration ttl,
+      String signingKey,
+      String nextKey,
+      String previousKey,
+      boolean generateIfMissing) {}
 
   public record Members(String outboxTopic, String presenceTopic, int bcryptStrength) {}
+
+  /**
+   * Log-in throttling: after {@code perNickname} failures for a nickname (or {@code perAddress}
+   * from one address) every further failure locks it for {@code backoff} doubled each time, at most
+   * {@code maxBackoff}; a success clears the nickname's count.
+   */
+  public record Login(int perNickname, int perAddress, Duration backoff, Duration maxBackoff) {}
+
+  /**
+   * Service clients (services and game servers) and their tokens.
+   *
+   * @param clients client id -> its secret and, per audience, the space-separated scopes it may ask
+   *     for there; a client without a secret is disabled
+   */
+  public record Identity(
+      @DefaultValue("5m") Duration serviceTokenTtl, @DefaultValue Map<String, Client> clients) {}
+
+  public record Client(@DefaultValue("") String secret, @DefaultValue Map<String, String> grants) {}
 }

@@ -1,0 +1,58 @@
+package dev.citadel.web.security;
+
+import java.util.Set;
+import org.springframework.security.config.Customizer;
+import org.springframework.security.config.web.server.ServerHttpSecurity;
+import org.springframework.security.oauth2.jwt.ReactiveJwtDecoder;
+import org.springframework.security.web.server.SecurityWebFilterChain;
+import org.springframework.security.web.server.context.NoOpServerSecurityContextRepository;
+
+/**
+ * The security every service's HTTP edge shares: stateless (no session, no CSRF token: callers
+ * present a bearer token on every request), tokens verified here with {@link TokenDecoders}, the
+ * caller's authorities from {@link Callers}, errors from {@link SecurityProblems}. Each service
+ * adds only its own route rules.
+ */
+public final class CitadelSecurity {
+  private final ReactiveJwtDecoder decoder;
+  private final Set<String> queryTokenPaths;
+
+  public CitadelSecurity(ReactiveJwtDecoder decoder, Set<String> queryTokenPaths) {
+    this.decoder = decoder;
+    this.queryTokenPaths = Set.copyOf(queryTokenPaths);
+  }
+
+  public ReactiveJwtDecoder decoder() {
+    return decoder;
+  }
+
+  /**
+   * @param routes who may call what; the probes on the service port ({@code /livez}, {@code
+   *     /readyz}) are open, everything else is the service's to say
+   */
+  public SecurityWebFilterChain chain(
+      ServerHttpSecurity http, Customizer<ServerHttpSecurity.AuthorizeExchangeSpec> routes) {
+    return http.csrf(ServerHttpSecurity.CsrfSpec::disable)
+        .httpBasic(ServerHttpSecurity.HttpBasicSpec::disable)
+        .formLogin(ServerHttpSecurity.FormLoginSpec::disable)
+        .logout(ServerHttpSecurity.LogoutSpec::disable)
+        .requestCache(ServerHttpSecurity.RequestCacheSpec::disable)
+        .securityContextRepository(NoOpServerSecurityContextRepository.getInstance())
+        .authorizeExchange(
+            a -> {
+              a.pathMatchers("/livez", "/readyz").permitAll();
+              routes.customize(a);
+            })
+        .oauth2ResourceServer(
+            o ->
+                o.bearerTokenConverter(new BearerTokens(queryTokenPaths))
+                    .authenticationEntryPoint(SecurityProblems.unauthorized())
+                    .accessDeniedHandler(SecurityProblems.forbidden())
+                    .jwt(jwt -> jwt.jwtDecoder(decoder).jwtAuthenticationConverter(new Callers())))
+        .exceptionHandling(
+            e ->
+                e.authenticationEntryPoint(SecurityProblems.unauthorized())
+                    .accessDeniedHandler(SecurityProblems.forbidden()))
+        .build();
+  }
+}

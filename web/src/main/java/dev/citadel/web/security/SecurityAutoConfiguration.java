@@ -1,0 +1,72 @@
+package dev.citadel.web.security;
+
+import java.time.Clock;
+import java.util.Set;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.security.oauth2.jwt.ReactiveJwtDecoder;
+import org.springframework.web.reactive.config.WebFluxConfigurer;
+import org.springframework.web.reactive.function.client.WebClient;
+import org.springframework.web.reactive.result.method.annotation.ArgumentResolverConfigurer;
+
+/**
+ * Wires {@link SecurityProperties} into every service: the token decoder (member-service replaces
+ * it with one over its own keys), {@link CitadelSecurity}, {@link ClientAddress}, {@link
+ * ServiceTokens} when the service has client credentials, and the {@link AuthenticatedPlayer}
+ * controller parameter. One {@link Clock} for the whole service, unless it defines its own.
+ */
+@AutoConfiguration
+@EnableConfigurationProperties(SecurityProperties.class)
+public class SecurityAutoConfiguration {
+
+  @Bean
+  @ConditionalOnMissingBean
+  Clock clock() {
+    return Clock.systemUTC();
+  }
+
+  @Bean
+  @ConditionalOnMissingBean
+  ReactiveJwtDecoder citadelJwtDecoder(SecurityProperties props, Clock clock) {
+    if (props.jwksUri() == null) {
+      throw new IllegalStateException("citadel.security.jwks-uri is required");
+    }
+    return TokenDecoders.remote(
+        props.jwksUri(),
+        TokenValidators.of(
+            props.issuer(), props.serviceName().isBlank() ? null : props.serviceName(), clock));
+  }
+
+  @Bean
+  CitadelSecurity citadelSecurity(ReactiveJwtDecoder decoder, SecurityProperties props) {
+    return new CitadelSecurity(decoder, Set.copyOf(props.queryTokenPaths()));
+  }
+
+  @Bean
+  ClientAddress clientAddress(SecurityProperties props) {
+    return new ClientAddress(props.trustedProxies());
+  }
+
+  @Bean
+  @ConditionalOnMissingBean
+  ServiceTokens serviceTokens(SecurityProperties props, Clock clock) {
+    SecurityProperties.Client c = props.client();
+    if (!c.configured()) {
+      // Calls that need a token fail clearly; a service that calls no other never asks.
+      return new ServiceTokens(WebClient.create(), null, "", "", clock);
+    }
+    return new ServiceTokens(WebClient.create(), c.tokenUri(), c.id(), c.secret(), clock);
+  }
+
+  @Bean
+  WebFluxConfigurer authenticatedPlayerParameter() {
+    return new WebFluxConfigurer() {
+      @Override
+      public void configureArgumentResolvers(ArgumentResolverConfigurer configurer) {
+        configurer.addCustomResolver(new AuthenticatedPlayerResolver());
+      }
+    };
+  }
+}

@@ -1,0 +1,88 @@
+package dev.citadel.web.security;
+
+import java.nio.charset.StandardCharsets;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.server.reactive.ServerHttpResponse;
+import org.springframework.security.core.AuthenticationException;
+import org.springframework.security.web.server.ServerAuthenticationEntryPoint;
+import org.springframework.security.web.server.authorization.ServerAccessDeniedHandler;
+import org.springframework.web.server.ServerWebExchange;
+import reactor.core.publisher.Mono;
+
+/**
+ * 401 and 403 as JSON problems. The body says what is wrong in our words only: why a token failed
+ * (a decoder's message, a parser's position) stays in the server, so a caller cannot probe the
+ * verifier with it.
+ */
+public final class SecurityProblems {
+  private SecurityProblems() {}
+
+  public static ServerAuthenticationEntryPoint unauthorized() {
+    return (exchange, e) -> unauthorized(exchange, e);
+  }
+
+  public static ServerAccessDeniedHandler forbidden() {
+    return (exchange, e) ->
+        write(
+            exchange.getResponse(),
+            HttpStatus.FORBIDDEN,
+            "this caller may not use this route",
+            null);
+  }
+
+  private static Mono<Void> unauthorized(ServerWebExchange exchange, AuthenticationException e) {
+    boolean presented =
+        exchange.getRequest().getHeaders().getFirst("Authorization") != null
+            || exchange.getRequest().getQueryParams().containsKey("access_token");
+    String detail =
+        presented ? "the token is invalid, expired or not for this service" : "a token is required";
+    return write(
+        exchange.getResponse(),
+        HttpStatus.UNAUTHORIZED,
+        detail,
+        presented ? "Bearer error=\"invalid_token\"" : "Bearer");
+  }
+
+  /** Writes a problem body; {@code challenge} becomes {@code WWW-Authenticate} when set. */
+  public static Mono<Void> write(
+      ServerHttpResponse response, HttpStatus status, String detail, String challenge) {
+    if (response.isCommitted()) {
+      return Mono.empty();
+    }
+    response.setStatusCode(status);
+    if (challenge != null) {
+      response.getHeaders().set("WWW-Authenticate", challenge);
+    }
+    response.getHeaders().setContentType(MediaType.APPLICATION_PROBLEM_JSON);
+    String body =
+        "{\"type\":\"about:blank\",\"title\":\""
+            + status.getReasonPhrase()
+            + "\",\"status\":"
+            + status.value()
+            + ",\"detail\":"
+            + quoted(detail)
+            + "}";
+    return response.writeWith(
+        Mono.just(response.bufferFactory().wrap(body.getBytes(StandardCharsets.UTF_8))));
+  }
+
+  /** A JSON string literal. */
+  static String quoted(String s) {
+    StringBuilder b = new StringBuilder(s.length() + 2).append('"');
+    for (char c : s.toCharArray()) {
+      switch (c) {
+        case '"' -> b.append("\\\"");
+        case '\\' -> b.append("\\\\");
+        default -> {
+          if (c < 0x20) {
+            b.append(String.format("\\u%04x", (int) c));
+          } else {
+            b.append(c);
+          }
+        }
+      }
+    }
+    return b.append('"').toString();
+  }
+}
