@@ -1,5 +1,6 @@
 package dev.citadel.eventstore;
 
+import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -44,6 +45,15 @@ public interface EventStore {
    */
   Mono<Map<String, Long>> versions(Collection<String> aggregateIds);
 
-  /** Stores a snapshot, then applies the type's retention policy to the stream. */
+  /**
+   * Stores a snapshot, then applies the type's retention policy to the stream. A snapshot for a
+   * version the journal does not hold (beyond the stream's stored version) is not written.
+   */
   Mono<Void> saveSnapshot(Snapshot snapshot);
+
+  /** The idempotency key on a stream, if an append carried it; empty otherwise. */
+  Mono<KeyRecord> findKey(String aggregateId, String key);
+
+  /** Forgets idempotency keys recorded before {@code before}; how many went. */
+  Mono<Long> forgetKeys(Instant before);
 }

@@ -55,12 +55,24 @@ public final class PostgresEventStore implements EventStore {
   private static final String VERSIONS_SQL =
       "SELECT aggregate_id, version FROM streams WHERE aggregate_id = ANY($1::text[])";
 
+  // Only at a version the journal holds: a copy that got ahead of the store (it never should)
+  // cannot make its state permanent through a snapshot.
   private static final String SAVE_SNAPSHOT_SQL =
       """
       INSERT INTO snapshots (aggregate_id, seq, aggregate_type, snapshot_type, payload, recorded_at)
-      VALUES ($1, $2, $3, $4, $5, $6)
+      SELECT $1, $2, $3, $4, $5, $6
+      WHERE EXISTS (SELECT 1 FROM streams WHERE aggregate_id = $1 AND version >= $2)
       ON CONFLICT (aggregate_id, seq) DO NOTHING
       """;
+
+  private static final String FIND_KEY_SQL =
+      """
+      SELECT fingerprint, first_seq, last_seq, recorded_at FROM idempotency_keys
+      WHERE aggregate_id = $1 AND idem_key = $2
+      """;
+
+  private static final String FORGET_KEYS_SQL =
+      "DELETE FROM idempotency_keys WHERE recorded_at < $1";
 
   // Keeps the newest K snapshots; deletes events up to the oldest kept one, but only those every
   // named outbox has published (when no outbox is named, $3 is null and that check is skipped).
@@ -221,6 +233,31 @@ public final class PostgresEventStore implements EventStore {
             .bind(5, OffsetDateTime.ofInstant(snapshot.recordedAt(), java.time.ZoneOffset.UTC))
             .then();
     return policy.retention() ? save.then(applyRetention(snapshot.aggregateId(), policy)) : save;
+  }
+
+  @Override
+  public Mono<KeyRecord> findKey(String aggregateId, String key) {
+    return db.sql(FIND_KEY_SQL)
+        .bind(0, aggregateId)
+        .bind(1, key)
+        .map(
+            row ->
+                new KeyRecord(
+                    aggregateId,
+                    key,
+                    row.get("fingerprint", String.class),
+                    row.get("first_seq", Long.class),
+                    row.get("last_seq", Long.class),
+                    instant(row)))
+        .one();
+  }
+
+  @Override
+  public Mono<Long> forgetKeys(Instant before) {
+    return db.sql(FORGET_KEYS_SQL)
+        .bind(0, OffsetDateTime.ofInstant(before, java.time.ZoneOffset.UTC))
+        .fetch()
+        .rowsUpdated();
   }
 
   /** Deletes what the policy allows for one stream; returns how many events went. */

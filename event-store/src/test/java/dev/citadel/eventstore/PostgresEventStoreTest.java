@@ -259,4 +259,61 @@ class PostgresEventStoreTest {
         ByteBuffer.allocate(8).putLong(state).array(),
         Instant.parse("2026-01-01T00:00:00Z"));
   }
+
+  @Test
+  void an_append_whose_key_the_stream_holds_is_not_written_and_the_key_can_be_looked_up() {
+    String id = newId();
+    IdempotencyKey key = new IdempotencyKey("reward:r1", "f1");
+    StepVerifier.create(store.append(append(id, 0, 5).withKey(key)))
+        .expectNext(new Appended(id, 1))
+        .verifyComplete();
+    // The same key again, even at the right version, writes nothing.
+    StepVerifier.create(store.append(append(id, 1, 5).withKey(key)))
+        .expectError(ConcurrencyConflict.class)
+        .verify();
+    StepVerifier.create(
+            store.appendAtomically(List.of(append(id, 1, 5).withKey(key), append(newId(), 0, 1))))
+        .expectError(ConcurrencyConflict.class)
+        .verify();
+    assertThat(amounts(store.readStream(id).collectList().block())).containsExactly(5L);
+    KeyRecord found = store.findKey(id, "reward:r1").block();
+    assertThat(found.fingerprint()).isEqualTo("f1");
+    assertThat(found.firstSeq()).isEqualTo(1);
+    assertThat(found.lastSeq()).isEqualTo(1);
+    assertThat(store.findKey(id, "reward:other").blockOptional()).isEmpty();
+    // Another key goes through; keys are per stream.
+    StepVerifier.create(
+            store.append(append(id, 1, 7, 8).withKey(new IdempotencyKey("reward:r2", "f2"))))
+        .expectNext(new Appended(id, 3))
+        .verifyComplete();
+    assertThat(store.findKey(id, "reward:r2").block().lastSeq()).isEqualTo(3);
+    String other = newId();
+    StepVerifier.create(store.append(append(other, 0, 1).withKey(key)))
+        .expectNext(new Appended(other, 1))
+        .verifyComplete();
+  }
+
+  @Test
+  void keys_are_forgotten_after_their_retention() {
+    String id = newId();
+    store.append(append(id, 0, 5).withKey(new IdempotencyKey("k-old", "f"))).block();
+    assertThat(store.forgetKeys(StoreFixture.T0.plusSeconds(1)).block()).isGreaterThanOrEqualTo(1);
+    assertThat(store.findKey(id, "k-old").blockOptional()).isEmpty();
+  }
+
+  @Test
+  void a_snapshot_beyond_the_stored_version_is_not_written() {
+    String id = newId();
+    store.append(append(id, 0, 1, 2)).block();
+    store
+        .saveSnapshot(
+            new Snapshot("counter", id, 5, "test.Snapshot", new byte[] {1}, StoreFixture.T0))
+        .block();
+    assertThat(store.load(id).block().snapshot()).isEmpty();
+    store
+        .saveSnapshot(
+            new Snapshot("counter", id, 2, "test.Snapshot", new byte[] {1}, StoreFixture.T0))
+        .block();
+    assertThat(store.load(id).block().snapshot()).isPresent();
+  }
 }

@@ -49,7 +49,9 @@ class ArchitectureTest {
               // HTTP edges too: the participant protocol between instances, gifts, friends
               "..gamestate.transactions..",
               "..gamestate.gifts..",
-              "..gamestate.friends..")
+              "..gamestate.friends..",
+              "..gamestate.grants..",
+              "..gamestate.shop..")
           .should()
           .dependOnClassesThat()
           .resideInAnyPackage("org.springframework.web..", "org.springframework.http..");

@@ -2,6 +2,7 @@ package dev.citadel.eventstore.internal;
 
 import dev.citadel.eventstore.AppendRequest;
 import dev.citadel.eventstore.EventData;
+import dev.citadel.eventstore.IdempotencyKey;
 import io.r2dbc.spi.R2dbcException;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -12,8 +13,9 @@ import org.springframework.r2dbc.core.DatabaseClient;
 import reactor.core.publisher.Mono;
 
 /**
- * Appends to many streams in one SQL statement, checking each stream's expected version. Returns
- * the ids of the streams whose events were written; the others were stale.
+ * Appends to many streams in one SQL statement, checking each stream's expected version (and
+ * idempotency key, when given). Returns the ids of the streams whose events were written; the
+ * others were stale, or already hold the key.
  *
  * <p>The statement's text never changes (the rows travel as arrays), so PostgreSQL plans it once.
  *
@@ -28,24 +30,32 @@ public final class AppendStatement {
   static final String SQL =
       """
       WITH input AS (
-        SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[])
-          AS i(aggregate_id, aggregate_type, expected, new_version, recorded_at_ms)
+        SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[],
+                             $10::text[], $11::text[])
+          AS i(aggregate_id, aggregate_type, expected, new_version, recorded_at_ms,
+               idem_key, fingerprint)
+      ),
+      fresh AS (
+        SELECT i.* FROM input i
+        WHERE i.idem_key IS NULL OR NOT EXISTS (
+          SELECT 1 FROM idempotency_keys k
+          WHERE k.aggregate_id = i.aggregate_id AND k.idem_key = i.idem_key)
       ),
       locked AS (
-        SELECT s.aggregate_id FROM streams s JOIN input i ON s.aggregate_id = i.aggregate_id
+        SELECT s.aggregate_id FROM streams s JOIN fresh i ON s.aggregate_id = i.aggregate_id
         WHERE i.expected > 0 AND s.version = i.expected
         ORDER BY s.aggregate_id
         FOR UPDATE OF s
       ),
       updated AS (
         UPDATE streams s SET version = i.new_version
-        FROM locked l JOIN input i ON i.aggregate_id = l.aggregate_id
+        FROM locked l JOIN fresh i ON i.aggregate_id = l.aggregate_id
         WHERE s.aggregate_id = l.aggregate_id AND s.version = i.expected
         RETURNING s.aggregate_id
       ),
       created AS (
         INSERT INTO streams (aggregate_id, aggregate_type, version)
-        SELECT aggregate_id, aggregate_type, new_version FROM input WHERE expected = 0
+        SELECT aggregate_id, aggregate_type, new_version FROM fresh WHERE expected = 0
         ORDER BY aggregate_id
         ON CONFLICT (aggregate_id) DO NOTHING
         RETURNING aggregate_id
@@ -62,6 +72,16 @@ public final class AppendStatement {
         JOIN accepted a ON a.aggregate_id = e.aggregate_id
         JOIN input i ON i.aggregate_id = e.aggregate_id
         ORDER BY e.aggregate_id, e.seq
+        RETURNING 1
+      ),
+      keyed AS (
+        INSERT INTO idempotency_keys
+          (aggregate_id, idem_key, fingerprint, first_seq, last_seq, recorded_at)
+        SELECT i.aggregate_id, i.idem_key, i.fingerprint, i.expected + 1, i.new_version,
+               to_timestamp(i.recorded_at_ms / 1000.0)
+        FROM input i JOIN accepted a ON a.aggregate_id = i.aggregate_id
+        WHERE i.idem_key IS NOT NULL
+        ON CONFLICT DO NOTHING
         RETURNING 1
       )
       SELECT aggregate_id FROM accepted
@@ -84,6 +104,8 @@ public final class AppendStatement {
     Long[] seqs = new Long[events];
     String[] eventTypes = new String[events];
     String[] payloads = new String[events];
+    String[] keys = new String[streams];
+    String[] fingerprints = new String[streams];
     Set<String> seen = new HashSet<>();
     int e = 0;
     for (int s = 0; s < streams; s++) {
@@ -96,6 +118,8 @@ public final class AppendStatement {
       expected[s] = r.expectedVersion();
       newVersion[s] = r.newVersion();
       recordedAt[s] = r.recordedAt().toEpochMilli();
+      keys[s] = r.key().map(IdempotencyKey::value).orElse(null);
+      fingerprints[s] = r.key().map(IdempotencyKey::fingerprint).orElse(null);
       long seq = r.expectedVersion();
       for (EventData event : r.events()) {
         eventIds[e] = r.aggregateId();
@@ -115,6 +139,8 @@ public final class AppendStatement {
         .bind(6, seqs)
         .bind(7, eventTypes)
         .bind(8, payloads)
+        .bind(9, keys)
+        .bind(10, fingerprints)
         .map(row -> row.get("aggregate_id", String.class))
         .all()
         .collect(java.util.stream.Collectors.toSet());

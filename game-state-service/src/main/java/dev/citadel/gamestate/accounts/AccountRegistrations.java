@@ -10,18 +10,21 @@ import dev.citadel.messaging.IncomingMessage;
 import dev.citadel.messaging.MessageConsumer;
 import dev.citadel.protocol.eventstore.v1.EventEnvelope;
 import dev.citadel.protocol.member.v1.AccountRegistered;
+import dev.citadel.protocol.member.v1.NicknameChanged;
 import java.time.Instant;
 import java.util.List;
 import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 
 /**
- * Creates a player's game state for every registered account ({@code member.events}). Idempotent: a
- * redelivered registration finds the player already there and is done.
+ * Follows the accounts ({@code member.events}): creates a player's game state for every registered
+ * account and renames it when the account is renamed. Idempotent: a redelivered registration finds
+ * the player already there, a redelivered rename sets the same nickname again (no event).
  */
 public final class AccountRegistrations {
   static final String GROUP = "game-state.accounts";
   private static final String REGISTERED = AccountRegistered.getDescriptor().getFullName();
+  private static final String RENAMED = NicknameChanged.getDescriptor().getFullName();
 
   private final MessageConsumer consumer;
   private final AggregateHost<PlayerState, PlayerCommand, PlayerEvent> players;
@@ -41,25 +44,34 @@ public final class AccountRegistrations {
   }
 
   Mono<Void> handle(IncomingMessage message) {
-    AccountRegistered registered;
+    EventEnvelope envelope;
     try {
-      EventEnvelope envelope = EventEnvelope.parseFrom(message.value());
+      envelope = EventEnvelope.parseFrom(message.value());
+      if (RENAMED.equals(envelope.getEventType())) {
+        NicknameChanged renamed = NicknameChanged.parseFrom(envelope.getPayload());
+        return players
+            .handle(
+                renamed.getPlayerId(),
+                new PlayerCommand.SetNickname(renamed.getNickname()),
+                Instant.ofEpochMilli(renamed.getChangedAtEpochMs()))
+            .then();
+      }
       if (!REGISTERED.equals(envelope.getEventType())) {
         return Mono.empty(); // other account events are not ours
       }
-      registered = AccountRegistered.parseFrom(envelope.getPayload());
+      AccountRegistered registered = AccountRegistered.parseFrom(envelope.getPayload());
+      Instant at = Instant.ofEpochMilli(registered.getRegisteredAtEpochMs());
+      return players
+          .handle(
+              registered.getPlayerId(),
+              new PlayerCommand.CreatePlayer(registered.getNickname(), at),
+              at)
+          .then()
+          .onErrorResume(
+              e -> e instanceof PlayerRejected r && r.kind() == PlayerRejected.Kind.CONFLICT,
+              e -> Mono.empty()); // already created: a redelivery
     } catch (InvalidProtocolBufferException e) {
       return Mono.error(new IllegalArgumentException("not an account event", e));
     }
-    Instant at = Instant.ofEpochMilli(registered.getRegisteredAtEpochMs());
-    return players
-        .handle(
-            registered.getPlayerId(),
-            new PlayerCommand.CreatePlayer(registered.getNickname(), at),
-            at)
-        .then()
-        .onErrorResume(
-            e -> e instanceof PlayerRejected r && r.kind() == PlayerRejected.Kind.CONFLICT,
-            e -> Mono.empty()); // already created: a redelivery
   }
 }

@@ -3,6 +3,8 @@ package dev.citadel.gamestate.aggregate;
 import dev.citadel.eventstore.AppendRequest;
 import dev.citadel.eventstore.ConcurrencyConflict;
 import dev.citadel.eventstore.EventStore;
+import dev.citadel.eventstore.IdempotencyKey;
+import dev.citadel.eventstore.KeyRecord;
 import dev.citadel.eventstore.LoadedStream;
 import dev.citadel.eventstore.Snapshot;
 import dev.citadel.eventstore.SnapshotPolicy;
@@ -18,6 +20,7 @@ import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -115,7 +118,16 @@ public final class AggregateHost<S, C, E> {
 
   /** Runs a command; the result arrives after its events are durable. */
   public Mono<CommandResult<S, E>> handle(String id, C command, Instant at) {
-    return onResident(id, r -> execute(r, command, at));
+    return onResident(id, r -> execute(r, command, at, null));
+  }
+
+  /**
+   * Runs a command at most once per key: the key is stored with the events in the same statement; a
+   * command whose key the aggregate already holds changes nothing and answers {@link
+   * CommandResult#repeated} (the same key with a different fingerprint: {@link KeyReused}).
+   */
+  public Mono<CommandResult<S, E>> handle(String id, C command, Instant at, IdempotencyKey key) {
+    return onResident(id, r -> execute(r, command, at, key));
   }
 
   /**
@@ -164,12 +176,13 @@ public final class AggregateHost<S, C, E> {
     }
   }
 
-  private Mono<CommandResult<S, E>> execute(Resident<S> r, C command, Instant at) {
+  private Mono<CommandResult<S, E>> execute(
+      Resident<S> r, C command, Instant at, IdempotencyKey key) {
     if (held(r)) {
       return Mono.error(new Held(r.id, r.hold.prepared().transactionId()));
     }
     return ensureLoaded(r)
-        .then(Mono.defer(() -> attempt(r, command, at, true)))
+        .then(Mono.defer(() -> keyed(r, command, at, key, true)))
         .doOnSuccess(x -> accepted.increment())
         .doOnError(
             e -> {
@@ -183,8 +196,34 @@ public final class AggregateHost<S, C, E> {
             });
   }
 
+  /** A keyed command looks its key up first: found, the command already happened. */
+  private Mono<CommandResult<S, E>> keyed(
+      Resident<S> r, C command, Instant at, IdempotencyKey key, boolean mayRetry) {
+    if (key == null) {
+      return attempt(r, command, at, null, mayRetry);
+    }
+    return store
+        .findKey(r.id, key.value())
+        .flatMap(found -> repeat(r, key, found))
+        .switchIfEmpty(Mono.defer(() -> attempt(r, command, at, key, mayRetry)));
+  }
+
+  private Mono<CommandResult<S, E>> repeat(Resident<S> r, IdempotencyKey key, KeyRecord found) {
+    if (!found.fingerprint().equals(key.fingerprint())) {
+      return Mono.error(new KeyReused(r.id, key.value()));
+    }
+    return catchUp(r)
+        .then(
+            store
+                .readStream(r.id, found.firstSeq() - 1)
+                .takeWhile(e -> e.seq() <= found.lastSeq())
+                .map(e -> type.decode(e.type(), e.payload()))
+                .collectList())
+        .map(events -> new CommandResult<>(r.state, r.version, events, true));
+  }
+
   private Mono<CommandResult<S, E>> attempt(
-      Resident<S> r, C command, Instant at, boolean mayRetry) {
+      Resident<S> r, C command, Instant at, IdempotencyKey key, boolean mayRetry) {
     List<E> events;
     try {
       events = type.decide(command, r.state);
@@ -201,14 +240,19 @@ public final class AggregateHost<S, C, E> {
                   () ->
                       r.version == before
                           ? Mono.<CommandResult<S, E>>error(rejection)
-                          : attempt(r, command, at, false)));
+                          : keyed(r, command, at, key, false)));
     }
     if (events.isEmpty()) {
       return Mono.just(result(r, events));
     }
     AppendRequest request =
         new AppendRequest(
-            type.name(), r.id, r.version, events.stream().map(type::encode).toList(), at);
+            type.name(),
+            r.id,
+            r.version,
+            events.stream().map(type::encode).toList(),
+            at,
+            Optional.ofNullable(key));
     long started = nanoTime.getAsLong();
     return store
         .append(request)
@@ -223,7 +267,8 @@ public final class AggregateHost<S, C, E> {
               }
               log.debug("conflict on {}: reloading and retrying once", r.id);
               r.loaded = false;
-              return ensureLoaded(r).then(Mono.defer(() -> attempt(r, command, at, false)));
+              // Keyed: the conflict may be the key itself (a retry that raced its original).
+              return ensureLoaded(r).then(Mono.defer(() -> keyed(r, command, at, key, false)));
             })
         .doOnError(
             e -> {
@@ -270,23 +315,38 @@ public final class AggregateHost<S, C, E> {
   }
 
   /**
-   * Commit: the coordinator stored every participant's events in one transaction; apply ours and
-   * release. Without our hold (already committed, or the hold lapsed) catch up from the journal
-   * instead, which holds the stored events: idempotent either way.
+   * Commit: the coordinator stored every participant's events in one transaction; release the hold
+   * and apply what the JOURNAL holds after our version, never the prepared events from memory: a
+   * commit that arrives without a store (a bug, a caller that should not be calling) then changes
+   * nothing. Idempotent: a second commit finds nothing newer.
    */
   public Mono<CommandResult<S, E>> commitPrepared(String txId, String id, Instant at) {
     return onResident(
         id,
         r -> {
           if (r.hold != null && r.hold.prepared().transactionId().equals(txId)) {
-            @SuppressWarnings("unchecked")
-            Prepared<E> p = (Prepared<E>) r.hold.prepared();
             r.hold = null;
-            if (r.loaded && r.version == p.expectedVersion()) {
-              return Mono.just(commit(r, p.events(), p.expectedVersion() + p.events().size(), at));
-            }
           }
-          return catchUp(r).then(Mono.fromSupplier(() -> result(r, List.of())));
+          if (!r.loaded) {
+            return ensureLoaded(r).then(Mono.fromSupplier(() -> result(r, List.of())));
+          }
+          long from = r.version;
+          return store
+              .readStream(r.id, from)
+              .collectList()
+              .flatMap(
+                  newer -> {
+                    if (newer.isEmpty()) {
+                      return Mono.just(result(r, List.of()));
+                    }
+                    if (newer.get(0).seq() != from + 1) {
+                      r.loaded = false; // retention removed what we missed: load the snapshot
+                      return ensureLoaded(r).then(Mono.fromSupplier(() -> result(r, List.of())));
+                    }
+                    List<E> events =
+                        newer.stream().map(e -> type.decode(e.type(), e.payload())).toList();
+                    return Mono.just(commit(r, events, newer.get(newer.size() - 1).seq(), at));
+                  });
         });
   }
 

@@ -1,44 +1,66 @@
 package dev.citadel.gamestate.api;
 
 import dev.citadel.gamestate.player.PlayerCommand;
+import dev.citadel.gamestate.shop.Catalogue;
 import java.math.BigInteger;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import org.springframework.http.HttpStatus;
 
-/** Turns {@code POST .../commands/{name}} with a JSON object body into a player command. Pure. */
+/**
+ * Turns a command name and a JSON object into a player command. Pure.
+ *
+ * <p>Players send intents only ({@link #PLAYER_COMMANDS}): buy from the catalogue at its price, use
+ * or discard their own items. What adds value (gold, experience, items) is never a player's
+ * command: game servers grant it on the internal API, and two-phase transactions built by the
+ * server (gifts) use {@link #participantCommand}.
+ */
 public final class CommandParser {
-  public static final List<String> COMMANDS =
-      List.of(
-          "create",
-          "gain-experience",
-          "earn-gold",
-          "spend-gold",
-          "add-item",
-          "remove-item",
-          "set-nickname");
+  public static final List<String> PLAYER_COMMANDS =
+      List.of("purchase", "use-item", "discard-item");
 
   private CommandParser() {}
 
-  public static PlayerCommand parse(String name, Map<String, Object> body, Instant now) {
+  /** A command a player sends about themselves. */
+  public static PlayerCommand playerCommand(
+      String name, Map<String, Object> body, Catalogue catalogue) {
     Map<String, Object> b = body == null ? Map.of() : body;
     return switch (name) {
-      case "create" -> new PlayerCommand.CreatePlayer(text(b, "nickname"), now);
-      case "gain-experience" -> new PlayerCommand.GainExperience(integer(b, "amount"));
+      case "purchase" -> {
+        String itemId = text(b, "itemId");
+        long price =
+            catalogue
+                .price(itemId)
+                .orElseThrow(
+                    () ->
+                        new ApiException(
+                            HttpStatus.NOT_FOUND, "no item '" + itemId + "' in the catalogue"));
+        yield new PlayerCommand.Purchase(itemId, quantity(b), price);
+      }
+      case "use-item", "discard-item" ->
+          new PlayerCommand.RemoveItem(text(b, "itemId"), quantity(b));
+      default ->
+          throw new ApiException(
+              HttpStatus.NOT_FOUND,
+              "no command '" + name + "'; players may send: " + String.join(", ", PLAYER_COMMANDS));
+    };
+  }
+
+  /** One side of a server-built transaction (a gift's spend or earn). */
+  public static PlayerCommand participantCommand(String name, Map<String, Object> args) {
+    Map<String, Object> b = args == null ? Map.of() : args;
+    return switch (name) {
       case "earn-gold" ->
           new PlayerCommand.EarnGold(integer(b, "amount"), optionalText(b, "reason"));
       case "spend-gold" ->
           new PlayerCommand.SpendGold(integer(b, "amount"), optionalText(b, "reason"));
       case "add-item" -> new PlayerCommand.AddItem(text(b, "itemId"), quantity(b));
       case "remove-item" -> new PlayerCommand.RemoveItem(text(b, "itemId"), quantity(b));
-      case "set-nickname" -> new PlayerCommand.SetNickname(text(b, "nickname"));
-      default ->
-          throw ApiException.badRequest(
-              "unknown command '" + name + "'; known commands: " + String.join(", ", COMMANDS));
+      default -> throw ApiException.badRequest("unknown transaction step '" + name + "'");
     };
   }
 
-  private static int quantity(Map<String, Object> b) {
+  static int quantity(Map<String, Object> b) {
     long q = integer(b, "quantity");
     if (q > Integer.MAX_VALUE || q < Integer.MIN_VALUE) {
       throw ApiException.badRequest("quantity is out of range");
@@ -46,7 +68,7 @@ public final class CommandParser {
     return (int) q;
   }
 
-  private static long integer(Map<String, Object> b, String field) {
+  static long integer(Map<String, Object> b, String field) {
     Object v = b.get(field);
     if (v == null) {
       throw ApiException.badRequest("'" + field + "' is required");
@@ -60,7 +82,7 @@ public final class CommandParser {
     throw ApiException.badRequest("'" + field + "' must be an integer, was " + describe(v));
   }
 
-  private static String text(Map<String, Object> b, String field) {
+  static String text(Map<String, Object> b, String field) {
     Object v = b.get(field);
     if (v == null) {
       throw ApiException.badRequest("'" + field + "' is required");

@@ -1,13 +1,17 @@
 package dev.citadel.gamestate.api;
 
+import dev.citadel.eventstore.IdempotencyKey;
 import dev.citadel.gamestate.aggregate.AggregateHost;
 import dev.citadel.gamestate.aggregate.CommandResult;
 import dev.citadel.gamestate.leaderboard.Leaderboard;
 import dev.citadel.gamestate.player.PlayerCommand;
 import dev.citadel.gamestate.player.PlayerEvent;
 import dev.citadel.gamestate.player.PlayerState;
+import dev.citadel.gamestate.shop.Catalogue;
+import dev.citadel.web.security.AuthenticatedPlayer;
 import java.time.Clock;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.regex.Pattern;
 import org.springframework.http.HttpStatus;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -22,32 +26,35 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
- * Player state over HTTP. The caller's player id comes from the {@value #PLAYER_HEADER} header (set
- * by the gateway from the verified JWT); a player may only read and change themselves.
+ * Player state over HTTP. The caller is the verified token's player; a player may only read and
+ * change themselves, and only with the commands players may send ({@link
+ * CommandParser#PLAYER_COMMANDS}).
  */
 @RestController
 @RequestMapping("/api/game")
 public class PlayerController {
-  public static final String PLAYER_HEADER = "X-Player-Id";
+  public static final String IDEMPOTENCY_KEY = "Idempotency-Key";
   private static final Pattern PLAYER_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+  private static final Pattern KEY = Pattern.compile("[\\x21-\\x7e]{1,128}");
 
   private final AggregateHost<PlayerState, PlayerCommand, PlayerEvent> players;
   private final Leaderboard leaderboard;
+  private final Catalogue catalogue;
   private final Clock clock;
 
   public PlayerController(
       AggregateHost<PlayerState, PlayerCommand, PlayerEvent> players,
       Leaderboard leaderboard,
+      Catalogue catalogue,
       Clock clock) {
     this.players = players;
     this.leaderboard = leaderboard;
+    this.catalogue = catalogue;
     this.clock = clock;
   }
 
   @GetMapping("/players/{id}")
-  public Mono<PlayerView> get(
-      @PathVariable String id,
-      @RequestHeader(name = PLAYER_HEADER, required = false) String caller) {
+  public Mono<PlayerView> get(@PathVariable String id, AuthenticatedPlayer caller) {
     authorize(caller, id);
     return players
         .get(id)
@@ -60,15 +67,34 @@ public class PlayerController {
             });
   }
 
+  /**
+   * A player's intent. With an {@value #IDEMPOTENCY_KEY} header the command runs at most once: the
+   * same key again answers {@code "repeated": true} and changes nothing.
+   */
   @PostMapping("/players/{id}/commands/{name}")
   public Mono<CommandResponse> command(
       @PathVariable String id,
       @PathVariable String name,
       @RequestBody(required = false) Map<String, Object> body,
-      @RequestHeader(name = PLAYER_HEADER, required = false) String caller) {
+      @RequestHeader(name = IDEMPOTENCY_KEY, required = false) String key,
+      AuthenticatedPlayer caller) {
     authorize(caller, id);
-    PlayerCommand command = CommandParser.parse(name, body, clock.instant());
-    return players.handle(id, command, clock.instant()).map(PlayerController::response);
+    PlayerCommand command = CommandParser.playerCommand(name, body, catalogue);
+    Mono<CommandResult<PlayerState, PlayerEvent>> result =
+        key == null
+            ? players.handle(id, command, clock.instant())
+            : players.handle(id, command, clock.instant(), idempotencyKey(key, name, body));
+    return result.map(PlayerController::response);
+  }
+
+  /** The stored key of a client's {@value #IDEMPOTENCY_KEY} for a command. */
+  public static IdempotencyKey idempotencyKey(String key, String name, Object body) {
+    if (!KEY.matcher(key).matches()) {
+      throw ApiException.badRequest(
+          IDEMPOTENCY_KEY + " must be 1-128 printable ASCII characters without spaces");
+    }
+    Object canonical = body instanceof Map<?, ?> m ? new TreeMap<>(m) : body;
+    return IdempotencyKey.of("client:" + key, name, canonical);
   }
 
   @GetMapping("/leaderboard")
@@ -79,21 +105,24 @@ public class PlayerController {
     return leaderboard.top(limit);
   }
 
-  private static CommandResponse response(CommandResult<PlayerState, PlayerEvent> r) {
+  public static CommandResponse response(CommandResult<PlayerState, PlayerEvent> r) {
     return new CommandResponse(
         PlayerView.of(r.state(), r.version()),
-        r.events().stream().map(e -> e.getClass().getSimpleName()).toList());
+        r.events().stream().map(e -> e.getClass().getSimpleName()).toList(),
+        r.repeated());
   }
 
-  public static void authorize(String caller, String id) {
-    if (!PLAYER_ID.matcher(id).matches()) {
-      throw ApiException.badRequest("player id must be 1-64 letters, digits, '_' or '-'");
-    }
-    if (caller == null || caller.isBlank()) {
-      throw new ApiException(HttpStatus.UNAUTHORIZED, "missing " + PLAYER_HEADER);
-    }
-    if (!caller.equals(id)) {
+  /** The caller acts on themselves only. */
+  public static void authorize(AuthenticatedPlayer caller, String id) {
+    requirePlayerId(id);
+    if (!caller.id().equals(id)) {
       throw new ApiException(HttpStatus.FORBIDDEN, "a player may only act on themselves");
+    }
+  }
+
+  public static void requirePlayerId(String id) {
+    if (id == null || !PLAYER_ID.matcher(id).matches()) {
+      throw ApiException.badRequest("player id must be 1-64 letters, digits, '_' or '-'");
     }
   }
 }

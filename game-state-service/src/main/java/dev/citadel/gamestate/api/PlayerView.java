@@ -26,7 +26,7 @@ public record PlayerView(
 
   public record Seat(String matchId, int channel, int room) {}
 
-  static PlayerView of(PlayerState s, long version) {
+  public static PlayerView of(PlayerState s, long version) {
     return new PlayerView(
         s.id(),
         s.nickname(),

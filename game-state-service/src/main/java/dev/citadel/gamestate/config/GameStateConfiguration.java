@@ -16,32 +16,73 @@ import dev.citadel.gamestate.player.PlayerEvent;
 import dev.citadel.gamestate.player.PlayerState;
 import dev.citadel.gamestate.rooms.MatchRooms;
 import dev.citadel.gamestate.rooms.RoomAllocator;
+import dev.citadel.gamestate.shop.Catalogue;
 import dev.citadel.gamestate.transactions.Coordinator;
 import dev.citadel.gamestate.transactions.LocalParticipant;
 import dev.citadel.gamestate.transactions.Owners;
+import dev.citadel.gamestate.transactions.RemoteParticipant;
 import dev.citadel.messaging.MessagePublisher;
 import dev.citadel.messaging.kafka.KafkaSettings;
 import dev.citadel.messaging.kafka.KafkaTopics;
 import dev.citadel.messaging.kafka.ReactorKafkaConsumer;
 import dev.citadel.messaging.kafka.ReactorKafkaPublisher;
+import dev.citadel.web.security.Callers;
+import dev.citadel.web.security.CitadelSecurity;
+import dev.citadel.web.security.Scopes;
+import dev.citadel.web.security.ServiceTokens;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.r2dbc.pool.ConnectionPool;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Supplier;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.http.HttpMethod;
+import org.springframework.security.config.web.server.ServerHttpSecurity;
+import org.springframework.security.web.server.SecurityWebFilterChain;
+import org.springframework.web.reactive.function.client.WebClient;
 import reactor.core.Disposable;
 
 /** Wires the event store, the player host and the outbox from {@link GameStateProperties}. */
 @Configuration(proxyBeanMethods = false)
 public class GameStateConfiguration {
 
+  /** The audience service tokens name to call game-state. */
+  public static final String SERVICE_NAME = "game-state";
+
+  /**
+   * Who may call what: players their own state and intents; other game-state instances the
+   * two-phase commit steps; game servers grants and matches, each by its scope.
+   */
   @Bean
-  Clock clock() {
-    return Clock.systemUTC();
+  SecurityWebFilterChain security(ServerHttpSecurity http, CitadelSecurity citadel) {
+    return citadel.chain(
+        http,
+        routes ->
+            routes
+                .pathMatchers("/internal/tx/**")
+                .hasAuthority(Scopes.authority(Scopes.TX_PARTICIPATE))
+                .pathMatchers("/internal/players/*/grants")
+                .hasAuthority(Scopes.authority(Scopes.GAME_GRANT))
+                .pathMatchers(HttpMethod.GET, "/internal/matches/**")
+                .hasAuthority(Scopes.authority(Scopes.MATCH_READ))
+                .pathMatchers("/internal/matches/**")
+                .hasAuthority(Scopes.authority(Scopes.MATCH_RESULTS))
+                .pathMatchers("/internal/**")
+                .denyAll()
+                .pathMatchers("/api/**", "/ws")
+                .hasAuthority(Callers.PLAYER_ROLE)
+                .anyExchange()
+                .authenticated());
+  }
+
+  @Bean
+  Catalogue catalogue(GameStateProperties props) {
+    return new Catalogue(
+        props.gameState().catalogue() == null ? Map.of() : props.gameState().catalogue());
   }
 
   @Bean(destroyMethod = "dispose")
@@ -85,8 +126,12 @@ public class GameStateConfiguration {
   }
 
   @Bean
-  LocalParticipant localParticipant(AggregateHost<PlayerState, PlayerCommand, PlayerEvent> host) {
-    return new LocalParticipant(host, new PlayerAggregate(), Clock.systemUTC());
+  LocalParticipant localParticipant(
+      AggregateHost<PlayerState, PlayerCommand, PlayerEvent> host,
+      GameStateProperties props,
+      Clock clock) {
+    return new LocalParticipant(
+        host, new PlayerAggregate(), clock, props.gameState().transactions().holdFor());
   }
 
   @Bean
@@ -94,6 +139,8 @@ public class GameStateConfiguration {
       EventStore store,
       LocalParticipant local,
       GameStateProperties props,
+      ServiceTokens tokens,
+      Clock clock,
       io.micrometer.core.instrument.MeterRegistry meters) {
     GameStateProperties.Transactions t = props.gameState().transactions();
     List<String> instances =
@@ -107,11 +154,18 @@ public class GameStateConfiguration {
               + ") must be one of the instances "
               + instances);
     }
+    // Calls to other instances carry this instance's service token (tx.participate).
     return new Coordinator(
         store,
-        new Owners(instances, t.selfUrl(), local),
-        new Coordinator.Settings(t.prepareTimeout(), t.holdFor(), t.commitTimeout()),
-        Clock.systemUTC(),
+        new Owners(
+            instances,
+            t.selfUrl(),
+            local,
+            url ->
+                new RemoteParticipant(
+                    WebClient.builder().baseUrl(url).filter(tokens.bearer(SERVICE_NAME)).build())),
+        new Coordinator.Settings(t.prepareTimeout(), t.commitTimeout()),
+        clock,
         meters);
   }
 
@@ -139,13 +193,14 @@ public class GameStateConfiguration {
       MessagePublisher publisher,
       AggregateHost<PlayerState, PlayerCommand, PlayerEvent> host,
       GameStateProperties props,
+      Clock clock,
       MeterRegistry meters) {
     GameStateProperties.Rooms r = props.gameState().rooms();
     return new MatchRooms(
         new RoomAllocator(store, r.channels(), r.roomsPerChannel()),
         publisher,
         host,
-        Clock.systemUTC(),
+        clock,
         r.foundTopic(),
         r.assignedTopic(),
         r.rejectedTopic(),

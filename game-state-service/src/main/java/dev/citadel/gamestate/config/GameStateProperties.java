@@ -27,11 +27,13 @@ public record GameStateProperties(
       String accountsTopic,
       Rooms rooms,
       Outbox outbox,
-      Transactions transactions) {}
+      Transactions transactions,
+      java.util.Map<String, Long> catalogue) {}
 
   /**
    * Two-phase commit. {@code instances}: every game-state instance's URL as the gateway routes to
-   * them (empty: this instance is the only one); {@code selfUrl}: this one among them.
+   * them (empty: this instance is the only one); {@code selfUrl}: this one among them; {@code
+   * holdFor}: how long a prepared player waits for the decision (at most 30 s).
    */
   public record Transactions(
       java.util.List<String> instances,

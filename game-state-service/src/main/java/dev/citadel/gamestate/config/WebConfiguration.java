@@ -30,9 +30,10 @@ public class WebConfiguration {
   @Bean
   HandlerMapping webSocketMapping(
       ReactiveRedisMessageListenerContainer listeners,
+      java.time.Clock clock,
       io.micrometer.core.instrument.MeterRegistry meters) {
     return new SimpleUrlHandlerMapping(
-        Map.of("/ws", new NotificationSocket(listeners, meters)), -1);
+        Map.of("/ws", new NotificationSocket(listeners, clock, meters)), -1);
   }
 
   /** Which instance served a request: for operators, and for the affinity tests. */

@@ -7,13 +7,13 @@ import dev.citadel.gamestate.transactions.Coordinator;
 import dev.citadel.gamestate.transactions.LocalParticipant;
 import dev.citadel.gamestate.transactions.Step;
 import dev.citadel.notify.PlayerNotifier;
+import dev.citadel.web.security.AuthenticatedPlayer;
 import java.util.List;
 import java.util.Map;
 import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
-import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
 import reactor.core.publisher.Mono;
@@ -40,7 +40,7 @@ public class FriendController {
   public Mono<Map<String, Object>> request(
       @PathVariable String id,
       @RequestBody(required = false) FriendRequest body,
-      @RequestHeader(name = PlayerController.PLAYER_HEADER, required = false) String caller) {
+      AuthenticatedPlayer caller) {
     PlayerController.authorize(caller, id);
     if (body == null || body.to() == null || body.to().isBlank()) {
       throw ApiException.badRequest("'to' (the other player's id) is required");
@@ -50,27 +50,21 @@ public class FriendController {
 
   @PostMapping("/requests/{from}/accept")
   public Mono<Map<String, Object>> accept(
-      @PathVariable String id,
-      @PathVariable String from,
-      @RequestHeader(name = PlayerController.PLAYER_HEADER, required = false) String caller) {
+      @PathVariable String id, @PathVariable String from, AuthenticatedPlayer caller) {
     PlayerController.authorize(caller, id);
     return change(id, Action.ACCEPT, from, Action.ACCEPTED, "friend.accepted");
   }
 
   @PostMapping("/requests/{from}/decline")
   public Mono<Map<String, Object>> decline(
-      @PathVariable String id,
-      @PathVariable String from,
-      @RequestHeader(name = PlayerController.PLAYER_HEADER, required = false) String caller) {
+      @PathVariable String id, @PathVariable String from, AuthenticatedPlayer caller) {
     PlayerController.authorize(caller, id);
     return change(id, Action.DECLINE, from, Action.DECLINED, "friend.declined");
   }
 
   @DeleteMapping("/{other}")
   public Mono<Map<String, Object>> remove(
-      @PathVariable String id,
-      @PathVariable String other,
-      @RequestHeader(name = PlayerController.PLAYER_HEADER, required = false) String caller) {
+      @PathVariable String id, @PathVariable String other, AuthenticatedPlayer caller) {
     PlayerController.authorize(caller, id);
     return change(id, Action.REMOVE, other, Action.REMOVE, "friend.removed");
   }

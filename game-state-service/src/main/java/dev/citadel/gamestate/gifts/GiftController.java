@@ -2,9 +2,11 @@ package dev.citadel.gamestate.gifts;
 
 import dev.citadel.gamestate.api.ApiException;
 import dev.citadel.gamestate.api.PlayerController;
+import dev.citadel.gamestate.player.Player;
 import dev.citadel.gamestate.transactions.Coordinator;
 import dev.citadel.gamestate.transactions.Step;
 import dev.citadel.notify.PlayerNotifier;
+import dev.citadel.web.security.AuthenticatedPlayer;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,7 +14,6 @@ import java.util.UUID;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
-import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
 import reactor.core.publisher.Mono;
@@ -40,7 +41,7 @@ public class GiftController {
   public Mono<Map<String, Object>> give(
       @PathVariable String id,
       @RequestBody(required = false) GiftRequest body,
-      @RequestHeader(name = PlayerController.PLAYER_HEADER, required = false) String caller) {
+      AuthenticatedPlayer caller) {
     PlayerController.authorize(caller, id);
     if (body == null || body.to() == null || body.to().isBlank()) {
       throw ApiException.badRequest("'to' (the receiving player's id) is required");
@@ -48,8 +49,17 @@ public class GiftController {
     if (body.to().equals(id)) {
       throw ApiException.badRequest("a player cannot give a gift to themselves");
     }
+    PlayerController.requirePlayerId(body.to());
     if ((body.gold() == null) == (body.itemId() == null)) {
       throw ApiException.badRequest("give either 'gold' or 'itemId' (with 'quantity')");
+    }
+    // Checked before any transaction starts: a bad amount is the caller's mistake (400), not a
+    // participant's refusal.
+    if (body.gold() != null && (body.gold() < 1 || body.gold() > Player.MAX_AMOUNT)) {
+      throw ApiException.badRequest("'gold' must be between 1 and " + Player.MAX_AMOUNT);
+    }
+    if (body.quantity() != null && (body.quantity() < 1 || body.quantity() > Player.MAX_QUANTITY)) {
+      throw ApiException.badRequest("'quantity' must be between 1 and " + Player.MAX_QUANTITY);
     }
     // The gift's id is in both players' events, so either side can be traced to the other.
     String giftId = UUID.randomUUID().toString();

@@ -1,12 +1,18 @@
 package dev.citadel.gamestate.notifications;
 
 import dev.citadel.notify.PlayerNotifier;
+import dev.citadel.web.security.Tokens;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.springframework.data.redis.listener.ChannelTopic;
 import org.springframework.data.redis.listener.ReactiveRedisMessageListenerContainer;
+import org.springframework.security.oauth2.jwt.Jwt;
+import org.springframework.security.oauth2.server.resource.authentication.JwtAuthenticationToken;
 import org.springframework.web.reactive.socket.CloseStatus;
 import org.springframework.web.reactive.socket.WebSocketHandler;
 import org.springframework.web.reactive.socket.WebSocketSession;
@@ -14,19 +20,24 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
- * {@code /ws}: pushes the connected player's notifications. The gateway authenticates the
- * connection and routes it here by player affinity, passing the verified player id in {@code
- * X-Player-Id}. The first message, {@code {"type":"connected"}}, says the subscription is live.
+ * {@code /ws}: pushes the connected player's notifications. The connection is authenticated at
+ * connect by this service itself (the player token, from the header or {@code ?access_token=}) and
+ * closed when that token expires: a socket never outlives its credential. The first message, {@code
+ * {"type":"connected"}}, says the subscription is live.
  */
 public final class NotificationSocket implements WebSocketHandler {
-  static final String PLAYER_HEADER = "X-Player-Id";
+  /** 4001: a close code of the application's own range (RFC 6455 §7.4.2). */
+  static final CloseStatus TOKEN_EXPIRED = new CloseStatus(4001, "token expired");
 
   private final ReactiveRedisMessageListenerContainer listeners;
+  private final Clock clock;
   private final AtomicInteger open = new AtomicInteger();
   private final Counter pushed;
 
-  public NotificationSocket(ReactiveRedisMessageListenerContainer listeners, MeterRegistry meters) {
+  public NotificationSocket(
+      ReactiveRedisMessageListenerContainer listeners, Clock clock, MeterRegistry meters) {
     this.listeners = listeners;
+    this.clock = clock;
     Gauge.builder("citadel_websocket_sessions", open, AtomicInteger::get)
         .description("open WebSocket connections")
         .register(meters);
@@ -38,9 +49,25 @@ public final class NotificationSocket implements WebSocketHandler {
 
   @Override
   public Mono<Void> handle(WebSocketSession session) {
-    String playerId = session.getHandshakeInfo().getHeaders().getFirst(PLAYER_HEADER);
-    if (playerId == null || playerId.isBlank()) {
-      return session.close(CloseStatus.POLICY_VIOLATION.withReason("no verified player"));
+    return session
+        .getHandshakeInfo()
+        .getPrincipal()
+        .filter(JwtAuthenticationToken.class::isInstance)
+        .map(p -> ((JwtAuthenticationToken) p).getToken())
+        .filter(jwt -> Tokens.PLAYER.equals(jwt.getClaimAsString(Tokens.KIND)))
+        .flatMap(jwt -> serve(session, jwt))
+        .switchIfEmpty(
+            Mono.defer(
+                () ->
+                    session.close(CloseStatus.POLICY_VIOLATION.withReason("no verified player"))));
+  }
+
+  private Mono<Void> serve(WebSocketSession session, Jwt jwt) {
+    String playerId = jwt.getSubject();
+    Instant expires = jwt.getExpiresAt();
+    Duration left = expires == null ? Duration.ZERO : Duration.between(clock.instant(), expires);
+    if (left.isNegative() || left.isZero()) {
+      return session.close(TOKEN_EXPIRED);
     }
     Flux<String> messages =
         listeners
@@ -50,11 +77,15 @@ public final class NotificationSocket implements WebSocketHandler {
                     Flux.concat(
                         Mono.just("{\"type\":\"connected\",\"data\":\"" + playerId + "\"}"),
                         subscribed.map(m -> m.getMessage())));
-    // Ends when the client goes away: receive() completes and cancels the subscription.
+    // Ends when the client goes away (receive() completes and cancels the subscription) or when
+    // the token expires (the timer closes the session, which ends both).
     open.incrementAndGet();
-    return session
-        .send(messages.doOnNext(m -> pushed.increment()).map(session::textMessage))
-        .and(session.receive().then())
+    Mono<Void> expiry = Mono.delay(left).then(Mono.defer(() -> session.close(TOKEN_EXPIRED)));
+    return Mono.firstWithSignal(
+            session
+                .send(messages.doOnNext(m -> pushed.increment()).map(session::textMessage))
+                .and(session.receive().then()),
+            expiry)
         .doFinally(s -> open.decrementAndGet());
   }
 }

@@ -107,6 +107,12 @@ public final class Player {
     if (command instanceof JoinRoom c) {
       return joinRoom(c, state);
     }
+    if (command instanceof PlayerCommand.Grant c) {
+      return grant(c, state);
+    }
+    if (command instanceof PlayerCommand.Purchase c) {
+      return purchase(c, state);
+    }
     if (command instanceof PlayerCommand.Relate c) {
       return relate(c, state);
     }
@@ -129,6 +135,80 @@ public final class Player {
       events.add(new LeveledUp(level));
     }
     return events;
+  }
+
+  static final int MAX_GRANTED_ITEMS = 20;
+
+  private static List<PlayerEvent> grant(PlayerCommand.Grant c, PlayerState state) {
+    if (c.gold() < 0
+        || c.gold() > MAX_AMOUNT
+        || c.experience() < 0
+        || c.experience() > MAX_AMOUNT) {
+      throw PlayerRejected.invalid("gold and experience must be between 0 and " + MAX_AMOUNT);
+    }
+    if (c.items().size() > MAX_GRANTED_ITEMS) {
+      throw PlayerRejected.invalid("at most " + MAX_GRANTED_ITEMS + " items in one grant");
+    }
+    if (c.gold() == 0 && c.experience() == 0 && c.items().isEmpty()) {
+      throw PlayerRejected.invalid("a grant gives gold, experience or items");
+    }
+    String reason = reason(c.reason());
+    List<PlayerEvent> events = new ArrayList<>();
+    if (c.gold() > 0) {
+      if (state.gold() > Long.MAX_VALUE - c.gold()) {
+        throw PlayerRejected.conflict("gold would overflow");
+      }
+      events.add(new GoldEarned(c.gold(), reason));
+    }
+    if (c.experience() > 0) {
+      events.addAll(gainExperience(new GainExperience(c.experience()), state));
+    }
+    Map<String, Integer> added = new java.util.LinkedHashMap<>();
+    for (PlayerCommand.Items item : c.items()) {
+      requireItem(item.itemId(), item.quantity());
+      added.merge(item.itemId(), item.quantity(), Integer::sum);
+    }
+    added.forEach(
+        (itemId, quantity) -> {
+          if ((long) state.quantityOf(itemId) + quantity > MAX_QUANTITY) {
+            throw PlayerRejected.conflict("at most " + MAX_QUANTITY + " of one item");
+          }
+          events.add(new ItemAdded(itemId, quantity));
+        });
+    return events;
+  }
+
+  private static List<PlayerEvent> purchase(PlayerCommand.Purchase c, PlayerState state) {
+    requireItem(c.itemId(), c.quantity());
+    if (c.unitPrice() <= 0 || c.unitPrice() > MAX_AMOUNT) {
+      throw PlayerRejected.invalid("the price of " + c.itemId() + " is not valid");
+    }
+    long total;
+    try {
+      total = Math.multiplyExact(c.unitPrice(), (long) c.quantity());
+    } catch (ArithmeticException e) {
+      total = Long.MAX_VALUE;
+    }
+    if (total > MAX_AMOUNT) {
+      throw PlayerRejected.invalid("a purchase costs at most " + MAX_AMOUNT + " gold");
+    }
+    if (total > state.gold()) {
+      throw PlayerRejected.conflict(
+          "cannot pay "
+              + total
+              + " gold for "
+              + c.quantity()
+              + " "
+              + c.itemId()
+              + ": only "
+              + state.gold()
+              + " owned");
+    }
+    if ((long) state.quantityOf(c.itemId()) + c.quantity() > MAX_QUANTITY) {
+      throw PlayerRejected.conflict("at most " + MAX_QUANTITY + " of one item");
+    }
+    return List.of(
+        new GoldSpent(total, "purchase " + c.itemId()), new ItemAdded(c.itemId(), c.quantity()));
   }
 
   private static List<PlayerEvent> joinRoom(JoinRoom c, PlayerState state) {

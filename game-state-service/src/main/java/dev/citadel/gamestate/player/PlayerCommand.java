@@ -23,6 +23,26 @@ public sealed interface PlayerCommand {
   record LeaveRoom(String matchId) implements PlayerCommand {}
 
   /**
+   * A game server's reward: gold, experience and items at once (any may be zero or empty, not all).
+   * Only internal callers build it; players never send amounts.
+   */
+  record Grant(long gold, long experience, java.util.List<Items> items, String reason)
+      implements PlayerCommand {
+    public Grant {
+      items = java.util.List.copyOf(items);
+    }
+  }
+
+  /** Some of one item. */
+  record Items(String itemId, int quantity) {}
+
+  /**
+   * A player buys {@code quantity} of an item at the catalogue's {@code unitPrice}: the price comes
+   * from the server's catalogue, never from the request.
+   */
+  record Purchase(String itemId, int quantity, long unitPrice) implements PlayerCommand {}
+
+  /**
    * This player's side of a friendship change; the other player's side runs in the same two-phase
    * transaction ({@code SEND} here with {@code RECEIVE} there, {@code ACCEPT} with {@code
    * ACCEPTED}, {@code DECLINE} with {@code DECLINED}, {@code REMOVE} with {@code REMOVE}).

@@ -3,6 +3,7 @@ package dev.citadel.gamestate.transactions;
 import dev.citadel.eventstore.AppendRequest;
 import dev.citadel.eventstore.ConcurrencyConflict;
 import dev.citadel.eventstore.EventStore;
+import dev.citadel.eventstore.IdempotencyKey;
 import dev.citadel.gamestate.aggregate.Held;
 import dev.citadel.gamestate.player.PlayerRejected;
 import io.micrometer.core.instrument.Counter;
@@ -42,7 +43,7 @@ public final class Coordinator {
   static final String TYPE = "player";
   private static final int BUSY_RETRIES = 4;
 
-  public record Settings(Duration prepareTimeout, Duration holdFor, Duration commitTimeout) {}
+  public record Settings(Duration prepareTimeout, Duration commitTimeout) {}
 
   private final EventStore store;
   private final Function<String, Participant> ownerOf;
@@ -96,7 +97,7 @@ public final class Coordinator {
             s ->
                 ownerOf
                     .apply(s.playerId())
-                    .prepare(txId, s.playerId(), s.command(), s.args(), settings.holdFor())
+                    .prepare(txId, s.playerId(), s.command(), s.args())
                     .timeout(settings.prepareTimeout()))
         .collectList()
         .doOnSuccess(v -> prepareLatency.record(System.nanoTime() - started, TimeUnit.NANOSECONDS))
@@ -118,9 +119,11 @@ public final class Coordinator {
     List<AppendRequest> appends = new ArrayList<>();
     for (Vote v : votes) {
       if (!v.events().isEmpty()) {
+        // The transaction id is each stream's idempotency key: stored with the events, it makes a
+        // store that may have landed (an ambiguous failure) something to look up.
         appends.add(
-            new AppendRequest(
-                TYPE, v.playerId(), v.expectedVersion(), v.events(), clock.instant()));
+            new AppendRequest(TYPE, v.playerId(), v.expectedVersion(), v.events(), clock.instant())
+                .withKey(IdempotencyKey.of("tx:" + txId, txId)));
       }
     }
     return store.appendAtomically(appends).thenReturn(votes);

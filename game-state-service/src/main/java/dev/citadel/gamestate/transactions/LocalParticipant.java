@@ -16,19 +16,32 @@ public final class LocalParticipant implements Participant {
   private final AggregateHost<PlayerState, PlayerCommand, PlayerEvent> players;
   private final AggregateType<PlayerState, PlayerCommand, PlayerEvent> type;
   private final Clock clock;
+  private final Duration holdFor;
 
+  /** The longest a participant holds a player for a transaction, whatever it is configured to. */
+  public static final Duration MAX_HOLD = Duration.ofSeconds(30);
+
+  /**
+   * @param holdFor how long a prepared player waits for the decision (server configuration, at most
+   *     {@link #MAX_HOLD}; never from a request)
+   */
   public LocalParticipant(
       AggregateHost<PlayerState, PlayerCommand, PlayerEvent> players,
       AggregateType<PlayerState, PlayerCommand, PlayerEvent> type,
-      Clock clock) {
+      Clock clock,
+      Duration holdFor) {
+    if (holdFor.isNegative() || holdFor.isZero() || holdFor.compareTo(MAX_HOLD) > 0) {
+      throw new IllegalArgumentException("hold-for must be between 0 and " + MAX_HOLD);
+    }
     this.players = players;
     this.type = type;
     this.clock = clock;
+    this.holdFor = holdFor;
   }
 
   @Override
   public Mono<Vote> prepare(
-      String txId, String playerId, String command, Map<String, Object> args, Duration holdFor) {
+      String txId, String playerId, String command, Map<String, Object> args) {
     return Mono.fromCallable(() -> parse(command, args))
         .flatMap(c -> players.prepare(txId, playerId, c, holdFor))
         .map(
@@ -53,7 +66,7 @@ public final class LocalParticipant implements Participant {
         throw dev.citadel.gamestate.api.ApiException.badRequest("unknown friend action " + action);
       }
     }
-    return CommandParser.parse(command, args, clock.instant());
+    return CommandParser.participantCommand(command, args);
   }
 
   public static final String RELATE = "relate";

@@ -5,7 +5,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
-import org.springframework.web.reactive.function.client.WebClient;
 
 /**
  * The participant for a player: the instance the gateway routes that player to (the same rendezvous
@@ -17,17 +16,24 @@ public final class Owners implements Function<String, Participant> {
   private final List<String> instances;
   private final String self;
   private final Participant local;
+  private final Function<String, Participant> connect;
   private final Map<String, Participant> remote = new ConcurrentHashMap<>();
 
   /**
    * @param instances every game-state instance's base URL, as the gateway knows them (empty: this
    *     instance hosts everyone)
    * @param self this instance's URL in that list
+   * @param connect the participant at another instance's URL
    */
-  public Owners(List<String> instances, String self, Participant local) {
+  public Owners(
+      List<String> instances,
+      String self,
+      Participant local,
+      Function<String, Participant> connect) {
     this.instances = List.copyOf(instances);
     this.self = self;
     this.local = local;
+    this.connect = connect;
   }
 
   @Override
@@ -36,7 +42,6 @@ public final class Owners implements Function<String, Participant> {
     if (owner.equals(self)) {
       return local;
     }
-    return remote.computeIfAbsent(
-        owner, url -> new RemoteParticipant(WebClient.builder().baseUrl(url).build()));
+    return remote.computeIfAbsent(owner, connect);
   }
 }

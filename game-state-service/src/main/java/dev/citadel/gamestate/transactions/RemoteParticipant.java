@@ -1,7 +1,6 @@
 package dev.citadel.gamestate.transactions;
 
 import dev.citadel.eventstore.EventData;
-import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -14,14 +13,15 @@ import reactor.util.retry.Retry;
 
 /**
  * A participant on another game-state instance, over its internal HTTP endpoints ({@code
- * /internal/tx/**}: never routed by the gateway). A call whose request got no response at all (a
- * pooled keep-alive connection the other side was closing: "Connection prematurely closed BEFORE
+ * /internal/tx/**}: never routed by the gateway; the WebClient carries this instance's service
+ * token with {@code tx.participate}). A call whose request got no response at all (a pooled
+ * keep-alive connection the other side was closing: "Connection prematurely closed BEFORE
  * response") is sent once more; every step is idempotent by transaction id, and the coordinator's
  * timeouts still bound the whole transaction. An answer, even an error, is never sent again.
  */
 public final class RemoteParticipant implements Participant {
-  public record PrepareBody(
-      String playerId, String command, Map<String, Object> args, long holdMillis) {}
+  /** How long the player is held is the participant's own configuration, never the caller's. */
+  public record PrepareBody(String playerId, String command, Map<String, Object> args) {}
 
   public record EventBody(String type, String payload) {}
 
@@ -42,10 +42,10 @@ public final class RemoteParticipant implements Participant {
 
   @Override
   public Mono<Vote> prepare(
-      String txId, String playerId, String command, Map<String, Object> args, Duration holdFor) {
+      String txId, String playerId, String command, Map<String, Object> args) {
     return http.post()
         .uri("/internal/tx/{tx}/prepare", txId)
-        .bodyValue(new PrepareBody(playerId, command, args, holdFor.toMillis()))
+        .bodyValue(new PrepareBody(playerId, command, args))
         .retrieve()
         .bodyToMono(VoteBody.class)
         .retryWhen(ONCE_IF_NO_RESPONSE)

@@ -1,6 +1,5 @@
 package dev.citadel.gamestate.transactions;
 
-import java.time.Duration;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
@@ -9,7 +8,7 @@ import reactor.core.publisher.Mono;
 
 /**
  * The participant protocol between game-state instances. Internal: the gateway has no route to
- * {@code /internal/**}.
+ * {@code /internal/**}, and every call needs a service token with {@code tx.participate}.
  */
 @RestController
 public class TransactionController {
@@ -23,8 +22,7 @@ public class TransactionController {
   public Mono<RemoteParticipant.VoteBody> prepare(
       @PathVariable String tx, @RequestBody RemoteParticipant.PrepareBody body) {
     return local
-        .prepare(
-            tx, body.playerId(), body.command(), body.args(), Duration.ofMillis(body.holdMillis()))
+        .prepare(tx, body.playerId(), body.command(), body.args())
         .map(RemoteParticipant::body);
   }
 

@@ -3,6 +3,10 @@ package dev.citadel.gamestate.api;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.citadel.gamestate.aggregate.AggregateHost;
+import dev.citadel.gamestate.player.PlayerCommand;
+import dev.citadel.gamestate.player.PlayerEvent;
+import dev.citadel.gamestate.player.PlayerState;
 import dev.citadel.infra.junit.CitadelInfra;
 import dev.citadel.infra.junit.SharedInfra;
 import dev.citadel.infra.postgres.PostgresEndpoint;
@@ -10,13 +14,16 @@ import dev.citadel.messaging.kafka.KafkaSettings;
 import dev.citadel.messaging.kafka.ReactorKafkaConsumer;
 import dev.citadel.messaging.kafka.ReactorKafkaPublisher;
 import dev.citadel.protocol.eventstore.v1.EventEnvelope;
+import dev.citadel.web.testing.TestIdentity;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
 import org.springframework.http.MediaType;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -25,11 +32,15 @@ import org.springframework.test.web.reactive.server.WebTestClient;
 import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 
+/**
+ * The public and internal API of one game-state instance, in this JVM, against real PostgreSQL,
+ * Redis, Kafka and a real member-service as the identity provider (tokens verified against its
+ * JWKS).
+ */
 @CitadelInfra
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 @AutoConfigureWebTestClient
 class PlayerApiTest {
-  static final String HEADER = PlayerController.PLAYER_HEADER;
   static final String ACCOUNTS = "member.events.game-state-test";
 
   @DynamicPropertySource
@@ -42,25 +53,64 @@ class PlayerApiTest {
     registry.add("citadel.kafka.bootstrap-servers", () -> SharedInfra.kafka().bootstrapServers());
     registry.add("citadel.game-state.outbox.topic", () -> "game.events.api-test");
     registry.add("citadel.game-state.accounts-topic", () -> ACCOUNTS);
+    TestIdentity.shared()
+        .serviceProperties("game-state")
+        .forEach((k, v) -> registry.add(k, () -> v));
   }
 
   @Autowired WebTestClient web;
+  @Autowired AggregateHost<PlayerState, PlayerCommand, PlayerEvent> players;
+  @LocalManagementPort int managementPort;
+
+  static TestIdentity identity() {
+    return TestIdentity.shared();
+  }
 
   static String newId() {
     return "p-" + UUID.randomUUID().toString().substring(0, 8);
   }
 
+  static String gameServer() {
+    return identity()
+        .service("game-server", "game-state", "game.grant", "match.read", "match.results");
+  }
+
   WebTestClient.ResponseSpec command(String caller, String id, String name, String json) {
     return web.post()
         .uri("/api/game/players/{id}/commands/{name}", id, name)
-        .header(HEADER, caller)
+        .headers(h -> h.setBearerAuth(identity().player(caller)))
         .contentType(MediaType.APPLICATION_JSON)
         .bodyValue(json)
         .exchange();
   }
 
+  WebTestClient.ResponseSpec read(String caller, String id) {
+    return web.get()
+        .uri("/api/game/players/{id}", id)
+        .headers(h -> h.setBearerAuth(identity().player(caller)))
+        .exchange();
+  }
+
+  WebTestClient.ResponseSpec grant(String id, String json) {
+    return web.post()
+        .uri("/internal/players/{id}/grants", id)
+        .headers(h -> h.setBearerAuth(gameServer()))
+        .contentType(MediaType.APPLICATION_JSON)
+        .bodyValue(json)
+        .exchange();
+  }
+
+  /** Players come from account registrations; here straight through the host (real store). */
   void create(String id, String nickname) {
-    command(id, id, "create", "{\"nickname\":\"" + nickname + "\"}").expectStatus().isOk();
+    players
+        .handle(id, new PlayerCommand.CreatePlayer(nickname, Instant.now()), Instant.now())
+        .block();
+  }
+
+  void gold(String id, long amount) {
+    grant(id, "{\"rewardId\":\"" + UUID.randomUUID() + "\",\"gold\":" + amount + "}")
+        .expectStatus()
+        .isOk();
   }
 
   void problem(WebTestClient.ResponseSpec response, int status, String detailPart) {
@@ -77,10 +127,7 @@ class PlayerApiTest {
   }
 
   long version(String id) {
-    return web.get()
-        .uri("/api/game/players/{id}", id)
-        .header(HEADER, id)
-        .exchange()
+    return read(id, id)
         .expectStatus()
         .isOk()
         .expectBody(PlayerView.class)
@@ -90,31 +137,42 @@ class PlayerApiTest {
   }
 
   @Test
-  void a_player_is_created_changed_and_read_back() {
+  void a_game_server_grants_gold_experience_and_items_once_per_reward_id() {
     String id = newId();
     create(id, "alice");
-    command(id, id, "earn-gold", "{\"amount\":100,\"reason\":\"quest\"}")
+    String reward =
+        "{\"rewardId\":\"match-7:win\",\"gold\":100,\"experience\":450,"
+            + "\"items\":[{\"itemId\":\"sword\",\"quantity\":2}]}";
+    grant(id, reward)
         .expectStatus()
         .isOk()
         .expectBody()
         .jsonPath("$.player.gold")
         .isEqualTo(100)
-        .jsonPath("$.events[0]")
-        .isEqualTo("GoldEarned");
-    command(id, id, "gain-experience", "{\"amount\":450}")
-        .expectStatus()
-        .isOk()
-        .expectBody()
+        .jsonPath("$.repeated")
+        .isEqualTo(false)
         .jsonPath("$.events")
         .value(
             List.class,
-            e -> assertThat(e).containsExactly("ExperienceGained", "LeveledUp", "LeveledUp"));
-    command(id, id, "add-item", "{\"itemId\":\"sword\",\"quantity\":2}").expectStatus().isOk();
+            e ->
+                assertThat(e)
+                    .containsExactly(
+                        "GoldEarned", "ExperienceGained", "LeveledUp", "LeveledUp", "ItemAdded"));
+    // The same reward again (a game server retrying): nothing more, the first answer's events.
+    grant(id, reward)
+        .expectStatus()
+        .isOk()
+        .expectBody()
+        .jsonPath("$.repeated")
+        .isEqualTo(true)
+        .jsonPath("$.player.gold")
+        .isEqualTo(100)
+        .jsonPath("$.events.length()")
+        .isEqualTo(5);
+    // The same reward id for something else is a mistake, not a no-op.
+    problem(grant(id, "{\"rewardId\":\"match-7:win\",\"gold\":1000}"), 409, "different request");
 
-    web.get()
-        .uri("/api/game/players/{id}", id)
-        .header(HEADER, id)
-        .exchange()
+    read(id, id)
         .expectStatus()
         .isOk()
         .expectBody()
@@ -131,48 +189,184 @@ class PlayerApiTest {
   }
 
   @Test
+  void players_send_intents_and_the_catalogue_sets_the_price() {
+    String id = newId();
+    create(id, "buyer");
+    gold(id, 500);
+    long before = version(id);
+    // Nothing a player sends adds value.
+    for (String name :
+        List.of(
+            "earn-gold", "gain-experience", "add-item", "create", "set-nickname", "spend-gold")) {
+      problem(
+          command(id, id, name, "{\"amount\":1000000,\"itemId\":\"sword\",\"quantity\":1}"),
+          404,
+          "no command");
+    }
+    assertThat(version(id)).isEqualTo(before);
+
+    web.get()
+        .uri("/api/game/catalogue")
+        .headers(h -> h.setBearerAuth(identity().player(id)))
+        .exchange()
+        .expectStatus()
+        .isOk()
+        .expectBody()
+        .jsonPath("$.sword")
+        .isEqualTo(400);
+    // A price in the request is ignored: the catalogue's is paid.
+    command(id, id, "purchase", "{\"itemId\":\"potion\",\"quantity\":3,\"price\":0}")
+        .expectStatus()
+        .isOk()
+        .expectBody()
+        .jsonPath("$.player.gold")
+        .isEqualTo(500 - 3 * 25)
+        .jsonPath("$.player.inventory.potion")
+        .isEqualTo(3);
+    problem(
+        command(id, id, "purchase", "{\"itemId\":\"dragon\",\"quantity\":1}"), 404, "catalogue");
+    problem(
+        command(id, id, "purchase", "{\"itemId\":\"sword\",\"quantity\":2}"),
+        409,
+        "only 425 owned");
+    command(id, id, "use-item", "{\"itemId\":\"potion\",\"quantity\":1}").expectStatus().isOk();
+    command(id, id, "discard-item", "{\"itemId\":\"potion\",\"quantity\":2}").expectStatus().isOk();
+    read(id, id)
+        .expectBody()
+        .jsonPath("$.gold")
+        .isEqualTo(425)
+        .jsonPath("$.inventory.potion")
+        .doesNotExist();
+  }
+
+  @Test
+  void a_command_with_an_idempotency_key_runs_once() {
+    String id = newId();
+    create(id, "keyed");
+    gold(id, 100);
+    for (int i = 0; i < 3; i++) {
+      int attempt = i;
+      web.post()
+          .uri("/api/game/players/{id}/commands/purchase", id)
+          .headers(h -> h.setBearerAuth(identity().player(id)))
+          .header("Idempotency-Key", "buy-potion-1")
+          .contentType(MediaType.APPLICATION_JSON)
+          .bodyValue("{\"itemId\":\"potion\",\"quantity\":1}")
+          .exchange()
+          .expectStatus()
+          .isOk()
+          .expectBody()
+          .jsonPath("$.repeated")
+          .isEqualTo(attempt > 0)
+          .jsonPath("$.player.gold")
+          .isEqualTo(75);
+    }
+    problem(
+        web.post()
+            .uri("/api/game/players/{id}/commands/purchase", id)
+            .headers(h -> h.setBearerAuth(identity().player(id)))
+            .header("Idempotency-Key", "buy-potion-1")
+            .contentType(MediaType.APPLICATION_JSON)
+            .bodyValue("{\"itemId\":\"potion\",\"quantity\":2}")
+            .exchange(),
+        409,
+        "different request");
+  }
+
+  @Test
   void bad_input_gets_a_4xx_json_problem_and_changes_nothing() {
     String id = newId();
     create(id, "bob");
-    command(id, id, "earn-gold", "{\"amount\":10}").expectStatus().isOk();
+    gold(id, 10);
     long before = version(id);
 
-    problem(command(id, id, "teleport", "{}"), 400, "unknown command 'teleport'");
-    problem(command(id, id, "earn-gold", "{\"amount\":-5}"), 400, "amount must be between 1");
+    problem(command(id, id, "teleport", "{}"), 404, "no command 'teleport'");
     problem(
-        command(id, id, "earn-gold", "{\"amount\":\"lots\"}"), 400, "'amount' must be an integer");
-    problem(command(id, id, "earn-gold", "{}"), 400, "'amount' is required");
-    problem(command(id, id, "earn-gold", "{\"amount\": 5,"), 400, "");
-    problem(command(id, id, "spend-gold", "{\"amount\":11}"), 409, "only 10 owned");
+        command(id, id, "purchase", "{\"itemId\":\"potion\",\"quantity\":-5}"),
+        400,
+        "quantity must be between 1");
     problem(
-        command(id, id, "remove-item", "{\"itemId\":\"sword\",\"quantity\":1}"),
-        409,
-        "only 0 owned");
-    problem(command(id, id, "create", "{\"nickname\":\"bob\"}"), 409, "already exists");
+        command(id, id, "purchase", "{\"itemId\":\"potion\",\"quantity\":\"lots\"}"),
+        400,
+        "'quantity' must be an integer");
+    problem(command(id, id, "purchase", "{\"itemId\":\"potion\"}"), 400, "'quantity' is required");
+    problem(command(id, id, "purchase", "{\"itemId\": 5,"), 400, "");
+    problem(
+        command(id, id, "use-item", "{\"itemId\":\"sword\",\"quantity\":1}"), 409, "only 0 owned");
+    problem(grant(id, "{\"gold\":5}"), 400, "rewardId");
+    problem(grant(id, "{\"rewardId\":\"r-neg\",\"gold\":-5}"), 400, "between 0");
+    problem(grant(id, "{\"rewardId\":\"r-none\"}"), 400, "gives gold, experience or items");
 
     assertThat(version(id)).isEqualTo(before);
   }
 
   @Test
-  void unknown_players_are_404_and_identity_is_enforced() {
+  void identity_comes_from_a_verified_token_and_each_route_from_its_scope() {
     String ghost = newId();
-    problem(
-        web.get().uri("/api/game/players/{id}", ghost).header(HEADER, ghost).exchange(),
-        404,
-        "no player " + ghost);
-    problem(command(ghost, ghost, "earn-gold", "{\"amount\":1}"), 404, "no player");
+    problem(read(ghost, ghost), 404, "no player " + ghost);
 
     String alice = newId();
     String mallory = newId();
     create(alice, "alice");
-    problem(web.get().uri("/api/game/players/{id}", alice).exchange(), 401, "missing X-Player-Id");
+    problem(web.get().uri("/api/game/players/{id}", alice).exchange(), 401, "token is required");
     problem(
-        web.get().uri("/api/game/players/{id}", alice).header(HEADER, mallory).exchange(),
+        web.get().uri("/api/game/players/{id}", alice).header("X-Player-Id", alice).exchange(),
+        401,
+        "token is required");
+    problem(read(mallory, alice), 403, "only act on themselves");
+    problem(
+        command(mallory, alice, "use-item", "{\"itemId\":\"sword\",\"quantity\":1}"),
         403,
         "only act on themselves");
-    problem(command(mallory, alice, "spend-gold", "{\"amount\":1}"), 403, "only act on themselves");
+    // A service token is not a player; a player token is not a service.
     problem(
-        command("bad id!", "bad id!", "create", "{\"nickname\":\"x\"}"), 400, "player id must be");
+        web.get()
+            .uri("/api/game/players/{id}", alice)
+            .headers(h -> h.setBearerAuth(gameServer()))
+            .exchange(),
+        403,
+        "may not use this route");
+    problem(
+        web.post()
+            .uri("/internal/players/{id}/grants", alice)
+            .headers(h -> h.setBearerAuth(identity().player(alice)))
+            .contentType(MediaType.APPLICATION_JSON)
+            .bodyValue("{\"rewardId\":\"steal\",\"gold\":1000}")
+            .exchange(),
+        403,
+        "may not use this route");
+    problem(
+        web.post()
+            .uri("/internal/players/{id}/grants", alice)
+            .headers(
+                h ->
+                    h.setBearerAuth(
+                        identity().service("game-state", "game-state", "tx.participate")))
+            .contentType(MediaType.APPLICATION_JSON)
+            .bodyValue("{\"rewardId\":\"steal\",\"gold\":1000}")
+            .exchange(),
+        403,
+        "may not use this route");
+    problem(
+        web.post()
+            .uri("/internal/players/{id}/grants", alice)
+            .contentType(MediaType.APPLICATION_JSON)
+            .bodyValue("{\"rewardId\":\"steal\",\"gold\":1000}")
+            .exchange(),
+        401,
+        "token is required");
+    problem(
+        web.get()
+            .uri("/api/game/players/{id}", alice)
+            .headers(
+                h ->
+                    h.setBearerAuth(
+                        identity()
+                            .player(alice, Instant.now().minusSeconds(7200), Duration.ofHours(1))))
+            .exchange(),
+        401,
+        "invalid, expired");
+    assertThat(version(alice)).isEqualTo(1);
   }
 
   @Test
@@ -181,8 +375,8 @@ class PlayerApiTest {
     String high = newId();
     create(low, "low");
     create(high, "high");
-    command(low, low, "gain-experience", "{\"amount\":100000}").expectStatus().isOk();
-    command(high, high, "gain-experience", "{\"amount\":500000}").expectStatus().isOk();
+    grant(low, "{\"rewardId\":\"lb-1\",\"experience\":100000}").expectStatus().isOk();
+    grant(high, "{\"rewardId\":\"lb-2\",\"experience\":500000}").expectStatus().isOk();
 
     await()
         .atMost(Duration.ofSeconds(10))
@@ -190,6 +384,7 @@ class PlayerApiTest {
             () ->
                 web.get()
                     .uri("/api/game/leaderboard?limit=2")
+                    .headers(h -> h.setBearerAuth(identity().player(low)))
                     .exchange()
                     .expectStatus()
                     .isOk()
@@ -202,7 +397,13 @@ class PlayerApiTest {
                     .isEqualTo(1)
                     .jsonPath("$[1].playerId")
                     .isEqualTo(low));
-    problem(web.get().uri("/api/game/leaderboard?limit=0").exchange(), 400, "limit");
+    problem(
+        web.get()
+            .uri("/api/game/leaderboard?limit=0")
+            .headers(h -> h.setBearerAuth(identity().player(low)))
+            .exchange(),
+        400,
+        "limit");
   }
 
   @Test
@@ -230,7 +431,7 @@ class PlayerApiTest {
                   });
       try {
         create(id, "carol");
-        command(id, id, "earn-gold", "{\"amount\":3}").expectStatus().isOk();
+        gold(id, 3);
         await().atMost(Duration.ofSeconds(30)).until(() -> seen.size() >= 2);
       } finally {
         consumer.dispose();
@@ -272,22 +473,36 @@ class PlayerApiTest {
         .atMost(Duration.ofSeconds(30))
         .untilAsserted(
             () ->
-                web.get()
-                    .uri("/api/game/players/{id}", id)
-                    .header(HEADER, id)
-                    .exchange()
+                read(id, id)
                     .expectStatus()
                     .isOk()
                     .expectBody()
                     .jsonPath("$.nickname")
                     .isEqualTo("newbie"));
     // The second delivery changed nothing: one PlayerCreated, version 1.
-    command(id, id, "earn-gold", "{\"amount\":1}")
-        .expectStatus()
-        .isOk()
-        .expectBody()
-        .jsonPath("$.player.version")
-        .isEqualTo(2);
+    assertThat(version(id)).isEqualTo(1);
+    // A rename of the account renames the player.
+    byte[] renamed =
+        EventEnvelope.newBuilder()
+            .setAggregateType("account")
+            .setAggregateId(id)
+            .setSeq(2)
+            .setEventType("citadel.member.v1.NicknameChanged")
+            .setPayload(
+                dev.citadel.protocol.member.v1.NicknameChanged.newBuilder()
+                    .setPlayerId(id)
+                    .setNickname("veteran")
+                    .setChangedAtEpochMs(1_767_225_700_000L)
+                    .build()
+                    .toByteString())
+            .build()
+            .toByteArray();
+    try (var publisher = new ReactorKafkaPublisher(settings)) {
+      publisher.publish(new dev.citadel.messaging.OutgoingMessage(ACCOUNTS, id, renamed)).block();
+    }
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(() -> read(id, id).expectBody().jsonPath("$.nickname").isEqualTo("veteran"));
   }
 
   @Test
@@ -295,7 +510,10 @@ class PlayerApiTest {
     String id = newId();
     create(id, "dan");
     // The scrape is larger than the client's default 256 KB buffer (HTTP latency histograms).
-    web.mutate()
+    // On the management port only: the service port serves no actuator endpoint.
+    web.get().uri("/actuator/prometheus").exchange().expectStatus().isNotFound();
+    WebTestClient.bindToServer()
+        .baseUrl("http://127.0.0.1:" + managementPort)
         .codecs(c -> c.defaultCodecs().maxInMemorySize(8 * 1024 * 1024))
         .build()
         .get()
@@ -316,7 +534,7 @@ class PlayerApiTest {
   WebTestClient.ResponseSpec gift(String from, String json) {
     return web.post()
         .uri("/api/game/players/{id}/gifts", from)
-        .header(HEADER, from)
+        .headers(h -> h.setBearerAuth(identity().player(from)))
         .contentType(MediaType.APPLICATION_JSON)
         .bodyValue(json)
         .exchange();
@@ -328,8 +546,9 @@ class PlayerApiTest {
     String bob = newId();
     create(alice, "alice_g" + alice.substring(2, 6));
     create(bob, "bob_g" + bob.substring(2, 6));
-    command(alice, alice, "earn-gold", "{\"amount\":100}").expectStatus().isOk();
-    command(alice, alice, "add-item", "{\"itemId\":\"sword\",\"quantity\":2}")
+    grant(
+            alice,
+            "{\"rewardId\":\"g-1\",\"gold\":100,\"items\":[{\"itemId\":\"sword\",\"quantity\":2}]}")
         .expectStatus()
         .isOk();
 
@@ -352,12 +571,13 @@ class PlayerApiTest {
         gift(alice, "{\"to\":\"" + bob + "\",\"itemId\":\"sword\",\"quantity\":2}"),
         409,
         "only 1 owned");
-    problem(gift(alice, "{\"to\":\"" + bob + "\",\"gold\":0}"), 400, "amount");
+    problem(gift(alice, "{\"to\":\"" + bob + "\",\"gold\":0}"), 400, "'gold' must be between 1");
+    problem(gift(alice, "{\"to\":\"" + bob + "\",\"gold\":-5}"), 400, "'gold' must be between 1");
     problem(gift(alice, "{\"gold\":5}"), 400, "'to'");
     problem(gift(alice, "{\"to\":\"" + bob + "\"}"), 400, "either 'gold' or 'itemId'");
     web.post()
         .uri("/api/game/players/{id}/gifts", alice)
-        .header(HEADER, bob)
+        .headers(h -> h.setBearerAuth(identity().player(bob)))
         .contentType(MediaType.APPLICATION_JSON)
         .bodyValue("{\"to\":\"" + bob + "\",\"gold\":1}")
         .exchange()
@@ -367,10 +587,7 @@ class PlayerApiTest {
     // Nothing changed by the refused gifts; the accepted ones moved exactly what they said.
     assertThat(version(alice)).isEqualTo(aliceVersion);
     assertThat(version(bob)).isEqualTo(bobVersion);
-    web.get()
-        .uri("/api/game/players/{id}", bob)
-        .header(HEADER, bob)
-        .exchange()
+    read(bob, bob)
         .expectBody()
         .jsonPath("$.gold")
         .isEqualTo(40)
@@ -381,7 +598,7 @@ class PlayerApiTest {
   WebTestClient.ResponseSpec friends(String caller, String path, String json) {
     return web.post()
         .uri("/api/game/players/{id}/friends" + path, caller)
-        .header(HEADER, caller)
+        .headers(h -> h.setBearerAuth(identity().player(caller)))
         .contentType(MediaType.APPLICATION_JSON)
         .bodyValue(json)
         .exchange();
@@ -395,19 +612,10 @@ class PlayerApiTest {
     create(ben, "ben_" + ben.substring(2, 6));
 
     friends(ann, "/requests", "{\"to\":\"" + ben + "\"}").expectStatus().isOk();
-    web.get()
-        .uri("/api/game/players/{id}", ben)
-        .header(HEADER, ben)
-        .exchange()
-        .expectBody()
-        .jsonPath("$.friends.askedBy[0]")
-        .isEqualTo(ann);
+    read(ben, ben).expectBody().jsonPath("$.friends.askedBy[0]").isEqualTo(ann);
     problem(friends(ann, "/requests", "{\"to\":\"" + ben + "\"}"), 409, "already asked");
     friends(ben, "/requests/" + ann + "/accept", "{}").expectStatus().isOk();
-    web.get()
-        .uri("/api/game/players/{id}", ann)
-        .header(HEADER, ann)
-        .exchange()
+    read(ann, ann)
         .expectBody()
         .jsonPath("$.friends.friends[0]")
         .isEqualTo(ben)
@@ -426,16 +634,10 @@ class PlayerApiTest {
 
     web.delete()
         .uri("/api/game/players/{id}/friends/{other}", ann, ben)
-        .header(HEADER, ann)
+        .headers(h -> h.setBearerAuth(identity().player(ann)))
         .exchange()
         .expectStatus()
         .isOk();
-    web.get()
-        .uri("/api/game/players/{id}", ben)
-        .header(HEADER, ben)
-        .exchange()
-        .expectBody()
-        .jsonPath("$.friends.friends")
-        .isEmpty();
+    read(ben, ben).expectBody().jsonPath("$.friends.friends").isEmpty();
   }
 }

@@ -56,11 +56,18 @@ class GiftsBenchmarkIT {
     }
     List<String> all = new ArrayList<>(onA.subList(0, 64));
     all.addAll(onB.subList(0, 64));
+    cluster.register(all);
     Flux.fromIterable(all)
         .flatMap(
             p ->
-                command(p, "create", Map.of("nickname", "b" + Integer.toHexString(p.hashCode())))
-                    .then(command(p, "earn-gold", Map.of("amount", 1_000_000))),
+                cluster.grant(
+                    p,
+                    "start-" + p,
+                    Map.of(
+                        "gold",
+                        1_000_000,
+                        "items",
+                        List.of(Map.of("itemId", "potion", "quantity", 10_000)))),
             16)
         .blockLast(Duration.ofSeconds(60));
 
@@ -69,7 +76,7 @@ class GiftsBenchmarkIT {
             "single-player command (baseline)",
             () -> {
               String p = pick(all);
-              return command(p, "earn-gold", Map.of("amount", 1));
+              return command(p, "use-item", Map.of("itemId", "potion", "quantity", 1));
             });
     Figures same =
         run(
@@ -177,7 +184,7 @@ class GiftsBenchmarkIT {
     return TwoInstances.client(cluster.owner(from))
         .post()
         .uri("/api/game/players/{id}/gifts", from)
-        .header("X-Player-Id", from)
+        .headers(h -> h.setBearerAuth(TwoInstances.token(from)))
         .bodyValue(Map.of("to", to, "gold", 1))
         .retrieve()
         .toBodilessEntity()
@@ -188,7 +195,7 @@ class GiftsBenchmarkIT {
     return TwoInstances.client(cluster.owner(player))
         .post()
         .uri("/api/game/players/{id}/commands/{name}", player, name)
-        .header("X-Player-Id", player)
+        .headers(h -> h.setBearerAuth(TwoInstances.token(player)))
         .bodyValue(body)
         .retrieve()
         .toBodilessEntity()

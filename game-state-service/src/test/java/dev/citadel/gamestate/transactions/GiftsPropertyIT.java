@@ -77,12 +77,9 @@ class GiftsPropertyIT {
       players.add("giver-" + i + "-" + Long.toHexString(new Random().nextLong() & 0xffffff));
     }
     assertThat(players.stream().map(GiftsPropertyIT::owner).distinct()).hasSize(2);
+    cluster.register(players);
     Flux.fromIterable(players)
-        .flatMap(
-            p ->
-                command(p, "create", Map.of("nickname", "g" + Integer.toHexString(p.hashCode())))
-                    .then(command(p, "earn-gold", Map.of("amount", START_GOLD))),
-            16)
+        .flatMap(p -> cluster.grant(p, "start-" + p, Map.of("gold", START_GOLD)), 16)
         .blockLast(Duration.ofSeconds(60));
 
     List<Gift> committed = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -172,7 +169,7 @@ class GiftsPropertyIT {
     return client(urls.get(r.nextInt(urls.size())))
         .post()
         .uri("/api/game/players/{id}/gifts", from)
-        .header("X-Player-Id", from)
+        .headers(h -> h.setBearerAuth(TwoInstances.token(from)))
         .bodyValue(Map.of("to", receiver, "gold", gold))
         .exchangeToMono(
             resp ->
@@ -187,23 +184,12 @@ class GiftsPropertyIT {
                                     : null)));
   }
 
-  Mono<Void> command(String player, String name, Map<String, Object> body) {
-    return client(owner(player))
-        .post()
-        .uri("/api/game/players/{id}/commands/{name}", player, name)
-        .header("X-Player-Id", player)
-        .bodyValue(body)
-        .retrieve()
-        .toBodilessEntity()
-        .then();
-  }
-
   @SuppressWarnings("unchecked")
   Map<String, Object> view(String player) {
     return client(owner(player))
         .get()
         .uri("/api/game/players/{id}", player)
-        .header("X-Player-Id", player)
+        .headers(h -> h.setBearerAuth(TwoInstances.token(player)))
         .retrieve()
         .bodyToMono(Map.class)
         .block();

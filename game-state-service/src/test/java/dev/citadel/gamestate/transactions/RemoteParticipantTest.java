@@ -62,7 +62,7 @@ class RemoteParticipantTest {
     AtomicInteger requests = new AtomicInteger();
     Vote vote =
         participant(1, requests)
-            .prepare("tx-1", "p1", "gift", Map.of(), Duration.ofSeconds(5))
+            .prepare("tx-1", "p1", "gift", Map.of())
             .block(Duration.ofSeconds(10));
 
     assertThat(vote.expectedVersion()).isEqualTo(3);

@@ -8,6 +8,12 @@ import dev.citadel.infra.junit.SharedInfra;
 import dev.citadel.infra.platform.ServiceProcess;
 import dev.citadel.infra.platform.ServiceSpec;
 import dev.citadel.infra.postgres.PostgresEndpoint;
+import dev.citadel.messaging.OutgoingMessage;
+import dev.citadel.messaging.kafka.KafkaSettings;
+import dev.citadel.messaging.kafka.ReactorKafkaPublisher;
+import dev.citadel.protocol.eventstore.v1.EventEnvelope;
+import dev.citadel.protocol.member.v1.AccountRegistered;
+import dev.citadel.web.testing.TestIdentity;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,9 +23,18 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import org.springframework.web.reactive.function.client.WebClient;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.util.retry.Retry;
 
-/** Two game-state processes (the packaged -exec jar) on one database, each knowing the other. */
+/**
+ * Two game-state processes (the packaged -exec jar) on one database, each knowing the other, with a
+ * real member-service as their identity provider ({@link TestIdentity}).
+ */
 final class TwoInstances implements AutoCloseable {
+  /** The accounts topic the instances create players from (their default). */
+  static final String ACCOUNTS = "member.events";
+
   final List<ServiceProcess> processes = new ArrayList<>();
   final List<String> urls = new ArrayList<>();
   final PostgresEndpoint db;
@@ -42,6 +57,7 @@ final class TwoInstances implements AutoCloseable {
       env.put(InfraSettings.POSTGRES_URL, db.url());
       env.put("CITADEL_GAME_STATE_URLS", String.join(",", urls));
       env.put("CITADEL_SELF_URL", urls.get(i));
+      env.putAll(TestIdentity.shared().serviceEnv("game-state"));
       env.putAll(extraEnv);
       processes.add(
           ServiceProcess.start(
@@ -65,6 +81,74 @@ final class TwoInstances implements AutoCloseable {
   /** One client per instance, so connections are pooled and reused. */
   static WebClient client(String url) {
     return CLIENTS.computeIfAbsent(url, u -> WebClient.builder().baseUrl(u).build());
+  }
+
+  /** The player's own token. */
+  static String token(String player) {
+    return TestIdentity.shared().player(player);
+  }
+
+  /**
+   * Creates players the way the platform does: an {@code AccountRegistered} on the accounts topic
+   * for each, then waits until each one's owner answers for it.
+   */
+  void register(List<String> players) {
+    KafkaSettings settings =
+        KafkaSettings.defaults(SharedInfra.kafka().bootstrapServers(), "test-accounts");
+    try (var publisher = new ReactorKafkaPublisher(settings)) {
+      publisher
+          .publishAll(
+              Flux.fromIterable(players)
+                  .map(
+                      p ->
+                          new OutgoingMessage(
+                              ACCOUNTS,
+                              p,
+                              EventEnvelope.newBuilder()
+                                  .setAggregateType("account")
+                                  .setAggregateId(p)
+                                  .setSeq(1)
+                                  .setEventType(AccountRegistered.getDescriptor().getFullName())
+                                  .setPayload(
+                                      AccountRegistered.newBuilder()
+                                          .setPlayerId(p)
+                                          .setNickname("n" + Integer.toHexString(p.hashCode()))
+                                          .setRegisteredAtEpochMs(1_767_225_600_000L)
+                                          .build()
+                                          .toByteString())
+                                  .build()
+                                  .toByteArray())))
+          .blockLast(Duration.ofSeconds(60));
+    }
+    Flux.fromIterable(players)
+        .flatMap(
+            p ->
+                client(owner(p))
+                    .get()
+                    .uri("/api/game/players/{id}", p)
+                    .headers(h -> h.setBearerAuth(token(p)))
+                    .retrieve()
+                    .toBodilessEntity()
+                    .retryWhen(Retry.fixedDelay(600, Duration.ofMillis(100))),
+            16)
+        .blockLast(Duration.ofSeconds(90));
+  }
+
+  /** A game server's grant (gold, items ...), as JSON fields after the reward id. */
+  Mono<Void> grant(String player, String rewardId, Map<String, Object> reward) {
+    Map<String, Object> body = new HashMap<>(reward);
+    body.put("rewardId", rewardId);
+    return client(owner(player))
+        .post()
+        .uri("/internal/players/{id}/grants", player)
+        .headers(
+            h ->
+                h.setBearerAuth(
+                    TestIdentity.shared().service("game-server", "game-state", "game.grant")))
+        .bodyValue(body)
+        .retrieve()
+        .toBodilessEntity()
+        .then();
   }
 
   @Override

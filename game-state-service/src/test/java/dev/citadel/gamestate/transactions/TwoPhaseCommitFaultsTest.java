@@ -9,6 +9,7 @@ import dev.citadel.eventstore.Connections;
 import dev.citadel.eventstore.EventStore;
 import dev.citadel.eventstore.EventStoreOptions;
 import dev.citadel.eventstore.EventStoreSchema;
+import dev.citadel.eventstore.KeyRecord;
 import dev.citadel.eventstore.LoadedStream;
 import dev.citadel.eventstore.PostgresEventStore;
 import dev.citadel.eventstore.Snapshot;
@@ -61,8 +62,8 @@ class TwoPhaseCommitFaultsTest {
     coordinatorStore = store();
     hostA = host();
     hostB = host();
-    a = new LocalParticipant(hostA, new PlayerAggregate(), CLOCK);
-    b = new LocalParticipant(hostB, new PlayerAggregate(), CLOCK);
+    a = new LocalParticipant(hostA, new PlayerAggregate(), CLOCK, HOLD);
+    b = new LocalParticipant(hostB, new PlayerAggregate(), CLOCK, HOLD);
   }
 
   static PostgresEventStore store() {
@@ -87,7 +88,7 @@ class TwoPhaseCommitFaultsTest {
     return new Coordinator(
         store,
         owners,
-        new Coordinator.Settings(Duration.ofMillis(500), HOLD, Duration.ofMillis(500)),
+        new Coordinator.Settings(Duration.ofMillis(500), Duration.ofMillis(500)),
         CLOCK,
         new SimpleMeterRegistry());
   }
@@ -133,9 +134,8 @@ class TwoPhaseCommitFaultsTest {
     Participant silent =
         new Wrapped(b) {
           @Override
-          public Mono<Vote> prepare(
-              String tx, String p, String c, Map<String, Object> args, Duration hold) {
-            return b.prepare(tx, p, c, args, hold).then(Mono.never());
+          public Mono<Vote> prepare(String tx, String p, String c, Map<String, Object> args) {
+            return b.prepare(tx, p, c, args).then(Mono.never());
           }
         };
     var refused = coordinator(coordinatorStore, a, silent).execute(gift(from, to, 30));
@@ -200,8 +200,8 @@ class TwoPhaseCommitFaultsTest {
     String from = player(hostA, "a-", 100);
     String tx = UUID.randomUUID().toString();
     Map<String, Object> args = Map.of("amount", 10, "reason", "dup");
-    Vote first = a.prepare(tx, from, "spend-gold", args, HOLD).block();
-    Vote again = a.prepare(tx, from, "spend-gold", args, HOLD).block();
+    Vote first = a.prepare(tx, from, "spend-gold", args).block();
+    Vote again = a.prepare(tx, from, "spend-gold", args).block();
     assertThat(again.expectedVersion()).isEqualTo(first.expectedVersion());
     assertThat(again.events()).hasSize(1);
     assertThat(again.events().get(0).payload()).isEqualTo(first.events().get(0).payload());
@@ -216,6 +216,22 @@ class TwoPhaseCommitFaultsTest {
     a.abort(tx, from).block(); // a late abort after the commit changes nothing
     assertThat(gold(hostA, from)).isEqualTo(90);
     assertThat(hostA.get(from).block().version()).isEqualTo(first.expectedVersion() + 1);
+  }
+
+  @Test
+  void a_commit_the_store_never_saw_changes_nothing() {
+    // A prepare and a commit with no store between them (a caller that should not be calling,
+    // or a coordinator bug): the participant applies only what the journal holds, i.e. nothing.
+    String player = player(hostA, "a-", 100);
+    long version = hostA.get(player).block().version();
+    String tx = UUID.randomUUID().toString();
+    a.prepare(tx, player, "earn-gold", Map.of("amount", 1_000_000, "reason", "forged")).block();
+    a.commit(tx, player).block();
+    assertThat(gold(hostA, player)).isEqualTo(100);
+    assertThat(hostA.get(player).block().version()).isEqualTo(version);
+    // ... and the player takes commands at once (the commit released the hold).
+    hostA.handle(player, new PlayerCommand.SpendGold(1, "after"), CLOCK.instant()).block();
+    assertThat(gold(hostA, player)).isEqualTo(99);
   }
 
   @Test
@@ -255,9 +271,8 @@ class TwoPhaseCommitFaultsTest {
     }
 
     @Override
-    public Mono<Vote> prepare(
-        String tx, String p, String c, Map<String, Object> args, Duration hold) {
-      return inner.prepare(tx, p, c, args, hold);
+    public Mono<Vote> prepare(String tx, String p, String c, Map<String, Object> args) {
+      return inner.prepare(tx, p, c, args);
     }
 
     @Override
@@ -317,6 +332,16 @@ class TwoPhaseCommitFaultsTest {
     @Override
     public Mono<Void> saveSnapshot(Snapshot snapshot) {
       return inner.saveSnapshot(snapshot);
+    }
+
+    @Override
+    public Mono<KeyRecord> findKey(String aggregateId, String key) {
+      return inner.findKey(aggregateId, key);
+    }
+
+    @Override
+    public Mono<Long> forgetKeys(Instant before) {
+      return inner.forgetKeys(before);
     }
   }
 }

@@ -27,8 +27,9 @@ public final class CitadelSecurity {
   }
 
   /**
-   * @param routes who may call what; the probes on the service port ({@code /livez}, {@code
-   *     /readyz}) are open, everything else is the service's to say
+   * @param routes who may call what; the probes ({@code /livez}, {@code /readyz} on the service
+   *     port, {@code /actuator/**} on the management port) are open, everything else is the
+   *     service's to say
    */
   public SecurityWebFilterChain chain(
       ServerHttpSecurity http, Customizer<ServerHttpSecurity.AuthorizeExchangeSpec> routes) {
@@ -41,6 +42,9 @@ public final class CitadelSecurity {
         .authorizeExchange(
             a -> {
               a.pathMatchers("/livez", "/readyz").permitAll();
+              // Served only on the management port, which is never routed nor exposed (and where
+              // this chain applies too): Prometheus and the probes reach it, callers cannot.
+              a.pathMatchers("/actuator/**").permitAll();
               routes.customize(a);
             })
         .oauth2ResourceServer(

@@ -1,0 +1,31 @@
+package dev.citadel.gamestate.shop;
+
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * What players may buy and for how much gold: server configuration ({@code
+ * citadel.game-state.catalogue}), never the request. A purchase names only the item and the
+ * quantity.
+ */
+public record Catalogue(Map<String, Long> prices) {
+  public Catalogue {
+    prices = Map.copyOf(prices);
+    prices.forEach(
+        (item, price) -> {
+          if (price == null || price <= 0) {
+            throw new IllegalArgumentException("the price of " + item + " must be positive");
+          }
+        });
+  }
+
+  public Optional<Long> price(String itemId) {
+    return Optional.ofNullable(itemId == null ? null : prices.get(itemId));
+  }
+
+  /** Sorted by item id, for the API. */
+  public Map<String, Long> sorted() {
+    return new TreeMap<>(prices);
+  }
+}
