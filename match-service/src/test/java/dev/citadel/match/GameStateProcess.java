@@ -7,6 +7,7 @@ import dev.citadel.infra.junit.SharedInfra;
 import dev.citadel.infra.kafka.KafkaEndpoint;
 import dev.citadel.infra.platform.ServiceProcess;
 import dev.citadel.infra.platform.ServiceSpec;
+import dev.citadel.web.testing.TestIdentity;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -32,6 +33,7 @@ public final class GameStateProcess {
         new HashMap<>(
             Infrastructure.environment(SharedInfra.postgres(), SharedInfra.redis(), kafka));
     env.put(InfraSettings.POSTGRES_URL, SharedInfra.postgresDatabase(database).url());
+    env.putAll(TestIdentity.shared().serviceEnv("game-state"));
     try {
       ServiceProcess process =
           ServiceProcess.start(

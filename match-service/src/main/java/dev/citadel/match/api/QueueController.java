@@ -5,8 +5,8 @@ import dev.citadel.match.lifecycle.Transitions;
 import dev.citadel.match.matcher.Ticket;
 import dev.citadel.match.queue.QueueStatus;
 import dev.citadel.match.queue.Queues;
+import dev.citadel.web.security.AuthenticatedPlayer;
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.springframework.http.HttpStatus;
@@ -14,25 +14,20 @@ import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
-import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.reactive.function.client.WebClient;
 import org.springframework.web.reactive.function.client.WebClientResponseException;
 import reactor.core.publisher.Mono;
 
-/** Joining, leaving and watching a queue. The caller's id comes from the gateway's header. */
+/**
+ * Joining, leaving and watching a queue. The caller is the verified token's player; member-service
+ * is asked (with this service's token) whether that player may queue now.
+ */
 @RestController
 public class QueueController {
-  public static final String PLAYER_HEADER = "X-Player-Id";
-
   /** Join body. */
   public record JoinRequest(String queue) {}
-
-  /** Bulk body (load tests): players with their Elo. */
-  public record BulkRequest(String queue, List<BulkPlayer> players) {}
-
-  public record BulkPlayer(String playerId, String nickname, int elo) {}
 
   private record Presence(String playerId, String status, boolean canQueue) {}
 
@@ -56,10 +51,8 @@ public class QueueController {
   }
 
   @PostMapping("/api/match/queue")
-  public Mono<QueueStatus> join(
-      @RequestBody JoinRequest body,
-      @RequestHeader(name = PLAYER_HEADER, required = false) String caller) {
-    String player = requirePlayer(caller);
+  public Mono<QueueStatus> join(@RequestBody JoinRequest body, AuthenticatedPlayer caller) {
+    String player = caller.id();
     String queue = requireQueue(body == null ? null : body.queue());
     return members
         .get()
@@ -77,7 +70,8 @@ public class QueueController {
                         HttpStatus.CONFLICT,
                         "player is " + presence.status() + ", not in the lobby"));
               }
-              Ticket ticket = new Ticket(player, props.match().defaultElo(), clock.millis(), "");
+              Ticket ticket =
+                  new Ticket(player, props.match().defaultElo(), clock.millis(), caller.nickname());
               return queues.enqueue(queue, List.of(ticket), clock.millis());
             })
         .flatMap(statuses -> answer(queue, player, statuses.get(0)));
@@ -96,16 +90,14 @@ public class QueueController {
 
   @GetMapping("/api/match/status")
   public Mono<QueueStatus> status(
-      @RequestParam(defaultValue = "ranked") String queue,
-      @RequestHeader(name = PLAYER_HEADER, required = false) String caller) {
-    return queues.status(requireQueue(queue), requirePlayer(caller));
+      @RequestParam(defaultValue = "ranked") String queue, AuthenticatedPlayer caller) {
+    return queues.status(requireQueue(queue), caller.id());
   }
 
   @DeleteMapping("/api/match/queue")
   public Mono<Map<String, String>> leave(
-      @RequestParam(defaultValue = "ranked") String queue,
-      @RequestHeader(name = PLAYER_HEADER, required = false) String caller) {
-    String player = requirePlayer(caller);
+      @RequestParam(defaultValue = "ranked") String queue, AuthenticatedPlayer caller) {
+    String player = caller.id();
     return queues
         .cancel(requireQueue(queue), player)
         .flatMap(
@@ -125,44 +117,12 @@ public class QueueController {
                 });
   }
 
-  /** Load tests only (profile loadtest): queue many players at once, no auth, no member check. */
-  @PostMapping("/api/match/bulk")
-  public Mono<Map<String, Object>> bulk(@RequestBody BulkRequest body) {
-    if (!props.match().bulkEnabled()) {
-      return Mono.error(
-          new ApiException(
-              HttpStatus.FORBIDDEN, "bulk enqueue is only enabled in the loadtest profile"));
-    }
-    String queue = requireQueue(body.queue());
-    long now = clock.millis();
-    List<Ticket> tickets = new ArrayList<>();
-    for (BulkPlayer p : body.players()) {
-      tickets.add(new Ticket(p.playerId(), p.elo(), now, p.nickname() == null ? "" : p.nickname()));
-    }
-    return queues
-        .enqueue(queue, tickets, now)
-        .map(
-            s ->
-                Map.of(
-                    "queued",
-                    s.stream().filter("OK"::equals).count(),
-                    "refused",
-                    s.stream().filter(x -> !x.equals("OK")).count()));
-  }
-
-  private String requireQueue(String queue) {
+  String requireQueue(String queue) {
     if (queue == null || !props.match().queues().contains(queue)) {
       throw new ApiException(
           HttpStatus.BAD_REQUEST,
           "unknown queue '" + queue + "'; queues: " + props.match().queues());
     }
     return queue;
-  }
-
-  private static String requirePlayer(String caller) {
-    if (caller == null || caller.isBlank()) {
-      throw new ApiException(HttpStatus.UNAUTHORIZED, "missing " + PLAYER_HEADER);
-    }
-    return caller;
   }
 }

@@ -12,6 +12,10 @@ import dev.citadel.messaging.kafka.KafkaTopics;
 import dev.citadel.messaging.kafka.ReactorKafkaConsumer;
 import dev.citadel.messaging.kafka.ReactorKafkaPublisher;
 import dev.citadel.notify.PlayerNotifier;
+import dev.citadel.web.security.Callers;
+import dev.citadel.web.security.CitadelSecurity;
+import dev.citadel.web.security.Scopes;
+import dev.citadel.web.security.ServiceTokens;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -20,15 +24,32 @@ import org.springframework.context.SmartLifecycle;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import org.springframework.security.config.web.server.ServerHttpSecurity;
+import org.springframework.security.web.server.SecurityWebFilterChain;
 import org.springframework.web.reactive.function.client.WebClient;
 import reactor.core.Disposable;
 
 @Configuration(proxyBeanMethods = false)
 public class MatchConfiguration {
 
+  /** The audience service tokens name to call match-service. */
+  public static final String SERVICE_NAME = "match-service";
+
+  /** Players queue, leave and look; load tests queue in bulk (where that route exists). */
   @Bean
-  Clock clock() {
-    return Clock.systemUTC();
+  SecurityWebFilterChain security(ServerHttpSecurity http, CitadelSecurity citadel) {
+    return citadel.chain(
+        http,
+        routes ->
+            routes
+                .pathMatchers("/internal/match/bulk")
+                .hasAuthority(Scopes.authority(Scopes.MATCH_BULK))
+                .pathMatchers("/internal/**")
+                .denyAll()
+                .pathMatchers("/api/**")
+                .hasAuthority(Callers.PLAYER_ROLE)
+                .anyExchange()
+                .authenticated());
   }
 
   @Bean
@@ -106,9 +127,13 @@ public class MatchConfiguration {
         meters);
   }
 
+  /** member-service, called with this service's token (presence.read). */
   @Bean
-  WebClient memberClient(MatchProperties props) {
-    return WebClient.builder().baseUrl(props.match().memberUrl()).build();
+  WebClient memberClient(MatchProperties props, ServiceTokens tokens) {
+    return WebClient.builder()
+        .baseUrl(props.match().memberUrl())
+        .filter(tokens.bearer("member-service"))
+        .build();
   }
 
   @Bean

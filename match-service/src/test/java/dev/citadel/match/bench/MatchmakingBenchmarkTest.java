@@ -8,6 +8,7 @@ import dev.citadel.infra.junit.SharedInfra;
 import dev.citadel.infra.platform.ServiceProcess;
 import dev.citadel.match.GameStateProcess;
 import dev.citadel.match.queue.Queues;
+import dev.citadel.web.testing.TestIdentity;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.distribution.ValueAtPercentile;
@@ -52,6 +53,10 @@ import reactor.core.publisher.Flux;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 @ActiveProfiles("loadtest")
 class MatchmakingBenchmarkTest {
+  /** A load test's token for the bulk route. */
+  static final java.util.function.Supplier<String> BULK =
+      () -> TestIdentity.shared().service("loadtest", "match-service", "match.bulk");
+
   static final int PLAYERS = Integer.getInteger("bench.players", 100_000);
   static final int WARMUP_PLAYERS = Integer.getInteger("bench.warmup-players", 100_000);
   static final int BATCH = 1000;
@@ -65,6 +70,9 @@ class MatchmakingBenchmarkTest {
 
   @DynamicPropertySource
   static void infrastructure(DynamicPropertyRegistry registry) {
+    TestIdentity.shared()
+        .serviceProperties("match-service")
+        .forEach((k, v) -> registry.add(k, () -> v));
     registry.add("spring.data.redis.url", () -> SharedInfra.redis().url());
     registry.add("citadel.kafka.bootstrap-servers", () -> SharedInfra.kafka().bootstrapServers());
     registry.add("citadel.match.queues", () -> "warmup,bench");
@@ -277,7 +285,8 @@ class MatchmakingBenchmarkTest {
               batch ->
                   client
                       .post()
-                      .uri("/api/match/bulk")
+                      .uri("/internal/match/bulk")
+                      .headers(h -> h.setBearerAuth(BULK.get()))
                       .contentType(MediaType.APPLICATION_JSON)
                       .bodyValue(Map.of("queue", queue, "players", batch))
                       .retrieve()

@@ -9,6 +9,7 @@ import dev.citadel.infra.kafka.KafkaCluster;
 import dev.citadel.infra.platform.ServiceProcess;
 import dev.citadel.match.GameStateProcess;
 import dev.citadel.match.queue.Queues;
+import dev.citadel.web.testing.TestIdentity;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,11 +38,18 @@ import org.springframework.test.web.reactive.server.WebTestClient;
 @AutoConfigureWebTestClient
 @ActiveProfiles("loadtest")
 class MatchBrokerFailureTest {
+  /** A load test's token for the bulk route. */
+  static final java.util.function.Supplier<String> BULK =
+      () -> TestIdentity.shared().service("loadtest", "match-service", "match.bulk");
+
   static KafkaCluster kafka;
   static ServiceProcess gameState;
 
   @DynamicPropertySource
   static void infrastructure(DynamicPropertyRegistry registry) {
+    TestIdentity.shared()
+        .serviceProperties("match-service")
+        .forEach((k, v) -> registry.add(k, () -> v));
     registry.add("spring.data.redis.url", () -> SharedInfra.redis().url());
     registry.add("citadel.kafka.bootstrap-servers", () -> kafka.endpoint().bootstrapServers());
     registry.add("citadel.match.queues", () -> "brokers");
@@ -109,7 +117,8 @@ class MatchBrokerFailureTest {
                 (int) (1500 + random.nextGaussian() * 150)));
       }
       web.post()
-          .uri("/api/match/bulk")
+          .uri("/internal/match/bulk")
+          .headers(h -> h.setBearerAuth(BULK.get()))
           .contentType(MediaType.APPLICATION_JSON)
           .bodyValue(Map.of("queue", "brokers", "players", body))
           .exchange()

@@ -14,6 +14,7 @@ import dev.citadel.match.matcher.Ticket;
 import dev.citadel.match.queue.QueueStatus;
 import dev.citadel.match.queue.Queues;
 import dev.citadel.messaging.MessagePublisher;
+import dev.citadel.web.testing.TestIdentity;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
@@ -50,6 +51,9 @@ class MatchFaultsTest {
 
   @DynamicPropertySource
   static void infrastructure(DynamicPropertyRegistry registry) {
+    TestIdentity.shared()
+        .serviceProperties("match-service")
+        .forEach((k, v) -> registry.add(k, () -> v));
     registry.add("spring.data.redis.url", () -> SharedInfra.redis().url());
     registry.add("citadel.kafka.bootstrap-servers", () -> SharedInfra.kafka().bootstrapServers());
     registry.add("citadel.match.queues", () -> "faults");
@@ -160,7 +164,15 @@ class MatchFaultsTest {
     handOff.send("faults", matchId, tickets, now, 1).block();
     awaitAll(tickets, "IN_GAME");
     QueueStatus seat = queues.status("faults", tickets.get(0).playerId()).block();
-    WebClient game = WebClient.create("http://127.0.0.1:" + gameState.spec().port());
+    WebClient game =
+        WebClient.builder()
+            .baseUrl("http://127.0.0.1:" + gameState.spec().port())
+            .defaultHeaders(
+                h ->
+                    h.setBearerAuth(
+                        TestIdentity.shared()
+                            .service("game-server", "game-state", "match.results")))
+            .build();
 
     Map<String, Object> ended = end(game, matchId);
 

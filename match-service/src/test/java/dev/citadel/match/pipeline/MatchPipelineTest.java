@@ -9,6 +9,7 @@ import dev.citadel.infra.platform.ServiceProcess;
 import dev.citadel.match.GameStateProcess;
 import dev.citadel.match.matcher.SkillWindow;
 import dev.citadel.match.queue.Queues;
+import dev.citadel.web.testing.TestIdentity;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -37,6 +38,10 @@ import org.springframework.test.web.reactive.server.WebTestClient;
 @AutoConfigureWebTestClient
 @ActiveProfiles("loadtest")
 class MatchPipelineTest {
+  /** A load test's token for the bulk route. */
+  static final java.util.function.Supplier<String> BULK =
+      () -> TestIdentity.shared().service("loadtest", "match-service", "match.bulk");
+
   /**
    * The production window, but any spread after 10 s instead of 60 s: the last match of a pool that
    * drains holds the leftovers of both Elo tails, which only max-wait releases.
@@ -47,6 +52,9 @@ class MatchPipelineTest {
 
   @DynamicPropertySource
   static void infrastructure(DynamicPropertyRegistry registry) {
+    TestIdentity.shared()
+        .serviceProperties("match-service")
+        .forEach((k, v) -> registry.add(k, () -> v));
     registry.add("spring.data.redis.url", () -> SharedInfra.redis().url());
     registry.add("citadel.kafka.bootstrap-servers", () -> SharedInfra.kafka().bootstrapServers());
     registry.add("citadel.match.queues", () -> "ranked,casual");
@@ -85,7 +93,8 @@ class MatchPipelineTest {
         body.add(Map.of("playerId", id, "nickname", "n" + id.hashCode(), "elo", rating));
       }
       web.post()
-          .uri("/api/match/bulk")
+          .uri("/internal/match/bulk")
+          .headers(h -> h.setBearerAuth(BULK.get()))
           .contentType(MediaType.APPLICATION_JSON)
           .bodyValue(Map.of("queue", "ranked", "players", body))
           .exchange()
@@ -134,7 +143,7 @@ class MatchPipelineTest {
   void bad_input_gets_clear_4xx_answers() {
     web.post()
         .uri("/api/match/queue")
-        .header("X-Player-Id", "p1")
+        .headers(h -> h.setBearerAuth(TestIdentity.shared().player("p1")))
         .contentType(MediaType.APPLICATION_JSON)
         .bodyValue("{\"queue\":\"nope\"}")
         .exchange()
@@ -145,7 +154,7 @@ class MatchPipelineTest {
         .value(String.class, d -> assertThat(d).contains("unknown queue 'nope'"));
     web.delete()
         .uri("/api/match/queue?queue=ranked")
-        .header("X-Player-Id", "nobody-queued")
+        .headers(h -> h.setBearerAuth(TestIdentity.shared().player("nobody-queued")))
         .exchange()
         .expectStatus()
         .isNotFound()
@@ -155,7 +164,8 @@ class MatchPipelineTest {
     web.get().uri("/api/match/status?queue=ranked").exchange().expectStatus().isUnauthorized();
     // Already queued: the same player twice is refused (one ticket per player).
     web.post()
-        .uri("/api/match/bulk")
+        .uri("/internal/match/bulk")
+        .headers(h -> h.setBearerAuth(BULK.get()))
         .contentType(MediaType.APPLICATION_JSON)
         .bodyValue(
             Map.of(
@@ -170,7 +180,8 @@ class MatchPipelineTest {
         .jsonPath("$.queued")
         .isEqualTo(1);
     web.post()
-        .uri("/api/match/bulk")
+        .uri("/internal/match/bulk")
+        .headers(h -> h.setBearerAuth(BULK.get()))
         .contentType(MediaType.APPLICATION_JSON)
         .bodyValue(
             Map.of(
@@ -186,7 +197,7 @@ class MatchPipelineTest {
         .isEqualTo(1);
     web.get()
         .uri("/api/match/status?queue=casual")
-        .header("X-Player-Id", "twice")
+        .headers(h -> h.setBearerAuth(TestIdentity.shared().player("twice")))
         .exchange()
         .expectStatus()
         .isOk()
@@ -195,7 +206,7 @@ class MatchPipelineTest {
         .isEqualTo("WAITING");
     web.delete()
         .uri("/api/match/queue?queue=casual")
-        .header("X-Player-Id", "twice")
+        .headers(h -> h.setBearerAuth(TestIdentity.shared().player("twice")))
         .exchange()
         .expectStatus()
         .isOk();
