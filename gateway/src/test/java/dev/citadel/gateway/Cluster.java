@@ -1,5 +1,6 @@
 package dev.citadel.gateway;
 
+import com.nimbusds.jose.jwk.RSAKey;
 import dev.citadel.gateway.affinity.GameStateInstances;
 import dev.citadel.gateway.config.GatewayConfiguration;
 import dev.citadel.infra.FreePorts;
@@ -8,14 +9,12 @@ import dev.citadel.infra.Infrastructure;
 import dev.citadel.infra.junit.SharedInfra;
 import dev.citadel.infra.platform.ServiceProcess;
 import dev.citadel.infra.platform.ServiceSpec;
+import dev.citadel.web.testing.TestIdentity;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,7 +29,7 @@ import org.springframework.context.ConfigurableApplicationContext;
 final class Cluster implements AutoCloseable {
   static final Duration STARTUP = Duration.ofSeconds(180);
 
-  final KeyPair signingKey;
+  final RSAKey signingKey = TestIdentity.generateKey();
   final Path root = Path.of(System.getProperty("user.dir")).getParent();
   final Path logs = Path.of("target", "service-logs");
   final Map<String, ServiceProcess> services = new LinkedHashMap<>();
@@ -39,9 +38,6 @@ final class Cluster implements AutoCloseable {
   URI member;
 
   Cluster() throws Exception {
-    KeyPairGenerator rsa = KeyPairGenerator.getInstance("RSA");
-    rsa.initialize(2048);
-    signingKey = rsa.generateKeyPair();
     Files.createDirectories(logs);
   }
 
@@ -68,18 +64,19 @@ final class Cluster implements AutoCloseable {
     return p;
   }
 
+  /** Any game-state instance, as a game server reaches one: internal routes with its token. */
+  URI anyGameState() {
+    return gameStates.values().iterator().next();
+  }
+
   /** Starts member-service and the given game-state instances, and waits until all are healthy. */
   Cluster start(int gameStateInstances) throws InterruptedException {
-    String pem =
-        "-----BEGIN PRIVATE KEY-----\n"
-            + Base64.getMimeEncoder().encodeToString(signingKey.getPrivate().getEncoded())
-            + "\n-----END PRIVATE KEY-----\n";
     ServiceProcess m =
         launch(
             "member",
             "member-service",
             "member_gw",
-            Map.of("CITADEL_JWT_PRIVATE_KEY", pem, "CITADEL_MEMBERS_BCRYPTSTRENGTH", "4"));
+            TestIdentity.memberEnv(TestIdentity.pem(signingKey)));
     member = URI.create("http://127.0.0.1:" + m.spec().port());
     List<ServiceProcess> started = new ArrayList<>(List.of(m));
     for (int i = 1; i <= gameStateInstances; i++) {
@@ -92,7 +89,18 @@ final class Cluster implements AutoCloseable {
   }
 
   ServiceProcess launchGameState(String name) {
-    ServiceProcess p = launch(name, "game-state-service", "game_state_gw", Map.of());
+    ServiceProcess p =
+        launch(
+            name,
+            "game-state-service",
+            "game_state_gw",
+            Map.of(
+                "CITADEL_MEMBER_URL",
+                member.toString(),
+                "CITADEL_SERVICE_CLIENT_ID",
+                "game-state",
+                "CITADEL_SERVICE_CLIENT_SECRET",
+                TestIdentity.CLIENT_SECRETS.get("game-state")));
     gameStates.put(name, URI.create("http://127.0.0.1:" + p.spec().port()));
     return p;
   }
@@ -106,6 +114,7 @@ final class Cluster implements AutoCloseable {
   ConfigurableApplicationContext gateway(int perSecond, int burst) {
     Map<String, Object> props = new HashMap<>();
     props.put("server.port", 0);
+    props.put("management.server.port", 0);
     props.put("CITADEL_MEMBER_URL", member.toString());
     props.put("CITADEL_MATCH_URL", "http://127.0.0.1:" + FreePorts.next());
     props.put("spring.data.redis.url", SharedInfra.redis().url());

@@ -5,16 +5,19 @@ import static org.awaitility.Awaitility.await;
 
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.JWSSigner;
+import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jose.crypto.RSASSASigner;
+import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.PlainJWT;
 import com.nimbusds.jwt.SignedJWT;
 import dev.citadel.affinity.Rendezvous;
 import dev.citadel.infra.junit.CitadelInfra;
 import dev.citadel.infra.junit.SharedInfra;
 import dev.citadel.notify.PlayerNotifier;
+import dev.citadel.web.testing.TestIdentity;
 import java.net.URI;
-import java.security.KeyPairGenerator;
-import java.security.PrivateKey;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -127,19 +130,76 @@ class GatewayEndToEndTest {
     return instance.get(0);
   }
 
-  static String token(PrivateKey key, String subject, Instant issued, Instant expires)
+  /** Claims as member-service would sign them for a player, before a test bends them. */
+  static Map<String, Object> playerClaims(String subject, Instant issued, Instant expires) {
+    Map<String, Object> claims = new HashMap<>();
+    claims.put("iss", "citadel");
+    claims.put("sub", subject);
+    claims.put("aud", List.of("citadel"));
+    claims.put("kind", "player");
+    claims.put("iat", Date.from(issued));
+    claims.put("exp", Date.from(expires));
+    return claims;
+  }
+
+  /** Signs claims with a key (RS256, or the given algorithm and signer). */
+  static String sign(Map<String, Object> claims, JWSAlgorithm alg, JWSSigner signer, String kid)
       throws Exception {
-    SignedJWT jwt =
-        new SignedJWT(
-            new JWSHeader.Builder(JWSAlgorithm.RS256).keyID("citadel-1").build(),
-            new JWTClaimsSet.Builder()
-                .issuer("citadel")
-                .subject(subject)
-                .issueTime(Date.from(issued))
-                .expirationTime(Date.from(expires))
-                .build());
-    jwt.sign(new RSASSASigner(key));
+    JWTClaimsSet.Builder b = new JWTClaimsSet.Builder();
+    claims.forEach(b::claim);
+    SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(alg).keyID(kid).build(), b.build());
+    jwt.sign(signer);
     return jwt.serialize();
+  }
+
+  static String rs256(RSAKey key, Map<String, Object> claims) throws Exception {
+    return sign(claims, JWSAlgorithm.RS256, new RSASSASigner(key), key.getKeyID());
+  }
+
+  /** A game server's grant straight to a game-state instance (internal: not through a gateway). */
+  static void grantGold(Player p, long gold) {
+    WebTestClient.bindToServer()
+        .baseUrl(cluster.anyGameState().toString())
+        .responseTimeout(Duration.ofSeconds(30))
+        .build()
+        .post()
+        .uri("/internal/players/{id}/grants", p.id())
+        .headers(h -> h.setBearerAuth(gameServerToken()))
+        .contentType(MediaType.APPLICATION_JSON)
+        .bodyValue("{\"rewardId\":\"" + UUID.randomUUID() + "\",\"gold\":" + gold + "}")
+        .exchange()
+        .expectStatus()
+        .isOk();
+  }
+
+  static String gameServerToken;
+
+  /** From member-service's real token endpoint, as a game server gets it (once: 5 minutes). */
+  static synchronized String gameServerToken() {
+    if (gameServerToken == null) {
+      gameServerToken = fetchGameServerToken();
+    }
+    return gameServerToken;
+  }
+
+  static String fetchGameServerToken() {
+    return WebTestClient.bindToServer()
+        .baseUrl(cluster.member.toString())
+        .responseTimeout(Duration.ofSeconds(30))
+        .build()
+        .post()
+        .uri("/oauth2/token")
+        .headers(h -> h.setBasicAuth("game-server", TestIdentity.CLIENT_SECRETS.get("game-server")))
+        .contentType(MediaType.APPLICATION_FORM_URLENCODED)
+        .bodyValue("grant_type=client_credentials&audience=game-state")
+        .exchange()
+        .expectStatus()
+        .isOk()
+        .expectBody(Map.class)
+        .returnResult()
+        .getResponseBody()
+        .get("access_token")
+        .toString();
   }
 
   void problem(WebTestClient.ResponseSpec r, int status, String detailPart) {
@@ -157,35 +217,58 @@ class GatewayEndToEndTest {
     Player alice = signUpAndLogIn(web);
     awaitPlayer(web, alice);
     String path = "/api/game/players/" + alice.id();
+    Instant now = Instant.now();
 
-    problem(web.get().uri(path).exchange(), 401, "missing or invalid token");
-    problem(
-        web.get().uri(path).headers(h -> h.setBearerAuth("not.a.jwt")).exchange(),
-        401,
-        "invalid token");
-    var otherKey = KeyPairGenerator.getInstance("RSA");
-    otherKey.initialize(2048);
-    String forged =
-        token(
-            otherKey.generateKeyPair().getPrivate(),
-            alice.id(),
-            Instant.now(),
-            Instant.now().plusSeconds(600));
-    problem(
-        web.get().uri(path).headers(h -> h.setBearerAuth(forged)).exchange(), 401, "invalid token");
-    String expired =
-        token(
-            cluster.signingKey.getPrivate(),
-            alice.id(),
-            Instant.now().minusSeconds(7200),
-            Instant.now().minusSeconds(3600));
-    problem(web.get().uri(path).headers(h -> h.setBearerAuth(expired)).exchange(), 401, "expired");
-    String valid =
-        token(
-            cluster.signingKey.getPrivate(),
-            alice.id(),
-            Instant.now(),
-            Instant.now().plusSeconds(600));
+    problem(web.get().uri(path).exchange(), 401, "a token is required");
+    List<String> refused = new ArrayList<>();
+    refused.add("not.a.jwt");
+    // Signed by a key that is not member-service's.
+    refused.add(
+        rs256(TestIdentity.generateKey(), playerClaims(alice.id(), now, now.plusSeconds(600))));
+    // Expired (beyond the clock skew).
+    refused.add(
+        rs256(
+            cluster.signingKey,
+            playerClaims(alice.id(), now.minusSeconds(7200), now.minusSeconds(3600))));
+    // No exp at all.
+    Map<String, Object> noExp = playerClaims(alice.id(), now, now.plusSeconds(600));
+    noExp.remove("exp");
+    refused.add(rs256(cluster.signingKey, noExp));
+    // Another audience (a service token for game-state), and no kind.
+    Map<String, Object> service = playerClaims("game-server", now, now.plusSeconds(600));
+    service.put("aud", List.of("game-state"));
+    service.put("kind", "service");
+    service.put("scope", "game.grant");
+    refused.add(rs256(cluster.signingKey, service));
+    Map<String, Object> noKind = playerClaims(alice.id(), now, now.plusSeconds(600));
+    noKind.remove("kind");
+    refused.add(rs256(cluster.signingKey, noKind));
+    // alg=none, and HS256 "signed" with the public key as the secret.
+    refused.add(
+        new PlainJWT(
+                new JWTClaimsSet.Builder()
+                    .issuer("citadel")
+                    .subject(alice.id())
+                    .audience("citadel")
+                    .claim("kind", "player")
+                    .expirationTime(Date.from(now.plusSeconds(600)))
+                    .build())
+            .serialize());
+    refused.add(
+        sign(
+            playerClaims(alice.id(), now, now.plusSeconds(600)),
+            JWSAlgorithm.HS256,
+            new MACSigner(
+                java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(cluster.signingKey.toPublicKey().getEncoded())),
+            cluster.signingKey.getKeyID()));
+    for (String token : refused) {
+      problem(
+          web.get().uri(path).headers(h -> h.setBearerAuth(token)).exchange(),
+          401,
+          "invalid, expired or not for this service");
+    }
+    String valid = rs256(cluster.signingKey, playerClaims(alice.id(), now, now.plusSeconds(600)));
     web.get().uri(path).headers(h -> h.setBearerAuth(valid)).exchange().expectStatus().isOk();
   }
 
@@ -218,27 +301,28 @@ class GatewayEndToEndTest {
         "only act on themselves");
     problem(
         web.post()
-            .uri("/api/game/players/{id}/commands/earn-gold", bob.id())
+            .uri("/api/game/players/{id}/commands/use-item", bob.id())
             .headers(
                 h -> {
                   h.setBearerAuth(alice.token());
                   h.set("X-Player-Id", bob.id());
                 })
             .contentType(MediaType.APPLICATION_JSON)
-            .bodyValue("{\"amount\":5}")
+            .bodyValue("{\"itemId\":\"potion\",\"quantity\":1}")
             .exchange(),
         403,
         "only act on themselves");
     // Alice's own command goes through, as Alice whatever header she sends.
+    grantGold(alice, 25);
     web.post()
-        .uri("/api/game/players/{id}/commands/earn-gold", alice.id())
+        .uri("/api/game/players/{id}/commands/purchase", alice.id())
         .headers(
             h -> {
               h.setBearerAuth(alice.token());
               h.set("X-Player-Id", bob.id());
             })
         .contentType(MediaType.APPLICATION_JSON)
-        .bodyValue("{\"amount\":5}")
+        .bodyValue("{\"itemId\":\"potion\",\"quantity\":1}")
         .exchange()
         .expectStatus()
         .isOk()
@@ -382,14 +466,7 @@ class GatewayEndToEndTest {
       String viaB = awaitPlayer(b, p);
       assertThat(viaB).as("both gateways agree on %s", p.id()).isEqualTo(viaA);
       owner.put(p.id(), viaA);
-      a.post()
-          .uri("/api/game/players/{id}/commands/earn-gold", p.id())
-          .headers(h -> h.setBearerAuth(p.token()))
-          .contentType(MediaType.APPLICATION_JSON)
-          .bodyValue("{\"amount\":7}")
-          .exchange()
-          .expectStatus()
-          .isOk();
+      grantGold(p, 7);
     }
     assertThat(owner.values()).containsAll(List.of("gs-1", "gs-2", "gs-3"));
 

@@ -4,9 +4,8 @@ import static org.springframework.cloud.gateway.support.ServerWebExchangeUtils.G
 import static org.springframework.cloud.gateway.support.ServerWebExchangeUtils.GATEWAY_ROUTE_ATTR;
 
 import dev.citadel.affinity.Rendezvous;
-import dev.citadel.gateway.identity.IdentityFilter;
+import dev.citadel.web.security.SecurityProblems;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import org.springframework.cloud.gateway.filter.GatewayFilterChain;
 import org.springframework.cloud.gateway.filter.GlobalFilter;
@@ -14,7 +13,6 @@ import org.springframework.cloud.gateway.filter.RouteToRequestUrlFilter;
 import org.springframework.cloud.gateway.route.Route;
 import org.springframework.core.Ordered;
 import org.springframework.http.HttpStatus;
-import org.springframework.http.MediaType;
 import org.springframework.web.server.ServerWebExchange;
 import org.springframework.web.util.UriComponentsBuilder;
 import reactor.core.publisher.Mono;
@@ -45,10 +43,20 @@ public final class AffinityFilter implements GlobalFilter, Ordered {
     if (route == null || !GAME_STATE.equals(route.getMetadata().get(METADATA_KEY))) {
       return chain.filter(exchange);
     }
-    String player = exchange.getRequest().getHeaders().getFirst(IdentityFilter.PLAYER_HEADER);
-    if (player == null) {
-      return problem(exchange, HttpStatus.UNAUTHORIZED, "no verified player");
-    }
+    // (Not flatMap + switchIfEmpty: the routed chain completes empty, which would then answer
+    // 401 on top of the response.)
+    return exchange
+        .getPrincipal()
+        .map(p -> Optional.of(p.getName()))
+        .defaultIfEmpty(Optional.empty())
+        .flatMap(
+            player ->
+                player.isPresent()
+                    ? route(exchange, chain, player.get())
+                    : problem(exchange, HttpStatus.UNAUTHORIZED, "no verified player"));
+  }
+
+  private Mono<Void> route(ServerWebExchange exchange, GatewayFilterChain chain, String player) {
     Optional<URI> owner = Rendezvous.pick(player, instances.healthy(), URI::toString);
     if (owner.isEmpty()) {
       return problem(exchange, HttpStatus.SERVICE_UNAVAILABLE, "no game-state instance is ready");
@@ -65,18 +73,6 @@ public final class AffinityFilter implements GlobalFilter, Ordered {
   }
 
   static Mono<Void> problem(ServerWebExchange exchange, HttpStatus status, String detail) {
-    var response = exchange.getResponse();
-    response.setStatusCode(status);
-    response.getHeaders().setContentType(MediaType.APPLICATION_PROBLEM_JSON);
-    String body =
-        "{\"type\":\"about:blank\",\"title\":\""
-            + status.getReasonPhrase()
-            + "\",\"status\":"
-            + status.value()
-            + ",\"detail\":\""
-            + detail
-            + "\"}";
-    return response.writeWith(
-        Mono.just(response.bufferFactory().wrap(body.getBytes(StandardCharsets.UTF_8))));
+    return SecurityProblems.write(exchange.getResponse(), status, detail, null);
   }
 }

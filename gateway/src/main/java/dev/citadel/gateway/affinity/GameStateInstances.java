@@ -110,7 +110,7 @@ public final class GameStateInstances {
 
   private Mono<Boolean> ready(URI instance) {
     return http.get()
-        .uri(instance.resolve("/actuator/health/readiness"))
+        .uri(instance.resolve("/readyz"))
         .retrieve()
         .toBodilessEntity()
         .map(response -> response.getStatusCode().is2xxSuccessful())

@@ -2,7 +2,8 @@ package dev.citadel.gateway.config;
 
 import dev.citadel.gateway.affinity.AffinityFilter;
 import dev.citadel.gateway.affinity.GameStateInstances;
-import dev.citadel.gateway.identity.IdentityFilter;
+import dev.citadel.gateway.identity.ForwardingFilter;
+import dev.citadel.web.security.ClientAddress;
 import java.net.URI;
 import java.security.Principal;
 import java.util.List;
@@ -87,8 +88,8 @@ public class GatewayConfiguration {
   }
 
   @Bean
-  IdentityFilter identityFilter() {
-    return new IdentityFilter();
+  ForwardingFilter forwardingFilter(ClientAddress addresses) {
+    return new ForwardingFilter(addresses);
   }
 
   @Bean
@@ -96,20 +97,17 @@ public class GatewayConfiguration {
     return new AffinityFilter(instances);
   }
 
-  /** Rate limits count per player; anonymous requests (sign-up, log-in) per client address. */
+  /**
+   * Rate limits count per player; anonymous requests (sign-up, log-in) per client address, which
+   * only a trusted proxy may tell (see {@link ClientAddress}).
+   */
   @Bean
-  KeyResolver playerKeyResolver() {
+  KeyResolver playerKeyResolver(ClientAddress addresses) {
     return exchange ->
         exchange
             .getPrincipal()
             .map(Principal::getName)
             .map(player -> "player:" + player)
-            .switchIfEmpty(
-                Mono.fromSupplier(
-                    () -> {
-                      var remote = exchange.getRequest().getRemoteAddress();
-                      return "ip:"
-                          + (remote == null ? "unknown" : remote.getAddress().getHostAddress());
-                    }));
+            .switchIfEmpty(Mono.fromSupplier(() -> "ip:" + addresses.of(exchange.getRequest())));
   }
 }

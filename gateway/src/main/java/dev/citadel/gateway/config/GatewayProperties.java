@@ -6,12 +6,10 @@ import java.util.List;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
 /**
- * @param jwksUri member-service's public keys
- * @param issuer the {@code iss} tokens must carry
  * @param gameState where the game-state instances come from
  */
 @ConfigurationProperties("citadel.gateway")
-public record GatewayProperties(URI jwksUri, String issuer, GameState gameState) {
+public record GatewayProperties(GameState gameState) {
 
   /**
    * @param discovery {@code static}: the {@code instances} list; {@code dns}: every address of
