@@ -5,6 +5,7 @@ import dev.citadel.infra.Infrastructure;
 import dev.citadel.infra.platform.LocalPlatform;
 import dev.citadel.loadtest.bulk.BulkScenario;
 import dev.citadel.loadtest.bulk.Roster;
+import dev.citadel.loadtest.bulk.ServiceToken;
 import dev.citadel.loadtest.http.GatlingRun;
 import dev.citadel.loadtest.observe.MatchObserver;
 import dev.citadel.loadtest.observe.MetricsSampler;
@@ -33,14 +34,23 @@ import java.util.Map;
  * --http-players M   Gatling virtual players through the gateway (default 200; 0 skips)
  * --out DIR          report folder (default loadtest-reports/TIMESTAMP)
  * --attach           use the platform already running (./run-local.sh --loadtest); needs
- *                    CITADEL_KAFKA_BOOTSTRAP_SERVERS as it printed
+ *                    CITADEL_KAFKA_BOOTSTRAP_SERVERS and CITADEL_CLIENT_SECRET_LOADTEST as it
+ *                    printed
  * --stall-seconds S  give up when no player got a room for S seconds (default 60)
  * </pre>
  */
 public final class LoadTest {
   static final String MATCH = "http://127.0.0.1:8082";
+  static final String MEMBER = "http://127.0.0.1:8081";
   static final String GATEWAY = "http://127.0.0.1:8080";
-  static final List<String> GAME_STATES = List.of("http://127.0.0.1:8083", "http://127.0.0.1:8084");
+
+  /** Metrics: each service's management port (its port + 1000). */
+  static final String MATCH_METRICS = "http://127.0.0.1:9082";
+
+  static final List<String> GAME_STATE_METRICS =
+      List.of("http://127.0.0.1:9083", "http://127.0.0.1:9084");
+
+  static final String SECRET_VARIABLE = "CITADEL_CLIENT_SECRET_LOADTEST";
   static final int PLAYERS_PER_MATCH = 10;
 
   /** What to run. */
@@ -96,13 +106,17 @@ public final class LoadTest {
   static Outcome run(Settings settings, Clock clock, PrintStream out) throws Exception {
     LocalPlatform platform = null;
     String kafka;
+    String secret;
     if (settings.attach()) {
       kafka = System.getenv(InfraSettings.KAFKA_BOOTSTRAP_SERVERS);
-      if (kafka == null) {
+      secret = System.getenv(SECRET_VARIABLE);
+      if (kafka == null || secret == null) {
         throw new IllegalArgumentException(
             "--attach needs "
                 + InfraSettings.KAFKA_BOOTSTRAP_SERVERS
-                + " (run-local.sh prints it)");
+                + " and "
+                + SECRET_VARIABLE
+                + " (run-local.sh --loadtest prints them)");
       }
     } else {
       out.println("Starting the local platform (load-test profile) ...");
@@ -111,9 +125,10 @@ public final class LoadTest {
       Runtime.getRuntime().addShutdownHook(new Thread(started::stop, "loadtest-platform-stop"));
       platform.start(new LocalPlatform.Options(Infrastructure.Ports.FREE, true, true));
       kafka = platform.environment().get(InfraSettings.KAFKA_BOOTSTRAP_SERVERS);
+      secret = platform.clientSecret("loadtest");
     }
     try {
-      return runAgainst(settings, kafka, clock, out);
+      return runAgainst(settings, kafka, secret, clock, out);
     } finally {
       if (platform != null) {
         platform.copyLogs(settings.out().resolve("logs"));
@@ -123,10 +138,12 @@ public final class LoadTest {
   }
 
   /** Runs the scenarios against a platform that is up (services on their fixed ports). */
-  static Outcome runAgainst(Settings settings, String kafka, Clock clock, PrintStream out)
+  static Outcome runAgainst(
+      Settings settings, String kafka, String secret, Clock clock, PrintStream out)
       throws Exception {
     String run = "lt" + Long.toString(clock.millis() % 2_176_782_336L, 36);
-    BulkResult bulk = settings.players() > 0 ? bulk(settings, run, kafka, clock, out) : null;
+    ServiceToken token = new ServiceToken(MEMBER, "loadtest", secret, "match-service", clock);
+    BulkResult bulk = settings.players() > 0 ? bulk(settings, run, kafka, token, clock, out) : null;
     HttpResult http = null;
     if (settings.httpPlayers() > 0) {
       out.printf(
@@ -154,7 +171,8 @@ public final class LoadTest {
     return new Outcome(bulk, http, md);
   }
 
-  private static BulkResult bulk(Settings s, String run, String kafka, Clock clock, PrintStream out)
+  private static BulkResult bulk(
+      Settings s, String run, String kafka, ServiceToken token, Clock clock, PrintStream out)
       throws Exception {
     out.printf("%nBulk path: %,d players into queue '%s' ...%n", s.players(), s.bulkQueue());
     List<Roster.Player> players = Roster.generate(run, s.players(), 100);
@@ -162,8 +180,9 @@ public final class LoadTest {
     try (MatchObserver observer =
             MatchObserver.start(kafka, run + "-", "match.found", "match.room-assigned");
         MetricsSampler sampler =
-            new MetricsSampler(MATCH, GAME_STATES, s.bulkQueue(), Duration.ofMillis(500), clock)) {
-      BulkScenario scenario = new BulkScenario(MATCH, s.bulkQueue(), s.clients(), clock);
+            new MetricsSampler(
+                MATCH_METRICS, GAME_STATE_METRICS, s.bulkQueue(), Duration.ofMillis(500), clock)) {
+      BulkScenario scenario = new BulkScenario(MATCH, token, s.bulkQueue(), s.clients(), clock);
       long start = clock.millis();
       Thread progress =
           new Thread(

@@ -58,6 +58,7 @@ class LoadTestSmokeIT {
         LoadTest.runAgainst(
             settings,
             platform.environment().get(InfraSettings.KAFKA_BOOTSTRAP_SERVERS),
+            platform.clientSecret("loadtest"),
             Clock.systemUTC(),
             System.out);
   }

@@ -69,6 +69,7 @@ public final class LocalPlatform {
         name,
         "game-state-service",
         port,
+        port + 1000,
         "game_state",
         Map.of(
             "CITADEL_GAME_STATE_URLS",
@@ -77,13 +78,18 @@ public final class LocalPlatform {
             "http://127.0.0.1:" + port));
   }
 
+  /** Each service on its port, its health and metrics on the port 1000 above. */
   static final List<ServiceSpec> SERVICES =
       List.of(
-          new ServiceSpec("member", "member-service", 8081, "member"),
+          new ServiceSpec("member", "member-service", 8081, 9081, "member", Map.of()),
           gameState("game-state-a", 8083),
           gameState("game-state-b", 8084),
-          new ServiceSpec("match", "match-service", 8082, null),
-          new ServiceSpec("gateway", "gateway", 8080, null));
+          new ServiceSpec("match", "match-service", 8082, 9082, null, Map.of()),
+          new ServiceSpec("gateway", "gateway", 8080, 9080, null, Map.of()));
+
+  /** Which registered client each module is. */
+  static final Map<String, String> CLIENT_OF =
+      Map.of("game-state-service", "game-state", "match-service", "match-service");
 
   public static final Infrastructure.Ports FIXED_PORTS = new Infrastructure.Ports(15432, 16379);
   private static final Duration HEALTH_TIMEOUT = Duration.ofSeconds(120);
@@ -91,6 +97,8 @@ public final class LocalPlatform {
 
   private final Path root;
   private final Path runDir;
+  private final Path dataDir;
+  private Credentials credentials;
   private final List<ServiceProcess> running = new ArrayList<>();
   private Infrastructure infra;
 
@@ -102,6 +110,7 @@ public final class LocalPlatform {
   LocalPlatform(Path root) {
     this.root = root;
     this.runDir = root.resolve(".platform");
+    this.dataDir = root.resolve(".citadel");
   }
 
   public static void main(String[] args) throws InterruptedException {
@@ -136,6 +145,7 @@ public final class LocalPlatform {
   /** Starts everything and waits until every service is healthy; throws if one is not. */
   public synchronized void start(Options options) {
     prepareRunDir();
+    credentials = Credentials.in(dataDir);
     println("Starting PostgreSQL, Redis and Kafka ...");
     infra = Infrastructure.start(InfraSettings.fromEnvironment(), options.ports(), 1);
     Map<String, String> env = new LinkedHashMap<>(infra.environment());
@@ -153,6 +163,12 @@ public final class LocalPlatform {
       }
       if (options.loadtest() && spec.module().equals("gateway")) {
         serviceEnv.putAll(LOADTEST_GATEWAY);
+      }
+      if (spec.module().equals("member-service")) {
+        serviceEnv.putAll(credentials.memberEnv());
+      }
+      if (CLIENT_OF.containsKey(spec.module())) {
+        serviceEnv.putAll(credentials.clientEnv(CLIENT_OF.get(spec.module())));
       }
       if (spec.database() != null) {
         // Each service owns its database: its journal and outbox see only its own events.
@@ -182,6 +198,23 @@ public final class LocalPlatform {
     }
     println("Citadel is up: " + running.size() + " service(s); infrastructure environment:");
     env.forEach((k, v) -> println("  " + k + "=" + v));
+    if (options.loadtest()) {
+      println("  CITADEL_CLIENT_SECRET_LOADTEST=" + credentials.secret("loadtest"));
+    }
+    println("A local game server gets its service token (5 minutes) with:");
+    println(
+        "  curl -s -u game-server:"
+            + credentials.secret("game-server")
+            + " -d grant_type=client_credentials -d audience=game-state"
+            + " http://127.0.0.1:8081/oauth2/token");
+  }
+
+  /** A registered client's secret for this run (the load test is the client {@code loadtest}). */
+  public synchronized String clientSecret(String client) {
+    if (credentials == null) {
+      throw new IllegalStateException("not started");
+    }
+    return credentials.secret(client);
   }
 
   /**

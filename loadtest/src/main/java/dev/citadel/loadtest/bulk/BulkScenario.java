@@ -20,8 +20,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The bulk path: players queued through match-service's load-test endpoint ({@code POST
- * /api/match/bulk}, profile {@code loadtest}), 1,000 per request from a few clients at once, as the
- * reference test did.
+ * /internal/match/bulk}, profile {@code loadtest}, a service token with {@code match.bulk}), 1,000
+ * per request from a few clients at once, as the reference test did.
  */
 public final class BulkScenario {
   static final int BATCH = 1000;
@@ -30,6 +30,7 @@ public final class BulkScenario {
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final URI bulkUri;
+  private final ServiceToken token;
   private final String queue;
   private final int clients;
   private final Clock clock;
@@ -39,8 +40,10 @@ public final class BulkScenario {
   /** What the enqueue stage did. */
   public record Enqueued(long queued, long refused, long startedAtMs, long finishedAtMs) {}
 
-  public BulkScenario(String matchServiceUrl, String queue, int clients, Clock clock) {
-    this.bulkUri = URI.create(matchServiceUrl + "/api/match/bulk");
+  public BulkScenario(
+      String matchServiceUrl, ServiceToken token, String queue, int clients, Clock clock) {
+    this.bulkUri = URI.create(matchServiceUrl + "/internal/match/bulk");
+    this.token = token;
     this.queue = queue;
     this.clients = clients;
     this.clock = clock;
@@ -98,6 +101,7 @@ public final class BulkScenario {
         HttpRequest.newBuilder(bulkUri)
             .timeout(Duration.ofSeconds(60))
             .header("Content-Type", "application/json")
+            .header("Authorization", "Bearer " + token.get())
             .POST(
                 HttpRequest.BodyPublishers.ofByteArray(
                     JSON.writeValueAsBytes(Map.of("queue", queue, "players", body))))
