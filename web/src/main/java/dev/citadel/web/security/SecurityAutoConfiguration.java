@@ -36,7 +36,8 @@ public class SecurityAutoConfiguration {
     return TokenDecoders.remote(
         props.jwksUri(),
         TokenValidators.of(
-            props.issuer(), props.serviceName().isBlank() ? null : props.serviceName(), clock));
+            props.issuer(), props.serviceName().isBlank() ? null : props.serviceName(), clock),
+        clock);
   }
 
   @Bean

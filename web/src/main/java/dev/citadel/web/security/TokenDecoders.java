@@ -2,6 +2,8 @@ package dev.citadel.web.security;
 
 import com.nimbusds.jose.jwk.JWKSet;
 import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.function.Supplier;
 import org.springframework.security.oauth2.core.OAuth2TokenValidator;
 import org.springframework.security.oauth2.jose.jws.SignatureAlgorithm;
@@ -17,13 +19,18 @@ import reactor.core.publisher.Flux;
 public final class TokenDecoders {
   private TokenDecoders() {}
 
+  /** How long fetched keys are used before they are fetched again. */
+  public static final Duration KEYS_TTL = Duration.ofMinutes(5);
+
   /**
-   * Keys from member-service's JWKS, fetched once and again only when a token names a key id not
-   * seen yet (a rotation), never per request.
+   * Keys from member-service's JWKS ({@link CachedJwks}: kept for {@link #KEYS_TTL}, fetched again
+   * sooner only for a key id not seen yet), never fetched per request.
    */
-  public static ReactiveJwtDecoder remote(URI jwksUri, OAuth2TokenValidator<Jwt> validator) {
+  public static ReactiveJwtDecoder remote(
+      URI jwksUri, OAuth2TokenValidator<Jwt> validator, Clock clock) {
     NimbusReactiveJwtDecoder decoder =
-        NimbusReactiveJwtDecoder.withJwkSetUri(jwksUri.toString())
+        NimbusReactiveJwtDecoder.withJwkSource(
+                new CachedJwks(jwksUri, KEYS_TTL, Duration.ofSeconds(10), clock))
             .jwsAlgorithm(SignatureAlgorithm.RS256)
             .build();
     decoder.setJwtValidator(validator);

@@ -84,6 +84,25 @@ public final class TestIdentity {
    */
   public static ServiceProcess startMember(
       String name, String database, String signingKeyPem, Map<String, String> extraEnv) {
+    return startMember(name, database, signingKeyPem, extraEnv, FreePorts.next());
+  }
+
+  /** The same on a given port (a replica restarted where its callers expect it). */
+  public static ServiceProcess startMember(
+      String name, String database, String signingKeyPem, Map<String, String> extraEnv, int port) {
+    ServiceProcess member = launchMember(name, database, signingKeyPem, extraEnv, port);
+    try {
+      member.awaitHealthy(Duration.ofSeconds(180));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+    return member;
+  }
+
+  /** Starts member-service without waiting for it (several at once); await it on the process. */
+  public static ServiceProcess launchMember(
+      String name, String database, String signingKeyPem, Map<String, String> extraEnv, int port) {
     Map<String, String> env =
         new HashMap<>(
             Infrastructure.environment(
@@ -93,21 +112,15 @@ public final class TestIdentity {
     env.putAll(extraEnv);
     Path root = Path.of(System.getProperty("user.dir")).getParent();
     try {
-      ServiceProcess member =
-          ServiceProcess.start(
-              new ServiceSpec(name, "member-service", FreePorts.next(), database),
-              ServiceProcess.jarOf(root, "member-service")
-                  .orElseThrow(
-                      () -> new IllegalStateException("member-service is not built (mvn package)")),
-              env,
-              Files.createDirectories(Path.of("target", "service-logs")));
-      member.awaitHealthy(Duration.ofSeconds(180));
-      return member;
+      return ServiceProcess.start(
+          new ServiceSpec(name, "member-service", port, database),
+          ServiceProcess.jarOf(root, "member-service")
+              .orElseThrow(
+                  () -> new IllegalStateException("member-service is not built (mvn package)")),
+          env,
+          Files.createDirectories(Path.of("target", "service-logs")));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
     }
   }
 
