@@ -1,0 +1,203 @@
+package dev.citadel.acceptance;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.jwk.RSAKey;
+import dev.citadel.infra.Infrastructure;
+import dev.citadel.infra.platform.LocalPlatform;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.interfaces.RSAPrivateCrtKey;
+import java.security.interfaces.RSAPublicKey;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.security.spec.RSAPublicKeySpec;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * The whole local platform, as {@code ./run-local.sh} runs it (every service in its own JVM on its
+ * documented port), started once for this test JVM; and a plain HTTP client to talk to it from
+ * outside.
+ */
+final class Platform {
+  static final Path ROOT = Path.of("").toAbsolutePath().getParent();
+  static final URI GATEWAY = URI.create("http://127.0.0.1:8080");
+  static final URI MEMBER = URI.create("http://127.0.0.1:8081");
+  static final URI MATCH = URI.create("http://127.0.0.1:8082");
+  static final URI GAME_STATE_A = URI.create("http://127.0.0.1:8083");
+  static final URI GAME_STATE_B = URI.create("http://127.0.0.1:8084");
+  static final ObjectMapper JSON = new ObjectMapper();
+  static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  private static LocalPlatform platform;
+
+  private Platform() {}
+
+  static synchronized LocalPlatform started() {
+    if (platform == null) {
+      platform = LocalPlatform.at(ROOT);
+      Runtime.getRuntime().addShutdownHook(new Thread(platform::stop, "acceptance-platform-stop"));
+      platform.start(new LocalPlatform.Options(Infrastructure.Ports.FREE, false, false));
+    }
+    return platform;
+  }
+
+  /** An HTTP answer. */
+  record Response(int status, HttpResponse<String> raw) {
+    String body() {
+      return raw.body();
+    }
+
+    JsonNode json() {
+      try {
+        return JSON.readTree(raw.body());
+      } catch (IOException e) {
+        throw new AssertionError("not JSON (" + status + "): " + raw.body(), e);
+      }
+    }
+
+    String header(String name) {
+      return raw.headers().firstValue(name).orElse(null);
+    }
+
+    @Override
+    public String toString() {
+      return status + " " + raw.body();
+    }
+  }
+
+  static Response send(HttpRequest.Builder request) {
+    try {
+      HttpResponse<String> r =
+          HTTP.send(
+              request.timeout(Duration.ofSeconds(30)).build(),
+              HttpResponse.BodyHandlers.ofString());
+      return new Response(r.statusCode(), r);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static HttpRequest.Builder request(URI base, String path, String token) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path));
+    if (token != null) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    return b;
+  }
+
+  static Response get(URI base, String path, String token) {
+    return send(request(base, path, token).GET());
+  }
+
+  static Response post(URI base, String path, String token, String json) {
+    return send(
+        request(base, path, token)
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(json)));
+  }
+
+  /** A player signed up and logged in through the gateway, whose game state exists. */
+  record Player(String id, String nickname, String token) {}
+
+  static Player newPlayer() {
+    String nickname = "a" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+    String credentials = "{\"nickname\":\"" + nickname + "\",\"password\":\"correct horse\"}";
+    Response signed = post(GATEWAY, "/api/members", null, credentials);
+    if (signed.status() != 201) {
+      throw new AssertionError("sign-up: " + signed);
+    }
+    Response login = post(GATEWAY, "/api/members/login", null, credentials);
+    if (login.status() != 200) {
+      throw new AssertionError("log-in: " + login);
+    }
+    Player p =
+        new Player(
+            signed.json().get("playerId").asText(), nickname, login.json().get("token").asText());
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> get(GATEWAY, "/api/game/players/" + p.id(), p.token()).status() == 200);
+    return p;
+  }
+
+  static JsonNode player(Player p) {
+    Response r = get(GATEWAY, "/api/game/players/" + p.id(), p.token());
+    if (r.status() != 200) {
+      throw new AssertionError("read " + p.id() + ": " + r);
+    }
+    return r.json();
+  }
+
+  /** A service token from member-service's token endpoint, as that client gets it. */
+  static String serviceToken(String client, String audience) {
+    String basic =
+        Base64.getEncoder()
+            .encodeToString(
+                (client + ":" + started().clientSecret(client)).getBytes(StandardCharsets.UTF_8));
+    Response r =
+        send(
+            HttpRequest.newBuilder(MEMBER.resolve("/oauth2/token"))
+                .header("Authorization", "Basic " + basic)
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        "grant_type=client_credentials&audience=" + audience)));
+    if (r.status() != 200) {
+      throw new AssertionError("token for " + client + ": " + r);
+    }
+    return r.json().get("access_token").asText();
+  }
+
+  /** A game server's grant, straight to a game-state instance. */
+  static Response grant(String playerId, String json) {
+    return post(
+        GAME_STATE_A,
+        "/internal/players/" + playerId + "/grants",
+        serviceToken("game-server", "game-state"),
+        json);
+  }
+
+  /** The key member-service signs with (the platform keeps it in its data directory). */
+  static RSAKey signingKey() {
+    try {
+      String pem =
+          Files.readString(
+              ROOT.resolve(".citadel/keys/jwt-signing.pem"), StandardCharsets.US_ASCII);
+      String body = pem.replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
+      KeyFactory rsa = KeyFactory.getInstance("RSA");
+      RSAPrivateCrtKey priv =
+          (RSAPrivateCrtKey)
+              rsa.generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(body)));
+      RSAPublicKey pub =
+          (RSAPublicKey)
+              rsa.generatePublic(new RSAPublicKeySpec(priv.getModulus(), priv.getPublicExponent()));
+      return new RSAKey.Builder(pub).privateKey(priv).keyIDFromThumbprint().build();
+    } catch (IOException | GeneralSecurityException | JOSEException e) {
+      throw new IllegalStateException("cannot read the platform's signing key", e);
+    }
+  }
+
+  static Map<String, URI> services() {
+    return Map.of(
+        "member-service", MEMBER,
+        "match-service", MATCH,
+        "game-state-a", GAME_STATE_A,
+        "game-state-b", GAME_STATE_B);
+  }
+}
