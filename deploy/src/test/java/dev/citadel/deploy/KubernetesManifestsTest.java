@@ -44,6 +44,8 @@ class KubernetesManifestsTest {
   static final Set<String> OPTIONAL =
       Set.of(
           "CITADEL_RATE_LIMIT_PER_SECOND",
+          // The gateway trusts no proxy unless an ingress in front of it is configured.
+          "CITADEL_TRUSTED_PROXIES",
           "CITADEL_RATE_LIMIT_BURST",
           "CITADEL_JWT_KEY_ID",
           // Static instance lists: the kubernetes profile discovers game-state through DNS, and
@@ -133,7 +135,9 @@ class KubernetesManifestsTest {
         Set<String> provided = new HashSet<>();
         for (EnvVar e : c.getEnv()) {
           provided.add(e.getName());
-          if (e.getValueFrom() != null && e.getValueFrom().getSecretKeyRef() != null) {
+          if (e.getValueFrom() != null
+              && e.getValueFrom().getSecretKeyRef() != null
+              && !Boolean.TRUE.equals(e.getValueFrom().getSecretKeyRef().getOptional())) {
             var ref = e.getValueFrom().getSecretKeyRef();
             assertThat(secrets).as("Secret %s", ref.getName()).containsKey(ref.getName());
             Map<String, String> data = new HashMap<>();

@@ -110,8 +110,7 @@ public class GameStateConfiguration {
 
   @Bean(destroyMethod = "close")
   MessagePublisher messagePublisher(GameStateProperties props) {
-    KafkaSettings settings =
-        KafkaSettings.defaults(props.kafka().bootstrapServers(), props.instanceId());
+    KafkaSettings settings = props.kafka().settings(props.instanceId());
     GameStateProperties.GameState gs = props.gameState();
     KafkaTopics.ensure(
         settings,
@@ -229,8 +228,7 @@ public class GameStateConfiguration {
                 outbox.idlePoll(),
                 meters)
             : null;
-    KafkaSettings kafka =
-        KafkaSettings.defaults(props.kafka().bootstrapServers(), props.instanceId());
+    KafkaSettings kafka = props.kafka().settings(props.instanceId());
     AccountRegistrations accounts =
         new AccountRegistrations(
             new ReactorKafkaConsumer(kafka, publisher, meters),

@@ -15,7 +15,16 @@ public record GameStateProperties(
     }
   }
 
-  public record Kafka(String bootstrapServers) {}
+  /**
+   * @param username SCRAM user where the cluster requires authentication (empty: none)
+   */
+  public record Kafka(
+      String bootstrapServers, String username, String password, String securityProtocol) {
+    public dev.citadel.messaging.kafka.KafkaSettings settings(String clientId) {
+      return dev.citadel.messaging.kafka.KafkaSettings.defaults(bootstrapServers, clientId)
+          .withCredentials(username, password, securityProtocol);
+    }
+  }
 
   public record GameState(
       int snapshotEvery,

@@ -66,7 +66,7 @@ public class MatchConfiguration {
   }
 
   static KafkaSettings kafka(MatchProperties props) {
-    return KafkaSettings.defaults(props.kafka().bootstrapServers(), props.instanceId());
+    return props.kafka().settings(props.instanceId());
   }
 
   @Bean

@@ -6,7 +6,16 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 
 @ConfigurationProperties("citadel")
 public record MatchProperties(String instanceId, Kafka kafka, Match match) {
-  public record Kafka(String bootstrapServers) {}
+  /**
+   * @param username SCRAM user where the cluster requires authentication (empty: none)
+   */
+  public record Kafka(
+      String bootstrapServers, String username, String password, String securityProtocol) {
+    public dev.citadel.messaging.kafka.KafkaSettings settings(String clientId) {
+      return dev.citadel.messaging.kafka.KafkaSettings.defaults(bootstrapServers, clientId)
+          .withCredentials(username, password, securityProtocol);
+    }
+  }
 
   public record Match(
       String memberUrl,

@@ -199,7 +199,7 @@ public class MemberConfiguration {
   }
 
   private static KafkaSettings kafka(MemberProperties props) {
-    return KafkaSettings.defaults(props.kafka().bootstrapServers(), props.instanceId());
+    return props.kafka().settings(props.instanceId());
   }
 
   @Bean

@@ -23,7 +23,16 @@ public record MemberProperties(
     }
   }
 
-  public record Kafka(String bootstrapServers) {}
+  /**
+   * @param username SCRAM user where the cluster requires authentication (empty: none)
+   */
+  public record Kafka(
+      String bootstrapServers, String username, String password, String securityProtocol) {
+    public dev.citadel.messaging.kafka.KafkaSettings settings(String clientId) {
+      return dev.citadel.messaging.kafka.KafkaSettings.defaults(bootstrapServers, clientId)
+          .withCredentials(username, password, securityProtocol);
+    }
+  }
 
   /**
    * The signing keys (PKCS#8 PEM of RSA keys, the same on every replica).

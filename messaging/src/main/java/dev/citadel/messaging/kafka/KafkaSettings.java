@@ -3,8 +3,10 @@ package dev.citadel.messaging.kafka;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.SaslConfigs;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -17,6 +19,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
  *     lz4} or {@code snappy} across a real network
  * @param deliveryTimeout how long a publish may retry before it fails
  * @param handlerAttempts how often a consumer tries a failing handler before dead-lettering
+ * @param credentials SASL/SCRAM credentials of this client, or null for a cluster without auth
  */
 public record KafkaSettings(
     String bootstrapServers,
@@ -27,7 +30,19 @@ public record KafkaSettings(
     Duration deliveryTimeout,
     int handlerAttempts,
     Duration handlerBackoff,
-    Duration commitInterval) {
+    Duration commitInterval,
+    Credentials credentials) {
+
+  /**
+   * A client's SCRAM-SHA-512 user ({@code SASL_SSL} when TLS is set up, else {@code
+   * SASL_PLAINTEXT}).
+   */
+  public record Credentials(String username, String password, String securityProtocol) {
+    @Override
+    public String toString() {
+      return "Credentials[" + username + ", " + securityProtocol + "]";
+    }
+  }
 
   public static KafkaSettings defaults(String bootstrapServers, String clientId) {
     return new KafkaSettings(
@@ -39,7 +54,52 @@ public record KafkaSettings(
         Duration.ofSeconds(60),
         5,
         Duration.ofMillis(100),
-        Duration.ofMillis(200));
+        Duration.ofMillis(200),
+        null);
+  }
+
+  /**
+   * With the client's SCRAM credentials when a username is given (a cluster with auth); as it is
+   * otherwise.
+   */
+  public KafkaSettings withCredentials(String username, String password, String securityProtocol) {
+    if (username == null || username.isBlank()) {
+      return this;
+    }
+    return new KafkaSettings(
+        bootstrapServers,
+        clientId,
+        compression,
+        linger,
+        batchSizeBytes,
+        deliveryTimeout,
+        handlerAttempts,
+        handlerBackoff,
+        commitInterval,
+        new Credentials(
+            username,
+            password,
+            securityProtocol == null || securityProtocol.isBlank()
+                ? "SASL_PLAINTEXT"
+                : securityProtocol));
+  }
+
+  /** The connection and authentication settings every client (producer, consumer, admin) uses. */
+  public Map<String, Object> commonProperties() {
+    Map<String, Object> p = new HashMap<>();
+    p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    if (credentials != null) {
+      p.put(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, credentials.securityProtocol());
+      p.put(SaslConfigs.SASL_MECHANISM, "SCRAM-SHA-512");
+      p.put(
+          SaslConfigs.SASL_JAAS_CONFIG,
+          "org.apache.kafka.common.security.scram.ScramLoginModule required username=\""
+              + credentials.username().replace("\"", "")
+              + "\" password=\""
+              + credentials.password().replace("\"", "")
+              + "\";");
+    }
+    return p;
   }
 
   public KafkaSettings withHandlerAttempts(int attempts, Duration backoff) {
@@ -52,13 +112,13 @@ public record KafkaSettings(
         deliveryTimeout,
         attempts,
         backoff,
-        commitInterval);
+        commitInterval,
+        credentials);
   }
 
   /** Durable, never-duplicating producer: acks=all, idempotence, bounded retries. */
   Map<String, Object> producerProperties() {
-    Map<String, Object> p = new HashMap<>();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    Map<String, Object> p = commonProperties();
     p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
@@ -76,8 +136,7 @@ public record KafkaSettings(
 
   /** Consumer whose offsets are committed by us, after the handler, never automatically. */
   Map<String, Object> consumerProperties(String groupId) {
-    Map<String, Object> p = new HashMap<>();
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    Map<String, Object> p = commonProperties();
     p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId + "-" + groupId);
     p.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);

@@ -68,7 +68,7 @@ public final class KafkaTopics {
       }
     }
     Properties props = new Properties();
-    props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
+    props.putAll(settings.commonProperties());
     props.put(AdminClientConfig.CLIENT_ID_CONFIG, settings.clientId() + "-admin");
     try (Admin admin = Admin.create(props)) {
       var results = admin.createTopics(wanted).values();
