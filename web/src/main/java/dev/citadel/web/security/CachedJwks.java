@@ -10,91 +10,128 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.web.reactive.function.client.WebClient;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
- * member-service's public keys, fetched once and kept for {@code ttl}: a request never waits for
- * the JWKS unless the keys are older than that, or the token names a key id not seen yet (a key
- * rotation: fetched again at once, at most every {@code minRefetch}, so tokens with made-up key ids
- * cannot make us fetch on every request). A key dropped from the JWKS stops verifying within {@code
- * ttl}.
+ * member-service's public keys, held in memory and never fetched per request:
+ *
+ * <ul>
+ *   <li>keys older than {@code refreshAfter} are fetched again in the background while requests go
+ *       on with the ones held;
+ *   <li>a token naming a key id not held waits for a fetch (a key rotation), at most one fetch
+ *       every {@code minInterval} (made-up key ids cannot make us fetch on every request);
+ *   <li>a failed fetch is not tried again before {@code minInterval} (an outage of member-service
+ *       costs no request a wait);
+ *   <li>keys not confirmed by a fetch for {@code maxAge} verify nothing: a key dropped from the
+ *       JWKS stops verifying within {@code refreshAfter}, and one that cannot be checked at all
+ *       within {@code maxAge}.
+ * </ul>
  */
 public final class CachedJwks implements Function<SignedJWT, Flux<JWK>> {
-  private record Fetched(JWKSet keys, Instant at) {}
+  private static final Logger log = LoggerFactory.getLogger(CachedJwks.class);
 
-  private final WebClient http;
+  record Fetched(JWKSet keys, Instant at) {}
+
+  private final Function<URI, Mono<String>> fetcher;
   private final URI uri;
-  private final Duration ttl;
-  private final Duration minRefetch;
+  private final Duration refreshAfter;
+  private final Duration minInterval;
+  private final Duration maxAge;
   private final Clock clock;
   private volatile Fetched latest;
+  private Instant lastAttempt = Instant.MIN; // guarded by this
   private Mono<Fetched> inFlight; // guarded by this
 
-  public CachedJwks(URI uri, Duration ttl, Duration minRefetch, Clock clock) {
-    this.http = WebClient.create();
+  public CachedJwks(
+      URI uri, Duration refreshAfter, Duration minInterval, Duration maxAge, Clock clock) {
+    this(
+        u -> WebClient.create().get().uri(u).retrieve().bodyToMono(String.class),
+        uri,
+        refreshAfter,
+        minInterval,
+        maxAge,
+        clock);
+  }
+
+  CachedJwks(
+      Function<URI, Mono<String>> fetcher,
+      URI uri,
+      Duration refreshAfter,
+      Duration minInterval,
+      Duration maxAge,
+      Clock clock) {
+    this.fetcher = fetcher;
     this.uri = uri;
-    this.ttl = ttl;
-    this.minRefetch = minRefetch;
+    this.refreshAfter = refreshAfter;
+    this.minInterval = minInterval;
+    this.maxAge = maxAge;
     this.clock = clock;
   }
 
   @Override
   public Flux<JWK> apply(SignedJWT jwt) {
     String kid = jwt.getHeader().getKeyID();
-    return keys(kid).flatMapIterable(fetched -> matching(fetched.keys(), kid));
+    return keys(kid).flatMapIterable(fetched -> matching(fetched, kid));
   }
 
   private Mono<Fetched> keys(String kid) {
-    Fetched known = latest;
-    if (known != null && !refreshDue(known, kid)) {
-      return Mono.just(known);
+    Fetched held = latest;
+    Instant now = clock.instant();
+    if (held != null && (kid == null || held.keys().getKeyByKeyId(kid) != null)) {
+      if (Duration.between(held.at(), now).compareTo(refreshAfter) >= 0) {
+        refresh().subscribe(f -> {}, e -> {}); // in the background; answer with what we hold
+      }
+      return Mono.just(held);
     }
-    return refresh(known);
+    // A key we do not hold (or none yet): worth a fetch, if one is allowed now.
+    return refresh().defaultIfEmpty(held == null ? new Fetched(new JWKSet(), Instant.MIN) : held);
   }
 
-  private boolean refreshDue(Fetched fetched, String kid) {
-    Duration age = Duration.between(fetched.at(), clock.instant());
-    boolean unknown = kid != null && fetched.keys().getKeyByKeyId(kid) == null;
-    return age.compareTo(ttl) >= 0 || (unknown && age.compareTo(minRefetch) >= 0);
+  /** Starts (or joins) a fetch unless one failed or ran less than {@code minInterval} ago. */
+  private synchronized Mono<Fetched> refresh() {
+    if (inFlight != null) {
+      return inFlight;
+    }
+    Instant now = clock.instant();
+    if (Duration.between(lastAttempt, now).compareTo(minInterval) < 0) {
+      return Mono.empty();
+    }
+    lastAttempt = now;
+    inFlight =
+        fetcher
+            .apply(uri)
+            .timeout(Duration.ofSeconds(5))
+            .map(body -> new Fetched(parse(body), clock.instant()))
+            .doOnNext(f -> latest = f)
+            .doOnError(e -> log.warn("cannot fetch the public keys from {}: {}", uri, e.toString()))
+            .onErrorResume(e -> Mono.empty())
+            .doFinally(s -> done())
+            .cache();
+    return inFlight;
   }
 
-  /** One fetch at a time, shared; if it fails, the keys we had stay in use. */
-  private synchronized Mono<Fetched> refresh(Fetched seen) {
-    if (latest != null && latest != seen) {
-      return Mono.just(latest); // refreshed meanwhile
-    }
-    if (inFlight == null) {
-      inFlight = fetch().doOnNext(f -> latest = f).doFinally(s -> fetched()).cache();
-    }
-    Mono<Fetched> fetching = inFlight;
-    return seen == null ? fetching : fetching.onErrorResume(e -> Mono.just(seen));
-  }
-
-  private synchronized void fetched() {
+  private synchronized void done() {
     inFlight = null;
   }
 
-  private Mono<Fetched> fetch() {
-    return http.get()
-        .uri(uri)
-        .retrieve()
-        .bodyToMono(String.class)
-        .timeout(Duration.ofSeconds(5))
-        .map(
-            body -> {
-              try {
-                return new Fetched(JWKSet.parse(body), clock.instant());
-              } catch (ParseException e) {
-                throw new IllegalStateException("not a JWKS at " + uri, e);
-              }
-            });
+  private JWKSet parse(String body) {
+    try {
+      return JWKSet.parse(body);
+    } catch (ParseException e) {
+      throw new IllegalStateException("not a JWKS at " + uri, e);
+    }
   }
 
-  private static List<JWK> matching(JWKSet keys, String kid) {
+  private List<JWK> matching(Fetched fetched, String kid) {
+    if (Duration.between(fetched.at(), clock.instant()).compareTo(maxAge) >= 0) {
+      return List.of(); // unconfirmed for too long: trust none of them
+    }
     return kid == null
-        ? keys.getKeys()
-        : keys.getKeys().stream().filter(k -> kid.equals(k.getKeyID())).toList();
+        ? fetched.keys().getKeys()
+        : fetched.keys().getKeys().stream().filter(k -> kid.equals(k.getKeyID())).toList();
   }
 }

@@ -37,7 +37,8 @@ public class SecurityAutoConfiguration {
         props.jwksUri(),
         TokenValidators.of(
             props.issuer(), props.serviceName().isBlank() ? null : props.serviceName(), clock),
-        clock);
+        clock,
+        props.keysRefresh());
   }
 
   @Bean

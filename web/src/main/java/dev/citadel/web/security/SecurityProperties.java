@@ -16,6 +16,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param trustedProxies CIDRs of the proxies whose {@code X-Forwarded-For} is believed; from any
  *     other address the socket is the client
  * @param client this service's own credentials, for calling other services
+ * @param keysRefresh how often member-service's public keys are fetched again
  */
 @ConfigurationProperties("citadel.security")
 public record SecurityProperties(
@@ -24,7 +25,8 @@ public record SecurityProperties(
     URI jwksUri,
     @DefaultValue("/ws") List<String> queryTokenPaths,
     @DefaultValue List<String> trustedProxies,
-    @DefaultValue Client client) {
+    @DefaultValue Client client,
+    @DefaultValue("5m") java.time.Duration keysRefresh) {
 
   /**
    * @param tokenUri member-service's token endpoint

@@ -19,18 +19,25 @@ import reactor.core.publisher.Flux;
 public final class TokenDecoders {
   private TokenDecoders() {}
 
-  /** How long fetched keys are used before they are fetched again. */
-  public static final Duration KEYS_TTL = Duration.ofMinutes(5);
+  /** Keys no fetch has confirmed for this long (member-service unreachable) verify nothing. */
+  public static final Duration KEYS_MAX_AGE = Duration.ofHours(1);
 
   /**
-   * Keys from member-service's JWKS ({@link CachedJwks}: kept for {@link #KEYS_TTL}, fetched again
-   * sooner only for a key id not seen yet), never fetched per request.
+   * Keys from member-service's JWKS ({@link CachedJwks}: fetched again in the background every
+   * {@code refresh}, at once for a key id not seen yet), never fetched per request.
    */
   public static ReactiveJwtDecoder remote(
-      URI jwksUri, OAuth2TokenValidator<Jwt> validator, Clock clock) {
+      URI jwksUri, OAuth2TokenValidator<Jwt> validator, Clock clock, Duration refresh) {
     NimbusReactiveJwtDecoder decoder =
         NimbusReactiveJwtDecoder.withJwkSource(
-                new CachedJwks(jwksUri, KEYS_TTL, Duration.ofSeconds(10), clock))
+                new CachedJwks(
+                    jwksUri,
+                    refresh,
+                    Duration.ofSeconds(10).compareTo(refresh) < 0
+                        ? Duration.ofSeconds(10)
+                        : refresh,
+                    KEYS_MAX_AGE,
+                    clock))
             .jwsAlgorithm(SignatureAlgorithm.RS256)
             .build();
     decoder.setJwtValidator(validator);

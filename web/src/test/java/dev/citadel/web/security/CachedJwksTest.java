@@ -1,0 +1,132 @@
+package dev.citadel.web.security;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.jwk.JWK;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.RSAKey;
+import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
+
+class CachedJwksTest {
+  static final Duration REFRESH = Duration.ofMinutes(5);
+  static final Duration MIN = Duration.ofSeconds(10);
+  static final Duration MAX_AGE = Duration.ofHours(1);
+
+  /** A clock the test moves by hand. */
+  static final class TestClock extends Clock {
+    Instant now = Instant.parse("2026-12-02T12:00:00Z");
+
+    @Override
+    public ZoneId getZone() {
+      return ZoneId.of("UTC");
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+
+    void advance(Duration d) {
+      now = now.plus(d);
+    }
+  }
+
+  final TestClock clock = new TestClock();
+  final AtomicReference<JWKSet> served = new AtomicReference<>();
+  final AtomicInteger fetches = new AtomicInteger();
+  final AtomicReference<Boolean> down = new AtomicReference<>(false);
+  final CachedJwks jwks =
+      new CachedJwks(
+          uri -> {
+            fetches.incrementAndGet();
+            return down.get()
+                ? Mono.error(new IllegalStateException("member-service is down"))
+                : Mono.just(served.get().toPublicJWKSet().toString());
+          },
+          URI.create("http://member/.well-known/jwks.json"),
+          REFRESH,
+          MIN,
+          MAX_AGE,
+          clock);
+
+  static RSAKey key(String kid) throws Exception {
+    return new RSAKeyGenerator(2048).keyID(kid).generate();
+  }
+
+  List<String> keysFor(String kid) {
+    SignedJWT jwt =
+        new SignedJWT(
+            new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(kid).build(),
+            new JWTClaimsSet.Builder().build());
+    return jwks.apply(jwt).map(JWK::getKeyID).collectList().block();
+  }
+
+  @Test
+  void keys_are_fetched_once_and_again_only_when_old_or_unknown() throws Exception {
+    served.set(new JWKSet(key("k1")));
+    assertThat(keysFor("k1")).containsExactly("k1");
+    assertThat(keysFor("k1")).containsExactly("k1");
+    assertThat(fetches).hasValue(1);
+
+    // A rotation: k2 appears; its first token makes us fetch (not before 10 s after the last).
+    served.set(new JWKSet(List.of(key("k1"), key("k2"))));
+    assertThat(keysFor("k2")).as("too soon after the last fetch").isEmpty();
+    clock.advance(MIN);
+    assertThat(keysFor("k2")).containsExactly("k2");
+    assertThat(fetches).hasValue(2);
+    // Made-up key ids cost at most one fetch every 10 s.
+    for (int i = 0; i < 50; i++) {
+      keysFor("made-up-" + i);
+    }
+    assertThat(fetches).hasValue(2);
+  }
+
+  @Test
+  void a_key_dropped_from_the_jwks_stops_verifying_after_the_next_refresh() throws Exception {
+    served.set(new JWKSet(List.of(key("old"), key("new"))));
+    assertThat(keysFor("old")).containsExactly("old");
+    served.set(new JWKSet(key("new")));
+    clock.advance(REFRESH);
+    assertThat(keysFor("old")).as("answered at once with what is held").containsExactly("old");
+    assertThat(fetches).as("refreshed in the background").hasValue(2);
+    assertThat(keysFor("old")).isEmpty();
+    assertThat(keysFor("new")).containsExactly("new");
+  }
+
+  @Test
+  void while_member_service_is_down_the_held_keys_serve_until_their_maximum_age() throws Exception {
+    served.set(new JWKSet(key("k1")));
+    keysFor("k1");
+    down.set(true);
+    clock.advance(REFRESH);
+    assertThat(keysFor("k1")).containsExactly("k1");
+    int afterFailure = fetches.get();
+    assertThat(keysFor("k1")).containsExactly("k1");
+    assertThat(fetches).as("no new attempt within 10 s of a failure").hasValue(afterFailure);
+    clock.advance(MAX_AGE);
+    assertThat(keysFor("k1")).as("unconfirmed for an hour: trusted no more").isEmpty();
+    down.set(false);
+    clock.advance(MIN);
+    keysFor("k1"); // starts a refresh
+    assertThat(keysFor("k1")).containsExactly("k1");
+  }
+}
