@@ -94,9 +94,9 @@ public record KafkaSettings(
       p.put(
           SaslConfigs.SASL_JAAS_CONFIG,
           "org.apache.kafka.common.security.scram.ScramLoginModule required username=\""
-              + credentials.username().replace("\"", "")
+              + jaasQuoted(credentials.username())
               + "\" password=\""
-              + credentials.password().replace("\"", "")
+              + jaasQuoted(credentials.password())
               + "\";");
     }
     return p;
@@ -114,6 +114,11 @@ public record KafkaSettings(
         backoff,
         commitInterval,
         credentials);
+  }
+
+  /** Inside a JAAS quoted value: backslash and quote escaped (the parser unescapes them). */
+  static String jaasQuoted(String value) {
+    return value.replace("\\", "\\\\").replace("\"", "\\\"");
   }
 
   /** Durable, never-duplicating producer: acks=all, idempotence, bounded retries. */
