@@ -116,6 +116,7 @@ final class Cluster implements AutoCloseable {
     props.put("server.port", 0);
     props.put("management.server.port", 0);
     props.put("CITADEL_MEMBER_URL", member.toString());
+    props.put("citadel.security.client.secret", TestIdentity.CLIENT_SECRETS.get("gateway"));
     props.put("CITADEL_MATCH_URL", "http://127.0.0.1:" + FreePorts.next());
     props.put("spring.data.redis.url", SharedInfra.redis().url());
     props.put("citadel.gateway.rate-limit.per-second", perSecond);

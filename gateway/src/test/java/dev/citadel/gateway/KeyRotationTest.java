@@ -104,6 +104,18 @@ class KeyRotationTest {
         .value();
   }
 
+  /** A path with no route: the gateway's own answer, after its own token check. */
+  static int atGateway(String token) {
+    return client(URI.create("http://127.0.0.1:" + Cluster.port(gateway)))
+        .get()
+        .uri("/api/no-such-route")
+        .headers(h -> h.setBearerAuth(token))
+        .exchange()
+        .returnResult(String.class)
+        .getStatus()
+        .value();
+  }
+
   static String kid(String token) throws Exception {
     return SignedJWT.parse(token).getHeader().getKeyID();
   }
@@ -120,6 +132,9 @@ class KeyRotationTest {
             .run(
                 "--server.port=0",
                 "--management.server.port=0",
+                // Keys fetched again every second (5 minutes in production), so that retiring one
+                // shows at the gateway within the test.
+                "--citadel.security.keys-refresh=1s",
                 "--CITADEL_MEMBER_URL=" + m1,
                 "--spring.data.redis.url=" + SharedInfra.redis().url(),
                 "--citadel.gateway.game-state.instances=http://127.0.0.1:" + FreePorts.next());
@@ -160,9 +175,16 @@ class KeyRotationTest {
     assertThat(List.of(kid(t3), kid(t4))).containsOnly(k2.getKeyID());
     assertThat(List.of(me(t1), me(t2), me(t3), me(t4))).containsOnly(200);
 
-    // Step 3, once every k1 token has expired: k1 is retired and verifies nothing any more.
+    // Step 3, once every k1 token has expired: k1 is retired and verifies nothing any more,
+    // neither at member-service nor, once it has fetched the keys again, at the gateway (a route
+    // the gateway answers itself: 404 for a token it accepts, 401 for one it refuses).
     deploy(k2, null, null);
     assertThat(me(t3)).isEqualTo(200);
     assertThat(me(t1)).isEqualTo(401);
+    assertThat(atGateway(t3)).isEqualTo(404);
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> atGateway(t1) == 401);
+    assertThat(atGateway(t3)).isEqualTo(404);
   }
 }

@@ -33,7 +33,9 @@ import org.springframework.security.oauth2.jwt.NimbusReactiveJwtDecoder;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.reactive.server.WebTestClient;
+import org.springframework.web.reactive.function.client.WebClient;
 import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 @CitadelInfra
@@ -58,6 +60,7 @@ class MemberApiTest {
     registry.add("citadel.jwt.next-key", () -> TestIdentity.pem(NEXT));
     registry.add("citadel.identity.clients.match-service.secret", () -> MATCH_SECRET);
     registry.add("citadel.identity.clients.game-server.secret", () -> "game-server-secret");
+    registry.add("citadel.identity.clients.gateway.secret", () -> GATEWAY_SECRET);
     // A lock that outlasts any test's requests: nothing here depends on timing.
     registry.add("citadel.login.backoff", () -> "1m");
   }
@@ -65,8 +68,10 @@ class MemberApiTest {
   static final RSAKey SIGNING = TestIdentity.generateKey();
   static final RSAKey NEXT = TestIdentity.generateKey();
   static final String MATCH_SECRET = "match-secret-for-tests";
+  static final String GATEWAY_SECRET = "gateway-secret-for-tests";
 
   @Autowired WebTestClient web;
+  @org.springframework.boot.test.web.server.LocalServerPort int port;
   @Autowired DatabaseClient db;
 
   static String nick() {
@@ -500,27 +505,83 @@ class MemberApiTest {
     String nickname = nick();
     signUp(nickname, "correct horse");
     for (int i = 0; i < 5; i++) {
-      String forwarded = "198.51.100." + i;
-      web.post()
-          .uri("/api/members/login")
-          .header("X-Forwarded-For", forwarded)
-          .contentType(MediaType.APPLICATION_JSON)
-          .bodyValue("{\"nickname\":\"" + nickname + "\",\"password\":\"wrong pass\"}")
-          .exchange()
-          .expectStatus()
-          .isUnauthorized();
+      login(nickname, "wrong pass", "198.51.100." + i, null).expectStatus().isUnauthorized();
     }
-    // Locked now, even with the right password and yet another claimed address.
-    web.post()
-        .uri("/api/members/login")
-        .header("X-Forwarded-For", "203.0.113.77")
-        .contentType(MediaType.APPLICATION_JSON)
-        .bodyValue("{\"nickname\":\"" + nickname + "\",\"password\":\"correct horse\"}")
-        .exchange()
+    // Locked now, even with the right password: an X-Forwarded-For without the gateway's word
+    // is not believed, so every attempt counts under this test's own address.
+    login(nickname, "correct horse", "203.0.113.77", null)
         .expectStatus()
         .isEqualTo(429)
         .expectHeader()
         .value("Retry-After", v -> assertThat(Long.parseLong(v)).isBetween(1L, 60L));
+  }
+
+  WebTestClient.ResponseSpec login(
+      String nickname, String password, String forwardedFor, String bearer) {
+    return web.post()
+        .uri("/api/members/login")
+        .headers(
+            h -> {
+              if (forwardedFor != null) {
+                h.set("X-Forwarded-For", forwardedFor);
+              }
+              if (bearer != null) {
+                h.setBearerAuth(bearer);
+              }
+            })
+        .contentType(MediaType.APPLICATION_JSON)
+        .bodyValue("{\"nickname\":\"" + nickname + "\",\"password\":\"" + password + "\"}")
+        .exchange();
+  }
+
+  @Test
+  void the_address_the_gateway_vouches_for_is_the_one_log_ins_count_under() {
+    String nickname = nick();
+    signUp(nickname, "correct horse");
+    String gateway =
+        tokenResponse("gateway", GATEWAY_SECRET, "member-service", null)
+            .expectBody(Map.class)
+            .returnResult()
+            .getResponseBody()
+            .get("access_token")
+            .toString();
+    for (int i = 0; i < 5; i++) {
+      login(nickname, "wrong pass", "198.51.100.7", gateway).expectStatus().isUnauthorized();
+    }
+    // Locked for that nickname from that address ...
+    login(nickname, "correct horse", "198.51.100.7", gateway).expectStatus().isEqualTo(429);
+    // ... not from another one the gateway vouches for (the player is not locked out by a
+    // stranger's guesses) ...
+    login(nickname, "correct horse", "203.0.113.8", gateway).expectStatus().isOk();
+    // ... and a header without the gateway's token is the socket's address, not the one claimed.
+    for (int i = 0; i < 5; i++) {
+      login(nickname, "wrong pass", "192.0.2." + i, null).expectStatus().isUnauthorized();
+    }
+    login(nickname, "correct horse", "192.0.2.200", null).expectStatus().isEqualTo(429);
+  }
+
+  @Test
+  void concurrent_guesses_are_all_counted_before_any_password_is_checked() {
+    String nickname = nick();
+    signUp(nickname, "correct horse");
+    WebClient client = WebClient.create("http://127.0.0.1:" + port);
+    List<Integer> statuses =
+        Flux.range(0, 12)
+            .flatMap(
+                i ->
+                    client
+                        .post()
+                        .uri("/api/members/login")
+                        .contentType(MediaType.APPLICATION_JSON)
+                        .bodyValue(
+                            "{\"nickname\":\"" + nickname + "\",\"password\":\"wrong pass\"}")
+                        .exchangeToMono(r -> r.releaseBody().thenReturn(r.statusCode().value())),
+                12)
+            .collectList()
+            .block(Duration.ofSeconds(60));
+    // Twelve at once: the first five were counted and checked, the other seven refused unchecked.
+    assertThat(statuses).filteredOn(s -> s == 401).hasSize(5);
+    assertThat(statuses).filteredOn(s -> s == 429).hasSize(7);
   }
 
   @Test

@@ -4,6 +4,7 @@ import dev.citadel.gateway.affinity.AffinityFilter;
 import dev.citadel.gateway.affinity.GameStateInstances;
 import dev.citadel.gateway.identity.ForwardingFilter;
 import dev.citadel.web.security.ClientAddress;
+import dev.citadel.web.security.ServiceTokens;
 import java.net.URI;
 import java.security.Principal;
 import java.util.List;
@@ -88,8 +89,8 @@ public class GatewayConfiguration {
   }
 
   @Bean
-  ForwardingFilter forwardingFilter(ClientAddress addresses) {
-    return new ForwardingFilter(addresses);
+  ForwardingFilter forwardingFilter(ClientAddress addresses, ServiceTokens tokens) {
+    return new ForwardingFilter(addresses, tokens);
   }
 
   @Bean

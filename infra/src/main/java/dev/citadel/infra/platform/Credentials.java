@@ -22,7 +22,7 @@ import java.util.Map;
 final class Credentials {
   /** The clients the local platform registers at member-service (see its application.yml). */
   static final List<String> CLIENTS =
-      List.of("match-service", "game-state", "game-server", "loadtest");
+      List.of("match-service", "game-state", "game-server", "loadtest", "gateway");
 
   private final String signingKeyPem;
   private final Map<String, String> secrets;

@@ -16,7 +16,7 @@ import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.security.crypto.password.PasswordEncoder;
 import org.springframework.transaction.reactive.TransactionalOperator;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Schedulers;
+import reactor.core.scheduler.Scheduler;
 
 /**
  * Sign-up, log-in and rename.
@@ -45,14 +45,24 @@ public final class Accounts {
   private final TransactionalOperator tx;
   private final EventStore journal;
   private final PasswordEncoder passwords;
+  private final Scheduler hashing;
   private final String decoyHash;
 
+  /**
+   * @param hashing where bcrypt runs: a few threads of its own (as many as cores), so that a burst
+   *     of sign-ups and log-ins queues there instead of starving every event loop on the machine
+   */
   public Accounts(
-      DatabaseClient db, TransactionalOperator tx, EventStore journal, PasswordEncoder passwords) {
+      DatabaseClient db,
+      TransactionalOperator tx,
+      EventStore journal,
+      PasswordEncoder passwords,
+      Scheduler hashing) {
     this.db = db;
     this.tx = tx;
     this.journal = journal;
     this.passwords = passwords;
+    this.hashing = hashing;
     // Checked against when the nickname matches no account: the same bcrypt work as a wrong
     // password, so the answer's timing does not tell which nicknames exist.
     this.decoyHash = passwords.encode(UUID.randomUUID().toString());
@@ -175,13 +185,11 @@ public final class Accounts {
 
   // bcrypt is deliberately slow (~50-100 ms): never on the event loop.
   private Mono<String> hash(String password) {
-    return Mono.fromCallable(() -> passwords.encode(password))
-        .subscribeOn(Schedulers.boundedElastic());
+    return Mono.fromCallable(() -> passwords.encode(password)).subscribeOn(hashing);
   }
 
   private Mono<Boolean> matches(String password, String hash) {
-    return Mono.fromCallable(() -> passwords.matches(password, hash))
-        .subscribeOn(Schedulers.boundedElastic());
+    return Mono.fromCallable(() -> passwords.matches(password, hash)).subscribeOn(hashing);
   }
 
   private static Row row(io.r2dbc.spi.Readable r) {

@@ -5,11 +5,11 @@ import dev.citadel.member.account.Accounts;
 import dev.citadel.member.account.Credentials;
 import dev.citadel.member.account.MemberRejected;
 import dev.citadel.member.identity.TokenIssuer;
+import dev.citadel.member.login.EdgeAddress;
 import dev.citadel.member.login.LoginThrottle;
 import dev.citadel.member.presence.PresenceStore;
 import dev.citadel.member.presence.PresenceView;
 import dev.citadel.web.security.AuthenticatedPlayer;
-import dev.citadel.web.security.ClientAddress;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.UUID;
@@ -49,7 +49,7 @@ public class MemberController {
   private final TokenIssuer tokens;
   private final PresenceStore presence;
   private final LoginThrottle throttle;
-  private final ClientAddress addresses;
+  private final EdgeAddress addresses;
   private final Clock clock;
 
   public MemberController(
@@ -57,7 +57,7 @@ public class MemberController {
       TokenIssuer tokens,
       PresenceStore presence,
       LoginThrottle throttle,
-      ClientAddress addresses,
+      EdgeAddress addresses,
       Clock clock) {
     this.accounts = accounts;
     this.tokens = tokens;
@@ -75,17 +75,23 @@ public class MemberController {
         .map(a -> new SignedUp(a.playerId(), a.nickname()));
   }
 
+  /**
+   * Log-in, throttled per nickname and address (see {@link LoginThrottle}). The address is the one
+   * the gateway resolved, when the request carries the gateway's token ({@code edge.forward});
+   * otherwise the socket's peer, whatever {@code X-Forwarded-For} says.
+   */
   @PostMapping("/api/members/login")
   public Mono<LoggedIn> logIn(@RequestBody CredentialsRequest body, ServerWebExchange exchange) {
     String key = Credentials.canonical(body.nickname()).orElse(NO_SUCH_NICKNAME);
-    String address = addresses.of(exchange.getRequest());
-    return throttle
-        .check(key, address, clock.instant())
-        .then(accounts.logIn(body.nickname(), body.password()))
-        .onErrorResume(
-            e -> e instanceof MemberRejected r && r.kind() == MemberRejected.Kind.UNAUTHORIZED,
-            e -> throttle.failed(key, address, clock.instant()).then(Mono.error(e)))
-        .flatMap(account -> throttle.succeeded(key).thenReturn(loggedIn(account)));
+    return addresses
+        .of(exchange)
+        .flatMap(
+            address ->
+                throttle
+                    .attempt(key, address, clock.instant())
+                    .then(accounts.logIn(body.nickname(), body.password()))
+                    .flatMap(
+                        account -> throttle.succeeded(key, address).thenReturn(loggedIn(account))));
   }
 
   private LoggedIn loggedIn(Account account) {

@@ -11,6 +11,7 @@ import dev.citadel.member.account.Accounts;
 import dev.citadel.member.identity.KeyRing;
 import dev.citadel.member.identity.ServiceClients;
 import dev.citadel.member.identity.TokenIssuer;
+import dev.citadel.member.login.EdgeAddress;
 import dev.citadel.member.login.LoginThrottle;
 import dev.citadel.member.presence.PresenceConsumer;
 import dev.citadel.member.presence.PresenceStore;
@@ -49,6 +50,8 @@ import org.springframework.security.oauth2.jwt.ReactiveJwtDecoder;
 import org.springframework.security.web.server.SecurityWebFilterChain;
 import org.springframework.transaction.reactive.TransactionalOperator;
 import reactor.core.Disposable;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
 
 @Configuration(proxyBeanMethods = false)
 public class MemberConfiguration {
@@ -89,14 +92,26 @@ public class MemberConfiguration {
             .withOutbox(OUTBOX));
   }
 
+  /** bcrypt's own threads: as many as cores (more only make every other thread wait longer). */
+  @Bean(destroyMethod = "dispose")
+  Scheduler hashing() {
+    int threads = Runtime.getRuntime().availableProcessors();
+    return Schedulers.newBoundedElastic(threads, 100_000, "bcrypt");
+  }
+
   @Bean
   Accounts accounts(
-      DatabaseClient db, ConnectionPool pool, PostgresEventStore journal, MemberProperties props) {
+      DatabaseClient db,
+      ConnectionPool pool,
+      PostgresEventStore journal,
+      MemberProperties props,
+      Scheduler hashing) {
     return new Accounts(
         db,
         TransactionalOperator.create(new R2dbcTransactionManager(pool)),
         journal,
-        new BCryptPasswordEncoder(props.members().bcryptStrength()));
+        new BCryptPasswordEncoder(props.members().bcryptStrength()),
+        hashing);
   }
 
   /** The signing keys; without one (and outside tests) member-service does not start. */
@@ -183,7 +198,17 @@ public class MemberConfiguration {
     MemberProperties.Login l = props.login();
     return new LoginThrottle(
         redis,
-        new LoginThrottle.Policy(l.perNickname(), l.perAddress(), l.backoff(), l.maxBackoff()));
+        new LoginThrottle.Policy(
+            l.perNicknameAndAddress(),
+            l.perNickname(),
+            l.perAddress(),
+            l.backoff(),
+            l.maxBackoff()));
+  }
+
+  @Bean
+  EdgeAddress edgeAddress() {
+    return new EdgeAddress();
   }
 
   @Bean

@@ -54,11 +54,16 @@ public record MemberProperties(
   public record Members(String outboxTopic, String presenceTopic, int bcryptStrength) {}
 
   /**
-   * Log-in throttling: after {@code perNickname} failures for a nickname (or {@code perAddress}
-   * from one address) every further failure locks it for {@code backoff} doubled each time, at most
-   * {@code maxBackoff}; a success clears the nickname's count.
+   * Log-in throttling (see LoginThrottle): failures allowed per nickname from one address, per
+   * nickname, per address; past them every failure locks for {@code backoff} doubled each time, at
+   * most {@code maxBackoff}.
    */
-  public record Login(int perNickname, int perAddress, Duration backoff, Duration maxBackoff) {}
+  public record Login(
+      int perNicknameAndAddress,
+      int perNickname,
+      int perAddress,
+      Duration backoff,
+      Duration maxBackoff) {}
 
   /**
    * Service clients (services and game servers) and their tokens.

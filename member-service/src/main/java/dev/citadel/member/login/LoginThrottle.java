@@ -9,17 +9,21 @@ import org.springframework.data.redis.core.script.RedisScript;
 import reactor.core.publisher.Mono;
 
 /**
- * Slows password guessing down per nickname AND per address, in Redis (shared by every replica):
- * failures are counted, and past a threshold each failure locks the key for a doubling time. A
- * locked log-in is refused before any password is checked (no bcrypt work spent on it). Rotating
- * addresses does not help against one nickname; spraying nicknames from one address does not help
- * either.
+ * Slows password guessing down, in Redis (shared by every replica), on three keys at once: a
+ * nickname from one address (strict: a few failures), a nickname from anywhere (loose: many
+ * addresses guessing one account), an address whatever the nickname (loose: one address spraying
+ * many accounts). Past its threshold, every failure locks a key for twice as long as the last.
+ *
+ * <p>An attempt is counted before its password is checked (one script call), so a burst of
+ * concurrent guesses is counted in full; a success takes its own count back. A locked attempt is
+ * refused before any bcrypt work. The strict key includes the address, so a stranger's guesses lock
+ * the stranger out, not the player.
  */
 public final class LoginThrottle {
-  private static final RedisScript<Long> CHECK =
-      RedisScript.of(new ClassPathResource("scripts/login-check.lua"), Long.class);
-  private static final RedisScript<Long> FAILED =
-      RedisScript.of(new ClassPathResource("scripts/login-failed.lua"), Long.class);
+  private static final RedisScript<Long> ATTEMPT =
+      RedisScript.of(new ClassPathResource("scripts/login-attempt.lua"), Long.class);
+  private static final RedisScript<Long> SUCCEEDED =
+      RedisScript.of(new ClassPathResource("scripts/login-succeeded.lua"), Long.class);
 
   /** How long a count of failures is remembered without new ones. */
   static final Duration REMEMBER = Duration.ofHours(1);
@@ -39,10 +43,16 @@ public final class LoginThrottle {
   }
 
   /**
-   * @param perNickname failures of one nickname before it is locked
-   * @param perAddress failures from one address before it is locked
+   * @param perNicknameAndAddress failures of one nickname from one address before it is locked
+   * @param perNickname failures of one nickname from anywhere before it is locked
+   * @param perAddress failures from one address, whatever the nickname, before it is locked
    */
-  public record Policy(int perNickname, int perAddress, Duration backoff, Duration maxBackoff) {}
+  public record Policy(
+      int perNicknameAndAddress,
+      int perNickname,
+      int perAddress,
+      Duration backoff,
+      Duration maxBackoff) {}
 
   private final ReactiveStringRedisTemplate redis;
   private final Policy policy;
@@ -52,41 +62,39 @@ public final class LoginThrottle {
     this.policy = policy;
   }
 
-  /** Completes if log-in may be tried now; fails with {@link Locked} otherwise. */
-  public Mono<Void> check(String nicknameKey, String address, Instant now) {
-    return redis
-        .execute(CHECK, keys(nicknameKey, address), List.of(Long.toString(now.toEpochMilli())))
-        .next()
-        .flatMap(ms -> ms > 0 ? Mono.error(new Locked(Duration.ofMillis(ms))) : Mono.empty());
-  }
-
-  /** Counts a failure; the answer is how long log-in is locked now (zero: not). */
-  public Mono<Duration> failed(String nicknameKey, String address, Instant now) {
+  /**
+   * Counts an attempt; completes if it may go on, fails with {@link Locked} if a key is locked
+   * (then nothing was counted).
+   */
+  public Mono<Void> attempt(String nicknameKey, String address, Instant now) {
     return redis
         .execute(
-            FAILED,
+            ATTEMPT,
             keys(nicknameKey, address),
             List.of(
                 Long.toString(now.toEpochMilli()),
+                Integer.toString(policy.perNicknameAndAddress()),
                 Integer.toString(policy.perNickname()),
                 Integer.toString(policy.perAddress()),
                 Long.toString(policy.backoff().toMillis()),
                 Long.toString(policy.maxBackoff().toMillis()),
                 Long.toString(REMEMBER.toMillis())))
         .next()
-        .map(Duration::ofMillis);
+        .flatMap(ms -> ms > 0 ? Mono.error(new Locked(Duration.ofMillis(ms))) : Mono.empty());
   }
 
-  /** A success forgets the nickname's failures (not the address's). */
-  public Mono<Void> succeeded(String nicknameKey) {
-    return redis.delete(nicknameKey(nicknameKey)).then();
+  /** The attempt was right: the nickname's counts start again, the address's lose this one. */
+  public Mono<Void> succeeded(String nicknameKey, String address) {
+    return redis
+        .execute(
+            SUCCEEDED, keys(nicknameKey, address), List.of(Integer.toString(policy.perAddress())))
+        .then();
   }
 
   private static List<String> keys(String nicknameKey, String address) {
-    return List.of(nicknameKey(nicknameKey), "{login}:address:" + address);
-  }
-
-  private static String nicknameKey(String key) {
-    return "{login}:nickname:" + key;
+    return List.of(
+        "{login}:pair:" + nicknameKey + "|" + address,
+        "{login}:nickname:" + nicknameKey,
+        "{login}:address:" + address);
   }
 }

@@ -103,7 +103,7 @@ public final class ClientAddress {
   }
 
   /** An IP literal, never a name: parsing must not start a DNS lookup. */
-  static Optional<InetAddress> literal(String text) {
+  public static Optional<InetAddress> literal(String text) {
     try {
       if (IPV4.matcher(text).matches()) {
         String[] parts = text.split("\\.");

@@ -20,6 +20,12 @@ public final class Scopes {
   /** game-state: end a match, post its result (game servers). */
   public static final String MATCH_RESULTS = "match.results";
 
+  /**
+   * member-service: the gateway vouches for the client address it writes in {@code X-Forwarded-For}
+   * (log-in throttling counts per address).
+   */
+  public static final String EDGE_FORWARD = "edge.forward";
+
   /** match-service: queue players in bulk (load tests only). */
   public static final String MATCH_BULK = "match.bulk";
 

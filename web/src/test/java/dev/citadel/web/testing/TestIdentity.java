@@ -51,7 +51,8 @@ public final class TestIdentity {
           "game-state", "test-secret-game-state",
           "match-service", "test-secret-match-service",
           "game-server", "test-secret-game-server",
-          "loadtest", "test-secret-loadtest");
+          "loadtest", "test-secret-loadtest",
+          "gateway", "test-secret-gateway");
 
   private static TestIdentity shared;
 
