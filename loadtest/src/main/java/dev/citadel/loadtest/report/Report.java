@@ -97,8 +97,11 @@ public final class Report {
         f(
             "## Full path through the gateway: %,d virtual players (Gatling)%n%n"
                 + "Sign-up, log-in (JWT), WebSocket connect, queue over HTTP, wait for"
-                + " `match.room-assigned` on the WebSocket, status. %s%n%n",
-            h.players(), h.passed() ? "All checks passed." : "**Some checks failed.**"));
+                + " `match.room-assigned` on the WebSocket, status. Passwords are hashed with"
+                + " bcrypt cost %s in load tests (10 in production). %s%n%n",
+            h.players(),
+            dev.citadel.infra.platform.LocalPlatform.LOADTEST_BCRYPT_STRENGTH,
+            h.passed() ? "All checks passed." : "**Some checks failed.**"));
     md.append(
         "| request | ok | failed | mean ms | p50 ms | p75 ms | p95 ms | p99 ms | max ms |\n"
             + "|---|---|---|---|---|---|---|---|---|\n");
