@@ -51,7 +51,10 @@ public interface EventStore {
    */
   Mono<Void> saveSnapshot(Snapshot snapshot);
 
-  /** The idempotency key on a stream, if an append carried it; empty otherwise. */
+  /**
+   * The idempotency key on a stream, if an append carried it; empty otherwise. An append to the
+   * stream that is still committing is waited for, so an empty answer is final.
+   */
   Mono<KeyRecord> findKey(String aggregateId, String key);
 
   /** Forgets idempotency keys recorded before {@code before}; how many went. */

@@ -65,6 +65,9 @@ public final class PostgresEventStore implements EventStore {
       ON CONFLICT (aggregate_id, seq) DO NOTHING
       """;
 
+  private static final String SETTLE_SQL =
+      "SELECT version FROM streams WHERE aggregate_id = $1 FOR SHARE";
+
   private static final String FIND_KEY_SQL =
       """
       SELECT fingerprint, first_seq, last_seq, recorded_at FROM idempotency_keys
@@ -235,8 +238,19 @@ public final class PostgresEventStore implements EventStore {
     return policy.retention() ? save.then(applyRetention(snapshot.aggregateId(), policy)) : save;
   }
 
+  /**
+   * First waits for any append to the stream that is still running (its row lock; an append whose
+   * reply was lost may be committing right now), then reads the key in a statement of its own (a
+   * fresh snapshot): a key not found is not there, not merely not visible yet.
+   */
   @Override
   public Mono<KeyRecord> findKey(String aggregateId, String key) {
+    Mono<KeyRecord> settledThenRead =
+        db.sql(SETTLE_SQL).bind(0, aggregateId).fetch().all().then(read(aggregateId, key));
+    return settledThenRead.as(tx::transactional);
+  }
+
+  private Mono<KeyRecord> read(String aggregateId, String key) {
     return db.sql(FIND_KEY_SQL)
         .bind(0, aggregateId)
         .bind(1, key)

@@ -81,7 +81,6 @@ public final class AppendStatement {
                to_timestamp(i.recorded_at_ms / 1000.0)
         FROM input i JOIN accepted a ON a.aggregate_id = i.aggregate_id
         WHERE i.idem_key IS NOT NULL
-        ON CONFLICT DO NOTHING
         RETURNING 1
       )
       SELECT aggregate_id FROM accepted

@@ -324,13 +324,16 @@ public final class AggregateHost<S, C, E> {
     return onResident(
         id,
         r -> {
+          Prepared<?> ours = null;
           if (r.hold != null && r.hold.prepared().transactionId().equals(txId)) {
+            ours = r.hold.prepared();
             r.hold = null;
           }
           if (!r.loaded) {
             return ensureLoaded(r).then(Mono.fromSupplier(() -> result(r, List.of())));
           }
           long from = r.version;
+          Prepared<?> prepared = ours;
           return store
               .readStream(r.id, from)
               .collectList()
@@ -345,7 +348,19 @@ public final class AggregateHost<S, C, E> {
                     }
                     List<E> events =
                         newer.stream().map(e -> type.decode(e.type(), e.payload())).toList();
-                    return Mono.just(commit(r, events, newer.get(newer.size() - 1).seq(), at));
+                    long version = newer.get(newer.size() - 1).seq();
+                    boolean justOurs =
+                        prepared != null
+                            && prepared.expectedVersion() == from
+                            && prepared.events().size() == events.size();
+                    if (justOurs) {
+                      return Mono.just(commit(r, events, version, at)); // with after-commit work
+                    }
+                    // Other writers' events too, announced where they were committed: applied
+                    // here without after-commit work.
+                    r.state = replay(r.state, events);
+                    r.version = version;
+                    return Mono.just(result(r, List.of()));
                   });
         });
   }
@@ -357,6 +372,9 @@ public final class AggregateHost<S, C, E> {
         r -> {
           if (r.hold != null && r.hold.prepared().transactionId().equals(txId)) {
             r.hold = null;
+            // The coordinator may abort after a store whose outcome it could not learn: the
+            // next command reloads rather than trust this copy.
+            r.loaded = false;
           }
           return Mono.empty();
         });
@@ -481,6 +499,14 @@ public final class AggregateHost<S, C, E> {
               }
               return Mono.empty();
             });
+  }
+
+  private S replay(S from, List<E> events) {
+    S state = from;
+    for (E e : events) {
+      state = type.evolve(state, e);
+    }
+    return state;
   }
 
   private S recover(String id, LoadedStream loaded) {

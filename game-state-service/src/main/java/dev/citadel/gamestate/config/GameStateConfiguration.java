@@ -3,6 +3,7 @@ package dev.citadel.gamestate.config;
 import dev.citadel.eventstore.Connections;
 import dev.citadel.eventstore.EventStore;
 import dev.citadel.eventstore.EventStoreOptions;
+import dev.citadel.eventstore.KeyRetention;
 import dev.citadel.eventstore.PostgresEventStore;
 import dev.citadel.eventstore.SnapshotPolicy;
 import dev.citadel.eventstore.outbox.OutboxPublisher;
@@ -33,6 +34,7 @@ import dev.citadel.web.security.ServiceTokens;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.r2dbc.pool.ConnectionPool;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -215,6 +217,7 @@ public class GameStateConfiguration {
       ConnectionPool pool,
       MessagePublisher publisher,
       GameStateProperties props,
+      Clock clock,
       MeterRegistry meters) {
     GameStateProperties.Outbox outbox = props.gameState().outbox();
     OutboxPublisher outboxPublisher =
@@ -239,7 +242,10 @@ public class GameStateConfiguration {
         outboxPublisher,
         List.of(
             () -> accounts.start(),
-            () -> rooms.start(new ReactorKafkaConsumer(kafka, publisher, meters))));
+            () -> rooms.start(new ReactorKafkaConsumer(kafka, publisher, meters)),
+            () ->
+                KeyRetention.start(
+                    store, Duration.ofHours(1), props.gameState().idempotencyKeysKept(), clock)));
   }
 
   /**

@@ -37,7 +37,8 @@ public record GameStateProperties(
       Rooms rooms,
       Outbox outbox,
       Transactions transactions,
-      java.util.Map<String, Long> catalogue) {}
+      java.util.Map<String, Long> catalogue,
+      Duration idempotencyKeysKept) {}
 
   /**
    * Two-phase commit. {@code instances}: every game-state instance's URL as the gateway routes to

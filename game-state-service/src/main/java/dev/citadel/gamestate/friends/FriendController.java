@@ -1,5 +1,6 @@
 package dev.citadel.gamestate.friends;
 
+import dev.citadel.eventstore.IdempotencyKey;
 import dev.citadel.gamestate.api.ApiException;
 import dev.citadel.gamestate.api.PlayerController;
 import dev.citadel.gamestate.player.PlayerCommand.Relate.Action;
@@ -14,6 +15,7 @@ import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
 import reactor.core.publisher.Mono;
@@ -26,6 +28,9 @@ import reactor.core.publisher.Mono;
 @RestController
 @RequestMapping("/api/game/players/{id}/friends")
 public class FriendController {
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(FriendController.class);
+
   public record FriendRequest(String to) {}
 
   private final Coordinator coordinator;
@@ -40,37 +45,47 @@ public class FriendController {
   public Mono<Map<String, Object>> request(
       @PathVariable String id,
       @RequestBody(required = false) FriendRequest body,
+      @RequestHeader(name = PlayerController.IDEMPOTENCY_KEY, required = false) String key,
       AuthenticatedPlayer caller) {
     PlayerController.authorize(caller, id);
     if (body == null || body.to() == null || body.to().isBlank()) {
       throw ApiException.badRequest("'to' (the other player's id) is required");
     }
-    return change(id, Action.SEND, body.to(), Action.RECEIVE, "friend.request");
+    return change(id, Action.SEND, body.to(), Action.RECEIVE, "friend.request", key);
   }
 
   @PostMapping("/requests/{from}/accept")
   public Mono<Map<String, Object>> accept(
-      @PathVariable String id, @PathVariable String from, AuthenticatedPlayer caller) {
+      @PathVariable String id,
+      @PathVariable String from,
+      @RequestHeader(name = PlayerController.IDEMPOTENCY_KEY, required = false) String key,
+      AuthenticatedPlayer caller) {
     PlayerController.authorize(caller, id);
-    return change(id, Action.ACCEPT, from, Action.ACCEPTED, "friend.accepted");
+    return change(id, Action.ACCEPT, from, Action.ACCEPTED, "friend.accepted", key);
   }
 
   @PostMapping("/requests/{from}/decline")
   public Mono<Map<String, Object>> decline(
-      @PathVariable String id, @PathVariable String from, AuthenticatedPlayer caller) {
+      @PathVariable String id,
+      @PathVariable String from,
+      @RequestHeader(name = PlayerController.IDEMPOTENCY_KEY, required = false) String key,
+      AuthenticatedPlayer caller) {
     PlayerController.authorize(caller, id);
-    return change(id, Action.DECLINE, from, Action.DECLINED, "friend.declined");
+    return change(id, Action.DECLINE, from, Action.DECLINED, "friend.declined", key);
   }
 
   @DeleteMapping("/{other}")
   public Mono<Map<String, Object>> remove(
-      @PathVariable String id, @PathVariable String other, AuthenticatedPlayer caller) {
+      @PathVariable String id,
+      @PathVariable String other,
+      @RequestHeader(name = PlayerController.IDEMPOTENCY_KEY, required = false) String key,
+      AuthenticatedPlayer caller) {
     PlayerController.authorize(caller, id);
-    return change(id, Action.REMOVE, other, Action.REMOVE, "friend.removed");
+    return change(id, Action.REMOVE, other, Action.REMOVE, "friend.removed", key);
   }
 
   private Mono<Map<String, Object>> change(
-      String id, Action mine, String other, Action theirs, String notification) {
+      String id, Action mine, String other, Action theirs, String notification, String key) {
     if (other.equals(id)) {
       throw ApiException.badRequest("a player cannot be their own friend");
     }
@@ -78,22 +93,35 @@ public class FriendController {
         List.of(
             new Step(id, LocalParticipant.RELATE, Map.of("other", other, "action", mine.name())),
             new Step(other, LocalParticipant.RELATE, Map.of("other", id, "action", theirs.name())));
+    IdempotencyKey once =
+        key == null
+            ? null
+            : PlayerController.idempotencyKey(key, "friends " + id, mine + " " + other);
     return coordinator
-        .execute(steps)
+        .execute(steps, once)
         .flatMap(
-            tx ->
-                notifier
-                    .notify(other, notification, "{\"from\":\"" + id + "\"}")
-                    .onErrorResume(e -> Mono.just(0L))
-                    .thenReturn(
-                        Map.<String, Object>of(
-                            "player",
-                            id,
-                            "other",
-                            other,
-                            "action",
-                            mine.name(),
-                            "transactionId",
-                            tx)));
+            outcome -> {
+              Map<String, Object> answer =
+                  Map.of(
+                      "player",
+                      id,
+                      "other",
+                      other,
+                      "action",
+                      mine.name(),
+                      "repeated",
+                      outcome.repeated());
+              if (outcome.repeated()) {
+                return Mono.just(answer);
+              }
+              return notifier
+                  .notify(other, notification, "{\"from\":\"" + id + "\"}")
+                  .onErrorResume(
+                      e -> {
+                        log.warn("{} not announced to {}: {}", notification, other, e.toString());
+                        return Mono.just(0L);
+                      })
+                  .thenReturn(answer);
+            });
   }
 }

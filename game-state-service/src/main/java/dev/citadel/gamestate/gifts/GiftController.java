@@ -1,5 +1,6 @@
 package dev.citadel.gamestate.gifts;
 
+import dev.citadel.eventstore.IdempotencyKey;
 import dev.citadel.gamestate.api.ApiException;
 import dev.citadel.gamestate.api.PlayerController;
 import dev.citadel.gamestate.player.Player;
@@ -14,6 +15,7 @@ import java.util.UUID;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
 import reactor.core.publisher.Mono;
@@ -26,6 +28,9 @@ import reactor.core.publisher.Mono;
 @RestController
 @RequestMapping("/api/game/players/{id}/gifts")
 public class GiftController {
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(GiftController.class);
+
   /** {@code gold}, or {@code itemId} with {@code quantity} (default 1). */
   public record GiftRequest(String to, Long gold, String itemId, Integer quantity) {}
 
@@ -41,6 +46,7 @@ public class GiftController {
   public Mono<Map<String, Object>> give(
       @PathVariable String id,
       @RequestBody(required = false) GiftRequest body,
+      @RequestHeader(name = PlayerController.IDEMPOTENCY_KEY, required = false) String key,
       AuthenticatedPlayer caller) {
     PlayerController.authorize(caller, id);
     if (body == null || body.to() == null || body.to().isBlank()) {
@@ -61,8 +67,12 @@ public class GiftController {
     if (body.quantity() != null && (body.quantity() < 1 || body.quantity() > Player.MAX_QUANTITY)) {
       throw ApiException.badRequest("'quantity' must be between 1 and " + Player.MAX_QUANTITY);
     }
-    // The gift's id is in both players' events, so either side can be traced to the other.
-    String giftId = UUID.randomUUID().toString();
+    // The gift's id is in both players' events, so either side can be traced to the other. With
+    // an Idempotency-Key it comes from the key: a retried gift is the same gift, given once.
+    IdempotencyKey once =
+        key == null ? null : PlayerController.idempotencyKey(key, "gift " + id, body);
+    String giftId =
+        once == null ? UUID.randomUUID().toString() : "g-" + once.fingerprint().substring(0, 32);
     Map<String, Object> result = new LinkedHashMap<>();
     result.put("giftId", giftId);
     result.put("from", id);
@@ -85,14 +95,23 @@ public class GiftController {
       result.put("quantity", quantity);
     }
     return coordinator
-        .execute(steps)
+        .execute(steps, once)
         .flatMap(
-            tx -> {
-              result.put("transactionId", tx);
-              String data = "{\"from\":\"" + id + "\",\"transactionId\":\"" + tx + "\"}";
+            outcome -> {
+              result.put("repeated", outcome.repeated());
+              if (outcome.repeated()) {
+                return Mono.just(result); // the first request told the receiver already
+              }
+              result.put("transactionId", outcome.transactionId());
+              String data = "{\"from\":\"" + id + "\",\"giftId\":\"" + giftId + "\"}";
               return notifier
                   .notify(body.to(), "gift.received", data)
-                  .onErrorResume(e -> Mono.just(0L))
+                  .onErrorResume(
+                      e -> {
+                        log.warn(
+                            "gift {} not announced to {}: {}", giftId, body.to(), e.toString());
+                        return Mono.just(0L);
+                      })
                   .thenReturn(result);
             });
   }

@@ -5,6 +5,7 @@ import dev.citadel.eventstore.ConcurrencyConflict;
 import dev.citadel.eventstore.EventStore;
 import dev.citadel.eventstore.IdempotencyKey;
 import dev.citadel.gamestate.aggregate.Held;
+import dev.citadel.gamestate.aggregate.KeyReused;
 import dev.citadel.gamestate.player.PlayerRejected;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -75,6 +76,9 @@ public final class Coordinator {
             .register(meters);
   }
 
+  /** A committed transaction: its id, or {@code repeated} when its key was used before. */
+  public record Outcome(String transactionId, boolean repeated) {}
+
   /**
    * Runs the steps as one transaction; completes with the transaction id once committed. Refused
    * because a player is held by another transaction, it tries again a few times after a short
@@ -82,15 +86,59 @@ public final class Coordinator {
    * players in opposite order both finish.
    */
   public Mono<String> execute(List<Step> steps) {
-    return Mono.defer(() -> execute(UUID.randomUUID().toString(), steps))
-        .retryWhen(
+    return execute(steps, null).map(Outcome::transactionId);
+  }
+
+  /**
+   * The same, at most once per {@code key} (a client's Idempotency-Key): the key is stored with
+   * every participant's events; a transaction whose key the first participant holds already is not
+   * run again ({@link Outcome#repeated}), the same key with other steps is {@link KeyReused}.
+   */
+  public Mono<Outcome> execute(List<Step> steps, IdempotencyKey key) {
+    Mono<Outcome> once =
+        Mono.defer(
+            () -> {
+              String txId = UUID.randomUUID().toString();
+              return execute(txId, steps, key == null ? IdempotencyKey.of("tx:" + txId, txId) : key)
+                  .map(id -> new Outcome(id, false));
+            });
+    Mono<Outcome> run =
+        once.retryWhen(
             reactor.util.retry.Retry.backoff(BUSY_RETRIES, Duration.ofMillis(5))
                 .jitter(1.0)
                 .filter(e -> e instanceof Refused r && r.getCause() instanceof Held)
                 .onRetryExhaustedThrow((spec, signal) -> signal.failure()));
+    if (key == null) {
+      return run;
+    }
+    return done(steps, key)
+        .flatMap(
+            done ->
+                done
+                    ? Mono.just(new Outcome("", true))
+                    : run.onErrorResume(
+                        e -> e instanceof Refused r && r.getCause() instanceof ConcurrencyConflict,
+                        e ->
+                            done(steps, key)
+                                .flatMap(
+                                    d -> d ? Mono.just(new Outcome("", true)) : Mono.error(e))));
   }
 
-  Mono<String> execute(String txId, List<Step> steps) {
+  /** Whether the transaction of this key was stored (its first participant holds the key). */
+  private Mono<Boolean> done(List<Step> steps, IdempotencyKey key) {
+    return store
+        .findKey(steps.get(0).playerId(), key.value())
+        .map(
+            found -> {
+              if (!found.fingerprint().equals(key.fingerprint())) {
+                throw new KeyReused(steps.get(0).playerId(), key.value());
+              }
+              return true;
+            })
+        .defaultIfEmpty(false);
+  }
+
+  Mono<String> execute(String txId, List<Step> steps, IdempotencyKey key) {
     long started = System.nanoTime();
     return Flux.fromIterable(steps)
         .flatMap(
@@ -101,7 +149,7 @@ public final class Coordinator {
                     .timeout(settings.prepareTimeout()))
         .collectList()
         .doOnSuccess(v -> prepareLatency.record(System.nanoTime() - started, TimeUnit.NANOSECONDS))
-        .flatMap(votes -> store(txId, votes))
+        .flatMap(votes -> store(votes, key))
         .flatMap(votes -> commitAll(txId, votes))
         .doOnSuccess(id -> committed.increment())
         .onErrorResume(
@@ -115,18 +163,35 @@ public final class Coordinator {
                             })));
   }
 
-  private Mono<List<Vote>> store(String txId, List<Vote> votes) {
+  /**
+   * One multi-stream append of every vote's events, each stream keyed with the transaction's key. A
+   * failure that may have happened after the commit (a lost connection) is looked up, not guessed:
+   * the key found means the transaction is stored, and it goes on to its commits.
+   */
+  private Mono<List<Vote>> store(List<Vote> votes, IdempotencyKey key) {
     List<AppendRequest> appends = new ArrayList<>();
     for (Vote v : votes) {
       if (!v.events().isEmpty()) {
-        // The transaction id is each stream's idempotency key: stored with the events, it makes a
-        // store that may have landed (an ambiguous failure) something to look up.
         appends.add(
             new AppendRequest(TYPE, v.playerId(), v.expectedVersion(), v.events(), clock.instant())
-                .withKey(IdempotencyKey.of("tx:" + txId, txId)));
+                .withKey(key));
       }
     }
-    return store.appendAtomically(appends).thenReturn(votes);
+    if (appends.isEmpty()) {
+      return Mono.just(votes);
+    }
+    String first = appends.get(0).aggregateId();
+    return store
+        .appendAtomically(appends)
+        .thenReturn(votes)
+        .onErrorResume(
+            e -> !(e instanceof ConcurrencyConflict) && !(e instanceof IllegalArgumentException),
+            e ->
+                store
+                    .findKey(first, key.value())
+                    .map(found -> votes)
+                    .switchIfEmpty(Mono.error(e))
+                    .onErrorMap(lookup -> lookup != e, lookup -> new OutcomeUnknown(e)));
   }
 
   private Mono<String> commitAll(String txId, List<Vote> votes) {
@@ -178,13 +243,23 @@ public final class Coordinator {
     if (e instanceof PlayerRejected p) {
       return new Refused(dev.citadel.gamestate.api.ApiErrors.status(p), p.getMessage(), p);
     }
+    if (e instanceof KeyReused k) {
+      return new Refused(HttpStatus.CONFLICT, k.getMessage(), k);
+    }
     if (e instanceof Held || e instanceof ConcurrencyConflict) {
       return new Refused(HttpStatus.CONFLICT, "a player is busy; try again: " + e.getMessage(), e);
     }
     if (e instanceof TimeoutException) {
       return new Refused(HttpStatus.SERVICE_UNAVAILABLE, "a participant did not answer in time", e);
     }
+    if (e instanceof OutcomeUnknown) {
+      log.warn("transaction outcome unknown", e);
+      return new Refused(
+          HttpStatus.SERVICE_UNAVAILABLE,
+          "the outcome is not known: send the same request again with the same Idempotency-Key",
+          e);
+    }
     log.warn("transaction failed", e);
-    return new Refused(HttpStatus.SERVICE_UNAVAILABLE, "transaction aborted: " + e.getMessage(), e);
+    return new Refused(HttpStatus.SERVICE_UNAVAILABLE, "the transaction could not be completed", e);
   }
 }

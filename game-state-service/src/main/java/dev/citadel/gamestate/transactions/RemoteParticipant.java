@@ -20,6 +20,9 @@ import reactor.util.retry.Retry;
  * timeouts still bound the whole transaction. An answer, even an error, is never sent again.
  */
 public final class RemoteParticipant implements Participant {
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(RemoteParticipant.class);
+
   /** How long the player is held is the participant's own configuration, never the caller's. */
   public record PrepareBody(String playerId, String command, Map<String, Object> args) {}
 
@@ -91,20 +94,29 @@ public final class RemoteParticipant implements Participant {
             .toList());
   }
 
-  /** A participant's 4xx keeps its status and message (the player's rules said no). */
+  /**
+   * A participant's 4xx keeps its status and message (the player's rules said no), except 401 and
+   * 403: those mean the call between instances was not allowed (our service token), which is this
+   * service's fault, never the player's, and says nothing a player should read.
+   */
   private static Throwable refused(WebClientResponseException e) {
     HttpStatus status = HttpStatus.resolve(e.getStatusCode().value());
+    if (status == HttpStatus.UNAUTHORIZED || status == HttpStatus.FORBIDDEN) {
+      log.error("another game-state instance refused this one's call ({})", status, e);
+      return new Refused(
+          HttpStatus.SERVICE_UNAVAILABLE, "another game-state instance could not be reached", e);
+    }
     if (status == null || !status.is4xxClientError()) {
       return e;
     }
-    String detail = e.getResponseBodyAsString();
+    String detail = "a participant refused";
     try {
       Map<?, ?> problem = e.getResponseBodyAs(Map.class);
       if (problem != null && problem.get("detail") != null) {
         detail = String.valueOf(problem.get("detail"));
       }
     } catch (RuntimeException notJson) {
-      // keep the raw body
+      // keep the generic detail: a body that is not our problem JSON is not shown to players
     }
     return new Refused(status, detail, e);
   }

@@ -595,6 +595,42 @@ class PlayerApiTest {
         .isEqualTo(1);
   }
 
+  @Test
+  void a_gift_sent_again_with_its_idempotency_key_is_given_once() {
+    String giver = newId();
+    String taker = newId();
+    create(giver, "giver");
+    create(taker, "taker");
+    gold(giver, 100);
+    for (int i = 0; i < 3; i++) {
+      int attempt = i;
+      web.post()
+          .uri("/api/game/players/{id}/gifts", giver)
+          .headers(h -> h.setBearerAuth(identity().player(giver)))
+          .header("Idempotency-Key", "gift-to-taker-1")
+          .contentType(MediaType.APPLICATION_JSON)
+          .bodyValue("{\"to\":\"" + taker + "\",\"gold\":30}")
+          .exchange()
+          .expectStatus()
+          .isOk()
+          .expectBody()
+          .jsonPath("$.repeated")
+          .isEqualTo(attempt > 0);
+    }
+    read(giver, giver).expectBody().jsonPath("$.gold").isEqualTo(70);
+    read(taker, taker).expectBody().jsonPath("$.gold").isEqualTo(30);
+    problem(
+        web.post()
+            .uri("/api/game/players/{id}/gifts", giver)
+            .headers(h -> h.setBearerAuth(identity().player(giver)))
+            .header("Idempotency-Key", "gift-to-taker-1")
+            .contentType(MediaType.APPLICATION_JSON)
+            .bodyValue("{\"to\":\"" + taker + "\",\"gold\":31}")
+            .exchange(),
+        409,
+        "different request");
+  }
+
   WebTestClient.ResponseSpec friends(String caller, String path, String json) {
     return web.post()
         .uri("/api/game/players/{id}/friends" + path, caller)

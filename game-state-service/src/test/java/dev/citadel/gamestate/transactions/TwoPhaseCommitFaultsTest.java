@@ -9,6 +9,7 @@ import dev.citadel.eventstore.Connections;
 import dev.citadel.eventstore.EventStore;
 import dev.citadel.eventstore.EventStoreOptions;
 import dev.citadel.eventstore.EventStoreSchema;
+import dev.citadel.eventstore.IdempotencyKey;
 import dev.citadel.eventstore.KeyRecord;
 import dev.citadel.eventstore.LoadedStream;
 import dev.citadel.eventstore.PostgresEventStore;
@@ -219,6 +220,48 @@ class TwoPhaseCommitFaultsTest {
   }
 
   @Test
+  void a_store_that_lands_but_whose_reply_is_lost_is_looked_up_and_committed_once() {
+    String from = player(hostA, "a-", 100);
+    String to = player(hostB, "b-", 0);
+    EventStore replyLost = new LandsThenFails(coordinatorStore);
+    String tx = coordinator(replyLost, a, b).execute(gift(from, to, 30)).block();
+    assertThat(tx).as("the key was found: committed, not 503").isNotBlank();
+    assertThat(gold(hostA, from)).isEqualTo(70);
+    assertThat(gold(hostB, to)).isEqualTo(30);
+  }
+
+  @Test
+  void a_transaction_with_a_key_runs_once_however_often_it_is_sent() {
+    String from = player(hostA, "a-", 100);
+    String to = player(hostB, "b-", 0);
+    Coordinator c = coordinator(coordinatorStore, a, b);
+    IdempotencyKey key = IdempotencyKey.of("gift:" + from + ":k1", gift(from, to, 30));
+    Coordinator.Outcome first = c.execute(gift(from, to, 30), key).block();
+    Coordinator.Outcome again = c.execute(gift(from, to, 30), key).block();
+    assertThat(first.repeated()).isFalse();
+    assertThat(again.repeated()).isTrue();
+    // Sent again while the reply to the first was lost: the same, once.
+    Coordinator.Outcome lost =
+        coordinator(new LandsThenFails(coordinatorStore), a, b)
+            .execute(gift(from, to, 5), IdempotencyKey.of("gift:" + from + ":k2", "five"))
+            .block();
+    assertThat(lost.repeated()).isFalse();
+    assertThat(
+            c.execute(gift(from, to, 5), IdempotencyKey.of("gift:" + from + ":k2", "five"))
+                .block()
+                .repeated())
+        .isTrue();
+    assertThat(gold(hostA, from)).isEqualTo(65);
+    assertThat(gold(hostB, to)).isEqualTo(35);
+    // The same key for another gift is a mistake, not a no-op.
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                c.execute(gift(from, to, 1), IdempotencyKey.of("gift:" + from + ":k2", "one"))
+                    .block())
+        .isInstanceOf(dev.citadel.gamestate.aggregate.KeyReused.class);
+  }
+
+  @Test
   void a_commit_the_store_never_saw_changes_nothing() {
     // A prepare and a commit with no store between them (a caller that should not be calling,
     // or a coordinator bug): the participant applies only what the journal holds, i.e. nothing.
@@ -286,8 +329,22 @@ class TwoPhaseCommitFaultsTest {
     }
   }
 
+  /** The multi-stream append is written, and then its reply is lost (a connection reset). */
+  static final class LandsThenFails extends FailingStore {
+    LandsThenFails(EventStore inner) {
+      super(inner);
+    }
+
+    @Override
+    public Mono<List<Appended>> appendAtomically(List<AppendRequest> requests) {
+      return inner
+          .appendAtomically(requests)
+          .then(Mono.error(new IllegalStateException("connection reset after COMMIT (injected)")));
+    }
+  }
+
   /** The database goes away exactly at the multi-stream append. */
-  static final class FailingStore implements EventStore {
+  static class FailingStore implements EventStore {
     final EventStore inner;
 
     FailingStore(EventStore inner) {

@@ -1,0 +1,12 @@
+package dev.citadel.gamestate.transactions;
+
+/**
+ * The store failed in a way that does not say whether the transaction was written (a lost reply),
+ * and looking its key up failed too. Participants reload before their next command; a caller that
+ * retries with the same key gets the answer of whatever did happen.
+ */
+final class OutcomeUnknown extends RuntimeException {
+  OutcomeUnknown(Throwable cause) {
+    super("the store may or may not have written the transaction", cause);
+  }
+}
