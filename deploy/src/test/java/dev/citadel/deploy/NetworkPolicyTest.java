@@ -48,6 +48,7 @@ class NetworkPolicyTest {
               // gateway, match-service (presence), game servers and load tests (tokens) -> member
               "gateway -> member-service:8080",
               "match-service -> member-service:8080",
+              "game-state -> member-service:8080",
               "game-server -> member-service:8080",
               "loadtest -> member-service:8080",
               // gateway and load tests (bulk) -> match
