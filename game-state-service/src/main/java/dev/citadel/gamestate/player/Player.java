@@ -287,29 +287,28 @@ public final class Player {
 
   public static PlayerState evolve(PlayerState s, PlayerEvent event) {
     if (event instanceof PlayerEvent.FriendshipChanged e) {
-      Map<String, PlayerState.Relation> relations = new java.util.HashMap<>(s.relations());
+      Map<String, PlayerState.Relation> relations = new HashMap<>(s.relations());
       if (e.relation() == PlayerState.Relation.NONE) {
         relations.remove(e.other());
       } else {
         relations.put(e.other(), e.relation());
       }
-      return withRelations(s, relations);
+      return s.withRelations(relations);
     }
     if (event instanceof PlayerCreated e) {
-      return new PlayerState(
-          s.id(), true, e.nickname(), 1, 0, 0, Map.of(), Optional.empty(), e.at());
+      return s.created(e.nickname(), e.at());
     }
     if (event instanceof ExperienceGained e) {
-      return withExperience(s, e.total());
+      return s.withExperience(e.total());
     }
     if (event instanceof LeveledUp e) {
-      return withLevel(s, e.level());
+      return s.withLevel(e.level());
     }
     if (event instanceof GoldEarned e) {
-      return withGold(s, s.gold() + e.amount());
+      return s.withGold(s.gold() + e.amount());
     }
     if (event instanceof GoldSpent e) {
-      return withGold(s, s.gold() - e.amount());
+      return s.withGold(s.gold() - e.amount());
     }
     if (event instanceof ItemAdded e) {
       return withItem(s, e.itemId(), s.quantityOf(e.itemId()) + e.quantity());
@@ -318,13 +317,13 @@ public final class Player {
       return withItem(s, e.itemId(), s.quantityOf(e.itemId()) - e.quantity());
     }
     if (event instanceof NicknameSet e) {
-      return withNickname(s, e.nickname());
+      return s.withNickname(e.nickname());
     }
     if (event instanceof RoomJoined e) {
-      return withRoom(s, Optional.of(new PlayerState.Seat(e.matchId(), e.channel(), e.room())));
+      return s.withRoom(Optional.of(new PlayerState.Seat(e.matchId(), e.channel(), e.room())));
     }
     if (event instanceof RoomLeft) {
-      return withRoom(s, Optional.empty());
+      return s.withRoom(Optional.empty());
     }
     throw new IllegalArgumentException("unknown event " + event);
   }
@@ -337,62 +336,6 @@ public final class Player {
     return state;
   }
 
-  private static PlayerState withExperience(PlayerState s, long experience) {
-    return new PlayerState(
-        s.id(),
-        s.exists(),
-        s.nickname(),
-        s.level(),
-        experience,
-        s.gold(),
-        s.inventory(),
-        s.room(),
-        s.createdAt(),
-        s.relations());
-  }
-
-  private static PlayerState withLevel(PlayerState s, int level) {
-    return new PlayerState(
-        s.id(),
-        s.exists(),
-        s.nickname(),
-        level,
-        s.experience(),
-        s.gold(),
-        s.inventory(),
-        s.room(),
-        s.createdAt(),
-        s.relations());
-  }
-
-  private static PlayerState withNickname(PlayerState s, String nickname) {
-    return new PlayerState(
-        s.id(),
-        s.exists(),
-        nickname,
-        s.level(),
-        s.experience(),
-        s.gold(),
-        s.inventory(),
-        s.room(),
-        s.createdAt(),
-        s.relations());
-  }
-
-  private static PlayerState withGold(PlayerState s, long gold) {
-    return new PlayerState(
-        s.id(),
-        s.exists(),
-        s.nickname(),
-        s.level(),
-        s.experience(),
-        gold,
-        s.inventory(),
-        s.room(),
-        s.createdAt(),
-        s.relations());
-  }
-
   private static PlayerState withItem(PlayerState s, String itemId, int quantity) {
     Map<String, Integer> inventory = new HashMap<>(s.inventory());
     if (quantity == 0) {
@@ -400,45 +343,7 @@ public final class Player {
     } else {
       inventory.put(itemId, quantity);
     }
-    return new PlayerState(
-        s.id(),
-        s.exists(),
-        s.nickname(),
-        s.level(),
-        s.experience(),
-        s.gold(),
-        inventory,
-        s.room(),
-        s.createdAt(),
-        s.relations());
-  }
-
-  private static PlayerState withRelations(
-      PlayerState s, Map<String, PlayerState.Relation> relations) {
-    return new PlayerState(
-        s.id(),
-        s.exists(),
-        s.nickname(),
-        s.level(),
-        s.experience(),
-        s.gold(),
-        s.inventory(),
-        s.room(),
-        s.createdAt(),
-        relations);
-  }
-
-  private static PlayerState withRoom(PlayerState s, Optional<PlayerState.Seat> room) {
-    return new PlayerState(
-        s.id(),
-        s.exists(),
-        s.nickname(),
-        s.level(),
-        s.experience(),
-        s.gold(),
-        s.inventory(),
-        room,
-        s.createdAt());
+    return s.withInventory(inventory);
   }
 
   private static void requireAmount(long amount) {

@@ -32,19 +32,6 @@ public record PlayerState(
     FRIENDS
   }
 
-  public PlayerState(
-      String id,
-      boolean exists,
-      String nickname,
-      int level,
-      long experience,
-      long gold,
-      Map<String, Integer> inventory,
-      Optional<Seat> room,
-      Instant createdAt) {
-    this(id, exists, nickname, level, experience, gold, inventory, room, createdAt, Map.of());
-  }
-
   /** A seat in a game room, from matchmaking. */
   public record Seat(String matchId, int channel, int room) {}
 
@@ -58,7 +45,51 @@ public record PlayerState(
   }
 
   public static PlayerState initial(String id) {
-    return new PlayerState(id, false, "", 0, 0, 0, Map.of(), Optional.empty(), Instant.EPOCH);
+    return new PlayerState(
+        id, false, "", 0, 0, 0, Map.of(), Optional.empty(), Instant.EPOCH, Map.of());
+  }
+
+  // One method per field: every change names the field it changes and keeps all the others.
+  // (A copy built field by field once dropped the friend list when a player joined a room.)
+
+  /** Created: exists, with its nickname, at level 1, at that time. Everything else is kept. */
+  public PlayerState created(String nickname, Instant at) {
+    return new PlayerState(id, true, nickname, 1, experience, gold, inventory, room, at, relations);
+  }
+
+  public PlayerState withNickname(String nickname) {
+    return new PlayerState(
+        id, exists, nickname, level, experience, gold, inventory, room, createdAt, relations);
+  }
+
+  public PlayerState withLevel(int level) {
+    return new PlayerState(
+        id, exists, nickname, level, experience, gold, inventory, room, createdAt, relations);
+  }
+
+  public PlayerState withExperience(long experience) {
+    return new PlayerState(
+        id, exists, nickname, level, experience, gold, inventory, room, createdAt, relations);
+  }
+
+  public PlayerState withGold(long gold) {
+    return new PlayerState(
+        id, exists, nickname, level, experience, gold, inventory, room, createdAt, relations);
+  }
+
+  public PlayerState withInventory(Map<String, Integer> inventory) {
+    return new PlayerState(
+        id, exists, nickname, level, experience, gold, inventory, room, createdAt, relations);
+  }
+
+  public PlayerState withRoom(Optional<Seat> room) {
+    return new PlayerState(
+        id, exists, nickname, level, experience, gold, inventory, room, createdAt, relations);
+  }
+
+  public PlayerState withRelations(Map<String, Relation> relations) {
+    return new PlayerState(
+        id, exists, nickname, level, experience, gold, inventory, room, createdAt, relations);
   }
 
   public int quantityOf(String itemId) {

@@ -209,7 +209,8 @@ class GameStateBenchmarkTest {
             99_899,
             java.util.Map.of(),
             java.util.Optional.empty(),
-            T);
+            T,
+            java.util.Map.of());
     store
         .saveSnapshot(
             new Snapshot(

@@ -41,7 +41,8 @@ class PlayerCodecTest {
           40,
           Map.of("sword", 1, "gem", 3),
           Optional.of(new PlayerState.Seat("m1", 3, 7)),
-          T);
+          T,
+          Map.of());
 
   @Test
   void every_event_type_round_trips() {
@@ -68,8 +69,13 @@ class PlayerCodecTest {
   @Test
   void the_snapshot_round_trips_with_and_without_a_room() {
     assertThat(PlayerCodec.restore(PlayerCodec.snapshot(SNAPSHOT_V1))).isEqualTo(SNAPSHOT_V1);
-    PlayerState noRoom = new PlayerState("p2", true, "bob", 1, 0, 0, Map.of(), Optional.empty(), T);
+    PlayerState noRoom =
+        new PlayerState("p2", true, "bob", 1, 0, 0, Map.of(), Optional.empty(), T, Map.of());
     assertThat(PlayerCodec.restore(PlayerCodec.snapshot(noRoom))).isEqualTo(noRoom);
+    PlayerState withFriends =
+        SNAPSHOT_V1.withRelations(
+            Map.of("p2", PlayerState.Relation.FRIENDS, "p3", PlayerState.Relation.ASKED));
+    assertThat(PlayerCodec.restore(PlayerCodec.snapshot(withFriends))).isEqualTo(withFriends);
   }
 
   @Test
