@@ -243,7 +243,20 @@ public final class AggregateHost<S, C, E> {
                           : keyed(r, command, at, key, false)));
     }
     if (events.isEmpty()) {
-      return Mono.just(result(r, events));
+      if (!mayRetry) {
+        return Mono.just(result(r, events));
+      }
+      // "Already done" from a copy that may be stale (leaving a room another instance seated the
+      // player in): catch up and decide again if anything changed, so a stale copy never
+      // acknowledges what it did not check.
+      long before = r.version;
+      return catchUp(r)
+          .then(
+              Mono.defer(
+                  () ->
+                      r.version == before
+                          ? Mono.just(result(r, events))
+                          : keyed(r, command, at, key, false)));
     }
     AppendRequest request =
         new AppendRequest(

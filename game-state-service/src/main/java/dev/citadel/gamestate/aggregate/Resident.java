@@ -53,14 +53,15 @@ final class Resident<S> {
   <T> Mono<T> run(Function<Resident<S>, Mono<T>> work, long nowNanos) {
     return Mono.create(
         sink -> {
-          // A caller may give up (a transaction aborting cancels its other prepares); the work
-          // still runs in order, and its answer is then simply not delivered.
+          // A caller may give up (a client that timed out, a transaction aborting cancels its
+          // other prepares). Work not started yet is then skipped; work already running finishes
+          // (its I/O cannot be taken back) and its answer is simply not delivered.
           AtomicBoolean cancelled = new AtomicBoolean();
           sink.onCancel(() -> cancelled.set(true));
           // Book-keeping first, then the answer: once a caller has its reply, the resident
           // already counts as idle again.
           Mono<Void> task =
-              Mono.defer(() -> work.apply(this))
+              Mono.defer(() -> cancelled.get() ? Mono.<T>empty() : work.apply(this))
                   .materialize()
                   .doOnNext(
                       signal -> {

@@ -211,6 +211,52 @@ class AggregateHostTest {
         .isZero();
   }
 
+  /**
+   * Seating and leaving run on whichever instance owns the Kafka partition, not the player's. A
+   * "leave" decided on an old copy that has no seat used to answer "already left", and the player
+   * kept the seat forever.
+   */
+  @Test
+  void a_no_op_on_a_stale_copy_is_checked_against_the_journal() {
+    var a = instance(SnapshotPolicy.DEFAULT);
+    var b = instance(SnapshotPolicy.DEFAULT);
+    String id = newPlayer();
+    a.handle(id, new PlayerCommand.CreatePlayer("lena", T), T).block(); // a keeps a copy, no seat
+    b.handle(id, new PlayerCommand.JoinRoom("m-stale", 0, 3), T).block(); // seated through b
+
+    var left = a.handle(id, new PlayerCommand.LeaveRoom("m-stale"), T).block();
+
+    assertThat(left.events()).containsExactly(new PlayerEvent.RoomLeft("m-stale"));
+    assertThat(left.state().room()).isEmpty();
+    assertThat(history(reader(), id)).endsWith(new PlayerEvent.RoomLeft("m-stale"));
+    // And a real no-op stays one: nothing appended.
+    var again = a.handle(id, new PlayerCommand.LeaveRoom("m-stale"), T).block();
+    assertThat(again.events()).isEmpty();
+    assertThat(reader().load(id).block().version()).isEqualTo(3);
+  }
+
+  /** A caller that gave up before its command started (a client timeout) changes nothing. */
+  @Test
+  void a_command_cancelled_before_it_starts_is_not_run() {
+    var a = instance(SnapshotPolicy.DEFAULT);
+    String id = newPlayer();
+    a.handle(id, new PlayerCommand.CreatePlayer("mona", T), T).block();
+    // Twenty commands queue in the player's mailbox (each waits for the append before it); the
+    // last one is cancelled while the first ones still run. (a.get below queues behind it.)
+    List<reactor.core.Disposable> running = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      running.add(a.handle(id, new PlayerCommand.EarnGold(1, "q"), T).subscribe());
+    }
+    reactor.core.Disposable cancelled =
+        a.handle(id, new PlayerCommand.EarnGold(1000, "cancelled"), T).subscribe();
+    cancelled.dispose();
+    await().until(() -> reader().load(id).block().version() >= 21);
+    // Every queued command ran, in order; the cancelled one did not.
+    PlayerState after = a.get(id).block().state();
+    assertThat(after.gold()).isEqualTo(20);
+    assertThat(reader().load(id).block().version()).isEqualTo(21);
+  }
+
   @Test
   void players_that_do_not_exist_are_not_kept_in_memory() {
     var host = instance(SnapshotPolicy.DEFAULT);
