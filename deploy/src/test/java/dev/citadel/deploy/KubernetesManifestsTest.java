@@ -223,6 +223,12 @@ class KubernetesManifestsTest {
     }
   }
 
+  @Test
+  void prometheus_alerts_in_the_overlay_are_the_ones_in_infra() throws IOException {
+    assertThat(Files.readString(ROOT.resolve("k8s/overlays/minikube/prometheus/alerts.yml")))
+        .isEqualTo(Files.readString(ROOT.resolve("infra/prometheus/alerts.yml")));
+  }
+
   // --- helpers
 
   static Set<String> producedImages() throws IOException {

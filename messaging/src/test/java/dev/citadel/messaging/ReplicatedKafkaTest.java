@@ -50,7 +50,7 @@ class ReplicatedKafkaTest {
     admin = Admin.create(props);
     settings =
         KafkaSettings.defaults(cluster.endpoint().bootstrapServers(), "replicated-test")
-            .withHandlerAttempts(3, Duration.ofMillis(20));
+            .withHandlerBackoff(Duration.ofMillis(20), Duration.ofMillis(200));
   }
 
   @AfterAll
@@ -205,6 +205,63 @@ class ReplicatedKafkaTest {
     }
   }
 
+  /**
+   * A handler that fails for much longer than any fixed number of retries (a database outage): the
+   * message waits and is handled when the handler recovers; nothing is dead-lettered, and the
+   * messages after it on its partition keep their order.
+   */
+  @Test
+  void a_long_transient_failure_is_waited_out_in_order_and_never_dead_lettered() throws Exception {
+    String topic = "outage.test";
+    createTopic(topic);
+    int total = 120;
+    java.util.concurrent.atomic.AtomicBoolean down =
+        new java.util.concurrent.atomic.AtomicBoolean(true);
+    AtomicInteger failures = new AtomicInteger();
+    Map<String, List<Integer>> byKey = new ConcurrentHashMap<>();
+    Set<Integer> handled = ConcurrentHashMap.newKeySet();
+    List<String> deadLettered = new CopyOnWriteArrayList<>();
+    try (MessagePublisher publisher = new ReactorKafkaPublisher(settings)) {
+      publisher
+          .publishAll(Flux.range(0, total).map(i -> message(topic, i)))
+          .blockLast(Duration.ofSeconds(30));
+      MessageHandler needsTheDatabase =
+          m -> {
+            if (down.get()) {
+              failures.incrementAndGet();
+              return Mono.error(new IllegalStateException("database is down"));
+            }
+            int seq = Integer.parseInt(m.headers().get("seq"));
+            handled.add(seq);
+            byKey.computeIfAbsent(m.key(), k -> new CopyOnWriteArrayList<>()).add(seq);
+            return Mono.empty();
+          };
+      Disposable consumer =
+          new ReactorKafkaConsumer(settings, publisher)
+              .start("outage", List.of(topic), needsTheDatabase);
+      Disposable dlq =
+          new ReactorKafkaConsumer(settings, publisher)
+              .start(
+                  "outage-dlq-reader",
+                  List.of(topic + ReactorKafkaConsumer.DEAD_LETTER_SUFFIX),
+                  m -> {
+                    deadLettered.add(m.headers().get("seq"));
+                    return Mono.empty();
+                  });
+      try {
+        // Far more failures than the old five attempts per message would have allowed.
+        await().atMost(Duration.ofSeconds(60)).until(() -> failures.get() >= 60);
+        down.set(false);
+        await().atMost(Duration.ofSeconds(60)).until(() -> handled.size() == total);
+      } finally {
+        consumer.dispose();
+        dlq.dispose();
+      }
+    }
+    assertThat(deadLettered).isEmpty();
+    byKey.values().forEach(seqs -> assertThat(firstOccurrences(seqs)).isSorted());
+  }
+
   @Test
   void a_transient_failure_is_retried_and_a_poison_message_is_dead_lettered() throws Exception {
     String topic = "retry.test";
@@ -220,7 +277,7 @@ class ReplicatedKafkaTest {
           m -> {
             int seq = Integer.parseInt(m.headers().get("seq"));
             if (seq == 7) {
-              return Mono.error(new IllegalStateException("poison " + seq));
+              return Mono.error(new Unprocessable("poison " + seq));
             }
             if (seq == 3 && transientFailures.getAndIncrement() < 2) {
               return Mono.error(new IllegalStateException("transient"));
@@ -270,7 +327,7 @@ class ReplicatedKafkaTest {
       BatchHandler handler =
           batch -> {
             if (batch.stream().anyMatch(m -> m.headers().get("seq").equals("77"))) {
-              return Mono.error(new IllegalStateException("poison 77"));
+              return Mono.error(new Unprocessable("poison 77"));
             }
             assertThat(batch.stream().map(IncomingMessage::partition).distinct()).hasSize(1);
             batchSizes.add(batch.size());

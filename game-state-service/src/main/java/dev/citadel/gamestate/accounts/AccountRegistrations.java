@@ -8,6 +8,7 @@ import dev.citadel.gamestate.player.PlayerRejected;
 import dev.citadel.gamestate.player.PlayerState;
 import dev.citadel.messaging.IncomingMessage;
 import dev.citadel.messaging.MessageConsumer;
+import dev.citadel.messaging.Unprocessable;
 import dev.citadel.protocol.eventstore.v1.EventEnvelope;
 import dev.citadel.protocol.member.v1.AccountRegistered;
 import dev.citadel.protocol.member.v1.NicknameChanged;
@@ -71,7 +72,7 @@ public final class AccountRegistrations {
               e -> e instanceof PlayerRejected r && r.kind() == PlayerRejected.Kind.CONFLICT,
               e -> Mono.empty()); // already created: a redelivery
     } catch (InvalidProtocolBufferException e) {
-      return Mono.error(new IllegalArgumentException("not an account event", e));
+      return Mono.error(new Unprocessable("not an account event", e));
     }
   }
 }

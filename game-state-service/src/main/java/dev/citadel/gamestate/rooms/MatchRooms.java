@@ -10,6 +10,7 @@ import dev.citadel.messaging.IncomingMessage;
 import dev.citadel.messaging.MessageConsumer;
 import dev.citadel.messaging.MessagePublisher;
 import dev.citadel.messaging.OutgoingMessage;
+import dev.citadel.messaging.Unprocessable;
 import dev.citadel.protocol.match.v1.MatchEnded;
 import dev.citadel.protocol.match.v1.MatchFound;
 import dev.citadel.protocol.match.v1.MatchRejected;
@@ -126,7 +127,7 @@ public final class MatchRooms {
         e.getPlayerIdsList()
             .forEach(p -> moves.add(Map.entry(p, new PlayerCommand.LeaveRoom(e.getMatchId()))));
       } catch (InvalidProtocolBufferException e) {
-        return Mono.error(new IllegalArgumentException("not a MatchEnded", e));
+        return Mono.error(new Unprocessable("not a MatchEnded", e));
       }
     }
     return applyToExisting(moves);
@@ -142,7 +143,7 @@ public final class MatchRooms {
       try {
         found.add(MatchFound.parseFrom(message.value()));
       } catch (InvalidProtocolBufferException e) {
-        return Mono.error(new IllegalArgumentException("not a MatchFound", e));
+        return Mono.error(new Unprocessable("not a MatchFound", e));
       }
     }
     List<RoomAllocator.Request> requests =
@@ -219,7 +220,7 @@ public final class MatchRooms {
             new PlayerCommand.JoinRoom(a.getMatchId(), a.getChannel(), a.getRoom());
         a.getPlayerIdsList().forEach(player -> seats.add(Map.entry(player, join)));
       } catch (InvalidProtocolBufferException e) {
-        return Mono.error(new IllegalArgumentException("not a RoomAssigned", e));
+        return Mono.error(new Unprocessable("not a RoomAssigned", e));
       }
     }
     return applyToExisting(seats);

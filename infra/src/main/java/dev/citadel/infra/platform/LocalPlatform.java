@@ -132,6 +132,13 @@ public final class LocalPlatform {
   public static void main(String[] args) throws InterruptedException {
     List<String> options = List.of(args);
     Path root = Path.of(System.getProperty("citadel.root", ".")).toAbsolutePath().normalize();
+    if (!options.isEmpty() && options.get(0).equals("dead-letters")) {
+      String bootstrap =
+          runningEnvironment(root).get(dev.citadel.infra.InfraSettings.KAFKA_BOOTSTRAP_SERVERS);
+      System.exit(
+          dev.citadel.infra.kafka.DeadLetters.run(
+              options.subList(1, options.size()), bootstrap, System.out));
+    }
     LocalPlatform platform = new LocalPlatform(root);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
@@ -215,6 +222,7 @@ public final class LocalPlatform {
     if (options.prometheus()) {
       startPrometheus(); // its config scrapes the services' fixed ports
     }
+    writeEnvironment(env);
     println("Citadel is up: " + running.size() + " service(s); infrastructure environment:");
     env.forEach((k, v) -> println("  " + k + "=" + v));
     if (options.loadtest()) {
@@ -226,6 +234,36 @@ public final class LocalPlatform {
             + credentials.secret("game-server")
             + " -d grant_type=client_credentials -d audience=game-state"
             + " http://127.0.0.1:8081/oauth2/token");
+  }
+
+  static final String ENVIRONMENT_FILE = "environment.properties";
+
+  /** Where tools run beside the platform ({@code ./dead-letters.sh}) find its infrastructure. */
+  private void writeEnvironment(Map<String, String> env) {
+    java.util.Properties p = new java.util.Properties();
+    p.putAll(env);
+    try (var out = Files.newBufferedWriter(runDir.resolve(ENVIRONMENT_FILE))) {
+      p.store(out, "the running local platform's infrastructure (removed when it stops)");
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + ENVIRONMENT_FILE, e);
+    }
+  }
+
+  /** The infrastructure of the platform running from {@code root}, or nothing if none runs. */
+  static Map<String, String> runningEnvironment(Path root) {
+    Path file = root.resolve(".platform").resolve(ENVIRONMENT_FILE);
+    if (!Files.exists(file)) {
+      return Map.of();
+    }
+    java.util.Properties p = new java.util.Properties();
+    try (var in = Files.newBufferedReader(file)) {
+      p.load(in);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file, e);
+    }
+    Map<String, String> env = new LinkedHashMap<>();
+    p.stringPropertyNames().forEach(k -> env.put(k, p.getProperty(k)));
+    return env;
   }
 
   /** A registered client's secret for this run (the load test is the client {@code loadtest}). */

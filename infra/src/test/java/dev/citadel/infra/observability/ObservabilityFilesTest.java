@@ -59,6 +59,33 @@ class ObservabilityFilesTest {
     run(List.of(promtool, "check", "rules", file.toString()));
   }
 
+  /** Each alert fires on the fault it is for and stays quiet without it (promtool test rules). */
+  @Test
+  void the_alert_rules_fire_on_their_fault_and_only_then() throws Exception {
+    String promtool =
+        lastLine(run(List.of("bash", INFRA.resolve("prometheus/ensure-promtool.sh").toString())));
+    run(List.of(promtool, "check", "rules", INFRA.resolve("prometheus/alerts.yml").toString()));
+    String out =
+        run(
+            List.of(
+                promtool, "test", "rules", INFRA.resolve("prometheus/alerts-test.yml").toString()));
+    assertThat(out).contains("SUCCESS");
+  }
+
+  @Test
+  void every_citadel_metric_an_alert_uses_is_registered_by_a_service() throws IOException {
+    String sources = mainSources();
+    Matcher m = CITADEL_METRIC.matcher(Files.readString(INFRA.resolve("prometheus/alerts.yml")));
+    Set<String> missing = new TreeSet<>();
+    while (m.find()) {
+      String base = m.group().replaceAll("_(total|bucket|count|sum|max)$", "");
+      if (!sources.contains("\"" + base + "\"")) {
+        missing.add(m.group());
+      }
+    }
+    assertThat(missing).as("metrics no service registers").isEmpty();
+  }
+
   @Test
   void dashboards_type_check_against_grafanas_schema() throws Exception {
     String out =

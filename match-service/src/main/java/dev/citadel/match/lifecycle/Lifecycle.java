@@ -7,6 +7,7 @@ import dev.citadel.match.queue.PendingMatch;
 import dev.citadel.match.queue.Queues;
 import dev.citadel.messaging.IncomingMessage;
 import dev.citadel.messaging.MessageConsumer;
+import dev.citadel.messaging.Unprocessable;
 import dev.citadel.protocol.match.v1.MatchEnded;
 import dev.citadel.protocol.match.v1.MatchRejected;
 import dev.citadel.protocol.match.v1.RoomAssigned;
@@ -119,7 +120,7 @@ public final class Lifecycle {
       try {
         confirmed.add(RoomAssigned.parseFrom(m.value()));
       } catch (InvalidProtocolBufferException e) {
-        return Mono.error(new IllegalArgumentException("bad lifecycle message", e));
+        return Mono.error(new Unprocessable("bad lifecycle message", e));
       }
     }
     return onAssigned(confirmed)
@@ -139,7 +140,7 @@ public final class Lifecycle {
       MatchRejected r = MatchRejected.parseFrom(m.value());
       return onRejected(r.getQueue(), r.getMatchId(), r.getReason());
     } catch (InvalidProtocolBufferException e) {
-      return Mono.error(new IllegalArgumentException("bad lifecycle message", e));
+      return Mono.error(new Unprocessable("bad lifecycle message", e));
     }
   }
 

@@ -3,6 +3,7 @@ package dev.citadel.member.presence;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.citadel.messaging.IncomingMessage;
 import dev.citadel.messaging.MessageConsumer;
+import dev.citadel.messaging.Unprocessable;
 import dev.citadel.protocol.member.v1.PresenceChanged;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -46,7 +47,7 @@ public final class PresenceConsumer {
     try {
       change = PresenceChanged.parseFrom(message.value());
     } catch (InvalidProtocolBufferException e) {
-      return Mono.error(new IllegalArgumentException("not a PresenceChanged", e));
+      return Mono.error(new Unprocessable("not a PresenceChanged", e));
     }
     return store
         .apply(change)

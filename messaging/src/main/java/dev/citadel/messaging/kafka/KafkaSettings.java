@@ -18,7 +18,9 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * @param compression {@code none} by default: on loopback compression only costs CPU; use {@code
  *     lz4} or {@code snappy} across a real network
  * @param deliveryTimeout how long a publish may retry before it fails
- * @param handlerAttempts how often a consumer tries a failing handler before dead-lettering
+ * @param handlerBackoff first pause before a failed handler is tried again (doubling from there)
+ * @param handlerMaxBackoff the longest pause between tries: a transient failure is retried for as
+ *     long as it lasts, only {@link dev.citadel.messaging.Unprocessable} messages are dead-lettered
  * @param credentials SASL/SCRAM credentials of this client, or null for a cluster without auth
  */
 public record KafkaSettings(
@@ -28,8 +30,8 @@ public record KafkaSettings(
     Duration linger,
     int batchSizeBytes,
     Duration deliveryTimeout,
-    int handlerAttempts,
     Duration handlerBackoff,
+    Duration handlerMaxBackoff,
     Duration commitInterval,
     Credentials credentials) {
 
@@ -52,8 +54,8 @@ public record KafkaSettings(
         Duration.ofMillis(5),
         32 * 1024,
         Duration.ofSeconds(60),
-        5,
         Duration.ofMillis(100),
+        Duration.ofSeconds(10),
         Duration.ofMillis(200),
         null);
   }
@@ -73,8 +75,8 @@ public record KafkaSettings(
         linger,
         batchSizeBytes,
         deliveryTimeout,
-        handlerAttempts,
         handlerBackoff,
+        handlerMaxBackoff,
         commitInterval,
         new Credentials(
             username,
@@ -102,7 +104,7 @@ public record KafkaSettings(
     return p;
   }
 
-  public KafkaSettings withHandlerAttempts(int attempts, Duration backoff) {
+  public KafkaSettings withHandlerBackoff(Duration first, Duration max) {
     return new KafkaSettings(
         bootstrapServers,
         clientId,
@@ -110,8 +112,8 @@ public record KafkaSettings(
         linger,
         batchSizeBytes,
         deliveryTimeout,
-        attempts,
-        backoff,
+        first,
+        max,
         commitInterval,
         credentials);
   }

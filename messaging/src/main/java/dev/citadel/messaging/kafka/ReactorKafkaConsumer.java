@@ -6,7 +6,10 @@ import dev.citadel.messaging.MessageConsumer;
 import dev.citadel.messaging.MessageHandler;
 import dev.citadel.messaging.MessagePublisher;
 import dev.citadel.messaging.OutgoingMessage;
+import dev.citadel.messaging.Unprocessable;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
@@ -31,18 +34,27 @@ import reactor.util.retry.Retry;
  *
  * <p>Per partition the records go through {@code concatMap}: handler, then acknowledge. Only
  * acknowledged offsets are committed (every {@code commitInterval}, and on rebalance or close), so
- * a crash replays at most the unacknowledged tail. A handler that keeps failing after {@code
- * handlerAttempts} sends the message to {@code <topic>.dlq} with the error, then moves on; if even
- * that fails the consumer restarts from the last commit, so nothing is skipped silently.
+ * a crash replays at most the unacknowledged tail.
+ *
+ * <p>A failing handler is retried with a capped back-off ({@code handlerBackoff} doubling up to
+ * {@code handlerMaxBackoff}) for as long as it fails: that partition waits, later messages with the
+ * same key keep their order, and nothing is lost to a database blip or a held player. Only a
+ * message the handler calls {@link Unprocessable} (it can never be parsed, or is invalid) goes to
+ * {@code <topic>.dlq} with the error, counted in {@code citadel_dead_letters_total}; if even that
+ * publish fails the consumer restarts from the last commit, so nothing is skipped silently. Retries
+ * are counted in {@code citadel_consumer_retries_total} (an alert watches both).
  */
 public final class ReactorKafkaConsumer implements MessageConsumer {
   private static final Logger log = LoggerFactory.getLogger(ReactorKafkaConsumer.class);
   public static final String DEAD_LETTER_SUFFIX = ".dlq";
+  public static final String ERROR_HEADER = "dlq-error";
+  public static final String ORIGIN_HEADER = "dlq-origin";
   private static final Duration BATCH_LINGER = Duration.ofMillis(2);
 
   private final KafkaSettings settings;
   private final MessagePublisher deadLetters;
   private final MeterRegistry meters;
+  private final MeterRegistry counters;
 
   public ReactorKafkaConsumer(KafkaSettings settings, MessagePublisher deadLetters) {
     this(settings, deadLetters, null);
@@ -50,19 +62,23 @@ public final class ReactorKafkaConsumer implements MessageConsumer {
 
   /**
    * @param meters where the Kafka client's own metrics go (consumer lag as {@code
-   *     kafka_consumer_fetch_manager_records_lag_max}, fetch rates, ...), or null for none
+   *     kafka_consumer_fetch_manager_records_lag_max}, fetch rates, ...) and our retry and
+   *     dead-letter counters, or null for none
    */
   public ReactorKafkaConsumer(
       KafkaSettings settings, MessagePublisher deadLetters, MeterRegistry meters) {
     this.settings = settings;
     this.deadLetters = deadLetters;
     this.meters = meters;
+    this.counters = meters != null ? meters : new SimpleMeterRegistry();
   }
 
   @Override
   public Disposable start(String groupId, List<String> topics, MessageHandler handler) {
     return consume(
-        groupId, topics, partition -> partition.concatMap(r -> handleThenAcknowledge(handler, r)));
+        groupId,
+        topics,
+        partition -> partition.concatMap(r -> handleThenAcknowledge(groupId, handler, r)));
   }
 
   @Override
@@ -76,7 +92,7 @@ public final class ReactorKafkaConsumer implements MessageConsumer {
                 // Whatever arrived while the previous batch was handled goes next, up to the
                 // limit; the short timeout only closes a batch that is still filling up.
                 .bufferTimeout(maxBatch, BATCH_LINGER, true)
-                .concatMap(records -> handleBatchThenAcknowledge(handler, records)));
+                .concatMap(records -> handleBatchThenAcknowledge(groupId, handler, records)));
   }
 
   /** Receives, splits by partition (handled in parallel) and restarts from the last commit. */
@@ -104,55 +120,92 @@ public final class ReactorKafkaConsumer implements MessageConsumer {
   }
 
   private Mono<Void> handleBatchThenAcknowledge(
-      BatchHandler handler, List<ReceiverRecord<String, byte[]>> records) {
+      String groupId, BatchHandler handler, List<ReceiverRecord<String, byte[]>> records) {
     if (records.size() == 1) {
-      return single(handler, records.get(0));
+      return single(groupId, handler, records.get(0));
     }
     List<IncomingMessage> messages = records.stream().map(ReactorKafkaConsumer::toMessage).toList();
+    String where = records.get(0).topic() + "-" + records.get(0).partition();
     Mono<Void> whole =
         Mono.defer(() -> handler.handle(messages))
-            .retryWhen(
-                Retry.backoff(
-                    Math.max(0, settings.handlerAttempts() - 1), settings.handlerBackoff()))
+            .retryWhen(untilProcessed(groupId, records.get(0).topic(), where))
             .then(Mono.fromRunnable(() -> records.forEach(r -> r.receiverOffset().acknowledge())));
-    // Find the bad message: one at a time, each with its own retries and dead letter.
+    // Only an unprocessable message fails the batch for good: find it, one message at a time.
     return whole.onErrorResume(
         e -> {
-          log.warn("batch of {} failed, handling its messages one by one", records.size(), e);
-          return Flux.fromIterable(records).concatMap(r -> single(handler, r)).then();
+          log.warn(
+              "batch of {} on {} has an unprocessable message: one by one", records.size(), where);
+          return Flux.fromIterable(records).concatMap(r -> single(groupId, handler, r)).then();
         });
   }
 
-  private Mono<Void> single(BatchHandler handler, ReceiverRecord<String, byte[]> record) {
-    return handleThenAcknowledge(m -> handler.handle(List.of(m)), record);
+  private Mono<Void> single(
+      String groupId, BatchHandler handler, ReceiverRecord<String, byte[]> record) {
+    return handleThenAcknowledge(groupId, m -> handler.handle(List.of(m)), record);
   }
 
   private Mono<Void> handleThenAcknowledge(
-      MessageHandler handler, ReceiverRecord<String, byte[]> record) {
+      String groupId, MessageHandler handler, ReceiverRecord<String, byte[]> record) {
     IncomingMessage message = toMessage(record);
+    String where = message.topic() + "-" + message.partition() + "@" + message.offset();
     return Mono.defer(() -> handler.handle(message))
-        .retryWhen(
-            Retry.backoff(Math.max(0, settings.handlerAttempts() - 1), settings.handlerBackoff()))
+        .retryWhen(untilProcessed(groupId, message.topic(), where))
         .onErrorResume(e -> deadLetter(message, e))
         .then(Mono.fromRunnable(() -> record.receiverOffset().acknowledge()));
+  }
+
+  /**
+   * Retries every failure but {@link Unprocessable}, with a capped back-off, for as long as it
+   * takes; the first retry and then every tenth is logged, each is counted.
+   */
+  private Retry untilProcessed(String groupId, String topic, String where) {
+    Counter retries =
+        Counter.builder("citadel_consumer_retries")
+            .description("Handler failures retried (a transient error: the partition waits)")
+            .tag("group", groupId)
+            .tag("topic", topic)
+            .register(counters);
+    return Retry.backoff(Long.MAX_VALUE, settings.handlerBackoff())
+        .maxBackoff(settings.handlerMaxBackoff())
+        .filter(e -> !Unprocessable.in(e))
+        .doBeforeRetry(
+            s -> {
+              retries.increment();
+              if (s.totalRetries() % 10 == 0) {
+                log.warn(
+                    "{} in group {} failed ({} retries so far), retrying: {}",
+                    where,
+                    groupId,
+                    s.totalRetries() + 1,
+                    String.valueOf(s.failure()));
+              }
+            });
   }
 
   private Mono<Void> deadLetter(IncomingMessage message, Throwable error) {
     Throwable cause = error.getCause() != null ? error.getCause() : error;
     log.error(
-        "giving up on {}-{}@{} after {} attempts, dead-lettering",
+        "{}-{}@{} can never be handled, dead-lettering: {}",
         message.topic(),
         message.partition(),
         message.offset(),
-        settings.handlerAttempts(),
+        error.getMessage(),
         cause);
     Map<String, String> headers = new HashMap<>(message.headers());
-    headers.put("dlq-error", String.valueOf(cause));
-    headers.put("dlq-origin", message.topic() + "-" + message.partition() + "@" + message.offset());
+    headers.put(ERROR_HEADER, String.valueOf(error.getMessage()));
+    headers.put(
+        ORIGIN_HEADER, message.topic() + "-" + message.partition() + "@" + message.offset());
     return deadLetters
         .publish(
             new OutgoingMessage(
                 message.topic() + DEAD_LETTER_SUFFIX, message.key(), message.value(), headers))
+        .doOnSuccess(
+            d ->
+                Counter.builder("citadel_dead_letters")
+                    .description("Messages set aside as unprocessable, by origin topic")
+                    .tag("topic", message.topic())
+                    .register(counters)
+                    .increment())
         .then();
   }
 
