@@ -1,17 +1,24 @@
 -- A log-in attempt, counted BEFORE its password is checked, so that concurrent guesses all count.
--- Refused (the wait in ms returned, nothing counted) while any of the keys is locked; otherwise
--- counted as a failure on every key (login-succeeded.lua takes it back), and a key that reaches
--- its threshold is locked for base * 2^(failures - threshold) ms, at most cap.
--- KEYS[1] nickname+address, KEYS[2] nickname, KEYS[3] address (hashes: failures, locked_until)
+-- Refused (the wait in ms returned, nothing counted) while any of the keys that apply is locked;
+-- otherwise counted as a failure on each of them (login-succeeded.lua takes it back), and a key
+-- that reaches its threshold is locked for base * 2^(failures - threshold) ms, at most cap.
+-- The nickname-wide key does not apply to an address the account logged in from before (KEYS[4]):
+-- strangers guessing from everywhere lock the account for strangers, not for its owner at home.
+-- KEYS[1] nickname+address, KEYS[2] nickname, KEYS[3] address (hashes: failures, locked_until),
+-- KEYS[4] the account's known addresses (sorted set, score = last success ms)
 -- ARGV[1] now ms, ARGV[2..4] thresholds of the three keys, ARGV[5] base ms, ARGV[6] cap ms,
--- ARGV[7] how long a count is remembered without new failures (ms)
+-- ARGV[7] how long a count is remembered without new failures (ms), ARGV[8] the address
 -- Returns 0 (go ahead) or the ms to wait.
 local now = tonumber(ARGV[1])
+local known = redis.call('ZSCORE', KEYS[4], ARGV[8])
+local applies = {true, not known, true}
 local wait = 0
 for i = 1, 3 do
-  local until_ms = tonumber(redis.call('HGET', KEYS[i], 'locked_until') or '0')
-  if until_ms - now > wait then
-    wait = until_ms - now
+  if applies[i] then
+    local until_ms = tonumber(redis.call('HGET', KEYS[i], 'locked_until') or '0')
+    if until_ms - now > wait then
+      wait = until_ms - now
+    end
   end
 end
 if wait > 0 then
@@ -19,13 +26,15 @@ if wait > 0 then
 end
 local base, cap, keep = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 for i = 1, 3 do
-  local threshold = tonumber(ARGV[i + 1])
-  local failures = redis.call('HINCRBY', KEYS[i], 'failures', 1)
-  local lock = 0
-  if failures >= threshold then
-    lock = math.min(cap, base * (2 ^ math.min(failures - threshold, 30)))
-    redis.call('HSET', KEYS[i], 'locked_until', now + lock)
+  if applies[i] then
+    local threshold = tonumber(ARGV[i + 1])
+    local failures = redis.call('HINCRBY', KEYS[i], 'failures', 1)
+    local lock = 0
+    if failures >= threshold then
+      lock = math.min(cap, base * (2 ^ math.min(failures - threshold, 30)))
+      redis.call('HSET', KEYS[i], 'locked_until', now + lock)
+    end
+    redis.call('PEXPIRE', KEYS[i], math.max(keep, lock))
   end
-  redis.call('PEXPIRE', KEYS[i], math.max(keep, lock))
 end
 return 0

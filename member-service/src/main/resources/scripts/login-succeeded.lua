@@ -1,9 +1,27 @@
--- The attempt login-attempt.lua counted was a success: the nickname's counts (with this address
--- and overall) start again; the address keeps its other failures, minus this attempt.
--- KEYS[1] nickname+address, KEYS[2] nickname, KEYS[3] address; ARGV[1] the address threshold
-redis.call('DEL', KEYS[1], KEYS[2])
-local failures = redis.call('HINCRBY', KEYS[3], 'failures', -1)
-if failures < tonumber(ARGV[1]) then
-  redis.call('HDEL', KEYS[3], 'locked_until')
+-- The attempt login-attempt.lua counted was a success. The nickname with this address starts
+-- again; the nickname-wide and the address counts lose this one attempt only (a success must not
+-- hand an attacker guessing the same account a fresh budget); the address becomes a known one.
+-- KEYS[1] nickname+address, KEYS[2] nickname, KEYS[3] address, KEYS[4] known addresses
+-- ARGV[1] nickname threshold, ARGV[2] address threshold, ARGV[3] now ms, ARGV[4] the address,
+-- ARGV[5] how long an address stays known (ms), ARGV[6] how many addresses are kept
+redis.call('DEL', KEYS[1])
+local was_known = redis.call('ZSCORE', KEYS[4], ARGV[4])
+for i = 2, 3 do
+  -- login-attempt.lua did not count the nickname-wide key for a known address
+  if i == 3 or not was_known then
+    if redis.call('EXISTS', KEYS[i]) == 1 then
+      local failures = redis.call('HINCRBY', KEYS[i], 'failures', -1)
+      if failures < tonumber(ARGV[i - 1]) then
+        redis.call('HDEL', KEYS[i], 'locked_until')
+      end
+    end
+  end
 end
-return failures
+redis.call('ZADD', KEYS[4], tonumber(ARGV[3]), ARGV[4])
+local keep = tonumber(ARGV[6])
+local size = redis.call('ZCARD', KEYS[4])
+if size > keep then
+  redis.call('ZREMRANGEBYRANK', KEYS[4], 0, size - keep - 1)
+end
+redis.call('PEXPIRE', KEYS[4], tonumber(ARGV[5]))
+return 0

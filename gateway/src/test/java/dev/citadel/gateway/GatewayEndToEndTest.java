@@ -272,6 +272,32 @@ class GatewayEndToEndTest {
     web.get().uri(path).headers(h -> h.setBearerAuth(valid)).exchange().expectStatus().isOk();
   }
 
+  /**
+   * A client that still sends its expired token (or any other header) when it logs in again is not
+   * refused for it: the gateway reads no token on sign-up and log-in and replaces it with its own.
+   */
+  @Test
+  @Order(2)
+  void log_in_with_a_stale_token_still_works() throws Exception {
+    WebTestClient web = client(gatewayA);
+    Player alice = signUpAndLogIn(web);
+    Instant now = Instant.now();
+    String expired =
+        rs256(
+            cluster.signingKey,
+            playerClaims(alice.id(), now.minusSeconds(7200), now.minusSeconds(3600)));
+    for (String stale : List.of(expired, "not.a.jwt")) {
+      web.post()
+          .uri("/api/members/login")
+          .headers(h -> h.setBearerAuth(stale))
+          .contentType(MediaType.APPLICATION_JSON)
+          .bodyValue("{\"nickname\":\"" + alice.nickname() + "\",\"password\":\"correct horse\"}")
+          .exchange()
+          .expectStatus()
+          .isOk();
+    }
+  }
+
   @Test
   @Order(2)
   void a_player_can_never_act_as_another_even_by_sending_the_identity_header() {

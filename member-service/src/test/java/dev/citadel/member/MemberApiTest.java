@@ -560,10 +560,91 @@ class MemberApiTest {
     login(nickname, "correct horse", "192.0.2.200", null).expectStatus().isEqualTo(429);
   }
 
+  String gatewayToken() {
+    return tokenResponse("gateway", GATEWAY_SECRET, "member-service", null)
+        .expectBody(Map.class)
+        .returnResult()
+        .getResponseBody()
+        .get("access_token")
+        .toString();
+  }
+
+  /** An address no other test uses: the per-address counts of one test never reach another. */
+  static String freshAddress(String prefix) {
+    java.util.concurrent.ThreadLocalRandom r = java.util.concurrent.ThreadLocalRandom.current();
+    return prefix + r.nextInt(256) + "." + r.nextInt(256) + "." + r.nextInt(1, 255);
+  }
+
+  /**
+   * Strangers guessing one account from everywhere lock it for strangers, but not for its owner at
+   * an address the account logged in from before; and the owner logging in does not hand them a new
+   * budget.
+   */
+  @Test
+  void guesses_from_everywhere_do_not_lock_the_owner_out_at_a_known_address() {
+    String nickname = nick();
+    signUp(nickname, "correct horse");
+    String gateway = gatewayToken();
+    String home = freshAddress("10.");
+    login(nickname, "correct horse", home, gateway).expectStatus().isOk();
+    for (int i = 0; i < 50; i++) {
+      login(nickname, "wrong pass", freshAddress("100."), gateway).expectStatus().isUnauthorized();
+    }
+    login(nickname, "correct horse", freshAddress("100."), gateway).expectStatus().isEqualTo(429);
+    login(nickname, "correct horse", home, gateway).expectStatus().isOk();
+    // Still locked for everyone else after the owner's success.
+    login(nickname, "correct horse", freshAddress("100."), gateway).expectStatus().isEqualTo(429);
+  }
+
+  /** An IPv6 client counts by its /64: rotating the last 64 bits does not buy new guesses. */
+  @Test
+  void ipv6_addresses_count_by_their_slash_64() {
+    String nickname = nick();
+    signUp(nickname, "correct horse");
+    String gateway = gatewayToken();
+    for (int i = 1; i <= 5; i++) {
+      login(nickname, "wrong pass", "2001:db8:77:1::" + Integer.toHexString(i), gateway)
+          .expectStatus()
+          .isUnauthorized();
+    }
+    login(nickname, "correct horse", "2001:db8:77:1:ffff::9", gateway)
+        .expectStatus()
+        .isEqualTo(429);
+    login(nickname, "correct horse", "2001:db8:77:2::1", gateway).expectStatus().isOk();
+  }
+
+  /**
+   * A forwarding token that does not verify is refused with invalid_token (the gateway then fetches
+   * a new one) rather than silently counting the log-in under the gateway's address; a valid token
+   * without the gateway's scope is simply not believed.
+   */
+  @Test
+  void a_forwarding_token_that_does_not_verify_is_refused_as_invalid_token() {
+    String nickname = nick();
+    signUp(nickname, "correct horse");
+    login(nickname, "correct horse", "198.51.100.9", "not.a.jwt")
+        .expectStatus()
+        .isUnauthorized()
+        .expectHeader()
+        .value("WWW-Authenticate", v -> assertThat(v).contains("invalid_token"));
+    String player =
+        post(
+                "/api/members/login",
+                "{\"nickname\":\"" + nickname + "\",\"password\":\"correct horse\"}")
+            .expectBody(Map.class)
+            .returnResult()
+            .getResponseBody()
+            .get("token")
+            .toString();
+    login(nickname, "correct horse", "198.51.100.9", player).expectStatus().isOk();
+  }
+
   @Test
   void concurrent_guesses_are_all_counted_before_any_password_is_checked() {
     String nickname = nick();
     signUp(nickname, "correct horse");
+    String gateway = gatewayToken();
+    String address = freshAddress("10.");
     WebClient client = WebClient.create("http://127.0.0.1:" + port);
     List<Integer> statuses =
         Flux.range(0, 12)
@@ -572,6 +653,11 @@ class MemberApiTest {
                     client
                         .post()
                         .uri("/api/members/login")
+                        .headers(
+                            h -> {
+                              h.setBearerAuth(gateway);
+                              h.set("X-Forwarded-For", address);
+                            })
                         .contentType(MediaType.APPLICATION_JSON)
                         .bodyValue(
                             "{\"nickname\":\"" + nickname + "\",\"password\":\"wrong pass\"}")

@@ -99,8 +99,8 @@ public class GatewayConfiguration {
   }
 
   /**
-   * Rate limits count per player; anonymous requests (sign-up, log-in) per client address, which
-   * only a trusted proxy may tell (see {@link ClientAddress}).
+   * Rate limits count per player; anonymous requests (sign-up, log-in) per client address (IPv6 per
+   * /64), which only a trusted proxy may tell (see {@link ClientAddress}).
    */
   @Bean
   KeyResolver playerKeyResolver(ClientAddress addresses) {
@@ -109,6 +109,8 @@ public class GatewayConfiguration {
             .getPrincipal()
             .map(Principal::getName)
             .map(player -> "player:" + player)
-            .switchIfEmpty(Mono.fromSupplier(() -> "ip:" + addresses.of(exchange.getRequest())));
+            .switchIfEmpty(
+                Mono.fromSupplier(
+                    () -> "ip:" + ClientAddress.bucket(addresses.of(exchange.getRequest()))));
   }
 }

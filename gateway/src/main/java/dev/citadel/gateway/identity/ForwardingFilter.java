@@ -1,6 +1,7 @@
 package dev.citadel.gateway.identity;
 
 import dev.citadel.web.security.ClientAddress;
+import dev.citadel.web.security.SecurityProblems;
 import dev.citadel.web.security.ServiceTokens;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -9,6 +10,8 @@ import org.springframework.cloud.gateway.filter.GatewayFilterChain;
 import org.springframework.cloud.gateway.filter.GlobalFilter;
 import org.springframework.core.Ordered;
 import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.HttpStatusCode;
 import org.springframework.http.server.reactive.ServerHttpRequest;
 import org.springframework.web.server.ServerWebExchange;
 import reactor.core.publisher.Mono;
@@ -20,15 +23,19 @@ import reactor.core.publisher.Mono;
  * entry. Whatever a client wrote in {@code X-Forwarded-*}, {@code Forwarded} or {@code X-Player-Id}
  * is dropped: no header proves anything to the services behind.
  *
- * <p>Anonymous requests to member-service (sign-up, log-in) also carry the gateway's own service
- * token ({@code edge.forward}): with it, member-service counts log-in attempts under the address
- * written here, and under the socket's peer without it. If the gateway has no token to give, the
- * request goes on without (throttled per gateway address then, never refused for it).
+ * <p>Sign-up and log-in carry the gateway's own service token ({@code edge.forward}) instead of
+ * whatever the client sent: with it, member-service counts log-in attempts under the address
+ * written here. Without it every player would be counted under the gateway's address and one
+ * attacker could lock everyone out, so when the gateway has no token to give it answers 503 with
+ * {@code Retry-After} rather than forward. A 401 {@code invalid_token} from member-service (our
+ * token, not the password) drops the cached token, so the next request fetches a new one.
  */
 public final class ForwardingFilter implements GlobalFilter, Ordered {
   private static final Logger log = LoggerFactory.getLogger(ForwardingFilter.class);
   static final String PLAYER_HEADER = "X-Player-Id";
-  static final String MEMBERS = "/api/members";
+  public static final String SIGN_UP = "/api/members";
+  public static final String LOG_IN = "/api/members/login";
+  static final String MEMBER_SERVICE = "member-service";
 
   private final ClientAddress addresses;
   private final ServiceTokens tokens;
@@ -46,39 +53,66 @@ public final class ForwardingFilter implements GlobalFilter, Ordered {
   @Override
   public Mono<Void> filter(ServerWebExchange exchange, GatewayFilterChain chain) {
     String client = addresses.of(exchange.getRequest());
-    boolean vouch =
-        exchange.getRequest().getPath().value().startsWith(MEMBERS)
-            && !exchange.getRequest().getHeaders().containsHeader(HttpHeaders.AUTHORIZATION);
-    Mono<Optional<String>> token =
-        vouch
-            ? tokens
-                .token("member-service")
-                .map(Optional::of)
-                .onErrorResume(
-                    e -> {
-                      log.warn("no gateway token to vouch for client addresses: {}", e.toString());
-                      return Mono.just(Optional.empty());
-                    })
-            : Mono.just(Optional.empty());
-    return token.flatMap(
-        bearer -> {
-          ServerHttpRequest request =
-              exchange
-                  .getRequest()
-                  .mutate()
-                  .headers(
-                      h -> {
-                        h.remove(PLAYER_HEADER);
-                        h.remove("Forwarded");
-                        h.remove("X-Forwarded-Host");
-                        h.remove("X-Forwarded-Port");
-                        h.remove("X-Forwarded-Proto");
-                        h.remove("X-Forwarded-Prefix");
-                        h.set("X-Forwarded-For", client);
-                        bearer.ifPresent(h::setBearerAuth);
-                      })
-                  .build();
-          return chain.filter(exchange.mutate().request(request).build());
-        });
+    String path = exchange.getRequest().getPath().pathWithinApplication().value();
+    if (!path.equals(SIGN_UP) && !path.equals(LOG_IN)) {
+      return chain.filter(forwarded(exchange, client, null));
+    }
+    return tokens
+        .token(MEMBER_SERVICE)
+        .map(Optional::of)
+        .onErrorResume(
+            e -> {
+              log.warn("no gateway token to vouch for client addresses: {}", e.toString());
+              return Mono.just(Optional.empty());
+            })
+        .flatMap(
+            token -> {
+              if (token.isEmpty()) {
+                exchange.getResponse().getHeaders().set(HttpHeaders.RETRY_AFTER, "5");
+                return SecurityProblems.write(
+                    exchange.getResponse(),
+                    HttpStatus.SERVICE_UNAVAILABLE,
+                    "sign-up and log-in are unavailable for a moment; try again",
+                    null);
+              }
+              return chain
+                  .filter(forwarded(exchange, client, token.get()))
+                  .doFinally(
+                      s -> {
+                        HttpStatusCode status = exchange.getResponse().getStatusCode();
+                        String challenge =
+                            exchange.getResponse().getHeaders().getFirst("WWW-Authenticate");
+                        if (status != null
+                            && status.value() == 401
+                            && challenge != null
+                            && challenge.contains("invalid_token")) {
+                          tokens.forget(MEMBER_SERVICE); // our token, not the password
+                        }
+                      });
+            });
+  }
+
+  /** The request as it goes on: our headers only, and {@code bearer} instead of the caller's. */
+  private static ServerWebExchange forwarded(
+      ServerWebExchange exchange, String client, String bearer) {
+    ServerHttpRequest request =
+        exchange
+            .getRequest()
+            .mutate()
+            .headers(
+                h -> {
+                  h.remove(PLAYER_HEADER);
+                  h.remove("Forwarded");
+                  h.remove("X-Forwarded-Host");
+                  h.remove("X-Forwarded-Port");
+                  h.remove("X-Forwarded-Proto");
+                  h.remove("X-Forwarded-Prefix");
+                  h.set("X-Forwarded-For", client);
+                  if (bearer != null) {
+                    h.setBearerAuth(bearer);
+                  }
+                })
+            .build();
+    return exchange.mutate().request(request).build();
   }
 }

@@ -2,6 +2,7 @@ package dev.citadel.gateway.identity;
 
 import dev.citadel.web.security.Callers;
 import dev.citadel.web.security.CitadelSecurity;
+import java.util.Set;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.http.HttpMethod;
@@ -19,15 +20,19 @@ public class SecurityConfiguration {
 
   @Bean
   SecurityWebFilterChain security(ServerHttpSecurity http, CitadelSecurity citadel) {
-    return citadel.chain(
-        http,
-        routes ->
-            routes
-                .pathMatchers(HttpMethod.POST, "/api/members", "/api/members/login")
-                .permitAll()
-                .pathMatchers(HttpMethod.GET, "/.well-known/jwks.json")
-                .permitAll()
-                .anyExchange()
-                .hasAuthority(Callers.PLAYER_ROLE));
+    // No token is read on sign-up and log-in: a client's stale token must not block logging in
+    // (the gateway replaces it with its own, see ForwardingFilter).
+    return citadel
+        .withoutTokensOn(Set.of(ForwardingFilter.SIGN_UP, ForwardingFilter.LOG_IN))
+        .chain(
+            http,
+            routes ->
+                routes
+                    .pathMatchers(HttpMethod.POST, "/api/members", "/api/members/login")
+                    .permitAll()
+                    .pathMatchers(HttpMethod.GET, "/.well-known/jwks.json")
+                    .permitAll()
+                    .anyExchange()
+                    .hasAuthority(Callers.PLAYER_ROLE));
   }
 }

@@ -1,6 +1,7 @@
 package dev.citadel.member.api;
 
 import dev.citadel.member.account.MemberRejected;
+import dev.citadel.member.login.EdgeAddress;
 import dev.citadel.member.login.LoginThrottle;
 import dev.citadel.web.problem.ProblemHandling;
 import org.springframework.http.HttpHeaders;
@@ -24,6 +25,13 @@ public class ApiErrors extends ProblemHandling {
           case CONFLICT -> HttpStatus.CONFLICT;
         };
     return problem(status, e.getMessage());
+  }
+
+  @ExceptionHandler(EdgeAddress.Refused.class)
+  ResponseEntity<ProblemDetail> refused(EdgeAddress.Refused e) {
+    return ResponseEntity.status(HttpStatus.UNAUTHORIZED)
+        .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer error=\"invalid_token\"")
+        .body(ProblemDetail.forStatusAndDetail(HttpStatus.UNAUTHORIZED, e.getMessage()));
   }
 
   @ExceptionHandler(LoginThrottle.Locked.class)

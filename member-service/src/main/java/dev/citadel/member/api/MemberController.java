@@ -91,7 +91,10 @@ public class MemberController {
                     .attempt(key, address, clock.instant())
                     .then(accounts.logIn(body.nickname(), body.password()))
                     .flatMap(
-                        account -> throttle.succeeded(key, address).thenReturn(loggedIn(account))));
+                        account ->
+                            throttle
+                                .succeeded(key, address, clock.instant())
+                                .thenReturn(loggedIn(account))));
   }
 
   private LoggedIn loggedIn(Account account) {

@@ -33,6 +33,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.flywaydb.core.Flyway;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -162,21 +163,25 @@ public class MemberConfiguration {
 
   @Bean
   SecurityWebFilterChain security(ServerHttpSecurity http, CitadelSecurity citadel) {
-    return citadel.chain(
-        http,
-        routes ->
-            routes
-                .pathMatchers(
-                    HttpMethod.POST, "/api/members", "/api/members/login", "/oauth2/token")
-                .permitAll()
-                .pathMatchers(HttpMethod.GET, "/.well-known/jwks.json")
-                .permitAll()
-                .pathMatchers("/internal/members/**")
-                .hasAuthority(Scopes.authority(Scopes.PRESENCE_READ))
-                .pathMatchers("/api/**")
-                .hasAuthority(dev.citadel.web.security.Callers.PLAYER_ROLE)
-                .anyExchange()
-                .authenticated());
+    // Sign-up and log-in read no token: EdgeAddress checks the gateway's one itself, and a stale
+    // token a client still sends must not make logging in impossible.
+    return citadel
+        .withoutTokensOn(Set.of(EdgeAddress.SIGN_UP, EdgeAddress.LOG_IN))
+        .chain(
+            http,
+            routes ->
+                routes
+                    .pathMatchers(
+                        HttpMethod.POST, "/api/members", "/api/members/login", "/oauth2/token")
+                    .permitAll()
+                    .pathMatchers(HttpMethod.GET, "/.well-known/jwks.json")
+                    .permitAll()
+                    .pathMatchers("/internal/members/**")
+                    .hasAuthority(Scopes.authority(Scopes.PRESENCE_READ))
+                    .pathMatchers("/api/**")
+                    .hasAuthority(dev.citadel.web.security.Callers.PLAYER_ROLE)
+                    .anyExchange()
+                    .authenticated());
   }
 
   @Bean
@@ -207,8 +212,8 @@ public class MemberConfiguration {
   }
 
   @Bean
-  EdgeAddress edgeAddress() {
-    return new EdgeAddress();
+  EdgeAddress edgeAddress(ReactiveJwtDecoder decoder) {
+    return new EdgeAddress(decoder);
   }
 
   @Bean

@@ -1,5 +1,6 @@
 package dev.citadel.member.login;
 
+import dev.citadel.web.security.ClientAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -15,9 +16,12 @@ import reactor.core.publisher.Mono;
  * many accounts). Past its threshold, every failure locks a key for twice as long as the last.
  *
  * <p>An attempt is counted before its password is checked (one script call), so a burst of
- * concurrent guesses is counted in full; a success takes its own count back. A locked attempt is
- * refused before any bcrypt work. The strict key includes the address, so a stranger's guesses lock
- * the stranger out, not the player.
+ * concurrent guesses is counted in full; a success takes its own count back (and only its own: the
+ * owner logging in must not hand an attacker guessing the same account a fresh budget). A locked
+ * attempt is refused before any bcrypt work. The strict key includes the address, so a stranger's
+ * guesses lock the stranger out, not the player; and the nickname-wide key does not apply to an
+ * address the account logged in from before, so strangers guessing from everywhere cannot lock the
+ * owner out at home. IPv6 addresses count by their /64 ({@link ClientAddress#bucket}).
  */
 public final class LoginThrottle {
   private static final RedisScript<Long> ATTEMPT =
@@ -27,6 +31,11 @@ public final class LoginThrottle {
 
   /** How long a count of failures is remembered without new ones. */
   static final Duration REMEMBER = Duration.ofHours(1);
+
+  /** How long an address the account logged in from stays known, and how many are kept. */
+  static final Duration KNOWN_FOR = Duration.ofDays(30);
+
+  static final int KNOWN_KEPT = 20;
 
   /** Log-in is locked: try again after {@code retryAfter}. */
   public static final class Locked extends RuntimeException {
@@ -67,10 +76,11 @@ public final class LoginThrottle {
    * (then nothing was counted).
    */
   public Mono<Void> attempt(String nicknameKey, String address, Instant now) {
+    String bucket = ClientAddress.bucket(address);
     return redis
         .execute(
             ATTEMPT,
-            keys(nicknameKey, address),
+            keys(nicknameKey, bucket),
             List.of(
                 Long.toString(now.toEpochMilli()),
                 Integer.toString(policy.perNicknameAndAddress()),
@@ -78,23 +88,37 @@ public final class LoginThrottle {
                 Integer.toString(policy.perAddress()),
                 Long.toString(policy.backoff().toMillis()),
                 Long.toString(policy.maxBackoff().toMillis()),
-                Long.toString(REMEMBER.toMillis())))
+                Long.toString(REMEMBER.toMillis()),
+                bucket))
         .next()
         .flatMap(ms -> ms > 0 ? Mono.error(new Locked(Duration.ofMillis(ms))) : Mono.empty());
   }
 
-  /** The attempt was right: the nickname's counts start again, the address's lose this one. */
-  public Mono<Void> succeeded(String nicknameKey, String address) {
+  /**
+   * The attempt was right: the nickname with this address starts again, the wider counts lose this
+   * attempt, and the address becomes one the account is known to log in from.
+   */
+  public Mono<Void> succeeded(String nicknameKey, String address, Instant now) {
+    String bucket = ClientAddress.bucket(address);
     return redis
         .execute(
-            SUCCEEDED, keys(nicknameKey, address), List.of(Integer.toString(policy.perAddress())))
+            SUCCEEDED,
+            keys(nicknameKey, bucket),
+            List.of(
+                Integer.toString(policy.perNickname()),
+                Integer.toString(policy.perAddress()),
+                Long.toString(now.toEpochMilli()),
+                bucket,
+                Long.toString(KNOWN_FOR.toMillis()),
+                Integer.toString(KNOWN_KEPT)))
         .then();
   }
 
-  private static List<String> keys(String nicknameKey, String address) {
+  private static List<String> keys(String nicknameKey, String bucket) {
     return List.of(
-        "{login}:pair:" + nicknameKey + "|" + address,
+        "{login}:pair:" + nicknameKey + "|" + bucket,
         "{login}:nickname:" + nicknameKey,
-        "{login}:address:" + address);
+        "{login}:address:" + bucket,
+        "{login}:known:" + nicknameKey);
   }
 }

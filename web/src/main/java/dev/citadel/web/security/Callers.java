@@ -24,7 +24,7 @@ public final class Callers implements Converter<Jwt, Mono<AbstractAuthentication
     return Mono.just(new JwtAuthenticationToken(jwt, authorities(jwt), jwt.getSubject()));
   }
 
-  static List<GrantedAuthority> authorities(Jwt jwt) {
+  public static List<GrantedAuthority> authorities(Jwt jwt) {
     List<GrantedAuthority> authorities = new ArrayList<>();
     if (Tokens.PLAYER.equals(jwt.getClaimAsString(Tokens.KIND))) {
       authorities.add(new SimpleGrantedAuthority(PLAYER_ROLE));

@@ -16,10 +16,25 @@ import org.springframework.security.web.server.context.NoOpServerSecurityContext
 public final class CitadelSecurity {
   private final ReactiveJwtDecoder decoder;
   private final Set<String> queryTokenPaths;
+  private final Set<String> anonymousPaths;
 
   public CitadelSecurity(ReactiveJwtDecoder decoder, Set<String> queryTokenPaths) {
+    this(decoder, queryTokenPaths, Set.of());
+  }
+
+  private CitadelSecurity(
+      ReactiveJwtDecoder decoder, Set<String> queryTokenPaths, Set<String> anonymousPaths) {
     this.decoder = decoder;
     this.queryTokenPaths = Set.copyOf(queryTokenPaths);
+    this.anonymousPaths = Set.copyOf(anonymousPaths);
+  }
+
+  /**
+   * The same, reading no token at all on these exact paths (routes everyone may call): the route
+   * itself decides what a token there is worth, and a stale or foreign one is never a 401.
+   */
+  public CitadelSecurity withoutTokensOn(Set<String> paths) {
+    return new CitadelSecurity(decoder, queryTokenPaths, paths);
   }
 
   public ReactiveJwtDecoder decoder() {
@@ -49,7 +64,7 @@ public final class CitadelSecurity {
             })
         .oauth2ResourceServer(
             o ->
-                o.bearerTokenConverter(new BearerTokens(queryTokenPaths))
+                o.bearerTokenConverter(new BearerTokens(queryTokenPaths, anonymousPaths))
                     .authenticationEntryPoint(SecurityProblems.unauthorized())
                     .accessDeniedHandler(SecurityProblems.forbidden())
                     .jwt(jwt -> jwt.jwtDecoder(decoder).jwtAuthenticationConverter(new Callers())))

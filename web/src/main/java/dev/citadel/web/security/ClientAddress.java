@@ -102,6 +102,24 @@ public final class ClientAddress {
     return trusted.stream().anyMatch(c -> c.contains(address));
   }
 
+  /**
+   * What limits count a client under: an IPv4 address as it is, an IPv6 address by its /64 (one
+   * subscriber usually holds a whole /64, so counting single IPv6 addresses would let one client
+   * rotate through millions of them). Anything that is not an IP literal is returned unchanged.
+   */
+  public static String bucket(String address) {
+    Optional<InetAddress> ip = literal(address);
+    if (ip.isEmpty() || ip.get().getAddress().length != 16) {
+      return ip.map(InetAddress::getHostAddress).orElse(address);
+    }
+    byte[] b = ip.get().getAddress();
+    StringBuilder prefix = new StringBuilder();
+    for (int i = 0; i < 8; i += 2) {
+      prefix.append(Integer.toHexString(((b[i] & 0xff) << 8) | (b[i + 1] & 0xff))).append(':');
+    }
+    return prefix.append(":/64").toString();
+  }
+
   /** An IP literal, never a name: parsing must not start a DNS lookup. */
   public static Optional<InetAddress> literal(String text) {
     try {

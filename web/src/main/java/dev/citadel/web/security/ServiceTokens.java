@@ -60,6 +60,11 @@ public final class ServiceTokens {
     return byAudience.computeIfAbsent(audience, this::cached).map(Token::value);
   }
 
+  /** Drops the cached token for {@code audience}: the callee refused it, the next call fetches. */
+  public void forget(String audience) {
+    byAudience.remove(audience);
+  }
+
   /** Adds this service's token for {@code audience} to every request of a WebClient. */
   public ExchangeFilterFunction bearer(String audience) {
     return (request, next) ->
