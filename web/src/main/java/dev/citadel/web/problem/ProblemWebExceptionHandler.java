@@ -1,0 +1,76 @@
+package dev.citadel.web.problem;
+
+import java.nio.charset.StandardCharsets;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.core.annotation.Order;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.server.reactive.ServerHttpResponse;
+import org.springframework.web.server.ServerWebExchange;
+import org.springframework.web.server.WebExceptionHandler;
+import reactor.core.publisher.Mono;
+
+/**
+ * The last word on any error no controller advice handled (no such route, wrong method or media
+ * type at routing, a gateway's backend that cannot be reached, anything unexpected): a JSON problem
+ * in our own words ({@link Problems}), never Spring's default error page or a stack trace. Runs
+ * before Boot's own handler.
+ */
+@Order(-2)
+public final class ProblemWebExceptionHandler implements WebExceptionHandler {
+  private static final Logger log = LoggerFactory.getLogger(ProblemWebExceptionHandler.class);
+
+  @Override
+  public Mono<Void> handle(ServerWebExchange exchange, Throwable error) {
+    ServerHttpResponse response = exchange.getResponse();
+    if (response.isCommitted()) {
+      return Mono.error(error); // nothing can be said any more: let the connection end
+    }
+    Problems.Answer answer =
+        Problems.of(error)
+            .orElseGet(
+                () -> {
+                  log.error(
+                      "{} {} failed",
+                      exchange.getRequest().getMethod(),
+                      exchange.getRequest().getPath(),
+                      error);
+                  return new Problems.Answer(
+                      HttpStatus.INTERNAL_SERVER_ERROR,
+                      "internal error",
+                      new org.springframework.http.HttpHeaders());
+                });
+    response.setStatusCode(answer.status());
+    response.getHeaders().putAll(answer.headers());
+    response.getHeaders().setContentType(MediaType.APPLICATION_PROBLEM_JSON);
+    String body =
+        "{\"type\":\"about:blank\",\"title\":"
+            + json(answer.status().getReasonPhrase())
+            + ",\"status\":"
+            + answer.status().value()
+            + ",\"detail\":"
+            + json(answer.detail())
+            + "}";
+    return response.writeWith(
+        Mono.just(response.bufferFactory().wrap(body.getBytes(StandardCharsets.UTF_8))));
+  }
+
+  static String json(String s) {
+    StringBuilder out = new StringBuilder("\"");
+    for (char c : s.toCharArray()) {
+      switch (c) {
+        case '"' -> out.append("\\\"");
+        case '\\' -> out.append("\\\\");
+        default -> {
+          if (c < 0x20) {
+            out.append(String.format("\\u%04x", (int) c));
+          } else {
+            out.append(c);
+          }
+        }
+      }
+    }
+    return out.append('"').toString();
+  }
+}

@@ -1,0 +1,155 @@
+package dev.citadel.web.problem;
+
+import java.net.ConnectException;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeoutException;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.springframework.core.codec.DecodingException;
+import org.springframework.core.io.buffer.DataBufferLimitException;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpMethod;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ProblemDetail;
+import org.springframework.web.server.MethodNotAllowedException;
+import org.springframework.web.server.MissingRequestValueException;
+import org.springframework.web.server.NotAcceptableStatusException;
+import org.springframework.web.server.PayloadTooLargeException;
+import org.springframework.web.server.ResponseStatusException;
+import org.springframework.web.server.ServerWebInputException;
+import org.springframework.web.server.UnsupportedMediaTypeStatusException;
+
+/**
+ * What the framework raises before (or instead of) our own code, as a problem in our own words:
+ * wrong method 405 (with {@code Allow}), wrong media type 415, unreadable or mistyped body 400 (the
+ * field named when it is one of ours), too large 413, no such route 404, a backend that cannot be
+ * reached 503 (with {@code Retry-After}). Pure: no parser's, decoder's or class's text ever reaches
+ * a caller, only the status and words chosen here.
+ */
+public final class Problems {
+  private static final Pattern FIELD = Pattern.compile("[A-Za-z][A-Za-z0-9_]{0,39}");
+
+  private Problems() {}
+
+  /** A problem to answer, with the headers it needs. */
+  public record Answer(HttpStatus status, String detail, HttpHeaders headers) {
+    public ProblemDetail body() {
+      return ProblemDetail.forStatusAndDetail(status, detail);
+    }
+  }
+
+  /** The answer for a framework error, or empty for anything else (unexpected: 500, logged). */
+  public static Optional<Answer> of(Throwable error) {
+    if (caused(error, DataBufferLimitException.class)
+        || error instanceof PayloadTooLargeException) {
+      return answer(HttpStatus.CONTENT_TOO_LARGE, "the request body is too large");
+    }
+    if (error instanceof MethodNotAllowedException e) {
+      Set<HttpMethod> allowed = e.getSupportedMethods();
+      HttpHeaders headers = new HttpHeaders();
+      headers.setAllow(allowed);
+      String list =
+          allowed.stream().map(HttpMethod::name).sorted().collect(Collectors.joining(", "));
+      return Optional.of(
+          new Answer(
+              HttpStatus.METHOD_NOT_ALLOWED,
+              "this route does not take " + e.getHttpMethod() + "; it takes " + list,
+              headers));
+    }
+    if (error instanceof UnsupportedMediaTypeStatusException) {
+      return answer(
+          HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+          "the body must be JSON (Content-Type: application/json)");
+    }
+    if (error instanceof NotAcceptableStatusException) {
+      return answer(HttpStatus.NOT_ACCEPTABLE, "this route answers application/json only");
+    }
+    if (error instanceof MissingRequestValueException e) {
+      String name = e.getName();
+      return answer(
+          HttpStatus.BAD_REQUEST,
+          FIELD.matcher(name).matches()
+              ? e.getLabel() + " '" + name + "' is required"
+              : "a required value is missing");
+    }
+    if (error instanceof ServerWebInputException e) {
+      return answer(HttpStatus.BAD_REQUEST, inputProblem(e));
+    }
+    if (error instanceof ResponseStatusException e) {
+      HttpStatus status = HttpStatus.resolve(e.getStatusCode().value());
+      if (status == null) {
+        status = HttpStatus.BAD_REQUEST;
+      }
+      String detail =
+          status == HttpStatus.NOT_FOUND ? "no such route" : status.getReasonPhrase().toLowerCase();
+      return Optional.of(new Answer(status, detail, new HttpHeaders()));
+    }
+    if (caused(error, ConnectException.class)) {
+      return unavailable("a service behind this one cannot be reached; try again");
+    }
+    if (caused(error, TimeoutException.class)
+        || caused(error, io.netty.handler.timeout.ReadTimeoutException.class)) {
+      return unavailable("a service behind this one did not answer in time; try again");
+    }
+    return Optional.empty();
+  }
+
+  private static Optional<Answer> unavailable(String detail) {
+    HttpHeaders headers = new HttpHeaders();
+    headers.set(HttpHeaders.RETRY_AFTER, "1");
+    return Optional.of(new Answer(HttpStatus.SERVICE_UNAVAILABLE, detail, headers));
+  }
+
+  private static Optional<Answer> answer(HttpStatus status, String detail) {
+    return Optional.of(new Answer(status, detail, new HttpHeaders()));
+  }
+
+  /** Our words for a body that could not be read; the field named when it is a plain name. */
+  static String inputProblem(ServerWebInputException e) {
+    Throwable decoding = find(e, DecodingException.class);
+    if (decoding == null) {
+      return e.getCause() == null && e.getReason() != null && e.getReason().contains("body")
+          ? "a JSON body is required"
+          : "the request could not be read";
+    }
+    Optional<String> field = field(decoding);
+    if (field.isPresent()) {
+      return "'" + field.get() + "' has the wrong type or form (see the API documentation)";
+    }
+    return "the body must be a JSON object of the documented shape";
+  }
+
+  /** The last property name in Jackson's path, if it is a plain name. */
+  private static Optional<String> field(Throwable decoding) {
+    for (Throwable t = decoding; t != null; t = t.getCause()) {
+      String name = null;
+      if (t instanceof tools.jackson.databind.DatabindException j && !j.getPath().isEmpty()) {
+        name = j.getPath().get(j.getPath().size() - 1).getPropertyName();
+      }
+      if (name != null && FIELD.matcher(name).matches()) {
+        return Optional.of(name);
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static boolean caused(Throwable error, Class<? extends Throwable> type) {
+    return find(error, type) != null;
+  }
+
+  private static Throwable find(Throwable error, Class<? extends Throwable> type) {
+    for (Throwable t = error; t != null; t = t.getCause()) {
+      if (type.isInstance(t)) {
+        return t;
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    return null;
+  }
+}
