@@ -8,7 +8,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.context.annotation.Profile;
 import org.springframework.http.HttpStatus;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
@@ -17,12 +17,12 @@ import reactor.core.publisher.Mono;
 
 /**
  * Load tests only: many players queued at once with the Elo the caller gives, without asking
- * member-service. The route exists only where {@code citadel.match.bulk-enabled} is true (the
- * {@code loadtest} profile), is internal (never routed by the gateway) and needs a service token
- * with {@code match.bulk}.
+ * member-service. The route exists only in the {@code loadtest} profile (no property can switch it
+ * on elsewhere), is internal (never routed by the gateway) and needs a service token with {@code
+ * match.bulk}.
  */
 @RestController
-@ConditionalOnProperty(name = "citadel.match.bulk-enabled", havingValue = "true")
+@Profile("loadtest")
 public class BulkController {
   public static final int MAX_PLAYERS = 5_000;
 

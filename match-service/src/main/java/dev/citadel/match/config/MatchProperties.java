@@ -26,7 +26,6 @@ public record MatchProperties(String instanceId, Kafka kafka, Match match) {
       Duration tickInterval,
       Duration roomTimeout,
       Duration lockTtl,
-      boolean bulkEnabled,
       Topics topics) {}
 
   public record Window(int start, int perSecond, int cap, java.time.Duration maxWait) {}
