@@ -83,18 +83,22 @@ public class PlayerController {
     Mono<CommandResult<PlayerState, PlayerEvent>> result =
         key == null
             ? players.handle(id, command, clock.instant())
-            : players.handle(id, command, clock.instant(), idempotencyKey(key, name, body));
+            : players.handle(id, command, clock.instant(), idempotencyKey(key, id, name, body));
     return result.map(PlayerController::response);
   }
 
-  /** The stored key of a client's {@value #IDEMPOTENCY_KEY} for a command. */
-  public static IdempotencyKey idempotencyKey(String key, String name, Object body) {
+  /**
+   * The stored key of a client's {@value #IDEMPOTENCY_KEY}: scoped to the player who sent it. A
+   * transaction stores its key on every participant's stream, so unscoped, a gift from A with key
+   * "7" would make B's own command with key "7" a 409 for days (or block A's gift forever).
+   */
+  public static IdempotencyKey idempotencyKey(String key, String caller, String name, Object body) {
     if (!KEY.matcher(key).matches()) {
       throw ApiException.badRequest(
           IDEMPOTENCY_KEY + " must be 1-128 printable ASCII characters without spaces");
     }
     Object canonical = body instanceof Map<?, ?> m ? new TreeMap<>(m) : body;
-    return IdempotencyKey.of("client:" + key, name, canonical);
+    return IdempotencyKey.of("client:" + caller + ":" + key, name, canonical);
   }
 
   @GetMapping("/leaderboard")

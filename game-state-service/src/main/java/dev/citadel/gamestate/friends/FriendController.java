@@ -96,7 +96,7 @@ public class FriendController {
     IdempotencyKey once =
         key == null
             ? null
-            : PlayerController.idempotencyKey(key, "friends " + id, mine + " " + other);
+            : PlayerController.idempotencyKey(key, id, "friends", mine + " " + other);
     return coordinator
         .execute(steps, once)
         .flatMap(

@@ -70,7 +70,7 @@ public class GiftController {
     // The gift's id is in both players' events, so either side can be traced to the other. With
     // an Idempotency-Key it comes from the key: a retried gift is the same gift, given once.
     IdempotencyKey once =
-        key == null ? null : PlayerController.idempotencyKey(key, "gift " + id, body);
+        key == null ? null : PlayerController.idempotencyKey(key, id, "gift", body);
     String giftId =
         once == null ? UUID.randomUUID().toString() : "g-" + once.fingerprint().substring(0, 32);
     Map<String, Object> result = new LinkedHashMap<>();

@@ -43,7 +43,8 @@ public class GrantController {
   }
 
   @PostMapping("/internal/players/{id}/grants")
-  public Mono<CommandResponse> grant(@PathVariable String id, @RequestBody GrantRequest body) {
+  public Mono<CommandResponse> grant(
+      @PathVariable String id, @RequestBody GrantRequest body, java.security.Principal caller) {
     PlayerController.requirePlayerId(id);
     if (body == null || body.rewardId() == null || !REWARD_ID.matcher(body.rewardId()).matches()) {
       throw ApiException.badRequest(
@@ -67,7 +68,9 @@ public class GrantController {
             body.experience() == null ? 0 : body.experience(),
             items,
             body.reason() == null ? "reward " + body.rewardId() : body.reason());
-    IdempotencyKey key = IdempotencyKey.of("reward:" + body.rewardId(), command);
+    // Scoped to the calling client: two game servers' reward ids never meet.
+    IdempotencyKey key =
+        IdempotencyKey.of("reward:" + caller.getName() + ":" + body.rewardId(), command);
     return players.handle(id, command, clock.instant(), key).map(PlayerController::response);
   }
 }

@@ -189,9 +189,18 @@ public final class Coordinator {
             e ->
                 store
                     .findKey(first, key.value())
-                    .map(found -> votes)
+                    .map(
+                        found -> {
+                          if (!found.fingerprint().equals(key.fingerprint())) {
+                            // Another request with this key got there first: not ours.
+                            throw new KeyReused(first, key.value());
+                          }
+                          return votes;
+                        })
                     .switchIfEmpty(Mono.error(e))
-                    .onErrorMap(lookup -> lookup != e, lookup -> new OutcomeUnknown(e)));
+                    .onErrorMap(
+                        lookup -> lookup != e && !(lookup instanceof KeyReused),
+                        lookup -> new OutcomeUnknown(e)));
   }
 
   private Mono<String> commitAll(String txId, List<Vote> votes) {
