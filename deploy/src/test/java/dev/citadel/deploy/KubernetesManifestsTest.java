@@ -120,6 +120,46 @@ class KubernetesManifestsTest {
     assertThat(used).as("every service is deployed").isEqualTo(produced);
   }
 
+  /**
+   * Health and metrics stay off every Service: no Service port targets a container's management
+   * port (by name or number), so only the kubelet and Prometheus, straight at the pod, reach it.
+   */
+  @ParameterizedTest
+  @MethodSource("overlays")
+  void no_service_exposes_a_management_port(Path overlay) {
+    List<HasMetadata> objects = Manifests.render(overlay);
+    Set<String> management = new HashSet<>();
+    for (HasMetadata workload : workloads(objects)) {
+      for (Container c : template(workload).getSpec().getContainers()) {
+        if (c.getPorts() == null) {
+          continue;
+        }
+        c.getPorts().stream()
+            .filter(p -> "management".equals(p.getName()))
+            .forEach(
+                p -> {
+                  management.add("management");
+                  management.add(String.valueOf(p.getContainerPort()));
+                });
+      }
+    }
+    assertThat(management).as("the services declare their management port").isNotEmpty();
+    for (io.fabric8.kubernetes.api.model.Service service :
+        of(objects, io.fabric8.kubernetes.api.model.Service.class)) {
+      for (var port : service.getSpec().getPorts()) {
+        String target =
+            port.getTargetPort() == null
+                ? String.valueOf(port.getPort())
+                : port.getTargetPort().getStrVal() != null
+                    ? port.getTargetPort().getStrVal()
+                    : String.valueOf(port.getTargetPort().getIntVal());
+        assertThat(management)
+            .as("Service %s port %s", service.getMetadata().getName(), port.getName())
+            .doesNotContain(target);
+      }
+    }
+  }
+
   @ParameterizedTest
   @MethodSource("overlays")
   void every_config_key_a_service_reads_is_provided(Path overlay) throws IOException {

@@ -4,6 +4,7 @@ import dev.citadel.gamestate.rooms.MatchRooms;
 import java.util.List;
 import java.util.regex.Pattern;
 import org.springframework.http.HttpStatus;
+import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RestController;
@@ -27,12 +28,47 @@ public class MatchController {
     this.rooms = rooms;
   }
 
-  /** Frees the match's room and sends its players back to the lobby; calling again is harmless. */
-  @PostMapping("/internal/matches/{matchId}/end")
-  public Mono<EndedView> end(@PathVariable String matchId) {
+  /** A match as a game server sees it. */
+  public record MatchView(
+      String matchId, String queue, int channel, int room, List<String> players, String state) {}
+
+  /**
+   * The match's room and players, for the game server that runs it ({@code match.read}): {@code
+   * state} is {@code IN_ROOM} until the game ends, then {@code ENDED}.
+   */
+  @GetMapping("/internal/matches/{matchId}")
+  public Mono<MatchView> get(@PathVariable String matchId) {
+    requireMatchId(matchId);
+    return rooms
+        .status(matchId)
+        .map(
+            found ->
+                found
+                    .map(
+                        s ->
+                            new MatchView(
+                                s.matchId(),
+                                s.queue(),
+                                s.channel(),
+                                s.room(),
+                                s.players(),
+                                s.ended() ? "ENDED" : "IN_ROOM"))
+                    .orElseThrow(
+                        () ->
+                            new ApiException(
+                                HttpStatus.NOT_FOUND, "no match " + matchId + " in a room")));
+  }
+
+  private static void requireMatchId(String matchId) {
     if (!MATCH_ID.matcher(matchId).matches()) {
       throw ApiException.badRequest("match id must be 1-128 letters, digits, '_', '.' or '-'");
     }
+  }
+
+  /** Frees the match's room and sends its players back to the lobby; calling again is harmless. */
+  @PostMapping("/internal/matches/{matchId}/end")
+  public Mono<EndedView> end(@PathVariable String matchId) {
+    requireMatchId(matchId);
     return rooms
         .end(matchId)
         .map(

@@ -118,6 +118,11 @@ public final class MatchRooms {
                         .thenReturn(ended));
   }
 
+  /** A placed match's room, players and whether it ended; empty if it was never placed. */
+  public Mono<Optional<RoomAllocator.Status>> status(String matchId) {
+    return rooms.status(matchId);
+  }
+
   /** Each player of an ended game leaves its room (LeaveRoom is idempotent). */
   Mono<Void> leave(List<IncomingMessage> messages) {
     List<Map.Entry<String, PlayerCommand>> moves = new ArrayList<>();

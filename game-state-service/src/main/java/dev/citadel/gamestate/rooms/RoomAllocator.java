@@ -399,6 +399,32 @@ public final class RoomAllocator {
             });
   }
 
+  /** A placed match as its stream tells it: its room and players, and whether its game ended. */
+  public record Status(
+      String matchId, String queue, int channel, int room, List<String> players, boolean ended) {}
+
+  /** The match's placement and whether it ended; empty if it was never placed. */
+  public Mono<Optional<Status>> status(String matchId) {
+    return store
+        .readStream(stream(matchId))
+        .collectList()
+        .map(
+            events ->
+                events.stream()
+                    .filter(e -> e.type().equals(PLACED))
+                    .findFirst()
+                    .map(RoomAllocator::parse)
+                    .map(
+                        p ->
+                            new Status(
+                                matchId,
+                                p.getQueue(),
+                                p.getChannel(),
+                                p.getRoom(),
+                                List.copyOf(p.getPlayerIdsList()),
+                                events.stream().anyMatch(e -> e.type().equals(ENDED)))));
+  }
+
   /** The message (and the match stream's event) for an ended game. */
   public static MatchEnded message(Ended e, Instant at) {
     return MatchEnded.newBuilder()

@@ -61,6 +61,42 @@ class PlayerApiTest {
   @Autowired WebTestClient web;
   @Autowired AggregateHost<PlayerState, PlayerCommand, PlayerEvent> players;
   @LocalManagementPort int managementPort;
+  @org.springframework.boot.test.web.server.LocalServerPort int port;
+
+  /** A socket never outlives its token: closed with 4001 when the token expires. */
+  @Test
+  void a_websocket_is_closed_when_its_token_expires() {
+    String id = newId();
+    create(id, "sockets");
+    String shortLived =
+        identity().player(id, java.time.Instant.now(), java.time.Duration.ofSeconds(3));
+    java.util.List<String> received = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.concurrent.atomic.AtomicReference<org.springframework.web.reactive.socket.CloseStatus>
+        closed = new java.util.concurrent.atomic.AtomicReference<>();
+    Disposable connection =
+        new org.springframework.web.reactive.socket.client.ReactorNettyWebSocketClient()
+            .execute(
+                java.net.URI.create("ws://127.0.0.1:" + port + "/ws?access_token=" + shortLived),
+                session ->
+                    session
+                        .receive()
+                        .map(m -> m.getPayloadAsText())
+                        .doOnNext(received::add)
+                        .then()
+                        .and(session.closeStatus().doOnNext(closed::set)))
+            .subscribe();
+    try {
+      org.awaitility.Awaitility.await()
+          .atMost(java.time.Duration.ofSeconds(20))
+          .until(() -> received.stream().anyMatch(m -> m.contains("\"connected\"")));
+      org.awaitility.Awaitility.await()
+          .atMost(java.time.Duration.ofSeconds(20))
+          .until(() -> closed.get() != null);
+      assertThat(closed.get().getCode()).isEqualTo(4001);
+    } finally {
+      connection.dispose();
+    }
+  }
 
   static TestIdentity identity() {
     return TestIdentity.shared();
@@ -300,6 +336,92 @@ class PlayerApiTest {
     assertThat(version(id)).isEqualTo(before);
   }
 
+  /**
+   * What the framework refuses before our code runs is a JSON problem in our words too, never a 500
+   * or a parser's message: wrong method, unknown route, not JSON, too large, wrong JSON types.
+   */
+  @Test
+  void framework_errors_are_problems_in_our_words_and_change_nothing() {
+    String id = newId();
+    String to = newId();
+    create(id, "frank");
+    create(to, "grace");
+    gold(id, 100);
+    long before = version(id);
+    String token = identity().player(id);
+
+    WebTestClient.ResponseSpec wrongMethod =
+        web.get()
+            .uri("/api/game/players/{id}/commands/purchase", id)
+            .headers(h -> h.setBearerAuth(token))
+            .exchange();
+    problem(wrongMethod, 405, "does not take GET");
+    problem(
+        web.get().uri("/api/game/no-such-route").headers(h -> h.setBearerAuth(token)).exchange(),
+        404,
+        "no such route");
+    problem(
+        web.post()
+            .uri("/api/game/players/{id}/gifts", id)
+            .headers(h -> h.setBearerAuth(token))
+            .contentType(MediaType.TEXT_PLAIN)
+            .bodyValue("{\"to\":\"" + to + "\",\"gold\":5}")
+            .exchange(),
+        415,
+        "must be JSON");
+    problem(
+        web.post()
+            .uri("/api/game/players/{id}/gifts", id)
+            .headers(h -> h.setBearerAuth(token))
+            .contentType(MediaType.APPLICATION_JSON)
+            .bodyValue("{\"to\":\"" + to + "\",\"gold\":\"25\"}")
+            .exchange(),
+        400,
+        "'gold' has the wrong type");
+    problem(
+        web.post()
+            .uri("/api/game/players/{id}/gifts", id)
+            .headers(h -> h.setBearerAuth(token))
+            .contentType(MediaType.APPLICATION_JSON)
+            .bodyValue("{\"to\":\"" + to + "\",\"gold\":2.5}")
+            .exchange(),
+        400,
+        "'gold' has the wrong type");
+    problem(
+        web.post()
+            .uri("/api/game/players/{id}/gifts", id)
+            .headers(h -> h.setBearerAuth(token))
+            .contentType(MediaType.APPLICATION_JSON)
+            .bodyValue("{\"to\":\"" + to + "\",\"gold\":-5}")
+            .exchange(),
+        400,
+        "'gold' must be between 1");
+    String big = "{\"to\":\"" + to + "\",\"gold\":5,\"pad\":\"" + "x".repeat(200_000) + "\"}";
+    WebTestClient.ResponseSpec tooLarge =
+        web.post()
+            .uri("/api/game/players/{id}/gifts", id)
+            .headers(h -> h.setBearerAuth(token))
+            .contentType(MediaType.APPLICATION_JSON)
+            .bodyValue(big)
+            .exchange();
+    problem(tooLarge, 413, "too large");
+    String body =
+        web.post()
+            .uri("/api/game/players/{id}/gifts", id)
+            .headers(h -> h.setBearerAuth(token))
+            .contentType(MediaType.APPLICATION_JSON)
+            .bodyValue("{\"to\":")
+            .exchange()
+            .expectStatus()
+            .isBadRequest()
+            .expectBody(String.class)
+            .returnResult()
+            .getResponseBody();
+    assertThat(body).doesNotContain("Exception", "jackson", "bodyType", "dev.citadel");
+    assertThat(version(id)).isEqualTo(before);
+    assertThat(version(to)).isEqualTo(1);
+  }
+
   @Test
   void identity_comes_from_a_verified_token_and_each_route_from_its_scope() {
     String ghost = newId();
@@ -366,6 +488,21 @@ class PlayerApiTest {
             .exchange(),
         401,
         "invalid, expired");
+    // Reading a match: match.read only.
+    problem(
+        web.get()
+            .uri("/internal/matches/no-such-match")
+            .headers(h -> h.setBearerAuth(identity().player(alice)))
+            .exchange(),
+        403,
+        "may not use this route");
+    problem(
+        web.get()
+            .uri("/internal/matches/no-such-match")
+            .headers(h -> h.setBearerAuth(gameServer()))
+            .exchange(),
+        404,
+        "no match no-such-match");
     assertThat(version(alice)).isEqualTo(1);
   }
 
@@ -629,6 +766,21 @@ class PlayerApiTest {
             .exchange(),
         409,
         "different request");
+    // The key is the giver's: the taker using the same key for their own gift is another request.
+    gold(taker, 5);
+    web.post()
+        .uri("/api/game/players/{id}/gifts", taker)
+        .headers(h -> h.setBearerAuth(identity().player(taker)))
+        .header("Idempotency-Key", "gift-to-taker-1")
+        .contentType(MediaType.APPLICATION_JSON)
+        .bodyValue("{\"to\":\"" + giver + "\",\"gold\":5}")
+        .exchange()
+        .expectStatus()
+        .isOk()
+        .expectBody()
+        .jsonPath("$.repeated")
+        .isEqualTo(false);
+    read(giver, giver).expectBody().jsonPath("$.gold").isEqualTo(75);
   }
 
   WebTestClient.ResponseSpec friends(String caller, String path, String json) {

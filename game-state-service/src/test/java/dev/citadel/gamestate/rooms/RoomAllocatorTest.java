@@ -74,8 +74,14 @@ class RoomAllocatorTest {
             .get(0)
             .orElseThrow();
     assertThat(a.place(match(), List.of("p3"), T).block()).as("every room taken").isEmpty();
+    assertThat(a.status(first).block())
+        .contains(
+            new RoomAllocator.Status(
+                first, "ranked", placed.channel(), placed.room(), List.of("p1", "p2"), false));
 
     RoomAllocator.Ended ended = a.end(first, T).block().orElseThrow();
+    assertThat(a.status(first).block().orElseThrow().ended()).isTrue();
+    assertThat(a.status(match()).block()).as("never placed").isEmpty();
 
     assertThat(ended)
         .isEqualTo(
