@@ -28,18 +28,21 @@ import java.util.stream.Stream;
  * <p>Settings (system properties): {@code citadel.gateway} (base URL), {@code citadel.players}
  * (virtual players; a multiple of the match size, or the last ones wait forever), {@code
  * citadel.ramp-seconds}, {@code citadel.queue}, {@code citadel.run} (makes nicknames unique per
- * run), {@code citadel.room-timeout-seconds}.
+ * run), {@code citadel.room-timeout-seconds}, {@code citadel.connect-timeout-seconds}.
  */
 public class FullPathSimulation extends Simulation {
   static final String PASSWORD = "load-test-password";
 
   String gateway = System.getProperty("citadel.gateway", "http://127.0.0.1:8080");
   int players = Integer.getInteger("citadel.players", 200);
-  int ramp = Integer.getInteger("citadel.ramp-seconds", Math.max(1, players / 10));
+  // Five new players a second: on a 2-core machine running the whole platform, faster arrivals
+  // measure JIT warm-up of six cold JVMs rather than the platform.
+  int ramp = Integer.getInteger("citadel.ramp-seconds", Math.max(1, players / 5));
   String queue = System.getProperty("citadel.queue", "casual");
   String run =
       System.getProperty("citadel.run", "r" + Long.toString(System.nanoTime() % 46656, 36));
   int roomTimeout = Integer.getInteger("citadel.room-timeout-seconds", 120);
+  int connectTimeout = Integer.getInteger("citadel.connect-timeout-seconds", 30);
 
   HttpProtocolBuilder protocol =
       http.baseUrl(gateway)
@@ -72,7 +75,7 @@ public class FullPathSimulation extends Simulation {
           .exec(
               ws("connect")
                   .connect("/ws?access_token=#{token}")
-                  .await(Duration.ofSeconds(10))
+                  .await(Duration.ofSeconds(connectTimeout))
                   .on(
                       ws.checkTextMessage("connected")
                           .matching(substring("\"connected\""))
