@@ -23,7 +23,8 @@ import java.util.stream.Stream;
  * <p>Options: {@code --free-ports} (infrastructure on free ports instead of the fixed ones), {@code
  * --exit-when-healthy} (stop again as soon as everything is up; used by tests and CI), {@code
  * --loadtest} (match-service with its bulk endpoint, gateway rate limits raised for one client
- * address).
+ * address), {@code --clean} (remove the run directory with the logs on stop; kept otherwise).
+ * Services that die are restarted with back-off.
  *
  * <p>Also a library: the load test starts and stops the platform with {@link #start(Options)}.
  */
@@ -36,11 +37,30 @@ public final class LocalPlatform {
    * @param loadtest the {@code loadtest} profile for match-service and high gateway rate limits
    * @param prometheus start Prometheus on 9090 when a binary is on the PATH
    */
-  public record Options(Infrastructure.Ports ports, boolean loadtest, boolean prometheus) {
+  public record Options(
+      Infrastructure.Ports ports,
+      boolean loadtest,
+      boolean prometheus,
+      boolean supervise,
+      boolean clean) {
+    /**
+     * For tests and tools that run the platform as a library: nothing restarted behind their back
+     * (a fault test kills services on purpose), the run directory removed on stop (copy the logs
+     * first with {@link LocalPlatform#copyLogs}).
+     */
+    public Options(Infrastructure.Ports ports, boolean loadtest, boolean prometheus) {
+      this(ports, loadtest, prometheus, false, true);
+    }
+
+    /** The launcher's: services restarted when they die, logs kept unless {@code --clean}. */
     static Options parse(List<String> args) {
       boolean free = args.contains("--free-ports");
       return new Options(
-          free ? Infrastructure.Ports.FREE : FIXED_PORTS, args.contains("--loadtest"), !free);
+          free ? Infrastructure.Ports.FREE : FIXED_PORTS,
+          args.contains("--loadtest"),
+          !free,
+          true,
+          args.contains("--clean"));
     }
   }
 
@@ -117,6 +137,36 @@ public final class LocalPlatform {
   private Credentials credentials;
   private final List<ServiceProcess> running = new ArrayList<>();
   private Infrastructure infra;
+  private Supervisor supervisor;
+  private boolean clean = true;
+
+  /** A service as the supervisor sees it. */
+  private record Watched(ServiceProcess process) implements Supervisor.Supervised {
+    @Override
+    public String name() {
+      return process.spec().name();
+    }
+
+    @Override
+    public java.util.concurrent.CompletableFuture<Integer> exited() {
+      return process.exited();
+    }
+
+    @Override
+    public Supervisor.Supervised restart() {
+      return new Watched(process.restart());
+    }
+
+    @Override
+    public void awaitHealthy() throws InterruptedException {
+      process.awaitHealthy(HEALTH_TIMEOUT);
+    }
+
+    @Override
+    public String logName() {
+      return process.log().toString();
+    }
+  }
 
   /** A platform running the modules built under {@code root} (the repository). */
   public static LocalPlatform at(Path root) {
@@ -168,6 +218,7 @@ public final class LocalPlatform {
   /** Starts everything and waits until every service is healthy; throws if one is not. */
   public synchronized void start(Options options) {
     prepareRunDir();
+    clean = options.clean();
     credentials = Credentials.in(dataDir);
     println("Starting PostgreSQL, Redis and Kafka ...");
     infra = Infrastructure.start(InfraSettings.fromEnvironment(), options.ports(), 1);
@@ -221,6 +272,12 @@ public final class LocalPlatform {
     }
     if (options.prometheus()) {
       startPrometheus(); // its config scrapes the services' fixed ports
+    }
+    if (options.supervise()) {
+      supervisor =
+          new Supervisor(LocalPlatform::println, Supervisor.FIRST_BACKOFF, Supervisor.MAX_BACKOFF);
+      running.forEach(service -> supervisor.watch(new Watched(service)));
+      println("Services that die are restarted (with back-off) and said so here.");
     }
     writeEnvironment(env);
     println("Citadel is up: " + running.size() + " service(s); infrastructure environment:");
@@ -336,12 +393,23 @@ public final class LocalPlatform {
     return prometheus != null && prometheus.isAlive();
   }
 
-  /** Stops every service, Prometheus and the infrastructure; deletes the run directory. */
+  /**
+   * Stops every service, Prometheus and the infrastructure. The services' logs stay in {@code
+   * .platform/} unless the platform was started with {@code clean}.
+   */
   public synchronized void stop() {
     if (infra == null && running.isEmpty()) {
       return;
     }
     println("Stopping Citadel ...");
+    if (supervisor != null) {
+      // The processes running now, including any a restart started since.
+      List<ServiceProcess> now = new ArrayList<>();
+      supervisor.stop().forEach(w -> now.add(((Watched) w).process()));
+      running.clear();
+      running.addAll(now);
+      supervisor = null;
+    }
     if (prometheus != null) {
       prometheus.destroy();
       try {
@@ -360,7 +428,16 @@ public final class LocalPlatform {
       infra.close();
       infra = null;
     }
-    deleteRecursively(runDir);
+    if (clean) {
+      deleteRecursively(runDir);
+    } else {
+      try {
+        Files.deleteIfExists(runDir.resolve(ENVIRONMENT_FILE)); // nothing runs any more
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      println("Logs kept in " + runDir + " (--clean removes them on stop).");
+    }
     println("Stopped.");
   }
 
@@ -370,10 +447,21 @@ public final class LocalPlatform {
     return copy;
   }
 
+  /** A fresh run directory; the last run's logs move to {@code previous/} (one run back). */
   private void prepareRunDir() {
-    deleteRecursively(runDir);
+    Path previous = runDir.resolve("previous");
+    deleteRecursively(previous);
     try {
-      Files.createDirectories(runDir);
+      Files.createDirectories(previous);
+      try (Stream<Path> files = Files.list(runDir)) {
+        for (Path file : files.filter(p -> !p.equals(previous)).toList()) {
+          if (file.toString().endsWith(".log")) {
+            Files.move(file, previous.resolve(file.getFileName()));
+          } else {
+            deleteRecursively(file);
+          }
+        }
+      }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

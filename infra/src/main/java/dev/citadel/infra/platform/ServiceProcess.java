@@ -24,11 +24,16 @@ public final class ServiceProcess {
   private final ServiceSpec spec;
   private final Process process;
   private final Path log;
+  private final Path jar;
+  private final Map<String, String> env;
 
-  private ServiceProcess(ServiceSpec spec, Process process, Path log) {
+  private ServiceProcess(
+      ServiceSpec spec, Process process, Path log, Path jar, Map<String, String> env) {
     this.spec = spec;
     this.process = process;
     this.log = log;
+    this.jar = jar;
+    this.env = Map.copyOf(env);
   }
 
   /** The service's runnable jar ({@code MODULE-VERSION-exec.jar}), if the module has been built. */
@@ -49,6 +54,24 @@ public final class ServiceProcess {
 
   public static ServiceProcess start(
       ServiceSpec spec, Path jar, Map<String, String> env, Path logDir) {
+    return start(spec, jar, env, logDir.resolve(spec.name() + ".log"), false);
+  }
+
+  /**
+   * The same service again, as a new process with the same jar and environment; its output is
+   * appended to the same log, so what the previous process said before it died stays there.
+   */
+  public ServiceProcess restart() {
+    return start(spec, jar, env, log, true);
+  }
+
+  /** Completes with the exit code when the process ends. */
+  public java.util.concurrent.CompletableFuture<Integer> exited() {
+    return process.onExit().thenApply(Process::exitValue);
+  }
+
+  private static ServiceProcess start(
+      ServiceSpec spec, Path jar, Map<String, String> env, Path log, boolean append) {
     String java =
         ProcessHandle.current()
             .info()
@@ -60,18 +83,20 @@ public final class ServiceProcess {
     command.add("-XX:+UseSerialGC");
     command.add("-jar");
     command.add(jar.toString());
-    Path log = logDir.resolve(spec.name() + ".log");
     ProcessBuilder builder =
         new ProcessBuilder(command)
             .redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()));
+            .redirectOutput(
+                append
+                    ? ProcessBuilder.Redirect.appendTo(log.toFile())
+                    : ProcessBuilder.Redirect.to(log.toFile()));
     builder.environment().putAll(env);
     builder.environment().put("SERVER_PORT", Integer.toString(spec.port()));
     builder.environment().put("MANAGEMENT_SERVER_PORT", Integer.toString(spec.managementPort()));
     builder.environment().put("CITADEL_INSTANCE_ID", spec.name());
     builder.environment().putAll(spec.env());
     try {
-      return new ServiceProcess(spec, builder.start(), log);
+      return new ServiceProcess(spec, builder.start(), log, jar, env);
     } catch (IOException e) {
       throw new UncheckedIOException("could not start " + spec.name(), e);
     }

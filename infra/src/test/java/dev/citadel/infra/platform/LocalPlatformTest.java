@@ -47,6 +47,7 @@ class LocalPlatformTest {
       List<ProcessHandle> children = launcher.descendants().toList();
       assertThat(children).as("postgres and redis-server processes").isNotEmpty();
       assertThat(Files.isDirectory(root.resolve(".platform"))).isTrue();
+      assertThat(root.resolve(".platform").resolve(LocalPlatform.ENVIRONMENT_FILE)).exists();
 
       List<Integer> ports = portsIn(output);
       assertThat(ports).hasSize(3).allMatch(FreePorts::inUse);
@@ -60,10 +61,12 @@ class LocalPlatformTest {
         child.onExit().get(30, TimeUnit.SECONDS);
         assertThat(child.isAlive()).as("child %s still running", child.info()).isFalse();
       }
-      assertThat(root.resolve(".platform")).doesNotExist();
+      // Logs survive a stop (only --clean removes them); the running platform's file goes.
+      assertThat(root.resolve(".platform")).isDirectory();
+      assertThat(root.resolve(".platform").resolve(LocalPlatform.ENVIRONMENT_FILE)).doesNotExist();
       assertThat(ports).as("PostgreSQL, Redis and Kafka ports closed").noneMatch(FreePorts::inUse);
       eof.get(30, TimeUnit.SECONDS);
-      assertThat(String.join("\n", output)).contains("Stopped.");
+      assertThat(String.join("\n", output)).contains("Logs kept in").contains("Stopped.");
     } finally {
       launcher.destroyForcibly();
     }
