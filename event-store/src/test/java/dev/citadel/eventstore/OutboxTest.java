@@ -3,6 +3,7 @@ package dev.citadel.eventstore;
 import static dev.citadel.eventstore.StoreFixture.append;
 import static dev.citadel.eventstore.StoreFixture.newId;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.citadel.eventstore.outbox.OutboxPublisher;
@@ -30,6 +31,7 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.springframework.r2dbc.core.DatabaseClient;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -90,7 +92,8 @@ class OutboxTest {
     List<String> ids = IntStream.range(0, 20).mapToObj(i -> newId()).toList();
     appendRandomly(store, ids, versions, 600, new Random(7));
 
-    // First publisher: publishes 250 messages, then "crashes" inside a round.
+    // First publisher: publishes 250 messages, then "crashes" inside a round (the failed
+    // round gives its 2 s lease up, so the next publisher takes over at once).
     OutboxPublisher crashing =
         new OutboxPublisher(
             fixture.pool,
@@ -99,6 +102,7 @@ class OutboxTest {
             topic,
             100,
             Duration.ofMillis(20),
+            Duration.ofSeconds(2),
             new SimpleMeterRegistry());
     crashing.register().block();
     List<Integer> rounds = new ArrayList<>();
@@ -161,6 +165,127 @@ class OutboxTest {
     }
     // The crashed round was published again: at least once, never less.
     assertThat(received.values().stream().mapToInt(List::size).sum()).isGreaterThan(1000);
+  }
+
+  @Test
+  void two_publishers_share_one_checkpoint_and_either_may_die_mid_round() {
+    String topic = "game.events.two-tailers";
+    KafkaTopics.ensure(kafka, List.of(topic));
+    PostgresEventStore store =
+        fixture.store(EventStoreOptions.defaults().withOutbox("two-tailers"));
+    Map<String, Long> versions = new ConcurrentHashMap<>();
+    List<String> ids = IntStream.range(0, 20).mapToObj(i -> newId()).toList();
+    // A fails after 150 messages on every round from then on (its Kafka is gone), B is healthy;
+    // A is then killed outright. No transaction is open while either sends.
+    OutboxPublisher a =
+        new OutboxPublisher(
+            fixture.pool,
+            new CrashingPublisher(publisher, 150),
+            "two-tailers",
+            topic,
+            50,
+            Duration.ofMillis(10),
+            Duration.ofSeconds(2),
+            new SimpleMeterRegistry());
+    OutboxPublisher b =
+        new OutboxPublisher(
+            fixture.pool,
+            publisher,
+            "two-tailers",
+            topic,
+            50,
+            Duration.ofMillis(10),
+            Duration.ofSeconds(2),
+            new SimpleMeterRegistry());
+    Map<String, List<Long>> received = new ConcurrentHashMap<>();
+    Disposable consumer =
+        new ReactorKafkaConsumer(kafka, publisher)
+            .start(
+                "two-tailers-reader",
+                List.of(topic),
+                m -> {
+                  EventEnvelope e = parse(m.value());
+                  received
+                      .computeIfAbsent(e.getAggregateId(), k -> new CopyOnWriteArrayList<>())
+                      .add(e.getSeq());
+                  return Mono.empty();
+                });
+    Disposable runningA = a.start();
+    Disposable runningB = b.start();
+    try {
+      appendRandomly(store, ids, versions, 300, new Random(11));
+      runningA.dispose(); // killed: whatever it held expires
+      appendRandomly(store, ids, versions, 300, new Random(12));
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () ->
+                  ids.stream()
+                      .allMatch(
+                          id ->
+                              new LinkedHashSet<>(received.getOrDefault(id, List.of())).size()
+                                  == versions.getOrDefault(id, 0L)));
+    } finally {
+      runningA.dispose();
+      runningB.dispose();
+      consumer.dispose();
+    }
+    for (String id : ids) {
+      assertThat(new ArrayList<>(new LinkedHashSet<>(received.get(id))))
+          .as("events of %s in order, none missing", id)
+          .isEqualTo(LongStreamRange.closed(1, versions.get(id)));
+    }
+  }
+
+  @Test
+  void an_event_kafka_can_never_take_is_set_aside_and_the_rest_flows() {
+    assertThatThrownBy(() -> new EventData("big", new byte[EventData.MAX_PAYLOAD_BYTES + 1]))
+        .as("refused at append time")
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("at most");
+    String topic = "game.events.oversized";
+    KafkaTopics.ensure(kafka, List.of(topic));
+    PostgresEventStore store = fixture.store(EventStoreOptions.defaults().withOutbox("oversized"));
+    OutboxPublisher outbox =
+        new OutboxPublisher(
+            fixture.pool,
+            publisher,
+            "oversized",
+            topic,
+            1000,
+            Duration.ofMillis(20),
+            new SimpleMeterRegistry());
+    outbox.register().block();
+    while (outbox.publishRound().block() > 0) {
+      // start from the end of what other tests wrote
+    }
+    // An event written before the limit existed (straight into the table): 2 MB.
+    String big = newId();
+    DatabaseClient db = DatabaseClient.create(fixture.pool);
+    db.sql(
+            "INSERT INTO events (aggregate_id, seq, aggregate_type, event_type, payload,"
+                + " recorded_at) VALUES ($1, 1, 'counter', 'big', $2, now())")
+        .bind(0, big)
+        .bind(1, java.nio.ByteBuffer.wrap(new byte[2_000_000]))
+        .then()
+        .block();
+    String after = newId();
+    store.append(append(after, 0, 1, 2, 3)).block();
+
+    int total = 0;
+    for (int n = outbox.publishRound().block(); n > 0; n = outbox.publishRound().block()) {
+      total += n;
+    }
+    assertThat(total).as("the big event set aside, the three after it published").isEqualTo(4);
+    assertThat(
+            db.sql("SELECT aggregate_id, reason FROM outbox_dead_letters WHERE name = 'oversized'")
+                .map(
+                    r -> r.get("aggregate_id", String.class) + ": " + r.get("reason", String.class))
+                .all()
+                .collectList()
+                .block())
+        .singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING)
+        .startsWith(big + ": envelope of 2000");
   }
 
   @Test

@@ -1,6 +1,7 @@
 package dev.citadel.eventstore.outbox;
 
 import com.google.protobuf.ByteString;
+import dev.citadel.eventstore.EventData;
 import dev.citadel.messaging.MessagePublisher;
 import dev.citadel.messaging.OutgoingMessage;
 import dev.citadel.protocol.eventstore.v1.EventEnvelope;
@@ -13,12 +14,11 @@ import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.r2dbc.connection.R2dbcTransactionManager;
 import org.springframework.r2dbc.core.DatabaseClient;
-import org.springframework.transaction.reactive.TransactionalOperator;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -28,21 +28,33 @@ import reactor.util.retry.Retry;
  * Tails the events table and publishes every committed event to Kafka at least once, in order per
  * aggregate, keeping its checkpoint in the database.
  *
- * <p>One round: in a transaction, lock this outbox's checkpoint row ({@code SKIP LOCKED}: another
- * instance publishing means this one waits its turn), read the next events in (tx_id,
- * global_position) order below the oldest running transaction, publish them with acks=all, move the
- * checkpoint, commit. A crash before the commit republishes the round: consumers dedupe by
- * (aggregate id, seq).
+ * <p>One round, with no database transaction open across the send: lease this outbox's checkpoint
+ * (one statement: an owner and an expiry; a lease held by another live publisher means this one
+ * waits its turn), read the next events in (tx_id, global_position) order below the oldest running
+ * transaction, publish them with acks=all, then move the checkpoint in one statement that only
+ * succeeds while this publisher still owns the lease (a round that outlasts its lease still moves
+ * the checkpoint if nobody took the lease meanwhile). A publisher that crashes or stalls past its
+ * lease is replaced by another from the checkpoint, which republishes the round: consumers dedupe
+ * by (aggregate id, seq). An event Kafka can never accept (over the size limit) is set aside in
+ * {@code outbox_dead_letters} and counted, instead of blocking everything behind it.
  */
 public final class OutboxPublisher {
   private static final Logger log = LoggerFactory.getLogger(OutboxPublisher.class);
 
+  /** Envelope bytes above which Kafka (1 MiB requests by default) would refuse the record. */
+  static final int MAX_MESSAGE_BYTES = EventData.MAX_PAYLOAD_BYTES + 64 * 1024;
+
+  public static final Duration DEFAULT_LEASE = Duration.ofSeconds(10);
+
   private static final String REGISTER_SQL =
       "INSERT INTO outbox_checkpoints (name) VALUES ($1) ON CONFLICT (name) DO NOTHING";
-  private static final String LOCK_SQL =
+  private static final String LEASE_SQL =
       """
-      SELECT last_tx_id::text AS tx, last_position FROM outbox_checkpoints
-      WHERE name = $1 FOR UPDATE SKIP LOCKED
+      UPDATE outbox_checkpoints
+      SET lease_owner = $2, lease_until = clock_timestamp() + make_interval(secs => $3)
+      WHERE name = $1
+        AND (lease_owner IS NULL OR lease_owner = $2 OR lease_until < clock_timestamp())
+      RETURNING last_tx_id::text AS tx, last_position
       """;
   private static final String NEXT_SQL =
       """
@@ -58,7 +70,19 @@ public final class OutboxPublisher {
       """
       UPDATE outbox_checkpoints
       SET last_tx_id = $2::text::xid8, last_position = $3, updated_at = now()
-      WHERE name = $1
+      WHERE name = $1 AND lease_owner = $4
+      """;
+  private static final String RELEASE_SQL =
+      """
+      UPDATE outbox_checkpoints SET lease_owner = NULL, lease_until = '-infinity'
+      WHERE name = $1 AND lease_owner = $2
+      """;
+  private static final String SET_ASIDE_SQL =
+      """
+      INSERT INTO outbox_dead_letters
+        (name, global_position, aggregate_id, seq, event_type, reason)
+      VALUES ($1, $2, $3, $4, $5, $6)
+      ON CONFLICT (name, global_position) DO NOTHING
       """;
   private static final String LAG_SQL =
       """
@@ -71,13 +95,16 @@ public final class OutboxPublisher {
   private record Row(Checkpoint at, String aggregateId, EventEnvelope envelope) {}
 
   private final DatabaseClient db;
-  private final TransactionalOperator tx;
   private final MessagePublisher publisher;
   private final String name;
   private final String topic;
   private final int batchSize;
   private final Duration idlePoll;
+  private final Duration lease;
+  private final String owner = UUID.randomUUID().toString();
   private final Counter published;
+  private final Counter setAside;
+  private final Counter leaseLost;
   private final AtomicLong lag = new AtomicLong();
 
   public OutboxPublisher(
@@ -88,17 +115,43 @@ public final class OutboxPublisher {
       int batchSize,
       Duration idlePoll,
       MeterRegistry meters) {
+    this(connections, publisher, name, topic, batchSize, idlePoll, DEFAULT_LEASE, meters);
+  }
+
+  /**
+   * @param lease how long a round may take before another publisher may take over (a send that
+   *     takes longer is republished by the next owner, never lost)
+   */
+  public OutboxPublisher(
+      ConnectionFactory connections,
+      MessagePublisher publisher,
+      String name,
+      String topic,
+      int batchSize,
+      Duration idlePoll,
+      Duration lease,
+      MeterRegistry meters) {
     this.db = DatabaseClient.create(connections);
-    this.tx = TransactionalOperator.create(new R2dbcTransactionManager(connections));
     this.publisher = publisher;
     this.name = name;
     this.topic = topic;
     this.batchSize = batchSize;
     this.idlePoll = idlePoll;
+    this.lease = lease;
     this.published =
         Counter.builder("citadel_outbox_published_events")
             .tag("outbox", name)
             .description("Events published to Kafka by the outbox")
+            .register(meters);
+    this.setAside =
+        Counter.builder("citadel_outbox_dead_letters")
+            .tag("outbox", name)
+            .description("Events Kafka can never accept, set aside in outbox_dead_letters")
+            .register(meters);
+    this.leaseLost =
+        Counter.builder("citadel_outbox_lease_lost")
+            .tag("outbox", name)
+            .description("Rounds whose lease another publisher took before the checkpoint moved")
             .register(meters);
     Gauge.builder("citadel_outbox_lag_events", lag, AtomicLong::get)
         .tag("outbox", name)
@@ -114,18 +167,28 @@ public final class OutboxPublisher {
   /**
    * Publishes one round.
    *
-   * @return how many events were published; 0 when there was nothing to do or another instance
-   *     holds the checkpoint
+   * @return how many events were published (or set aside); 0 when there was nothing to do, another
+   *     publisher holds the lease, or this one lost it during the round
    */
   public Mono<Integer> publishRound() {
-    Mono<Integer> round =
-        db.sql(LOCK_SQL)
-            .bind(0, name)
-            .map(r -> new Checkpoint(r.get("tx", String.class), r.get("last_position", Long.class)))
-            .one()
-            .flatMap(this::publishAfter)
-            .defaultIfEmpty(0);
-    return round.as(tx::transactional);
+    return db.sql(LEASE_SQL)
+        .bind(0, name)
+        .bind(1, owner)
+        .bind(2, lease.toMillis() / 1000.0)
+        .map(r -> new Checkpoint(r.get("tx", String.class), r.get("last_position", Long.class)))
+        .one()
+        .flatMap(
+            from ->
+                publishAfter(from)
+                    // A round that fails (Kafka unreachable from here) gives the lease up, so a
+                    // publisher that can reach Kafka takes over instead of waiting on this one.
+                    .onErrorResume(e -> release().onErrorComplete().then(Mono.error(e))))
+        .defaultIfEmpty(0);
+  }
+
+  /** Gives the lease up (on a clean stop), so another publisher need not wait for it to expire. */
+  public Mono<Void> release() {
+    return db.sql(RELEASE_SQL).bind(0, name).bind(1, owner).then();
   }
 
   private Mono<Integer> publishAfter(Checkpoint from) {
@@ -157,8 +220,11 @@ public final class OutboxPublisher {
   }
 
   private Mono<Integer> publish(List<Row> rows) {
+    List<Row> tooLarge =
+        rows.stream().filter(r -> r.envelope().getSerializedSize() > MAX_MESSAGE_BYTES).toList();
     Flux<OutgoingMessage> messages =
         Flux.fromIterable(rows)
+            .filter(row -> !tooLarge.contains(row))
             .map(
                 row ->
                     new OutgoingMessage(
@@ -169,12 +235,53 @@ public final class OutboxPublisher {
                             "event-type", row.envelope().getEventType(),
                             "seq", Long.toString(row.envelope().getSeq()))));
     Checkpoint last = rows.get(rows.size() - 1).at();
-    return publisher
-        .publishAll(messages)
+    return Flux.fromIterable(tooLarge)
+        .concatMap(this::setAside)
+        .thenMany(publisher.publishAll(messages))
         .then(
-            db.sql(ADVANCE_SQL).bind(0, name).bind(1, last.txId()).bind(2, last.position()).then())
-        .doOnSuccess(v -> published.increment(rows.size()))
-        .thenReturn(rows.size());
+            db.sql(ADVANCE_SQL)
+                .bind(0, name)
+                .bind(1, last.txId())
+                .bind(2, last.position())
+                .bind(3, owner)
+                .fetch()
+                .rowsUpdated())
+        .map(
+            moved -> {
+              if (moved == 0) {
+                leaseLost.increment();
+                log.warn(
+                    "outbox {} lost its lease during a round of {} events; the next owner"
+                        + " publishes them again",
+                    name,
+                    rows.size());
+                return 0;
+              }
+              published.increment(rows.size() - tooLarge.size());
+              return rows.size();
+            });
+  }
+
+  private Mono<Void> setAside(Row row) {
+    EventEnvelope e = row.envelope();
+    String reason =
+        "envelope of " + e.getSerializedSize() + " bytes; Kafka takes at most " + MAX_MESSAGE_BYTES;
+    log.error(
+        "outbox {} sets aside event {} #{} ({}): {}",
+        name,
+        e.getAggregateId(),
+        e.getSeq(),
+        e.getEventType(),
+        reason);
+    return db.sql(SET_ASIDE_SQL)
+        .bind(0, name)
+        .bind(1, row.at().position())
+        .bind(2, e.getAggregateId())
+        .bind(3, e.getSeq())
+        .bind(4, e.getEventType())
+        .bind(5, reason)
+        .then()
+        .doOnSuccess(v -> setAside.increment());
   }
 
   /** Refreshes the lag gauge. */
