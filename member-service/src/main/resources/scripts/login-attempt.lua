@@ -7,9 +7,12 @@
 -- KEYS[1] nickname+address, KEYS[2] nickname, KEYS[3] address (hashes: failures, locked_until),
 -- KEYS[4] the account's known addresses (sorted set, score = last success ms)
 -- ARGV[1] now ms, ARGV[2..4] thresholds of the three keys, ARGV[5] base ms, ARGV[6] cap ms,
--- ARGV[7] how long a count is remembered without new failures (ms), ARGV[8] the address
--- Returns 0 (go ahead) or the ms to wait.
+-- ARGV[7] how long a count is remembered without new failures (ms), ARGV[8] the address,
+-- ARGV[9] how long an address stays known after its last success (ms)
+-- Returns the ms to wait (> 0), or: 0 go ahead, every key counted; -1 go ahead, the nickname-wide
+-- key not counted (a known address) - login-succeeded.lua is told which, never guesses again.
 local now = tonumber(ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - tonumber(ARGV[9]))
 local known = redis.call('ZSCORE', KEYS[4], ARGV[8])
 local applies = {true, not known, true}
 local wait = 0
@@ -36,5 +39,8 @@ for i = 1, 3 do
     end
     redis.call('PEXPIRE', KEYS[i], math.max(keep, lock))
   end
+end
+if known then
+  return -1
 end
 return 0

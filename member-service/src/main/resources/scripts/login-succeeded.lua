@@ -3,12 +3,11 @@
 -- hand an attacker guessing the same account a fresh budget); the address becomes a known one.
 -- KEYS[1] nickname+address, KEYS[2] nickname, KEYS[3] address, KEYS[4] known addresses
 -- ARGV[1] nickname threshold, ARGV[2] address threshold, ARGV[3] now ms, ARGV[4] the address,
--- ARGV[5] how long an address stays known (ms), ARGV[6] how many addresses are kept
+-- ARGV[5] how long an address stays known (ms), ARGV[6] how many addresses are kept,
+-- ARGV[7] 1 if login-attempt.lua counted the nickname-wide key for this attempt, else 0
 redis.call('DEL', KEYS[1])
-local was_known = redis.call('ZSCORE', KEYS[4], ARGV[4])
 for i = 2, 3 do
-  -- login-attempt.lua did not count the nickname-wide key for a known address
-  if i == 3 or not was_known then
+  if i == 3 or ARGV[7] == '1' then
     if redis.call('EXISTS', KEYS[i]) == 1 then
       local failures = redis.call('HINCRBY', KEYS[i], 'failures', -1)
       if failures < tonumber(ARGV[i - 1]) then
@@ -17,6 +16,7 @@ for i = 2, 3 do
     end
   end
 end
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', tonumber(ARGV[3]) - tonumber(ARGV[5]))
 redis.call('ZADD', KEYS[4], tonumber(ARGV[3]), ARGV[4])
 local keep = tonumber(ARGV[6])
 local size = redis.call('ZCARD', KEYS[4])

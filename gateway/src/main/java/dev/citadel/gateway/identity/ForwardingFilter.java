@@ -1,6 +1,7 @@
 package dev.citadel.gateway.identity;
 
 import dev.citadel.web.security.ClientAddress;
+import dev.citadel.web.security.RequestPaths;
 import dev.citadel.web.security.SecurityProblems;
 import dev.citadel.web.security.ServiceTokens;
 import java.util.Optional;
@@ -53,7 +54,7 @@ public final class ForwardingFilter implements GlobalFilter, Ordered {
   @Override
   public Mono<Void> filter(ServerWebExchange exchange, GatewayFilterChain chain) {
     String client = addresses.of(exchange.getRequest());
-    String path = exchange.getRequest().getPath().pathWithinApplication().value();
+    String path = RequestPaths.of(exchange.getRequest());
     if (!path.equals(SIGN_UP) && !path.equals(LOG_IN)) {
       return chain.filter(forwarded(exchange, client, null));
     }

@@ -89,12 +89,15 @@ public class MemberController {
             address ->
                 throttle
                     .attempt(key, address, clock.instant())
-                    .then(accounts.logIn(body.nickname(), body.password()))
                     .flatMap(
-                        account ->
-                            throttle
-                                .succeeded(key, address, clock.instant())
-                                .thenReturn(loggedIn(account))));
+                        counted ->
+                            accounts
+                                .logIn(body.nickname(), body.password())
+                                .flatMap(
+                                    account ->
+                                        throttle
+                                            .succeeded(counted, clock.instant())
+                                            .thenReturn(loggedIn(account)))));
   }
 
   private LoggedIn loggedIn(Account account) {

@@ -54,7 +54,10 @@ public final class EdgeAddress {
     }
     return decoder
         .decode(bearer.get())
-        .onErrorMap(e -> new Refused())
+        // Only a token that does not verify is the caller's problem; a failure to verify at all
+        // (keys unreachable) stays a server error and must not make the gateway drop its token.
+        .onErrorMap(
+            org.springframework.security.oauth2.jwt.BadJwtException.class, e -> new Refused())
         .map(jwt -> Callers.authorities(jwt).contains(EDGE))
         .map(vouched -> vouched ? forwarded(exchange).orElse(socket) : socket);
   }

@@ -72,10 +72,16 @@ public final class LoginThrottle {
   }
 
   /**
-   * Counts an attempt; completes if it may go on, fails with {@link Locked} if a key is locked
-   * (then nothing was counted).
+   * What an attempt counted, handed back to {@link #succeeded} so that a success takes back exactly
+   * that (the address may stop or start being known in between).
    */
-  public Mono<Void> attempt(String nicknameKey, String address, Instant now) {
+  public record Counted(String nicknameKey, String bucket, boolean nicknameWide) {}
+
+  /**
+   * Counts an attempt; completes with what it counted if it may go on, fails with {@link Locked} if
+   * a key is locked (then nothing was counted).
+   */
+  public Mono<Counted> attempt(String nicknameKey, String address, Instant now) {
     String bucket = ClientAddress.bucket(address);
     return redis
         .execute(
@@ -89,28 +95,33 @@ public final class LoginThrottle {
                 Long.toString(policy.backoff().toMillis()),
                 Long.toString(policy.maxBackoff().toMillis()),
                 Long.toString(REMEMBER.toMillis()),
-                bucket))
+                bucket,
+                Long.toString(KNOWN_FOR.toMillis())))
         .next()
-        .flatMap(ms -> ms > 0 ? Mono.error(new Locked(Duration.ofMillis(ms))) : Mono.empty());
+        .flatMap(
+            ms ->
+                ms > 0
+                    ? Mono.error(new Locked(Duration.ofMillis(ms)))
+                    : Mono.just(new Counted(nicknameKey, bucket, ms == 0)));
   }
 
   /**
    * The attempt was right: the nickname with this address starts again, the wider counts lose this
    * attempt, and the address becomes one the account is known to log in from.
    */
-  public Mono<Void> succeeded(String nicknameKey, String address, Instant now) {
-    String bucket = ClientAddress.bucket(address);
+  public Mono<Void> succeeded(Counted attempt, Instant now) {
     return redis
         .execute(
             SUCCEEDED,
-            keys(nicknameKey, bucket),
+            keys(attempt.nicknameKey(), attempt.bucket()),
             List.of(
                 Integer.toString(policy.perNickname()),
                 Integer.toString(policy.perAddress()),
                 Long.toString(now.toEpochMilli()),
-                bucket,
+                attempt.bucket(),
                 Long.toString(KNOWN_FOR.toMillis()),
-                Integer.toString(KNOWN_KEPT)))
+                Integer.toString(KNOWN_KEPT),
+                attempt.nicknameWide() ? "1" : "0"))
         .then();
   }
 

@@ -41,6 +41,15 @@ public final class ProblemWebExceptionHandler implements WebExceptionHandler {
                       "internal error",
                       new org.springframework.http.HttpHeaders());
                 });
+    if (answer.status().is5xxServerError() && answer.status() != HttpStatus.INTERNAL_SERVER_ERROR) {
+      // A dependency down or slow: the caller is told to retry; the operator must see it too.
+      log.warn(
+          "{} {} answered {}: {}",
+          exchange.getRequest().getMethod(),
+          exchange.getRequest().getPath(),
+          answer.status().value(),
+          error.toString());
+    }
     response.setStatusCode(answer.status());
     response.getHeaders().putAll(answer.headers());
     response.getHeaders().setContentType(MediaType.APPLICATION_PROBLEM_JSON);

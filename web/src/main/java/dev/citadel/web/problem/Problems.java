@@ -81,8 +81,17 @@ public final class Problems {
       if (status == null) {
         status = HttpStatus.BAD_REQUEST;
       }
+      // Our own code raises 401, 403 and 409 with words meant for the caller; the framework's
+      // reasons for anything else (a resource path, a handler) are not for callers.
+      boolean ours =
+          e.getReason() != null
+              && (status == HttpStatus.UNAUTHORIZED
+                  || status == HttpStatus.FORBIDDEN
+                  || status == HttpStatus.CONFLICT);
       String detail =
-          status == HttpStatus.NOT_FOUND ? "no such route" : status.getReasonPhrase().toLowerCase();
+          status == HttpStatus.NOT_FOUND
+              ? "no such route"
+              : ours ? e.getReason() : status.getReasonPhrase().toLowerCase();
       return Optional.of(new Answer(status, detail, new HttpHeaders()));
     }
     if (caused(error, ConnectException.class)) {

@@ -34,7 +34,7 @@ public final class BearerTokens implements ServerAuthenticationConverter {
 
   @Override
   public Mono<Authentication> convert(ServerWebExchange exchange) {
-    String path = exchange.getRequest().getPath().pathWithinApplication().value();
+    String path = RequestPaths.of(exchange.getRequest());
     if (anonymousPaths.contains(path)) {
       return Mono.empty();
     }

@@ -1,0 +1,32 @@
+package dev.citadel.web.security;
+
+import java.nio.charset.StandardCharsets;
+import org.springframework.http.server.reactive.ServerHttpRequest;
+import org.springframework.web.util.UriUtils;
+
+/**
+ * A request's path as routing sees it, for decisions made by comparing paths: percent-decoded,
+ * repeated slashes collapsed, no trailing slash. Comparing the raw text instead lets {@code
+ * /api/members/%6Cogin} past a check for {@code /api/members/login} that the handler then serves.
+ */
+public final class RequestPaths {
+  private RequestPaths() {}
+
+  public static String of(ServerHttpRequest request) {
+    return normalize(request.getPath().pathWithinApplication().value());
+  }
+
+  /** Pure: the normal form of a raw path. */
+  public static String normalize(String raw) {
+    String decoded;
+    try {
+      decoded = UriUtils.decode(raw, StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException malformed) {
+      decoded = raw; // routing will not match it either
+    }
+    String collapsed = decoded.replaceAll("/{2,}", "/");
+    return collapsed.length() > 1 && collapsed.endsWith("/")
+        ? collapsed.substring(0, collapsed.length() - 1)
+        : collapsed;
+  }
+}
