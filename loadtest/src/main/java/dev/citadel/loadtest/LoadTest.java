@@ -162,7 +162,8 @@ public final class LoadTest {
                   "citadel.run",
                   run),
               settings.out().resolve("gatling"),
-              600);
+              // The ramp (5 players a second), the longest wait for a room, and a margin.
+              settings.httpPlayers() / 5 + 120 + 600);
     }
     String md = Report.write(settings.out(), "Citadel load test " + run, bulk, http);
     out.println();

@@ -72,7 +72,9 @@ public class GiftController {
     IdempotencyKey once =
         key == null ? null : PlayerController.idempotencyKey(key, id, "gift", body);
     String giftId =
-        once == null ? UUID.randomUUID().toString() : "g-" + once.fingerprint().substring(0, 32);
+        once == null
+            ? UUID.randomUUID().toString()
+            : "g-" + IdempotencyKey.of("gift-id", once.value()).fingerprint().substring(0, 32);
     Map<String, Object> result = new LinkedHashMap<>();
     result.put("giftId", giftId);
     result.put("from", id);
