@@ -83,9 +83,14 @@ final class TwoInstances implements AutoCloseable {
     return CLIENTS.computeIfAbsent(url, u -> WebClient.builder().baseUrl(u).build());
   }
 
-  /** The player's own token. */
+  private static final Map<String, String> TOKENS = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * The player's own token, minted once per player (valid for an hour) and reused, as a real client
+   * does: signing one per request would make benchmarks measure the test's RSA signing.
+   */
   static String token(String player) {
-    return TestIdentity.shared().player(player);
+    return TOKENS.computeIfAbsent(player, p -> TestIdentity.shared().player(p));
   }
 
   /**
