@@ -1,17 +1,36 @@
--- Puts players in a queue: one ticket per player, never while matched or in a game.
--- KEYS[1] elo zset, KEYS[2] tickets hash, KEYS[3] matched hash, KEYS[4] assigned hash
--- ARGV: now, then (player, elo, nickname) triples
--- Returns one status per player: OK, QUEUED, MATCHED or IN_GAME
+-- Puts players in a queue: one ticket per player, never while matched or in a game, and never
+-- while the player waits, is matched or plays in ANY other queue (every queue's keys share the
+-- hash tag {mq}, so this one script sees them all and the check cannot race another enqueue).
+-- KEYS[1] elo zset, KEYS[2] tickets hash, KEYS[3] matched hash, KEYS[4] assigned hash of this
+-- queue; then tickets, matched and assigned hashes of each other queue, in ARGV[3..] order
+-- ARGV[1] now, ARGV[2] how many other queues (n), ARGV[3..2+n] their names, then
+-- (player, elo, nickname) triples
+-- Returns one status per player: OK, QUEUED, MATCHED, IN_GAME or ELSEWHERE:<queue>
 local now = ARGV[1]
+local others = tonumber(ARGV[2])
+local function elsewhere(player)
+  for q = 1, others do
+    local base = 4 + (q - 1) * 3
+    for part = 1, 3 do
+      if redis.call('HEXISTS', KEYS[base + part], player) == 1 then
+        return ARGV[2 + q]
+      end
+    end
+  end
+  return nil
+end
 local result = {}
-for i = 2, #ARGV, 3 do
+for i = 3 + others, #ARGV, 3 do
   local player, elo, nick = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local other = elsewhere(player)
   if redis.call('HEXISTS', KEYS[2], player) == 1 then
     table.insert(result, 'QUEUED')
   elseif redis.call('HEXISTS', KEYS[3], player) == 1 then
     table.insert(result, 'MATCHED')
   elseif redis.call('HEXISTS', KEYS[4], player) == 1 then
     table.insert(result, 'IN_GAME')
+  elseif other then
+    table.insert(result, 'ELSEWHERE:' .. other)
   else
     redis.call('ZADD', KEYS[1], elo, player)
     redis.call('HSET', KEYS[2], player, elo .. '|' .. now .. '|' .. nick)

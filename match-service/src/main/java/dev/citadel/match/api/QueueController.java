@@ -84,7 +84,16 @@ public class QueueController {
           Mono.error(new ApiException(HttpStatus.CONFLICT, "already queued in " + queue));
       case "MATCHED" ->
           Mono.error(new ApiException(HttpStatus.CONFLICT, "already matched, waiting for a room"));
-      default -> Mono.error(new ApiException(HttpStatus.CONFLICT, "player is in a game"));
+      case "IN_GAME" -> Mono.error(new ApiException(HttpStatus.CONFLICT, "player is in a game"));
+      default ->
+          Mono.error(
+              new ApiException(
+                  HttpStatus.CONFLICT,
+                  status.startsWith("ELSEWHERE:")
+                      ? "already in queue "
+                          + status.substring("ELSEWHERE:".length())
+                          + "; one queue at a time"
+                      : "cannot queue now (" + status + ")"));
     };
   }
 

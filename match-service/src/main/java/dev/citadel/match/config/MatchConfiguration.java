@@ -53,8 +53,8 @@ public class MatchConfiguration {
   }
 
   @Bean
-  Queues queues(ReactiveStringRedisTemplate redis) {
-    return new Queues(redis);
+  Queues queues(ReactiveStringRedisTemplate redis, MatchProperties props) {
+    return new Queues(redis, props.match().queues());
   }
 
   @Bean(destroyMethod = "close")

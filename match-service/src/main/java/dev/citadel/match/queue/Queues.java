@@ -15,8 +15,8 @@ import reactor.core.publisher.Mono;
 
 /**
  * The queues in Redis. Every mutation that must be atomic is one Lua script (resources/scripts);
- * scripts take {@code now} as an argument; keys share the hash tag {@code {mq:QUEUE}} so a queue
- * lives on one Redis Cluster slot.
+ * scripts take {@code now} as an argument; keys share the hash tag {@code {mq}} so a queue lives on
+ * one Redis Cluster slot.
  */
 public final class Queues {
   @SuppressWarnings({"rawtypes", "unchecked"})
@@ -48,7 +48,7 @@ public final class Queues {
   /** The keys of one queue. */
   record Keys(String queue) {
     String key(String part) {
-      return "{mq:" + queue + "}:" + part;
+      return "{mq}:" + queue + ":" + part;
     }
 
     String elo() {
@@ -85,24 +85,43 @@ public final class Queues {
   }
 
   private final ReactiveStringRedisTemplate redis;
+  private final List<String> allQueues;
 
+  /** Queues that know of no other queue (tests of one queue). */
   public Queues(ReactiveStringRedisTemplate redis) {
-    this.redis = redis;
+    this(redis, List.of());
   }
 
-  /** One status per ticket: OK, QUEUED (already), MATCHED or IN_GAME. */
+  /**
+   * @param allQueues every configured queue: a player is in at most one of them at a time
+   */
+  public Queues(ReactiveStringRedisTemplate redis, List<String> allQueues) {
+    this.redis = redis;
+    this.allQueues = List.copyOf(allQueues);
+  }
+
+  /**
+   * One status per ticket: OK, QUEUED (already), MATCHED, IN_GAME, or {@code ELSEWHERE:<queue>}
+   * (waiting, matched or playing in another queue).
+   */
   public Mono<List<String>> enqueue(String queue, List<Ticket> tickets, long nowMs) {
     Keys k = new Keys(queue);
-    List<String> args = new ArrayList<>(1 + tickets.size() * 3);
+    List<String> others = allQueues.stream().filter(q -> !q.equals(queue)).toList();
+    List<String> keys = new ArrayList<>(List.of(k.elo(), k.tickets(), k.matched(), k.assigned()));
+    for (String other : others) {
+      Keys o = new Keys(other);
+      keys.addAll(List.of(o.tickets(), o.matched(), o.assigned()));
+    }
+    List<String> args = new ArrayList<>(2 + others.size() + tickets.size() * 3);
     args.add(Long.toString(nowMs));
+    args.add(Integer.toString(others.size()));
+    args.addAll(others);
     for (Ticket t : tickets) {
       args.add(t.playerId());
       args.add(Integer.toString(t.elo()));
       args.add(t.nickname());
     }
-    return redis
-        .execute(ENQUEUE, List.of(k.elo(), k.tickets(), k.matched(), k.assigned()), args)
-        .next();
+    return redis.execute(ENQUEUE, keys, args).next();
   }
 
   /** Everyone waiting in the queue now. */

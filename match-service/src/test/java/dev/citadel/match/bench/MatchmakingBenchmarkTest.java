@@ -331,7 +331,7 @@ class MatchmakingBenchmarkTest {
     Map<String, String> assigned =
         redis
             .<String, String>opsForHash()
-            .entries("{mq:" + queue + "}:assigned")
+            .entries("{mq}:" + queue + ":assigned")
             .collectMap(e -> e.getKey(), e -> e.getValue())
             .block();
     Map<String, List<Integer>> byMatch = new HashMap<>();

@@ -9,7 +9,7 @@ import java.util.Set;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 
 /**
- * Who ended in which match and room, as match-service records it ({@code {mq:QUEUE}:assigned}:
+ * Who ended in which match and room, as match-service records it ({@code {mq}:QUEUE:assigned}:
  * player -> "match|channel|room").
  */
 record Assignments(
@@ -21,7 +21,7 @@ record Assignments(
     Map<String, String> assigned =
         redis
             .<String, String>opsForHash()
-            .entries("{mq:" + queue + "}:assigned")
+            .entries("{mq}:" + queue + ":assigned")
             .collectMap(e -> e.getKey(), e -> e.getValue())
             .block();
     Map<String, List<String>> players = new HashMap<>();

@@ -1,0 +1,95 @@
+package dev.citadel.match.queue;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.citadel.infra.junit.CitadelInfra;
+import dev.citadel.infra.junit.SharedInfra;
+import dev.citadel.match.matcher.Ticket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import reactor.core.publisher.Flux;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * A player waits, is matched or plays in one queue at a time, whatever the queue, in real Redis.
+ */
+@CitadelInfra
+class OneQueueTest {
+  static final long NOW = 1_700_000_000_000L;
+  static LettuceConnectionFactory factory;
+  static Queues queues;
+  static String ranked;
+  static String casual;
+
+  @BeforeAll
+  static void connect() {
+    factory = new LettuceConnectionFactory(SharedInfra.redis().host(), SharedInfra.redis().port());
+    factory.afterPropertiesSet();
+    ranked = "ranked-" + UUID.randomUUID();
+    casual = "casual-" + UUID.randomUUID();
+    queues = new Queues(new ReactiveStringRedisTemplate(factory), List.of(ranked, casual));
+  }
+
+  @AfterAll
+  static void close() {
+    factory.destroy();
+  }
+
+  static Ticket ticket(String player) {
+    return new Ticket(player, 1500, NOW, "nick");
+  }
+
+  @Test
+  void a_player_waiting_matched_or_playing_in_one_queue_cannot_join_another() {
+    String waiting = "p-" + UUID.randomUUID();
+    assertThat(queues.enqueue(ranked, List.of(ticket(waiting)), NOW).block()).containsExactly("OK");
+    assertThat(queues.enqueue(casual, List.of(ticket(waiting)), NOW).block())
+        .containsExactly("ELSEWHERE:" + ranked);
+    assertThat(queues.status(casual, waiting).block().state()).isEqualTo("NOT_QUEUED");
+
+    // Matched (popped into a pending match) and then in a game: still refused elsewhere.
+    List<Ticket> ten = new ArrayList<>();
+    IntStream.range(0, 10).forEach(i -> ten.add(ticket("m-" + UUID.randomUUID())));
+    queues.enqueue(ranked, ten, NOW).block();
+    List<String> players = ten.stream().map(Ticket::playerId).toList();
+    String match =
+        queues.popAll(ranked, List.of(players), NOW, NOW + 10_000).block().get(0).orElseThrow();
+    assertThat(queues.enqueue(casual, List.of(ten.get(0)), NOW).block())
+        .containsExactly("ELSEWHERE:" + ranked);
+    queues.assignAll(ranked, List.of(new Queues.Assignment(match, 1, 2, players.get(0)))).block();
+    assertThat(queues.enqueue(casual, List.of(ten.get(1)), NOW).block())
+        .containsExactly("ELSEWHERE:" + ranked);
+
+    // Left the queue: free to join another.
+    assertThat(queues.cancel(ranked, waiting).block()).isEqualTo("CANCELLED");
+    assertThat(queues.enqueue(casual, List.of(ticket(waiting)), NOW).block()).containsExactly("OK");
+  }
+
+  @Test
+  void joining_two_queues_at_the_same_moment_lands_in_exactly_one() {
+    for (int round = 0; round < 50; round++) {
+      String player = "race-" + UUID.randomUUID();
+      ConcurrentHashMap<String, String> answers = new ConcurrentHashMap<>();
+      Flux.just(ranked, casual)
+          .parallel(2)
+          .runOn(Schedulers.parallel())
+          .flatMap(
+              q ->
+                  queues
+                      .enqueue(q, List.of(ticket(player)), NOW)
+                      .doOnNext(s -> answers.put(q, s.get(0))))
+          .sequential()
+          .blockLast();
+      assertThat(answers.values()).as("round %d: %s", round, answers).containsOnlyOnce("OK");
+      assertThat(answers.values()).filteredOn(s -> s.startsWith("ELSEWHERE:")).hasSize(1);
+    }
+  }
+}
