@@ -1,14 +1,15 @@
 -- Takes the players of one match out of the queue AND records the pending match, atomically:
 -- a crash can never lose them between the two. Refuses (returns false) if any of them left.
 -- KEYS[1] elo zset, KEYS[2] tickets hash, KEYS[3] matched hash, KEYS[4] pending hash,
--- KEYS[5] pending deadlines zset, KEYS[6] match sequence
--- ARGV[1] queue name, ARGV[2] now, ARGV[3] deadline, ARGV[4..] player ids
+-- KEYS[5] pending deadlines zset
+-- ARGV[1] the match's id (made by the caller: never repeats), ARGV[2] now, ARGV[3] deadline,
+-- ARGV[4..] player ids
 for i = 4, #ARGV do
   if redis.call('HEXISTS', KEYS[2], ARGV[i]) == 0 then
     return false
   end
 end
-local id = ARGV[1] .. '-' .. redis.call('INCR', KEYS[6])
+local id = ARGV[1]
 local details = {}
 for i = 4, #ARGV do
   local player = ARGV[i]

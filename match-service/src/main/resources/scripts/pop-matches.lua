@@ -1,8 +1,9 @@
 -- pop-match.lua for many matches in one call: for each group of ARGV[4] players, takes them out
 -- of the queue AND records the pending match, atomically. A group with a player who left is
 -- skipped (its id is '') and its players stay queued.
--- KEYS as pop-match.lua; ARGV[1] queue name, ARGV[2] now, ARGV[3] deadline, ARGV[4] group size,
--- ARGV[5..] player ids, group after group
+-- KEYS as pop-match.lua; ARGV[1] this call's id prefix (the queue and a UUIDv7: never repeats,
+-- even after Redis lost its data), ARGV[2] now, ARGV[3] deadline, ARGV[4] group size,
+-- ARGV[5..] player ids, group after group; a match's id is the prefix and its group's number
 local size = tonumber(ARGV[4])
 local ids = {}
 for g = 5, #ARGV, size do
@@ -16,7 +17,7 @@ for g = 5, #ARGV, size do
   if not complete then
     table.insert(ids, '')
   else
-    local id = ARGV[1] .. '-' .. redis.call('INCR', KEYS[6])
+    local id = ARGV[1] .. '-' .. ((g - 5) / size + 1)
     local details = {}
     for i = g, g + size - 1 do
       local player = ARGV[i]

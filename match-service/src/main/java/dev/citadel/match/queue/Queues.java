@@ -75,10 +75,6 @@ public final class Queues {
       return key("pending-deadlines");
     }
 
-    String sequence() {
-      return key("seq");
-    }
-
     String lock() {
       return key("matcher-lock");
     }
@@ -150,7 +146,7 @@ public final class Queues {
     int size = matches.get(0).size();
     Keys k = new Keys(queue);
     List<String> args = new ArrayList<>(4 + matches.size() * size);
-    args.add(queue);
+    args.add(MatchIds.next(queue, nowMs));
     args.add(Long.toString(nowMs));
     args.add(Long.toString(deadlineMs));
     args.add(Integer.toString(size));
@@ -162,9 +158,7 @@ public final class Queues {
     }
     return redis
         .execute(
-            POP_MANY,
-            List.of(k.elo(), k.tickets(), k.matched(), k.pending(), k.deadlines(), k.sequence()),
-            args)
+            POP_MANY, List.of(k.elo(), k.tickets(), k.matched(), k.pending(), k.deadlines()), args)
         .next()
         .map(
             ids ->
@@ -178,15 +172,12 @@ public final class Queues {
       String queue, List<String> players, long nowMs, long deadlineMs) {
     Keys k = new Keys(queue);
     List<String> args = new ArrayList<>(3 + players.size());
-    args.add(queue);
+    args.add(MatchIds.next(queue, nowMs));
     args.add(Long.toString(nowMs));
     args.add(Long.toString(deadlineMs));
     args.addAll(players);
     return redis
-        .execute(
-            POP,
-            List.of(k.elo(), k.tickets(), k.matched(), k.pending(), k.deadlines(), k.sequence()),
-            args)
+        .execute(POP, List.of(k.elo(), k.tickets(), k.matched(), k.pending(), k.deadlines()), args)
         .next()
         .map(Optional::of)
         .defaultIfEmpty(Optional.empty());
