@@ -1,7 +1,7 @@
 package dev.citadel.gateway;
 
 import com.nimbusds.jose.jwk.RSAKey;
-import dev.citadel.gateway.affinity.GameStateInstances;
+import dev.citadel.affinity.GameStateInstances;
 import dev.citadel.gateway.config.GatewayConfiguration;
 import dev.citadel.infra.FreePorts;
 import dev.citadel.infra.InfraSettings;

@@ -1,5 +1,6 @@
 package dev.citadel.gamestate.config;
 
+import dev.citadel.affinity.GameStateInstances;
 import dev.citadel.eventstore.Connections;
 import dev.citadel.eventstore.EventStore;
 import dev.citadel.eventstore.EventStoreOptions;
@@ -135,14 +136,8 @@ public class GameStateConfiguration {
         host, new PlayerAggregate(), clock, props.gameState().transactions().holdFor());
   }
 
-  @Bean
-  Coordinator coordinator(
-      EventStore store,
-      LocalParticipant local,
-      GameStateProperties props,
-      ServiceTokens tokens,
-      Clock clock,
-      io.micrometer.core.instrument.MeterRegistry meters) {
+  /** The game-state instances, as the gateway knows them. */
+  static List<String> instances(GameStateProperties props) {
     GameStateProperties.Transactions t = props.gameState().transactions();
     List<String> instances =
         t.instances() == null
@@ -155,11 +150,72 @@ public class GameStateConfiguration {
               + ") must be one of the instances "
               + instances);
     }
+    return instances;
+  }
+
+  /**
+   * The instances that answer their readiness probe, probed as the gateway probes them, so that a
+   * two-phase commit asks the owner the gateway routes the player to, and never one that is down.
+   */
+  @Bean
+  GameStateInstances peers(GameStateProperties props) {
+    List<java.net.URI> uris = instances(props).stream().map(java.net.URI::create).toList();
+    return new GameStateInstances(
+        () -> reactor.core.publisher.Flux.fromIterable(uris),
+        WebClient.builder().build(),
+        java.time.Duration.ofSeconds(1),
+        java.time.Duration.ofMillis(500));
+  }
+
+  @Bean
+  org.springframework.context.SmartLifecycle peerProbes(GameStateInstances peers) {
+    return new org.springframework.context.SmartLifecycle() {
+      private reactor.core.Disposable running;
+
+      @Override
+      public synchronized void start() {
+        running = peers.start();
+      }
+
+      @Override
+      public synchronized void stop() {
+        if (running != null) {
+          running.dispose();
+          running = null;
+        }
+      }
+
+      @Override
+      public synchronized boolean isRunning() {
+        return running != null;
+      }
+    };
+  }
+
+  @Bean
+  Coordinator coordinator(
+      EventStore store,
+      LocalParticipant local,
+      GameStateProperties props,
+      GameStateInstances peers,
+      ServiceTokens tokens,
+      Clock clock,
+      io.micrometer.core.instrument.MeterRegistry meters) {
+    GameStateProperties.Transactions t = props.gameState().transactions();
+    List<String> instances = instances(props);
+    // Before the first round of probes answers, every configured instance counts.
+    java.util.function.Supplier<List<String>> routable =
+        () -> {
+          List<java.net.URI> healthy = peers.healthy();
+          return healthy.isEmpty()
+              ? instances
+              : healthy.stream().map(java.net.URI::toString).toList();
+        };
     // Calls to other instances carry this instance's service token (tx.participate).
     return new Coordinator(
         store,
         new Owners(
-            instances,
+            routable,
             t.selfUrl(),
             local,
             url ->

@@ -8,7 +8,10 @@ import dev.citadel.gamestate.player.PlayerEvent;
 import dev.citadel.gamestate.player.PlayerState;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.springframework.http.HttpStatus;
 import reactor.core.publisher.Mono;
 
 /** The players hosted on this instance, as transaction participants. */
@@ -17,6 +20,15 @@ public final class LocalParticipant implements Participant {
   private final AggregateType<PlayerState, PlayerCommand, PlayerEvent> type;
   private final Clock clock;
   private final Duration holdFor;
+
+  /**
+   * Transactions aborted here in the last {@link #MAX_HOLD}, per player (tx id / player id -> when
+   * forgotten): an abort can overtake its own prepare (the coordinator gave up waiting and aborted
+   * while the prepare was still on its way), and that late prepare must not hold the player.
+   */
+  private final Map<String, Instant> aborted = new ConcurrentHashMap<>();
+
+  private static final int ABORTED_SWEEP_AT = 10_000;
 
   /** The longest a participant holds a player for a transaction, whatever it is configured to. */
   public static final Duration MAX_HOLD = Duration.ofSeconds(30);
@@ -42,6 +54,11 @@ public final class LocalParticipant implements Participant {
   @Override
   public Mono<Vote> prepare(
       String txId, String playerId, String command, Map<String, Object> args) {
+    Instant forgotten = aborted.get(key(txId, playerId));
+    if (forgotten != null && clock.instant().isBefore(forgotten)) {
+      return Mono.error(
+          new Refused(HttpStatus.CONFLICT, "transaction " + txId + " was aborted", null));
+    }
     return Mono.fromCallable(() -> parse(command, args))
         .flatMap(c -> players.prepare(txId, playerId, c, holdFor))
         .map(
@@ -78,6 +95,15 @@ public final class LocalParticipant implements Participant {
 
   @Override
   public Mono<Void> abort(String txId, String playerId) {
+    Instant now = clock.instant();
+    if (aborted.size() >= ABORTED_SWEEP_AT) {
+      aborted.values().removeIf(until -> !now.isBefore(until));
+    }
+    aborted.put(key(txId, playerId), now.plus(MAX_HOLD));
     return players.abortPrepared(txId, playerId);
+  }
+
+  private static String key(String txId, String playerId) {
+    return txId + "/" + playerId;
   }
 }

@@ -1,6 +1,7 @@
 package dev.citadel.gamestate.transactions;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.citadel.eventstore.AppendRequest;
@@ -217,6 +218,21 @@ class TwoPhaseCommitFaultsTest {
     a.abort(tx, from).block(); // a late abort after the commit changes nothing
     assertThat(gold(hostA, from)).isEqualTo(90);
     assertThat(hostA.get(from).block().version()).isEqualTo(first.expectedVersion() + 1);
+  }
+
+  @Test
+  void a_prepare_that_arrives_after_its_abort_holds_nobody() {
+    String from = player(hostA, "a-", 100);
+    String tx = UUID.randomUUID().toString();
+    // The coordinator gave up waiting and aborted; its prepare was still on the way.
+    a.abort(tx, from).block();
+    assertThatThrownBy(
+            () -> a.prepare(tx, from, "spend-gold", Map.of("amount", 10, "reason", "late")).block())
+        .isInstanceOf(Refused.class)
+        .hasMessageContaining("aborted");
+    // Not held: the player's next command runs at once.
+    hostA.handle(from, new PlayerCommand.EarnGold(1, "after"), CLOCK.instant()).block();
+    assertThat(gold(hostA, from)).isEqualTo(101);
   }
 
   @Test

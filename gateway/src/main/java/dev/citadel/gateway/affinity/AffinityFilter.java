@@ -3,6 +3,7 @@ package dev.citadel.gateway.affinity;
 import static org.springframework.cloud.gateway.support.ServerWebExchangeUtils.GATEWAY_REQUEST_URL_ATTR;
 import static org.springframework.cloud.gateway.support.ServerWebExchangeUtils.GATEWAY_ROUTE_ATTR;
 
+import dev.citadel.affinity.GameStateInstances;
 import dev.citadel.affinity.Rendezvous;
 import dev.citadel.web.security.SecurityProblems;
 import java.net.URI;

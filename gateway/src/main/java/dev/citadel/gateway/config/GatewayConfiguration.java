@@ -1,7 +1,7 @@
 package dev.citadel.gateway.config;
 
+import dev.citadel.affinity.GameStateInstances;
 import dev.citadel.gateway.affinity.AffinityFilter;
-import dev.citadel.gateway.affinity.GameStateInstances;
 import dev.citadel.gateway.identity.ForwardingFilter;
 import dev.citadel.web.security.ClientAddress;
 import dev.citadel.web.security.ServiceTokens;

@@ -1,4 +1,4 @@
-package dev.citadel.gateway.affinity;
+package dev.citadel.affinity;
 
 import java.net.URI;
 import java.time.Duration;

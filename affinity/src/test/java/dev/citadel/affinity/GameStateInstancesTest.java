@@ -1,4 +1,4 @@
-package dev.citadel.gateway.affinity;
+package dev.citadel.affinity;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
