@@ -7,8 +7,9 @@ ALTER TABLE outbox_checkpoints
     ADD COLUMN lease_owner TEXT,
     ADD COLUMN lease_until TIMESTAMPTZ NOT NULL DEFAULT '-infinity';
 
--- Events Kafka can never accept (over the size limit) are set aside here, with the reason,
--- instead of blocking everything behind them; the checkpoint moves past them.
+-- Events Kafka can never accept (over the size limit) are set aside here, whole (the envelope as
+-- it would have been published) and with the reason, instead of blocking everything behind them;
+-- the checkpoint moves past them, and retention may then delete the journal's copy.
 CREATE TABLE outbox_dead_letters (
     name           TEXT        NOT NULL,
     global_position BIGINT     NOT NULL,
@@ -16,6 +17,7 @@ CREATE TABLE outbox_dead_letters (
     seq            BIGINT      NOT NULL,
     event_type     TEXT        NOT NULL,
     reason         TEXT        NOT NULL,
+    envelope       BYTEA       NOT NULL,
     recorded_at    TIMESTAMPTZ NOT NULL DEFAULT now(),
     PRIMARY KEY (name, global_position)
 );

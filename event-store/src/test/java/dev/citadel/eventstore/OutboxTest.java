@@ -214,7 +214,7 @@ class OutboxTest {
     Disposable runningB = b.start();
     try {
       appendRandomly(store, ids, versions, 300, new Random(11));
-      runningA.dispose(); // killed: whatever it held expires
+      runningA.dispose(); // stopped: it gives its lease up
       appendRandomly(store, ids, versions, 300, new Random(12));
       await()
           .atMost(Duration.ofSeconds(60))
@@ -235,6 +235,79 @@ class OutboxTest {
           .as("events of %s in order, none missing", id)
           .isEqualTo(LongStreamRange.closed(1, versions.get(id)));
     }
+  }
+
+  @Test
+  void a_publisher_killed_mid_round_is_replaced_once_its_lease_expires() {
+    String topic = "game.events.killed";
+    KafkaTopics.ensure(kafka, List.of(topic));
+    PostgresEventStore store = fixture.store(EventStoreOptions.defaults().withOutbox("killed"));
+    MessagePublisher hanging =
+        new MessagePublisher() {
+          @Override
+          public Mono<Delivery> publish(OutgoingMessage message) {
+            return Mono.never();
+          }
+
+          @Override
+          public Flux<Delivery> publishAll(Flux<OutgoingMessage> messages) {
+            return Flux.never();
+          }
+
+          @Override
+          public void close() {}
+        };
+    OutboxPublisher a =
+        new OutboxPublisher(
+            fixture.pool,
+            hanging,
+            "killed",
+            topic,
+            100,
+            Duration.ofMillis(10),
+            Duration.ofSeconds(2),
+            new SimpleMeterRegistry());
+    OutboxPublisher b =
+        new OutboxPublisher(
+            fixture.pool,
+            publisher,
+            "killed",
+            topic,
+            100,
+            Duration.ofMillis(10),
+            Duration.ofSeconds(2),
+            new SimpleMeterRegistry());
+    a.register().block();
+    while (b.publishRound().block() > 0) {
+      // from the end of what other tests wrote
+    }
+    b.release().block();
+    String id = newId();
+    store.append(append(id, 0, 1, 2, 3)).block();
+
+    Disposable roundOfA = a.publishRound().subscribe(); // leases, reads, then hangs in the send
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> b.publishRound().block() == 0 && leaseHeld("killed"));
+    // While A's round runs it renews its lease: B gets nothing, even past the lease's length.
+    await()
+        .during(Duration.ofSeconds(3))
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> b.publishRound().block() == 0);
+
+    roundOfA.dispose(); // killed: no release, no renewal
+    await().atMost(Duration.ofSeconds(15)).until(() -> b.publishRound().block() == 3);
+  }
+
+  static boolean leaseHeld(String name) {
+    return Boolean.TRUE.equals(
+        DatabaseClient.create(fixture.pool)
+            .sql(
+                "SELECT lease_until > clock_timestamp() AS held FROM outbox_checkpoints WHERE name = $1")
+            .bind(0, name)
+            .map(r -> r.get("held", Boolean.class))
+            .one()
+            .block());
   }
 
   @Test

@@ -41,8 +41,13 @@ import reactor.util.retry.Retry;
 public final class OutboxPublisher {
   private static final Logger log = LoggerFactory.getLogger(OutboxPublisher.class);
 
-  /** Envelope bytes above which Kafka (1 MiB requests by default) would refuse the record. */
-  static final int MAX_MESSAGE_BYTES = EventData.MAX_PAYLOAD_BYTES + 64 * 1024;
+  /**
+   * Envelope bytes above which Kafka would refuse the record: its default request limit (1 MiB, the
+   * producer's {@code max.request.size} and the broker's {@code message.max.bytes}) less room for
+   * the key, headers and batch overhead. New events are far below it ({@link
+   * EventData#MAX_PAYLOAD_BYTES}); only an event written before that limit can reach it.
+   */
+  static final int MAX_MESSAGE_BYTES = 1024 * 1024 - 16 * 1024;
 
   public static final Duration DEFAULT_LEASE = Duration.ofSeconds(10);
 
@@ -72,6 +77,11 @@ public final class OutboxPublisher {
       SET last_tx_id = $2::text::xid8, last_position = $3, updated_at = now()
       WHERE name = $1 AND lease_owner = $4
       """;
+  private static final String RENEW_SQL =
+      """
+      UPDATE outbox_checkpoints SET lease_until = clock_timestamp() + make_interval(secs => $3)
+      WHERE name = $1 AND lease_owner = $2
+      """;
   private static final String RELEASE_SQL =
       """
       UPDATE outbox_checkpoints SET lease_owner = NULL, lease_until = '-infinity'
@@ -80,8 +90,8 @@ public final class OutboxPublisher {
   private static final String SET_ASIDE_SQL =
       """
       INSERT INTO outbox_dead_letters
-        (name, global_position, aggregate_id, seq, event_type, reason)
-      VALUES ($1, $2, $3, $4, $5, $6)
+        (name, global_position, aggregate_id, seq, event_type, reason, envelope)
+      VALUES ($1, $2, $3, $4, $5, $6, $7)
       ON CONFLICT (name, global_position) DO NOTHING
       """;
   private static final String LAG_SQL =
@@ -182,13 +192,23 @@ public final class OutboxPublisher {
                 publishAfter(from)
                     // A round that fails (Kafka unreachable from here) gives the lease up, so a
                     // publisher that can reach Kafka takes over instead of waiting on this one.
-                    .onErrorResume(e -> release().onErrorComplete().then(Mono.error(e))))
+                    .onErrorResume(e -> releaseQuietly().then(Mono.error(e))))
         .defaultIfEmpty(0);
   }
 
   /** Gives the lease up (on a clean stop), so another publisher need not wait for it to expire. */
   public Mono<Void> release() {
     return db.sql(RELEASE_SQL).bind(0, name).bind(1, owner).then();
+  }
+
+  private Mono<Void> releaseQuietly() {
+    return release()
+        .onErrorResume(
+            e -> {
+              log.debug(
+                  "outbox {} could not release its lease (it expires): {}", name, e.toString());
+              return Mono.empty();
+            });
   }
 
   private Mono<Integer> publishAfter(Checkpoint from) {
@@ -235,9 +255,25 @@ public final class OutboxPublisher {
                             "event-type", row.envelope().getEventType(),
                             "seq", Long.toString(row.envelope().getSeq()))));
     Checkpoint last = rows.get(rows.size() - 1).at();
-    return Flux.fromIterable(tooLarge)
-        .concatMap(this::setAside)
-        .thenMany(publisher.publishAll(messages))
+    // A send may take longer than the lease (Kafka slow, retrying): the lease is renewed while
+    // the round runs, so a live publisher is not replaced by another that republishes its batch.
+    Mono<Void> send =
+        Flux.fromIterable(tooLarge)
+            .concatMap(this::setAside)
+            .thenMany(publisher.publishAll(messages))
+            .then();
+    Mono<Void> renewing =
+        Flux.interval(lease.dividedBy(3))
+            .concatMap(
+                t ->
+                    db.sql(RENEW_SQL)
+                        .bind(0, name)
+                        .bind(1, owner)
+                        .bind(2, lease.toMillis() / 1000.0)
+                        .then()
+                        .onErrorResume(e -> Mono.empty())) // the advance will tell
+            .then();
+    return Mono.firstWithSignal(send, renewing)
         .then(
             db.sql(ADVANCE_SQL)
                 .bind(0, name)
@@ -280,8 +316,16 @@ public final class OutboxPublisher {
         .bind(3, e.getSeq())
         .bind(4, e.getEventType())
         .bind(5, reason)
-        .then()
-        .doOnSuccess(v -> setAside.increment());
+        .bind(6, ByteBuffer.wrap(e.toByteArray()))
+        .fetch()
+        .rowsUpdated()
+        .doOnNext(
+            inserted -> {
+              if (inserted > 0) {
+                setAside.increment(); // once per event, not once per retried round
+              }
+            })
+        .then();
   }
 
   /** Refreshes the lag gauge. */
@@ -294,8 +338,19 @@ public final class OutboxPublisher {
         .doOnNext(lag::set);
   }
 
-  /** Publishes until disposed: rounds back to back while there is work, then polls. */
+  /**
+   * Publishes until disposed: rounds back to back while there is work, then polls. Disposing it
+   * gives the lease up, so another instance takes over at once.
+   */
   public Disposable start() {
+    Disposable loop = loop();
+    return () -> {
+      loop.dispose();
+      releaseQuietly().subscribe();
+    };
+  }
+
+  private Disposable loop() {
     return register()
         .thenMany(
             Mono.defer(this::publishRound)

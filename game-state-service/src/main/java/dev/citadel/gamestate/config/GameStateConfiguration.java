@@ -163,8 +163,8 @@ public class GameStateConfiguration {
     return new GameStateInstances(
         () -> reactor.core.publisher.Flux.fromIterable(uris),
         WebClient.builder().build(),
-        java.time.Duration.ofSeconds(1),
-        java.time.Duration.ofMillis(500));
+        props.gameState().transactions().probeInterval(),
+        props.gameState().transactions().probeTimeout());
   }
 
   @Bean
@@ -207,9 +207,15 @@ public class GameStateConfiguration {
     java.util.function.Supplier<List<String>> routable =
         () -> {
           List<java.net.URI> healthy = peers.healthy();
-          return healthy.isEmpty()
-              ? instances
-              : healthy.stream().map(java.net.URI::toString).toList();
+          if (healthy.isEmpty()) {
+            return instances;
+          }
+          List<String> up =
+              new java.util.ArrayList<>(healthy.stream().map(java.net.URI::toString).toList());
+          if (!up.contains(t.selfUrl())) {
+            up.add(t.selfUrl()); // serving this request: up, whatever a probe just said
+          }
+          return up;
         };
     // Calls to other instances carry this instance's service token (tx.participate).
     return new Coordinator(

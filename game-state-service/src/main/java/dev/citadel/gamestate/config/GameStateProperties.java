@@ -50,7 +50,9 @@ public record GameStateProperties(
       String selfUrl,
       Duration prepareTimeout,
       Duration holdFor,
-      Duration commitTimeout) {}
+      Duration commitTimeout,
+      Duration probeInterval,
+      Duration probeTimeout) {}
 
   /** Rooms for matches: channels x rooms per channel, and the hand-off topics. */
   public record Rooms(

@@ -140,6 +140,11 @@ public final class Coordinator {
 
   Mono<String> execute(String txId, List<Step> steps, IdempotencyKey key) {
     long started = System.nanoTime();
+    // Owners are looked up once: the instances that are up may change mid-transaction, and the
+    // commit or abort must reach the participant that prepared (and holds) the player.
+    java.util.Map<String, Participant> owners = new java.util.HashMap<>();
+    steps.forEach(s -> owners.computeIfAbsent(s.playerId(), ownerOf));
+    Function<String, Participant> ownerOf = owners::get;
     return Flux.fromIterable(steps)
         .flatMap(
             s ->
@@ -150,11 +155,11 @@ public final class Coordinator {
         .collectList()
         .doOnSuccess(v -> prepareLatency.record(System.nanoTime() - started, TimeUnit.NANOSECONDS))
         .flatMap(votes -> store(votes, key))
-        .flatMap(votes -> commitAll(txId, votes))
+        .flatMap(votes -> commitAll(txId, votes, ownerOf))
         .doOnSuccess(id -> committed.increment())
         .onErrorResume(
             e ->
-                abortAll(txId, steps)
+                abortAll(txId, steps, ownerOf)
                     .then(
                         Mono.error(
                             () -> {
@@ -203,7 +208,8 @@ public final class Coordinator {
                         lookup -> new OutcomeUnknown(e)));
   }
 
-  private Mono<String> commitAll(String txId, List<Vote> votes) {
+  private Mono<String> commitAll(
+      String txId, List<Vote> votes, Function<String, Participant> ownerOf) {
     long stored = System.nanoTime();
     // Stored means committed: a participant that misses this message reloads when its hold lapses.
     return Flux.fromIterable(votes)
@@ -230,7 +236,8 @@ public final class Coordinator {
                 }));
   }
 
-  private Mono<Void> abortAll(String txId, List<Step> steps) {
+  private Mono<Void> abortAll(
+      String txId, List<Step> steps, Function<String, Participant> ownerOf) {
     return Flux.fromIterable(steps)
         .flatMap(
             s ->

@@ -29,6 +29,7 @@ public final class LocalParticipant implements Participant {
   private final Map<String, Instant> aborted = new ConcurrentHashMap<>();
 
   private static final int ABORTED_SWEEP_AT = 10_000;
+  private volatile Instant nextSweep = Instant.MIN;
 
   /** The longest a participant holds a player for a transaction, whatever it is configured to. */
   public static final Duration MAX_HOLD = Duration.ofSeconds(30);
@@ -96,7 +97,8 @@ public final class LocalParticipant implements Participant {
   @Override
   public Mono<Void> abort(String txId, String playerId) {
     Instant now = clock.instant();
-    if (aborted.size() >= ABORTED_SWEEP_AT) {
+    if (aborted.size() >= ABORTED_SWEEP_AT && now.isAfter(nextSweep)) {
+      nextSweep = now.plusSeconds(1); // at most one sweep a second, however many aborts
       aborted.values().removeIf(until -> !now.isBefore(until));
     }
     aborted.put(key(txId, playerId), now.plus(MAX_HOLD));

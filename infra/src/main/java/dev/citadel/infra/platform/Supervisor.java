@@ -143,6 +143,9 @@ final class Supervisor {
       }
     }
     if (next == null) {
+      synchronized (this) {
+        startedAt.put(old.name(), System.nanoTime()); // a failed start is not a minute of uptime
+      }
       died(old, -1);
       return;
     }

@@ -26,7 +26,23 @@ public record MatchProperties(String instanceId, Kafka kafka, Match match) {
       Duration tickInterval,
       Duration roomTimeout,
       Duration lockTtl,
-      Topics topics) {}
+      Topics topics) {
+    /**
+     * A queue's name is part of Redis keys and of every match id (the name, a UUIDv7 and a number:
+     * game-state takes match ids of up to 64 characters), so it is short and plain.
+     */
+    static final java.util.regex.Pattern QUEUE_NAME =
+        java.util.regex.Pattern.compile("[a-z0-9_]{1,20}");
+
+    public Match {
+      for (String q : queues == null ? List.<String>of() : queues) {
+        if (!QUEUE_NAME.matcher(q).matches()) {
+          throw new IllegalArgumentException(
+              "queue name '" + q + "' must be 1-20 of a-z, 0-9 and _");
+        }
+      }
+    }
+  }
 
   public record Window(int start, int perSecond, int cap, java.time.Duration maxWait) {}
 

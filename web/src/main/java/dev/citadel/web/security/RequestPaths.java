@@ -18,11 +18,13 @@ public final class RequestPaths {
 
   /** Pure: the normal form of a raw path. */
   public static String normalize(String raw) {
+    // Matrix parameters (";x=1") are ignored by routing, so they are here too.
+    String plain = raw.replaceAll(";[^/]*", "");
     String decoded;
     try {
-      decoded = UriUtils.decode(raw, StandardCharsets.UTF_8);
+      decoded = UriUtils.decode(plain, StandardCharsets.UTF_8);
     } catch (IllegalArgumentException malformed) {
-      decoded = raw; // routing will not match it either
+      decoded = plain; // routing will not match it either
     }
     String collapsed = decoded.replaceAll("/{2,}", "/");
     return collapsed.length() > 1 && collapsed.endsWith("/")

@@ -13,6 +13,8 @@ class RequestPathsTest {
         .isEqualTo("/api/members/login");
     assertThat(RequestPaths.normalize("//api//members/login/")).isEqualTo("/api/members/login");
     assertThat(RequestPaths.normalize("/api/members%2Flogin")).isEqualTo("/api/members/login");
+    assertThat(RequestPaths.normalize("/api/members/login;x=1")).isEqualTo("/api/members/login");
+    assertThat(RequestPaths.normalize("/api;a=b/members;c/login")).isEqualTo("/api/members/login");
     assertThat(RequestPaths.normalize("/")).isEqualTo("/");
     assertThat(RequestPaths.normalize("/api/members/%zz")).isEqualTo("/api/members/%zz");
   }
