@@ -412,18 +412,34 @@ class GatewayEndToEndTest {
       awaitPlayer(web, carol);
       WebTestClient throttled = client(limited);
       List<Integer> statuses = new ArrayList<>();
+      List<String> refusals = new ArrayList<>();
       for (int i = 0; i < 20; i++) {
-        statuses.add(
+        var result =
             throttled
                 .get()
                 .uri("/api/game/players/{id}", carol.id())
                 .headers(h -> h.setBearerAuth(carol.token()))
                 .exchange()
-                .returnResult(String.class)
-                .getStatus()
-                .value());
+                .expectBody(String.class)
+                .returnResult();
+        statuses.add(result.getStatus().value());
+        if (result.getStatus().value() == 429) {
+          refusals.add(
+              result.getResponseHeaders().getContentType()
+                  + " retry-after="
+                  + result.getResponseHeaders().getFirst("Retry-After")
+                  + " "
+                  + result.getResponseBody());
+        }
       }
       assertThat(statuses).contains(200, 429);
+      // A problem in our words, with when to try again; not an empty 429.
+      assertThat(refusals)
+          .allSatisfy(
+              r ->
+                  assertThat(r)
+                      .startsWith("application/problem+json retry-after=1 ")
+                      .contains("\"status\":429"));
       await()
           .atMost(Duration.ofSeconds(10))
           .until(

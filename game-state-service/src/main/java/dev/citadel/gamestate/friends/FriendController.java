@@ -86,6 +86,9 @@ public class FriendController {
 
   private Mono<Map<String, Object>> change(
       String id, Action mine, String other, Action theirs, String notification, String key) {
+    // Checked before any transaction starts: an id PostgreSQL cannot even store (a NUL) must be a
+    // 400, not a transaction that fails at the store.
+    PlayerController.requirePlayerId(other);
     if (other.equals(id)) {
       throw ApiException.badRequest("a player cannot be their own friend");
     }

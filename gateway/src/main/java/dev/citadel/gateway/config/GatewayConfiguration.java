@@ -94,6 +94,11 @@ public class GatewayConfiguration {
   }
 
   @Bean
+  dev.citadel.gateway.identity.RateLimitProblems rateLimitProblems() {
+    return new dev.citadel.gateway.identity.RateLimitProblems();
+  }
+
+  @Bean
   AffinityFilter affinityFilter(GameStateInstances instances) {
     return new AffinityFilter(instances);
   }

@@ -46,6 +46,21 @@ public class SecurityAutoConfiguration {
     return new CitadelSecurity(decoder, Set.copyOf(props.queryTokenPaths()));
   }
 
+  /**
+   * A request Spring Security's firewall refuses before anything else sees it (an encoded slash or
+   * dot, "..", a NUL in the path) is a 400 problem like any other bad input, not an empty 400.
+   */
+  @Bean
+  org.springframework.security.web.server.firewall.ServerExchangeRejectedHandler
+      problemForRejectedRequests() {
+    return (exchange, rejected) ->
+        SecurityProblems.write(
+            exchange.getResponse(),
+            org.springframework.http.HttpStatus.BAD_REQUEST,
+            "the request's path is not allowed (encoded '/', '.', '..', or control characters)",
+            null);
+  }
+
   @Bean
   ClientAddress clientAddress(SecurityProperties props) {
     return new ClientAddress(props.trustedProxies());
