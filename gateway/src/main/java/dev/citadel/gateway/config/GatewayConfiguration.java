@@ -2,6 +2,7 @@ package dev.citadel.gateway.config;
 
 import dev.citadel.affinity.GameStateInstances;
 import dev.citadel.gateway.affinity.AffinityFilter;
+import dev.citadel.gateway.affinity.DnsInstances;
 import dev.citadel.gateway.identity.ForwardingFilter;
 import dev.citadel.web.security.ClientAddress;
 import dev.citadel.web.security.ServiceTokens;
@@ -43,6 +44,18 @@ public class GatewayConfiguration {
     }
   }
 
+  /** The candidates for each kind of discovery; every kind handled (the switch is exhaustive). */
+  static Supplier<Flux<URI>> candidates(
+      GatewayProperties.GameState gs,
+      StaticInstances staticInstances,
+      Supplier<Flux<URI>> discoveryClient) {
+    return switch (gs.discovery()) {
+      case STATIC -> staticInstances;
+      case DNS -> new DnsInstances(gs.dnsName(), gs.dnsPort());
+      case DISCOVERY_CLIENT -> discoveryClient;
+    };
+  }
+
   @Bean
   StaticInstances staticInstances(GatewayProperties props) {
     return new StaticInstances(
@@ -56,9 +69,10 @@ public class GatewayConfiguration {
       ObjectProvider<ReactiveDiscoveryClient> discovery) {
     GatewayProperties.GameState gs = props.gameState();
     Supplier<Flux<URI>> candidates =
-        "discovery-client".equals(gs.discovery())
-            ? () -> discovery.getObject().getInstances(gs.serviceId()).map(ServiceInstance::getUri)
-            : staticInstances;
+        candidates(
+            gs,
+            staticInstances,
+            () -> discovery.getObject().getInstances(gs.serviceId()).map(ServiceInstance::getUri));
     return new GameStateInstances(
         candidates, WebClient.builder().build(), gs.healthInterval(), gs.healthTimeout());
   }
