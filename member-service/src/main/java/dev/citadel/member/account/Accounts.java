@@ -11,6 +11,7 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.RejectedExecutionException;
 import org.springframework.dao.DuplicateKeyException;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.security.crypto.password.PasswordEncoder;
@@ -184,12 +185,23 @@ public final class Accounts {
   }
 
   // bcrypt is deliberately slow (~50-100 ms): never on the event loop.
+  // Its queue is bounded: past it, a sign-up or log-in is refused at once (503, Retry-After)
+  // instead of waiting behind thousands of others for seconds.
   private Mono<String> hash(String password) {
-    return Mono.fromCallable(() -> passwords.encode(password)).subscribeOn(hashing);
+    return Mono.fromCallable(() -> passwords.encode(password))
+        .subscribeOn(hashing)
+        .onErrorMap(RejectedExecutionException.class, Accounts::busy);
   }
 
   private Mono<Boolean> matches(String password, String hash) {
-    return Mono.fromCallable(() -> passwords.matches(password, hash)).subscribeOn(hashing);
+    return Mono.fromCallable(() -> passwords.matches(password, hash))
+        .subscribeOn(hashing)
+        .onErrorMap(RejectedExecutionException.class, Accounts::busy);
+  }
+
+  private static MemberRejected busy(RejectedExecutionException e) {
+    return new MemberRejected(
+        MemberRejected.Kind.BUSY, "too many sign-ups and log-ins at once; try again in a second");
   }
 
   private static Row row(io.r2dbc.spi.Readable r) {

@@ -6,7 +6,9 @@ public final class MemberRejected extends RuntimeException {
     INVALID,
     UNAUTHORIZED,
     NOT_FOUND,
-    CONFLICT
+    CONFLICT,
+    /** Too much password hashing queued already: refused at once, to be retried shortly. */
+    BUSY
   }
 
   private final Kind kind;

@@ -23,7 +23,13 @@ public class ApiErrors extends ProblemHandling {
           case UNAUTHORIZED -> HttpStatus.UNAUTHORIZED;
           case NOT_FOUND -> HttpStatus.NOT_FOUND;
           case CONFLICT -> HttpStatus.CONFLICT;
+          case BUSY -> HttpStatus.SERVICE_UNAVAILABLE;
         };
+    if (e.kind() == MemberRejected.Kind.BUSY) {
+      return ResponseEntity.status(status)
+          .header(HttpHeaders.RETRY_AFTER, "1")
+          .body(ProblemDetail.forStatusAndDetail(status, e.getMessage()));
+    }
     return problem(status, e.getMessage());
   }
 

@@ -95,9 +95,9 @@ public class MemberConfiguration {
 
   /** bcrypt's own threads: as many as cores (more only make every other thread wait longer). */
   @Bean(destroyMethod = "dispose")
-  Scheduler hashing() {
+  Scheduler hashing(MemberProperties props) {
     int threads = Runtime.getRuntime().availableProcessors();
-    return Schedulers.newBoundedElastic(threads, 100_000, "bcrypt");
+    return Schedulers.newBoundedElastic(threads, props.members().bcryptQueue(), "bcrypt");
   }
 
   @Bean

@@ -51,7 +51,12 @@ public record MemberProperties(
       String previousKey,
       boolean generateIfMissing) {}
 
-  public record Members(String outboxTopic, String presenceTopic, int bcryptStrength) {}
+  /**
+   * @param bcryptQueue sign-ups and log-ins that may wait for a bcrypt thread; more are refused at
+   *     once (503 with Retry-After)
+   */
+  public record Members(
+      String outboxTopic, String presenceTopic, int bcryptStrength, int bcryptQueue) {}
 
   /**
    * Log-in throttling (see LoginThrottle): failures allowed per nickname from one address, per
