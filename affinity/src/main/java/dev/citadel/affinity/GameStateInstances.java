@@ -53,7 +53,15 @@ public final class GameStateInstances {
   public Disposable start() {
     return Flux.interval(Duration.ZERO, interval)
         .onBackpressureDrop()
-        .concatMap(tick -> refresh().onErrorResume(e -> Mono.empty()), 1)
+        .concatMap(
+            tick ->
+                refresh()
+                    .onErrorResume(
+                        e -> {
+                          log.warn("probing game-state instances failed: {}", e.toString());
+                          return Mono.empty();
+                        }),
+            1)
         .subscribe();
   }
 

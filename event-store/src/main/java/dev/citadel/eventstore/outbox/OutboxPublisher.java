@@ -271,7 +271,13 @@ public final class OutboxPublisher {
                         .bind(1, owner)
                         .bind(2, lease.toMillis() / 1000.0)
                         .then()
-                        .onErrorResume(e -> Mono.empty())) // the advance will tell
+                        .onErrorResume(
+                            e -> {
+                              // The advance will tell whether the lease held.
+                              log.debug(
+                                  "outbox {} could not renew its lease: {}", name, e.toString());
+                              return Mono.empty();
+                            }))
             .then();
     return Mono.firstWithSignal(send, renewing)
         .then(

@@ -245,7 +245,16 @@ public final class Coordinator {
                     .apply(s.playerId())
                     .abort(txId, s.playerId())
                     .timeout(settings.commitTimeout())
-                    .onErrorResume(e -> Mono.empty())) // its hold lapses on its own
+                    .onErrorResume(
+                        e -> {
+                          // Its hold lapses on its own.
+                          log.warn(
+                              "abort of {} at {}'s owner failed: {}",
+                              txId,
+                              s.playerId(),
+                              e.toString());
+                          return Mono.empty();
+                        }))
         .then();
   }
 
