@@ -37,6 +37,9 @@ import org.springframework.test.web.reactive.server.WebTestClient;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 @AutoConfigureWebTestClient
 @ActiveProfiles("loadtest")
+// Its brokers are stopped at the end: a cached context would keep a producer retrying them.
+@org.springframework.test.annotation.DirtiesContext(
+    classMode = org.springframework.test.annotation.DirtiesContext.ClassMode.AFTER_CLASS)
 class MatchBrokerFailureTest {
   /** A load test's token for the bulk route. */
   static final java.util.function.Supplier<String> BULK =

@@ -161,7 +161,15 @@ class MatchPipelineTest {
         .expectBody()
         .jsonPath("$.detail")
         .value(String.class, d -> assertThat(d).contains("not queued"));
-    web.get().uri("/api/match/status?queue=ranked").exchange().expectStatus().isUnauthorized();
+    // The body is read (a problem), so the connection goes back to the pool.
+    web.get()
+        .uri("/api/match/status?queue=ranked")
+        .exchange()
+        .expectStatus()
+        .isUnauthorized()
+        .expectBody()
+        .jsonPath("$.status")
+        .isEqualTo(401);
     // Already queued: the same player twice is refused (one ticket per player).
     web.post()
         .uri("/internal/match/bulk")
