@@ -268,6 +268,7 @@ public class GameStateConfiguration {
         r.assignedTopic(),
         r.rejectedTopic(),
         r.endedTopic(),
+        props.gameState().outbox().topic(),
         meters);
   }
 

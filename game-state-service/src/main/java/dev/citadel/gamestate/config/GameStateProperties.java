@@ -38,7 +38,15 @@ public record GameStateProperties(
       Outbox outbox,
       Transactions transactions,
       java.util.Map<String, Long> catalogue,
-      Duration idempotencyKeysKept) {}
+      Duration idempotencyKeysKept) {
+    public GameState {
+      if (outbox != null && !outbox.enabled()) {
+        throw new IllegalArgumentException(
+            "citadel.game-state.outbox.enabled must be true: players' seats follow the match"
+                + " streams through the outbox");
+      }
+    }
+  }
 
   /**
    * Two-phase commit. {@code instances}: every game-state instance's URL as the gateway routes to

@@ -4,14 +4,12 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import dev.citadel.gamestate.aggregate.AggregateHost;
 import dev.citadel.gamestate.player.PlayerCommand;
 import dev.citadel.gamestate.player.PlayerEvent;
-import dev.citadel.gamestate.player.PlayerRejected;
 import dev.citadel.gamestate.player.PlayerState;
 import dev.citadel.messaging.IncomingMessage;
 import dev.citadel.messaging.MessageConsumer;
 import dev.citadel.messaging.MessagePublisher;
 import dev.citadel.messaging.OutgoingMessage;
 import dev.citadel.messaging.Unprocessable;
-import dev.citadel.protocol.match.v1.MatchEnded;
 import dev.citadel.protocol.match.v1.MatchFound;
 import dev.citadel.protocol.match.v1.MatchRejected;
 import dev.citadel.protocol.match.v1.MatchedPlayer;
@@ -21,6 +19,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -32,18 +31,22 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
- * Consumes {@code match.found} in batches per partition: places the matches in rooms (durable,
- * idempotent by match id), answers {@code match.room-assigned} or {@code match.rejected}, and only
- * then lets the offsets be committed. The players' own state records the room from the {@code
- * match.room-assigned} answer, in a second consumer group.
+ * A match's life in game-state, decided at one point (version 1 of the match's stream, see {@link
+ * RoomAllocator}) and followed in that order.
+ *
+ * <p>{@code match.found} is consumed in batches per partition: placements in one transaction,
+ * cancel requests (same topic and key, so after their match) one by one; every match is answered
+ * ({@code match.room-assigned} or {@code match.rejected}) before the offsets may be committed. A
+ * match whose game is over is answered with nothing: it must never seat anyone again.
+ *
+ * <p>The players' own state follows the match stream itself ({@link MatchSeats}).
  */
 public final class MatchRooms {
   private static final Logger log = LoggerFactory.getLogger(MatchRooms.class);
   static final String GROUP = "game-state.rooms";
-  static final String SEATING_GROUP = "game-state.seating";
-  static final String LEAVING_GROUP = "game-state.leaving";
+  static final String SEATS_GROUP = "game-state.match-seats";
   static final int MAX_BATCH = 200;
-  static final int SEATING_CONCURRENCY = 256;
+  static final String CANCELLED = "cancelled";
 
   private final RoomAllocator rooms;
   private final MessagePublisher publisher;
@@ -53,8 +56,11 @@ public final class MatchRooms {
   private final String assignedTopic;
   private final String rejectedTopic;
   private final String endedTopic;
+  private final String journalTopic;
   private final Counter assignedAnswers;
   private final Counter rejectedAnswers;
+  private final Counter overAnswers;
+  private final MatchSeats seats;
 
   public MatchRooms(
       RoomAllocator rooms,
@@ -65,6 +71,7 @@ public final class MatchRooms {
       String assignedTopic,
       String rejectedTopic,
       String endedTopic,
+      String journalTopic,
       MeterRegistry meters) {
     this.rooms = rooms;
     this.publisher = publisher;
@@ -74,6 +81,8 @@ public final class MatchRooms {
     this.assignedTopic = assignedTopic;
     this.rejectedTopic = rejectedTopic;
     this.endedTopic = endedTopic;
+    this.journalTopic = journalTopic;
+    this.seats = new MatchSeats(rooms, publisher, players, clock, endedTopic);
     this.assignedAnswers =
         Counter.builder("citadel_match_placements")
             .tag("outcome", "assigned")
@@ -81,41 +90,30 @@ public final class MatchRooms {
             .register(meters);
     this.rejectedAnswers =
         Counter.builder("citadel_match_placements").tag("outcome", "rejected").register(meters);
+    this.overAnswers =
+        Counter.builder("citadel_match_placements")
+            .tag("outcome", "over")
+            .description("match.found for a game that is over: not answered")
+            .register(meters);
   }
 
   /**
-   * Placement (group {@value #GROUP}), seating (group {@value #SEATING_GROUP}) and leaving rooms
-   * when games end (group {@value #LEAVING_GROUP}).
+   * Placement and cancels (group {@value #GROUP}), and the players' seats following the match
+   * streams in the journal (group {@value #SEATS_GROUP}).
    */
   public Disposable start(MessageConsumer consumer) {
     return Disposables.composite(
         consumer.startBatched(GROUP, List.of(foundTopic), MAX_BATCH, this::handle),
-        consumer.startBatched(SEATING_GROUP, List.of(assignedTopic), MAX_BATCH, this::seat),
-        consumer.startBatched(LEAVING_GROUP, List.of(endedTopic), MAX_BATCH, this::leave));
+        consumer.startBatched(SEATS_GROUP, List.of(journalTopic), MAX_BATCH, seats::follow));
   }
 
   /**
-   * A game is over: its room is freed (durably, see {@link RoomAllocator#end}), then {@code
-   * match.ended} tells match-service (players back to the lobby) and this service's leaving group
-   * (the players' state leaves the room). Idempotent: ending a match again frees nothing more and
-   * sends the news again, so a caller that saw an error just calls again. Empty if no such match
-   * was placed.
+   * A game is over: its room is freed and {@code MatchEnded} recorded in one transaction (see
+   * {@link RoomAllocator#end}). The news ({@code match.ended}) and the players leaving the room
+   * follow from the journal, once, however often this is called. Empty if no such match was placed.
    */
   public Mono<Optional<RoomAllocator.Ended>> end(String matchId) {
-    Instant now = clock.instant();
-    return rooms
-        .end(matchId, now)
-        .flatMap(
-            ended ->
-                ended.isEmpty()
-                    ? Mono.just(ended)
-                    : publisher
-                        .publish(
-                            new OutgoingMessage(
-                                endedTopic,
-                                matchId,
-                                RoomAllocator.message(ended.get(), now).toByteArray()))
-                        .thenReturn(ended));
+    return rooms.end(matchId, clock.instant());
   }
 
   /** A placed match's room, players and whether it ended; empty if it was never placed. */
@@ -123,36 +121,25 @@ public final class MatchRooms {
     return rooms.status(matchId);
   }
 
-  /** Each player of an ended game leaves its room (LeaveRoom is idempotent). */
-  Mono<Void> leave(List<IncomingMessage> messages) {
-    List<Map.Entry<String, PlayerCommand>> moves = new ArrayList<>();
-    for (IncomingMessage message : messages) {
-      try {
-        MatchEnded e = MatchEnded.parseFrom(message.value());
-        e.getPlayerIdsList()
-            .forEach(p -> moves.add(Map.entry(p, new PlayerCommand.LeaveRoom(e.getMatchId()))));
-      } catch (InvalidProtocolBufferException e) {
-        return Mono.error(new Unprocessable("not a MatchEnded", e));
-      }
-    }
-    return applyToExisting(moves);
-  }
-
   /**
-   * Places a partition's batch of matches in one transaction, answers every match (assigned or
-   * rejected), then seats the players. Only then may the offsets be committed.
+   * Places a partition's batch of matches in one transaction, then decides its cancel requests, and
+   * answers every match once (assigned or rejected; a game that is over gets no answer). Only then
+   * may the offsets be committed. A cancel follows its match.found in the partition, so placing the
+   * batch's matches before its cancels keeps each match's order.
    */
   Mono<Void> handle(List<IncomingMessage> messages) {
-    List<MatchFound> found = new ArrayList<>(messages.size());
+    List<MatchFound> toPlace = new ArrayList<>(messages.size());
+    List<MatchFound> toCancel = new ArrayList<>();
     for (IncomingMessage message : messages) {
       try {
-        found.add(MatchFound.parseFrom(message.value()));
+        MatchFound f = MatchFound.parseFrom(message.value());
+        (f.getCancel() ? toCancel : toPlace).add(f);
       } catch (InvalidProtocolBufferException e) {
         return Mono.error(new Unprocessable("not a MatchFound", e));
       }
     }
     List<RoomAllocator.Request> requests =
-        found.stream()
+        toPlace.stream()
             .map(
                 f ->
                     new RoomAllocator.Request(
@@ -160,25 +147,59 @@ public final class MatchRooms {
                         f.getPlayersList().stream().map(MatchedPlayer::getPlayerId).toList(),
                         f.getQueue()))
             .toList();
+    Instant now = clock.instant();
+    Map<String, RoomAllocator.Outcome> decided = new LinkedHashMap<>();
+    Map<String, MatchFound> asked = new LinkedHashMap<>();
     return rooms
-        .placeAll(requests, clock.instant())
-        .flatMap(
-            placements -> {
-              List<OutgoingMessage> answers = new ArrayList<>(found.size());
-              for (int i = 0; i < found.size(); i++) {
-                MatchFound f = found.get(i);
-                Optional<Placement> placed = placements.get(i);
-                answers.add(placed.map(p -> assigned(f, p)).orElseGet(() -> rejected(f)));
+        .placeAll(requests, now)
+        .doOnNext(
+            outcomes -> {
+              for (int i = 0; i < toPlace.size(); i++) {
+                decided.put(toPlace.get(i).getMatchId(), outcomes.get(i));
+                asked.putIfAbsent(toPlace.get(i).getMatchId(), toPlace.get(i));
               }
-              long placedCount = placements.stream().filter(Optional::isPresent).count();
-              return Flux.fromIterable(answers)
-                  .flatMap(publisher::publish, answers.size())
-                  .then()
-                  .doOnSuccess(
-                      v -> {
-                        assignedAnswers.increment(placedCount);
-                        rejectedAnswers.increment(found.size() - placedCount);
-                      });
+            })
+        .thenMany(
+            Flux.fromIterable(toCancel)
+                .concatMap(
+                    c ->
+                        rooms
+                            .cancel(c.getMatchId(), c.getQueue(), CANCELLED, now)
+                            .doOnNext(
+                                o -> {
+                                  decided.put(c.getMatchId(), o);
+                                  asked.putIfAbsent(c.getMatchId(), c);
+                                })))
+        .then(Mono.defer(() -> answer(asked, decided)));
+  }
+
+  /** One answer per match, whatever the batch held for it. */
+  private Mono<Void> answer(
+      Map<String, MatchFound> asked, Map<String, RoomAllocator.Outcome> decided) {
+    List<OutgoingMessage> answers = new ArrayList<>(decided.size());
+    long[] counts = new long[3];
+    decided.forEach(
+        (matchId, outcome) -> {
+          MatchFound f = asked.get(matchId);
+          if (outcome instanceof RoomAllocator.Outcome.Placed p) {
+            answers.add(assigned(f, p.placement()));
+            counts[0]++;
+          } else if (outcome instanceof RoomAllocator.Outcome.Refused r) {
+            answers.add(rejected(f, r.reason()));
+            counts[1]++;
+          } else {
+            log.info("match {} is over: its match.found is not answered again", matchId);
+            counts[2]++;
+          }
+        });
+    return Flux.fromIterable(answers)
+        .flatMap(publisher::publish, Math.max(1, answers.size()))
+        .then()
+        .doOnSuccess(
+            v -> {
+              assignedAnswers.increment(counts[0]);
+              rejectedAnswers.increment(counts[1]);
+              overAnswers.increment(counts[2]);
             });
   }
 
@@ -196,67 +217,20 @@ public final class MatchRooms {
             .toByteArray());
   }
 
-  private OutgoingMessage rejected(MatchFound f) {
+  private OutgoingMessage rejected(MatchFound f, String reason) {
     return new OutgoingMessage(
         rejectedTopic,
         f.getMatchId(),
         MatchRejected.newBuilder()
             .setMatchId(f.getMatchId())
             .setQueue(f.getQueue())
-            .setReason("no free room")
+            .setReason(reason)
             .build()
             .toByteArray());
   }
 
-  /**
-   * Records the seat in each player's state, from {@code match.room-assigned}: apart from the
-   * placement, so placing is never slowed by it, yet at least once (the offsets follow the seats).
-   * One query first finds which players have game state (players queued in bulk by a load test have
-   * none, and recovering each to learn that costs a query per player); JoinRoom is idempotent for
-   * the same seat. A refusal by the player's rules is final and skipped; any other failure (the
-   * store is down, the player is held by a transaction) fails the batch, which is retried.
-   */
-  Mono<Void> seat(List<IncomingMessage> messages) {
-    List<Map.Entry<String, PlayerCommand>> seats = new ArrayList<>();
-    for (IncomingMessage message : messages) {
-      try {
-        RoomAssigned a = RoomAssigned.parseFrom(message.value());
-        PlayerCommand join =
-            new PlayerCommand.JoinRoom(a.getMatchId(), a.getChannel(), a.getRoom());
-        a.getPlayerIdsList().forEach(player -> seats.add(Map.entry(player, join)));
-      } catch (InvalidProtocolBufferException e) {
-        return Mono.error(new Unprocessable("not a RoomAssigned", e));
-      }
-    }
-    return applyToExisting(seats);
-  }
-
-  /**
-   * Runs each command on its player, skipping players without game state (one query for all) and
-   * commands the player's rules refuse; any other failure fails the whole batch.
-   */
-  private Mono<Void> applyToExisting(List<Map.Entry<String, PlayerCommand>> commands) {
-    return players
-        .existing(commands.stream().map(Map.Entry::getKey).toList())
-        .flatMapMany(
-            known ->
-                Flux.fromIterable(commands)
-                    .filter(c -> known.contains(c.getKey()))
-                    .flatMap(
-                        c ->
-                            players
-                                .handle(c.getKey(), c.getValue(), clock.instant())
-                                .onErrorResume(
-                                    PlayerRejected.class,
-                                    e -> {
-                                      log.info(
-                                          "{} for {} refused: {}",
-                                          c.getValue().getClass().getSimpleName(),
-                                          c.getKey(),
-                                          e.getMessage());
-                                      return Mono.empty();
-                                    }),
-                        SEATING_CONCURRENCY))
-        .then();
+  /** See {@link MatchSeats#follow}. */
+  Mono<Void> follow(List<IncomingMessage> messages) {
+    return seats.follow(messages);
   }
 }

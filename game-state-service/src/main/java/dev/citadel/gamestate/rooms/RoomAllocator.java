@@ -6,6 +6,7 @@ import dev.citadel.eventstore.ConcurrencyConflict;
 import dev.citadel.eventstore.EventData;
 import dev.citadel.eventstore.EventStore;
 import dev.citadel.eventstore.StoredEvent;
+import dev.citadel.protocol.match.v1.MatchCancelled;
 import dev.citadel.protocol.match.v1.MatchEnded;
 import dev.citadel.protocol.match.v1.MatchPlaced;
 import dev.citadel.protocol.match.v1.RoomFreed;
@@ -27,6 +28,11 @@ import reactor.core.publisher.Mono;
  * streams appended in ONE transaction: the channel's {@code RoomTaken} (expected version: no room
  * handed out twice) and the match's {@code MatchPlaced} (expected version 0: a match placed at most
  * once). A redelivered match therefore finds its placement and gets the same room.
+ *
+ * <p>A match's fate is decided at one point, version 1 of its stream: {@code MatchPlaced}, or
+ * {@code MatchCancelled} (cancelled by match-service, or refused for want of a free room).
+ * Whichever is appended first wins; a later placement or cancel of the same match only reads the
+ * outcome. {@code MatchEnded} can only follow {@code MatchPlaced}.
  */
 public final class RoomAllocator {
   static final String CHANNEL_TYPE = "channel";
@@ -35,6 +41,8 @@ public final class RoomAllocator {
   private static final String FREED = RoomFreed.getDescriptor().getFullName();
   private static final String PLACED = MatchPlaced.getDescriptor().getFullName();
   private static final String ENDED = MatchEnded.getDescriptor().getFullName();
+  private static final String CANCELLED = MatchCancelled.getDescriptor().getFullName();
+  static final String NO_ROOM = "no free room";
   private static final int MAX_CONFLICTS = 16;
   private static final int BATCH_ATTEMPTS = 3;
 
@@ -55,15 +63,59 @@ public final class RoomAllocator {
     this.roomsPerChannel = roomsPerChannel;
   }
 
-  /** The match's room: the existing one if it was placed before; empty if every room is taken. */
-  public Mono<Optional<Placement>> place(String matchId, List<String> players, Instant at) {
-    return place(new Request(matchId, players), at);
+  /**
+   * What became of a match: decided once, at version 1 of its stream, and answered the same to
+   * every later placement or cancel.
+   */
+  public sealed interface Outcome {
+    /** It has a room and its game is on. */
+    record Placed(Placement placement) implements Outcome {}
+
+    /** It will never be placed: cancelled, or no room was free when it came. */
+    record Refused(String reason) implements Outcome {}
+
+    /** It was placed and its game is over: it must not seat anyone again. */
+    record Over(Placement placement) implements Outcome {}
   }
 
-  private Mono<Optional<Placement>> place(Request r, Instant at) {
+  /**
+   * The match's room: the existing one if it was placed before (also if its game is over); empty if
+   * it was refused or cancelled (now or before).
+   */
+  public Mono<Optional<Placement>> place(String matchId, List<String> players, Instant at) {
+    return place(new Request(matchId, players), at).map(RoomAllocator::room);
+  }
+
+  private static Optional<Placement> room(Outcome o) {
+    if (o instanceof Outcome.Placed p) {
+      return Optional.of(p.placement());
+    }
+    if (o instanceof Outcome.Over over) {
+      return Optional.of(over.placement());
+    }
+    return Optional.empty(); // refused
+  }
+
+  private Mono<Outcome> place(Request r, Instant at) {
     return existing(r.matchId())
-        .map(Optional::of)
         .switchIfEmpty(Mono.defer(() -> allocate(r, at, 0, firstChannel(r.matchId()))));
+  }
+
+  /**
+   * Cancels a match unless it was placed first: {@code MatchCancelled} at version 0 of its stream,
+   * where {@code MatchPlaced} would go. Answers the outcome that stands: {@link Outcome.Refused} if
+   * the cancel won (now or before), the placement if the match was placed first.
+   */
+  public Mono<Outcome> cancel(String matchId, String queue, String reason, Instant at) {
+    return existing(matchId)
+        .switchIfEmpty(
+            Mono.defer(
+                () ->
+                    store
+                        .appendAtomically(List.of(cancellation(matchId, queue, reason, at)))
+                        .<Outcome>thenReturn(new Outcome.Refused(reason))
+                        .onErrorResume(
+                            ConcurrencyConflict.class, c -> existing(matchId)))); // raced
   }
 
   /** A match to place: its id, players and queue (recorded with the placement). */
@@ -78,11 +130,12 @@ public final class RoomAllocator {
 
   /**
    * Places many matches with ONE transaction (all their rooms and placements together) instead of
-   * one each; answers in request order. A match placed before keeps its room; the same match twice
-   * in one call gets one room. If other placements race this one, the batch is tried again a few
-   * times, and then match by match through {@link #place}.
+   * one each; answers in request order. A match decided before keeps its outcome (its room, its
+   * refusal, or its end); the same match twice in one call gets one room; a match that finds no
+   * free room is refused for good (recorded in the same transaction). If other placements race this
+   * one, the batch is tried again a few times, and then match by match.
    */
-  public Mono<List<Optional<Placement>>> placeAll(List<Request> requests, Instant at) {
+  public Mono<List<Outcome>> placeAll(List<Request> requests, Instant at) {
     if (requests.isEmpty()) {
       return Mono.just(List.of());
     }
@@ -93,15 +146,14 @@ public final class RoomAllocator {
         .map(byId -> requests.stream().map(r -> byId.get(r.matchId())).toList());
   }
 
-  private Mono<Map<String, Optional<Placement>>> placeDistinct(
+  private Mono<Map<String, Outcome>> placeDistinct(
       List<Request> requests, Instant at, int attempt, int startChannel) {
     return existingAll(requests.stream().map(Request::matchId).toList())
         .flatMap(
             existing -> {
               List<Request> fresh =
                   requests.stream().filter(r -> !existing.containsKey(r.matchId())).toList();
-              Map<String, Optional<Placement>> result = new HashMap<>();
-              existing.forEach((id, p) -> result.put(id, Optional.of(p)));
+              Map<String, Outcome> result = new HashMap<>(existing);
               if (fresh.isEmpty()) {
                 return Mono.just(result);
               }
@@ -126,12 +178,39 @@ public final class RoomAllocator {
             });
   }
 
-  private Mono<Map<String, Placement>> existingAll(List<String> matchIds) {
+  /** The outcome of every match that was decided before (one query for all). */
+  private Mono<Map<String, Outcome>> existingAll(List<String> matchIds) {
     return store
-        .readStreamHeads(matchIds.stream().map(RoomAllocator::stream).toList(), 1)
-        .filter(e -> e.type().equals(PLACED))
-        .map(e -> placement(parse(e)))
-        .collectMap(Placement::matchId);
+        .readStreamHeads(matchIds.stream().map(RoomAllocator::stream).toList(), 2)
+        .collectMultimap(StoredEvent::aggregateId)
+        .map(
+            byStream -> {
+              Map<String, Outcome> outcomes = new HashMap<>();
+              byStream.forEach(
+                  (stream, events) ->
+                      outcome(List.copyOf(events))
+                          .ifPresent(o -> outcomes.put(stream.substring("match-".length()), o)));
+              return outcomes;
+            });
+  }
+
+  /** A match stream's outcome from its first events; empty if nothing was decided yet. */
+  static Optional<Outcome> outcome(List<StoredEvent> events) {
+    if (events.isEmpty()) {
+      return Optional.empty();
+    }
+    StoredEvent first = events.get(0);
+    if (first.type().equals(CANCELLED)) {
+      return Optional.of(new Outcome.Refused(parseCancelled(first).getReason()));
+    }
+    if (!first.type().equals(PLACED)) {
+      throw new IllegalStateException("match stream " + first.aggregateId() + " starts oddly");
+    }
+    Placement placement = placement(parse(first));
+    return Optional.of(
+        events.stream().anyMatch(e -> e.type().equals(ENDED))
+            ? new Outcome.Over(placement)
+            : new Outcome.Placed(placement));
   }
 
   /** Up to {@code needed} free rooms, searching channels from {@code channel} on. */
@@ -151,17 +230,22 @@ public final class RoomAllocator {
             });
   }
 
-  /** One transaction: every used channel's RoomTaken events and every match's MatchPlaced. */
-  private Mono<Map<String, Optional<Placement>>> appendBatch(
-      List<Request> fresh, List<Free> free, Instant at) {
-    Map<String, Optional<Placement>> placed = new HashMap<>();
+  /**
+   * One transaction: every used channel's RoomTaken events, every placed match's MatchPlaced and
+   * every refused match's MatchCancelled.
+   */
+  private Mono<Map<String, Outcome>> appendBatch(List<Request> fresh, List<Free> free, Instant at) {
+    Map<String, Outcome> placed = new HashMap<>();
     Map<Integer, List<EventData>> taken = new LinkedHashMap<>();
     Map<Integer, Free> channelOf = new HashMap<>();
     List<AppendRequest> appends = new ArrayList<>();
     for (int i = 0; i < fresh.size(); i++) {
       Request r = fresh.get(i);
       if (i >= free.size()) {
-        placed.put(r.matchId(), Optional.empty()); // every room taken: rejected
+        // every room taken: refused for good, so a redelivery cannot place it after its players
+        // went back to the queue
+        appends.add(cancellation(r.matchId(), r.queue(), NO_ROOM, at));
+        placed.put(r.matchId(), new Outcome.Refused(NO_ROOM));
         continue;
       }
       Free f = free.get(i);
@@ -169,7 +253,7 @@ public final class RoomAllocator {
       taken.computeIfAbsent(f.channel(), c -> new ArrayList<>()).add(taken(f.room(), r.matchId()));
       channelOf.putIfAbsent(f.channel(), f);
       appends.add(placement(p, at));
-      placed.put(r.matchId(), Optional.of(placement(p)));
+      placed.put(r.matchId(), new Outcome.Placed(placement(p)));
     }
     taken.forEach(
         (channel, events) ->
@@ -180,9 +264,6 @@ public final class RoomAllocator {
                     channelOf.get(channel).state().version(),
                     events,
                     at)));
-    if (taken.isEmpty()) {
-      return Mono.just(placed);
-    }
     return store
         .appendAtomically(appends)
         .map(
@@ -213,16 +294,15 @@ public final class RoomAllocator {
     return Math.floorMod(matchId.hashCode(), channels);
   }
 
-  private Mono<Placement> existing(String matchId) {
+  /** The match's outcome if it was decided; empty if not. */
+  private Mono<Outcome> existing(String matchId) {
     return store
         .readStream(stream(matchId))
-        .filter(e -> e.type().equals(PLACED))
-        .next()
-        .map(e -> placement(parse(e)));
+        .collectList()
+        .flatMap(events -> Mono.justOrEmpty(outcome(events)));
   }
 
-  private Mono<Optional<Placement>> allocate(
-      Request r, Instant at, int conflicts, int startChannel) {
+  private Mono<Outcome> allocate(Request r, Instant at, int conflicts, int startChannel) {
     String matchId = r.matchId();
     return findFree(startChannel, 0)
         .flatMap(
@@ -249,13 +329,13 @@ public final class RoomAllocator {
                         BitSet used = (BitSet) state.used().clone();
                         used.set(room);
                         remember(channel, new Channel(state.version() + 1, used));
-                        return Optional.of(placement(placed));
+                        return (Outcome) new Outcome.Placed(placement(placed));
                       })
                   .onErrorResume(
                       ConcurrencyConflict.class,
                       c -> {
                         if (c.aggregateId().equals(stream(matchId))) {
-                          return existing(matchId).map(Optional::of); // placed meanwhile
+                          return existing(matchId); // decided meanwhile
                         }
                         // Another placement took rooms: reload (unless a newer copy is cached),
                         // retry.
@@ -266,7 +346,13 @@ public final class RoomAllocator {
                         return allocate(r, at, conflicts + 1, channel);
                       });
             })
-        .switchIfEmpty(Mono.just(Optional.empty()));
+        .switchIfEmpty(
+            Mono.defer(
+                () ->
+                    store
+                        .appendAtomically(List.of(cancellation(matchId, r.queue(), NO_ROOM, at)))
+                        .<Outcome>thenReturn(new Outcome.Refused(NO_ROOM))
+                        .onErrorResume(ConcurrencyConflict.class, c -> existing(matchId))));
   }
 
   /** A free room, searching channels from {@code channel} on. */
@@ -437,12 +523,37 @@ public final class RoomAllocator {
         .build();
   }
 
+  private static AppendRequest cancellation(
+      String matchId, String queue, String reason, Instant at) {
+    MatchCancelled cancelled =
+        MatchCancelled.newBuilder()
+            .setMatchId(matchId)
+            .setQueue(queue)
+            .setReason(reason)
+            .setCancelledAtEpochMs(at.toEpochMilli())
+            .build();
+    return new AppendRequest(
+        MATCH_TYPE,
+        stream(matchId),
+        0,
+        List.of(new EventData(CANCELLED, cancelled.toByteArray())),
+        at);
+  }
+
+  private static MatchCancelled parseCancelled(StoredEvent e) {
+    try {
+      return MatchCancelled.parseFrom(e.payload());
+    } catch (InvalidProtocolBufferException ex) {
+      throw new IllegalStateException("corrupt cancellation " + e.aggregateId(), ex);
+    }
+  }
+
   private static EventData freed(int room, String matchId) {
     return new EventData(
         FREED, RoomFreed.newBuilder().setRoom(room).setMatchId(matchId).build().toByteArray());
   }
 
-  /** The match stream's only event, expected at version 0: a match is placed at most once. */
+  /** The match stream's first event, expected at version 0: a match is placed at most once. */
   private static AppendRequest placement(MatchPlaced placed, Instant at) {
     return new AppendRequest(
         MATCH_TYPE,

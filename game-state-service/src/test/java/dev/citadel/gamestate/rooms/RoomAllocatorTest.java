@@ -49,6 +49,99 @@ class RoomAllocatorTest {
     return "m-" + UUID.randomUUID();
   }
 
+  static Optional<Placement> room(RoomAllocator.Outcome o) {
+    if (o instanceof RoomAllocator.Outcome.Placed p) {
+      return Optional.of(p.placement());
+    }
+    if (o instanceof RoomAllocator.Outcome.Over over) {
+      return Optional.of(over.placement());
+    }
+    return Optional.empty();
+  }
+
+  /** One channel of two rooms (room 0 of channel 0 is reserved: one usable), its own database. */
+  static RoomAllocator oneRoom(String database) {
+    PostgresEndpoint own = SharedInfra.postgresDatabase(database);
+    EventStoreSchema.migrate(own.jdbcUrl(), own.username(), own.password());
+    return instance(own, 1, 2);
+  }
+
+  @Test
+  void a_cancel_that_comes_first_wins_and_the_match_is_never_placed() {
+    var a = oneRoom("gamestate_rooms_cancel_first_test");
+    String id = match();
+
+    assertThat(a.cancel(id, "ranked", "cancelled", T).block())
+        .isEqualTo(new RoomAllocator.Outcome.Refused("cancelled"));
+    // match.found arrives after its cancel (another replica's producer was slower): refused.
+    assertThat(a.place(id, List.of("p1"), T).block()).isEmpty();
+    assertThat(a.placeAll(List.of(new RoomAllocator.Request(id, List.of("p1"))), T).block())
+        .containsExactly(new RoomAllocator.Outcome.Refused("cancelled"));
+    assertThat(a.status(id).block()).as("not in a room").isEmpty();
+    assertThat(a.end(id, T).block()).as("nothing to end").isEmpty();
+    assertThat(a.place(match(), List.of("p2"), T).block())
+        .as("the only room is still free")
+        .isPresent();
+  }
+
+  @Test
+  void a_cancel_that_comes_after_the_placement_loses_and_answers_the_room() {
+    var a = instance(100, 1000);
+    String id = match();
+    Placement placed = a.place(id, List.of("p1"), T).block().orElseThrow();
+
+    assertThat(a.cancel(id, "ranked", "cancelled", T).block())
+        .isEqualTo(new RoomAllocator.Outcome.Placed(placed));
+    assertThat(instance(100, 1000).cancel(id, "ranked", "cancelled", T).block())
+        .isEqualTo(new RoomAllocator.Outcome.Placed(placed));
+  }
+
+  @Test
+  void a_cancel_and_a_placement_racing_on_two_instances_agree_on_one_outcome() {
+    for (int i = 0; i < 20; i++) {
+      var a = instance(100, 1000);
+      var b = instance(100, 1000);
+      String id = match();
+      List<RoomAllocator.Outcome> both =
+          Flux.merge(
+                  a.placeAll(List.of(new RoomAllocator.Request(id, List.of("p1"))), T)
+                      .map(l -> l.get(0)),
+                  b.cancel(id, "ranked", "cancelled", T))
+              .collectList()
+              .block();
+      assertThat(both).hasSize(2);
+      assertThat(both.get(0)).isEqualTo(both.get(1));
+    }
+  }
+
+  @Test
+  void a_match_refused_for_want_of_a_room_stays_refused_after_a_room_frees() {
+    var a = oneRoom("gamestate_rooms_refused_test");
+    String first = match();
+    String second = match();
+    a.place(first, List.of("p1"), T).block().orElseThrow();
+    assertThat(a.place(second, List.of("p2"), T).block()).as("no room").isEmpty();
+    a.end(first, T).block().orElseThrow();
+
+    // Its players were requeued: a redelivered match.found must not place it now.
+    assertThat(a.placeAll(List.of(new RoomAllocator.Request(second, List.of("p2"))), T).block())
+        .containsExactly(new RoomAllocator.Outcome.Refused(RoomAllocator.NO_ROOM));
+    assertThat(a.place(match(), List.of("p3"), T).block()).as("the freed room").isPresent();
+  }
+
+  @Test
+  void a_match_found_again_after_its_game_ended_is_over() {
+    var a = instance(100, 1000);
+    String id = match();
+    Placement placed = a.place(id, List.of("p1"), T).block().orElseThrow();
+    a.end(id, T).block().orElseThrow();
+
+    assertThat(a.placeAll(List.of(new RoomAllocator.Request(id, List.of("p1"))), T).block())
+        .containsExactly(new RoomAllocator.Outcome.Over(placed));
+    assertThat(a.cancel(id, "ranked", "cancelled", T).block())
+        .isEqualTo(new RoomAllocator.Outcome.Over(placed));
+  }
+
   @Test
   void the_same_match_delivered_twice_gets_the_same_room() {
     var a = instance(100, 1000);
@@ -69,9 +162,9 @@ class RoomAllocatorTest {
     var a = instance(own, 1, 2);
     String first = match();
     Placement placed =
-        a.placeAll(List.of(new RoomAllocator.Request(first, List.of("p1", "p2"), "ranked")), T)
-            .block()
-            .get(0)
+        room(a.placeAll(List.of(new RoomAllocator.Request(first, List.of("p1", "p2"), "ranked")), T)
+                .block()
+                .get(0))
             .orElseThrow();
     assertThat(a.place(match(), List.of("p3"), T).block()).as("every room taken").isEmpty();
     assertThat(a.status(first).block())
@@ -171,8 +264,8 @@ class RoomAllocatorTest {
             .flatMap(
                 batch ->
                     Flux.merge(
-                        a.placeAll(batch, T).flatMapIterable(l -> l),
-                        b.placeAll(batch, T).flatMapIterable(l -> l),
+                        a.placeAll(batch, T).flatMapIterable(l -> l).map(RoomAllocatorTest::room),
+                        b.placeAll(batch, T).flatMapIterable(l -> l).map(RoomAllocatorTest::room),
                         Flux.fromIterable(batch.subList(0, batch.size() / 2))
                             .flatMap(r -> a.place(r.matchId(), r.players(), T))),
                 4)
@@ -202,10 +295,11 @@ class RoomAllocatorTest {
         IntStream.range(0, 4)
             .mapToObj(i -> new RoomAllocator.Request(match(), List.of("p")))
             .toList();
-    List<Optional<Placement>> result = alloc.placeAll(batch, T).block();
+    List<RoomAllocator.Outcome> result = alloc.placeAll(batch, T).block();
     assertThat(result).hasSize(4);
-    assertThat(result.stream().filter(Optional::isPresent).count()).isLessThanOrEqualTo(2);
-    assertThat(result.get(3)).isEmpty();
+    assertThat(result.stream().filter(o -> o instanceof RoomAllocator.Outcome.Placed).count())
+        .isLessThanOrEqualTo(2);
+    assertThat(result.get(3)).isEqualTo(new RoomAllocator.Outcome.Refused(RoomAllocator.NO_ROOM));
     assertThat(alloc.placeAll(batch, T).block()).isEqualTo(result); // stable when re-delivered
   }
 

@@ -19,8 +19,11 @@ import dev.citadel.infra.junit.SharedInfra;
 import dev.citadel.infra.postgres.PostgresEndpoint;
 import dev.citadel.messaging.IncomingMessage;
 import dev.citadel.messaging.kafka.KafkaSettings;
+import dev.citadel.messaging.kafka.KafkaTopics;
 import dev.citadel.messaging.kafka.ReactorKafkaPublisher;
-import dev.citadel.protocol.match.v1.RoomAssigned;
+import dev.citadel.protocol.eventstore.v1.EventEnvelope;
+import dev.citadel.protocol.match.v1.MatchEnded;
+import dev.citadel.protocol.match.v1.MatchPlaced;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.r2dbc.pool.ConnectionPool;
 import java.time.Clock;
@@ -34,10 +37,14 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import reactor.test.StepVerifier;
 
-/** Seating players from {@code match.room-assigned}, against real PostgreSQL. */
+/**
+ * Players' seats following the match streams from the journal's outbox topic, against real
+ * PostgreSQL and Kafka.
+ */
 @CitadelInfra
 class SeatingTest {
   static final Instant T = Instant.parse("2026-03-01T12:00:00Z");
+  static final String ENDED_TOPIC = "match.ended.seating-test";
   static PostgresEndpoint db;
   static ReactorKafkaPublisher publisher;
 
@@ -45,9 +52,10 @@ class SeatingTest {
   static void migrate() {
     db = SharedInfra.postgresDatabase("gamestate_seating_test");
     EventStoreSchema.migrate(db.jdbcUrl(), db.username(), db.password());
-    publisher =
-        new ReactorKafkaPublisher(
-            KafkaSettings.defaults(SharedInfra.kafka().bootstrapServers(), "seating-test"));
+    KafkaSettings settings =
+        KafkaSettings.defaults(SharedInfra.kafka().bootstrapServers(), "seating-test");
+    KafkaTopics.ensure(settings, List.of(ENDED_TOPIC));
+    publisher = new ReactorKafkaPublisher(settings);
   }
 
   @AfterAll
@@ -59,6 +67,7 @@ class SeatingTest {
       ConnectionPool pool,
       PostgresEventStore store,
       AggregateHost<PlayerState, PlayerCommand, PlayerEvent> players,
+      RoomAllocator allocator,
       MatchRooms rooms,
       SimpleMeterRegistry meters) {
     double recoveries() {
@@ -80,31 +89,63 @@ class SeatingTest {
             List.of(),
             meters,
             System::nanoTime);
+    RoomAllocator allocator = new RoomAllocator(store, 4, 10);
     MatchRooms rooms =
         new MatchRooms(
-            new RoomAllocator(store, 4, 10),
+            allocator,
             publisher,
             players,
             Clock.fixed(T, ZoneOffset.UTC),
             "match.found",
             "match.room-assigned",
             "match.rejected",
-            "match.ended",
+            ENDED_TOPIC,
+            "game.events",
             new SimpleMeterRegistry());
-    return new Instance(pool, store, players, rooms, meters);
+    return new Instance(pool, store, players, allocator, rooms, meters);
   }
 
-  static IncomingMessage assigned(String matchId, int channel, int room, String... players) {
-    byte[] value =
-        RoomAssigned.newBuilder()
+  /** {@code MatchPlaced} as the outbox publishes it. */
+  static IncomingMessage placed(String matchId, int channel, int room, String... players) {
+    MatchPlaced placed =
+        MatchPlaced.newBuilder()
             .setMatchId(matchId)
             .setQueue("ranked")
             .setChannel(channel)
             .setRoom(room)
             .addAllPlayerIds(List.of(players))
-            .build()
-            .toByteArray();
-    return new IncomingMessage("match.room-assigned", 0, 0, matchId, value, Map.of());
+            .build();
+    return journal(matchId, 1, MatchPlaced.getDescriptor().getFullName(), placed.toByteArray());
+  }
+
+  /** {@code MatchEnded} as the outbox publishes it. */
+  static IncomingMessage ended(String matchId, String... players) {
+    MatchEnded ended =
+        MatchEnded.newBuilder()
+            .setMatchId(matchId)
+            .setQueue("ranked")
+            .addAllPlayerIds(List.of(players))
+            .build();
+    return journal(matchId, 2, MatchEnded.getDescriptor().getFullName(), ended.toByteArray());
+  }
+
+  static IncomingMessage journal(String matchId, long seq, String type, byte[] payload) {
+    String stream = RoomAllocator.stream(matchId);
+    EventEnvelope envelope =
+        EventEnvelope.newBuilder()
+            .setAggregateType(RoomAllocator.MATCH_TYPE)
+            .setAggregateId(stream)
+            .setSeq(seq)
+            .setEventType(type)
+            .setPayload(com.google.protobuf.ByteString.copyFrom(payload))
+            .build();
+    return new IncomingMessage(
+        "game.events",
+        0,
+        seq,
+        stream,
+        envelope.toByteArray(),
+        Map.of("event-type", type, "seq", Long.toString(seq)));
   }
 
   static String create(Instance i, String nickname) {
@@ -123,9 +164,8 @@ class SeatingTest {
 
     StepVerifier.create(
             i.rooms()
-                .seat(
-                    List.of(
-                        assigned("ranked-1", 2, 7, alice, ghost), assigned("ranked-2", 3, 1, bob))))
+                .follow(
+                    List.of(placed("ranked-1", 2, 7, alice, ghost), placed("ranked-2", 3, 1, bob))))
         .verifyComplete();
 
     assertThat(i.players().get(alice).block().state().room())
@@ -139,21 +179,25 @@ class SeatingTest {
   }
 
   @Test
+  void other_events_of_the_journal_are_skipped() {
+    Instance i = instance();
+    String alice = create(i, "alice");
+    IncomingMessage playerEvent =
+        journal(alice, 2, "citadel.player.v1.GoldEarned", new byte[] {1, 2, 3});
+
+    StepVerifier.create(i.rooms().follow(List.of(playerEvent))).verifyComplete();
+  }
+
+  @Test
   void a_redelivered_batch_seats_once() {
     Instance i = instance();
     String alice = create(i, "alice");
-    List<IncomingMessage> batch = List.of(assigned("ranked-3", 1, 4, alice));
+    List<IncomingMessage> batch = List.of(placed("ranked-3", 1, 4, alice));
 
-    i.rooms().seat(batch).block();
-    i.rooms().seat(batch).block();
+    i.rooms().follow(batch).block();
+    i.rooms().follow(batch).block();
 
-    List<PlayerEvent> history =
-        i.store()
-            .readStream(alice)
-            .map(e -> PlayerCodec.decode(e.type(), e.payload()))
-            .collectList()
-            .block();
-    assertThat(history).filteredOn(e -> e instanceof PlayerEvent.RoomJoined).hasSize(1);
+    assertThat(history(i, alice)).filteredOn(e -> e instanceof PlayerEvent.RoomJoined).hasSize(1);
   }
 
   @Test
@@ -161,27 +205,73 @@ class SeatingTest {
     Instance i = instance();
     String alice = create(i, "alice");
     String ghost = "p-" + UUID.randomUUID();
-    i.rooms().seat(List.of(assigned("ranked-5", 1, 6, alice, ghost))).block();
+    i.rooms().follow(List.of(placed("ranked-5", 1, 6, alice, ghost))).block();
     List<IncomingMessage> ended = List.of(ended("ranked-5", alice, ghost));
 
-    StepVerifier.create(i.rooms().leave(ended)).verifyComplete();
+    StepVerifier.create(i.rooms().follow(ended)).verifyComplete();
     long version = i.players().get(alice).block().version();
-    i.rooms().leave(ended).block();
+    i.rooms().follow(ended).block();
 
     assertThat(i.players().get(alice).block().state().room()).isEmpty();
     assertThat(i.players().get(alice).block().version()).as("left once").isEqualTo(version);
     assertThat(i.store().versions(List.of(ghost)).block()).isEmpty();
   }
 
-  static IncomingMessage ended(String matchId, String... players) {
-    byte[] value =
-        dev.citadel.protocol.match.v1.MatchEnded.newBuilder()
-            .setMatchId(matchId)
-            .setQueue("ranked")
-            .addAllPlayerIds(List.of(players))
-            .build()
-            .toByteArray();
-    return new IncomingMessage("match.ended", 0, 0, matchId, value, Map.of());
+  @Test
+  void a_game_replayed_from_the_journal_leaves_its_players_in_the_lobby() {
+    // The outbox republishes a round (a publisher took over), or the batch is delivered again:
+    // the placement comes again, and its end after it, in the stream's order.
+    Instance i = instance();
+    String alice = create(i, "alice");
+    List<IncomingMessage> game = List.of(placed("ranked-6", 1, 7, alice), ended("ranked-6", alice));
+
+    i.rooms().follow(game).block();
+    i.rooms().follow(game).block();
+    i.rooms().follow(List.of(game.get(0))).block(); // alone in a batch: seats, then...
+    i.rooms().follow(List.of(game.get(1))).block(); // ...its end follows
+
+    assertThat(i.players().get(alice).block().state().room()).isEmpty();
+    assertThat(history(i, alice))
+        .as("a placement with its end in the same batch seats nobody")
+        .filteredOn(e -> e instanceof PlayerEvent.RoomJoined)
+        .hasSize(1);
+  }
+
+  @Test
+  void a_player_still_in_a_game_that_is_over_is_seated_in_the_next_one() {
+    // The end of the first game sits on another partition that is behind: the next match's
+    // placement arrives while the player's state still holds the old seat.
+    Instance i = instance();
+    String alice = create(i, "alice");
+    String first = "ranked-" + UUID.randomUUID();
+    String second = "ranked-" + UUID.randomUUID();
+    var room1 = i.allocator().place(first, List.of(alice), T).block().orElseThrow();
+    i.rooms().follow(List.of(placed(first, room1.channel(), room1.room(), alice))).block();
+    i.allocator().end(first, T).block().orElseThrow();
+    var room2 = i.allocator().place(second, List.of(alice), T).block().orElseThrow();
+
+    i.rooms().follow(List.of(placed(second, room2.channel(), room2.room(), alice))).block();
+
+    assertThat(i.players().get(alice).block().state().room())
+        .contains(new PlayerState.Seat(second, room2.channel(), room2.room()));
+    i.rooms().follow(List.of(ended(first, alice))).block(); // the late end changes nothing
+    assertThat(i.players().get(alice).block().state().room())
+        .contains(new PlayerState.Seat(second, room2.channel(), room2.room()));
+  }
+
+  @Test
+  void a_player_in_a_game_that_is_still_on_keeps_it() {
+    Instance i = instance();
+    String alice = create(i, "alice");
+    String first = "ranked-" + UUID.randomUUID();
+    var room1 = i.allocator().place(first, List.of(alice), T).block().orElseThrow();
+    i.rooms().follow(List.of(placed(first, room1.channel(), room1.room(), alice))).block();
+
+    StepVerifier.create(i.rooms().follow(List.of(placed("ranked-other", 1, 9, alice))))
+        .verifyComplete();
+
+    assertThat(i.players().get(alice).block().state().room())
+        .contains(new PlayerState.Seat(first, room1.channel(), room1.room()));
   }
 
   @Test
@@ -190,11 +280,19 @@ class SeatingTest {
     String alice = create(i, "alice");
     i.pool().dispose(); // the database is gone for this instance
 
-    StepVerifier.create(i.rooms().seat(List.of(assigned("ranked-4", 1, 5, alice))))
+    StepVerifier.create(i.rooms().follow(List.of(placed("ranked-4", 1, 5, alice))))
         .expectError()
         .verify();
 
     Instance healthy = instance();
     assertThat(healthy.players().get(alice).block().state().room()).isEmpty();
+  }
+
+  static List<PlayerEvent> history(Instance i, String player) {
+    return i.store()
+        .readStream(player)
+        .map(e -> PlayerCodec.decode(e.type(), e.payload()))
+        .collectList()
+        .block();
   }
 }

@@ -70,9 +70,8 @@ public class MatchConfiguration {
   }
 
   @Bean
-  HandOff handOff(
-      MessagePublisher publisher, Queues queues, MatchProperties props, MeterRegistry meters) {
-    return new HandOff(publisher, queues, props.match().topics().found(), meters);
+  HandOff handOff(MessagePublisher publisher, MatchProperties props, MeterRegistry meters) {
+    return new HandOff(publisher, props.match().topics().found(), meters);
   }
 
   @Bean

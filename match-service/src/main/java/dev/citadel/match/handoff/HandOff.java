@@ -2,7 +2,6 @@ package dev.citadel.match.handoff;
 
 import dev.citadel.match.matcher.Matchmaking;
 import dev.citadel.match.matcher.Ticket;
-import dev.citadel.match.queue.Queues;
 import dev.citadel.messaging.MessagePublisher;
 import dev.citadel.messaging.OutgoingMessage;
 import dev.citadel.protocol.match.v1.MatchFound;
@@ -15,28 +14,29 @@ import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
 
 /**
- * Sends {@code match.found} (keyed by match id, acks=all, idempotent producer). A send that fails
- * after the producer's retries gives the players back to the queue with their original wait time.
+ * Sends {@code match.found} (keyed by match id, acks=all, idempotent producer), and the cancel
+ * requests that follow it on the same topic and key. A send that fails after the producer's retries
+ * leaves the match pending: the record may have been written all the same (a timeout is not a
+ * refusal), so only game-state may decide that the match is off; the expiry loop sends it again and
+ * then asks game-state to cancel it (see {@code Lifecycle#expire}).
  */
 public final class HandOff {
   private static final Logger log = LoggerFactory.getLogger(HandOff.class);
 
   private final MessagePublisher publisher;
-  private final Queues queues;
   private final String topic;
   private final Counter sent;
   private final Counter failed;
 
-  public HandOff(MessagePublisher publisher, Queues queues, String topic, MeterRegistry meters) {
+  public HandOff(MessagePublisher publisher, String topic, MeterRegistry meters) {
     this.publisher = publisher;
-    this.queues = queues;
     this.topic = topic;
     this.sent = Counter.builder("citadel_matches_sent").tag("outcome", "sent").register(meters);
     this.failed = Counter.builder("citadel_matches_sent").tag("outcome", "failed").register(meters);
   }
 
   /**
-   * @return true if sent, false if it failed and the players were requeued
+   * @return true if sent, false if it failed (the match stays pending until its deadline)
    */
   public Mono<Boolean> send(
       String queue, String matchId, List<Ticket> players, long createdAtMs, int attempt) {
@@ -64,8 +64,26 @@ public final class HandOff {
         .onErrorResume(
             e -> {
               failed.increment();
-              log.warn("match.found for {} not sent, requeueing its players", matchId, e);
-              return queues.requeue(queue, matchId).thenReturn(false);
+              log.warn(
+                  "match.found for {} may not have been sent; its deadline will tell", matchId, e);
+              return Mono.just(false);
             });
+  }
+
+  /**
+   * Asks game-state to cancel the match unless it placed it first. Sent on {@code match.found}'s
+   * topic and key, so it is handled after every match.found of the match that reached Kafka before
+   * it from this producer; game-state decides once (see its {@code RoomAllocator}) and answers the
+   * outcome: {@code match.rejected} (cancelled: requeue) or {@code match.room-assigned}.
+   */
+  public Mono<Void> cancel(String queue, String matchId, int attempt) {
+    MatchFound request =
+        MatchFound.newBuilder()
+            .setMatchId(matchId)
+            .setQueue(queue)
+            .setAttempt(attempt)
+            .setCancel(true)
+            .build();
+    return publisher.publish(new OutgoingMessage(topic, matchId, request.toByteArray())).then();
   }
 }

@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,9 +29,12 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
- * PENDING -> ASSIGNED (room confirmed), REJECTED (players requeued first) or EXPIRED (no answer in
- * time: re-sent once, then cancelled and requeued). The backend never believes players are in a
- * game that no server created: a player is IN_GAME only after game-state confirmed the room.
+ * PENDING -> ASSIGNED (room confirmed) or REJECTED (no room, or cancelled: players requeued). No
+ * answer in time: re-sent once, then game-state is asked to cancel it, again every deadline until
+ * it answers. Only game-state decides a match's fate (placed or cancelled, at one point in its
+ * journal), so players are requeued only once the cancel won, never while their match may still be
+ * placed. The backend never believes players are in a game that no server created: a player is
+ * IN_GAME only after game-state confirmed the room.
  */
 public final class Lifecycle {
   private static final Logger log = LoggerFactory.getLogger(Lifecycle.class);
@@ -47,6 +51,7 @@ public final class Lifecycle {
   private final String endedTopic;
   private final List<String> queueNames;
   private final Counter assigned;
+  private final Counter confirmed;
   private final Counter rejected;
   private final Counter resent;
   private final Counter expired;
@@ -75,6 +80,10 @@ public final class Lifecycle {
     this.endedTopic = endedTopic;
     this.queueNames = List.copyOf(queueNames);
     this.assigned = Counter.builder("citadel_matches_assigned").register(meters);
+    this.confirmed =
+        Counter.builder("citadel_match_confirmations")
+            .description("match.room-assigned messages handled (redeliveries included)")
+            .register(meters);
     this.rejected = Counter.builder("citadel_matches_rejected").register(meters);
     this.resent = Counter.builder("citadel_matches_resent").register(meters);
     this.expired = Counter.builder("citadel_matches_expired").register(meters);
@@ -145,56 +154,69 @@ public final class Lifecycle {
   }
 
   /**
-   * Rooms confirmed by game-state: their players are in a game, and are told so. A match that was
-   * cancelled meanwhile changes nothing; one confirmed before is only announced again.
+   * Rooms confirmed by game-state: their players are in a game, and are told so once. The matches
+   * still pending are announced first and assigned after (one script call per queue), so a failure
+   * in between is retried with the announcement, and a confirmation that arrives again (a
+   * redelivery, a cancel that lost) finds its match assigned and announces nothing.
    */
   public Mono<Void> onAssigned(List<RoomAssigned> confirmations) {
-    Map<String, List<RoomAssigned>> byQueue = new LinkedHashMap<>();
+    Map<String, Map<String, RoomAssigned>> byQueue = new LinkedHashMap<>();
     confirmations.forEach(
-        a -> byQueue.computeIfAbsent(a.getQueue(), q -> new ArrayList<>()).add(a));
+        a ->
+            byQueue
+                .computeIfAbsent(a.getQueue(), q -> new LinkedHashMap<>())
+                .putIfAbsent(a.getMatchId(), a));
     return Flux.fromIterable(byQueue.entrySet())
         .concatMap(
             e -> {
-              List<RoomAssigned> rooms = e.getValue();
-              List<Queues.Assignment> assignments =
-                  rooms.stream()
-                      .map(
-                          a ->
-                              new Queues.Assignment(
-                                  a.getMatchId(),
-                                  a.getChannel(),
-                                  a.getRoom(),
-                                  a.getPlayerIdsCount() == 0 ? "" : a.getPlayerIds(0)))
-                      .toList();
+              List<RoomAssigned> rooms = List.copyOf(e.getValue().values());
               return queues
-                  .assignAll(e.getKey(), assignments)
-                  .flatMap(results -> announce(e.getKey(), rooms, results));
+                  .pendingAll(e.getKey(), rooms.stream().map(RoomAssigned::getMatchId).toList())
+                  .flatMap(pending -> announce(e.getKey(), rooms, pending))
+                  .flatMap(
+                      fresh ->
+                          queues.assignAll(
+                              e.getKey(),
+                              fresh.stream()
+                                  .map(
+                                      a ->
+                                          new Queues.Assignment(
+                                              a.getMatchId(),
+                                              a.getChannel(),
+                                              a.getRoom(),
+                                              a.getPlayerIdsCount() == 0 ? "" : a.getPlayerIds(0)))
+                                  .toList()))
+                  .doOnNext(
+                      results ->
+                          assigned.increment(
+                              results.stream()
+                                  .filter(r -> r instanceof Queues.Assigned.Now)
+                                  .count()));
             })
-        .then();
+        .then(Mono.fromRunnable(() -> confirmed.increment(confirmations.size())));
   }
 
-  private Mono<Void> announce(
-      String queue, List<RoomAssigned> rooms, List<Queues.Assigned> results) {
+  /** Announces the rooms of the matches still pending; answers those rooms. */
+  private Mono<List<RoomAssigned>> announce(
+      String queue, List<RoomAssigned> rooms, List<Optional<PendingMatch>> pending) {
     long now = clock.millis();
+    List<RoomAssigned> fresh = new ArrayList<>();
     List<Transitions.Seated> seated = new ArrayList<>();
+    Timer timer = enqueueToRoom(queue);
     for (int i = 0; i < rooms.size(); i++) {
-      RoomAssigned a = rooms.get(i);
-      List<String> players;
-      if (results.get(i) instanceof Queues.Assigned.Now n) {
-        assigned.increment();
-        Timer timer = enqueueToRoom(queue);
-        n.match()
-            .players()
-            .forEach(t -> timer.record(Duration.ofMillis(Math.max(0, now - t.enqueuedAtMs()))));
-        players = players(n.match());
-      } else if (results.get(i) instanceof Queues.Assigned.Before) {
-        players = a.getPlayerIdsList();
-      } else {
-        continue;
+      if (pending.get(i).isEmpty()) {
+        continue; // assigned before (announced then), or requeued: nothing to tell
       }
-      seated.add(new Transitions.Seated(players, a.getMatchId(), a.getChannel(), a.getRoom()));
+      RoomAssigned a = rooms.get(i);
+      PendingMatch match = pending.get(i).get();
+      match
+          .players()
+          .forEach(t -> timer.record(Duration.ofMillis(Math.max(0, now - t.enqueuedAtMs()))));
+      fresh.add(a);
+      seated.add(
+          new Transitions.Seated(players(match), a.getMatchId(), a.getChannel(), a.getRoom()));
     }
-    return transitions.inGame(seated);
+    return transitions.inGame(seated).thenReturn(fresh);
   }
 
   /**
@@ -238,7 +260,11 @@ public final class Lifecycle {
         .then();
   }
 
-  /** Re-sends overdue matches once, then cancels and requeues them. */
+  /**
+   * Re-sends overdue matches once (attempt 2), then asks game-state to cancel them (attempt 3 and
+   * on, one request per deadline until it answers). The players stay matched meanwhile: they are
+   * requeued only when game-state answers that the cancel won ({@link #onRejected}).
+   */
   public Mono<Integer> expire(String queue) {
     long now = clock.millis();
     return queues
@@ -257,12 +283,16 @@ public final class Lifecycle {
                     .thenReturn(1);
               }
               return queues
-                  .requeue(queue, p.matchId())
-                  .filter(done -> done)
+                  .retry(queue, p.matchId(), now + roomTimeout.toMillis())
+                  .filter(attempt -> attempt > 2)
                   .flatMap(
-                      done -> {
-                        expired.increment();
-                        return transitions.requeued(players(p), p.matchId());
+                      attempt -> {
+                        if (attempt == 3) {
+                          expired.increment();
+                          log.info(
+                              "match {} unanswered: asking game-state to cancel it", p.matchId());
+                        }
+                        return handOff.cancel(queue, p.matchId(), attempt);
                       })
                   .thenReturn(1);
             })

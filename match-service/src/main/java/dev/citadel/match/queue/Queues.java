@@ -309,6 +309,28 @@ public final class Queues {
         .defaultIfEmpty(Optional.empty());
   }
 
+  /** Many matches' pending records in one call, in order; empty for a match no longer pending. */
+  public Mono<List<Optional<PendingMatch>>> pendingAll(String queue, List<String> matchIds) {
+    if (matchIds.isEmpty()) {
+      return Mono.just(List.of());
+    }
+    return redis
+        .<String, String>opsForHash()
+        .multiGet(new Keys(queue).pending(), matchIds)
+        .map(
+            stored -> {
+              List<Optional<PendingMatch>> result = new ArrayList<>(matchIds.size());
+              for (int i = 0; i < matchIds.size(); i++) {
+                String s = stored.get(i);
+                result.add(
+                    s == null
+                        ? Optional.empty()
+                        : Optional.of(PendingMatch.parse(matchIds.get(i), s)));
+              }
+              return result;
+            });
+  }
+
   /** Pending matches whose deadline has passed. */
   public Flux<PendingMatch> overdue(String queue, long nowMs, int limit) {
     Keys k = new Keys(queue);

@@ -75,6 +75,8 @@ class MatchFaultsTest {
   @Autowired Queues queues;
   @Autowired HandOff handOff;
   @Autowired MessagePublisher publisher;
+  @Autowired org.springframework.data.redis.core.ReactiveStringRedisTemplate redis;
+  @Autowired io.micrometer.core.instrument.MeterRegistry meters;
 
   /** Ten players too far apart for the matcher to group them for half a minute. */
   List<Ticket> farApart(String tag) {
@@ -195,6 +197,81 @@ class MatchFaultsTest {
     tickets.forEach(t -> queues.cancel("faults", t.playerId()).block());
   }
 
+  @Test
+  @Order(4)
+  void a_cancel_that_wins_requeues_the_players_with_their_wait_time_and_places_nothing() {
+    List<Ticket> tickets = farApart("cancel-" + UUID.randomUUID());
+    long enqueuedAt = System.currentTimeMillis() - 5_000;
+    queues.enqueue("faults", tickets, enqueuedAt).block();
+    long now = System.currentTimeMillis();
+    // Popped, and neither the first send nor the re-send ever reached Kafka: attempt 2, overdue.
+    String matchId = queues.pop("faults", ids(tickets), now, now - 1).block().orElseThrow();
+    assertThat(queues.retry("faults", matchId, now - 1).block()).isEqualTo(2);
+
+    // Expiry asks game-state to cancel it; the cancel wins (nothing placed); only then requeued.
+    awaitAll(tickets, "WAITING");
+    for (Ticket t : tickets) {
+      assertThat(queues.status("faults", t.playerId()).block().waitingSinceMs())
+          .isEqualTo(enqueuedAt);
+    }
+    assertThat(queues.pending("faults", matchId).block()).isEmpty();
+    assertThat(
+            gameServer()
+                .get()
+                .uri("/internal/matches/{id}", matchId)
+                .exchangeToMono(r -> Mono.just(r.statusCode().value()))
+                .block())
+        .as("never placed")
+        .isEqualTo(404);
+    tickets.forEach(t -> queues.cancel("faults", t.playerId()).block());
+  }
+
+  @Test
+  @Order(5)
+  void a_room_confirmed_again_is_announced_once() {
+    List<Ticket> tickets = farApart("once-" + UUID.randomUUID());
+    long now = System.currentTimeMillis();
+    queues.enqueue("faults", tickets, now).block();
+    String player = tickets.get(0).playerId();
+    List<String> pushes = new java.util.concurrent.CopyOnWriteArrayList<>();
+    // Subscribed before the match is sent (the Mono completes once Redis confirmed it).
+    var listening =
+        redis
+            .listenToChannelLater(dev.citadel.notify.PlayerNotifier.channel(player))
+            .block(Duration.ofSeconds(10))
+            .doOnNext(m -> pushes.add(m.getMessage()))
+            .subscribe();
+    try {
+      String matchId = queues.pop("faults", ids(tickets), now, now + 30_000).block().orElseThrow();
+      handOff.send("faults", matchId, tickets, now, 1).block();
+      awaitAll(tickets, "IN_GAME");
+      await().until(() -> pushes.stream().anyMatch(m -> m.contains("match.room-assigned")));
+      double before = meters.get("citadel_match_confirmations").counter().count();
+
+      // match.found delivered twice more: game-state answers the same room each time.
+      handOff.send("faults", matchId, tickets, now, 1).block();
+      handOff.send("faults", matchId, tickets, now, 2).block();
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> meters.get("citadel_match_confirmations").counter().count() >= before + 2);
+
+      assertThat(pushes).filteredOn(m -> m.contains("match.room-assigned")).hasSize(1);
+    } finally {
+      listening.dispose();
+    }
+  }
+
+  WebClient gameServer() {
+    return WebClient.builder()
+        .baseUrl("http://127.0.0.1:" + gameState.spec().port())
+        .defaultHeaders(
+            h ->
+                h.setBearerAuth(
+                    TestIdentity.shared()
+                        .service("game-server", "game-state", "match.read", "match.results")))
+        .build();
+  }
+
   @SuppressWarnings("unchecked")
   static Map<String, Object> end(WebClient game, String matchId) {
     return game.post()
@@ -206,22 +283,29 @@ class MatchFaultsTest {
 
   @Test
   @Order(9)
-  void with_game_state_down_a_match_expires_and_its_players_wait_again_with_their_wait_time() {
+  void with_game_state_down_players_wait_matched_and_a_match_in_kafka_is_placed_when_it_is_back()
+      throws Exception {
     gameState.stop(Duration.ofSeconds(20));
     gameState = null;
     List<Ticket> tickets = farApart("down-" + UUID.randomUUID());
-    long enqueuedAt = System.currentTimeMillis() - 5_000;
-    queues.enqueue("faults", tickets, enqueuedAt).block();
     long now = System.currentTimeMillis();
+    queues.enqueue("faults", tickets, now).block();
     String matchId = queues.pop("faults", ids(tickets), now, now + 500).block().orElseThrow();
-    handOff.send("faults", matchId, tickets, now, 1).block(); // nobody answers
+    handOff.send("faults", matchId, tickets, now, 1).block(); // in Kafka; nobody answers
 
-    // Re-sent once, then cancelled: back to waiting, with the ORIGINAL enqueue time.
-    awaitAll(tickets, "WAITING");
+    // Re-sent, then cancel requested: the match may still be placed, so nobody is requeued.
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> queues.pending("faults", matchId).block().orElseThrow().attempt() >= 3);
     for (Ticket t : tickets) {
-      QueueStatus s = queues.status("faults", t.playerId()).block();
-      assertThat(s.waitingSinceMs()).isEqualTo(enqueuedAt);
+      assertThat(queues.status("faults", t.playerId()).block().state()).isEqualTo("MATCHED");
     }
-    assertThat(queues.pending("faults", matchId).block()).isEmpty();
+
+    // game-state is back: match.found comes first in the partition, so the placement wins and
+    // every cancel after it answers the same room.
+    gameState = GameStateProcess.start("game-state-faults", "game_state_faults");
+    awaitAll(tickets, "IN_GAME");
+    assertThat(queues.status("faults", tickets.get(0).playerId()).block().matchId())
+        .isEqualTo(matchId);
   }
 }

@@ -1,0 +1,198 @@
+package dev.citadel.gamestate.rooms;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.citadel.gamestate.aggregate.AggregateHost;
+import dev.citadel.gamestate.player.PlayerCommand;
+import dev.citadel.gamestate.player.PlayerEvent;
+import dev.citadel.gamestate.player.PlayerRejected;
+import dev.citadel.gamestate.player.PlayerState;
+import dev.citadel.messaging.IncomingMessage;
+import dev.citadel.messaging.MessagePublisher;
+import dev.citadel.messaging.OutgoingMessage;
+import dev.citadel.messaging.Unprocessable;
+import dev.citadel.protocol.eventstore.v1.EventEnvelope;
+import dev.citadel.protocol.match.v1.MatchEnded;
+import dev.citadel.protocol.match.v1.MatchPlaced;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * The players' seats, following the match streams from the journal's outbox topic (keyed by stream,
+ * so a match's events arrive in the order they were written): {@code MatchPlaced} seats its
+ * players; {@code MatchEnded} announces {@code match.ended}, then takes them out of the room. A
+ * game therefore cannot be left before it was joined, an end is announced once per end (not per
+ * call), and a redelivered {@code match.found} adds nothing to the journal, so it seats nobody
+ * again.
+ */
+final class MatchSeats {
+  private static final Logger log = LoggerFactory.getLogger(MatchSeats.class);
+  static final int SEATING_CONCURRENCY = 256;
+  private static final String PLACED_TYPE = MatchPlaced.getDescriptor().getFullName();
+  private static final String ENDED_TYPE = MatchEnded.getDescriptor().getFullName();
+
+  private final RoomAllocator rooms;
+  private final MessagePublisher publisher;
+  private final AggregateHost<PlayerState, PlayerCommand, PlayerEvent> players;
+  private final Clock clock;
+  private final String endedTopic;
+
+  MatchSeats(
+      RoomAllocator rooms,
+      MessagePublisher publisher,
+      AggregateHost<PlayerState, PlayerCommand, PlayerEvent> players,
+      Clock clock,
+      String endedTopic) {
+    this.rooms = rooms;
+    this.publisher = publisher;
+    this.players = players;
+    this.clock = clock;
+    this.endedTopic = endedTopic;
+  }
+
+  /** A match stream's event that moves its players. */
+  private sealed interface Step {
+    String key();
+
+    List<String> players();
+  }
+
+  private record Seat(String key, MatchPlaced placed) implements Step {
+    public List<String> players() {
+      return placed.getPlayerIdsList();
+    }
+  }
+
+  private record Leave(String key, MatchEnded ended) implements Step {
+    public List<String> players() {
+      return ended.getPlayerIdsList();
+    }
+  }
+
+  /**
+   * Follows the match streams from the journal's outbox topic (every other event is skipped): each
+   * stream's events in order, streams in parallel. {@code MatchPlaced} seats its players; {@code
+   * MatchEnded} announces {@code match.ended}, then its players leave the room. A placement whose
+   * end is in the same batch seats nobody. One query first finds which players have game state
+   * (players queued in bulk by a load test have none). A refusal by the player's rules is final and
+   * skipped; any other failure fails the batch, which is delivered again (every step is
+   * idempotent).
+   */
+  Mono<Void> follow(List<IncomingMessage> messages) {
+    List<Step> steps = new ArrayList<>();
+    Set<String> endedHere = new HashSet<>();
+    for (IncomingMessage message : messages) {
+      String type = message.headers().get("event-type");
+      if (!PLACED_TYPE.equals(type) && !ENDED_TYPE.equals(type)) {
+        continue;
+      }
+      try {
+        EventEnvelope envelope = EventEnvelope.parseFrom(message.value());
+        if (!envelope.getAggregateType().equals(RoomAllocator.MATCH_TYPE)) {
+          continue;
+        }
+        if (PLACED_TYPE.equals(type)) {
+          steps.add(new Seat(message.key(), MatchPlaced.parseFrom(envelope.getPayload())));
+        } else {
+          steps.add(new Leave(message.key(), MatchEnded.parseFrom(envelope.getPayload())));
+          endedHere.add(message.key());
+        }
+      } catch (InvalidProtocolBufferException e) {
+        return Mono.error(new Unprocessable("not a match event", e));
+      }
+    }
+    if (steps.isEmpty()) {
+      return Mono.empty();
+    }
+    return players
+        .existing(steps.stream().flatMap(s -> s.players().stream()).distinct().toList())
+        .flatMapMany(
+            known ->
+                Flux.fromIterable(steps)
+                    .filter(s -> !(s instanceof Seat && endedHere.contains(s.key())))
+                    .groupBy(Step::key)
+                    .flatMap(stream -> stream.concatMap(s -> apply(s, known)), SEATING_CONCURRENCY))
+        .then();
+  }
+
+  private Mono<Void> apply(Step step, Set<String> known) {
+    List<String> present = step.players().stream().filter(known::contains).toList();
+    if (step instanceof Seat seat) {
+      MatchPlaced p = seat.placed();
+      var join = new PlayerCommand.JoinRoom(p.getMatchId(), p.getChannel(), p.getRoom());
+      return Flux.fromIterable(present).flatMap(player -> join(player, join)).then();
+    }
+    MatchEnded e = ((Leave) step).ended();
+    return publisher
+        .publish(new OutgoingMessage(endedTopic, e.getMatchId(), e.toByteArray()))
+        .then(
+            Flux.fromIterable(present)
+                .flatMap(player -> run(player, new PlayerCommand.LeaveRoom(e.getMatchId())))
+                .then());
+  }
+
+  /**
+   * Seats a player. One still seated in another match whose game is over (its end is on another
+   * partition, not followed yet) leaves it first: the newer match was formed after match-service
+   * saw that end. A player in another match that is still on keeps it.
+   */
+  private Mono<Void> join(String player, PlayerCommand.JoinRoom join) {
+    return run(player, join)
+        .onErrorResume(
+            PlayerRejected.class,
+            refused ->
+                players
+                    .get(player)
+                    .flatMap(
+                        current ->
+                            Mono.justOrEmpty(current.state().room())
+                                .filter(seat -> !seat.matchId().equals(join.matchId()))
+                                .flatMap(
+                                    seat ->
+                                        rooms
+                                            .status(seat.matchId())
+                                            .flatMap(
+                                                other -> {
+                                                  if (other.isPresent() && !other.get().ended()) {
+                                                    log.warn(
+                                                        "{} not seated in {}: still in live match {}",
+                                                        player,
+                                                        join.matchId(),
+                                                        seat.matchId());
+                                                    return Mono.empty();
+                                                  }
+                                                  return run(
+                                                          player,
+                                                          new PlayerCommand.LeaveRoom(
+                                                              seat.matchId()))
+                                                      .then(run(player, join));
+                                                })))
+                    .then());
+  }
+
+  private Mono<Void> run(String player, PlayerCommand command) {
+    return players
+        .handle(player, command, clock.instant())
+        .onErrorResume(
+            PlayerRejected.class,
+            e -> {
+              if (command instanceof PlayerCommand.JoinRoom
+                  && e.kind() == PlayerRejected.Kind.CONFLICT) {
+                return Mono.error(e); // join() looks at the other match
+              }
+              log.info(
+                  "{} for {} refused: {}",
+                  command.getClass().getSimpleName(),
+                  player,
+                  e.getMessage());
+              return Mono.empty();
+            })
+        .then();
+  }
+}
