@@ -1,5 +1,6 @@
 -- A room is confirmed for each of many matches, in one call: the match's players are in a game.
--- KEYS[1] matched hash, KEYS[2] pending hash, KEYS[3] pending deadlines zset, KEYS[4] assigned hash
+-- KEYS[1] matched hash, KEYS[2] pending hash, KEYS[3] pending deadlines zset, KEYS[4] assigned hash,
+-- KEYS[5] presence stream
 -- ARGV: (match id, channel, room, one of its players) quadruples
 -- Returns, per match in order:
 --   its pending record (created#attempt#players): assigned now;
@@ -15,6 +16,7 @@ for i = 1, #ARGV, 4 do
       local player = string.match(entry, '^([^|]*)|')
       redis.call('HDEL', KEYS[1], player)
       redis.call('HSET', KEYS[4], player, match .. '|' .. channel .. '|' .. room)
+      redis.call('XADD', KEYS[5], '*', 'p', player, 's', 'IN_GAME', 'm', match)
     end
     redis.call('HDEL', KEYS[2], match)
     redis.call('ZREM', KEYS[3], match)

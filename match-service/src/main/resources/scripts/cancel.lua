@@ -1,9 +1,11 @@
 -- Leaves the queue if still waiting. Returns CANCELLED, MATCHED, IN_GAME or NOT_QUEUED.
--- KEYS[1] elo zset, KEYS[2] tickets hash, KEYS[3] matched hash, KEYS[4] assigned hash
+-- KEYS[1] elo zset, KEYS[2] tickets hash, KEYS[3] matched hash, KEYS[4] assigned hash,
+-- KEYS[5] presence stream
 -- ARGV[1] player id
 if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then
   redis.call('ZREM', KEYS[1], ARGV[1])
   redis.call('HDEL', KEYS[2], ARGV[1])
+  redis.call('XADD', KEYS[5], '*', 'p', ARGV[1], 's', 'LOBBY', 'm', '')
   return 'CANCELLED'
 end
 if redis.call('HEXISTS', KEYS[3], ARGV[1]) == 1 then

@@ -2,25 +2,29 @@
 -- while the player waits, is matched or plays in ANY other queue (every queue's keys share the
 -- hash tag {mq}, so this one script sees them all and the check cannot race another enqueue).
 -- KEYS[1] elo zset, KEYS[2] tickets hash, KEYS[3] matched hash, KEYS[4] assigned hash of this
--- queue; then tickets, matched and assigned hashes of each other queue, in ARGV[3..] order
--- ARGV[1] now, ARGV[2] how many other queues (n), ARGV[3..2+n] their names, then
+-- queue; then tickets, matched and assigned hashes of each other queue, in ARGV[4..] order; last
+-- the presence stream
+-- ARGV[1] now, ARGV[2] how many other queues (n), ARGV[3] '1' to record presence (a real player)
+-- or '0' (load-test players, who have no account), ARGV[4..3+n] their names, then
 -- (player, elo, nickname) triples
 -- Returns one status per player: OK, QUEUED, MATCHED, IN_GAME or ELSEWHERE:<queue>
 local now = ARGV[1]
 local others = tonumber(ARGV[2])
+local record = ARGV[3] == '1'
+local presence = KEYS[#KEYS]
 local function elsewhere(player)
   for q = 1, others do
     local base = 4 + (q - 1) * 3
     for part = 1, 3 do
       if redis.call('HEXISTS', KEYS[base + part], player) == 1 then
-        return ARGV[2 + q]
+        return ARGV[3 + q]
       end
     end
   end
   return nil
 end
 local result = {}
-for i = 3 + others, #ARGV, 3 do
+for i = 4 + others, #ARGV, 3 do
   local player, elo, nick = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local other = elsewhere(player)
   if redis.call('HEXISTS', KEYS[2], player) == 1 then
@@ -34,6 +38,9 @@ for i = 3 + others, #ARGV, 3 do
   else
     redis.call('ZADD', KEYS[1], elo, player)
     redis.call('HSET', KEYS[2], player, elo .. '|' .. now .. '|' .. nick)
+    if record then
+      redis.call('XADD', presence, '*', 'p', player, 's', 'QUEUED', 'm', '')
+    end
     table.insert(result, 'OK')
   end
 end

@@ -1,7 +1,7 @@
 -- Gives a pending match's players back to the queue with their ORIGINAL enqueue time, and
 -- forgets the match. Idempotent: an unknown match returns 0.
 -- KEYS[1] elo zset, KEYS[2] tickets hash, KEYS[3] matched hash, KEYS[4] pending hash,
--- KEYS[5] pending deadlines zset
+-- KEYS[5] pending deadlines zset, KEYS[6] presence stream
 -- ARGV[1] match id
 local pending = redis.call('HGET', KEYS[4], ARGV[1])
 if not pending then
@@ -13,6 +13,7 @@ for entry in string.gmatch(players, '[^;]+') do
   redis.call('ZADD', KEYS[1], elo, player)
   redis.call('HSET', KEYS[2], player, elo .. '|' .. enqueued .. '|' .. nick)
   redis.call('HDEL', KEYS[3], player)
+  redis.call('XADD', KEYS[6], '*', 'p', player, 's', 'QUEUED', 'm', '')
 end
 redis.call('HDEL', KEYS[4], ARGV[1])
 redis.call('ZREM', KEYS[5], ARGV[1])

@@ -57,7 +57,7 @@ public class BulkController {
       tickets.add(new Ticket(p.playerId(), p.elo(), now, p.nickname() == null ? "" : p.nickname()));
     }
     return queues
-        .enqueue(body.queue(), tickets, now)
+        .enqueue(body.queue(), tickets, now, false)
         .map(
             s ->
                 Map.of(

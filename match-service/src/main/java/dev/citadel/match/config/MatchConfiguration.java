@@ -5,6 +5,7 @@ import dev.citadel.match.lifecycle.Lifecycle;
 import dev.citadel.match.lifecycle.Transitions;
 import dev.citadel.match.matcher.Matcher;
 import dev.citadel.match.matcher.SkillWindow;
+import dev.citadel.match.presence.PresenceRelay;
 import dev.citadel.match.queue.Queues;
 import dev.citadel.messaging.MessagePublisher;
 import dev.citadel.messaging.kafka.KafkaSettings;
@@ -31,6 +32,8 @@ import reactor.core.Disposable;
 
 @Configuration(proxyBeanMethods = false)
 public class MatchConfiguration {
+  /** How often waiting presence changes are moved to Kafka. */
+  static final java.time.Duration PRESENCE_INTERVAL = java.time.Duration.ofMillis(50);
 
   /** The audience service tokens name to call match-service. */
   public static final String SERVICE_NAME = "match-service";
@@ -75,13 +78,23 @@ public class MatchConfiguration {
   }
 
   @Bean
-  Transitions transitions(
-      MessagePublisher publisher,
+  Transitions transitions(ReactiveStringRedisTemplate redis) {
+    return new Transitions(new PlayerNotifier(redis));
+  }
+
+  @Bean
+  PresenceRelay presenceRelay(
       ReactiveStringRedisTemplate redis,
-      Clock clock,
-      MatchProperties props) {
-    return new Transitions(
-        publisher, new PlayerNotifier(redis), clock, props.match().topics().presence());
+      MessagePublisher publisher,
+      MatchProperties props,
+      MeterRegistry meters) {
+    return new PresenceRelay(
+        redis,
+        publisher,
+        Queues.PRESENCE_STREAM,
+        props.match().topics().presence(),
+        props.match().lockTtl(),
+        meters);
   }
 
   @Bean
@@ -139,6 +152,7 @@ public class MatchConfiguration {
   SmartLifecycle background(
       Matcher matcher,
       Lifecycle lifecycle,
+      PresenceRelay presence,
       MessagePublisher publisher,
       MatchProperties props,
       MeterRegistry meters) {
@@ -150,6 +164,7 @@ public class MatchConfiguration {
         List<String> queues = props.match().queues();
         running.add(matcher.start(queues, props.match().tickInterval()));
         running.add(lifecycle.startExpiry(queues, props.match().tickInterval()));
+        running.add(presence.start(PRESENCE_INTERVAL));
         running.add(lifecycle.consume(new ReactorKafkaConsumer(kafka(props), publisher, meters)));
       }
 

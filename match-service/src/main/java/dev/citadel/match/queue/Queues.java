@@ -45,6 +45,13 @@ public final class Queues {
     return RedisScript.of(new ClassPathResource("scripts/" + name + ".lua"), type);
   }
 
+  /**
+   * Every change of a player's place (queued, back in the lobby, in a game) is appended here by the
+   * same script that makes it, in the order the changes happen; {@code PresenceRelay} moves them to
+   * Kafka. One stream for every queue (same hash slot), so its entry ids order every change.
+   */
+  public static final String PRESENCE_STREAM = "{mq}:presence";
+
   /** The keys of one queue. */
   record Keys(String queue) {
     String key(String part) {
@@ -82,6 +89,7 @@ public final class Queues {
 
   private final ReactiveStringRedisTemplate redis;
   private final List<String> allQueues;
+  private final String presence;
 
   /** Queues that know of no other queue (tests of one queue). */
   public Queues(ReactiveStringRedisTemplate redis) {
@@ -92,8 +100,20 @@ public final class Queues {
    * @param allQueues every configured queue: a player is in at most one of them at a time
    */
   public Queues(ReactiveStringRedisTemplate redis, List<String> allQueues) {
+    this(redis, allQueues, PRESENCE_STREAM);
+  }
+
+  /**
+   * @param presenceStream where the scripts record presence changes (a name with the hash tag
+   *     {@code {mq}}; another one only in tests that must not share it)
+   */
+  public Queues(ReactiveStringRedisTemplate redis, List<String> allQueues, String presenceStream) {
+    if (!presenceStream.startsWith("{mq}:")) {
+      throw new IllegalArgumentException("the presence stream must share the hash tag {mq}");
+    }
     this.redis = redis;
     this.allQueues = List.copyOf(allQueues);
+    this.presence = presenceStream;
   }
 
   /**
@@ -101,6 +121,15 @@ public final class Queues {
    * (waiting, matched or playing in another queue).
    */
   public Mono<List<String>> enqueue(String queue, List<Ticket> tickets, long nowMs) {
+    return enqueue(queue, tickets, nowMs, true);
+  }
+
+  /**
+   * The same; {@code recordPresence} false for load-test players, who have no account (nobody looks
+   * at their presence).
+   */
+  public Mono<List<String>> enqueue(
+      String queue, List<Ticket> tickets, long nowMs, boolean recordPresence) {
     Keys k = new Keys(queue);
     List<String> others = allQueues.stream().filter(q -> !q.equals(queue)).toList();
     List<String> keys = new ArrayList<>(List.of(k.elo(), k.tickets(), k.matched(), k.assigned()));
@@ -108,9 +137,11 @@ public final class Queues {
       Keys o = new Keys(other);
       keys.addAll(List.of(o.tickets(), o.matched(), o.assigned()));
     }
-    List<String> args = new ArrayList<>(2 + others.size() + tickets.size() * 3);
+    keys.add(presence);
+    List<String> args = new ArrayList<>(3 + others.size() + tickets.size() * 3);
     args.add(Long.toString(nowMs));
     args.add(Integer.toString(others.size()));
+    args.add(recordPresence ? "1" : "0");
     args.addAll(others);
     for (Ticket t : tickets) {
       args.add(t.playerId());
@@ -188,7 +219,7 @@ public final class Queues {
     return redis
         .execute(
             REQUEUE,
-            List.of(k.elo(), k.tickets(), k.matched(), k.pending(), k.deadlines()),
+            List.of(k.elo(), k.tickets(), k.matched(), k.pending(), k.deadlines(), presence),
             List.of(matchId))
         .next()
         .map(n -> n == 1);
@@ -227,7 +258,10 @@ public final class Queues {
       args.add(a.someone());
     }
     return redis
-        .execute(ASSIGN_ALL, List.of(k.matched(), k.pending(), k.deadlines(), k.assigned()), args)
+        .execute(
+            ASSIGN_ALL,
+            List.of(k.matched(), k.pending(), k.deadlines(), k.assigned(), presence),
+            args)
         .next()
         .map(
             stored -> {
@@ -279,7 +313,7 @@ public final class Queues {
     List<String> args = new ArrayList<>(players.size() + 1);
     args.add(matchId);
     args.addAll(players);
-    return redis.execute(LEAVE_GAME, List.of(new Keys(queue).assigned()), args).next();
+    return redis.execute(LEAVE_GAME, List.of(new Keys(queue).assigned(), presence), args).next();
   }
 
   /**
@@ -297,7 +331,10 @@ public final class Queues {
   public Mono<String> cancel(String queue, String player) {
     Keys k = new Keys(queue);
     return redis
-        .execute(CANCEL, List.of(k.elo(), k.tickets(), k.matched(), k.assigned()), List.of(player))
+        .execute(
+            CANCEL,
+            List.of(k.elo(), k.tickets(), k.matched(), k.assigned(), presence),
+            List.of(player))
         .next();
   }
 
