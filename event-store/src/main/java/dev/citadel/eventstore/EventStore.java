@@ -34,6 +34,13 @@ public interface EventStore {
   Flux<StoredEvent> readStream(String aggregateId, long afterSeq);
 
   /**
+   * The same, after waiting for any append to the stream that is still running (an append whose
+   * reply was lost may be committing right now): events not found are not there, not merely not
+   * visible yet. For looking up whether an append with an ambiguous outcome landed.
+   */
+  Flux<StoredEvent> readSettled(String aggregateId, long afterSeq);
+
+  /**
    * The first events (up to {@code seq <= maxSeq}) of many streams in one query, ordered by stream
    * and sequence: for checking in bulk which streams exist and how they began.
    */

@@ -200,6 +200,17 @@ public final class PostgresEventStore implements EventStore {
   }
 
   @Override
+  public Flux<StoredEvent> readSettled(String aggregateId, long afterSeq) {
+    Flux<StoredEvent> settledThenRead =
+        db.sql(SETTLE_SQL)
+            .bind(0, aggregateId)
+            .fetch()
+            .all()
+            .thenMany(readStream(aggregateId, afterSeq));
+    return settledThenRead.as(tx::transactional);
+  }
+
+  @Override
   public Flux<StoredEvent> readStreamHeads(Collection<String> aggregateIds, long maxSeq) {
     if (aggregateIds.isEmpty()) {
       return Flux.empty();

@@ -2,6 +2,7 @@ package dev.citadel.gamestate.aggregate;
 
 import dev.citadel.eventstore.AppendRequest;
 import dev.citadel.eventstore.ConcurrencyConflict;
+import dev.citadel.eventstore.EventData;
 import dev.citadel.eventstore.EventStore;
 import dev.citadel.eventstore.IdempotencyKey;
 import dev.citadel.eventstore.KeyRecord;
@@ -283,6 +284,9 @@ public final class AggregateHost<S, C, E> {
               // Keyed: the conflict may be the key itself (a retry that raced its original).
               return ensureLoaded(r).then(Mono.defer(() -> keyed(r, command, at, key, false)));
             })
+        .onErrorResume(
+            e -> !(e instanceof ConcurrencyConflict) && !(e instanceof Rejection),
+            e -> landed(r, request, events, at, e))
         .doOnError(
             e -> {
               if (!(e instanceof ConcurrencyConflict)) {
@@ -290,6 +294,52 @@ public final class AggregateHost<S, C, E> {
                 r.loaded = false;
               }
             });
+  }
+
+  /**
+   * An append failed in a way that does not say whether it was written (the connection was lost
+   * after COMMIT, say): look it up instead of guessing. Once any append still running on the stream
+   * has finished, our events at our versions mean it landed (answered as a success, once); nothing
+   * after our expected version means it did not (the failure stands); other events mean another
+   * writer took the version (a conflict: the next command reloads).
+   */
+  private Mono<CommandResult<S, E>> landed(
+      Resident<S> r, AppendRequest request, List<E> events, Instant at, Throwable cause) {
+    return store
+        .readSettled(r.id, request.expectedVersion())
+        .take(request.events().size())
+        .collectList()
+        .onErrorMap(
+            lookupFailed -> {
+              cause.addSuppressed(lookupFailed);
+              return cause;
+            })
+        .flatMap(
+            stored -> {
+              if (stored.isEmpty()) {
+                return Mono.error(cause);
+              }
+              if (same(stored, request.events())) {
+                log.info(
+                    "append to {} landed although its reply was lost: {}", r.id, cause.toString());
+                return Mono.just(commit(r, events, request.newVersion(), at));
+              }
+              r.loaded = false;
+              return Mono.error(new ConcurrencyConflict(r.id, request.expectedVersion()));
+            });
+  }
+
+  private static boolean same(List<StoredEvent> stored, List<EventData> ours) {
+    if (stored.size() != ours.size()) {
+      return false;
+    }
+    for (int i = 0; i < ours.size(); i++) {
+      if (!stored.get(i).type().equals(ours.get(i).type())
+          || !java.util.Arrays.equals(stored.get(i).payload(), ours.get(i).payload())) {
+        return false;
+      }
+    }
+    return true;
   }
 
   // --- two-phase commit: the participant side

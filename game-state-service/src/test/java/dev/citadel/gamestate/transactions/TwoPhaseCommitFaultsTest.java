@@ -393,6 +393,11 @@ class TwoPhaseCommitFaultsTest {
     }
 
     @Override
+    public Flux<StoredEvent> readSettled(String aggregateId, long afterSeq) {
+      return inner.readSettled(aggregateId, afterSeq);
+    }
+
+    @Override
     public Flux<StoredEvent> readStreamHeads(Collection<String> ids, long maxSeq) {
       return inner.readStreamHeads(ids, maxSeq);
     }

@@ -1,0 +1,183 @@
+package dev.citadel.gamestate.aggregate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.citadel.eventstore.AppendRequest;
+import dev.citadel.eventstore.Appended;
+import dev.citadel.eventstore.Connections;
+import dev.citadel.eventstore.EventStore;
+import dev.citadel.eventstore.EventStoreOptions;
+import dev.citadel.eventstore.EventStoreSchema;
+import dev.citadel.eventstore.KeyRecord;
+import dev.citadel.eventstore.LoadedStream;
+import dev.citadel.eventstore.PostgresEventStore;
+import dev.citadel.eventstore.Snapshot;
+import dev.citadel.eventstore.SnapshotPolicy;
+import dev.citadel.eventstore.StoredEvent;
+import dev.citadel.gamestate.player.PlayerAggregate;
+import dev.citadel.gamestate.player.PlayerCommand;
+import dev.citadel.gamestate.player.PlayerEvent;
+import dev.citadel.gamestate.player.PlayerState;
+import dev.citadel.infra.junit.CitadelInfra;
+import dev.citadel.infra.junit.SharedInfra;
+import dev.citadel.infra.postgres.PostgresEndpoint;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * A single-player append whose outcome is ambiguous (written, then the connection is lost before
+ * the reply) is looked up, against real PostgreSQL: answered as done, once; one that was not
+ * written stays a failure.
+ */
+@CitadelInfra
+class LostReplyTest {
+  static final Instant T = Instant.parse("2026-03-01T12:00:00Z");
+  static PostgresEndpoint db;
+
+  @BeforeAll
+  static void migrate() {
+    db = SharedInfra.postgresDatabase("gamestate_lost_reply_test");
+    EventStoreSchema.migrate(db.jdbcUrl(), db.username(), db.password());
+  }
+
+  static PostgresEventStore store() {
+    return new PostgresEventStore(
+        Connections.pool(db.host(), db.port(), db.database(), db.username(), db.password(), 4),
+        EventStoreOptions.defaults());
+  }
+
+  static AggregateHost<PlayerState, PlayerCommand, PlayerEvent> host(EventStore store) {
+    return new AggregateHost<>(
+        new PlayerAggregate(),
+        store,
+        SnapshotPolicy.DEFAULT,
+        HostOptions.defaults(),
+        List.of(),
+        new SimpleMeterRegistry(),
+        System::nanoTime);
+  }
+
+  @Test
+  void an_append_written_but_whose_reply_is_lost_is_answered_once_as_done() {
+    PostgresEventStore real = store();
+    FaultyAppends faulty = new FaultyAppends(real);
+    var host = host(faulty);
+    String player = "p-" + UUID.randomUUID();
+    host.handle(player, new PlayerCommand.CreatePlayer("lost", T), T).block();
+
+    faulty.landThenFail.set(1);
+    var result = host.handle(player, new PlayerCommand.EarnGold(25, "quest"), T).block();
+
+    assertThat(result.state().gold()).isEqualTo(25);
+    assertThat(result.events()).hasSize(1);
+    // The next command builds on it: nothing applied twice, nothing lost.
+    assertThat(
+            host.handle(player, new PlayerCommand.EarnGold(5, "quest"), T).block().state().gold())
+        .isEqualTo(30);
+    assertThat(host(real).get(player).block().state().gold()).isEqualTo(30);
+  }
+
+  @Test
+  void an_append_that_was_not_written_stays_a_failure() {
+    PostgresEventStore real = store();
+    FaultyAppends faulty = new FaultyAppends(real);
+    var host = host(faulty);
+    String player = "p-" + UUID.randomUUID();
+    host.handle(player, new PlayerCommand.CreatePlayer("lost", T), T).block();
+
+    faulty.failBefore.set(1);
+    assertThatThrownBy(
+            () -> host.handle(player, new PlayerCommand.EarnGold(25, "quest"), T).block())
+        .hasMessageContaining("injected");
+
+    assertThat(host.get(player).block().state().gold()).isZero();
+    assertThat(
+            host.handle(player, new PlayerCommand.EarnGold(5, "quest"), T).block().state().gold())
+        .isEqualTo(5);
+  }
+
+  /** The real store; its next appends land and then fail, or fail before being sent. */
+  static final class FaultyAppends implements EventStore {
+    final EventStore inner;
+    final AtomicInteger landThenFail = new AtomicInteger();
+    final AtomicInteger failBefore = new AtomicInteger();
+
+    FaultyAppends(EventStore inner) {
+      this.inner = inner;
+    }
+
+    @Override
+    public Mono<Appended> append(AppendRequest request) {
+      if (failBefore.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+        return Mono.error(new IllegalStateException("connection refused (injected)"));
+      }
+      if (landThenFail.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+        return inner
+            .append(request)
+            .then(
+                Mono.error(new IllegalStateException("connection reset after COMMIT (injected)")));
+      }
+      return inner.append(request);
+    }
+
+    @Override
+    public Mono<List<Appended>> appendAtomically(List<AppendRequest> requests) {
+      return inner.appendAtomically(requests);
+    }
+
+    @Override
+    public Mono<LoadedStream> load(String aggregateId) {
+      return inner.load(aggregateId);
+    }
+
+    @Override
+    public Flux<StoredEvent> readStream(String aggregateId) {
+      return inner.readStream(aggregateId);
+    }
+
+    @Override
+    public Flux<StoredEvent> readStream(String aggregateId, long afterSeq) {
+      return inner.readStream(aggregateId, afterSeq);
+    }
+
+    @Override
+    public Flux<StoredEvent> readSettled(String aggregateId, long afterSeq) {
+      return inner.readSettled(aggregateId, afterSeq);
+    }
+
+    @Override
+    public Flux<StoredEvent> readStreamHeads(Collection<String> ids, long maxSeq) {
+      return inner.readStreamHeads(ids, maxSeq);
+    }
+
+    @Override
+    public Mono<Map<String, Long>> versions(Collection<String> aggregateIds) {
+      return inner.versions(aggregateIds);
+    }
+
+    @Override
+    public Mono<Void> saveSnapshot(Snapshot snapshot) {
+      return inner.saveSnapshot(snapshot);
+    }
+
+    @Override
+    public Mono<KeyRecord> findKey(String aggregateId, String key) {
+      return inner.findKey(aggregateId, key);
+    }
+
+    @Override
+    public Mono<Long> forgetKeys(Instant before) {
+      return inner.forgetKeys(before);
+    }
+  }
+}
