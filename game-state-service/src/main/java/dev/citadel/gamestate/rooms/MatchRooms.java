@@ -10,6 +10,7 @@ import dev.citadel.messaging.MessageConsumer;
 import dev.citadel.messaging.MessagePublisher;
 import dev.citadel.messaging.OutgoingMessage;
 import dev.citadel.messaging.Unprocessable;
+import dev.citadel.protocol.match.v1.MatchEnded;
 import dev.citadel.protocol.match.v1.MatchFound;
 import dev.citadel.protocol.match.v1.MatchRejected;
 import dev.citadel.protocol.match.v1.MatchedPlayer;
@@ -37,7 +38,7 @@ import reactor.core.publisher.Mono;
  * <p>{@code match.found} is consumed in batches per partition: placements in one transaction,
  * cancel requests (same topic and key, so after their match) one by one; every match is answered
  * ({@code match.room-assigned} or {@code match.rejected}) before the offsets may be committed. A
- * match whose game is over is answered with nothing: it must never seat anyone again.
+ * match whose game is over is answered with its end ({@code match.ended}), never with its room.
  *
  * <p>The players' own state follows the match stream itself ({@link MatchSeats}).
  */
@@ -93,7 +94,7 @@ public final class MatchRooms {
     this.overAnswers =
         Counter.builder("citadel_match_placements")
             .tag("outcome", "over")
-            .description("match.found for a game that is over: not answered")
+            .description("match.found for a game that is over: answered with its end")
             .register(meters);
   }
 
@@ -123,8 +124,8 @@ public final class MatchRooms {
 
   /**
    * Places a partition's batch of matches in one transaction, then decides its cancel requests, and
-   * answers every match once (assigned or rejected; a game that is over gets no answer). Only then
-   * may the offsets be committed. A cancel follows its match.found in the partition, so placing the
+   * answers every match once (assigned, rejected, or ended for a game that is over). Only then may
+   * the offsets be committed. A cancel follows its match.found in the partition, so placing the
    * batch's matches before its cancels keeps each match's order.
    */
   Mono<Void> handle(List<IncomingMessage> messages) {
@@ -161,6 +162,10 @@ public final class MatchRooms {
             })
         .thenMany(
             Flux.fromIterable(toCancel)
+                // one decision per match (cancels repeat every deadline while nobody answers),
+                // and none for a match this batch just placed or refused
+                .filter(c -> !decided.containsKey(c.getMatchId()))
+                .distinct(MatchFound::getMatchId)
                 .concatMap(
                     c ->
                         rooms
@@ -188,7 +193,9 @@ public final class MatchRooms {
             answers.add(rejected(f, r.reason()));
             counts[1]++;
           } else {
-            log.info("match {} is over: its match.found is not answered again", matchId);
+            // Its game is over: answered with its end, so a match-service that still waits for
+            // the room (its answer was lost) releases the players instead of asking forever.
+            answers.add(ended(f, ((RoomAllocator.Outcome.Over) outcome).placement()));
             counts[2]++;
           }
         });
@@ -208,6 +215,20 @@ public final class MatchRooms {
         assignedTopic,
         p.matchId(),
         RoomAssigned.newBuilder()
+            .setMatchId(p.matchId())
+            .setQueue(f.getQueue())
+            .setChannel(p.channel())
+            .setRoom(p.room())
+            .addAllPlayerIds(p.players())
+            .build()
+            .toByteArray());
+  }
+
+  private OutgoingMessage ended(MatchFound f, Placement p) {
+    return new OutgoingMessage(
+        endedTopic,
+        p.matchId(),
+        MatchEnded.newBuilder()
             .setMatchId(p.matchId())
             .setQueue(f.getQueue())
             .setChannel(p.channel())

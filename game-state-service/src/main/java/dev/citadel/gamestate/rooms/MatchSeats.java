@@ -15,8 +15,8 @@ import dev.citadel.protocol.match.v1.MatchEnded;
 import dev.citadel.protocol.match.v1.MatchPlaced;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -86,7 +86,6 @@ final class MatchSeats {
    */
   Mono<Void> follow(List<IncomingMessage> messages) {
     List<Step> steps = new ArrayList<>();
-    Set<String> endedHere = new HashSet<>();
     for (IncomingMessage message : messages) {
       String type = message.headers().get("event-type");
       if (!PLACED_TYPE.equals(type) && !ENDED_TYPE.equals(type)) {
@@ -101,7 +100,6 @@ final class MatchSeats {
           steps.add(new Seat(message.key(), MatchPlaced.parseFrom(envelope.getPayload())));
         } else {
           steps.add(new Leave(message.key(), MatchEnded.parseFrom(envelope.getPayload())));
-          endedHere.add(message.key());
         }
       } catch (InvalidProtocolBufferException e) {
         return Mono.error(new Unprocessable("not a match event", e));
@@ -110,14 +108,30 @@ final class MatchSeats {
     if (steps.isEmpty()) {
       return Mono.empty();
     }
-    return players
-        .existing(steps.stream().flatMap(s -> s.players().stream()).distinct().toList())
+    List<String> placed =
+        steps.stream()
+            .filter(s -> s instanceof Seat)
+            .map(s -> ((Seat) s).placed().getMatchId())
+            .distinct()
+            .toList();
+    return Mono.zip(
+            players.existing(steps.stream().flatMap(s -> s.players().stream()).distinct().toList()),
+            rooms.outcomes(placed))
         .flatMapMany(
-            known ->
-                Flux.fromIterable(steps)
-                    .filter(s -> !(s instanceof Seat && endedHere.contains(s.key())))
-                    .groupBy(Step::key)
-                    .flatMap(stream -> stream.concatMap(s -> apply(s, known)), SEATING_CONCURRENCY))
+            t -> {
+              Set<String> known = t.getT1();
+              Map<String, RoomAllocator.Outcome> outcomes = t.getT2();
+              return Flux.fromIterable(steps)
+                  // A placement whose game is over seats nobody (a replay, or a publisher that
+                  // took over republishing it after the end).
+                  .filter(
+                      s ->
+                          !(s instanceof Seat seat
+                              && outcomes.get(seat.placed().getMatchId())
+                                  instanceof RoomAllocator.Outcome.Over))
+                  .groupBy(Step::key)
+                  .flatMap(stream -> stream.concatMap(s -> apply(s, known)), SEATING_CONCURRENCY);
+            })
         .then();
   }
 

@@ -157,7 +157,7 @@ public final class RoomAllocator {
               if (fresh.isEmpty()) {
                 return Mono.just(result);
               }
-              return collectFree(fresh.size(), startChannel, 0, new ArrayList<>())
+              return freeRooms(fresh.size(), startChannel)
                   .flatMap(free -> appendBatch(fresh, free, at))
                   .map(
                       placed -> {
@@ -211,6 +211,30 @@ public final class RoomAllocator {
         events.stream().anyMatch(e -> e.type().equals(ENDED))
             ? new Outcome.Over(placement)
             : new Outcome.Placed(placement));
+  }
+
+  /**
+   * Up to {@code needed} free rooms from this instance's copy of the channels; if it holds too few,
+   * the channels are read again (another instance may have freed rooms, and a refusal is final).
+   */
+  private Mono<List<Free>> freeRooms(int needed, int startChannel) {
+    return collectFree(needed, startChannel, 0, new ArrayList<>())
+        .flatMap(
+            free -> {
+              if (free.size() >= needed) {
+                return Mono.just(free);
+              }
+              known.clear();
+              return collectFree(needed, startChannel, 0, new ArrayList<>());
+            });
+  }
+
+  /**
+   * Each match's outcome, for the matches decided so far (one query): whether it has a room, was
+   * refused, or its game is over.
+   */
+  public Mono<Map<String, Outcome>> outcomes(List<String> matchIds) {
+    return matchIds.isEmpty() ? Mono.just(Map.of()) : existingAll(matchIds);
   }
 
   /** Up to {@code needed} free rooms, searching channels from {@code channel} on. */
@@ -305,6 +329,14 @@ public final class RoomAllocator {
   private Mono<Outcome> allocate(Request r, Instant at, int conflicts, int startChannel) {
     String matchId = r.matchId();
     return findFree(startChannel, 0)
+        .switchIfEmpty(
+            Mono.defer(
+                () -> {
+                  // Every room looks taken: this instance's copy may be old (another instance
+                  // freed rooms), and a refusal is final. Read the channels again first.
+                  known.clear();
+                  return findFree(startChannel, 0);
+                }))
         .flatMap(
             free -> {
               int channel = free.channel();

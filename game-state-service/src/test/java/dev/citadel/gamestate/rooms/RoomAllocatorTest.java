@@ -130,6 +130,24 @@ class RoomAllocatorTest {
   }
 
   @Test
+  void an_instance_whose_copy_says_every_room_is_taken_reads_again_before_it_refuses() {
+    var a = oneRoom("gamestate_rooms_stale_test");
+    String first = match();
+    a.place(first, List.of("p1"), T).block().orElseThrow();
+    // Another instance ends that game: a's copy of the channel still shows its only room taken.
+    var b = instance(SharedInfra.postgresDatabase("gamestate_rooms_stale_test"), 1, 2);
+    b.end(first, T).block().orElseThrow();
+
+    assertThat(a.place(match(), List.of("p2"), T).block()).as("placed, not refused").isPresent();
+    a.end(first, T).block();
+    var c = instance(SharedInfra.postgresDatabase("gamestate_rooms_stale_test"), 1, 2);
+    String third = match();
+    assertThat(c.placeAll(List.of(new RoomAllocator.Request(third, List.of("p3"))), T).block())
+        .as("full now")
+        .containsExactly(new RoomAllocator.Outcome.Refused(RoomAllocator.NO_ROOM));
+  }
+
+  @Test
   void a_match_found_again_after_its_game_ended_is_over() {
     var a = instance(100, 1000);
     String id = match();

@@ -223,18 +223,39 @@ class SeatingTest {
     // the placement comes again, and its end after it, in the stream's order.
     Instance i = instance();
     String alice = create(i, "alice");
-    List<IncomingMessage> game = List.of(placed("ranked-6", 1, 7, alice), ended("ranked-6", alice));
+    String id = "ranked-" + UUID.randomUUID();
+    var room = i.allocator().place(id, List.of(alice), T).block().orElseThrow();
+    List<IncomingMessage> game =
+        List.of(placed(id, room.channel(), room.room(), alice), ended(id, alice));
+    i.rooms().follow(List.of(game.get(0))).block(); // seated while the game is on
+    i.allocator().end(id, T).block().orElseThrow();
 
     i.rooms().follow(game).block();
     i.rooms().follow(game).block();
-    i.rooms().follow(List.of(game.get(0))).block(); // alone in a batch: seats, then...
-    i.rooms().follow(List.of(game.get(1))).block(); // ...its end follows
+    i.rooms().follow(List.of(game.get(1))).block();
 
     assertThat(i.players().get(alice).block().state().room()).isEmpty();
     assertThat(history(i, alice))
-        .as("a placement with its end in the same batch seats nobody")
+        .as("seated once: a placement read after its game ended seats nobody")
         .filteredOn(e -> e instanceof PlayerEvent.RoomJoined)
         .hasSize(1);
+  }
+
+  @Test
+  void a_placement_read_again_after_its_game_ended_seats_nobody() {
+    // A publisher that took over the outbox republishes a round: the placement arrives alone,
+    // after the end was followed already.
+    Instance i = instance();
+    String alice = create(i, "alice");
+    String id = "ranked-" + UUID.randomUUID();
+    var room = i.allocator().place(id, List.of(alice), T).block().orElseThrow();
+    i.rooms().follow(List.of(placed(id, room.channel(), room.room(), alice))).block();
+    i.allocator().end(id, T).block().orElseThrow();
+    i.rooms().follow(List.of(ended(id, alice))).block();
+
+    i.rooms().follow(List.of(placed(id, room.channel(), room.room(), alice))).block();
+
+    assertThat(i.players().get(alice).block().state().room()).isEmpty();
   }
 
   @Test

@@ -220,25 +220,27 @@ public final class Lifecycle {
   }
 
   /**
-   * A game is over: its players are back in the lobby and may queue again. They are told first and
-   * taken out of the game after (compare-and-delete of their seat in this match), so a failure in
-   * between is retried with the announcement; once they are out, a redelivery finds nobody. A
-   * placement recorded before the queue was part of it names none: every queue is looked at.
+   * A game is over: its players are back in the lobby and may queue again. One script takes them
+   * out of the game (compare-and-delete of their seat in this match), releases the match if its
+   * room confirmation has not come yet, records their presence and remembers the end, so a
+   * confirmation that arrives later seats nobody; the players it took out are then told (best
+   * effort: their state is readable). A redelivery finds nobody. A placement recorded before the
+   * queue was part of it names none: every queue is looked at.
    */
   public Mono<Void> onEnded(String queue, String matchId, List<String> players) {
     List<String> where = queueNames.contains(queue) ? List.of(queue) : queueNames;
+    long now = clock.millis();
     return Flux.fromIterable(where)
         .concatMap(
             q ->
                 queues
-                    .inGameOf(q, matchId, players)
-                    .filter(in -> !in.isEmpty())
+                    .endMatch(q, matchId, players, now)
+                    .filter(left -> !left.isEmpty())
                     .flatMap(
-                        in ->
-                            transitions
-                                .ended(in, matchId)
-                                .then(queues.leaveGame(q, matchId, in))
-                                .doOnNext(n -> ended.increment())))
+                        left -> {
+                          ended.increment();
+                          return transitions.ended(left, matchId);
+                        }))
         .then();
   }
 

@@ -36,7 +36,14 @@ public final class Queues {
       (RedisScript) script("assign-all", List.class);
 
   private static final RedisScript<Long> RETRY = script("retry-pending", Long.class);
-  private static final RedisScript<Long> LEAVE_GAME = script("leave-game", Long.class);
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private static final RedisScript<List<String>> END_MATCH =
+      (RedisScript) script("end-match", List.class);
+
+  /** How long a game's end is remembered, so a room confirmation after it seats nobody. */
+  public static final Duration ENDED_KEPT = Duration.ofHours(1);
+
   private static final RedisScript<String> CANCEL = script("cancel", String.class);
   private static final RedisScript<Long> LOCK = script("lock-acquire", Long.class);
   private static final RedisScript<Long> UNLOCK = script("lock-release", Long.class);
@@ -84,6 +91,10 @@ public final class Queues {
 
     String lock() {
       return key("matcher-lock");
+    }
+
+    String ended() {
+      return key("ended");
     }
   }
 
@@ -260,7 +271,7 @@ public final class Queues {
     return redis
         .execute(
             ASSIGN_ALL,
-            List.of(k.matched(), k.pending(), k.deadlines(), k.assigned(), presence),
+            List.of(k.matched(), k.pending(), k.deadlines(), k.assigned(), presence, k.ended()),
             args)
         .next()
         .map(
@@ -272,48 +283,13 @@ public final class Queues {
                     switch (s) {
                       case "" -> new Assigned.Gone();
                       case "=" -> new Assigned.Before();
+                      case "X" -> new Assigned.Gone();
                       default ->
                           new Assigned.Now(PendingMatch.parse(assignments.get(i).matchId(), s));
                     });
               }
               return result;
             });
-  }
-
-  /** Which of these players are in a game of this match (read only). */
-  public Mono<List<String>> inGameOf(String queue, String matchId, List<String> players) {
-    if (players.isEmpty()) {
-      return Mono.just(List.of());
-    }
-    return redis
-        .<String, String>opsForHash()
-        .multiGet(new Keys(queue).assigned(), players)
-        .map(
-            seats -> {
-              List<String> in = new ArrayList<>();
-              for (int i = 0; i < players.size(); i++) {
-                String seat = seats.get(i);
-                if (seat != null && seat.startsWith(matchId + "|")) {
-                  in.add(players.get(i));
-                }
-              }
-              return in;
-            });
-  }
-
-  /**
-   * The game of this match is over for these players (only a seat in this match is removed).
-   *
-   * @return how many players left it now
-   */
-  public Mono<Long> leaveGame(String queue, String matchId, List<String> players) {
-    if (players.isEmpty()) {
-      return Mono.just(0L);
-    }
-    List<String> args = new ArrayList<>(players.size() + 1);
-    args.add(matchId);
-    args.addAll(players);
-    return redis.execute(LEAVE_GAME, List.of(new Keys(queue).assigned(), presence), args).next();
   }
 
   /**
@@ -346,26 +322,55 @@ public final class Queues {
         .defaultIfEmpty(Optional.empty());
   }
 
-  /** Many matches' pending records in one call, in order; empty for a match no longer pending. */
+  /**
+   * Many matches' pending records, in order; empty for a match no longer pending or whose game
+   * ended already (read only).
+   */
   public Mono<List<Optional<PendingMatch>>> pendingAll(String queue, List<String> matchIds) {
     if (matchIds.isEmpty()) {
       return Mono.just(List.of());
     }
+    Keys k = new Keys(queue);
     return redis
         .<String, String>opsForHash()
-        .multiGet(new Keys(queue).pending(), matchIds)
+        .multiGet(k.pending(), matchIds)
+        .zipWith(redis.opsForZSet().score(k.ended(), matchIds.toArray()))
         .map(
-            stored -> {
+            t -> {
+              List<String> stored = t.getT1();
+              List<Double> ended = t.getT2();
               List<Optional<PendingMatch>> result = new ArrayList<>(matchIds.size());
               for (int i = 0; i < matchIds.size(); i++) {
                 String s = stored.get(i);
                 result.add(
-                    s == null
+                    s == null || ended.get(i) != null
                         ? Optional.empty()
                         : Optional.of(PendingMatch.parse(matchIds.get(i), s)));
               }
               return result;
             });
+  }
+
+  /**
+   * A game is over: its seated players leave it, a match still pending is released, and the end is
+   * remembered ({@link #ENDED_KEPT}) so a late room confirmation seats nobody. Idempotent.
+   *
+   * @return the players who left now (to be told)
+   */
+  public Mono<List<String>> endMatch(
+      String queue, String matchId, List<String> players, long nowMs) {
+    Keys k = new Keys(queue);
+    List<String> args = new ArrayList<>(players.size() + 3);
+    args.add(matchId);
+    args.add(Long.toString(nowMs));
+    args.add(Long.toString(ENDED_KEPT.toMillis()));
+    args.addAll(players);
+    return redis
+        .execute(
+            END_MATCH,
+            List.of(k.matched(), k.pending(), k.deadlines(), k.assigned(), k.ended(), presence),
+            args)
+        .next();
   }
 
   /** Pending matches whose deadline has passed. */

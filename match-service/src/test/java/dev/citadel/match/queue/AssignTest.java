@@ -77,6 +77,46 @@ class AssignTest {
   }
 
   @Test
+  void a_game_that_ended_before_its_room_was_confirmed_releases_its_players_and_seats_nobody() {
+    // match.ended and match.room-assigned travel on different topics: the end can be read first.
+    String queue = newQueue();
+    Queues.Assignment a = pendingMatch(queue, 2, 9);
+    List<String> players =
+        queues.pending(queue, a.matchId()).block().orElseThrow().players().stream()
+            .map(Ticket::playerId)
+            .toList();
+
+    List<String> left = queues.endMatch(queue, a.matchId(), players, NOW).block();
+    List<Queues.Assigned> late = queues.assignAll(queue, List.of(a)).block();
+
+    assertThat(left).containsExactlyInAnyOrderElementsOf(players);
+    assertThat(late).containsExactly(new Queues.Assigned.Gone());
+    assertThat(queues.status(queue, a.someone()).block().state()).isEqualTo("NOT_QUEUED");
+    assertThat(queues.counts(queue).block())
+        .containsEntry("inGame", 0L)
+        .containsEntry("matched", 0L);
+    assertThat(queues.pendingAll(queue, List.of(a.matchId())).block())
+        .containsExactly(Optional.empty());
+    assertThat(queues.endMatch(queue, a.matchId(), players, NOW).block())
+        .as("ending again: nobody left")
+        .isEmpty();
+  }
+
+  @Test
+  void a_game_that_ends_after_its_room_takes_its_players_out_only_of_that_game() {
+    String queue = newQueue();
+    Queues.Assignment a = pendingMatch(queue, 2, 9);
+    queues.assignAll(queue, List.of(a)).block();
+
+    assertThat(queues.endMatch(queue, "some-other-match", List.of(a.someone()), NOW).block())
+        .isEmpty();
+    assertThat(queues.status(queue, a.someone()).block().state()).isEqualTo("IN_GAME");
+    assertThat(queues.endMatch(queue, a.matchId(), List.of(a.someone()), NOW).block())
+        .containsExactly(a.someone());
+    assertThat(queues.status(queue, a.someone()).block().state()).isEqualTo("NOT_QUEUED");
+  }
+
+  @Test
   void a_room_for_a_match_that_was_requeued_changes_nothing() {
     String queue = newQueue();
     Queues.Assignment a = pendingMatch(queue, 1, 1);
