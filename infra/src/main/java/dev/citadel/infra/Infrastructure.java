@@ -66,6 +66,11 @@ public final class Infrastructure implements AutoCloseable {
     }
   }
 
+  /** The Kafka cluster itself (one started in this JVM can stop a broker). */
+  public KafkaCluster kafkaCluster() {
+    return kafka;
+  }
+
   public PostgresServer postgresServer() {
     return postgres;
   }

@@ -36,13 +36,24 @@ public final class LocalPlatform {
    * @param ports fixed (the documented ones) or free ports for the infrastructure
    * @param loadtest the {@code loadtest} profile for match-service and high gateway rate limits
    * @param prometheus start Prometheus on 9090 when a binary is on the PATH
+   * @param kafkaBrokers how many Kafka brokers (1; 3 for runs that stop one)
    */
   public record Options(
       Infrastructure.Ports ports,
       boolean loadtest,
       boolean prometheus,
       boolean supervise,
-      boolean clean) {
+      boolean clean,
+      int kafkaBrokers) {
+    public Options(
+        Infrastructure.Ports ports,
+        boolean loadtest,
+        boolean prometheus,
+        boolean supervise,
+        boolean clean) {
+      this(ports, loadtest, prometheus, supervise, clean, 1);
+    }
+
     /**
      * For tests and tools that run the platform as a library: nothing restarted behind their back
      * (a fault test kills services on purpose), the run directory removed on stop (copy the logs
@@ -221,7 +232,9 @@ public final class LocalPlatform {
     clean = options.clean();
     credentials = Credentials.in(dataDir);
     println("Starting PostgreSQL, Redis and Kafka ...");
-    infra = Infrastructure.start(InfraSettings.fromEnvironment(), options.ports(), 1);
+    infra =
+        Infrastructure.start(
+            InfraSettings.fromEnvironment(), options.ports(), options.kafkaBrokers());
     Map<String, String> env = new LinkedHashMap<>(infra.environment());
     infra.describe().forEach(line -> println("  " + line));
 
@@ -391,6 +404,33 @@ public final class LocalPlatform {
   /** True if Prometheus was started on {@value #PROMETHEUS_PORT}. */
   public synchronized boolean prometheusRunning() {
     return prometheus != null && prometheus.isAlive();
+  }
+
+  /**
+   * Kills a service as a crash would (SIGKILL, no shutdown); a supervised platform notices and
+   * starts it again. For fault runs.
+   */
+  public synchronized void kill(String service) {
+    List<ServiceProcess> now = new ArrayList<>();
+    if (supervisor != null) {
+      supervisor.current().forEach(w -> now.add(((Watched) w).process()));
+    } else {
+      now.addAll(running);
+    }
+    ServiceProcess target =
+        now.stream()
+            .filter(p -> p.spec().name().equals(service))
+            .findFirst()
+            .orElseThrow(() -> new IllegalArgumentException("no service " + service));
+    target.kill();
+  }
+
+  /** The infrastructure this platform started (to stop a Kafka broker in a fault run). */
+  public synchronized Infrastructure infrastructure() {
+    if (infra == null) {
+      throw new IllegalStateException("not started");
+    }
+    return infra;
   }
 
   /**

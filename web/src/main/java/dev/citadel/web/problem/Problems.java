@@ -97,6 +97,12 @@ public final class Problems {
     if (caused(error, ConnectException.class)) {
       return unavailable("a service behind this one cannot be reached; try again");
     }
+    if (causedBy(error, PREMATURE_CLOSE)) {
+      // The service behind closed the connection mid-request (it died): it may have acted.
+      return unavailable(
+          "a service behind this one went away during the request; it may have acted: try again"
+              + " with the same Idempotency-Key");
+    }
     if (caused(error, TimeoutException.class)
         || caused(error, io.netty.handler.timeout.ReadTimeoutException.class)) {
       return unavailable("a service behind this one did not answer in time; try again");
@@ -144,6 +150,23 @@ public final class Problems {
       }
     }
     return Optional.empty();
+  }
+
+  /** Reactor Netty's client error when the peer closes before answering (named: no dependency). */
+  static final String PREMATURE_CLOSE = "reactor.netty.http.client.PrematureCloseException";
+
+  private static boolean causedBy(Throwable error, String className) {
+    for (Throwable t = error; t != null; t = t.getCause()) {
+      for (Class<?> c = t.getClass(); c != null; c = c.getSuperclass()) {
+        if (c.getName().equals(className)) {
+          return true;
+        }
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    return false;
   }
 
   private static boolean caused(Throwable error, Class<? extends Throwable> type) {
