@@ -9,29 +9,23 @@ import dev.citadel.eventstore.Connections;
 import dev.citadel.eventstore.EventStore;
 import dev.citadel.eventstore.EventStoreOptions;
 import dev.citadel.eventstore.EventStoreSchema;
-import dev.citadel.eventstore.KeyRecord;
-import dev.citadel.eventstore.LoadedStream;
 import dev.citadel.eventstore.PostgresEventStore;
-import dev.citadel.eventstore.Snapshot;
 import dev.citadel.eventstore.SnapshotPolicy;
-import dev.citadel.eventstore.StoredEvent;
 import dev.citadel.gamestate.player.PlayerAggregate;
 import dev.citadel.gamestate.player.PlayerCommand;
 import dev.citadel.gamestate.player.PlayerEvent;
 import dev.citadel.gamestate.player.PlayerState;
+import dev.citadel.gamestate.testing.ForwardingEventStore;
 import dev.citadel.infra.junit.CitadelInfra;
 import dev.citadel.infra.junit.SharedInfra;
 import dev.citadel.infra.postgres.PostgresEndpoint;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Instant;
-import java.util.Collection;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -107,13 +101,12 @@ class LostReplyTest {
   }
 
   /** The real store; its next appends land and then fail, or fail before being sent. */
-  static final class FaultyAppends implements EventStore {
-    final EventStore inner;
+  static final class FaultyAppends extends ForwardingEventStore {
     final AtomicInteger landThenFail = new AtomicInteger();
     final AtomicInteger failBefore = new AtomicInteger();
 
     FaultyAppends(EventStore inner) {
-      this.inner = inner;
+      super(inner);
     }
 
     @Override
@@ -128,56 +121,6 @@ class LostReplyTest {
                 Mono.error(new IllegalStateException("connection reset after COMMIT (injected)")));
       }
       return inner.append(request);
-    }
-
-    @Override
-    public Mono<List<Appended>> appendAtomically(List<AppendRequest> requests) {
-      return inner.appendAtomically(requests);
-    }
-
-    @Override
-    public Mono<LoadedStream> load(String aggregateId) {
-      return inner.load(aggregateId);
-    }
-
-    @Override
-    public Flux<StoredEvent> readStream(String aggregateId) {
-      return inner.readStream(aggregateId);
-    }
-
-    @Override
-    public Flux<StoredEvent> readStream(String aggregateId, long afterSeq) {
-      return inner.readStream(aggregateId, afterSeq);
-    }
-
-    @Override
-    public Flux<StoredEvent> readSettled(String aggregateId, long afterSeq) {
-      return inner.readSettled(aggregateId, afterSeq);
-    }
-
-    @Override
-    public Flux<StoredEvent> readStreamHeads(Collection<String> ids, long maxSeq) {
-      return inner.readStreamHeads(ids, maxSeq);
-    }
-
-    @Override
-    public Mono<Map<String, Long>> versions(Collection<String> aggregateIds) {
-      return inner.versions(aggregateIds);
-    }
-
-    @Override
-    public Mono<Void> saveSnapshot(Snapshot snapshot) {
-      return inner.saveSnapshot(snapshot);
-    }
-
-    @Override
-    public Mono<KeyRecord> findKey(String aggregateId, String key) {
-      return inner.findKey(aggregateId, key);
-    }
-
-    @Override
-    public Mono<Long> forgetKeys(Instant before) {
-      return inner.forgetKeys(before);
     }
   }
 }

@@ -11,12 +11,8 @@ import dev.citadel.eventstore.EventStore;
 import dev.citadel.eventstore.EventStoreOptions;
 import dev.citadel.eventstore.EventStoreSchema;
 import dev.citadel.eventstore.IdempotencyKey;
-import dev.citadel.eventstore.KeyRecord;
-import dev.citadel.eventstore.LoadedStream;
 import dev.citadel.eventstore.PostgresEventStore;
-import dev.citadel.eventstore.Snapshot;
 import dev.citadel.eventstore.SnapshotPolicy;
-import dev.citadel.eventstore.StoredEvent;
 import dev.citadel.gamestate.aggregate.AggregateHost;
 import dev.citadel.gamestate.aggregate.HostOptions;
 import dev.citadel.gamestate.player.PlayerAggregate;
@@ -30,7 +26,6 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -360,66 +355,14 @@ class TwoPhaseCommitFaultsTest {
   }
 
   /** The database goes away exactly at the multi-stream append. */
-  static class FailingStore implements EventStore {
-    final EventStore inner;
-
+  static class FailingStore extends dev.citadel.gamestate.testing.ForwardingEventStore {
     FailingStore(EventStore inner) {
-      this.inner = inner;
-    }
-
-    @Override
-    public Mono<Appended> append(AppendRequest request) {
-      return inner.append(request);
+      super(inner);
     }
 
     @Override
     public Mono<List<Appended>> appendAtomically(List<AppendRequest> requests) {
       return Mono.error(new IllegalStateException("connection reset (injected)"));
-    }
-
-    @Override
-    public Mono<LoadedStream> load(String aggregateId) {
-      return inner.load(aggregateId);
-    }
-
-    @Override
-    public Flux<StoredEvent> readStream(String aggregateId) {
-      return inner.readStream(aggregateId);
-    }
-
-    @Override
-    public Flux<StoredEvent> readStream(String aggregateId, long afterSeq) {
-      return inner.readStream(aggregateId, afterSeq);
-    }
-
-    @Override
-    public Flux<StoredEvent> readSettled(String aggregateId, long afterSeq) {
-      return inner.readSettled(aggregateId, afterSeq);
-    }
-
-    @Override
-    public Flux<StoredEvent> readStreamHeads(Collection<String> ids, long maxSeq) {
-      return inner.readStreamHeads(ids, maxSeq);
-    }
-
-    @Override
-    public Mono<java.util.Map<String, Long>> versions(Collection<String> ids) {
-      return inner.versions(ids);
-    }
-
-    @Override
-    public Mono<Void> saveSnapshot(Snapshot snapshot) {
-      return inner.saveSnapshot(snapshot);
-    }
-
-    @Override
-    public Mono<KeyRecord> findKey(String aggregateId, String key) {
-      return inner.findKey(aggregateId, key);
-    }
-
-    @Override
-    public Mono<Long> forgetKeys(Instant before) {
-      return inner.forgetKeys(before);
     }
   }
 }
