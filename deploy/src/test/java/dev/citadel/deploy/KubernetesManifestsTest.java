@@ -64,6 +64,18 @@ class KubernetesManifestsTest {
   }
 
   @Test
+  void match_service_is_replaced_whole_never_rolled() {
+    // Two versions side by side would share Redis keys and presence sequences they disagree on.
+    List<HasMetadata> objects = Manifests.render(ROOT.resolve("k8s/base"));
+    Deployment match =
+        of(objects, Deployment.class).stream()
+            .filter(d -> d.getMetadata().getName().equals("match-service"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(match.getSpec().getStrategy().getType()).isEqualTo("Recreate");
+  }
+
+  @Test
   void the_base_renders_and_parses_strictly() {
     List<HasMetadata> objects = Manifests.render(ROOT.resolve("k8s/base"));
     assertThat(objects).extracting(HasMetadata::getKind).contains("Deployment", "StatefulSet");

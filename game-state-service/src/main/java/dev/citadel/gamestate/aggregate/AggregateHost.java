@@ -1,6 +1,7 @@
 package dev.citadel.gamestate.aggregate;
 
 import dev.citadel.eventstore.AppendRequest;
+import dev.citadel.eventstore.Appended;
 import dev.citadel.eventstore.ConcurrencyConflict;
 import dev.citadel.eventstore.EventData;
 import dev.citadel.eventstore.EventStore;
@@ -270,6 +271,10 @@ public final class AggregateHost<S, C, E> {
     long started = nanoTime.getAsLong();
     return store
         .append(request)
+        // Only this append's own ambiguous failure is looked up (not a retry's, not commit's).
+        .onErrorResume(
+            e -> !(e instanceof ConcurrencyConflict) && !(e instanceof Rejection),
+            e -> landed(r, request, e))
         .doOnNext(a -> appendLatency.record(nanoTime.getAsLong() - started, TimeUnit.NANOSECONDS))
         .map(appended -> commit(r, events, appended.version(), at))
         .onErrorResume(
@@ -284,9 +289,6 @@ public final class AggregateHost<S, C, E> {
               // Keyed: the conflict may be the key itself (a retry that raced its original).
               return ensureLoaded(r).then(Mono.defer(() -> keyed(r, command, at, key, false)));
             })
-        .onErrorResume(
-            e -> !(e instanceof ConcurrencyConflict) && !(e instanceof Rejection),
-            e -> landed(r, request, events, at, e))
         .doOnError(
             e -> {
               if (!(e instanceof ConcurrencyConflict)) {
@@ -301,10 +303,11 @@ public final class AggregateHost<S, C, E> {
    * after COMMIT, say): look it up instead of guessing. Once any append still running on the stream
    * has finished, our events at our versions mean it landed (answered as a success, once); nothing
    * after our expected version means it did not (the failure stands); other events mean another
-   * writer took the version (a conflict: the next command reloads).
+   * writer took the version (a conflict: reloaded and decided again, like any conflict). Events
+   * carry no id, so an identical write by another instance at the same version would pass for ours;
+   * a keyed command is exact (its key is looked up).
    */
-  private Mono<CommandResult<S, E>> landed(
-      Resident<S> r, AppendRequest request, List<E> events, Instant at, Throwable cause) {
+  private Mono<Appended> landed(Resident<S> r, AppendRequest request, Throwable cause) {
     return store
         .readSettled(r.id, request.expectedVersion())
         .take(request.events().size())
@@ -322,9 +325,8 @@ public final class AggregateHost<S, C, E> {
               if (same(stored, request.events())) {
                 log.info(
                     "append to {} landed although its reply was lost: {}", r.id, cause.toString());
-                return Mono.just(commit(r, events, request.newVersion(), at));
+                return Mono.just(new Appended(r.id, request.newVersion()));
               }
-              r.loaded = false;
               return Mono.error(new ConcurrencyConflict(r.id, request.expectedVersion()));
             });
   }

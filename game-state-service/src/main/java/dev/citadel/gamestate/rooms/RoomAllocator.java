@@ -56,6 +56,9 @@ public final class RoomAllocator {
   private final int channels;
   private final int roomsPerChannel;
   private final Map<Integer, Channel> known = new ConcurrentHashMap<>();
+  private static final long RELOAD_EVERY_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
+  private final java.util.concurrent.atomic.AtomicLong lastReload =
+      new java.util.concurrent.atomic.AtomicLong(System.nanoTime() - RELOAD_EVERY_NANOS);
 
   public RoomAllocator(EventStore store, int channels, int roomsPerChannel) {
     this.store = store;
@@ -221,12 +224,25 @@ public final class RoomAllocator {
     return collectFree(needed, startChannel, 0, new ArrayList<>())
         .flatMap(
             free -> {
-              if (free.size() >= needed) {
+              if (free.size() >= needed || !reloadAllowed()) {
                 return Mono.just(free);
               }
-              known.clear();
               return collectFree(needed, startChannel, 0, new ArrayList<>());
             });
+  }
+
+  /**
+   * Forgets the cached channels so the next search reads them again, at most once a second: with
+   * the pool really full, every refusal would otherwise re-read every channel's whole history.
+   */
+  private boolean reloadAllowed() {
+    long now = System.nanoTime();
+    long last = lastReload.get();
+    if (now - last < RELOAD_EVERY_NANOS || !lastReload.compareAndSet(last, now)) {
+      return false;
+    }
+    known.clear();
+    return true;
   }
 
   /**
@@ -334,8 +350,7 @@ public final class RoomAllocator {
                 () -> {
                   // Every room looks taken: this instance's copy may be old (another instance
                   // freed rooms), and a refusal is final. Read the channels again first.
-                  known.clear();
-                  return findFree(startChannel, 0);
+                  return reloadAllowed() ? findFree(startChannel, 0) : Mono.empty();
                 }))
         .flatMap(
             free -> {
