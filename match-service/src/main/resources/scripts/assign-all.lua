@@ -1,31 +1,17 @@
 -- A room is confirmed for each of many matches, in one call: the match's players are in a game.
 -- KEYS[1] matched hash, KEYS[2] pending hash, KEYS[3] pending deadlines zset, KEYS[4] assigned hash,
--- KEYS[5] presence stream, KEYS[6] ended zset (see end-match.lua)
+-- KEYS[5] presence stream
 -- ARGV: (match id, channel, room, one of its players) quadruples
 -- Returns, per match in order:
 --   its pending record (created#attempt#players): assigned now;
 --   '=': assigned before to this very match (a redelivery: announce it again, change nothing);
---   '': not this match's any more (cancelled and requeued): change nothing;
---   'X': its game ended already (the end came first): a pending match is released, nobody seated.
+--   '': not this match's any more (cancelled and requeued, or its game ended first): change
+--   nothing.
 local result = {}
 for i = 1, #ARGV, 4 do
   local match, channel, room, someone = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   local pending = redis.call('HGET', KEYS[2], match)
-  if redis.call('ZSCORE', KEYS[6], match) then
-    if pending then
-      local players = string.match(pending, '^[^#]*#[^#]*#(.*)$')
-      for entry in string.gmatch(players, '[^;]+') do
-        local player = string.match(entry, '^([^|]*)|')
-        if redis.call('HGET', KEYS[1], player) == match then
-          redis.call('HDEL', KEYS[1], player)
-          redis.call('XADD', KEYS[5], '*', 'p', player, 's', 'LOBBY', 'm', '')
-        end
-      end
-      redis.call('HDEL', KEYS[2], match)
-      redis.call('ZREM', KEYS[3], match)
-    end
-    table.insert(result, 'X')
-  elseif pending then
+  if pending then
     local players = string.match(pending, '^[^#]*#[^#]*#(.*)$')
     for entry in string.gmatch(players, '[^;]+') do
       local player = string.match(entry, '^([^|]*)|')

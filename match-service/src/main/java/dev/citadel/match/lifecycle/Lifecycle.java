@@ -222,19 +222,18 @@ public final class Lifecycle {
   /**
    * A game is over: its players are back in the lobby and may queue again. One script takes them
    * out of the game (compare-and-delete of their seat in this match), releases the match if its
-   * room confirmation has not come yet, records their presence and remembers the end, so a
-   * confirmation that arrives later seats nobody; the players it took out are then told (best
-   * effort: their state is readable). A redelivery finds nobody. A placement recorded before the
-   * queue was part of it names none: every queue is looked at.
+   * room confirmation has not come yet (so that confirmation seats nobody) and records their
+   * presence; the players it took out are then told (best effort: their state is readable). A
+   * redelivery finds nobody. A placement recorded before the queue was part of it names none: every
+   * queue is looked at.
    */
   public Mono<Void> onEnded(String queue, String matchId, List<String> players) {
     List<String> where = queueNames.contains(queue) ? List.of(queue) : queueNames;
-    long now = clock.millis();
     return Flux.fromIterable(where)
         .concatMap(
             q ->
                 queues
-                    .endMatch(q, matchId, players, now)
+                    .endMatch(q, matchId, players)
                     .filter(left -> !left.isEmpty())
                     .flatMap(
                         left -> {

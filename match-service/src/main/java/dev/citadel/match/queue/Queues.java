@@ -41,9 +41,6 @@ public final class Queues {
   private static final RedisScript<List<String>> END_MATCH =
       (RedisScript) script("end-match", List.class);
 
-  /** How long a game's end is remembered, so a room confirmation after it seats nobody. */
-  public static final Duration ENDED_KEPT = Duration.ofHours(1);
-
   private static final RedisScript<String> CANCEL = script("cancel", String.class);
   private static final RedisScript<Long> LOCK = script("lock-acquire", Long.class);
   private static final RedisScript<Long> UNLOCK = script("lock-release", Long.class);
@@ -91,10 +88,6 @@ public final class Queues {
 
     String lock() {
       return key("matcher-lock");
-    }
-
-    String ended() {
-      return key("ended");
     }
   }
 
@@ -271,7 +264,7 @@ public final class Queues {
     return redis
         .execute(
             ASSIGN_ALL,
-            List.of(k.matched(), k.pending(), k.deadlines(), k.assigned(), presence, k.ended()),
+            List.of(k.matched(), k.pending(), k.deadlines(), k.assigned(), presence),
             args)
         .next()
         .map(
@@ -283,7 +276,6 @@ public final class Queues {
                     switch (s) {
                       case "" -> new Assigned.Gone();
                       case "=" -> new Assigned.Before();
-                      case "X" -> new Assigned.Gone();
                       default ->
                           new Assigned.Now(PendingMatch.parse(assignments.get(i).matchId(), s));
                     });
@@ -322,28 +314,21 @@ public final class Queues {
         .defaultIfEmpty(Optional.empty());
   }
 
-  /**
-   * Many matches' pending records, in order; empty for a match no longer pending or whose game
-   * ended already (read only).
-   */
+  /** Many matches' pending records in one call, in order; empty for a match no longer pending. */
   public Mono<List<Optional<PendingMatch>>> pendingAll(String queue, List<String> matchIds) {
     if (matchIds.isEmpty()) {
       return Mono.just(List.of());
     }
-    Keys k = new Keys(queue);
     return redis
         .<String, String>opsForHash()
-        .multiGet(k.pending(), matchIds)
-        .zipWith(redis.opsForZSet().score(k.ended(), matchIds.toArray()))
+        .multiGet(new Keys(queue).pending(), matchIds)
         .map(
-            t -> {
-              List<String> stored = t.getT1();
-              List<Double> ended = t.getT2();
+            stored -> {
               List<Optional<PendingMatch>> result = new ArrayList<>(matchIds.size());
               for (int i = 0; i < matchIds.size(); i++) {
                 String s = stored.get(i);
                 result.add(
-                    s == null || ended.get(i) != null
+                    s == null
                         ? Optional.empty()
                         : Optional.of(PendingMatch.parse(matchIds.get(i), s)));
               }
@@ -352,23 +337,20 @@ public final class Queues {
   }
 
   /**
-   * A game is over: its seated players leave it, a match still pending is released, and the end is
-   * remembered ({@link #ENDED_KEPT}) so a late room confirmation seats nobody. Idempotent.
+   * A game is over: its seated players leave it, and a match still pending (its room confirmation
+   * not read yet) is released, so that confirmation seats nobody. Idempotent.
    *
    * @return the players who left now (to be told)
    */
-  public Mono<List<String>> endMatch(
-      String queue, String matchId, List<String> players, long nowMs) {
+  public Mono<List<String>> endMatch(String queue, String matchId, List<String> players) {
     Keys k = new Keys(queue);
-    List<String> args = new ArrayList<>(players.size() + 3);
+    List<String> args = new ArrayList<>(players.size() + 1);
     args.add(matchId);
-    args.add(Long.toString(nowMs));
-    args.add(Long.toString(ENDED_KEPT.toMillis()));
     args.addAll(players);
     return redis
         .execute(
             END_MATCH,
-            List.of(k.matched(), k.pending(), k.deadlines(), k.assigned(), k.ended(), presence),
+            List.of(k.matched(), k.pending(), k.deadlines(), k.assigned(), presence),
             args)
         .next();
   }

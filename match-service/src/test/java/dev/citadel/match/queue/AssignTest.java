@@ -86,7 +86,7 @@ class AssignTest {
             .map(Ticket::playerId)
             .toList();
 
-    List<String> left = queues.endMatch(queue, a.matchId(), players, NOW).block();
+    List<String> left = queues.endMatch(queue, a.matchId(), players).block();
     List<Queues.Assigned> late = queues.assignAll(queue, List.of(a)).block();
 
     assertThat(left).containsExactlyInAnyOrderElementsOf(players);
@@ -97,7 +97,7 @@ class AssignTest {
         .containsEntry("matched", 0L);
     assertThat(queues.pendingAll(queue, List.of(a.matchId())).block())
         .containsExactly(Optional.empty());
-    assertThat(queues.endMatch(queue, a.matchId(), players, NOW).block())
+    assertThat(queues.endMatch(queue, a.matchId(), players).block())
         .as("ending again: nobody left")
         .isEmpty();
   }
@@ -108,10 +108,9 @@ class AssignTest {
     Queues.Assignment a = pendingMatch(queue, 2, 9);
     queues.assignAll(queue, List.of(a)).block();
 
-    assertThat(queues.endMatch(queue, "some-other-match", List.of(a.someone()), NOW).block())
-        .isEmpty();
+    assertThat(queues.endMatch(queue, "some-other-match", List.of(a.someone())).block()).isEmpty();
     assertThat(queues.status(queue, a.someone()).block().state()).isEqualTo("IN_GAME");
-    assertThat(queues.endMatch(queue, a.matchId(), List.of(a.someone()), NOW).block())
+    assertThat(queues.endMatch(queue, a.matchId(), List.of(a.someone())).block())
         .containsExactly(a.someone());
     assertThat(queues.status(queue, a.someone()).block().state()).isEqualTo("NOT_QUEUED");
   }

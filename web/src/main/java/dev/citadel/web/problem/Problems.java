@@ -156,17 +156,7 @@ public final class Problems {
   static final String PREMATURE_CLOSE = "reactor.netty.http.client.PrematureCloseException";
 
   private static boolean causedBy(Throwable error, String className) {
-    for (Throwable t = error; t != null; t = t.getCause()) {
-      for (Class<?> c = t.getClass(); c != null; c = c.getSuperclass()) {
-        if (c.getName().equals(className)) {
-          return true;
-        }
-      }
-      if (t.getCause() == t) {
-        break;
-      }
-    }
-    return false;
+    return find(error, t -> t.getClass().getName().equals(className)) != null;
   }
 
   private static boolean caused(Throwable error, Class<? extends Throwable> type) {
@@ -174,8 +164,12 @@ public final class Problems {
   }
 
   private static Throwable find(Throwable error, Class<? extends Throwable> type) {
+    return find(error, type::isInstance);
+  }
+
+  private static Throwable find(Throwable error, java.util.function.Predicate<Throwable> test) {
     for (Throwable t = error; t != null; t = t.getCause()) {
-      if (type.isInstance(t)) {
+      if (test.test(t)) {
         return t;
       }
       if (t.getCause() == t) {
