@@ -24,15 +24,15 @@ public final class ServiceProcess {
   private final ServiceSpec spec;
   private final Process process;
   private final Path log;
-  private final Path jar;
+  private final List<String> launch;
   private final Map<String, String> env;
 
   private ServiceProcess(
-      ServiceSpec spec, Process process, Path log, Path jar, Map<String, String> env) {
+      ServiceSpec spec, Process process, Path log, List<String> launch, Map<String, String> env) {
     this.spec = spec;
     this.process = process;
     this.log = log;
-    this.jar = jar;
+    this.launch = List.copyOf(launch);
     this.env = Map.copyOf(env);
   }
 
@@ -54,7 +54,22 @@ public final class ServiceProcess {
 
   public static ServiceProcess start(
       ServiceSpec spec, Path jar, Map<String, String> env, Path logDir) {
-    return start(spec, jar, env, logDir.resolve(spec.name() + ".log"), false);
+    return start(
+        spec, List.of("-jar", jar.toString()), env, logDir.resolve(spec.name() + ".log"), false);
+  }
+
+  /**
+   * A service run from a class path instead of its jar: a test starts the module under test as a
+   * real process (one it can kill or pause) before the module's jar exists.
+   */
+  public static ServiceProcess startMain(
+      ServiceSpec spec, String classPath, String mainClass, Map<String, String> env, Path logDir) {
+    return start(
+        spec,
+        List.of("-cp", classPath, mainClass),
+        env,
+        logDir.resolve(spec.name() + ".log"),
+        false);
   }
 
   /**
@@ -62,7 +77,7 @@ public final class ServiceProcess {
    * appended to the same log, so what the previous process said before it died stays there.
    */
   public ServiceProcess restart() {
-    return start(spec, jar, env, log, true);
+    return start(spec, launch, env, log, true);
   }
 
   /** Completes with the exit code when the process ends. */
@@ -71,7 +86,7 @@ public final class ServiceProcess {
   }
 
   private static ServiceProcess start(
-      ServiceSpec spec, Path jar, Map<String, String> env, Path log, boolean append) {
+      ServiceSpec spec, List<String> launch, Map<String, String> env, Path log, boolean append) {
     String java =
         ProcessHandle.current()
             .info()
@@ -81,8 +96,7 @@ public final class ServiceProcess {
     command.add(java);
     command.add("-Xmx1g");
     command.add("-XX:+UseSerialGC");
-    command.add("-jar");
-    command.add(jar.toString());
+    command.addAll(launch);
     ProcessBuilder builder =
         new ProcessBuilder(command)
             .redirectErrorStream(true)
@@ -96,7 +110,7 @@ public final class ServiceProcess {
     builder.environment().put("CITADEL_INSTANCE_ID", spec.name());
     builder.environment().putAll(spec.env());
     try {
-      return new ServiceProcess(spec, builder.start(), log, jar, env);
+      return new ServiceProcess(spec, builder.start(), log, launch, env);
     } catch (IOException e) {
       throw new UncheckedIOException("could not start " + spec.name(), e);
     }
@@ -164,6 +178,33 @@ public final class ServiceProcess {
       process.waitFor(10, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * SIGSTOP: the process is frozen where it stands (a long GC pause, a stalled VM), holding its
+   * connections and locks, until {@link #resume}.
+   */
+  public void pause() {
+    signal("-STOP");
+  }
+
+  /** SIGCONT: a paused process goes on as if nothing happened. */
+  public void resume() {
+    signal("-CONT");
+  }
+
+  private void signal(String signal) {
+    try {
+      Process kill = new ProcessBuilder("kill", signal, Long.toString(process.pid())).start();
+      if (kill.waitFor() != 0) {
+        throw new IllegalStateException("kill " + signal + " " + process.pid() + " failed");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
     }
   }
 

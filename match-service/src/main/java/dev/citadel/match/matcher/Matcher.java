@@ -40,6 +40,7 @@ public final class Matcher {
   private final Clock clock;
   private final String owner = "matcher-" + UUID.randomUUID();
   private final Counter formed;
+  private final Counter skipped;
   private final DistributionSummary spread;
   private final MeterRegistry meters;
   private final Map<String, QueueGauges> gauges = new ConcurrentHashMap<>();
@@ -59,6 +60,12 @@ public final class Matcher {
     this.clock = clock;
     this.meters = meters;
     this.formed = Counter.builder("citadel_matches_formed").register(meters);
+    this.skipped =
+        Counter.builder("citadel_match_groups_skipped")
+            .description(
+                "Groups not formed because a player had left or been taken meanwhile (a cancel,"
+                    + " or another matcher after this one's lock lapsed)")
+            .register(meters);
     this.spread =
         DistributionSummary.builder("citadel_match_elo_spread")
             .publishPercentileHistogram()
@@ -141,7 +148,8 @@ public final class Matcher {
                                 .flatMap(
                                     i -> {
                                       if (ids.get(i).isEmpty()) {
-                                        return Mono.just(0); // someone left meanwhile: next tick
+                                        skipped.increment(); // the rest wait for the next tick
+                                        return Mono.just(0);
                                       }
                                       Matchmaking.Group group = chunk.get(i);
                                       formed.increment();

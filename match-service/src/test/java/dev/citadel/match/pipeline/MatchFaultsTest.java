@@ -261,6 +261,67 @@ class MatchFaultsTest {
     }
   }
 
+  @Test
+  @Order(6)
+  void a_send_that_timed_out_although_kafka_wrote_it_requeues_nobody_and_places_once() {
+    List<Ticket> tickets = farApart("timeout-" + UUID.randomUUID());
+    long now = System.currentTimeMillis();
+    queues.enqueue("faults", tickets, now).block();
+    // The producer wrote the record, then reported a timeout (the broker's reply was lost).
+    MessagePublisher writtenButTimedOut =
+        new MessagePublisher() {
+          @Override
+          public Mono<dev.citadel.messaging.Delivery> publish(
+              dev.citadel.messaging.OutgoingMessage message) {
+            return publisher
+                .publish(message)
+                .then(
+                    Mono.error(new java.util.concurrent.TimeoutException("injected: reply lost")));
+          }
+
+          @Override
+          public Flux<dev.citadel.messaging.Delivery> publishAll(
+              Flux<dev.citadel.messaging.OutgoingMessage> messages) {
+            return messages.concatMap(this::publish);
+          }
+
+          @Override
+          public void close() {}
+        };
+    HandOff lying = new HandOff(writtenButTimedOut, "match.found", new SimpleMeterRegistry());
+    String matchId = queues.pop("faults", ids(tickets), now, now + 2_000).block().orElseThrow();
+
+    assertThat(lying.send("faults", matchId, tickets, now, 1).block())
+        .as("reported failed")
+        .isFalse();
+
+    // The match stays pending; game-state places it from the record that was written (or from the
+    // re-send at the deadline, which answers the same room). Nobody is ever requeued meanwhile.
+    List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () -> {
+              List<String> states =
+                  ids(tickets).stream()
+                      .map(p -> queues.status("faults", p).block().state())
+                      .toList();
+              seen.addAll(states);
+              return states.stream().allMatch("IN_GAME"::equals);
+            });
+    assertThat(seen).doesNotContain("WAITING", "NOT_QUEUED");
+    for (Ticket t : tickets) {
+      assertThat(queues.status("faults", t.playerId()).block().matchId()).isEqualTo(matchId);
+    }
+    assertThat(
+            gameServer()
+                .get()
+                .uri("/internal/matches/{id}", matchId)
+                .exchangeToMono(r -> Mono.just(r.statusCode().value()))
+                .block())
+        .isEqualTo(200);
+  }
+
   WebClient gameServer() {
     return WebClient.builder()
         .baseUrl("http://127.0.0.1:" + gameState.spec().port())
