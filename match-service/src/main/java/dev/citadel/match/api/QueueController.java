@@ -16,36 +16,28 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
-import org.springframework.web.reactive.function.client.WebClient;
-import org.springframework.web.reactive.function.client.WebClientResponseException;
 import reactor.core.publisher.Mono;
 
 /**
- * Joining, leaving and watching a queue. The caller is the verified token's player; member-service
- * is asked (with this service's token) whether that player may queue now.
+ * Joining, leaving and watching a queue. The caller is the verified token's player. Whether the
+ * player may queue is decided by the queue scripts alone, in Redis, where the player's place is
+ * kept: nobody else is asked. (member-service's presence is a copy of these decisions, behind them
+ * by the relay's lag, and after Redis lost its data it would keep an old place forever.)
  */
 @RestController
 public class QueueController {
   /** Join body. */
   public record JoinRequest(String queue) {}
 
-  private record Presence(String playerId, String status, boolean canQueue) {}
-
   private final Queues queues;
   private final Transitions transitions;
-  private final WebClient members;
   private final MatchProperties props;
   private final Clock clock;
 
   public QueueController(
-      Queues queues,
-      Transitions transitions,
-      WebClient memberClient,
-      MatchProperties props,
-      Clock clock) {
+      Queues queues, Transitions transitions, MatchProperties props, Clock clock) {
     this.queues = queues;
     this.transitions = transitions;
-    this.members = memberClient;
     this.props = props;
     this.clock = clock;
   }
@@ -54,26 +46,10 @@ public class QueueController {
   public Mono<QueueStatus> join(@RequestBody JoinRequest body, AuthenticatedPlayer caller) {
     String player = caller.id();
     String queue = requireQueue(body == null ? null : body.queue());
-    return members
-        .get()
-        .uri("/internal/members/{id}/presence", player)
-        .retrieve()
-        .bodyToMono(Presence.class)
-        .onErrorMap(
-            WebClientResponseException.NotFound.class,
-            e -> new ApiException(HttpStatus.NOT_FOUND, "no player " + player))
-        .flatMap(
-            presence -> {
-              if (!presence.canQueue()) {
-                return Mono.error(
-                    new ApiException(
-                        HttpStatus.CONFLICT,
-                        "player is " + presence.status() + ", not in the lobby"));
-              }
-              Ticket ticket =
-                  new Ticket(player, props.match().defaultElo(), clock.millis(), caller.nickname());
-              return queues.enqueue(queue, List.of(ticket), clock.millis());
-            })
+    Ticket ticket =
+        new Ticket(player, props.match().defaultElo(), clock.millis(), caller.nickname());
+    return queues
+        .enqueue(queue, List.of(ticket), clock.millis())
         .flatMap(statuses -> answer(queue, player, statuses.get(0)));
   }
 

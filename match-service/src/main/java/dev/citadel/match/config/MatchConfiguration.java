@@ -16,7 +16,6 @@ import dev.citadel.notify.PlayerNotifier;
 import dev.citadel.web.security.Callers;
 import dev.citadel.web.security.CitadelSecurity;
 import dev.citadel.web.security.Scopes;
-import dev.citadel.web.security.ServiceTokens;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -27,7 +26,6 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.security.config.web.server.ServerHttpSecurity;
 import org.springframework.security.web.server.SecurityWebFilterChain;
-import org.springframework.web.reactive.function.client.WebClient;
 import reactor.core.Disposable;
 
 @Configuration(proxyBeanMethods = false)
@@ -137,15 +135,6 @@ public class MatchConfiguration {
         t.ended(),
         props.match().queues(),
         meters);
-  }
-
-  /** member-service, called with this service's token (presence.read). */
-  @Bean
-  WebClient memberClient(MatchProperties props, ServiceTokens tokens) {
-    return WebClient.builder()
-        .baseUrl(props.match().memberUrl())
-        .filter(tokens.bearer("member-service"))
-        .build();
   }
 
   @Bean

@@ -18,7 +18,6 @@ public record MatchProperties(String instanceId, Kafka kafka, Match match) {
   }
 
   public record Match(
-      String memberUrl,
       List<String> queues,
       int playersPerMatch,
       int defaultElo,

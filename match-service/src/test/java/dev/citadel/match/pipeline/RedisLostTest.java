@@ -1,0 +1,114 @@
+package dev.citadel.match.pipeline;
+
+import static org.awaitility.Awaitility.await;
+
+import dev.citadel.infra.FreePorts;
+import dev.citadel.infra.InfraSettings;
+import dev.citadel.infra.junit.CitadelInfra;
+import dev.citadel.infra.junit.SharedInfra;
+import dev.citadel.infra.redis.RedisServer;
+import dev.citadel.match.matcher.Ticket;
+import dev.citadel.match.queue.Queues;
+import dev.citadel.web.testing.TestIdentity;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import org.springframework.http.MediaType;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.web.reactive.server.WebTestClient;
+
+/**
+ * Redis restarts with its data lost (no persistence, a failover to an empty replica): every queue,
+ * pending match, lock and unsent presence change is gone. Players who were waiting must be able to
+ * queue again at once, and the matcher and the presence relay must go on by themselves.
+ */
+@CitadelInfra
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@AutoConfigureWebTestClient
+class RedisLostTest {
+  static final int PORT = FreePorts.next();
+  static RedisServer redisServer = RedisServer.start(InfraSettings.local(), PORT);
+
+  @DynamicPropertySource
+  static void infrastructure(DynamicPropertyRegistry registry) {
+    TestIdentity.shared()
+        .serviceProperties("match-service")
+        .forEach((k, v) -> registry.add(k, () -> v));
+    registry.add("spring.data.redis.url", () -> redisServer.endpoint().url());
+    registry.add("citadel.kafka.bootstrap-servers", () -> SharedInfra.kafka().bootstrapServers());
+    registry.add("citadel.match.queues", () -> "ranked,casual");
+  }
+
+  @AfterAll
+  static void stopRedis() {
+    redisServer.close();
+  }
+
+  @Autowired WebTestClient web;
+  @Autowired Queues queues;
+  @Autowired ReactiveStringRedisTemplate redis;
+
+  WebTestClient.ResponseSpec join(String player, String queue) {
+    return web.post()
+        .uri("/api/match/queue")
+        .headers(h -> h.setBearerAuth(TestIdentity.shared().player(player)))
+        .contentType(MediaType.APPLICATION_JSON)
+        .bodyValue(Map.of("queue", queue))
+        .exchange();
+  }
+
+  String state(String player, String queue) {
+    return queues.status(queue, player).block().state();
+  }
+
+  @Test
+  void after_redis_lost_its_data_waiting_players_queue_again_and_matching_goes_on() {
+    List<String> waiting = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      String p = "lost-" + UUID.randomUUID();
+      waiting.add(p);
+      join(p, "ranked").expectStatus().isOk();
+    }
+    // Their presence changes were relayed (the stream is drained): member-service now believes
+    // they are QUEUED, and nothing will tell it otherwise until they move again.
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> redis.opsForStream().size(Queues.PRESENCE_STREAM).block() == 0);
+
+    redisServer.close();
+    redisServer = RedisServer.start(InfraSettings.local(), PORT);
+
+    // Their places are gone: they are in no queue, and may join any queue again.
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .ignoreExceptions()
+        .until(() -> "NOT_QUEUED".equals(state(waiting.get(0), "ranked")));
+    for (String p : waiting) {
+      join(p, "casual").expectStatus().isOk().expectBody().jsonPath("$.state").isEqualTo("WAITING");
+    }
+    join(waiting.get(0), "ranked").expectStatus().isEqualTo(409);
+
+    // The matcher takes its lost lock again and matches; the relay sends the new changes.
+    long now = System.currentTimeMillis();
+    List<Ticket> ten = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      ten.add(new Ticket("after-" + UUID.randomUUID(), 1500, now, "n"));
+    }
+    queues.enqueue("ranked", ten, now).block();
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> ten.stream().allMatch(t -> "MATCHED".equals(state(t.playerId(), "ranked"))));
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> redis.opsForStream().size(Queues.PRESENCE_STREAM).block() == 0);
+  }
+}
