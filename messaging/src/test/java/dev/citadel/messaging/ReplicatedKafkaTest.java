@@ -154,6 +154,21 @@ class ReplicatedKafkaTest {
     seen.values().forEach(distinct::addAll);
     assertThat(distinct).hasSize(total);
     seen.values().forEach(seqs -> assertThat(firstOccurrences(seqs)).isSorted());
+
+    // The broker comes back on its old data and catches up: every partition in sync on three.
+    cluster.startBroker(leaderOfPartition0);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () ->
+                admin
+                    .describeTopics(List.of(topic))
+                    .allTopicNames()
+                    .get()
+                    .get(topic)
+                    .partitions()
+                    .stream()
+                    .allMatch(p -> p.isr().size() == 3));
   }
 
   @Test

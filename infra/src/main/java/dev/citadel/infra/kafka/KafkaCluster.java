@@ -151,6 +151,18 @@ public final class KafkaCluster implements Running<KafkaEndpoint> {
     broker.awaitShutdown();
   }
 
+  /**
+   * Starts a broker that {@link #stopBroker} stopped, on its old data: it catches up from the
+   * others and rejoins the in-sync replicas (a crashed broker coming back).
+   */
+  public void startBroker(int brokerId) {
+    BrokerServer broker = requireLocal().brokers().get(brokerId);
+    if (broker == null) {
+      throw new IllegalArgumentException("no broker " + brokerId + " in " + brokerIds());
+    }
+    broker.startup();
+  }
+
   private KafkaClusterTestKit requireLocal() {
     if (testKit == null) {
       throw new UnsupportedOperationException(

@@ -97,11 +97,15 @@ public final class Problems {
     if (caused(error, ConnectException.class)) {
       return unavailable("a service behind this one cannot be reached; try again");
     }
-    if (causedBy(error, PREMATURE_CLOSE)) {
+    if (causedBy(error, PREMATURE_CLOSE) || connectionReset(error)) {
       // The service behind closed the connection mid-request (it died): it may have acted.
       return unavailable(
           "a service behind this one went away during the request; it may have acted: try again"
               + " with the same Idempotency-Key");
+    }
+    if (find(error, Problems::storageUnavailable) != null) {
+      return unavailable(
+          "storage is unavailable for a moment; try again with the same Idempotency-Key");
     }
     if (caused(error, TimeoutException.class)
         || caused(error, io.netty.handler.timeout.ReadTimeoutException.class)) {
@@ -150,6 +154,39 @@ public final class Problems {
       }
     }
     return Optional.empty();
+  }
+
+  /** A connection reset or broken mid-request (the service behind was killed). */
+  private static boolean connectionReset(Throwable error) {
+    return find(
+            error,
+            t ->
+                t instanceof java.io.IOException
+                    && t.getMessage() != null
+                    && (t.getMessage().contains("Connection reset")
+                        || t.getMessage().contains("Broken pipe")))
+        != null;
+  }
+
+  /**
+   * The database cannot be reached or lost the connection (named, not imported: this module does
+   * not depend on the storage libraries). Subclasses count.
+   */
+  static final java.util.Set<String> STORAGE_UNAVAILABLE =
+      java.util.Set.of(
+          "org.springframework.transaction.CannotCreateTransactionException",
+          "org.springframework.dao.DataAccessResourceFailureException",
+          "org.springframework.dao.TransientDataAccessException",
+          "io.r2dbc.spi.R2dbcTransientException",
+          "io.r2dbc.spi.R2dbcNonTransientResourceException");
+
+  private static boolean storageUnavailable(Throwable t) {
+    for (Class<?> c = t.getClass(); c != null; c = c.getSuperclass()) {
+      if (STORAGE_UNAVAILABLE.contains(c.getName())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Reactor Netty's client error when the peer closes before answering (named: no dependency). */

@@ -25,4 +25,32 @@ class ProblemsTest {
     assertThat(answer.detail()).contains("Idempotency-Key");
     assertThat(answer.headers().getFirst("Retry-After")).isEqualTo("1");
   }
+
+  @Test
+  void a_connection_reset_by_a_dying_service_is_503_and_says_it_may_have_acted() {
+    var answer =
+        Problems.of(
+                new IllegalStateException(
+                    new java.io.IOException(
+                        "recvAddress(..) failed with error(-104): Connection reset by peer")))
+            .orElseThrow();
+    assertThat(answer.status()).isEqualTo(HttpStatus.SERVICE_UNAVAILABLE);
+    assertThat(answer.detail()).contains("Idempotency-Key");
+  }
+
+  /** A class named like the storage library's, so this module needs no storage dependency. */
+  static class CannotCreateTransactionException extends RuntimeException {}
+
+  @Test
+  void storage_that_cannot_be_reached_is_503_not_500() {
+    assertThat(Problems.STORAGE_UNAVAILABLE)
+        .contains("org.springframework.transaction.CannotCreateTransactionException");
+    // Found by name anywhere in the cause chain, subclasses included.
+    var answer =
+        Problems.of(new RuntimeException(new io.r2dbc.spi.R2dbcTransientResourceException("down")))
+            .orElseThrow();
+    assertThat(answer.status()).isEqualTo(HttpStatus.SERVICE_UNAVAILABLE);
+    assertThat(answer.headers().getFirst("Retry-After")).isEqualTo("1");
+    assertThat(Problems.of(new CannotCreateTransactionException())).isEmpty();
+  }
 }
