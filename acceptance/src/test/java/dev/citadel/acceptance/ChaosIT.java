@@ -296,12 +296,25 @@ class ChaosIT {
     signal("-KILL", pids(postmasters));
     postmaster.onExit().get(10, TimeUnit.SECONDS);
     new CountDownLatch(1).await(10, TimeUnit.SECONDS); // the outage itself
-    new ProcessBuilder(command)
-        .redirectErrorStream(true)
-        .redirectOutput(
-            ProcessBuilder.Redirect.appendTo(
-                Platform.ROOT.resolve("target/chaos-postgres.log").toFile()))
-        .start();
+    java.io.File log = Platform.ROOT.resolve("target/chaos-postgres.log").toFile();
+    Process restarted =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log))
+            .start();
+    int port = platform.infrastructure().postgres().port();
+    org.awaitility.Awaitility.await("PostgreSQL accepting connections again (see " + log + ")")
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () -> {
+              assertThat(restarted.isAlive()).as("PostgreSQL still running; see %s", log).isTrue();
+              try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+                return true;
+              } catch (java.io.IOException notYet) {
+                return false;
+              }
+            });
   }
 
   /** Every PostgreSQL process stopped (SIGSTOP) for 10 s: connections hang, then go on. */

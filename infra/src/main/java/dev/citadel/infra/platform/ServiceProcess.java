@@ -195,6 +195,9 @@ public final class ServiceProcess {
   }
 
   private void signal(String signal) {
+    if (!process.isAlive()) {
+      return; // nothing to pause or resume (and its pid may belong to another process by now)
+    }
     try {
       Process kill = new ProcessBuilder("kill", signal, Long.toString(process.pid())).start();
       if (kill.waitFor() != 0) {

@@ -228,7 +228,8 @@ public final class Lifecycle {
    * queue is looked at.
    */
   public Mono<Void> onEnded(String queue, String matchId, List<String> players) {
-    List<String> where = queueNames.contains(queue) ? List.of(queue) : queueNames;
+    // A queue this replica does not serve is still a queue (its keys are in the same Redis).
+    List<String> where = queue.isEmpty() ? queueNames : List.of(queue);
     return Flux.fromIterable(where)
         .concatMap(
             q ->

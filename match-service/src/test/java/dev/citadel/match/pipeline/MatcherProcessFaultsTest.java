@@ -52,7 +52,12 @@ import reactor.core.Disposable;
 @CitadelInfra
 @SpringBootTest
 @ActiveProfiles("loadtest")
+// Its context must not outlive the class: it is a member of the lifecycle consumer group.
+@org.springframework.test.annotation.DirtiesContext(
+    classMode = org.springframework.test.annotation.DirtiesContext.ClassMode.AFTER_CLASS)
 class MatcherProcessFaultsTest {
+  static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   static final String KILLED = "sigkill";
   static final String PAUSED = "paused";
   static final Duration LOCK_TTL = Duration.ofSeconds(1);
@@ -99,8 +104,11 @@ class MatcherProcessFaultsTest {
   static void stop() {
     for (ServiceProcess p : new ServiceProcess[] {matcher, gameState}) {
       if (p != null) {
-        p.resume();
-        p.stop(Duration.ofSeconds(20));
+        try {
+          p.resume();
+        } finally {
+          p.stop(Duration.ofSeconds(20));
+        }
       }
     }
   }
@@ -165,6 +173,7 @@ class MatcherProcessFaultsTest {
     // A large crowd that never matches makes every tick form its groups long after it read the
     // queue: the test freezes the matcher as soon as it has read a new wave (its depth gauge, set
     // right after the read, counts the wave) and, often enough, before it popped it.
+    redis.delete("{mq}:" + PAUSED + ":elo", "{mq}:" + PAUSED + ":tickets").block();
     List<Ticket> crowd = players("crowd", CROWD, 10_000, 5_000);
     for (int i = 0; i < CROWD; i += 2_000) {
       queues
@@ -210,8 +219,9 @@ class MatcherProcessFaultsTest {
       takeover.dispose();
       // Back from the freeze, it finishes its stale tick (the groups it read are gone), then
       // holds the queue again.
+      // Two ticks: the stale one that was frozen, then a fresh read (the gauge counts no wave).
       double atResume = ticks();
-      await().atMost(Duration.ofSeconds(30)).until(() -> ticks() > atResume);
+      await().atMost(Duration.ofSeconds(30)).until(() -> ticks() > atResume + 1);
     }
     System.out.printf("frozen %d times, %.0f stale groups skipped%n", rounds, skipped());
     assertThat(skipped())
@@ -242,9 +252,9 @@ class MatcherProcessFaultsTest {
   /** A figure from the matcher process's Prometheus page (0 if not there yet). */
   static double metric(String name, String label) throws Exception {
     String page =
-        HttpClient.newHttpClient()
-            .send(
+        HTTP.send(
                 HttpRequest.newBuilder(URI.create(matcher.management() + "/actuator/prometheus"))
+                    .timeout(Duration.ofSeconds(5))
                     .build(),
                 HttpResponse.BodyHandlers.ofString())
             .body();

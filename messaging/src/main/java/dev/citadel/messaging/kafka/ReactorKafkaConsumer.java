@@ -104,6 +104,10 @@ public final class ReactorKafkaConsumer implements MessageConsumer {
         ReceiverOptions.<String, byte[]>create(settings.consumerProperties(groupId))
             .subscription(topics)
             .commitInterval(settings.commitInterval())
+            // On a rebalance, wait this long (not reactor-kafka's 60 s) for records in flight to
+            // be acknowledged; what is not is handled again by the new owner (handlers are
+            // idempotent), so a partition stuck retrying cannot stall the whole group for long.
+            .maxDelayRebalance(java.time.Duration.ofSeconds(5))
             .commitBatchSize(0);
     if (meters != null) {
       options = options.consumerListener(new MicrometerConsumerListener(meters));

@@ -40,8 +40,13 @@ public abstract class ProblemHandling {
     return problem(HttpStatus.INTERNAL_SERVER_ERROR, "internal error");
   }
 
+  /** A problem; a 503 always says when to try again ({@code Retry-After}). */
   protected static ResponseEntity<ProblemDetail> problem(HttpStatusCode status, String detail) {
-    return ResponseEntity.status(status).body(ProblemDetail.forStatusAndDetail(status, detail));
+    ResponseEntity.BodyBuilder response = ResponseEntity.status(status);
+    if (status.value() == 503) {
+      response.header(org.springframework.http.HttpHeaders.RETRY_AFTER, "1");
+    }
+    return response.body(ProblemDetail.forStatusAndDetail(status, detail));
   }
 
   private static ResponseEntity<ProblemDetail> entity(Problems.Answer answer) {

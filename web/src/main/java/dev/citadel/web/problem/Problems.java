@@ -176,7 +176,7 @@ public final class Problems {
       java.util.Set.of(
           "org.springframework.transaction.CannotCreateTransactionException",
           "org.springframework.dao.DataAccessResourceFailureException",
-          "org.springframework.dao.TransientDataAccessException",
+          "org.springframework.dao.TransientDataAccessResourceException",
           "io.r2dbc.spi.R2dbcTransientException",
           "io.r2dbc.spi.R2dbcNonTransientResourceException");
 
