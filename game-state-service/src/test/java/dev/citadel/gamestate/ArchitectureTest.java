@@ -46,8 +46,10 @@ class ArchitectureTest {
               "..gamestate.api..",
               "..gamestate.notifications..",
               "..gamestate.config..",
-              // HTTP edges too: the participant protocol between instances, gifts, friends
+              // HTTP edges too: the participant protocol between instances, gifts, friends,
+              // match results
               "..gamestate.transactions..",
+              "..gamestate.results..",
               "..gamestate.gifts..",
               "..gamestate.friends..",
               "..gamestate.grants..",

@@ -13,6 +13,16 @@ public final class Held extends RuntimeException implements Rejection {
     this.transactionId = transactionId;
   }
 
+  private Held(String message) {
+    super(message, null, false, false);
+    this.transactionId = "";
+  }
+
+  /** Another instance answered that its player is held (its problem said {@code busy}). */
+  public static Held remote(String detail) {
+    return new Held(detail);
+  }
+
   public String transactionId() {
     return transactionId;
   }

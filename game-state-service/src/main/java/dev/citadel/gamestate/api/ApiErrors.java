@@ -40,7 +40,10 @@ public class ApiErrors extends ProblemHandling {
 
   @ExceptionHandler(Held.class)
   ResponseEntity<ProblemDetail> held(Held e) {
-    return problem(HttpStatus.CONFLICT, e.getMessage());
+    ResponseEntity<ProblemDetail> answer = problem(HttpStatus.CONFLICT, e.getMessage());
+    // Machine-readable: a coordinator on another instance tries again instead of giving up.
+    answer.getBody().setProperty("busy", true);
+    return answer;
   }
 
   @ExceptionHandler(KeyReused.class)

@@ -56,8 +56,44 @@ public final class CommandParser {
           new PlayerCommand.SpendGold(integer(b, "amount"), optionalText(b, "reason"));
       case "add-item" -> new PlayerCommand.AddItem(text(b, "itemId"), quantity(b));
       case "remove-item" -> new PlayerCommand.RemoveItem(text(b, "itemId"), quantity(b));
+      case "rate-match" -> rateMatch(b);
       default -> throw ApiException.badRequest("unknown transaction step '" + name + "'");
     };
+  }
+
+  /** A player's part of a match result (built by the result coordinator, never by a client). */
+  private static PlayerCommand rateMatch(Map<String, Object> b) {
+    String outcome = text(b, "outcome");
+    PlayerCommand.RatingRules rules =
+        new PlayerCommand.RatingRules(
+            small(b, "initialRating"),
+            small(b, "k"),
+            small(b, "provisionalK"),
+            small(b, "provisionalGames"));
+    long ppm = integer(b, "expectedPpm");
+    if (ppm < 0 || ppm > 1_000_000) {
+      throw ApiException.badRequest("'expectedPpm' must be between 0 and 1000000");
+    }
+    try {
+      return new PlayerCommand.RateMatch(
+          text(b, "matchId"),
+          text(b, "queue"),
+          dev.citadel.gamestate.player.Outcome.valueOf(outcome),
+          ppm / 1_000_000.0,
+          rules,
+          integer(b, "gold"),
+          integer(b, "experience"));
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badRequest("'outcome' must be WIN, LOSS or DRAW");
+    }
+  }
+
+  private static int small(Map<String, Object> b, String field) {
+    long v = integer(b, field);
+    if (v < 0 || v > 1_000_000) {
+      throw ApiException.badRequest("'" + field + "' is out of range");
+    }
+    return (int) v;
   }
 
   static int quantity(Map<String, Object> b) {

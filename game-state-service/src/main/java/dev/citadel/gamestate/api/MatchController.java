@@ -28,9 +28,55 @@ public class MatchController {
     this.rooms = rooms;
   }
 
-  /** A match as a game server sees it. */
+  /**
+   * A match as a game server sees it: {@code teams} (team 0, then team 1) with each player's
+   * nickname and rating at match time; {@code result} once it ended ({@code NONE}: ended without
+   * one).
+   */
   public record MatchView(
-      String matchId, String queue, int channel, int room, List<String> players, String state) {}
+      String matchId,
+      String queue,
+      int channel,
+      int room,
+      List<String> players,
+      String state,
+      List<List<TeamMember>> teams,
+      java.time.Instant placedAt,
+      java.time.Instant endedAt,
+      String result) {}
+
+  /** A player in a team. */
+  public record TeamMember(String playerId, String nickname, int rating) {}
+
+  static MatchView view(dev.citadel.gamestate.rooms.RoomAllocator.Status s) {
+    List<List<TeamMember>> teams =
+        List.of(new java.util.ArrayList<>(), new java.util.ArrayList<>());
+    for (var p : s.lineup()) {
+      if (p.getTeam() == 0 || p.getTeam() == 1) {
+        teams.get(p.getTeam()).add(new TeamMember(p.getPlayerId(), p.getNickname(), p.getElo()));
+      }
+    }
+    return new MatchView(
+        s.matchId(),
+        s.queue(),
+        s.channel(),
+        s.room(),
+        s.players(),
+        s.ended() ? "ENDED" : "IN_ROOM",
+        teams,
+        s.lineup().isEmpty() ? null : s.placedAt(),
+        s.end().map(e -> java.time.Instant.ofEpochMilli(e.getEndedAtEpochMs())).orElse(null),
+        s.end().map(e -> result(e.getResult())).orElse(null));
+  }
+
+  static String result(dev.citadel.protocol.match.v1.Result r) {
+    return switch (r) {
+      case RESULT_TEAM_0_WON -> "TEAM_0_WON";
+      case RESULT_TEAM_1_WON -> "TEAM_1_WON";
+      case RESULT_DRAW -> "DRAW";
+      default -> "NONE";
+    };
+  }
 
   /**
    * The match's room and players, for the game server that runs it ({@code match.read}): {@code
@@ -44,15 +90,7 @@ public class MatchController {
         .map(
             found ->
                 found
-                    .map(
-                        s ->
-                            new MatchView(
-                                s.matchId(),
-                                s.queue(),
-                                s.channel(),
-                                s.room(),
-                                s.players(),
-                                s.ended() ? "ENDED" : "IN_ROOM"))
+                    .map(MatchController::view)
                     .orElseThrow(
                         () ->
                             new ApiException(

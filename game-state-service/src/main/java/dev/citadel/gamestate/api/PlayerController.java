@@ -109,6 +109,19 @@ public class PlayerController {
     return leaderboard.top(limit);
   }
 
+  /** A queue's players by rating. */
+  @GetMapping("/leaderboard/ratings/{queue}")
+  public Flux<Leaderboard.RatingEntry> ratings(
+      @PathVariable String queue, @RequestParam(defaultValue = "10") int limit) {
+    if (limit < 1 || limit > 100) {
+      throw ApiException.badRequest("limit must be between 1 and 100");
+    }
+    if (!queue.matches("[a-z0-9_]{1,20}")) {
+      throw ApiException.badRequest("queue must be 1-20 of a-z, 0-9 and _");
+    }
+    return leaderboard.topRated(queue, limit);
+  }
+
   public static CommandResponse response(CommandResult<PlayerState, PlayerEvent> r) {
     return new CommandResponse(
         PlayerView.of(r.state(), r.version()),

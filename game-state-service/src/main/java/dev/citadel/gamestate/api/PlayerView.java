@@ -16,7 +16,22 @@ public record PlayerView(
     Seat room,
     Instant createdAt,
     Friends friends,
+    Map<String, Rating> ratings,
+    java.util.List<MatchSummary> recentMatches,
     long version) {
+
+  /** A rating in one queue. */
+  public record Rating(int rating, int games) {}
+
+  /** A rated match, newest first in the list. */
+  public record MatchSummary(
+      String matchId,
+      String queue,
+      String outcome,
+      int ratingBefore,
+      int ratingAfter,
+      long gold,
+      long experience) {}
 
   /** Friends, and open friend requests either way, sorted. */
   public record Friends(
@@ -40,7 +55,32 @@ public record PlayerView(
             with(s, PlayerState.Relation.FRIENDS),
             with(s, PlayerState.Relation.REQUESTED),
             with(s, PlayerState.Relation.ASKED)),
+        ratingsOf(s),
+        recentOf(s),
         version);
+  }
+
+  private static Map<String, Rating> ratingsOf(PlayerState s) {
+    Map<String, Rating> ratings = new TreeMap<>();
+    s.ratings().forEach((q, r) -> ratings.put(q, new Rating(r.rating(), r.games())));
+    return ratings;
+  }
+
+  private static java.util.List<MatchSummary> recentOf(PlayerState s) {
+    java.util.List<MatchSummary> recent = new java.util.ArrayList<>();
+    for (int i = s.recentMatches().size() - 1; i >= 0; i--) {
+      var m = s.recentMatches().get(i);
+      recent.add(
+          new MatchSummary(
+              m.matchId(),
+              m.queue(),
+              m.outcome().name(),
+              m.before(),
+              m.after(),
+              m.gold(),
+              m.experience()));
+    }
+    return recent;
   }
 
   private static java.util.List<String> with(PlayerState s, PlayerState.Relation relation) {

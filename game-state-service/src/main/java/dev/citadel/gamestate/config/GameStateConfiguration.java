@@ -68,6 +68,8 @@ public class GameStateConfiguration {
             routes
                 .pathMatchers("/internal/tx/**")
                 .hasAuthority(Scopes.authority(Scopes.TX_PARTICIPATE))
+                .pathMatchers(HttpMethod.GET, "/internal/players/*/ratings/*")
+                .hasAuthority(Scopes.authority(Scopes.RATINGS_READ))
                 .pathMatchers("/internal/players/*/grants")
                 .hasAuthority(Scopes.authority(Scopes.GAME_GRANT))
                 .pathMatchers(HttpMethod.GET, "/internal/matches/**")
@@ -248,6 +250,23 @@ public class GameStateConfiguration {
         hooks,
         meters,
         System::nanoTime);
+  }
+
+  /** Each queue's ratings and rewards. */
+  @Bean
+  java.util.function.Function<String, dev.citadel.gamestate.results.QueueRules> queueRules(
+      GameStateProperties props) {
+    GameStateProperties.Results results = props.gameState().results();
+    return results::rules;
+  }
+
+  @Bean
+  dev.citadel.gamestate.results.MatchResults matchResults(
+      MatchRooms rooms,
+      Coordinator coordinator,
+      java.util.function.Function<String, dev.citadel.gamestate.results.QueueRules> rules,
+      MeterRegistry meters) {
+    return new dev.citadel.gamestate.results.MatchResults(rooms, coordinator, rules, meters);
   }
 
   @Bean

@@ -38,7 +38,8 @@ public record GameStateProperties(
       Outbox outbox,
       Transactions transactions,
       java.util.Map<String, Long> catalogue,
-      Duration idempotencyKeysKept) {
+      Duration idempotencyKeysKept,
+      Results results) {
     public GameState {
       if (outbox != null && !outbox.enabled()) {
         throw new IllegalArgumentException(
@@ -70,6 +71,25 @@ public record GameStateProperties(
       String assignedTopic,
       String rejectedTopic,
       String endedTopic) {}
+
+  /**
+   * Match results: a match not ended {@code maxGameLength} after its placement is ended without a
+   * result; ratings and rewards are {@code defaults} unless {@code queues} names the queue (a whole
+   * set of rules per queue).
+   */
+  public record Results(
+      Duration maxGameLength,
+      Duration sweepInterval,
+      dev.citadel.gamestate.results.QueueRules defaults,
+      java.util.Map<String, dev.citadel.gamestate.results.QueueRules> queues) {
+    public Results {
+      queues = queues == null ? java.util.Map.of() : java.util.Map.copyOf(queues);
+    }
+
+    public dev.citadel.gamestate.results.QueueRules rules(String queue) {
+      return queues.getOrDefault(queue, defaults);
+    }
+  }
 
   public record Outbox(
       boolean enabled, String name, String topic, int batchSize, Duration idlePoll) {}

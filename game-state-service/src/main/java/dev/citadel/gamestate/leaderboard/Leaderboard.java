@@ -26,6 +26,20 @@ public class Leaderboard implements AfterCommit<PlayerState, PlayerEvent> {
   private static final RedisScript<Long> RECORD =
       RedisScript.of(new ClassPathResource("scripts/leaderboard-record.lua"), Long.class);
 
+  private static final RedisScript<Long> RATING =
+      RedisScript.of(new ClassPathResource("scripts/leaderboard-rating.lua"), Long.class);
+
+  /** One row of a queue's rating leaderboard. */
+  public record RatingEntry(long rank, String playerId, String nickname, int rating) {}
+
+  static String ratings(String queue) {
+    return "{leaderboard}:rating:" + queue;
+  }
+
+  static String games(String queue) {
+    return "{leaderboard}:games:" + queue;
+  }
+
   /** One row of the leaderboard. */
   public record Entry(long rank, String playerId, String nickname, long experience, int level) {}
 
@@ -37,6 +51,17 @@ public class Leaderboard implements AfterCommit<PlayerState, PlayerEvent> {
 
   @Override
   public void committed(String id, PlayerState state, long version, List<PlayerEvent> events) {
+    for (PlayerEvent e : events) {
+      if (e instanceof PlayerEvent.MatchRated r) {
+        redis
+            .execute(
+                RATING,
+                List.of(ratings(r.queue()), games(r.queue()), NICKNAMES),
+                List.of(
+                    Integer.toString(r.after()), Integer.toString(r.games()), id, state.nickname()))
+            .subscribe(v -> {}, err -> log.warn("rating leaderboard for {} failed", id, err));
+      }
+    }
     boolean relevant =
         events.stream()
             .anyMatch(
@@ -53,6 +78,24 @@ public class Leaderboard implements AfterCommit<PlayerState, PlayerEvent> {
             List.of(SCORES, NICKNAMES),
             List.of(Long.toString(state.experience()), id, state.nickname()))
         .subscribe(v -> {}, e -> log.warn("leaderboard update for {} failed", id, e));
+  }
+
+  /** A queue's best ratings. */
+  public Flux<RatingEntry> topRated(String queue, int limit) {
+    return redis
+        .opsForZSet()
+        .reverseRangeWithScores(ratings(queue), Range.closed(0L, (long) limit - 1))
+        .index()
+        .concatMap(
+            ranked -> {
+              String playerId = ranked.getT2().getValue();
+              int rating = ranked.getT2().getScore().intValue();
+              return redis
+                  .<String, String>opsForHash()
+                  .get(NICKNAMES, playerId)
+                  .defaultIfEmpty("")
+                  .map(nick -> new RatingEntry(ranked.getT1() + 1, playerId, nick, rating));
+            });
   }
 
   public Flux<Entry> top(int limit) {

@@ -116,6 +116,9 @@ public final class Player {
     if (command instanceof PlayerCommand.Relate c) {
       return relate(c, state);
     }
+    if (command instanceof PlayerCommand.RateMatch c) {
+      return MatchRating.decide(c, state);
+    }
     if (command instanceof LeaveRoom c) {
       if (state.room().isEmpty() || !state.room().get().matchId().equals(c.matchId())) {
         return List.of(); // already left: leaving is idempotent
@@ -324,6 +327,9 @@ public final class Player {
     }
     if (event instanceof RoomLeft) {
       return s.withRoom(Optional.empty());
+    }
+    if (event instanceof PlayerEvent.MatchRated e) {
+      return MatchRating.evolve(s, e);
     }
     throw new IllegalArgumentException("unknown event " + event);
   }

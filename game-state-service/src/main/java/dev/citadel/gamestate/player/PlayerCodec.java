@@ -94,7 +94,53 @@ public final class PlayerCodec {
           .setRelationValue(e.relation().ordinal())
           .build();
     }
+    if (event instanceof PlayerEvent.MatchRated e) {
+      return matchRated(e);
+    }
     throw new IllegalArgumentException("unknown event " + event);
+  }
+
+  private static dev.citadel.protocol.player.v1.MatchRated matchRated(PlayerEvent.MatchRated e) {
+    return dev.citadel.protocol.player.v1.MatchRated.newBuilder()
+        .setMatchId(e.matchId())
+        .setQueue(e.queue())
+        .setOutcome(outcome(e.outcome()))
+        .setRatingBefore(e.before())
+        .setRatingAfter(e.after())
+        .setGames(e.games())
+        .setGold(e.gold())
+        .setExperience(e.experience())
+        .build();
+  }
+
+  private static PlayerEvent.MatchRated matchRated(dev.citadel.protocol.player.v1.MatchRated m) {
+    return new PlayerEvent.MatchRated(
+        m.getMatchId(),
+        m.getQueue(),
+        outcome(m.getOutcome()),
+        m.getRatingBefore(),
+        m.getRatingAfter(),
+        m.getGames(),
+        m.getGold(),
+        m.getExperience());
+  }
+
+  /** Explicit wire mapping: the enum's order is not the wire format. */
+  private static dev.citadel.protocol.player.v1.Outcome outcome(Outcome o) {
+    return switch (o) {
+      case WIN -> dev.citadel.protocol.player.v1.Outcome.OUTCOME_WIN;
+      case LOSS -> dev.citadel.protocol.player.v1.Outcome.OUTCOME_LOSS;
+      case DRAW -> dev.citadel.protocol.player.v1.Outcome.OUTCOME_DRAW;
+    };
+  }
+
+  private static Outcome outcome(dev.citadel.protocol.player.v1.Outcome o) {
+    return switch (o) {
+      case OUTCOME_WIN -> Outcome.WIN;
+      case OUTCOME_LOSS -> Outcome.LOSS;
+      case OUTCOME_DRAW -> Outcome.DRAW;
+      default -> throw new IllegalArgumentException("unknown outcome " + o);
+    };
   }
 
   public static PlayerEvent decode(String type, byte[] bytes) {
@@ -141,6 +187,8 @@ public final class PlayerCodec {
           yield new PlayerEvent.FriendshipChanged(
               m.getOtherPlayerId(), relation(m.getRelationValue()));
         }
+        case "citadel.player.v1.MatchRated" ->
+            matchRated(dev.citadel.protocol.player.v1.MatchRated.parseFrom(bytes));
         default -> throw new IllegalArgumentException("unknown player event type " + type);
       };
     } catch (InvalidProtocolBufferException e) {
@@ -159,6 +207,16 @@ public final class PlayerCodec {
             .putAllInventory(s.inventory())
             .setCreatedAtEpochMs(s.createdAt().toEpochMilli());
     s.relations().forEach((other, r) -> b.putRelations(other, r.ordinal()));
+    s.ratings()
+        .forEach(
+            (queue, r) ->
+                b.putRatings(
+                    queue,
+                    dev.citadel.protocol.player.v1.QueueRating.newBuilder()
+                        .setRating(r.rating())
+                        .setGames(r.games())
+                        .build()));
+    s.recentMatches().forEach(m -> b.addRecentMatches(matchRated(m)));
     s.room()
         .ifPresent(
             seat -> b.setMatchId(seat.matchId()).setChannel(seat.channel()).setRoom(seat.room()));
@@ -182,7 +240,9 @@ public final class PlayerCodec {
           m.getInventoryMap(),
           room,
           Instant.ofEpochMilli(m.getCreatedAtEpochMs()),
-          relations(m.getRelationsMap()));
+          relations(m.getRelationsMap()),
+          ratings(m.getRatingsMap()),
+          m.getRecentMatchesList().stream().map(PlayerCodec::matchRated).toList());
     } catch (InvalidProtocolBufferException e) {
       throw new IllegalArgumentException("corrupt player snapshot", e);
     }
@@ -195,6 +255,13 @@ public final class PlayerCodec {
       throw new IllegalArgumentException("unknown relation " + number);
     }
     return all[number];
+  }
+
+  private static Map<String, PlayerState.Rating> ratings(
+      Map<String, dev.citadel.protocol.player.v1.QueueRating> numbers) {
+    Map<String, PlayerState.Rating> ratings = new java.util.HashMap<>();
+    numbers.forEach((q, r) -> ratings.put(q, new PlayerState.Rating(r.getRating(), r.getGames())));
+    return ratings;
   }
 
   private static Map<String, PlayerState.Relation> relations(Map<String, Integer> numbers) {

@@ -43,6 +43,28 @@ public sealed interface PlayerCommand {
   record Purchase(String itemId, int quantity, long unitPrice) implements PlayerCommand {}
 
   /**
+   * A match's result for this player, one part of the match's result transaction. The server
+   * computed {@code expected} (this player's expected score from the teams' average ratings at
+   * match time); the player's own games in the queue choose the K ({@link RatingRules}). The reward
+   * is the queue's for this outcome. Only the result coordinator builds it.
+   */
+  record RateMatch(
+      String matchId,
+      String queue,
+      Outcome outcome,
+      double expected,
+      RatingRules rules,
+      long gold,
+      long experience)
+      implements PlayerCommand {}
+
+  /**
+   * A queue's Elo rules: a player without games starts at {@code initial}; the first {@code
+   * provisionalGames} games move by {@code provisionalK}, later ones by {@code k}.
+   */
+  record RatingRules(int initial, int k, int provisionalK, int provisionalGames) {}
+
+  /**
    * This player's side of a friendship change; the other player's side runs in the same two-phase
    * transaction ({@code SEND} here with {@code RECEIVE} there, {@code ACCEPT} with {@code
    * ACCEPTED}, {@code DECLINE} with {@code DECLINED}, {@code REMOVE} with {@code REMOVE}).

@@ -25,4 +25,21 @@ public sealed interface PlayerEvent {
   record RoomLeft(String matchId) implements PlayerEvent {}
 
   record FriendshipChanged(String other, PlayerState.Relation relation) implements PlayerEvent {}
+
+  /**
+   * A match's result applied to this player: the rating in {@code queue} moved from {@code before}
+   * to {@code after}; {@code games} counts the rated games in that queue, this one included. The
+   * rewards ({@code gold}, {@code experience}) follow as their own events and are named here for
+   * the match history.
+   */
+  record MatchRated(
+      String matchId,
+      String queue,
+      Outcome outcome,
+      int before,
+      int after,
+      int games,
+      long gold,
+      long experience)
+      implements PlayerEvent {}
 }

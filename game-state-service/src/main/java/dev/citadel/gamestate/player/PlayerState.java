@@ -1,6 +1,7 @@
 package dev.citadel.gamestate.player;
 
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -9,6 +10,8 @@ import java.util.Optional;
  *
  * @param exists false until {@code PlayerCreated}
  * @param room the room the player is seated in, if any
+ * @param ratings per queue, for queues with at least one rated game
+ * @param recentMatches the last {@link #RECENT_MATCHES} rated matches, oldest first
  */
 public record PlayerState(
     String id,
@@ -20,7 +23,10 @@ public record PlayerState(
     Map<String, Integer> inventory,
     Optional<Seat> room,
     Instant createdAt,
-    Map<String, Relation> relations) {
+    Map<String, Relation> relations,
+    Map<String, Rating> ratings,
+    List<PlayerEvent.MatchRated> recentMatches) {
+  public static final int RECENT_MATCHES = 20;
 
   /** How this player stands with another one (friends, or a request either way). */
   public enum Relation {
@@ -35,9 +41,14 @@ public record PlayerState(
   /** A seat in a game room, from matchmaking. */
   public record Seat(String matchId, int channel, int room) {}
 
+  /** A rating in one queue and how many rated games it rests on. */
+  public record Rating(int rating, int games) {}
+
   public PlayerState {
     inventory = Map.copyOf(inventory);
     relations = Map.copyOf(relations);
+    ratings = Map.copyOf(ratings);
+    recentMatches = List.copyOf(recentMatches);
   }
 
   public Relation relationTo(String other) {
@@ -46,7 +57,18 @@ public record PlayerState(
 
   public static PlayerState initial(String id) {
     return new PlayerState(
-        id, false, "", 0, 0, 0, Map.of(), Optional.empty(), Instant.EPOCH, Map.of());
+        id,
+        false,
+        "",
+        0,
+        0,
+        0,
+        Map.of(),
+        Optional.empty(),
+        Instant.EPOCH,
+        Map.of(),
+        Map.of(),
+        List.of());
   }
 
   // One method per field: every change names the field it changes and keeps all the others.
@@ -54,45 +76,171 @@ public record PlayerState(
 
   /** Created: exists, with its nickname, at level 1, at that time. Everything else is kept. */
   public PlayerState created(String nickname, Instant at) {
-    return new PlayerState(id, true, nickname, 1, experience, gold, inventory, room, at, relations);
+    return new PlayerState(
+        id,
+        true,
+        nickname,
+        1,
+        experience,
+        gold,
+        inventory,
+        room,
+        at,
+        relations,
+        ratings,
+        recentMatches);
   }
 
   public PlayerState withNickname(String nickname) {
     return new PlayerState(
-        id, exists, nickname, level, experience, gold, inventory, room, createdAt, relations);
+        id,
+        exists,
+        nickname,
+        level,
+        experience,
+        gold,
+        inventory,
+        room,
+        createdAt,
+        relations,
+        ratings,
+        recentMatches);
   }
 
   public PlayerState withLevel(int level) {
     return new PlayerState(
-        id, exists, nickname, level, experience, gold, inventory, room, createdAt, relations);
+        id,
+        exists,
+        nickname,
+        level,
+        experience,
+        gold,
+        inventory,
+        room,
+        createdAt,
+        relations,
+        ratings,
+        recentMatches);
   }
 
   public PlayerState withExperience(long experience) {
     return new PlayerState(
-        id, exists, nickname, level, experience, gold, inventory, room, createdAt, relations);
+        id,
+        exists,
+        nickname,
+        level,
+        experience,
+        gold,
+        inventory,
+        room,
+        createdAt,
+        relations,
+        ratings,
+        recentMatches);
   }
 
   public PlayerState withGold(long gold) {
     return new PlayerState(
-        id, exists, nickname, level, experience, gold, inventory, room, createdAt, relations);
+        id,
+        exists,
+        nickname,
+        level,
+        experience,
+        gold,
+        inventory,
+        room,
+        createdAt,
+        relations,
+        ratings,
+        recentMatches);
   }
 
   public PlayerState withInventory(Map<String, Integer> inventory) {
     return new PlayerState(
-        id, exists, nickname, level, experience, gold, inventory, room, createdAt, relations);
+        id,
+        exists,
+        nickname,
+        level,
+        experience,
+        gold,
+        inventory,
+        room,
+        createdAt,
+        relations,
+        ratings,
+        recentMatches);
   }
 
   public PlayerState withRoom(Optional<Seat> room) {
     return new PlayerState(
-        id, exists, nickname, level, experience, gold, inventory, room, createdAt, relations);
+        id,
+        exists,
+        nickname,
+        level,
+        experience,
+        gold,
+        inventory,
+        room,
+        createdAt,
+        relations,
+        ratings,
+        recentMatches);
   }
 
   public PlayerState withRelations(Map<String, Relation> relations) {
     return new PlayerState(
-        id, exists, nickname, level, experience, gold, inventory, room, createdAt, relations);
+        id,
+        exists,
+        nickname,
+        level,
+        experience,
+        gold,
+        inventory,
+        room,
+        createdAt,
+        relations,
+        ratings,
+        recentMatches);
+  }
+
+  public PlayerState withRatings(Map<String, Rating> ratings) {
+    return new PlayerState(
+        id,
+        exists,
+        nickname,
+        level,
+        experience,
+        gold,
+        inventory,
+        room,
+        createdAt,
+        relations,
+        ratings,
+        recentMatches);
+  }
+
+  public PlayerState withRecentMatches(List<PlayerEvent.MatchRated> recentMatches) {
+    return new PlayerState(
+        id,
+        exists,
+        nickname,
+        level,
+        experience,
+        gold,
+        inventory,
+        room,
+        createdAt,
+        relations,
+        ratings,
+        recentMatches);
   }
 
   public int quantityOf(String itemId) {
     return inventory.getOrDefault(itemId, 0);
+  }
+
+  /** The rating in a queue, or {@code initial} with no games for a queue never played. */
+  public Rating ratingIn(String queue, int initial) {
+    return ratings.getOrDefault(queue, new Rating(initial, 0));
   }
 }

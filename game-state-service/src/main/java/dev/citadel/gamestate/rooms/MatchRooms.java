@@ -117,6 +117,12 @@ public final class MatchRooms {
     return rooms.end(matchId, clock.instant());
   }
 
+  /** The same, recording the game's result (an end recorded before keeps its own). */
+  public Mono<Optional<RoomAllocator.Ended>> end(
+      String matchId, dev.citadel.protocol.match.v1.Result result) {
+    return rooms.end(matchId, clock.instant(), result);
+  }
+
   /** A placed match's room, players and whether it ended; empty if it was never placed. */
   public Mono<Optional<RoomAllocator.Status>> status(String matchId) {
     return rooms.status(matchId);
@@ -146,7 +152,8 @@ public final class MatchRooms {
                     new RoomAllocator.Request(
                         f.getMatchId(),
                         f.getPlayersList().stream().map(MatchedPlayer::getPlayerId).toList(),
-                        f.getQueue()))
+                        f.getQueue(),
+                        f.getPlayersList()))
             .toList();
     Instant now = clock.instant();
     Map<String, RoomAllocator.Outcome> decided = new LinkedHashMap<>();

@@ -9,6 +9,8 @@ import dev.citadel.eventstore.StoredEvent;
 import dev.citadel.protocol.match.v1.MatchCancelled;
 import dev.citadel.protocol.match.v1.MatchEnded;
 import dev.citadel.protocol.match.v1.MatchPlaced;
+import dev.citadel.protocol.match.v1.MatchedPlayer;
+import dev.citadel.protocol.match.v1.Result;
 import dev.citadel.protocol.match.v1.RoomFreed;
 import dev.citadel.protocol.match.v1.RoomTaken;
 import java.time.Instant;
@@ -121,15 +123,28 @@ public final class RoomAllocator {
                             ConcurrencyConflict.class, c -> existing(matchId)))); // raced
   }
 
-  /** A match to place: its id, players and queue (recorded with the placement). */
-  public record Request(String matchId, List<String> players, String queue) {
+  /**
+   * A match to place: its id, players and queue, and its teams with each player's nickname and
+   * rating at match time ({@code lineup}), all recorded with the placement.
+   */
+  public record Request(
+      String matchId, List<String> players, String queue, List<MatchedPlayer> lineup) {
+    public Request {
+      lineup = List.copyOf(lineup);
+    }
+
+    public Request(String matchId, List<String> players, String queue) {
+      this(matchId, players, queue, List.of());
+    }
+
     public Request(String matchId, List<String> players) {
       this(matchId, players, "");
     }
   }
 
-  /** A game that is over: its room is free again. */
-  public record Ended(String matchId, String queue, int channel, int room, List<String> players) {}
+  /** A game that is over: its room is free again; {@code result} as it was recorded. */
+  public record Ended(
+      String matchId, String queue, int channel, int room, List<String> players, Result result) {}
 
   /**
    * Places many matches with ONE transaction (all their rooms and placements together) instead of
@@ -289,7 +304,7 @@ public final class RoomAllocator {
         continue;
       }
       Free f = free.get(i);
-      MatchPlaced p = placed(r, f.channel(), f.room());
+      MatchPlaced p = placed(r, f.channel(), f.room(), at);
       taken.computeIfAbsent(f.channel(), c -> new ArrayList<>()).add(taken(f.room(), r.matchId()));
       channelOf.putIfAbsent(f.channel(), f);
       appends.add(placement(p, at));
@@ -359,7 +374,7 @@ public final class RoomAllocator {
               // The version the room was found free at, never the cache's current one: another
               // placement on this instance may have taken the same room meanwhile.
               Channel state = free.state();
-              MatchPlaced placed = placed(r, channel, room);
+              MatchPlaced placed = placed(r, channel, room, at);
               List<AppendRequest> appends =
                   List.of(
                       new AppendRequest(
@@ -444,13 +459,15 @@ public final class RoomAllocator {
         .doOnNext(state -> known.put(channel, state));
   }
 
-  private static MatchPlaced placed(Request r, int channel, int room) {
+  private static MatchPlaced placed(Request r, int channel, int room, Instant at) {
     return MatchPlaced.newBuilder()
         .setMatchId(r.matchId())
         .setChannel(channel)
         .setRoom(room)
         .addAllPlayerIds(r.players())
         .setQueue(r.queue())
+        .addAllPlayers(r.lineup())
+        .setPlacedAtEpochMs(at.toEpochMilli())
         .build();
   }
 
@@ -458,13 +475,19 @@ public final class RoomAllocator {
    * Ends a placed match's game: frees its room (the channel's {@code RoomFreed} at the channel's
    * expected version) and records the end (the match's {@code MatchEnded}, after its placement) in
    * ONE transaction, so the room is free exactly when the game is over. Idempotent: a match ended
-   * before answers the same again. Empty if the match was never placed.
+   * before answers the same again, with the result recorded then (the caller compares). Empty if
+   * the match was never placed.
    */
   public Mono<Optional<Ended>> end(String matchId, Instant at) {
-    return end(matchId, at, 0);
+    return end(matchId, at, Result.RESULT_NONE);
   }
 
-  private Mono<Optional<Ended>> end(String matchId, Instant at, int conflicts) {
+  /** The same, recording how the game ended. */
+  public Mono<Optional<Ended>> end(String matchId, Instant at, Result result) {
+    return end(matchId, at, result, 0);
+  }
+
+  private Mono<Optional<Ended>> end(String matchId, Instant at, Result result, int conflicts) {
     return store
         .readStream(stream(matchId))
         .collectList()
@@ -479,14 +502,20 @@ public final class RoomAllocator {
                 return Mono.just(Optional.<Ended>empty());
               }
               MatchPlaced p = placed.get();
+              Optional<MatchEnded> before =
+                  events.stream()
+                      .filter(e -> e.type().equals(ENDED))
+                      .findFirst()
+                      .map(RoomAllocator::parseEnded);
               Ended ended =
                   new Ended(
                       matchId,
                       p.getQueue(),
                       p.getChannel(),
                       p.getRoom(),
-                      List.copyOf(p.getPlayerIdsList()));
-              if (events.stream().anyMatch(e -> e.type().equals(ENDED))) {
+                      List.copyOf(p.getPlayerIdsList()),
+                      before.map(MatchEnded::getResult).orElse(result));
+              if (before.isPresent()) {
                 return Mono.just(Optional.of(ended));
               }
               long matchVersion = events.get(events.size() - 1).seq();
@@ -527,14 +556,28 @@ public final class RoomAllocator {
                                     if (conflicts >= MAX_CONFLICTS) {
                                       return Mono.error(c);
                                     }
-                                    return end(matchId, at, conflicts + 1);
+                                    return end(matchId, at, result, conflicts + 1);
                                   }));
             });
   }
 
-  /** A placed match as its stream tells it: its room and players, and whether its game ended. */
+  /**
+   * A placed match as its stream tells it: its room, players and lineup (empty for placements
+   * recorded before lineups were), when it was placed, and its end if it ended.
+   */
   public record Status(
-      String matchId, String queue, int channel, int room, List<String> players, boolean ended) {}
+      String matchId,
+      String queue,
+      int channel,
+      int room,
+      List<String> players,
+      List<MatchedPlayer> lineup,
+      Instant placedAt,
+      Optional<MatchEnded> end) {
+    public boolean ended() {
+      return end.isPresent();
+    }
+  }
 
   /** The match's placement and whether it ended; empty if it was never placed. */
   public Mono<Optional<Status>> status(String matchId) {
@@ -555,7 +598,12 @@ public final class RoomAllocator {
                                 p.getChannel(),
                                 p.getRoom(),
                                 List.copyOf(p.getPlayerIdsList()),
-                                events.stream().anyMatch(e -> e.type().equals(ENDED)))));
+                                List.copyOf(p.getPlayersList()),
+                                Instant.ofEpochMilli(p.getPlacedAtEpochMs()),
+                                events.stream()
+                                    .filter(e -> e.type().equals(ENDED))
+                                    .findFirst()
+                                    .map(RoomAllocator::parseEnded))));
   }
 
   /** The message (and the match stream's event) for an ended game. */
@@ -567,7 +615,16 @@ public final class RoomAllocator {
         .setRoom(e.room())
         .addAllPlayerIds(e.players())
         .setEndedAtEpochMs(at.toEpochMilli())
+        .setResult(e.result())
         .build();
+  }
+
+  private static MatchEnded parseEnded(StoredEvent e) {
+    try {
+      return MatchEnded.parseFrom(e.payload());
+    } catch (InvalidProtocolBufferException ex) {
+      throw new IllegalStateException("corrupt end " + e.aggregateId(), ex);
+    }
   }
 
   private static AppendRequest cancellation(

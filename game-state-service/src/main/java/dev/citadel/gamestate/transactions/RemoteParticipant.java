@@ -1,6 +1,7 @@
 package dev.citadel.gamestate.transactions;
 
 import dev.citadel.eventstore.EventData;
+import dev.citadel.gamestate.aggregate.Held;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -110,14 +111,17 @@ public final class RemoteParticipant implements Participant {
       return e;
     }
     String detail = "a participant refused";
+    boolean busy = false;
     try {
       Map<?, ?> problem = e.getResponseBodyAs(Map.class);
       if (problem != null && problem.get("detail") != null) {
         detail = String.valueOf(problem.get("detail"));
       }
+      busy = problem != null && Boolean.TRUE.equals(problem.get("busy"));
     } catch (RuntimeException notJson) {
       // keep the generic detail: a body that is not our problem JSON is not shown to players
     }
-    return new Refused(status, detail, e);
+    // A player held by another transaction over there is as busy as one held here: retried.
+    return new Refused(status, detail, busy ? Held.remote(detail) : e);
   }
 }

@@ -210,7 +210,9 @@ class GameStateBenchmarkTest {
             java.util.Map.of(),
             java.util.Optional.empty(),
             T,
-            java.util.Map.of());
+            java.util.Map.of(),
+            java.util.Map.of(),
+            java.util.List.of());
     store
         .saveSnapshot(
             new Snapshot(

@@ -42,16 +42,26 @@ class PlayerCodecTest {
           Map.of("sword", 1, "gem", 3),
           Optional.of(new PlayerState.Seat("m1", 3, 7)),
           T,
-          Map.of());
+          Map.of(),
+          Map.of(),
+          java.util.List.of());
+
+  /** Events added after version 1 (no old bytes to load). */
+  static final Map<String, PlayerEvent> ADDED =
+      Map.of(
+          "MatchRated",
+          new PlayerEvent.MatchRated("m9", "ranked", Outcome.DRAW, 1200, 1216, 1, 50, 100));
 
   @Test
   void every_event_type_round_trips() {
-    for (PlayerEvent event : V1.values()) {
+    List<PlayerEvent> all = new java.util.ArrayList<>(V1.values());
+    all.addAll(ADDED.values());
+    for (PlayerEvent event : all) {
       EventData data = PlayerCodec.encode(event);
       assertThat(data.type()).startsWith("citadel.player.v1.");
       assertThat(PlayerCodec.decode(data.type(), data.payload())).isEqualTo(event);
     }
-    assertThat(V1).hasSize(PlayerEvent.class.getPermittedSubclasses().length);
+    assertThat(all).hasSize(PlayerEvent.class.getPermittedSubclasses().length);
   }
 
   @Test
@@ -70,12 +80,30 @@ class PlayerCodecTest {
   void the_snapshot_round_trips_with_and_without_a_room() {
     assertThat(PlayerCodec.restore(PlayerCodec.snapshot(SNAPSHOT_V1))).isEqualTo(SNAPSHOT_V1);
     PlayerState noRoom =
-        new PlayerState("p2", true, "bob", 1, 0, 0, Map.of(), Optional.empty(), T, Map.of());
+        new PlayerState(
+            "p2",
+            true,
+            "bob",
+            1,
+            0,
+            0,
+            Map.of(),
+            Optional.empty(),
+            T,
+            Map.of(),
+            Map.of(),
+            java.util.List.of());
     assertThat(PlayerCodec.restore(PlayerCodec.snapshot(noRoom))).isEqualTo(noRoom);
     PlayerState withFriends =
         SNAPSHOT_V1.withRelations(
             Map.of("p2", PlayerState.Relation.FRIENDS, "p3", PlayerState.Relation.ASKED));
     assertThat(PlayerCodec.restore(PlayerCodec.snapshot(withFriends))).isEqualTo(withFriends);
+    PlayerState rated =
+        Player.evolve(
+            Player.evolve(SNAPSHOT_V1, ADDED.get("MatchRated")),
+            new PlayerEvent.MatchRated("m10", "casual", Outcome.WIN, 1200, 1240, 1, 0, 0));
+    assertThat(rated.ratings()).hasSize(2);
+    assertThat(PlayerCodec.restore(PlayerCodec.snapshot(rated))).isEqualTo(rated);
   }
 
   @Test

@@ -60,6 +60,9 @@ class PlayerPropertyTest {
     if (event instanceof PlayerEvent.FriendshipChanged) {
       return Set.of("relations");
     }
+    if (event instanceof PlayerEvent.MatchRated) {
+      return Set.of("ratings", "recentMatches");
+    }
     throw new AssertionError("no field list for " + event);
   }
 
@@ -149,7 +152,7 @@ class PlayerPropertyTest {
     String other = OTHERS.get(random.nextInt(OTHERS.size()));
     String item = ITEMS.get(random.nextInt(ITEMS.size()));
     int quantity = 1 + random.nextInt(3);
-    return switch (random.nextInt(12)) {
+    return switch (random.nextInt(13)) {
       case 0 -> new PlayerCommand.GainExperience(1 + random.nextInt(500));
       case 1 -> new PlayerCommand.EarnGold(1 + random.nextInt(100), "quest");
       case 2 -> new PlayerCommand.SpendGold(1 + random.nextInt(100), "shop");
@@ -167,6 +170,15 @@ class PlayerPropertyTest {
               List.of(new PlayerCommand.Items(item, quantity)),
               "match reward");
       case 9 -> new PlayerCommand.Purchase(item, quantity, 1 + random.nextInt(20));
+      case 10 ->
+          new PlayerCommand.RateMatch(
+              "r" + random.nextInt(40),
+              random.nextBoolean() ? "ranked" : "casual",
+              Outcome.values()[random.nextInt(Outcome.values().length)],
+              random.nextDouble(),
+              new PlayerCommand.RatingRules(1200, 24, 48, 3),
+              random.nextInt(30),
+              random.nextInt(200));
       default ->
           new PlayerCommand.Relate(other, Action.values()[random.nextInt(Action.values().length)]);
     };
@@ -184,6 +196,8 @@ class PlayerPropertyTest {
     f.put("room", PlayerState::room);
     f.put("createdAt", PlayerState::createdAt);
     f.put("relations", PlayerState::relations);
+    f.put("ratings", PlayerState::ratings);
+    f.put("recentMatches", PlayerState::recentMatches);
     // A field added to the state and missing here fails this check.
     assertThat(f.keySet())
         .containsExactlyInAnyOrderElementsOf(

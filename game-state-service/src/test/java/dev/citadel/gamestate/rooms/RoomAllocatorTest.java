@@ -188,7 +188,14 @@ class RoomAllocatorTest {
     assertThat(a.status(first).block())
         .contains(
             new RoomAllocator.Status(
-                first, "ranked", placed.channel(), placed.room(), List.of("p1", "p2"), false));
+                first,
+                "ranked",
+                placed.channel(),
+                placed.room(),
+                List.of("p1", "p2"),
+                List.of(),
+                T.truncatedTo(java.time.temporal.ChronoUnit.MILLIS),
+                java.util.Optional.empty()));
 
     RoomAllocator.Ended ended = a.end(first, T).block().orElseThrow();
     assertThat(a.status(first).block().orElseThrow().ended()).isTrue();
@@ -197,8 +204,17 @@ class RoomAllocatorTest {
     assertThat(ended)
         .isEqualTo(
             new RoomAllocator.Ended(
-                first, "ranked", placed.channel(), placed.room(), List.of("p1", "p2")));
+                first,
+                "ranked",
+                placed.channel(),
+                placed.room(),
+                List.of("p1", "p2"),
+                dev.citadel.protocol.match.v1.Result.RESULT_NONE));
     assertThat(a.end(first, T).block()).as("ending again answers the same").contains(ended);
+    assertThat(
+            a.end(first, T, dev.citadel.protocol.match.v1.Result.RESULT_DRAW).block().orElseThrow())
+        .as("ending again with a result answers the end that was recorded")
+        .isEqualTo(ended);
     assertThat(instance(own, 1, 2).end(first, T).block()).contains(ended);
     Placement next = instance(own, 1, 2).place(match(), List.of("p4"), T).block().orElseThrow();
     assertThat(next.room()).as("the freed room is used again").isEqualTo(placed.room());

@@ -5,6 +5,7 @@ import dev.citadel.match.lifecycle.Transitions;
 import dev.citadel.match.matcher.Ticket;
 import dev.citadel.match.queue.QueueStatus;
 import dev.citadel.match.queue.Queues;
+import dev.citadel.match.ratings.Ratings;
 import dev.citadel.web.security.AuthenticatedPlayer;
 import java.time.Clock;
 import java.util.List;
@@ -19,10 +20,11 @@ import org.springframework.web.bind.annotation.RestController;
 import reactor.core.publisher.Mono;
 
 /**
- * Joining, leaving and watching a queue. The caller is the verified token's player. Whether the
- * player may queue is decided by the queue scripts alone, in Redis, where the player's place is
- * kept: nobody else is asked. (member-service's presence is a copy of these decisions, behind them
- * by the relay's lag, and after Redis lost its data it would keep an old place forever.)
+ * Joining, leaving and watching a queue. The caller is the verified token's player. game-state
+ * answers the player's rating in the queue and whether they are in a game (its seats are the truth
+ * for that, even after Redis lost its data); the queue scripts decide the rest, in Redis, where the
+ * player's place in the queues is kept. member-service's presence is not asked: it is a copy of
+ * these decisions, behind them by the relay's lag.
  */
 @RestController
 public class QueueController {
@@ -31,13 +33,15 @@ public class QueueController {
 
   private final Queues queues;
   private final Transitions transitions;
+  private final Ratings ratings;
   private final MatchProperties props;
   private final Clock clock;
 
   public QueueController(
-      Queues queues, Transitions transitions, MatchProperties props, Clock clock) {
+      Queues queues, Transitions transitions, Ratings ratings, MatchProperties props, Clock clock) {
     this.queues = queues;
     this.transitions = transitions;
+    this.ratings = ratings;
     this.props = props;
     this.clock = clock;
   }
@@ -46,10 +50,19 @@ public class QueueController {
   public Mono<QueueStatus> join(@RequestBody JoinRequest body, AuthenticatedPlayer caller) {
     String player = caller.id();
     String queue = requireQueue(body == null ? null : body.queue());
-    Ticket ticket =
-        new Ticket(player, props.match().defaultElo(), clock.millis(), caller.nickname());
-    return queues
-        .enqueue(queue, List.of(ticket), clock.millis())
+    return ratings
+        .of(player, queue)
+        .flatMap(
+            rating -> {
+              if (rating.inGame()) {
+                return Mono.error(
+                    new ApiException(
+                        HttpStatus.CONFLICT, "player is in a game (" + rating.inMatch() + ")"));
+              }
+              Ticket ticket =
+                  new Ticket(player, rating.rating(), clock.millis(), caller.nickname());
+              return queues.enqueue(queue, List.of(ticket), clock.millis());
+            })
         .flatMap(statuses -> answer(queue, player, statuses.get(0)));
   }
 

@@ -137,6 +137,21 @@ public class MatchConfiguration {
         meters);
   }
 
+  /** game-state, asked with this service's token (ratings.read) for a joining player's rating. */
+  @Bean
+  dev.citadel.match.ratings.Ratings ratings(
+      MatchProperties props, dev.citadel.web.security.ServiceTokens tokens) {
+    return new dev.citadel.match.ratings.Ratings(
+        props.match().gameStateUrls().stream()
+            .map(
+                url ->
+                    org.springframework.web.reactive.function.client.WebClient.builder()
+                        .baseUrl(url)
+                        .filter(tokens.bearer("game-state"))
+                        .build())
+            .toList());
+  }
+
   @Bean
   SmartLifecycle background(
       Matcher matcher,

@@ -17,10 +17,13 @@ public record MatchProperties(String instanceId, Kafka kafka, Match match) {
     }
   }
 
+  /**
+   * @param gameStateUrls game-state instances, tried in order: any one reads any player's rating
+   */
   public record Match(
       List<String> queues,
+      List<String> gameStateUrls,
       int playersPerMatch,
-      int defaultElo,
       Window window,
       Duration tickInterval,
       Duration roomTimeout,

@@ -6,7 +6,9 @@ import dev.citadel.infra.FreePorts;
 import dev.citadel.infra.InfraSettings;
 import dev.citadel.infra.junit.CitadelInfra;
 import dev.citadel.infra.junit.SharedInfra;
+import dev.citadel.infra.platform.ServiceProcess;
 import dev.citadel.infra.redis.RedisServer;
+import dev.citadel.match.GameStateProcess;
 import dev.citadel.match.matcher.Ticket;
 import dev.citadel.match.queue.Queues;
 import dev.citadel.web.testing.TestIdentity;
@@ -16,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -34,9 +37,19 @@ import org.springframework.test.web.reactive.server.WebTestClient;
 @CitadelInfra
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 @AutoConfigureWebTestClient
+// Its context must not outlive the class: it is a member of the lifecycle consumer group, and its
+// Redis is gone after the class.
+@org.springframework.test.annotation.DirtiesContext(
+    classMode = org.springframework.test.annotation.DirtiesContext.ClassMode.AFTER_CLASS)
 class RedisLostTest {
   static final int PORT = FreePorts.next();
   static RedisServer redisServer = RedisServer.start(InfraSettings.local(), PORT);
+  static ServiceProcess gameState;
+
+  @BeforeAll
+  static void startGameState() throws Exception {
+    gameState = GameStateProcess.start("game-state-redis-lost", "game_state_redis_lost");
+  }
 
   @DynamicPropertySource
   static void infrastructure(DynamicPropertyRegistry registry) {
@@ -46,11 +59,18 @@ class RedisLostTest {
     registry.add("spring.data.redis.url", () -> redisServer.endpoint().url());
     registry.add("citadel.kafka.bootstrap-servers", () -> SharedInfra.kafka().bootstrapServers());
     registry.add("citadel.match.queues", () -> "ranked,casual");
+    registry.add("citadel.match.game-state-urls", () -> gameState.url().toString());
   }
 
   @AfterAll
-  static void stopRedis() {
-    redisServer.close();
+  static void stop() {
+    try {
+      redisServer.close();
+    } finally {
+      if (gameState != null) {
+        gameState.stop(Duration.ofSeconds(20));
+      }
+    }
   }
 
   @Autowired WebTestClient web;

@@ -20,6 +20,8 @@ public final class Scopes {
   /** game-state: end a match, post its result (game servers). */
   public static final String MATCH_RESULTS = "match.results";
 
+  public static final String RATINGS_READ = "ratings.read";
+
   /**
    * member-service: the gateway vouches for the client address it writes in {@code X-Forwarded-For}
    * (log-in throttling counts per address).

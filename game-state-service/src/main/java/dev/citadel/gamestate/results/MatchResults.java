@@ -1,0 +1,154 @@
+package dev.citadel.gamestate.results;
+
+import dev.citadel.eventstore.ConcurrencyConflict;
+import dev.citadel.eventstore.IdempotencyKey;
+import dev.citadel.gamestate.aggregate.Held;
+import dev.citadel.gamestate.aggregate.KeyReused;
+import dev.citadel.gamestate.api.ApiException;
+import dev.citadel.gamestate.rooms.MatchRooms;
+import dev.citadel.gamestate.rooms.RoomAllocator;
+import dev.citadel.gamestate.transactions.Coordinator;
+import dev.citadel.gamestate.transactions.Refused;
+import dev.citadel.protocol.match.v1.Result;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpStatus;
+import reactor.core.publisher.Mono;
+import reactor.util.retry.Retry;
+
+/**
+ * Records a match's result: every player's rating change and reward in one two-phase transaction
+ * keyed by the match (so once, however often it is posted), then the end of the game with that
+ * result. See docs/game-loop.md.
+ */
+public final class MatchResults {
+  private static final Logger log = LoggerFactory.getLogger(MatchResults.class);
+
+  /** What was recorded; {@code repeated} when this result was recorded before. */
+  public record Recorded(String matchId, String queue, Result result, boolean repeated) {}
+
+  private final MatchRooms rooms;
+  private final Coordinator coordinator;
+  private final Function<String, QueueRules> rules;
+  private final Counter recorded;
+
+  public MatchResults(
+      MatchRooms rooms,
+      Coordinator coordinator,
+      Function<String, QueueRules> rules,
+      MeterRegistry meters) {
+    this.rooms = rooms;
+    this.coordinator = coordinator;
+    this.rules = rules;
+    this.recorded =
+        Counter.builder("citadel_match_results")
+            .description("Results recorded (ratings and rewards applied)")
+            .register(meters);
+  }
+
+  public Mono<Recorded> record(String matchId, Result result) {
+    return rooms
+        .status(matchId)
+        .flatMap(
+            found -> {
+              if (found.isEmpty()) {
+                return Mono.error(
+                    new ApiException(HttpStatus.NOT_FOUND, "no match " + matchId + " in a room"));
+              }
+              RoomAllocator.Status match = found.get();
+              if (match.ended()) {
+                Result before = match.end().get().getResult();
+                if (before == result) {
+                  return Mono.just(new Recorded(matchId, match.queue(), result, true));
+                }
+                return Mono.error(conflict(matchId, before));
+              }
+              if (match.lineup().isEmpty()) {
+                return Mono.error(
+                    new ApiException(
+                        HttpStatus.CONFLICT,
+                        "match " + matchId + " was placed without its teams: end it instead"));
+              }
+              var steps =
+                  ResultPlan.steps(
+                      matchId, match.queue(), match.lineup(), result, rules.apply(match.queue()));
+              IdempotencyKey key = IdempotencyKey.of("result:" + matchId, result.name());
+              // The same result posted again while the first is in flight finds its players held:
+              // tried again until the first committed, then its key answers (never applied twice).
+              return Mono.defer(() -> coordinator.execute(steps, key))
+                  .retryWhen(
+                      Retry.backoff(BUSY_RETRIES, Duration.ofMillis(20))
+                          .maxBackoff(Duration.ofMillis(500))
+                          .jitter(0.5)
+                          .filter(MatchResults::busy)
+                          .onRetryExhaustedThrow((spec, signal) -> signal.failure()))
+                  .onErrorMap(
+                      e -> cause(e, KeyReused.class),
+                      e ->
+                          new ApiException(
+                              HttpStatus.CONFLICT,
+                              "match " + matchId + " has a different result already"))
+                  .onErrorMap(
+                      MatchResults::busy,
+                      e ->
+                          new ApiException(
+                              HttpStatus.SERVICE_UNAVAILABLE,
+                              "the players of match "
+                                  + matchId
+                                  + " are busy; send the same result again"))
+                  .flatMap(
+                      outcome ->
+                          rooms
+                              .end(matchId, result)
+                              .map(
+                                  ended -> {
+                                    if (!outcome.repeated()) {
+                                      recorded.increment();
+                                    }
+                                    ended
+                                        .filter(e -> e.result() != result)
+                                        .ifPresent(
+                                            e ->
+                                                log.warn(
+                                                    "match {} was ended ({}) while its result {}"
+                                                        + " was applied",
+                                                    matchId,
+                                                    e.result(),
+                                                    result));
+                                    return new Recorded(
+                                        matchId, match.queue(), result, outcome.repeated());
+                                  }));
+            });
+  }
+
+  private static final int BUSY_RETRIES = 10;
+
+  private static boolean busy(Throwable e) {
+    return e instanceof Refused r
+        && (r.getCause() instanceof Held || r.getCause() instanceof ConcurrencyConflict);
+  }
+
+  private static boolean cause(Throwable e, Class<? extends Throwable> type) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (type.isInstance(t)) {
+        return true;
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    return false;
+  }
+
+  private static ApiException conflict(String matchId, Result before) {
+    return new ApiException(
+        HttpStatus.CONFLICT,
+        before == Result.RESULT_NONE
+            ? "match " + matchId + " ended without a result"
+            : "match " + matchId + " has a different result already");
+  }
+}

@@ -1,0 +1,32 @@
+package dev.citadel.gamestate.results;
+
+import dev.citadel.gamestate.player.Outcome;
+import dev.citadel.gamestate.player.PlayerCommand;
+
+/**
+ * A queue's ratings and rewards: Elo with a larger K for a player's first {@code provisionalGames}
+ * games, and the gold and experience each outcome earns.
+ */
+public record QueueRules(
+    int initialRating,
+    int k,
+    int provisionalK,
+    int provisionalGames,
+    Reward win,
+    Reward loss,
+    Reward draw) {
+  /** What an outcome earns. */
+  public record Reward(long gold, long experience) {}
+
+  public PlayerCommand.RatingRules rating() {
+    return new PlayerCommand.RatingRules(initialRating, k, provisionalK, provisionalGames);
+  }
+
+  public Reward reward(Outcome outcome) {
+    return switch (outcome) {
+      case WIN -> win;
+      case LOSS -> loss;
+      case DRAW -> draw;
+    };
+  }
+}

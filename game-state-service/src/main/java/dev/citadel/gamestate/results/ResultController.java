@@ -1,0 +1,119 @@
+package dev.citadel.gamestate.results;
+
+import dev.citadel.gamestate.aggregate.AggregateHost;
+import dev.citadel.gamestate.api.ApiException;
+import dev.citadel.gamestate.player.PlayerCommand;
+import dev.citadel.gamestate.player.PlayerEvent;
+import dev.citadel.gamestate.player.PlayerState;
+import dev.citadel.protocol.match.v1.Result;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RestController;
+import reactor.core.publisher.Mono;
+
+/**
+ * A game server posts how its game ended ({@code match.results}); match-service reads the rating a
+ * player queues with ({@code ratings.read}). Internal: the gateway never routes {@code
+ * /internal/**}.
+ */
+@RestController
+public class ResultController {
+  private static final Pattern MATCH_ID = Pattern.compile("[A-Za-z0-9_.-]{1,128}");
+  private static final Pattern QUEUE = Pattern.compile("[a-z0-9_]{1,20}");
+
+  /** The winning team (0 or 1), or {@code draw: true}; exactly one of the two. */
+  public record ResultRequest(Integer winningTeam, Boolean draw) {}
+
+  /** The recorded result; {@code repeated} if it was recorded before this request. */
+  public record ResultView(String matchId, String queue, String result, boolean repeated) {}
+
+  /**
+   * A player's rating in a queue ({@code games} 0: the queue's initial rating), and the match the
+   * player is seated in, if any (a player in a game may not queue).
+   */
+  public record RatingView(String playerId, String queue, int rating, int games, String inMatch) {}
+
+  private final MatchResults results;
+  private final AggregateHost<PlayerState, PlayerCommand, PlayerEvent> players;
+  private final Function<String, QueueRules> rules;
+
+  public ResultController(
+      MatchResults results,
+      AggregateHost<PlayerState, PlayerCommand, PlayerEvent> players,
+      Function<String, QueueRules> rules) {
+    this.results = results;
+    this.players = players;
+    this.rules = rules;
+  }
+
+  /**
+   * Records the result once: ratings and rewards for all players in one transaction, then the game
+   * ends (room freed, players back in the lobby). The same result again answers the same; another
+   * result, or a result for a game that ended without one, is 409.
+   */
+  @PostMapping("/internal/matches/{matchId}/result")
+  public Mono<ResultView> post(@PathVariable String matchId, @RequestBody ResultRequest body) {
+    requireMatchId(matchId);
+    Result result = parse(body);
+    return results
+        .record(matchId, result)
+        .map(r -> new ResultView(r.matchId(), r.queue(), name(r.result()), r.repeated()));
+  }
+
+  @GetMapping("/internal/players/{playerId}/ratings/{queue}")
+  public Mono<RatingView> rating(@PathVariable String playerId, @PathVariable String queue) {
+    if (!QUEUE.matcher(queue).matches()) {
+      throw ApiException.badRequest("queue must be 1-20 of a-z, 0-9 and _");
+    }
+    int initial = rules.apply(queue).initialRating();
+    return players
+        .get(playerId)
+        .map(
+            r -> {
+              PlayerState.Rating rating = r.state().ratingIn(queue, initial);
+              return new RatingView(
+                  playerId,
+                  queue,
+                  rating.rating(),
+                  rating.games(),
+                  r.state().room().map(PlayerState.Seat::matchId).orElse(null));
+            });
+  }
+
+  static Result parse(ResultRequest body) {
+    if (body == null) {
+      throw ApiException.badRequest("a JSON body with 'winningTeam' or 'draw' is required");
+    }
+    boolean draw = Boolean.TRUE.equals(body.draw());
+    if (draw == (body.winningTeam() != null)) {
+      throw ApiException.badRequest("give exactly one of 'winningTeam' (0 or 1) and 'draw': true");
+    }
+    if (draw) {
+      return Result.RESULT_DRAW;
+    }
+    return switch (body.winningTeam()) {
+      case 0 -> Result.RESULT_TEAM_0_WON;
+      case 1 -> Result.RESULT_TEAM_1_WON;
+      default -> throw ApiException.badRequest("'winningTeam' must be 0 or 1");
+    };
+  }
+
+  static String name(Result result) {
+    return switch (result) {
+      case RESULT_TEAM_0_WON -> "TEAM_0_WON";
+      case RESULT_TEAM_1_WON -> "TEAM_1_WON";
+      case RESULT_DRAW -> "DRAW";
+      default -> "NONE";
+    };
+  }
+
+  private static void requireMatchId(String matchId) {
+    if (!MATCH_ID.matcher(matchId).matches()) {
+      throw ApiException.badRequest("match id must be 1-128 letters, digits, '_', '.' or '-'");
+    }
+  }
+}

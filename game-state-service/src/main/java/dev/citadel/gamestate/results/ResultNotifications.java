@@ -1,0 +1,51 @@
+package dev.citadel.gamestate.results;
+
+import dev.citadel.gamestate.aggregate.AfterCommit;
+import dev.citadel.gamestate.player.PlayerEvent;
+import dev.citadel.gamestate.player.PlayerState;
+import dev.citadel.notify.PlayerNotifier;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * {@code match.result} to each player whose result was committed here: the outcome, the rating
+ * before and after, and the reward. After commit, at most once per commit (a commit message that
+ * was lost and recovered from the journal is not announced).
+ */
+@Component
+public class ResultNotifications implements AfterCommit<PlayerState, PlayerEvent> {
+  private static final Logger log = LoggerFactory.getLogger(ResultNotifications.class);
+  private static final JsonMapper JSON = JsonMapper.builder().build();
+
+  private final PlayerNotifier notifier;
+
+  public ResultNotifications(PlayerNotifier notifier) {
+    this.notifier = notifier;
+  }
+
+  @Override
+  public void committed(String id, PlayerState state, long version, List<PlayerEvent> events) {
+    for (PlayerEvent e : events) {
+      if (e instanceof PlayerEvent.MatchRated r) {
+        Map<String, Object> data = new LinkedHashMap<>();
+        data.put("matchId", r.matchId());
+        data.put("queue", r.queue());
+        data.put("outcome", r.outcome().name());
+        data.put("ratingBefore", r.before());
+        data.put("ratingAfter", r.after());
+        data.put("gold", r.gold());
+        data.put("experience", r.experience());
+        notifier
+            .notify(id, "match.result", JSON.writeValueAsString(data))
+            .subscribe(
+                n -> {},
+                err -> log.warn("match.result for {} not announced: {}", id, err.toString()));
+      }
+    }
+  }
+}

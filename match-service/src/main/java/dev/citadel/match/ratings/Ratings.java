@@ -1,0 +1,51 @@
+package dev.citadel.match.ratings;
+
+import java.util.List;
+import org.springframework.web.reactive.function.client.WebClient;
+import org.springframework.web.reactive.function.client.WebClientRequestException;
+import reactor.core.publisher.Mono;
+
+/**
+ * A joining player's rating in a queue, and the game they are in if any, read from game-state (the
+ * player's state is the truth for both; match-service's Redis may have lost a place). Instances are
+ * tried in order while they cannot be reached; any instance reads any player.
+ */
+public final class Ratings {
+  /** A rating ({@code games} 0: the queue's initial rating) and the match the player is in. */
+  public record Rating(String playerId, String queue, int rating, int games, String inMatch) {
+    public boolean inGame() {
+      return inMatch != null && !inMatch.isEmpty();
+    }
+  }
+
+  private final List<WebClient> instances;
+
+  /**
+   * @param instances one client per game-state URL, each sending this service's token
+   */
+  public Ratings(List<WebClient> instances) {
+    if (instances.isEmpty()) {
+      throw new IllegalArgumentException("at least one game-state URL is needed");
+    }
+    this.instances = List.copyOf(instances);
+  }
+
+  public Mono<Rating> of(String player, String queue) {
+    return from(0, player, queue);
+  }
+
+  private Mono<Rating> from(int i, String player, String queue) {
+    Mono<Rating> read =
+        instances
+            .get(i)
+            .get()
+            .uri("/internal/players/{id}/ratings/{queue}", player, queue)
+            .retrieve()
+            .bodyToMono(Rating.class);
+    if (i + 1 == instances.size()) {
+      return read;
+    }
+    return read.onErrorResume(
+        WebClientRequestException.class, unreachable -> from(i + 1, player, queue));
+  }
+}
