@@ -74,6 +74,15 @@ public final class PostgresEventStore implements EventStore {
       WHERE aggregate_id = $1 AND idem_key = $2
       """;
 
+  private static final String FIRST_VERSION_SQL =
+      """
+      SELECT s.aggregate_id FROM streams s
+      JOIN events e ON e.aggregate_id = s.aggregate_id AND e.seq = 1
+      WHERE s.aggregate_type = $1 AND s.version = 1 AND e.event_type = $2 AND e.recorded_at < $3
+      ORDER BY e.recorded_at
+      LIMIT $4
+      """;
+
   private static final String FORGET_KEYS_SQL =
       "DELETE FROM idempotency_keys WHERE recorded_at < $1";
 
@@ -283,6 +292,22 @@ public final class PostgresEventStore implements EventStore {
         .bind(0, OffsetDateTime.ofInstant(before, java.time.ZoneOffset.UTC))
         .fetch()
         .rowsUpdated();
+  }
+
+  /**
+   * Streams of {@code aggregateType} that never moved past their first event, of type {@code
+   * firstEventType} and recorded before {@code before}, oldest first (a sweep of games placed and
+   * never ended, say).
+   */
+  public Flux<String> stillAtFirstEvent(
+      String aggregateType, String firstEventType, Instant before, int limit) {
+    return db.sql(FIRST_VERSION_SQL)
+        .bind(0, aggregateType)
+        .bind(1, firstEventType)
+        .bind(2, OffsetDateTime.ofInstant(before, java.time.ZoneOffset.UTC))
+        .bind(3, limit)
+        .map(row -> row.get("aggregate_id", String.class))
+        .all();
   }
 
   /** Deletes what the policy allows for one stream; returns how many events went. */

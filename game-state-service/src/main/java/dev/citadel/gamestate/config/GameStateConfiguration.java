@@ -326,6 +326,10 @@ public class GameStateConfiguration {
             () -> accounts.start(),
             () -> rooms.start(new ReactorKafkaConsumer(kafka, publisher, meters)),
             () ->
+                new dev.citadel.gamestate.rooms.GameTimeouts(
+                        store, rooms, props.gameState().results().maxGameLength(), clock, meters)
+                    .start(props.gameState().results().sweepInterval()),
+            () ->
                 KeyRetention.start(
                     store, Duration.ofHours(1), props.gameState().idempotencyKeysKept(), clock)));
   }

@@ -231,4 +231,51 @@ class PlayerTest {
         .when(relate("p1", PlayerCommand.Relate.Action.SEND))
         .rejected(PlayerRejected.Kind.INVALID, "own friend");
   }
+
+  static final PlayerCommand.RatingRules RULES = new PlayerCommand.RatingRules(1200, 24, 48, 2);
+
+  static PlayerCommand.RateMatch rate(String matchId, Outcome outcome, double expected) {
+    return new PlayerCommand.RateMatch(matchId, "ranked", outcome, expected, RULES, 100, 300);
+  }
+
+  @Test
+  void a_result_moves_the_rating_by_k_times_surprise_provisional_k_first_and_only_once() {
+    PlayerState s = Player.replay(PlayerState.initial("p1"), List.of(CREATED));
+    List<PlayerEvent> first = Player.decide(rate("m1", Outcome.WIN, 0.25), s);
+    // provisional: 48 * (1 - 0.25) = 36
+    assertThat(first.get(0))
+        .isEqualTo(
+            new PlayerEvent.MatchRated("m1", "ranked", Outcome.WIN, 1200, 1236, 1, 100, 300));
+    assertThat(first).contains(new PlayerEvent.GoldEarned(100, "match m1"));
+    s = Player.replay(s, first);
+    assertThat(s.ratingIn("ranked", 1200)).isEqualTo(new PlayerState.Rating(1236, 1));
+    assertThat(s.gold()).isEqualTo(100);
+    assertThat(Player.decide(rate("m1", Outcome.WIN, 0.25), s)).as("rated already").isEmpty();
+
+    s = Player.replay(s, Player.decide(rate("m2", Outcome.DRAW, 0.5), s));
+    assertThat(s.ratingIn("ranked", 1200)).isEqualTo(new PlayerState.Rating(1236, 2));
+    // Two games played: the ordinary K now. 24 * (0 - 0.75) = -18
+    s = Player.replay(s, Player.decide(rate("m3", Outcome.LOSS, 0.75), s));
+    assertThat(s.ratingIn("ranked", 1200)).isEqualTo(new PlayerState.Rating(1218, 3));
+    assertThat(s.ratingIn("casual", 1200))
+        .as("per queue")
+        .isEqualTo(new PlayerState.Rating(1200, 0));
+    assertThat(s.recentMatches())
+        .extracting(PlayerEvent.MatchRated::matchId)
+        .containsExactly("m1", "m2", "m3");
+  }
+
+  @Test
+  void a_result_with_bad_parts_is_refused() {
+    PlayerState s = Player.replay(PlayerState.initial("p1"), List.of(CREATED));
+    assertThatThrownBy(() -> Player.decide(rate("m 1", Outcome.WIN, 0.5), s))
+        .isInstanceOf(PlayerRejected.class);
+    assertThatThrownBy(() -> Player.decide(rate("m1", Outcome.WIN, 1.5), s))
+        .isInstanceOf(PlayerRejected.class);
+    assertThatThrownBy(
+            () ->
+                Player.decide(
+                    new PlayerCommand.RateMatch("m1", "ranked", Outcome.WIN, 0.5, RULES, -1, 0), s))
+        .isInstanceOf(PlayerRejected.class);
+  }
 }

@@ -316,4 +316,40 @@ class SeatingTest {
         .collectList()
         .block();
   }
+
+  @Test
+  void a_game_never_ended_is_ended_after_the_maximum_game_length() {
+    Instance a = instance();
+    String stale = "timeout-" + java.util.UUID.randomUUID();
+    String running = "running-" + java.util.UUID.randomUUID();
+    a.allocator()
+        .placeAll(
+            List.of(new RoomAllocator.Request(stale, List.of("t1"), "ranked")),
+            T.minus(java.time.Duration.ofHours(3)))
+        .block();
+    a.allocator()
+        .placeAll(
+            List.of(new RoomAllocator.Request(running, List.of("t2"), "ranked")),
+            T.minus(java.time.Duration.ofMinutes(10)))
+        .block();
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    GameTimeouts timeouts =
+        new GameTimeouts(
+            a.store(),
+            a.rooms(),
+            java.time.Duration.ofHours(2),
+            Clock.fixed(T, ZoneOffset.UTC),
+            meters);
+
+    assertThat(timeouts.sweep().block()).isEqualTo(1);
+
+    RoomAllocator.Status ended = a.allocator().status(stale).block().orElseThrow();
+    assertThat(ended.ended()).isTrue();
+    assertThat(ended.end().get().getResult())
+        .as("no result: nobody's rating changes")
+        .isEqualTo(dev.citadel.protocol.match.v1.Result.RESULT_NONE);
+    assertThat(a.allocator().status(running).block().orElseThrow().ended()).isFalse();
+    assertThat(meters.get("citadel_matches_timed_out").counter().count()).isEqualTo(1);
+    assertThat(timeouts.sweep().block()).as("nothing left to end").isZero();
+  }
 }
