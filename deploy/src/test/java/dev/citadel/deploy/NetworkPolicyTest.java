@@ -45,7 +45,7 @@ class NetworkPolicyTest {
               "kafka -> gateway:8080",
               "prometheus -> gateway:8080",
               "grafana -> gateway:8080",
-              // gateway, match-service (presence), game servers and load tests (tokens) -> member
+              // gateway, match-service (tokens), game servers and load tests (tokens) -> member
               "gateway -> member-service:8080",
               "match-service -> member-service:8080",
               "game-state -> member-service:8080",
@@ -54,9 +54,10 @@ class NetworkPolicyTest {
               // gateway and load tests (bulk) -> match
               "gateway -> match-service:8080",
               "loadtest -> match-service:8080",
-              // gateway, other game-state pods (2PC), game servers -> game-state
+              // gateway, other game-state pods (2PC), match-service (ratings), game servers
               "gateway -> game-state:8080",
               "game-state -> game-state:8080",
+              "match-service -> game-state:8080",
               "game-server -> game-state:8080",
               // Prometheus -> every management port
               "prometheus -> gateway:8081",

@@ -40,7 +40,7 @@ import reactor.core.publisher.Mono;
 
 /**
  * Faults on the hand-off. The room timeout is short here, so unanswered matches expire quickly.
- * Ordered: the last test stops game-state.
+ * Ordered: the last test stops game-state and starts it again.
  */
 @CitadelInfra
 @SpringBootTest
