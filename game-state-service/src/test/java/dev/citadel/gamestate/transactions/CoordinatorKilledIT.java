@@ -11,7 +11,6 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import reactor.core.Disposable;
@@ -33,14 +32,7 @@ class CoordinatorKilledIT {
 
   @BeforeAll
   static void start() throws Exception {
-    cluster = new TwoInstances("game_state_coordinator_killed", Map.of());
-  }
-
-  @AfterAll
-  static void stop() {
-    if (cluster != null) {
-      cluster.close();
-    }
+    cluster = TwoInstances.shared();
   }
 
   static String ownedBy(int i) {

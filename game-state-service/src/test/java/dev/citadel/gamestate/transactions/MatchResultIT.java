@@ -17,7 +17,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.web.reactive.function.client.WebClient;
@@ -42,14 +41,7 @@ class MatchResultIT {
 
   @BeforeAll
   static void start() throws Exception {
-    cluster = new TwoInstances("game_state_match_results", Map.of());
-  }
-
-  @AfterAll
-  static void stop() {
-    if (cluster != null) {
-      cluster.close();
-    }
+    cluster = TwoInstances.shared();
   }
 
   static WebClient gameServer(String url) {

@@ -156,6 +156,20 @@ final class TwoInstances implements AutoCloseable {
         .then();
   }
 
+  private static TwoInstances shared;
+
+  /**
+   * One pair of instances for the fault tests that leave both instances running when they finish (a
+   * killed instance is restarted): started once per test JVM, stopped at its exit.
+   */
+  static synchronized TwoInstances shared() throws Exception {
+    if (shared == null) {
+      shared = new TwoInstances("game_state_shared_pair", Map.of());
+      Runtime.getRuntime().addShutdownHook(new Thread(shared::close, "shared-pair-stop"));
+    }
+    return shared;
+  }
+
   @Override
   public void close() {
     processes.forEach(p -> p.stop(Duration.ofSeconds(20)));
