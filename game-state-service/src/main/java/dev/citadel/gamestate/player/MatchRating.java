@@ -42,7 +42,13 @@ final class MatchRating {
         || c.experience() > Player.MAX_AMOUNT) {
       throw PlayerRejected.invalid("rewards must be between 0 and " + Player.MAX_AMOUNT);
     }
-    if (state.recentMatches().stream().anyMatch(m -> m.matchId().equals(c.matchId()))) {
+    var before =
+        state.recentMatches().stream().filter(m -> m.matchId().equals(c.matchId())).findFirst();
+    if (before.isPresent()) {
+      if (before.get().outcome() != c.outcome()) {
+        throw PlayerRejected.conflict(
+            "match " + c.matchId() + " was rated " + before.get().outcome() + " already");
+      }
       return List.of(); // this match is rated already: a repeat changes nothing
     }
     PlayerState.Rating now = state.ratingIn(c.queue(), r.initial());

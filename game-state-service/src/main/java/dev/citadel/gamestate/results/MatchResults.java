@@ -50,6 +50,13 @@ public final class MatchResults {
             .register(meters);
   }
 
+  /**
+   * The match stream decides first: the end is recorded with this result (the first of a result,
+   * {@code /end} and the timeout sweep wins; anything else that comes later is 409). Then the
+   * ratings and rewards follow that recorded result in one transaction keyed by the match, on every
+   * call until one succeeds: a crash between the two leaves the ratings to the game server's retry
+   * (it sends the same result until it gets 200), never applies them twice.
+   */
   public Mono<Recorded> record(String matchId, Result result) {
     return rooms
         .status(matchId)
@@ -60,12 +67,8 @@ public final class MatchResults {
                     new ApiException(HttpStatus.NOT_FOUND, "no match " + matchId + " in a room"));
               }
               RoomAllocator.Status match = found.get();
-              if (match.ended()) {
-                Result before = match.end().get().getResult();
-                if (before == result) {
-                  return Mono.just(new Recorded(matchId, match.queue(), result, true));
-                }
-                return Mono.error(conflict(matchId, before));
+              if (match.ended() && match.end().get().getResult() != result) {
+                return Mono.error(conflict(matchId, match.end().get().getResult()));
               }
               if (match.lineup().isEmpty()) {
                 return Mono.error(
@@ -73,56 +76,60 @@ public final class MatchResults {
                         HttpStatus.CONFLICT,
                         "match " + matchId + " was placed without its teams: end it instead"));
               }
-              var steps =
-                  ResultPlan.steps(
-                      matchId, match.queue(), match.lineup(), result, rules.apply(match.queue()));
-              IdempotencyKey key = IdempotencyKey.of("result:" + matchId, result.name());
-              // The same result posted again while the first is in flight finds its players held:
-              // tried again until the first committed, then its key answers (never applied twice).
-              return Mono.defer(() -> coordinator.execute(steps, key))
-                  .retryWhen(
-                      Retry.backoff(BUSY_RETRIES, Duration.ofMillis(20))
-                          .maxBackoff(Duration.ofMillis(500))
-                          .jitter(0.5)
-                          .filter(MatchResults::busy)
-                          .onRetryExhaustedThrow((spec, signal) -> signal.failure()))
-                  .onErrorMap(
-                      e -> cause(e, KeyReused.class),
-                      e ->
-                          new ApiException(
-                              HttpStatus.CONFLICT,
-                              "match " + matchId + " has a different result already"))
-                  .onErrorMap(
-                      MatchResults::busy,
-                      e ->
-                          new ApiException(
-                              HttpStatus.SERVICE_UNAVAILABLE,
-                              "the players of match "
-                                  + matchId
-                                  + " are busy; send the same result again"))
+              boolean endedBefore = match.ended();
+              return rooms
+                  .end(matchId, result)
                   .flatMap(
-                      outcome ->
-                          rooms
-                              .end(matchId, result)
-                              .map(
-                                  ended -> {
-                                    if (!outcome.repeated()) {
-                                      recorded.increment();
-                                    }
-                                    ended
-                                        .filter(e -> e.result() != result)
-                                        .ifPresent(
-                                            e ->
-                                                log.warn(
-                                                    "match {} was ended ({}) while its result {}"
-                                                        + " was applied",
-                                                    matchId,
-                                                    e.result(),
-                                                    result));
-                                    return new Recorded(
-                                        matchId, match.queue(), result, outcome.repeated());
-                                  }));
+                      ended -> {
+                        Result recorded = ended.map(RoomAllocator.Ended::result).orElse(result);
+                        if (recorded != result) {
+                          return Mono.error(conflict(matchId, recorded)); // lost the race
+                        }
+                        return rate(matchId, match, result)
+                            .map(
+                                repeated -> {
+                                  if (!repeated && !endedBefore) {
+                                    recorded(matchId);
+                                  }
+                                  return new Recorded(
+                                      matchId, match.queue(), result, repeated || endedBefore);
+                                });
+                      });
             });
+  }
+
+  private void recorded(String matchId) {
+    recorded.increment();
+    log.debug("result of {} recorded", matchId);
+  }
+
+  /** Ratings and rewards for the recorded result, once (the key); true if applied before. */
+  private Mono<Boolean> rate(String matchId, RoomAllocator.Status match, Result result) {
+    var steps =
+        ResultPlan.steps(
+            matchId, match.queue(), match.lineup(), result, rules.apply(match.queue()));
+    IdempotencyKey key = IdempotencyKey.of("result:" + matchId, result.name());
+    // The same result posted again while the first is in flight finds its players held: tried
+    // again until the first committed, then its key answers (never applied twice).
+    return Mono.defer(() -> coordinator.execute(steps, key))
+        .retryWhen(
+            Retry.backoff(BUSY_RETRIES, Duration.ofMillis(20))
+                .maxBackoff(Duration.ofMillis(500))
+                .jitter(0.5)
+                .filter(MatchResults::busy)
+                .onRetryExhaustedThrow((spec, signal) -> signal.failure()))
+        .onErrorMap(
+            e -> cause(e, KeyReused.class),
+            e ->
+                new ApiException(
+                    HttpStatus.CONFLICT, "match " + matchId + " has a different result already"))
+        .onErrorMap(
+            MatchResults::busy,
+            e ->
+                new ApiException(
+                    HttpStatus.SERVICE_UNAVAILABLE,
+                    "the players of match " + matchId + " are busy; send the same result again"))
+        .map(Coordinator.Outcome::repeated);
   }
 
   private static final int BUSY_RETRIES = 10;

@@ -16,7 +16,23 @@ public record QueueRules(
     Reward loss,
     Reward draw) {
   /** What an outcome earns. */
-  public record Reward(long gold, long experience) {}
+  public record Reward(long gold, long experience) {
+    public Reward {
+      if (gold < 0 || experience < 0) {
+        throw new IllegalArgumentException("a reward is never negative");
+      }
+    }
+  }
+
+  public QueueRules {
+    if (win == null || loss == null || draw == null) {
+      throw new IllegalArgumentException(
+          "a queue's rules name the reward of a win, a loss and a draw");
+    }
+    if (k < 0 || provisionalK < 0 || provisionalGames < 0 || initialRating < 0) {
+      throw new IllegalArgumentException("ratings rules are never negative");
+    }
+  }
 
   public PlayerCommand.RatingRules rating() {
     return new PlayerCommand.RatingRules(initialRating, k, provisionalK, provisionalGames);

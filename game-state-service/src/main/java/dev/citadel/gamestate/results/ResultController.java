@@ -22,7 +22,9 @@ import reactor.core.publisher.Mono;
  */
 @RestController
 public class ResultController {
-  private static final Pattern MATCH_ID = Pattern.compile("[A-Za-z0-9_.-]{1,128}");
+  /** As match-service makes them, and as a player's rating records them. */
+  private static final Pattern MATCH_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+
   private static final Pattern QUEUE = Pattern.compile("[a-z0-9_]{1,20}");
 
   /** The winning team (0 or 1), or {@code draw: true}; exactly one of the two. */
@@ -38,14 +40,17 @@ public class ResultController {
   public record RatingView(String playerId, String queue, int rating, int games, String inMatch) {}
 
   private final MatchResults results;
+  private final dev.citadel.gamestate.rooms.MatchRooms rooms;
   private final AggregateHost<PlayerState, PlayerCommand, PlayerEvent> players;
   private final Function<String, QueueRules> rules;
 
   public ResultController(
       MatchResults results,
+      dev.citadel.gamestate.rooms.MatchRooms rooms,
       AggregateHost<PlayerState, PlayerCommand, PlayerEvent> players,
       Function<String, QueueRules> rules) {
     this.results = results;
+    this.rooms = rooms;
     this.players = players;
     this.rules = rules;
   }
@@ -72,15 +77,18 @@ public class ResultController {
     int initial = rules.apply(queue).initialRating();
     return players
         .get(playerId)
-        .map(
+        .flatMap(
             r -> {
               PlayerState.Rating rating = r.state().ratingIn(queue, initial);
-              return new RatingView(
-                  playerId,
-                  queue,
-                  rating.rating(),
-                  rating.games(),
-                  r.state().room().map(PlayerState.Seat::matchId).orElse(null));
+              // A seat in a game that is over (its players leave it a moment after the end) is
+              // no game: the player is free to queue.
+              Mono<String> inMatch =
+                  Mono.justOrEmpty(r.state().room().map(PlayerState.Seat::matchId))
+                      .filterWhen(m -> rooms.status(m).map(s -> s.isPresent() && !s.get().ended()));
+              return inMatch
+                  .map(m -> new RatingView(playerId, queue, rating.rating(), rating.games(), m))
+                  .defaultIfEmpty(
+                      new RatingView(playerId, queue, rating.rating(), rating.games(), null));
             });
   }
 
@@ -113,7 +121,7 @@ public class ResultController {
 
   private static void requireMatchId(String matchId) {
     if (!MATCH_ID.matcher(matchId).matches()) {
-      throw ApiException.badRequest("match id must be 1-128 letters, digits, '_', '.' or '-'");
+      throw ApiException.badRequest("match id must be 1-64 letters, digits, '_' or '-'");
     }
   }
 }

@@ -239,13 +239,33 @@ class MatchResultIT {
     assertThat(post(url, "ranked-no-such-match", Map.of("draw", true)).status()).isEqualTo(404);
     assertThat(post(url, first, Map.of("winningTeam", 2)).status()).isEqualTo(400);
     assertThat(post(url, first, Map.of("winningTeam", 0, "draw", true)).status()).isEqualTo(400);
+    assertThat(
+            WebClient.create(url)
+                .post()
+                .uri("/internal/matches/{id}/result", first)
+                .headers(h -> h.setBearerAuth(TwoInstances.token(players.get(0))))
+                .bodyValue(Map.of("winningTeam", 0))
+                .exchangeToMono(r -> Mono.just(r.statusCode().value()))
+                .block())
+        .as("a player may not post results")
+        .isEqualTo(403);
+    assertThat(
+            WebClient.create(url)
+                .post()
+                .uri("/internal/matches/{id}/result", first)
+                .bodyValue(Map.of("winningTeam", 0))
+                .exchangeToMono(r -> Mono.just(r.statusCode().value()))
+                .block())
+        .as("no token")
+        .isEqualTo(401);
     for (String p : players) {
       assertThat(rating(p)).as("applied once: %s", p).isEqualTo(expected.get(p));
     }
 
     // A second game with mixed teams, queued at the new ratings: a draw moves them by the
     // surprise of each side's average.
-    List<String> mixed0 = List.of(players.get(0), players.get(1), players.get(5), players.get(6));
+    // Three winners and a loser (average 1212) against two winners and four losers (1192).
+    List<String> mixed0 = List.of(players.get(0), players.get(1), players.get(2), players.get(5));
     List<String> mixed1 = new ArrayList<>(players);
     mixed1.removeAll(mixed0);
     Map<String, Integer> now = new HashMap<>(expected);

@@ -18,6 +18,8 @@ public final class Ratings {
     }
   }
 
+  private static final java.time.Duration TIMEOUT = java.time.Duration.ofSeconds(3);
+
   private final List<WebClient> instances;
 
   /**
@@ -41,11 +43,21 @@ public final class Ratings {
             .get()
             .uri("/internal/players/{id}/ratings/{queue}", player, queue)
             .retrieve()
-            .bodyToMono(Rating.class);
+            .bodyToMono(Rating.class)
+            .timeout(TIMEOUT);
     if (i + 1 == instances.size()) {
       return read;
     }
+    // Unreachable, too slow, or failing (5xx): the next instance reads the same journal.
     return read.onErrorResume(
-        WebClientRequestException.class, unreachable -> from(i + 1, player, queue));
+        e ->
+            e instanceof WebClientRequestException
+                || e instanceof java.util.concurrent.TimeoutException
+                || (e
+                        instanceof
+                        org.springframework.web.reactive.function.client.WebClientResponseException
+                            r
+                    && r.getStatusCode().is5xxServerError()),
+        e -> from(i + 1, player, queue));
   }
 }
