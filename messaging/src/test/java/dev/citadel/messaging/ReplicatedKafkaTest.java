@@ -392,6 +392,10 @@ class ReplicatedKafkaTest {
     // An idempotent handler, as every handler of ours is: a message at or below the key's last
     // applied sequence is a redelivery (skipped); anything but the next one would be a gap.
     Map<String, Integer> last = new ConcurrentHashMap<>();
+    java.util.concurrent.atomic.AtomicInteger published =
+        new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger applied =
+        new java.util.concurrent.atomic.AtomicInteger();
     List<String> gaps = new CopyOnWriteArrayList<>();
     java.util.concurrent.atomic.AtomicInteger redelivered =
         new java.util.concurrent.atomic.AtomicInteger();
@@ -417,6 +421,7 @@ class ReplicatedKafkaTest {
                                       if (seq != expected) {
                                         gaps.add(k + ": " + seq + " after " + before);
                                       }
+                                      applied.incrementAndGet();
                                       return seq;
                                     });
                               }
@@ -429,6 +434,7 @@ class ReplicatedKafkaTest {
       publisher
           .publishAll(Flux.range(0, total / 2).map(i -> message(topic, i)))
           .blockLast(Duration.ofSeconds(60));
+      published.set(total / 2);
       Disposable a =
           new ReactorKafkaConsumer(settings, publisher)
               .startBatched("rebalancing", List.of(topic), 20, handler.apply("a"));
@@ -439,11 +445,20 @@ class ReplicatedKafkaTest {
         b =
             new ReactorKafkaConsumer(settings, publisher)
                 .startBatched("rebalancing", List.of(topic), 20, handler.apply("b"));
-        // The second half arrives after the second member joined, so it has work whichever
-        // partitions it gets.
-        publisher
-            .publishAll(Flux.range(total / 2, total - total / 2).map(i -> message(topic, i)))
-            .blockLast(Duration.ofSeconds(60));
+        // More keeps arriving until the second member has handled a batch, so it has work
+        // whichever partitions it gets, whenever its join completes.
+        for (int chunk = 0; chunk < 60 && !batchesBy.containsKey("b"); chunk++) {
+          int from = published.get();
+          publisher
+              .publishAll(Flux.range(from, 300).map(i -> message(topic, i)))
+              .blockLast(Duration.ofSeconds(60));
+          published.addAndGet(300);
+          // Paced by the consumers: the next chunk once this one is applied (or b has work).
+          await()
+              .atMost(Duration.ofSeconds(30))
+              .pollInterval(Duration.ofMillis(20))
+              .until(() -> batchesBy.containsKey("b") || applied.get() >= published.get());
+        }
         await().atMost(Duration.ofSeconds(60)).until(() -> batchesBy.containsKey("b"));
         // ... then the first leaves in the middle of one (its batch is cancelled, not
         // acknowledged).
@@ -453,7 +468,7 @@ class ReplicatedKafkaTest {
             .until(
                 () ->
                     last.size() == keys
-                        && last.values().stream().allMatch(seq -> seq >= total - keys));
+                        && last.values().stream().allMatch(seq -> seq >= published.get() - keys));
       } finally {
         a.dispose();
         if (b != null) {
