@@ -69,7 +69,8 @@ public class MatchController {
         s.end().map(e -> result(e.getResult())).orElse(null));
   }
 
-  static String result(dev.citadel.protocol.match.v1.Result r) {
+  /** A result's name in the API. */
+  public static String result(dev.citadel.protocol.match.v1.Result r) {
     return switch (r) {
       case RESULT_TEAM_0_WON -> "TEAM_0_WON";
       case RESULT_TEAM_1_WON -> "TEAM_1_WON";

@@ -116,7 +116,7 @@ public class PlayerController {
     if (limit < 1 || limit > 100) {
       throw ApiException.badRequest("limit must be between 1 and 100");
     }
-    if (!queue.matches("[a-z0-9_]{1,20}")) {
+    if (!dev.citadel.gamestate.player.Player.QUEUE.matcher(queue).matches()) {
       throw ApiException.badRequest("queue must be 1-20 of a-z, 0-9 and _");
     }
     return leaderboard.topRated(queue, limit);

@@ -82,43 +82,40 @@ public class Leaderboard implements AfterCommit<PlayerState, PlayerEvent> {
 
   /** A queue's best ratings. */
   public Flux<RatingEntry> topRated(String queue, int limit) {
-    return redis
-        .opsForZSet()
-        .reverseRangeWithScores(ratings(queue), Range.closed(0L, (long) limit - 1))
-        .index()
-        .concatMap(
-            ranked -> {
-              String playerId = ranked.getT2().getValue();
-              int rating = ranked.getT2().getScore().intValue();
-              return redis
-                  .<String, String>opsForHash()
-                  .get(NICKNAMES, playerId)
-                  .defaultIfEmpty("")
-                  .map(nick -> new RatingEntry(ranked.getT1() + 1, playerId, nick, rating));
-            });
+    return ranked(
+        ratings(queue),
+        limit,
+        (rank, playerId, nick, score) -> new RatingEntry(rank, playerId, nick, (int) score));
   }
 
   public Flux<Entry> top(int limit) {
+    return ranked(
+        SCORES,
+        limit,
+        (rank, playerId, nick, score) ->
+            new Entry(rank, playerId, nick, (long) score, Player.levelFor((long) score)));
+  }
+
+  /** One row as a caller wants it. */
+  private interface Row<T> {
+    T of(long rank, String playerId, String nickname, double score);
+  }
+
+  /** The best {@code limit} of a sorted set, ranked from 1, with each player's nickname. */
+  private <T> Flux<T> ranked(String key, int limit, Row<T> row) {
     return redis
         .opsForZSet()
-        .reverseRangeWithScores(SCORES, Range.closed(0L, (long) limit - 1))
+        .reverseRangeWithScores(key, Range.closed(0L, (long) limit - 1))
         .index()
         .concatMap(
             ranked -> {
               String playerId = ranked.getT2().getValue();
-              long experience = ranked.getT2().getScore().longValue();
+              double score = ranked.getT2().getScore();
               return redis
                   .<String, String>opsForHash()
                   .get(NICKNAMES, playerId)
                   .defaultIfEmpty("")
-                  .map(
-                      nick ->
-                          new Entry(
-                              ranked.getT1() + 1,
-                              playerId,
-                              nick,
-                              experience,
-                              Player.levelFor(experience)));
+                  .map(nick -> row.of(ranked.getT1() + 1, playerId, nick, score));
             });
   }
 }

@@ -4,22 +4,19 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /** A player's part of a match result: deciding it and applying it. Pure. */
 final class MatchRating {
-  private static final Pattern MATCH_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
-  private static final Pattern QUEUE = Pattern.compile("[a-z0-9_]{1,20}");
   private static final int MAX_K = 400;
   private static final int MAX_RATING = 100_000;
 
   private MatchRating() {}
 
   static List<PlayerEvent> decide(PlayerCommand.RateMatch c, PlayerState state) {
-    if (c.matchId() == null || !MATCH_ID.matcher(c.matchId()).matches()) {
+    if (c.matchId() == null || !Player.MATCH_ID.matcher(c.matchId()).matches()) {
       throw PlayerRejected.invalid("bad match id '" + c.matchId() + "'");
     }
-    if (c.queue() == null || !QUEUE.matcher(c.queue()).matches()) {
+    if (c.queue() == null || !Player.QUEUE.matcher(c.queue()).matches()) {
       throw PlayerRejected.invalid("bad queue '" + c.queue() + "'");
     }
     if (c.outcome() == null || !(c.expected() >= 0 && c.expected() <= 1)) {

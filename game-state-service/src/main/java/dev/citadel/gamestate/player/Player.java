@@ -38,7 +38,13 @@ public final class Player {
   public static final Pattern NICKNAME = Pattern.compile("[A-Za-z0-9_]{3,16}");
 
   private static final Pattern ITEM_ID = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
-  private static final Pattern MATCH_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+
+  /** A match id as match-service makes them (a queue, a UUIDv7 and a number). */
+  public static final Pattern MATCH_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+
+  /** A queue's name, as match-service's configuration allows it. */
+  public static final Pattern QUEUE = Pattern.compile("[a-z0-9_]{1,20}");
+
   private static final int MAX_REASON = 64;
 
   private Player() {}

@@ -1,7 +1,6 @@
 package dev.citadel.gamestate.results;
 
 import dev.citadel.gamestate.player.Outcome;
-import dev.citadel.gamestate.player.PlayerCommand;
 
 /**
  * A queue's ratings and rewards: Elo with a larger K for a player's first {@code provisionalGames}
@@ -32,10 +31,6 @@ public record QueueRules(
     if (k < 0 || provisionalK < 0 || provisionalGames < 0 || initialRating < 0) {
       throw new IllegalArgumentException("ratings rules are never negative");
     }
-  }
-
-  public PlayerCommand.RatingRules rating() {
-    return new PlayerCommand.RatingRules(initialRating, k, provisionalK, provisionalGames);
   }
 
   public Reward reward(Outcome outcome) {

@@ -7,7 +7,6 @@ import dev.citadel.gamestate.player.PlayerEvent;
 import dev.citadel.gamestate.player.PlayerState;
 import dev.citadel.protocol.match.v1.Result;
 import java.util.function.Function;
-import java.util.regex.Pattern;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -22,10 +21,6 @@ import reactor.core.publisher.Mono;
  */
 @RestController
 public class ResultController {
-  /** As match-service makes them, and as a player's rating records them. */
-  private static final Pattern MATCH_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
-
-  private static final Pattern QUEUE = Pattern.compile("[a-z0-9_]{1,20}");
 
   /** The winning team (0 or 1), or {@code draw: true}; exactly one of the two. */
   public record ResultRequest(Integer winningTeam, Boolean draw) {}
@@ -66,12 +61,18 @@ public class ResultController {
     Result result = parse(body);
     return results
         .record(matchId, result)
-        .map(r -> new ResultView(r.matchId(), r.queue(), name(r.result()), r.repeated()));
+        .map(
+            r ->
+                new ResultView(
+                    r.matchId(),
+                    r.queue(),
+                    dev.citadel.gamestate.api.MatchController.result(r.result()),
+                    r.repeated()));
   }
 
   @GetMapping("/internal/players/{playerId}/ratings/{queue}")
   public Mono<RatingView> rating(@PathVariable String playerId, @PathVariable String queue) {
-    if (!QUEUE.matcher(queue).matches()) {
+    if (!dev.citadel.gamestate.player.Player.QUEUE.matcher(queue).matches()) {
       throw ApiException.badRequest("queue must be 1-20 of a-z, 0-9 and _");
     }
     int initial = rules.apply(queue).initialRating();
@@ -110,17 +111,8 @@ public class ResultController {
     };
   }
 
-  static String name(Result result) {
-    return switch (result) {
-      case RESULT_TEAM_0_WON -> "TEAM_0_WON";
-      case RESULT_TEAM_1_WON -> "TEAM_1_WON";
-      case RESULT_DRAW -> "DRAW";
-      default -> "NONE";
-    };
-  }
-
   private static void requireMatchId(String matchId) {
-    if (!MATCH_ID.matcher(matchId).matches()) {
+    if (!dev.citadel.gamestate.player.Player.MATCH_ID.matcher(matchId).matches()) {
       throw ApiException.badRequest("match id must be 1-64 letters, digits, '_' or '-'");
     }
   }

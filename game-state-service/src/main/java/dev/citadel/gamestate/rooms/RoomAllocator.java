@@ -1,12 +1,25 @@
 package dev.citadel.gamestate.rooms;
 
+import static dev.citadel.gamestate.rooms.MatchJournal.CANCELLED;
+import static dev.citadel.gamestate.rooms.MatchJournal.ENDED;
+import static dev.citadel.gamestate.rooms.MatchJournal.FREED;
+import static dev.citadel.gamestate.rooms.MatchJournal.PLACED;
+import static dev.citadel.gamestate.rooms.MatchJournal.TAKEN;
+import static dev.citadel.gamestate.rooms.MatchJournal.cancellation;
+import static dev.citadel.gamestate.rooms.MatchJournal.freed;
+import static dev.citadel.gamestate.rooms.MatchJournal.message;
+import static dev.citadel.gamestate.rooms.MatchJournal.parse;
+import static dev.citadel.gamestate.rooms.MatchJournal.parseCancelled;
+import static dev.citadel.gamestate.rooms.MatchJournal.placed;
+import static dev.citadel.gamestate.rooms.MatchJournal.placement;
+import static dev.citadel.gamestate.rooms.MatchJournal.taken;
+
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.citadel.eventstore.AppendRequest;
 import dev.citadel.eventstore.ConcurrencyConflict;
 import dev.citadel.eventstore.EventData;
 import dev.citadel.eventstore.EventStore;
 import dev.citadel.eventstore.StoredEvent;
-import dev.citadel.protocol.match.v1.MatchCancelled;
 import dev.citadel.protocol.match.v1.MatchEnded;
 import dev.citadel.protocol.match.v1.MatchPlaced;
 import dev.citadel.protocol.match.v1.MatchedPlayer;
@@ -39,11 +52,6 @@ import reactor.core.publisher.Mono;
 public final class RoomAllocator {
   static final String CHANNEL_TYPE = "channel";
   static final String MATCH_TYPE = "match-room";
-  private static final String TAKEN = RoomTaken.getDescriptor().getFullName();
-  private static final String FREED = RoomFreed.getDescriptor().getFullName();
-  private static final String PLACED = MatchPlaced.getDescriptor().getFullName();
-  private static final String ENDED = MatchEnded.getDescriptor().getFullName();
-  private static final String CANCELLED = MatchCancelled.getDescriptor().getFullName();
   static final String NO_ROOM = "no free room";
   private static final int MAX_CONFLICTS = 16;
   private static final int BATCH_ATTEMPTS = 3;
@@ -459,18 +467,6 @@ public final class RoomAllocator {
         .doOnNext(state -> known.put(channel, state));
   }
 
-  private static MatchPlaced placed(Request r, int channel, int room, Instant at) {
-    return MatchPlaced.newBuilder()
-        .setMatchId(r.matchId())
-        .setChannel(channel)
-        .setRoom(room)
-        .addAllPlayerIds(r.players())
-        .setQueue(r.queue())
-        .addAllPlayers(r.lineup())
-        .setPlacedAtEpochMs(at.toEpochMilli())
-        .build();
-  }
-
   /**
    * Ends a placed match's game: frees its room (the channel's {@code RoomFreed} at the channel's
    * expected version) and records the end (the match's {@code MatchEnded}, after its placement) in
@@ -497,7 +493,7 @@ public final class RoomAllocator {
                   events.stream()
                       .filter(e -> e.type().equals(PLACED))
                       .findFirst()
-                      .map(RoomAllocator::parse);
+                      .map(MatchJournal::parse);
               if (placed.isEmpty()) {
                 return Mono.just(Optional.<Ended>empty());
               }
@@ -506,7 +502,7 @@ public final class RoomAllocator {
                   events.stream()
                       .filter(e -> e.type().equals(ENDED))
                       .findFirst()
-                      .map(RoomAllocator::parseEnded);
+                      .map(MatchJournal::parseEnded);
               Ended ended =
                   new Ended(
                       matchId,
@@ -589,7 +585,7 @@ public final class RoomAllocator {
                 events.stream()
                     .filter(e -> e.type().equals(PLACED))
                     .findFirst()
-                    .map(RoomAllocator::parse)
+                    .map(MatchJournal::parse)
                     .map(
                         p ->
                             new Status(
@@ -603,73 +599,7 @@ public final class RoomAllocator {
                                 events.stream()
                                     .filter(e -> e.type().equals(ENDED))
                                     .findFirst()
-                                    .map(RoomAllocator::parseEnded))));
-  }
-
-  /** The message (and the match stream's event) for an ended game. */
-  public static MatchEnded message(Ended e, Instant at) {
-    return MatchEnded.newBuilder()
-        .setMatchId(e.matchId())
-        .setQueue(e.queue())
-        .setChannel(e.channel())
-        .setRoom(e.room())
-        .addAllPlayerIds(e.players())
-        .setEndedAtEpochMs(at.toEpochMilli())
-        .setResult(e.result())
-        .build();
-  }
-
-  private static MatchEnded parseEnded(StoredEvent e) {
-    try {
-      return MatchEnded.parseFrom(e.payload());
-    } catch (InvalidProtocolBufferException ex) {
-      throw new IllegalStateException("corrupt end " + e.aggregateId(), ex);
-    }
-  }
-
-  private static AppendRequest cancellation(
-      String matchId, String queue, String reason, Instant at) {
-    MatchCancelled cancelled =
-        MatchCancelled.newBuilder()
-            .setMatchId(matchId)
-            .setQueue(queue)
-            .setReason(reason)
-            .setCancelledAtEpochMs(at.toEpochMilli())
-            .build();
-    return new AppendRequest(
-        MATCH_TYPE,
-        stream(matchId),
-        0,
-        List.of(new EventData(CANCELLED, cancelled.toByteArray())),
-        at);
-  }
-
-  private static MatchCancelled parseCancelled(StoredEvent e) {
-    try {
-      return MatchCancelled.parseFrom(e.payload());
-    } catch (InvalidProtocolBufferException ex) {
-      throw new IllegalStateException("corrupt cancellation " + e.aggregateId(), ex);
-    }
-  }
-
-  private static EventData freed(int room, String matchId) {
-    return new EventData(
-        FREED, RoomFreed.newBuilder().setRoom(room).setMatchId(matchId).build().toByteArray());
-  }
-
-  /** The match stream's first event, expected at version 0: a match is placed at most once. */
-  private static AppendRequest placement(MatchPlaced placed, Instant at) {
-    return new AppendRequest(
-        MATCH_TYPE,
-        stream(placed.getMatchId()),
-        0,
-        List.of(new EventData(PLACED, placed.toByteArray())),
-        at);
-  }
-
-  private static EventData taken(int room, String matchId) {
-    return new EventData(
-        TAKEN, RoomTaken.newBuilder().setRoom(room).setMatchId(matchId).build().toByteArray());
+                                    .map(MatchJournal::parseEnded))));
   }
 
   static String stream(String matchId) {
@@ -678,18 +608,5 @@ public final class RoomAllocator {
 
   static String channelStream(int channel) {
     return "channel-" + channel;
-  }
-
-  private static MatchPlaced parse(StoredEvent e) {
-    try {
-      return MatchPlaced.parseFrom(e.payload());
-    } catch (InvalidProtocolBufferException ex) {
-      throw new IllegalStateException("corrupt placement " + e.aggregateId(), ex);
-    }
-  }
-
-  private static Placement placement(MatchPlaced p) {
-    return new Placement(
-        p.getMatchId(), p.getChannel(), p.getRoom(), List.copyOf(p.getPlayerIdsList()));
   }
 }
