@@ -10,6 +10,7 @@ import dev.citadel.gamestate.player.PlayerState;
 import dev.citadel.infra.junit.CitadelInfra;
 import dev.citadel.infra.junit.SharedInfra;
 import dev.citadel.infra.postgres.PostgresEndpoint;
+import dev.citadel.messaging.OutgoingMessage;
 import dev.citadel.messaging.kafka.KafkaSettings;
 import dev.citadel.messaging.kafka.ReactorKafkaConsumer;
 import dev.citadel.messaging.kafka.ReactorKafkaPublisher;
@@ -42,6 +43,7 @@ import reactor.core.publisher.Mono;
 @AutoConfigureWebTestClient
 class PlayerApiTest {
   static final String ACCOUNTS = "member.events.game-state-test";
+  static final String FOUND = "match.found.api-test";
 
   @DynamicPropertySource
   static void infrastructure(DynamicPropertyRegistry registry) {
@@ -53,6 +55,11 @@ class PlayerApiTest {
     registry.add("citadel.kafka.bootstrap-servers", () -> SharedInfra.kafka().bootstrapServers());
     registry.add("citadel.game-state.outbox.topic", () -> "game.events.api-test");
     registry.add("citadel.game-state.accounts-topic", () -> ACCOUNTS);
+    // Games end after three seconds here, so the platform's timeout is seen in this test's time.
+    registry.add("citadel.game-state.rooms.found-topic", () -> FOUND);
+    registry.add("citadel.game-state.rooms.ended-topic", () -> "match.ended.api-test");
+    registry.add("citadel.game-state.results.max-game-length", () -> "3s");
+    registry.add("citadel.game-state.results.sweep-interval", () -> "250ms");
     TestIdentity.shared()
         .serviceProperties("game-state")
         .forEach((k, v) -> registry.add(k, () -> v));
@@ -601,9 +608,7 @@ class PlayerApiTest {
         KafkaSettings.defaults(SharedInfra.kafka().bootstrapServers(), "accounts-writer");
     try (var publisher = new ReactorKafkaPublisher(settings)) {
       for (int i = 0; i < 2; i++) { // at-least-once: the same registration twice
-        publisher
-            .publish(new dev.citadel.messaging.OutgoingMessage(ACCOUNTS, id, envelope))
-            .block();
+        publisher.publish(new OutgoingMessage(ACCOUNTS, id, envelope)).block();
       }
     }
     await()
@@ -635,11 +640,76 @@ class PlayerApiTest {
             .build()
             .toByteArray();
     try (var publisher = new ReactorKafkaPublisher(settings)) {
-      publisher.publish(new dev.citadel.messaging.OutgoingMessage(ACCOUNTS, id, renamed)).block();
+      publisher.publish(new OutgoingMessage(ACCOUNTS, id, renamed)).block();
     }
     await()
         .atMost(Duration.ofSeconds(30))
         .untilAsserted(() -> read(id, id).expectBody().jsonPath("$.nickname").isEqualTo("veteran"));
+  }
+
+  /**
+   * A game its server never ends is ended by the platform after the configured maximum game length
+   * (3 s here): room freed, the player back in the lobby, no result, counted.
+   */
+  @Test
+  void a_game_never_ended_is_closed_after_the_maximum_game_length() {
+    String id = newId();
+    create(id, "forgotten");
+    String matchId = "ranked-" + UUID.randomUUID();
+    dev.citadel.protocol.match.v1.MatchFound found =
+        dev.citadel.protocol.match.v1.MatchFound.newBuilder()
+            .setMatchId(matchId)
+            .setQueue("ranked")
+            .setCreatedAtEpochMs(System.currentTimeMillis())
+            .setAttempt(1)
+            .addPlayers(
+                dev.citadel.protocol.match.v1.MatchedPlayer.newBuilder()
+                    .setPlayerId(id)
+                    .setNickname("forgotten")
+                    .setElo(1200)
+                    .setTeam(0))
+            .build();
+    try (var publisher =
+        new ReactorKafkaPublisher(
+            KafkaSettings.defaults(SharedInfra.kafka().bootstrapServers(), "api-test-found"))) {
+      publisher
+          .publish(new OutgoingMessage(FOUND, matchId, found.toByteArray()))
+          .block(Duration.ofSeconds(30));
+    }
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .untilAsserted(
+            () -> read(id, id).expectBody().jsonPath("$.room.matchId").isEqualTo(matchId));
+
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .untilAsserted(
+            () ->
+                web.get()
+                    .uri("/internal/matches/{id}", matchId)
+                    .headers(h -> h.setBearerAuth(gameServer()))
+                    .exchange()
+                    .expectBody()
+                    .jsonPath("$.state")
+                    .isEqualTo("ENDED")
+                    .jsonPath("$.result")
+                    .isEqualTo("NONE"));
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(() -> read(id, id).expectBody().jsonPath("$.room").doesNotExist());
+    read(id, id).expectBody().jsonPath("$.ratings.ranked").doesNotExist();
+    WebTestClient.bindToServer()
+        .baseUrl("http://127.0.0.1:" + managementPort)
+        .codecs(c -> c.defaultCodecs().maxInMemorySize(8 * 1024 * 1024))
+        .build()
+        .get()
+        .uri("/actuator/prometheus")
+        .exchange()
+        .expectBody(String.class)
+        .value(
+            body ->
+                assertThat(body)
+                    .containsPattern("citadel_matches_timed_out_total(\\{[^}]*})? [1-9]"));
   }
 
   @Test

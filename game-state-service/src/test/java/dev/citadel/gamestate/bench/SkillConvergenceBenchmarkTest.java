@@ -23,14 +23,17 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Do ratings find the players' real skill? 10,000 players with a hidden true skill (normal, mean
- * 1200, sd 200) all start at the initial rating. Each round every player plays one match: players
- * are grouped ten by ten in rating order and split into two teams of close rating sums (the
- * matcher's rule, here as a pure function: not the Redis matcher), the winner is drawn from the
- * teams' average true skills (logistic, Elo's own model), and the result is applied through the
- * production code: {@link ResultPlan} steps, parsed as the participants parse them, decided and
- * applied by {@link Player}. Printed: the rank correlation between rating and true skill after each
- * round, the rounds needed to pass 0.9, and results applied per second (in memory: the domain
- * alone, not the two-phase commit over HTTP).
+ * 1200, sd 200, 400, 800 and 1600 in turn) all start at the initial rating. Each round every player
+ * plays one match: players are grouped ten by ten in rating order and split into two teams of close
+ * rating sums (the matcher's rule, here as a pure function: not the Redis matcher), the winner is
+ * drawn from the teams' average true skills (logistic, Elo's own model), and the result is applied
+ * through the production code: {@link ResultPlan} steps, parsed as the participants parse them,
+ * decided and applied by {@link Player}. Printed: the rank correlation between rating and true
+ * skill after each round, the rounds needed to pass 0.9, results applied per second (in memory: the
+ * domain alone, not the two-phase commit over HTTP), and the bound: the best correlation any rating
+ * system could reach from that many 5 vs 5 results. The issue's goal (0.9 within 30 rounds) is
+ * above that bound unless true skill is spread wider than about 650 Elo points; see
+ * docs/game-loop.md.
  *
  * <p>{@code ./mvnw -Pbenchmark -pl game-state-service -am test
  * -Dtest=SkillConvergenceBenchmarkTest}
@@ -49,25 +52,78 @@ class SkillConvergenceBenchmarkTest {
           new QueueRules.Reward(25, 100),
           new QueueRules.Reward(50, 200));
 
+  /** One run: the spread of true skill, the correlation after each round, the throughput. */
+  record Run(double spread, double[] rho, int passed, double perSecond) {}
+
   @Test
   void ratings_rank_players_like_their_true_skill_within_thirty_rounds() {
+    StringBuilder out = new StringBuilder();
+    out.append(
+        String.format(
+            "%nSkill convergence: %,d players, %d rounds, 5 vs 5, one match per player per round%n",
+            PLAYERS, ROUNDS));
+    out.append(
+        "| true skill sd | bound after 30 | round 1 | 10 | 20 | 30 | rounds to 0.9 | results/s |\n");
+    out.append("|---|---|---|---|---|---|---|---|\n");
+    Run narrow = null;
+    Run wide = null;
+    for (double spread : new double[] {200, 400, 800, 1600}) {
+      Run run = converge(spread);
+      narrow = narrow == null ? run : narrow;
+      wide = run;
+      out.append(
+          String.format(
+              "| %.0f | %.2f | %.3f | %.3f | %.3f | %.3f | %s | %,.0f |%n",
+              spread,
+              bound(spread, ROUNDS),
+              run.rho()[0],
+              run.rho()[9],
+              run.rho()[19],
+              run.rho()[ROUNDS - 1],
+              run.passed() < 0 ? "not within " + ROUNDS : Integer.toString(run.passed()),
+              run.perSecond()));
+    }
+    out.append(
+        "bound: the highest correlation any rating system can reach from that many team results "
+            + "(Fisher information of a 50/50 game for one player of ten), results/s: in memory\n");
+    System.out.print(out);
+    // Ratings learn skill steadily in every spread, and come near what the results allow.
+    assertThat(narrow.rho()[ROUNDS - 1])
+        .as("ratings learn skill")
+        .isGreaterThan(narrow.rho()[0] + 0.2);
+    assertThat(wide.rho()[ROUNDS - 1])
+        .as("wide spread: near the information bound")
+        .isGreaterThan(bound(wide.spread(), ROUNDS) - 0.15);
+  }
+
+  /**
+   * The correlation an unbiased estimate of one player's skill can reach at best after {@code
+   * games} team results: each result carries at most a quarter of (ln 10 / 400 / 5)^2 of Fisher
+   * information about one player of five (a 50/50 game, everyone else's skill known), so the
+   * estimate's error is at least 1 / sqrt(information).
+   */
+  static double bound(double spread, int games) {
+    double beta = Math.log(10) / 400 / 5;
+    double error = 1 / Math.sqrt(games * 0.25 * beta * beta);
+    return spread / Math.sqrt(spread * spread + error * error);
+  }
+
+  static Run converge(double spread) {
     Random random = new Random(42);
     double[] skill = new double[PLAYERS];
     PlayerState[] state = new PlayerState[PLAYERS];
     Instant t = Instant.parse("2026-12-03T00:00:00Z");
     for (int i = 0; i < PLAYERS; i++) {
-      skill[i] = 1200 + 200 * random.nextGaussian();
+      skill[i] = 1200 + spread * random.nextGaussian();
       state[i] =
           Player.replay(
               PlayerState.initial("p" + i),
               List.of(new PlayerEvent.PlayerCreated("p" + i, "player" + i, t)));
     }
     int passed = -1;
-    double first = 0;
-    double last = 0;
+    double[] rhos = new double[ROUNDS];
     long results = 0;
     long nanos = 0;
-    StringBuilder table = new StringBuilder("| round | rank correlation |\n|---|---|\n");
     for (int round = 1; round <= ROUNDS; round++) {
       Integer[] order = new Integer[PLAYERS];
       for (int i = 0; i < PLAYERS; i++) {
@@ -107,23 +163,12 @@ class SkillConvergenceBenchmarkTest {
         nanos += System.nanoTime() - started;
         results++;
       }
-      double rho = spearman(skill, state);
-      first = round == 1 ? rho : first;
-      last = rho;
-      table.append(String.format("| %d | %.3f |%n", round, rho));
-      if (passed < 0 && rho > 0.9) {
+      rhos[round - 1] = spearman(skill, state);
+      if (passed < 0 && rhos[round - 1] > 0.9) {
         passed = round;
       }
     }
-    double perSecond = results / (nanos / 1e9);
-    System.out.printf(
-        "%nSkill convergence: %,d players, %d rounds, %,d results%n%s"
-            + "rounds to pass 0.9: %d; results applied: %,.0f/s (ten players each, in memory)%n",
-        PLAYERS, ROUNDS, results, table, passed, perSecond);
-    // The goal is 0.9 within 30 rounds. Team outcomes alone do not get there in 5 vs 5 (each
-    // player is a fifth of the signal; K scales ratings, not ranks): about 0.46 today. What this
-    // checks is that ratings do learn skill, steadily; see docs/game-loop.md.
-    assertThat(last).as("ratings learn skill").isGreaterThan(first + 0.2);
+    return new Run(spread, rhos, passed, results / (nanos / 1e9));
   }
 
   /** Spearman's rank correlation (ties get their average rank). */
