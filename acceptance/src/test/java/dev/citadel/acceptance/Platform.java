@@ -50,7 +50,10 @@ final class Platform {
     if (platform == null) {
       platform = LocalPlatform.at(ROOT);
       Runtime.getRuntime().addShutdownHook(new Thread(platform::stop, "acceptance-platform-stop"));
-      platform.start(new LocalPlatform.Options(Infrastructure.Ports.FREE, false, false));
+      LocalPlatform.Options options =
+          new LocalPlatform.Options(Infrastructure.Ports.FREE, false, false);
+      // -Dcitadel.images=true: every service from its container image (./run-images.sh).
+      platform.start(Boolean.getBoolean("citadel.images") ? options.fromImages() : options);
     }
     return platform;
   }

@@ -23,8 +23,9 @@ import java.util.stream.Stream;
  * <p>Options: {@code --free-ports} (infrastructure on free ports instead of the fixed ones), {@code
  * --exit-when-healthy} (stop again as soon as everything is up; used by tests and CI), {@code
  * --loadtest} (match-service with its bulk endpoint, gateway rate limits raised for one client
- * address), {@code --clean} (remove the run directory with the logs on stop; kept otherwise).
- * Services that die are restarted with back-off.
+ * address), {@code --images} (every service from its container image, see {@link Launch}), {@code
+ * --clean} (remove the run directory with the logs on stop; kept otherwise). Services that die are
+ * restarted with back-off.
  *
  * <p>Also a library: the load test starts and stops the platform with {@link #start(Options)}.
  */
@@ -44,14 +45,31 @@ public final class LocalPlatform {
       boolean prometheus,
       boolean supervise,
       boolean clean,
-      int kafkaBrokers) {
+      int kafkaBrokers,
+      Launch launch) {
     public Options(
         Infrastructure.Ports ports,
         boolean loadtest,
         boolean prometheus,
         boolean supervise,
         boolean clean) {
-      this(ports, loadtest, prometheus, supervise, clean, 1);
+      this(ports, loadtest, prometheus, supervise, clean, 1, Launch.JARS);
+    }
+
+    public Options(
+        Infrastructure.Ports ports,
+        boolean loadtest,
+        boolean prometheus,
+        boolean supervise,
+        boolean clean,
+        int kafkaBrokers) {
+      this(ports, loadtest, prometheus, supervise, clean, kafkaBrokers, Launch.JARS);
+    }
+
+    /** The same platform with its services started from their images. */
+    public Options fromImages() {
+      return new Options(
+          ports, loadtest, prometheus, supervise, clean, kafkaBrokers, Launch.IMAGES);
     }
 
     /**
@@ -66,14 +84,31 @@ public final class LocalPlatform {
     /** The launcher's: services restarted when they die, logs kept unless {@code --clean}. */
     static Options parse(List<String> args) {
       boolean free = args.contains("--free-ports");
-      return new Options(
-          free ? Infrastructure.Ports.FREE : FIXED_PORTS,
-          args.contains("--loadtest"),
-          !free,
-          true,
-          args.contains("--clean"));
+      Options options =
+          new Options(
+              free ? Infrastructure.Ports.FREE : FIXED_PORTS,
+              args.contains("--loadtest"),
+              !free,
+              true,
+              args.contains("--clean"));
+      return args.contains("--images") ? options.fromImages() : options;
     }
   }
+
+  /** How the services are started. */
+  public enum Launch {
+    /** Each module's runnable jar in a JVM of its own. */
+    JARS,
+    /**
+     * Each module's container image ({@code citadel/MODULE:VERSION}, built by {@code
+     * deploy/images/build-images.sh}) with Podman, as the manifests run it; ready when the
+     * manifests' readiness probe path answers.
+     */
+    IMAGES
+  }
+
+  /** The manifests' readiness probe path (k8s/base). */
+  public static final String READINESS_PATH = "/actuator/health/readiness";
 
   /**
    * match-service in load tests: the bulk endpoint, and (as the matchmaking benchmark) any spread
@@ -147,6 +182,9 @@ public final class LocalPlatform {
   private final Path dataDir;
   private Credentials credentials;
   private final List<ServiceProcess> running = new ArrayList<>();
+  private final Map<String, Long> startedAt = new LinkedHashMap<>();
+  private final Map<String, Duration> readyAfter = new LinkedHashMap<>();
+  private final Map<String, String> images = new LinkedHashMap<>();
   private Infrastructure infra;
   private Supervisor supervisor;
   private boolean clean = true;
@@ -266,15 +304,29 @@ public final class LocalPlatform {
             InfraSettings.POSTGRES_URL,
             infra.postgresServer().createDatabase(spec.database()).url());
       }
-      running.add(ServiceProcess.start(spec, jar.get(), serviceEnv, runDir));
+      running.add(
+          switch (options.launch()) {
+            case JARS -> ServiceProcess.start(spec, jar.get(), serviceEnv, runDir);
+            case IMAGES -> {
+              images.put(spec.name(), imageOf(spec.module(), jar.get()));
+              yield ServiceProcess.startImage(spec, images.get(spec.name()), serviceEnv, runDir);
+            }
+          });
+      startedAt.put(spec.name(), System.nanoTime());
     }
     for (ServiceProcess service : running) {
       try {
-        service.awaitHealthy(HEALTH_TIMEOUT);
+        switch (options.launch()) {
+          case JARS -> service.awaitHealthy(HEALTH_TIMEOUT);
+          case IMAGES -> service.awaitHealthy(HEALTH_TIMEOUT, READINESS_PATH);
+        }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new IllegalStateException("interrupted", e);
       }
+      readyAfter.putIfAbsent(
+          service.spec().name(),
+          Duration.ofNanos(System.nanoTime() - startedAt.get(service.spec().name())));
       println(
           String.format(
               "  %-14s http://127.0.0.1:%d  (pid %d, log %s)",
@@ -378,6 +430,29 @@ public final class LocalPlatform {
     } catch (IOException e) {
       println("  (prometheus did not start: " + e.getMessage() + ")");
     }
+  }
+
+  /**
+   * The image of a module, for the version its jar was built at: {@code citadel/MODULE:VERSION}
+   * (the name the root POM gives Jib and k8s/base uses).
+   */
+  static String imageOf(String module, Path jar) {
+    String name = jar.getFileName().toString();
+    String version = name.substring(module.length() + 1, name.length() - "-exec.jar".length());
+    return "citadel/" + module + ":" + version;
+  }
+
+  /**
+   * How long each service took from its start to its first healthy answer (started one after the
+   * other, all starting at once: on two cores they compete for the CPU).
+   */
+  public synchronized Map<String, Duration> readyAfter() {
+    return Map.copyOf(readyAfter);
+  }
+
+  /** The image each service was started from (none when started from jars). */
+  public synchronized Map<String, String> images() {
+    return Map.copyOf(images);
   }
 
   /** The environment the services were given (infrastructure endpoints). */

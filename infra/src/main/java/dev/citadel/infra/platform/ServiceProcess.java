@@ -55,7 +55,79 @@ public final class ServiceProcess {
   public static ServiceProcess start(
       ServiceSpec spec, Path jar, Map<String, String> env, Path logDir) {
     return start(
-        spec, List.of("-jar", jar.toString()), env, logDir.resolve(spec.name() + ".log"), false);
+        spec, java("-jar", jar.toString()), env, logDir.resolve(spec.name() + ".log"), false);
+  }
+
+  /** The user the images run as, as the manifests' {@code runAsUser} and {@code runAsGroup}. */
+  public static final String IMAGE_USER = "1000:1000";
+
+  /**
+   * A service run from its container image with Podman, as the Kubernetes manifests run it: the
+   * same environment variable names, a non-root user, a read-only root file system with a writable
+   * {@code /tmp}; on the host's network, so it listens on 127.0.0.1 like the other processes. The
+   * values are passed through Podman's environment ({@code -e NAME}), never on its command line.
+   * Stopping it stops the container (Podman passes SIGTERM on) and removes it.
+   */
+  public static ServiceProcess startImage(
+      ServiceSpec spec, String image, Map<String, String> env, Path logDir) {
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                "podman",
+                "run",
+                "--rm",
+                "--replace",
+                "--name",
+                container(spec),
+                "--network",
+                "host",
+                "--user",
+                IMAGE_USER,
+                "--read-only",
+                "--tmpfs",
+                "/tmp:rw,exec,mode=1777",
+                "--stop-timeout",
+                "20"));
+    for (String name : environment(spec, env).keySet()) {
+      command.add("-e");
+      command.add(name);
+    }
+    command.add("-e");
+    command.add("JAVA_TOOL_OPTIONS");
+    command.add(image);
+    Map<String, String> withJvm = new java.util.HashMap<>(env);
+    withJvm.put("JAVA_TOOL_OPTIONS", String.join(" ", JVM_OPTIONS));
+    return start(spec, command, withJvm, logDir.resolve(spec.name() + ".log"), false);
+  }
+
+  /** The container's name: {@code citadel-NAME}. */
+  public static String container(ServiceSpec spec) {
+    return "citadel-" + spec.name();
+  }
+
+  private static final List<String> JVM_OPTIONS = List.of("-Xmx1g", "-XX:+UseSerialGC");
+
+  private static List<String> java(String... args) {
+    String java =
+        ProcessHandle.current()
+            .info()
+            .command()
+            .orElse(System.getProperty("java.home") + "/bin/java");
+    List<String> command = new ArrayList<>();
+    command.add(java);
+    command.addAll(JVM_OPTIONS);
+    command.addAll(List.of(args));
+    return command;
+  }
+
+  /** What the service is given: {@code env}, its ports and instance id, its spec's extras. */
+  private static Map<String, String> environment(ServiceSpec spec, Map<String, String> env) {
+    Map<String, String> all = new java.util.LinkedHashMap<>(env);
+    all.put("SERVER_PORT", Integer.toString(spec.port()));
+    all.put("MANAGEMENT_SERVER_PORT", Integer.toString(spec.managementPort()));
+    all.put("CITADEL_INSTANCE_ID", spec.name());
+    all.putAll(spec.env());
+    return all;
   }
 
   /**
@@ -65,11 +137,7 @@ public final class ServiceProcess {
   public static ServiceProcess startMain(
       ServiceSpec spec, String classPath, String mainClass, Map<String, String> env, Path logDir) {
     return start(
-        spec,
-        List.of("-cp", classPath, mainClass),
-        env,
-        logDir.resolve(spec.name() + ".log"),
-        false);
+        spec, java("-cp", classPath, mainClass), env, logDir.resolve(spec.name() + ".log"), false);
   }
 
   /**
@@ -87,28 +155,14 @@ public final class ServiceProcess {
 
   private static ServiceProcess start(
       ServiceSpec spec, List<String> launch, Map<String, String> env, Path log, boolean append) {
-    String java =
-        ProcessHandle.current()
-            .info()
-            .command()
-            .orElse(System.getProperty("java.home") + "/bin/java");
-    List<String> command = new ArrayList<>();
-    command.add(java);
-    command.add("-Xmx1g");
-    command.add("-XX:+UseSerialGC");
-    command.addAll(launch);
     ProcessBuilder builder =
-        new ProcessBuilder(command)
+        new ProcessBuilder(launch)
             .redirectErrorStream(true)
             .redirectOutput(
                 append
                     ? ProcessBuilder.Redirect.appendTo(log.toFile())
                     : ProcessBuilder.Redirect.to(log.toFile()));
-    builder.environment().putAll(env);
-    builder.environment().put("SERVER_PORT", Integer.toString(spec.port()));
-    builder.environment().put("MANAGEMENT_SERVER_PORT", Integer.toString(spec.managementPort()));
-    builder.environment().put("CITADEL_INSTANCE_ID", spec.name());
-    builder.environment().putAll(spec.env());
+    builder.environment().putAll(environment(spec, env));
     try {
       return new ServiceProcess(spec, builder.start(), log, launch, env);
     } catch (IOException e) {
@@ -143,7 +197,12 @@ public final class ServiceProcess {
    * {@code timeout}.
    */
   public void awaitHealthy(Duration timeout) throws InterruptedException {
-    URI health = management().resolve("/actuator/health");
+    awaitHealthy(timeout, "/actuator/health");
+  }
+
+  /** Waits until {@code path} on the management port (a probe's path) answers 200. */
+  public void awaitHealthy(Duration timeout, String path) throws InterruptedException {
+    URI health = management().resolve(path);
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {
@@ -173,6 +232,9 @@ public final class ServiceProcess {
 
   /** SIGKILL: the process gets no chance to finish anything (a crash, for fault tests). */
   public void kill() {
+    if (isContainer()) {
+      podman("kill", container(spec)); // killing Podman's client would leave the container
+    }
     process.destroyForcibly();
     try {
       process.waitFor(10, TimeUnit.SECONDS);
@@ -234,5 +296,31 @@ public final class ServiceProcess {
       Thread.currentThread().interrupt();
     }
     children.forEach(ProcessHandle::destroyForcibly);
+    if (isContainer()) {
+      podman("rm", "--force", "--ignore", container(spec)); // gone even if Podman's client was
+    }
+  }
+
+  private boolean isContainer() {
+    return launch.get(0).equals("podman");
+  }
+
+  private static void podman(String... args) {
+    List<String> command = new ArrayList<>(List.of("podman"));
+    command.addAll(List.of(args));
+    try {
+      Process p =
+          new ProcessBuilder(command)
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .start();
+      if (!p.waitFor(30, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not run " + command, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }
