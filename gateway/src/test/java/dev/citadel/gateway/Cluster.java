@@ -105,6 +105,63 @@ final class Cluster implements AutoCloseable {
     return p;
   }
 
+  /**
+   * A game-state instance listening on {@code address} (a loopback address such as 127.0.0.2) and
+   * {@code port}, as a pod listens on its own IP: several instances share the port, as pods do.
+   */
+  ServiceProcess launchGameStateAt(String name, String address, int port, List<URI> peers) {
+    URI self = URI.create("http://" + address + ":" + port);
+    Map<String, String> env = baseEnv();
+    env.put(InfraSettings.POSTGRES_URL, SharedInfra.postgresDatabase("game_state_dns").url());
+    env.put("SERVER_ADDRESS", address);
+    env.put("MANAGEMENT_SERVER_ADDRESS", "127.0.0.1");
+    env.put("CITADEL_SELF_URL", self.toString());
+    env.put(
+        "CITADEL_GAME_STATE_URLS", String.join(",", peers.stream().map(URI::toString).toList()));
+    env.put("CITADEL_MEMBER_URL", member.toString());
+    env.put("CITADEL_SERVICE_CLIENT_ID", "game-state");
+    env.put("CITADEL_SERVICE_CLIENT_SECRET", TestIdentity.CLIENT_SECRETS.get("game-state"));
+    Path jar =
+        ServiceProcess.jarOf(root, "game-state-service")
+            .orElseThrow(() -> new IllegalStateException("game-state-service is not built"));
+    ServiceProcess p =
+        ServiceProcess.start(
+            new ServiceSpec(name, "game-state-service", port, "game_state_dns"), jar, env, logs);
+    services.put(name, p);
+    gameStates.put(name, self);
+    return p;
+  }
+
+  /**
+   * A gateway in a JVM of its own, in the {@code kubernetes} profile (DNS discovery of {@code
+   * dnsName}), whose name lookups read {@code hostsFile} (the JDK's {@code jdk.net.hosts.file}),
+   * never cached: rewriting the file is a headless Service's records changing.
+   */
+  ServiceProcess gatewayProcess(String dnsName, int dnsPort, Path hostsFile) {
+    Map<String, String> env = baseEnv();
+    env.put("SPRING_PROFILES_ACTIVE", "kubernetes");
+    env.put("CITADEL_GAME_STATE_DNS", dnsName);
+    env.put("CITADEL_GATEWAY_GAMESTATE_DNSPORT", Integer.toString(dnsPort));
+    env.put("CITADEL_GATEWAY_GAMESTATE_HEALTHINTERVAL", "200ms");
+    env.put("CITADEL_MEMBER_URL", member.toString());
+    env.put("CITADEL_SERVICE_CLIENT_SECRET", TestIdentity.CLIENT_SECRETS.get("gateway"));
+    env.put("CITADEL_MATCH_URL", "http://127.0.0.1:" + FreePorts.next());
+    env.put("CITADEL_RATE_LIMIT_PER_SECOND", "10000");
+    env.put("CITADEL_RATE_LIMIT_BURST", "20000");
+    env.put(
+        "JAVA_TOOL_OPTIONS",
+        "-Djdk.net.hosts.file=" + hostsFile.toAbsolutePath() + " -Dsun.net.inetaddr.ttl=0");
+    ServiceProcess p =
+        ServiceProcess.startMain(
+            new ServiceSpec("gateway-dns", "gateway", FreePorts.next(), null),
+            System.getProperty("java.class.path"),
+            GatewayApplication.class.getName(),
+            env,
+            logs);
+    services.put("gateway-dns", p);
+    return p;
+  }
+
   void stop(String name) {
     services.remove(name).stop(Duration.ofSeconds(20));
     gameStates.remove(name);
