@@ -69,4 +69,6 @@ echo "Service images with Jib onto tar://$WORK/base.tar ..."
 for module in member-service match-service game-state-service gateway; do
   podman load --quiet -i "$module/target/jib-image.tar" >/dev/null
 done
+# The images this run replaced (the base is imported anew each time) are left untagged: removed.
+podman image prune --force >/dev/null
 podman images --format '{{.Repository}}:{{.Tag}}  {{.Size}}' | grep citadel/

@@ -128,6 +128,10 @@ class ImagesIT {
       ws.abort();
     }
 
+    assertThat(running())
+        .as("the answers came from the containers, all still running")
+        .containsExactlyInAnyOrderElementsOf(
+            Platform.started().images().keySet().stream().map(n -> "citadel-" + n).toList());
     System.out.println("\n| service | image | size | start to ready |");
     System.out.println("|---|---|---|---|");
     Map<String, Duration> ready = new TreeMap<>(Platform.started().readyAfter());
@@ -137,6 +141,25 @@ class ImagesIT {
           System.out.printf(
               "| %s | %s | %s | %.1f s |%n", service, image, size(image), took.toMillis() / 1000.0);
         });
+  }
+
+  /** The names of the running containers Citadel started. */
+  static List<String> running() throws IOException, InterruptedException {
+    Process p =
+        new ProcessBuilder(
+                "podman",
+                "ps",
+                "--filter",
+                "name=citadel-",
+                "--filter",
+                "status=running",
+                "--format",
+                "{{.Names}}")
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    assertThat(p.waitFor()).as(out).isZero();
+    return out.isEmpty() ? List.of() : List.of(out.split("\\s+"));
   }
 
   /** The image's size as Podman reports it. */

@@ -108,6 +108,9 @@ class ImagesMatchManifestsTest {
           .isEqualTo(Long.valueOf(user[1]));
 
       // ./run-images.sh runs every image with --read-only and a tmpfs on /tmp: so must Kubernetes.
+      assertThat(ServiceProcess.IMAGE_RUN_OPTIONS)
+          .contains("--read-only", "--tmpfs")
+          .anyMatch(o -> o.startsWith("/tmp:"));
       assertThat(c.getSecurityContext().getReadOnlyRootFilesystem()).as(name).isTrue();
       assertThat(c.getSecurityContext().getAllowPrivilegeEscalation()).as(name).isFalse();
       assertThat(c.getVolumeMounts())

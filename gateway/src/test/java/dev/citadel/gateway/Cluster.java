@@ -135,7 +135,7 @@ final class Cluster implements AutoCloseable {
   /**
    * A gateway in a JVM of its own, in the {@code kubernetes} profile (DNS discovery of {@code
    * dnsName}), whose name lookups read {@code hostsFile} (the JDK's {@code jdk.net.hosts.file}),
-   * never cached: rewriting the file is a headless Service's records changing.
+   * cached 5 s as in production: rewriting the file is a headless Service's records changing.
    */
   ServiceProcess gatewayProcess(String dnsName, int dnsPort, Path hostsFile) {
     Map<String, String> env = baseEnv();
@@ -148,9 +148,7 @@ final class Cluster implements AutoCloseable {
     env.put("CITADEL_MATCH_URL", "http://127.0.0.1:" + FreePorts.next());
     env.put("CITADEL_RATE_LIMIT_PER_SECOND", "10000");
     env.put("CITADEL_RATE_LIMIT_BURST", "20000");
-    env.put(
-        "JAVA_TOOL_OPTIONS",
-        "-Djdk.net.hosts.file=" + hostsFile.toAbsolutePath() + " -Dsun.net.inetaddr.ttl=0");
+    env.put("JAVA_TOOL_OPTIONS", "-Djdk.net.hosts.file=" + hostsFile.toAbsolutePath());
     ServiceProcess p =
         ServiceProcess.startMain(
             new ServiceSpec("gateway-dns", "gateway", FreePorts.next(), null),

@@ -27,9 +27,10 @@ import org.springframework.test.web.reactive.server.WebTestClient;
  * Scaling game-state as Kubernetes does it, with the gateway in the {@code kubernetes} profile: the
  * headless Service's name resolves to one address per ready pod. Here the name lives in a hosts
  * file the gateway's JVM reads ({@code jdk.net.hosts.file}), and three game-state instances listen
- * on 127.0.0.2, 127.0.0.3 and 127.0.0.4 on one port, as pods do on their own IPs. An address added
- * moves to it exactly the players rendezvous hashing gives it; an address removed (its instance
- * then stopped) moves only that instance's players, and their state is intact.
+ * on 127.0.0.2, 127.0.0.3 and 127.0.0.4 on one port, as pods do on their own IPs. The gateway
+ * caches a lookup for 5 s ({@code networkaddress.cache.ttl}, set by GatewayApplication). An address
+ * added moves to it exactly the players rendezvous hashing gives it; an address removed (its
+ * instance then stopped) moves only that instance's players, and their state is intact.
  */
 class DnsScalingTest {
   static final String NAME = "game-state.citadel.test";
@@ -161,9 +162,10 @@ class DnsScalingTest {
     return token.get("access_token").toString();
   }
 
-  static void grant(Player p, long gold) {
+  /** A game server's grant, straight to the instance that owns the player now. */
+  static void grant(Player p, String owner, long gold) {
     WebTestClient.bindToServer()
-        .baseUrl(ADDRESSES.get("gs-2").toString())
+        .baseUrl(ADDRESSES.get(owner).toString())
         .responseTimeout(Duration.ofSeconds(30))
         .build()
         .post()
@@ -189,13 +191,13 @@ class DnsScalingTest {
           .until(() -> read(p).instance() != null);
     }
     Map<String, Long> gold = new HashMap<>();
-    for (int i = 0; i < players.size(); i++) {
-      grant(players.get(i), 100 + i);
-      gold.put(players.get(i).id(), 100L + i);
-    }
-
     // Two pods ready.
     Map<String, Read> two = routedAs(players, expected(players, "gs-2", "gs-3"));
+    for (int i = 0; i < players.size(); i++) {
+      Player p = players.get(i);
+      grant(p, two.get(p.id()).instance(), 100 + i);
+      gold.put(p.id(), 100L + i);
+    }
 
     // A third becomes ready: only the players hashing gives it move, all of them to it.
     publish("gs-2", "gs-3", "gs-4");
@@ -213,14 +215,15 @@ class DnsScalingTest {
     assertThat(onFour).as("the new instance takes its share").isNotEmpty();
     // While there, they play: their state now includes what gs-4 did.
     for (Player p : onFour) {
-      grant(p, 1000);
+      grant(p, "gs-4", 1000);
       gold.merge(p.id(), 1000L, Long::sum);
     }
 
     // Scaled back to two: its address goes, then the pod. Only its players move; nothing is lost.
+    // Routing follows the records alone: gs-4 is still up and healthy when its players move.
     publish("gs-2", "gs-3");
-    cluster.stop("gs-4");
     Map<String, Read> back = routedAs(players, expected(players, "gs-2", "gs-3"));
+    cluster.stop("gs-4");
     for (Player p : players) {
       if (!onFour.contains(p)) {
         assertThat(back.get(p.id()).instance())

@@ -55,10 +55,10 @@ class PlayerApiTest {
     registry.add("citadel.kafka.bootstrap-servers", () -> SharedInfra.kafka().bootstrapServers());
     registry.add("citadel.game-state.outbox.topic", () -> "game.events.api-test");
     registry.add("citadel.game-state.accounts-topic", () -> ACCOUNTS);
-    // Games end after three seconds here, so the platform's timeout is seen in this test's time.
+    // Games end after eight seconds here, so the platform's timeout is seen in this test's time.
     registry.add("citadel.game-state.rooms.found-topic", () -> FOUND);
     registry.add("citadel.game-state.rooms.ended-topic", () -> "match.ended.api-test");
-    registry.add("citadel.game-state.results.max-game-length", () -> "3s");
+    registry.add("citadel.game-state.results.max-game-length", () -> "8s");
     registry.add("citadel.game-state.results.sweep-interval", () -> "250ms");
     TestIdentity.shared()
         .serviceProperties("game-state")
@@ -649,7 +649,7 @@ class PlayerApiTest {
 
   /**
    * A game its server never ends is ended by the platform after the configured maximum game length
-   * (3 s here): room freed, the player back in the lobby, no result, counted.
+   * (8 s here): room freed, the player back in the lobby, no result, counted.
    */
   @Test
   void a_game_never_ended_is_closed_after_the_maximum_game_length() {

@@ -282,6 +282,7 @@ public final class LocalPlatform {
         println("  (skipping " + spec.name() + ": " + spec.module() + " is not built)");
         continue;
       }
+      requireFree(spec);
       Map<String, String> serviceEnv = new LinkedHashMap<>(env);
       if (options.loadtest() && spec.module().equals("match-service")) {
         serviceEnv.putAll(LOADTEST_MATCH);
@@ -314,19 +315,13 @@ public final class LocalPlatform {
           });
       startedAt.put(spec.name(), System.nanoTime());
     }
-    for (ServiceProcess service : running) {
-      try {
+    String healthPath =
         switch (options.launch()) {
-          case JARS -> service.awaitHealthy(HEALTH_TIMEOUT);
-          case IMAGES -> service.awaitHealthy(HEALTH_TIMEOUT, READINESS_PATH);
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted", e);
-      }
-      readyAfter.putIfAbsent(
-          service.spec().name(),
-          Duration.ofNanos(System.nanoTime() - startedAt.get(service.spec().name())));
+          case JARS -> "/actuator/health";
+          case IMAGES -> READINESS_PATH;
+        };
+    awaitAllHealthy(healthPath);
+    for (ServiceProcess service : running) {
       println(
           String.format(
               "  %-14s http://127.0.0.1:%d  (pid %d, log %s)",
@@ -356,6 +351,51 @@ public final class LocalPlatform {
             + credentials.secret("game-server")
             + " -d grant_type=client_credentials -d audience=game-state"
             + " http://127.0.0.1:8081/oauth2/token");
+  }
+
+  /**
+   * Polls every service until each answers on {@code path}, noting when each first did (all are
+   * watched at once, so one slow service does not inflate the others' times).
+   */
+  private void awaitAllHealthy(String path) {
+    long deadline = System.nanoTime() + HEALTH_TIMEOUT.toNanos();
+    try {
+      while (readyAfter.size() < running.size()) {
+        for (ServiceProcess service : running) {
+          String name = service.spec().name();
+          if (!readyAfter.containsKey(name) && service.healthyNow(path)) {
+            readyAfter.put(name, Duration.ofNanos(System.nanoTime() - startedAt.get(name)));
+          }
+        }
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException(
+              "not healthy within "
+                  + HEALTH_TIMEOUT
+                  + ": "
+                  + running.stream()
+                      .map(s -> s.spec().name())
+                      .filter(n -> !readyAfter.containsKey(n))
+                      .toList());
+        }
+        Thread.sleep(200); // polling interval of the launcher, not a test
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+
+  /** Fails at once if a port a service needs is taken (by a platform left running, say). */
+  private static void requireFree(ServiceSpec spec) {
+    for (int port : new int[] {spec.port(), spec.managementPort()}) {
+      try (java.net.ServerSocket socket = new java.net.ServerSocket()) {
+        socket.setReuseAddress(true);
+        socket.bind(new java.net.InetSocketAddress("127.0.0.1", port));
+      } catch (IOException e) {
+        throw new IllegalStateException(
+            "port " + port + " of " + spec.name() + " is in use: is another platform running?", e);
+      }
+    }
   }
 
   static final String ENVIRONMENT_FILE = "environment.properties";

@@ -70,24 +70,8 @@ public final class ServiceProcess {
    */
   public static ServiceProcess startImage(
       ServiceSpec spec, String image, Map<String, String> env, Path logDir) {
-    List<String> command =
-        new ArrayList<>(
-            List.of(
-                "podman",
-                "run",
-                "--rm",
-                "--replace",
-                "--name",
-                container(spec),
-                "--network",
-                "host",
-                "--user",
-                IMAGE_USER,
-                "--read-only",
-                "--tmpfs",
-                "/tmp:rw,exec,mode=1777",
-                "--stop-timeout",
-                "20"));
+    List<String> command = new ArrayList<>(List.of("podman", "run", "--name", container(spec)));
+    command.addAll(IMAGE_RUN_OPTIONS);
     for (String name : environment(spec, env).keySet()) {
       command.add("-e");
       command.add(name);
@@ -99,6 +83,25 @@ public final class ServiceProcess {
     withJvm.put("JAVA_TOOL_OPTIONS", String.join(" ", JVM_OPTIONS));
     return start(spec, command, withJvm, logDir.resolve(spec.name() + ".log"), false);
   }
+
+  /**
+   * How every image runs: removed when it stops, never pulled (only the images built here), on the
+   * host's network, as the manifests run it (user 1000:1000, read-only root, writable /tmp).
+   */
+  public static final List<String> IMAGE_RUN_OPTIONS =
+      List.of(
+          "--rm",
+          "--replace",
+          "--pull=never",
+          "--network",
+          "host",
+          "--user",
+          IMAGE_USER,
+          "--read-only",
+          "--tmpfs",
+          "/tmp:rw,exec,mode=1777",
+          "--stop-timeout",
+          "20");
 
   /** The container's name: {@code citadel-NAME}. */
   public static String container(ServiceSpec spec) {
@@ -202,28 +205,37 @@ public final class ServiceProcess {
 
   /** Waits until {@code path} on the management port (a probe's path) answers 200. */
   public void awaitHealthy(Duration timeout, String path) throws InterruptedException {
-    URI health = management().resolve(path);
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
-      if (!process.isAlive()) {
-        throw new IllegalStateException(
-            spec.name() + " exited with code " + process.exitValue() + "; see " + log);
-      }
-      try {
-        HttpResponse<Void> response =
-            HTTP.send(
-                HttpRequest.newBuilder(health).timeout(Duration.ofSeconds(2)).build(),
-                HttpResponse.BodyHandlers.discarding());
-        if (response.statusCode() == 200) {
-          return;
-        }
-      } catch (IOException notYet) {
-        // not listening yet
+      if (healthyNow(path)) {
+        return;
       }
       process.waitFor(250, TimeUnit.MILLISECONDS);
     }
     throw new IllegalStateException(
         spec.name() + " not healthy within " + timeout + "; see " + log);
+  }
+
+  /**
+   * True if {@code path} on the management port answers 200 now; throws if the process has ended
+   * (whatever else may answer on its port).
+   */
+  public boolean healthyNow(String path) throws InterruptedException {
+    if (!process.isAlive()) {
+      throw new IllegalStateException(
+          spec.name() + " exited with code " + process.exitValue() + "; see " + log);
+    }
+    try {
+      HttpResponse<Void> response =
+          HTTP.send(
+              HttpRequest.newBuilder(management().resolve(path))
+                  .timeout(Duration.ofSeconds(2))
+                  .build(),
+              HttpResponse.BodyHandlers.discarding());
+      return response.statusCode() == 200;
+    } catch (IOException notYet) {
+      return false; // not listening yet
+    }
   }
 
   public boolean alive() {
@@ -248,12 +260,20 @@ public final class ServiceProcess {
    * connections and locks, until {@link #resume}.
    */
   public void pause() {
-    signal("-STOP");
+    if (isContainer()) {
+      podman("pause", container(spec)); // stopping Podman's client would not stop the service
+    } else {
+      signal("-STOP");
+    }
   }
 
   /** SIGCONT: a paused process goes on as if nothing happened. */
   public void resume() {
-    signal("-CONT");
+    if (isContainer()) {
+      podman("unpause", container(spec));
+    } else {
+      signal("-CONT");
+    }
   }
 
   private void signal(String signal) {
