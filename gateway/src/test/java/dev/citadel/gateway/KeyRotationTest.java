@@ -174,6 +174,8 @@ class KeyRotationTest {
     String t4 = logIn(m2, nickname);
     assertThat(List.of(kid(t3), kid(t4))).containsOnly(k2.getKeyID());
     assertThat(List.of(me(t1), me(t2), me(t3), me(t4))).containsOnly(200);
+    // The gateway verifies t1 now and remembers it (VerifiedTokens): retiring k1 must still end it.
+    assertThat(atGateway(t1)).isEqualTo(404);
 
     // Step 3, once every k1 token has expired: k1 is retired and verifies nothing any more,
     // neither at member-service nor, once it has fetched the keys again, at the gateway (a route

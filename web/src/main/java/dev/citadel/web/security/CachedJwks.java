@@ -72,6 +72,14 @@ public final class CachedJwks implements Function<SignedJWT, Flux<JWK>> {
     this.clock = clock;
   }
 
+  /**
+   * The key set held now: a new object after every fetch (and none before the first), so whoever
+   * remembers what verified against it can tell when the keys may have changed.
+   */
+  public Object version() {
+    return latest;
+  }
+
   @Override
   public Flux<JWK> apply(SignedJWT jwt) {
     String kid = jwt.getHeader().getKeyID();

@@ -24,25 +24,30 @@ public final class TokenDecoders {
 
   /**
    * Keys from member-service's JWKS ({@link CachedJwks}: fetched again in the background every
-   * {@code refresh}, at once for a key id not seen yet), never fetched per request.
+   * {@code refresh}, at once for a key id not seen yet), never fetched per request; a token already
+   * verified against the keys held now is not verified again ({@link VerifiedTokens}).
    */
   public static ReactiveJwtDecoder remote(
       URI jwksUri, OAuth2TokenValidator<Jwt> validator, Clock clock, Duration refresh) {
+    CachedJwks keys =
+        new CachedJwks(
+            jwksUri,
+            refresh,
+            Duration.ofSeconds(10).compareTo(refresh) < 0 ? Duration.ofSeconds(10) : refresh,
+            KEYS_MAX_AGE,
+            clock);
     NimbusReactiveJwtDecoder decoder =
-        NimbusReactiveJwtDecoder.withJwkSource(
-                new CachedJwks(
-                    jwksUri,
-                    refresh,
-                    Duration.ofSeconds(10).compareTo(refresh) < 0
-                        ? Duration.ofSeconds(10)
-                        : refresh,
-                    KEYS_MAX_AGE,
-                    clock))
-            .jwsAlgorithm(SignatureAlgorithm.RS256)
-            .build();
+        NimbusReactiveJwtDecoder.withJwkSource(keys).jwsAlgorithm(SignatureAlgorithm.RS256).build();
     decoder.setJwtValidator(validator);
-    return decoder;
+    return new VerifiedTokens(
+        decoder, validator, clock, VERIFIED_KEPT, VERIFIED_CAPACITY, keys::version);
   }
+
+  /** A verified token is verified again after this long at most (see {@link VerifiedTokens}). */
+  public static final Duration VERIFIED_KEPT = Duration.ofMinutes(5);
+
+  /** Verified tokens held per process: about 1 KB each. */
+  public static final int VERIFIED_CAPACITY = 20_000;
 
   /** Keys held in this process (member-service verifying its own tokens). */
   public static ReactiveJwtDecoder local(

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# The served path measured from outside, as a client sees it: the local platform as ./run-local.sh
+# runs it (every service in its own JVM), wrk (Debian's; installed when missing, as root) in its own
+# process, 64 connections. The same read (a player's own state, 128 players with their tokens):
+#   direct  - straight to each player's game-state instance (two wrk, one per instance, 32 each)
+#   gateway - through the gateway (token check, rate limit, affinity, relay)
+#   401     - the gateway refusing a request with no token: its cheapest answer, the ceiling
+# Prints requests/s, latency and CPU milliseconds per request of the JVM that answered, and the
+# ratio gateway / direct measured in the same run. About 3 minutes after the build.
+# Options: SECONDS_EACH=15 (measured), WARMUP=10.
+set -euo pipefail
+cd "$(dirname "$0")"
+EACH=${SECONDS_EACH:-15}
+WARMUP=${WARMUP:-10}
+if ! command -v wrk >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) >/dev/null
+  else
+    echo "wrk is missing (Debian: apt-get install wrk)" >&2
+    exit 1
+  fi
+fi
+./mvnw -B -q -DskipTests -Dspotless.check.skip=true install
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/citadel-bench.XXXXXX")
+java -Dcitadel.root="$PWD" -jar infra/target/infra-*-exec.jar --clean >"$WORK/platform.log" 2>&1 &
+PLATFORM=$!
+stop() {
+  kill -TERM "$PLATFORM" 2>/dev/null || true
+  wait "$PLATFORM" 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap stop EXIT
+for _ in $(seq 1 300); do
+  grep -q "Citadel is up" "$WORK/platform.log" && break
+  kill -0 "$PLATFORM" 2>/dev/null || { cat "$WORK/platform.log"; exit 1; }
+  sleep 1
+done
+grep -q "Citadel is up" "$WORK/platform.log" || { echo "platform not up" >&2; exit 1; }
+
+echo "Signing up 128 players through the gateway ..."
+python3 - "$WORK" <<'PY'
+import json, sys, urllib.request, uuid
+work = sys.argv[1]
+def call(method, url, body=None, token=None):
+    req = urllib.request.Request(url, method=method, data=None if body is None else json.dumps(body).encode())
+    req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return r.headers, json.loads(r.read() or b"{}")
+out = {"game-state-a": open(f"{work}/a.txt", "w"), "game-state-b": open(f"{work}/b.txt", "w")}
+every = open(f"{work}/all.txt", "w")
+for i in range(128):
+    creds = {"nickname": "b" + uuid.uuid4().hex[:12], "password": "correct horse"}
+    _, signed = call("POST", "http://127.0.0.1:8080/api/members", creds)
+    _, login = call("POST", "http://127.0.0.1:8080/api/members/login", creds)
+    pid, tok = signed["playerId"], login["token"]
+    for attempt in range(300):
+        try:
+            headers, _ = call("GET", f"http://127.0.0.1:8080/api/game/players/{pid}", token=tok)
+            break
+        except Exception:
+            import time; time.sleep(0.1)
+    line = f"{pid} {tok}\n"
+    out[headers["X-Citadel-Instance"]].write(line)
+    every.write(line)
+for f in list(out.values()) + [every]:
+    f.close()
+PY
+cat >"$WORK/read.lua" <<'LUA'
+local players = {}
+for line in io.lines(os.getenv("PLAYERS")) do
+  local id, tok = line:match("(%S+) (%S+)")
+  table.insert(players, {id, tok})
+end
+request = function()
+  local p = players[math.random(#players)]
+  return wrk.format("GET", "/api/game/players/" .. p[1], {["Authorization"] = "Bearer " .. p[2]})
+end
+LUA
+pid_on() { pgrep -f -- "$1" | head -1; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+GW=$(pid_on "gateway-.*-exec.jar")
+HZ=$(getconf CLK_TCK)
+run() { # name, then wrk invocations as "PLAYERS-file url" pairs
+  local name=$1 pids=$2; shift 2
+  local before=0 after=0 p
+  for p in $pids; do before=$((before + $(cpu_ticks "$p"))); done
+  local i=0
+  for target in "$@"; do
+    PLAYERS=${target%% *} wrk -t1 -c$((64 / $#)) -d"${EACH}s" --latency -s "$WORK/read.lua" \
+      "${target#* }" >"$WORK/$name.$i.out" &
+    i=$((i + 1))
+  done
+  wait $(jobs -p | grep -v "^$PLATFORM$") 2>/dev/null || true
+  for p in $pids; do after=$((after + $(cpu_ticks "$p"))); done
+  python3 - "$WORK" "$name" "$i" "$((after - before))" "$HZ" <<'PY'
+import re, sys
+work, name, n, ticks, hz = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+rps = total = 0.0; p50 = p99 = 0.0; non2xx = 0
+def ms(v, unit): return float(v) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+for i in range(n):
+    t = open(f"{work}/{name}.{i}.out").read()
+    rps += float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
+    total += int(re.search(r"(\d+) requests in", t).group(1))
+    m = re.search(r"50%\s+([\d.]+)(us|ms|s)", t); p50 = max(p50, ms(*m.groups()))
+    m = re.search(r"99%\s+([\d.]+)(us|ms|s)", t); p99 = max(p99, ms(*m.groups()))
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", t); non2xx += int(m.group(1)) if m else 0
+cpu = ticks / hz * 1000 / max(total, 1)
+print(f"| {name} | {rps:,.0f} | {p50:.1f} ms | {p99:.1f} ms | {cpu:.2f} | {non2xx:,} |")
+open(f"{work}/{name}.rps", "w").write(str(rps))
+PY
+}
+GSPIDS=$(pgrep -f "game-state-service-.*-exec.jar" | tr '\n' ' ')
+echo "Warming up (${WARMUP}s each) ..."
+EACH_SAVED=$EACH; EACH=$WARMUP
+run warm-direct "$GSPIDS" "$WORK/a.txt http://127.0.0.1:8083" "$WORK/b.txt http://127.0.0.1:8084" >/dev/null
+run warm-gateway "$GW" "$WORK/all.txt http://127.0.0.1:8080" >/dev/null
+EACH=$EACH_SAVED
+echo
+echo "| path | requests/s | p50 | p99 | CPU ms per request (answering JVMs) | non-2xx |"
+echo "|---|---|---|---|---|---|"
+run direct "$GSPIDS" "$WORK/a.txt http://127.0.0.1:8083" "$WORK/b.txt http://127.0.0.1:8084"
+run gateway "$GW" "$WORK/all.txt http://127.0.0.1:8080"
+printf 'request = function() return wrk.format("GET", "/api/game/players/x") end\n' >"$WORK/read.lua"
+run 401 "$GW" "$WORK/all.txt http://127.0.0.1:8080"
+python3 -c "import sys; d=float(open('$WORK/direct.rps').read()); g=float(open('$WORK/gateway.rps').read()); print(f'\ngateway / direct: {g/d:.2f}x (same run; {sys.argv[1]} s each, 64 connections)')" "$EACH"

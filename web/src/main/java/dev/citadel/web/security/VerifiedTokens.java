@@ -1,0 +1,88 @@
+package dev.citadel.web.security;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.springframework.security.oauth2.core.OAuth2TokenValidator;
+import org.springframework.security.oauth2.jwt.Jwt;
+import org.springframework.security.oauth2.jwt.ReactiveJwtDecoder;
+import reactor.core.publisher.Mono;
+
+/**
+ * Remembers tokens already verified, so a client that sends the same token on every request pays
+ * for parsing it, looking up its key and checking its RS256 signature once, not per request (it was
+ * the largest part of the gateway's CPU per request).
+ *
+ * <p>The key is the whole token, signature included: only the identical string is answered from
+ * memory, and only tokens that verified are remembered. Each use still runs the validator (expiry,
+ * not-before, issuer, audience) with the current time. An entry holds only while the key set it was
+ * verified against is the one held now ({@code keys}: a new object after every fetch of the JWKS),
+ * so a key withdrawn from the JWKS stops verifying as soon as the keys are fetched again, as
+ * without this cache; and at most {@code keep}, never past the token's expiry. At most {@code
+ * capacity} entries (past that, expired ones are dropped, and if none are, everything is: the next
+ * requests verify again).
+ */
+public final class VerifiedTokens implements ReactiveJwtDecoder {
+  private record Verified(Jwt jwt, Instant until, Object keys) {}
+
+  private final ReactiveJwtDecoder delegate;
+  private final OAuth2TokenValidator<Jwt> validator;
+  private final Clock clock;
+  private final Duration keep;
+  private final int capacity;
+  private final java.util.function.Supplier<Object> keys;
+  private final Map<String, Verified> verified = new ConcurrentHashMap<>();
+
+  public VerifiedTokens(
+      ReactiveJwtDecoder delegate,
+      OAuth2TokenValidator<Jwt> validator,
+      Clock clock,
+      Duration keep,
+      int capacity,
+      java.util.function.Supplier<Object> keys) {
+    this.delegate = delegate;
+    this.validator = validator;
+    this.clock = clock;
+    this.keep = keep;
+    this.capacity = capacity;
+    this.keys = keys;
+  }
+
+  @Override
+  public Mono<Jwt> decode(String token) {
+    Instant now = clock.instant();
+    Object keySet = keys.get();
+    Verified held = verified.get(token);
+    if (held != null) {
+      if (now.isBefore(held.until())
+          && held.keys() == keySet
+          && !validator.validate(held.jwt()).hasErrors()) {
+        return Mono.just(held.jwt());
+      }
+      verified.remove(token, held); // the delegate gives the precise error, or verifies anew
+    }
+    return delegate.decode(token).doOnNext(jwt -> remember(token, jwt, now, keySet));
+  }
+
+  private void remember(String token, Jwt jwt, Instant now, Object keySet) {
+    Instant until = now.plus(keep);
+    if (jwt.getExpiresAt() != null && jwt.getExpiresAt().isBefore(until)) {
+      until = jwt.getExpiresAt();
+    }
+    if (verified.size() >= capacity) {
+      Instant t = clock.instant();
+      verified.values().removeIf(v -> !t.isBefore(v.until()));
+      if (verified.size() >= capacity) {
+        verified.clear();
+      }
+    }
+    verified.put(token, new Verified(jwt, until, keySet));
+  }
+
+  /** How many verified tokens are held (for tests and metrics). */
+  public int size() {
+    return verified.size();
+  }
+}

@@ -1,0 +1,135 @@
+package dev.citadel.web.security;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.springframework.security.oauth2.core.OAuth2Error;
+import org.springframework.security.oauth2.core.OAuth2TokenValidator;
+import org.springframework.security.oauth2.core.OAuth2TokenValidatorResult;
+import org.springframework.security.oauth2.jwt.BadJwtException;
+import org.springframework.security.oauth2.jwt.Jwt;
+import org.springframework.security.oauth2.jwt.ReactiveJwtDecoder;
+import reactor.core.publisher.Mono;
+import reactor.test.StepVerifier;
+
+class VerifiedTokensTest {
+  static final Instant T = Instant.parse("2026-12-03T12:00:00Z");
+
+  /** A clock the test moves. */
+  static final class Now extends Clock {
+    Instant at = T;
+
+    @Override
+    public ZoneOffset getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return at;
+    }
+  }
+
+  final Now clock = new Now();
+  final AtomicInteger verifications = new AtomicInteger();
+  final AtomicReference<Object> keySet = new AtomicReference<>(new Object());
+
+  /** Verifies "good-*" tokens (expiring an hour after T), refuses everything else; counts calls. */
+  final ReactiveJwtDecoder signatures =
+      token -> {
+        verifications.incrementAndGet();
+        if (!token.startsWith("good-")) {
+          return Mono.error(new BadJwtException("bad signature"));
+        }
+        return Mono.just(
+            Jwt.withTokenValue(token)
+                .header("alg", "RS256")
+                .subject(token)
+                .issuedAt(T)
+                .expiresAt(T.plus(Duration.ofHours(1)))
+                .build());
+      };
+
+  /** Expiry against the moving clock, as the real validators check it. */
+  final OAuth2TokenValidator<Jwt> expiry =
+      jwt ->
+          clock.instant().isBefore(jwt.getExpiresAt())
+              ? OAuth2TokenValidatorResult.success()
+              : OAuth2TokenValidatorResult.failure(
+                  new OAuth2Error("invalid_token", "expired", null));
+
+  VerifiedTokens tokens(int capacity) {
+    return new VerifiedTokens(
+        signatures, expiry, clock, Duration.ofMinutes(5), capacity, keySet::get);
+  }
+
+  @Test
+  void the_same_token_is_verified_once_while_the_keys_stay() {
+    VerifiedTokens tokens = tokens(100);
+    for (int i = 0; i < 5; i++) {
+      assertThat(tokens.decode("good-a").block().getSubject()).isEqualTo("good-a");
+    }
+    assertThat(verifications).hasValue(1);
+  }
+
+  @Test
+  void a_refused_token_is_never_remembered() {
+    VerifiedTokens tokens = tokens(100);
+    for (int i = 0; i < 3; i++) {
+      StepVerifier.create(tokens.decode("forged")).expectError(BadJwtException.class).verify();
+    }
+    assertThat(verifications).hasValue(3);
+    assertThat(tokens.size()).isZero();
+  }
+
+  @Test
+  void new_keys_mean_every_token_is_verified_again() {
+    VerifiedTokens tokens = tokens(100);
+    tokens.decode("good-a").block();
+    keySet.set(new Object()); // the JWKS was fetched again (a key may have been withdrawn)
+    tokens.decode("good-a").block();
+    assertThat(verifications).hasValue(2);
+  }
+
+  @Test
+  void an_expired_token_is_refused_though_it_was_verified() {
+    VerifiedTokens tokens = tokens(100);
+    tokens.decode("good-a").block();
+    clock.at = T.plus(Duration.ofMinutes(3));
+    tokens.decode("good-a").block();
+    assertThat(verifications).as("still held").hasValue(1);
+    clock.at = T.plus(Duration.ofMinutes(6));
+    tokens.decode("good-a").block();
+    assertThat(verifications).as("held at most five minutes").hasValue(2);
+
+    // The delegate checks expiry too in production; here its answer past expiry is checked by
+    // the validator on the cached path only: past the token's own expiry nothing is held.
+    clock.at = T.plus(Duration.ofMinutes(61));
+    VerifiedTokens fresh = tokens(100);
+    fresh.decode("good-b").block();
+    assertThat(fresh.size()).as("expired when verified: held for no time at all").isOne();
+    int before = verifications.get();
+    fresh.decode("good-b").block();
+    assertThat(verifications.get()).as("an expired entry is verified again").isEqualTo(before + 1);
+  }
+
+  @Test
+  void capacity_is_bounded() {
+    VerifiedTokens tokens = tokens(10);
+    for (int i = 0; i < 25; i++) {
+      tokens.decode("good-" + i).block();
+    }
+    assertThat(tokens.size()).isLessThanOrEqualTo(10);
+  }
+}
