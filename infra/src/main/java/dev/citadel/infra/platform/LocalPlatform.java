@@ -24,8 +24,8 @@ import java.util.stream.Stream;
  * --exit-when-healthy} (stop again as soon as everything is up; used by tests and CI), {@code
  * --loadtest} (match-service with its bulk endpoint, gateway rate limits raised for one client
  * address), {@code --images} (every service from its container image, see {@link Launch}), {@code
- * --clean} (remove the run directory with the logs on stop; kept otherwise). Services that die are
- * restarted with back-off.
+ * --relaxed} (PostgreSQL without fsync: durable otherwise), {@code --clean} (remove the run
+ * directory with the logs on stop; kept otherwise). Services that die are restarted with back-off.
  *
  * <p>Also a library: the load test starts and stops the platform with {@link #start(Options)}.
  */
@@ -46,14 +46,15 @@ public final class LocalPlatform {
       boolean supervise,
       boolean clean,
       int kafkaBrokers,
-      Launch launch) {
+      Launch launch,
+      boolean durable) {
     public Options(
         Infrastructure.Ports ports,
         boolean loadtest,
         boolean prometheus,
         boolean supervise,
         boolean clean) {
-      this(ports, loadtest, prometheus, supervise, clean, 1, Launch.JARS);
+      this(ports, loadtest, prometheus, supervise, clean, 1, Launch.JARS, false);
     }
 
     public Options(
@@ -63,13 +64,18 @@ public final class LocalPlatform {
         boolean supervise,
         boolean clean,
         int kafkaBrokers) {
-      this(ports, loadtest, prometheus, supervise, clean, kafkaBrokers, Launch.JARS);
+      this(ports, loadtest, prometheus, supervise, clean, kafkaBrokers, Launch.JARS, false);
     }
 
     /** The same platform with its services started from their images. */
     public Options fromImages() {
       return new Options(
-          ports, loadtest, prometheus, supervise, clean, kafkaBrokers, Launch.IMAGES);
+          ports, loadtest, prometheus, supervise, clean, kafkaBrokers, Launch.IMAGES, durable);
+    }
+
+    /** The same platform on a durable PostgreSQL ({@link InfraSettings#POSTGRES_DURABLE}). */
+    public Options durablePostgres() {
+      return new Options(ports, loadtest, prometheus, supervise, clean, kafkaBrokers, launch, true);
     }
 
     /**
@@ -91,7 +97,9 @@ public final class LocalPlatform {
               !free,
               true,
               args.contains("--clean"));
-      return args.contains("--images") ? options.fromImages() : options;
+      options = args.contains("--images") ? options.fromImages() : options;
+      // The launcher's database is durable, as in production, unless --relaxed.
+      return args.contains("--relaxed") ? options : options.durablePostgres();
     }
   }
 
@@ -272,7 +280,11 @@ public final class LocalPlatform {
     println("Starting PostgreSQL, Redis and Kafka ...");
     infra =
         Infrastructure.start(
-            InfraSettings.fromEnvironment(), options.ports(), options.kafkaBrokers());
+            options.durable() && System.getenv(InfraSettings.POSTGRES_DURABLE) == null
+                ? InfraSettings.fromEnvironment().withPostgresDurable(true)
+                : InfraSettings.fromEnvironment(),
+            options.ports(),
+            options.kafkaBrokers());
     Map<String, String> env = new LinkedHashMap<>(infra.environment());
     infra.describe().forEach(line -> println("  " + line));
 

