@@ -6,7 +6,8 @@
 #   gateway - through the gateway (token check, rate limit, affinity, relay)
 #   401     - the gateway refusing a request with no token: its cheapest answer, the ceiling
 # Prints requests/s, latency and CPU milliseconds per request of the JVM that answered, and the
-# ratio gateway / direct measured in the same run. About 3 minutes after the build.
+# ratio gateway / direct measured in the same run. About 3 minutes after the build. PostgreSQL runs
+# relaxed (--relaxed, no fsync), as in the runs quoted in the README and docs/benchmarks.md.
 # Options: SECONDS_EACH=15 (measured), WARMUP=10.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -22,9 +23,11 @@ if ! command -v wrk >/dev/null 2>&1; then
 fi
 ./mvnw -B -q -DskipTests -Dspotless.check.skip=true install
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/citadel-bench.XXXXXX")
-java -Dcitadel.root="$PWD" -jar infra/target/infra-*-exec.jar --clean >"$WORK/platform.log" 2>&1 &
+java -Dcitadel.root="$PWD" -jar infra/target/infra-*-exec.jar --clean --relaxed \
+  >"$WORK/platform.log" 2>&1 &
 PLATFORM=$!
 stop() {
+  pkill -P $$ wrk 2>/dev/null || true
   kill -TERM "$PLATFORM" 2>/dev/null || true
   wait "$PLATFORM" 2>/dev/null || true
   rm -rf "$WORK"
@@ -61,6 +64,8 @@ for i in range(128):
             break
         except Exception:
             import time; time.sleep(0.1)
+    else:
+        raise SystemExit(f"player {pid} never appeared in game-state")
     line = f"{pid} {tok}\n"
     out[headers["X-Citadel-Instance"]].write(line)
     every.write(line)
@@ -78,21 +83,25 @@ request = function()
   return wrk.format("GET", "/api/game/players/" .. p[1], {["Authorization"] = "Bearer " .. p[2]})
 end
 LUA
-pid_on() { pgrep -f -- "$1" | head -1; }
+# The pids the launcher printed for this run's services ("  gateway   http://...  (pid N, log ...)").
+pid_of() { awk -v s="$1" '$1 == s' "$WORK/platform.log" | sed -n 's/.*(pid \([0-9]*\),.*/\1/p' | head -1; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-GW=$(pid_on "gateway-.*-exec.jar")
+GW=$(pid_of gateway)
 HZ=$(getconf CLK_TCK)
 run() { # name, then wrk invocations as "PLAYERS-file url" pairs
   local name=$1 pids=$2; shift 2
   local before=0 after=0 p
   for p in $pids; do before=$((before + $(cpu_ticks "$p"))); done
-  local i=0
+  local i=0 loads=() load
   for target in "$@"; do
     PLAYERS=${target%% *} wrk -t1 -c$((64 / $#)) -d"${EACH}s" --latency -s "$WORK/read.lua" \
       "${target#* }" >"$WORK/$name.$i.out" &
+    loads+=($!)
     i=$((i + 1))
   done
-  wait $(jobs -p | grep -v "^$PLATFORM$") 2>/dev/null || true
+  for load in "${loads[@]}"; do
+    wait "$load" || { echo "wrk failed: see $WORK/$name.*.out" >&2; cat "$WORK/$name".*.out >&2; exit 1; }
+  done
   for p in $pids; do after=$((after + $(cpu_ticks "$p"))); done
   python3 - "$WORK" "$name" "$i" "$((after - before))" "$HZ" <<'PY'
 import re, sys
@@ -111,7 +120,7 @@ print(f"| {name} | {rps:,.0f} | {p50:.1f} ms | {p99:.1f} ms | {cpu:.2f} | {non2x
 open(f"{work}/{name}.rps", "w").write(str(rps))
 PY
 }
-GSPIDS=$(pgrep -f "game-state-service-.*-exec.jar" | tr '\n' ' ')
+GSPIDS="$(pid_of game-state-a) $(pid_of game-state-b)"
 echo "Warming up (${WARMUP}s each) ..."
 EACH_SAVED=$EACH; EACH=$WARMUP
 run warm-direct "$GSPIDS" "$WORK/a.txt http://127.0.0.1:8083" "$WORK/b.txt http://127.0.0.1:8084" >/dev/null

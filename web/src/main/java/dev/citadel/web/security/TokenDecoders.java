@@ -40,14 +40,14 @@ public final class TokenDecoders {
         NimbusReactiveJwtDecoder.withJwkSource(keys).jwsAlgorithm(SignatureAlgorithm.RS256).build();
     decoder.setJwtValidator(validator);
     return new VerifiedTokens(
-        decoder, validator, clock, VERIFIED_KEPT, VERIFIED_CAPACITY, keys::version);
+        decoder, validator, clock, VERIFIED_KEPT, VERIFIED_CAPACITY, keys::current);
   }
 
   /** A verified token is verified again after this long at most (see {@link VerifiedTokens}). */
   public static final Duration VERIFIED_KEPT = Duration.ofMinutes(5);
 
-  /** Verified tokens held per process: about 1 KB each. */
-  public static final int VERIFIED_CAPACITY = 20_000;
+  /** Verified tokens held per process: 2-3 KB each, so about 25 MB at most. */
+  public static final int VERIFIED_CAPACITY = 10_000;
 
   /** Keys held in this process (member-service verifying its own tokens). */
   public static ReactiveJwtDecoder local(

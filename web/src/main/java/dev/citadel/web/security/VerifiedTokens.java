@@ -14,17 +14,19 @@ import reactor.core.publisher.Mono;
  * Remembers tokens already verified, so a client that sends the same token on every request pays
  * for parsing it, converting its key and checking its RS256 signature once, not per request: 158 µs
  * per decode become 2.2 µs ({@code TokenVerificationBenchmarkTest}, 2026-12-03), in every service
- * that checks tokens. It was the largest single item in a profile of the gateway, but a small part
- * of its whole cost per request (about 5 ms of CPU on this machine, see bench-gateway.sh).
+ * that checks tokens against member-service's JWKS (member-service checks its own, uncached). It
+ * was the largest single item in a profile of the gateway, but a small part of its whole cost per
+ * request (about 5 ms of CPU on this machine, see bench-gateway.sh).
  *
  * <p>The key is the whole token, signature included: only the identical string is answered from
  * memory, and only tokens that verified are remembered. Each use still runs the validator (expiry,
  * not-before, issuer, audience) with the current time. An entry holds only while the key set it was
- * verified against is the one held now ({@code keys}: a new object after every fetch of the JWKS),
- * so a key withdrawn from the JWKS stops verifying as soon as the keys are fetched again, as
- * without this cache; and at most {@code keep}, never past the token's expiry. At most {@code
- * capacity} entries (past that, expired ones are dropped, and if none are, everything is: the next
- * requests verify again).
+ * verified against is the one trusted now ({@code keys}, {@link CachedJwks#current}: a new object
+ * after every fetch of the JWKS, none once the keys are unconfirmed for too long, and asking starts
+ * the fetch when one is due), so a key withdrawn from the JWKS stops verifying after the same
+ * refresh as without this cache; and at most {@code keep}, never past the token's expiry. At most
+ * {@code capacity} entries, 2-3 KB each (past that, expired ones are dropped, and if none are,
+ * everything is: the next requests verify again).
  */
 public final class VerifiedTokens implements ReactiveJwtDecoder {
   private record Verified(Jwt jwt, Instant until, Object keys) {}
@@ -56,6 +58,9 @@ public final class VerifiedTokens implements ReactiveJwtDecoder {
   public Mono<Jwt> decode(String token) {
     Instant now = clock.instant();
     Object keySet = keys.get();
+    if (keySet == null) {
+      return delegate.decode(token); // no trusted keys: nothing remembered counts
+    }
     Verified held = verified.get(token);
     if (held != null) {
       if (now.isBefore(held.until())

@@ -129,4 +129,27 @@ class CachedJwksTest {
     keysFor("k1"); // starts a refresh
     assertThat(keysFor("k1")).containsExactly("k1");
   }
+
+  /**
+   * What remembered tokens are checked against: a new object after each fetch, a background fetch
+   * when due, and nothing at all once the keys are older than their maximum age.
+   */
+  @Test
+  void the_current_key_set_changes_with_each_fetch_and_expires_with_the_keys() throws Exception {
+    assertThat(jwks.current()).as("nothing fetched yet").isNull();
+    served.set(new JWKSet(key("k1")));
+    keysFor("k1");
+    Object first = jwks.current();
+    assertThat(first).isNotNull();
+    assertThat(jwks.current()).isSameAs(first);
+
+    clock.advance(REFRESH);
+    jwks.current(); // due: asking fetches again (in the background)
+    assertThat(fetches).hasValue(2);
+    assertThat(jwks.current()).as("a new set after the fetch").isNotNull().isNotSameAs(first);
+
+    down.set(true);
+    clock.advance(MAX_AGE);
+    assertThat(jwks.current()).as("unconfirmed for an hour: trusted no more").isNull();
+  }
 }

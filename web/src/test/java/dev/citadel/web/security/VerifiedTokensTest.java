@@ -45,29 +45,38 @@ class VerifiedTokensTest {
   final AtomicInteger verifications = new AtomicInteger();
   final AtomicReference<Object> keySet = new AtomicReference<>(new Object());
 
-  /** Verifies "good-*" tokens (expiring an hour after T), refuses everything else; counts calls. */
+  /** Subjects the validator refuses (as an audience or issuer check would). */
+  final java.util.Set<String> refused = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  /** Expiry against the moving clock, as the real validators check it, and refused subjects. */
+  final OAuth2TokenValidator<Jwt> expiry =
+      jwt ->
+          clock.instant().isBefore(jwt.getExpiresAt()) && !refused.contains(jwt.getSubject())
+              ? OAuth2TokenValidatorResult.success()
+              : OAuth2TokenValidatorResult.failure(
+                  new OAuth2Error("invalid_token", "expired or refused", null));
+
+  /**
+   * As the real decoder: verifies "good-*" tokens (expiring an hour after T) and runs the
+   * validator, refuses everything else; counts calls.
+   */
   final ReactiveJwtDecoder signatures =
       token -> {
         verifications.incrementAndGet();
         if (!token.startsWith("good-")) {
           return Mono.error(new BadJwtException("bad signature"));
         }
-        return Mono.just(
+        Jwt jwt =
             Jwt.withTokenValue(token)
                 .header("alg", "RS256")
                 .subject(token)
                 .issuedAt(T)
                 .expiresAt(T.plus(Duration.ofHours(1)))
-                .build());
+                .build();
+        return expiry.validate(jwt).hasErrors()
+            ? Mono.error(new BadJwtException("expired or refused"))
+            : Mono.just(jwt);
       };
-
-  /** Expiry against the moving clock, as the real validators check it. */
-  final OAuth2TokenValidator<Jwt> expiry =
-      jwt ->
-          clock.instant().isBefore(jwt.getExpiresAt())
-              ? OAuth2TokenValidatorResult.success()
-              : OAuth2TokenValidatorResult.failure(
-                  new OAuth2Error("invalid_token", "expired", null));
 
   VerifiedTokens tokens(int capacity) {
     return new VerifiedTokens(
@@ -104,6 +113,27 @@ class VerifiedTokensTest {
 
   @Test
   void an_expired_token_is_refused_though_it_was_verified() {
+    VerifiedTokens tokens =
+        new VerifiedTokens(signatures, expiry, clock, Duration.ofHours(2), 100, keySet::get);
+    tokens.decode("good-a").block();
+    clock.at = T.plus(Duration.ofMinutes(59));
+    tokens.decode("good-a").block();
+    assertThat(verifications).as("still held").hasValue(1);
+    clock.at = T.plus(Duration.ofMinutes(61));
+    StepVerifier.create(tokens.decode("good-a")).expectError(BadJwtException.class).verify();
+  }
+
+  @Test
+  void every_use_of_a_remembered_token_runs_the_validator() {
+    VerifiedTokens tokens = tokens(100);
+    tokens.decode("good-a").block();
+    refused.add("good-a");
+    StepVerifier.create(tokens.decode("good-a")).expectError(BadJwtException.class).verify();
+    assertThat(tokens.size()).as("forgotten").isZero();
+  }
+
+  @Test
+  void an_entry_is_held_at_most_keep() {
     VerifiedTokens tokens = tokens(100);
     tokens.decode("good-a").block();
     clock.at = T.plus(Duration.ofMinutes(3));
@@ -112,16 +142,16 @@ class VerifiedTokensTest {
     clock.at = T.plus(Duration.ofMinutes(6));
     tokens.decode("good-a").block();
     assertThat(verifications).as("held at most five minutes").hasValue(2);
+  }
 
-    // The delegate checks expiry too in production; here its answer past expiry is checked by
-    // the validator on the cached path only: past the token's own expiry nothing is held.
-    clock.at = T.plus(Duration.ofMinutes(61));
-    VerifiedTokens fresh = tokens(100);
-    fresh.decode("good-b").block();
-    assertThat(fresh.size()).as("expired when verified: held for no time at all").isOne();
-    int before = verifications.get();
-    fresh.decode("good-b").block();
-    assertThat(verifications.get()).as("an expired entry is verified again").isEqualTo(before + 1);
+  @Test
+  void without_trusted_keys_nothing_remembered_counts() {
+    VerifiedTokens tokens = tokens(100);
+    tokens.decode("good-a").block();
+    keySet.set(null); // the keys went unconfirmed too long (CachedJwks.current)
+    tokens.decode("good-a").block();
+    tokens.decode("good-a").block();
+    assertThat(verifications).hasValue(3);
   }
 
   @Test
