@@ -160,6 +160,28 @@ final class Cluster implements AutoCloseable {
     return p;
   }
 
+  /** A game server's token from this cluster's member-service, as a game server gets it. */
+  String gameServerToken() {
+    Map<?, ?> token =
+        org.springframework.test.web.reactive.server.WebTestClient.bindToServer()
+            .baseUrl(member.toString())
+            .responseTimeout(Duration.ofSeconds(30))
+            .build()
+            .post()
+            .uri("/oauth2/token")
+            .headers(
+                h -> h.setBasicAuth("game-server", TestIdentity.CLIENT_SECRETS.get("game-server")))
+            .contentType(org.springframework.http.MediaType.APPLICATION_FORM_URLENCODED)
+            .bodyValue("grant_type=client_credentials&audience=game-state")
+            .exchange()
+            .expectStatus()
+            .isOk()
+            .expectBody(Map.class)
+            .returnResult()
+            .getResponseBody();
+    return token.get("access_token").toString();
+  }
+
   void stop(String name) {
     services.remove(name).stop(Duration.ofSeconds(20));
     gameStates.remove(name);

@@ -137,31 +137,6 @@ class DnsScalingTest {
 
   static String gameServer;
 
-  /** From this cluster's member-service, as a game server gets it. */
-  static String gameServerToken() {
-    Map<?, ?> token =
-        WebTestClient.bindToServer()
-            .baseUrl(cluster.member.toString())
-            .responseTimeout(Duration.ofSeconds(30))
-            .build()
-            .post()
-            .uri("/oauth2/token")
-            .headers(
-                h ->
-                    h.setBasicAuth(
-                        "game-server",
-                        dev.citadel.web.testing.TestIdentity.CLIENT_SECRETS.get("game-server")))
-            .contentType(MediaType.APPLICATION_FORM_URLENCODED)
-            .bodyValue("grant_type=client_credentials&audience=game-state")
-            .exchange()
-            .expectStatus()
-            .isOk()
-            .expectBody(Map.class)
-            .returnResult()
-            .getResponseBody();
-    return token.get("access_token").toString();
-  }
-
   /** A game server's grant, straight to the instance that owns the player now. */
   static void grant(Player p, String owner, long gold) {
     WebTestClient.bindToServer()
@@ -180,7 +155,7 @@ class DnsScalingTest {
 
   @Test
   void adding_and_removing_an_address_moves_exactly_the_players_hashing_says() throws Exception {
-    gameServer = gameServerToken();
+    gameServer = cluster.gameServerToken();
     List<Player> players = new ArrayList<>();
     for (int i = 0; i < 30; i++) {
       Player p = GatewayEndToEndTest.signUpAndLogIn(gateway);

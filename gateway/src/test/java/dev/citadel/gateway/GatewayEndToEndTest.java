@@ -183,23 +183,7 @@ class GatewayEndToEndTest {
   }
 
   static String fetchGameServerToken() {
-    return WebTestClient.bindToServer()
-        .baseUrl(cluster.member.toString())
-        .responseTimeout(Duration.ofSeconds(30))
-        .build()
-        .post()
-        .uri("/oauth2/token")
-        .headers(h -> h.setBasicAuth("game-server", TestIdentity.CLIENT_SECRETS.get("game-server")))
-        .contentType(MediaType.APPLICATION_FORM_URLENCODED)
-        .bodyValue("grant_type=client_credentials&audience=game-state")
-        .exchange()
-        .expectStatus()
-        .isOk()
-        .expectBody(Map.class)
-        .returnResult()
-        .getResponseBody()
-        .get("access_token")
-        .toString();
+    return cluster.gameServerToken();
   }
 
   void problem(WebTestClient.ResponseSpec r, int status, String detailPart) {

@@ -698,28 +698,19 @@ class PlayerApiTest {
         .atMost(Duration.ofSeconds(30))
         .untilAsserted(() -> read(id, id).expectBody().jsonPath("$.room").doesNotExist());
     read(id, id).expectBody().jsonPath("$.ratings.ranked").doesNotExist();
-    WebTestClient.bindToServer()
-        .baseUrl("http://127.0.0.1:" + managementPort)
-        .codecs(c -> c.defaultCodecs().maxInMemorySize(8 * 1024 * 1024))
-        .build()
-        .get()
-        .uri("/actuator/prometheus")
-        .exchange()
-        .expectBody(String.class)
+    scrape()
         .value(
             body ->
                 assertThat(body)
                     .containsPattern("citadel_matches_timed_out_total(\\{[^}]*})? [1-9]"));
   }
 
-  @Test
-  void metrics_are_exposed_for_prometheus() {
-    String id = newId();
-    create(id, "dan");
-    // The scrape is larger than the client's default 256 KB buffer (HTTP latency histograms).
-    // On the management port only: the service port serves no actuator endpoint.
-    web.get().uri("/actuator/prometheus").exchange().expectStatus().isNotFound();
-    WebTestClient.bindToServer()
+  /**
+   * The Prometheus scrape on the management port (larger than the client's default 256 KB buffer:
+   * HTTP latency histograms).
+   */
+  WebTestClient.BodySpec<String, ?> scrape() {
+    return WebTestClient.bindToServer()
         .baseUrl("http://127.0.0.1:" + managementPort)
         .codecs(c -> c.defaultCodecs().maxInMemorySize(8 * 1024 * 1024))
         .build()
@@ -728,7 +719,16 @@ class PlayerApiTest {
         .exchange()
         .expectStatus()
         .isOk()
-        .expectBody(String.class)
+        .expectBody(String.class);
+  }
+
+  @Test
+  void metrics_are_exposed_for_prometheus() {
+    String id = newId();
+    create(id, "dan");
+    // On the management port only: the service port serves no actuator endpoint.
+    web.get().uri("/actuator/prometheus").exchange().expectStatus().isNotFound();
+    scrape()
         .value(
             body ->
                 assertThat(body)

@@ -74,17 +74,15 @@ public final class ServiceProcess {
    */
   public static ServiceProcess startImage(
       ServiceSpec spec, String image, Map<String, String> env, Path logDir) {
+    Map<String, String> withJvm = new java.util.HashMap<>(env);
+    withJvm.put("JAVA_TOOL_OPTIONS", String.join(" ", JVM_OPTIONS));
     List<String> command = new ArrayList<>(List.of("podman", "run", "--name", container(spec)));
     command.addAll(IMAGE_RUN_OPTIONS);
-    for (String name : environment(spec, env).keySet()) {
+    for (String name : environment(spec, withJvm).keySet()) {
       command.add("-e");
       command.add(name);
     }
-    command.add("-e");
-    command.add("JAVA_TOOL_OPTIONS");
     command.add(image);
-    Map<String, String> withJvm = new java.util.HashMap<>(env);
-    withJvm.put("JAVA_TOOL_OPTIONS", String.join(" ", JVM_OPTIONS));
     return start(spec, command, withJvm, logDir.resolve(spec.name() + ".log"), false);
   }
 

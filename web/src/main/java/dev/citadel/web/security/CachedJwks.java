@@ -126,8 +126,12 @@ public final class CachedJwks implements Function<SignedJWT, Flux<JWK>> {
             .timeout(Duration.ofSeconds(5))
             .map(body -> new Fetched(parse(body), clock.instant()))
             .doOnNext(f -> latest = f)
-            .doOnError(e -> log.warn("cannot fetch the public keys from {}: {}", uri, e.toString()))
-            .onErrorResume(e -> Mono.empty())
+            .onErrorResume(
+                e -> {
+                  // Logged, then answered with nothing: the keys held keep serving until maxAge.
+                  log.warn("cannot fetch the public keys from {}: {}", uri, e.toString());
+                  return Mono.empty();
+                })
             .doFinally(s -> done())
             .cache();
     return inFlight;
