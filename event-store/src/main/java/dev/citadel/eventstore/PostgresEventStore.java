@@ -117,7 +117,11 @@ public final class PostgresEventStore implements EventStore {
     this.tx = TransactionalOperator.create(new R2dbcTransactionManager(connections));
     this.options = options;
     this.committer =
-        new GroupCommitter(db, options.maxBatchEvents(), options.maxConcurrentBatches());
+        new GroupCommitter(
+            db,
+            options.maxBatchEvents(),
+            options.maxConcurrentBatches(),
+            options.maxQueuedAppends());
   }
 
   public EventStoreOptions options() {

@@ -149,6 +149,43 @@ class PostgresEventStoreTest {
   }
 
   @Test
+  void appends_past_the_queue_bound_are_refused_at_once_and_never_written() {
+    PostgresEventStore bounded =
+        fixture.store(EventStoreOptions.defaults().withMaxQueuedAppends(5));
+    List<String> ids = IntStream.range(0, 500).mapToObj(i -> newId()).toList();
+    List<String> written = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<String> refused = new java.util.concurrent.CopyOnWriteArrayList<>();
+    // All at once: while the first statements run, the rest queue, and only 5 may wait.
+    Flux.fromIterable(ids)
+        .flatMap(
+            id ->
+                bounded
+                    .append(append(id, 0, 1))
+                    .doOnNext(a -> written.add(id))
+                    .onErrorResume(
+                        StoreBusy.class,
+                        e -> {
+                          refused.add(id);
+                          return Mono.empty();
+                        }),
+            500)
+        .blockLast();
+
+    assertThat(written.size() + refused.size()).isEqualTo(ids.size());
+    assertThat(refused).as("refused past the bound").isNotEmpty();
+    assertThat(written).as("some got through").isNotEmpty();
+    for (String id : refused) {
+      assertThat(store.readStream(id).collectList().block()).as(id).isEmpty();
+    }
+    for (String id : written) {
+      assertThat(amounts(store.readStream(id).collectList().block())).containsExactly(1L);
+    }
+    // The bound frees as the queue drains: a later append gets through.
+    String later = refused.get(0);
+    assertThat(bounded.append(append(later, 0, 7)).block()).isNotNull();
+  }
+
+  @Test
   void two_writers_racing_on_one_stream_never_both_win() {
     String id = newId();
     store.append(append(id, 0, 1)).block();

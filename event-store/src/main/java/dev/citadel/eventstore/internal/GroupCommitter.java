@@ -3,6 +3,7 @@ package dev.citadel.eventstore.internal;
 import dev.citadel.eventstore.AppendRequest;
 import dev.citadel.eventstore.Appended;
 import dev.citadel.eventstore.ConcurrencyConflict;
+import dev.citadel.eventstore.StoreBusy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -19,7 +20,9 @@ import reactor.util.retry.Retry;
 /**
  * Group commit: appends submitted while a statement is in flight wait in a queue and go together in
  * the next statement. A lone append goes at once (no timer), so latency stays low when the load is
- * low, and throughput rises with it. Each append still succeeds or conflicts on its own.
+ * low, and throughput rises with it. Each append still succeeds or conflicts on its own. At most
+ * {@code maxQueued} appends wait: past that an append is refused at once ({@link StoreBusy}) rather
+ * than queued behind work the database cannot finish in time.
  */
 public final class GroupCommitter {
   private record Pending(AppendRequest request, MonoSink<Appended> sink) {}
@@ -27,18 +30,26 @@ public final class GroupCommitter {
   private final DatabaseClient db;
   private final int maxBatchEvents;
   private final int maxInFlight;
+  private final int maxQueued;
   private final Queue<Pending> queue = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger queued = new AtomicInteger();
   private final AtomicInteger inFlight = new AtomicInteger();
 
-  public GroupCommitter(DatabaseClient db, int maxBatchEvents, int maxInFlight) {
+  public GroupCommitter(DatabaseClient db, int maxBatchEvents, int maxInFlight, int maxQueued) {
     this.db = db;
     this.maxBatchEvents = maxBatchEvents;
     this.maxInFlight = maxInFlight;
+    this.maxQueued = maxQueued;
   }
 
   public Mono<Appended> submit(AppendRequest request) {
     return Mono.create(
         sink -> {
+          if (queued.incrementAndGet() > maxQueued) {
+            queued.decrementAndGet();
+            sink.error(new StoreBusy(maxQueued));
+            return;
+          }
           queue.add(new Pending(request, sink));
           drain();
         });
@@ -79,6 +90,7 @@ public final class GroupCommitter {
         break;
       }
       queue.poll(); // removes `next`: nothing else takes from the queue while we hold the lock
+      queued.decrementAndGet();
       batch.add(next);
       streams.add(next.request().aggregateId());
       events += size;

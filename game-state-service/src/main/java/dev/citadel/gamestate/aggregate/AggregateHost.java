@@ -10,6 +10,7 @@ import dev.citadel.eventstore.KeyRecord;
 import dev.citadel.eventstore.LoadedStream;
 import dev.citadel.eventstore.Snapshot;
 import dev.citadel.eventstore.SnapshotPolicy;
+import dev.citadel.eventstore.StoreBusy;
 import dev.citadel.eventstore.StoredEvent;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -56,6 +57,8 @@ public final class AggregateHost<S, C, E> {
   private final HostOptions options;
   private final List<AfterCommit<S, E>> afterCommit;
   private final LongSupplier nanoTime;
+  private final MeterRegistry meters;
+  private final Map<String, Counter> shed = new ConcurrentHashMap<>();
   private final Map<String, Resident<S>> residents = new ConcurrentHashMap<>();
   private final ConcurrencyLimiter recoveries;
 
@@ -83,7 +86,9 @@ public final class AggregateHost<S, C, E> {
     this.options = options;
     this.afterCommit = List.copyOf(afterCommit);
     this.nanoTime = nanoTime;
-    this.recoveries = new ConcurrencyLimiter(options.maxConcurrentRecoveries());
+    this.meters = meters;
+    this.recoveries =
+        new ConcurrencyLimiter(options.maxConcurrentRecoveries(), options.maxWaitingRecoveries());
     String t = type.name();
     this.accepted = commands(meters, t, "accepted");
     this.rejected = commands(meters, t, "rejected");
@@ -156,16 +161,41 @@ public final class AggregateHost<S, C, E> {
     return residents.size();
   }
 
+  /** Work a caller may be refused ({@link Overloaded}) when the player's mailbox is full. */
   private <T> Mono<T> onResident(
       String id, java.util.function.Function<Resident<S>, Mono<T>> work) {
+    return onResident(id, work, options.maxPendingPerAggregate());
+  }
+
+  private <T> Mono<T> onResident(
+      String id, java.util.function.Function<Resident<S>, Mono<T>> work, int maxPending) {
     return Mono.defer(
             () -> {
               Resident<S> r =
                   residents.computeIfAbsent(
                       id, k -> new Resident<>(k, type.initial(k), nanoTime.getAsLong()));
-              return r.run(work, nanoTime.getAsLong()).doFinally(s -> forgetIfMissing(r));
+              return r.run(work, nanoTime.getAsLong(), maxPending)
+                  .doFinally(s -> forgetIfMissing(r));
             })
-        .retryWhen(Retry.max(3).filter(Resident.Retired.class::isInstance));
+        .retryWhen(Retry.max(3).filter(Resident.Retired.class::isInstance))
+        .doOnError(this::countShed);
+  }
+
+  /** Refused before any work: counted by the bound that refused it. */
+  private void countShed(Throwable e) {
+    if (e instanceof Overloaded o) {
+      shed.computeIfAbsent(o.reason(), this::shedCounter).increment();
+    } else if (e instanceof StoreBusy) {
+      shed.computeIfAbsent("store", this::shedCounter).increment();
+    }
+  }
+
+  private Counter shedCounter(String reason) {
+    return Counter.builder("citadel_requests_shed")
+        .tag("type", type.name())
+        .tag("reason", reason)
+        .description("Requests refused at once (503) because a bound on waiting work was reached")
+        .register(meters);
   }
 
   /**
@@ -273,7 +303,11 @@ public final class AggregateHost<S, C, E> {
         .append(request)
         // Only this append's own ambiguous failure is looked up (not a retry's, not commit's).
         .onErrorResume(
-            e -> !(e instanceof ConcurrencyConflict) && !(e instanceof Rejection),
+            // StoreBusy: refused before it left the queue, so certainly not written.
+            e ->
+                !(e instanceof ConcurrencyConflict)
+                    && !(e instanceof Rejection)
+                    && !(e instanceof StoreBusy),
             e -> landed(r, request, e))
         .doOnNext(a -> appendLatency.record(nanoTime.getAsLong() - started, TimeUnit.NANOSECONDS))
         .map(appended -> commit(r, events, appended.version(), at))
@@ -291,7 +325,7 @@ public final class AggregateHost<S, C, E> {
             })
         .doOnError(
             e -> {
-              if (!(e instanceof ConcurrencyConflict)) {
+              if (!(e instanceof ConcurrencyConflict) && !(e instanceof StoreBusy)) {
                 // The append may or may not have landed: reload before the next command.
                 r.loaded = false;
               }
@@ -386,6 +420,7 @@ public final class AggregateHost<S, C, E> {
    * nothing. Idempotent: a second commit finds nothing newer.
    */
   public Mono<CommandResult<S, E>> commitPrepared(String txId, String id, Instant at) {
+    // Never refused: a full mailbox must not keep a transaction's decision from its player.
     return onResident(
         id,
         r -> {
@@ -427,7 +462,8 @@ public final class AggregateHost<S, C, E> {
                     r.version = version;
                     return Mono.just(result(r, List.of()));
                   });
-        });
+        },
+        Integer.MAX_VALUE);
   }
 
   /** Abort: release the hold if this transaction has it; nothing was stored. Idempotent. */
@@ -442,7 +478,8 @@ public final class AggregateHost<S, C, E> {
             r.loaded = false;
           }
           return Mono.empty();
-        });
+        },
+        Integer.MAX_VALUE);
   }
 
   private boolean held(Resident<S> r) {

@@ -7,10 +7,25 @@ import java.time.Duration;
  * @param maxResident above this many residents, the least recently used idle ones go first
  * @param maxConcurrentRecoveries loads from the store running at once
  * @param sweepInterval how often passivation runs
+ * @param maxPendingPerAggregate requests queued or running on one aggregate; past it a request is
+ *     refused at once ({@link Overloaded}, 503)
+ * @param maxWaitingRecoveries loads waiting for one of the {@code maxConcurrentRecoveries} slots;
+ *     past it likewise
  */
 public record HostOptions(
-    Duration idleTimeout, int maxResident, int maxConcurrentRecoveries, Duration sweepInterval) {
+    Duration idleTimeout,
+    int maxResident,
+    int maxConcurrentRecoveries,
+    Duration sweepInterval,
+    int maxPendingPerAggregate,
+    int maxWaitingRecoveries) {
   public static HostOptions defaults() {
-    return new HostOptions(Duration.ofMinutes(10), 100_000, 16, Duration.ofSeconds(10));
+    return new HostOptions(Duration.ofMinutes(10), 100_000, 16, Duration.ofSeconds(10), 64, 1_000);
+  }
+
+  public HostOptions {
+    if (maxPendingPerAggregate < 1 || maxWaitingRecoveries < 1 || maxConcurrentRecoveries < 1) {
+      throw new IllegalArgumentException("the bounds on waiting work must be positive");
+    }
   }
 }

@@ -51,6 +51,16 @@ final class Resident<S> {
   }
 
   <T> Mono<T> run(Function<Resident<S>, Mono<T>> work, long nowNanos) {
+    return run(work, nowNanos, Integer.MAX_VALUE);
+  }
+
+  /**
+   * Queues the work, unless {@code maxPending} tasks are queued or running already: then it is
+   * refused at once ({@link Overloaded}), before anything is done, instead of waiting behind them.
+   * Work that must never be refused (a transaction's commit or abort, a hold's lapse) passes {@code
+   * Integer.MAX_VALUE}.
+   */
+  <T> Mono<T> run(Function<Resident<S>, Mono<T>> work, long nowNanos, int maxPending) {
     return Mono.create(
         sink -> {
           // A caller may give up (a client that timed out, a transaction aborting cancels its
@@ -82,6 +92,13 @@ final class Resident<S> {
           synchronized (this) {
             if (retired) {
               sink.error(new Retired());
+              return;
+            }
+            if (pending.get() >= maxPending) {
+              sink.error(
+                  new Overloaded(
+                      "mailbox",
+                      "player " + id + " has " + maxPending + " requests waiting; try again"));
               return;
             }
             pending.incrementAndGet();

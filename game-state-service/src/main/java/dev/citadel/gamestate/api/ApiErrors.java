@@ -1,8 +1,10 @@
 package dev.citadel.gamestate.api;
 
 import dev.citadel.eventstore.ConcurrencyConflict;
+import dev.citadel.eventstore.StoreBusy;
 import dev.citadel.gamestate.aggregate.Held;
 import dev.citadel.gamestate.aggregate.KeyReused;
+import dev.citadel.gamestate.aggregate.Overloaded;
 import dev.citadel.gamestate.player.PlayerRejected;
 import dev.citadel.gamestate.transactions.Refused;
 import dev.citadel.web.problem.ProblemHandling;
@@ -54,6 +56,12 @@ public class ApiErrors extends ProblemHandling {
   @ExceptionHandler(ApiException.class)
   ResponseEntity<ProblemDetail> api(ApiException e) {
     return problem(e.status(), e.getMessage());
+  }
+
+  /** A bound on waiting work was reached: refused at once, nothing done (with Retry-After). */
+  @ExceptionHandler({Overloaded.class, StoreBusy.class})
+  ResponseEntity<ProblemDetail> overloaded(RuntimeException e) {
+    return problem(HttpStatus.SERVICE_UNAVAILABLE, e.getMessage());
   }
 
   @ExceptionHandler(ConcurrencyConflict.class)

@@ -101,7 +101,9 @@ public class GameStateConfiguration {
   PostgresEventStore eventStore(ConnectionPool pool, GameStateProperties props) {
     GameStateProperties.GameState gs = props.gameState();
     EventStoreOptions options =
-        EventStoreOptions.defaults().withPolicy(PlayerAggregate.NAME, playerSnapshots(props));
+        EventStoreOptions.defaults()
+            .withPolicy(PlayerAggregate.NAME, playerSnapshots(props))
+            .withMaxQueuedAppends(props.gameState().overload().maxQueuedAppends());
     if (gs.outbox().enabled()) {
       options = options.withOutbox(gs.outbox().name());
     }
@@ -246,7 +248,12 @@ public class GameStateConfiguration {
         store,
         playerSnapshots(props),
         new HostOptions(
-            gs.idleTimeout(), gs.maxResident(), gs.maxConcurrentRecoveries(), gs.sweepInterval()),
+            gs.idleTimeout(),
+            gs.maxResident(),
+            gs.maxConcurrentRecoveries(),
+            gs.sweepInterval(),
+            gs.overload().maxPendingPerPlayer(),
+            gs.overload().maxWaitingRecoveries()),
         hooks,
         meters,
         System::nanoTime);

@@ -39,8 +39,12 @@ public record GameStateProperties(
       Transactions transactions,
       java.util.Map<String, Long> catalogue,
       Duration idempotencyKeysKept,
-      Results results) {
+      Results results,
+      Overload overload) {
     public GameState {
+      if (overload == null) {
+        overload = new Overload(64, 1_000, 10_000);
+      }
       if (outbox != null && !outbox.enabled()) {
         throw new IllegalArgumentException(
             "citadel.game-state.outbox.enabled must be true: players' seats follow the match"
@@ -93,4 +97,14 @@ public record GameStateProperties(
 
   public record Outbox(
       boolean enabled, String name, String topic, int batchSize, Duration idlePoll) {}
+
+  /**
+   * Bounds on waiting work: past each, a request is refused at once with 503 and {@code
+   * Retry-After} instead of queueing (counted in {@code citadel_requests_shed_total}).
+   *
+   * @param maxPendingPerPlayer requests queued or running on one player
+   * @param maxWaitingRecoveries player loads waiting for a recovery slot
+   * @param maxQueuedAppends appends waiting for the database (the group committer)
+   */
+  public record Overload(int maxPendingPerPlayer, int maxWaitingRecoveries, int maxQueuedAppends) {}
 }

@@ -4,8 +4,10 @@ import dev.citadel.eventstore.AppendRequest;
 import dev.citadel.eventstore.ConcurrencyConflict;
 import dev.citadel.eventstore.EventStore;
 import dev.citadel.eventstore.IdempotencyKey;
+import dev.citadel.eventstore.StoreBusy;
 import dev.citadel.gamestate.aggregate.Held;
 import dev.citadel.gamestate.aggregate.KeyReused;
+import dev.citadel.gamestate.aggregate.Overloaded;
 import dev.citadel.gamestate.player.PlayerRejected;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -273,6 +275,9 @@ public final class Coordinator {
     }
     if (e instanceof Held || e instanceof ConcurrencyConflict) {
       return new Refused(HttpStatus.CONFLICT, "a player is busy; try again: " + e.getMessage(), e);
+    }
+    if (e instanceof Overloaded || e instanceof StoreBusy) {
+      return new Refused(HttpStatus.SERVICE_UNAVAILABLE, e.getMessage(), e);
     }
     if (e instanceof TimeoutException) {
       return new Refused(HttpStatus.SERVICE_UNAVAILABLE, "a participant did not answer in time", e);
