@@ -31,7 +31,7 @@ public class MatchController {
   /**
    * A match as a game server sees it: {@code teams} (team 0, then team 1) with each player's
    * nickname and rating at match time; {@code result} once it ended ({@code NONE}: ended without
-   * one).
+   * one), with the players' {@code scores} if the game server sent them.
    */
   public record MatchView(
       String matchId,
@@ -43,7 +43,8 @@ public class MatchController {
       List<List<TeamMember>> teams,
       java.time.Instant placedAt,
       java.time.Instant endedAt,
-      String result) {}
+      String result,
+      java.util.Map<String, Long> scores) {}
 
   /** A player in a team. */
   public record TeamMember(String playerId, String nickname, int rating) {}
@@ -66,7 +67,8 @@ public class MatchController {
         teams,
         s.lineup().isEmpty() ? null : s.placedAt(),
         s.end().map(e -> java.time.Instant.ofEpochMilli(e.getEndedAtEpochMs())).orElse(null),
-        s.end().map(e -> result(e.getResult())).orElse(null));
+        s.end().map(e -> result(e.getResult())).orElse(null),
+        s.end().map(e -> java.util.Map.copyOf(e.getScoresMap())).orElse(null));
   }
 
   /** A result's name in the API. */

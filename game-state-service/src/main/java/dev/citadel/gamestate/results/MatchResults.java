@@ -13,6 +13,7 @@ import dev.citadel.protocol.match.v1.Result;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
+import java.util.Map;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,7 +58,7 @@ public final class MatchResults {
    * call until one succeeds: a crash between the two leaves the ratings to the game server's retry
    * (it sends the same result until it gets 200), never applies them twice.
    */
-  public Mono<Recorded> record(String matchId, Result result) {
+  public Mono<Recorded> record(String matchId, Result result, Map<String, Long> scores) {
     return rooms
         .status(matchId)
         .flatMap(
@@ -67,7 +68,15 @@ public final class MatchResults {
                     new ApiException(HttpStatus.NOT_FOUND, "no match " + matchId + " in a room"));
               }
               RoomAllocator.Status match = found.get();
-              if (match.ended() && match.end().get().getResult() != result) {
+              for (String player : scores.keySet()) {
+                if (!match.players().contains(player)) {
+                  return Mono.error(
+                      ApiException.badRequest("player " + player + " is not in match " + matchId));
+                }
+              }
+              if (match.ended()
+                  && (match.end().get().getResult() != result
+                      || !match.end().get().getScoresMap().equals(scores))) {
                 return Mono.error(conflict(matchId, match.end().get().getResult()));
               }
               if (match.lineup().isEmpty()) {
@@ -78,11 +87,23 @@ public final class MatchResults {
               }
               boolean endedBefore = match.ended();
               return rooms
-                  .end(matchId, result)
+                  .end(matchId, result, scores)
+                  // Still contended after the retries: not recorded; the game server sends it
+                  // again.
+                  .onErrorMap(
+                      ConcurrencyConflict.class,
+                      c ->
+                          new ApiException(
+                              HttpStatus.SERVICE_UNAVAILABLE,
+                              "match " + matchId + " is busy; send the same result again"))
                   .flatMap(
                       ended -> {
                         Result recorded = ended.map(RoomAllocator.Ended::result).orElse(result);
-                        if (recorded != result) {
+                        if (recorded != result
+                            || !ended
+                                .map(RoomAllocator.Ended::scores)
+                                .orElse(scores)
+                                .equals(scores)) {
                           return Mono.error(conflict(matchId, recorded)); // lost the race
                         }
                         return rate(matchId, match, result)

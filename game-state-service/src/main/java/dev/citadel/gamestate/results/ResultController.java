@@ -6,6 +6,7 @@ import dev.citadel.gamestate.player.PlayerCommand;
 import dev.citadel.gamestate.player.PlayerEvent;
 import dev.citadel.gamestate.player.PlayerState;
 import dev.citadel.protocol.match.v1.Result;
+import java.util.Map;
 import java.util.function.Function;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -22,8 +23,14 @@ import reactor.core.publisher.Mono;
 @RestController
 public class ResultController {
 
-  /** The winning team (0 or 1), or {@code draw: true}; exactly one of the two. */
-  public record ResultRequest(Integer winningTeam, Boolean draw) {}
+  /**
+   * The winning team (0 or 1), or {@code draw: true}; exactly one of the two. Optionally each
+   * player's score (recorded and shown with the match, not rated); a player not in the match is
+   * 400.
+   */
+  public record ResultRequest(Integer winningTeam, Boolean draw, Map<String, Long> scores) {}
+
+  static final long MAX_SCORE = 1_000_000_000L;
 
   /** The recorded result; {@code repeated} if it was recorded before this request. */
   public record ResultView(String matchId, String queue, String result, boolean repeated) {}
@@ -59,8 +66,9 @@ public class ResultController {
   public Mono<ResultView> post(@PathVariable String matchId, @RequestBody ResultRequest body) {
     requireMatchId(matchId);
     Result result = parse(body);
+    Map<String, Long> scores = scores(body);
     return results
-        .record(matchId, result)
+        .record(matchId, result, scores)
         .map(
             r ->
                 new ResultView(
@@ -109,6 +117,24 @@ public class ResultController {
       case 1 -> Result.RESULT_TEAM_1_WON;
       default -> throw ApiException.badRequest("'winningTeam' must be 0 or 1");
     };
+  }
+
+  static Map<String, Long> scores(ResultRequest body) {
+    if (body.scores() == null) {
+      return Map.of();
+    }
+    if (body.scores().size() > 100) {
+      throw ApiException.badRequest("at most 100 'scores'");
+    }
+    body.scores()
+        .forEach(
+            (player, score) -> {
+              if (score == null || score < 0 || score > MAX_SCORE) {
+                throw ApiException.badRequest(
+                    "the score of " + player + " must be between 0 and " + MAX_SCORE);
+              }
+            });
+    return Map.copyOf(body.scores());
   }
 
   private static void requireMatchId(String matchId) {

@@ -48,6 +48,7 @@ final class MatchJournal {
         .addAllPlayerIds(e.players())
         .setEndedAtEpochMs(at.toEpochMilli())
         .setResult(e.result())
+        .putAllScores(e.scores())
         .build();
   }
 

@@ -119,8 +119,8 @@ public final class MatchRooms {
 
   /** The same, recording the game's result (an end recorded before keeps its own). */
   public Mono<Optional<RoomAllocator.Ended>> end(
-      String matchId, dev.citadel.protocol.match.v1.Result result) {
-    return rooms.end(matchId, clock.instant(), result);
+      String matchId, dev.citadel.protocol.match.v1.Result result, Map<String, Long> scores) {
+    return rooms.end(matchId, clock.instant(), result, scores);
   }
 
   /** A placed match's room, players and whether it ended; empty if it was never placed. */

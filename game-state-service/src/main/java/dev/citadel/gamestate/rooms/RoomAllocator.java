@@ -66,6 +66,9 @@ public final class RoomAllocator {
   private final int channels;
   private final int roomsPerChannel;
   private final Map<Integer, Channel> known = new ConcurrentHashMap<>();
+  private final KeyedBatches<Integer, Ending> ends =
+      new KeyedBatches<>(this::endBatch, e -> e.ended().matchId(), MAX_ENDS_PER_BATCH);
+  private static final int MAX_ENDS_PER_BATCH = 200;
   private static final long RELOAD_EVERY_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
   private final java.util.concurrent.atomic.AtomicLong lastReload =
       new java.util.concurrent.atomic.AtomicLong(System.nanoTime() - RELOAD_EVERY_NANOS);
@@ -152,7 +155,17 @@ public final class RoomAllocator {
 
   /** A game that is over: its room is free again; {@code result} as it was recorded. */
   public record Ended(
-      String matchId, String queue, int channel, int room, List<String> players, Result result) {}
+      String matchId,
+      String queue,
+      int channel,
+      int room,
+      List<String> players,
+      Result result,
+      Map<String, Long> scores) {
+    public Ended {
+      scores = Map.copyOf(scores);
+    }
+  }
 
   /**
    * Places many matches with ONE transaction (all their rooms and placements together) instead of
@@ -480,10 +493,17 @@ public final class RoomAllocator {
 
   /** The same, recording how the game ended. */
   public Mono<Optional<Ended>> end(String matchId, Instant at, Result result) {
-    return end(matchId, at, result, 0);
+    return end(matchId, at, result, Map.of());
   }
 
-  private Mono<Optional<Ended>> end(String matchId, Instant at, Result result, int conflicts) {
+  /** The same, with each player's score as the game server reported it. */
+  public Mono<Optional<Ended>> end(
+      String matchId, Instant at, Result result, Map<String, Long> scores) {
+    return end(matchId, at, result, scores, 0);
+  }
+
+  private Mono<Optional<Ended>> end(
+      String matchId, Instant at, Result result, Map<String, Long> scores, int conflicts) {
     return store
         .readStream(stream(matchId))
         .collectList()
@@ -510,50 +530,77 @@ public final class RoomAllocator {
                       p.getChannel(),
                       p.getRoom(),
                       List.copyOf(p.getPlayerIdsList()),
-                      before.map(MatchEnded::getResult).orElse(result));
+                      before.map(MatchEnded::getResult).orElse(result),
+                      before.map(MatchEnded::getScoresMap).orElse(scores));
               if (before.isPresent()) {
                 return Mono.just(Optional.of(ended));
               }
               long matchVersion = events.get(events.size() - 1).seq();
-              int channel = p.getChannel();
-              return channel(channel)
-                  .flatMap(
-                      state ->
-                          store
-                              .appendAtomically(
-                                  List.of(
-                                      new AppendRequest(
-                                          CHANNEL_TYPE,
-                                          channelStream(channel),
-                                          state.version(),
-                                          List.of(freed(p.getRoom(), matchId)),
-                                          at),
-                                      new AppendRequest(
-                                          MATCH_TYPE,
-                                          stream(matchId),
-                                          matchVersion,
-                                          List.of(
-                                              new EventData(
-                                                  ENDED, message(ended, at).toByteArray())),
-                                          at)))
-                              .map(
-                                  ok -> {
-                                    BitSet used = (BitSet) state.used().clone();
-                                    used.clear(p.getRoom());
-                                    remember(channel, new Channel(state.version() + 1, used));
-                                    return Optional.of(ended);
-                                  })
-                              .onErrorResume(
-                                  ConcurrencyConflict.class,
-                                  c -> {
-                                    // The channel moved on (reload it), or the match was ended
-                                    // meanwhile (the next read finds it): try again.
-                                    known.remove(channel, state);
-                                    if (conflicts >= MAX_CONFLICTS) {
-                                      return Mono.error(c);
-                                    }
-                                    return end(matchId, at, result, conflicts + 1);
-                                  }));
+              return ends.submit(p.getChannel(), new Ending(ended, matchVersion, at))
+                  .thenReturn(Optional.of(ended))
+                  .onErrorResume(
+                      ConcurrencyConflict.class,
+                      c -> {
+                        // The channel moved on (another instance placed or ended a game in it),
+                        // or the match was ended meanwhile (the next read finds it): try again,
+                        // after a pause that grows, so instances contending for one channel
+                        // spread out instead of colliding again.
+                        if (conflicts >= MAX_CONFLICTS) {
+                          return Mono.error(c);
+                        }
+                        long pause =
+                            java.util.concurrent.ThreadLocalRandom.current()
+                                .nextLong(1, 2L << Math.min(conflicts, 7));
+                        return Mono.delay(java.time.Duration.ofMillis(pause))
+                            .then(end(matchId, at, result, scores, conflicts + 1));
+                      });
+            });
+  }
+
+  /** A game to end: its room goes back to the channel, and its stream records the end. */
+  private record Ending(Ended ended, long matchVersion, Instant at) {}
+
+  /**
+   * Ends that arrive while another end in the same channel is being written go together: ONE
+   * transaction frees all their rooms on the channel (at its expected version) and appends each
+   * match's {@code MatchEnded}. Without this, concurrent ends in one channel (a placement batch
+   * fills one channel, so its games end together) collide on the channel's version and retry each
+   * other into the ground.
+   */
+  private Mono<Void> endBatch(int channel, List<Ending> batch) {
+    return channel(channel)
+        .flatMap(
+            state -> {
+              Instant at = batch.get(batch.size() - 1).at();
+              List<AppendRequest> appends = new ArrayList<>();
+              appends.add(
+                  new AppendRequest(
+                      CHANNEL_TYPE,
+                      channelStream(channel),
+                      state.version(),
+                      batch.stream()
+                          .map(e -> freed(e.ended().room(), e.ended().matchId()))
+                          .toList(),
+                      at));
+              for (Ending e : batch) {
+                appends.add(
+                    new AppendRequest(
+                        MATCH_TYPE,
+                        stream(e.ended().matchId()),
+                        e.matchVersion(),
+                        List.of(new EventData(ENDED, message(e.ended(), e.at()).toByteArray())),
+                        e.at()));
+              }
+              return store
+                  .appendAtomically(appends)
+                  .doOnSuccess(
+                      ok -> {
+                        BitSet used = (BitSet) state.used().clone();
+                        batch.forEach(e -> used.clear(e.ended().room()));
+                        remember(channel, new Channel(state.version() + batch.size(), used));
+                      })
+                  .doOnError(ConcurrencyConflict.class, c -> known.remove(channel, state))
+                  .then();
             });
   }
 

@@ -209,7 +209,8 @@ class RoomAllocatorTest {
                 placed.channel(),
                 placed.room(),
                 List.of("p1", "p2"),
-                dev.citadel.protocol.match.v1.Result.RESULT_NONE));
+                dev.citadel.protocol.match.v1.Result.RESULT_NONE,
+                java.util.Map.of()));
     assertThat(a.end(first, T).block()).as("ending again answers the same").contains(ended);
     assertThat(
             a.end(first, T, dev.citadel.protocol.match.v1.Result.RESULT_DRAW).block().orElseThrow())

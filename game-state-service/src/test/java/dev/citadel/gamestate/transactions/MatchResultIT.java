@@ -191,12 +191,21 @@ class MatchResultIT {
     assertThat(view).containsEntry("queue", "ranked").containsEntry("state", "IN_ROOM");
     assertThat((List<?>) view.get("teams")).hasSize(2);
 
+    // Scores for a player who is not in the match: refused, and nothing recorded.
+    Answer stranger =
+        post(url, first, Map.of("winningTeam", 0, "scores", Map.of("someone-else", 3)));
+    assertThat(stranger.status()).isEqualTo(400);
+    assertThat(stranger.body().get("detail").toString()).contains("someone-else");
+    assertThat(match(url, first)).containsEntry("state", "IN_ROOM");
+    Map<String, Object> scored =
+        Map.of("winningTeam", 0, "scores", Map.of(players.get(0), 12, players.get(5), 3));
+
     // Five game-server retries at once.
     List<Answer> answers =
         Flux.range(0, 5)
             .flatMap(
                 i ->
-                    Mono.fromCallable(() -> post(url, first, Map.of("winningTeam", 0)))
+                    Mono.fromCallable(() -> post(url, first, scored))
                         .subscribeOn(reactor.core.scheduler.Schedulers.boundedElastic()))
             .collectList()
             .block(Duration.ofSeconds(120));
@@ -216,6 +225,8 @@ class MatchResultIT {
     assertThat(match(url, first))
         .containsEntry("state", "ENDED")
         .containsEntry("result", "TEAM_0_WON");
+    assertThat(match(url, first).get("scores"))
+        .isEqualTo(Map.of(players.get(0), 12, players.get(5), 3));
     await()
         .atMost(Duration.ofSeconds(30))
         .until(() -> ratingRead(players.get(0)).get("inMatch") == null);
@@ -232,10 +243,13 @@ class MatchResultIT {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
     }
-    Answer again = post(url, first, Map.of("winningTeam", 0));
+    Answer again = post(url, first, scored);
     assertThat(again.status()).isEqualTo(200);
     assertThat(again.body()).containsEntry("repeated", true);
     assertThat(post(url, first, Map.of("winningTeam", 1)).status()).isEqualTo(409);
+    assertThat(post(url, first, Map.of("winningTeam", 0)).status())
+        .as("the same winner with other scores")
+        .isEqualTo(409);
     assertThat(post(url, "ranked-no-such-match", Map.of("draw", true)).status()).isEqualTo(404);
     assertThat(post(url, first, Map.of("winningTeam", 2)).status()).isEqualTo(400);
     assertThat(post(url, first, Map.of("winningTeam", 0, "draw", true)).status()).isEqualTo(400);

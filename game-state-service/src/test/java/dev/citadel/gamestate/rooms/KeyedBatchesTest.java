@@ -1,0 +1,71 @@
+package dev.citadel.gamestate.rooms;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Sinks;
+
+class KeyedBatchesTest {
+
+  @Test
+  void requests_arriving_while_a_batch_runs_go_together_and_never_twice_the_same_one() {
+    List<List<String>> batches = new ArrayList<>();
+    List<Sinks.Empty<Void>> running = new ArrayList<>();
+    KeyedBatches<Integer, String> batchesOf =
+        new KeyedBatches<>(
+            (key, batch) -> {
+              batches.add(batch);
+              Sinks.Empty<Void> done = Sinks.empty();
+              running.add(done);
+              return done.asMono();
+            },
+            s -> s.substring(0, 1),
+            10);
+    List<String> completed = new ArrayList<>();
+    for (String r : List.of("a1", "b1", "a2", "c1")) {
+      batchesOf.submit(7, r).subscribe(v -> {}, e -> {}, () -> completed.add(r));
+    }
+    // a1 went alone at once; the others waited for it and then went together.
+    assertThat(batches).containsExactly(List.of("a1"));
+    running.get(0).tryEmitEmpty();
+    assertThat(completed).containsExactly("a1");
+    assertThat(batches.get(1)).containsExactly("b1", "a2", "c1");
+
+    // Two requests for the same thing in one wait: the later one goes in the next batch.
+    batchesOf.submit(7, "d1").subscribe();
+    batchesOf.submit(7, "d2").subscribe();
+    running.get(1).tryEmitEmpty();
+    assertThat(completed).containsExactly("a1", "b1", "a2", "c1");
+    assertThat(batches.get(2)).containsExactly("d1");
+    running.get(2).tryEmitEmpty();
+    assertThat(batches.get(3)).containsExactly("d2");
+  }
+
+  @Test
+  void a_failed_batch_fails_every_request_in_it_and_the_lane_goes_on() {
+    AtomicReference<Sinks.Empty<Void>> current = new AtomicReference<>();
+    KeyedBatches<Integer, String> batches =
+        new KeyedBatches<>(
+            (key, batch) -> {
+              Sinks.Empty<Void> done = Sinks.empty();
+              current.set(done);
+              return done.asMono();
+            },
+            s -> s,
+            10);
+    List<Throwable> failed = new ArrayList<>();
+    batches.submit(1, "x").subscribe(v -> {}, failed::add);
+    batches.submit(1, "y").subscribe(v -> {}, failed::add);
+    batches.submit(1, "z").subscribe(v -> {}, failed::add);
+    current.get().tryEmitEmpty(); // x
+    current.get().tryEmitError(new IllegalStateException("boom")); // y and z together
+    assertThat(failed).hasSize(2);
+    AtomicReference<Boolean> later = new AtomicReference<>(false);
+    batches.submit(1, "w").subscribe(v -> {}, e -> {}, () -> later.set(true));
+    current.get().tryEmitEmpty();
+    assertThat(later.get()).isTrue();
+  }
+}
