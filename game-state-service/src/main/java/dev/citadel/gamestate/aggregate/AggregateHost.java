@@ -222,8 +222,8 @@ public final class AggregateHost<S, C, E> {
                 conflicts.increment();
               } else if (e instanceof Rejection) {
                 rejected.increment();
-              } else {
-                failed.increment();
+              } else if (!(e instanceof Overloaded) && !(e instanceof StoreBusy)) {
+                failed.increment(); // refusals under overload are counted as shed
               }
             });
   }
@@ -420,7 +420,9 @@ public final class AggregateHost<S, C, E> {
    * nothing. Idempotent: a second commit finds nothing newer.
    */
   public Mono<CommandResult<S, E>> commitPrepared(String txId, String id, Instant at) {
-    // Never refused: a full mailbox must not keep a transaction's decision from its player.
+    // Never refused for a full mailbox: that must not keep a transaction's decision from its
+    // player. (Reloading a copy that is not loaded may be refused under overload: harmless, the
+    // hold is released already and the next command loads.)
     return onResident(
         id,
         r -> {

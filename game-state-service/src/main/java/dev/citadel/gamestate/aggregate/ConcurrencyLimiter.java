@@ -37,7 +37,7 @@ final class ConcurrencyLimiter {
           waiting.add(
               () -> {
                 if (cancelled.get()) {
-                  release();
+                  running.decrementAndGet(); // startWaiting's loop goes on to the next
                   return;
                 }
                 work.doFinally(s -> release()).subscribe(sink::success, sink::error, sink::success);

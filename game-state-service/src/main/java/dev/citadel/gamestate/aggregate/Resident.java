@@ -89,21 +89,27 @@ final class Resident<S> {
                         }
                       })
                   .then();
+          // Decided under the lock, answered after it: an error signal runs the caller's error
+          // path on this thread (a transaction aborting its other players), which must never
+          // wait for another resident's lock while holding this one.
+          RuntimeException refused = null;
           synchronized (this) {
             if (retired) {
-              sink.error(new Retired());
-              return;
-            }
-            if (pending.get() >= maxPending) {
-              sink.error(
+              refused = new Retired();
+            } else if (pending.get() >= maxPending) {
+              refused =
                   new Overloaded(
                       "mailbox",
-                      "player " + id + " has " + maxPending + " requests waiting; try again"));
-              return;
+                      "player " + id + " has " + maxPending + " requests waiting; try again");
+            } else {
+              pending.incrementAndGet();
+              lastUsedNanos = nowNanos;
+              mailbox.add(task);
             }
-            pending.incrementAndGet();
-            lastUsedNanos = nowNanos;
-            mailbox.add(task);
+          }
+          if (refused != null) {
+            sink.error(refused);
+            return;
           }
           if (wip.getAndIncrement() == 0) {
             drain();

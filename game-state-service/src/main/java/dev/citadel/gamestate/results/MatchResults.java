@@ -77,7 +77,11 @@ public final class MatchResults {
               if (match.ended()
                   && (match.end().get().getResult() != result
                       || !match.end().get().getScoresMap().equals(scores))) {
-                return Mono.error(conflict(matchId, match.end().get().getResult()));
+                return Mono.error(
+                    conflict(
+                        matchId,
+                        match.end().get().getResult(),
+                        match.end().get().getResult() == result));
               }
               if (match.lineup().isEmpty()) {
                 return Mono.error(
@@ -104,7 +108,8 @@ public final class MatchResults {
                                 .map(RoomAllocator.Ended::scores)
                                 .orElse(scores)
                                 .equals(scores)) {
-                          return Mono.error(conflict(matchId, recorded)); // lost the race
+                          // lost the race
+                          return Mono.error(conflict(matchId, recorded, recorded == result));
                         }
                         return rate(matchId, match, result)
                             .map(
@@ -172,11 +177,13 @@ public final class MatchResults {
     return false;
   }
 
-  private static ApiException conflict(String matchId, Result before) {
+  private static ApiException conflict(String matchId, Result before, boolean otherScores) {
     return new ApiException(
         HttpStatus.CONFLICT,
         before == Result.RESULT_NONE
             ? "match " + matchId + " ended without a result"
-            : "match " + matchId + " has a different result already");
+            : otherScores
+                ? "match " + matchId + " has this result already, with other scores"
+                : "match " + matchId + " has a different result already");
   }
 }

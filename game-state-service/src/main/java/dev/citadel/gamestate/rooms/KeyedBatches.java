@@ -1,11 +1,14 @@
 package dev.citadel.gamestate.rooms;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 import reactor.core.publisher.Mono;
@@ -15,23 +18,26 @@ import reactor.core.publisher.MonoSink;
  * Group commit per key: for each key one batch runs at a time, and the requests that arrive
  * meanwhile go together in the next one. A lone request goes at once. Two requests with the same
  * {@code distinct} value never share a batch: the later one waits for the next, so it sees what the
- * first wrote. A batch succeeds or fails as a whole, for every request in it.
+ * first wrote. The runner answers which requests failed on their own (by their {@code distinct}
+ * value); the others succeed. A runner that fails fails every request in its batch.
  */
 final class KeyedBatches<K, R> {
   private record Waiting<R>(R request, MonoSink<Void> sink) {}
 
   private static final class Lane<R> {
-    private List<Waiting<R>> pending = new ArrayList<>(); // guarded by this
+    private final ArrayDeque<Waiting<R>> pending = new ArrayDeque<>(); // guarded by this
     private boolean running; // guarded by this
   }
 
-  private final BiFunction<K, List<R>, Mono<Void>> runner;
+  private final BiFunction<K, List<R>, Mono<Map<Object, Throwable>>> runner;
   private final Function<R, Object> distinct;
   private final int maxBatch;
   private final Map<K, Lane<R>> lanes = new ConcurrentHashMap<>();
 
   KeyedBatches(
-      BiFunction<K, List<R>, Mono<Void>> runner, Function<R, Object> distinct, int maxBatch) {
+      BiFunction<K, List<R>, Mono<Map<Object, Throwable>>> runner,
+      Function<R, Object> distinct,
+      int maxBatch) {
     this.runner = runner;
     this.distinct = distinct;
     this.maxBatch = maxBatch;
@@ -52,35 +58,75 @@ final class KeyedBatches<K, R> {
         });
   }
 
+  /**
+   * Runs batches while this thread has the lane's turn: a batch that finishes during its own
+   * subscribe leaves the turn here (a loop, not recursion); one that finishes later continues on
+   * the thread that finishes it.
+   */
   private void next(K key, Lane<R> lane) {
+    while (true) {
+      List<Waiting<R>> batch = take(lane);
+      if (batch.isEmpty()) {
+        return;
+      }
+      List<R> requests = batch.stream().map(Waiting::request).toList();
+      AtomicReference<Map<Object, Throwable>> failed = new AtomicReference<>(Map.of());
+      AtomicBoolean handedOver = new AtomicBoolean();
+      Mono.defer(() -> runner.apply(key, requests))
+          .subscribe(
+              failed::set,
+              e -> {
+                try {
+                  batch.forEach(w -> w.sink().error(e));
+                } finally {
+                  finished(key, lane, handedOver);
+                }
+              },
+              () -> {
+                try {
+                  for (Waiting<R> w : batch) {
+                    Throwable own = failed.get().get(distinct.apply(w.request()));
+                    if (own == null) {
+                      w.sink().success();
+                    } else {
+                      w.sink().error(own);
+                    }
+                  }
+                } finally {
+                  finished(key, lane, handedOver);
+                }
+              });
+      if (!handedOver.compareAndSet(false, true)) {
+        continue; // finished during subscribe: keep the turn here
+      }
+      return;
+    }
+  }
+
+  private void finished(K key, Lane<R> lane, AtomicBoolean handedOver) {
+    if (handedOver.compareAndSet(false, true)) {
+      return; // next() is still inside subscribe and continues itself
+    }
+    next(key, lane);
+  }
+
+  /** The next batch, or none (and the lane's turn given up) when nothing waits. */
+  private List<Waiting<R>> take(Lane<R> lane) {
     List<Waiting<R>> batch = new ArrayList<>();
     synchronized (lane) {
       Set<Object> seen = new HashSet<>();
-      List<Waiting<R>> later = new ArrayList<>();
-      for (Waiting<R> w : lane.pending) {
-        if (batch.size() < maxBatch && seen.add(distinct.apply(w.request()))) {
-          batch.add(w);
-        } else {
-          later.add(w);
-        }
+      List<Waiting<R>> deferred = new ArrayList<>();
+      while (batch.size() < maxBatch && !lane.pending.isEmpty()) {
+        Waiting<R> w = lane.pending.pollFirst();
+        (seen.add(distinct.apply(w.request())) ? batch : deferred).add(w);
       }
-      lane.pending = later;
+      for (int i = deferred.size() - 1; i >= 0; i--) {
+        lane.pending.addFirst(deferred.get(i)); // first in line for the next batch, in order
+      }
       if (batch.isEmpty()) {
         lane.running = false;
-        return;
       }
     }
-    List<R> requests = batch.stream().map(Waiting::request).toList();
-    Mono.defer(() -> runner.apply(key, requests))
-        .subscribe(
-            v -> {},
-            e -> {
-              batch.forEach(w -> w.sink().error(e));
-              next(key, lane);
-            },
-            () -> {
-              batch.forEach(w -> w.sink().success());
-              next(key, lane);
-            });
+    return batch;
   }
 }

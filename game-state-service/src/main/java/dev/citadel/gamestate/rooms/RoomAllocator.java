@@ -567,41 +567,69 @@ public final class RoomAllocator {
    * fills one channel, so its games end together) collide on the channel's version and retry each
    * other into the ground.
    */
-  private Mono<Void> endBatch(int channel, List<Ending> batch) {
-    return channel(channel)
+  private Mono<Map<Object, Throwable>> endBatch(int channel, List<Ending> batch) {
+    // An end read before another end of the same match was written (a retry racing its original,
+    // or the timeout sweep) is stale: it alone is answered with a conflict (its next read finds
+    // the end), and the rest of the batch goes on without it.
+    return store
+        .versions(batch.stream().map(e -> stream(e.ended().matchId())).toList())
         .flatMap(
-            state -> {
-              Instant at = batch.get(batch.size() - 1).at();
-              List<AppendRequest> appends = new ArrayList<>();
-              appends.add(
-                  new AppendRequest(
-                      CHANNEL_TYPE,
-                      channelStream(channel),
-                      state.version(),
-                      batch.stream()
-                          .map(e -> freed(e.ended().room(), e.ended().matchId()))
-                          .toList(),
-                      at));
+            versions -> {
+              Map<Object, Throwable> stale = new HashMap<>();
+              List<Ending> fresh = new ArrayList<>();
               for (Ending e : batch) {
-                appends.add(
-                    new AppendRequest(
-                        MATCH_TYPE,
-                        stream(e.ended().matchId()),
-                        e.matchVersion(),
-                        List.of(new EventData(ENDED, message(e.ended(), e.at()).toByteArray())),
-                        e.at()));
+                String matchStream = stream(e.ended().matchId());
+                if (versions.getOrDefault(matchStream, 0L) == e.matchVersion()) {
+                  fresh.add(e);
+                } else {
+                  stale.put(
+                      e.ended().matchId(), new ConcurrencyConflict(matchStream, e.matchVersion()));
+                }
               }
-              return store
-                  .appendAtomically(appends)
-                  .doOnSuccess(
-                      ok -> {
-                        BitSet used = (BitSet) state.used().clone();
-                        batch.forEach(e -> used.clear(e.ended().room()));
-                        remember(channel, new Channel(state.version() + batch.size(), used));
-                      })
-                  .doOnError(ConcurrencyConflict.class, c -> known.remove(channel, state))
-                  .then();
+              if (fresh.isEmpty()) {
+                return Mono.just(stale);
+              }
+              return channel(channel)
+                  .flatMap(state -> endAll(channel, state, fresh))
+                  .thenReturn(stale);
             });
+  }
+
+  private Mono<Void> endAll(int channel, Channel state, List<Ending> batch) {
+    Instant at = batch.get(batch.size() - 1).at();
+    List<AppendRequest> appends = new ArrayList<>();
+    appends.add(
+        new AppendRequest(
+            CHANNEL_TYPE,
+            channelStream(channel),
+            state.version(),
+            batch.stream().map(e -> freed(e.ended().room(), e.ended().matchId())).toList(),
+            at));
+    for (Ending e : batch) {
+      appends.add(
+          new AppendRequest(
+              MATCH_TYPE,
+              stream(e.ended().matchId()),
+              e.matchVersion(),
+              List.of(new EventData(ENDED, message(e.ended(), e.at()).toByteArray())),
+              e.at()));
+    }
+    return store
+        .appendAtomically(appends)
+        .doOnSuccess(
+            ok -> {
+              BitSet used = (BitSet) state.used().clone();
+              batch.forEach(e -> used.clear(e.ended().room()));
+              remember(channel, new Channel(state.version() + batch.size(), used));
+            })
+        .doOnError(
+            ConcurrencyConflict.class,
+            c -> {
+              if (c.aggregateId().equals(channelStream(channel))) {
+                known.remove(channel, state); // the channel moved on: read it again
+              }
+            })
+        .then();
   }
 
   /**

@@ -96,9 +96,10 @@ public final class RemoteParticipant implements Participant {
   }
 
   /**
-   * A participant's 4xx keeps its status and message (the player's rules said no), except 401 and
-   * 403: those mean the call between instances was not allowed (our service token), which is this
-   * service's fault, never the player's, and says nothing a player should read.
+   * A participant's 4xx keeps its status and message (the player's rules said no), and so does its
+   * 503 (refused under overload, before any work), except 401 and 403: those mean the call between
+   * instances was not allowed (our service token), which is this service's fault, never the
+   * player's, and says nothing a player should read.
    */
   private static Throwable refused(WebClientResponseException e) {
     HttpStatus status = HttpStatus.resolve(e.getStatusCode().value());
@@ -107,7 +108,8 @@ public final class RemoteParticipant implements Participant {
       return new Refused(
           HttpStatus.SERVICE_UNAVAILABLE, "another game-state instance could not be reached", e);
     }
-    if (status == null || !status.is4xxClientError()) {
+    if (status == null
+        || !(status.is4xxClientError() || status == HttpStatus.SERVICE_UNAVAILABLE)) {
       return e;
     }
     String detail = "a participant refused";

@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 
 class KeyedBatchesTest {
@@ -20,7 +22,7 @@ class KeyedBatchesTest {
               batches.add(batch);
               Sinks.Empty<Void> done = Sinks.empty();
               running.add(done);
-              return done.asMono();
+              return done.asMono().then(Mono.just(Map.<Object, Throwable>of()));
             },
             s -> s.substring(0, 1),
             10);
@@ -52,7 +54,7 @@ class KeyedBatchesTest {
             (key, batch) -> {
               Sinks.Empty<Void> done = Sinks.empty();
               current.set(done);
-              return done.asMono();
+              return done.asMono().then(Mono.just(Map.<Object, Throwable>of()));
             },
             s -> s,
             10);
@@ -67,5 +69,32 @@ class KeyedBatchesTest {
     batches.submit(1, "w").subscribe(v -> {}, e -> {}, () -> later.set(true));
     current.get().tryEmitEmpty();
     assertThat(later.get()).isTrue();
+  }
+
+  @Test
+  void a_request_the_runner_names_fails_alone_and_batches_finishing_at_once_do_not_recurse() {
+    Sinks.Empty<Void> first = Sinks.empty();
+    KeyedBatches<Integer, Integer> batches =
+        new KeyedBatches<>(
+            (key, batch) ->
+                batch.contains(-1)
+                    ? first.asMono().then(Mono.just(Map.<Object, Throwable>of()))
+                    : Mono.just(
+                        batch.contains(13)
+                            ? Map.<Object, Throwable>of(13, new IllegalStateException("stale"))
+                            : Map.<Object, Throwable>of()),
+            r -> r,
+            10);
+    List<Integer> ok = new ArrayList<>();
+    List<Integer> failed = new ArrayList<>();
+    batches.submit(1, -1).subscribe();
+    for (int i = 0; i < 100_000; i++) {
+      int r = i;
+      batches.submit(1, r).subscribe(v -> {}, e -> failed.add(r), () -> ok.add(r));
+    }
+    // 10,000 batches that each finish during subscribe: run in a loop, not 10,000 frames deep.
+    first.tryEmitEmpty();
+    assertThat(failed).containsExactly(13);
+    assertThat(ok).hasSize(99_999);
   }
 }
