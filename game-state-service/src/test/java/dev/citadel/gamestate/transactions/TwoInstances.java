@@ -98,6 +98,11 @@ final class TwoInstances implements AutoCloseable {
    * for each, then waits until each one's owner answers for it.
    */
   void register(List<String> players) {
+    register(players, Duration.ofSeconds(90));
+  }
+
+  /** The same, waiting up to {@code within} for the last player to be answered for. */
+  void register(List<String> players, Duration within) {
     KafkaSettings settings =
         KafkaSettings.defaults(SharedInfra.kafka().bootstrapServers(), "test-accounts");
     try (var publisher = new ReactorKafkaPublisher(settings)) {
@@ -134,9 +139,9 @@ final class TwoInstances implements AutoCloseable {
                     .headers(h -> h.setBearerAuth(token(p)))
                     .retrieve()
                     .toBodilessEntity()
-                    .retryWhen(Retry.fixedDelay(600, Duration.ofMillis(100))),
+                    .retryWhen(Retry.fixedDelay(within.toMillis() / 100, Duration.ofMillis(100))),
             16)
-        .blockLast(Duration.ofSeconds(90));
+        .blockLast(within);
   }
 
   /** A game server's grant (gold, items ...), as JSON fields after the reward id. */

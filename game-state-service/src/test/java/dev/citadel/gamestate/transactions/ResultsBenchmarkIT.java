@@ -1,0 +1,426 @@
+package dev.citadel.gamestate.transactions;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.citadel.gamestate.bench.RankCorrelation;
+import dev.citadel.infra.junit.CitadelInfra;
+import dev.citadel.infra.junit.SharedInfra;
+import dev.citadel.messaging.OutgoingMessage;
+import dev.citadel.messaging.kafka.KafkaSettings;
+import dev.citadel.messaging.kafka.ReactorKafkaPublisher;
+import dev.citadel.protocol.match.v1.MatchFound;
+import dev.citadel.protocol.match.v1.MatchedPlayer;
+import dev.citadel.web.testing.TestIdentity;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.springframework.web.reactive.function.client.WebClient;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.util.retry.Retry;
+
+/**
+ * Results applied per second through the whole real path, with ratings learning skill as they go.
+ * Two game-state processes (the packaged jar) on one PostgreSQL; players are created from {@code
+ * AccountRegistered} and each has a hidden true skill (normal around 1200). Each round every player
+ * plays one 5 vs 5 match: players are grouped ten by ten in rating order (the benchmark does the
+ * matcher's grouping itself; match-service's Redis matcher is not in this run), each match is
+ * placed through {@code match.found} on Kafka, and once every room is assigned, the game servers
+ * post the results over HTTP with a service token ({@value #CONCURRENCY_DEFAULT} in flight): the
+ * winner drawn from the teams' true skills (logistic). Timed: the posting alone, each result ending
+ * its match and storing ten players' rating changes and rewards in one two-phase transaction.
+ * Baseline in the same run: a one-player grant over the same HTTP path. At the end, the ratings
+ * game-state holds are checked against an independent Elo computation of every result.
+ *
+ * <p>{@code ./mvnw -Pbenchmark -pl game-state-service -am verify -Dit.test=ResultsBenchmarkIT}
+ * ({@code -Dbench.results.players}, {@code -Dbench.results.rounds}, {@code
+ * -Dbench.results.concurrency} to change the shape).
+ */
+@Tag("benchmark")
+@CitadelInfra
+@Timeout(value = 40, unit = TimeUnit.MINUTES)
+class ResultsBenchmarkIT {
+  static final int CONCURRENCY_DEFAULT = 32;
+  static final int PLAYERS = Integer.getInteger("bench.results.players", 2_000);
+  static final int ROUNDS = Integer.getInteger("bench.results.rounds", 3);
+  static final int CONCURRENCY =
+      Integer.getInteger("bench.results.concurrency", CONCURRENCY_DEFAULT);
+  static final int BASELINE_SECONDS = 10;
+  static final double SPREAD = 800;
+  // The defaults of application.yml.
+  static final int INITIAL = 1200;
+  static final int K = 24;
+  static final int PROVISIONAL_K = 48;
+  static final int PROVISIONAL_GAMES = 10;
+
+  static TwoInstances cluster;
+
+  @BeforeAll
+  static void start() throws Exception {
+    cluster = new TwoInstances("game_state_results_bench", Map.of());
+  }
+
+  @AfterAll
+  static void stop() {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  record Timed(int ok, int retried, double seconds, List<Long> latencies) {
+    double perSecond() {
+      return ok / seconds;
+    }
+
+    double percentile(double p) {
+      List<Long> sorted = new ArrayList<>(latencies);
+      Collections.sort(sorted);
+      return sorted.get(Math.min(sorted.size() - 1, (int) (sorted.size() * p))) / 1e6;
+    }
+  }
+
+  @Test
+  void results_per_second_through_http_and_ratings_that_follow_skill() throws Exception {
+    String run = Long.toString(System.currentTimeMillis(), 36);
+    Random random = new Random(42);
+    String[] ids = new String[PLAYERS];
+    double[] skill = new double[PLAYERS];
+    int[] rating = new int[PLAYERS];
+    int[] games = new int[PLAYERS];
+    for (int i = 0; i < PLAYERS; i++) {
+      ids[i] = "rb-" + run + "-" + i;
+      skill[i] = INITIAL + SPREAD * random.nextGaussian();
+      rating[i] = INITIAL;
+    }
+    long registering = System.nanoTime();
+    cluster.register(Arrays.asList(ids), Duration.ofMinutes(10));
+    System.out.printf(
+        Locale.ROOT,
+        "[bench] %,d players created in %.1f s%n",
+        PLAYERS,
+        (System.nanoTime() - registering) / 1e9);
+
+    Timed baseline = grants(ids);
+
+    StringBuilder report = new StringBuilder();
+    report.append(
+        String.format(
+            Locale.ROOT,
+            "### Match results over HTTP: %,d players, 5 vs 5, %d in flight, two game-state "
+                + "instances%n%n",
+            PLAYERS,
+            CONCURRENCY));
+    report.append(
+        String.format(
+            Locale.ROOT,
+            "baseline, one-player grant over the same path: %,.0f/s (p50 %.1f ms, p99 %.1f ms)%n%n",
+            baseline.perSecond(),
+            baseline.percentile(0.5),
+            baseline.percentile(0.99)));
+    report.append(
+        "| round | results | results/s | ratio to grants/s | p50 | p99 | busy, sent again "
+            + "| placing | rank correlation |\n|---|---|---|---|---|---|---|---|---|\n");
+    double total = 0;
+    int applied = 0;
+    try (var publisher =
+        new ReactorKafkaPublisher(
+            KafkaSettings.defaults(SharedInfra.kafka().bootstrapServers(), "bench-found"))) {
+      for (int round = 1; round <= ROUNDS; round++) {
+        List<Match> matches = group(run, round, rating, skill, random);
+        long placing = System.nanoTime();
+        place(publisher, matches, ids, rating);
+        double placed = (System.nanoTime() - placing) / 1e9;
+        Timed posted = post(matches);
+        for (Match m : matches) {
+          apply(m, rating, games);
+        }
+        lobby(ids);
+        double rho = spearman(skill, rating);
+        total += posted.seconds();
+        applied += posted.ok();
+        report.append(
+            String.format(
+                Locale.ROOT,
+                "| %d | %,d | %,.0f | %.2fx | %.1f ms | %.1f ms | %d | %.1f s | %.3f |%n",
+                round,
+                posted.ok(),
+                posted.perSecond(),
+                posted.perSecond() / baseline.perSecond(),
+                posted.percentile(0.5),
+                posted.percentile(0.99),
+                posted.retried(),
+                placed,
+                rho));
+        System.out.print(report);
+      }
+    }
+    report.append(
+        String.format(
+            Locale.ROOT,
+            "%nall rounds: %,d results in %.1f s of posting: %,.0f results/s (%,.0f rating changes "
+                + "and rewards per second)%n",
+            applied,
+            total,
+            applied / total,
+            applied * 10 / total));
+    System.out.println(report);
+    Files.createDirectories(Path.of("target", "benchmarks"));
+    Files.writeString(Path.of("target", "benchmarks", "match-results.md"), report.toString());
+
+    // Every rating game-state holds is what the independent computation says (a sample of 500).
+    List<Integer> sample = new ArrayList<>();
+    for (int i = 0; i < PLAYERS; i += Math.max(1, PLAYERS / 500)) {
+      sample.add(i);
+    }
+    Flux.fromIterable(sample)
+        .flatMap(i -> ratingOf(ids[i]).map(r -> Map.entry(i, r)), 16)
+        .doOnNext(e -> assertThat(e.getValue()).as(ids[e.getKey()]).isEqualTo(rating[e.getKey()]))
+        .blockLast(Duration.ofSeconds(120));
+    assertThat(applied).isEqualTo(ROUNDS * (PLAYERS / 10));
+  }
+
+  /** One match: its id and its two teams (player indexes). */
+  record Match(String id, int[] team0, int[] team1, boolean team0Won) {}
+
+  /**
+   * Ten by ten in rating order (ties at random), split into teams of close rating sums (1st, 4th,
+   * 5th, 8th, 9th against the rest); the winner drawn from the teams' average true skills.
+   */
+  static List<Match> group(String run, int round, int[] rating, double[] skill, Random random) {
+    int n = rating.length - rating.length % 10;
+    Integer[] order = new Integer[rating.length];
+    double[] jitter = random.doubles(rating.length).toArray();
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
+    }
+    Arrays.sort(
+        order,
+        Comparator.<Integer>comparingInt(i -> rating[i]).thenComparingDouble(i -> jitter[i]));
+    List<Match> matches = new ArrayList<>();
+    for (int g = 0; g < n; g += 10) {
+      int[][] teams = new int[2][5];
+      int[] filled = new int[2];
+      double[] teamSkill = new double[2];
+      for (int k = 0; k < 10; k++) {
+        int p = order[g + k];
+        int team = (k % 4 == 0 || k % 4 == 3) ? 0 : 1;
+        teams[team][filled[team]++] = p;
+        teamSkill[team] += skill[p] / 5;
+      }
+      double team0Wins = 1 / (1 + Math.pow(10, (teamSkill[1] - teamSkill[0]) / 400));
+      matches.add(
+          new Match(
+              "ranked-" + run + "-" + round + "-" + g / 10,
+              teams[0],
+              teams[1],
+              random.nextDouble() < team0Wins));
+    }
+    return matches;
+  }
+
+  /** Hands every match over as match-service does, then waits until each has its room. */
+  static void place(
+      ReactorKafkaPublisher publisher, List<Match> matches, String[] ids, int[] rating) {
+    publisher
+        .publishAll(
+            Flux.fromIterable(matches)
+                .map(
+                    m -> {
+                      MatchFound.Builder found =
+                          MatchFound.newBuilder()
+                              .setMatchId(m.id())
+                              .setQueue("ranked")
+                              .setCreatedAtEpochMs(System.currentTimeMillis())
+                              .setAttempt(1);
+                      for (int team = 0; team < 2; team++) {
+                        for (int p : team == 0 ? m.team0() : m.team1()) {
+                          found.addPlayers(
+                              MatchedPlayer.newBuilder()
+                                  .setPlayerId(ids[p])
+                                  .setNickname("n" + p)
+                                  .setElo(rating[p])
+                                  .setTeam(team));
+                        }
+                      }
+                      return new OutgoingMessage(
+                          "match.found", m.id(), found.build().toByteArray());
+                    }))
+        .blockLast(Duration.ofSeconds(120));
+    Flux.fromIterable(matches)
+        .flatMap(
+            m ->
+                gameServer(cluster.owner(m.id()))
+                    .get()
+                    .uri("/internal/matches/{id}", m.id())
+                    .retrieve()
+                    .bodyToMono(Map.class)
+                    .filter(view -> "IN_ROOM".equals(view.get("state")))
+                    .repeatWhenEmpty(r -> r.delayElements(Duration.ofMillis(100)).take(1_200))
+                    .retryWhen(Retry.fixedDelay(1_200, Duration.ofMillis(100)))
+                    .switchIfEmpty(
+                        Mono.error(() -> new AssertionError(m.id() + " never got its room"))),
+            64)
+        .blockLast(Duration.ofMinutes(5));
+  }
+
+  /** Every result posted, {@link #CONCURRENCY} at a time; a 503 (players busy) is sent again. */
+  static Timed post(List<Match> matches) {
+    List<Long> latencies = Collections.synchronizedList(new ArrayList<>());
+    AtomicInteger retried = new AtomicInteger();
+    long start = System.nanoTime();
+    Flux.fromIterable(matches)
+        .flatMap(
+            m ->
+                Mono.defer(
+                        () -> {
+                          long t0 = System.nanoTime();
+                          return gameServer(cluster.owner(m.id()))
+                              .post()
+                              .uri("/internal/matches/{id}/result", m.id())
+                              .bodyValue(Map.of("winningTeam", m.team0Won() ? 0 : 1))
+                              .exchangeToMono(
+                                  r ->
+                                      r.bodyToMono(String.class)
+                                          .defaultIfEmpty("")
+                                          .map(b -> Map.entry(r.statusCode().value(), b)))
+                              .flatMap(
+                                  answer -> {
+                                    if (answer.getKey() == 503) {
+                                      retried.incrementAndGet();
+                                      return Mono.error(new IllegalStateException("busy"));
+                                    }
+                                    assertThat(answer.getKey())
+                                        .as(m.id() + ": " + answer.getValue())
+                                        .isEqualTo(200);
+                                    latencies.add(System.nanoTime() - t0);
+                                    return Mono.just(answer.getKey());
+                                  });
+                        })
+                    .retryWhen(
+                        Retry.backoff(20, Duration.ofMillis(20))
+                            .filter(e -> "busy".equals(e.getMessage()))),
+            CONCURRENCY)
+        .blockLast(Duration.ofMinutes(10));
+    return new Timed(latencies.size(), retried.get(), (System.nanoTime() - start) / 1e9, latencies);
+  }
+
+  /** The baseline: one-player grants (a reward id each) over the same HTTP path. */
+  static Timed grants(String[] ids) {
+    List<Long> latencies = Collections.synchronizedList(new ArrayList<>());
+    long start = System.nanoTime();
+    long end = start + Duration.ofSeconds(BASELINE_SECONDS).toNanos();
+    Flux.range(0, CONCURRENCY)
+        .flatMap(
+            c ->
+                Mono.defer(
+                        () -> {
+                          long t0 = System.nanoTime();
+                          String p = ids[ThreadLocalRandom.current().nextInt(ids.length)];
+                          return gameServer(cluster.owner(p))
+                              .post()
+                              .uri("/internal/players/{id}/grants", p)
+                              .bodyValue(
+                                  Map.of("rewardId", "bench-" + UUID.randomUUID(), "gold", 1))
+                              .retrieve()
+                              .toBodilessEntity()
+                              .doOnSuccess(v -> latencies.add(System.nanoTime() - t0));
+                        })
+                    .repeat(() -> System.nanoTime() < end),
+            CONCURRENCY)
+        .blockLast(Duration.ofSeconds(BASELINE_SECONDS + 60));
+    return new Timed(latencies.size(), 0, (System.nanoTime() - start) / 1e9, latencies);
+  }
+
+  /** Waits until every player is out of their room (the end reaches seats through the outbox). */
+  static void lobby(String[] ids) {
+    Flux.fromArray(ids)
+        .flatMap(
+            id ->
+                TwoInstances.client(cluster.owner(id))
+                    .get()
+                    .uri("/api/game/players/{id}", id)
+                    .headers(h -> h.setBearerAuth(TwoInstances.token(id)))
+                    .retrieve()
+                    .bodyToMono(Map.class)
+                    .filter(view -> view.get("room") == null)
+                    .repeatWhenEmpty(r -> r.delayElements(Duration.ofMillis(100)).take(1_200))
+                    .switchIfEmpty(Mono.error(() -> new AssertionError(id + " never left"))),
+            64)
+        .blockLast(Duration.ofMinutes(5));
+  }
+
+  /**
+   * Elo from the team averages as docs/game-loop.md gives it, computed here independently (the
+   * expected score travels in parts per million, so it is rounded as on the wire).
+   */
+  static void apply(Match m, int[] rating, int[] games) {
+    double[] average = {average(m.team0(), rating), average(m.team1(), rating)};
+    int[] before = rating.clone();
+    for (int team = 0; team < 2; team++) {
+      double expected = 1 / (1 + Math.pow(10, (average[1 - team] - average[team]) / 400));
+      expected = Math.round(expected * 1_000_000) / 1_000_000.0;
+      double score = (team == 0) == m.team0Won() ? 1 : 0;
+      for (int p : team == 0 ? m.team0() : m.team1()) {
+        int k = games[p] < PROVISIONAL_GAMES ? PROVISIONAL_K : K;
+        rating[p] = Math.max(0, before[p] + (int) Math.round(k * (score - expected)));
+        games[p]++;
+      }
+    }
+  }
+
+  static double average(int[] team, int[] rating) {
+    return Arrays.stream(team).map(p -> rating[p]).average().orElseThrow();
+  }
+
+  static Mono<Integer> ratingOf(String id) {
+    return WebClient.builder()
+        .baseUrl(cluster.owner(id))
+        .defaultHeaders(
+            h ->
+                h.setBearerAuth(
+                    TestIdentity.shared().service("match-service", "game-state", "ratings.read")))
+        .build()
+        .get()
+        .uri("/internal/players/{id}/ratings/ranked", id)
+        .retrieve()
+        .bodyToMono(Map.class)
+        .map(view -> ((Number) view.get("rating")).intValue());
+  }
+
+  private static final Map<String, WebClient> GAME_SERVERS =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** A game server's client per instance (one token, pooled connections). */
+  static WebClient gameServer(String url) {
+    return GAME_SERVERS.computeIfAbsent(
+        url,
+        u -> {
+          String token =
+              TestIdentity.shared()
+                  .service(
+                      "game-server", "game-state", "match.read", "match.results", "game.grant");
+          return WebClient.builder().baseUrl(u).defaultHeaders(h -> h.setBearerAuth(token)).build();
+        });
+  }
+
+  static double spearman(double[] skill, int[] rating) {
+    return RankCorrelation.spearman(skill, Arrays.stream(rating).asDoubleStream().toArray());
+  }
+}
