@@ -310,7 +310,7 @@ class ChaosIT {
             () -> {
               assertThat(restarted.isAlive()).as("PostgreSQL still running; see %s", log).isTrue();
               try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
-                return true;
+                return s.isConnected();
               } catch (java.io.IOException notYet) {
                 return false;
               }

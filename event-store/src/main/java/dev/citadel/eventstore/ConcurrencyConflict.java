@@ -5,6 +5,8 @@ package dev.citadel.eventstore;
  * the stream is stale; it must reload before trying again.
  */
 public final class ConcurrencyConflict extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
   private final String aggregateId;
   private final long expectedVersion;
 

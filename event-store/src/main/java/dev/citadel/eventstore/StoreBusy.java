@@ -5,6 +5,8 @@ package dev.citadel.eventstore;
  * written (certainly: it never left the queue), and the same append a moment later may pass.
  */
 public final class StoreBusy extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
   public StoreBusy(int queued) {
     super(queued + " appends already wait for the database", null, false, false);
   }

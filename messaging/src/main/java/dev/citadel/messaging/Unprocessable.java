@@ -6,6 +6,8 @@ package dev.citadel.messaging;
  * (a database that is down, a player held by a transaction) and retried until it succeeds.
  */
 public class Unprocessable extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
   public Unprocessable(String message, Throwable cause) {
     super(message, cause);
   }

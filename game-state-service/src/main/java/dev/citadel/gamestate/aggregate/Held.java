@@ -6,6 +6,8 @@ package dev.citadel.gamestate.aggregate;
  * deadlock; the one refused aborts and may be retried).
  */
 public final class Held extends RuntimeException implements Rejection {
+  private static final long serialVersionUID = 1L;
+
   private final String transactionId;
 
   public Held(String id, String transactionId) {

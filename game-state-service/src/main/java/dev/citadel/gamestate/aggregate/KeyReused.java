@@ -5,6 +5,8 @@ package dev.citadel.gamestate.aggregate;
  * never silently answered with the first request's outcome.
  */
 public final class KeyReused extends RuntimeException implements Rejection {
+  private static final long serialVersionUID = 1L;
+
   public KeyReused(String id, String key) {
     super("the key '" + key + "' was used for a different request on " + id, null, false, false);
   }

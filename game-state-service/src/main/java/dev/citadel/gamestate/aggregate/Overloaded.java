@@ -6,6 +6,8 @@ package dev.citadel.gamestate.aggregate;
  * (503 with {@code Retry-After}). {@link #reason} names the bound, for the shed-requests metric.
  */
 public final class Overloaded extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
   private final String reason;
 
   public Overloaded(String reason, String message) {

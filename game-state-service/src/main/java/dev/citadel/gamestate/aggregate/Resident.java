@@ -14,6 +14,8 @@ import reactor.core.publisher.Mono;
 final class Resident<S> {
   /** The resident was passivated while the caller was about to use it: use a fresh one. */
   static final class Retired extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
     Retired() {
       super("resident retired", null, false, false);
     }

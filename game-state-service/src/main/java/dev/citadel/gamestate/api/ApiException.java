@@ -4,6 +4,8 @@ import org.springframework.http.HttpStatus;
 
 /** An error the HTTP edge itself raises (bad input shape, missing or wrong identity). */
 public final class ApiException extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
   private final HttpStatus status;
 
   public ApiException(HttpStatus status, String message) {

@@ -4,6 +4,8 @@ import dev.citadel.gamestate.aggregate.Rejection;
 
 /** A command the player's rules refuse. The kind decides the HTTP status, in one place. */
 public final class PlayerRejected extends RuntimeException implements Rejection {
+  private static final long serialVersionUID = 1L;
+
   public enum Kind {
     /** Malformed or out-of-range input: 400. */
     INVALID,

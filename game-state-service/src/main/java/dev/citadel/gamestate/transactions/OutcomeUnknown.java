@@ -6,6 +6,8 @@ package dev.citadel.gamestate.transactions;
  * retries with the same key gets the answer of whatever did happen.
  */
 final class OutcomeUnknown extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
   OutcomeUnknown(Throwable cause) {
     super("the store may or may not have written the transaction", cause);
   }

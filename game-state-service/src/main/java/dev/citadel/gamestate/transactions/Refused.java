@@ -7,6 +7,8 @@ import org.springframework.http.HttpStatus;
  * not answer in time, or the store failed. Nothing of it was stored; every hold was released.
  */
 public final class Refused extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
   private final HttpStatus status;
 
   public Refused(HttpStatus status, String message, Throwable cause) {

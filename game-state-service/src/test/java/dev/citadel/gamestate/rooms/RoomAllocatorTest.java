@@ -290,7 +290,7 @@ class RoomAllocatorTest {
                               .map(id -> new RoomAllocator.Request(id, List.of(id + "-p")))
                               .toList());
                   batch.add(batch.get(3)); // the same match twice in one batch (a re-send)
-                  return (List<RoomAllocator.Request>) batch;
+                  return batch;
                 })
             .toList();
     // Every batch goes to both instances at once, and half of them a third time, match by match.

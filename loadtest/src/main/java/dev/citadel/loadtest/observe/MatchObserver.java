@@ -174,9 +174,13 @@ public final class MatchObserver implements AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     running = false;
     consumer.wakeup();
-    stopped.await(10, TimeUnit.SECONDS);
+    try {
+      stopped.await(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt(); // stop waiting; the caller sees the interrupt
+    }
   }
 }

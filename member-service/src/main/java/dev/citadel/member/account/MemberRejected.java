@@ -2,6 +2,8 @@ package dev.citadel.member.account;
 
 /** A request member-service refuses; the kind decides the HTTP status, in one place. */
 public final class MemberRejected extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
   public enum Kind {
     INVALID,
     UNAUTHORIZED,

@@ -35,6 +35,8 @@ public final class EdgeAddress {
 
   /** A bearer token was presented and does not verify. */
   public static final class Refused extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
     Refused() {
       super("the forwarding token is invalid or expired", null, false, false);
     }

@@ -39,6 +39,8 @@ public final class LoginThrottle {
 
   /** Log-in is locked: try again after {@code retryAfter}. */
   public static final class Locked extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
     private final Duration retryAfter;
 
     public Locked(Duration retryAfter) {

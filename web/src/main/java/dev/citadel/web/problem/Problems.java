@@ -15,7 +15,6 @@ import org.springframework.http.ProblemDetail;
 import org.springframework.web.server.MethodNotAllowedException;
 import org.springframework.web.server.MissingRequestValueException;
 import org.springframework.web.server.NotAcceptableStatusException;
-import org.springframework.web.server.PayloadTooLargeException;
 import org.springframework.web.server.ResponseStatusException;
 import org.springframework.web.server.ServerWebInputException;
 import org.springframework.web.server.UnsupportedMediaTypeStatusException;
@@ -42,7 +41,8 @@ public final class Problems {
   /** The answer for a framework error, or empty for anything else (unexpected: 500, logged). */
   public static Optional<Answer> of(Throwable error) {
     if (caused(error, DataBufferLimitException.class)
-        || error instanceof PayloadTooLargeException) {
+        || (error instanceof ResponseStatusException tooLarge
+            && tooLarge.getStatusCode().value() == HttpStatus.CONTENT_TOO_LARGE.value())) {
       return answer(HttpStatus.CONTENT_TOO_LARGE, "the request body is too large");
     }
     if (error instanceof MethodNotAllowedException e) {

@@ -26,6 +26,8 @@ public final class ServiceTokens {
 
   /** A token that could not be had: the call it was for fails with this. */
   public static final class Unavailable extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
     Unavailable(String message, Throwable cause) {
       super(message, cause);
     }

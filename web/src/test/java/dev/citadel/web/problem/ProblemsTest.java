@@ -18,6 +18,15 @@ class ProblemsTest {
   }
 
   @Test
+  void a_body_over_the_limit_is_413_whichever_of_the_framework_s_exceptions_says_so() {
+    var answer =
+        Problems.of(new org.springframework.web.server.ContentTooLargeException(null))
+            .orElseThrow();
+    assertThat(answer.status()).isEqualTo(HttpStatus.CONTENT_TOO_LARGE);
+    assertThat(answer.detail()).contains("too large");
+  }
+
+  @Test
   void a_service_that_dies_mid_request_is_503_and_says_it_may_have_acted() {
     var answer =
         Problems.of(new RuntimeException(PrematureCloseException.TEST_EXCEPTION)).orElseThrow();
@@ -39,7 +48,9 @@ class ProblemsTest {
   }
 
   /** A class named like the storage library's, so this module needs no storage dependency. */
-  static class CannotCreateTransactionException extends RuntimeException {}
+  static class CannotCreateTransactionException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+  }
 
   @Test
   void storage_that_cannot_be_reached_is_503_not_500() {
