@@ -1,7 +1,8 @@
--- pop-match.lua for many matches in one call: for each group of ARGV[4] players, takes them out
--- of the queue AND records the pending match, atomically. A group with a player who left is
--- skipped (its id is '') and its players stay queued.
--- KEYS as pop-match.lua; ARGV[1] this call's id prefix (the queue and a UUIDv7: never repeats,
+-- For many matches in one call: for each group of ARGV[4] players, takes them out of the queue
+-- AND records the pending match, atomically (a crash can never lose them between the two). A
+-- group with a player who left is skipped (its id is '') and its players stay queued.
+-- KEYS[1] elo zset, KEYS[2] tickets hash, KEYS[3] matched hash, KEYS[4] pending hash,
+-- KEYS[5] pending deadlines zset; ARGV[1] this call's id prefix (the queue and a UUIDv7: never repeats,
 -- even after Redis lost its data), ARGV[2] now, ARGV[3] deadline, ARGV[4] group size,
 -- ARGV[5..] player ids, group after group; a match's id is the prefix and its group's number
 local size = tonumber(ARGV[4])

@@ -8,7 +8,6 @@ package dev.citadel.match.matcher;
  * match and never forever.
  */
 public record SkillWindow(int start, int perSecond, int cap, long maxWaitMs) {
-  public static final SkillWindow DEFAULT = new SkillWindow(100, 25, 1000, 60_000);
 
   public int allowedSpread(long waitedMs) {
     if (waitedMs >= maxWaitMs) {

@@ -23,8 +23,6 @@ public final class Queues {
   private static final RedisScript<List<String>> ENQUEUE =
       (RedisScript) RedisScript.of(new ClassPathResource("scripts/enqueue.lua"), List.class);
 
-  private static final RedisScript<String> POP = script("pop-match", String.class);
-
   @SuppressWarnings({"unchecked", "rawtypes"})
   private static final RedisScript<List<String>> POP_MANY =
       (RedisScript) script("pop-matches", List.class);
@@ -170,8 +168,9 @@ public final class Queues {
   }
 
   /**
-   * {@link #pop} for many matches of the same size in ONE script call; the answer holds each
-   * match's id in order, or empty where one of its players left meanwhile.
+   * Takes the players of many matches of the same size out of the queue and records each pending
+   * match, in ONE script call; the answer holds each match's id in order, or empty where one of its
+   * players left meanwhile (its players stay queued).
    */
   public Mono<List<Optional<String>>> popAll(
       String queue, List<List<String>> matches, long nowMs, long deadlineMs) {
@@ -200,22 +199,6 @@ public final class Queues {
                 ids.stream()
                     .map(id -> id.isEmpty() ? Optional.<String>empty() : Optional.of(id))
                     .toList());
-  }
-
-  /** Takes the players out and records the pending match; empty if any of them left meanwhile. */
-  public Mono<Optional<String>> pop(
-      String queue, List<String> players, long nowMs, long deadlineMs) {
-    Keys k = new Keys(queue);
-    List<String> args = new ArrayList<>(3 + players.size());
-    args.add(MatchIds.next(queue, nowMs));
-    args.add(Long.toString(nowMs));
-    args.add(Long.toString(deadlineMs));
-    args.addAll(players);
-    return redis
-        .execute(POP, List.of(k.elo(), k.tickets(), k.matched(), k.pending(), k.deadlines()), args)
-        .next()
-        .map(Optional::of)
-        .defaultIfEmpty(Optional.empty());
   }
 
   public Mono<Boolean> requeue(String queue, String matchId) {

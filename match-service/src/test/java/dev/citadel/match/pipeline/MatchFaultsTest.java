@@ -109,7 +109,8 @@ class MatchFaultsTest {
     queues.enqueue("faults", tickets, now).block();
     // The pop happened (one Lua script: players out, pending match in), then the matcher died:
     // no match.found was ever sent. The deadline has passed already.
-    String matchId = queues.pop("faults", ids(tickets), now, now - 1).block().orElseThrow();
+    String matchId =
+        queues.popAll("faults", List.of(ids(tickets)), now, now - 1).block().get(0).orElseThrow();
 
     // Expiry re-sends it (attempt 2); game-state places it; everyone ends up in that game.
     awaitAll(tickets, "IN_GAME");
@@ -162,7 +163,12 @@ class MatchFaultsTest {
     List<Ticket> tickets = farApart("end-" + UUID.randomUUID());
     long now = System.currentTimeMillis();
     queues.enqueue("faults", tickets, now).block();
-    String matchId = queues.pop("faults", ids(tickets), now, now + 30_000).block().orElseThrow();
+    String matchId =
+        queues
+            .popAll("faults", List.of(ids(tickets)), now, now + 30_000)
+            .block()
+            .get(0)
+            .orElseThrow();
     handOff.send("faults", matchId, tickets, now, 1).block();
     awaitAll(tickets, "IN_GAME");
     QueueStatus seat = queues.status("faults", tickets.get(0).playerId()).block();
@@ -205,7 +211,8 @@ class MatchFaultsTest {
     queues.enqueue("faults", tickets, enqueuedAt).block();
     long now = System.currentTimeMillis();
     // Popped, and neither the first send nor the re-send ever reached Kafka: attempt 2, overdue.
-    String matchId = queues.pop("faults", ids(tickets), now, now - 1).block().orElseThrow();
+    String matchId =
+        queues.popAll("faults", List.of(ids(tickets)), now, now - 1).block().get(0).orElseThrow();
     assertThat(queues.retry("faults", matchId, now - 1).block()).isEqualTo(2);
 
     // Expiry asks game-state to cancel it; the cancel wins (nothing placed); only then requeued.
@@ -242,7 +249,12 @@ class MatchFaultsTest {
             .doOnNext(m -> pushes.add(m.getMessage()))
             .subscribe();
     try {
-      String matchId = queues.pop("faults", ids(tickets), now, now + 30_000).block().orElseThrow();
+      String matchId =
+          queues
+              .popAll("faults", List.of(ids(tickets)), now, now + 30_000)
+              .block()
+              .get(0)
+              .orElseThrow();
       handOff.send("faults", matchId, tickets, now, 1).block();
       awaitAll(tickets, "IN_GAME");
       await().until(() -> pushes.stream().anyMatch(m -> m.contains("match.room-assigned")));
@@ -289,7 +301,12 @@ class MatchFaultsTest {
           public void close() {}
         };
     HandOff lying = new HandOff(writtenButTimedOut, "match.found", new SimpleMeterRegistry());
-    String matchId = queues.pop("faults", ids(tickets), now, now + 2_000).block().orElseThrow();
+    String matchId =
+        queues
+            .popAll("faults", List.of(ids(tickets)), now, now + 2_000)
+            .block()
+            .get(0)
+            .orElseThrow();
 
     assertThat(lying.send("faults", matchId, tickets, now, 1).block())
         .as("reported failed")
@@ -351,7 +368,8 @@ class MatchFaultsTest {
     List<Ticket> tickets = farApart("down-" + UUID.randomUUID());
     long now = System.currentTimeMillis();
     queues.enqueue("faults", tickets, now).block();
-    String matchId = queues.pop("faults", ids(tickets), now, now + 500).block().orElseThrow();
+    String matchId =
+        queues.popAll("faults", List.of(ids(tickets)), now, now + 500).block().get(0).orElseThrow();
     handOff.send("faults", matchId, tickets, now, 1).block(); // in Kafka; nobody answers
 
     // Re-sent, then cancel requested: the match may still be placed, so nobody is requeued.
