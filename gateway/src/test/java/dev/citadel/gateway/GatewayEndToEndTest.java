@@ -464,7 +464,7 @@ class GatewayEndToEndTest {
           .atMost(Duration.ofSeconds(20))
           .until(() -> received.stream().anyMatch(m -> m.contains("\"connected\"")));
       new PlayerNotifier(new ReactiveStringRedisTemplate(redisFactory))
-          .notify(dana.id(), "match.found", "{\"matchId\":\"m-42\"}")
+          .notify(dana.id(), "match.found", java.util.Map.of("matchId", "m-42"))
           .block();
       await()
           .atMost(Duration.ofSeconds(1))

@@ -8,6 +8,7 @@ import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.data.redis.core.script.RedisScript;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Publishes a notification to one player, wherever their WebSocket is connected. Delivery is best
@@ -22,8 +23,10 @@ public final class PlayerNotifier {
   /** Notifications per script call: bounds how long one call keeps Redis busy. */
   static final int CHUNK = 1000;
 
-  /** One notification for one player. */
-  public record Notification(String playerId, String type, String dataJson) {}
+  /** One notification for one player; {@code data} is any value Jackson writes (null too). */
+  public record Notification(String playerId, String type, Object data) {}
+
+  private static final JsonMapper JSON = JsonMapper.builder().build();
 
   private final ReactiveStringRedisTemplate redis;
 
@@ -38,14 +41,15 @@ public final class PlayerNotifier {
 
   /**
    * @param type e.g. {@code match.found}
-   * @param dataJson a JSON value (object, string, ...) carried as {@code data}
+   * @param data carried as {@code data}: a record, map, string ... written as JSON by Jackson
    * @return how many subscribers received it (0 if the player is not connected)
    */
-  public Mono<Long> notify(String playerId, String type, String dataJson) {
+  public Mono<Long> notify(String playerId, String type, Object data) {
     if (!TYPE.matcher(type).matches()) {
       return Mono.error(new IllegalArgumentException("bad notification type " + type));
     }
-    return redis.convertAndSend(channel(playerId), message(type, dataJson));
+    return Mono.fromCallable(() -> message(type, data))
+        .flatMap(m -> redis.convertAndSend(channel(playerId), m));
   }
 
   /**
@@ -68,14 +72,17 @@ public final class PlayerNotifier {
                   notifications.subList(
                       c * CHUNK, Math.min(notifications.size(), (c + 1) * CHUNK))) {
                 args.add(channel(n.playerId()));
-                args.add(message(n.type(), n.dataJson()));
+                args.add(message(n.type(), n.data()));
               }
               return redis.execute(NOTIFY_ALL, List.of(), args).next();
             })
         .reduce(0L, Long::sum);
   }
 
-  private static String message(String type, String dataJson) {
-    return "{\"type\":\"" + type + "\",\"data\":" + dataJson + "}";
+  /** The message a client reads: {@code {"type": ..., "data": ...}}. */
+  public static String message(String type, Object data) {
+    return JSON.writeValueAsString(new Message(type, data));
   }
+
+  private record Message(String type, Object data) {}
 }

@@ -60,7 +60,7 @@ class PlayerNotifierTest {
       List<PlayerNotifier.Notification> notes = new ArrayList<>();
       for (int i = 0; i < total; i++) {
         String player = i % 2 == 0 ? "alice" : (i % 3 == 0 ? "bob" : "nobody-" + i);
-        notes.add(new PlayerNotifier.Notification(player, "match.found", "{\"n\":" + i + "}"));
+        notes.add(new PlayerNotifier.Notification(player, "match.found", java.util.Map.of("n", i)));
       }
       long expectedAlice = notes.stream().filter(n -> n.playerId().equals("alice")).count();
       long expectedBob = notes.stream().filter(n -> n.playerId().equals("bob")).count();
@@ -94,11 +94,25 @@ class PlayerNotifierTest {
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("bad notification type");
       // A marker sent after the refused batch is the first thing carol receives.
-      notifier.notify("carol", "marker", "{}").block();
+      notifier.notify("carol", "marker", java.util.Map.of()).block();
       await().atMost(Duration.ofSeconds(10)).until(() -> !carol.isEmpty());
       assertThat(carol.peek()).contains("marker");
     } finally {
       c.dispose();
     }
+  }
+
+  record Room(String matchId, int channel, int room) {}
+
+  @Test
+  void messages_are_written_by_jackson_whatever_the_data() {
+    assertThat(PlayerNotifier.message("match.room-assigned", new Room("m\"1", 3, 7)))
+        .isEqualTo(
+            "{\"type\":\"match.room-assigned\",\"data\":"
+                + "{\"matchId\":\"m\\\"1\",\"channel\":3,\"room\":7}}");
+    assertThat(PlayerNotifier.message("match.ended", "m-1"))
+        .isEqualTo("{\"type\":\"match.ended\",\"data\":\"m-1\"}");
+    assertThat(PlayerNotifier.message("match.left", null))
+        .isEqualTo("{\"type\":\"match.left\",\"data\":null}");
   }
 }

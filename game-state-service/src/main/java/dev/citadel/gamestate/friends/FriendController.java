@@ -118,7 +118,7 @@ public class FriendController {
                 return Mono.just(answer);
               }
               return notifier
-                  .notify(other, notification, "{\"from\":\"" + id + "\"}")
+                  .notify(other, notification, java.util.Map.of("from", id))
                   .onErrorResume(
                       e -> {
                         log.warn("{} not announced to {}: {}", notification, other, e.toString());

@@ -34,6 +34,9 @@ public class GiftController {
   /** {@code gold}, or {@code itemId} with {@code quantity} (default 1). */
   public record GiftRequest(String to, Long gold, String itemId, Integer quantity) {}
 
+  /** {@code gift.received}'s data: who sent it, and the gift's id. */
+  record GiftReceived(String from, String giftId) {}
+
   private final Coordinator coordinator;
   private final PlayerNotifier notifier;
 
@@ -105,7 +108,7 @@ public class GiftController {
                 return Mono.just(result); // the first request told the receiver already
               }
               result.put("transactionId", outcome.transactionId());
-              String data = "{\"from\":\"" + id + "\",\"giftId\":\"" + giftId + "\"}";
+              var data = new GiftReceived(id, giftId);
               return notifier
                   .notify(body.to(), "gift.received", data)
                   .onErrorResume(

@@ -75,7 +75,7 @@ public final class NotificationSocket implements WebSocketHandler {
             .flatMapMany(
                 subscribed ->
                     Flux.concat(
-                        Mono.just("{\"type\":\"connected\",\"data\":\"" + playerId + "\"}"),
+                        Mono.just(PlayerNotifier.message("connected", playerId)),
                         subscribed.map(m -> m.getMessage())));
     // Ends when the client goes away (receive() completes and cancels the subscription) or when
     // the token expires (the timer closes the session, which ends both).

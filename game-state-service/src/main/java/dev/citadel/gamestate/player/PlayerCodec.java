@@ -91,7 +91,7 @@ public final class PlayerCodec {
     if (event instanceof PlayerEvent.FriendshipChanged e) {
       return dev.citadel.protocol.player.v1.FriendshipChanged.newBuilder()
           .setOtherPlayerId(e.other())
-          .setRelationValue(e.relation().ordinal())
+          .setRelation(wire(e.relation()))
           .build();
     }
     if (event instanceof PlayerEvent.MatchRated e) {
@@ -206,7 +206,7 @@ public final class PlayerCodec {
             .setGold(s.gold())
             .putAllInventory(s.inventory())
             .setCreatedAtEpochMs(s.createdAt().toEpochMilli());
-    s.relations().forEach((other, r) -> b.putRelations(other, r.ordinal()));
+    s.relations().forEach((other, r) -> b.putRelations(other, wire(r).getNumber()));
     s.ratings()
         .forEach(
             (queue, r) ->
@@ -248,13 +248,31 @@ public final class PlayerCodec {
     }
   }
 
-  /** Proto numbers are the enum's order (NONE 0, REQUESTED 1, ASKED 2, FRIENDS 3). */
-  private static PlayerState.Relation relation(int number) {
-    PlayerState.Relation[] all = PlayerState.Relation.values();
-    if (number < 0 || number >= all.length) {
+  /**
+   * The stored form of a relation: the proto enum's number, named case by case (never the Java
+   * enum's order, which a reordering would silently change for every stored event).
+   */
+  static dev.citadel.protocol.player.v1.Relation wire(PlayerState.Relation r) {
+    return switch (r) {
+      case NONE -> dev.citadel.protocol.player.v1.Relation.RELATION_NONE;
+      case REQUESTED -> dev.citadel.protocol.player.v1.Relation.RELATION_REQUESTED;
+      case ASKED -> dev.citadel.protocol.player.v1.Relation.RELATION_ASKED;
+      case FRIENDS -> dev.citadel.protocol.player.v1.Relation.RELATION_FRIENDS;
+    };
+  }
+
+  static PlayerState.Relation relation(int number) {
+    var wire = dev.citadel.protocol.player.v1.Relation.forNumber(number);
+    if (wire == null) {
       throw new IllegalArgumentException("unknown relation " + number);
     }
-    return all[number];
+    return switch (wire) {
+      case RELATION_NONE -> PlayerState.Relation.NONE;
+      case RELATION_REQUESTED -> PlayerState.Relation.REQUESTED;
+      case RELATION_ASKED -> PlayerState.Relation.ASKED;
+      case RELATION_FRIENDS -> PlayerState.Relation.FRIENDS;
+      case UNRECOGNIZED -> throw new IllegalArgumentException("unknown relation " + number);
+    };
   }
 
   private static Map<String, PlayerState.Rating> ratings(

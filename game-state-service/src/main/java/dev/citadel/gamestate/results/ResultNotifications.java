@@ -10,7 +10,6 @@ import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * {@code match.result} to each player whose result was committed here: the outcome, the rating
@@ -20,7 +19,6 @@ import tools.jackson.databind.json.JsonMapper;
 @Component
 public class ResultNotifications implements AfterCommit<PlayerState, PlayerEvent> {
   private static final Logger log = LoggerFactory.getLogger(ResultNotifications.class);
-  private static final JsonMapper JSON = JsonMapper.builder().build();
 
   private final PlayerNotifier notifier;
 
@@ -41,7 +39,7 @@ public class ResultNotifications implements AfterCommit<PlayerState, PlayerEvent
         data.put("gold", r.gold());
         data.put("experience", r.experience());
         notifier
-            .notify(id, "match.result", JSON.writeValueAsString(data))
+            .notify(id, "match.result", data)
             .subscribe(
                 n -> {},
                 err -> log.warn("match.result for {} not announced: {}", id, err.toString()));

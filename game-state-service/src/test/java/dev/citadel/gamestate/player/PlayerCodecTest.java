@@ -131,4 +131,14 @@ class PlayerCodecTest {
     java.nio.file.Files.write(dir.resolve("PlayerSnapshot.bin"), PlayerCodec.snapshot(SNAPSHOT_V1));
     List.of(dir).forEach(d -> System.out.println("wrote fixtures to " + d));
   }
+
+  @Test
+  void relations_are_stored_by_their_proto_number_not_the_java_order() {
+    for (PlayerState.Relation r : PlayerState.Relation.values()) {
+      assertThat(PlayerCodec.relation(PlayerCodec.wire(r).getNumber())).isEqualTo(r);
+      assertThat(PlayerCodec.wire(r).name()).isEqualTo("RELATION_" + r.name());
+    }
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> PlayerCodec.relation(9))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
 }

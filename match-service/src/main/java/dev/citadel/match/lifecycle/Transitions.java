@@ -26,16 +26,16 @@ public final class Transitions {
   }
 
   public Mono<Void> requeued(List<String> players, String matchId) {
-    return notify(players, "match.requeued", quote(matchId));
+    return notify(players, "match.requeued", matchId);
   }
 
   public Mono<Void> left(List<String> players) {
-    return notify(players, "match.left", "null");
+    return notify(players, "match.left", null);
   }
 
   /** The game is over: the players are back in the lobby. */
   public Mono<Void> ended(List<String> players, String matchId) {
-    return notify(players, "match.ended", quote(matchId));
+    return notify(players, "match.ended", matchId);
   }
 
   /** A match whose room is confirmed. */
@@ -45,14 +45,7 @@ public final class Transitions {
   public Mono<Void> inGame(List<Seated> matches) {
     List<PlayerNotifier.Notification> notes = new ArrayList<>();
     for (Seated m : matches) {
-      String data =
-          "{\"matchId\":"
-              + quote(m.matchId())
-              + ",\"channel\":"
-              + m.channel()
-              + ",\"room\":"
-              + m.room()
-              + "}";
+      Room data = new Room(m.matchId(), m.channel(), m.room());
       for (String player : m.players()) {
         notes.add(new PlayerNotifier.Notification(player, "match.room-assigned", data));
       }
@@ -60,7 +53,10 @@ public final class Transitions {
     return bestEffort(notes);
   }
 
-  private Mono<Void> notify(List<String> players, String type, String data) {
+  /** {@code match.room-assigned}'s data. */
+  record Room(String matchId, int channel, int room) {}
+
+  private Mono<Void> notify(List<String> players, String type, Object data) {
     List<PlayerNotifier.Notification> notes = new ArrayList<>(players.size());
     for (String player : players) {
       notes.add(new PlayerNotifier.Notification(player, type, data));
@@ -81,9 +77,5 @@ public final class Transitions {
         .doOnError(e -> log.warn("notification not sent: {}", e.toString()))
         .onErrorResume(e -> Mono.just(0L))
         .then();
-  }
-
-  private static String quote(String s) {
-    return "\"" + s.replace("\"", "") + "\"";
   }
 }
