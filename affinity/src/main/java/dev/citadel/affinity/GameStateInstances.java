@@ -123,6 +123,9 @@ public final class GameStateInstances {
         .toBodilessEntity()
         .map(response -> response.getStatusCode().is2xxSuccessful())
         .timeout(timeout)
+        // Not ready is this probe's answer, not an error; the reason is kept at debug level
+        // (the list's changes are logged at info when they happen).
+        .doOnError(e -> log.debug("{} not ready: {}", instance, e.toString()))
         .onErrorReturn(false);
   }
 }

@@ -307,7 +307,15 @@ public final class Lifecycle {
         .concatMap(
             t ->
                 Flux.fromIterable(queueNames)
-                    .concatMap(q -> expire(q).onErrorResume(e -> Mono.just(0))),
+                    .concatMap(
+                        q ->
+                            expire(q)
+                                .onErrorResume(
+                                    e -> {
+                                      // The next tick tries again; the failure is not silent.
+                                      log.warn("expiry of queue {} failed: {}", q, e.toString());
+                                      return Mono.just(0);
+                                    })),
             1)
         .subscribe();
   }
