@@ -1,8 +1,8 @@
 package dev.citadel.match.api;
 
 import dev.citadel.match.config.MatchProperties;
+import dev.citadel.match.domain.Ticket;
 import dev.citadel.match.lifecycle.Transitions;
-import dev.citadel.match.matcher.Ticket;
 import dev.citadel.match.queue.QueueStatus;
 import dev.citadel.match.queue.Queues;
 import dev.citadel.match.ratings.Ratings;

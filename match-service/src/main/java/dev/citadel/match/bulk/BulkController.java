@@ -2,7 +2,7 @@ package dev.citadel.match.bulk;
 
 import dev.citadel.match.api.ApiException;
 import dev.citadel.match.config.MatchProperties;
-import dev.citadel.match.matcher.Ticket;
+import dev.citadel.match.domain.Ticket;
 import dev.citadel.match.queue.Queues;
 import java.time.Clock;
 import java.util.ArrayList;

@@ -1,10 +1,10 @@
 package dev.citadel.match.config;
 
+import dev.citadel.match.domain.SkillWindow;
 import dev.citadel.match.handoff.HandOff;
 import dev.citadel.match.lifecycle.Lifecycle;
 import dev.citadel.match.lifecycle.Transitions;
 import dev.citadel.match.matcher.Matcher;
-import dev.citadel.match.matcher.SkillWindow;
 import dev.citadel.match.presence.PresenceRelay;
 import dev.citadel.match.queue.Queues;
 import dev.citadel.messaging.MessagePublisher;

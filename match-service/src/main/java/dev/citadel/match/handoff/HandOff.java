@@ -1,7 +1,7 @@
 package dev.citadel.match.handoff;
 
-import dev.citadel.match.matcher.Matchmaking;
-import dev.citadel.match.matcher.Ticket;
+import dev.citadel.match.domain.Matchmaking;
+import dev.citadel.match.domain.Ticket;
 import dev.citadel.messaging.MessagePublisher;
 import dev.citadel.messaging.OutgoingMessage;
 import dev.citadel.protocol.match.v1.MatchFound;

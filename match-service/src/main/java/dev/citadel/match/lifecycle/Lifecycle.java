@@ -1,8 +1,8 @@
 package dev.citadel.match.lifecycle;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.citadel.match.domain.Ticket;
 import dev.citadel.match.handoff.HandOff;
-import dev.citadel.match.matcher.Ticket;
 import dev.citadel.match.queue.PendingMatch;
 import dev.citadel.match.queue.Queues;
 import dev.citadel.messaging.IncomingMessage;

@@ -1,5 +1,8 @@
 package dev.citadel.match.matcher;
 
+import dev.citadel.match.domain.Matchmaking;
+import dev.citadel.match.domain.SkillWindow;
+import dev.citadel.match.domain.Ticket;
 import dev.citadel.match.handoff.HandOff;
 import dev.citadel.match.queue.Queues;
 import io.micrometer.core.instrument.Counter;

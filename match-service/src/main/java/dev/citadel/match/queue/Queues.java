@@ -1,6 +1,6 @@
 package dev.citadel.match.queue;
 
-import dev.citadel.match.matcher.Ticket;
+import dev.citadel.match.domain.Ticket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -7,7 +7,7 @@ import dev.citadel.infra.junit.CitadelInfra;
 import dev.citadel.infra.junit.SharedInfra;
 import dev.citadel.infra.platform.ServiceProcess;
 import dev.citadel.match.GameStateProcess;
-import dev.citadel.match.matcher.SkillWindow;
+import dev.citadel.match.domain.SkillWindow;
 import dev.citadel.match.queue.Queues;
 import dev.citadel.web.testing.TestIdentity;
 import java.time.Duration;

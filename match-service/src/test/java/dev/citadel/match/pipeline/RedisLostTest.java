@@ -9,7 +9,7 @@ import dev.citadel.infra.junit.SharedInfra;
 import dev.citadel.infra.platform.ServiceProcess;
 import dev.citadel.infra.redis.RedisServer;
 import dev.citadel.match.GameStateProcess;
-import dev.citadel.match.matcher.Ticket;
+import dev.citadel.match.domain.Ticket;
 import dev.citadel.match.queue.Queues;
 import dev.citadel.web.testing.TestIdentity;
 import java.time.Duration;

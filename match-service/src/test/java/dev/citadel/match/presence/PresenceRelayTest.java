@@ -5,7 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.citadel.infra.junit.CitadelInfra;
 import dev.citadel.infra.junit.SharedInfra;
-import dev.citadel.match.matcher.Ticket;
+import dev.citadel.match.domain.Ticket;
 import dev.citadel.match.queue.Queues;
 import dev.citadel.messaging.Delivery;
 import dev.citadel.messaging.MessagePublisher;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.citadel.infra.junit.CitadelInfra;
 import dev.citadel.infra.junit.SharedInfra;
-import dev.citadel.match.matcher.Ticket;
+import dev.citadel.match.domain.Ticket;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;

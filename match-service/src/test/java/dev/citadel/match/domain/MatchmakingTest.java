@@ -1,4 +1,4 @@
-package dev.citadel.match.matcher;
+package dev.citadel.match.domain;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package dev.citadel.match.matcher;
+package dev.citadel.match.domain;
 
 /** A waiting player as the matcher sees it. */
 public record Ticket(String playerId, int elo, long enqueuedAtMs, String nickname) {}

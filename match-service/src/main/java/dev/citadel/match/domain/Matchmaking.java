@@ -1,4 +1,4 @@
-package dev.citadel.match.matcher;
+package dev.citadel.match.domain;
 
 import java.util.ArrayList;
 import java.util.Comparator;

@@ -1,4 +1,4 @@
-package dev.citadel.match.matcher;
+package dev.citadel.match.domain;
 
 /**
  * How far apart in Elo a match may be: {@code start} at first, widening by {@code perSecond} for
