@@ -1,6 +1,5 @@
 package dev.citadel.gateway;
 
-import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 import com.tngtech.archunit.core.importer.ImportOption;
@@ -20,19 +19,6 @@ class ArchitectureTest {
   /** No two feature packages depend on each other, directly or around a loop. */
   static ArchRule cycleFree(String root) {
     return slices().matching(root + ".(*)..").should().beFreeOfCycles();
-  }
-
-  /** Only {@code edges} may use what {@code web} holds (the HTTP layer's own types). */
-  static ArchRule onlyEdgesSee(String web, String... edges) {
-    String[] allowed = new String[edges.length + 1];
-    allowed[0] = web;
-    System.arraycopy(edges, 0, allowed, 1, edges.length);
-    return noClasses()
-        .that()
-        .resideOutsideOfPackages(allowed)
-        .should()
-        .dependOnClassesThat()
-        .resideInAPackage(web);
   }
 
   @ArchTest static final ArchRule no_package_cycles = cycleFree("dev.citadel.gateway");

@@ -1,5 +1,6 @@
 package dev.citadel.match;
 
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
@@ -39,19 +40,12 @@ class ArchitectureTest {
 
   /** The rules of matching (tickets, skill windows, grouping) are pure: no I/O, no framework. */
   static ArchRule pure(String domain) {
-    return noClasses()
+    return classes()
         .that()
         .resideInAPackage(domain)
         .should()
-        .dependOnClassesThat()
-        .resideInAnyPackage(
-            "org.springframework..",
-            "reactor..",
-            "io.lettuce..",
-            "org.apache.kafka..",
-            "com.google.protobuf..",
-            "dev.citadel.protocol..",
-            "java.net..");
+        .onlyDependOnClassesThat()
+        .resideInAnyPackage(domain, "java.lang..", "java.util..");
   }
 
   @ArchTest static final ArchRule the_domain_is_pure = pure("..match.domain..");

@@ -41,7 +41,8 @@ public final class PlayerNotifier {
 
   /**
    * @param type e.g. {@code match.found}
-   * @param data carried as {@code data}: a record, map, string ... written as JSON by Jackson
+   * @param data carried as {@code data}: a record, map, string ... written as JSON by Jackson (a
+   *     String is a JSON string: pass a record or map for an object, never pre-built JSON)
    * @return how many subscribers received it (0 if the player is not connected)
    */
   public Mono<Long> notify(String playerId, String type, Object data) {
@@ -64,18 +65,28 @@ public final class PlayerNotifier {
         return Mono.error(new IllegalArgumentException("bad notification type " + n.type()));
       }
     }
-    return Flux.range(0, (notifications.size() + CHUNK - 1) / CHUNK)
-        .concatMap(
-            c -> {
-              List<String> args = new ArrayList<>(2 * CHUNK);
-              for (Notification n :
-                  notifications.subList(
-                      c * CHUNK, Math.min(notifications.size(), (c + 1) * CHUNK))) {
+    // Every message is written before the first is sent: one that cannot be written sends none.
+    return Mono.fromCallable(
+            () -> {
+              List<String> args = new ArrayList<>(2 * notifications.size());
+              for (Notification n : notifications) {
                 args.add(channel(n.playerId()));
                 args.add(message(n.type(), n.data()));
               }
-              return redis.execute(NOTIFY_ALL, List.of(), args).next();
+              return args;
             })
+        .flatMapMany(
+            args ->
+                Flux.range(0, (notifications.size() + CHUNK - 1) / CHUNK)
+                    .concatMap(
+                        c ->
+                            redis
+                                .execute(
+                                    NOTIFY_ALL,
+                                    List.of(),
+                                    args.subList(
+                                        2 * c * CHUNK, Math.min(args.size(), 2 * (c + 1) * CHUNK)))
+                                .next()))
         .reduce(0L, Long::sum);
   }
 

@@ -88,8 +88,8 @@ class PlayerNotifierTest {
     try {
       var notes =
           List.of(
-              new PlayerNotifier.Notification("carol", "match.found", "{}"),
-              new PlayerNotifier.Notification("carol", "Not A Type", "{}"));
+              new PlayerNotifier.Notification("carol", "match.found", java.util.Map.of()),
+              new PlayerNotifier.Notification("carol", "Not A Type", java.util.Map.of()));
       assertThatThrownBy(() -> notifier.notifyAll(notes).block())
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("bad notification type");

@@ -140,12 +140,12 @@ public final class LocalPlatform {
   static final Map<String, String> LOADTEST_GATEWAY =
       Map.of("CITADEL_RATE_LIMIT_PER_SECOND", "100000", "CITADEL_RATE_LIMIT_BURST", "100000");
 
-  /** The services of the platform. Adding a service is adding its line here. */
-  /** Both game-state instances, as the gateway routes to them (two-phase commit uses the list). */
+  /** Where the local Prometheus listens, when one is on the PATH. */
   public static final int PROMETHEUS_PORT = 9090;
 
   private Process prometheus;
 
+  /** Both game-state instances, as the gateway routes to them (two-phase commit uses the list). */
   static final String GAME_STATE_URLS = "http://127.0.0.1:8083,http://127.0.0.1:8084";
 
   private static ServiceSpec gameState(String name, int port) {
