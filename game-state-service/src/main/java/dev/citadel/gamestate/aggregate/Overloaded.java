@@ -1,9 +1,9 @@
 package dev.citadel.gamestate.aggregate;
 
 /**
- * Refused before any work began, because a bound on waiting work was reached (one player's mailbox,
- * or the loads waiting for a slot): nothing was done, and the same request a moment later may pass
- * (503 with {@code Retry-After}). {@link #reason} names the bound, for the shed-requests metric.
+ * Refused without having done anything, because a bound was reached (one player's mailbox, the
+ * loads waiting for a slot, the retries of a match end whose channel stayed contended): the same
+ * request a moment later may pass (503 with {@code Retry-After}). {@link #reason} names the bound.
  */
 public final class Overloaded extends RuntimeException {
   private static final long serialVersionUID = 1L;

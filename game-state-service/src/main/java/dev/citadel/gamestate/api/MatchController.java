@@ -112,11 +112,6 @@ public class MatchController {
     requireMatchId(matchId);
     return rooms
         .end(matchId)
-        .onErrorMap(
-            dev.citadel.eventstore.ConcurrencyConflict.class,
-            c ->
-                new ApiException(
-                    HttpStatus.SERVICE_UNAVAILABLE, "match " + matchId + " is busy; end it again"))
         .map(
             ended ->
                 ended

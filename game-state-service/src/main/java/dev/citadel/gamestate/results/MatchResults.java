@@ -92,14 +92,6 @@ public final class MatchResults {
               boolean endedBefore = match.ended();
               return rooms
                   .end(matchId, result, scores)
-                  // Still contended after the retries: not recorded; the game server sends it
-                  // again.
-                  .onErrorMap(
-                      ConcurrencyConflict.class,
-                      c ->
-                          new ApiException(
-                              HttpStatus.SERVICE_UNAVAILABLE,
-                              "match " + matchId + " is busy; send the same result again"))
                   .flatMap(
                       ended -> {
                         Result recorded = ended.map(RoomAllocator.Ended::result).orElse(result);

@@ -20,6 +20,7 @@ import dev.citadel.eventstore.ConcurrencyConflict;
 import dev.citadel.eventstore.EventData;
 import dev.citadel.eventstore.EventStore;
 import dev.citadel.eventstore.StoredEvent;
+import dev.citadel.gamestate.aggregate.Overloaded;
 import dev.citadel.protocol.match.v1.MatchEnded;
 import dev.citadel.protocol.match.v1.MatchPlaced;
 import dev.citadel.protocol.match.v1.MatchedPlayer;
@@ -546,7 +547,10 @@ public final class RoomAllocator {
                         // after a pause that grows, so instances contending for one channel
                         // spread out instead of colliding again.
                         if (conflicts >= MAX_CONFLICTS) {
-                          return Mono.error(c);
+                          // Nothing was written: the caller may simply end it again (503).
+                          return Mono.error(
+                              new Overloaded(
+                                  "match-end", "match " + matchId + " is busy ending; try again"));
                         }
                         long pause =
                             java.util.concurrent.ThreadLocalRandom.current()
