@@ -126,9 +126,13 @@ public final class Player {
       return MatchRating.decide(c, state);
     }
     if (command instanceof LeaveRoom c) {
-      if (state.room().isEmpty() || !state.room().get().matchId().equals(c.matchId())) {
+      boolean seated = state.room().isPresent() && state.room().get().matchId().equals(c.matchId());
+      if (!seated && state.hasLeft(c.matchId())) {
         return List.of(); // already left: leaving is idempotent
       }
+      // Recorded even when not seated (yet): a seat in this match that was decided before and
+      // lands after this then conflicts on the version, and decided again it is refused. Without
+      // it, a game that ended before its seats landed kept its players in the room for good.
       return List.of(new RoomLeft(c.matchId()));
     }
     throw new IllegalArgumentException("unknown command " + command);
@@ -223,6 +227,9 @@ public final class Player {
   private static List<PlayerEvent> joinRoom(JoinRoom c, PlayerState state) {
     if (!MATCH_ID.matcher(c.matchId()).matches() || c.channel() < 0 || c.room() < 0) {
       throw PlayerRejected.invalid("bad room seat " + c);
+    }
+    if (state.hasLeft(c.matchId())) {
+      throw PlayerRejected.conflict("match " + c.matchId() + " is over for this player");
     }
     if (state.room().isPresent()) {
       if (state.room().get().equals(new PlayerState.Seat(c.matchId(), c.channel(), c.room()))) {
@@ -331,8 +338,8 @@ public final class Player {
     if (event instanceof RoomJoined e) {
       return s.withRoom(Optional.of(new PlayerState.Seat(e.matchId(), e.channel(), e.room())));
     }
-    if (event instanceof RoomLeft) {
-      return s.withRoom(Optional.empty());
+    if (event instanceof RoomLeft e) {
+      return s.leaving(e.matchId());
     }
     if (event instanceof PlayerEvent.MatchRated e) {
       return MatchRating.evolve(s, e);

@@ -217,6 +217,7 @@ public final class PlayerCodec {
                         .setGames(r.games())
                         .build()));
     s.recentMatches().forEach(m -> b.addRecentMatches(matchRated(m)));
+    b.addAllLeftMatches(s.leftMatches());
     s.room()
         .ifPresent(
             seat -> b.setMatchId(seat.matchId()).setChannel(seat.channel()).setRoom(seat.room()));
@@ -242,7 +243,8 @@ public final class PlayerCodec {
           Instant.ofEpochMilli(m.getCreatedAtEpochMs()),
           relations(m.getRelationsMap()),
           ratings(m.getRatingsMap()),
-          m.getRecentMatchesList().stream().map(PlayerCodec::matchRated).toList());
+          m.getRecentMatchesList().stream().map(PlayerCodec::matchRated).toList(),
+          m.getLeftMatchesList());
     } catch (InvalidProtocolBufferException e) {
       throw new IllegalArgumentException("corrupt player snapshot", e);
     }

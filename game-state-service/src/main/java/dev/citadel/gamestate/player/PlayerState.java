@@ -1,6 +1,7 @@
 package dev.citadel.gamestate.player;
 
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -12,6 +13,8 @@ import java.util.Optional;
  * @param room the room the player is seated in, if any
  * @param ratings per queue, for queues with at least one rated game
  * @param recentMatches the last {@link #RECENT_MATCHES} rated matches, oldest first
+ * @param leftMatches the last {@link #LEFT_MATCHES} matches the player left (or was told were over
+ *     before being seated), oldest first: a seat in one of them that arrives late is refused
  */
 public record PlayerState(
     String id,
@@ -25,8 +28,10 @@ public record PlayerState(
     Instant createdAt,
     Map<String, Relation> relations,
     Map<String, Rating> ratings,
-    List<PlayerEvent.MatchRated> recentMatches) {
+    List<PlayerEvent.MatchRated> recentMatches,
+    List<String> leftMatches) {
   public static final int RECENT_MATCHES = 20;
+  public static final int LEFT_MATCHES = 16;
 
   /** How this player stands with another one (friends, or a request either way). */
   public enum Relation {
@@ -49,6 +54,7 @@ public record PlayerState(
     relations = Map.copyOf(relations);
     ratings = Map.copyOf(ratings);
     recentMatches = List.copyOf(recentMatches);
+    leftMatches = List.copyOf(leftMatches);
   }
 
   public Relation relationTo(String other) {
@@ -68,6 +74,7 @@ public record PlayerState(
         Instant.EPOCH,
         Map.of(),
         Map.of(),
+        List.of(),
         List.of());
   }
 
@@ -88,7 +95,8 @@ public record PlayerState(
         at,
         relations,
         ratings,
-        recentMatches);
+        recentMatches,
+        leftMatches);
   }
 
   public PlayerState withNickname(String nickname) {
@@ -104,7 +112,8 @@ public record PlayerState(
         createdAt,
         relations,
         ratings,
-        recentMatches);
+        recentMatches,
+        leftMatches);
   }
 
   public PlayerState withLevel(int level) {
@@ -120,7 +129,8 @@ public record PlayerState(
         createdAt,
         relations,
         ratings,
-        recentMatches);
+        recentMatches,
+        leftMatches);
   }
 
   public PlayerState withExperience(long experience) {
@@ -136,7 +146,8 @@ public record PlayerState(
         createdAt,
         relations,
         ratings,
-        recentMatches);
+        recentMatches,
+        leftMatches);
   }
 
   public PlayerState withGold(long gold) {
@@ -152,7 +163,8 @@ public record PlayerState(
         createdAt,
         relations,
         ratings,
-        recentMatches);
+        recentMatches,
+        leftMatches);
   }
 
   public PlayerState withInventory(Map<String, Integer> inventory) {
@@ -168,7 +180,8 @@ public record PlayerState(
         createdAt,
         relations,
         ratings,
-        recentMatches);
+        recentMatches,
+        leftMatches);
   }
 
   public PlayerState withRoom(Optional<Seat> room) {
@@ -184,7 +197,8 @@ public record PlayerState(
         createdAt,
         relations,
         ratings,
-        recentMatches);
+        recentMatches,
+        leftMatches);
   }
 
   public PlayerState withRelations(Map<String, Relation> relations) {
@@ -200,7 +214,8 @@ public record PlayerState(
         createdAt,
         relations,
         ratings,
-        recentMatches);
+        recentMatches,
+        leftMatches);
   }
 
   public PlayerState withRatings(Map<String, Rating> ratings) {
@@ -216,7 +231,8 @@ public record PlayerState(
         createdAt,
         relations,
         ratings,
-        recentMatches);
+        recentMatches,
+        leftMatches);
   }
 
   public PlayerState withRecentMatches(List<PlayerEvent.MatchRated> recentMatches) {
@@ -232,7 +248,39 @@ public record PlayerState(
         createdAt,
         relations,
         ratings,
-        recentMatches);
+        recentMatches,
+        leftMatches);
+  }
+
+  /**
+   * Out of its room if it was seated in {@code matchId}, with the match remembered as left (the
+   * oldest forgotten past {@link #LEFT_MATCHES}).
+   */
+  public PlayerState leaving(String matchId) {
+    ArrayList<String> left = new ArrayList<>(leftMatches);
+    left.remove(matchId);
+    left.add(matchId);
+    while (left.size() > LEFT_MATCHES) {
+      left.remove(0);
+    }
+    return new PlayerState(
+        id,
+        exists,
+        nickname,
+        level,
+        experience,
+        gold,
+        inventory,
+        room.filter(seat -> !seat.matchId().equals(matchId)),
+        createdAt,
+        relations,
+        ratings,
+        recentMatches,
+        left);
+  }
+
+  public boolean hasLeft(String matchId) {
+    return leftMatches.contains(matchId);
   }
 
   public int quantityOf(String itemId) {

@@ -26,10 +26,10 @@ import reactor.core.publisher.Mono;
 /**
  * The players' seats, following the match streams from the journal's outbox topic (keyed by stream,
  * so a match's events arrive in the order they were written): {@code MatchPlaced} seats its
- * players; {@code MatchEnded} announces {@code match.ended}, then takes them out of the room. A
- * game therefore cannot be left before it was joined, an end is announced once per end (not per
- * call), and a redelivered {@code match.found} adds nothing to the journal, so it seats nobody
- * again.
+ * players; {@code MatchEnded} announces {@code match.ended}, then takes them out of the room (and
+ * records the leave even for a player whose seat has not landed, so that seat is refused when it
+ * does). An end is announced once per end (not per call), and a redelivered {@code match.found}
+ * adds nothing to the journal, so it seats nobody again.
  */
 final class MatchSeats {
   private static final Logger log = LoggerFactory.getLogger(MatchSeats.class);
@@ -154,7 +154,9 @@ final class MatchSeats {
   /**
    * Seats a player. One still seated in another match whose game is over (its end is on another
    * partition, not followed yet) leaves it first: the newer match was formed after match-service
-   * saw that end. A player in another match that is still on keeps it.
+   * saw that end. A player in another match that is still on keeps it. A player whose end of this
+   * match was followed already (the seat of an earlier, failed attempt landed late, or another
+   * instance followed the end first) is not seated: the player refuses it.
    */
   private Mono<Void> join(String player, PlayerCommand.JoinRoom join) {
     return run(player, join)
@@ -163,6 +165,9 @@ final class MatchSeats {
             refused ->
                 players
                     .get(player)
+                    // Refused because this game is over for the player (its end was followed
+                    // before this seat): nothing to do.
+                    .filter(current -> !current.state().hasLeft(join.matchId()))
                     .flatMap(
                         current ->
                             Mono.justOrEmpty(current.state().room())

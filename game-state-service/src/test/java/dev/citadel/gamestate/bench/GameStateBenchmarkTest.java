@@ -212,6 +212,7 @@ class GameStateBenchmarkTest {
             T,
             java.util.Map.of(),
             java.util.Map.of(),
+            java.util.List.of(),
             java.util.List.of());
     store
         .saveSnapshot(

@@ -44,6 +44,7 @@ class PlayerCodecTest {
           T,
           Map.of(),
           Map.of(),
+          java.util.List.of(),
           java.util.List.of());
 
   /** Events added after version 1 (no old bytes to load). */
@@ -92,8 +93,11 @@ class PlayerCodecTest {
             T,
             Map.of(),
             Map.of(),
+            java.util.List.of(),
             java.util.List.of());
     assertThat(PlayerCodec.restore(PlayerCodec.snapshot(noRoom))).isEqualTo(noRoom);
+    PlayerState leftTwo = noRoom.leaving("m1").leaving("m2");
+    assertThat(PlayerCodec.restore(PlayerCodec.snapshot(leftTwo))).isEqualTo(leftTwo);
     PlayerState withFriends =
         SNAPSHOT_V1.withRelations(
             Map.of("p2", PlayerState.Relation.FRIENDS, "p3", PlayerState.Relation.ASKED));

@@ -54,8 +54,11 @@ class PlayerPropertyTest {
     if (event instanceof PlayerEvent.NicknameSet) {
       return Set.of("nickname");
     }
-    if (event instanceof PlayerEvent.RoomJoined || event instanceof PlayerEvent.RoomLeft) {
+    if (event instanceof PlayerEvent.RoomJoined) {
       return Set.of("room");
+    }
+    if (event instanceof PlayerEvent.RoomLeft) {
+      return Set.of("room", "leftMatches");
     }
     if (event instanceof PlayerEvent.FriendshipChanged) {
       return Set.of("relations");
@@ -198,6 +201,7 @@ class PlayerPropertyTest {
     f.put("relations", PlayerState::relations);
     f.put("ratings", PlayerState::ratings);
     f.put("recentMatches", PlayerState::recentMatches);
+    f.put("leftMatches", PlayerState::leftMatches);
     // A field added to the state and missing here fails this check.
     assertThat(f.keySet())
         .containsExactlyInAnyOrderElementsOf(

@@ -153,7 +153,44 @@ class PlayerTest {
         .when(new JoinRoom("m2", 1, 1))
         .rejected(PlayerRejected.Kind.CONFLICT, "already in match m1");
     given(CREATED, new RoomJoined("m1", 3, 7)).when(new LeaveRoom("m1")).then(new RoomLeft("m1"));
-    given(CREATED).when(new LeaveRoom("m1")).then();
+    given(CREATED, new RoomJoined("m1", 3, 7), new RoomLeft("m1")).when(new LeaveRoom("m1")).then();
+  }
+
+  /**
+   * The end of a game can be followed before its seat lands (the seat of a failed attempt, or
+   * another instance following the end first). Leaving is recorded even when not seated, so such a
+   * seat, decided before the leave, conflicts on the version, and decided again it is refused: the
+   * player is never left in a game that is over.
+   */
+  @Test
+  void a_game_left_before_its_seat_landed_is_never_joined() {
+    given(CREATED).when(new LeaveRoom("m1")).then(new RoomLeft("m1"));
+    given(CREATED, new RoomLeft("m1")).when(new LeaveRoom("m1")).then();
+    given(CREATED, new RoomLeft("m1"))
+        .when(new JoinRoom("m1", 3, 7))
+        .rejected(PlayerRejected.Kind.CONFLICT, "match m1 is over");
+    // Leaving another game keeps the seat the player has now.
+    PlayerState seated =
+        Player.replay(
+            PlayerState.initial("p1"),
+            List.of(CREATED, new RoomJoined("m2", 1, 1), new RoomLeft("m1")));
+    assertThat(seated.room()).contains(new PlayerState.Seat("m2", 1, 1));
+    assertThat(Player.decide(new JoinRoom("m3", 0, 0), seated.leaving("m2")))
+        .containsExactly(new RoomJoined("m3", 0, 0));
+  }
+
+  @Test
+  void only_the_last_games_left_are_remembered() {
+    PlayerState s = Player.evolve(PlayerState.initial("p1"), CREATED);
+    for (int i = 0; i < PlayerState.LEFT_MATCHES + 4; i++) {
+      s = Player.evolve(s, new RoomLeft("m" + i));
+    }
+    assertThat(s.leftMatches())
+        .hasSize(PlayerState.LEFT_MATCHES)
+        .doesNotContain("m3")
+        .contains("m4");
+    assertThat(s.leftMatches().get(PlayerState.LEFT_MATCHES - 1))
+        .isEqualTo("m" + (PlayerState.LEFT_MATCHES + 3));
   }
 
   @Test

@@ -348,8 +348,13 @@ class ResultsBenchmarkIT {
     return new Timed(latencies.size(), 0, (System.nanoTime() - start) / 1e9, latencies);
   }
 
-  /** Waits until every player is out of their room (the end reaches seats through the outbox). */
+  /**
+   * Waits until every player is out of their room (the end reaches seats through the outbox). Those
+   * still seated after two minutes fail the run, with their journals printed (what seated them and
+   * what did not take them out).
+   */
   static void lobby(String[] ids) {
+    List<String> stuck = Collections.synchronizedList(new ArrayList<>());
     Flux.fromArray(ids)
         .flatMap(
             id ->
@@ -361,9 +366,79 @@ class ResultsBenchmarkIT {
                     .bodyToMono(Map.class)
                     .filter(view -> view.get("room") == null)
                     .repeatWhenEmpty(r -> r.delayElements(Duration.ofMillis(100)).take(1_200))
-                    .switchIfEmpty(Mono.error(() -> new AssertionError(id + " never left"))),
+                    .switchIfEmpty(Mono.fromRunnable(() -> stuck.add(id))),
             64)
         .blockLast(Duration.ofMinutes(5));
+    if (!stuck.isEmpty()) {
+      stuck.stream().limit(3).forEach(ResultsBenchmarkIT::printJournal);
+      throw new AssertionError(stuck.size() + " players never left their room: " + stuck);
+    }
+  }
+
+  /** A stream's events (and, for a player, those of the match streams they name), as stored. */
+  static void printJournal(String player) {
+    var db = cluster.db;
+    String url = "jdbc:postgresql://" + db.host() + ":" + db.port() + "/" + db.database();
+    try (var c = java.sql.DriverManager.getConnection(url, db.username(), db.password());
+        var q =
+            c.prepareStatement(
+                "SELECT seq, event_type, recorded_at, tx_id::text FROM events"
+                    + " WHERE aggregate_id = ? ORDER BY seq")) {
+      q.setString(1, player);
+      StringBuilder out = new StringBuilder("journal of " + player + ":\n");
+      try (var rows = q.executeQuery()) {
+        while (rows.next()) {
+          out.append(
+              String.format(
+                  Locale.ROOT,
+                  "  %d %s %s tx %s%n",
+                  rows.getLong(1),
+                  rows.getString(2),
+                  rows.getTimestamp(3).toInstant(),
+                  rows.getString(4)));
+        }
+      }
+      try (var m =
+          c.prepareStatement(
+              "SELECT e.aggregate_id, e.seq, e.event_type, e.recorded_at, e.tx_id::text,"
+                  + " e.global_position FROM events e WHERE e.aggregate_id IN (SELECT aggregate_id"
+                  + " FROM events WHERE aggregate_type = 'match-room' AND position(convert_to(?, 'UTF8')"
+                  + " IN payload) > 0) ORDER BY e.aggregate_id, e.seq")) {
+        m.setString(1, player);
+        try (var rows = m.executeQuery()) {
+          while (rows.next()) {
+            out.append(
+                String.format(
+                    Locale.ROOT,
+                    "  match %s %d %s %s tx %s position %d%n",
+                    rows.getString(1),
+                    rows.getLong(2),
+                    rows.getString(3),
+                    rows.getTimestamp(4).toInstant(),
+                    rows.getString(5),
+                    rows.getLong(6)));
+          }
+        }
+      }
+      try (var st = c.createStatement();
+          var rows =
+              st.executeQuery(
+                  "SELECT name, last_tx_id::text, last_position FROM outbox_checkpoints")) {
+        while (rows.next()) {
+          out.append(
+              "  outbox "
+                  + rows.getString(1)
+                  + " at tx "
+                  + rows.getString(2)
+                  + " position "
+                  + rows.getLong(3)
+                  + "\n");
+        }
+      }
+      System.out.print(out);
+    } catch (java.sql.SQLException e) {
+      System.out.println("could not read the journal of " + player + ": " + e);
+    }
   }
 
   /**
