@@ -2,6 +2,7 @@ package dev.citadel.match.config;
 
 import dev.citadel.match.domain.SkillWindow;
 import dev.citadel.match.handoff.HandOff;
+import dev.citadel.match.lifecycle.Expiry;
 import dev.citadel.match.lifecycle.Lifecycle;
 import dev.citadel.match.lifecycle.Transitions;
 import dev.citadel.match.matcher.Matcher;
@@ -118,7 +119,6 @@ public class MatchConfiguration {
   @Bean
   Lifecycle lifecycle(
       Queues queues,
-      HandOff handOff,
       Transitions transitions,
       Clock clock,
       MatchProperties props,
@@ -126,15 +126,19 @@ public class MatchConfiguration {
     MatchProperties.Topics t = props.match().topics();
     return new Lifecycle(
         queues,
-        handOff,
         transitions,
         clock,
-        props.match().roomTimeout(),
         t.assigned(),
         t.rejected(),
         t.ended(),
         props.match().queues(),
         meters);
+  }
+
+  @Bean
+  Expiry expiry(
+      Queues queues, HandOff handOff, Clock clock, MatchProperties props, MeterRegistry meters) {
+    return new Expiry(queues, handOff, clock, props.match().roomTimeout(), meters);
   }
 
   /** game-state, asked with this service's token (ratings.read) for a joining player's rating. */
@@ -156,6 +160,7 @@ public class MatchConfiguration {
   SmartLifecycle background(
       Matcher matcher,
       Lifecycle lifecycle,
+      Expiry expiry,
       PresenceRelay presence,
       MessagePublisher publisher,
       MatchProperties props,
@@ -167,7 +172,7 @@ public class MatchConfiguration {
       public synchronized void start() {
         List<String> queues = props.match().queues();
         running.add(matcher.start(queues, props.match().tickInterval()));
-        running.add(lifecycle.startExpiry(queues, props.match().tickInterval()));
+        running.add(expiry.start(queues, props.match().tickInterval()));
         running.add(presence.start(PRESENCE_INTERVAL));
         running.add(lifecycle.consume(new ReactorKafkaConsumer(kafka(props), publisher, meters)));
       }

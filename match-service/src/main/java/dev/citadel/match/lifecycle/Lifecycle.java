@@ -2,7 +2,6 @@ package dev.citadel.match.lifecycle;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.citadel.match.domain.Ticket;
-import dev.citadel.match.handoff.HandOff;
 import dev.citadel.match.queue.PendingMatch;
 import dev.citadel.match.queue.Queues;
 import dev.citadel.messaging.IncomingMessage;
@@ -31,10 +30,10 @@ import reactor.core.publisher.Mono;
 /**
  * PENDING -> ASSIGNED (room confirmed) or REJECTED (no room, or cancelled: players requeued). No
  * answer in time: re-sent once, then game-state is asked to cancel it, again every deadline until
- * it answers. Only game-state decides a match's fate (placed or cancelled, at one point in its
- * journal), so players are requeued only once the cancel won, never while their match may still be
- * placed. The backend never believes players are in a game that no server created: a player is
- * IN_GAME only after game-state confirmed the room.
+ * it answers ({@link Expiry}). Only game-state decides a match's fate (placed or cancelled, at one
+ * point in its journal), so players are requeued only once the cancel won, never while their match
+ * may still be placed. The backend never believes players are in a game that no server created: a
+ * player is IN_GAME only after game-state confirmed the room.
  */
 public final class Lifecycle {
   private static final Logger log = LoggerFactory.getLogger(Lifecycle.class);
@@ -42,10 +41,8 @@ public final class Lifecycle {
   static final int MAX_BATCH = 500;
 
   private final Queues queues;
-  private final HandOff handOff;
   private final Transitions transitions;
   private final Clock clock;
-  private final Duration roomTimeout;
   private final String assignedTopic;
   private final String rejectedTopic;
   private final String endedTopic;
@@ -53,28 +50,22 @@ public final class Lifecycle {
   private final Counter assigned;
   private final Counter confirmed;
   private final Counter rejected;
-  private final Counter resent;
-  private final Counter expired;
   private final Counter ended;
   private final MeterRegistry meters;
   private final Map<String, Timer> enqueueToRoom = new ConcurrentHashMap<>();
 
   public Lifecycle(
       Queues queues,
-      HandOff handOff,
       Transitions transitions,
       Clock clock,
-      Duration roomTimeout,
       String assignedTopic,
       String rejectedTopic,
       String endedTopic,
       List<String> queueNames,
       MeterRegistry meters) {
     this.queues = queues;
-    this.handOff = handOff;
     this.transitions = transitions;
     this.clock = clock;
-    this.roomTimeout = roomTimeout;
     this.assignedTopic = assignedTopic;
     this.rejectedTopic = rejectedTopic;
     this.endedTopic = endedTopic;
@@ -85,8 +76,6 @@ public final class Lifecycle {
             .description("match.room-assigned messages handled (redeliveries included)")
             .register(meters);
     this.rejected = Counter.builder("citadel_matches_rejected").register(meters);
-    this.resent = Counter.builder("citadel_matches_resent").register(meters);
-    this.expired = Counter.builder("citadel_matches_expired").register(meters);
     this.ended =
         Counter.builder("citadel_matches_ended")
             .description("Games over: room freed, players back in the lobby")
@@ -260,64 +249,6 @@ public final class Lifecycle {
                           return transitions.requeued(players(p), matchId);
                         }))
         .then();
-  }
-
-  /**
-   * Re-sends overdue matches once (attempt 2), then asks game-state to cancel them (attempt 3 and
-   * on, one request per deadline until it answers). The players stay matched meanwhile: they are
-   * requeued only when game-state answers that the cancel won ({@link #onRejected}).
-   */
-  public Mono<Integer> expire(String queue) {
-    long now = clock.millis();
-    return queues
-        .overdue(queue, now, 1000)
-        .concatMap(
-            p -> {
-              if (p.attempt() < 2) {
-                return queues
-                    .retry(queue, p.matchId(), now + roomTimeout.toMillis())
-                    .filter(attempt -> attempt == 2)
-                    .flatMap(
-                        attempt -> {
-                          resent.increment();
-                          return handOff.send(queue, p.matchId(), p.players(), p.createdAtMs(), 2);
-                        })
-                    .thenReturn(1);
-              }
-              return queues
-                  .retry(queue, p.matchId(), now + roomTimeout.toMillis())
-                  .filter(attempt -> attempt > 2)
-                  .flatMap(
-                      attempt -> {
-                        if (attempt == 3) {
-                          expired.increment();
-                          log.info(
-                              "match {} unanswered: asking game-state to cancel it", p.matchId());
-                        }
-                        return handOff.cancel(queue, p.matchId(), attempt);
-                      })
-                  .thenReturn(1);
-            })
-        .reduce(0, Integer::sum);
-  }
-
-  public Disposable startExpiry(List<String> queueNames, Duration interval) {
-    return Flux.interval(interval)
-        .onBackpressureDrop()
-        .concatMap(
-            t ->
-                Flux.fromIterable(queueNames)
-                    .concatMap(
-                        q ->
-                            expire(q)
-                                .onErrorResume(
-                                    e -> {
-                                      // The next tick tries again; the failure is not silent.
-                                      log.warn("expiry of queue {} failed: {}", q, e.toString());
-                                      return Mono.just(0);
-                                    })),
-            1)
-        .subscribe();
   }
 
   private static List<String> players(PendingMatch p) {
