@@ -20,7 +20,13 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.util.retry.Retry;
 
-/** {@link EventStore} on PostgreSQL through R2DBC. Run {@link EventStoreSchema} first. */
+/**
+ * {@link EventStore} on PostgreSQL through R2DBC. Run {@link EventStoreSchema} first.
+ *
+ * <p>One unit on purpose (over 300 lines): the SQL of one journal, each statement beside the method
+ * that runs it; the append path's statement and group commit are apart already ({@code
+ * internal.AppendStatement}, {@code internal.GroupCommitter}).
+ */
 public final class PostgresEventStore implements EventStore {
 
   private static final String LOAD_SQL =

@@ -37,6 +37,9 @@ import reactor.util.retry.Retry;
  * lease is replaced by another from the checkpoint, which republishes the round: consumers dedupe
  * by (aggregate id, seq). An event Kafka can never accept (over the size limit) is set aside in
  * {@code outbox_dead_letters} and counted, instead of blocking everything behind it.
+ *
+ * <p>One unit on purpose (over 300 lines): the lease, the read, the send and the checkpoint are the
+ * steps of one round and share its state; split, each would need the others' invariants.
  */
 public final class OutboxPublisher {
   private static final Logger log = LoggerFactory.getLogger(OutboxPublisher.class);

@@ -29,6 +29,10 @@ import java.util.regex.Pattern;
 /**
  * The player's rules as two pure functions: {@link #decide} (may this command happen, and what
  * events does it produce) and {@link #evolve} (apply one event). No I/O, no clock.
+ *
+ * <p>One unit on purpose (over 300 lines): every command and event of one aggregate, decided and
+ * applied in one place, so a reader sees all the rules that may touch a field together. Rules that
+ * grew their own vocabulary already live beside it ({@link MatchRating}).
  */
 public final class Player {
   public static final long MAX_AMOUNT = 1_000_000_000L;
