@@ -1,6 +1,7 @@
 package dev.citadel.gamestate;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.junit.AnalyzeClasses;
@@ -12,6 +13,11 @@ import com.tngtech.archunit.lang.ArchRule;
     packages = "dev.citadel.gamestate",
     importOptions = ImportOption.DoNotIncludeTests.class)
 class ArchitectureTest {
+
+  /** Features depend on each other one way only. */
+  @ArchTest
+  static final ArchRule no_package_cycles =
+      slices().matching("dev.citadel.gamestate.(*)..").should().beFreeOfCycles();
 
   /** decide/evolve stay pure: no framework, no I/O, no clock. */
   @ArchTest
@@ -44,6 +50,7 @@ class ArchitectureTest {
           .that()
           .resideOutsideOfPackages(
               "..gamestate.api..",
+              "..gamestate.http..",
               "..gamestate.notifications..",
               "..gamestate.config..",
               // HTTP edges too: the participant protocol between instances, gifts, friends,

@@ -5,6 +5,8 @@ import dev.citadel.eventstore.StoreBusy;
 import dev.citadel.gamestate.aggregate.Held;
 import dev.citadel.gamestate.aggregate.KeyReused;
 import dev.citadel.gamestate.aggregate.Overloaded;
+import dev.citadel.gamestate.http.ApiException;
+import dev.citadel.gamestate.http.Statuses;
 import dev.citadel.gamestate.player.PlayerRejected;
 import dev.citadel.gamestate.transactions.Refused;
 import dev.citadel.web.problem.ProblemHandling;
@@ -23,16 +25,7 @@ public class ApiErrors extends ProblemHandling {
 
   @ExceptionHandler(PlayerRejected.class)
   ResponseEntity<ProblemDetail> rejected(PlayerRejected e) {
-    return problem(status(e), e.getMessage());
-  }
-
-  /** The status of a rule's refusal, also when a transaction reports it for a participant. */
-  public static HttpStatus status(PlayerRejected e) {
-    return switch (e.kind()) {
-      case INVALID -> HttpStatus.BAD_REQUEST;
-      case NOT_FOUND -> HttpStatus.NOT_FOUND;
-      case CONFLICT -> HttpStatus.CONFLICT;
-    };
+    return problem(Statuses.of(e), e.getMessage());
   }
 
   @ExceptionHandler(Refused.class)

@@ -1,5 +1,6 @@
 package dev.citadel.gamestate.api;
 
+import dev.citadel.gamestate.http.ApiException;
 import dev.citadel.gamestate.rooms.MatchRooms;
 import java.util.List;
 import java.util.regex.Pattern;

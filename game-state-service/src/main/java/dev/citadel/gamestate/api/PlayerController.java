@@ -3,6 +3,8 @@ package dev.citadel.gamestate.api;
 import dev.citadel.eventstore.IdempotencyKey;
 import dev.citadel.gamestate.aggregate.AggregateHost;
 import dev.citadel.gamestate.aggregate.CommandResult;
+import dev.citadel.gamestate.http.ApiException;
+import dev.citadel.gamestate.http.CommandParser;
 import dev.citadel.gamestate.leaderboard.Leaderboard;
 import dev.citadel.gamestate.player.PlayerCommand;
 import dev.citadel.gamestate.player.PlayerEvent;

@@ -1,8 +1,8 @@
 package dev.citadel.gamestate.friends;
 
 import dev.citadel.eventstore.IdempotencyKey;
-import dev.citadel.gamestate.api.ApiException;
 import dev.citadel.gamestate.api.PlayerController;
+import dev.citadel.gamestate.http.ApiException;
 import dev.citadel.gamestate.player.PlayerCommand.Relate.Action;
 import dev.citadel.gamestate.transactions.Coordinator;
 import dev.citadel.gamestate.transactions.LocalParticipant;

@@ -2,9 +2,9 @@ package dev.citadel.gamestate.grants;
 
 import dev.citadel.eventstore.IdempotencyKey;
 import dev.citadel.gamestate.aggregate.AggregateHost;
-import dev.citadel.gamestate.api.ApiException;
 import dev.citadel.gamestate.api.CommandResponse;
 import dev.citadel.gamestate.api.PlayerController;
+import dev.citadel.gamestate.http.ApiException;
 import dev.citadel.gamestate.player.PlayerCommand;
 import dev.citadel.gamestate.player.PlayerEvent;
 import dev.citadel.gamestate.player.PlayerState;

@@ -4,7 +4,7 @@ import dev.citadel.eventstore.ConcurrencyConflict;
 import dev.citadel.eventstore.IdempotencyKey;
 import dev.citadel.gamestate.aggregate.Held;
 import dev.citadel.gamestate.aggregate.KeyReused;
-import dev.citadel.gamestate.api.ApiException;
+import dev.citadel.gamestate.http.ApiException;
 import dev.citadel.gamestate.rooms.MatchRooms;
 import dev.citadel.gamestate.rooms.RoomAllocator;
 import dev.citadel.gamestate.transactions.Coordinator;

@@ -1,7 +1,7 @@
 package dev.citadel.gamestate.results;
 
 import dev.citadel.gamestate.aggregate.AggregateHost;
-import dev.citadel.gamestate.api.ApiException;
+import dev.citadel.gamestate.http.ApiException;
 import dev.citadel.gamestate.player.PlayerCommand;
 import dev.citadel.gamestate.player.PlayerEvent;
 import dev.citadel.gamestate.player.PlayerState;

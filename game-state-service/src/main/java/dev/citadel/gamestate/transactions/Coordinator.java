@@ -264,11 +264,11 @@ public final class Coordinator {
     if (e instanceof Refused r) {
       return r;
     }
-    if (e instanceof dev.citadel.gamestate.api.ApiException a) {
+    if (e instanceof dev.citadel.gamestate.http.ApiException a) {
       return new Refused(a.status(), a.getMessage(), a);
     }
     if (e instanceof PlayerRejected p) {
-      return new Refused(dev.citadel.gamestate.api.ApiErrors.status(p), p.getMessage(), p);
+      return new Refused(dev.citadel.gamestate.http.Statuses.of(p), p.getMessage(), p);
     }
     if (e instanceof KeyReused k) {
       return new Refused(HttpStatus.CONFLICT, k.getMessage(), k);

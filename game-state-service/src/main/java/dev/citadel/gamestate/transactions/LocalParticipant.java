@@ -2,7 +2,7 @@ package dev.citadel.gamestate.transactions;
 
 import dev.citadel.gamestate.aggregate.AggregateHost;
 import dev.citadel.gamestate.aggregate.AggregateType;
-import dev.citadel.gamestate.api.CommandParser;
+import dev.citadel.gamestate.http.CommandParser;
 import dev.citadel.gamestate.player.PlayerCommand;
 import dev.citadel.gamestate.player.PlayerEvent;
 import dev.citadel.gamestate.player.PlayerState;
@@ -81,7 +81,7 @@ public final class LocalParticipant implements Participant {
             other == null ? null : other.toString(),
             PlayerCommand.Relate.Action.valueOf(String.valueOf(action)));
       } catch (IllegalArgumentException e) {
-        throw dev.citadel.gamestate.api.ApiException.badRequest("unknown friend action " + action);
+        throw dev.citadel.gamestate.http.ApiException.badRequest("unknown friend action " + action);
       }
     }
     return CommandParser.participantCommand(command, args);

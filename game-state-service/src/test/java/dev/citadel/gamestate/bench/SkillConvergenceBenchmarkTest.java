@@ -2,7 +2,7 @@ package dev.citadel.gamestate.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.citadel.gamestate.api.CommandParser;
+import dev.citadel.gamestate.http.CommandParser;
 import dev.citadel.gamestate.player.Player;
 import dev.citadel.gamestate.player.PlayerCommand;
 import dev.citadel.gamestate.player.PlayerEvent;
