@@ -147,13 +147,10 @@ public final class Coordinator {
     java.util.Map<String, Participant> owners = new java.util.HashMap<>();
     steps.forEach(s -> owners.computeIfAbsent(s.playerId(), ownerOf));
     Function<String, Participant> ownerOf = owners::get;
-    return Flux.fromIterable(steps)
-        .flatMap(
-            s ->
-                ownerOf
-                    .apply(s.playerId())
-                    .prepare(txId, s.playerId(), s.command(), s.args())
-                    .timeout(settings.prepareTimeout()))
+    // One prepare call per instance, with all its players (not one per player).
+    return Flux.fromIterable(byParticipant(steps, Step::playerId, ownerOf).entrySet())
+        .flatMap(e -> e.getKey().prepareAll(txId, e.getValue()).timeout(settings.prepareTimeout()))
+        .flatMapIterable(votes -> votes)
         .collectList()
         .doOnSuccess(v -> prepareLatency.record(System.nanoTime() - started, TimeUnit.NANOSECONDS))
         .flatMap(votes -> store(votes, key))
@@ -214,20 +211,20 @@ public final class Coordinator {
       String txId, List<Vote> votes, Function<String, Participant> ownerOf) {
     long stored = System.nanoTime();
     // Stored means committed: a participant that misses this message reloads when its hold lapses.
-    return Flux.fromIterable(votes)
+    return Flux.fromIterable(byParticipant(votes, Vote::playerId, ownerOf).entrySet())
         .flatMap(
-            v ->
-                ownerOf
-                    .apply(v.playerId())
-                    .commit(txId, v.playerId())
+            e ->
+                e.getKey()
+                    .commitAll(txId, e.getValue().stream().map(Vote::playerId).toList())
                     .timeout(settings.commitTimeout())
                     .onErrorResume(
-                        e -> {
+                        failure -> {
                           log.warn(
-                              "commit of {} at {} not confirmed: its hold will lapse",
+                              "commit of {} at the owner of {} not confirmed: their holds will"
+                                  + " lapse",
                               txId,
-                              v.playerId(),
-                              e);
+                              e.getValue().get(0).playerId(),
+                              failure);
                           return Mono.empty();
                         }))
         .then(
@@ -240,24 +237,33 @@ public final class Coordinator {
 
   private Mono<Void> abortAll(
       String txId, List<Step> steps, Function<String, Participant> ownerOf) {
-    return Flux.fromIterable(steps)
+    return Flux.fromIterable(byParticipant(steps, Step::playerId, ownerOf).entrySet())
         .flatMap(
-            s ->
-                ownerOf
-                    .apply(s.playerId())
-                    .abort(txId, s.playerId())
+            e ->
+                e.getKey()
+                    .abortAll(txId, e.getValue().stream().map(Step::playerId).toList())
                     .timeout(settings.commitTimeout())
                     .onErrorResume(
-                        e -> {
-                          // Its hold lapses on its own.
+                        failure -> {
+                          // Their holds lapse on their own.
                           log.warn(
                               "abort of {} at {}'s owner failed: {}",
                               txId,
-                              s.playerId(),
-                              e.toString());
+                              e.getValue().get(0).playerId(),
+                              failure.toString());
                           return Mono.empty();
                         }))
         .then();
+  }
+
+  /** The items grouped by the participant that owns their player, in their order. */
+  private static <T> java.util.Map<Participant, List<T>> byParticipant(
+      List<T> items, Function<T, String> playerId, Function<String, Participant> ownerOf) {
+    java.util.Map<Participant, List<T>> groups = new java.util.LinkedHashMap<>();
+    for (T item : items) {
+      groups.computeIfAbsent(ownerOf.apply(playerId.apply(item)), p -> new ArrayList<>()).add(item);
+    }
+    return groups;
   }
 
   private static Refused refused(Throwable e) {

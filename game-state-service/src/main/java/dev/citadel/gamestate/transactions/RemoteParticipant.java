@@ -33,6 +33,13 @@ public final class RemoteParticipant implements Participant {
 
   public record DecisionBody(String playerId) {}
 
+  /** Every step one instance has in a transaction, in one call. */
+  public record PrepareAllBody(List<PrepareBody> steps) {}
+
+  public record VotesBody(List<VoteBody> votes) {}
+
+  public record DecisionsBody(List<String> playerIds) {}
+
   private static final Retry ONCE_IF_NO_RESPONSE =
       Retry.max(1)
           .filter(e -> e instanceof WebClientRequestException)
@@ -55,6 +62,43 @@ public final class RemoteParticipant implements Participant {
         .retryWhen(ONCE_IF_NO_RESPONSE)
         .map(RemoteParticipant::vote)
         .onErrorMap(WebClientResponseException.class, RemoteParticipant::refused);
+  }
+
+  /** One call for all of this instance's players (a result has up to ten). */
+  @Override
+  public Mono<List<Vote>> prepareAll(String txId, List<Step> steps) {
+    return http.post()
+        .uri("/internal/tx/{tx}/prepare-all", txId)
+        .bodyValue(
+            new PrepareAllBody(
+                steps.stream()
+                    .map(s -> new PrepareBody(s.playerId(), s.command(), s.args()))
+                    .toList()))
+        .retrieve()
+        .bodyToMono(VotesBody.class)
+        .retryWhen(ONCE_IF_NO_RESPONSE)
+        .map(b -> b.votes().stream().map(RemoteParticipant::vote).toList())
+        .onErrorMap(WebClientResponseException.class, RemoteParticipant::refused);
+  }
+
+  @Override
+  public Mono<Void> commitAll(String txId, List<String> playerIds) {
+    return decideAll(txId, "commit-all", playerIds);
+  }
+
+  @Override
+  public Mono<Void> abortAll(String txId, List<String> playerIds) {
+    return decideAll(txId, "abort-all", playerIds);
+  }
+
+  private Mono<Void> decideAll(String txId, String decision, List<String> playerIds) {
+    return http.post()
+        .uri("/internal/tx/{tx}/{decision}", txId, decision)
+        .bodyValue(new DecisionsBody(playerIds))
+        .retrieve()
+        .toBodilessEntity()
+        .retryWhen(ONCE_IF_NO_RESPONSE)
+        .then();
   }
 
   @Override

@@ -1,5 +1,6 @@
 package dev.citadel.gamestate.transactions;
 
+import dev.citadel.gamestate.http.ApiException;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
@@ -24,6 +25,48 @@ public class TransactionController {
     return local
         .prepare(tx, body.playerId(), body.command(), body.args())
         .map(RemoteParticipant::body);
+  }
+
+  /** Every step this instance has in the transaction: one call instead of one per player. */
+  @PostMapping("/internal/tx/{tx}/prepare-all")
+  public Mono<RemoteParticipant.VotesBody> prepareAll(
+      @PathVariable String tx, @RequestBody RemoteParticipant.PrepareAllBody body) {
+    if (body == null
+        || body.steps() == null
+        || body.steps().isEmpty()
+        || body.steps().contains(null)) {
+      throw ApiException.badRequest("'steps' is required: at least one");
+    }
+    return local
+        .prepareAll(
+            tx,
+            body.steps().stream().map(b -> new Step(b.playerId(), b.command(), b.args())).toList())
+        .map(
+            votes ->
+                new RemoteParticipant.VotesBody(
+                    votes.stream().map(RemoteParticipant::body).toList()));
+  }
+
+  @PostMapping("/internal/tx/{tx}/commit-all")
+  public Mono<Void> commitAll(
+      @PathVariable String tx, @RequestBody RemoteParticipant.DecisionsBody body) {
+    return local.commitAll(tx, playerIds(body));
+  }
+
+  @PostMapping("/internal/tx/{tx}/abort-all")
+  public Mono<Void> abortAll(
+      @PathVariable String tx, @RequestBody RemoteParticipant.DecisionsBody body) {
+    return local.abortAll(tx, playerIds(body));
+  }
+
+  private static java.util.List<String> playerIds(RemoteParticipant.DecisionsBody body) {
+    if (body == null
+        || body.playerIds() == null
+        || body.playerIds().isEmpty()
+        || body.playerIds().contains(null)) {
+      throw ApiException.badRequest("'playerIds' is required: at least one");
+    }
+    return body.playerIds();
   }
 
   @PostMapping("/internal/tx/{tx}/commit")

@@ -21,6 +21,8 @@ import reactor.netty.http.server.HttpServer;
  */
 class RemoteParticipantTest {
   static final String VOTE = "{\"playerId\":\"p1\",\"expectedVersion\":3,\"events\":[]}";
+  static final String VOTE2 =
+      "{\"playerId\":\"p2\",\"expectedVersion\":7,\"events\":[{\"type\":\"t\",\"payload\":\"AQI=\"}]}";
 
   DisposableServer server;
 
@@ -49,7 +51,12 @@ class RemoteParticipantTest {
                                   }
                                   return res.header("Content-Type", "application/json")
                                       .sendString(
-                                          Mono.just(req.uri().endsWith("/prepare") ? VOTE : ""),
+                                          Mono.just(
+                                              req.uri().endsWith("/prepare")
+                                                  ? VOTE
+                                                  : req.uri().endsWith("/prepare-all")
+                                                      ? "{\"votes\":[" + VOTE + "," + VOTE2 + "]}"
+                                                      : ""),
                                           StandardCharsets.UTF_8)
                                       .then();
                                 })))
@@ -67,6 +74,26 @@ class RemoteParticipantTest {
 
     assertThat(vote.expectedVersion()).isEqualTo(3);
     assertThat(requests).hasValue(2);
+  }
+
+  /** All of one instance's players in one call (a result has ten), votes in the steps' order. */
+  @Test
+  void every_step_an_instance_has_goes_in_one_call_and_is_sent_once_more_if_dropped() {
+    AtomicInteger requests = new AtomicInteger();
+    var votes =
+        participant(1, requests)
+            .prepareAll(
+                "tx-4",
+                java.util.List.of(
+                    new Step("p1", "gift", Map.of()), new Step("p2", "gift", Map.of())))
+            .block(Duration.ofSeconds(10));
+
+    assertThat(votes).extracting(Vote::playerId).containsExactly("p1", "p2");
+    assertThat(votes.get(1).expectedVersion()).isEqualTo(7);
+    assertThat(votes.get(1).events().get(0).payload()).containsExactly(1, 2);
+    assertThat(requests).hasValue(2); // one call, sent once more after the drop
+    participant(0, requests).commitAll("tx-4", java.util.List.of("p1", "p2")).block();
+    assertThat(requests).hasValue(3);
   }
 
   @Test
