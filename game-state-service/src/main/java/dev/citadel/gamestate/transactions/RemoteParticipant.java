@@ -78,17 +78,29 @@ public final class RemoteParticipant implements Participant {
         .bodyToMono(VotesBody.class)
         .retryWhen(ONCE_IF_NO_RESPONSE)
         .map(b -> b.votes().stream().map(RemoteParticipant::vote).toList())
+        // An instance that does not serve the call yet (a rolling update) answers 404: each player
+        // is asked on its own instead. (A 404 of the player's rules comes again from that call:
+        // prepares are idempotent by transaction id.)
+        .onErrorResume(
+            WebClientResponseException.NotFound.class,
+            notServed -> Participant.super.prepareAll(txId, steps))
         .onErrorMap(WebClientResponseException.class, RemoteParticipant::refused);
   }
 
   @Override
   public Mono<Void> commitAll(String txId, List<String> playerIds) {
-    return decideAll(txId, "commit-all", playerIds);
+    return decideAll(txId, "commit-all", playerIds)
+        .onErrorResume(
+            WebClientResponseException.NotFound.class,
+            notServed -> Participant.super.commitAll(txId, playerIds));
   }
 
   @Override
   public Mono<Void> abortAll(String txId, List<String> playerIds) {
-    return decideAll(txId, "abort-all", playerIds);
+    return decideAll(txId, "abort-all", playerIds)
+        .onErrorResume(
+            WebClientResponseException.NotFound.class,
+            notServed -> Participant.super.abortAll(txId, playerIds));
   }
 
   private Mono<Void> decideAll(String txId, String decision, List<String> playerIds) {

@@ -96,6 +96,49 @@ class RemoteParticipantTest {
     assertThat(requests).hasValue(3);
   }
 
+  /**
+   * An instance that does not serve the one-call endpoints yet (a rolling update from a version
+   * before them) answers 404: each player is asked on its own, as that version expects.
+   */
+  @Test
+  void an_instance_without_the_one_call_endpoints_is_asked_player_by_player() {
+    java.util.List<String> paths =
+        java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    server =
+        HttpServer.create()
+            .host("127.0.0.1")
+            .port(0)
+            .handle(
+                (req, res) -> {
+                  paths.add(req.uri().replaceFirst(".*/", ""));
+                  if (req.uri().endsWith("-all")) {
+                    return res.status(404).send();
+                  }
+                  return res.header("Content-Type", "application/json")
+                      .sendString(
+                          Mono.just(req.uri().endsWith("/prepare") ? VOTE : ""),
+                          StandardCharsets.UTF_8)
+                      .then();
+                })
+            .bindNow();
+    RemoteParticipant p =
+        new RemoteParticipant(WebClient.create("http://127.0.0.1:" + server.port()));
+
+    var votes =
+        p.prepareAll(
+                "tx-5",
+                java.util.List.of(
+                    new Step("p1", "gift", Map.of()), new Step("p1", "gift", Map.of())))
+            .block(Duration.ofSeconds(10));
+    p.commitAll("tx-5", java.util.List.of("p1")).block(Duration.ofSeconds(10));
+    p.abortAll("tx-5", java.util.List.of("p1")).block(Duration.ofSeconds(10));
+
+    assertThat(votes).hasSize(2);
+    assertThat(paths)
+        .containsExactlyInAnyOrder(
+            "prepare-all", "prepare", "prepare", "commit-all", "commit", "abort-all", "abort");
+  }
+
   @Test
   void a_decision_whose_connection_dropped_is_sent_once_more() {
     AtomicInteger requests = new AtomicInteger();
