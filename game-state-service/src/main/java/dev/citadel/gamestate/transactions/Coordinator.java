@@ -143,22 +143,25 @@ public final class Coordinator {
   Mono<String> execute(String txId, List<Step> steps, IdempotencyKey key) {
     long started = System.nanoTime();
     // Owners are looked up once: the instances that are up may change mid-transaction, and the
-    // commit or abort must reach the participant that prepared (and holds) the player.
+    // commit or abort must reach the participant that prepared (and holds) the player. Each
+    // participant is called once, with all its players (not once per player).
     java.util.Map<String, Participant> owners = new java.util.HashMap<>();
-    steps.forEach(s -> owners.computeIfAbsent(s.playerId(), ownerOf));
-    Function<String, Participant> ownerOf = owners::get;
-    // One prepare call per instance, with all its players (not one per player).
-    return Flux.fromIterable(byParticipant(steps, Step::playerId, ownerOf).entrySet())
+    java.util.Map<Participant, List<Step>> byOwner = new java.util.LinkedHashMap<>();
+    for (Step s : steps) {
+      Participant owner = owners.computeIfAbsent(s.playerId(), ownerOf);
+      byOwner.computeIfAbsent(owner, p -> new ArrayList<>()).add(s);
+    }
+    return Flux.fromIterable(byOwner.entrySet())
         .flatMap(e -> e.getKey().prepareAll(txId, e.getValue()).timeout(settings.prepareTimeout()))
         .flatMapIterable(votes -> votes)
         .collectList()
         .doOnSuccess(v -> prepareLatency.record(System.nanoTime() - started, TimeUnit.NANOSECONDS))
         .flatMap(votes -> store(votes, key))
-        .flatMap(votes -> commitAll(txId, votes, ownerOf))
+        .flatMap(votes -> commitAll(txId, byOwner))
         .doOnSuccess(id -> committed.increment())
         .onErrorResume(
             e ->
-                abortAll(txId, steps, ownerOf)
+                abortAll(txId, byOwner)
                     .then(
                         Mono.error(
                             () -> {
@@ -207,15 +210,15 @@ public final class Coordinator {
                         lookup -> new OutcomeUnknown(e)));
   }
 
-  private Mono<String> commitAll(
-      String txId, List<Vote> votes, Function<String, Participant> ownerOf) {
+  /** Every prepared player (one vote per step) is committed, one call per participant. */
+  private Mono<String> commitAll(String txId, java.util.Map<Participant, List<Step>> byOwner) {
     long stored = System.nanoTime();
     // Stored means committed: a participant that misses this message reloads when its hold lapses.
-    return Flux.fromIterable(byParticipant(votes, Vote::playerId, ownerOf).entrySet())
+    return Flux.fromIterable(byOwner.entrySet())
         .flatMap(
             e ->
                 e.getKey()
-                    .commitAll(txId, e.getValue().stream().map(Vote::playerId).toList())
+                    .commitAll(txId, playerIds(e.getValue()))
                     .timeout(settings.commitTimeout())
                     .onErrorResume(
                         failure -> {
@@ -235,13 +238,12 @@ public final class Coordinator {
                 }));
   }
 
-  private Mono<Void> abortAll(
-      String txId, List<Step> steps, Function<String, Participant> ownerOf) {
-    return Flux.fromIterable(byParticipant(steps, Step::playerId, ownerOf).entrySet())
+  private Mono<Void> abortAll(String txId, java.util.Map<Participant, List<Step>> byOwner) {
+    return Flux.fromIterable(byOwner.entrySet())
         .flatMap(
             e ->
                 e.getKey()
-                    .abortAll(txId, e.getValue().stream().map(Step::playerId).toList())
+                    .abortAll(txId, playerIds(e.getValue()))
                     .timeout(settings.commitTimeout())
                     .onErrorResume(
                         failure -> {
@@ -256,14 +258,8 @@ public final class Coordinator {
         .then();
   }
 
-  /** The items grouped by the participant that owns their player, in their order. */
-  private static <T> java.util.Map<Participant, List<T>> byParticipant(
-      List<T> items, Function<T, String> playerId, Function<String, Participant> ownerOf) {
-    java.util.Map<Participant, List<T>> groups = new java.util.LinkedHashMap<>();
-    for (T item : items) {
-      groups.computeIfAbsent(ownerOf.apply(playerId.apply(item)), p -> new ArrayList<>()).add(item);
-    }
-    return groups;
+  private static List<String> playerIds(List<Step> steps) {
+    return steps.stream().map(Step::playerId).toList();
   }
 
   private static Refused refused(Throwable e) {

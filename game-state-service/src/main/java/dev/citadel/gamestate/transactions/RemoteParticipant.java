@@ -104,13 +104,7 @@ public final class RemoteParticipant implements Participant {
   }
 
   private Mono<Void> decideAll(String txId, String decision, List<String> playerIds) {
-    return http.post()
-        .uri("/internal/tx/{tx}/{decision}", txId, decision)
-        .bodyValue(new DecisionsBody(playerIds))
-        .retrieve()
-        .toBodilessEntity()
-        .retryWhen(ONCE_IF_NO_RESPONSE)
-        .then();
+    return decide(txId, decision, new DecisionsBody(playerIds));
   }
 
   @Override
@@ -124,9 +118,13 @@ public final class RemoteParticipant implements Participant {
   }
 
   private Mono<Void> decide(String txId, String decision, String playerId) {
+    return decide(txId, decision, new DecisionBody(playerId));
+  }
+
+  private Mono<Void> decide(String txId, String decision, Object body) {
     return http.post()
         .uri("/internal/tx/{tx}/{decision}", txId, decision)
-        .bodyValue(new DecisionBody(playerId))
+        .bodyValue(body)
         .retrieve()
         .toBodilessEntity()
         .retryWhen(ONCE_IF_NO_RESPONSE)
