@@ -87,7 +87,7 @@ public class MatchController {
    * state} is {@code IN_ROOM} until the game ends, then {@code ENDED}.
    */
   @GetMapping("/internal/matches/{matchId}")
-  public Mono<MatchView> get(@PathVariable String matchId) {
+  public Mono<MatchView> match(@PathVariable String matchId) {
     requireMatchId(matchId);
     return rooms
         .status(matchId)

@@ -56,7 +56,7 @@ public class PlayerController {
   }
 
   @GetMapping("/players/{id}")
-  public Mono<PlayerView> get(@PathVariable String id, AuthenticatedPlayer caller) {
+  public Mono<PlayerView> player(@PathVariable String id, AuthenticatedPlayer caller) {
     authorize(caller, id);
     return players
         .get(id)

@@ -24,6 +24,7 @@ public class SecurityConfiguration {
     // (the gateway replaces it with its own, see ForwardingFilter).
     return citadel
         .withoutTokensOn(Set.of(ForwardingFilter.SIGN_UP, ForwardingFilter.LOG_IN))
+        .withPublicApiDocs()
         .chain(
             http,
             routes ->

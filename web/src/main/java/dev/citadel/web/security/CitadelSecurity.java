@@ -1,6 +1,8 @@
 package dev.citadel.web.security;
 
+import java.util.HashSet;
 import java.util.Set;
+import org.springframework.http.HttpMethod;
 import org.springframework.security.config.Customizer;
 import org.springframework.security.config.web.server.ServerHttpSecurity;
 import org.springframework.security.oauth2.jwt.ReactiveJwtDecoder;
@@ -17,16 +19,21 @@ public final class CitadelSecurity {
   private final ReactiveJwtDecoder decoder;
   private final Set<String> queryTokenPaths;
   private final Set<String> anonymousPaths;
+  private final boolean publicApiDocs;
 
   public CitadelSecurity(ReactiveJwtDecoder decoder, Set<String> queryTokenPaths) {
-    this(decoder, queryTokenPaths, Set.of());
+    this(decoder, queryTokenPaths, Set.of(), false);
   }
 
   private CitadelSecurity(
-      ReactiveJwtDecoder decoder, Set<String> queryTokenPaths, Set<String> anonymousPaths) {
+      ReactiveJwtDecoder decoder,
+      Set<String> queryTokenPaths,
+      Set<String> anonymousPaths,
+      boolean publicApiDocs) {
     this.decoder = decoder;
     this.queryTokenPaths = Set.copyOf(queryTokenPaths);
     this.anonymousPaths = Set.copyOf(anonymousPaths);
+    this.publicApiDocs = publicApiDocs;
   }
 
   /**
@@ -34,7 +41,18 @@ public final class CitadelSecurity {
    * itself decides what a token there is worth, and a stale or foreign one is never a 401.
    */
   public CitadelSecurity withoutTokensOn(Set<String> paths) {
-    return new CitadelSecurity(decoder, queryTokenPaths, paths);
+    return new CitadelSecurity(decoder, queryTokenPaths, paths, publicApiDocs);
+  }
+
+  /**
+   * The same, with the API description and its UI open to everyone (the gateway's merged one). A
+   * service's own description is for callers with the {@code api.docs} scope: it lists its internal
+   * routes too.
+   */
+  public CitadelSecurity withPublicApiDocs() {
+    Set<String> paths = new HashSet<>(anonymousPaths);
+    paths.add(ApiDocsPaths.DESCRIPTION);
+    return new CitadelSecurity(decoder, queryTokenPaths, paths, true);
   }
 
   public ReactiveJwtDecoder decoder() {
@@ -60,6 +78,11 @@ public final class CitadelSecurity {
               // Served only on the management port, which is never routed nor exposed (and where
               // this chain applies too): Prometheus and the probes reach it, callers cannot.
               a.pathMatchers("/actuator/**").permitAll();
+              if (publicApiDocs) {
+                a.pathMatchers(HttpMethod.GET, ApiDocsPaths.PUBLIC).permitAll();
+              } else {
+                a.pathMatchers(ApiDocsPaths.PUBLIC).hasAuthority(Scopes.authority(Scopes.API_DOCS));
+              }
               routes.customize(a);
             })
         .oauth2ResourceServer(

@@ -28,6 +28,9 @@ public final class Scopes {
    */
   public static final String EDGE_FORWARD = "edge.forward";
 
+  /** Every service: read its own API description, internal routes included (the gateway). */
+  public static final String API_DOCS = "api.docs";
+
   /** match-service: queue players in bulk (load tests only). */
   public static final String MATCH_BULK = "match.bulk";
 
