@@ -5,7 +5,6 @@ import dev.citadel.eventstore.StoreBusy;
 import dev.citadel.gamestate.aggregate.Held;
 import dev.citadel.gamestate.aggregate.KeyReused;
 import dev.citadel.gamestate.aggregate.Overloaded;
-import dev.citadel.gamestate.http.ApiException;
 import dev.citadel.gamestate.http.Statuses;
 import dev.citadel.gamestate.player.PlayerRejected;
 import dev.citadel.gamestate.transactions.Refused;
@@ -44,11 +43,6 @@ public class ApiErrors extends ProblemHandling {
   @ExceptionHandler(KeyReused.class)
   ResponseEntity<ProblemDetail> keyReused(KeyReused e) {
     return problem(HttpStatus.CONFLICT, e.getMessage());
-  }
-
-  @ExceptionHandler(ApiException.class)
-  ResponseEntity<ProblemDetail> api(ApiException e) {
-    return problem(e.status(), e.getMessage());
   }
 
   /** A bound on waiting work was reached: refused at once, nothing done (with Retry-After). */

@@ -1,7 +1,7 @@
 package dev.citadel.gamestate.api;
 
-import dev.citadel.gamestate.http.ApiException;
 import dev.citadel.gamestate.rooms.MatchRooms;
+import dev.citadel.web.problem.ApiException;
 import java.util.List;
 import java.util.regex.Pattern;
 import org.springframework.http.HttpStatus;

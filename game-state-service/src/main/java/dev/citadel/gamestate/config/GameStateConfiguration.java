@@ -28,6 +28,7 @@ import dev.citadel.messaging.kafka.KafkaSettings;
 import dev.citadel.messaging.kafka.KafkaTopics;
 import dev.citadel.messaging.kafka.ReactorKafkaConsumer;
 import dev.citadel.messaging.kafka.ReactorKafkaPublisher;
+import dev.citadel.web.lifecycle.BackgroundTasks;
 import dev.citadel.web.security.Callers;
 import dev.citadel.web.security.CitadelSecurity;
 import dev.citadel.web.security.Scopes;
@@ -39,15 +40,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Supplier;
-import org.springframework.context.SmartLifecycle;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.http.HttpMethod;
 import org.springframework.security.config.web.server.ServerHttpSecurity;
 import org.springframework.security.web.server.SecurityWebFilterChain;
 import org.springframework.web.reactive.function.client.WebClient;
-import reactor.core.Disposable;
 
 /** Wires the event store, the player host and the outbox from {@link GameStateProperties}. */
 @Configuration(proxyBeanMethods = false)
@@ -172,28 +170,8 @@ public class GameStateConfiguration {
   }
 
   @Bean
-  org.springframework.context.SmartLifecycle peerProbes(GameStateInstances peers) {
-    return new org.springframework.context.SmartLifecycle() {
-      private reactor.core.Disposable running;
-
-      @Override
-      public synchronized void start() {
-        running = peers.start();
-      }
-
-      @Override
-      public synchronized void stop() {
-        if (running != null) {
-          running.dispose();
-          running = null;
-        }
-      }
-
-      @Override
-      public synchronized boolean isRunning() {
-        return running != null;
-      }
-    };
+  BackgroundTasks peerProbes(GameStateInstances peers) {
+    return BackgroundTasks.of(peers::start);
   }
 
   @Bean
@@ -298,8 +276,12 @@ public class GameStateConfiguration {
         meters);
   }
 
+  /**
+   * Passivation, the outbox, the consumers and the sweeps: started with the application, stopped
+   * before the pool closes.
+   */
   @Bean
-  Background background(
+  BackgroundTasks background(
       AggregateHost<PlayerState, PlayerCommand, PlayerEvent> host,
       MatchRooms rooms,
       PostgresEventStore store,
@@ -326,9 +308,12 @@ public class GameStateConfiguration {
             new ReactorKafkaConsumer(kafka, publisher, meters),
             host,
             props.gameState().accountsTopic());
-    return new Background(
-        host,
-        outboxPublisher,
+    List<BackgroundTasks.Task> tasks = new ArrayList<>();
+    tasks.add(host::startPassivation);
+    if (outboxPublisher != null) {
+      tasks.add(outboxPublisher::start);
+    }
+    tasks.addAll(
         List.of(
             () -> accounts.start(),
             () -> rooms.start(new ReactorKafkaConsumer(kafka, publisher, meters)),
@@ -339,53 +324,6 @@ public class GameStateConfiguration {
             () ->
                 KeyRetention.start(
                     store, Duration.ofHours(1), props.gameState().idempotencyKeysKept(), clock)));
-  }
-
-  /**
-   * Passivation, the outbox and account registrations: started with the application, stopped before
-   * the pool closes.
-   */
-  static final class Background implements SmartLifecycle {
-    private final AggregateHost<?, ?, ?> host;
-    private final OutboxPublisher outbox;
-    private final List<Supplier<Disposable>> consumers;
-    private final List<Disposable> running = new ArrayList<>();
-    private Disposable passivation;
-    private Disposable publishing;
-
-    Background(
-        AggregateHost<?, ?, ?> host, OutboxPublisher outbox, List<Supplier<Disposable>> consumers) {
-      this.host = host;
-      this.outbox = outbox;
-      this.consumers = consumers;
-    }
-
-    @Override
-    public synchronized void start() {
-      passivation = host.startPassivation();
-      if (outbox != null) {
-        publishing = outbox.start();
-      }
-      consumers.forEach(c -> running.add(c.get()));
-    }
-
-    @Override
-    public synchronized void stop() {
-      if (passivation != null) {
-        passivation.dispose();
-        passivation = null;
-      }
-      if (publishing != null) {
-        publishing.dispose();
-        publishing = null;
-      }
-      running.forEach(Disposable::dispose);
-      running.clear();
-    }
-
-    @Override
-    public synchronized boolean isRunning() {
-      return passivation != null;
-    }
+    return new BackgroundTasks(tasks);
   }
 }

@@ -2,12 +2,12 @@ package dev.citadel.gamestate.friends;
 
 import dev.citadel.eventstore.IdempotencyKey;
 import dev.citadel.gamestate.api.PlayerController;
-import dev.citadel.gamestate.http.ApiException;
 import dev.citadel.gamestate.player.PlayerCommand.Relate.Action;
 import dev.citadel.gamestate.transactions.Coordinator;
 import dev.citadel.gamestate.transactions.LocalParticipant;
 import dev.citadel.gamestate.transactions.Step;
 import dev.citadel.notify.PlayerNotifier;
+import dev.citadel.web.problem.ApiException;
 import dev.citadel.web.security.AuthenticatedPlayer;
 import java.util.List;
 import java.util.Map;

@@ -2,11 +2,11 @@ package dev.citadel.gamestate.gifts;
 
 import dev.citadel.eventstore.IdempotencyKey;
 import dev.citadel.gamestate.api.PlayerController;
-import dev.citadel.gamestate.http.ApiException;
 import dev.citadel.gamestate.player.Player;
 import dev.citadel.gamestate.transactions.Coordinator;
 import dev.citadel.gamestate.transactions.Step;
 import dev.citadel.notify.PlayerNotifier;
+import dev.citadel.web.problem.ApiException;
 import dev.citadel.web.security.AuthenticatedPlayer;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -2,6 +2,7 @@ package dev.citadel.gamestate.http;
 
 import dev.citadel.gamestate.player.PlayerCommand;
 import dev.citadel.gamestate.shop.Catalogue;
+import dev.citadel.web.problem.ApiException;
 import java.math.BigInteger;
 import java.util.List;
 import java.util.Map;

@@ -1,11 +1,11 @@
 package dev.citadel.gamestate.results;
 
 import dev.citadel.gamestate.aggregate.AggregateHost;
-import dev.citadel.gamestate.http.ApiException;
 import dev.citadel.gamestate.player.PlayerCommand;
 import dev.citadel.gamestate.player.PlayerEvent;
 import dev.citadel.gamestate.player.PlayerState;
 import dev.citadel.protocol.match.v1.Result;
+import dev.citadel.web.problem.ApiException;
 import java.util.Map;
 import java.util.function.Function;
 import org.springframework.web.bind.annotation.GetMapping;

@@ -266,7 +266,7 @@ public final class Coordinator {
     if (e instanceof Refused r) {
       return r;
     }
-    if (e instanceof dev.citadel.gamestate.http.ApiException a) {
+    if (e instanceof dev.citadel.web.problem.ApiException a) {
       return new Refused(a.status(), a.getMessage(), a);
     }
     if (e instanceof PlayerRejected p) {

@@ -81,7 +81,7 @@ public final class LocalParticipant implements Participant {
             other == null ? null : other.toString(),
             PlayerCommand.Relate.Action.valueOf(String.valueOf(action)));
       } catch (IllegalArgumentException e) {
-        throw dev.citadel.gamestate.http.ApiException.badRequest("unknown friend action " + action);
+        throw dev.citadel.web.problem.ApiException.badRequest("unknown friend action " + action);
       }
     }
     return CommandParser.participantCommand(command, args);

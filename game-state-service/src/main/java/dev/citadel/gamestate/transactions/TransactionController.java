@@ -1,6 +1,6 @@
 package dev.citadel.gamestate.transactions;
 
-import dev.citadel.gamestate.http.ApiException;
+import dev.citadel.web.problem.ApiException;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;

@@ -4,6 +4,7 @@ import dev.citadel.affinity.GameStateInstances;
 import dev.citadel.gateway.affinity.AffinityFilter;
 import dev.citadel.gateway.affinity.DnsInstances;
 import dev.citadel.gateway.identity.ForwardingFilter;
+import dev.citadel.web.lifecycle.BackgroundTasks;
 import dev.citadel.web.security.ClientAddress;
 import dev.citadel.web.security.ServiceTokens;
 import java.net.URI;
@@ -15,11 +16,9 @@ import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.cloud.client.ServiceInstance;
 import org.springframework.cloud.client.discovery.ReactiveDiscoveryClient;
 import org.springframework.cloud.gateway.filter.ratelimit.KeyResolver;
-import org.springframework.context.SmartLifecycle;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.web.reactive.function.client.WebClient;
-import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -78,28 +77,8 @@ public class GatewayConfiguration {
   }
 
   @Bean
-  SmartLifecycle healthProbes(GameStateInstances instances) {
-    return new SmartLifecycle() {
-      private Disposable running;
-
-      @Override
-      public synchronized void start() {
-        running = instances.start();
-      }
-
-      @Override
-      public synchronized void stop() {
-        if (running != null) {
-          running.dispose();
-          running = null;
-        }
-      }
-
-      @Override
-      public synchronized boolean isRunning() {
-        return running != null;
-      }
-    };
+  BackgroundTasks healthProbes(GameStateInstances instances) {
+    return BackgroundTasks.of(instances::start);
   }
 
   @Bean

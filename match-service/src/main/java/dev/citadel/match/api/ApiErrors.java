@@ -1,17 +1,11 @@
 package dev.citadel.match.api;
 
 import dev.citadel.web.problem.ProblemHandling;
-import org.springframework.http.ProblemDetail;
-import org.springframework.http.ResponseEntity;
-import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 
-/** match-service's errors as JSON problems, each with one status decided here. */
+/**
+ * match-service's errors as JSON problems: everything it raises is one of the shared ones ({@link
+ * dev.citadel.web.problem.ApiException} among them), so it adds no mapping of its own.
+ */
 @RestControllerAdvice
-public class ApiErrors extends ProblemHandling {
-
-  @ExceptionHandler(ApiException.class)
-  ResponseEntity<ProblemDetail> api(ApiException e) {
-    return problem(e.status(), e.getMessage());
-  }
-}
+public class ApiErrors extends ProblemHandling {}

@@ -6,6 +6,7 @@ import dev.citadel.match.lifecycle.Transitions;
 import dev.citadel.match.queue.QueueStatus;
 import dev.citadel.match.queue.Queues;
 import dev.citadel.match.ratings.Ratings;
+import dev.citadel.web.problem.ApiException;
 import dev.citadel.web.security.AuthenticatedPlayer;
 import java.time.Clock;
 import java.util.List;

@@ -1,9 +1,9 @@
 package dev.citadel.match.bulk;
 
-import dev.citadel.match.api.ApiException;
 import dev.citadel.match.config.MatchProperties;
 import dev.citadel.match.domain.Ticket;
 import dev.citadel.match.queue.Queues;
+import dev.citadel.web.problem.ApiException;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;

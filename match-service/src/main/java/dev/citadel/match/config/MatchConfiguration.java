@@ -14,20 +14,18 @@ import dev.citadel.messaging.kafka.KafkaTopics;
 import dev.citadel.messaging.kafka.ReactorKafkaConsumer;
 import dev.citadel.messaging.kafka.ReactorKafkaPublisher;
 import dev.citadel.notify.PlayerNotifier;
+import dev.citadel.web.lifecycle.BackgroundTasks;
 import dev.citadel.web.security.Callers;
 import dev.citadel.web.security.CitadelSecurity;
 import dev.citadel.web.security.Scopes;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.List;
-import org.springframework.context.SmartLifecycle;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.security.config.web.server.ServerHttpSecurity;
 import org.springframework.security.web.server.SecurityWebFilterChain;
-import reactor.core.Disposable;
 
 @Configuration(proxyBeanMethods = false)
 public class MatchConfiguration {
@@ -156,8 +154,9 @@ public class MatchConfiguration {
             .toList());
   }
 
+  /** The matcher, expiry, presence relay and lifecycle consumer, started with the application. */
   @Bean
-  SmartLifecycle background(
+  BackgroundTasks background(
       Matcher matcher,
       Lifecycle lifecycle,
       Expiry expiry,
@@ -165,28 +164,11 @@ public class MatchConfiguration {
       MessagePublisher publisher,
       MatchProperties props,
       MeterRegistry meters) {
-    return new SmartLifecycle() {
-      private final List<Disposable> running = new ArrayList<>();
-
-      @Override
-      public synchronized void start() {
-        List<String> queues = props.match().queues();
-        running.add(matcher.start(queues, props.match().tickInterval()));
-        running.add(expiry.start(queues, props.match().tickInterval()));
-        running.add(presence.start(PRESENCE_INTERVAL));
-        running.add(lifecycle.consume(new ReactorKafkaConsumer(kafka(props), publisher, meters)));
-      }
-
-      @Override
-      public synchronized void stop() {
-        running.forEach(Disposable::dispose);
-        running.clear();
-      }
-
-      @Override
-      public synchronized boolean isRunning() {
-        return !running.isEmpty();
-      }
-    };
+    List<String> queues = props.match().queues();
+    return BackgroundTasks.of(
+        () -> matcher.start(queues, props.match().tickInterval()),
+        () -> expiry.start(queues, props.match().tickInterval()),
+        () -> presence.start(PRESENCE_INTERVAL),
+        () -> lifecycle.consume(new ReactorKafkaConsumer(kafka(props), publisher, meters)));
   }
 }

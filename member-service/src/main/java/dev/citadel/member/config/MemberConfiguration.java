@@ -20,6 +20,7 @@ import dev.citadel.messaging.kafka.KafkaSettings;
 import dev.citadel.messaging.kafka.KafkaTopics;
 import dev.citadel.messaging.kafka.ReactorKafkaConsumer;
 import dev.citadel.messaging.kafka.ReactorKafkaPublisher;
+import dev.citadel.web.lifecycle.BackgroundTasks;
 import dev.citadel.web.security.CitadelSecurity;
 import dev.citadel.web.security.Scopes;
 import dev.citadel.web.security.TokenDecoders;
@@ -28,7 +29,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.r2dbc.pool.ConnectionPool;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,7 +37,6 @@ import java.util.Set;
 import org.flywaydb.core.Flyway;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.context.SmartLifecycle;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
@@ -50,7 +49,6 @@ import org.springframework.security.oauth2.jwt.NimbusJwtEncoder;
 import org.springframework.security.oauth2.jwt.ReactiveJwtDecoder;
 import org.springframework.security.web.server.SecurityWebFilterChain;
 import org.springframework.transaction.reactive.TransactionalOperator;
-import reactor.core.Disposable;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
@@ -232,8 +230,9 @@ public class MemberConfiguration {
     return props.kafka().settings(props.instanceId());
   }
 
+  /** The outbox and the presence consumer, started and stopped with the application. */
   @Bean
-  Background background(
+  BackgroundTasks background(
       ConnectionPool pool,
       MessagePublisher publisher,
       PresenceStore presence,
@@ -254,35 +253,6 @@ public class MemberConfiguration {
             presence,
             props.members().presenceTopic(),
             meters);
-    return new Background(outbox, consumer);
-  }
-
-  /** The outbox and the presence consumer, started and stopped with the application. */
-  static final class Background implements SmartLifecycle {
-    private final OutboxPublisher outbox;
-    private final PresenceConsumer presence;
-    private final List<Disposable> running = new ArrayList<>();
-
-    Background(OutboxPublisher outbox, PresenceConsumer presence) {
-      this.outbox = outbox;
-      this.presence = presence;
-    }
-
-    @Override
-    public synchronized void start() {
-      running.add(outbox.start());
-      running.add(presence.start());
-    }
-
-    @Override
-    public synchronized void stop() {
-      running.forEach(Disposable::dispose);
-      running.clear();
-    }
-
-    @Override
-    public synchronized boolean isRunning() {
-      return !running.isEmpty();
-    }
+    return BackgroundTasks.of(outbox::start, consumer::start);
   }
 }

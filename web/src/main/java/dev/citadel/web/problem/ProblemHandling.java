@@ -20,6 +20,11 @@ import org.springframework.web.server.ResponseStatusException;
 public abstract class ProblemHandling {
   private static final Logger log = LoggerFactory.getLogger(ProblemHandling.class);
 
+  @ExceptionHandler(ApiException.class)
+  ResponseEntity<ProblemDetail> api(ApiException e) {
+    return problem(e.status(), e.getMessage());
+  }
+
   @ExceptionHandler(ResponseStatusException.class)
   ResponseEntity<ProblemDetail> framework(ResponseStatusException e) {
     return Problems.of(e).map(ProblemHandling::entity).orElseGet(() -> unexpected(e));

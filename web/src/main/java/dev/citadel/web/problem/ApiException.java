@@ -1,8 +1,11 @@
-package dev.citadel.match.api;
+package dev.citadel.web.problem;
 
 import org.springframework.http.HttpStatus;
 
-/** An error answered with its status and a JSON problem. */
+/**
+ * An error a service's HTTP edge raises itself (bad input shape, missing or wrong identity),
+ * answered by {@link ProblemHandling} with its status and a JSON problem.
+ */
 public final class ApiException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
@@ -15,5 +18,9 @@ public final class ApiException extends RuntimeException {
 
   public HttpStatus status() {
     return status;
+  }
+
+  public static ApiException badRequest(String message) {
+    return new ApiException(HttpStatus.BAD_REQUEST, message);
   }
 }

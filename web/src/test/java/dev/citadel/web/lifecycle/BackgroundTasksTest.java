@@ -1,0 +1,54 @@
+package dev.citadel.web.lifecycle;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import reactor.core.Disposable;
+import reactor.core.Disposables;
+
+class BackgroundTasksTest {
+
+  @Test
+  void starts_every_task_and_stops_each_in_the_order_it_started() {
+    List<String> log = new ArrayList<>();
+    BackgroundTasks tasks =
+        BackgroundTasks.of(
+            () -> {
+              log.add("start a");
+              return () -> log.add("stop a");
+            },
+            () -> {
+              log.add("start b");
+              return () -> log.add("stop b");
+            });
+
+    assertThat(tasks.isRunning()).isFalse();
+    tasks.start();
+    assertThat(tasks.isRunning()).isTrue();
+    tasks.stop();
+    assertThat(tasks.isRunning()).isFalse();
+    assertThat(log).containsExactly("start a", "start b", "stop a", "stop b");
+  }
+
+  @Test
+  void a_restart_runs_them_again_and_a_second_stop_does_nothing() {
+    Disposable.Composite made = Disposables.composite();
+    BackgroundTasks tasks =
+        BackgroundTasks.of(
+            () -> {
+              Disposable d = Disposables.single();
+              made.add(d);
+              return d;
+            });
+
+    tasks.start();
+    tasks.stop();
+    tasks.stop();
+    tasks.start();
+
+    assertThat(made.size()).isEqualTo(2);
+    tasks.stop();
+  }
+}
