@@ -23,7 +23,7 @@ import reactor.core.publisher.Mono;
  * {@code /ws}: pushes the connected player's notifications. The connection is authenticated at
  * connect by this service itself (the player token, from the header or {@code ?access_token=}) and
  * closed when that token expires: a socket never outlives its credential. The first message, {@code
- * {"type":"connected"}}, says the subscription is live.
+ * {"type":"connected","data":"<player id>"}}, says the subscription is live.
  */
 public final class NotificationSocket implements WebSocketHandler {
   /** 4001: a close code of the application's own range (RFC 6455 §7.4.2). */

@@ -22,7 +22,7 @@ public final class Transitions {
   }
 
   public Mono<Void> queued(List<String> players) {
-    return notify(players, "match.queued", "null");
+    return notify(players, "match.queued", null);
   }
 
   public Mono<Void> requeued(List<String> players, String matchId) {
