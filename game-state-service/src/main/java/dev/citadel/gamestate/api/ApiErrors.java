@@ -29,7 +29,7 @@ public class ApiErrors extends ProblemHandling {
 
   @ExceptionHandler(Refused.class)
   ResponseEntity<ProblemDetail> refused(Refused e) {
-    return problem(e.status(), e.getMessage());
+    return problem(status(e.reason()), e.getMessage());
   }
 
   @ExceptionHandler(Held.class)
@@ -54,5 +54,15 @@ public class ApiErrors extends ProblemHandling {
   @ExceptionHandler(ConcurrencyConflict.class)
   ResponseEntity<ProblemDetail> conflict(ConcurrencyConflict e) {
     return problem(HttpStatus.CONFLICT, "the player changed concurrently; try again");
+  }
+
+  /** A refused transaction's status. */
+  static HttpStatus status(Refused.Reason reason) {
+    return switch (reason) {
+      case INVALID -> HttpStatus.BAD_REQUEST;
+      case NOT_FOUND -> HttpStatus.NOT_FOUND;
+      case CONFLICT -> HttpStatus.CONFLICT;
+      case UNAVAILABLE -> HttpStatus.SERVICE_UNAVAILABLE;
+    };
   }
 }

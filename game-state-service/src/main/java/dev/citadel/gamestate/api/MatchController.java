@@ -1,5 +1,6 @@
 package dev.citadel.gamestate.api;
 
+import dev.citadel.gamestate.http.PlayerRequests;
 import dev.citadel.gamestate.rooms.MatchRooms;
 import dev.citadel.web.problem.ApiException;
 import java.util.List;
@@ -68,18 +69,8 @@ public class MatchController {
         teams,
         s.lineup().isEmpty() ? null : s.placedAt(),
         s.end().map(e -> java.time.Instant.ofEpochMilli(e.getEndedAtEpochMs())).orElse(null),
-        s.end().map(e -> result(e.getResult())).orElse(null),
+        s.end().map(e -> PlayerRequests.resultName(e.getResult())).orElse(null),
         s.end().map(e -> java.util.Map.copyOf(e.getScoresMap())).orElse(null));
-  }
-
-  /** A result's name in the API. */
-  public static String result(dev.citadel.protocol.match.v1.Result r) {
-    return switch (r) {
-      case RESULT_TEAM_0_WON -> "TEAM_0_WON";
-      case RESULT_TEAM_1_WON -> "TEAM_1_WON";
-      case RESULT_DRAW -> "DRAW";
-      default -> "NONE";
-    };
   }
 
   /**

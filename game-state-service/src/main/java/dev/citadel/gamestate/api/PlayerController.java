@@ -1,9 +1,11 @@
 package dev.citadel.gamestate.api;
 
-import dev.citadel.eventstore.IdempotencyKey;
 import dev.citadel.gamestate.aggregate.AggregateHost;
 import dev.citadel.gamestate.aggregate.CommandResult;
 import dev.citadel.gamestate.http.CommandParser;
+import dev.citadel.gamestate.http.CommandResponse;
+import dev.citadel.gamestate.http.PlayerRequests;
+import dev.citadel.gamestate.http.PlayerView;
 import dev.citadel.gamestate.leaderboard.Leaderboard;
 import dev.citadel.gamestate.player.PlayerCommand;
 import dev.citadel.gamestate.player.PlayerEvent;
@@ -13,8 +15,6 @@ import dev.citadel.web.problem.ApiException;
 import dev.citadel.web.security.AuthenticatedPlayer;
 import java.time.Clock;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.regex.Pattern;
 import org.springframework.http.HttpStatus;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -35,9 +35,6 @@ import reactor.core.publisher.Mono;
 @RestController
 @RequestMapping("/api/game")
 public class PlayerController {
-  public static final String IDEMPOTENCY_KEY = "Idempotency-Key";
-  private static final Pattern PLAYER_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
-  private static final Pattern KEY = Pattern.compile("[\\x21-\\x7e]{1,128}");
 
   private final AggregateHost<PlayerState, PlayerCommand, PlayerEvent> players;
   private final Leaderboard leaderboard;
@@ -57,7 +54,7 @@ public class PlayerController {
 
   @GetMapping("/players/{id}")
   public Mono<PlayerView> player(@PathVariable String id, AuthenticatedPlayer caller) {
-    authorize(caller, id);
+    PlayerRequests.authorize(caller, id);
     return players
         .get(id)
         .map(
@@ -70,37 +67,24 @@ public class PlayerController {
   }
 
   /**
-   * A player's intent. With an {@value #IDEMPOTENCY_KEY} header the command runs at most once: the
-   * same key again answers {@code "repeated": true} and changes nothing.
+   * A player's intent. With an {@value PlayerRequests#IDEMPOTENCY_KEY} header the command runs at
+   * most once: the same key again answers {@code "repeated": true} and changes nothing.
    */
   @PostMapping("/players/{id}/commands/{name}")
   public Mono<CommandResponse> command(
       @PathVariable String id,
       @PathVariable String name,
       @RequestBody(required = false) Map<String, Object> body,
-      @RequestHeader(name = IDEMPOTENCY_KEY, required = false) String key,
+      @RequestHeader(name = PlayerRequests.IDEMPOTENCY_KEY, required = false) String key,
       AuthenticatedPlayer caller) {
-    authorize(caller, id);
+    PlayerRequests.authorize(caller, id);
     PlayerCommand command = CommandParser.playerCommand(name, body, catalogue);
     Mono<CommandResult<PlayerState, PlayerEvent>> result =
         key == null
             ? players.handle(id, command, clock.instant())
-            : players.handle(id, command, clock.instant(), idempotencyKey(key, id, name, body));
-    return result.map(PlayerController::response);
-  }
-
-  /**
-   * The stored key of a client's {@value #IDEMPOTENCY_KEY}: scoped to the player who sent it. A
-   * transaction stores its key on every participant's stream, so unscoped, a gift from A with key
-   * "7" would make B's own command with key "7" a 409 for days (or block A's gift forever).
-   */
-  public static IdempotencyKey idempotencyKey(String key, String caller, String name, Object body) {
-    if (!KEY.matcher(key).matches()) {
-      throw ApiException.badRequest(
-          IDEMPOTENCY_KEY + " must be 1-128 printable ASCII characters without spaces");
-    }
-    Object canonical = body instanceof Map<?, ?> m ? new TreeMap<>(m) : body;
-    return IdempotencyKey.of("client:" + caller + ":" + key, name, canonical);
+            : players.handle(
+                id, command, clock.instant(), PlayerRequests.idempotencyKey(key, id, name, body));
+    return result.map(PlayerRequests::response);
   }
 
   @GetMapping("/leaderboard")
@@ -122,26 +106,5 @@ public class PlayerController {
       throw ApiException.badRequest("queue must be 1-20 of a-z, 0-9 and _");
     }
     return leaderboard.topRated(queue, limit);
-  }
-
-  public static CommandResponse response(CommandResult<PlayerState, PlayerEvent> r) {
-    return new CommandResponse(
-        PlayerView.of(r.state(), r.version()),
-        r.events().stream().map(e -> e.getClass().getSimpleName()).toList(),
-        r.repeated());
-  }
-
-  /** The caller acts on themselves only. */
-  public static void authorize(AuthenticatedPlayer caller, String id) {
-    requirePlayerId(id);
-    if (!caller.id().equals(id)) {
-      throw new ApiException(HttpStatus.FORBIDDEN, "a player may only act on themselves");
-    }
-  }
-
-  public static void requirePlayerId(String id) {
-    if (id == null || !PLAYER_ID.matcher(id).matches()) {
-      throw ApiException.badRequest("player id must be 1-64 letters, digits, '_' or '-'");
-    }
   }
 }

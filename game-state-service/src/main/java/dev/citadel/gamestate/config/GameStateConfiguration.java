@@ -12,17 +12,17 @@ import dev.citadel.gamestate.accounts.AccountRegistrations;
 import dev.citadel.gamestate.aggregate.AfterCommit;
 import dev.citadel.gamestate.aggregate.AggregateHost;
 import dev.citadel.gamestate.aggregate.HostOptions;
-import dev.citadel.gamestate.player.PlayerAggregate;
 import dev.citadel.gamestate.player.PlayerCommand;
 import dev.citadel.gamestate.player.PlayerEvent;
 import dev.citadel.gamestate.player.PlayerState;
 import dev.citadel.gamestate.rooms.MatchRooms;
 import dev.citadel.gamestate.rooms.RoomAllocator;
 import dev.citadel.gamestate.shop.Catalogue;
+import dev.citadel.gamestate.storage.PlayerAggregate;
 import dev.citadel.gamestate.transactions.Coordinator;
 import dev.citadel.gamestate.transactions.LocalParticipant;
 import dev.citadel.gamestate.transactions.Owners;
-import dev.citadel.gamestate.transactions.RemoteParticipant;
+import dev.citadel.gamestate.transactions.http.RemoteParticipant;
 import dev.citadel.messaging.MessagePublisher;
 import dev.citadel.messaging.kafka.KafkaSettings;
 import dev.citadel.messaging.kafka.KafkaTopics;
@@ -47,7 +47,12 @@ import org.springframework.security.config.web.server.ServerHttpSecurity;
 import org.springframework.security.web.server.SecurityWebFilterChain;
 import org.springframework.web.reactive.function.client.WebClient;
 
-/** Wires the event store, the player host and the outbox from {@link GameStateProperties}. */
+/**
+ * Wires the event store, the player host and the outbox from {@link GameStateProperties}.
+ *
+ * <p>Why one class of this size: it is the service's one composition root (security, storage, the
+ * host, transactions, rooms, background tasks), only bean methods, each a few lines.
+ */
 @Configuration(proxyBeanMethods = false)
 public class GameStateConfiguration {
 

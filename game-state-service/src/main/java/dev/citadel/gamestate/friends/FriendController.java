@@ -1,7 +1,7 @@
 package dev.citadel.gamestate.friends;
 
 import dev.citadel.eventstore.IdempotencyKey;
-import dev.citadel.gamestate.api.PlayerController;
+import dev.citadel.gamestate.http.PlayerRequests;
 import dev.citadel.gamestate.player.PlayerCommand.Relate.Action;
 import dev.citadel.gamestate.transactions.Coordinator;
 import dev.citadel.gamestate.transactions.LocalParticipant;
@@ -45,9 +45,9 @@ public class FriendController {
   public Mono<Map<String, Object>> request(
       @PathVariable String id,
       @RequestBody(required = false) FriendRequest body,
-      @RequestHeader(name = PlayerController.IDEMPOTENCY_KEY, required = false) String key,
+      @RequestHeader(name = PlayerRequests.IDEMPOTENCY_KEY, required = false) String key,
       AuthenticatedPlayer caller) {
-    PlayerController.authorize(caller, id);
+    PlayerRequests.authorize(caller, id);
     if (body == null || body.to() == null || body.to().isBlank()) {
       throw ApiException.badRequest("'to' (the other player's id) is required");
     }
@@ -58,9 +58,9 @@ public class FriendController {
   public Mono<Map<String, Object>> accept(
       @PathVariable String id,
       @PathVariable String from,
-      @RequestHeader(name = PlayerController.IDEMPOTENCY_KEY, required = false) String key,
+      @RequestHeader(name = PlayerRequests.IDEMPOTENCY_KEY, required = false) String key,
       AuthenticatedPlayer caller) {
-    PlayerController.authorize(caller, id);
+    PlayerRequests.authorize(caller, id);
     return change(id, Action.ACCEPT, from, Action.ACCEPTED, "friend.accepted", key);
   }
 
@@ -68,9 +68,9 @@ public class FriendController {
   public Mono<Map<String, Object>> decline(
       @PathVariable String id,
       @PathVariable String from,
-      @RequestHeader(name = PlayerController.IDEMPOTENCY_KEY, required = false) String key,
+      @RequestHeader(name = PlayerRequests.IDEMPOTENCY_KEY, required = false) String key,
       AuthenticatedPlayer caller) {
-    PlayerController.authorize(caller, id);
+    PlayerRequests.authorize(caller, id);
     return change(id, Action.DECLINE, from, Action.DECLINED, "friend.declined", key);
   }
 
@@ -78,9 +78,9 @@ public class FriendController {
   public Mono<Map<String, Object>> remove(
       @PathVariable String id,
       @PathVariable String other,
-      @RequestHeader(name = PlayerController.IDEMPOTENCY_KEY, required = false) String key,
+      @RequestHeader(name = PlayerRequests.IDEMPOTENCY_KEY, required = false) String key,
       AuthenticatedPlayer caller) {
-    PlayerController.authorize(caller, id);
+    PlayerRequests.authorize(caller, id);
     return change(id, Action.REMOVE, other, Action.REMOVE, "friend.removed", key);
   }
 
@@ -88,7 +88,7 @@ public class FriendController {
       String id, Action mine, String other, Action theirs, String notification, String key) {
     // Checked before any transaction starts: an id PostgreSQL cannot even store (a NUL) must be a
     // 400, not a transaction that fails at the store.
-    PlayerController.requirePlayerId(other);
+    PlayerRequests.requirePlayerId(other);
     if (other.equals(id)) {
       throw ApiException.badRequest("a player cannot be their own friend");
     }
@@ -97,9 +97,7 @@ public class FriendController {
             new Step(id, LocalParticipant.RELATE, Map.of("other", other, "action", mine.name())),
             new Step(other, LocalParticipant.RELATE, Map.of("other", id, "action", theirs.name())));
     IdempotencyKey once =
-        key == null
-            ? null
-            : PlayerController.idempotencyKey(key, id, "friends", mine + " " + other);
+        key == null ? null : PlayerRequests.idempotencyKey(key, id, "friends", mine + " " + other);
     return coordinator
         .execute(steps, once)
         .flatMap(

@@ -1,7 +1,7 @@
 package dev.citadel.gamestate.gifts;
 
 import dev.citadel.eventstore.IdempotencyKey;
-import dev.citadel.gamestate.api.PlayerController;
+import dev.citadel.gamestate.http.PlayerRequests;
 import dev.citadel.gamestate.player.Player;
 import dev.citadel.gamestate.transactions.Coordinator;
 import dev.citadel.gamestate.transactions.Step;
@@ -49,16 +49,16 @@ public class GiftController {
   public Mono<Map<String, Object>> give(
       @PathVariable String id,
       @RequestBody(required = false) GiftRequest body,
-      @RequestHeader(name = PlayerController.IDEMPOTENCY_KEY, required = false) String key,
+      @RequestHeader(name = PlayerRequests.IDEMPOTENCY_KEY, required = false) String key,
       AuthenticatedPlayer caller) {
-    PlayerController.authorize(caller, id);
+    PlayerRequests.authorize(caller, id);
     if (body == null || body.to() == null || body.to().isBlank()) {
       throw ApiException.badRequest("'to' (the receiving player's id) is required");
     }
     if (body.to().equals(id)) {
       throw ApiException.badRequest("a player cannot give a gift to themselves");
     }
-    PlayerController.requirePlayerId(body.to());
+    PlayerRequests.requirePlayerId(body.to());
     if ((body.gold() == null) == (body.itemId() == null)) {
       throw ApiException.badRequest("give either 'gold' or 'itemId' (with 'quantity')");
     }
@@ -72,8 +72,7 @@ public class GiftController {
     }
     // The gift's id is in both players' events, so either side can be traced to the other. With
     // an Idempotency-Key it comes from the key: a retried gift is the same gift, given once.
-    IdempotencyKey once =
-        key == null ? null : PlayerController.idempotencyKey(key, id, "gift", body);
+    IdempotencyKey once = key == null ? null : PlayerRequests.idempotencyKey(key, id, "gift", body);
     String giftId =
         once == null
             ? UUID.randomUUID().toString()

@@ -2,8 +2,8 @@ package dev.citadel.gamestate.grants;
 
 import dev.citadel.eventstore.IdempotencyKey;
 import dev.citadel.gamestate.aggregate.AggregateHost;
-import dev.citadel.gamestate.api.CommandResponse;
-import dev.citadel.gamestate.api.PlayerController;
+import dev.citadel.gamestate.http.CommandResponse;
+import dev.citadel.gamestate.http.PlayerRequests;
 import dev.citadel.gamestate.player.PlayerCommand;
 import dev.citadel.gamestate.player.PlayerEvent;
 import dev.citadel.gamestate.player.PlayerState;
@@ -45,7 +45,7 @@ public class GrantController {
   @PostMapping("/internal/players/{id}/grants")
   public Mono<CommandResponse> grant(
       @PathVariable String id, @RequestBody GrantRequest body, java.security.Principal caller) {
-    PlayerController.requirePlayerId(id);
+    PlayerRequests.requirePlayerId(id);
     if (body == null || body.rewardId() == null || !REWARD_ID.matcher(body.rewardId()).matches()) {
       throw ApiException.badRequest(
           "'rewardId' is required: 1-128 letters, digits, '_', '.', ':' or '-'");
@@ -71,6 +71,6 @@ public class GrantController {
     // Scoped to the calling client: two game servers' reward ids never meet.
     IdempotencyKey key =
         IdempotencyKey.of("reward:" + caller.getName() + ":" + body.rewardId(), command);
-    return players.handle(id, command, clock.instant(), key).map(PlayerController::response);
+    return players.handle(id, command, clock.instant(), key).map(PlayerRequests::response);
   }
 }

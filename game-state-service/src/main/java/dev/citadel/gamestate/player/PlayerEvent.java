@@ -2,7 +2,7 @@ package dev.citadel.gamestate.player;
 
 import java.time.Instant;
 
-/** What happened to a player. Persisted as protobuf (see {@link PlayerCodec}). */
+/** What happened to a player. Persisted as protobuf (see {@code storage.PlayerCodec}). */
 public sealed interface PlayerEvent {
   record PlayerCreated(String playerId, String nickname, Instant at) implements PlayerEvent {}
 

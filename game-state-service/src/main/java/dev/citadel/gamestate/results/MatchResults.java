@@ -9,7 +9,6 @@ import dev.citadel.gamestate.rooms.RoomAllocator;
 import dev.citadel.gamestate.transactions.Coordinator;
 import dev.citadel.gamestate.transactions.Refused;
 import dev.citadel.protocol.match.v1.Result;
-import dev.citadel.web.problem.ApiException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
@@ -17,7 +16,6 @@ import java.util.Map;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.http.HttpStatus;
 import reactor.core.publisher.Mono;
 import reactor.util.retry.Retry;
 
@@ -65,13 +63,17 @@ public final class MatchResults {
             found -> {
               if (found.isEmpty()) {
                 return Mono.error(
-                    new ApiException(HttpStatus.NOT_FOUND, "no match " + matchId + " in a room"));
+                    new Refused(
+                        Refused.Reason.NOT_FOUND, "no match " + matchId + " in a room", null));
               }
               RoomAllocator.Status match = found.get();
               for (String player : scores.keySet()) {
                 if (!match.players().contains(player)) {
                   return Mono.error(
-                      ApiException.badRequest("player " + player + " is not in match " + matchId));
+                      new Refused(
+                          Refused.Reason.INVALID,
+                          "player " + player + " is not in match " + matchId,
+                          null));
                 }
               }
               if (match.ended()
@@ -85,9 +87,10 @@ public final class MatchResults {
               }
               if (match.lineup().isEmpty()) {
                 return Mono.error(
-                    new ApiException(
-                        HttpStatus.CONFLICT,
-                        "match " + matchId + " was placed without its teams: end it instead"));
+                    new Refused(
+                        Refused.Reason.CONFLICT,
+                        "match " + matchId + " was placed without its teams: end it instead",
+                        null));
               }
               boolean endedBefore = match.ended();
               return rooms
@@ -139,14 +142,17 @@ public final class MatchResults {
         .onErrorMap(
             e -> cause(e, KeyReused.class),
             e ->
-                new ApiException(
-                    HttpStatus.CONFLICT, "match " + matchId + " has a different result already"))
+                new Refused(
+                    Refused.Reason.CONFLICT,
+                    "match " + matchId + " has a different result already",
+                    null))
         .onErrorMap(
             MatchResults::busy,
             e ->
-                new ApiException(
-                    HttpStatus.SERVICE_UNAVAILABLE,
-                    "the players of match " + matchId + " are busy; send the same result again"))
+                new Refused(
+                    Refused.Reason.UNAVAILABLE,
+                    "the players of match " + matchId + " are busy; send the same result again",
+                    null))
         .map(Coordinator.Outcome::repeated);
   }
 
@@ -169,13 +175,14 @@ public final class MatchResults {
     return false;
   }
 
-  private static ApiException conflict(String matchId, Result before, boolean otherScores) {
-    return new ApiException(
-        HttpStatus.CONFLICT,
+  private static Refused conflict(String matchId, Result before, boolean otherScores) {
+    return new Refused(
+        Refused.Reason.CONFLICT,
         before == Result.RESULT_NONE
             ? "match " + matchId + " ended without a result"
             : otherScores
                 ? "match " + matchId + " has this result already, with other scores"
-                : "match " + matchId + " has a different result already");
+                : "match " + matchId + " has a different result already",
+        null);
   }
 }

@@ -74,7 +74,7 @@ public class ResultController {
                 new ResultView(
                     r.matchId(),
                     r.queue(),
-                    dev.citadel.gamestate.api.MatchController.result(r.result()),
+                    dev.citadel.gamestate.http.PlayerRequests.resultName(r.result()),
                     r.repeated()));
   }
 

@@ -49,6 +49,11 @@ import reactor.core.publisher.Mono;
  * {@code MatchCancelled} (cancelled by match-service, or refused for want of a free room).
  * Whichever is appended first wins; a later placement or cancel of the same match only reads the
  * outcome. {@code MatchEnded} can only follow {@code MatchPlaced}.
+ *
+ * <p>Why one class of this size: placing and ending both read and write the channels' streams
+ * through one cache of their versions and free rooms ({@code known}), and the batched paths
+ * (placeAll, the ends per channel) must see each other's appends in it; splitting placement from
+ * ending would first need that cache as a component of its own, which is the planned next step.
  */
 public final class RoomAllocator {
   static final String CHANNEL_TYPE = "channel";
@@ -99,7 +104,7 @@ public final class RoomAllocator {
    * The match's room: the existing one if it was placed before (also if its game is over); empty if
    * it was refused or cancelled (now or before).
    */
-  public Mono<Optional<Placement>> place(String matchId, List<String> players, Instant at) {
+  Mono<Optional<Placement>> place(String matchId, List<String> players, Instant at) {
     return place(new Request(matchId, players), at).map(RoomAllocator::room);
   }
 

@@ -22,7 +22,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.http.HttpStatus;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -266,32 +265,38 @@ public final class Coordinator {
     if (e instanceof Refused r) {
       return r;
     }
-    if (e instanceof dev.citadel.web.problem.ApiException a) {
-      return new Refused(a.status(), a.getMessage(), a);
-    }
     if (e instanceof PlayerRejected p) {
-      return new Refused(dev.citadel.gamestate.http.Statuses.of(p), p.getMessage(), p);
+      return new Refused(reason(p.kind()), p.getMessage(), p);
     }
     if (e instanceof KeyReused k) {
-      return new Refused(HttpStatus.CONFLICT, k.getMessage(), k);
+      return new Refused(Refused.Reason.CONFLICT, k.getMessage(), k);
     }
     if (e instanceof Held || e instanceof ConcurrencyConflict) {
-      return new Refused(HttpStatus.CONFLICT, "a player is busy; try again: " + e.getMessage(), e);
+      return new Refused(
+          Refused.Reason.CONFLICT, "a player is busy; try again: " + e.getMessage(), e);
     }
     if (e instanceof Overloaded || e instanceof StoreBusy) {
-      return new Refused(HttpStatus.SERVICE_UNAVAILABLE, e.getMessage(), e);
+      return new Refused(Refused.Reason.UNAVAILABLE, e.getMessage(), e);
     }
     if (e instanceof TimeoutException) {
-      return new Refused(HttpStatus.SERVICE_UNAVAILABLE, "a participant did not answer in time", e);
+      return new Refused(Refused.Reason.UNAVAILABLE, "a participant did not answer in time", e);
     }
     if (e instanceof OutcomeUnknown) {
       log.warn("transaction outcome unknown", e);
       return new Refused(
-          HttpStatus.SERVICE_UNAVAILABLE,
+          Refused.Reason.UNAVAILABLE,
           "the outcome is not known: send the same request again with the same Idempotency-Key",
           e);
     }
     log.warn("transaction failed", e);
-    return new Refused(HttpStatus.SERVICE_UNAVAILABLE, "the transaction could not be completed", e);
+    return new Refused(Refused.Reason.UNAVAILABLE, "the transaction could not be completed", e);
+  }
+
+  static Refused.Reason reason(PlayerRejected.Kind kind) {
+    return switch (kind) {
+      case INVALID -> Refused.Reason.INVALID;
+      case NOT_FOUND -> Refused.Reason.NOT_FOUND;
+      case CONFLICT -> Refused.Reason.CONFLICT;
+    };
   }
 }

@@ -5,13 +5,13 @@ import dev.citadel.gamestate.aggregate.AggregateType;
 import dev.citadel.gamestate.http.CommandParser;
 import dev.citadel.gamestate.player.PlayerCommand;
 import dev.citadel.gamestate.player.PlayerEvent;
+import dev.citadel.gamestate.player.PlayerRejected;
 import dev.citadel.gamestate.player.PlayerState;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import org.springframework.http.HttpStatus;
 import reactor.core.publisher.Mono;
 
 /** The players hosted on this instance, as transaction participants. */
@@ -58,7 +58,7 @@ public final class LocalParticipant implements Participant {
     Instant forgotten = aborted.get(key(txId, playerId));
     if (forgotten != null && clock.instant().isBefore(forgotten)) {
       return Mono.error(
-          new Refused(HttpStatus.CONFLICT, "transaction " + txId + " was aborted", null));
+          new Refused(Refused.Reason.CONFLICT, "transaction " + txId + " was aborted", null));
     }
     return Mono.fromCallable(() -> parse(command, args))
         .flatMap(c -> players.prepare(txId, playerId, c, holdFor))
@@ -81,7 +81,7 @@ public final class LocalParticipant implements Participant {
             other == null ? null : other.toString(),
             PlayerCommand.Relate.Action.valueOf(String.valueOf(action)));
       } catch (IllegalArgumentException e) {
-        throw dev.citadel.web.problem.ApiException.badRequest("unknown friend action " + action);
+        throw new PlayerRejected(PlayerRejected.Kind.INVALID, "unknown friend action " + action);
       }
     }
     return CommandParser.participantCommand(command, args);

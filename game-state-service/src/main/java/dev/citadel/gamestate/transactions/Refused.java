@@ -1,22 +1,33 @@
 package dev.citadel.gamestate.transactions;
 
-import org.springframework.http.HttpStatus;
-
 /**
  * A transaction did not commit: a participant refused (its rules, a hold, an unknown player), did
- * not answer in time, or the store failed. Nothing of it was stored; every hold was released.
+ * not answer in time, or the store failed. Nothing of it was stored; every hold was released. The
+ * reason decides the HTTP status, at the edge ({@code http.Statuses}).
  */
 public final class Refused extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
-  private final HttpStatus status;
-
-  public Refused(HttpStatus status, String message, Throwable cause) {
-    super(message, cause, false, false);
-    this.status = status;
+  /** Why, as the caller should take it. */
+  public enum Reason {
+    /** Malformed or out-of-range input: sending it again cannot help. */
+    INVALID,
+    /** A player or match that does not exist. */
+    NOT_FOUND,
+    /** The current state does not allow it (or a player is busy): decided, not lost. */
+    CONFLICT,
+    /** Nothing was done for want of capacity or an answer: the same request may be sent again. */
+    UNAVAILABLE
   }
 
-  public HttpStatus status() {
-    return status;
+  private final Reason reason;
+
+  public Refused(Reason reason, String message, Throwable cause) {
+    super(message, cause, false, false);
+    this.reason = reason;
+  }
+
+  public Reason reason() {
+    return reason;
   }
 }

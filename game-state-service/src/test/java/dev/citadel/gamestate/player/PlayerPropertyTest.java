@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.citadel.eventstore.EventData;
 import dev.citadel.gamestate.player.PlayerCommand.Relate.Action;
+import dev.citadel.gamestate.storage.PlayerCodec;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

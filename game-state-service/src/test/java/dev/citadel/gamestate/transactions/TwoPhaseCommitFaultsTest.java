@@ -15,10 +15,10 @@ import dev.citadel.eventstore.PostgresEventStore;
 import dev.citadel.eventstore.SnapshotPolicy;
 import dev.citadel.gamestate.aggregate.AggregateHost;
 import dev.citadel.gamestate.aggregate.HostOptions;
-import dev.citadel.gamestate.player.PlayerAggregate;
 import dev.citadel.gamestate.player.PlayerCommand;
 import dev.citadel.gamestate.player.PlayerEvent;
 import dev.citadel.gamestate.player.PlayerState;
+import dev.citadel.gamestate.storage.PlayerAggregate;
 import dev.citadel.infra.junit.CitadelInfra;
 import dev.citadel.infra.junit.SharedInfra;
 import dev.citadel.infra.postgres.PostgresEndpoint;
@@ -32,7 +32,6 @@ import java.util.UUID;
 import java.util.function.Function;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.springframework.http.HttpStatus;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -136,7 +135,7 @@ class TwoPhaseCommitFaultsTest {
           }
         };
     var refused = coordinator(coordinatorStore, a, silent).execute(gift(from, to, 30));
-    assertRefused(refused, HttpStatus.SERVICE_UNAVAILABLE);
+    assertRefused(refused, Refused.Reason.UNAVAILABLE);
 
     // a was told to abort: its player takes commands again right away, nothing was applied.
     Instant now = CLOCK.instant();
@@ -159,7 +158,7 @@ class TwoPhaseCommitFaultsTest {
     String to = player(hostB, "b-", 0);
     EventStore failing = new FailingStore(coordinatorStore);
     assertRefused(
-        coordinator(failing, a, b).execute(gift(from, to, 30)), HttpStatus.SERVICE_UNAVAILABLE);
+        coordinator(failing, a, b).execute(gift(from, to, 30)), Refused.Reason.UNAVAILABLE);
     // Both released at once (aborted, not lapsed), nothing stored.
     hostA.handle(from, new PlayerCommand.EarnGold(1, "after"), CLOCK.instant()).block();
     hostB.handle(to, new PlayerCommand.EarnGold(1, "after"), CLOCK.instant()).block();
@@ -299,7 +298,7 @@ class TwoPhaseCommitFaultsTest {
                 i ->
                     c.execute(i % 2 == 0 ? gift(x, y, 1) : gift(y, x, 1))
                         .map(tx -> "committed")
-                        .onErrorResume(Refused.class, r -> Mono.just("refused " + r.status())),
+                        .onErrorResume(Refused.class, r -> Mono.just("refused " + r.reason())),
                 16)
             .collectList()
             .block(Duration.ofSeconds(60));
@@ -307,12 +306,12 @@ class TwoPhaseCommitFaultsTest {
     assertThat(gold(hostA, x) + gold(hostB, y)).isEqualTo(2000);
   }
 
-  static void assertRefused(Mono<String> tx, HttpStatus status) {
+  static void assertRefused(Mono<String> tx, Refused.Reason status) {
     try {
       tx.block(Duration.ofSeconds(10));
       throw new AssertionError("expected the transaction to be refused");
     } catch (Refused r) {
-      assertThat(r.status()).isEqualTo(status);
+      assertThat(r.reason()).isEqualTo(status);
     }
   }
 

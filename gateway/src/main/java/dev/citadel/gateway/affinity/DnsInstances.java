@@ -14,6 +14,9 @@ import reactor.core.scheduler.Schedulers;
  * pod, which is exactly the set affinity should hash over. No Kubernetes client needed.
  */
 public final class DnsInstances implements Supplier<Flux<URI>> {
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(DnsInstances.class);
+
   private final String name;
   private final int port;
 
@@ -26,7 +29,13 @@ public final class DnsInstances implements Supplier<Flux<URI>> {
   public Flux<URI> get() {
     return Mono.fromCallable(() -> InetAddress.getAllByName(name))
         .subscribeOn(Schedulers.boundedElastic()) // resolving blocks
-        .onErrorResume(UnknownHostException.class, e -> Mono.just(new InetAddress[0]))
+        .onErrorResume(
+            UnknownHostException.class,
+            e -> {
+              // No ready pod yet (the headless Service has no address): no candidates this round.
+              log.debug("{} does not resolve: {}", name, e.toString());
+              return Mono.just(new InetAddress[0]);
+            })
         .flatMapMany(addresses -> Flux.fromStream(Arrays.stream(addresses)))
         .map(a -> URI.create("http://" + a.getHostAddress() + ":" + port))
         .distinct();

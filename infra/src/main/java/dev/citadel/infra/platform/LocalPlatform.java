@@ -28,6 +28,10 @@ import java.util.stream.Stream;
  * directory with the logs on stop; kept otherwise). Services that die are restarted with back-off.
  *
  * <p>Also a library: the load test starts and stops the platform with {@link #start(Options)}.
+ *
+ * <p>Why one class of this size: it is the platform's start-up script in Java, one ordered sequence
+ * (infrastructure, secrets, each service with its environment, health waits, restarts); the
+ * per-process work is already {@link ServiceProcess}'s, and what remains reads top to bottom.
  */
 public final class LocalPlatform {
 

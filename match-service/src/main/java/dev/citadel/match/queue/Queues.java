@@ -17,6 +17,10 @@ import reactor.core.publisher.Mono;
  * The queues in Redis. Every mutation that must be atomic is one Lua script (resources/scripts);
  * scripts take {@code now} as an argument; keys share the hash tag {@code {mq}} so a queue lives on
  * one Redis Cluster slot.
+ *
+ * <p>Why one class of this size: it is the one adapter to the queue's Redis keys, each method one
+ * script call and the parsing of its reply; the keys' layout is its secret, so every script that
+ * touches them is here.
  */
 public final class Queues {
   @SuppressWarnings({"rawtypes", "unchecked"})

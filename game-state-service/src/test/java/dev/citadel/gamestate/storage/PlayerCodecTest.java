@@ -1,8 +1,12 @@
-package dev.citadel.gamestate.player;
+package dev.citadel.gamestate.storage;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.citadel.eventstore.EventData;
+import dev.citadel.gamestate.player.Outcome;
+import dev.citadel.gamestate.player.Player;
+import dev.citadel.gamestate.player.PlayerEvent;
+import dev.citadel.gamestate.player.PlayerState;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Instant;

@@ -1,8 +1,10 @@
-package dev.citadel.gamestate.transactions;
+package dev.citadel.gamestate.transactions.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.citadel.gamestate.transactions.Step;
+import dev.citadel.gamestate.transactions.Vote;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;

@@ -1,7 +1,11 @@
-package dev.citadel.gamestate.player;
+package dev.citadel.gamestate.storage;
 
 import dev.citadel.eventstore.EventData;
 import dev.citadel.gamestate.aggregate.AggregateType;
+import dev.citadel.gamestate.player.Player;
+import dev.citadel.gamestate.player.PlayerCommand;
+import dev.citadel.gamestate.player.PlayerEvent;
+import dev.citadel.gamestate.player.PlayerState;
 import java.util.List;
 
 /** The player as an {@link AggregateType}. */

@@ -1,5 +1,7 @@
-package dev.citadel.gamestate.transactions;
+package dev.citadel.gamestate.transactions.http;
 
+import dev.citadel.gamestate.transactions.LocalParticipant;
+import dev.citadel.gamestate.transactions.Step;
 import dev.citadel.web.problem.ApiException;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;

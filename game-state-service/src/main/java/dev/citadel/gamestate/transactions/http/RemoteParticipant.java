@@ -1,7 +1,11 @@
-package dev.citadel.gamestate.transactions;
+package dev.citadel.gamestate.transactions.http;
 
 import dev.citadel.eventstore.EventData;
 import dev.citadel.gamestate.aggregate.Held;
+import dev.citadel.gamestate.transactions.Participant;
+import dev.citadel.gamestate.transactions.Refused;
+import dev.citadel.gamestate.transactions.Step;
+import dev.citadel.gamestate.transactions.Vote;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -160,7 +164,7 @@ public final class RemoteParticipant implements Participant {
     if (status == HttpStatus.UNAUTHORIZED || status == HttpStatus.FORBIDDEN) {
       log.error("another game-state instance refused this one's call ({})", status, e);
       return new Refused(
-          HttpStatus.SERVICE_UNAVAILABLE, "another game-state instance could not be reached", e);
+          Refused.Reason.UNAVAILABLE, "another game-state instance could not be reached", e);
     }
     if (status == null
         || !(status.is4xxClientError() || status == HttpStatus.SERVICE_UNAVAILABLE)) {
@@ -176,8 +180,19 @@ public final class RemoteParticipant implements Participant {
       busy = problem != null && Boolean.TRUE.equals(problem.get("busy"));
     } catch (RuntimeException notJson) {
       // keep the generic detail: a body that is not our problem JSON is not shown to players
+      log.debug("a refusal with a body that is not a problem: {}", notJson.toString());
     }
     // A player held by another transaction over there is as busy as one held here: retried.
-    return new Refused(status, detail, busy ? Held.remote(detail) : e);
+    return new Refused(reason(status), detail, busy ? Held.remote(detail) : e);
+  }
+
+  /** The other instance's answer, as this one's caller should take it. */
+  static Refused.Reason reason(HttpStatus status) {
+    return switch (status) {
+      case NOT_FOUND -> Refused.Reason.NOT_FOUND;
+      case CONFLICT -> Refused.Reason.CONFLICT;
+      case SERVICE_UNAVAILABLE -> Refused.Reason.UNAVAILABLE;
+      default -> Refused.Reason.INVALID;
+    };
   }
 }

@@ -1,4 +1,4 @@
-package dev.citadel.gamestate.api;
+package dev.citadel.gamestate.http;
 
 import java.util.List;
 

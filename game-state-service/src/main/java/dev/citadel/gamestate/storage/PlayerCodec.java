@@ -1,8 +1,10 @@
-package dev.citadel.gamestate.player;
+package dev.citadel.gamestate.storage;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import dev.citadel.eventstore.EventData;
+import dev.citadel.gamestate.player.Outcome;
+import dev.citadel.gamestate.player.PlayerEvent;
 import dev.citadel.gamestate.player.PlayerEvent.ExperienceGained;
 import dev.citadel.gamestate.player.PlayerEvent.GoldEarned;
 import dev.citadel.gamestate.player.PlayerEvent.GoldSpent;
@@ -13,6 +15,7 @@ import dev.citadel.gamestate.player.PlayerEvent.NicknameSet;
 import dev.citadel.gamestate.player.PlayerEvent.PlayerCreated;
 import dev.citadel.gamestate.player.PlayerEvent.RoomJoined;
 import dev.citadel.gamestate.player.PlayerEvent.RoomLeft;
+import dev.citadel.gamestate.player.PlayerState;
 import dev.citadel.protocol.player.v1.PlayerSnapshot;
 import java.time.Instant;
 import java.util.Map;
