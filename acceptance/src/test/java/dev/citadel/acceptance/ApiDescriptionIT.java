@@ -58,7 +58,12 @@ class ApiDescriptionIT {
 
   @Test
   void each_service_describes_exactly_its_routes() {
+    String player = Platform.newPlayer().token();
     for (Service s : SERVICES) {
+      Response refused = get(s.base(), "/v3/api-docs", player);
+      assertThat(refused.status())
+          .as("%s: a player token %s", s.audience(), refused)
+          .isEqualTo(403);
       Set<String> routes = controllerRoutes(s.management());
       JsonNode own = described(s);
       assertThat(operations(own))
@@ -89,6 +94,11 @@ class ApiDescriptionIT {
     assertThat(operations(merged))
         .as("the merged description against the forwarded routes")
         .isEqualTo(forwarded);
+    // Sign-up, log-in and the keys are open: their operations say so (no bearer token).
+    assertThat(merged.path("paths").path("/api/members").path("post").path("security").isArray())
+        .isTrue();
+    assertThat(merged.path("paths").path("/api/members").path("post").path("security").size())
+        .isZero();
     assertThat(merged.path("paths").fieldNames())
         .toIterable()
         .noneMatch(p -> p.startsWith("/internal"));

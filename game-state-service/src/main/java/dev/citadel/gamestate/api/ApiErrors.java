@@ -61,6 +61,8 @@ public class ApiErrors extends ProblemHandling {
     return switch (reason) {
       case INVALID -> HttpStatus.BAD_REQUEST;
       case NOT_FOUND -> HttpStatus.NOT_FOUND;
+      case TOO_LARGE -> HttpStatus.CONTENT_TOO_LARGE;
+      case UNPROCESSABLE -> HttpStatus.UNPROCESSABLE_CONTENT;
       case CONFLICT -> HttpStatus.CONFLICT;
       case UNAVAILABLE -> HttpStatus.SERVICE_UNAVAILABLE;
     };

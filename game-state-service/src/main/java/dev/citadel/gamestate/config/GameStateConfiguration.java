@@ -29,7 +29,6 @@ import dev.citadel.messaging.kafka.KafkaTopics;
 import dev.citadel.messaging.kafka.ReactorKafkaConsumer;
 import dev.citadel.messaging.kafka.ReactorKafkaPublisher;
 import dev.citadel.web.lifecycle.BackgroundTasks;
-import dev.citadel.web.security.Callers;
 import dev.citadel.web.security.CitadelSecurity;
 import dev.citadel.web.security.Scopes;
 import dev.citadel.web.security.ServiceTokens;
@@ -65,7 +64,7 @@ public class GameStateConfiguration {
    */
   @Bean
   SecurityWebFilterChain security(ServerHttpSecurity http, CitadelSecurity citadel) {
-    return citadel.chain(
+    return citadel.serviceChain(
         http,
         routes ->
             routes
@@ -78,13 +77,9 @@ public class GameStateConfiguration {
                 .pathMatchers(HttpMethod.GET, "/internal/matches/**")
                 .hasAuthority(Scopes.authority(Scopes.MATCH_READ))
                 .pathMatchers("/internal/matches/**")
-                .hasAuthority(Scopes.authority(Scopes.MATCH_RESULTS))
-                .pathMatchers("/internal/**")
-                .denyAll()
-                .pathMatchers("/api/**", "/ws")
-                .hasAuthority(Callers.PLAYER_ROLE)
-                .anyExchange()
-                .authenticated());
+                .hasAuthority(Scopes.authority(Scopes.MATCH_RESULTS)),
+        "/api/**",
+        "/ws");
   }
 
   @Bean

@@ -268,6 +268,10 @@ public final class Coordinator {
     if (e instanceof PlayerRejected p) {
       return new Refused(reason(p.kind()), p.getMessage(), p);
     }
+    if (e instanceof dev.citadel.web.problem.ApiException a) {
+      // A step's command that does not parse (CommandParser): the caller's input, never a retry.
+      return new Refused(Refused.Reason.INVALID, a.getMessage(), a);
+    }
     if (e instanceof KeyReused k) {
       return new Refused(Refused.Reason.CONFLICT, k.getMessage(), k);
     }

@@ -3,7 +3,7 @@ package dev.citadel.gamestate.transactions;
 /**
  * A transaction did not commit: a participant refused (its rules, a hold, an unknown player), did
  * not answer in time, or the store failed. Nothing of it was stored; every hold was released. The
- * reason decides the HTTP status, at the edge ({@code http.Statuses}).
+ * reason decides the HTTP status, at the edge ({@code api.ApiErrors}).
  */
 public final class Refused extends RuntimeException {
   private static final long serialVersionUID = 1L;
@@ -14,6 +14,10 @@ public final class Refused extends RuntimeException {
     INVALID,
     /** A player or match that does not exist. */
     NOT_FOUND,
+    /** Too large to take (a peer refused the body's size). */
+    TOO_LARGE,
+    /** Well-formed, but not something that can be done (a peer's 422). */
+    UNPROCESSABLE,
     /** The current state does not allow it (or a player is busy): decided, not lost. */
     CONFLICT,
     /** Nothing was done for want of capacity or an answer: the same request may be sent again. */

@@ -14,8 +14,7 @@ import reactor.core.scheduler.Schedulers;
  * pod, which is exactly the set affinity should hash over. No Kubernetes client needed.
  */
 public final class DnsInstances implements Supplier<Flux<URI>> {
-  private static final org.slf4j.Logger log =
-      org.slf4j.LoggerFactory.getLogger(DnsInstances.class);
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(DnsInstances.class);
 
   private final String name;
   private final int port;

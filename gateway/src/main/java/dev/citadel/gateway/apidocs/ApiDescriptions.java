@@ -70,13 +70,8 @@ public final class ApiDescriptions {
       version = doc.path("openapi").asString(version);
       Map<String, ObjectNode> ops = publicOperations(routes, service, doc);
       JsonNode own = doc.path("components").path("schemas");
-      Map<String, String> renames = new HashMap<>();
-      for (String name : referencedSchemas(ops.values(), own)) {
-        JsonNode schema = own.path(name);
-        JsonNode taken = schemas.get(name);
-        String as = taken == null || taken.equals(schema) ? name : qualified(service, name);
-        renames.put(name, as);
-      }
+      Map<String, String> renames =
+          names(service, referencedSchemas(ops.values(), own), own, schemas);
       renames.forEach((name, as) -> schemas.put(as, renamed(own.path(name), renames)));
       ops.forEach(
           (key, op) -> {
@@ -121,6 +116,37 @@ public final class ApiDescriptions {
     ObjectNode schemaNode = components.putObject("schemas");
     schemas.forEach(schemaNode::set);
     return merged;
+  }
+
+  /**
+   * The name each of a service's schemas takes in the merged description: its own, unless that name
+   * is taken by a schema that differs from it once its references are renamed too (a schema that
+   * refers to a renamed one differs, so renaming spreads until nothing changes); a qualified name
+   * that is taken as well gets a number.
+   */
+  static Map<String, String> names(
+      String service, Set<String> wanted, JsonNode own, Map<String, JsonNode> taken) {
+    Map<String, String> renames = new HashMap<>();
+    wanted.forEach(name -> renames.put(name, name));
+    boolean changed = true;
+    while (changed) {
+      changed = false;
+      for (String name : wanted) {
+        if (!renames.get(name).equals(name)) {
+          continue;
+        }
+        JsonNode there = taken.get(name);
+        if (there != null && !there.equals(renamed(own.path(name), renames))) {
+          String as = qualified(service, name);
+          for (int n = 2; taken.containsKey(as) || renames.containsValue(as); n++) {
+            as = qualified(service, name) + n;
+          }
+          renames.put(name, as);
+          changed = true;
+        }
+      }
+    }
+    return renames;
   }
 
   /** "method path" -> operation, for each operation the gateway routes to this service. */

@@ -18,10 +18,11 @@ import org.springframework.cloud.gateway.route.RouteDefinitionLocator;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
+import org.springframework.http.ProblemDetail;
+import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.reactive.function.client.WebClient;
-import org.springframework.web.server.ResponseStatusException;
 import org.springframework.web.util.pattern.PathPatternParser;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -37,6 +38,9 @@ import tools.jackson.databind.node.ObjectNode;
  */
 @RestController
 public class ApiDocsController {
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(ApiDocsController.class);
+
   /** Route metadata: the service (token audience) whose description covers the route. */
   public static final String SERVICE = "api-docs";
 
@@ -60,9 +64,31 @@ public class ApiDocsController {
         Mono.defer(this::build).cache(ok -> KEEP, error -> Duration.ZERO, () -> Duration.ZERO);
   }
 
-  @GetMapping(value = ApiDocsPaths.DESCRIPTION, produces = MediaType.APPLICATION_JSON_VALUE)
-  public Mono<ObjectNode> describe() {
-    return merged;
+  /** The description, or a 503 problem that says when to ask again. */
+  @GetMapping(value = ApiDocsPaths.DESCRIPTION)
+  public Mono<ResponseEntity<Object>> describe() {
+    return merged
+        .<ResponseEntity<Object>>map(
+            doc -> ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON).body(doc))
+        .onErrorResume(
+            Unavailable.class,
+            e ->
+                Mono.just(
+                    ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
+                        .header(HttpHeaders.RETRY_AFTER, "5")
+                        .contentType(MediaType.APPLICATION_PROBLEM_JSON)
+                        .body(
+                            ProblemDetail.forStatusAndDetail(
+                                HttpStatus.SERVICE_UNAVAILABLE, e.getMessage()))));
+  }
+
+  /** A service's description could not be had. */
+  static final class Unavailable extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Unavailable(String service, String why) {
+      super("the description of " + service + " is unavailable: " + why, null, false, false);
+    }
   }
 
   private Mono<ObjectNode> build() {
@@ -73,11 +99,11 @@ public class ApiDocsController {
             defs -> {
               List<ApiDescriptions.Route> routes =
                   defs.stream().map(ApiDocsController::route).toList();
-              Map<String, URI> bases = new LinkedHashMap<>();
+              Map<String, List<URI>> bases = new LinkedHashMap<>();
               for (RouteDefinition d : defs) {
                 Object service = d.getMetadata().get(SERVICE);
                 if (service != null) {
-                  bases.putIfAbsent(service.toString(), base(d));
+                  bases.putIfAbsent(service.toString(), bases(d));
                 }
               }
               return Flux.fromIterable(bases.entrySet())
@@ -107,35 +133,38 @@ public class ApiDocsController {
         .collect(Collectors.toList());
   }
 
-  /** Where to ask: the route's own host, or any live instance for an affinity route. */
-  private URI base(RouteDefinition d) {
+  /** Where to ask: the route's own host, or every live instance (in turn) for an affinity route. */
+  private List<URI> bases(RouteDefinition d) {
     if (d.getMetadata().containsKey(AFFINITY)) {
-      return instances.healthy().stream().findFirst().orElse(null);
+      return instances.healthy();
     }
-    return d.getUri();
+    return List.of(d.getUri());
   }
 
-  private Mono<JsonNode> fetch(String service, URI base) {
-    if (base == null) {
-      return Mono.error(unavailable(service, "no live instance"));
+  /** The first of these hosts that answers (a fresh token after a 401, see ServiceTokens). */
+  private Mono<JsonNode> fetch(String service, List<URI> bases) {
+    if (bases.isEmpty()) {
+      return Mono.error(new Unavailable(service, "no live instance"));
     }
-    return tokens
-        .token(service)
-        .flatMap(
-            token ->
-                http.get()
+    WebClient client = http.mutate().filter(tokens.bearer(service)).build();
+    return Flux.fromIterable(bases)
+        .concatMap(
+            base ->
+                client
+                    .get()
                     .uri(base.resolve(ApiDocsPaths.DESCRIPTION))
-                    .header(HttpHeaders.AUTHORIZATION, "Bearer " + token)
                     .retrieve()
-                    .bodyToMono(JsonNode.class))
-        .timeout(FETCH_TIMEOUT)
-        .onErrorMap(
-            e -> !(e instanceof ResponseStatusException), e -> unavailable(service, e.toString()));
-  }
-
-  private static ResponseStatusException unavailable(String service, String why) {
-    return new ResponseStatusException(
-        HttpStatus.SERVICE_UNAVAILABLE,
-        "the description of " + service + " is unavailable: " + why);
+                    .bodyToMono(JsonNode.class)
+                    .timeout(FETCH_TIMEOUT)
+                    .map(Optional::of)
+                    .onErrorResume(
+                        e -> {
+                          log.warn("no description of {} from {}: {}", service, base, e.toString());
+                          return Mono.just(Optional.empty());
+                        }))
+        .filter(Optional::isPresent)
+        .map(Optional::get)
+        .next()
+        .switchIfEmpty(Mono.error(() -> new Unavailable(service, "no instance answered")));
   }
 }

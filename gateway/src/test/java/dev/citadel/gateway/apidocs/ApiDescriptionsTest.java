@@ -87,6 +87,53 @@ class ApiDescriptionsTest {
   }
 
   @Test
+  void a_schema_that_refers_to_a_renamed_one_is_renamed_too() {
+    JsonNode a =
+        doc(
+            """
+            {'paths':{'/api/match/a':{'get':{'responses':{'200':{'content':{'application/json':
+              {'schema':{'$ref':'#/components/schemas/Outer'}}}}}}}},
+             'components':{'schemas':{
+               'Outer':{'properties':{'in':{'$ref':'#/components/schemas/Inner'}}},
+               'Inner':{'properties':{'x':{'type':'string'}}}}}}
+            """);
+    JsonNode b =
+        doc(
+            """
+            {'paths':{'/api/members/b':{'get':{'responses':{'200':{'content':{'application/json':
+              {'schema':{'$ref':'#/components/schemas/Outer'}}}}}}}},
+             'components':{'schemas':{
+               'Outer':{'properties':{'in':{'$ref':'#/components/schemas/Inner'}}},
+               'Inner':{'properties':{'y':{'type':'string'}}},
+               'MembersInner':{'type':'string'}}}}
+            """);
+    ObjectNode merged = ApiDescriptions.merge(ROUTES, Map.of("match", a, "members", b));
+
+    JsonNode schemas = merged.path("components").path("schemas");
+    // match's types keep their names and their meaning.
+    assertThat(schemas.path("Outer").path("properties").path("in").path("$ref").asString())
+        .isEqualTo("#/components/schemas/Inner");
+    assertThat(schemas.path("Inner").path("properties").has("x")).isTrue();
+    // members' Outer refers to its own Inner, renamed, so it is renamed as well.
+    String outer =
+        merged
+            .path("paths")
+            .path("/api/members/b")
+            .path("get")
+            .path("responses")
+            .path("200")
+            .path("content")
+            .path("application/json")
+            .path("schema")
+            .path("$ref")
+            .asString();
+    assertThat(outer).isEqualTo("#/components/schemas/MembersOuter");
+    assertThat(schemas.path("MembersOuter").path("properties").path("in").path("$ref").asString())
+        .isEqualTo("#/components/schemas/MembersInner");
+    assertThat(schemas.path("MembersInner").path("properties").has("y")).isTrue();
+  }
+
+  @Test
   void operation_ids_stay_unique() {
     JsonNode other =
         doc(

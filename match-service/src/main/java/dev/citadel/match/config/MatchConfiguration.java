@@ -15,7 +15,6 @@ import dev.citadel.messaging.kafka.ReactorKafkaConsumer;
 import dev.citadel.messaging.kafka.ReactorKafkaPublisher;
 import dev.citadel.notify.PlayerNotifier;
 import dev.citadel.web.lifecycle.BackgroundTasks;
-import dev.citadel.web.security.Callers;
 import dev.citadel.web.security.CitadelSecurity;
 import dev.citadel.web.security.Scopes;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -38,18 +37,13 @@ public class MatchConfiguration {
   /** Players queue, leave and look; load tests queue in bulk (where that route exists). */
   @Bean
   SecurityWebFilterChain security(ServerHttpSecurity http, CitadelSecurity citadel) {
-    return citadel.chain(
+    return citadel.serviceChain(
         http,
         routes ->
             routes
                 .pathMatchers("/internal/match/bulk")
-                .hasAuthority(Scopes.authority(Scopes.MATCH_BULK))
-                .pathMatchers("/internal/**")
-                .denyAll()
-                .pathMatchers("/api/**")
-                .hasAuthority(Callers.PLAYER_ROLE)
-                .anyExchange()
-                .authenticated());
+                .hasAuthority(Scopes.authority(Scopes.MATCH_BULK)),
+        "/api/**");
   }
 
   @Bean

@@ -67,6 +67,7 @@ public class MemberController {
     this.clock = clock;
   }
 
+  @io.swagger.v3.oas.annotations.security.SecurityRequirements
   @PostMapping("/api/members")
   @ResponseStatus(HttpStatus.CREATED)
   public Mono<SignedUp> signUp(@RequestBody CredentialsRequest body) {
@@ -80,6 +81,7 @@ public class MemberController {
    * the gateway resolved, when the request carries the gateway's token ({@code edge.forward});
    * otherwise the socket's peer, whatever {@code X-Forwarded-For} says.
    */
+  @io.swagger.v3.oas.annotations.security.SecurityRequirements
   @PostMapping("/api/members/login")
   public Mono<LoggedIn> logIn(@RequestBody CredentialsRequest body, ServerWebExchange exchange) {
     String key = Credentials.canonical(body.nickname()).orElse(NO_SUCH_NICKNAME);

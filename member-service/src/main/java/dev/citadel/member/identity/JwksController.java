@@ -18,6 +18,7 @@ public class JwksController {
     this.keys = keys;
   }
 
+  @io.swagger.v3.oas.annotations.security.SecurityRequirements
   @GetMapping("/.well-known/jwks.json")
   public ResponseEntity<Map<String, Object>> jwks() {
     return ResponseEntity.ok()

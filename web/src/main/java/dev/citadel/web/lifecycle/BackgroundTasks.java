@@ -11,6 +11,9 @@ import reactor.core.Disposable;
  * Each task starts itself and answers what stops it.
  */
 public final class BackgroundTasks implements SmartLifecycle {
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(BackgroundTasks.class);
+
   /** One piece of background work: starts it, answers what stops it. */
   @FunctionalInterface
   public interface Task {
@@ -38,7 +41,14 @@ public final class BackgroundTasks implements SmartLifecycle {
   /** Disposes them in the order they started. */
   @Override
   public synchronized void stop() {
-    running.forEach(Disposable::dispose);
+    for (Disposable task : running) {
+      try {
+        task.dispose();
+      } catch (RuntimeException e) {
+        // One task that fails to stop must not leave the others running.
+        log.warn("a background task failed to stop", e);
+      }
+    }
     running.clear();
     started = false;
   }

@@ -41,7 +41,11 @@ public final class CitadelSecurity {
    * itself decides what a token there is worth, and a stale or foreign one is never a 401.
    */
   public CitadelSecurity withoutTokensOn(Set<String> paths) {
-    return new CitadelSecurity(decoder, queryTokenPaths, paths, publicApiDocs);
+    Set<String> anonymous = new HashSet<>(paths);
+    if (publicApiDocs) {
+      anonymous.add(ApiDocsPaths.DESCRIPTION);
+    }
+    return new CitadelSecurity(decoder, queryTokenPaths, anonymous, publicApiDocs);
   }
 
   /**
@@ -57,6 +61,28 @@ public final class CitadelSecurity {
 
   public ReactiveJwtDecoder decoder() {
     return decoder;
+  }
+
+  /**
+   * A service's usual rules: its own first ({@code routes}: each internal route by its scope, and
+   * anything open), then every other {@code /internal/**} path denied, the player routes for
+   * players only, anything else for any verified caller.
+   */
+  public SecurityWebFilterChain serviceChain(
+      ServerHttpSecurity http,
+      Customizer<ServerHttpSecurity.AuthorizeExchangeSpec> routes,
+      String... playerPaths) {
+    return chain(
+        http,
+        a -> {
+          routes.customize(a);
+          a.pathMatchers("/internal/**")
+              .denyAll()
+              .pathMatchers(playerPaths)
+              .hasAuthority(Callers.PLAYER_ROLE)
+              .anyExchange()
+              .authenticated();
+        });
   }
 
   /**

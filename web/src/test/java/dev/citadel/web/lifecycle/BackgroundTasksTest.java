@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import reactor.core.Disposable;
-import reactor.core.Disposables;
 
 class BackgroundTasksTest {
 
@@ -33,22 +31,30 @@ class BackgroundTasksTest {
   }
 
   @Test
-  void a_restart_runs_them_again_and_a_second_stop_does_nothing() {
-    Disposable.Composite made = Disposables.composite();
+  void a_second_stop_does_nothing_a_restart_runs_them_again_and_a_failing_stop_stops_the_rest() {
+    List<String> log = new ArrayList<>();
     BackgroundTasks tasks =
         BackgroundTasks.of(
             () -> {
-              Disposable d = Disposables.single();
-              made.add(d);
-              return d;
+              log.add("start a");
+              return () -> {
+                log.add("stop a");
+                throw new IllegalStateException("a cannot stop");
+              };
+            },
+            () -> {
+              log.add("start b");
+              return () -> log.add("stop b");
             });
 
     tasks.start();
     tasks.stop();
     tasks.stop();
     tasks.start();
-
-    assertThat(made.size()).isEqualTo(2);
     tasks.stop();
+
+    assertThat(log)
+        .containsExactly(
+            "start a", "start b", "stop a", "stop b", "start a", "start b", "stop a", "stop b");
   }
 }

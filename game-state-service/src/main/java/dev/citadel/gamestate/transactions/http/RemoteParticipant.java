@@ -187,11 +187,14 @@ public final class RemoteParticipant implements Participant {
   }
 
   /** The other instance's answer, as this one's caller should take it. */
-  static Refused.Reason reason(HttpStatus status) {
+  public static Refused.Reason reason(HttpStatus status) {
     return switch (status) {
       case NOT_FOUND -> Refused.Reason.NOT_FOUND;
       case CONFLICT -> Refused.Reason.CONFLICT;
-      case SERVICE_UNAVAILABLE -> Refused.Reason.UNAVAILABLE;
+      case CONTENT_TOO_LARGE -> Refused.Reason.TOO_LARGE;
+      case UNPROCESSABLE_CONTENT -> Refused.Reason.UNPROCESSABLE;
+      // Refused for load, before any work: the caller may send it again, as with a 503.
+      case SERVICE_UNAVAILABLE, TOO_MANY_REQUESTS -> Refused.Reason.UNAVAILABLE;
       default -> Refused.Reason.INVALID;
     };
   }
