@@ -3,6 +3,7 @@ package dev.citadel.match.api;
 import dev.citadel.match.config.MatchProperties;
 import dev.citadel.match.domain.Ticket;
 import dev.citadel.match.lifecycle.Transitions;
+import dev.citadel.match.queue.Enqueued;
 import dev.citadel.match.queue.QueueStatus;
 import dev.citadel.match.queue.Queues;
 import dev.citadel.match.ratings.Ratings;
@@ -67,23 +68,19 @@ public class QueueController {
         .flatMap(statuses -> answer(queue, player, statuses.get(0)));
   }
 
-  private Mono<QueueStatus> answer(String queue, String player, String status) {
-    return switch (status) {
-      case "OK" -> transitions.queued(List.of(player)).then(queues.status(queue, player));
-      case "QUEUED" ->
+  private Mono<QueueStatus> answer(String queue, String player, Enqueued enqueued) {
+    return switch (enqueued.outcome()) {
+      case OK -> transitions.queued(List.of(player)).then(queues.status(queue, player));
+      case QUEUED ->
           Mono.error(new ApiException(HttpStatus.CONFLICT, "already queued in " + queue));
-      case "MATCHED" ->
+      case MATCHED ->
           Mono.error(new ApiException(HttpStatus.CONFLICT, "already matched, waiting for a room"));
-      case "IN_GAME" -> Mono.error(new ApiException(HttpStatus.CONFLICT, "player is in a game"));
-      default ->
+      case IN_GAME -> Mono.error(new ApiException(HttpStatus.CONFLICT, "player is in a game"));
+      case ELSEWHERE ->
           Mono.error(
               new ApiException(
                   HttpStatus.CONFLICT,
-                  status.startsWith("ELSEWHERE:")
-                      ? "already in queue "
-                          + status.substring("ELSEWHERE:".length())
-                          + "; one queue at a time"
-                      : "cannot queue now (" + status + ")"));
+                  "already in queue " + enqueued.otherQueue() + "; one queue at a time"));
     };
   }
 
@@ -102,16 +99,16 @@ public class QueueController {
         .flatMap(
             result ->
                 switch (result) {
-                  case "CANCELLED" ->
+                  case CANCELLED ->
                       transitions.left(List.of(player)).thenReturn(Map.of("status", "CANCELLED"));
-                  case "MATCHED" ->
+                  case MATCHED ->
                       Mono.error(
                           new ApiException(
                               HttpStatus.CONFLICT,
                               "already matched: the match can no longer be left"));
-                  case "IN_GAME" ->
+                  case IN_GAME ->
                       Mono.error(new ApiException(HttpStatus.CONFLICT, "player is in a game"));
-                  default ->
+                  case NOT_QUEUED ->
                       Mono.error(new ApiException(HttpStatus.NOT_FOUND, "not queued in " + queue));
                 });
   }

@@ -2,6 +2,7 @@ package dev.citadel.match.bulk;
 
 import dev.citadel.match.config.MatchProperties;
 import dev.citadel.match.domain.Ticket;
+import dev.citadel.match.queue.Enqueued;
 import dev.citadel.match.queue.Queues;
 import dev.citadel.web.problem.ApiException;
 import java.time.Clock;
@@ -62,8 +63,8 @@ public class BulkController {
             s ->
                 Map.of(
                     "queued",
-                    s.stream().filter("OK"::equals).count(),
+                    s.stream().filter(Enqueued::queued).count(),
                     "refused",
-                    s.stream().filter(x -> !x.equals("OK")).count()));
+                    s.stream().filter(x -> !x.queued()).count()));
   }
 }

@@ -122,11 +122,8 @@ public final class Queues {
     this.presence = presenceStream;
   }
 
-  /**
-   * One status per ticket: OK, QUEUED (already), MATCHED, IN_GAME, or {@code ELSEWHERE:<queue>}
-   * (waiting, matched or playing in another queue).
-   */
-  public Mono<List<String>> enqueue(String queue, List<Ticket> tickets, long nowMs) {
+  /** What happened to each ticket, in order. */
+  public Mono<List<Enqueued>> enqueue(String queue, List<Ticket> tickets, long nowMs) {
     return enqueue(queue, tickets, nowMs, true);
   }
 
@@ -134,7 +131,7 @@ public final class Queues {
    * The same; {@code recordPresence} false for load-test players, who have no account (nobody looks
    * at their presence).
    */
-  public Mono<List<String>> enqueue(
+  public Mono<List<Enqueued>> enqueue(
       String queue, List<Ticket> tickets, long nowMs, boolean recordPresence) {
     Keys k = new Keys(queue);
     List<String> others = allQueues.stream().filter(q -> !q.equals(queue)).toList();
@@ -154,7 +151,10 @@ public final class Queues {
       args.add(Integer.toString(t.elo()));
       args.add(t.nickname());
     }
-    return redis.execute(ENQUEUE, keys, args).next();
+    return redis
+        .execute(ENQUEUE, keys, args)
+        .next()
+        .map(answers -> answers.stream().map(Enqueued::parse).toList());
   }
 
   /** Everyone waiting in the queue now. */
@@ -283,14 +283,15 @@ public final class Queues {
         .map(Long::intValue);
   }
 
-  public Mono<String> cancel(String queue, String player) {
+  public Mono<Cancelled> cancel(String queue, String player) {
     Keys k = new Keys(queue);
     return redis
         .execute(
             CANCEL,
             List.of(k.elo(), k.tickets(), k.matched(), k.assigned(), presence),
             List.of(player))
-        .next();
+        .next()
+        .map(Cancelled::valueOf);
   }
 
   public Mono<Optional<PendingMatch>> pending(String queue, String matchId) {
@@ -380,7 +381,7 @@ public final class Queues {
                         n ->
                             new QueueStatus(
                                 queue,
-                                "WAITING",
+                                QueueState.WAITING,
                                 ticket(player, t).enqueuedAtMs(),
                                 n,
                                 null,
@@ -388,7 +389,7 @@ public final class Queues {
                                 null)))
         .switchIfEmpty(
             hash.get(k.matched(), player)
-                .map(m -> new QueueStatus(queue, "MATCHED", null, null, m, null, null)))
+                .map(m -> new QueueStatus(queue, QueueState.MATCHED, null, null, m, null, null)))
         .switchIfEmpty(
             hash.get(k.assigned(), player)
                 .map(
@@ -396,14 +397,15 @@ public final class Queues {
                       String[] f = a.split("\\|");
                       return new QueueStatus(
                           queue,
-                          "IN_GAME",
+                          QueueState.IN_GAME,
                           null,
                           null,
                           f[0],
                           Integer.parseInt(f[1]),
                           Integer.parseInt(f[2]));
                     }))
-        .defaultIfEmpty(new QueueStatus(queue, "NOT_QUEUED", null, null, null, null, null));
+        .defaultIfEmpty(
+            new QueueStatus(queue, QueueState.NOT_QUEUED, null, null, null, null, null));
   }
 
   /** Counts for tests and metrics: waiting, matched (pending), in game. */

@@ -11,6 +11,7 @@ import dev.citadel.match.domain.SkillWindow;
 import dev.citadel.match.domain.Ticket;
 import dev.citadel.match.handoff.HandOff;
 import dev.citadel.match.matcher.Matcher;
+import dev.citadel.match.queue.Enqueued;
 import dev.citadel.match.queue.QueueStatus;
 import dev.citadel.match.queue.Queues;
 import dev.citadel.messaging.MessagePublisher;
@@ -94,7 +95,8 @@ class MatchFaultsTest {
         .until(
             () ->
                 ids(tickets).stream()
-                    .allMatch(p -> state.equals(queues.status("faults", p).block().state())));
+                    .allMatch(
+                        p -> state.equals(queues.status("faults", p).block().state().name())));
   }
 
   List<String> ids(List<Ticket> tickets) {
@@ -147,7 +149,7 @@ class MatchFaultsTest {
         .until(
             () ->
                 same.stream()
-                    .map(t -> queues.status(queue, t.playerId()).block().state())
+                    .map(t -> queues.status(queue, t.playerId()).block().state().name())
                     .allMatch("IN_GAME"::equals));
     Map<String, Integer> perMatch = new HashMap<>();
     for (Ticket t : same) {
@@ -192,7 +194,7 @@ class MatchFaultsTest {
     awaitAll(tickets, "NOT_QUEUED");
     assertThat(queues.enqueue("faults", tickets, System.currentTimeMillis()).block())
         .as("back in the lobby: they may queue again")
-        .containsOnly("OK");
+        .containsOnly(Enqueued.OK);
     assertThat(end(game, matchId)).as("ending again answers the same").isEqualTo(ended);
     assertThat(
             game.post()
@@ -321,7 +323,7 @@ class MatchFaultsTest {
             () -> {
               List<String> states =
                   ids(tickets).stream()
-                      .map(p -> queues.status("faults", p).block().state())
+                      .map(p -> queues.status("faults", p).block().state().name())
                       .toList();
               seen.addAll(states);
               return states.stream().allMatch("IN_GAME"::equals);
@@ -377,7 +379,7 @@ class MatchFaultsTest {
         .atMost(Duration.ofSeconds(30))
         .until(() -> queues.pending("faults", matchId).block().orElseThrow().attempt() >= 3);
     for (Ticket t : tickets) {
-      assertThat(queues.status("faults", t.playerId()).block().state()).isEqualTo("MATCHED");
+      assertThat(queues.status("faults", t.playerId()).block().state().name()).isEqualTo("MATCHED");
     }
 
     // game-state is back: match.found comes first in the partition, so the placement wins and

@@ -15,6 +15,7 @@ import dev.citadel.match.domain.SkillWindow;
 import dev.citadel.match.domain.Ticket;
 import dev.citadel.match.handoff.HandOff;
 import dev.citadel.match.matcher.Matcher;
+import dev.citadel.match.queue.QueueState;
 import dev.citadel.match.queue.QueueStatus;
 import dev.citadel.match.queue.Queues;
 import dev.citadel.web.testing.TestIdentity;
@@ -133,7 +134,7 @@ class MatcherProcessFaultsTest {
     Map<String, Integer> perMatch = new HashMap<>();
     for (Ticket t : all) {
       QueueStatus s = queues.status(queue, t.playerId()).block();
-      assertThat(s.state()).as(t.playerId()).isEqualTo("IN_GAME");
+      assertThat(s.state()).as(t.playerId()).isEqualTo(QueueState.IN_GAME);
       perMatch.merge(s.matchId(), 1, Integer::sum);
     }
     assertThat(perMatch).hasSize(all.size() / 10).allSatisfy((m, n) -> assertThat(n).isEqualTo(10));
@@ -212,7 +213,12 @@ class MatcherProcessFaultsTest {
                         .noneMatch(
                             t ->
                                 "WAITING"
-                                    .equals(queues.status(PAUSED, t.playerId()).block().state())));
+                                    .equals(
+                                        queues
+                                            .status(PAUSED, t.playerId())
+                                            .block()
+                                            .state()
+                                            .name())));
       } finally {
         matcher.resume();
       }
@@ -235,7 +241,9 @@ class MatcherProcessFaultsTest {
                 matchable.stream()
                     .allMatch(
                         t ->
-                            "IN_GAME".equals(queues.status(PAUSED, t.playerId()).block().state())));
+                            "IN_GAME"
+                                .equals(
+                                    queues.status(PAUSED, t.playerId()).block().state().name())));
     assertEveryoneInExactlyOneFullMatch(queues, PAUSED, matchable);
     assertThat(queues.counts(PAUSED).block().get("waiting")).as("the crowd").isEqualTo(CROWD);
     redis.delete("{mq}:" + PAUSED + ":elo", "{mq}:" + PAUSED + ":tickets").block();

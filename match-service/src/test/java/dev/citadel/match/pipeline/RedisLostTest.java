@@ -87,7 +87,7 @@ class RedisLostTest {
   }
 
   String state(String player, String queue) {
-    return queues.status(queue, player).block().state();
+    return queues.status(queue, player).block().state().name();
   }
 
   @Test

@@ -6,6 +6,8 @@ import static org.awaitility.Awaitility.await;
 import dev.citadel.infra.junit.CitadelInfra;
 import dev.citadel.infra.junit.SharedInfra;
 import dev.citadel.match.domain.Ticket;
+import dev.citadel.match.queue.Cancelled;
+import dev.citadel.match.queue.Enqueued;
 import dev.citadel.match.queue.Queues;
 import dev.citadel.messaging.Delivery;
 import dev.citadel.messaging.MessagePublisher;
@@ -98,12 +100,12 @@ class PresenceRelayTest {
 
     // Replica A (its clock right) queues the player; replica B (30 s behind) takes them out again.
     assertThat(queues.enqueue(queue, List.of(new Ticket(player, 1500, 0, "p")), now).block())
-        .containsExactly("OK");
-    assertThat(queues.cancel(queue, player).block()).isEqualTo("CANCELLED");
+        .containsExactly(Enqueued.OK);
+    assertThat(queues.cancel(queue, player).block()).isEqualTo(Cancelled.CANCELLED);
     assertThat(
             queues.enqueue(queue, List.of(new Ticket(player, 1500, 0, "p")), now - 30_000).block())
-        .containsExactly("OK");
-    assertThat(queues.cancel(queue, player).block()).isEqualTo("CANCELLED");
+        .containsExactly(Enqueued.OK);
+    assertThat(queues.cancel(queue, player).block()).isEqualTo(Cancelled.CANCELLED);
 
     FailingOnce flaky = new FailingOnce();
     PresenceRelay relay =

@@ -40,7 +40,7 @@ class AssignTest {
     for (int i = 0; i < 10; i++) {
       tickets.add(new Ticket(queue + "-" + UUID.randomUUID(), 1500 + i, NOW - 1000, "n" + i));
     }
-    assertThat(queues.enqueue(queue, tickets, NOW - 1000).block()).containsOnly("OK");
+    assertThat(queues.enqueue(queue, tickets, NOW - 1000).block()).containsOnly(Enqueued.OK);
     List<String> players = tickets.stream().map(Ticket::playerId).toList();
     Optional<String> id = queues.popAll(queue, List.of(players), NOW, NOW + 10_000).block().get(0);
     return new Queues.Assignment(id.orElseThrow(), channel, room, players.get(3));
@@ -67,7 +67,7 @@ class AssignTest {
         .containsEntry("inGame", 20L)
         .containsEntry("matched", 0L)
         .containsEntry("waiting", 0L);
-    assertThat(queues.status(queue, a.someone()).block().state()).isEqualTo("IN_GAME");
+    assertThat(queues.status(queue, a.someone()).block().state().name()).isEqualTo("IN_GAME");
     assertThat(queues.pending(queue, a.matchId()).block()).isEmpty();
 
     List<Queues.Assigned> again = queues.assignAll(queue, List.of(b, a)).block();
@@ -91,7 +91,7 @@ class AssignTest {
 
     assertThat(left).containsExactlyInAnyOrderElementsOf(players);
     assertThat(late).containsExactly(new Queues.Assigned.Gone());
-    assertThat(queues.status(queue, a.someone()).block().state()).isEqualTo("NOT_QUEUED");
+    assertThat(queues.status(queue, a.someone()).block().state().name()).isEqualTo("NOT_QUEUED");
     assertThat(queues.counts(queue).block())
         .containsEntry("inGame", 0L)
         .containsEntry("matched", 0L);
@@ -109,10 +109,10 @@ class AssignTest {
     queues.assignAll(queue, List.of(a)).block();
 
     assertThat(queues.endMatch(queue, "some-other-match", List.of(a.someone())).block()).isEmpty();
-    assertThat(queues.status(queue, a.someone()).block().state()).isEqualTo("IN_GAME");
+    assertThat(queues.status(queue, a.someone()).block().state().name()).isEqualTo("IN_GAME");
     assertThat(queues.endMatch(queue, a.matchId(), List.of(a.someone())).block())
         .containsExactly(a.someone());
-    assertThat(queues.status(queue, a.someone()).block().state()).isEqualTo("NOT_QUEUED");
+    assertThat(queues.status(queue, a.someone()).block().state().name()).isEqualTo("NOT_QUEUED");
   }
 
   @Test
@@ -127,7 +127,7 @@ class AssignTest {
     assertThat(queues.counts(queue).block())
         .containsEntry("inGame", 0L)
         .containsEntry("waiting", 10L);
-    assertThat(queues.status(queue, a.someone()).block().state()).isEqualTo("WAITING");
+    assertThat(queues.status(queue, a.someone()).block().state().name()).isEqualTo("WAITING");
   }
 
   @Test

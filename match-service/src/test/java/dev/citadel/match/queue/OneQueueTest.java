@@ -50,10 +50,11 @@ class OneQueueTest {
   @Test
   void a_player_waiting_matched_or_playing_in_one_queue_cannot_join_another() {
     String waiting = "p-" + UUID.randomUUID();
-    assertThat(queues.enqueue(ranked, List.of(ticket(waiting)), NOW).block()).containsExactly("OK");
+    assertThat(queues.enqueue(ranked, List.of(ticket(waiting)), NOW).block())
+        .containsExactly(Enqueued.OK);
     assertThat(queues.enqueue(casual, List.of(ticket(waiting)), NOW).block())
-        .containsExactly("ELSEWHERE:" + ranked);
-    assertThat(queues.status(casual, waiting).block().state()).isEqualTo("NOT_QUEUED");
+        .containsExactly(Enqueued.elsewhere(ranked));
+    assertThat(queues.status(casual, waiting).block().state().name()).isEqualTo("NOT_QUEUED");
 
     // Matched (popped into a pending match) and then in a game: still refused elsewhere.
     List<Ticket> ten = new ArrayList<>();
@@ -63,21 +64,22 @@ class OneQueueTest {
     String match =
         queues.popAll(ranked, List.of(players), NOW, NOW + 10_000).block().get(0).orElseThrow();
     assertThat(queues.enqueue(casual, List.of(ten.get(0)), NOW).block())
-        .containsExactly("ELSEWHERE:" + ranked);
+        .containsExactly(Enqueued.elsewhere(ranked));
     queues.assignAll(ranked, List.of(new Queues.Assignment(match, 1, 2, players.get(0)))).block();
     assertThat(queues.enqueue(casual, List.of(ten.get(1)), NOW).block())
-        .containsExactly("ELSEWHERE:" + ranked);
+        .containsExactly(Enqueued.elsewhere(ranked));
 
     // Left the queue: free to join another.
-    assertThat(queues.cancel(ranked, waiting).block()).isEqualTo("CANCELLED");
-    assertThat(queues.enqueue(casual, List.of(ticket(waiting)), NOW).block()).containsExactly("OK");
+    assertThat(queues.cancel(ranked, waiting).block()).isEqualTo(Cancelled.CANCELLED);
+    assertThat(queues.enqueue(casual, List.of(ticket(waiting)), NOW).block())
+        .containsExactly(Enqueued.OK);
   }
 
   @Test
   void joining_two_queues_at_the_same_moment_lands_in_exactly_one() {
     for (int round = 0; round < 50; round++) {
       String player = "race-" + UUID.randomUUID();
-      ConcurrentHashMap<String, String> answers = new ConcurrentHashMap<>();
+      ConcurrentHashMap<String, Enqueued> answers = new ConcurrentHashMap<>();
       Flux.just(ranked, casual)
           .parallel(2)
           .runOn(Schedulers.parallel())
@@ -88,8 +90,10 @@ class OneQueueTest {
                       .doOnNext(s -> answers.put(q, s.get(0))))
           .sequential()
           .blockLast();
-      assertThat(answers.values()).as("round %d: %s", round, answers).containsOnlyOnce("OK");
-      assertThat(answers.values()).filteredOn(s -> s.startsWith("ELSEWHERE:")).hasSize(1);
+      assertThat(answers.values()).as("round %d: %s", round, answers).containsOnlyOnce(Enqueued.OK);
+      assertThat(answers.values())
+          .filteredOn(s -> s.outcome() == Enqueued.Outcome.ELSEWHERE)
+          .hasSize(1);
     }
   }
 }
