@@ -536,12 +536,13 @@ public final class AggregateHost<S, C, E> {
     if (snapshots.due(before, version)) {
       writeSnapshot(r.id, state, version, at);
     }
+    String id = r.id;
+    S committed = state;
     for (AfterCommit<S, E> hook : afterCommit) {
-      try {
-        hook.committed(r.id, state, version, events);
-      } catch (RuntimeException e) {
-        log.warn("after-commit hook failed for {}@{}", r.id, version, e);
-      }
+      Mono.defer(() -> hook.committed(id, committed, version, events))
+          .subscribe(
+              done -> {},
+              e -> log.warn("after-commit work failed for {}@{}: {}", id, version, e.toString()));
     }
     return result;
   }

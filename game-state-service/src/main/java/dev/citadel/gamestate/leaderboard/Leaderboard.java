@@ -4,15 +4,15 @@ import dev.citadel.gamestate.aggregate.AfterCommit;
 import dev.citadel.gamestate.player.Player;
 import dev.citadel.gamestate.player.PlayerEvent;
 import dev.citadel.gamestate.player.PlayerState;
+import java.util.ArrayList;
 import java.util.List;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.springframework.core.io.ClassPathResource;
 import org.springframework.data.domain.Range;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.data.redis.core.script.RedisScript;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 
 /**
  * Players ranked by experience, in a Redis sorted set. Updated after commit from the player's
@@ -20,7 +20,6 @@ import reactor.core.publisher.Flux;
  */
 @Component
 public class Leaderboard implements AfterCommit<PlayerState, PlayerEvent> {
-  private static final Logger log = LoggerFactory.getLogger(Leaderboard.class);
   static final String SCORES = "{leaderboard}:experience";
   static final String NICKNAMES = "{leaderboard}:nicknames";
   private static final RedisScript<Long> RECORD =
@@ -50,16 +49,22 @@ public class Leaderboard implements AfterCommit<PlayerState, PlayerEvent> {
   }
 
   @Override
-  public void committed(String id, PlayerState state, long version, List<PlayerEvent> events) {
+  public Mono<Void> committed(
+      String id, PlayerState state, long version, List<PlayerEvent> events) {
+    List<Mono<?>> writes = new ArrayList<>();
     for (PlayerEvent e : events) {
       if (e instanceof PlayerEvent.MatchRated r) {
-        redis
-            .execute(
-                RATING,
-                List.of(ratings(r.queue()), games(r.queue()), NICKNAMES),
-                List.of(
-                    Integer.toString(r.after()), Integer.toString(r.games()), id, state.nickname()))
-            .subscribe(v -> {}, err -> log.warn("rating leaderboard for {} failed", id, err));
+        writes.add(
+            redis
+                .execute(
+                    RATING,
+                    List.of(ratings(r.queue()), games(r.queue()), NICKNAMES),
+                    List.of(
+                        Integer.toString(r.after()),
+                        Integer.toString(r.games()),
+                        id,
+                        state.nickname()))
+                .then());
       }
     }
     boolean relevant =
@@ -69,15 +74,16 @@ public class Leaderboard implements AfterCommit<PlayerState, PlayerEvent> {
                     e instanceof PlayerEvent.ExperienceGained
                         || e instanceof PlayerEvent.PlayerCreated
                         || e instanceof PlayerEvent.NicknameSet);
-    if (!relevant) {
-      return;
+    if (relevant) {
+      writes.add(
+          redis
+              .execute(
+                  RECORD,
+                  List.of(SCORES, NICKNAMES),
+                  List.of(Long.toString(state.experience()), id, state.nickname()))
+              .then());
     }
-    redis
-        .execute(
-            RECORD,
-            List.of(SCORES, NICKNAMES),
-            List.of(Long.toString(state.experience()), id, state.nickname()))
-        .subscribe(v -> {}, e -> log.warn("leaderboard update for {} failed", id, e));
+    return Mono.whenDelayError(writes);
   }
 
   /** A queue's best ratings. */

@@ -4,12 +4,12 @@ import dev.citadel.gamestate.aggregate.AfterCommit;
 import dev.citadel.gamestate.player.PlayerEvent;
 import dev.citadel.gamestate.player.PlayerState;
 import dev.citadel.notify.PlayerNotifier;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
+import reactor.core.publisher.Mono;
 
 /**
  * {@code match.result} to each player whose result was committed here: the outcome, the rating
@@ -18,7 +18,6 @@ import org.springframework.stereotype.Component;
  */
 @Component
 public class ResultNotifications implements AfterCommit<PlayerState, PlayerEvent> {
-  private static final Logger log = LoggerFactory.getLogger(ResultNotifications.class);
 
   private final PlayerNotifier notifier;
 
@@ -27,7 +26,9 @@ public class ResultNotifications implements AfterCommit<PlayerState, PlayerEvent
   }
 
   @Override
-  public void committed(String id, PlayerState state, long version, List<PlayerEvent> events) {
+  public Mono<Void> committed(
+      String id, PlayerState state, long version, List<PlayerEvent> events) {
+    List<Mono<Long>> sent = new ArrayList<>();
     for (PlayerEvent e : events) {
       if (e instanceof PlayerEvent.MatchRated r) {
         Map<String, Object> data = new LinkedHashMap<>();
@@ -38,12 +39,9 @@ public class ResultNotifications implements AfterCommit<PlayerState, PlayerEvent
         data.put("ratingAfter", r.after());
         data.put("gold", r.gold());
         data.put("experience", r.experience());
-        notifier
-            .notify(id, "match.result", data)
-            .subscribe(
-                n -> {},
-                err -> log.warn("match.result for {} not announced: {}", id, err.toString()));
+        sent.add(notifier.notify(id, "match.result", data));
       }
     }
+    return Mono.whenDelayError(sent);
   }
 }
