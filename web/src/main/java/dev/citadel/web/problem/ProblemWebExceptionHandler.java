@@ -1,6 +1,5 @@
 package dev.citadel.web.problem;
 
-import java.nio.charset.StandardCharsets;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.core.annotation.Order;
@@ -53,33 +52,7 @@ public final class ProblemWebExceptionHandler implements WebExceptionHandler {
     response.setStatusCode(answer.status());
     response.getHeaders().putAll(answer.headers());
     response.getHeaders().setContentType(MediaType.APPLICATION_PROBLEM_JSON);
-    String body =
-        "{\"type\":\"about:blank\",\"title\":"
-            + json(answer.status().getReasonPhrase())
-            + ",\"status\":"
-            + answer.status().value()
-            + ",\"detail\":"
-            + json(answer.detail())
-            + "}";
     return response.writeWith(
-        Mono.just(response.bufferFactory().wrap(body.getBytes(StandardCharsets.UTF_8))));
-  }
-
-  static String json(String s) {
-    StringBuilder out = new StringBuilder("\"");
-    for (char c : s.toCharArray()) {
-      switch (c) {
-        case '"' -> out.append("\\\"");
-        case '\\' -> out.append("\\\\");
-        default -> {
-          if (c < 0x20) {
-            out.append(String.format("\\u%04x", (int) c));
-          } else {
-            out.append(c);
-          }
-        }
-      }
-    }
-    return out.append('"').toString();
+        Mono.just(response.bufferFactory().wrap(Problems.body(answer.status(), answer.detail()))));
   }
 }

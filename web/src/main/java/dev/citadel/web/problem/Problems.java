@@ -11,6 +11,7 @@ import org.springframework.core.io.buffer.DataBufferLimitException;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.HttpStatusCode;
 import org.springframework.http.ProblemDetail;
 import org.springframework.web.server.MethodNotAllowedException;
 import org.springframework.web.server.MissingRequestValueException;
@@ -214,5 +215,23 @@ public final class Problems {
       }
     }
     return null;
+  }
+
+  private static final tools.jackson.databind.json.JsonMapper JSON =
+      tools.jackson.databind.json.JsonMapper.builder().build();
+
+  /**
+   * An RFC 9457 problem body, for the places that write a response without a controller (the
+   * security chain, gateway filters, the last-resort handler): Jackson escapes the detail.
+   */
+  public static byte[] body(HttpStatusCode status, String detail) {
+    java.util.Map<String, Object> problem = new java.util.LinkedHashMap<>();
+    problem.put("type", "about:blank");
+    problem.put(
+        "title",
+        status instanceof HttpStatus known ? known.getReasonPhrase() : String.valueOf(status));
+    problem.put("status", status.value());
+    problem.put("detail", detail);
+    return JSON.writeValueAsBytes(problem);
   }
 }

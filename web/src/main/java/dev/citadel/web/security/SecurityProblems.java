@@ -1,6 +1,6 @@
 package dev.citadel.web.security;
 
-import java.nio.charset.StandardCharsets;
+import dev.citadel.web.problem.Problems;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.server.reactive.ServerHttpResponse;
@@ -55,34 +55,7 @@ public final class SecurityProblems {
       response.getHeaders().set("WWW-Authenticate", challenge);
     }
     response.getHeaders().setContentType(MediaType.APPLICATION_PROBLEM_JSON);
-    String body =
-        "{\"type\":\"about:blank\",\"title\":\""
-            + status.getReasonPhrase()
-            + "\",\"status\":"
-            + status.value()
-            + ",\"detail\":"
-            + quoted(detail)
-            + "}";
     return response.writeWith(
-        Mono.just(response.bufferFactory().wrap(body.getBytes(StandardCharsets.UTF_8))));
-  }
-
-  /** A JSON string literal. */
-  static String quoted(String s) {
-    StringBuilder b = new StringBuilder(s.length() + 2).append('"');
-    for (char c : s.toCharArray()) {
-      switch (c) {
-        case '"' -> b.append("\\\"");
-        case '\\' -> b.append("\\\\");
-        default -> {
-          if (c < 0x20) {
-            b.append(String.format("\\u%04x", (int) c));
-          } else {
-            b.append(c);
-          }
-        }
-      }
-    }
-    return b.append('"').toString();
+        Mono.just(response.bufferFactory().wrap(Problems.body(status, detail))));
   }
 }

@@ -64,4 +64,16 @@ class ProblemsTest {
     assertThat(answer.headers().getFirst("Retry-After")).isEqualTo("1");
     assertThat(Problems.of(new CannotCreateTransactionException())).isEmpty();
   }
+
+  @org.junit.jupiter.api.Test
+  void a_problem_body_carries_any_detail_as_json() throws Exception {
+    String detail = "a \"quoted\" \\ line\nbreak \u0000 \u202e and \uD83D\uDE00";
+    byte[] body = Problems.body(HttpStatus.CONFLICT, detail);
+    com.fasterxml.jackson.databind.JsonNode read =
+        new com.fasterxml.jackson.databind.ObjectMapper().readTree(body);
+    assertThat(read.path("detail").asText()).isEqualTo(detail);
+    assertThat(read.path("status").asInt()).isEqualTo(409);
+    assertThat(read.path("title").asText()).isEqualTo("Conflict");
+    assertThat(read.path("type").asText()).isEqualTo("about:blank");
+  }
 }
