@@ -27,4 +27,18 @@ class ArchitectureFixtureTest {
                 .hasViolation())
         .isTrue();
   }
+
+  @Test
+  void an_http_status_decided_outside_the_edges_is_caught() {
+    assertThat(
+            ArchitectureTest.httpOnlyAtEdges("..archfixture.a..")
+                .evaluate(fixture())
+                .hasViolation())
+        .isTrue();
+    assertThat(
+            ArchitectureTest.httpOnlyAtEdges("..archfixture.feature..")
+                .evaluate(fixture())
+                .hasViolation())
+        .isFalse();
+  }
 }

@@ -35,7 +35,26 @@ class ArchitectureTest {
         .resideInAPackage(web);
   }
 
+  /**
+   * HTTP types (requests, statuses) only at the edges: controllers, packages named {@code http},
+   * the API's error mapping and the wiring.
+   */
+  static ArchRule httpOnlyAtEdges(String... edgePackages) {
+    return noClasses()
+        .that()
+        .resideOutsideOfPackages(edgePackages)
+        .and()
+        .areNotAnnotatedWith(org.springframework.web.bind.annotation.RestController.class)
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage("org.springframework.http..", "org.springframework.web..");
+  }
+
   @ArchTest static final ArchRule no_package_cycles = cycleFree("dev.citadel.member");
+
+  @ArchTest
+  static final ArchRule only_the_edges_use_http_types =
+      httpOnlyAtEdges("..http..", "..member.api..", "..member.config..");
 
   @ArchTest static final ArchRule only_the_http_edge_sees_the_api = onlyEdgesSee("..member.api..");
 }

@@ -1,8 +1,8 @@
 package dev.citadel.member.api;
 
 import dev.citadel.member.account.MemberRejected;
-import dev.citadel.member.login.EdgeAddress;
 import dev.citadel.member.login.LoginThrottle;
+import dev.citadel.member.login.http.EdgeAddress;
 import dev.citadel.web.problem.ProblemHandling;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;

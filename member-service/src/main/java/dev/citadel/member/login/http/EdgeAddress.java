@@ -1,4 +1,4 @@
-package dev.citadel.member.login;
+package dev.citadel.member.login.http;
 
 import dev.citadel.web.security.Callers;
 import dev.citadel.web.security.ClientAddress;
