@@ -90,7 +90,7 @@ public class GameStateConfiguration {
 
   @Bean(destroyMethod = "dispose")
   ConnectionPool connectionPool(GameStateProperties props) {
-    GameStateProperties.Postgres pg = props.postgres();
+    dev.citadel.eventstore.PostgresSettings pg = props.postgres();
     // Schema first, over JDBC: Flyway does not speak R2DBC.
     return Connections.migratedPool(pg.url(), pg.user(), pg.password(), pg.poolSize());
   }

@@ -6,25 +6,10 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 /** Settings of a game-state instance; see application.yml for the defaults. */
 @ConfigurationProperties("citadel")
 public record GameStateProperties(
-    String instanceId, Postgres postgres, Kafka kafka, GameState gameState) {
-
-  /** {@code url} is {@code postgresql://host:port/database} (CITADEL_POSTGRES_URL). */
-  public record Postgres(String url, String user, String password, int poolSize) {
-    public String jdbcUrl() {
-      return "jdbc:" + url;
-    }
-  }
-
-  /**
-   * @param username SCRAM user where the cluster requires authentication (empty: none)
-   */
-  public record Kafka(
-      String bootstrapServers, String username, String password, String securityProtocol) {
-    public dev.citadel.messaging.kafka.KafkaSettings settings(String clientId) {
-      return dev.citadel.messaging.kafka.KafkaSettings.defaults(bootstrapServers, clientId)
-          .withCredentials(username, password, securityProtocol);
-    }
-  }
+    String instanceId,
+    dev.citadel.eventstore.PostgresSettings postgres,
+    dev.citadel.messaging.kafka.KafkaConnection kafka,
+    GameState gameState) {
 
   public record GameState(
       int snapshotEvery,

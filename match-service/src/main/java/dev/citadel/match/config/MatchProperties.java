@@ -5,18 +5,8 @@ import java.util.List;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
 @ConfigurationProperties("citadel")
-public record MatchProperties(String instanceId, Kafka kafka, Match match) {
-  /**
-   * @param username SCRAM user where the cluster requires authentication (empty: none)
-   */
-  public record Kafka(
-      String bootstrapServers, String username, String password, String securityProtocol) {
-    public dev.citadel.messaging.kafka.KafkaSettings settings(String clientId) {
-      return dev.citadel.messaging.kafka.KafkaSettings.defaults(bootstrapServers, clientId)
-          .withCredentials(username, password, securityProtocol);
-    }
-  }
-
+public record MatchProperties(
+    String instanceId, dev.citadel.messaging.kafka.KafkaConnection kafka, Match match) {
   /**
    * @param gameStateUrls game-state instances, tried in order: any one reads any player's rating
    */

@@ -62,7 +62,7 @@ public class MemberConfiguration {
 
   @Bean(destroyMethod = "dispose")
   ConnectionPool connectionPool(MemberProperties props) {
-    MemberProperties.Postgres pg = props.postgres();
+    dev.citadel.eventstore.PostgresSettings pg = props.postgres();
     ConnectionPool pool =
         Connections.migratedPool(pg.url(), pg.user(), pg.password(), pg.poolSize());
     Flyway.configure()

@@ -9,30 +9,12 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 @ConfigurationProperties("citadel")
 public record MemberProperties(
     String instanceId,
-    Postgres postgres,
-    Kafka kafka,
+    dev.citadel.eventstore.PostgresSettings postgres,
+    dev.citadel.messaging.kafka.KafkaConnection kafka,
     Jwt jwt,
     Members members,
     Login login,
     @DefaultValue Identity identity) {
-
-  /** {@code url} is {@code postgresql://host:port/database} (CITADEL_POSTGRES_URL). */
-  public record Postgres(String url, String user, String password, int poolSize) {
-    public String jdbcUrl() {
-      return "jdbc:" + url;
-    }
-  }
-
-  /**
-   * @param username SCRAM user where the cluster requires authentication (empty: none)
-   */
-  public record Kafka(
-      String bootstrapServers, String username, String password, String securityProtocol) {
-    public dev.citadel.messaging.kafka.KafkaSettings settings(String clientId) {
-      return dev.citadel.messaging.kafka.KafkaSettings.defaults(bootstrapServers, clientId)
-          .withCredentials(username, password, securityProtocol);
-    }
-  }
 
   /**
    * The signing keys (PKCS#8 PEM of RSA keys, the same on every replica).
