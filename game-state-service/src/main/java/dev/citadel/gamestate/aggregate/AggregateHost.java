@@ -542,7 +542,13 @@ public final class AggregateHost<S, C, E> {
       Mono.defer(() -> hook.committed(id, committed, version, events))
           .subscribe(
               done -> {},
-              e -> log.warn("after-commit work failed for {}@{}: {}", id, version, e.toString()));
+              e ->
+                  log.warn(
+                      "after-commit work of {} failed for {}@{}",
+                      hook.getClass().getSimpleName(),
+                      id,
+                      version,
+                      e));
     }
     return result;
   }

@@ -55,16 +55,18 @@ public class Leaderboard implements AfterCommit<PlayerState, PlayerEvent> {
     for (PlayerEvent e : events) {
       if (e instanceof PlayerEvent.MatchRated r) {
         writes.add(
-            redis
-                .execute(
-                    RATING,
-                    List.of(ratings(r.queue()), games(r.queue()), NICKNAMES),
-                    List.of(
-                        Integer.toString(r.after()),
-                        Integer.toString(r.games()),
-                        id,
-                        state.nickname()))
-                .then());
+            Mono.defer(
+                () ->
+                    redis
+                        .execute(
+                            RATING,
+                            List.of(ratings(r.queue()), games(r.queue()), NICKNAMES),
+                            List.of(
+                                Integer.toString(r.after()),
+                                Integer.toString(r.games()),
+                                id,
+                                state.nickname()))
+                        .then()));
       }
     }
     boolean relevant =
@@ -76,12 +78,14 @@ public class Leaderboard implements AfterCommit<PlayerState, PlayerEvent> {
                         || e instanceof PlayerEvent.NicknameSet);
     if (relevant) {
       writes.add(
-          redis
-              .execute(
-                  RECORD,
-                  List.of(SCORES, NICKNAMES),
-                  List.of(Long.toString(state.experience()), id, state.nickname()))
-              .then());
+          Mono.defer(
+              () ->
+                  redis
+                      .execute(
+                          RECORD,
+                          List.of(SCORES, NICKNAMES),
+                          List.of(Long.toString(state.experience()), id, state.nickname()))
+                      .then()));
     }
     return Mono.whenDelayError(writes);
   }

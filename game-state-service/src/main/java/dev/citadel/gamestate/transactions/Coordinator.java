@@ -266,7 +266,7 @@ public final class Coordinator {
       return r;
     }
     if (e instanceof PlayerRejected p) {
-      return new Refused(reason(p.kind()), p.getMessage(), p);
+      return new Refused(Refused.Reason.of(p.kind()), p.getMessage(), p);
     }
     if (e instanceof dev.citadel.web.problem.ApiException a) {
       // A step's command that does not parse (CommandParser): the caller's input, never a retry.
@@ -294,13 +294,5 @@ public final class Coordinator {
     }
     log.warn("transaction failed", e);
     return new Refused(Refused.Reason.UNAVAILABLE, "the transaction could not be completed", e);
-  }
-
-  static Refused.Reason reason(PlayerRejected.Kind kind) {
-    return switch (kind) {
-      case INVALID -> Refused.Reason.INVALID;
-      case NOT_FOUND -> Refused.Reason.NOT_FOUND;
-      case CONFLICT -> Refused.Reason.CONFLICT;
-    };
   }
 }

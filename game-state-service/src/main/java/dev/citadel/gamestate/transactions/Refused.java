@@ -1,5 +1,7 @@
 package dev.citadel.gamestate.transactions;
 
+import dev.citadel.gamestate.player.PlayerRejected;
+
 /**
  * A transaction did not commit: a participant refused (its rules, a hold, an unknown player), did
  * not answer in time, or the store failed. Nothing of it was stored; every hold was released. The
@@ -21,7 +23,16 @@ public final class Refused extends RuntimeException {
     /** The current state does not allow it (or a player is busy): decided, not lost. */
     CONFLICT,
     /** Nothing was done for want of capacity or an answer: the same request may be sent again. */
-    UNAVAILABLE
+    UNAVAILABLE;
+
+    /** A player's rules said no. */
+    public static Reason of(PlayerRejected.Kind kind) {
+      return switch (kind) {
+        case INVALID -> INVALID;
+        case NOT_FOUND -> NOT_FOUND;
+        case CONFLICT -> CONFLICT;
+      };
+    }
   }
 
   private final Reason reason;

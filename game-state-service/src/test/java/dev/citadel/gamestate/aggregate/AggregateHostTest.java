@@ -169,6 +169,45 @@ class AggregateHostTest {
   }
 
   @Test
+  void
+      after_commit_work_runs_once_per_command_and_a_failing_hook_neither_stops_the_others_nor_the_command() {
+    AtomicInteger subscribed = new AtomicInteger();
+    List<Long> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    AfterCommit<PlayerState, PlayerEvent> throwsAtOnce =
+        (id, state, version, events) -> {
+          throw new IllegalStateException("a hook that throws while describing its work");
+        };
+    AfterCommit<PlayerState, PlayerEvent> failsLater =
+        (id, state, version, events) -> Mono.error(new IllegalStateException("redis down"));
+    AfterCommit<PlayerState, PlayerEvent> counts =
+        (id, state, version, events) ->
+            Mono.fromRunnable(
+                () -> {
+                  subscribed.incrementAndGet();
+                  seen.add(state.gold());
+                });
+    ConnectionPool pool =
+        Connections.pool(db.host(), db.port(), db.database(), db.username(), db.password(), 4);
+    var host =
+        new AggregateHost<>(
+            new PlayerAggregate(),
+            new PostgresEventStore(pool, EventStoreOptions.defaults()),
+            SnapshotPolicy.DEFAULT,
+            HostOptions.defaults(),
+            List.of(throwsAtOnce, failsLater, counts),
+            new SimpleMeterRegistry(),
+            System::nanoTime);
+    String id = newPlayer();
+
+    host.handle(id, new PlayerCommand.CreatePlayer("hooked", T), T).block();
+    var earned = host.handle(id, new PlayerCommand.EarnGold(7, "q"), T).block();
+
+    assertThat(earned.state().gold()).isEqualTo(7);
+    await().atMost(Duration.ofSeconds(10)).until(() -> subscribed.get() == 2);
+    assertThat(seen).containsExactly(0L, 7L);
+  }
+
+  @Test
   void a_stale_copy_is_reloaded_and_the_command_retried_once() {
     SnapshotPolicy policy = SnapshotPolicy.DEFAULT;
     var a = instance(policy);
