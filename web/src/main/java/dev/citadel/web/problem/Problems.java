@@ -98,6 +98,11 @@ public final class Problems {
     if (caused(error, ConnectException.class)) {
       return unavailable("a service behind this one cannot be reached; try again");
     }
+    if (causedBy(error, ABORTED)) {
+      // A pooled connection to a service that just died, found closed before the request went
+      // out: nothing was sent, so nothing was done.
+      return unavailable("a service behind this one cannot be reached; try again");
+    }
     if (causedBy(error, PREMATURE_CLOSE) || connectionReset(error)) {
       // The service behind closed the connection mid-request (it died): it may have acted.
       return unavailable(
@@ -192,6 +197,8 @@ public final class Problems {
 
   /** Reactor Netty's client error when the peer closes before answering (named: no dependency). */
   static final String PREMATURE_CLOSE = "reactor.netty.http.client.PrematureCloseException";
+
+  static final String ABORTED = "reactor.netty.channel.AbortedException";
 
   private static boolean causedBy(Throwable error, String className) {
     return find(error, t -> t.getClass().getName().equals(className)) != null;

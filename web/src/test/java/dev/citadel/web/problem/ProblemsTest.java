@@ -76,4 +76,16 @@ class ProblemsTest {
     assertThat(read.path("title").asText()).isEqualTo("Conflict");
     assertThat(read.path("type").asText()).isEqualTo("about:blank");
   }
+
+  @Test
+  void a_connection_closed_before_the_request_was_sent_is_a_503_to_retry() {
+    var answer =
+        Problems.of(
+                new IllegalStateException(
+                    new reactor.netty.channel.AbortedException(
+                        "Connection has been closed BEFORE send operation")))
+            .orElseThrow();
+    assertThat(answer.status()).isEqualTo(HttpStatus.SERVICE_UNAVAILABLE);
+    assertThat(answer.headers().getFirst("Retry-After")).isEqualTo("1");
+  }
 }
