@@ -41,11 +41,7 @@ public final class CitadelSecurity {
    * itself decides what a token there is worth, and a stale or foreign one is never a 401.
    */
   public CitadelSecurity withoutTokensOn(Set<String> paths) {
-    Set<String> anonymous = new HashSet<>(paths);
-    if (publicApiDocs) {
-      anonymous.add(ApiDocsPaths.DESCRIPTION);
-    }
-    return new CitadelSecurity(decoder, queryTokenPaths, anonymous, publicApiDocs);
+    return new CitadelSecurity(decoder, queryTokenPaths, paths, publicApiDocs);
   }
 
   /**
@@ -54,13 +50,21 @@ public final class CitadelSecurity {
    * routes too.
    */
   public CitadelSecurity withPublicApiDocs() {
-    Set<String> paths = new HashSet<>(anonymousPaths);
-    paths.add(ApiDocsPaths.DESCRIPTION);
-    return new CitadelSecurity(decoder, queryTokenPaths, paths, true);
+    return new CitadelSecurity(decoder, queryTokenPaths, anonymousPaths, true);
   }
 
   public ReactiveJwtDecoder decoder() {
     return decoder;
+  }
+
+  /** Where no token is read: the given paths, and the open description where it is open. */
+  private Set<String> tokenFreePaths() {
+    if (!publicApiDocs) {
+      return anonymousPaths;
+    }
+    Set<String> paths = new HashSet<>(anonymousPaths);
+    paths.add(ApiDocsPaths.DESCRIPTION);
+    return paths;
   }
 
   /**
@@ -113,7 +117,7 @@ public final class CitadelSecurity {
             })
         .oauth2ResourceServer(
             o ->
-                o.bearerTokenConverter(new BearerTokens(queryTokenPaths, anonymousPaths))
+                o.bearerTokenConverter(new BearerTokens(queryTokenPaths, tokenFreePaths()))
                     .authenticationEntryPoint(SecurityProblems.unauthorized())
                     .accessDeniedHandler(SecurityProblems.forbidden())
                     .jwt(jwt -> jwt.jwtDecoder(decoder).jwtAuthenticationConverter(new Callers())))
