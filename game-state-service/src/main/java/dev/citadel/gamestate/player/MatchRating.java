@@ -76,6 +76,11 @@ final class MatchRating {
     if (c.experience() > 0) {
       events.addAll(Player.decide(new PlayerCommand.GainExperience(c.experience()), state));
     }
+    // A result is rated after the match's end is recorded: the player leaves its room here, in
+    // the same transaction, as the seats' leave would (also when the seat has not landed yet, so a
+    // late one is refused; nothing if the player left already). The seats' own leave that follows
+    // the end then finds nothing more to write.
+    events.addAll(Player.decide(new PlayerCommand.LeaveRoom(c.matchId()), state));
     return events;
   }
 

@@ -2,6 +2,7 @@ package dev.citadel.gamestate.rooms;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.citadel.gamestate.aggregate.AggregateHost;
+import dev.citadel.gamestate.aggregate.Held;
 import dev.citadel.gamestate.player.PlayerCommand;
 import dev.citadel.gamestate.player.PlayerEvent;
 import dev.citadel.gamestate.player.PlayerRejected;
@@ -14,6 +15,7 @@ import dev.citadel.protocol.eventstore.v1.EventEnvelope;
 import dev.citadel.protocol.match.v1.MatchEnded;
 import dev.citadel.protocol.match.v1.MatchPlaced;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +24,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.util.retry.Retry;
 
 /**
  * The players' seats, following the match streams from the journal's outbox topic (keyed by stream,
@@ -34,6 +37,7 @@ import reactor.core.publisher.Mono;
 final class MatchSeats {
   private static final Logger log = LoggerFactory.getLogger(MatchSeats.class);
   static final int SEATING_CONCURRENCY = 256;
+  static final int HELD_RETRIES = 10;
   private static final String PLACED_TYPE = MatchPlaced.getDescriptor().getFullName();
   private static final String ENDED_TYPE = MatchEnded.getDescriptor().getFullName();
 
@@ -196,8 +200,17 @@ final class MatchSeats {
   }
 
   private Mono<Void> run(String player, PlayerCommand command) {
-    return players
-        .handle(player, command, clock.instant())
+    return Mono.defer(() -> players.handle(player, command, clock.instant()))
+        // A player held by a transaction (a result being rated, a gift) is waited for, this
+        // player alone: failing would send the whole batch again, every other player's step with
+        // it, and meet the same hold again. A hold ends with its transaction or lapses; past
+        // these tries the batch fails and is delivered again, as for any other failure.
+        .retryWhen(
+            Retry.backoff(HELD_RETRIES, Duration.ofMillis(20))
+                .maxBackoff(Duration.ofSeconds(1))
+                .jitter(0.5)
+                .filter(Held.class::isInstance)
+                .onRetryExhaustedThrow((spec, signal) -> signal.failure()))
         .onErrorResume(
             PlayerRejected.class,
             e -> {

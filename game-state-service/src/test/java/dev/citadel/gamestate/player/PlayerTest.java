@@ -276,6 +276,27 @@ class PlayerTest {
   }
 
   @Test
+  void a_player_seated_in_the_rated_match_leaves_its_room_with_the_rating_and_no_other() {
+    PlayerState s =
+        Player.replay(
+            PlayerState.initial("p1"), List.of(CREATED, new PlayerEvent.RoomJoined("m1", 3, 7)));
+    PlayerState rated = Player.replay(s, Player.decide(rate("m1", Outcome.WIN, 0.5), s));
+    assertThat(rated.room()).as("out of the rated match's room").isEmpty();
+    assertThat(rated.hasLeft("m1")).isTrue();
+    assertThat(Player.decide(new PlayerCommand.LeaveRoom("m1"), rated))
+        .as("the seats' leave that follows the end finds nothing to do")
+        .isEmpty();
+
+    PlayerState elsewhere =
+        Player.replay(
+            PlayerState.initial("p1"), List.of(CREATED, new PlayerEvent.RoomJoined("m2", 3, 8)));
+    PlayerState after =
+        Player.replay(elsewhere, Player.decide(rate("m1", Outcome.WIN, 0.5), elsewhere));
+    assertThat(after.room()).as("a seat in another match is kept").isPresent();
+    assertThat(after.room().get().matchId()).isEqualTo("m2");
+  }
+
+  @Test
   void a_result_moves_the_rating_by_k_times_surprise_provisional_k_first_and_only_once() {
     PlayerState s = Player.replay(PlayerState.initial("p1"), List.of(CREATED));
     List<PlayerEvent> first = Player.decide(rate("m1", Outcome.WIN, 0.25), s);
@@ -284,6 +305,9 @@ class PlayerTest {
         .isEqualTo(
             new PlayerEvent.MatchRated("m1", "ranked", Outcome.WIN, 1200, 1236, 1, 100, 300));
     assertThat(first).contains(new PlayerEvent.GoldEarned(100, "match m1"));
+    assertThat(first)
+        .as("the rated match is left, seated in it or not (a late seat is then refused)")
+        .endsWith(new PlayerEvent.RoomLeft("m1"));
     s = Player.replay(s, first);
     assertThat(s.ratingIn("ranked", 1200)).isEqualTo(new PlayerState.Rating(1236, 1));
     assertThat(s.gold()).isEqualTo(100);
