@@ -72,6 +72,10 @@ public final class RoomAllocator {
   private final int channels;
   private final int roomsPerChannel;
   private final Map<Integer, Channel> known = new ConcurrentHashMap<>();
+
+  /** Copies found out of date, to read on from (see {@link #forget}). */
+  private final Map<Integer, Channel> behind = new ConcurrentHashMap<>();
+
   private final KeyedBatches<Integer, Ending> ends =
       new KeyedBatches<>(this::endBatch, e -> e.ended().matchId(), MAX_ENDS_PER_BATCH);
   private static final int MAX_ENDS_PER_BATCH = 200;
@@ -283,7 +287,7 @@ public final class RoomAllocator {
     if (now - last < RELOAD_EVERY_NANOS || !lastReload.compareAndSet(last, now)) {
       return false;
     }
-    known.clear();
+    known.forEach(this::forget);
     return true;
   }
 
@@ -364,7 +368,7 @@ public final class RoomAllocator {
             })
         .doOnError(
             ConcurrencyConflict.class,
-            c -> channelOf.forEach((channel, f) -> known.remove(channel, f.state())));
+            c -> channelOf.forEach((channel, f) -> forget(channel, f.state())));
   }
 
   /** Keeps whichever copy is newer: a reload may already be past this one. */
@@ -428,7 +432,7 @@ public final class RoomAllocator {
                         }
                         // Another placement took rooms: reload (unless a newer copy is cached),
                         // retry.
-                        known.remove(channel, state);
+                        forget(channel, state);
                         if (conflicts >= MAX_CONFLICTS) {
                           return Mono.error(c);
                         }
@@ -461,29 +465,67 @@ public final class RoomAllocator {
             });
   }
 
+  /**
+   * The cached copy of a channel is out of date (another instance wrote to it): the next use reads
+   * only what was written after it, not the channel's whole history (which grows by two events per
+   * game played in it).
+   */
+  private void forget(int channel, Channel state) {
+    if (known.remove(channel, state)) {
+      behind.merge(channel, state, (cur, mine) -> cur.version() >= mine.version() ? cur : mine);
+    }
+  }
+
   private Mono<Channel> channel(int channel) {
     Channel cached = known.get(channel);
     if (cached != null) {
       return Mono.just(cached);
     }
+    Channel from = behind.remove(channel);
+    if (from == null) {
+      return channel(channel, new Channel(0, new BitSet(roomsPerChannel)));
+    }
+    return channel(channel, new Channel(from.version(), (BitSet) from.used().clone()));
+  }
+
+  /** The channel read on from {@code from} (a private copy, updated in place). */
+  private Mono<Channel> channel(int channel, Channel from) {
     return store
-        .readStream(channelStream(channel))
-        .reduce(
-            new Channel(0, new BitSet(roomsPerChannel)),
-            (state, e) -> {
-              BitSet used = state.used();
-              try {
-                if (e.type().equals(TAKEN)) {
-                  used.set(RoomTaken.parseFrom(e.payload()).getRoom());
-                } else if (e.type().equals(FREED)) {
-                  used.clear(RoomFreed.parseFrom(e.payload()).getRoom());
+        .readStream(channelStream(channel), from.version())
+        .collectList()
+        .flatMap(
+            events -> {
+              if (!events.isEmpty() && events.get(0).seq() != from.version() + 1) {
+                if (from.version() == 0) {
+                  // Channel streams are never snapshotted nor cut: a gap is a broken journal.
+                  return Mono.error(
+                      new IllegalStateException(
+                          "channel " + channel + " starts at " + events.get(0).seq()));
                 }
-              } catch (InvalidProtocolBufferException ex) {
-                throw new IllegalStateException("corrupt room event in channel " + channel, ex);
+                // Not contiguous with our copy: read the channel whole.
+                return channel(channel, new Channel(0, new BitSet(roomsPerChannel)));
               }
-              return new Channel(e.seq(), used);
+              return Mono.just(replay(channel, from, events));
             })
-        .doOnNext(state -> known.put(channel, state));
+        .doOnNext(state -> remember(channel, state));
+  }
+
+  private Channel replay(int channel, Channel from, List<StoredEvent> events) {
+    Channel state = from;
+    for (StoredEvent e : events) {
+      BitSet used = state.used();
+      try {
+        if (e.type().equals(TAKEN)) {
+          used.set(RoomTaken.parseFrom(e.payload()).getRoom());
+        } else if (e.type().equals(FREED)) {
+          used.clear(RoomFreed.parseFrom(e.payload()).getRoom());
+        }
+      } catch (InvalidProtocolBufferException ex) {
+        throw new IllegalStateException("corrupt room event in channel " + channel, ex);
+      }
+      state = new Channel(e.seq(), used);
+    }
+    return state;
   }
 
   /**
@@ -635,7 +677,7 @@ public final class RoomAllocator {
             ConcurrencyConflict.class,
             c -> {
               if (c.aggregateId().equals(channelStream(channel))) {
-                known.remove(channel, state); // the channel moved on: read it again
+                forget(channel, state); // the channel moved on: catch it up
               }
             })
         .then();

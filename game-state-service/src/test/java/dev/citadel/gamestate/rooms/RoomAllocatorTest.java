@@ -130,6 +130,25 @@ class RoomAllocatorTest {
   }
 
   @Test
+  void an_instance_whose_copy_fell_behind_reads_on_from_it_and_sees_rooms_taken_and_freed() {
+    PostgresEndpoint own = SharedInfra.postgresDatabase("gamestate_rooms_behind_test");
+    EventStoreSchema.migrate(own.jdbcUrl(), own.username(), own.password());
+    var a = instance(own, 1, 4); // three usable rooms
+    var b = instance(own, 1, 4);
+    String m1 = match();
+    Placement first = a.place(m1, List.of("p1"), T).block().orElseThrow();
+    // b takes the two other rooms and ends a's game: a's copy still shows only m1's room taken.
+    Placement second = b.place(match(), List.of("p2"), T).block().orElseThrow();
+    Placement third = b.place(match(), List.of("p3"), T).block().orElseThrow();
+    b.end(m1, T).block().orElseThrow();
+
+    Placement fourth = a.place(match(), List.of("p4"), T).block().orElseThrow();
+    assertThat(fourth.room()).as("the only free room: the one b freed").isEqualTo(first.room());
+    assertThat(List.of(second.room(), third.room(), fourth.room())).doesNotHaveDuplicates();
+    assertThat(a.place(match(), List.of("p5"), T).block()).as("every room taken").isEmpty();
+  }
+
+  @Test
   void an_instance_whose_copy_says_every_room_is_taken_reads_again_before_it_refuses() {
     var a = oneRoom("gamestate_rooms_stale_test");
     String first = match();
