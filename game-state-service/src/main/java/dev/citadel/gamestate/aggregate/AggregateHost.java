@@ -459,7 +459,7 @@ public final class AggregateHost<S, C, E> {
                     boolean justOurs =
                         prepared != null
                             && prepared.expectedVersion() == from
-                            && prepared.events().size() == events.size();
+                            && prepared.events().equals(events);
                     if (justOurs) {
                       return Mono.just(commit(r, events, version, at)); // with after-commit work
                     }
@@ -602,12 +602,20 @@ public final class AggregateHost<S, C, E> {
                 r.loaded = false; // retention removed what we missed: load the snapshot
                 return ensureLoaded(r);
               }
-              S state = r.state;
-              for (StoredEvent e : newer) {
-                state = type.evolve(state, type.decode(e.type(), e.payload()));
+              List<E> events = newer.stream().map(e -> type.decode(e.type(), e.payload())).toList();
+              long version = newer.get(newer.size() - 1).seq();
+              if (r.hold != null
+                  && r.hold.prepared().expectedVersion() == from
+                  && r.hold.prepared().events().equals(events)) {
+                // Exactly the held transaction's events: it was stored and this read came before
+                // its commit message. Committed here, with its after-commit work (notifications,
+                // leaderboards), which the late commit would no longer find to do.
+                r.hold = null;
+                commit(r, events, version, newer.get(newer.size() - 1).recordedAt());
+                return Mono.empty();
               }
-              r.state = state;
-              r.version = newer.get(newer.size() - 1).seq();
+              r.state = replay(r.state, events);
+              r.version = version;
               if (r.hold != null && r.hold.prepared().expectedVersion() != r.version) {
                 // The stream moved past the held version: the holding transaction was stored
                 // (its commit message is late or lost) or can no longer be. Either way, release.

@@ -103,8 +103,16 @@ public final class Coordinator {
               return execute(txId, steps, key == null ? IdempotencyKey.of("tx:" + txId, txId) : key)
                   .map(id -> new Outcome(id, false));
             });
+    // With a key, every try looks it up first: a player held by the same transaction sent twice
+    // (a client's retry racing its original) is busy until the original commits, and the try after
+    // that must answer "repeated", not run the steps again (commands that are no-ops the second
+    // time would store nothing and report a first run).
+    Mono<Outcome> attempt =
+        key == null
+            ? once
+            : done(steps, key).flatMap(done -> done ? Mono.just(new Outcome("", true)) : once);
     Mono<Outcome> run =
-        once.retryWhen(
+        attempt.retryWhen(
             reactor.util.retry.Retry.backoff(BUSY_RETRIES, Duration.ofMillis(5))
                 .jitter(1.0)
                 .filter(e -> e instanceof Refused r && r.getCause() instanceof Held)
@@ -112,17 +120,9 @@ public final class Coordinator {
     if (key == null) {
       return run;
     }
-    return done(steps, key)
-        .flatMap(
-            done ->
-                done
-                    ? Mono.just(new Outcome("", true))
-                    : run.onErrorResume(
-                        e -> e instanceof Refused r && r.getCause() instanceof ConcurrencyConflict,
-                        e ->
-                            done(steps, key)
-                                .flatMap(
-                                    d -> d ? Mono.just(new Outcome("", true)) : Mono.error(e))));
+    return run.onErrorResume(
+        e -> e instanceof Refused r && r.getCause() instanceof ConcurrencyConflict,
+        e -> done(steps, key).flatMap(d -> d ? Mono.just(new Outcome("", true)) : Mono.error(e)));
   }
 
   /** Whether the transaction of this key was stored (its first participant holds the key). */

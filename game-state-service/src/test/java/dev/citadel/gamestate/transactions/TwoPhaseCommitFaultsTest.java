@@ -92,7 +92,8 @@ class TwoPhaseCommitFaultsTest {
   String player(
       AggregateHost<PlayerState, PlayerCommand, PlayerEvent> host, String prefix, long gold) {
     String id = prefix + UUID.randomUUID();
-    Instant now = CLOCK.instant();
+    // Milliseconds, as the journal keeps them: a copy created in memory keeps what it was given.
+    Instant now = CLOCK.instant().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
     host.handle(
             id, new PlayerCommand.CreatePlayer("n" + Integer.toHexString(id.hashCode()), now), now)
         .block();
@@ -192,6 +193,41 @@ class TwoPhaseCommitFaultsTest {
   }
 
   @Test
+  void a_read_that_comes_between_the_store_and_the_commit_runs_the_after_commit_work_once() {
+    // The player's notifications and leaderboards follow its commit; a read (a rating asked for
+    // when the player queues again) that catches the copy up first must not skip them.
+    List<List<PlayerEvent>> notified = new java.util.concurrent.CopyOnWriteArrayList<>();
+    var hooked =
+        new AggregateHost<PlayerState, PlayerCommand, PlayerEvent>(
+            new PlayerAggregate(),
+            store(),
+            SnapshotPolicy.DEFAULT,
+            HostOptions.defaults(),
+            List.of(
+                (id, state, version, events) ->
+                    Mono.fromRunnable(() -> notified.add(List.copyOf(events)))),
+            new SimpleMeterRegistry(),
+            System::nanoTime);
+    var c = new LocalParticipant(hooked, new PlayerAggregate(), CLOCK, HOLD);
+    String from = player(hostA, "a-", 100);
+    String to = player(hooked, "b-", 0);
+    notified.clear();
+    Participant commitLate =
+        new Wrapped(c) {
+          @Override
+          public Mono<Void> commit(String tx, String p) {
+            return Mono.empty(); // not yet: the read below comes first
+          }
+        };
+    String tx = coordinator(coordinatorStore, a, commitLate).execute(gift(from, to, 30)).block();
+
+    assertThat(hooked.get(to).block().state().gold()).isEqualTo(30);
+    assertThat(notified).containsExactly(List.of(new PlayerEvent.GoldEarned(30, "gift")));
+    c.commit(tx, to).block(); // the late commit finds it done
+    assertThat(notified).hasSize(1);
+  }
+
+  @Test
   void duplicate_prepare_and_commit_messages_are_harmless() {
     String from = player(hostA, "a-", 100);
     String tx = UUID.randomUUID().toString();
@@ -269,6 +305,81 @@ class TwoPhaseCommitFaultsTest {
                 c.execute(gift(from, to, 1), IdempotencyKey.of("gift:" + from + ":k2", "one"))
                     .block())
         .isInstanceOf(dev.citadel.gamestate.aggregate.KeyReused.class);
+  }
+
+  @Test
+  void the_same_keyed_result_sent_five_times_at_once_is_applied_once_and_reported_first_once() {
+    // A rating is a no-op the second time (the match is rated already): a try that runs after the
+    // first committed stores nothing, so only the key can tell it was a repeat.
+    String x = player(hostA, "a-", 0);
+    String y = player(hostB, "b-", 0);
+    List<dev.citadel.protocol.match.v1.MatchedPlayer> lineup =
+        List.of(
+            dev.citadel.protocol.match.v1.MatchedPlayer.newBuilder()
+                .setPlayerId(x)
+                .setTeam(0)
+                .setElo(1200)
+                .build(),
+            dev.citadel.protocol.match.v1.MatchedPlayer.newBuilder()
+                .setPlayerId(y)
+                .setTeam(1)
+                .setElo(1200)
+                .build());
+    var rules =
+        new dev.citadel.gamestate.results.QueueRules(
+            1200,
+            24,
+            48,
+            10,
+            new dev.citadel.gamestate.results.QueueRules.Reward(100, 300),
+            new dev.citadel.gamestate.results.QueueRules.Reward(25, 100),
+            new dev.citadel.gamestate.results.QueueRules.Reward(50, 200));
+    String match = "m-" + UUID.randomUUID();
+    List<Step> steps =
+        dev.citadel.gamestate.results.ResultPlan.steps(
+            match, "ranked", lineup, dev.citadel.protocol.match.v1.Result.RESULT_TEAM_0_WON, rules);
+    IdempotencyKey key = IdempotencyKey.of("result:" + match, "RESULT_TEAM_0_WON");
+    Coordinator c = coordinator(coordinatorStore, a, b);
+
+    List<Coordinator.Outcome> outcomes =
+        reactor.core.publisher.Flux.range(0, 5)
+            .flatMap(
+                i ->
+                    Mono.defer(() -> c.execute(steps, key))
+                        .subscribeOn(reactor.core.scheduler.Schedulers.parallel())
+                        .retryWhen(
+                            reactor.util.retry.Retry.backoff(20, Duration.ofMillis(20))
+                                .filter(
+                                    e ->
+                                        e instanceof Refused r
+                                            && r.getCause()
+                                                instanceof dev.citadel.gamestate.aggregate.Held)))
+            .collectList()
+            .block(Duration.ofSeconds(30));
+
+    assertThat(outcomes).hasSize(5);
+    assertThat(outcomes.stream().filter(o -> !o.repeated()).count()).as("first runs").isEqualTo(1);
+    assertThat(gold(hostA, x)).isEqualTo(100);
+    assertThat(gold(hostB, y)).isEqualTo(25);
+  }
+
+  @Test
+  void a_committed_transaction_leaves_each_copy_exactly_where_the_journal_is() {
+    // A copy behind the journal would apply the gift again at its next catch-up; one ahead would
+    // skip what comes next.
+    String from = player(hostA, "a-", 100);
+    String to = player(hostB, "b-", 0);
+    coordinator(coordinatorStore, a, b).execute(gift(from, to, 30)).block();
+    var fresh = host();
+    for (String id : List.of(from, to)) {
+      var host = id.startsWith("a-") ? hostA : hostB;
+      var copy = host.get(id).block();
+      var journal = fresh.get(id).block();
+      assertThat(copy.version()).as(id).isEqualTo(journal.version());
+      assertThat(copy.state()).as(id).isEqualTo(journal.state());
+    }
+    assertThat(gold(hostA, from)).isEqualTo(70);
+    assertThat(gold(hostB, to)).isEqualTo(30);
   }
 
   @Test
