@@ -436,6 +436,11 @@ public final class AggregateHost<S, C, E> {
             ours = r.hold.prepared();
             r.hold = null;
           }
+          if (ours == null) {
+            // Not (or no longer) ours: a late or repeated commit. What is newer is caught up; a
+            // later transaction holding the player now is committed, with its work, if stored.
+            return catchUp(r).then(Mono.fromSupplier(() -> result(r, List.of())));
+          }
           if (!r.loaded) {
             return ensureLoaded(r).then(Mono.fromSupplier(() -> result(r, List.of())));
           }

@@ -4,11 +4,8 @@ import dev.citadel.eventstore.AppendRequest;
 import dev.citadel.eventstore.ConcurrencyConflict;
 import dev.citadel.eventstore.EventStore;
 import dev.citadel.eventstore.IdempotencyKey;
-import dev.citadel.eventstore.StoreBusy;
 import dev.citadel.gamestate.aggregate.Held;
 import dev.citadel.gamestate.aggregate.KeyReused;
-import dev.citadel.gamestate.aggregate.Overloaded;
-import dev.citadel.gamestate.player.PlayerRejected;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -18,7 +15,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -100,8 +96,11 @@ public final class Coordinator {
         Mono.defer(
             () -> {
               String txId = UUID.randomUUID().toString();
-              return execute(txId, steps, key == null ? IdempotencyKey.of("tx:" + txId, txId) : key)
-                  .map(id -> new Outcome(id, false));
+              return execute(
+                  txId,
+                  steps,
+                  key == null ? IdempotencyKey.of("tx:" + txId, txId) : key,
+                  key != null);
             });
     // With a key, every try looks it up first: a player held by the same transaction sent twice
     // (a client's retry racing its original) is busy until the original commits, and the try after
@@ -139,7 +138,7 @@ public final class Coordinator {
         .defaultIfEmpty(false);
   }
 
-  Mono<String> execute(String txId, List<Step> steps, IdempotencyKey key) {
+  Mono<Outcome> execute(String txId, List<Step> steps, IdempotencyKey key, boolean clientKey) {
     long started = System.nanoTime();
     // Owners are looked up once: the instances that are up may change mid-transaction, and the
     // commit or abort must reach the participant that prepared (and holds) the player. Each
@@ -155,9 +154,11 @@ public final class Coordinator {
         .flatMapIterable(votes -> votes)
         .collectList()
         .doOnSuccess(v -> prepareLatency.record(System.nanoTime() - started, TimeUnit.NANOSECONDS))
-        .flatMap(votes -> store(votes, key))
-        .flatMap(votes -> commitAll(txId, byOwner))
-        .doOnSuccess(id -> committed.increment())
+        .flatMap(votes -> store(votes, key, clientKey ? steps : null))
+        .flatMap(
+            repeated ->
+                commitAll(txId, byOwner).map(id -> new Outcome(repeated ? "" : id, repeated)))
+        .doOnSuccess(outcome -> committed.increment())
         .onErrorResume(
             e ->
                 abortAll(txId, byOwner)
@@ -165,16 +166,19 @@ public final class Coordinator {
                         Mono.error(
                             () -> {
                               aborted.increment();
-                              return refused(e);
+                              return Refusals.of(e);
                             })));
   }
 
   /**
    * One multi-stream append of every vote's events, each stream keyed with the transaction's key. A
    * failure that may have happened after the commit (a lost connection) is looked up, not guessed:
-   * the key found means the transaction is stored, and it goes on to its commits.
+   * the key found means the transaction is stored, and it goes on to its commits. Nothing to store
+   * under a client's key ({@code keyed} steps) may mean the request ran before: every player is
+   * held and caught up now, so its key is looked up once more, and found it answers true (a repeat;
+   * the commits then only release the holds).
    */
-  private Mono<List<Vote>> store(List<Vote> votes, IdempotencyKey key) {
+  private Mono<Boolean> store(List<Vote> votes, IdempotencyKey key, List<Step> keyed) {
     List<AppendRequest> appends = new ArrayList<>();
     for (Vote v : votes) {
       if (!v.events().isEmpty()) {
@@ -184,12 +188,15 @@ public final class Coordinator {
       }
     }
     if (appends.isEmpty()) {
-      return Mono.just(votes);
+      if (keyed == null || votes.isEmpty()) {
+        return Mono.just(false);
+      }
+      return done(keyed, key);
     }
     String first = appends.get(0).aggregateId();
     return store
         .appendAtomically(appends)
-        .thenReturn(votes)
+        .thenReturn(false)
         .onErrorResume(
             e -> !(e instanceof ConcurrencyConflict) && !(e instanceof IllegalArgumentException),
             e ->
@@ -201,7 +208,7 @@ public final class Coordinator {
                             // Another request with this key got there first: not ours.
                             throw new KeyReused(first, key.value());
                           }
-                          return votes;
+                          return false;
                         })
                     .switchIfEmpty(Mono.error(e))
                     .onErrorMap(
@@ -259,40 +266,5 @@ public final class Coordinator {
 
   private static List<String> playerIds(List<Step> steps) {
     return steps.stream().map(Step::playerId).toList();
-  }
-
-  private static Refused refused(Throwable e) {
-    if (e instanceof Refused r) {
-      return r;
-    }
-    if (e instanceof PlayerRejected p) {
-      return new Refused(Refused.Reason.of(p.kind()), p.getMessage(), p);
-    }
-    if (e instanceof dev.citadel.web.problem.ApiException a) {
-      // A step's command that does not parse (CommandParser): the caller's input, never a retry.
-      return new Refused(Refused.Reason.INVALID, a.getMessage(), a);
-    }
-    if (e instanceof KeyReused k) {
-      return new Refused(Refused.Reason.CONFLICT, k.getMessage(), k);
-    }
-    if (e instanceof Held || e instanceof ConcurrencyConflict) {
-      return new Refused(
-          Refused.Reason.CONFLICT, "a player is busy; try again: " + e.getMessage(), e);
-    }
-    if (e instanceof Overloaded || e instanceof StoreBusy) {
-      return new Refused(Refused.Reason.UNAVAILABLE, e.getMessage(), e);
-    }
-    if (e instanceof TimeoutException) {
-      return new Refused(Refused.Reason.UNAVAILABLE, "a participant did not answer in time", e);
-    }
-    if (e instanceof OutcomeUnknown) {
-      log.warn("transaction outcome unknown", e);
-      return new Refused(
-          Refused.Reason.UNAVAILABLE,
-          "the outcome is not known: send the same request again with the same Idempotency-Key",
-          e);
-    }
-    log.warn("transaction failed", e);
-    return new Refused(Refused.Reason.UNAVAILABLE, "the transaction could not be completed", e);
   }
 }

@@ -225,6 +225,18 @@ class TwoPhaseCommitFaultsTest {
     assertThat(notified).containsExactly(List.of(new PlayerEvent.GoldEarned(30, "gift")));
     c.commit(tx, to).block(); // the late commit finds it done
     assertThat(notified).hasSize(1);
+
+    // The next gift is stored and holds the player; the first gift's commit, sent once more, is
+    // late for a transaction that is not the one holding the player: it commits the one that is.
+    String second = coordinator(coordinatorStore, a, commitLate).execute(gift(from, to, 5)).block();
+    c.commit(tx, to).block();
+    assertThat(notified)
+        .containsExactly(
+            List.of(new PlayerEvent.GoldEarned(30, "gift")),
+            List.of(new PlayerEvent.GoldEarned(5, "gift")));
+    c.commit(second, to).block();
+    assertThat(notified).hasSize(2);
+    assertThat(hooked.get(to).block().state().gold()).isEqualTo(35);
   }
 
   @Test
@@ -307,12 +319,8 @@ class TwoPhaseCommitFaultsTest {
         .isInstanceOf(dev.citadel.gamestate.aggregate.KeyReused.class);
   }
 
-  @Test
-  void the_same_keyed_result_sent_five_times_at_once_is_applied_once_and_reported_first_once() {
-    // A rating is a no-op the second time (the match is rated already): a try that runs after the
-    // first committed stores nothing, so only the key can tell it was a repeat.
-    String x = player(hostA, "a-", 0);
-    String y = player(hostB, "b-", 0);
+  /** A match's result as its rating steps: {@code x} in the winning team, {@code y} not. */
+  static List<Step> rating(String match, String x, String y) {
     List<dev.citadel.protocol.match.v1.MatchedPlayer> lineup =
         List.of(
             dev.citadel.protocol.match.v1.MatchedPlayer.newBuilder()
@@ -334,10 +342,47 @@ class TwoPhaseCommitFaultsTest {
             new dev.citadel.gamestate.results.QueueRules.Reward(100, 300),
             new dev.citadel.gamestate.results.QueueRules.Reward(25, 100),
             new dev.citadel.gamestate.results.QueueRules.Reward(50, 200));
-    String match = "m-" + UUID.randomUUID();
     List<Step> steps =
         dev.citadel.gamestate.results.ResultPlan.steps(
             match, "ranked", lineup, dev.citadel.protocol.match.v1.Result.RESULT_TEAM_0_WON, rules);
+    return steps;
+  }
+
+  @Test
+  void a_repeat_that_finds_its_key_only_once_it_holds_the_players_is_answered_as_a_repeat() {
+    // Its first lookup comes before the original stored; its prepare after the original committed
+    // decides nothing (rated already): the lookup made then, with every player held, finds the key.
+    String x = player(hostA, "a-", 0);
+    String y = player(hostA, "a-", 0);
+    String match = "m-" + UUID.randomUUID();
+    List<Step> steps = rating(match, x, y);
+    IdempotencyKey key = IdempotencyKey.of("result:" + match, "RESULT_TEAM_0_WON");
+    Coordinator original = coordinator(coordinatorStore, a, b);
+    Participant originalFirst =
+        new Wrapped(a) {
+          @Override
+          public Mono<List<Vote>> prepareAll(String tx, List<Step> mine) {
+            return original
+                .execute(steps, key)
+                .doOnNext(o -> assertThat(o.repeated()).as("the original").isFalse())
+                .then(super.prepareAll(tx, mine));
+          }
+        };
+    Coordinator.Outcome repeat =
+        coordinator(coordinatorStore, originalFirst, b).execute(steps, key).block();
+    assertThat(repeat.repeated()).isTrue();
+    assertThat(gold(hostA, x)).isEqualTo(100);
+    assertThat(gold(hostA, y)).isEqualTo(25);
+  }
+
+  @Test
+  void the_same_keyed_result_sent_five_times_at_once_is_applied_once_and_reported_first_once() {
+    // A rating is a no-op the second time (the match is rated already): a try that runs after the
+    // first committed stores nothing, so only the key can tell it was a repeat.
+    String x = player(hostA, "a-", 0);
+    String y = player(hostB, "b-", 0);
+    String match = "m-" + UUID.randomUUID();
+    List<Step> steps = rating(match, x, y);
     IdempotencyKey key = IdempotencyKey.of("result:" + match, "RESULT_TEAM_0_WON");
     Coordinator c = coordinator(coordinatorStore, a, b);
 
