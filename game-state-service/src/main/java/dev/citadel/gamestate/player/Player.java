@@ -64,7 +64,13 @@ public final class Player {
         throw PlayerRejected.conflict("player " + state.id() + " already exists");
       }
       requireNickname(create.nickname());
-      return List.of(new PlayerCreated(state.id(), create.nickname(), create.at()));
+      // In milliseconds, as the journal keeps it: the copy that decided this must equal every
+      // copy that later loads the player (another instance's view said another creation time).
+      return List.of(
+          new PlayerCreated(
+              state.id(),
+              create.nickname(),
+              create.at().truncatedTo(java.time.temporal.ChronoUnit.MILLIS)));
     }
     if (!state.exists()) {
       throw new PlayerRejected(PlayerRejected.Kind.NOT_FOUND, "no player " + state.id());

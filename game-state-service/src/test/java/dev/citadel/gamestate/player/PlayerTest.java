@@ -276,6 +276,16 @@ class PlayerTest {
   }
 
   @Test
+  void a_player_is_created_at_the_journals_precision_so_every_copy_agrees() {
+    Instant at = Instant.parse("2026-12-04T10:00:00.123456789Z");
+    List<PlayerEvent> created =
+        Player.decide(new PlayerCommand.CreatePlayer("nick", at), PlayerState.initial("p1"));
+    assertThat(created)
+        .containsExactly(
+            new PlayerEvent.PlayerCreated("p1", "nick", Instant.parse("2026-12-04T10:00:00.123Z")));
+  }
+
+  @Test
   void a_player_seated_in_the_rated_match_leaves_its_room_with_the_rating_and_no_other() {
     PlayerState s =
         Player.replay(

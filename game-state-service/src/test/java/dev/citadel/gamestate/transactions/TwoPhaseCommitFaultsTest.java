@@ -92,8 +92,7 @@ class TwoPhaseCommitFaultsTest {
   String player(
       AggregateHost<PlayerState, PlayerCommand, PlayerEvent> host, String prefix, long gold) {
     String id = prefix + UUID.randomUUID();
-    // Milliseconds, as the journal keeps them: a copy created in memory keeps what it was given.
-    Instant now = CLOCK.instant().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+    Instant now = CLOCK.instant();
     host.handle(
             id, new PlayerCommand.CreatePlayer("n" + Integer.toHexString(id.hashCode()), now), now)
         .block();
