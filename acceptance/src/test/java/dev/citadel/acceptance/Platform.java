@@ -49,7 +49,20 @@ final class Platform {
   static synchronized LocalPlatform started() {
     if (platform == null) {
       platform = LocalPlatform.at(ROOT);
-      Runtime.getRuntime().addShutdownHook(new Thread(platform::stop, "acceptance-platform-stop"));
+      LocalPlatform running = platform;
+      // The run directory goes with the platform: its services' logs are kept in target first, so
+      // a failure seen only on CI (a request that got no answer) can be read afterwards.
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    try {
+                      running.copyLogs(Path.of("target", "platform-logs"));
+                    } finally {
+                      running.stop();
+                    }
+                  },
+                  "acceptance-platform-stop"));
       LocalPlatform.Options options =
           new LocalPlatform.Options(Infrastructure.Ports.FREE, false, false);
       // -Dcitadel.images=true: every service from its container image (./run-images.sh).
