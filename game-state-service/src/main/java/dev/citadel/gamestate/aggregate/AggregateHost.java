@@ -419,62 +419,29 @@ public final class AggregateHost<S, C, E> {
   }
 
   /**
-   * Commit: the coordinator stored every participant's events in one transaction; release the hold
-   * and apply what the JOURNAL holds after our version, never the prepared events from memory: a
-   * commit that arrives without a store (a bug, a caller that should not be calling) then changes
-   * nothing. Idempotent: a second commit finds nothing newer.
+   * Commit: the coordinator stored every participant's events in one transaction; apply what the
+   * JOURNAL holds after our version, never the prepared events from memory (a commit that arrives
+   * without a store, from a bug or a caller that should not be calling, then changes nothing), and
+   * release the hold. It is a catch-up: exactly the held events are committed with their
+   * after-commit work, anything else is applied without it, and a late commit of an earlier
+   * transaction commits the one holding the player now if that one was stored. Idempotent: a second
+   * commit finds nothing newer.
    */
-  public Mono<CommandResult<S, E>> commitPrepared(String txId, String id, Instant at) {
+  public Mono<CommandResult<S, E>> commitPrepared(String txId, String id) {
     // Never refused for a full mailbox: that must not keep a transaction's decision from its
     // player. (Reloading a copy that is not loaded may be refused under overload: harmless, the
-    // hold is released already and the next command loads.)
+    // hold is released and the next command loads.)
     return onResident(
         id,
-        r -> {
-          Prepared<?> ours = null;
-          if (r.hold != null && r.hold.prepared().transactionId().equals(txId)) {
-            ours = r.hold.prepared();
-            r.hold = null;
-          }
-          if (ours == null) {
-            // Not (or no longer) ours: a late or repeated commit. What is newer is caught up; a
-            // later transaction holding the player now is committed, with its work, if stored.
-            return catchUp(r).then(Mono.fromSupplier(() -> result(r, List.of())));
-          }
-          if (!r.loaded) {
-            return ensureLoaded(r).then(Mono.fromSupplier(() -> result(r, List.of())));
-          }
-          long from = r.version;
-          Prepared<?> prepared = ours;
-          return store
-              .readStream(r.id, from)
-              .collectList()
-              .flatMap(
-                  newer -> {
-                    if (newer.isEmpty()) {
-                      return Mono.just(result(r, List.of()));
-                    }
-                    if (newer.get(0).seq() != from + 1) {
-                      r.loaded = false; // retention removed what we missed: load the snapshot
-                      return ensureLoaded(r).then(Mono.fromSupplier(() -> result(r, List.of())));
-                    }
-                    List<E> events =
-                        newer.stream().map(e -> type.decode(e.type(), e.payload())).toList();
-                    long version = newer.get(newer.size() - 1).seq();
-                    boolean justOurs =
-                        prepared != null
-                            && prepared.expectedVersion() == from
-                            && prepared.events().equals(events);
-                    if (justOurs) {
-                      return Mono.just(commit(r, events, version, at)); // with after-commit work
-                    }
-                    // Other writers' events too, announced where they were committed: applied
-                    // here without after-commit work.
-                    r.state = replay(r.state, events);
-                    r.version = version;
-                    return Mono.just(result(r, List.of()));
-                  });
-        },
+        r ->
+            catchUp(r)
+                .doOnTerminate(
+                    () -> {
+                      if (r.hold != null && r.hold.prepared().transactionId().equals(txId)) {
+                        r.hold = null; // nothing of ours was stored, or it was applied above
+                      }
+                    })
+                .then(Mono.fromSupplier(() -> result(r, List.of()))),
         Integer.MAX_VALUE);
   }
 

@@ -154,7 +154,14 @@ public final class Coordinator {
         .flatMapIterable(votes -> votes)
         .collectList()
         .doOnSuccess(v -> prepareLatency.record(System.nanoTime() - started, TimeUnit.NANOSECONDS))
-        .flatMap(votes -> store(votes, key, clientKey ? steps : null))
+        // Nothing to store under a client's key may mean the request ran before: every player is
+        // held and caught up now, so the key is looked up once more (found: a repeat, and the
+        // commits only release the holds).
+        .flatMap(
+            votes ->
+                clientKey && !votes.isEmpty() && votes.stream().allMatch(v -> v.events().isEmpty())
+                    ? done(steps, key)
+                    : store(votes, key))
         .flatMap(
             repeated ->
                 commitAll(txId, byOwner).map(id -> new Outcome(repeated ? "" : id, repeated)))
@@ -173,12 +180,10 @@ public final class Coordinator {
   /**
    * One multi-stream append of every vote's events, each stream keyed with the transaction's key. A
    * failure that may have happened after the commit (a lost connection) is looked up, not guessed:
-   * the key found means the transaction is stored, and it goes on to its commits. Nothing to store
-   * under a client's key ({@code keyed} steps) may mean the request ran before: every player is
-   * held and caught up now, so its key is looked up once more, and found it answers true (a repeat;
-   * the commits then only release the holds).
+   * the key found means the transaction is stored, and it goes on to its commits. False: not a
+   * repeat.
    */
-  private Mono<Boolean> store(List<Vote> votes, IdempotencyKey key, List<Step> keyed) {
+  private Mono<Boolean> store(List<Vote> votes, IdempotencyKey key) {
     List<AppendRequest> appends = new ArrayList<>();
     for (Vote v : votes) {
       if (!v.events().isEmpty()) {
@@ -188,10 +193,7 @@ public final class Coordinator {
       }
     }
     if (appends.isEmpty()) {
-      if (keyed == null || votes.isEmpty()) {
-        return Mono.just(false);
-      }
-      return done(keyed, key);
+      return Mono.just(false);
     }
     String first = appends.get(0).aggregateId();
     return store

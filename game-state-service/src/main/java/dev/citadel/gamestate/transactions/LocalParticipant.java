@@ -91,7 +91,7 @@ public final class LocalParticipant implements Participant {
 
   @Override
   public Mono<Void> commit(String txId, String playerId) {
-    return players.commitPrepared(txId, playerId, clock.instant()).then();
+    return players.commitPrepared(txId, playerId).then();
   }
 
   @Override
