@@ -189,6 +189,11 @@ final class Cluster implements AutoCloseable {
 
   /** A gateway in this JVM, routing to the current game-state instances. */
   ConfigurableApplicationContext gateway(int perSecond, int burst) {
+    return gateway(perSecond, burst, Map.of());
+  }
+
+  /** The same, with settings of the test's own (they win over the defaults here). */
+  ConfigurableApplicationContext gateway(int perSecond, int burst, Map<String, Object> settings) {
     Map<String, Object> props = new HashMap<>();
     props.put("server.port", 0);
     props.put("management.server.port", 0);
@@ -202,6 +207,7 @@ final class Cluster implements AutoCloseable {
     props.put(
         "citadel.gateway.game-state.instances",
         String.join(",", gameStates.values().stream().map(URI::toString).toList()));
+    props.putAll(settings);
     // As command-line arguments: they win over application.yml, as an operator's would.
     String[] args =
         props.entrySet().stream()

@@ -17,6 +17,8 @@ import dev.citadel.infra.junit.CitadelInfra;
 import dev.citadel.infra.junit.SharedInfra;
 import dev.citadel.notify.PlayerNotifier;
 import dev.citadel.web.testing.TestIdentity;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
@@ -437,6 +439,41 @@ class GatewayEndToEndTest {
                           .getStatus()
                           .value()
                       == 200);
+    }
+  }
+
+  @Test
+  @Order(4)
+  void a_service_that_never_answers_is_a_504_in_time_not_a_hang() throws Exception {
+    // A socket that accepts connections (the kernel's backlog) and never answers: a service
+    // stalled behind the gateway. Without a response timeout the client would wait forever.
+    try (ServerSocket stalled = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      ConfigurableApplicationContext impatient =
+          cluster.gateway(
+              10_000,
+              20_000,
+              Map.of(
+                  "CITADEL_MATCH_URL",
+                  "http://127.0.0.1:" + stalled.getLocalPort(),
+                  "CITADEL_GATEWAY_RESPONSE_TIMEOUT",
+                  "1s"));
+      Player dave = signUpAndLogIn(client(gatewayA));
+      WebTestClient web =
+          WebTestClient.bindToServer()
+              .baseUrl("http://127.0.0.1:" + Cluster.port(impatient))
+              .responseTimeout(Duration.ofSeconds(10))
+              .build();
+      web.get()
+          .uri("/api/match/queues")
+          .headers(h -> h.setBearerAuth(dave.token()))
+          .exchange()
+          .expectStatus()
+          .isEqualTo(504)
+          .expectHeader()
+          .contentType(MediaType.APPLICATION_PROBLEM_JSON)
+          .expectBody()
+          .jsonPath("$.detail")
+          .value(String.class, d -> assertThat(d).contains("did not answer in time"));
     }
   }
 

@@ -77,6 +77,14 @@ public final class Problems {
     if (error instanceof ServerWebInputException e) {
       return answer(HttpStatus.BAD_REQUEST, inputProblem(e));
     }
+    if (error instanceof ResponseStatusException e
+        && e.getStatusCode().value() == HttpStatus.GATEWAY_TIMEOUT.value()) {
+      // A proxy's response timeout (the gateway's): the request went out, so it may have acted.
+      return answer(
+          HttpStatus.GATEWAY_TIMEOUT,
+          "a service behind this one did not answer in time; it may have acted: try again with"
+              + " the same Idempotency-Key");
+    }
     if (error instanceof ResponseStatusException e) {
       HttpStatus status = HttpStatus.resolve(e.getStatusCode().value());
       if (status == null) {

@@ -6,6 +6,7 @@ import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
+import org.springframework.security.config.observation.SecurityObservationSettings;
 import org.springframework.security.oauth2.jwt.ReactiveJwtDecoder;
 import org.springframework.web.reactive.config.WebFluxConfigurer;
 import org.springframework.web.reactive.function.client.WebClient;
@@ -39,6 +40,17 @@ public class SecurityAutoConfiguration {
             props.issuer(), props.serviceName().isBlank() ? null : props.serviceName(), clock),
         clock,
         props.keysRefresh());
+  }
+
+  /**
+   * No observation per security filter, per authentication and per authorization: Spring Security
+   * wraps each in one by default, which costs CPU on every request and feeds nothing here (no
+   * tracing, no dashboard reads them). The request's own {@code http.server.requests} stays.
+   */
+  @Bean
+  @ConditionalOnMissingBean
+  SecurityObservationSettings securityObservationSettings() {
+    return SecurityObservationSettings.noObservations();
   }
 
   @Bean
