@@ -27,8 +27,26 @@ public final class Connections {
         size);
   }
 
+  /**
+   * How long a caller waits for a connection of a full pool, or for a new one to open: past it the
+   * call fails with {@code R2dbcTimeoutException} (transient: answered 503, try again) instead of
+   * waiting as long as the database stalls. Nothing was sent on a connection never acquired.
+   */
+  public static final Duration ACQUIRE_TIMEOUT = Duration.ofSeconds(5);
+
   public static ConnectionPool pool(
       String host, int port, String database, String user, String password, int size) {
+    return pool(host, port, database, user, password, size, ACQUIRE_TIMEOUT);
+  }
+
+  static ConnectionPool pool(
+      String host,
+      int port,
+      String database,
+      String user,
+      String password,
+      int size,
+      Duration acquireTimeout) {
     PostgresqlConnectionFactory factory =
         new PostgresqlConnectionFactory(
             PostgresqlConnectionConfiguration.builder()
@@ -38,12 +56,15 @@ public final class Connections {
                 .username(user)
                 .password(password)
                 .preparedStatementCacheQueries(256)
+                .connectTimeout(acquireTimeout)
                 .build());
     return new ConnectionPool(
         ConnectionPoolConfiguration.builder(factory)
             .initialSize(Math.min(2, size))
             .maxSize(size)
             .maxIdleTime(Duration.ofMinutes(5))
+            .maxAcquireTime(acquireTimeout)
+            .maxCreateConnectionTime(acquireTimeout)
             .build());
   }
 }

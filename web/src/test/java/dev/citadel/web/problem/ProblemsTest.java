@@ -65,6 +65,32 @@ class ProblemsTest {
     assertThat(Problems.of(new CannotCreateTransactionException())).isEmpty();
   }
 
+  @Test
+  void a_full_connection_pool_past_its_acquire_timeout_is_503_to_retry() {
+    // r2dbc-pool's maxAcquireTime error: nothing was sent on a connection never acquired.
+    var answer =
+        Problems.of(
+                new io.r2dbc.spi.R2dbcTimeoutException(
+                    "Connection acquisition timed out after 5000ms",
+                    new java.util.concurrent.TimeoutException()))
+            .orElseThrow();
+    assertThat(answer.status()).isEqualTo(HttpStatus.SERVICE_UNAVAILABLE);
+    assertThat(answer.detail()).startsWith("storage is unavailable");
+    assertThat(answer.headers().getFirst("Retry-After")).isEqualTo("1");
+  }
+
+  @Test
+  void a_proxy_s_response_timeout_is_504_and_says_the_request_may_have_acted() {
+    var answer =
+        Problems.of(
+                new org.springframework.web.server.ResponseStatusException(
+                    HttpStatus.GATEWAY_TIMEOUT, "Response took longer than timeout: PT15S"))
+            .orElseThrow();
+    assertThat(answer.status()).isEqualTo(HttpStatus.GATEWAY_TIMEOUT);
+    assertThat(answer.detail()).contains("did not answer in time").contains("Idempotency-Key");
+    assertThat(answer.detail()).doesNotContain("PT15S");
+  }
+
   @org.junit.jupiter.api.Test
   void a_problem_body_carries_any_detail_as_json() throws Exception {
     String detail = "a \"quoted\" \\ line\nbreak \u0000 \u202e and \uD83D\uDE00";
