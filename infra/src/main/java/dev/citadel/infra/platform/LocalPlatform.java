@@ -278,6 +278,7 @@ public final class LocalPlatform {
 
   /** Starts everything and waits until every service is healthy; throws if one is not. */
   public synchronized void start(Options options) {
+    long launched = System.nanoTime();
     prepareRunDir();
     clean = options.clean();
     credentials = Credentials.in(dataDir);
@@ -293,6 +294,7 @@ public final class LocalPlatform {
             options.kafkaBrokers());
     Map<String, String> env = new LinkedHashMap<>(infra.environment());
     infra.describe().forEach(line -> println("  " + line));
+    Duration infraUp = Duration.ofNanos(System.nanoTime() - launched);
 
     for (ServiceSpec spec : SERVICES) {
       Optional<Path> jar = ServiceProcess.jarOf(root, spec.module());
@@ -342,12 +344,19 @@ public final class LocalPlatform {
     for (ServiceProcess service : running) {
       println(
           String.format(
-              "  %-14s http://127.0.0.1:%d  (pid %d, log %s)",
+              "  %-14s http://127.0.0.1:%d  (pid %d, log %s, healthy %s after launch)",
               service.spec().name(),
               service.spec().port(),
               service.pid(),
-              root.relativize(service.log())));
+              root.relativize(service.log()),
+              seconds(readyAfter.get(service.spec().name()))));
     }
+    println(
+        "Start-up: infrastructure "
+            + seconds(infraUp)
+            + ", every service healthy "
+            + seconds(Duration.ofNanos(System.nanoTime() - launched))
+            + " after launch (services start together)");
     if (options.prometheus()) {
       startPrometheus(); // its config scrapes the services' fixed ports
     }
@@ -459,6 +468,10 @@ public final class LocalPlatform {
    * How long each service took from its start to its first healthy answer (started one after the
    * other, all starting at once: on two cores they compete for the CPU).
    */
+  private static String seconds(Duration d) {
+    return d == null ? "?" : String.format(java.util.Locale.ROOT, "%.1f s", d.toMillis() / 1000.0);
+  }
+
   public synchronized Map<String, Duration> readyAfter() {
     return Map.copyOf(readyAfter);
   }
