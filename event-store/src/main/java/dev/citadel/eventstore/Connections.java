@@ -64,6 +64,7 @@ public final class Connections {
             .maxSize(size)
             .maxIdleTime(Duration.ofMinutes(5))
             .maxAcquireTime(acquireTimeout)
+            .acquireRetry(0) // the pool's default tries once more: twice the bound
             .maxCreateConnectionTime(acquireTimeout)
             .build());
   }

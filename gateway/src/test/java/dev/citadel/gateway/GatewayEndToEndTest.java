@@ -391,6 +391,9 @@ class GatewayEndToEndTest {
     // Closed with the others at the end: contexts in one JVM share Reactor Netty's global
     // resources, and closing one early would cut the others off.
     ConfigurableApplicationContext limited = cluster.gateway(2, 4);
+    // Ours (the script read once), not Spring Cloud Gateway's (the jar entry checked per request).
+    assertThat(limited.getBeanFactory().getBeanDefinition("redisRateLimiter").getFactoryBeanName())
+        .isEqualTo("rateLimiterConfiguration");
     {
       await().atMost(Duration.ofSeconds(30)).until(() -> Cluster.healthy(limited).size() == 3);
       WebTestClient web = client(gatewayA);

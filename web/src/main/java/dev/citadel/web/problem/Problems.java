@@ -82,8 +82,8 @@ public final class Problems {
       // A proxy's response timeout (the gateway's): the request went out, so it may have acted.
       return answer(
           HttpStatus.GATEWAY_TIMEOUT,
-          "a service behind this one did not answer in time; it may have acted: try again with"
-              + " the same Idempotency-Key");
+          "a service behind this one did not answer in time; it may have acted: check before"
+              + " repeating (where a route takes an Idempotency-Key, repeat with the same key)");
     }
     if (error instanceof ResponseStatusException e) {
       HttpStatus status = HttpStatus.resolve(e.getStatusCode().value());

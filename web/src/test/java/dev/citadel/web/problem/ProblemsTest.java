@@ -67,7 +67,7 @@ class ProblemsTest {
 
   @Test
   void a_full_connection_pool_past_its_acquire_timeout_is_503_to_retry() {
-    // r2dbc-pool's maxAcquireTime error: nothing was sent on a connection never acquired.
+    // r2dbc-pool's maxAcquireTime error (transient, so already 503): kept 503 with Retry-After.
     var answer =
         Problems.of(
                 new io.r2dbc.spi.R2dbcTimeoutException(
