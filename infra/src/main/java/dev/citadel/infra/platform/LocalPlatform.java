@@ -192,6 +192,7 @@ public final class LocalPlatform {
   private final Path root;
   private final Path runDir;
   private final Path dataDir;
+  private final StartupCache startupCache;
   private Credentials credentials;
   private final List<ServiceProcess> running = new ArrayList<>();
   private final Map<String, Long> startedAt = new LinkedHashMap<>();
@@ -238,6 +239,7 @@ public final class LocalPlatform {
     this.root = root;
     this.runDir = root.resolve(".platform");
     this.dataDir = root.resolve(".citadel");
+    this.startupCache = new StartupCache(root.resolve("target").resolve("startup-cache"));
   }
 
   public static void main(String[] args) throws InterruptedException {
@@ -327,7 +329,11 @@ public final class LocalPlatform {
       }
       running.add(
           switch (options.launch()) {
-            case JARS -> ServiceProcess.start(spec, jar.get(), serviceEnv, runDir);
+            case JARS -> {
+              StartupCache.Launch launch = startupCache.launch(spec.name(), jar.get());
+              yield ServiceProcess.start(
+                  spec, launch.jar(), launch.jvmOptions(), serviceEnv, runDir);
+            }
             case IMAGES -> {
               images.put(spec.name(), imageOf(spec.module(), jar.get()));
               yield ServiceProcess.startImage(spec, images.get(spec.name()), serviceEnv, runDir);

@@ -59,8 +59,17 @@ public final class ServiceProcess {
 
   public static ServiceProcess start(
       ServiceSpec spec, Path jar, Map<String, String> env, Path logDir) {
+    return start(spec, jar, List.of(), env, logDir);
+  }
+
+  /** The same, with JVM options of the caller's besides the usual ones. */
+  public static ServiceProcess start(
+      ServiceSpec spec, Path jar, List<String> jvmOptions, Map<String, String> env, Path logDir) {
+    List<String> args = new ArrayList<>(jvmOptions);
+    args.add("-jar");
+    args.add(jar.toString());
     return start(
-        spec, java("-jar", jar.toString()), env, logDir.resolve(spec.name() + ".log"), false);
+        spec, java(args.toArray(String[]::new)), env, logDir.resolve(spec.name() + ".log"), false);
   }
 
   /** The user the images run as, as the manifests' {@code runAsUser} and {@code runAsGroup}. */
@@ -113,14 +122,17 @@ public final class ServiceProcess {
 
   private static final List<String> JVM_OPTIONS = List.of("-Xmx1g", "-XX:+UseSerialGC");
 
+  /** The java this JVM runs on. */
+  static String javaBinary() {
+    return ProcessHandle.current()
+        .info()
+        .command()
+        .orElse(System.getProperty("java.home") + "/bin/java");
+  }
+
   private static List<String> java(String... args) {
-    String java =
-        ProcessHandle.current()
-            .info()
-            .command()
-            .orElse(System.getProperty("java.home") + "/bin/java");
     List<String> command = new ArrayList<>();
-    command.add(java);
+    command.add(javaBinary());
     command.addAll(JVM_OPTIONS);
     command.addAll(List.of(args));
     return command;
