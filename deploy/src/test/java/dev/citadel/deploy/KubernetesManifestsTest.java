@@ -47,6 +47,8 @@ class KubernetesManifestsTest {
           // The gateway trusts no proxy unless an ingress in front of it is configured.
           "CITADEL_TRUSTED_PROXIES",
           "CITADEL_RATE_LIMIT_BURST",
+          // How long the gateway waits for a service's answer: a tuning knob, 15 s by default.
+          "CITADEL_GATEWAY_RESPONSE_TIMEOUT",
           "CITADEL_JWT_KEY_ID",
           // Static instance lists: the kubernetes profile discovers game-state through DNS, and
           // game-state's coordinator then runs every participant in-process (see issue #6).
