@@ -42,6 +42,8 @@ public final class LocalPlatform {
    * @param loadtest the {@code loadtest} profile for match-service and high gateway rate limits
    * @param prometheus start Prometheus on 9090 when a binary is on the PATH
    * @param kafkaBrokers how many Kafka brokers (1; 3 for runs that stop one)
+   * @param startupCache start services from Class Data Sharing archives ({@link StartupCache}): the
+   *     launcher's; a run that starts once (a test, CI) would only pay for writing them
    */
   public record Options(
       Infrastructure.Ports ports,
@@ -51,14 +53,15 @@ public final class LocalPlatform {
       boolean clean,
       int kafkaBrokers,
       Launch launch,
-      boolean durable) {
+      boolean durable,
+      boolean startupCache) {
     public Options(
         Infrastructure.Ports ports,
         boolean loadtest,
         boolean prometheus,
         boolean supervise,
         boolean clean) {
-      this(ports, loadtest, prometheus, supervise, clean, 1, Launch.JARS, false);
+      this(ports, loadtest, prometheus, supervise, clean, 1, Launch.JARS, false, false);
     }
 
     public Options(
@@ -68,18 +71,33 @@ public final class LocalPlatform {
         boolean supervise,
         boolean clean,
         int kafkaBrokers) {
-      this(ports, loadtest, prometheus, supervise, clean, kafkaBrokers, Launch.JARS, false);
+      this(ports, loadtest, prometheus, supervise, clean, kafkaBrokers, Launch.JARS, false, false);
     }
 
     /** The same platform with its services started from their images. */
     public Options fromImages() {
       return new Options(
-          ports, loadtest, prometheus, supervise, clean, kafkaBrokers, Launch.IMAGES, durable);
+          ports,
+          loadtest,
+          prometheus,
+          supervise,
+          clean,
+          kafkaBrokers,
+          Launch.IMAGES,
+          durable,
+          startupCache);
     }
 
     /** The same platform on a durable PostgreSQL ({@link InfraSettings#POSTGRES_DURABLE}). */
     public Options durablePostgres() {
-      return new Options(ports, loadtest, prometheus, supervise, clean, kafkaBrokers, launch, true);
+      return new Options(
+          ports, loadtest, prometheus, supervise, clean, kafkaBrokers, launch, true, startupCache);
+    }
+
+    /** The same platform with services started from Class Data Sharing archives. */
+    public Options withStartupCache() {
+      return new Options(
+          ports, loadtest, prometheus, supervise, clean, kafkaBrokers, launch, durable, true);
     }
 
     /**
@@ -101,7 +119,7 @@ public final class LocalPlatform {
               !free,
               true,
               args.contains("--clean"));
-      options = args.contains("--images") ? options.fromImages() : options;
+      options = args.contains("--images") ? options.fromImages() : options.withStartupCache();
       // The launcher's database is durable, as in production, unless --relaxed.
       return args.contains("--relaxed") ? options : options.durablePostgres();
     }
@@ -189,6 +207,9 @@ public final class LocalPlatform {
   private static final Duration HEALTH_TIMEOUT = Duration.ofSeconds(120);
   private static final Duration STOP_GRACE = Duration.ofSeconds(20);
 
+  /** With the start-up cache a first run's JVMs write their archives as they stop: all at once. */
+  private static final Duration STOP_GRACE_WRITING_ARCHIVES = Duration.ofSeconds(60);
+
   private final Path root;
   private final Path runDir;
   private final Path dataDir;
@@ -201,6 +222,7 @@ public final class LocalPlatform {
   private Infrastructure infra;
   private Supervisor supervisor;
   private boolean clean = true;
+  private Duration stopGrace = STOP_GRACE;
 
   /** A service as the supervisor sees it. */
   private record Watched(ServiceProcess process) implements Supervisor.Supervised {
@@ -239,7 +261,8 @@ public final class LocalPlatform {
     this.root = root;
     this.runDir = root.resolve(".platform");
     this.dataDir = root.resolve(".citadel");
-    this.startupCache = new StartupCache(root.resolve("target").resolve("startup-cache"));
+    this.startupCache =
+        new StartupCache(root.resolve("target").resolve("startup-cache"), LocalPlatform::println);
   }
 
   public static void main(String[] args) throws InterruptedException {
@@ -283,6 +306,7 @@ public final class LocalPlatform {
     long launched = System.nanoTime();
     prepareRunDir();
     clean = options.clean();
+    stopGrace = options.startupCache() ? STOP_GRACE_WRITING_ARCHIVES : STOP_GRACE;
     credentials = Credentials.in(dataDir);
     println("Starting PostgreSQL, Redis and Kafka ...");
     infra =
@@ -330,7 +354,10 @@ public final class LocalPlatform {
       running.add(
           switch (options.launch()) {
             case JARS -> {
-              StartupCache.Launch launch = startupCache.launch(spec.name(), jar.get());
+              StartupCache.Launch launch =
+                  options.startupCache()
+                      ? startupCache.launch(spec.name(), jar.get())
+                      : new StartupCache.Launch(jar.get(), List.of());
               yield ServiceProcess.start(
                   spec, launch.jar(), launch.jvmOptions(), serviceEnv, runDir);
             }
@@ -470,14 +497,14 @@ public final class LocalPlatform {
     return "citadel/" + module + ":" + version;
   }
 
-  /**
-   * How long each service took from its start to its first healthy answer (started one after the
-   * other, all starting at once: on two cores they compete for the CPU).
-   */
   private static String seconds(Duration d) {
     return d == null ? "?" : String.format(java.util.Locale.ROOT, "%.1f s", d.toMillis() / 1000.0);
   }
 
+  /**
+   * How long each service took from its start to its first healthy answer (started one after the
+   * other, all starting at once: on two cores they compete for the CPU).
+   */
   public synchronized Map<String, Duration> readyAfter() {
     return Map.copyOf(readyAfter);
   }
@@ -569,7 +596,7 @@ public final class LocalPlatform {
     }
     List<ServiceProcess> stopping = reversed(running);
     stopping.forEach(ServiceProcess::signalStop);
-    stopping.forEach(service -> service.awaitStopped(STOP_GRACE));
+    stopping.forEach(service -> service.awaitStopped(stopGrace));
     running.clear();
     if (infra != null) {
       infra.close();

@@ -1,34 +1,50 @@
 package dev.citadel.infra.platform;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Enumeration;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
 
 /**
- * Class Data Sharing for the local platform's JVMs: a service starts from its jar extracted by
- * Spring Boot's {@code jarmode=tools} (plain jars, which CDS can map), with an archive of the
- * classes an earlier run of it loaded. The first run of a jar writes its archive when it stops
- * ({@code -XX:ArchiveClassesAtExit}); the next runs map it ({@code -XX:SharedArchiveFile}) and skip
- * most class loading and verification. A rebuilt jar (another size or time) gets a new cache; the
- * JVM itself ignores an archive that does not match its class path ({@code -Xshare:auto}), so a
- * stale or broken archive costs the speed-up, never the start. One archive per service name: two
+ * Class Data Sharing for the launcher's JVMs: a service starts from its jar extracted by Spring
+ * Boot's {@code jarmode=tools} (plain jars, which CDS can map), with an archive of the classes an
+ * earlier run of it loaded. A run with no archive yet writes one when it stops ({@code
+ * -XX:ArchiveClassesAtExit}, to a {@code .dump} file); the next start takes the dump if it is
+ * complete (the JVM writes the archive's header last, so a dump cut short has none) and maps it
+ * ({@code -XX:SharedArchiveFile}), skipping most class loading and verification.
+ *
+ * <p>The cache is keyed by the jar's content (its entries' names, sizes and CRCs: a rebuild that
+ * changes nothing rewrites the jar but keeps the key), the JDK and its home, because the JVM
+ * rejects an archive made by another. Anything that goes wrong here starts the service from its jar
+ * as before: the cache buys speed, never a failed start. One archive per service name: two
  * instances of one jar never write the same file.
  */
 final class StartupCache {
-  /** Smaller than any real archive: a dump cut short, written again. */
-  private static final long MIN_ARCHIVE_BYTES = 1 << 20;
+  /** A dynamic archive's first bytes (JDK 17's magic 0xf00baba8, little-endian). */
+  private static final byte[] MAGIC = {(byte) 0xa8, (byte) 0xab, 0x0b, (byte) 0xf0};
 
-  /** What to run: the jar (extracted, or the original when extraction failed) and JVM options. */
+  /** What to run: the jar (extracted, or the original) and JVM options. */
   record Launch(Path jar, List<String> jvmOptions) {}
 
   private final Path dir;
+  private final Consumer<String> say;
 
-  StartupCache(Path dir) {
+  StartupCache(Path dir, Consumer<String> say) {
     this.dir = dir;
+    this.say = say;
   }
 
   /**
@@ -36,41 +52,81 @@ final class StartupCache {
    */
   Launch launch(String name, Path jar) {
     try {
-      String file = jar.getFileName().toString();
-      String version =
-          file.replaceFirst("\\.jar$", "")
-              + "-"
-              + Files.size(jar)
-              + "-"
-              + Files.getLastModifiedTime(jar).toMillis();
+      String base = jar.getFileName().toString().replaceFirst("\\.jar$", "");
+      String version = base + "-" + key(jar);
       Path home = dir.resolve(version);
-      Path extracted = home.resolve("app").resolve(file);
-      if (!Files.exists(extracted)) {
-        forgetOlder(file.replaceFirst("\\.jar$", ""), version);
-        if (!extract(jar, home.resolve("app"))) {
+      Path app = home.resolve("app");
+      if (!Files.exists(app)) {
+        forgetOlder(base, version);
+        if (!extract(jar, home)) {
+          say.accept("  (" + name + ": start-up cache skipped, see " + home.resolve("extract.log"));
           return new Launch(jar, List.of());
         }
       }
       Path archive = home.resolve(name + ".jsa");
-      boolean usable = Files.exists(archive) && Files.size(archive) >= MIN_ARCHIVE_BYTES;
+      Path dump = home.resolve(name + ".jsa.dump");
+      if (!complete(archive) && Files.exists(dump)) {
+        if (complete(dump)) {
+          Files.move(dump, archive, StandardCopyOption.ATOMIC_MOVE);
+        } else {
+          Files.deleteIfExists(dump); // cut short: written again by this run
+        }
+      }
+      if (complete(archive)) {
+        return new Launch(
+            app.resolve(jar.getFileName()), List.of("-XX:SharedArchiveFile=" + archive));
+      }
+      Files.deleteIfExists(archive);
       return new Launch(
-          extracted,
-          List.of(
-              usable ? "-XX:SharedArchiveFile=" + archive : "-XX:ArchiveClassesAtExit=" + archive));
-    } catch (IOException e) {
+          app.resolve(jar.getFileName()), List.of("-XX:ArchiveClassesAtExit=" + dump));
+    } catch (IOException | RuntimeException e) {
+      say.accept("  (" + name + ": start-up cache skipped: " + e + ")");
       return new Launch(jar, List.of());
     }
   }
 
+  /** The jar's content, the JDK and its home, hashed: what an archive is valid for. */
+  static String key(Path jar) throws IOException {
+    try {
+      MessageDigest sha = MessageDigest.getInstance("SHA-256");
+      sha.update(Runtime.version().toString().getBytes(StandardCharsets.UTF_8));
+      sha.update(System.getProperty("java.home").getBytes(StandardCharsets.UTF_8));
+      try (ZipFile zip = new ZipFile(jar.toFile())) {
+        Enumeration<? extends ZipEntry> entries = zip.entries();
+        while (entries.hasMoreElements()) {
+          ZipEntry e = entries.nextElement();
+          sha.update(
+              (e.getName() + "|" + e.getSize() + "|" + e.getCrc() + "\n")
+                  .getBytes(StandardCharsets.UTF_8));
+        }
+      }
+      return HexFormat.of().formatHex(sha.digest(), 0, 8);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** A whole archive: its header (written last) is there. */
+  static boolean complete(Path archive) throws IOException {
+    if (!Files.isRegularFile(archive)) {
+      return false;
+    }
+    byte[] head = new byte[MAGIC.length];
+    try (InputStream in = Files.newInputStream(archive)) {
+      return in.readNBytes(head, 0, head.length) == head.length
+          && java.util.Arrays.equals(head, MAGIC);
+    }
+  }
+
   /** Earlier builds of the same jar: their caches are never used again. */
-  private void forgetOlder(String jarName, String keep) throws IOException {
+  private void forgetOlder(String base, String keep) throws IOException {
     if (!Files.isDirectory(dir)) {
       return;
     }
     try (Stream<Path> caches = Files.list(dir)) {
       for (Path old : caches.toList()) {
         String n = old.getFileName().toString();
-        if (n.startsWith(jarName + "-") && !n.equals(keep)) {
+        if (n.startsWith(base + "-") && !n.equals(keep)) {
           delete(old);
         }
       }
@@ -78,6 +134,9 @@ final class StartupCache {
   }
 
   private static void delete(Path tree) throws IOException {
+    if (!Files.exists(tree)) {
+      return;
+    }
     try (Stream<Path> all = Files.walk(tree)) {
       for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
         Files.deleteIfExists(p);
@@ -85,14 +144,15 @@ final class StartupCache {
     }
   }
 
-  /** Spring Boot's own extraction: the application jar and a {@code lib/} beside it. */
-  private static boolean extract(Path jar, Path into) {
+  /**
+   * Spring Boot's own extraction (the application jar and a {@code lib/} beside it) into {@code
+   * home/app}, whole or not at all: into a directory of its own first, then moved in one step (a
+   * launcher that got there first wins, and this one's copy goes).
+   */
+  private static boolean extract(Path jar, Path home) throws IOException {
+    Files.createDirectories(home);
+    Path partial = Files.createTempDirectory(home, "app.partial");
     try {
-      Path partial = into.resolveSibling(into.getFileName() + ".partial");
-      if (Files.exists(partial)) {
-        delete(partial);
-      }
-      Files.createDirectories(partial.getParent());
       Process p =
           new ProcessBuilder(
                   ServiceProcess.javaBinary(),
@@ -101,21 +161,25 @@ final class StartupCache {
                   jar.toString(),
                   "extract",
                   "--destination",
-                  partial.toString())
+                  partial.resolve("app").toString())
               .redirectErrorStream(true)
-              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .redirectOutput(home.resolve("extract.log").toFile())
               .start();
       if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
         p.destroyForcibly();
         return false;
       }
-      Files.move(partial, into); // whole or not at all: a cut extraction is never used
-      return true;
-    } catch (IOException e) {
-      throw new UncheckedIOException("could not extract " + jar, e);
+      try {
+        Files.move(partial.resolve("app"), home.resolve("app"), StandardCopyOption.ATOMIC_MOVE);
+      } catch (FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException raced) {
+        // Another launcher's extraction of the same content is in place: use it.
+      }
+      return Files.exists(home.resolve("app").resolve(jar.getFileName()));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return false;
+    } finally {
+      delete(partial);
     }
   }
 }
