@@ -3,7 +3,7 @@
 -- hash tag {mq}, so this one script sees them all and the check cannot race another enqueue).
 -- KEYS[1] elo zset, KEYS[2] tickets hash, KEYS[3] matched hash, KEYS[4] assigned hash of this
 -- queue; then tickets, matched and assigned hashes of each other queue, in ARGV[4..] order; last
--- the presence stream
+-- the presence stream, the queue's change feed and its counter
 -- ARGV[1] now, ARGV[2] how many other queues (n), ARGV[3] '1' to record presence (a real player)
 -- or '0' (load-test players, who have no account), ARGV[4..3+n] their names, then
 -- (player, elo, nickname) triples
@@ -11,7 +11,14 @@
 local now = ARGV[1]
 local others = tonumber(ARGV[2])
 local record = ARGV[3] == '1'
-local presence = KEYS[#KEYS]
+local presence = KEYS[#KEYS - 2]
+local feed, counter = KEYS[#KEYS - 1], KEYS[#KEYS]
+-- The queue's change feed (Matcher reads only what changed since its last tick); each entry
+-- carries the counter's next value, so a reader sees a gap (trimmed, Redis lost its data).
+local function changed(stream, counter, op, player, ticket)
+  local seq = redis.call('INCR', counter)
+  redis.call('XADD', stream, 'MAXLEN', '~', 100000, '*', 's', seq, 'o', op, 'p', player, 't', ticket)
+end
 local function elsewhere(player)
   for q = 1, others do
     local base = 4 + (q - 1) * 3
@@ -37,7 +44,9 @@ for i = 4 + others, #ARGV, 3 do
     table.insert(result, 'ELSEWHERE:' .. other)
   else
     redis.call('ZADD', KEYS[1], elo, player)
-    redis.call('HSET', KEYS[2], player, elo .. '|' .. now .. '|' .. nick)
+    local ticket = elo .. '|' .. now .. '|' .. nick
+    redis.call('HSET', KEYS[2], player, ticket)
+    changed(feed, counter, '+', player, ticket)
     if record then
       redis.call('XADD', presence, '*', 'p', player, 's', 'QUEUED', 'm', '')
     end

@@ -2,9 +2,16 @@
 -- AND records the pending match, atomically (a crash can never lose them between the two). A
 -- group with a player who left is skipped (its id is '') and its players stay queued.
 -- KEYS[1] elo zset, KEYS[2] tickets hash, KEYS[3] matched hash, KEYS[4] pending hash,
--- KEYS[5] pending deadlines zset; ARGV[1] this call's id prefix (the queue and a UUIDv7: never repeats,
--- even after Redis lost its data), ARGV[2] now, ARGV[3] deadline, ARGV[4] group size,
+-- KEYS[5] pending deadlines zset, KEYS[6] the queue's change feed, KEYS[7] its counter;
+-- ARGV[1] this call's id prefix (the queue and a UUIDv7: never repeats, even after Redis lost its
+-- data), ARGV[2] now, ARGV[3] deadline, ARGV[4] group size,
 -- ARGV[5..] player ids, group after group; a match's id is the prefix and its group's number
+-- The queue's change feed (Matcher reads only what changed since its last tick); each entry
+-- carries the counter's next value, so a reader sees a gap (trimmed, Redis lost its data).
+local function changed(stream, counter, op, player, ticket)
+  local seq = redis.call('INCR', counter)
+  redis.call('XADD', stream, 'MAXLEN', '~', 100000, '*', 's', seq, 'o', op, 'p', player, 't', ticket)
+end
 local size = tonumber(ARGV[4])
 local ids = {}
 for g = 5, #ARGV, size do
@@ -25,6 +32,7 @@ for g = 5, #ARGV, size do
       table.insert(details, player .. '|' .. redis.call('HGET', KEYS[2], player))
       redis.call('ZREM', KEYS[1], player)
       redis.call('HDEL', KEYS[2], player)
+      changed(KEYS[6], KEYS[7], '-', player, '')
       redis.call('HSET', KEYS[3], player, id)
     end
     redis.call('HSET', KEYS[4], id, ARGV[2] .. '#1#' .. table.concat(details, ';'))

@@ -1,8 +1,15 @@
 -- Gives a pending match's players back to the queue with their ORIGINAL enqueue time, and
 -- forgets the match. Idempotent: an unknown match returns 0.
 -- KEYS[1] elo zset, KEYS[2] tickets hash, KEYS[3] matched hash, KEYS[4] pending hash,
--- KEYS[5] pending deadlines zset, KEYS[6] presence stream
+-- KEYS[5] pending deadlines zset, KEYS[6] presence stream, KEYS[7] the queue's change feed,
+-- KEYS[8] its counter
 -- ARGV[1] match id
+-- The queue's change feed (Matcher reads only what changed since its last tick); each entry
+-- carries the counter's next value, so a reader sees a gap (trimmed, Redis lost its data).
+local function changed(stream, counter, op, player, ticket)
+  local seq = redis.call('INCR', counter)
+  redis.call('XADD', stream, 'MAXLEN', '~', 100000, '*', 's', seq, 'o', op, 'p', player, 't', ticket)
+end
 local pending = redis.call('HGET', KEYS[4], ARGV[1])
 if not pending then
   return 0
@@ -11,7 +18,9 @@ local players = string.match(pending, '^[^#]*#[^#]*#(.*)$')
 for entry in string.gmatch(players, '[^;]+') do
   local player, elo, enqueued, nick = string.match(entry, '^([^|]*)|([^|]*)|([^|]*)|(.*)$')
   redis.call('ZADD', KEYS[1], elo, player)
-  redis.call('HSET', KEYS[2], player, elo .. '|' .. enqueued .. '|' .. nick)
+  local ticket = elo .. '|' .. enqueued .. '|' .. nick
+  redis.call('HSET', KEYS[2], player, ticket)
+  changed(KEYS[7], KEYS[8], '+', player, ticket)
   redis.call('HDEL', KEYS[3], player)
   redis.call('XADD', KEYS[6], '*', 'p', player, 's', 'QUEUED', 'm', '')
 end

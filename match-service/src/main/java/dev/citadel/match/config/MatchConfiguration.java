@@ -103,7 +103,10 @@ public class MatchConfiguration {
                 m.window().cap(),
                 m.window().maxWait().toMillis()),
             m.roomTimeout(),
-            m.lockTtl()),
+            m.lockTtl(),
+            m.maxMatchesPerTick() > 0
+                ? m.maxMatchesPerTick()
+                : Matcher.Settings.DEFAULT_MAX_MATCHES_PER_TICK),
         clock,
         meters);
   }

@@ -9,6 +9,8 @@ public record MatchProperties(
     String instanceId, dev.citadel.messaging.kafka.KafkaConnection kafka, Match match) {
   /**
    * @param gameStateUrls game-state instances, tried in order: any one reads any player's rating
+   * @param maxMatchesPerTick the most matches one tick forms (its pops and sends are bounded); 0
+   *     for the default
    */
   public record Match(
       List<String> queues,
@@ -18,7 +20,8 @@ public record MatchProperties(
       Duration tickInterval,
       Duration roomTimeout,
       Duration lockTtl,
-      Topics topics) {
+      Topics topics,
+      int maxMatchesPerTick) {
     /**
      * A queue's name is part of Redis keys and of every match id (the name, a UUIDv7 and a number:
      * game-state takes match ids of up to 64 characters), so it is short and plain.

@@ -20,18 +20,99 @@ public final class Matchmaking {
    */
   public static List<Group> form(List<Ticket> queue, long nowMs, SkillWindow window, int size) {
     List<Ticket> byElo = new ArrayList<>(queue);
-    byElo.sort(Comparator.comparingInt(Ticket::elo).thenComparing(Ticket::playerId));
-    List<Group> groups = new ArrayList<>();
+    byElo.sort(BY_ELO);
+    return formSorted(byElo, nowMs, window, size, Integer.MAX_VALUE);
+  }
+
+  /** The order {@link #formSorted} expects: Elo, then player id. */
+  public static final Comparator<Ticket> BY_ELO =
+      Comparator.comparingInt(Ticket::elo).thenComparing(Ticket::playerId);
+
+  /**
+   * The same over a queue already in {@link #BY_ELO} order (the matcher keeps its copy sorted, so a
+   * tick neither copies nor sorts a million players), taking at most {@code max} groups: if more
+   * fit, those whose longest-waiting player has waited longest, so a tick that cannot take every
+   * group serves the oldest waits first. Only the groups taken are built: a tick over a million
+   * players that takes a few hundred does not allocate a hundred thousand.
+   */
+  public static List<Group> formSorted(
+      Iterable<Ticket> byElo, long nowMs, SkillWindow window, int size, int max) {
+    List<Ticket> list = new ArrayList<>();
+    byElo.forEach(list::add);
+    int n = list.size();
+    int[] elos = new int[n];
+    long[] since = new long[n];
+    for (int i = 0; i < n; i++) {
+      elos[i] = list.get(i).elo();
+      since[i] = list.get(i).enqueuedAtMs();
+    }
+    return formSorted(list.toArray(Ticket[]::new), elos, since, n, nowMs, window, size, max);
+  }
+
+  /**
+   * The same over the first {@code n} of parallel arrays in {@link #BY_ELO} order (the matcher's
+   * copy): the walk reads only the primitive arrays.
+   */
+  public static List<Group> formSorted(
+      Ticket[] tickets,
+      int[] elos,
+      long[] since,
+      int n,
+      long nowMs,
+      SkillWindow window,
+      int size,
+      int max) {
+    if (max <= 0) {
+      return List.of();
+    }
+    int[] starts = new int[n / size + 1];
+    long[] oldestOf = new long[n / size + 1];
+    int runs = 0;
     int i = 0;
-    while (i + size <= byElo.size()) {
-      List<Ticket> run = byElo.subList(i, i + size);
-      int spread = run.get(size - 1).elo() - run.get(0).elo();
-      long oldest = run.stream().mapToLong(Ticket::enqueuedAtMs).min().orElse(nowMs);
+    while (i + size <= n) {
+      int spread = elos[i + size - 1] - elos[i];
+      long oldest = Long.MAX_VALUE;
+      for (int j = i; j < i + size; j++) {
+        oldest = Math.min(oldest, since[j]);
+      }
       if (spread <= window.allowedSpread(nowMs - oldest)) {
-        groups.add(new Group(List.copyOf(run), teams(run), spread));
+        starts[runs] = i;
+        oldestOf[runs] = oldest;
+        runs++;
         i += size;
       } else {
         i++;
+      }
+    }
+    boolean[] taken = new boolean[runs];
+    if (runs <= max) {
+      java.util.Arrays.fill(taken, true);
+    } else {
+      // The max-th oldest wait: every run older is taken, then runs of exactly that age in order.
+      long[] sorted = java.util.Arrays.copyOf(oldestOf, runs);
+      java.util.Arrays.sort(sorted);
+      long threshold = sorted[max - 1];
+      int left = max;
+      for (int r = 0; r < runs && left > 0; r++) {
+        if (oldestOf[r] < threshold) {
+          taken[r] = true;
+          left--;
+        }
+      }
+      for (int r = 0; r < runs && left > 0; r++) {
+        if (oldestOf[r] == threshold) {
+          taken[r] = true;
+          left--;
+        }
+      }
+    }
+    List<Group> groups = new ArrayList<>();
+    for (int r = 0; r < runs; r++) {
+      if (taken[r]) {
+        List<Ticket> players =
+            List.of(java.util.Arrays.copyOfRange(tickets, starts[r], starts[r] + size));
+        groups.add(
+            new Group(players, teams(players), players.get(size - 1).elo() - players.get(0).elo()));
       }
     }
     return groups;

@@ -33,9 +33,23 @@ public final class Matcher {
   private static final Logger log = LoggerFactory.getLogger(Matcher.class);
   private static final int POP_CHUNK = 100;
 
-  /** How matches are formed. */
+  /**
+   * How matches are formed. {@code maxMatchesPerTick} bounds a tick's work (its pops and sends):
+   * past it the groups whose players waited longest go first and the rest wait one tick.
+   */
   public record Settings(
-      int playersPerMatch, SkillWindow window, Duration roomTimeout, Duration lockTtl) {}
+      int playersPerMatch,
+      SkillWindow window,
+      Duration roomTimeout,
+      Duration lockTtl,
+      int maxMatchesPerTick) {
+    public static final int DEFAULT_MAX_MATCHES_PER_TICK = 5_000;
+
+    public Settings(
+        int playersPerMatch, SkillWindow window, Duration roomTimeout, Duration lockTtl) {
+      this(playersPerMatch, window, roomTimeout, lockTtl, DEFAULT_MAX_MATCHES_PER_TICK);
+    }
+  }
 
   private final Queues queues;
   private final HandOff handOff;
@@ -48,6 +62,11 @@ public final class Matcher {
   private final MeterRegistry meters;
   private final Map<String, QueueGauges> gauges = new ConcurrentHashMap<>();
   private final Map<String, Timer> tickTimers = new ConcurrentHashMap<>();
+
+  private static final SortedWaiting NONE = new SortedWaiting();
+
+  /** Each queue's copy while this replica holds its lock (dropped when another does). */
+  private final Map<String, QueueCopy> copies = new ConcurrentHashMap<>();
 
   /**
    * Queue depth and oldest wait, as the matcher holding the queue last read it. Replicas not
@@ -83,7 +102,8 @@ public final class Matcher {
         .flatMap(
             held -> {
               if (!held) {
-                observe(queue, List.of(), 0);
+                copies.remove(queue); // another replica's now: its copy is read again if needed
+                observe(queue, NONE, 0);
                 return Mono.just(0);
               }
               return formMatches(queue).doOnNext(n -> sample.stop(tickTimer(queue)));
@@ -100,7 +120,7 @@ public final class Matcher {
                 .register(meters));
   }
 
-  private void observe(String queue, List<Ticket> waiting, long now) {
+  private void observe(String queue, SortedWaiting waiting, long now) {
     QueueGauges g =
         gauges.computeIfAbsent(
             queue,
@@ -120,19 +140,33 @@ public final class Matcher {
               return created;
             });
     g.depth().set(waiting.size());
-    g.oldestWaitMs().set(waiting.stream().mapToLong(t -> now - t.enqueuedAtMs()).max().orElse(0));
+    long oldest = now;
+    long[] since = waiting.since();
+    for (int i = 0; i < waiting.size(); i++) {
+      oldest = Math.min(oldest, since[i]);
+    }
+    g.oldestWaitMs().set(now - oldest);
   }
 
   private Mono<Integer> formMatches(String queue) {
     long now = clock.millis();
     long deadline = now + settings.roomTimeout().toMillis();
-    return queues
-        .snapshot(queue)
-        .doOnNext(tickets -> observe(queue, tickets, now))
+    QueueCopy copy = copies.computeIfAbsent(queue, q -> new QueueCopy(queues, q));
+    return copy.refresh()
+        .doOnNext(byElo -> observe(queue, byElo, now))
+        .doOnError(e -> copies.remove(queue, copy)) // half applied: read it whole next time
         .flatMapMany(
-            tickets ->
+            byElo ->
                 Flux.fromIterable(
-                    Matchmaking.form(tickets, now, settings.window(), settings.playersPerMatch())))
+                    Matchmaking.formSorted(
+                        byElo.tickets(),
+                        byElo.elos(),
+                        byElo.since(),
+                        byElo.size(),
+                        now,
+                        settings.window(),
+                        settings.playersPerMatch(),
+                        settings.maxMatchesPerTick())))
         // Many matches per script call: one round trip pops a chunk, then each is handed off.
         .buffer(POP_CHUNK)
         .flatMap(

@@ -45,6 +45,11 @@ public final class Queues {
 
   private static final RedisScript<String> CANCEL = script("cancel", String.class);
   private static final RedisScript<Long> LOCK = script("lock-acquire", Long.class);
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private static final RedisScript<List<String>> FEED_POSITION =
+      (RedisScript) script("feed-position", List.class);
+
   private static final RedisScript<Long> UNLOCK = script("lock-release", Long.class);
 
   private static <T> RedisScript<T> script(String name, Class<T> type) {
@@ -90,6 +95,16 @@ public final class Queues {
 
     String lock() {
       return key("matcher-lock");
+    }
+
+    /** Every change of the waiting players, in order (a stream, trimmed to about 100,000). */
+    String changes() {
+      return key("changes");
+    }
+
+    /** How many changes there have been: each entry of {@link #changes()} carries its number. */
+    String changeCount() {
+      return key("change-count");
     }
   }
 
@@ -141,6 +156,8 @@ public final class Queues {
       keys.addAll(List.of(o.tickets(), o.matched(), o.assigned()));
     }
     keys.add(presence);
+    keys.add(k.changes());
+    keys.add(k.changeCount());
     List<String> args = new ArrayList<>(3 + others.size() + tickets.size() * 3);
     args.add(Long.toString(nowMs));
     args.add(Integer.toString(others.size()));
@@ -155,6 +172,71 @@ public final class Queues {
         .execute(ENQUEUE, keys, args)
         .next()
         .map(answers -> answers.stream().map(Enqueued::parse).toList());
+  }
+
+  /**
+   * One change of a queue's waiting players as its scripts recorded it: {@code ticket} joined (or
+   * came back), or {@code playerId} left (matched or cancelled; {@code ticket} null). {@code id} is
+   * the feed's entry id, {@code number} the change's place in the count ({@code changeCount}).
+   */
+  public record Change(String id, long number, String playerId, Ticket ticket) {}
+
+  /**
+   * Where the change feed stands: {@code count} changes so far (it starts again from 0 when Redis
+   * lost its data, which is how a reader learns its copy is void), the newest kept at {@code id},
+   * and {@code waiting} players in the queue at that count.
+   */
+  public record FeedPosition(long count, String id, long waiting) {}
+
+  /** Everyone waiting, and the feed's position that the snapshot already includes. */
+  public record Snapshot(FeedPosition position, List<Ticket> tickets) {}
+
+  public Mono<FeedPosition> feedPosition(String queue) {
+    Keys k = new Keys(queue);
+    return redis
+        .execute(FEED_POSITION, List.of(k.changes(), k.changeCount(), k.tickets()), List.of())
+        .next()
+        .map(r -> new FeedPosition(Long.parseLong(r.get(0)), r.get(1), Long.parseLong(r.get(2))));
+  }
+
+  /**
+   * Up to {@code limit} changes after the feed entry {@code afterId} ({@code "0-0"}: from the first
+   * one kept), oldest first.
+   */
+  public Flux<Change> changesAfter(String queue, String afterId, int limit) {
+    return redis
+        .opsForStream()
+        .range(
+            new Keys(queue).changes(),
+            Range.rightUnbounded(Range.Bound.inclusive(nextId(afterId))),
+            org.springframework.data.redis.connection.Limit.limit().count(limit))
+        .map(
+            r -> {
+              Map<Object, Object> v = r.getValue();
+              String player = String.valueOf(v.get("p"));
+              boolean added = "+".equals(String.valueOf(v.get("o")));
+              return new Change(
+                  r.getId().getValue(),
+                  Long.parseLong(String.valueOf(v.get("s"))),
+                  player,
+                  added ? ticket(player, String.valueOf(v.get("t"))) : null);
+            });
+  }
+
+  /** The smallest stream id after {@code id} ({@code ms-seq}): XRANGE from there is "after". */
+  static String nextId(String id) {
+    int dash = id.indexOf('-');
+    return id.substring(0, dash) + "-" + (Long.parseUnsignedLong(id.substring(dash + 1)) + 1);
+  }
+
+  /**
+   * Everyone waiting, read whole (HGETALL), with the feed's position read BEFORE it: every change
+   * up to there is in the snapshot, and replaying the later ones over it is harmless (each sets or
+   * removes one player, so the last one for a player wins either way).
+   */
+  public Mono<Snapshot> snapshotWithPosition(String queue) {
+    return feedPosition(queue)
+        .flatMap(at -> snapshot(queue).map(tickets -> new Snapshot(at, tickets)));
   }
 
   /** Everyone waiting in the queue now. */
@@ -196,7 +278,16 @@ public final class Queues {
     }
     return redis
         .execute(
-            POP_MANY, List.of(k.elo(), k.tickets(), k.matched(), k.pending(), k.deadlines()), args)
+            POP_MANY,
+            List.of(
+                k.elo(),
+                k.tickets(),
+                k.matched(),
+                k.pending(),
+                k.deadlines(),
+                k.changes(),
+                k.changeCount()),
+            args)
         .next()
         .map(
             ids ->
@@ -210,7 +301,15 @@ public final class Queues {
     return redis
         .execute(
             REQUEUE,
-            List.of(k.elo(), k.tickets(), k.matched(), k.pending(), k.deadlines(), presence),
+            List.of(
+                k.elo(),
+                k.tickets(),
+                k.matched(),
+                k.pending(),
+                k.deadlines(),
+                presence,
+                k.changes(),
+                k.changeCount()),
             List.of(matchId))
         .next()
         .map(n -> n == 1);
@@ -288,7 +387,14 @@ public final class Queues {
     return redis
         .execute(
             CANCEL,
-            List.of(k.elo(), k.tickets(), k.matched(), k.assigned(), presence),
+            List.of(
+                k.elo(),
+                k.tickets(),
+                k.matched(),
+                k.assigned(),
+                presence,
+                k.changes(),
+                k.changeCount()),
             List.of(player))
         .next()
         .map(Cancelled::valueOf);

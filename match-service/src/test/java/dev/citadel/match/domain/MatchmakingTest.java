@@ -17,6 +17,25 @@ class MatchmakingTest {
   }
 
   @Test
+  void a_tick_that_may_take_fewer_groups_than_fit_takes_the_longest_waits_first() {
+    List<Ticket> queue = new ArrayList<>();
+    // Five groups of ten at distinct Elo bands; the group at 3000 waited longest, then 1000.
+    long[] since = {50, 10, 40, 30, 20};
+    for (int g = 0; g < 5; g++) {
+      for (int i = 0; i < 10; i++) {
+        queue.add(t("g" + g + "-" + i, 1000 * (g + 1) + i, since[g] + i));
+      }
+    }
+    queue.sort(Matchmaking.BY_ELO);
+    List<Matchmaking.Group> all = Matchmaking.formSorted(queue, 100, WINDOW, 10, 10);
+    assertThat(all).hasSize(5);
+    List<Matchmaking.Group> two = Matchmaking.formSorted(queue, 100, WINDOW, 10, 2);
+    // g1 (since 10) and g4 (since 20), in Elo order, each as formed without the bound.
+    assertThat(two).containsExactly(all.get(1), all.get(4));
+    assertThat(Matchmaking.formSorted(queue, 100, WINDOW, 10, 0)).isEmpty();
+  }
+
+  @Test
   void the_window_widens_with_waiting_up_to_its_cap() {
     assertThat(WINDOW.allowedSpread(0)).isEqualTo(100);
     assertThat(WINDOW.allowedSpread(4_000)).isEqualTo(200);

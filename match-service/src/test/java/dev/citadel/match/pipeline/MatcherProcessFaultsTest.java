@@ -63,6 +63,10 @@ class MatcherProcessFaultsTest {
   static final String PAUSED = "paused";
   static final Duration LOCK_TTL = Duration.ofSeconds(1);
   static final int CROWD = 40_000;
+
+  /** Matchable players per freeze: 600 matches, more than four pop calls of 100 at once. */
+  static final int WAVE = 6_000;
+
   static ServiceProcess gameState;
   static ServiceProcess matcher;
 
@@ -171,9 +175,11 @@ class MatcherProcessFaultsTest {
   @Test
   void a_matcher_frozen_past_its_lock_ttl_puts_nobody_in_two_matches() throws Exception {
     Queues queues = queues();
-    // A large crowd that never matches makes every tick form its groups long after it read the
-    // queue: the test freezes the matcher as soon as it has read a new wave (its depth gauge, set
-    // right after the read, counts the wave) and, often enough, before it popped it.
+    // The matcher reads the queue (its depth gauge counts a new wave right after), forms the
+    // wave's 600 matches and pops them 100 a script call, four calls at a time, each followed by
+    // its 100 hand-offs to Kafka: the later pops come long after the read. The test freezes the
+    // matcher as soon as the gauge counts the wave, so, often enough, between its first pops and
+    // its last. A crowd that never matches stays in the queue throughout.
     redis.delete("{mq}:" + PAUSED + ":elo", "{mq}:" + PAUSED + ":tickets").block();
     List<Ticket> crowd = players("crowd", CROWD, 10_000, 5_000);
     for (int i = 0; i < CROWD; i += 2_000) {
@@ -193,7 +199,7 @@ class MatcherProcessFaultsTest {
     int rounds = 0;
     while (skipped() == 0 && rounds < 20) {
       rounds++;
-      List<Ticket> wave = players("close" + rounds, 100, 1500, 0);
+      List<Ticket> wave = players("close" + rounds, WAVE, 1500, 0);
       matchable.addAll(wave);
       queues.enqueue(PAUSED, wave, System.currentTimeMillis()).block();
       await()

@@ -1,0 +1,166 @@
+package dev.citadel.match.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.citadel.infra.junit.CitadelInfra;
+import dev.citadel.infra.junit.SharedInfra;
+import dev.citadel.match.domain.Matchmaking;
+import dev.citadel.match.domain.SkillWindow;
+import dev.citadel.match.domain.Ticket;
+import dev.citadel.match.handoff.HandOff;
+import dev.citadel.match.matcher.Matcher;
+import dev.citadel.match.queue.Queues;
+import dev.citadel.messaging.kafka.KafkaSettings;
+import dev.citadel.messaging.kafka.ReactorKafkaPublisher;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import reactor.core.publisher.Flux;
+
+/**
+ * The matcher with a million players waiting: the queue is kept at its size (as many newcomers join
+ * between ticks as the last tick matched), every tick forms at most {@code per-tick} matches, pops
+ * them in Redis and sends each {@code match.found} to Kafka. Prints tick time p50 / p99 (the first
+ * tick, which reads the queue whole, apart), matches per second of tick time, and the same run's
+ * baseline: a tick as it was before the change feed (HGETALL of the whole queue, then sort and walk
+ * it). Nothing is lost: every player is still waiting or in exactly one pending match. Run with
+ * {@code ./mvnw -Pbenchmark -pl match-service -am test -Dtest=MatcherMillionBenchmarkTest} ({@code
+ * -Dbench.matcher.players=}, {@code .per-tick=}, {@code .ticks=}).
+ */
+@Tag("benchmark")
+@CitadelInfra
+class MatcherMillionBenchmarkTest {
+  static final int PLAYERS = Integer.getInteger("bench.matcher.players", 1_000_000);
+  static final int PER_TICK = Integer.getInteger("bench.matcher.per-tick", 500);
+  static final int TICKS = Integer.getInteger("bench.matcher.ticks", 100);
+  static final int BASELINE_RUNS = 5;
+  static final int BATCH = 1000;
+
+  static LettuceConnectionFactory factory;
+  static Queues queues;
+  static ReactorKafkaPublisher publisher;
+  final Random random = new Random(7);
+
+  @BeforeAll
+  static void connect() {
+    factory = new LettuceConnectionFactory(SharedInfra.redis().host(), SharedInfra.redis().port());
+    factory.afterPropertiesSet();
+    queues = new Queues(new ReactiveStringRedisTemplate(factory));
+    publisher =
+        new ReactorKafkaPublisher(
+            KafkaSettings.defaults(SharedInfra.kafka().bootstrapServers(), "matcher-bench"));
+  }
+
+  @AfterAll
+  static void close() {
+    factory.destroy();
+  }
+
+  List<Ticket> newcomers(int n, long now) {
+    List<Ticket> t = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      int elo = (int) Math.max(0, Math.min(4000, Math.round(1500 + 300 * random.nextGaussian())));
+      // Waits of up to a minute already, so windows differ as in a queue that has run a while.
+      t.add(new Ticket("m-" + UUID.randomUUID(), elo, now - random.nextInt(60_000), "n"));
+    }
+    return t;
+  }
+
+  void join(String queue, int n, long now) {
+    Flux.range(0, (n + BATCH - 1) / BATCH)
+        .flatMap(
+            b -> queues.enqueue(queue, newcomers(Math.min(BATCH, n - b * BATCH), now), now, false),
+            2)
+        .blockLast(Duration.ofMinutes(10));
+  }
+
+  static double percentile(List<Long> nanos, double p) {
+    List<Long> sorted = new ArrayList<>(nanos);
+    sorted.sort(null);
+    int i = (int) Math.ceil(p / 100.0 * sorted.size()) - 1;
+    return sorted.get(Math.max(0, i)) / 1e6;
+  }
+
+  @Test
+  void a_million_waiting() {
+    String queue = "million";
+    long started = System.nanoTime();
+    join(queue, PLAYERS, System.currentTimeMillis());
+    double loadSeconds = (System.nanoTime() - started) / 1e9;
+    SkillWindow window = new SkillWindow(100, 25, 1000, 60_000);
+
+    // Baseline, same run, same queue: the whole queue read and sorted for every tick.
+    List<Long> fullReads = new ArrayList<>();
+    for (int i = 0; i < BASELINE_RUNS; i++) {
+      long t0 = System.nanoTime();
+      List<Ticket> all = queues.snapshot(queue).block(Duration.ofMinutes(2));
+      Matchmaking.form(all, System.currentTimeMillis(), window, 10);
+      fullReads.add(System.nanoTime() - t0);
+    }
+
+    Matcher matcher =
+        new Matcher(
+            queues,
+            new HandOff(publisher, "match.found.bench", new SimpleMeterRegistry()),
+            new Matcher.Settings(
+                10, window, Duration.ofMinutes(5), Duration.ofSeconds(30), PER_TICK),
+            Clock.systemUTC(),
+            new SimpleMeterRegistry());
+    long t0 = System.nanoTime();
+    int formed = matcher.tick(queue).block(Duration.ofMinutes(2));
+    long firstTick = System.nanoTime() - t0;
+    long joined = PLAYERS;
+    List<Long> ticks = new ArrayList<>();
+    long firstFormed = formed;
+    long matches = formed;
+    for (int i = 0; i < TICKS; i++) {
+      join(queue, formed * 10, System.currentTimeMillis()); // the queue stays at its size
+      joined += formed * 10L;
+      long s = System.nanoTime();
+      formed = matcher.tick(queue).block(Duration.ofMinutes(2));
+      ticks.add(System.nanoTime() - s);
+      matches += formed;
+    }
+    double tickSeconds = ticks.stream().mapToLong(Long::longValue).sum() / 1e9;
+
+    Map<String, Long> counts = queues.counts(queue).block();
+    long waiting = counts.get("waiting");
+    long matched = counts.get("matched");
+    System.out.printf(
+        "%n=== Matcher, %,d waiting (Redis %s, %,d joined in %.1f s), at most %,d matches a tick"
+            + " ===%n",
+        PLAYERS, SharedInfra.redis().url(), PLAYERS, loadSeconds, PER_TICK);
+    System.out.println("| tick | p50 | p99 | max | matches per second of tick time |");
+    System.out.println("|---|---|---|---|---|");
+    System.out.printf(
+        "| change feed (%d ticks) | %.1f ms | %.1f ms | %.1f ms | %,.0f |%n",
+        TICKS,
+        percentile(ticks, 50),
+        percentile(ticks, 99),
+        percentile(ticks, 100),
+        (matches - firstFormed) / Math.max(tickSeconds, 1e-9));
+    System.out.printf("| first tick (reads the queue whole) | %.1f ms | | | |%n", firstTick / 1e6);
+    System.out.printf(
+        "| baseline: HGETALL + sort + walk (%d runs) | %.1f ms | %.1f ms | | |%n",
+        BASELINE_RUNS, percentile(fullReads, 50), percentile(fullReads, 100));
+    System.out.printf(
+        "baseline / change feed, p50: %.1fx; waiting at the end %,d, in pending matches %,d,"
+            + " matches formed %,d, players joined %,d%n",
+        percentile(fullReads, 50) / percentile(ticks, 50), waiting, matched, matches, joined);
+
+    // Nothing lost: everyone who joined is waiting or in exactly one pending match.
+    assertThat(waiting + matched).isEqualTo(joined);
+    assertThat(matched).isEqualTo(matches * 10);
+  }
+}

@@ -1,0 +1,130 @@
+package dev.citadel.match.matcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.citadel.infra.junit.CitadelInfra;
+import dev.citadel.infra.junit.SharedInfra;
+import dev.citadel.match.domain.Matchmaking;
+import dev.citadel.match.domain.Ticket;
+import dev.citadel.match.queue.Queues;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+
+/**
+ * The matcher's copy of a queue follows the queue's change feed in real Redis: after any mix of
+ * joins, cancels, pops and requeues it equals the queue read whole, and it reads the queue whole
+ * again only when the feed cannot continue it (trimmed past it, or Redis lost its data).
+ */
+@CitadelInfra
+class QueueCopyTest {
+  static final long NOW = 1_700_000_000_000L;
+  static LettuceConnectionFactory factory;
+  static ReactiveStringRedisTemplate redis;
+  static Queues queues;
+
+  @BeforeAll
+  static void connect() {
+    factory = new LettuceConnectionFactory(SharedInfra.redis().host(), SharedInfra.redis().port());
+    factory.afterPropertiesSet();
+    redis = new ReactiveStringRedisTemplate(factory);
+    queues = new Queues(redis);
+  }
+
+  @AfterAll
+  static void close() {
+    factory.destroy();
+  }
+
+  static List<Ticket> players(int n, int eloFrom) {
+    return IntStream.range(0, n)
+        .mapToObj(i -> new Ticket("p-" + UUID.randomUUID(), eloFrom + i * 7, NOW + i, "nick" + i))
+        .toList();
+  }
+
+  /** The queue as HGETALL reads it, in the copy's order. */
+  static List<Ticket> whole(String queue) {
+    List<Ticket> all = new ArrayList<>(queues.snapshot(queue).block());
+    all.sort(Matchmaking.BY_ELO);
+    return all;
+  }
+
+  @Test
+  void joins_cancels_pops_and_requeues_are_followed_without_reading_the_queue_again() {
+    String queue = "copy-" + UUID.randomUUID();
+    QueueCopy copy = new QueueCopy(queues, queue);
+    List<Ticket> first = players(30, 1000);
+    queues.enqueue(queue, first, NOW).block();
+    assertThat(copy.refresh().block().list()).containsExactlyElementsOf(whole(queue)).hasSize(30);
+
+    queues.cancel(queue, first.get(3).playerId()).block();
+    queues.enqueue(queue, players(5, 2000), NOW + 100).block();
+    List<String> ten = first.subList(10, 20).stream().map(Ticket::playerId).toList();
+    String matchId =
+        queues.popAll(queue, List.of(ten), NOW + 200, NOW + 10_000).block().get(0).get();
+    assertThat(copy.refresh().block().list())
+        .containsExactlyElementsOf(whole(queue))
+        .hasSize(30 - 1 + 5 - 10);
+
+    // The match given back: its players wait again with their first enqueue time.
+    queues.requeue(queue, matchId).block();
+    assertThat(copy.refresh().block().list()).containsExactlyElementsOf(whole(queue)).hasSize(34);
+    assertThat(copy.fullReads()).as("only the first load read the queue whole").isEqualTo(1);
+    assertThat(copy.count()).isEqualTo(30 + 1 + 5 + 10 + 10);
+  }
+
+  @Test
+  void a_feed_trimmed_past_the_copy_is_a_gap_and_the_queue_is_read_whole() {
+    String queue = "copy-" + UUID.randomUUID();
+    QueueCopy copy = new QueueCopy(queues, queue);
+    queues.enqueue(queue, players(12, 1000), NOW).block();
+    copy.refresh().block();
+    queues.enqueue(queue, players(4, 1500), NOW).block();
+    // Everything the copy has not read yet is trimmed away (as MAXLEN does under a burst).
+    redis.opsForStream().trim("{mq}:" + queue + ":changes", 0).block();
+    queues.enqueue(queue, players(3, 1800), NOW).block();
+
+    assertThat(copy.refresh().block().list()).containsExactlyElementsOf(whole(queue)).hasSize(19);
+    assertThat(copy.fullReads()).isEqualTo(2);
+  }
+
+  @Test
+  void a_queue_changed_behind_the_feed_s_back_is_read_whole() {
+    String queue = "copy-" + UUID.randomUUID();
+    QueueCopy copy = new QueueCopy(queues, queue);
+    List<Ticket> ten = players(10, 1000);
+    queues.enqueue(queue, ten, NOW).block();
+    copy.refresh().block();
+    // A player removed by hand (not by a script): no change in the feed, one player fewer.
+    redis.opsForHash().remove("{mq}:" + queue + ":tickets", ten.get(0).playerId()).block();
+
+    assertThat(copy.refresh().block().list()).containsExactlyElementsOf(whole(queue)).hasSize(9);
+    assertThat(copy.fullReads()).isEqualTo(2);
+  }
+
+  @Test
+  void redis_that_lost_its_data_counts_again_and_the_queue_is_read_whole() {
+    String queue = "copy-" + UUID.randomUUID();
+    QueueCopy copy = new QueueCopy(queues, queue);
+    queues.enqueue(queue, players(20, 1000), NOW).block();
+    copy.refresh().block();
+    // Every key of the queue gone, as after a Redis restart without persistence.
+    redis
+        .delete(
+            "{mq}:" + queue + ":elo",
+            "{mq}:" + queue + ":tickets",
+            "{mq}:" + queue + ":changes",
+            "{mq}:" + queue + ":change-count")
+        .block();
+    queues.enqueue(queue, players(3, 1200), NOW).block();
+
+    assertThat(copy.refresh().block().list()).containsExactlyElementsOf(whole(queue)).hasSize(3);
+    assertThat(copy.fullReads()).isEqualTo(2);
+  }
+}
