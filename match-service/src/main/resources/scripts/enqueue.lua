@@ -17,7 +17,7 @@ local feed, counter = KEYS[#KEYS - 1], KEYS[#KEYS]
 -- carries the counter's next value, so a reader sees a gap (trimmed, Redis lost its data).
 local function changed(stream, counter, op, player, ticket)
   local seq = redis.call('INCR', counter)
-  redis.call('XADD', stream, 'MAXLEN', '~', 100000, '*', 's', seq, 'o', op, 'p', player, 't', ticket)
+  redis.call('XADD', stream, 'MAXLEN', '~', 200000, '*', 's', seq, 'o', op, 'p', player, 't', ticket)
 end
 local function elsewhere(player)
   for q = 1, others do

@@ -151,7 +151,9 @@ public final class Matcher {
   private Mono<Integer> formMatches(String queue) {
     long now = clock.millis();
     long deadline = now + settings.roomTimeout().toMillis();
-    QueueCopy copy = copies.computeIfAbsent(queue, q -> new QueueCopy(queues, q));
+    QueueCopy copy =
+        copies.computeIfAbsent(
+            queue, q -> new QueueCopy(queues, q, reason -> readWhole(q, reason)));
     return copy.refresh()
         .doOnNext(byElo -> observe(queue, byElo, now))
         .doOnError(e -> copies.remove(queue, copy)) // half applied: read it whole next time
@@ -186,6 +188,7 @@ public final class Matcher {
                                     i -> {
                                       if (ids.get(i).isEmpty()) {
                                         skipped.increment(); // the rest wait for the next tick
+                                        copy.suspect(); // a ghost in the copy, or a race
                                         return Mono.just(0);
                                       }
                                       Matchmaking.Group group = chunk.get(i);
@@ -198,6 +201,14 @@ public final class Matcher {
                                     chunk.size())),
             4)
         .reduce(0, Integer::sum);
+  }
+
+  /** The copy of {@code queue} was read whole: counted by reason, and said unless expected. */
+  private void readWhole(String queue, String reason) {
+    meters.counter("citadel_matcher_full_reads", "queue", queue, "reason", reason).increment();
+    if (!reason.equals("first")) {
+      log.info("matcher read queue {} whole: {}", queue, reason);
+    }
   }
 
   /** Ticks every queue every {@code interval} until disposed; then releases the locks. */

@@ -1,36 +1,67 @@
 package dev.citadel.match.matcher;
 
 import dev.citadel.match.queue.Queues;
+import java.util.function.Consumer;
 import reactor.core.publisher.Mono;
 
 /**
  * The matcher's copy of one queue's waiting players, sorted by Elo, kept up to date from the
  * queue's change feed: a tick reads only what changed since the last one (one script call for the
- * feed's position, one range read), not the whole queue. The copy is read whole (HGETALL) only at
- * first, and again when the feed cannot continue it: a gap in the change numbers (the feed was
- * trimmed past this copy, or Redis lost its data and counts again from 0), or more changes behind
- * than {@link #MAX_CATCH_UP}.
+ * feed's position, range reads of the entries after the copy's), not the whole queue. The copy is
+ * read whole (HGETALL) at first and again when the feed cannot continue it: a gap in the change
+ * numbers (the feed was trimmed past this copy, or Redis lost its data and counts again from 0),
+ * more changes behind than {@link #MAX_CATCH_UP}, a size that disagrees with the queue's (a change
+ * made behind the feed's back), or a pop that found a player of a group gone ({@link #suspect}), at
+ * most once per {@link #SUSPECT_READ_EVERY_NANOS}.
  *
- * <p>A copy may be behind the queue by the changes of one tick; that is safe because the pop script
- * takes a group only if all its players are still waiting (a stale group is skipped and counted).
+ * <p>A copy may be behind the queue; that is safe because the pop script takes a group only if all
+ * its players are still waiting (a stale group is skipped and counted). So a gap found while
+ * replaying right after a whole read leaves the copy as it is for this tick and reads the queue
+ * whole at the next one, instead of failing the tick. Not thread-safe: one tick at a time per copy
+ * (the matcher's loop ticks its queues one after the other).
  */
 final class QueueCopy {
-  /** Past this many changes behind, reading the queue whole is the cheaper catch-up. */
-  static final int MAX_CATCH_UP = 50_000;
+  /**
+   * Past this many changes behind, the queue is read whole. Above a full tick's own changes (the
+   * matcher's cap of 5,000 matches pops 50,000 players) and below the feed's length (about
+   * 200,000), so a busy tick is caught up from the feed.
+   */
+  static final int MAX_CATCH_UP = 150_000;
+
+  /** A stale group makes the next tick read the queue whole, but not more often than this. */
+  static final long SUSPECT_READ_EVERY_NANOS = 10_000_000_000L;
 
   private static final int PAGE = 10_000;
 
   private final Queues queues;
   private final String queue;
+  private final Consumer<String> fullRead;
   private final SortedWaiting waiting = new SortedWaiting();
   private boolean loaded;
+  private boolean suspect;
+  private final long suspectReadEveryNanos;
+  private long lastFullRead;
   private long count;
   private String lastId = "0-0";
   private long fullReads;
 
-  QueueCopy(Queues queues, String queue) {
+  /**
+   * @param fullRead told the reason each time the queue is read whole (for a counter and the log)
+   */
+  QueueCopy(Queues queues, String queue, Consumer<String> fullRead) {
+    this(queues, queue, fullRead, SUSPECT_READ_EVERY_NANOS);
+  }
+
+  QueueCopy(Queues queues, String queue, Consumer<String> fullRead, long suspectReadEveryNanos) {
     this.queues = queues;
     this.queue = queue;
+    this.fullRead = fullRead;
+    this.suspectReadEveryNanos = suspectReadEveryNanos;
+    this.lastFullRead = System.nanoTime() - suspectReadEveryNanos;
+  }
+
+  QueueCopy(Queues queues, String queue) {
+    this(queues, queue, reason -> {});
   }
 
   /**
@@ -38,21 +69,29 @@ final class QueueCopy {
    * million, valid until the next refresh.
    */
   Mono<SortedWaiting> refresh() {
-    Mono<Void> caughtUp =
-        loaded
-            ? queues
-                .feedPosition(queue)
-                .flatMap(
-                    at -> {
-                      if (at.count() == count && at.id().equals(lastId)) {
-                        return agrees(at);
-                      }
-                      if (at.count() <= count || at.count() - count > MAX_CATCH_UP) {
-                        return readWhole(1); // Redis counts again (lost data), or far behind
-                      }
-                      return follow(at.count(), 0).then(Mono.defer(() -> agrees(at)));
-                    })
-            : readWhole(1);
+    Mono<Void> caughtUp;
+    if (!loaded) {
+      caughtUp = readWhole(fullReads == 0 ? "first" : "gap");
+    } else if (suspect && System.nanoTime() - lastFullRead >= suspectReadEveryNanos) {
+      caughtUp = readWhole("stale group");
+    } else {
+      caughtUp =
+          queues
+              .feedPosition(queue)
+              .flatMap(
+                  at -> {
+                    if (at.count() == count && at.id().equals(lastId)) {
+                      return agrees(at);
+                    }
+                    if (at.count() <= count) {
+                      return readWhole("count went back"); // Redis lost its data
+                    }
+                    if (at.count() - count > MAX_CATCH_UP) {
+                      return readWhole("far behind");
+                    }
+                    return follow(at.count(), false).then(Mono.defer(() -> agrees(at)));
+                  });
+    }
     return caughtUp.then(
         Mono.fromSupplier(
             () -> {
@@ -61,25 +100,25 @@ final class QueueCopy {
             }));
   }
 
-  /** How many times the queue was read whole (first load, gaps): a gauge for operators. */
+  /** A pop found a player of a group this copy formed no longer waiting: maybe a ghost. */
+  void suspect() {
+    suspect = true;
+  }
+
+  /** How many times the queue was read whole. */
   long fullReads() {
     return fullReads;
   }
 
-  /** More full reads than this in one refresh: the feed churns faster than it can be read. */
-  private static final int MAX_FULL_READS = 3;
-
-  private Mono<Void> readWhole(int attempt) {
-    if (attempt > MAX_FULL_READS) {
-      return Mono.error(
-          new IllegalStateException(
-              "the change feed of " + queue + " kept a gap after " + MAX_FULL_READS + " reads"));
-    }
+  private Mono<Void> readWhole(String reason) {
     return queues
         .snapshotWithPosition(queue)
         .flatMap(
             snapshot -> {
               fullReads++;
+              fullRead.accept(reason);
+              lastFullRead = System.nanoTime();
+              suspect = false;
               waiting.clear();
               snapshot.tickets().forEach(waiting::put);
               count = snapshot.position().count();
@@ -87,7 +126,7 @@ final class QueueCopy {
               loaded = true;
               // Changes made between the position and the read are in the snapshot already;
               // following them again is harmless (the last change of a player wins either way).
-              return follow(Long.MAX_VALUE, attempt);
+              return follow(Long.MAX_VALUE, true);
             });
   }
 
@@ -98,14 +137,17 @@ final class QueueCopy {
    */
   private Mono<Void> agrees(Queues.FeedPosition at) {
     if (loaded && count == at.count() && waiting.waiting() != at.waiting()) {
-      loaded = false;
-      return readWhole(1);
+      return readWhole("size differs from the queue's");
     }
     return Mono.empty();
   }
 
-  /** Applies the feed after {@link #lastId}, up to {@code target} changes (or all there are). */
-  private Mono<Void> follow(long target, int fullReadsSoFar) {
+  /**
+   * Applies the feed after {@link #lastId}, up to {@code target} changes (or all there are). A gap
+   * reads the queue whole; right after a whole read ({@code replaying}) it leaves the copy for this
+   * tick and marks it for a whole read at the next.
+   */
+  private Mono<Void> follow(long target, boolean replaying) {
     return Mono.defer(
         () -> {
           if (count >= target) {
@@ -118,21 +160,27 @@ final class QueueCopy {
                   page -> {
                     for (Queues.Change c : page) {
                       if (c.number() != count + 1) {
-                        loaded = false; // a gap: the feed cannot continue this copy
-                        return readWhole(fullReadsSoFar + 1);
+                        return gap(replaying);
                       }
                       apply(c);
                     }
                     if (page.size() < PAGE) {
                       if (target != Long.MAX_VALUE && count < target) {
-                        loaded = false; // fewer changes kept than counted: trimmed or lost
-                        return readWhole(fullReadsSoFar + 1);
+                        return gap(replaying); // fewer changes kept than counted
                       }
                       return Mono.<Void>empty();
                     }
-                    return follow(target, fullReadsSoFar);
+                    return follow(target, replaying);
                   });
         });
+  }
+
+  private Mono<Void> gap(boolean replaying) {
+    if (replaying) {
+      loaded = false; // this tick uses the copy as it is; the next reads the queue whole
+      return Mono.empty();
+    }
+    return readWhole("gap");
   }
 
   private void apply(Queues.Change c) {

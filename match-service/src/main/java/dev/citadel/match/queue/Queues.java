@@ -97,7 +97,7 @@ public final class Queues {
       return key("matcher-lock");
     }
 
-    /** Every change of the waiting players, in order (a stream, trimmed to about 100,000). */
+    /** Every change of the waiting players, in order (a stream, trimmed to about 200,000). */
     String changes() {
       return key("changes");
     }

@@ -109,6 +109,27 @@ class QueueCopyTest {
   }
 
   @Test
+  void a_ghost_the_size_check_cannot_see_is_found_by_the_pop_that_skips_its_group() {
+    String queue = "copy-" + UUID.randomUUID();
+    List<String> reasons = new ArrayList<>();
+    QueueCopy copy = new QueueCopy(queues, queue, reasons::add, 0);
+    List<Ticket> ten = players(10, 1000);
+    queues.enqueue(queue, ten, NOW).block();
+    copy.refresh().block();
+    // One player gone and another come, both by hand: the sizes still agree.
+    String tickets = "{mq}:" + queue + ":tickets";
+    redis.opsForHash().remove(tickets, ten.get(0).playerId()).block();
+    redis.opsForHash().put(tickets, "p-by-hand", "1003|" + NOW + "|nick").block();
+    assertThat(copy.refresh().block().list())
+        .extracting(Ticket::playerId)
+        .contains(ten.get(0).playerId());
+
+    copy.suspect(); // the matcher's pop skipped a group with the ghost in it
+    assertThat(copy.refresh().block().list()).containsExactlyElementsOf(whole(queue));
+    assertThat(reasons).containsExactly("first", "stale group");
+  }
+
+  @Test
   void redis_that_lost_its_data_counts_again_and_the_queue_is_read_whole() {
     String queue = "copy-" + UUID.randomUUID();
     QueueCopy copy = new QueueCopy(queues, queue);
