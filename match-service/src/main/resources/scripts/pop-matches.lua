@@ -1,6 +1,7 @@
 -- For many matches in one call: for each group of ARGV[4] players, takes them out of the queue
 -- AND records the pending match, atomically (a crash can never lose them between the two). A
--- group with a player who left is skipped (its id is '') and its players stay queued.
+-- group with a player who left is skipped (its id is '!' and that player) and its players stay
+-- queued.
 -- KEYS[1] elo zset, KEYS[2] tickets hash, KEYS[3] matched hash, KEYS[4] pending hash,
 -- KEYS[5] pending deadlines zset, KEYS[6] the queue's change feed, KEYS[7] its counter;
 -- ARGV[1] this call's id prefix (the queue and a UUIDv7: never repeats, even after Redis lost its
@@ -15,15 +16,15 @@ end
 local size = tonumber(ARGV[4])
 local ids = {}
 for g = 5, #ARGV, size do
-  local complete = true
+  local missing = nil
   for i = g, g + size - 1 do
     if redis.call('HEXISTS', KEYS[2], ARGV[i]) == 0 then
-      complete = false
+      missing = ARGV[i]
       break
     end
   end
-  if not complete then
-    table.insert(ids, '')
+  if missing then
+    table.insert(ids, '!' .. missing)
   else
     local id = ARGV[1] .. '-' .. ((g - 5) / size + 1)
     local details = {}

@@ -3,7 +3,6 @@ package dev.citadel.infra.platform;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -59,7 +58,8 @@ final class StartupCache {
       if (!Files.exists(app)) {
         forgetOlder(base, version);
         if (!extract(jar, home)) {
-          say.accept("  (" + name + ": start-up cache skipped, see " + home.resolve("extract.log"));
+          say.accept(
+              "  (" + name + ": start-up cache skipped, see " + home.resolve("extract.log") + ")");
           return new Launch(jar, List.of());
         }
       }
@@ -171,8 +171,9 @@ final class StartupCache {
       }
       try {
         Files.move(partial.resolve("app"), home.resolve("app"), StandardCopyOption.ATOMIC_MOVE);
-      } catch (FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException raced) {
-        // Another launcher's extraction of the same content is in place: use it.
+      } catch (IOException raced) {
+        // Another launcher's extraction of the same content is in place (a rename onto a
+        // directory that is not empty fails with a plain FileSystemException): use it, below.
       }
       return Files.exists(home.resolve("app").resolve(jar.getFileName()));
     } catch (InterruptedException e) {

@@ -174,7 +174,7 @@ public final class Matcher {
         .flatMap(
             chunk ->
                 queues
-                    .popAll(
+                    .popGroups(
                         queue,
                         chunk.stream()
                             .map(g -> g.players().stream().map(Ticket::playerId).toList())
@@ -186,16 +186,22 @@ public final class Matcher {
                             Flux.range(0, chunk.size())
                                 .flatMap(
                                     i -> {
-                                      if (ids.get(i).isEmpty()) {
+                                      if (ids.get(i).matchId().isEmpty()) {
                                         skipped.increment(); // the rest wait for the next tick
-                                        copy.suspect(); // a ghost in the copy, or a race
+                                        // A race (left since the read), or a ghost in the copy.
+                                        copy.suspect(ids.get(i).missing());
                                         return Mono.just(0);
                                       }
                                       Matchmaking.Group group = chunk.get(i);
                                       formed.increment();
                                       spread.record(group.spread());
                                       return handOff
-                                          .send(queue, ids.get(i).get(), group.players(), now, 1)
+                                          .send(
+                                              queue,
+                                              ids.get(i).matchId().get(),
+                                              group.players(),
+                                              now,
+                                              1)
                                           .thenReturn(1);
                                     },
                                     chunk.size())),

@@ -11,8 +11,9 @@ import reactor.core.publisher.Mono;
  * read whole (HGETALL) at first and again when the feed cannot continue it: a gap in the change
  * numbers (the feed was trimmed past this copy, or Redis lost its data and counts again from 0),
  * more changes behind than {@link #MAX_CATCH_UP}, a size that disagrees with the queue's (a change
- * made behind the feed's back), or a pop that found a player of a group gone ({@link #suspect}), at
- * most once per {@link #SUSPECT_READ_EVERY_NANOS}.
+ * made behind the feed's back), or a player a pop found gone still in the copy once it has caught
+ * up ({@link #suspect}: a ghost; a player who merely left since the read is gone from the copy by
+ * then), at most once per {@link #SUSPECT_READ_EVERY_NANOS}.
  *
  * <p>A copy may be behind the queue; that is safe because the pop script takes a group only if all
  * its players are still waiting (a stale group is skipped and counted). So a gap found while
@@ -28,7 +29,7 @@ final class QueueCopy {
    */
   static final int MAX_CATCH_UP = 150_000;
 
-  /** A stale group makes the next tick read the queue whole, but not more often than this. */
+  /** A ghost makes a tick read the queue whole, but not more often than this. */
   static final long SUSPECT_READ_EVERY_NANOS = 10_000_000_000L;
 
   private static final int PAGE = 10_000;
@@ -38,7 +39,7 @@ final class QueueCopy {
   private final Consumer<String> fullRead;
   private final SortedWaiting waiting = new SortedWaiting();
   private boolean loaded;
-  private boolean suspect;
+  private final java.util.Set<String> suspects = new java.util.HashSet<>();
   private final long suspectReadEveryNanos;
   private long lastFullRead;
   private long count;
@@ -72,8 +73,6 @@ final class QueueCopy {
     Mono<Void> caughtUp;
     if (!loaded) {
       caughtUp = readWhole(fullReads == 0 ? "first" : "gap");
-    } else if (suspect && System.nanoTime() - lastFullRead >= suspectReadEveryNanos) {
-      caughtUp = readWhole("stale group");
     } else {
       caughtUp =
           queues
@@ -92,17 +91,37 @@ final class QueueCopy {
                     return follow(at.count(), false).then(Mono.defer(() -> agrees(at)));
                   });
     }
-    return caughtUp.then(
-        Mono.fromSupplier(
-            () -> {
-              waiting.settle();
-              return waiting;
-            }));
+    return caughtUp
+        .then(Mono.defer(this::ghosts))
+        .then(
+            Mono.fromSupplier(
+                () -> {
+                  waiting.settle();
+                  return waiting;
+                }));
   }
 
-  /** A pop found a player of a group this copy formed no longer waiting: maybe a ghost. */
-  void suspect() {
-    suspect = true;
+  /**
+   * A pop found {@code player}, of a group this copy formed, no longer waiting: a race (the player
+   * left after the read, and the feed takes it out of the copy) or a ghost (gone behind the feed's
+   * back: it stays), told apart at the next refresh.
+   */
+  void suspect(String player) {
+    if (player != null) {
+      suspects.add(player);
+    }
+  }
+
+  /** Caught up: a suspect still in the copy is a ghost, and the queue is read whole. */
+  private Mono<Void> ghosts() {
+    if (suspects.isEmpty()) {
+      return Mono.empty();
+    }
+    suspects.removeIf(p -> !waiting.contains(p));
+    if (!suspects.isEmpty() && System.nanoTime() - lastFullRead >= suspectReadEveryNanos) {
+      return readWhole("ghost");
+    }
+    return Mono.empty(); // none, or read whole too recently: checked again next tick
   }
 
   /** How many times the queue was read whole. */
@@ -118,7 +137,7 @@ final class QueueCopy {
               fullReads++;
               fullRead.accept(reason);
               lastFullRead = System.nanoTime();
-              suspect = false;
+              suspects.clear();
               waiting.clear();
               snapshot.tickets().forEach(waiting::put);
               count = snapshot.position().count();

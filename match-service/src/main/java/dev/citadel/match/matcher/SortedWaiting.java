@@ -55,6 +55,11 @@ final class SortedWaiting {
     Arrays.fill(tickets, null);
   }
 
+  /** Whether the player waits (after the changes not settled yet too). */
+  boolean contains(String playerId) {
+    return byPlayer.containsKey(playerId);
+  }
+
   /** How many wait (after the changes not settled yet too). */
   int waiting() {
     return byPlayer.size();

@@ -260,6 +260,19 @@ public final class Queues {
    */
   public Mono<List<Optional<String>>> popAll(
       String queue, List<List<String>> matches, long nowMs, long deadlineMs) {
+    return popGroups(queue, matches, nowMs, deadlineMs)
+        .map(popped -> popped.stream().map(Popped::matchId).toList());
+  }
+
+  /**
+   * A group's pop: its match's id, or none and the first of its players found no longer waiting (so
+   * a reader of the queue can tell a race from a copy that still holds a ghost).
+   */
+  public record Popped(Optional<String> matchId, String missing) {}
+
+  /** {@link #popAll}, telling for each skipped group which player was missing. */
+  public Mono<List<Popped>> popGroups(
+      String queue, List<List<String>> matches, long nowMs, long deadlineMs) {
     if (matches.isEmpty()) {
       return Mono.just(List.of());
     }
@@ -292,7 +305,11 @@ public final class Queues {
         .map(
             ids ->
                 ids.stream()
-                    .map(id -> id.isEmpty() ? Optional.<String>empty() : Optional.of(id))
+                    .map(
+                        id ->
+                            id.startsWith("!")
+                                ? new Popped(Optional.<String>empty(), id.substring(1))
+                                : new Popped(Optional.of(id), null))
                     .toList());
   }
 
