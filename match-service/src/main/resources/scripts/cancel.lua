@@ -2,12 +2,6 @@
 -- KEYS[1] elo zset, KEYS[2] tickets hash, KEYS[3] matched hash, KEYS[4] assigned hash,
 -- KEYS[5] presence stream, KEYS[6] the queue's change feed, KEYS[7] its counter
 -- ARGV[1] player id
--- The queue's change feed (Matcher reads only what changed since its last tick); each entry
--- carries the counter's next value, so a reader sees a gap (trimmed, Redis lost its data).
-local function changed(stream, counter, op, player, ticket)
-  local seq = redis.call('INCR', counter)
-  redis.call('XADD', stream, 'MAXLEN', '~', 200000, '*', 's', seq, 'o', op, 'p', player, 't', ticket)
-end
 if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then
   redis.call('ZREM', KEYS[1], ARGV[1])
   redis.call('HDEL', KEYS[2], ARGV[1])

@@ -13,12 +13,6 @@ local others = tonumber(ARGV[2])
 local record = ARGV[3] == '1'
 local presence = KEYS[#KEYS - 2]
 local feed, counter = KEYS[#KEYS - 1], KEYS[#KEYS]
--- The queue's change feed (Matcher reads only what changed since its last tick); each entry
--- carries the counter's next value, so a reader sees a gap (trimmed, Redis lost its data).
-local function changed(stream, counter, op, player, ticket)
-  local seq = redis.call('INCR', counter)
-  redis.call('XADD', stream, 'MAXLEN', '~', 200000, '*', 's', seq, 'o', op, 'p', player, 't', ticket)
-end
 local function elsewhere(player)
   for q = 1, others do
     local base = 4 + (q - 1) * 3

@@ -7,12 +7,6 @@
 -- ARGV[1] this call's id prefix (the queue and a UUIDv7: never repeats, even after Redis lost its
 -- data), ARGV[2] now, ARGV[3] deadline, ARGV[4] group size,
 -- ARGV[5..] player ids, group after group; a match's id is the prefix and its group's number
--- The queue's change feed (Matcher reads only what changed since its last tick); each entry
--- carries the counter's next value, so a reader sees a gap (trimmed, Redis lost its data).
-local function changed(stream, counter, op, player, ticket)
-  local seq = redis.call('INCR', counter)
-  redis.call('XADD', stream, 'MAXLEN', '~', 200000, '*', 's', seq, 'o', op, 'p', player, 't', ticket)
-end
 local size = tonumber(ARGV[4])
 local ids = {}
 for g = 5, #ARGV, size do

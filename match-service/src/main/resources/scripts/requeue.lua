@@ -4,12 +4,6 @@
 -- KEYS[5] pending deadlines zset, KEYS[6] presence stream, KEYS[7] the queue's change feed,
 -- KEYS[8] its counter
 -- ARGV[1] match id
--- The queue's change feed (Matcher reads only what changed since its last tick); each entry
--- carries the counter's next value, so a reader sees a gap (trimmed, Redis lost its data).
-local function changed(stream, counter, op, player, ticket)
-  local seq = redis.call('INCR', counter)
-  redis.call('XADD', stream, 'MAXLEN', '~', 200000, '*', 's', seq, 'o', op, 'p', player, 't', ticket)
-end
 local pending = redis.call('HGET', KEYS[4], ARGV[1])
 if not pending then
   return 0

@@ -212,12 +212,8 @@ final class QueueCopy {
     lastId = c.id();
   }
 
-  /** The copy's change count and size, for tests. */
+  /** The copy's change count, for tests. */
   long count() {
     return count;
-  }
-
-  int size() {
-    return waiting.waiting();
   }
 }
