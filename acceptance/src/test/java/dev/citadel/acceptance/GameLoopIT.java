@@ -11,6 +11,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.citadel.acceptance.Platform.Player;
 import java.net.URI;
+import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,6 +34,13 @@ import org.junit.jupiter.api.Test;
 class GameLoopIT {
   static final int INITIAL = 1200;
   static final int PROVISIONAL_K = 48;
+
+  /**
+   * The players' sockets have a client of their own: their frames are read on its selector thread,
+   * never on the one every request of the tests waits on.
+   */
+  static final HttpClient SOCKETS =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   @BeforeAll
   static void start() {
@@ -155,7 +163,7 @@ class GameLoopIT {
       Socket socket = new Socket();
       sockets.put(p.id(), socket);
       open.add(
-          Platform.HTTP
+          SOCKETS
               .newWebSocketBuilder()
               .buildAsync(
                   URI.create(

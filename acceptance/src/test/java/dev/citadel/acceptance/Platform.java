@@ -39,8 +39,16 @@ final class Platform {
   static final URI GAME_STATE_A = URI.create("http://127.0.0.1:8083");
   static final URI GAME_STATE_B = URI.create("http://127.0.0.1:8084");
   static final ObjectMapper JSON = new ObjectMapper();
+
+  /**
+   * HTTP/1.1, as every service here speaks it: the client's default (HTTP/2) would add an h2c
+   * upgrade offer to the first request of every connection, which no server here takes up.
+   */
   static final HttpClient HTTP =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(5))
+          .build();
 
   private static LocalPlatform platform;
 
@@ -96,14 +104,22 @@ final class Platform {
   }
 
   static Response send(HttpRequest.Builder request) {
+    HttpRequest built = request.timeout(Duration.ofSeconds(30)).build();
+    long started = System.nanoTime();
     try {
-      HttpResponse<String> r =
-          HTTP.send(
-              request.timeout(Duration.ofSeconds(30)).build(),
-              HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r = HTTP.send(built, HttpResponse.BodyHandlers.ofString());
       return new Response(r.statusCode(), r);
     } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      // Which request, and after how long: a CI log shows little more than this line.
+      throw new UncheckedIOException(
+          built.method()
+              + " "
+              + built.uri()
+              + " failed after "
+              + Duration.ofNanos(System.nanoTime() - started).toMillis()
+              + " ms: "
+              + e,
+          e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
