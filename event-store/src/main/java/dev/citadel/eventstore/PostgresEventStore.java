@@ -161,7 +161,8 @@ public final class PostgresEventStore implements EventStore {
                 });
     // A deadlock rolls the whole transaction back: nothing was written, so it runs again.
     return all.as(tx::transactional)
-        .retryWhen(Retry.backoff(3, Duration.ofMillis(5)).filter(AppendStatement::isRetryable));
+        .retryWhen(Retry.backoff(3, Duration.ofMillis(5)).filter(AppendStatement::isRetryable))
+        .onErrorMap(StoreBusy::ifNeverSent);
   }
 
   @Override

@@ -1,5 +1,7 @@
 package dev.citadel.eventstore;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.citadel.infra.junit.CitadelInfra;
 import dev.citadel.infra.junit.SharedInfra;
 import dev.citadel.infra.postgres.PostgresEndpoint;
@@ -8,6 +10,8 @@ import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.R2dbcTimeoutException;
 import io.r2dbc.spi.R2dbcTransientException;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
@@ -51,5 +55,53 @@ class ConnectionsTest {
     } finally {
       pool.dispose();
     }
+  }
+
+  @Test
+  void an_append_that_gets_no_connection_is_refused_as_never_written() {
+    PostgresEndpoint pg = SharedInfra.postgresDatabase("connections_test");
+    ConnectionPool pool =
+        Connections.pool(
+            pg.host(),
+            pg.port(),
+            pg.database(),
+            pg.username(),
+            pg.password(),
+            1,
+            Duration.ofMillis(500));
+    try {
+      Connection held = pool.create().block(Duration.ofSeconds(30));
+      PostgresEventStore store = new PostgresEventStore(pool, EventStoreOptions.defaults());
+      AppendRequest one =
+          new AppendRequest(
+              "player",
+              "p-" + java.util.UUID.randomUUID(),
+              0,
+              List.of(new EventData("created", new byte[] {1})),
+              Instant.parse("2026-12-04T00:00:00Z"));
+      // Not one statement was sent: a caller refuses it at once (503) instead of looking it up
+      // on another connection it cannot get either.
+      StepVerifier.create(store.append(one))
+          .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(StoreBusy.class))
+          .verify(Duration.ofSeconds(20));
+      StepVerifier.create(store.appendAtomically(List.of(one)))
+          .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(StoreBusy.class))
+          .verify(Duration.ofSeconds(20));
+      Mono.from(held.close()).block(Duration.ofSeconds(10));
+    } finally {
+      pool.dispose();
+    }
+  }
+
+  @Test
+  void only_a_failure_before_any_statement_counts_as_never_sent() {
+    Throwable lost =
+        new org.springframework.dao.DataAccessResourceFailureException("connection reset");
+    assertThat(StoreBusy.ifNeverSent(lost)).isSameAs(lost);
+    assertThat(
+            StoreBusy.ifNeverSent(
+                new org.springframework.dao.DataAccessResourceFailureException(
+                    StoreBusy.NO_CONNECTION, new R2dbcTimeoutException("acquire"))))
+        .isInstanceOf(StoreBusy.class);
   }
 }

@@ -104,6 +104,8 @@ public final class GroupCommitter {
         // A deadlock with another instance's batch (only possible while ownership moves) or a
         // serialization failure rolls the whole statement back: safe to run it again.
         .retryWhen(Retry.backoff(3, Duration.ofMillis(5)).filter(AppendStatement::isRetryable))
+        // No connection to be had: nothing was sent, so each append is refused, not in doubt.
+        .onErrorMap(StoreBusy::ifNeverSent)
         .doFinally(
             signal -> {
               inFlight.decrementAndGet();

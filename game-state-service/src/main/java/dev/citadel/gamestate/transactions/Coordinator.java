@@ -4,6 +4,7 @@ import dev.citadel.eventstore.AppendRequest;
 import dev.citadel.eventstore.ConcurrencyConflict;
 import dev.citadel.eventstore.EventStore;
 import dev.citadel.eventstore.IdempotencyKey;
+import dev.citadel.eventstore.StoreBusy;
 import dev.citadel.gamestate.aggregate.Held;
 import dev.citadel.gamestate.aggregate.KeyReused;
 import io.micrometer.core.instrument.Counter;
@@ -200,7 +201,11 @@ public final class Coordinator {
         .appendAtomically(appends)
         .thenReturn(false)
         .onErrorResume(
-            e -> !(e instanceof ConcurrencyConflict) && !(e instanceof IllegalArgumentException),
+            // StoreBusy: never sent to the database, so not in doubt.
+            e ->
+                !(e instanceof ConcurrencyConflict)
+                    && !(e instanceof IllegalArgumentException)
+                    && !(e instanceof StoreBusy),
             e ->
                 store
                     .findKey(first, key.value())
