@@ -89,10 +89,6 @@ public final class Queues {
       return "{mq}:" + queue + ":" + part;
     }
 
-    String elo() {
-      return key("elo");
-    }
-
     String tickets() {
       return key("tickets");
     }
@@ -170,7 +166,7 @@ public final class Queues {
       String queue, List<Ticket> tickets, long nowMs, boolean recordPresence) {
     Keys k = new Keys(queue);
     List<String> others = allQueues.stream().filter(q -> !q.equals(queue)).toList();
-    List<String> keys = new ArrayList<>(List.of(k.elo(), k.tickets(), k.matched(), k.assigned()));
+    List<String> keys = new ArrayList<>(List.of(k.tickets(), k.matched(), k.assigned()));
     for (String other : others) {
       Keys o = new Keys(other);
       keys.addAll(List.of(o.tickets(), o.matched(), o.assigned()));
@@ -313,13 +309,7 @@ public final class Queues {
         .execute(
             POP_MANY,
             List.of(
-                k.elo(),
-                k.tickets(),
-                k.matched(),
-                k.pending(),
-                k.deadlines(),
-                k.changes(),
-                k.changeCount()),
+                k.tickets(), k.matched(), k.pending(), k.deadlines(), k.changes(), k.changeCount()),
             args)
         .next()
         .map(
@@ -339,7 +329,6 @@ public final class Queues {
         .execute(
             REQUEUE,
             List.of(
-                k.elo(),
                 k.tickets(),
                 k.matched(),
                 k.pending(),
@@ -424,14 +413,7 @@ public final class Queues {
     return redis
         .execute(
             CANCEL,
-            List.of(
-                k.elo(),
-                k.tickets(),
-                k.matched(),
-                k.assigned(),
-                presence,
-                k.changes(),
-                k.changeCount()),
+            List.of(k.tickets(), k.matched(), k.assigned(), presence, k.changes(), k.changeCount()),
             List.of(player))
         .next()
         .map(Cancelled::valueOf);
@@ -517,9 +499,7 @@ public final class Queues {
     return hash.get(k.tickets(), player)
         .flatMap(
             t ->
-                redis
-                    .opsForZSet()
-                    .size(k.elo())
+                hash.size(k.tickets())
                     .map(
                         n ->
                             new QueueStatus(

@@ -115,4 +115,23 @@ class MatchmakingTest {
     assertThat(sizes).containsExactly(5, 5);
     assertThat(Math.abs(sums[0] - sums[1])).isLessThanOrEqualTo(100);
   }
+
+  @Test
+  void the_selection_finds_what_sorting_would() {
+    java.util.Random random = new java.util.Random(3);
+    for (int round = 0; round < 300; round++) {
+      int n = 1 + random.nextInt(200);
+      long[] values = new long[n];
+      for (int i = 0; i < n; i++) {
+        // Few distinct values in some rounds (many equal waits), many in others; sorted ones too.
+        values[i] = round % 3 == 0 ? random.nextInt(4) : round % 3 == 1 ? random.nextLong() : i;
+      }
+      long[] sorted = values.clone();
+      java.util.Arrays.sort(sorted);
+      int k = random.nextInt(n);
+      assertThat(Matchmaking.smallest(values.clone(), k))
+          .as("round %d", round)
+          .isEqualTo(sorted[k]);
+    }
+  }
 }

@@ -145,7 +145,6 @@ class QueueCopyTest {
     // Every key of the queue gone, as after a Redis restart without persistence.
     redis
         .delete(
-            "{mq}:" + queue + ":elo",
             "{mq}:" + queue + ":tickets",
             "{mq}:" + queue + ":changes",
             "{mq}:" + queue + ":change-count")

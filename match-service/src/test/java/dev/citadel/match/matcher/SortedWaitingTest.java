@@ -16,12 +16,44 @@ import org.junit.jupiter.api.Test;
 class SortedWaitingTest {
   @Test
   void any_mix_of_changes_settles_to_the_waiting_players_in_elo_order() {
+    settlesInOrder(n -> "p" + n);
+  }
+
+  /**
+   * The search compares the ids' first four characters as a number before the whole id: ids that
+   * share them, are shorter than four, hold a zero or a character above 0x7fff still sort as the
+   * ids do.
+   */
+  @Test
+  void ids_alike_in_their_first_characters_sort_as_strings_do() {
+    String[] heads = {"same", "sam", "sa", "s", "", "s\u00e9", "\uffffz", "ab\u0000", "ab"};
+    settlesInOrder(n -> heads[n % heads.length] + (n % 7 == 0 ? "" : Integer.toString(n / 9)));
+  }
+
+  @Test
+  void the_prefix_orders_as_the_strings_do() {
+    String[] ids = {
+      "", "a", "a\u0000", "a\u0000\u0000x", "ab", "abc", "abcd", "abcde", "\u8000", "\uffff"
+    };
+    for (String a : ids) {
+      for (String b : ids) {
+        int prefixOrder = Long.compareUnsigned(SortedWaiting.prefix(a), SortedWaiting.prefix(b));
+        if (prefixOrder != 0) {
+          assertThat(Integer.signum(prefixOrder))
+              .as("%s vs %s", a, b)
+              .isEqualTo(Integer.signum(a.compareTo(b)));
+        }
+      }
+    }
+  }
+
+  private static void settlesInOrder(java.util.function.IntFunction<String> name) {
     Random random = new Random(42);
     SortedWaiting waiting = new SortedWaiting();
     Map<String, Ticket> expected = new HashMap<>();
     for (int round = 0; round < 200; round++) {
       for (int c = 0; c < random.nextInt(60); c++) {
-        String player = "p" + random.nextInt(300); // few players: many re-joins and leaves
+        String player = name.apply(random.nextInt(300)); // few players: re-joins and leaves
         if (random.nextInt(3) == 0) {
           waiting.remove(player);
           expected.remove(player);

@@ -180,7 +180,7 @@ class MatcherProcessFaultsTest {
     // its 100 hand-offs to Kafka: the later pops come long after the read. The test freezes the
     // matcher as soon as the gauge counts the wave, so, often enough, between its first pops and
     // its last. A crowd that never matches stays in the queue throughout.
-    redis.delete("{mq}:" + PAUSED + ":elo", "{mq}:" + PAUSED + ":tickets").block();
+    redis.delete("{mq}:" + PAUSED + ":tickets").block();
     List<Ticket> crowd = players("crowd", CROWD, 10_000, 5_000);
     for (int i = 0; i < CROWD; i += 2_000) {
       queues
@@ -252,7 +252,7 @@ class MatcherProcessFaultsTest {
                                     queues.status(PAUSED, t.playerId()).block().state().name())));
     assertEveryoneInExactlyOneFullMatch(queues, PAUSED, matchable);
     assertThat(queues.counts(PAUSED).block().get("waiting")).as("the crowd").isEqualTo(CROWD);
-    redis.delete("{mq}:" + PAUSED + ":elo", "{mq}:" + PAUSED + ":tickets").block();
+    redis.delete("{mq}:" + PAUSED + ":tickets").block();
   }
 
   double ticks() throws Exception {

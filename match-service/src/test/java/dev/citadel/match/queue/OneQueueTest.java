@@ -75,6 +75,35 @@ class OneQueueTest {
         .containsExactly(Enqueued.OK);
   }
 
+  /**
+   * A bulk enqueue writes the players it lets in together: a player twice in one call still gets
+   * one ticket (the second answer is QUEUED), and every ticket is in the queue and its change feed.
+   */
+  @Test
+  void a_large_enqueue_lets_each_player_in_once_and_feeds_every_change() {
+    String queue = "bulk-" + UUID.randomUUID();
+    Queues bulk = new Queues(new ReactiveStringRedisTemplate(factory), List.of(queue));
+    List<Ticket> players = new ArrayList<>();
+    IntStream.range(0, 5_000).forEach(i -> players.add(ticket("b-" + i + "-" + UUID.randomUUID())));
+    players.add(2_500, players.get(10)); // the same player again, mid-call
+    List<Enqueued> answers = bulk.enqueue(queue, players, NOW).block();
+    assertThat(answers).hasSize(5_001);
+    assertThat(answers.get(2_500).outcome()).isEqualTo(Enqueued.Outcome.QUEUED);
+    assertThat(answers.stream().filter(a -> a.outcome() == Enqueued.Outcome.OK)).hasSize(5_000);
+    assertThat(bulk.snapshot(queue).block()).hasSize(5_000);
+    Queues.FeedPosition at = bulk.feedPosition(queue).block();
+    assertThat(at.count()).isEqualTo(5_000);
+    assertThat(at.waiting()).isEqualTo(5_000);
+    List<Queues.Change> changes = bulk.changesAfter(queue, "0-0", 10_000).collectList().block();
+    assertThat(changes).hasSize(5_000);
+    for (int i = 0; i < changes.size(); i++) {
+      assertThat(changes.get(i).number()).isEqualTo(i + 1);
+    }
+    assertThat(changes.get(10).ticket()).isNotNull();
+    assertThat(bulk.status(queue, players.get(10).playerId()).block().state().name())
+        .isEqualTo("WAITING");
+  }
+
   @Test
   void joining_two_queues_at_the_same_moment_lands_in_exactly_one() {
     for (int round = 0; round < 50; round++) {
