@@ -1,8 +1,8 @@
 -- Puts players in a queue: one ticket per player, never while matched or in a game, and never
 -- while the player waits, is matched or plays in ANY other queue (every queue's keys share the
 -- hash tag {mq}, so this one script sees them all and the check cannot race another enqueue).
--- The players let in are written with one HSET and one counter call (a bulk enqueue of a
--- thousand players runs inside Redis's single thread: every call per player counts).
+-- The players let in are written with one HSET (a bulk enqueue of a thousand players runs inside
+-- Redis's single thread: every call per player counts).
 -- KEYS[1] tickets hash, KEYS[2] matched hash, KEYS[3] assigned hash of this queue; then
 -- tickets, matched and assigned hashes of each other queue, in ARGV[4..] order; last the
 -- presence stream, the queue's change feed and its counter
@@ -57,6 +57,8 @@ if #players > 0 then
   for from = 1, #fields, 1000 do
     redis.call('HSET', KEYS[1], unpack(fields, from, math.min(from + 999, #fields)))
   end
-  changedMany(feed, counter, '+', players, tickets)
+  for k = 1, #players do
+    changed(feed, counter, '+', players[k], tickets[k])
+  end
 end
 return result

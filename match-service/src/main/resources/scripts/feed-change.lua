@@ -5,16 +5,19 @@ local function changed(stream, counter, op, player, ticket)
   local seq = redis.call('INCR', counter)
   redis.call('XADD', stream, 'MAXLEN', '~', 200000, '*', 's', seq, 'o', op, 'p', player, 't', ticket)
 end
--- The same for many players at once (tickets[k] for players[k]; '' for a leave): one counter
--- call, entries in the same order and with the same numbers as one call each would give.
-local function changedMany(stream, counter, op, players, tickets)
+-- Players who left together (a popped match): ONE entry for all of them, numbered from 's' on,
+-- 'n' of them as 'p1'..'pn' (a tick pops thousands: one entry each would double the feed's size
+-- and its reading). Written only by the matcher's pops, which the matcher holding the queue also
+-- reads; joins and cancels stay one entry each, as readers of every version know them.
+local function leftTogether(stream, counter, players)
   local n = #players
   if n == 0 then
     return
   end
-  local first = redis.call('INCRBY', counter, n) - n
+  local fields = {'s', redis.call('INCRBY', counter, n) - n + 1, 'o', '-', 'n', n}
   for k = 1, n do
-    redis.call('XADD', stream, 'MAXLEN', '~', 200000, '*', 's', first + k, 'o', op,
-      'p', players[k], 't', tickets and tickets[k] or '')
+    fields[#fields + 1] = 'p' .. k
+    fields[#fields + 1] = players[k]
   end
+  redis.call('XADD', stream, 'MAXLEN', '~', 200000, '*', unpack(fields))
 end

@@ -34,7 +34,7 @@ for g = 5, #ARGV, size do
       matched[2 * k] = id
     end
     redis.call('HDEL', KEYS[1], unpack(players))
-    changedMany(KEYS[5], KEYS[6], '-', players)
+    leftTogether(KEYS[5], KEYS[6], players)
     redis.call('HSET', KEYS[2], unpack(matched))
     redis.call('HSET', KEYS[3], id, ARGV[2] .. '#1#' .. table.concat(details, ';'))
     redis.call('ZADD', KEYS[4], ARGV[3], id)

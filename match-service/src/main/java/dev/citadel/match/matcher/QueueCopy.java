@@ -172,18 +172,18 @@ final class QueueCopy {
           if (count >= target) {
             return Mono.empty();
           }
+          int asked = (int) Math.min(PAGE, target - count);
           return queues
-              .changesAfter(queue, lastId, (int) Math.min(PAGE, target - count))
-              .collectList()
+              .changesAfter(queue, lastId, asked)
               .flatMap(
                   page -> {
-                    for (Queues.Change c : page) {
+                    for (Queues.Change c : page.changes()) {
                       if (c.number() != count + 1) {
                         return gap(replaying);
                       }
                       apply(c);
                     }
-                    if (page.size() < PAGE) {
+                    if (page.entries() < asked) {
                       if (target != Long.MAX_VALUE && count < target) {
                         return gap(replaying); // fewer changes kept than counted
                       }

@@ -216,27 +216,47 @@ public final class Queues {
   }
 
   /**
-   * Up to {@code limit} changes after the feed entry {@code afterId} ({@code "0-0"}: from the first
-   * one kept), oldest first.
+   * The changes of {@code entries} feed entries (an entry holds one change, or a match's leaves).
    */
-  public Flux<Change> changesAfter(String queue, String afterId, int limit) {
+  public record ChangePage(List<Change> changes, int entries) {}
+
+  /**
+   * The changes of up to {@code limit} feed entries after the entry {@code afterId} ({@code "0-0"}:
+   * from the first one kept), oldest first.
+   */
+  public Mono<ChangePage> changesAfter(String queue, String afterId, int limit) {
     return redis
         .opsForStream()
         .range(
             new Keys(queue).changes(),
             Range.rightUnbounded(Range.Bound.inclusive(nextId(afterId))),
             org.springframework.data.redis.connection.Limit.limit().count(limit))
+        .collectList()
         .map(
-            r -> {
-              Map<Object, Object> v = r.getValue();
-              String player = String.valueOf(v.get("p"));
-              boolean added = "+".equals(String.valueOf(v.get("o")));
-              return new Change(
-                  r.getId().getValue(),
-                  Long.parseLong(String.valueOf(v.get("s"))),
-                  player,
-                  added ? ticket(player, String.valueOf(v.get("t"))) : null);
+            records -> {
+              List<Change> changes = new ArrayList<>(records.size());
+              for (var r : records) {
+                addChanges(r.getId().getValue(), r.getValue(), changes);
+              }
+              return new ChangePage(changes, records.size());
             });
+  }
+
+  /** One entry's changes: a join or leave ({@code p}), or {@code n} leaves ({@code p1..pn}). */
+  private static void addChanges(String id, Map<Object, Object> v, List<Change> into) {
+    long first = Long.parseLong(String.valueOf(v.get("s")));
+    Object together = v.get("n");
+    if (together != null) {
+      int n = Integer.parseInt(String.valueOf(together));
+      for (int k = 1; k <= n; k++) {
+        into.add(new Change(id, first + k - 1, String.valueOf(v.get("p" + k)), null));
+      }
+      return;
+    }
+    String player = String.valueOf(v.get("p"));
+    boolean added = "+".equals(String.valueOf(v.get("o")));
+    into.add(
+        new Change(id, first, player, added ? ticket(player, String.valueOf(v.get("t"))) : null));
   }
 
   /** The smallest stream id after {@code id} ({@code ms-seq}): XRANGE from there is "after". */
