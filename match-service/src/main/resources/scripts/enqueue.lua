@@ -1,8 +1,8 @@
 -- Puts players in a queue: one ticket per player, never while matched or in a game, and never
 -- while the player waits, is matched or plays in ANY other queue (every queue's keys share the
 -- hash tag {mq}, so this one script sees them all and the check cannot race another enqueue).
--- The players let in are written with one HSET (a bulk enqueue of a thousand players runs inside
--- Redis's single thread: every call per player counts).
+-- The tickets of the players let in are written together, a thousand values an HSET (a bulk
+-- enqueue of a thousand players runs inside Redis's single thread: every call per player counts).
 -- KEYS[1] tickets hash, KEYS[2] matched hash, KEYS[3] assigned hash of this queue; then
 -- tickets, matched and assigned hashes of each other queue, in ARGV[4..] order; last the
 -- presence stream, the queue's change feed and its counter

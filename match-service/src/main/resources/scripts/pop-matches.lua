@@ -12,13 +12,14 @@ local size = tonumber(ARGV[4])
 local ids = {}
 for g = 5, #ARGV, size do
   local missing = nil
-  local tickets = {}
+  local tickets, seen = {}, {}
   for i = g, g + size - 1 do
-    local ticket = redis.call('HGET', KEYS[1], ARGV[i])
+    local ticket = not seen[ARGV[i]] and redis.call('HGET', KEYS[1], ARGV[i])
     if not ticket then
-      missing = ARGV[i]
+      missing = ARGV[i] -- gone, or twice in the group (a matcher's bug: refused, not short)
       break
     end
+    seen[ARGV[i]] = true
     tickets[i - g + 1] = ticket
   end
   if missing then

@@ -45,6 +45,20 @@ public final class Matcher {
       int maxMatchesPerTick) {
     public static final int DEFAULT_MAX_MATCHES_PER_TICK = 5_000;
 
+    /**
+     * The most players one match may have: a pop script passes a group's players to single Redis
+     * calls, and Lua unpacks only a few thousand values into one (a failure there, after the
+     * players left the tickets hash, would strand them).
+     */
+    public static final int MAX_PLAYERS_PER_MATCH = 100;
+
+    public Settings {
+      if (playersPerMatch < 2 || playersPerMatch > MAX_PLAYERS_PER_MATCH) {
+        throw new IllegalArgumentException(
+            "players per match must be 2-" + MAX_PLAYERS_PER_MATCH + ", not " + playersPerMatch);
+      }
+    }
+
     public Settings(
         int playersPerMatch, SkillWindow window, Duration roomTimeout, Duration lockTtl) {
       this(playersPerMatch, window, roomTimeout, lockTtl, DEFAULT_MAX_MATCHES_PER_TICK);

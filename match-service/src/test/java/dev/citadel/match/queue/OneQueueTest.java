@@ -104,6 +104,23 @@ class OneQueueTest {
         .isEqualTo("WAITING");
   }
 
+  /** A group naming a player twice is refused whole: nobody leaves the queue for a short match. */
+  @Test
+  void a_group_with_a_player_twice_is_refused_and_everyone_still_waits() {
+    String queue = "twice-" + UUID.randomUUID();
+    Queues one = new Queues(new ReactiveStringRedisTemplate(factory), List.of(queue));
+    List<Ticket> nine = new ArrayList<>();
+    IntStream.range(0, 9).forEach(i -> nine.add(ticket("t-" + i + "-" + UUID.randomUUID())));
+    one.enqueue(queue, nine, NOW).block();
+    List<String> group = new ArrayList<>(nine.stream().map(Ticket::playerId).toList());
+    group.add(group.get(3));
+    Queues.Popped popped = one.popGroups(queue, List.of(group), NOW, NOW + 10_000).block().get(0);
+    assertThat(popped.matchId()).isEmpty();
+    assertThat(popped.missing()).isEqualTo(group.get(3));
+    assertThat(one.snapshot(queue).block()).hasSize(9);
+    assertThat(one.feedPosition(queue).block().count()).isEqualTo(9);
+  }
+
   @Test
   void joining_two_queues_at_the_same_moment_lands_in_exactly_one() {
     for (int round = 0; round < 50; round++) {
