@@ -20,8 +20,12 @@ public final class StoreBusy extends RuntimeException {
   }
 
   private StoreBusy(Throwable cause) {
+    // Our words only: the detail goes to clients, the cause (Spring's words) to the logs.
     super(
-        "no database connection could be had in time: " + cause.getMessage(), cause, false, false);
+        "the database could not be reached in time; nothing was written: try again",
+        cause,
+        false,
+        false);
   }
 
   /**

@@ -166,6 +166,39 @@ class TwoPhaseCommitFaultsTest {
     assertThat(gold(hostB, to)).isEqualTo(1);
   }
 
+  /**
+   * A store refused before any statement was sent (no connection, a full queue) is certain: the
+   * transaction is refused at once, its key never looked up (the lookup would wait for a connection
+   * that cannot be had either), and both players released.
+   */
+  @Test
+  void a_store_refused_before_it_was_sent_is_not_looked_up() {
+    String from = player(hostA, "a-", 100);
+    String to = player(hostB, "b-", 0);
+    java.util.concurrent.atomic.AtomicInteger lookups =
+        new java.util.concurrent.atomic.AtomicInteger();
+    EventStore refused =
+        new FailingStore(coordinatorStore) {
+          @Override
+          public Mono<List<Appended>> appendAtomically(List<AppendRequest> requests) {
+            return Mono.error(new dev.citadel.eventstore.StoreBusy(1));
+          }
+
+          @Override
+          public Mono<dev.citadel.eventstore.KeyRecord> findKey(String aggregateId, String key) {
+            lookups.incrementAndGet();
+            return super.findKey(aggregateId, key);
+          }
+        };
+    assertRefused(
+        coordinator(refused, a, b).execute(gift(from, to, 30)), Refused.Reason.UNAVAILABLE);
+    hostA.handle(from, new PlayerCommand.EarnGold(1, "after"), CLOCK.instant()).block();
+    hostB.handle(to, new PlayerCommand.EarnGold(1, "after"), CLOCK.instant()).block();
+    assertThat(gold(hostA, from)).isEqualTo(101);
+    assertThat(gold(hostB, to)).isEqualTo(1);
+    assertThat(lookups.get()).as("key lookups (a transaction without a client key)").isZero();
+  }
+
   @Test
   void a_commit_message_lost_after_the_store_still_ends_committed() {
     String from = player(hostA, "a-", 100);
