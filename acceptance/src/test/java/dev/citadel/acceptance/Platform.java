@@ -118,11 +118,69 @@ final class Platform {
               + " failed after "
               + Duration.ofNanos(System.nanoTime() - started).toMillis()
               + " ms: "
-              + e,
+              + e
+              + (e instanceof java.net.http.HttpTimeoutException && built.uri().getPort() == 8080
+                  ? "; " + gatewayThreads()
+                  : ""),
           e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * The gateway's threads when a request through it got no answer: the whole dump goes to {@code
+   * target/platform-logs}, and what its event loops and Redis client were doing (state and top
+   * frame, on one line) into the failure's message, which is all a CI log may show of it.
+   */
+  static String gatewayThreads() {
+    try {
+      java.util.Optional<ProcessHandle> gateway =
+          ProcessHandle.allProcesses()
+              .filter(
+                  h ->
+                      h.info().commandLine().map(c -> c.contains("gateway-")).orElse(false)
+                          && h.info().commandLine().map(c -> c.contains(".jar")).orElse(false))
+              .findFirst();
+      if (gateway.isEmpty()) {
+        return "no gateway process found";
+      }
+      Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+      Process p =
+          new ProcessBuilder(jcmd.toString(), Long.toString(gateway.get().pid()), "Thread.print")
+              .redirectErrorStream(true)
+              .start();
+      String dump = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+      Path out = Path.of("target", "platform-logs");
+      Files.createDirectories(out);
+      Files.writeString(
+          out.resolve("gateway-threads-" + System.currentTimeMillis() + ".txt"), dump);
+      StringBuilder summary = new StringBuilder("gateway threads:");
+      for (String block : dump.split("\n\n")) {
+        if (block.startsWith("\"reactor-http") || block.startsWith("\"lettuce")) {
+          String[] lines = block.split("\n");
+          String name = lines[0].substring(1, lines[0].indexOf('"', 1));
+          String state =
+              lines.length > 1 ? lines[1].trim().replace("java.lang.Thread.State: ", "") : "?";
+          String top = lines.length > 2 ? lines[2].trim() : "";
+          summary
+              .append(' ')
+              .append(name)
+              .append('=')
+              .append(state)
+              .append(' ')
+              .append(top)
+              .append(';');
+        }
+      }
+      return summary.toString();
+    } catch (IOException | RuntimeException e) {
+      return "no thread dump of the gateway: " + e;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "no thread dump of the gateway: interrupted";
     }
   }
 
