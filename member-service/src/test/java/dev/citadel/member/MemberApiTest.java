@@ -102,6 +102,16 @@ class MemberApiTest {
         .value(String.class, d -> assertThat(d).contains(part));
   }
 
+  @Autowired org.springframework.boot.reactor.netty.NettyReactiveWebServerFactory server;
+
+  /** The server this service starts reads kept-alive connections again after each response. */
+  @Test
+  void the_server_carries_the_keep_alive_reads_fix() {
+    assertThat(server.getServerCustomizers())
+        .hasAtLeastOneElementOfType(
+            dev.citadel.web.netty.NettyAutoConfiguration.KeepAliveReadsCustomizer.class);
+  }
+
   @Test
   void sign_up_then_log_in_returns_an_rs256_token_others_verify_with_the_jwks() {
     String nickname = nick();

@@ -1,0 +1,54 @@
+package dev.citadel.web.netty;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.LastHttpContent;
+import reactor.netty.NettyPipeline;
+import reactor.netty.http.server.HttpServer;
+
+/**
+ * Reads a kept-alive HTTP/1.1 connection again after every response. Reactor Netty's server reads
+ * on demand (auto-read off): each read must be asked for, and in 1.3.6-1.3.8 one path never asks
+ * (reactor-netty #4361, #4347): a request that arrives while the one before it is still finishing
+ * is buffered; if it is then answered at once, the buffered end of it is drained without a read
+ * being asked for, and the NEXT request on that connection is never read: the client waits forever,
+ * the server's event loops sit idle, no timeout of ours starts (seen as CI's GameLoopIT sign-up
+ * with no answer for 30 s, behind a gateway whose threads were all idle). Asking for a read once a
+ * response is written is harmless when one is already pending, and a request that comes early is
+ * buffered by Reactor Netty as any pipelined one. Remove when a Reactor Netty release carries the
+ * fix ({@code KeepAliveReadsTest} says so).
+ */
+public final class KeepAliveReads extends ChannelOutboundHandlerAdapter {
+  static final String NAME = "citadel.keepAliveReads";
+
+  /** The server with this handler right after the HTTP/1.1 codec of every connection. */
+  public static HttpServer apply(HttpServer server) {
+    return server.doOnChannelInit(
+        (observer, channel, remoteAddress) -> {
+          if (channel.pipeline().get(NettyPipeline.HttpCodec) != null
+              && channel.pipeline().get(NAME) == null) {
+            channel.pipeline().addAfter(NettyPipeline.HttpCodec, NAME, new KeepAliveReads());
+          }
+        });
+  }
+
+  @Override
+  public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+    if (msg instanceof LastHttpContent) {
+      ChannelPromise written = promise.unvoid();
+      written.addListener(
+          done -> {
+            Channel channel = ctx.channel();
+            if (channel.isActive()) {
+              // After the current event: Reactor Netty finishes the response's bookkeeping first.
+              channel.eventLoop().execute(channel::read);
+            }
+          });
+      ctx.write(msg, written);
+      return;
+    }
+    ctx.write(msg, promise);
+  }
+}
