@@ -69,7 +69,7 @@ class ImagesIT {
 
     Socket socket = new Socket();
     WebSocket ws =
-        Platform.HTTP
+        GameLoopIT.SOCKETS
             .newWebSocketBuilder()
             .buildAsync(
                 URI.create("ws://127.0.0.1:" + GATEWAY.getPort() + "/ws?access_token=" + token),

@@ -40,15 +40,9 @@ final class Platform {
   static final URI GAME_STATE_B = URI.create("http://127.0.0.1:8084");
   static final ObjectMapper JSON = new ObjectMapper();
 
-  /**
-   * HTTP/1.1, as every service here speaks it: the client's default (HTTP/2) would add an h2c
-   * upgrade offer to the first request of every connection, which no server here takes up.
-   */
+  /** The JDK's client as a game client would use it (its defaults, kept-alive connections). */
   static final HttpClient HTTP =
-      HttpClient.newBuilder()
-          .version(HttpClient.Version.HTTP_1_1)
-          .connectTimeout(Duration.ofSeconds(5))
-          .build();
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   private static LocalPlatform platform;
 
@@ -136,27 +130,35 @@ final class Platform {
    */
   static String gatewayThreads() {
     try {
+      // This JVM's own platform: its gateway is a child process (not a developer's, not images).
       java.util.Optional<ProcessHandle> gateway =
-          ProcessHandle.allProcesses()
+          ProcessHandle.current()
+              .descendants()
               .filter(
                   h ->
-                      h.info().commandLine().map(c -> c.contains("gateway-")).orElse(false)
-                          && h.info().commandLine().map(c -> c.contains(".jar")).orElse(false))
+                      h.info()
+                          .commandLine()
+                          .map(c -> c.contains("gateway-") && c.contains(".jar"))
+                          .orElse(false))
               .findFirst();
       if (gateway.isEmpty()) {
-        return "no gateway process found";
+        return "no gateway process of this test's platform found";
       }
+      Path out = Path.of("target", "platform-logs");
+      Files.createDirectories(out);
+      Path dumpFile = out.resolve("gateway-threads-" + System.currentTimeMillis() + ".txt");
       Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
       Process p =
           new ProcessBuilder(jcmd.toString(), Long.toString(gateway.get().pid()), "Thread.print")
               .redirectErrorStream(true)
+              .redirectOutput(dumpFile.toFile())
               .start();
-      String dump = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
-      Path out = Path.of("target", "platform-logs");
-      Files.createDirectories(out);
-      Files.writeString(
-          out.resolve("gateway-threads-" + System.currentTimeMillis() + ".txt"), dump);
+      // A gateway that cannot reach a safepoint never answers: the test fails, it does not hang.
+      if (!p.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        return "the gateway did not give a thread dump within 20 s (a JVM that cannot stop)";
+      }
+      String dump = Files.readString(dumpFile, StandardCharsets.UTF_8);
       StringBuilder summary = new StringBuilder("gateway threads:");
       for (String block : dump.split("\n\n")) {
         if (block.startsWith("\"reactor-http") || block.startsWith("\"lettuce")) {

@@ -86,7 +86,7 @@ class OneQueueTest {
     List<Ticket> players = new ArrayList<>();
     IntStream.range(0, 5_000).forEach(i -> players.add(ticket("b-" + i + "-" + UUID.randomUUID())));
     players.add(2_500, players.get(10)); // the same player again, mid-call
-    List<Enqueued> answers = bulk.enqueue(queue, players, NOW).block();
+    List<Enqueued> answers = bulk.enqueue(queue, players, NOW, false).block(); // no presence
     assertThat(answers).hasSize(5_001);
     assertThat(answers.get(2_500).outcome()).isEqualTo(Enqueued.Outcome.QUEUED);
     assertThat(answers.stream().filter(a -> a.outcome() == Enqueued.Outcome.OK)).hasSize(5_000);
@@ -119,6 +119,30 @@ class OneQueueTest {
     assertThat(popped.missing()).isEqualTo(group.get(3));
     assertThat(one.snapshot(queue).block()).hasSize(9);
     assertThat(one.feedPosition(queue).block().count()).isEqualTo(9);
+  }
+
+  /** A popped match's players leave the feed in one entry, numbered on from the joins. */
+  @Test
+  void a_popped_match_is_one_feed_entry_of_all_its_players() {
+    String queue = "grouped-" + UUID.randomUUID();
+    Queues one = new Queues(new ReactiveStringRedisTemplate(factory), List.of(queue));
+    List<Ticket> ten = new ArrayList<>();
+    IntStream.range(0, 10).forEach(i -> ten.add(ticket("g-" + i + "-" + UUID.randomUUID())));
+    one.enqueue(queue, ten, NOW, false).block();
+    String lastJoin = one.feedPosition(queue).block().id();
+    List<String> players = ten.stream().map(Ticket::playerId).toList();
+    assertThat(one.popAll(queue, List.of(players), NOW, NOW + 10_000).block().get(0)).isPresent();
+
+    Queues.ChangePage page = one.changesAfter(queue, lastJoin, 100).block();
+    assertThat(page.entries()).isEqualTo(1);
+    assertThat(page.changes()).hasSize(10);
+    for (int i = 0; i < 10; i++) {
+      Queues.Change c = page.changes().get(i);
+      assertThat(c.number()).isEqualTo(11 + i);
+      assertThat(c.playerId()).isEqualTo(players.get(i));
+      assertThat(c.ticket()).as("a leave").isNull();
+    }
+    assertThat(one.feedPosition(queue).block().count()).isEqualTo(20);
   }
 
   @Test
