@@ -10,15 +10,16 @@ import reactor.netty.http.server.HttpServer;
 
 /**
  * Reads a kept-alive HTTP/1.1 connection again after every response. Reactor Netty's server reads
- * on demand (auto-read off): each read must be asked for, and in 1.3.6-1.3.8 one path never asks
- * (reactor-netty #4361, #4347): a request that arrives while the one before it is still finishing
- * is buffered; if it is then answered at once, the buffered end of it is drained without a read
- * being asked for, and the NEXT request on that connection is never read: the client waits forever,
- * the server's event loops sit idle, no timeout of ours starts (seen as CI's GameLoopIT sign-up
- * with no answer for 30 s, behind a gateway whose threads were all idle). Asking for a read once a
- * response is written is harmless when one is already pending, and a request that comes early is
- * buffered by Reactor Netty as any pipelined one. Remove when a Reactor Netty release carries the
- * fix ({@code KeepAliveReadsTest} says so).
+ * on demand (auto-read off): each read must be asked for, and in 1.3.6 one path never asks
+ * (reactor-netty #4361, fixed by #4347; 1.3.8's bytecode has the fix, not yet taken here): a
+ * request that arrives while the one before it is still finishing is buffered; if it is then
+ * answered at once, the buffered end of it is drained without a read being asked for, and the NEXT
+ * request on that connection is never read: the client waits forever, the server's event loops sit
+ * idle, no timeout of ours starts (seen as CI's GameLoopIT sign-up with no answer for 30 s, behind
+ * a gateway whose threads were all idle). Asking for a read once a response is written is harmless
+ * when one is already pending, and a request that comes early is buffered by Reactor Netty as any
+ * pipelined one. Only HTTP/1.1 connections get it (no service here serves HTTP/2). Remove it with
+ * the upgrade to a Reactor Netty that has the fix ({@code KeepAliveReadsTest} then says so).
  */
 public final class KeepAliveReads extends ChannelOutboundHandlerAdapter {
   static final String NAME = "citadel.keepAliveReads";
