@@ -27,7 +27,7 @@ local function elsewhere(player)
   return nil
 end
 local result = {}
-local players, tickets, fields, seen = {}, {}, {}, {}
+local fields, seen = {}, {} -- fields: player, ticket, player, ticket, ...
 for i = 4 + others, #ARGV, 3 do
   local player, elo, nick = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local other = elsewhere(player)
@@ -42,8 +42,6 @@ for i = 4 + others, #ARGV, 3 do
   else
     seen[player] = true
     local ticket = elo .. '|' .. now .. '|' .. nick
-    players[#players + 1] = player
-    tickets[#tickets + 1] = ticket
     fields[#fields + 1] = player
     fields[#fields + 1] = ticket
     if record then
@@ -52,13 +50,11 @@ for i = 4 + others, #ARGV, 3 do
     table.insert(result, 'OK')
   end
 end
-if #players > 0 then
-  -- In pieces: Lua unpacks at most a few thousand values into one call.
-  for from = 1, #fields, 1000 do
-    redis.call('HSET', KEYS[1], unpack(fields, from, math.min(from + 999, #fields)))
-  end
-  for k = 1, #players do
-    changed(feed, counter, '+', players[k], tickets[k])
-  end
+-- In pieces: Lua unpacks at most a few thousand values into one call.
+for from = 1, #fields, 1000 do
+  redis.call('HSET', KEYS[1], unpack(fields, from, math.min(from + 999, #fields)))
+end
+for k = 1, #fields, 2 do
+  changed(feed, counter, '+', fields[k], fields[k + 1])
 end
 return result

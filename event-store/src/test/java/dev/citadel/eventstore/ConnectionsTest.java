@@ -20,18 +20,16 @@ import reactor.test.StepVerifier;
 @CitadelInfra
 class ConnectionsTest {
 
+  /** A pool of one connection to the shared test database, with this acquire timeout. */
+  static ConnectionPool poolOfOne(Duration acquireTimeout) {
+    PostgresEndpoint pg = SharedInfra.postgresDatabase("connections_test");
+    return Connections.pool(
+        pg.host(), pg.port(), pg.database(), pg.username(), pg.password(), 1, acquireTimeout);
+  }
+
   @Test
   void a_caller_of_a_full_pool_gets_a_transient_error_after_the_acquire_timeout() {
-    PostgresEndpoint pg = SharedInfra.postgresDatabase("connections_test");
-    ConnectionPool pool =
-        Connections.pool(
-            pg.host(),
-            pg.port(),
-            pg.database(),
-            pg.username(),
-            pg.password(),
-            1,
-            Duration.ofMillis(1000));
+    ConnectionPool pool = poolOfOne(Duration.ofMillis(1000));
     try {
       Connection held = pool.create().block(Duration.ofSeconds(30));
       // The only connection is taken: the next caller waits its second and is refused, with an
@@ -59,16 +57,7 @@ class ConnectionsTest {
 
   @Test
   void an_append_that_gets_no_connection_is_refused_as_never_written() {
-    PostgresEndpoint pg = SharedInfra.postgresDatabase("connections_test");
-    ConnectionPool pool =
-        Connections.pool(
-            pg.host(),
-            pg.port(),
-            pg.database(),
-            pg.username(),
-            pg.password(),
-            1,
-            Duration.ofMillis(500));
+    ConnectionPool pool = poolOfOne(Duration.ofMillis(500));
     try {
       Connection held = pool.create().block(Duration.ofSeconds(30));
       PostgresEventStore store = new PostgresEventStore(pool, EventStoreOptions.defaults());
