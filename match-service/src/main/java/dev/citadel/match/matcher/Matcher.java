@@ -167,7 +167,7 @@ public final class Matcher {
     long deadline = now + settings.roomTimeout().toMillis();
     QueueCopy copy =
         copies.computeIfAbsent(
-            queue, q -> new QueueCopy(queues, q, reason -> readWhole(q, reason)));
+            queue, q -> new QueueCopy(queues.feed(), q, reason -> readWhole(q, reason)));
     return copy.refresh()
         .doOnNext(byElo -> observe(queue, byElo, now))
         .doOnError(e -> copies.remove(queue, copy)) // half applied: read it whole next time

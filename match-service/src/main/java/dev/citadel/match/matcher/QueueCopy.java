@@ -1,6 +1,6 @@
 package dev.citadel.match.matcher;
 
-import dev.citadel.match.queue.Queues;
+import dev.citadel.match.queue.QueueFeed;
 import java.util.function.Consumer;
 import reactor.core.publisher.Mono;
 
@@ -34,7 +34,7 @@ final class QueueCopy {
 
   private static final int PAGE = 10_000;
 
-  private final Queues queues;
+  private final QueueFeed queues;
   private final String queue;
   private final Consumer<String> fullRead;
   private final SortedWaiting waiting = new SortedWaiting();
@@ -49,11 +49,11 @@ final class QueueCopy {
   /**
    * @param fullRead told the reason each time the queue is read whole (for a counter and the log)
    */
-  QueueCopy(Queues queues, String queue, Consumer<String> fullRead) {
+  QueueCopy(QueueFeed queues, String queue, Consumer<String> fullRead) {
     this(queues, queue, fullRead, SUSPECT_READ_EVERY_NANOS);
   }
 
-  QueueCopy(Queues queues, String queue, Consumer<String> fullRead, long suspectReadEveryNanos) {
+  QueueCopy(QueueFeed queues, String queue, Consumer<String> fullRead, long suspectReadEveryNanos) {
     this.queues = queues;
     this.queue = queue;
     this.fullRead = fullRead;
@@ -61,7 +61,7 @@ final class QueueCopy {
     this.lastFullRead = System.nanoTime() - suspectReadEveryNanos;
   }
 
-  QueueCopy(Queues queues, String queue) {
+  QueueCopy(QueueFeed queues, String queue) {
     this(queues, queue, reason -> {});
   }
 
@@ -154,7 +154,7 @@ final class QueueCopy {
    * then; otherwise the queue was changed behind the feed's back (a key deleted by hand, a script
    * of an older version) and is read whole.
    */
-  private Mono<Void> agrees(Queues.FeedPosition at) {
+  private Mono<Void> agrees(QueueFeed.FeedPosition at) {
     if (loaded && count == at.count() && waiting.waiting() != at.waiting()) {
       return readWhole("size differs from the queue's");
     }
@@ -177,7 +177,7 @@ final class QueueCopy {
               .changesAfter(queue, lastId, asked)
               .flatMap(
                   page -> {
-                    for (Queues.Change c : page.changes()) {
+                    for (QueueFeed.Change c : page.changes()) {
                       if (count >= target) {
                         // The position read falls between entries: stopping here (the entries
                         // after it are read next tick) lets agrees() compare the sizes at it.
@@ -207,7 +207,7 @@ final class QueueCopy {
     return readWhole("gap");
   }
 
-  private void apply(Queues.Change c) {
+  private void apply(QueueFeed.Change c) {
     if (c.ticket() != null) {
       waiting.put(c.ticket());
     } else {

@@ -21,7 +21,7 @@ import reactor.core.publisher.Mono;
  *
  * <p>Why one class of this size: it is the one adapter to the queue's Redis keys, each method one
  * script call and the parsing of its reply; the keys' layout is its secret, so every script that
- * touches them is here.
+ * changes them is here. Reading the change feed those scripts write is {@link QueueFeed}'s.
  */
 public final class Queues {
   @SuppressWarnings({"rawtypes", "unchecked"})
@@ -47,10 +47,6 @@ public final class Queues {
   private static final RedisScript<String> CANCEL = feedScript("cancel", String.class);
   private static final RedisScript<Long> LOCK = script("lock-acquire", Long.class);
 
-  @SuppressWarnings({"unchecked", "rawtypes"})
-  private static final RedisScript<List<String>> FEED_POSITION =
-      (RedisScript) script("feed-position", List.class);
-
   private static final RedisScript<Long> UNLOCK = script("lock-release", Long.class);
 
   /**
@@ -58,7 +54,7 @@ public final class Queues {
    * whether it changed (which opens the jar entry: 8 % of the gateway's CPU when its rate limiter
    * did it).
    */
-  private static <T> RedisScript<T> script(String name, Class<T> type) {
+  static <T> RedisScript<T> script(String name, Class<T> type) {
     return new DefaultRedisScript<>(text(name), type);
   }
 
@@ -127,6 +123,7 @@ public final class Queues {
   private final ReactiveStringRedisTemplate redis;
   private final List<String> allQueues;
   private final String presence;
+  private final QueueFeed feed;
 
   /** Queues that know of no other queue (tests of one queue). */
   public Queues(ReactiveStringRedisTemplate redis) {
@@ -149,6 +146,7 @@ public final class Queues {
       throw new IllegalArgumentException("the presence stream must share the hash tag {mq}");
     }
     this.redis = redis;
+    this.feed = new QueueFeed(redis, this);
     this.allQueues = List.copyOf(allQueues);
     this.presence = presenceStream;
   }
@@ -190,89 +188,9 @@ public final class Queues {
         .map(answers -> answers.stream().map(Enqueued::parse).toList());
   }
 
-  /**
-   * One change of a queue's waiting players as its scripts recorded it: {@code ticket} joined (or
-   * came back), or {@code playerId} left (matched or cancelled; {@code ticket} null). {@code id} is
-   * the feed's entry id, {@code number} the change's place in the count ({@code changeCount}).
-   */
-  public record Change(String id, long number, String playerId, Ticket ticket) {}
-
-  /**
-   * Where the change feed stands: {@code count} changes so far (it starts again from 0 when Redis
-   * lost its data, which is how a reader learns its copy is void), the newest kept at {@code id},
-   * and {@code waiting} players in the queue at that count.
-   */
-  public record FeedPosition(long count, String id, long waiting) {}
-
-  /** Everyone waiting, and the feed's position that the snapshot already includes. */
-  public record Snapshot(FeedPosition position, List<Ticket> tickets) {}
-
-  public Mono<FeedPosition> feedPosition(String queue) {
-    Keys k = new Keys(queue);
-    return redis
-        .execute(FEED_POSITION, List.of(k.changes(), k.changeCount(), k.tickets()), List.of())
-        .next()
-        .map(r -> new FeedPosition(Long.parseLong(r.get(0)), r.get(1), Long.parseLong(r.get(2))));
-  }
-
-  /**
-   * The changes of {@code entries} feed entries (an entry holds one change, or a match's leaves).
-   */
-  public record ChangePage(List<Change> changes, int entries) {}
-
-  /**
-   * The changes of up to {@code limit} feed entries after the entry {@code afterId} ({@code "0-0"}:
-   * from the first one kept), oldest first.
-   */
-  public Mono<ChangePage> changesAfter(String queue, String afterId, int limit) {
-    return redis
-        .opsForStream()
-        .range(
-            new Keys(queue).changes(),
-            Range.rightUnbounded(Range.Bound.inclusive(nextId(afterId))),
-            org.springframework.data.redis.connection.Limit.limit().count(limit))
-        .collectList()
-        .map(
-            records -> {
-              List<Change> changes = new ArrayList<>(records.size());
-              for (var r : records) {
-                addChanges(r.getId().getValue(), r.getValue(), changes);
-              }
-              return new ChangePage(changes, records.size());
-            });
-  }
-
-  /** One entry's changes: a join or leave ({@code p}), or {@code n} leaves ({@code p1..pn}). */
-  private static void addChanges(String id, Map<Object, Object> v, List<Change> into) {
-    long first = Long.parseLong(String.valueOf(v.get("s")));
-    Object together = v.get("n");
-    if (together != null) {
-      int n = Integer.parseInt(String.valueOf(together));
-      for (int k = 1; k <= n; k++) {
-        into.add(new Change(id, first + k - 1, String.valueOf(v.get("p" + k)), null));
-      }
-      return;
-    }
-    String player = String.valueOf(v.get("p"));
-    boolean added = "+".equals(String.valueOf(v.get("o")));
-    into.add(
-        new Change(id, first, player, added ? ticket(player, String.valueOf(v.get("t"))) : null));
-  }
-
-  /** The smallest stream id after {@code id} ({@code ms-seq}): XRANGE from there is "after". */
-  static String nextId(String id) {
-    int dash = id.indexOf('-');
-    return id.substring(0, dash) + "-" + (Long.parseUnsignedLong(id.substring(dash + 1)) + 1);
-  }
-
-  /**
-   * Everyone waiting, read whole (HGETALL), with the feed's position read BEFORE it: every change
-   * up to there is in the snapshot, and replaying the later ones over it is harmless (each sets or
-   * removes one player, so the last one for a player wins either way).
-   */
-  public Mono<Snapshot> snapshotWithPosition(String queue) {
-    return feedPosition(queue)
-        .flatMap(at -> snapshot(queue).map(tickets -> new Snapshot(at, tickets)));
+  /** The change feed of this Redis's queues, for a reader that keeps its own copy. */
+  public QueueFeed feed() {
+    return feed;
   }
 
   /** Everyone waiting in the queue now. */
@@ -284,7 +202,7 @@ public final class Queues {
         .collectList();
   }
 
-  private static Ticket ticket(String player, String stored) {
+  static Ticket ticket(String player, String stored) {
     String[] f = stored.split("\\|", 3);
     return new Ticket(player, Integer.parseInt(f[0]), Long.parseLong(f[1]), f[2]);
   }

@@ -58,7 +58,7 @@ class QueueCopyTest {
   @Test
   void joins_cancels_pops_and_requeues_are_followed_without_reading_the_queue_again() {
     String queue = "copy-" + UUID.randomUUID();
-    QueueCopy copy = new QueueCopy(queues, queue);
+    QueueCopy copy = new QueueCopy(queues.feed(), queue);
     List<Ticket> first = players(30, 1000);
     queues.enqueue(queue, first, NOW).block();
     assertThat(copy.refresh().block().list()).containsExactlyElementsOf(whole(queue)).hasSize(30);
@@ -82,7 +82,7 @@ class QueueCopyTest {
   @Test
   void a_feed_trimmed_past_the_copy_is_a_gap_and_the_queue_is_read_whole() {
     String queue = "copy-" + UUID.randomUUID();
-    QueueCopy copy = new QueueCopy(queues, queue);
+    QueueCopy copy = new QueueCopy(queues.feed(), queue);
     queues.enqueue(queue, players(12, 1000), NOW).block();
     copy.refresh().block();
     queues.enqueue(queue, players(4, 1500), NOW).block();
@@ -97,7 +97,7 @@ class QueueCopyTest {
   @Test
   void a_queue_changed_behind_the_feed_s_back_is_read_whole() {
     String queue = "copy-" + UUID.randomUUID();
-    QueueCopy copy = new QueueCopy(queues, queue);
+    QueueCopy copy = new QueueCopy(queues.feed(), queue);
     List<Ticket> ten = players(10, 1000);
     queues.enqueue(queue, ten, NOW).block();
     copy.refresh().block();
@@ -112,7 +112,7 @@ class QueueCopyTest {
   void a_ghost_the_size_check_cannot_see_is_found_by_the_pop_that_skips_its_group() {
     String queue = "copy-" + UUID.randomUUID();
     List<String> reasons = new ArrayList<>();
-    QueueCopy copy = new QueueCopy(queues, queue, reasons::add, 0);
+    QueueCopy copy = new QueueCopy(queues.feed(), queue, reasons::add, 0);
     List<Ticket> ten = players(10, 1000);
     queues.enqueue(queue, ten, NOW).block();
     copy.refresh().block();
@@ -139,7 +139,7 @@ class QueueCopyTest {
   @Test
   void redis_that_lost_its_data_counts_again_and_the_queue_is_read_whole() {
     String queue = "copy-" + UUID.randomUUID();
-    QueueCopy copy = new QueueCopy(queues, queue);
+    QueueCopy copy = new QueueCopy(queues.feed(), queue);
     queues.enqueue(queue, players(20, 1000), NOW).block();
     copy.refresh().block();
     // Every key of the queue gone, as after a Redis restart without persistence.

@@ -91,10 +91,11 @@ class OneQueueTest {
     assertThat(answers.get(2_500).outcome()).isEqualTo(Enqueued.Outcome.QUEUED);
     assertThat(answers.stream().filter(a -> a.outcome() == Enqueued.Outcome.OK)).hasSize(5_000);
     assertThat(bulk.snapshot(queue).block()).hasSize(5_000);
-    Queues.FeedPosition at = bulk.feedPosition(queue).block();
+    QueueFeed.FeedPosition at = bulk.feed().feedPosition(queue).block();
     assertThat(at.count()).isEqualTo(5_000);
     assertThat(at.waiting()).isEqualTo(5_000);
-    List<Queues.Change> changes = bulk.changesAfter(queue, "0-0", 10_000).block().changes();
+    List<QueueFeed.Change> changes =
+        bulk.feed().changesAfter(queue, "0-0", 10_000).block().changes();
     assertThat(changes).hasSize(5_000);
     for (int i = 0; i < changes.size(); i++) {
       assertThat(changes.get(i).number()).isEqualTo(i + 1);
@@ -118,7 +119,7 @@ class OneQueueTest {
     assertThat(popped.matchId()).isEmpty();
     assertThat(popped.missing()).isEqualTo(group.get(3));
     assertThat(one.snapshot(queue).block()).hasSize(9);
-    assertThat(one.feedPosition(queue).block().count()).isEqualTo(9);
+    assertThat(one.feed().feedPosition(queue).block().count()).isEqualTo(9);
   }
 
   /** A popped match's players leave the feed in one entry, numbered on from the joins. */
@@ -129,20 +130,20 @@ class OneQueueTest {
     List<Ticket> ten = new ArrayList<>();
     IntStream.range(0, 10).forEach(i -> ten.add(ticket("g-" + i + "-" + UUID.randomUUID())));
     one.enqueue(queue, ten, NOW, false).block();
-    String lastJoin = one.feedPosition(queue).block().id();
+    String lastJoin = one.feed().feedPosition(queue).block().id();
     List<String> players = ten.stream().map(Ticket::playerId).toList();
     assertThat(one.popAll(queue, List.of(players), NOW, NOW + 10_000).block().get(0)).isPresent();
 
-    Queues.ChangePage page = one.changesAfter(queue, lastJoin, 100).block();
+    QueueFeed.ChangePage page = one.feed().changesAfter(queue, lastJoin, 100).block();
     assertThat(page.entries()).isEqualTo(1);
     assertThat(page.changes()).hasSize(10);
     for (int i = 0; i < 10; i++) {
-      Queues.Change c = page.changes().get(i);
+      QueueFeed.Change c = page.changes().get(i);
       assertThat(c.number()).isEqualTo(11 + i);
       assertThat(c.playerId()).isEqualTo(players.get(i));
       assertThat(c.ticket()).as("a leave").isNull();
     }
-    assertThat(one.feedPosition(queue).block().count()).isEqualTo(20);
+    assertThat(one.feed().feedPosition(queue).block().count()).isEqualTo(20);
   }
 
   @Test
