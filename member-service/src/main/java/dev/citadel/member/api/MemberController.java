@@ -90,16 +90,18 @@ public class MemberController {
         .flatMap(
             address ->
                 throttle
-                    .attempt(key, address, clock.instant())
-                    .flatMap(
-                        counted ->
-                            accounts
-                                .logIn(body.nickname(), body.password())
-                                .flatMap(
-                                    account ->
-                                        throttle
-                                            .succeeded(counted, clock.instant())
-                                            .thenReturn(loggedIn(account)))));
+                    .guard(
+                        key,
+                        address,
+                        clock,
+                        accounts.logIn(body.nickname(), body.password()),
+                        MemberController::wrongPassword)
+                    .map(this::loggedIn));
+  }
+
+  /** The one answer that is a verdict on the password; anything else (busy, store) is not. */
+  private static boolean wrongPassword(Throwable e) {
+    return e instanceof MemberRejected r && r.kind() == MemberRejected.Kind.UNAUTHORIZED;
   }
 
   private LoggedIn loggedIn(Account account) {

@@ -1,9 +1,11 @@
 package dev.citadel.member.login;
 
 import dev.citadel.web.security.ClientAddress;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.function.Predicate;
 import org.springframework.core.io.ClassPathResource;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.data.redis.core.script.RedisScript;
@@ -28,6 +30,8 @@ public final class LoginThrottle {
       RedisScript.of(new ClassPathResource("scripts/login-attempt.lua"), Long.class);
   private static final RedisScript<Long> SUCCEEDED =
       RedisScript.of(new ClassPathResource("scripts/login-succeeded.lua"), Long.class);
+  private static final RedisScript<Long> WITHDRAWN =
+      RedisScript.of(new ClassPathResource("scripts/login-withdrawn.lua"), Long.class);
 
   /** How long a count of failures is remembered without new ones. */
   static final Duration REMEMBER = Duration.ofHours(1);
@@ -125,6 +129,45 @@ public final class LoginThrottle {
                 Integer.toString(KNOWN_KEPT),
                 attempt.nicknameWide() ? "1" : "0"))
         .then();
+  }
+
+  /**
+   * The attempt got no verdict (its password was never checked: the platform was busy, the store
+   * failed): taken back from every key it counted, so that a refused attempt tried again later does
+   * not count twice, nor lock anyone out. A wrong password is a verdict and stays counted.
+   */
+  public Mono<Void> withdrawn(Counted attempt) {
+    return redis
+        .execute(
+            WITHDRAWN,
+            keys(attempt.nicknameKey(), attempt.bucket()).subList(0, 3),
+            List.of(
+                Integer.toString(policy.perNicknameAndAddress()),
+                Integer.toString(policy.perNickname()),
+                Integer.toString(policy.perAddress()),
+                attempt.nicknameWide() ? "1" : "0"))
+        .then();
+  }
+
+  /**
+   * A log-in under the throttle: counted before {@code check} runs (refused with {@link Locked}
+   * without running it when locked); a success takes its count back ({@link #succeeded}), an error
+   * that is not a {@code verdict} on the password too ({@link #withdrawn}); a verdict stays
+   * counted.
+   */
+  public <T> Mono<T> guard(
+      String nicknameKey,
+      String address,
+      Clock clock,
+      Mono<T> check,
+      Predicate<Throwable> verdict) {
+    return attempt(nicknameKey, address, clock.instant())
+        .flatMap(
+            counted ->
+                check
+                    .flatMap(ok -> succeeded(counted, clock.instant()).thenReturn(ok))
+                    .onErrorResume(
+                        e -> !verdict.test(e), e -> withdrawn(counted).then(Mono.error(e))));
   }
 
   private static List<String> keys(String nicknameKey, String bucket) {

@@ -1,0 +1,17 @@
+-- The attempt login-attempt.lua counted got no verdict: its password was never checked (bcrypt's
+-- queue was full, the store failed). It is taken back from every key it counted, and a lock falls
+-- with it when that key is then below its threshold: a player told to try again in a second (503)
+-- must not lock themselves, or everyone behind their address, out for trying again. Nothing else
+-- changes (the address does not become a known one; nothing is reset).
+-- KEYS[1] nickname+address, KEYS[2] nickname, KEYS[3] address
+-- ARGV[1..3] thresholds of the three keys,
+-- ARGV[4] 1 if login-attempt.lua counted the nickname-wide key for this attempt, else 0
+for i = 1, 3 do
+  if (i ~= 2 or ARGV[4] == '1') and redis.call('EXISTS', KEYS[i]) == 1 then
+    local failures = redis.call('HINCRBY', KEYS[i], 'failures', -1)
+    if failures < tonumber(ARGV[i]) then
+      redis.call('HDEL', KEYS[i], 'locked_until')
+    end
+  end
+end
+return 0

@@ -1,0 +1,102 @@
+package dev.citadel.member.login;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.citadel.infra.junit.CitadelInfra;
+import dev.citadel.infra.junit.SharedInfra;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import reactor.core.publisher.Mono;
+
+/**
+ * Against real Redis: which outcomes of a log-in count towards its locks. A wrong password counts;
+ * an attempt refused before its password was checked (bcrypt busy, the store failing) does not, so
+ * a player told to try again in a second can.
+ */
+@CitadelInfra
+class LoginThrottleTest {
+  static final Duration WAIT = Duration.ofSeconds(10);
+  static LettuceConnectionFactory factory;
+  static LoginThrottle throttle;
+
+  /** Thrown by the checks below: the password was wrong (a verdict) or never checked. */
+  static final class Wrong extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+  }
+
+  static final class Busy extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+  }
+
+  @BeforeAll
+  static void redis() {
+    factory = new LettuceConnectionFactory(SharedInfra.redis().host(), SharedInfra.redis().port());
+    factory.afterPropertiesSet();
+    factory.start();
+    throttle =
+        new LoginThrottle(
+            new ReactiveStringRedisTemplate(factory),
+            new LoginThrottle.Policy(5, 50, 100, Duration.ofMinutes(1), Duration.ofMinutes(15)));
+  }
+
+  @AfterAll
+  static void close() {
+    factory.destroy();
+  }
+
+  static Mono<String> guard(String nickname, Mono<String> check) {
+    return throttle.guard(
+        nickname, "198.51.100.7", Clock.systemUTC(), check, e -> e instanceof Wrong);
+  }
+
+  static String nick() {
+    return "t" + UUID.randomUUID();
+  }
+
+  @Test
+  void attempts_refused_before_their_password_was_checked_lock_no_one_out() {
+    String nickname = nick();
+    for (int i = 0; i < 20; i++) {
+      assertThatThrownBy(() -> guard(nickname, Mono.error(new Busy())).block(WAIT))
+          .isInstanceOf(Busy.class);
+    }
+
+    assertThat(guard(nickname, Mono.just("in")).block(WAIT)).isEqualTo("in");
+  }
+
+  @Test
+  void wrong_passwords_still_lock_the_nickname_at_its_threshold() {
+    String nickname = nick();
+    for (int i = 0; i < 5; i++) {
+      assertThatThrownBy(() -> guard(nickname, Mono.error(new Wrong())).block(WAIT))
+          .isInstanceOf(Wrong.class);
+    }
+
+    assertThatThrownBy(() -> guard(nickname, Mono.just("in")).block(WAIT))
+        .isInstanceOf(LoginThrottle.Locked.class);
+  }
+
+  @Test
+  void a_refused_attempt_takes_back_only_its_own_count() {
+    String nickname = nick();
+    for (int i = 0; i < 4; i++) {
+      assertThatThrownBy(() -> guard(nickname, Mono.error(new Wrong())).block(WAIT))
+          .isInstanceOf(Wrong.class);
+    }
+    assertThatThrownBy(() -> guard(nickname, Mono.error(new Busy())).block(WAIT))
+        .isInstanceOf(Busy.class);
+
+    // Four wrong passwords stay counted: the fifth locks.
+    assertThatThrownBy(() -> guard(nickname, Mono.error(new Wrong())).block(WAIT))
+        .isInstanceOf(Wrong.class);
+    assertThatThrownBy(() -> guard(nickname, Mono.just("in")).block(WAIT))
+        .isInstanceOf(LoginThrottle.Locked.class);
+  }
+}
