@@ -28,13 +28,31 @@ import reactor.core.publisher.Mono;
  *       costs no request a wait);
  *   <li>keys not confirmed by a fetch for {@code maxAge} verify nothing: a key dropped from the
  *       JWKS stops verifying within {@code refreshAfter}, and one that cannot be checked at all
- *       within {@code maxAge}.
+ *       within {@code maxAge};
+ *   <li>with no keys to trust (none fetched yet, or unconfirmed for {@code maxAge}) and no fetch
+ *       that gives them now, a token is not refused as invalid: the lookup fails with {@link
+ *       KeysUnavailable} (a 503, try again), since the token may well be good;
+ *   <li>the first fetch starts when this is created ({@link #prefetch}), so the first requests
+ *       after a start do not wait for it (nor fail when member-service is slow to answer then).
  * </ul>
  */
 public final class CachedJwks implements Function<SignedJWT, Flux<JWK>> {
   private static final Logger log = LoggerFactory.getLogger(CachedJwks.class);
 
   record Fetched(JWKSet keys, Instant at) {}
+
+  /** No keys to verify a token with, now: the token's worth is unknown (503, not 401). */
+  public static final class KeysUnavailable extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    KeysUnavailable(URI uri) {
+      super(
+          "no public keys to verify tokens with: cannot fetch them from " + uri,
+          null,
+          false,
+          false);
+    }
+  }
 
   private final Function<URI, Mono<String>> fetcher;
   private final URI uri;
@@ -99,15 +117,40 @@ public final class CachedJwks implements Function<SignedJWT, Flux<JWK>> {
 
   private Mono<Fetched> keys(String kid) {
     Fetched held = latest;
-    Instant now = clock.instant();
-    if (held != null && (kid == null || held.keys().getKeyByKeyId(kid) != null)) {
-      if (Duration.between(held.at(), now).compareTo(refreshAfter) >= 0) {
+    if (trusted(held) && (kid == null || held.keys().getKeyByKeyId(kid) != null)) {
+      if (Duration.between(held.at(), clock.instant()).compareTo(refreshAfter) >= 0) {
         refresh().subscribe(f -> {}, e -> {}); // in the background; answer with what we hold
       }
       return Mono.just(held);
     }
-    // A key we do not hold (or none yet): worth a fetch, if one is allowed now.
-    return refresh().defaultIfEmpty(held == null ? new Fetched(new JWKSet(), Instant.MIN) : held);
+    // A key we do not hold, or no keys still trusted: worth a fetch, if one is allowed now.
+    // Without it, keys still trusted answer (a made-up key id matches none of them: invalid);
+    // none is no answer at all.
+    return refresh()
+        .switchIfEmpty(
+            Mono.defer(
+                () -> {
+                  Fetched now = latest;
+                  return trusted(now) ? Mono.just(now) : Mono.error(new KeysUnavailable(uri));
+                }));
+  }
+
+  private boolean trusted(Fetched fetched) {
+    return fetched != null && Duration.between(fetched.at(), clock.instant()).compareTo(maxAge) < 0;
+  }
+
+  /**
+   * Starts the first fetch in the background. Its failure (member-service not up yet) does not hold
+   * the next fetch back for {@code minInterval}: the first token to verify may fetch at once.
+   */
+  public void prefetch() {
+    refresh().switchIfEmpty(Mono.fromRunnable(this::forgetAttempt)).subscribe(f -> {}, e -> {});
+  }
+
+  private synchronized void forgetAttempt() {
+    if (latest == null) {
+      lastAttempt = Instant.MIN;
+    }
   }
 
   /** Starts (or joins) a fetch unless one failed or ran less than {@code minInterval} ago. */

@@ -119,6 +119,7 @@ public final class CitadelSecurity {
             o ->
                 o.bearerTokenConverter(new BearerTokens(queryTokenPaths, tokenFreePaths()))
                     .authenticationEntryPoint(SecurityProblems.unauthorized())
+                    .authenticationFailureHandler(SecurityProblems.failed())
                     .accessDeniedHandler(SecurityProblems.forbidden())
                     .jwt(jwt -> jwt.jwtDecoder(decoder).jwtAuthenticationConverter(new Callers())))
         .exceptionHandling(

@@ -6,6 +6,7 @@ import org.springframework.http.MediaType;
 import org.springframework.http.server.reactive.ServerHttpResponse;
 import org.springframework.security.core.AuthenticationException;
 import org.springframework.security.web.server.ServerAuthenticationEntryPoint;
+import org.springframework.security.web.server.authentication.ServerAuthenticationFailureHandler;
 import org.springframework.security.web.server.authorization.ServerAccessDeniedHandler;
 import org.springframework.web.server.ServerWebExchange;
 import reactor.core.publisher.Mono;
@@ -20,6 +21,27 @@ public final class SecurityProblems {
 
   public static ServerAuthenticationEntryPoint unauthorized() {
     return (exchange, e) -> unauthorized(exchange, e);
+  }
+
+  /**
+   * A token that could not be verified: 401, unless there were no keys to verify it with (member
+   * -service's JWKS cannot be fetched, {@link CachedJwks.KeysUnavailable}): then the token may be
+   * good, and the answer is 503 with {@code Retry-After}, not a 401 that sends a player to log in
+   * again for an outage of ours.
+   */
+  public static ServerAuthenticationFailureHandler failed() {
+    return (filterExchange, e) -> {
+      ServerWebExchange exchange = filterExchange.getExchange();
+      if (TokenDecoders.keysUnavailable(e)) {
+        exchange.getResponse().getHeaders().set("Retry-After", "1");
+        return write(
+            exchange.getResponse(),
+            HttpStatus.SERVICE_UNAVAILABLE,
+            "tokens cannot be verified for a moment; try again",
+            null);
+      }
+      return unauthorized(exchange, e);
+    };
   }
 
   public static ServerAccessDeniedHandler forbidden() {

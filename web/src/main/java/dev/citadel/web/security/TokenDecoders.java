@@ -8,6 +8,7 @@ import java.util.function.Supplier;
 import org.springframework.security.oauth2.core.OAuth2TokenValidator;
 import org.springframework.security.oauth2.jose.jws.SignatureAlgorithm;
 import org.springframework.security.oauth2.jwt.Jwt;
+import org.springframework.security.oauth2.jwt.JwtException;
 import org.springframework.security.oauth2.jwt.NimbusReactiveJwtDecoder;
 import org.springframework.security.oauth2.jwt.ReactiveJwtDecoder;
 import reactor.core.publisher.Flux;
@@ -36,11 +37,33 @@ public final class TokenDecoders {
             Duration.ofSeconds(10).compareTo(refresh) < 0 ? Duration.ofSeconds(10) : refresh,
             KEYS_MAX_AGE,
             clock);
+    keys.prefetch();
     NimbusReactiveJwtDecoder decoder =
         NimbusReactiveJwtDecoder.withJwkSource(keys).jwsAlgorithm(SignatureAlgorithm.RS256).build();
     decoder.setJwtValidator(validator);
-    return new VerifiedTokens(
-        decoder, validator, clock, VERIFIED_KEPT, VERIFIED_CAPACITY, keys::current);
+    ReactiveJwtDecoder verified =
+        new VerifiedTokens(
+            decoder, validator, clock, VERIFIED_KEPT, VERIFIED_CAPACITY, keys::current);
+    // Spring's decoder passes a key source's failure on as a bare IllegalStateException (a 500);
+    // as a JwtException it becomes an authentication failure SecurityProblems answers (503).
+    return token ->
+        verified
+            .decode(token)
+            .onErrorMap(
+                TokenDecoders::keysUnavailable,
+                e -> new JwtException("no public keys to verify tokens with", e));
+  }
+
+  /**
+   * Whether {@code e} says there were no keys to verify with ({@link CachedJwks.KeysUnavailable}).
+   */
+  static boolean keysUnavailable(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof CachedJwks.KeysUnavailable) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** A verified token is verified again after this long at most (see {@link VerifiedTokens}). */

@@ -1,6 +1,7 @@
 package dev.citadel.web.security;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
@@ -123,11 +124,35 @@ class CachedJwksTest {
     assertThat(keysFor("k1")).containsExactly("k1");
     assertThat(fetches).as("no new attempt within 10 s of a failure").hasValue(afterFailure);
     clock.advance(MAX_AGE);
-    assertThat(keysFor("k1")).as("unconfirmed for an hour: trusted no more").isEmpty();
+    assertThatThrownBy(() -> keysFor("k1"))
+        .as("unconfirmed for an hour: no keys to verify with (503), not an invalid token (401)")
+        .isInstanceOf(CachedJwks.KeysUnavailable.class);
     down.set(false);
     clock.advance(MIN);
-    keysFor("k1"); // starts a refresh
     assertThat(keysFor("k1")).containsExactly("k1");
+  }
+
+  @Test
+  void with_no_keys_ever_fetched_a_token_is_not_judged_but_the_lookup_fails_as_unavailable() {
+    down.set(true);
+    assertThatThrownBy(() -> keysFor("k1")).isInstanceOf(CachedJwks.KeysUnavailable.class);
+    assertThatThrownBy(() -> keysFor("k1"))
+        .as("within 10 s of the failed fetch: no new one, still unavailable")
+        .isInstanceOf(CachedJwks.KeysUnavailable.class);
+    assertThat(fetches).hasValue(1);
+  }
+
+  @Test
+  void the_first_fetch_starts_on_creation_and_its_failure_holds_no_later_fetch_back()
+      throws Exception {
+    served.set(new JWKSet(key("k1")));
+    down.set(true);
+    jwks.prefetch();
+    assertThat(fetches).hasValue(1);
+
+    down.set(false);
+    assertThat(keysFor("k1")).as("fetched at once, not 10 s later").containsExactly("k1");
+    assertThat(fetches).hasValue(2);
   }
 
   /**
