@@ -37,6 +37,10 @@ import java.util.Map;
  *                    CITADEL_KAFKA_BOOTSTRAP_SERVERS and CITADEL_CLIENT_SECRET_LOADTEST as it
  *                    printed
  * --stall-seconds S  give up when no player got a room for S seconds (default 60)
+ * --ramp-seconds R   the virtual players arrive evenly over R seconds (default M / 5: five a
+ *                    second)
+ * --warm-up-players W players who go the whole path first, five a second, reported apart
+ *                    (default 50): the measured ones then meet JVMs that have run the path
  * </pre>
  */
 public final class LoadTest {
@@ -60,6 +64,8 @@ public final class LoadTest {
       Path out,
       boolean attach,
       int stallSeconds,
+      int rampSeconds,
+      int warmUpPlayers,
       String bulkQueue,
       String httpQueue,
       int clients) {
@@ -73,6 +79,8 @@ public final class LoadTest {
               LocalDateTime.now(clock).format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
       boolean attach = false;
       int stall = 60;
+      int ramp = -1;
+      int warmUp = 50;
       for (int i = 0; i < args.size(); i++) {
         switch (args.get(i)) {
           case "--players" -> players = Integer.parseInt(args.get(++i));
@@ -80,13 +88,22 @@ public final class LoadTest {
           case "--out" -> out = Path.of(args.get(++i));
           case "--attach" -> attach = true;
           case "--stall-seconds" -> stall = Integer.parseInt(args.get(++i));
+          case "--ramp-seconds" -> ramp = Math.max(1, Integer.parseInt(args.get(++i)));
+          case "--warm-up-players" -> warmUp = Math.max(0, Integer.parseInt(args.get(++i)));
           default -> throw new IllegalArgumentException("unknown option " + args.get(i));
         }
       }
       // Only whole matches: a remainder would wait for partners that never come.
       players -= players % PLAYERS_PER_MATCH;
       httpPlayers -= httpPlayers % PLAYERS_PER_MATCH;
-      return new Settings(players, httpPlayers, out, attach, stall, "ranked", "casual", 4);
+      warmUp -= warmUp % PLAYERS_PER_MATCH;
+      // Five new players a second by default: on a 2-core machine running the whole platform,
+      // faster arrivals measure JIT warm-up of six cold JVMs rather than the platform.
+      if (ramp < 0) {
+        ramp = Math.max(1, httpPlayers / 5);
+      }
+      return new Settings(
+          players, httpPlayers, out, attach, stall, ramp, warmUp, "ranked", "casual", 4);
     }
   }
 
@@ -152,18 +169,23 @@ public final class LoadTest {
       http =
           GatlingRun.run(
               settings.httpPlayers(),
+              settings.warmUpPlayers(),
               Map.of(
                   "citadel.gateway",
                   GATEWAY,
                   "citadel.players",
                   Integer.toString(settings.httpPlayers()),
+                  "citadel.ramp-seconds",
+                  Integer.toString(settings.rampSeconds()),
+                  "citadel.warm-up-players",
+                  Integer.toString(settings.warmUpPlayers()),
                   "citadel.queue",
                   settings.httpQueue(),
                   "citadel.run",
                   run),
               settings.out().resolve("gatling"),
-              // The ramp (5 players a second), the longest wait for a room, and a margin.
-              settings.httpPlayers() / 5 + 120 + 600);
+              // The ramp, the longest wait for a room, and a margin.
+              settings.warmUpPlayers() / 5 + settings.rampSeconds() + 2 * 120 + 600);
     }
     String md = Report.write(settings.out(), "Citadel load test " + run, bulk, http);
     out.println();

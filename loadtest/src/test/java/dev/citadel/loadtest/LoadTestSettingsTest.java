@@ -17,18 +17,33 @@ class LoadTestSettingsTest {
     assertThat(s.httpPlayers()).isEqualTo(200);
     assertThat(s.attach()).isFalse();
     assertThat(s.out().getParent()).isEqualTo(Path.of("loadtest-reports"));
+    assertThat(s.rampSeconds()).isEqualTo(40);
+    assertThat(s.warmUpPlayers()).isEqualTo(50);
   }
 
   @Test
   void players_are_rounded_down_to_whole_matches() {
     LoadTest.Settings s =
         LoadTest.Settings.parse(
-            List.of("--players", "1234", "--http-players", "25", "--out", "x", "--attach"),
+            List.of(
+                "--players",
+                "1234",
+                "--http-players",
+                "25",
+                "--out",
+                "x",
+                "--attach",
+                "--ramp-seconds",
+                "3",
+                "--warm-up-players",
+                "15"),
             Clock.systemUTC());
     assertThat(s.players()).isEqualTo(1230);
     assertThat(s.httpPlayers()).isEqualTo(20);
     assertThat(s.out()).isEqualTo(Path.of("x"));
     assertThat(s.attach()).isTrue();
+    assertThat(s.rampSeconds()).isEqualTo(3);
+    assertThat(s.warmUpPlayers()).as("whole matches").isEqualTo(10);
   }
 
   @Test

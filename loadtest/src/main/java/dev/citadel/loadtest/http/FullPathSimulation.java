@@ -1,24 +1,38 @@
 package dev.citadel.loadtest.http;
 
 import static io.gatling.javaapi.core.CoreDsl.StringBody;
+import static io.gatling.javaapi.core.CoreDsl.doIf;
 import static io.gatling.javaapi.core.CoreDsl.exec;
-import static io.gatling.javaapi.core.CoreDsl.global;
 import static io.gatling.javaapi.core.CoreDsl.jsonPath;
+import static io.gatling.javaapi.core.CoreDsl.pause;
 import static io.gatling.javaapi.core.CoreDsl.rampUsers;
 import static io.gatling.javaapi.core.CoreDsl.scenario;
 import static io.gatling.javaapi.core.CoreDsl.substring;
+import static io.gatling.javaapi.http.HttpDsl.header;
 import static io.gatling.javaapi.http.HttpDsl.http;
 import static io.gatling.javaapi.http.HttpDsl.status;
 import static io.gatling.javaapi.http.HttpDsl.ws;
 
+import dev.citadel.loadtest.report.HttpResult;
 import io.gatling.http.action.ws.WsInboundMessage;
+import io.gatling.javaapi.core.ChainBuilder;
+import io.gatling.javaapi.core.PopulationBuilder;
 import io.gatling.javaapi.core.ScenarioBuilder;
 import io.gatling.javaapi.core.Simulation;
 import io.gatling.javaapi.http.HttpProtocolBuilder;
+import io.gatling.javaapi.http.HttpRequestActionBuilder;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.stream.Stream;
 
 /**
@@ -32,11 +46,24 @@ import java.util.stream.Stream;
  */
 public class FullPathSimulation extends Simulation {
   static final String PASSWORD = "load-test-password";
+  static final String STATUS = "status";
+  static final String RETRY_AFTER = "retryAfter";
+  static final String TRY = "try";
+
+  /** A request refused this many times in a row fails. */
+  static final int TRIES = 20;
+
+  /** Refusals per request name, and players who reached the end, in this (Gatling's) JVM. */
+  static final Map<String, LongAdder> REFUSED = new ConcurrentHashMap<>();
+
+  static final LongAdder FINISHED = new LongAdder();
 
   String gateway = System.getProperty("citadel.gateway", "http://127.0.0.1:8080");
   int players = Integer.getInteger("citadel.players", 200);
-  // Five new players a second: on a 2-core machine running the whole platform, faster arrivals
-  // measure JIT warm-up of six cold JVMs rather than the platform.
+  // Players who go the whole path first, five a second, before the measured ones start: their
+  // figures are those of JVMs seeing the path for the first time (reported apart).
+  int warmUp = Integer.getInteger("citadel.warm-up-players", 0);
+  // Five new players a second unless told (see LoadTest).
   int ramp = Integer.getInteger("citadel.ramp-seconds", Math.max(1, players / 5));
   String queue = System.getProperty("citadel.queue", "casual");
   String run =
@@ -59,68 +86,178 @@ public class FullPathSimulation extends Simulation {
 
   String credentials = "{\"nickname\":\"#{nickname}\",\"password\":\"" + PASSWORD + "\"}";
 
-  ScenarioBuilder player =
-      scenario("player")
-          .feed(nicknames)
-          .exec(
-              http("sign up")
-                  .post("/api/members")
-                  .body(StringBody(credentials))
-                  .check(status().is(201), jsonPath("$.playerId").saveAs("playerId")))
-          .exec(
-              http("log in")
-                  .post("/api/members/login")
-                  .body(StringBody(credentials))
-                  .check(status().is(200), jsonPath("$.token").saveAs("token")))
-          .exec(
-              ws("connect")
-                  .connect("/ws?access_token=#{token}")
-                  .await(Duration.ofSeconds(connectTimeout))
-                  .on(
-                      ws.checkTextMessage("connected")
-                          .matching(substring("\"connected\""))
-                          .check(substring("#{playerId}"))))
-          .exitHereIfFailed() // one error per player, not a cascade of follow-ups
-          .exec(
-              http("queue")
-                  .post("/api/match/queue")
-                  .header("Authorization", "Bearer #{token}")
-                  .body(StringBody("{\"queue\":\"" + queue + "\"}"))
-                  .check(status().is(200)))
-          .exitHereIfFailed()
-          // The room may already have been pushed while the queue call returned.
-          .exec(
-              ws.processUnmatchedMessages(
-                  (messages, session) ->
-                      session.set(
-                          "roomSeen",
-                          messages.stream()
-                              .anyMatch(
-                                  m ->
-                                      m instanceof WsInboundMessage.Text t
-                                          && t.message().contains("match.room-assigned")))))
-          // The socket only pushes; a text frame from the client is read and ignored, and lets
-          // Gatling wait for the notification.
-          .doIf(session -> !session.getBoolean("roomSeen"))
-          .then(
-              exec(
-                  ws("room assigned")
-                      .sendText("{\"type\":\"waiting\"}")
-                      .await(Duration.ofSeconds(roomTimeout))
-                      .on(
-                          ws.checkTextMessage("match.room-assigned")
-                              .matching(substring("match.room-assigned"))
-                              .check(substring("\"room\"")))))
-          .exec(
-              http("status")
-                  .get("/api/match/status?queue=" + queue)
-                  .header("Authorization", "Bearer #{token}")
-                  .check(status().is(200), jsonPath("$.state").is("IN_GAME")))
-          .exec(ws("close").close());
+  /**
+   * One cohort of players; {@code prefix} starts its request names (the warm-up's are reported
+   * apart).
+   */
+  ScenarioBuilder player(String name, String prefix) {
+    return scenario(name)
+        .feed(nicknames)
+        .exec(
+            refusable(
+                http(prefix + "sign up")
+                    .post("/api/members")
+                    .body(StringBody(credentials))
+                    .check(
+                        status().saveAs(STATUS),
+                        header("Retry-After").optional().saveAs(RETRY_AFTER))
+                    .check(status().is(201), jsonPath("$.playerId").saveAs("playerId")),
+                prefix + "sign up"))
+        .exitHereIfFailed()
+        .exec(
+            refusable(
+                http(prefix + "log in")
+                    .post("/api/members/login")
+                    .body(StringBody(credentials))
+                    .check(
+                        status().saveAs(STATUS),
+                        header("Retry-After").optional().saveAs(RETRY_AFTER))
+                    .check(status().is(200), jsonPath("$.token").saveAs("token")),
+                prefix + "log in"))
+        .exitHereIfFailed()
+        .exec(
+            ws(prefix + "connect")
+                .connect("/ws?access_token=#{token}")
+                .await(Duration.ofSeconds(connectTimeout))
+                .on(
+                    ws.checkTextMessage(prefix + "connected")
+                        .matching(substring("\"connected\""))
+                        .check(substring("#{playerId}"))))
+        .exitHereIfFailed() // one error per player, not a cascade of follow-ups
+        .exec(
+            refusable(
+                http(prefix + "queue")
+                    .post("/api/match/queue")
+                    .header("Authorization", "Bearer #{token}")
+                    .body(StringBody("{\"queue\":\"" + queue + "\"}"))
+                    .check(
+                        status().saveAs(STATUS),
+                        header("Retry-After").optional().saveAs(RETRY_AFTER))
+                    .check(status().is(200)),
+                prefix + "queue"))
+        .exitHereIfFailed()
+        // The room may already have been pushed while the queue call returned.
+        .exec(
+            ws.processUnmatchedMessages(
+                (messages, session) ->
+                    session.set(
+                        "roomSeen",
+                        messages.stream()
+                            .anyMatch(
+                                m ->
+                                    m instanceof WsInboundMessage.Text t
+                                        && t.message().contains("match.room-assigned")))))
+        // The socket only pushes; a text frame from the client is read and ignored, and lets
+        // Gatling wait for the notification.
+        .doIf(session -> !session.getBoolean("roomSeen"))
+        .then(
+            exec(
+                ws(prefix + "room assigned")
+                    .sendText("{\"type\":\"waiting\"}")
+                    .await(Duration.ofSeconds(roomTimeout))
+                    .on(
+                        ws.checkTextMessage(prefix + "match.room-assigned")
+                            .matching(substring("match.room-assigned"))
+                            .check(substring("\"room\"")))))
+        .exec(
+            http(prefix + "status")
+                .get("/api/match/status?queue=" + queue)
+                .header("Authorization", "Bearer #{token}")
+                .check(status().is(200), jsonPath("$.state").is("IN_GAME")))
+        .exec(ws(prefix + "close").close())
+        .exec(
+            session -> {
+              FINISHED.increment();
+              return session;
+            });
+  }
 
   {
-    setUp(player.injectOpen(rampUsers(players).during(Duration.ofSeconds(ramp))))
-        .protocols(protocol)
-        .assertions(global().failedRequests().count().is(0L));
+    // No assertion on Gatling's failed count: a refusal is a KO in its figures (so that its
+    // percentiles of OK requests are those of accepted ones) and passes; GatlingRun decides.
+    PopulationBuilder measured =
+        player("player", "").injectOpen(rampUsers(players).during(Duration.ofSeconds(ramp)));
+    setUp(
+            warmUp == 0
+                ? measured
+                : player("warm-up", HttpResult.WARM_UP)
+                    .injectOpen(
+                        rampUsers(warmUp).during(Duration.ofSeconds(Math.max(1, warmUp / 5))))
+                    .andThen(measured))
+        .protocols(protocol);
+  }
+
+  /**
+   * A request the platform may refuse when it is busy (503, or the gateway's 429), with {@code
+   * Retry-After}: the player waits what it says and sends the request again, as a game client does,
+   * up to {@link #TRIES} times. A refusal stays a KO in Gatling's figures (so its OK percentiles
+   * are those of accepted requests) and is counted apart; the player's session goes on as if
+   * nothing failed. Any other failure ends the loop with the session failed.
+   *
+   * @param request with its {@link #STATUS} and {@link #RETRY_AFTER} saves before its own checks
+   *     (Gatling applies the saves of the checks before a failing one)
+   */
+  static ChainBuilder refusable(HttpRequestActionBuilder request, String name) {
+    return exec(session -> session.set(STATUS, 0))
+        .asLongAs(
+            session -> {
+              int status = session.getInt(STATUS);
+              return (status == 0 || refused(status)) && session.getInt(TRY) < TRIES;
+            },
+            TRY)
+        .on(
+            doIf(session -> refused(session.getInt(STATUS)))
+                .then(pause(session -> retryAfter(session.getString(RETRY_AFTER))))
+                .exec(session -> session.set(STATUS, -1).remove(RETRY_AFTER))
+                .exec(request)
+                .exec(
+                    session -> {
+                      if (!refused(session.getInt(STATUS))) {
+                        return session;
+                      }
+                      REFUSED.computeIfAbsent(name, n -> new LongAdder()).increment();
+                      return session.markAsSucceeded();
+                    }))
+        .exec(
+            session ->
+                refused(session.getInt(STATUS))
+                    ? session.markAsFailed() // still refused after every try
+                    : session);
+  }
+
+  static boolean refused(int status) {
+    return status == 503 || status == 429;
+  }
+
+  /**
+   * What the answer's Retry-After says (seconds; 1 when it says nothing usable, at most 30), plus
+   * up to a second at random, as a client should: players refused together do not all come back in
+   * the same instant.
+   */
+  static Duration retryAfter(String header) {
+    long seconds;
+    try {
+      seconds = Math.max(1, Math.min(30, Long.parseLong(header.strip())));
+    } catch (NullPointerException | NumberFormatException e) {
+      seconds = 1;
+    }
+    return Duration.ofSeconds(seconds).plusMillis(ThreadLocalRandom.current().nextLong(1000));
+  }
+
+  /** Counts for GatlingRun, written to {@code citadel.outcome-file} once the run is over. */
+  @Override
+  public void after() {
+    String file = System.getProperty("citadel.outcome-file");
+    if (file == null) {
+      return;
+    }
+    Properties outcome = new Properties();
+    outcome.setProperty("finished", Long.toString(FINISHED.sum()));
+    REFUSED.forEach((name, n) -> outcome.setProperty("refused." + name, Long.toString(n.sum())));
+    try (var out = Files.newBufferedWriter(Path.of(file))) {
+      outcome.store(out, "citadel full path outcome");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 }

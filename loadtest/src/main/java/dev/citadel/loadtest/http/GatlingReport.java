@@ -5,80 +5,80 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The per-request statistics table of Gatling's HTML report ({@code index.html}); Gatling 3.14
- * writes its figures only there (the {@code simulation.log} is binary). Columns are found by their
- * header labels, so a reordering does not silently shift the figures.
+ * Gatling's HTML report. The statistics table of {@code index.html} gives the requests in order and
+ * the page of each; its latencies mix OK and KO, so each request's figures are read from its own
+ * page ({@code <id>.html}), whose table splits them: counts of OK and KO, latencies of OK. There is
+ * no such split for all requests together, so the total is left out. Gatling 3.14 writes its
+ * figures only in HTML (the {@code simulation.log} is binary). Rows are found by their labels, so a
+ * reordering does not silently shift the figures.
  */
 final class GatlingReport {
-  private static final Pattern HEADER =
-      Pattern.compile("<th id=\"(col-\\d+)\"[^>]*><span>(?:<abbr[^>]*>)?([^<]+)");
   private static final Pattern ROW =
-      Pattern.compile(
-          "<tr id=\"([^\"]+)\" data-parent=\"[^\"]*\">(.*?)</tr>|<tr id=\"(ROOT)\" >(.*?)</tr>",
-          Pattern.DOTALL);
+      Pattern.compile("<tr id=\"([^\"]+)\" data-parent=\"ROOT\">(.*?)</tr>", Pattern.DOTALL);
   private static final Pattern NAME = Pattern.compile("class=\"ellipsed-name\">([^<]*)<");
-  private static final Pattern CELL =
-      Pattern.compile("<td class=\"value [a-z]+ (col-\\d+)\">([^<]*)</td>");
+  private static final Pattern PAGE_ROW =
+      Pattern.compile(
+          "<td class=\"title\">([^<]+)(?:</abbr>)?</td>\\s*<td class=\"total\">([^<]*)</td>"
+              + "\\s*<td class=\"ok\">([^<]*)</td>\\s*<td class=\"ko\">([^<]*)</td>");
 
   private GatlingReport() {}
 
-  /** Each request in report order, then the total ("All Requests"). */
-  static List<HttpResult.RequestStats> read(String indexHtml) {
-    Map<String, String> columns = new HashMap<>();
-    Matcher h = HEADER.matcher(indexHtml);
-    while (h.find()) {
-      columns.put(h.group(2).strip(), h.group(1));
-    }
+  /**
+   * Each request in report order.
+   *
+   * @param page a request's page by its id (the report's {@code <id>.html}); null when missing
+   */
+  static List<HttpResult.RequestStats> read(String indexHtml, Function<String, String> page) {
     List<HttpResult.RequestStats> requests = new ArrayList<>();
-    HttpResult.RequestStats total = null;
     Matcher row = ROW.matcher(indexHtml);
     while (row.find()) {
-      boolean root = row.group(3) != null;
-      String body = root ? row.group(4) : row.group(2);
-      Matcher name = NAME.matcher(body);
+      Matcher name = NAME.matcher(row.group(2));
       if (!name.find()) {
         continue;
       }
-      Map<String, String> cells = new HashMap<>();
-      Matcher cell = CELL.matcher(body);
-      while (cell.find()) {
-        cells.put(cell.group(1), cell.group(2).strip());
+      String html = page.apply(row.group(1));
+      if (html == null) {
+        throw new IllegalStateException("the Gatling report has no page " + row.group(1) + ".html");
       }
-      HttpResult.RequestStats stats =
-          new HttpResult.RequestStats(
-              name.group(1),
-              (long) number(cells, columns, "OK"),
-              (long) number(cells, columns, "KO"),
-              number(cells, columns, "Mean"),
-              number(cells, columns, "50th pct"),
-              number(cells, columns, "75th pct"),
-              number(cells, columns, "95th pct"),
-              number(cells, columns, "99th pct"),
-              number(cells, columns, "Max"));
-      if (root) {
-        total = stats;
-      } else {
-        requests.add(stats);
-      }
+      requests.add(accepted(name.group(1), html));
     }
-    if (total == null) {
+    if (requests.isEmpty()) {
       throw new IllegalStateException("no statistics table in the Gatling report");
     }
-    requests.add(total);
     return requests;
   }
 
-  private static double number(
-      Map<String, String> cells, Map<String, String> columns, String label) {
-    String column = columns.get(label);
-    if (column == null) {
-      throw new IllegalStateException("the Gatling report has no column '" + label + "'");
+  /** A page's counts of OK and KO and its latencies of OK requests. */
+  static HttpResult.RequestStats accepted(String name, String html) {
+    Map<String, String[]> rows = new HashMap<>();
+    Matcher m = PAGE_ROW.matcher(html);
+    while (m.find()) {
+      rows.putIfAbsent(m.group(1).strip(), new String[] {m.group(3), m.group(4)});
     }
-    String v = cells.getOrDefault(column, "-").replace(",", "");
+    return new HttpResult.RequestStats(
+        name,
+        (long) number(rows, "Total count", 0),
+        (long) number(rows, "Total count", 1),
+        0,
+        number(rows, "50th percentile", 0),
+        number(rows, "75th percentile", 0),
+        number(rows, "95th percentile", 0),
+        number(rows, "99th percentile", 0),
+        number(rows, "Max", 0));
+  }
+
+  /** Column 0 is OK, 1 is KO; "-" (no such request) reads as 0. */
+  private static double number(Map<String, String[]> rows, String label, int column) {
+    String[] row = rows.get(label);
+    if (row == null) {
+      throw new IllegalStateException("the Gatling report's page has no row '" + label + "'");
+    }
+    String v = row[column].strip().replace(",", "");
     return v.equals("-") || v.isEmpty() ? 0 : Double.parseDouble(v);
   }
 }

@@ -2,12 +2,14 @@ package dev.citadel.loadtest.http;
 
 import dev.citadel.loadtest.report.HttpResult;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -23,7 +25,11 @@ public final class GatlingRun {
    * @param resultsDir where Gatling writes its run folder
    */
   public static HttpResult run(
-      int players, Map<String, String> settings, Path resultsDir, long timeoutSeconds)
+      int players,
+      int warmUpPlayers,
+      Map<String, String> settings,
+      Path resultsDir,
+      long timeoutSeconds)
       throws IOException, InterruptedException {
     Files.createDirectories(resultsDir);
     List<String> command = new ArrayList<>();
@@ -38,7 +44,10 @@ public final class GatlingRun {
     command.add("-Dhttps.proxyPort=9");
     command.add("-Djava.util.prefs.userRoot=" + resultsDir.toAbsolutePath().resolve(".prefs"));
     command.add("-Dlogback.configurationFile=logback-loadtest.xml");
+    Path outcomeFile = resultsDir.toAbsolutePath().resolve("outcome.properties");
+    Files.deleteIfExists(outcomeFile);
     settings.forEach((k, v) -> command.add("-D" + k + "=" + v));
+    command.add("-Dcitadel.outcome-file=" + outcomeFile);
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add("io.gatling.app.Gatling");
@@ -58,11 +67,50 @@ public final class GatlingRun {
       throw new IllegalStateException("Gatling did not finish in " + timeoutSeconds + " s");
     }
     Path runDir = newestRun(resultsDir);
+    Properties outcome = new Properties();
+    if (Files.exists(outcomeFile)) {
+      try (var in = Files.newBufferedReader(outcomeFile)) {
+        outcome.load(in);
+      }
+    }
+    List<HttpResult.RequestStats> requests =
+        refusals(
+            GatlingReport.read(
+                Files.readString(runDir.resolve("index.html")), id -> page(runDir, id)),
+            outcome);
+    long finished = Long.parseLong(outcome.getProperty("finished", "0"));
     return new HttpResult(
         players,
-        gatling.exitValue() == 0,
-        GatlingReport.read(Files.readString(runDir.resolve("index.html"))),
+        warmUpPlayers,
+        finished,
+        gatling.exitValue() == 0 && passed(players + warmUpPlayers, finished, requests),
+        requests,
         runDir.toString());
+  }
+
+  /** Each request with the refusals the simulation counted for it. */
+  static List<HttpResult.RequestStats> refusals(
+      List<HttpResult.RequestStats> requests, Properties outcome) {
+    return requests.stream()
+        .map(r -> r.withRefused(Long.parseLong(outcome.getProperty("refused." + r.name(), "0"))))
+        .toList();
+  }
+
+  /**
+   * Every player (warm-up included) went the whole path, and every KO was a refusal that was sent
+   * again.
+   */
+  static boolean passed(int players, long finished, List<HttpResult.RequestStats> requests) {
+    return finished == players && requests.stream().allMatch(r -> r.failed() == 0);
+  }
+
+  private static String page(Path runDir, String id) {
+    Path page = runDir.resolve(id + ".html");
+    try {
+      return Files.exists(page) ? Files.readString(page) : null;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   private static Path newestRun(Path resultsDir) throws IOException {

@@ -3,6 +3,7 @@ package dev.citadel.loadtest.report;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 
 /** The report folder: {@code report.md} plus the charts. */
@@ -93,6 +94,7 @@ public final class Report {
 
   static String http(HttpResult h) {
     StringBuilder md = new StringBuilder();
+    int all = h.players() + h.warmUpPlayers();
     md.append(
         f(
             "## Full path through the gateway: %,d virtual players (Gatling)%n%n"
@@ -101,18 +103,45 @@ public final class Report {
                 + " bcrypt cost %s in load tests (10 in production). %s%n%n",
             h.players(),
             dev.citadel.infra.platform.LocalPlatform.LOADTEST_BCRYPT_STRENGTH,
-            h.passed() ? "All checks passed." : "**Some checks failed.**"));
+            h.passed()
+                ? "Every player finished (" + h.finished() + "); nothing failed."
+                : "**" + h.finished() + " of " + all + " players finished; see failed.**"));
     md.append(
-        "| request | ok | failed | mean ms | p50 ms | p75 ms | p95 ms | p99 ms | max ms |\n"
-            + "|---|---|---|---|---|---|---|---|---|\n");
-    for (HttpResult.RequestStats r : h.requests()) {
+        "A request refused because the platform is busy (503, or the gateway's 429, with"
+            + " Retry-After) is counted as refused and sent again after the time it names;"
+            + " latencies are those of accepted requests.\n\n");
+    table(md, h.requests().stream().filter(r -> !r.name().startsWith(HttpResult.WARM_UP)).toList());
+    if (h.warmUpPlayers() > 0) {
       md.append(
           f(
-              "| %s | %d | %d | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f |%n",
-              r.name(), r.ok(), r.ko(), r.mean(), r.p50(), r.p75(), r.p95(), r.p99(), r.max()));
+              "%nBefore them, %d warm-up players went the same path, five a second, into"
+                  + " services that had not run it yet (not counted above):%n%n",
+              h.warmUpPlayers()));
+      table(
+          md, h.requests().stream().filter(r -> r.name().startsWith(HttpResult.WARM_UP)).toList());
     }
     md.append("\nGatling's own report: `" + h.gatlingReport() + "/index.html`\n");
     return md.toString();
+  }
+
+  private static void table(StringBuilder md, List<HttpResult.RequestStats> requests) {
+    md.append(
+        "| request | accepted | refused | failed | p50 ms | p75 ms | p95 ms | p99 ms | max ms |\n"
+            + "|---|---|---|---|---|---|---|---|---|\n");
+    for (HttpResult.RequestStats r : requests) {
+      md.append(
+          f(
+              "| %s | %d | %d | %d | %.0f | %.0f | %.0f | %.0f | %.0f |%n",
+              r.name(),
+              r.ok(),
+              r.refused(),
+              r.failed(),
+              r.p50(),
+              r.p75(),
+              r.p95(),
+              r.p99(),
+              r.max()));
+    }
   }
 
   private static String f(String format, Object... args) {

@@ -81,8 +81,12 @@ class ReportTest {
     HttpResult http =
         new HttpResult(
             20,
-            true,
-            List.of(new HttpResult.RequestStats("sign up", 20, 0, 80, 75, 90, 120, 150, 160)),
+            10,
+            29,
+            false,
+            List.of(
+                new HttpResult.RequestStats("warm-up: sign up", 10, 0, 0, 5, 6, 7, 8, 9),
+                new HttpResult.RequestStats("sign up", 20, 3, 2, 75, 90, 120, 150, 160)),
             "gatling/run");
     String md = Report.write(dir, "Citadel load test t1", sample(), http);
 
@@ -90,7 +94,11 @@ class ReportTest {
         .contains("## Bulk path: 30 players -> 2 matches and rooms")
         .contains("| **players lost** | **10** |")
         .contains("| in rooms | 20 |")
-        .contains("| sign up | 20 | 0 | 80 | 75 | 90 | 120 | 150 | 160 |")
+        .contains("| sign up | 20 | 2 | 1 | 75 | 90 | 120 | 150 | 160 |")
+        .contains("**29 of 30 players finished")
+        .contains("Before them, 10 warm-up players")
+        .containsSubsequence(
+            "| sign up | 20 |", "Before them", "| warm-up: sign up | 10 | 0 | 0 | 5 | 6 |")
         .contains("![throughput](throughput.png)");
     assertThat(Files.readString(dir.resolve("report.md"))).isEqualTo(md);
     for (String chart :
