@@ -34,8 +34,9 @@ public record MemberProperties(
       boolean generateIfMissing) {}
 
   /**
-   * @param bcryptQueue sign-ups and log-ins that may wait for a bcrypt thread; more are refused at
-   *     once (503 with Retry-After)
+   * @param bcryptQueue sign-ups and log-ins that may wait for each bcrypt thread (Reactor's bounded
+   *     elastic scheduler bounds its queue per thread, and there are as many threads as cores);
+   *     more are refused at once (503 with Retry-After)
    */
   public record Members(
       String outboxTopic, String presenceTopic, int bcryptStrength, int bcryptQueue) {}
