@@ -13,7 +13,6 @@ import java.util.Map;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.core.io.ClassPathResource;
 import org.springframework.data.domain.Range;
 import org.springframework.data.redis.connection.Limit;
 import org.springframework.data.redis.connection.stream.MapRecord;
@@ -42,12 +41,10 @@ public final class PresenceRelay {
   private static final int MAX_BATCHES_PER_ROUND = 50;
 
   @SuppressWarnings({"unchecked", "rawtypes"})
-  private static final RedisScript<Long> LOCK_ACQUIRE =
-      RedisScript.of(new ClassPathResource("scripts/lock-acquire.lua"), Long.class);
+  private static final RedisScript<Long> LOCK_ACQUIRE = Queues.script("lock-acquire", Long.class);
 
   @SuppressWarnings({"unchecked", "rawtypes"})
-  private static final RedisScript<Long> LOCK_RELEASE =
-      RedisScript.of(new ClassPathResource("scripts/lock-release.lua"), Long.class);
+  private static final RedisScript<Long> LOCK_RELEASE = Queues.script("lock-release", Long.class);
 
   private final ReactiveStringRedisTemplate redis;
   private final MessagePublisher publisher;

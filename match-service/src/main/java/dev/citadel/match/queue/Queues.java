@@ -54,7 +54,7 @@ public final class Queues {
    * whether it changed (which opens the jar entry: 8 % of the gateway's CPU when its rate limiter
    * did it).
    */
-  static <T> RedisScript<T> script(String name, Class<T> type) {
+  public static <T> RedisScript<T> script(String name, Class<T> type) {
     return new DefaultRedisScript<>(text(name), type);
   }
 
