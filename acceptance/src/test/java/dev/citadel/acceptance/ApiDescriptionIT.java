@@ -165,6 +165,9 @@ class ApiDescriptionIT {
   static ApiClient client() {
     ApiClient client = new ApiClient();
     client.updateBaseUri(GATEWAY.toString());
+    // The generated client waits without limit by default: a stall fails the test, not hangs it.
+    client.setConnectTimeout(java.time.Duration.ofSeconds(10));
+    client.setReadTimeout(java.time.Duration.ofSeconds(30));
     return client;
   }
 
