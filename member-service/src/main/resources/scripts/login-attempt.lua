@@ -9,8 +9,10 @@
 -- ARGV[1] now ms, ARGV[2..4] thresholds of the three keys, ARGV[5] base ms, ARGV[6] cap ms,
 -- ARGV[7] how long a count is remembered without new failures (ms), ARGV[8] the address,
 -- ARGV[9] how long an address stays known after its last success (ms)
--- Returns the ms to wait (> 0), or: 0 go ahead, every key counted; -1 go ahead, the nickname-wide
--- key not counted (a known address) - login-succeeded.lua is told which, never guesses again.
+-- Returns, as strings: {ms to wait} (> 0) when locked, or {code, then for each of the three keys
+-- the lock it had before ('' none) and the lock this attempt set ('' none)}, code 0 go ahead, every
+-- key counted; -1 go ahead, the nickname-wide key not counted (a known address). The caller hands
+-- these back to login-succeeded.lua / login-withdrawn.lua, which never guess them again.
 local now = tonumber(ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - tonumber(ARGV[9]))
 local known = redis.call('ZSCORE', KEYS[4], ARGV[8])
@@ -25,8 +27,9 @@ for i = 1, 3 do
   end
 end
 if wait > 0 then
-  return wait
+  return {tostring(wait)}
 end
+local locks = {'', '', '', '', '', ''}
 local base, cap, keep = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 for i = 1, 3 do
   if applies[i] then
@@ -35,12 +38,15 @@ for i = 1, 3 do
     local lock = 0
     if failures >= threshold then
       lock = math.min(cap, base * (2 ^ math.min(failures - threshold, 30)))
-      redis.call('HSET', KEYS[i], 'locked_until', now + lock)
+      locks[2 * i - 1] = redis.call('HGET', KEYS[i], 'locked_until') or ''
+      locks[2 * i] = tostring(now + lock)
+      redis.call('HSET', KEYS[i], 'locked_until', locks[2 * i])
     end
     redis.call('PEXPIRE', KEYS[i], math.max(keep, lock))
   end
 end
+local code = '0'
 if known then
-  return -1
+  code = '-1'
 end
-return 0
+return {code, locks[1], locks[2], locks[3], locks[4], locks[5], locks[6]}

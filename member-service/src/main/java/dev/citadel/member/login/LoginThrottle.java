@@ -29,9 +29,14 @@ import reactor.core.publisher.Mono;
  * owner out at home. IPv6 addresses count by their /64 ({@link ClientAddress#bucket}).
  */
 public final class LoginThrottle {
-  private static final RedisScript<Long> ATTEMPT = script("scripts/login-attempt.lua");
-  private static final RedisScript<Long> SUCCEEDED = script("scripts/login-succeeded.lua");
-  private static final RedisScript<Long> WITHDRAWN = script("scripts/login-withdrawn.lua");
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private static final RedisScript<List<String>> ATTEMPT =
+      (RedisScript) script("scripts/login-attempt.lua", List.class);
+
+  private static final RedisScript<Long> SUCCEEDED =
+      script("scripts/login-succeeded.lua", Long.class);
+  private static final RedisScript<Long> WITHDRAWN =
+      script("scripts/login-withdrawn.lua", Long.class);
 
   /** How long a count of failures is remembered without new ones. */
   static final Duration REMEMBER = Duration.ofHours(1);
@@ -81,7 +86,8 @@ public final class LoginThrottle {
    * What an attempt counted, handed back to {@link #succeeded} so that a success takes back exactly
    * that (the address may stop or start being known in between).
    */
-  public record Counted(String nicknameKey, String bucket, boolean nicknameWide) {}
+  public record Counted(
+      String nicknameKey, String bucket, boolean nicknameWide, List<String> locks) {}
 
   /**
    * Counts an attempt; completes with what it counted if it may go on, fails with {@link Locked} if
@@ -105,10 +111,14 @@ public final class LoginThrottle {
                 Long.toString(KNOWN_FOR.toMillis())))
         .next()
         .flatMap(
-            ms ->
-                ms > 0
-                    ? Mono.error(new Locked(Duration.ofMillis(ms)))
-                    : Mono.just(new Counted(nicknameKey, bucket, ms == 0)));
+            reply -> {
+              long code = Long.parseLong(reply.get(0));
+              return code > 0
+                  ? Mono.error(new Locked(Duration.ofMillis(code)))
+                  : Mono.just(
+                      new Counted(
+                          nicknameKey, bucket, code == 0, List.copyOf(reply.subList(1, 7))));
+            });
   }
 
   /**
@@ -145,7 +155,13 @@ public final class LoginThrottle {
                 Integer.toString(policy.perNicknameAndAddress()),
                 Integer.toString(policy.perNickname()),
                 Integer.toString(policy.perAddress()),
-                attempt.nicknameWide() ? "1" : "0"))
+                attempt.nicknameWide() ? "1" : "0",
+                attempt.locks().get(0),
+                attempt.locks().get(1),
+                attempt.locks().get(2),
+                attempt.locks().get(3),
+                attempt.locks().get(4),
+                attempt.locks().get(5)))
         .then();
   }
 
@@ -165,9 +181,18 @@ public final class LoginThrottle {
         .flatMap(
             counted ->
                 check
-                    .flatMap(ok -> succeeded(counted, clock.instant()).thenReturn(ok))
                     .onErrorResume(
-                        e -> !verdict.test(e), e -> withdrawn(counted).then(Mono.error(e))));
+                        e -> !verdict.test(e),
+                        // Taken back; if that fails too, the first error still answers.
+                        e ->
+                            withdrawn(counted)
+                                .onErrorResume(
+                                    x -> {
+                                      e.addSuppressed(x);
+                                      return Mono.empty();
+                                    })
+                                .then(Mono.error(e)))
+                    .flatMap(ok -> succeeded(counted, clock.instant()).thenReturn(ok)));
   }
 
   private static List<String> keys(String nicknameKey, String bucket) {
@@ -182,10 +207,10 @@ public final class LoginThrottle {
    * A script read once, as text: from a resource, Spring asks on every call whether it changed
    * (which opens the jar entry: 8 % of the gateway's CPU when its rate limiter did it).
    */
-  private static RedisScript<Long> script(String path) {
+  private static <T> RedisScript<T> script(String path, Class<T> type) {
     try {
       return RedisScript.of(
-          new ClassPathResource(path).getContentAsString(StandardCharsets.UTF_8), Long.class);
+          new ClassPathResource(path).getContentAsString(StandardCharsets.UTF_8), type);
     } catch (IOException e) {
       throw new UncheckedIOException("script " + path + " is missing", e);
     }

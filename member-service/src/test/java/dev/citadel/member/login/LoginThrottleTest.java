@@ -7,6 +7,8 @@ import dev.citadel.infra.junit.CitadelInfra;
 import dev.citadel.infra.junit.SharedInfra;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -23,6 +25,10 @@ import reactor.core.publisher.Mono;
 @CitadelInfra
 class LoginThrottleTest {
   static final Duration WAIT = Duration.ofSeconds(10);
+
+  /** An address no other test uses (the throttle's address count is shared in Redis). */
+  static final String ADDRESS = "203.0.113.201";
+
   static LettuceConnectionFactory factory;
   static LoginThrottle throttle;
 
@@ -52,8 +58,7 @@ class LoginThrottleTest {
   }
 
   static Mono<String> guard(String nickname, Mono<String> check) {
-    return throttle.guard(
-        nickname, "198.51.100.7", Clock.systemUTC(), check, e -> e instanceof Wrong);
+    return throttle.guard(nickname, ADDRESS, Clock.systemUTC(), check, e -> e instanceof Wrong);
   }
 
   static String nick() {
@@ -81,6 +86,30 @@ class LoginThrottleTest {
 
     assertThatThrownBy(() -> guard(nickname, Mono.just("in")).block(WAIT))
         .isInstanceOf(LoginThrottle.Locked.class);
+  }
+
+  @Test
+  void a_refused_attempt_at_the_threshold_sets_no_new_lock() {
+    // Locks of a second, on a clock this test moves.
+    LoginThrottle quick =
+        new LoginThrottle(
+            new ReactiveStringRedisTemplate(factory),
+            new LoginThrottle.Policy(5, 50, 100, Duration.ofSeconds(1), Duration.ofMinutes(15)));
+    Clock[] clock = {Clock.fixed(Instant.parse("2026-12-05T02:00:00Z"), ZoneOffset.UTC)};
+    String nickname = nick();
+    java.util.function.Function<Mono<String>, Mono<String>> guard =
+        check -> quick.guard(nickname, ADDRESS, clock[0], check, e -> e instanceof Wrong);
+    for (int i = 0; i < 5; i++) {
+      assertThatThrownBy(() -> guard.apply(Mono.error(new Wrong())).block(WAIT))
+          .isInstanceOf(Wrong.class);
+    }
+    clock[0] = Clock.offset(clock[0], Duration.ofSeconds(2)); // the fifth failure's lock is over
+
+    // At the threshold, this attempt locks the pair again while it runs; refused, it must not.
+    assertThatThrownBy(() -> guard.apply(Mono.error(new Busy())).block(WAIT))
+        .isInstanceOf(Busy.class);
+
+    assertThat(guard.apply(Mono.just("in")).block(WAIT)).isEqualTo("in");
   }
 
   @Test
