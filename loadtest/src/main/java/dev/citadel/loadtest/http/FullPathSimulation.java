@@ -18,6 +18,7 @@ import io.gatling.http.action.ws.WsInboundMessage;
 import io.gatling.javaapi.core.ChainBuilder;
 import io.gatling.javaapi.core.PopulationBuilder;
 import io.gatling.javaapi.core.ScenarioBuilder;
+import io.gatling.javaapi.core.Session;
 import io.gatling.javaapi.core.Simulation;
 import io.gatling.javaapi.http.HttpProtocolBuilder;
 import io.gatling.javaapi.http.HttpRequestActionBuilder;
@@ -188,11 +189,11 @@ public class FullPathSimulation extends Simulation {
   }
 
   /**
-   * A request the platform may refuse when it is busy (503, or the gateway's 429), with {@code
-   * Retry-After}: the player waits what it says and sends the request again, as a game client does,
-   * up to {@link #TRIES} times. A refusal stays a KO in Gatling's figures (so its OK percentiles
-   * are those of accepted requests) and is counted apart; the player's session goes on as if
-   * nothing failed. Any other failure ends the loop with the session failed.
+   * A request the platform may refuse when it is busy (503, or the gateway's 429, with {@code
+   * Retry-After}): the player waits what it says and sends the request again, as a game client
+   * does, up to {@link #TRIES} times. A refusal stays a KO in Gatling's figures (so its OK
+   * percentiles are those of accepted requests) and is counted apart; the player's session goes on
+   * as if nothing failed. Any other failure ends the loop with the session failed.
    *
    * @param request with its {@link #STATUS} and {@link #RETRY_AFTER} saves before its own checks
    *     (Gatling applies the saves of the checks before a failing one)
@@ -201,18 +202,18 @@ public class FullPathSimulation extends Simulation {
     return exec(session -> session.set(STATUS, 0))
         .asLongAs(
             session -> {
-              int status = session.getInt(STATUS);
-              return (status == 0 || refused(status)) && session.getInt(TRY) < TRIES;
+              return (session.getInt(STATUS) == 0 || refused(session))
+                  && session.getInt(TRY) < TRIES;
             },
             TRY)
         .on(
-            doIf(session -> refused(session.getInt(STATUS)))
+            doIf(FullPathSimulation::refused)
                 .then(pause(session -> retryAfter(session.getString(RETRY_AFTER))))
                 .exec(session -> session.set(STATUS, -1).remove(RETRY_AFTER))
                 .exec(request)
                 .exec(
                     session -> {
-                      if (!refused(session.getInt(STATUS))) {
+                      if (!refused(session)) {
                         return session;
                       }
                       REFUSED.computeIfAbsent(name, n -> new LongAdder()).increment();
@@ -220,13 +221,18 @@ public class FullPathSimulation extends Simulation {
                     }))
         .exec(
             session ->
-                refused(session.getInt(STATUS))
+                refused(session)
                     ? session.markAsFailed() // still refused after every try
                     : session);
   }
 
-  static boolean refused(int status) {
-    return status == 503 || status == 429;
+  /**
+   * Refused because the platform is busy: 503 or 429 that says when to try again. A 503 without
+   * {@code Retry-After} (an outage: no instance ready, an error) is a failure like any other.
+   */
+  static boolean refused(Session session) {
+    int status = session.getInt(STATUS);
+    return (status == 503 || status == 429) && session.contains(RETRY_AFTER);
   }
 
   /**

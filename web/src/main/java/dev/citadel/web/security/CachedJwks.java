@@ -45,12 +45,20 @@ public final class CachedJwks implements Function<SignedJWT, Flux<JWK>> {
   public static final class KeysUnavailable extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
-    KeysUnavailable(URI uri) {
+    private final Duration retryAfter;
+
+    KeysUnavailable(URI uri, Duration retryAfter) {
       super(
           "no public keys to verify tokens with: cannot fetch them from " + uri,
           null,
           false,
           false);
+      this.retryAfter = retryAfter;
+    }
+
+    /** When the next fetch may be tried (a second at least). */
+    public Duration retryAfter() {
+      return retryAfter;
     }
   }
 
@@ -131,8 +139,16 @@ public final class CachedJwks implements Function<SignedJWT, Flux<JWK>> {
             Mono.defer(
                 () -> {
                   Fetched now = latest;
-                  return trusted(now) ? Mono.just(now) : Mono.error(new KeysUnavailable(uri));
+                  return trusted(now)
+                      ? Mono.just(now)
+                      : Mono.error(new KeysUnavailable(uri, untilNextFetch()));
                 }));
+  }
+
+  /** How long until a fetch is allowed again ({@code minInterval} after the last attempt). */
+  private synchronized Duration untilNextFetch() {
+    Duration left = minInterval.minus(Duration.between(lastAttempt, clock.instant()));
+    return left.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : left;
   }
 
   private boolean trusted(Fetched fetched) {

@@ -1,9 +1,11 @@
 package dev.citadel.web.security;
 
 import dev.citadel.web.problem.Problems;
+import java.util.Optional;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.server.reactive.ServerHttpResponse;
+import org.springframework.security.authentication.AuthenticationServiceException;
 import org.springframework.security.core.AuthenticationException;
 import org.springframework.security.web.server.ServerAuthenticationEntryPoint;
 import org.springframework.security.web.server.authentication.ServerAuthenticationFailureHandler;
@@ -32,13 +34,19 @@ public final class SecurityProblems {
   public static ServerAuthenticationFailureHandler failed() {
     return (filterExchange, e) -> {
       ServerWebExchange exchange = filterExchange.getExchange();
-      if (TokenDecoders.keysUnavailable(e)) {
-        exchange.getResponse().getHeaders().set("Retry-After", "1");
+      Optional<CachedJwks.KeysUnavailable> noKeys = TokenDecoders.keysUnavailable(e);
+      if (noKeys.isPresent()) {
+        long seconds = (noKeys.get().retryAfter().toMillis() + 999) / 1000;
+        exchange.getResponse().getHeaders().set("Retry-After", Long.toString(seconds));
         return write(
             exchange.getResponse(),
             HttpStatus.SERVICE_UNAVAILABLE,
             "tokens cannot be verified for a moment; try again",
             null);
+      }
+      if (e instanceof AuthenticationServiceException) {
+        // Our own failure, not the token's (as Spring's default handler does): a 500, logged.
+        return Mono.error(e);
       }
       return unauthorized(exchange, e);
     };

@@ -4,6 +4,7 @@ import com.nimbusds.jose.jwk.JWKSet;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.function.Supplier;
 import org.springframework.security.oauth2.core.OAuth2TokenValidator;
 import org.springframework.security.oauth2.jose.jws.SignatureAlgorithm;
@@ -50,20 +51,18 @@ public final class TokenDecoders {
         verified
             .decode(token)
             .onErrorMap(
-                TokenDecoders::keysUnavailable,
+                e -> keysUnavailable(e).isPresent(),
                 e -> new JwtException("no public keys to verify tokens with", e));
   }
 
-  /**
-   * Whether {@code e} says there were no keys to verify with ({@link CachedJwks.KeysUnavailable}).
-   */
-  static boolean keysUnavailable(Throwable e) {
+  /** The {@link CachedJwks.KeysUnavailable} behind {@code e}, if that is why it failed. */
+  static Optional<CachedJwks.KeysUnavailable> keysUnavailable(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof CachedJwks.KeysUnavailable) {
-        return true;
+      if (t instanceof CachedJwks.KeysUnavailable k) {
+        return Optional.of(k);
       }
     }
-    return false;
+    return Optional.empty();
   }
 
   /** A verified token is verified again after this long at most (see {@link VerifiedTokens}). */

@@ -135,10 +135,16 @@ class CachedJwksTest {
   @Test
   void with_no_keys_ever_fetched_a_token_is_not_judged_but_the_lookup_fails_as_unavailable() {
     down.set(true);
-    assertThatThrownBy(() -> keysFor("k1")).isInstanceOf(CachedJwks.KeysUnavailable.class);
+    assertThatThrownBy(() -> keysFor("k1"))
+        .isInstanceOfSatisfying(
+            CachedJwks.KeysUnavailable.class,
+            e -> assertThat(e.retryAfter()).as("the next fetch, 10 s on").isEqualTo(MIN));
+    clock.advance(Duration.ofSeconds(4));
     assertThatThrownBy(() -> keysFor("k1"))
         .as("within 10 s of the failed fetch: no new one, still unavailable")
-        .isInstanceOf(CachedJwks.KeysUnavailable.class);
+        .isInstanceOfSatisfying(
+            CachedJwks.KeysUnavailable.class,
+            e -> assertThat(e.retryAfter()).isEqualTo(Duration.ofSeconds(6)));
     assertThat(fetches).hasValue(1);
   }
 

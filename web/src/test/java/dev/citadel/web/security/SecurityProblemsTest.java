@@ -1,6 +1,7 @@
 package dev.citadel.web.security;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.RSAKey;
@@ -55,10 +56,14 @@ class SecurityProblemsTest {
   @Test
   void no_keys_to_verify_with_is_a_503_to_try_again_not_an_invalid_token() {
     MockServerWebExchange exchange =
-        failed(new CachedJwks.KeysUnavailable(URI.create("http://member/jwks")));
+        failed(
+            new CachedJwks.KeysUnavailable(
+                URI.create("http://member/jwks"), Duration.ofMillis(7_200)));
 
     assertThat(exchange.getResponse().getStatusCode()).isEqualTo(HttpStatus.SERVICE_UNAVAILABLE);
-    assertThat(exchange.getResponse().getHeaders().getFirst("Retry-After")).isEqualTo("1");
+    assertThat(exchange.getResponse().getHeaders().getFirst("Retry-After"))
+        .as("when the next fetch may be tried, rounded up")
+        .isEqualTo("8");
     assertThat(exchange.getResponse().getHeaders().getFirst("WWW-Authenticate")).isNull();
     assertThat(exchange.getResponse().getBodyAsString().block())
         .contains("cannot be verified for a moment");
@@ -111,7 +116,14 @@ class SecurityProblemsTest {
         .expectStatus()
         .isEqualTo(HttpStatus.SERVICE_UNAVAILABLE)
         .expectHeader()
-        .valueEquals("Retry-After", "1");
+        .value("Retry-After", v -> assertThat(Long.parseLong(v)).isBetween(1L, 10L));
+  }
+
+  @Test
+  void a_failure_of_our_own_that_is_not_about_keys_is_not_blamed_on_the_token() {
+    assertThatThrownBy(() -> failed(new AuthenticationServiceException("the decoder broke")))
+        .as("passed on (a 500, logged), as Spring's own handler does, not a 401")
+        .isInstanceOf(AuthenticationServiceException.class);
   }
 
   @Test
