@@ -4,7 +4,11 @@
 -- KEYS[1] nickname+address, KEYS[2] nickname, KEYS[3] address, KEYS[4] known addresses
 -- ARGV[1] nickname threshold, ARGV[2] address threshold, ARGV[3] now ms, ARGV[4] the address,
 -- ARGV[5] how long an address stays known (ms), ARGV[6] how many addresses are kept,
--- ARGV[7] 1 if login-attempt.lua counted the nickname-wide key for this attempt, else 0
+-- ARGV[7] 1 if login-attempt.lua counted the nickname-wide key for this attempt, else 0,
+-- ARGV[8..13] per key, as login-attempt.lua returned them: the lock before the attempt ('' none)
+-- and the lock the attempt set ('' none). A key still at or past its threshold gets its earlier
+-- lock back (the right password must not lock everyone else out), unless a later attempt has set
+-- a lock since.
 redis.call('DEL', KEYS[1])
 for i = 2, 3 do
   if i == 3 or ARGV[7] == '1' then
@@ -12,6 +16,15 @@ for i = 2, 3 do
       local failures = redis.call('HINCRBY', KEYS[i], 'failures', -1)
       if failures < tonumber(ARGV[i - 1]) then
         redis.call('HDEL', KEYS[i], 'locked_until')
+      else
+        local before, set = ARGV[6 + 2 * i], ARGV[7 + 2 * i]
+        if set ~= '' and redis.call('HGET', KEYS[i], 'locked_until') == set then
+          if before == '' then
+            redis.call('HDEL', KEYS[i], 'locked_until')
+          else
+            redis.call('HSET', KEYS[i], 'locked_until', before)
+          end
+        end
       end
     end
   end

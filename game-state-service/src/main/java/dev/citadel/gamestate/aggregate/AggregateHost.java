@@ -576,15 +576,24 @@ public final class AggregateHost<S, C, E> {
               }
               List<E> events = newer.stream().map(e -> type.decode(e.type(), e.payload())).toList();
               long version = newer.get(newer.size() - 1).seq();
-              if (r.hold != null
-                  && r.hold.prepared().expectedVersion() == from
-                  && r.hold.prepared().events().equals(events)) {
-                // Exactly the held transaction's events: it was stored and this read came before
-                // its commit message. Committed here, with its after-commit work (notifications,
-                // leaderboards), which the late commit would no longer find to do.
-                r.hold = null;
-                commit(r, events, version, newer.get(newer.size() - 1).recordedAt());
-                return Mono.empty();
+              if (r.hold != null && r.hold.prepared().expectedVersion() == from) {
+                int n = r.hold.prepared().events().size();
+                if (n > 0 // a vote with nothing to write is never stored
+                    && events.size() >= n
+                    && events.subList(0, n).equals(r.hold.prepared().events())) {
+                  List<E> held = events.subList(0, n);
+                  // The held transaction's events first: it was stored and this read came before
+                  // its commit message. Committed here, with its after-commit work (notifications,
+                  // leaderboards), which the late commit would no longer find to do; what another
+                  // writer appended after it is replayed (its work is its own instance's).
+                  r.hold = null;
+                  StoredEvent last = newer.get(n - 1);
+                  commit(r, held, last.seq(), last.recordedAt());
+                  if (events.size() == n) {
+                    return Mono.empty();
+                  }
+                  events = events.subList(n, events.size());
+                }
               }
               r.state = replay(r.state, events);
               r.version = version;

@@ -272,6 +272,52 @@ class TwoPhaseCommitFaultsTest {
   }
 
   @Test
+  void a_read_that_finds_another_writer_after_the_held_events_still_runs_their_after_commit_work() {
+    List<List<PlayerEvent>> notified = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<String> at = new java.util.concurrent.CopyOnWriteArrayList<>();
+    var hooked =
+        new AggregateHost<PlayerState, PlayerCommand, PlayerEvent>(
+            new PlayerAggregate(),
+            store(),
+            SnapshotPolicy.DEFAULT,
+            HostOptions.defaults(),
+            List.of(
+                (id, state, version, events) ->
+                    Mono.fromRunnable(
+                        () -> {
+                          notified.add(List.copyOf(events));
+                          at.add(version + ":" + state.gold());
+                        })),
+            new SimpleMeterRegistry(),
+            System::nanoTime);
+    // A hold that cannot lapse while this test runs: a lapse would drop it without the work.
+    var c = new LocalParticipant(hooked, new PlayerAggregate(), CLOCK, Duration.ofSeconds(30));
+    String from = player(hostA, "a-", 100);
+    String to = player(hooked, "b-", 0);
+    notified.clear();
+    at.clear();
+    Participant commitLate =
+        new Wrapped(c) {
+          @Override
+          public Mono<Void> commit(String tx, String p) {
+            return Mono.empty(); // not yet: another writer and a read come first
+          }
+        };
+    long before = hooked.get(to).block().version();
+    String tx = coordinator(coordinatorStore, a, commitLate).execute(gift(from, to, 30)).block();
+    // Another instance, which does not hold the player, writes after the stored gift.
+    hostA.handle(to, new PlayerCommand.SpendGold(10, "elsewhere"), CLOCK.instant()).block();
+
+    assertThat(hooked.get(to).block().state().gold()).isEqualTo(20);
+    assertThat(notified)
+        .as("the held gift's own work, once; the other writer's is its instance's")
+        .containsExactly(List.of(new PlayerEvent.GoldEarned(30, "gift")));
+    assertThat(at).as("at the gift's version and state").containsExactly((before + 1) + ":30");
+    c.commit(tx, to).block(); // the late commit finds it done
+    assertThat(notified).hasSize(1);
+  }
+
+  @Test
   void duplicate_prepare_and_commit_messages_are_harmless() {
     String from = player(hostA, "a-", 100);
     String tx = UUID.randomUUID().toString();

@@ -9,6 +9,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.core.io.ClassPathResource;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.data.redis.core.script.RedisScript;
@@ -29,6 +31,8 @@ import reactor.core.publisher.Mono;
  * owner out at home. IPv6 addresses count by their /64 ({@link ClientAddress#bucket}).
  */
 public final class LoginThrottle {
+  private static final Logger log = LoggerFactory.getLogger(LoginThrottle.class);
+
   @SuppressWarnings({"unchecked", "rawtypes"})
   private static final RedisScript<List<String>> ATTEMPT =
       (RedisScript) script("scripts/login-attempt.lua", List.class);
@@ -137,7 +141,13 @@ public final class LoginThrottle {
                 attempt.bucket(),
                 Long.toString(KNOWN_FOR.toMillis()),
                 Integer.toString(KNOWN_KEPT),
-                attempt.nicknameWide() ? "1" : "0"))
+                attempt.nicknameWide() ? "1" : "0",
+                attempt.locks().get(0),
+                attempt.locks().get(1),
+                attempt.locks().get(2),
+                attempt.locks().get(3),
+                attempt.locks().get(4),
+                attempt.locks().get(5)))
         .then();
   }
 
@@ -188,11 +198,20 @@ public final class LoginThrottle {
                             withdrawn(counted)
                                 .onErrorResume(
                                     x -> {
-                                      e.addSuppressed(x);
+                                      log.warn("a log-in's count could not be taken back", x);
                                       return Mono.empty();
                                     })
                                 .then(Mono.error(e)))
-                    .flatMap(ok -> succeeded(counted, clock.instant()).thenReturn(ok)));
+                    .flatMap(
+                        ok ->
+                            succeeded(counted, clock.instant())
+                                // The password was right: the player gets in all the same.
+                                .onErrorResume(
+                                    x -> {
+                                      log.warn("a log-in's success could not be recorded", x);
+                                      return Mono.empty();
+                                    })
+                                .thenReturn(ok)));
   }
 
   private static List<String> keys(String nicknameKey, String bucket) {

@@ -113,6 +113,31 @@ class LoginThrottleTest {
   }
 
   @Test
+  void the_right_password_at_a_wider_threshold_locks_no_one_else_out() {
+    LoginThrottle quick =
+        new LoginThrottle(
+            new ReactiveStringRedisTemplate(factory),
+            new LoginThrottle.Policy(10, 2, 100, Duration.ofSeconds(1), Duration.ofMinutes(15)));
+    Clock[] clock = {Clock.fixed(Instant.parse("2026-12-05T03:00:00Z"), ZoneOffset.UTC)};
+    String nickname = nick();
+    java.util.function.BiFunction<String, Mono<String>, Mono<String>> from =
+        (address, check) ->
+            quick.guard(nickname, address, clock[0], check, e -> e instanceof Wrong);
+    for (int i = 0; i < 2; i++) {
+      assertThatThrownBy(() -> from.apply("203.0.113.202", Mono.error(new Wrong())).block(WAIT))
+          .isInstanceOf(Wrong.class);
+    }
+    clock[0] = Clock.offset(clock[0], Duration.ofSeconds(2)); // the nickname's lock is over
+
+    // The owner logs in from home while the nickname-wide count is at its threshold.
+    assertThat(from.apply("203.0.113.203", Mono.just("in")).block(WAIT)).isEqualTo("in");
+
+    assertThat(from.apply("203.0.113.204", Mono.just("in")).block(WAIT))
+        .as("not locked by the owner's own success")
+        .isEqualTo("in");
+  }
+
+  @Test
   void a_refused_attempt_takes_back_only_its_own_count() {
     String nickname = nick();
     for (int i = 0; i < 4; i++) {
