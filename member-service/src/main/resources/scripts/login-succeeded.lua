@@ -6,27 +6,12 @@
 -- ARGV[5] how long an address stays known (ms), ARGV[6] how many addresses are kept,
 -- ARGV[7] 1 if login-attempt.lua counted the nickname-wide key for this attempt, else 0,
 -- ARGV[8..13] per key, as login-attempt.lua returned them: the lock before the attempt ('' none)
--- and the lock the attempt set ('' none). A key still at or past its threshold gets its earlier
--- lock back (the right password must not lock everyone else out), unless a later attempt has set
--- a lock since.
+-- and the lock the attempt set ('' none), for take_back (login-take-back.lua): the right password
+-- must not lock everyone else out.
 redis.call('DEL', KEYS[1])
 for i = 2, 3 do
   if i == 3 or ARGV[7] == '1' then
-    if redis.call('EXISTS', KEYS[i]) == 1 then
-      local failures = redis.call('HINCRBY', KEYS[i], 'failures', -1)
-      if failures < tonumber(ARGV[i - 1]) then
-        redis.call('HDEL', KEYS[i], 'locked_until')
-      else
-        local before, set = ARGV[6 + 2 * i], ARGV[7 + 2 * i]
-        if set ~= '' and redis.call('HGET', KEYS[i], 'locked_until') == set then
-          if before == '' then
-            redis.call('HDEL', KEYS[i], 'locked_until')
-          else
-            redis.call('HSET', KEYS[i], 'locked_until', before)
-          end
-        end
-      end
-    end
+    take_back(KEYS[i], tonumber(ARGV[i - 1]), ARGV[6 + 2 * i], ARGV[7 + 2 * i])
   end
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', tonumber(ARGV[3]) - tonumber(ARGV[5]))

@@ -7,23 +7,10 @@
 -- ARGV[1..3] thresholds of the three keys,
 -- ARGV[4] 1 if login-attempt.lua counted the nickname-wide key for this attempt, else 0,
 -- ARGV[5..10] per key, as login-attempt.lua returned them: the lock before the attempt ('' none)
--- and the lock the attempt set ('' none). A key still at or past its threshold gets its earlier
--- lock back, unless a later attempt has set a lock since (then that one stands).
+-- and the lock the attempt set ('' none), for take_back (login-take-back.lua).
 for i = 1, 3 do
-  if (i ~= 2 or ARGV[4] == '1') and redis.call('EXISTS', KEYS[i]) == 1 then
-    local failures = redis.call('HINCRBY', KEYS[i], 'failures', -1)
-    if failures < tonumber(ARGV[i]) then
-      redis.call('HDEL', KEYS[i], 'locked_until')
-    else
-      local before, set = ARGV[3 + 2 * i], ARGV[4 + 2 * i]
-      if set ~= '' and redis.call('HGET', KEYS[i], 'locked_until') == set then
-        if before == '' then
-          redis.call('HDEL', KEYS[i], 'locked_until')
-        else
-          redis.call('HSET', KEYS[i], 'locked_until', before)
-        end
-      end
-    end
+  if i ~= 2 or ARGV[4] == '1' then
+    take_back(KEYS[i], tonumber(ARGV[i]), ARGV[3 + 2 * i], ARGV[4 + 2 * i])
   end
 end
 return 0

@@ -224,22 +224,28 @@ class TwoPhaseCommitFaultsTest {
     assertThat(gold(hostB, to)).isZero();
   }
 
+  /** An instance on the shared store whose commits run {@code work} after them. */
+  AggregateHost<PlayerState, PlayerCommand, PlayerEvent> hooked(
+      dev.citadel.gamestate.aggregate.AfterCommit<PlayerState, PlayerEvent> work) {
+    return new AggregateHost<>(
+        new PlayerAggregate(),
+        store(),
+        SnapshotPolicy.DEFAULT,
+        HostOptions.defaults(),
+        List.of(work),
+        new SimpleMeterRegistry(),
+        System::nanoTime);
+  }
+
   @Test
   void a_read_that_comes_between_the_store_and_the_commit_runs_the_after_commit_work_once() {
     // The player's notifications and leaderboards follow its commit; a read (a rating asked for
     // when the player queues again) that catches the copy up first must not skip them.
     List<List<PlayerEvent>> notified = new java.util.concurrent.CopyOnWriteArrayList<>();
     var hooked =
-        new AggregateHost<PlayerState, PlayerCommand, PlayerEvent>(
-            new PlayerAggregate(),
-            store(),
-            SnapshotPolicy.DEFAULT,
-            HostOptions.defaults(),
-            List.of(
-                (id, state, version, events) ->
-                    Mono.fromRunnable(() -> notified.add(List.copyOf(events)))),
-            new SimpleMeterRegistry(),
-            System::nanoTime);
+        hooked(
+            (id, state, version, events) ->
+                Mono.fromRunnable(() -> notified.add(List.copyOf(events))));
     var c = new LocalParticipant(hooked, new PlayerAggregate(), CLOCK, HOLD);
     String from = player(hostA, "a-", 100);
     String to = player(hooked, "b-", 0);
@@ -276,20 +282,13 @@ class TwoPhaseCommitFaultsTest {
     List<List<PlayerEvent>> notified = new java.util.concurrent.CopyOnWriteArrayList<>();
     List<String> at = new java.util.concurrent.CopyOnWriteArrayList<>();
     var hooked =
-        new AggregateHost<PlayerState, PlayerCommand, PlayerEvent>(
-            new PlayerAggregate(),
-            store(),
-            SnapshotPolicy.DEFAULT,
-            HostOptions.defaults(),
-            List.of(
-                (id, state, version, events) ->
-                    Mono.fromRunnable(
-                        () -> {
-                          notified.add(List.copyOf(events));
-                          at.add(version + ":" + state.gold());
-                        })),
-            new SimpleMeterRegistry(),
-            System::nanoTime);
+        hooked(
+            (id, state, version, events) ->
+                Mono.fromRunnable(
+                    () -> {
+                      notified.add(List.copyOf(events));
+                      at.add(version + ":" + state.gold());
+                    }));
     // A hold that cannot lapse while this test runs: a lapse would drop it without the work.
     var c = new LocalParticipant(hooked, new PlayerAggregate(), CLOCK, Duration.ofSeconds(30));
     String from = player(hostA, "a-", 100);

@@ -37,10 +37,8 @@ public final class LoginThrottle {
   private static final RedisScript<List<String>> ATTEMPT =
       (RedisScript) script("scripts/login-attempt.lua", List.class);
 
-  private static final RedisScript<Long> SUCCEEDED =
-      script("scripts/login-succeeded.lua", Long.class);
-  private static final RedisScript<Long> WITHDRAWN =
-      script("scripts/login-withdrawn.lua", Long.class);
+  private static final RedisScript<Long> SUCCEEDED = takingBack("scripts/login-succeeded.lua");
+  private static final RedisScript<Long> WITHDRAWN = takingBack("scripts/login-withdrawn.lua");
 
   /** How long a count of failures is remembered without new ones. */
   static final Duration REMEMBER = Duration.ofHours(1);
@@ -134,20 +132,15 @@ public final class LoginThrottle {
         .execute(
             SUCCEEDED,
             keys(attempt.nicknameKey(), attempt.bucket()),
-            List.of(
+            withLocks(
+                attempt,
                 Integer.toString(policy.perNickname()),
                 Integer.toString(policy.perAddress()),
                 Long.toString(now.toEpochMilli()),
                 attempt.bucket(),
                 Long.toString(KNOWN_FOR.toMillis()),
                 Integer.toString(KNOWN_KEPT),
-                attempt.nicknameWide() ? "1" : "0",
-                attempt.locks().get(0),
-                attempt.locks().get(1),
-                attempt.locks().get(2),
-                attempt.locks().get(3),
-                attempt.locks().get(4),
-                attempt.locks().get(5)))
+                attempt.nicknameWide() ? "1" : "0"))
         .then();
   }
 
@@ -161,17 +154,12 @@ public final class LoginThrottle {
         .execute(
             WITHDRAWN,
             keys(attempt.nicknameKey(), attempt.bucket()).subList(0, 3),
-            List.of(
+            withLocks(
+                attempt,
                 Integer.toString(policy.perNicknameAndAddress()),
                 Integer.toString(policy.perNickname()),
                 Integer.toString(policy.perAddress()),
-                attempt.nicknameWide() ? "1" : "0",
-                attempt.locks().get(0),
-                attempt.locks().get(1),
-                attempt.locks().get(2),
-                attempt.locks().get(3),
-                attempt.locks().get(4),
-                attempt.locks().get(5)))
+                attempt.nicknameWide() ? "1" : "0"))
         .then();
   }
 
@@ -214,6 +202,18 @@ public final class LoginThrottle {
                                 .thenReturn(ok)));
   }
 
+  /** A script's arguments, then the locks the attempt reported (see login-attempt.lua). */
+  private static List<String> withLocks(Counted attempt, String... values) {
+    List<String> args = new java.util.ArrayList<>(List.of(values));
+    args.addAll(attempt.locks());
+    return args;
+  }
+
+  /** A script that takes an attempt back: login-take-back.lua's function first. */
+  private static RedisScript<Long> takingBack(String path) {
+    return RedisScript.of(text("scripts/login-take-back.lua") + "\n" + text(path), Long.class);
+  }
+
   private static List<String> keys(String nicknameKey, String bucket) {
     return List.of(
         "{login}:pair:" + nicknameKey + "|" + bucket,
@@ -227,9 +227,12 @@ public final class LoginThrottle {
    * (which opens the jar entry: 8 % of the gateway's CPU when its rate limiter did it).
    */
   private static <T> RedisScript<T> script(String path, Class<T> type) {
+    return RedisScript.of(text(path), type);
+  }
+
+  private static String text(String path) {
     try {
-      return RedisScript.of(
-          new ClassPathResource(path).getContentAsString(StandardCharsets.UTF_8), type);
+      return new ClassPathResource(path).getContentAsString(StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new UncheckedIOException("script " + path + " is missing", e);
     }

@@ -1,0 +1,19 @@
+-- Shared by login-succeeded.lua and login-withdrawn.lua (prepended to each): takes one attempt
+-- back from a key login-attempt.lua counted. Below its threshold the key is unlocked; at or past
+-- it, the lock the attempt set (if no later attempt has set another since) gives way to the one
+-- the key had before ('' none), as login-attempt.lua returned them.
+local function take_back(key, threshold, before, set)
+  if redis.call('EXISTS', key) == 0 then
+    return
+  end
+  local failures = redis.call('HINCRBY', key, 'failures', -1)
+  if failures < threshold then
+    redis.call('HDEL', key, 'locked_until')
+  elseif set ~= '' and redis.call('HGET', key, 'locked_until') == set then
+    if before == '' then
+      redis.call('HDEL', key, 'locked_until')
+    else
+      redis.call('HSET', key, 'locked_until', before)
+    end
+  end
+end
