@@ -6,8 +6,8 @@
 -- ARGV[5] how long an address stays known (ms), ARGV[6] how many addresses are kept,
 -- ARGV[7] 1 if login-attempt.lua counted the nickname-wide key for this attempt, else 0,
 -- ARGV[8..13] per key, as login-attempt.lua returned them: the lock before the attempt ('' none)
--- and the lock the attempt set ('' none), for take_back (login-take-back.lua): the right password
--- must not lock everyone else out.
+-- and the lock the attempt set ('' none), for take_back (login-take-back.lua, which
+-- LoginThrottle puts before this text): the right password must not lock everyone else out.
 redis.call('DEL', KEYS[1])
 for i = 2, 3 do
   if i == 3 or ARGV[7] == '1' then

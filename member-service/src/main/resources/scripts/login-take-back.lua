@@ -1,7 +1,10 @@
 -- Shared by login-succeeded.lua and login-withdrawn.lua (prepended to each): takes one attempt
 -- back from a key login-attempt.lua counted. Below its threshold the key is unlocked; at or past
 -- it, the lock the attempt set (if no later attempt has set another since) gives way to the one
--- the key had before ('' none), as login-attempt.lua returned them.
+-- the key had before ('' none), as login-attempt.lua returned them. That earlier lock had run out
+-- (the attempt would have been refused otherwise), so putting it back unlocks the key while
+-- keeping what it said. The callers do not run on their own: LoginThrottle.takingBack puts this
+-- function before their text.
 local function take_back(key, threshold, before, set)
   if redis.call('EXISTS', key) == 0 then
     return

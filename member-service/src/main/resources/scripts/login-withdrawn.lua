@@ -7,7 +7,8 @@
 -- ARGV[1..3] thresholds of the three keys,
 -- ARGV[4] 1 if login-attempt.lua counted the nickname-wide key for this attempt, else 0,
 -- ARGV[5..10] per key, as login-attempt.lua returned them: the lock before the attempt ('' none)
--- and the lock the attempt set ('' none), for take_back (login-take-back.lua).
+-- and the lock the attempt set ('' none), for take_back (login-take-back.lua, which
+-- LoginThrottle puts before this text).
 for i = 1, 3 do
   if i ~= 2 or ARGV[4] == '1' then
     take_back(KEYS[i], tonumber(ARGV[i]), ARGV[3 + 2 * i], ARGV[4 + 2 * i])

@@ -13,6 +13,7 @@ import dev.citadel.eventstore.EventStoreSchema;
 import dev.citadel.eventstore.IdempotencyKey;
 import dev.citadel.eventstore.PostgresEventStore;
 import dev.citadel.eventstore.SnapshotPolicy;
+import dev.citadel.gamestate.aggregate.AfterCommit;
 import dev.citadel.gamestate.aggregate.AggregateHost;
 import dev.citadel.gamestate.aggregate.HostOptions;
 import dev.citadel.gamestate.player.PlayerCommand;
@@ -226,7 +227,7 @@ class TwoPhaseCommitFaultsTest {
 
   /** An instance on the shared store whose commits run {@code work} after them. */
   AggregateHost<PlayerState, PlayerCommand, PlayerEvent> hooked(
-      dev.citadel.gamestate.aggregate.AfterCommit<PlayerState, PlayerEvent> work) {
+      AfterCommit<PlayerState, PlayerEvent> work) {
     return new AggregateHost<>(
         new PlayerAggregate(),
         store(),

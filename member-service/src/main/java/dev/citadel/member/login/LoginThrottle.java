@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
@@ -204,7 +205,7 @@ public final class LoginThrottle {
 
   /** A script's arguments, then the locks the attempt reported (see login-attempt.lua). */
   private static List<String> withLocks(Counted attempt, String... values) {
-    List<String> args = new java.util.ArrayList<>(List.of(values));
+    List<String> args = new ArrayList<>(List.of(values));
     args.addAll(attempt.locks());
     return args;
   }
