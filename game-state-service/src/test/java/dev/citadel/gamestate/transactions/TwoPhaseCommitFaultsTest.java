@@ -39,6 +39,9 @@ import reactor.core.publisher.Mono;
 /**
  * Two-phase commit faults, on real PostgreSQL, with two hosts ("instances") that each own one of
  * the two players. Participants are wrapped to lose messages or go silent.
+ *
+ * <p>Why one class of this size: every fault here runs on the same two instances, their pools and
+ * the coordinator's store; split by fault, each class would start and wire them again.
  */
 @CitadelInfra
 class TwoPhaseCommitFaultsTest {
