@@ -589,9 +589,6 @@ public final class AggregateHost<S, C, E> {
                   r.hold = null;
                   StoredEvent last = newer.get(n - 1);
                   commit(r, held, last.seq(), last.recordedAt());
-                  if (events.size() == n) {
-                    return Mono.empty();
-                  }
                   events = events.subList(n, events.size());
                 }
               }

@@ -220,6 +220,11 @@ public final class Problems {
     return find(error, type::isInstance);
   }
 
+  /** The first {@code type} in {@code error}'s chain of causes (itself included), if any. */
+  public static <T extends Throwable> Optional<T> cause(Throwable error, Class<T> type) {
+    return Optional.ofNullable(find(error, type)).map(type::cast);
+  }
+
   private static Throwable find(Throwable error, java.util.function.Predicate<Throwable> test) {
     for (Throwable t = error; t != null; t = t.getCause()) {
       if (test.test(t)) {

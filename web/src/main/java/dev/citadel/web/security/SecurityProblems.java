@@ -2,6 +2,7 @@ package dev.citadel.web.security;
 
 import dev.citadel.web.problem.Problems;
 import java.util.Optional;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.server.reactive.ServerHttpResponse;
@@ -34,10 +35,11 @@ public final class SecurityProblems {
   public static ServerAuthenticationFailureHandler failed() {
     return (filterExchange, e) -> {
       ServerWebExchange exchange = filterExchange.getExchange();
-      Optional<CachedJwks.KeysUnavailable> noKeys = TokenDecoders.keysUnavailable(e);
+      Optional<CachedJwks.KeysUnavailable> noKeys =
+          Problems.cause(e, CachedJwks.KeysUnavailable.class);
       if (noKeys.isPresent()) {
         long seconds = (noKeys.get().retryAfter().toMillis() + 999) / 1000;
-        exchange.getResponse().getHeaders().set("Retry-After", Long.toString(seconds));
+        exchange.getResponse().getHeaders().set(HttpHeaders.RETRY_AFTER, Long.toString(seconds));
         return write(
             exchange.getResponse(),
             HttpStatus.SERVICE_UNAVAILABLE,

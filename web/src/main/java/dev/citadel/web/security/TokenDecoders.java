@@ -1,10 +1,10 @@
 package dev.citadel.web.security;
 
 import com.nimbusds.jose.jwk.JWKSet;
+import dev.citadel.web.problem.Problems;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Optional;
 import java.util.function.Supplier;
 import org.springframework.security.oauth2.core.OAuth2TokenValidator;
 import org.springframework.security.oauth2.jose.jws.SignatureAlgorithm;
@@ -51,18 +51,8 @@ public final class TokenDecoders {
         verified
             .decode(token)
             .onErrorMap(
-                e -> keysUnavailable(e).isPresent(),
+                e -> Problems.cause(e, CachedJwks.KeysUnavailable.class).isPresent(),
                 e -> new JwtException("no public keys to verify tokens with", e));
-  }
-
-  /** The {@link CachedJwks.KeysUnavailable} behind {@code e}, if that is why it failed. */
-  static Optional<CachedJwks.KeysUnavailable> keysUnavailable(Throwable e) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof CachedJwks.KeysUnavailable k) {
-        return Optional.of(k);
-      }
-    }
-    return Optional.empty();
   }
 
   /** A verified token is verified again after this long at most (see {@link VerifiedTokens}). */
