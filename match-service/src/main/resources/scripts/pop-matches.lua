@@ -1,7 +1,8 @@
 -- For many matches in one call: for each group of ARGV[4] players, takes them out of the queue
 -- AND records the pending match, atomically (a crash can never lose them between the two). A
 -- group with a player who left is skipped (its id is '!' and that player) and its players stay
--- queued. A group's players leave the queue with one call per structure (a tick pops thousands
+-- queued; a group taken answers its id and then its players as stored (p|elo|at|nick;...): what
+-- the match is announced with. A group's players leave the queue with one call per structure (a tick pops thousands
 -- of players inside Redis's single thread: every call per player counts).
 -- KEYS[1] tickets hash, KEYS[2] matched hash, KEYS[3] pending hash, KEYS[4] pending deadlines
 -- zset, KEYS[5] the queue's change feed, KEYS[6] its counter;
@@ -12,15 +13,15 @@ local size = tonumber(ARGV[4])
 local ids = {}
 for g = 5, #ARGV, size do
   local missing = nil
-  local tickets, seen = {}, {}
+  local seen = {}
+  -- One call for the group's tickets (a call per player costs more than the lookups).
+  local tickets = redis.call('HMGET', KEYS[1], unpack(ARGV, g, g + size - 1))
   for i = g, g + size - 1 do
-    local ticket = not seen[ARGV[i]] and redis.call('HGET', KEYS[1], ARGV[i])
-    if not ticket then
+    if seen[ARGV[i]] or not tickets[i - g + 1] then
       missing = ARGV[i] -- gone, or twice in the group (a matcher's bug: refused, not short)
       break
     end
     seen[ARGV[i]] = true
-    tickets[i - g + 1] = ticket
   end
   if missing then
     table.insert(ids, '!' .. missing)
@@ -37,9 +38,11 @@ for g = 5, #ARGV, size do
     redis.call('HDEL', KEYS[1], unpack(players))
     leftTogether(KEYS[5], KEYS[6], players)
     redis.call('HSET', KEYS[2], unpack(matched))
-    redis.call('HSET', KEYS[3], id, ARGV[2] .. '#1#' .. table.concat(details, ';'))
+    local players = table.concat(details, ';')
+    redis.call('HSET', KEYS[3], id, ARGV[2] .. '#1#' .. players)
     redis.call('ZADD', KEYS[4], ARGV[3], id)
     table.insert(ids, id)
+    table.insert(ids, players)
   end
 end
 return ids

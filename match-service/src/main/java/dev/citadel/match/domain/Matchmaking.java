@@ -3,6 +3,7 @@ package dev.citadel.match.domain;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.function.IntFunction;
 
 /**
  * Forming matches from a snapshot of one queue. Pure: the loop that reads Redis calls it, and tests
@@ -46,15 +47,16 @@ public final class Matchmaking {
       elos[i] = list.get(i).elo();
       since[i] = list.get(i).enqueuedAtMs();
     }
-    return formSorted(list.toArray(Ticket[]::new), elos, since, n, nowMs, window, size, max);
+    return formSorted(list::get, elos, since, n, nowMs, window, size, max);
   }
 
   /**
    * The same over the first {@code n} of parallel arrays in {@link #BY_ELO} order (the matcher's
-   * copy): the walk reads only the primitive arrays.
+   * copy): the walk reads only the primitive arrays, and {@code ticketAt} is asked only for the
+   * players of the groups taken.
    */
   public static List<Group> formSorted(
-      Ticket[] tickets,
+      IntFunction<Ticket> ticketAt,
       int[] elos,
       long[] since,
       int n,
@@ -107,8 +109,11 @@ public final class Matchmaking {
     List<Group> groups = new ArrayList<>();
     for (int r = 0; r < runs; r++) {
       if (taken[r]) {
-        List<Ticket> players =
-            List.of(java.util.Arrays.copyOfRange(tickets, starts[r], starts[r] + size));
+        Ticket[] group = new Ticket[size];
+        for (int k = 0; k < size; k++) {
+          group[k] = ticketAt.apply(starts[r] + k);
+        }
+        List<Ticket> players = List.of(group);
         groups.add(
             new Group(players, teams(players), players.get(size - 1).elo() - players.get(0).elo()));
       }

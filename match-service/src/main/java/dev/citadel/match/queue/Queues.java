@@ -219,10 +219,12 @@ public final class Queues {
   }
 
   /**
-   * A group's pop: its match's id, or none and the first of its players found no longer waiting (so
-   * a reader of the queue can tell a race from a copy that still holds a ghost).
+   * A group's pop: its match's id and its players as the queue held them when they left it (each
+   * ticket as stored: the Elo and nickname the match is announced with), or no id and the first of
+   * its players found no longer waiting (so a reader of the queue can tell a race from a copy that
+   * still holds a ghost).
    */
-  public record Popped(Optional<String> matchId, String missing) {}
+  public record Popped(Optional<String> matchId, String missing, List<Ticket> players) {}
 
   /** {@link #popAll}, telling for each skipped group which player was missing. */
   public Mono<List<Popped>> popGroups(
@@ -250,15 +252,26 @@ public final class Queues {
                 k.tickets(), k.matched(), k.pending(), k.deadlines(), k.changes(), k.changeCount()),
             args)
         .next()
-        .map(
-            ids ->
-                ids.stream()
-                    .map(
-                        id ->
-                            id.startsWith("!")
-                                ? new Popped(Optional.<String>empty(), id.substring(1))
-                                : new Popped(Optional.of(id), null))
-                    .toList());
+        .map(Queues::popped);
+  }
+
+  /** The pop script's answer: per group {@code !player}, or its id followed by its players. */
+  private static List<Popped> popped(List<String> answer) {
+    List<Popped> popped = new ArrayList<>();
+    for (int i = 0; i < answer.size(); i++) {
+      String id = answer.get(i);
+      if (id.startsWith("!")) {
+        popped.add(new Popped(Optional.empty(), id.substring(1), List.of()));
+      } else {
+        List<Ticket> players = new ArrayList<>();
+        for (String entry : answer.get(++i).split(";")) {
+          int bar = entry.indexOf('|');
+          players.add(ticket(entry.substring(0, bar), entry.substring(bar + 1)));
+        }
+        popped.add(new Popped(Optional.of(id), null, List.copyOf(players)));
+      }
+    }
+    return popped;
   }
 
   public Mono<Boolean> requeue(String queue, String matchId) {

@@ -48,9 +48,12 @@ class QueueCopyTest {
         .toList();
   }
 
-  /** The queue as HGETALL reads it, in the copy's order. */
+  /** The queue as HGETALL reads it, in the copy's order, as the copy keeps it (no nicknames). */
   static List<Ticket> whole(String queue) {
-    List<Ticket> all = new ArrayList<>(queues.snapshot(queue).block());
+    List<Ticket> all = new ArrayList<>();
+    for (Ticket t : queues.snapshot(queue).block()) {
+      all.add(new Ticket(t.playerId(), t.elo(), t.enqueuedAtMs(), null));
+    }
     all.sort(Matchmaking.BY_ELO);
     return all;
   }

@@ -12,7 +12,10 @@ import java.util.Random;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
-/** The array copy equals a sorted set given the same joins, re-joins and leaves. */
+/**
+ * The array copy equals a sorted set given the same joins, re-joins and leaves (and finds exactly
+ * the players waiting by id), across its index's and text's growth and reuse.
+ */
 class SortedWaitingTest {
   @Test
   void any_mix_of_changes_settles_to_the_waiting_players_in_elo_order() {
@@ -26,8 +29,33 @@ class SortedWaitingTest {
    */
   @Test
   void ids_alike_in_their_first_characters_sort_as_strings_do() {
-    String[] heads = {"same", "sam", "sa", "s", "", "s\u00e9", "\uffffz", "ab\u0000", "ab"};
+    String[] heads = {
+      "same",
+      "sam",
+      "sa",
+      "s",
+      "",
+      "s\u00e9",
+      "\uffffz",
+      "ab\u0000",
+      "ab",
+      "samesame",
+      "samesam",
+      "samesam\u0000",
+      "sames\uffff"
+    };
     settlesInOrder(n -> heads[n % heads.length] + (n % 7 == 0 ? "" : Integer.toString(n / 9)));
+  }
+
+  /**
+   * Ids longer than the copy's fixed width, or with characters beyond Latin-1, are kept beside the
+   * arrays and still sort, compare and are found as the others.
+   */
+  @Test
+  void ids_too_long_or_beyond_latin_1_are_kept_beside_and_sort_as_strings_do() {
+    String wide = "w".repeat(SortedWaiting.ID_WIDTH);
+    String[] heads = {wide, wide + "x", wide.substring(1) + "\u0100", "w\u20ac", "ww", "w\u00ff"};
+    settlesInOrder(n -> heads[n % heads.length] + (n % 5 == 0 ? "" : Integer.toString(n / 6)));
   }
 
   @Test
@@ -64,9 +92,19 @@ class SortedWaitingTest {
           expected.put(player, t);
         }
       }
+      if (round == 120) {
+        waiting.clear(); // as a whole read does: everything again from nothing
+        expected.clear();
+      }
       waiting.settle();
+      for (int n = 0; n < 300; n++) {
+        String player = name.apply(n);
+        assertThat(waiting.contains(player)).as(player).isEqualTo(expected.containsKey(player));
+      }
       TreeSet<Ticket> sorted = new TreeSet<>(Matchmaking.BY_ELO);
-      sorted.addAll(expected.values());
+      for (Ticket t : expected.values()) {
+        sorted.add(new Ticket(t.playerId(), t.elo(), t.enqueuedAtMs(), null)); // kept: no nickname
+      }
       assertThat(waiting.list()).as("round %d", round).containsExactlyElementsOf(sorted);
       assertThat(waiting.size()).isEqualTo(expected.size());
       assertThat(waiting.waiting()).isEqualTo(expected.size());

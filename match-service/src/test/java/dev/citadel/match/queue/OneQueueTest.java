@@ -122,17 +122,31 @@ class OneQueueTest {
     assertThat(one.feed().feedPosition(queue).block().count()).isEqualTo(9);
   }
 
-  /** A popped match's players leave the feed in one entry, numbered on from the joins. */
+  /**
+   * A popped match's players leave the feed in one entry, numbered on from the joins, and the pop
+   * answers them as stored.
+   */
   @Test
   void a_popped_match_is_one_feed_entry_of_all_its_players() {
     String queue = "grouped-" + UUID.randomUUID();
     Queues one = new Queues(new ReactiveStringRedisTemplate(factory), List.of(queue));
     List<Ticket> ten = new ArrayList<>();
-    IntStream.range(0, 10).forEach(i -> ten.add(ticket("g-" + i + "-" + UUID.randomUUID())));
+    IntStream.range(0, 10)
+        .forEach(
+            i -> ten.add(new Ticket("g-" + i + "-" + UUID.randomUUID(), 1400 + i, NOW, "n" + i)));
     one.enqueue(queue, ten, NOW, false).block();
     String lastJoin = one.feed().feedPosition(queue).block().id();
     List<String> players = ten.stream().map(Ticket::playerId).toList();
-    assertThat(one.popAll(queue, List.of(players), NOW, NOW + 10_000).block().get(0)).isPresent();
+    Queues.Popped popped = one.popGroups(queue, List.of(players), NOW, NOW + 10_000).block().get(0);
+    assertThat(popped.matchId()).isPresent();
+    // The match is announced with each player as the queue held them (the matcher's copy keeps
+    // no nicknames): id, Elo and nickname, in the group's order.
+    assertThat(popped.players())
+        .extracting(Ticket::playerId, Ticket::elo, Ticket::nickname)
+        .containsExactlyElementsOf(
+            ten.stream()
+                .map(t -> org.assertj.core.groups.Tuple.tuple(t.playerId(), t.elo(), t.nickname()))
+                .toList());
 
     QueueFeed.ChangePage page = one.feed().changesAfter(queue, lastJoin, 100).block();
     assertThat(page.entries()).isEqualTo(1);

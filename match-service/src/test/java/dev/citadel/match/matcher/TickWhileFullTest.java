@@ -1,0 +1,92 @@
+package dev.citadel.match.matcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.citadel.infra.junit.CitadelInfra;
+import dev.citadel.infra.junit.SharedInfra;
+import dev.citadel.match.domain.SkillWindow;
+import dev.citadel.match.domain.Ticket;
+import dev.citadel.match.handoff.HandOff;
+import dev.citadel.match.queue.Queues;
+import dev.citadel.messaging.kafka.KafkaSettings;
+import dev.citadel.messaging.kafka.ReactorKafkaPublisher;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.List;
+import java.util.UUID;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+
+/**
+ * A tick that takes as many matches as it may is followed at once by another, so a small bound per
+ * tick keeps ticks short without leaving a crowd waiting for the next interval; a queue that stays
+ * full yields to the others after {@link Matcher#TICKS_IN_A_ROW}.
+ */
+@CitadelInfra
+class TickWhileFullTest {
+  static LettuceConnectionFactory factory;
+  static Queues queues;
+  static ReactorKafkaPublisher publisher;
+
+  @BeforeAll
+  static void connect() {
+    factory = new LettuceConnectionFactory(SharedInfra.redis().host(), SharedInfra.redis().port());
+    factory.afterPropertiesSet();
+    queues = new Queues(new ReactiveStringRedisTemplate(factory));
+    publisher =
+        new ReactorKafkaPublisher(
+            KafkaSettings.defaults(SharedInfra.kafka().bootstrapServers(), "tick-while-full"));
+  }
+
+  @AfterAll
+  static void close() {
+    publisher.close();
+    factory.destroy();
+  }
+
+  static Matcher matcher(int maxPerTick) {
+    return new Matcher(
+        queues,
+        new HandOff(publisher, "match.found.tick-while-full", new SimpleMeterRegistry()),
+        new Matcher.Settings(
+            10,
+            new SkillWindow(100, 25, 1000, 60_000),
+            Duration.ofMinutes(5),
+            Duration.ofSeconds(30),
+            maxPerTick),
+        Clock.systemUTC(),
+        new SimpleMeterRegistry());
+  }
+
+  static void enqueue(String queue, int players) {
+    List<Ticket> same =
+        IntStream.range(0, players)
+            .mapToObj(i -> new Ticket("full-" + UUID.randomUUID(), 1500, 0, "n"))
+            .toList();
+    queues.enqueue(queue, same, System.currentTimeMillis()).block();
+  }
+
+  @Test
+  void full_ticks_are_followed_at_once_until_one_is_not() {
+    String queue = "full-" + UUID.randomUUID();
+    enqueue(queue, 50); // five matches' worth
+    List<Integer> ticks = matcher(2).tickWhileFull(queue).collectList().block();
+    assertThat(ticks).containsExactly(2, 2, 1);
+    assertThat(queues.counts(queue).block()).containsEntry("waiting", 0L);
+  }
+
+  @Test
+  void a_queue_that_stays_full_yields_after_so_many_ticks_in_a_row() {
+    String queue = "crowd-" + UUID.randomUUID();
+    enqueue(queue, 10 * (Matcher.TICKS_IN_A_ROW + 3));
+    List<Integer> ticks = matcher(1).tickWhileFull(queue).collectList().block();
+    assertThat(ticks).isEqualTo(Collections.nCopies(Matcher.TICKS_IN_A_ROW, 1));
+    assertThat(queues.counts(queue).block()).containsEntry("waiting", 30L);
+  }
+}
