@@ -1,8 +1,8 @@
 -- For many matches in one call: for each group of ARGV[4] players, takes them out of the queue
 -- AND records the pending match, atomically (a crash can never lose them between the two). A
 -- group with a player who left is skipped (its id is '!' and that player) and its players stay
--- queued; a group taken answers its id and then its players as stored (p|elo|at|nick;...): what
--- the match is announced with. A group's players leave the queue with one call per structure (a tick pops thousands
+-- queued; a group taken answers its id and then each player's id and ticket as stored (what the
+-- match is announced with), as entries of their own: nothing in them needs escaping. A group's players leave the queue with one call per structure (a tick pops thousands
 -- of players inside Redis's single thread: every call per player counts).
 -- KEYS[1] tickets hash, KEYS[2] matched hash, KEYS[3] pending hash, KEYS[4] pending deadlines
 -- zset, KEYS[5] the queue's change feed, KEYS[6] its counter;
@@ -38,11 +38,13 @@ for g = 5, #ARGV, size do
     redis.call('HDEL', KEYS[1], unpack(players))
     leftTogether(KEYS[5], KEYS[6], players)
     redis.call('HSET', KEYS[2], unpack(matched))
-    local players = table.concat(details, ';')
-    redis.call('HSET', KEYS[3], id, ARGV[2] .. '#1#' .. players)
+    redis.call('HSET', KEYS[3], id, ARGV[2] .. '#1#' .. table.concat(details, ';'))
     redis.call('ZADD', KEYS[4], ARGV[3], id)
     table.insert(ids, id)
-    table.insert(ids, players)
+    for k = 1, size do
+      table.insert(ids, players[k])
+      table.insert(ids, tickets[k])
+    end
   end
 end
 return ids

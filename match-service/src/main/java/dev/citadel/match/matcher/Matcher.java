@@ -38,7 +38,8 @@ public final class Matcher {
 
   /**
    * How matches are formed. {@code maxMatchesPerTick} bounds a tick's work (its pops and sends):
-   * past it the groups whose players waited longest go first and the rest wait one tick.
+   * past it the groups whose players waited longest go first and the rest wait for the next tick
+   * (which follows at once: see {@link Matcher#start}).
    */
   public record Settings(
       int playersPerMatch,
@@ -62,6 +63,10 @@ public final class Matcher {
     public static final int MAX_PLAYERS_PER_MATCH = 100;
 
     public Settings {
+      if (maxMatchesPerTick < 1) {
+        throw new IllegalArgumentException(
+            "max matches per tick must be at least 1, not " + maxMatchesPerTick);
+      }
       if (playersPerMatch < 2 || playersPerMatch > MAX_PLAYERS_PER_MATCH) {
         throw new IllegalArgumentException(
             "players per match must be 2-" + MAX_PLAYERS_PER_MATCH + ", not " + playersPerMatch);
@@ -234,8 +239,13 @@ public final class Matcher {
         .reduce(0, Integer::sum);
   }
 
-  /** Ticks {@code queue} again while a tick takes as many matches as it may. */
-  Flux<Integer> tickWhileFull(String queue) {
+  /**
+   * Ticks {@code queue} again while a tick takes as many matches as it may, for at most {@code
+   * budget}: the other queues' locks are renewed only at their own ticks, so a run of one queue
+   * must end well within the lock's time to live.
+   */
+  Flux<Integer> tickWhileFull(String queue, Duration budget) {
+    long until = System.nanoTime() + budget.toNanos();
     return Mono.defer(() -> tick(queue))
         .onErrorResume(
             e -> {
@@ -243,7 +253,8 @@ public final class Matcher {
               return Mono.just(0);
             })
         .repeat(TICKS_IN_A_ROW - 1)
-        .takeUntil(formed -> formed < settings.maxMatchesPerTick());
+        .takeUntil(
+            formed -> formed < settings.maxMatchesPerTick() || System.nanoTime() - until >= 0);
   }
 
   /** The copy of {@code queue} was read whole: counted by reason, and said unless expected. */
@@ -257,13 +268,20 @@ public final class Matcher {
   /**
    * Ticks every queue every {@code interval} until disposed; then releases the locks. A tick that
    * formed as many matches as it may is followed at once by another of the same queue (up to {@link
-   * #TICKS_IN_A_ROW}, then the next queue has its turn): the bound keeps each tick short, not the
-   * matcher slow when a crowd arrives.
+   * #TICKS_IN_A_ROW}, and for at most half the lock's time to live shared among the queues, then
+   * the next queue has its turn): the bound keeps each tick short, not the matcher slow when a
+   * crowd arrives.
    */
   public Disposable start(List<String> queueNames, Duration interval) {
     return Flux.interval(interval)
         .onBackpressureDrop()
-        .concatMap(t -> Flux.fromIterable(queueNames).concatMap(this::tickWhileFull), 1)
+        .concatMap(
+            t ->
+                Flux.fromIterable(queueNames)
+                    .concatMap(
+                        q ->
+                            tickWhileFull(q, settings.lockTtl().dividedBy(2L * queueNames.size()))),
+            1)
         .doFinally(
             s -> Flux.fromIterable(queueNames).flatMap(q -> queues.unlock(q, owner)).subscribe())
         .subscribe();

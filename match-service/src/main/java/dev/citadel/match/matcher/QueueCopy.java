@@ -23,8 +23,8 @@ import reactor.core.publisher.Mono;
  */
 final class QueueCopy {
   /**
-   * Past this many changes behind, the queue is read whole. Above a full tick's own changes (the
-   * matcher's cap of 5,000 matches pops 50,000 players) and below the feed's length (about
+   * Past this many changes behind, the queue is read whole. Far above a full tick's own changes
+   * (the matcher's bound of 300 matches pops 3,000 players) and below the feed's length (about
    * 200,000), so a busy tick is caught up from the feed.
    */
   static final int MAX_CATCH_UP = 150_000;

@@ -252,21 +252,24 @@ public final class Queues {
                 k.tickets(), k.matched(), k.pending(), k.deadlines(), k.changes(), k.changeCount()),
             args)
         .next()
-        .map(Queues::popped);
+        .map(answer -> popped(answer, size));
   }
 
-  /** The pop script's answer: per group {@code !player}, or its id followed by its players. */
-  private static List<Popped> popped(List<String> answer) {
+  /**
+   * The pop script's answer: per group {@code !player}, or its id followed by each of its {@code
+   * size} players' id and stored ticket.
+   */
+  static List<Popped> popped(List<String> answer, int size) {
     List<Popped> popped = new ArrayList<>();
-    for (int i = 0; i < answer.size(); i++) {
-      String id = answer.get(i);
+    int i = 0;
+    while (i < answer.size()) {
+      String id = answer.get(i++);
       if (id.startsWith("!")) {
         popped.add(new Popped(Optional.empty(), id.substring(1), List.of()));
       } else {
-        List<Ticket> players = new ArrayList<>();
-        for (String entry : answer.get(++i).split(";")) {
-          int bar = entry.indexOf('|');
-          players.add(ticket(entry.substring(0, bar), entry.substring(bar + 1)));
+        List<Ticket> players = new ArrayList<>(size);
+        for (int k = 0; k < size; k++, i += 2) {
+          players.add(ticket(answer.get(i), answer.get(i + 1)));
         }
         popped.add(new Popped(Optional.of(id), null, List.copyOf(players)));
       }

@@ -23,4 +23,12 @@ class MatcherSettingsTest {
         .isInstanceOf(IllegalArgumentException.class);
     assertThat(new Matcher.Settings(100, WINDOW, FIVE, FIVE).playersPerMatch()).isEqualTo(100);
   }
+
+  /** A bound of none would make every tick "full" and run its queue's ticks back to back. */
+  @Test
+  void a_tick_may_take_at_least_one_match() {
+    assertThatThrownBy(() -> new Matcher.Settings(10, WINDOW, FIVE, FIVE, 0))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(new Matcher.Settings(10, WINDOW, FIVE, FIVE, 1).maxMatchesPerTick()).isEqualTo(1);
+  }
 }

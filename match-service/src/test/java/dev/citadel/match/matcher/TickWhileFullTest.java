@@ -30,6 +30,7 @@ import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
  */
 @CitadelInfra
 class TickWhileFullTest {
+  static final Duration LONG = Duration.ofMinutes(1);
   static LettuceConnectionFactory factory;
   static Queues queues;
   static ReactorKafkaPublisher publisher;
@@ -76,7 +77,7 @@ class TickWhileFullTest {
   void full_ticks_are_followed_at_once_until_one_is_not() {
     String queue = "full-" + UUID.randomUUID();
     enqueue(queue, 50); // five matches' worth
-    List<Integer> ticks = matcher(2).tickWhileFull(queue).collectList().block();
+    List<Integer> ticks = matcher(2).tickWhileFull(queue, LONG).collectList().block();
     assertThat(ticks).containsExactly(2, 2, 1);
     assertThat(queues.counts(queue).block()).containsEntry("waiting", 0L);
   }
@@ -85,8 +86,18 @@ class TickWhileFullTest {
   void a_queue_that_stays_full_yields_after_so_many_ticks_in_a_row() {
     String queue = "crowd-" + UUID.randomUUID();
     enqueue(queue, 10 * (Matcher.TICKS_IN_A_ROW + 3));
-    List<Integer> ticks = matcher(1).tickWhileFull(queue).collectList().block();
+    List<Integer> ticks = matcher(1).tickWhileFull(queue, LONG).collectList().block();
     assertThat(ticks).isEqualTo(Collections.nCopies(Matcher.TICKS_IN_A_ROW, 1));
     assertThat(queues.counts(queue).block()).containsEntry("waiting", 30L);
+  }
+
+  /** Past its time the run ends after the tick under way, however full. */
+  @Test
+  void a_run_ends_when_its_time_is_up() {
+    String queue = "slow-" + UUID.randomUUID();
+    enqueue(queue, 100);
+    List<Integer> ticks = matcher(1).tickWhileFull(queue, Duration.ZERO).collectList().block();
+    assertThat(ticks).containsExactly(1);
+    assertThat(queues.counts(queue).block()).containsEntry("waiting", 90L);
   }
 }
