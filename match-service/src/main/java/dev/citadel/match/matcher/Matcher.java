@@ -12,6 +12,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -27,7 +28,12 @@ import reactor.core.publisher.Mono;
  * The matcher of each queue. Across all match-service replicas one matcher per queue works at a
  * time: the lock (SET NX PX with this replica's owner token) is taken or renewed at every tick and
  * released only by its owner. A tick reads the queue, forms matches (a pure function), pops each
- * match's players into a pending match (one Lua script) and hands the match over to Kafka.
+ * match's players into a pending match (one Lua script) and hands the match over to Kafka (the
+ * queue's next tick waits for Kafka's acknowledgements).
+ *
+ * <p>One class, over 300 lines: the tick's steps share the lock, the copy, the sends under way and
+ * the meters of one queue; the pure parts live elsewhere ({@code Matchmaking}, {@code
+ * SortedWaiting}, the scripts).
  */
 public final class Matcher {
   private static final Logger log = LoggerFactory.getLogger(Matcher.class);
@@ -92,6 +98,9 @@ public final class Matcher {
   private final Map<String, Timer> tickTimers = new ConcurrentHashMap<>();
 
   private static final SortedWaiting NONE = new SortedWaiting();
+
+  /** Each queue's last tick's sends, waited for by its next tick. */
+  private final Map<String, Mono<Void>> sendsUnderWay = new ConcurrentHashMap<>();
 
   /** Each queue's copy while this replica holds its lock (dropped when another does). */
   private final Map<String, QueueCopy> copies = new ConcurrentHashMap<>();
@@ -209,34 +218,54 @@ public final class Matcher {
                             .toList(),
                         now,
                         deadline)
-                    .flatMapMany(
-                        ids ->
-                            Flux.range(0, chunk.size())
-                                .flatMap(
-                                    i -> {
-                                      if (ids.get(i).matchId().isEmpty()) {
-                                        skipped.increment(); // the rest wait for the next tick
-                                        // A race (left since the read), or a ghost in the copy.
-                                        copy.suspect(ids.get(i).missing());
-                                        return Mono.just(0);
-                                      }
-                                      Matchmaking.Group group = chunk.get(i);
-                                      formed.increment();
-                                      spread.record(group.spread());
-                                      // Announced as the queue held them at the pop (the copy
-                                      // keeps no nicknames, and may be a change behind).
-                                      return handOff
-                                          .send(
-                                              queue,
-                                              ids.get(i).matchId().get(),
-                                              ids.get(i).players(),
-                                              now,
-                                              1)
-                                          .thenReturn(1);
-                                    },
-                                    chunk.size())),
+                    .map(popped -> handOver(queue, copy, chunk, popped, now)),
             4)
-        .reduce(0, Integer::sum);
+        .collectList()
+        .flatMap(
+            chunks -> {
+              int taken = chunks.stream().mapToInt(HandedOver::taken).sum();
+              Mono<Void> sends = Mono.when(chunks.stream().map(HandedOver::sends).toList());
+              Mono<Void> previous = sendsUnderWay.put(queue, sends);
+              // This tick's sends go on while the next tick reads and pops; that one waits for
+              // them before it ends, so at most two ticks' sends are ever under way.
+              return (previous == null ? Mono.<Void>empty() : previous).thenReturn(taken);
+            });
+  }
+
+  /** A chunk's pops: how many matches it took, and their sends, under way already. */
+  private record HandedOver(int taken, Mono<Void> sends) {}
+
+  /**
+   * Counts a chunk's pops and starts the sends of the matches it took: the tick does not wait for
+   * Kafka's acknowledgements (a round trip to every in-sync replica, tens of milliseconds on a
+   * loaded machine, paid again by every tick if it did), the next tick of the queue does. A send
+   * that fails leaves its match pending until the deadline, as before.
+   */
+  private HandedOver handOver(
+      String queue,
+      QueueCopy copy,
+      List<Matchmaking.Group> chunk,
+      List<Queues.Popped> popped,
+      long now) {
+    int taken = 0;
+    List<Mono<Boolean>> sends = new ArrayList<>();
+    for (int i = 0; i < chunk.size(); i++) {
+      Queues.Popped p = popped.get(i);
+      if (p.matchId().isEmpty()) {
+        skipped.increment(); // the rest wait for the next tick
+        copy.suspect(p.missing()); // a race (left since the read), or a ghost in the copy
+        continue;
+      }
+      taken++;
+      formed.increment();
+      spread.record(chunk.get(i).spread());
+      // Announced as the queue held them at the pop (the copy keeps no nicknames, and may be a
+      // change behind).
+      sends.add(handOff.send(queue, p.matchId().get(), p.players(), now, 1));
+    }
+    Mono<Void> all = Flux.merge(sends).then().cache();
+    all.subscribe(); // HandOff.send never fails: it counts and logs a failed send
+    return new HandedOver(taken, all);
   }
 
   /**
