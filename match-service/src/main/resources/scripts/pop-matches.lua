@@ -1,6 +1,6 @@
 -- For many matches in one call: for each group of ARGV[4] players, takes them out of the queue
 -- AND records the pending match, atomically (a crash can never lose them between the two). A
--- group with a player who left is skipped (its id is '!' and that player) and its players stay
+-- group with a player who left is skipped (an empty entry, then that player) and its players stay
 -- queued; a group taken answers its id and then each player's id and ticket as stored (what the
 -- match is announced with), as entries of their own: nothing in them needs escaping. A group's players leave the queue with one call per structure (a tick pops thousands
 -- of players inside Redis's single thread: every call per player counts).
@@ -24,7 +24,8 @@ for g = 5, #ARGV, size do
     seen[ARGV[i]] = true
   end
   if missing then
-    table.insert(ids, '!' .. missing)
+    table.insert(ids, '')
+    table.insert(ids, missing)
   else
     local id = ARGV[1] .. '-' .. ((g - 5) / size + 1)
     local players, details, matched = {}, {}, {}

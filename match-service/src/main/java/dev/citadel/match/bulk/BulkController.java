@@ -42,6 +42,10 @@ public class BulkController {
     this.clock = clock;
   }
 
+  private static boolean unsafe(String s) {
+    return s.indexOf(';') >= 0 || s.indexOf('|') >= 0 || s.indexOf('#') >= 0;
+  }
+
   @PostMapping("/internal/match/bulk")
   public Mono<Map<String, Object>> bulk(@RequestBody BulkRequest body) {
     if (body == null || body.queue() == null || !props.match().queues().contains(body.queue())) {
@@ -55,6 +59,15 @@ public class BulkController {
     long now = clock.millis();
     List<Ticket> tickets = new ArrayList<>();
     for (BulkPlayer p : body.players()) {
+      if (p == null || p.playerId() == null || p.playerId().isBlank()) {
+        throw new ApiException(HttpStatus.BAD_REQUEST, "every player needs a 'playerId'");
+      }
+      // The queue stores a match's players as p|elo|at|nick;... (see PendingMatch).
+      if (unsafe(p.playerId()) || (p.nickname() != null && unsafe(p.nickname()))) {
+        throw new ApiException(
+            HttpStatus.BAD_REQUEST,
+            "'playerId' and 'nickname' may not hold ';', '|' or '#': " + p.playerId());
+      }
       tickets.add(new Ticket(p.playerId(), p.elo(), now, p.nickname() == null ? "" : p.nickname()));
     }
     return queues

@@ -12,11 +12,12 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -191,6 +192,8 @@ public final class Matcher {
     QueueCopy copy =
         copies.computeIfAbsent(
             queue, q -> new QueueCopy(queues.feed(), q, reason -> readWhole(q, reason)));
+    Mono<Void> previous = sendsUnderWay.getOrDefault(queue, Mono.empty());
+    Queue<Mono<Void>> started = new ConcurrentLinkedQueue<>();
     return copy.refresh()
         .doOnNext(byElo -> observe(queue, byElo, now))
         .doOnError(e -> copies.remove(queue, copy)) // half applied: read it whole next time
@@ -218,37 +221,35 @@ public final class Matcher {
                             .toList(),
                         now,
                         deadline)
-                    .map(popped -> handOver(queue, copy, chunk, popped, now)),
+                    .map(popped -> handOver(queue, copy, chunk, popped, now, started)),
             4)
-        .collectList()
+        .reduce(0, Integer::sum)
+        // This tick's sends go on while the next tick reads and pops; that one waits for them
+        // before it ends, so at most two ticks' sends are under way. A tick that failed did not
+        // wait for the last one's: the next waits for both.
+        .doOnError(e -> sendsUnderWay.put(queue, Mono.when(previous, Mono.when(started))))
         .flatMap(
-            chunks -> {
-              int taken = chunks.stream().mapToInt(HandedOver::taken).sum();
-              Mono<Void> sends = Mono.when(chunks.stream().map(HandedOver::sends).toList());
-              Mono<Void> previous = sendsUnderWay.put(queue, sends);
-              // This tick's sends go on while the next tick reads and pops; that one waits for
-              // them before it ends, so at most two ticks' sends are ever under way.
-              return (previous == null ? Mono.<Void>empty() : previous).thenReturn(taken);
+            taken -> {
+              sendsUnderWay.put(queue, Mono.when(List.copyOf(started)));
+              return previous.thenReturn(taken);
             });
   }
 
-  /** A chunk's pops: how many matches it took, and their sends, under way already. */
-  private record HandedOver(int taken, Mono<Void> sends) {}
-
   /**
-   * Counts a chunk's pops and starts the sends of the matches it took: the tick does not wait for
-   * Kafka's acknowledgements (a round trip to every in-sync replica, tens of milliseconds on a
-   * loaded machine, paid again by every tick if it did), the next tick of the queue does. A send
-   * that fails leaves its match pending until the deadline, as before.
+   * Counts a chunk's pops (how many matches it took) and starts the sends of those matches, adding
+   * them to {@code started}: the tick does not wait for Kafka's acknowledgements (a round trip to
+   * every in-sync replica, tens of milliseconds on a loaded machine, paid again by every tick if it
+   * did), the next tick of the queue does. A send that fails leaves its match pending until the
+   * deadline, as before.
    */
-  private HandedOver handOver(
+  private int handOver(
       String queue,
       QueueCopy copy,
       List<Matchmaking.Group> chunk,
       List<Queues.Popped> popped,
-      long now) {
+      long now,
+      Queue<Mono<Void>> started) {
     int taken = 0;
-    List<Mono<Boolean>> sends = new ArrayList<>();
     for (int i = 0; i < chunk.size(); i++) {
       Queues.Popped p = popped.get(i);
       if (p.matchId().isEmpty()) {
@@ -261,11 +262,23 @@ public final class Matcher {
       spread.record(chunk.get(i).spread());
       // Announced as the queue held them at the pop (the copy keeps no nicknames, and may be a
       // change behind).
-      sends.add(handOff.send(queue, p.matchId().get(), p.players(), now, 1));
+      // Started at once, each: nothing later in this loop can keep a popped match's send from
+      // going out.
+      Mono<Void> send =
+          handOff
+              .send(queue, p.matchId().get(), p.players(), now, 1)
+              .then()
+              .onErrorResume(
+                  e -> {
+                    // HandOff.send answers a failure with false; this is a bug of ours.
+                    log.warn("match.found send failed; the match waits for its deadline", e);
+                    return Mono.empty();
+                  })
+              .cache();
+      send.subscribe();
+      started.add(send);
     }
-    Mono<Void> all = Flux.merge(sends).then().cache();
-    all.subscribe(); // HandOff.send never fails: it counts and logs a failed send
-    return new HandedOver(taken, all);
+    return taken;
   }
 
   /**
@@ -274,16 +287,20 @@ public final class Matcher {
    * must end well within the lock's time to live.
    */
   Flux<Integer> tickWhileFull(String queue, Duration budget) {
-    long until = System.nanoTime() + budget.toNanos();
-    return Mono.defer(() -> tick(queue))
-        .onErrorResume(
-            e -> {
-              log.warn("matcher tick of {} failed", queue, e);
-              return Mono.just(0);
-            })
-        .repeat(TICKS_IN_A_ROW - 1)
-        .takeUntil(
-            formed -> formed < settings.maxMatchesPerTick() || System.nanoTime() - until >= 0);
+    return Flux.defer(
+        () -> {
+          long until = System.nanoTime() + budget.toNanos(); // from when the run starts
+          return Mono.defer(() -> tick(queue))
+              .onErrorResume(
+                  e -> {
+                    log.warn("matcher tick of {} failed", queue, e);
+                    return Mono.just(0);
+                  })
+              .repeat(TICKS_IN_A_ROW - 1)
+              .takeUntil(
+                  formed ->
+                      formed < settings.maxMatchesPerTick() || System.nanoTime() - until >= 0);
+        });
   }
 
   /** The copy of {@code queue} was read whole: counted by reason, and said unless expected. */

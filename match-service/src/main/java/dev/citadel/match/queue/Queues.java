@@ -252,20 +252,22 @@ public final class Queues {
                 k.tickets(), k.matched(), k.pending(), k.deadlines(), k.changes(), k.changeCount()),
             args)
         .next()
-        .map(answer -> popped(answer, size));
+        .map(answer -> popped(answer, matches.size(), size));
   }
 
   /**
-   * The pop script's answer: per group {@code !player}, or its id followed by each of its {@code
-   * size} players' id and stored ticket.
+   * The pop script's answer: per group an empty entry and the player found missing, or the match's
+   * id followed by each of its {@code size} players' id and stored ticket. An answer that does not
+   * hold exactly {@code groups} groups is refused (before anything is sent: the popped matches then
+   * wait for their deadline and are sent again from what the queue stored).
    */
-  static List<Popped> popped(List<String> answer, int size) {
+  static List<Popped> popped(List<String> answer, int groups, int size) {
     List<Popped> popped = new ArrayList<>();
     int i = 0;
-    while (i < answer.size()) {
+    while (i < answer.size() && popped.size() < groups) {
       String id = answer.get(i++);
-      if (id.startsWith("!")) {
-        popped.add(new Popped(Optional.empty(), id.substring(1), List.of()));
+      if (id.isEmpty()) {
+        popped.add(new Popped(Optional.empty(), answer.get(i++), List.of()));
       } else {
         List<Ticket> players = new ArrayList<>(size);
         for (int k = 0; k < size; k++, i += 2) {
@@ -273,6 +275,10 @@ public final class Queues {
         }
         popped.add(new Popped(Optional.of(id), null, List.copyOf(players)));
       }
+    }
+    if (popped.size() != groups || i != answer.size()) {
+      throw new IllegalStateException(
+          "the pop script answered " + answer.size() + " entries for " + groups + " groups");
     }
     return popped;
   }

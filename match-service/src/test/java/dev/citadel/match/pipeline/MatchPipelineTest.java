@@ -203,6 +203,23 @@ class MatchPipelineTest {
         .expectBody()
         .jsonPath("$.refused")
         .isEqualTo(1);
+    // The queue stores a match's players with ';', '|' and '#' between them: refused, with why.
+    web.post()
+        .uri("/internal/match/bulk")
+        .headers(h -> h.setBearerAuth(BULK.get()))
+        .contentType(MediaType.APPLICATION_JSON)
+        .bodyValue(
+            Map.of(
+                "queue",
+                "casual",
+                "players",
+                List.of(Map.of("playerId", "semi", "nickname", "a;b", "elo", 1000))))
+        .exchange()
+        .expectStatus()
+        .isBadRequest()
+        .expectBody()
+        .jsonPath("$.detail")
+        .value(d -> assertThat((String) d).contains("may not hold"));
     web.get()
         .uri("/api/match/status?queue=casual")
         .headers(h -> h.setBearerAuth(TestIdentity.shared().player("twice")))

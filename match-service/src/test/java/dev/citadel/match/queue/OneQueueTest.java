@@ -133,14 +133,14 @@ class OneQueueTest {
     List<Ticket> ten = new ArrayList<>();
     IntStream.range(0, 10)
         .forEach(
-            i -> ten.add(new Ticket("g-" + i + "-" + UUID.randomUUID(), 1400 + i, NOW, "n;|" + i)));
+            i -> ten.add(new Ticket("g-" + i + "-" + UUID.randomUUID(), 1400 + i, NOW, "n" + i)));
     one.enqueue(queue, ten, NOW, false).block();
     String lastJoin = one.feed().feedPosition(queue).block().id();
     List<String> players = ten.stream().map(Ticket::playerId).toList();
     Queues.Popped popped = one.popGroups(queue, List.of(players), NOW, NOW + 10_000).block().get(0);
     assertThat(popped.matchId()).isPresent();
     // The match is announced with each player as the queue held them (the matcher's copy keeps
-    // no nicknames): id, Elo and nickname, in the group's order, whatever the nickname holds.
+    // no nicknames): id, Elo and nickname, in the group's order.
     assertThat(popped.players())
         .extracting(Ticket::playerId, Ticket::elo, Ticket::nickname)
         .containsExactlyElementsOf(
@@ -158,6 +158,25 @@ class OneQueueTest {
       assertThat(c.ticket()).as("a leave").isNull();
     }
     assertThat(one.feed().feedPosition(queue).block().count()).isEqualTo(20);
+  }
+
+  /** An answer that does not hold exactly the groups asked for is refused before any send. */
+  @Test
+  void a_pop_answer_of_another_shape_is_refused() {
+    List<String> taken = List.of("m-1", "p1", "1500|0|a", "p2", "1500|0|b");
+    assertThat(Queues.popped(taken, 1, 2).get(0).players())
+        .extracting(Ticket::playerId)
+        .containsExactly("p1", "p2");
+    List<String> skippedThenTaken = new ArrayList<>(List.of("", "p9"));
+    skippedThenTaken.addAll(taken);
+    assertThat(Queues.popped(skippedThenTaken, 2, 2))
+        .extracting(Queues.Popped::missing)
+        .containsExactly("p9", null);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Queues.popped(taken, 2, 2))
+        .isInstanceOf(RuntimeException.class);
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> Queues.popped(List.of("m-1", "p1", "1500|0|a", "p2", "1500|0|b", "x"), 1, 2))
+        .isInstanceOf(IllegalStateException.class);
   }
 
   @Test
