@@ -12,10 +12,12 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
@@ -100,8 +102,13 @@ public final class Matcher {
 
   private static final SortedWaiting NONE = new SortedWaiting();
 
-  /** Each queue's last tick's sends, waited for by its next tick. */
-  private final Map<String, Mono<Void>> sendsUnderWay = new ConcurrentHashMap<>();
+  /**
+   * Each queue's sends its last tick started (and, after a failed tick, those of the ticks before
+   * it not done yet): a flat list, so failing ticks add to it rather than nest around it. Waited
+   * for by the queue's next tick.
+   */
+  private final Map<String, List<CompletableFuture<Void>>> sendsUnderWay =
+      new ConcurrentHashMap<>();
 
   /** Each queue's copy while this replica holds its lock (dropped when another does). */
   private final Map<String, QueueCopy> copies = new ConcurrentHashMap<>();
@@ -192,8 +199,8 @@ public final class Matcher {
     QueueCopy copy =
         copies.computeIfAbsent(
             queue, q -> new QueueCopy(queues.feed(), q, reason -> readWhole(q, reason)));
-    Mono<Void> previous = sendsUnderWay.getOrDefault(queue, Mono.empty());
-    Queue<Mono<Void>> started = new ConcurrentLinkedQueue<>();
+    List<CompletableFuture<Void>> previous = sendsUnderWay.getOrDefault(queue, List.of());
+    Queue<CompletableFuture<Void>> started = new ConcurrentLinkedQueue<>();
     return copy.refresh()
         .doOnNext(byElo -> observe(queue, byElo, now))
         .doOnError(e -> copies.remove(queue, copy)) // half applied: read it whole next time
@@ -226,12 +233,20 @@ public final class Matcher {
         .reduce(0, Integer::sum)
         // This tick's sends go on while the next tick reads and pops; that one waits for them
         // before it ends, so at most two ticks' sends are under way. A tick that failed did not
-        // wait for the last one's: the next waits for both.
-        .doOnError(e -> sendsUnderWay.put(queue, Mono.when(previous, Mono.when(started))))
+        // wait for the last one's: the next waits for both (those not done yet).
+        .doOnError(
+            e -> {
+              List<CompletableFuture<Void>> both = new ArrayList<>(previous);
+              both.addAll(started);
+              both.removeIf(CompletableFuture::isDone);
+              sendsUnderWay.put(queue, List.copyOf(both));
+            })
         .flatMap(
             taken -> {
-              sendsUnderWay.put(queue, Mono.when(List.copyOf(started)));
-              return previous.thenReturn(taken);
+              sendsUnderWay.put(queue, List.copyOf(started));
+              return Mono.fromFuture(
+                      CompletableFuture.allOf(previous.toArray(CompletableFuture[]::new)), true)
+                  .thenReturn(taken);
             });
   }
 
@@ -248,7 +263,7 @@ public final class Matcher {
       List<Matchmaking.Group> chunk,
       List<Queues.Popped> popped,
       long now,
-      Queue<Mono<Void>> started) {
+      Queue<CompletableFuture<Void>> started) {
     int taken = 0;
     for (int i = 0; i < chunk.size(); i++) {
       Queues.Popped p = popped.get(i);
@@ -264,7 +279,7 @@ public final class Matcher {
       // change behind).
       // Started at once, each: nothing later in this loop can keep a popped match's send from
       // going out.
-      Mono<Void> send =
+      started.add(
           handOff
               .send(queue, p.matchId().get(), p.players(), now, 1)
               .then()
@@ -274,9 +289,7 @@ public final class Matcher {
                     log.warn("match.found send failed; the match waits for its deadline", e);
                     return Mono.empty();
                   })
-              .cache();
-      send.subscribe();
-      started.add(send);
+              .toFuture()); // subscribed now
     }
     return taken;
   }

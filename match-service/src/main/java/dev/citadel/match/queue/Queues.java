@@ -266,6 +266,9 @@ public final class Queues {
     int i = 0;
     while (i < answer.size() && popped.size() < groups) {
       String id = answer.get(i++);
+      if (i + (id.isEmpty() ? 1 : 2 * size) > answer.size()) {
+        break; // cut short: refused below
+      }
       if (id.isEmpty()) {
         popped.add(new Popped(Optional.empty(), answer.get(i++), List.of()));
       } else {

@@ -220,6 +220,21 @@ class MatchPipelineTest {
         .expectBody()
         .jsonPath("$.detail")
         .value(d -> assertThat((String) d).contains("may not hold"));
+    for (String id : List.of("a|b", "a#b", " ")) {
+      web.post()
+          .uri("/internal/match/bulk")
+          .headers(h -> h.setBearerAuth(BULK.get()))
+          .contentType(MediaType.APPLICATION_JSON)
+          .bodyValue(
+              Map.of(
+                  "queue",
+                  "casual",
+                  "players",
+                  List.of(Map.of("playerId", id, "nickname", "ok", "elo", 1000))))
+          .exchange()
+          .expectStatus()
+          .isBadRequest();
+    }
     web.get()
         .uri("/api/match/status?queue=casual")
         .headers(h -> h.setBearerAuth(TestIdentity.shared().player("twice")))

@@ -173,7 +173,16 @@ class OneQueueTest {
         .extracting(Queues.Popped::missing)
         .containsExactly("p9", null);
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> Queues.popped(taken, 2, 2))
-        .isInstanceOf(RuntimeException.class);
+        .isInstanceOf(IllegalStateException.class);
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> Queues.popped(taken.subList(0, 4), 1, 2))
+        .isInstanceOf(IllegalStateException.class);
+    // A match id is whatever the script made of the queue's name: even '!...' is a match taken.
+    assertThat(
+            Queues.popped(List.of("!q-1", "p1", "1500|0|a", "p2", "1500|0|b"), 1, 2)
+                .get(0)
+                .matchId())
+        .contains("!q-1");
     org.assertj.core.api.Assertions.assertThatThrownBy(
             () -> Queues.popped(List.of("m-1", "p1", "1500|0|a", "p2", "1500|0|b", "x"), 1, 2))
         .isInstanceOf(IllegalStateException.class);
