@@ -171,69 +171,17 @@ class MatchPipelineTest {
         .jsonPath("$.status")
         .isEqualTo(401);
     // Already queued: the same player twice is refused (one ticket per player).
-    web.post()
-        .uri("/internal/match/bulk")
-        .headers(h -> h.setBearerAuth(BULK.get()))
-        .contentType(MediaType.APPLICATION_JSON)
-        .bodyValue(
-            Map.of(
-                "queue",
-                "casual",
-                "players",
-                List.of(Map.of("playerId", "twice", "nickname", "t", "elo", 1000))))
-        .exchange()
-        .expectStatus()
-        .isOk()
-        .expectBody()
-        .jsonPath("$.queued")
-        .isEqualTo(1);
-    web.post()
-        .uri("/internal/match/bulk")
-        .headers(h -> h.setBearerAuth(BULK.get()))
-        .contentType(MediaType.APPLICATION_JSON)
-        .bodyValue(
-            Map.of(
-                "queue",
-                "casual",
-                "players",
-                List.of(Map.of("playerId", "twice", "nickname", "t", "elo", 1000))))
-        .exchange()
-        .expectStatus()
-        .isOk()
-        .expectBody()
-        .jsonPath("$.refused")
-        .isEqualTo(1);
+    bulkOne("twice", "t").expectStatus().isOk().expectBody().jsonPath("$.queued").isEqualTo(1);
+    bulkOne("twice", "t").expectStatus().isOk().expectBody().jsonPath("$.refused").isEqualTo(1);
     // The queue stores a match's players with ';', '|' and '#' between them: refused, with why.
-    web.post()
-        .uri("/internal/match/bulk")
-        .headers(h -> h.setBearerAuth(BULK.get()))
-        .contentType(MediaType.APPLICATION_JSON)
-        .bodyValue(
-            Map.of(
-                "queue",
-                "casual",
-                "players",
-                List.of(Map.of("playerId", "semi", "nickname", "a;b", "elo", 1000))))
-        .exchange()
+    bulkOne("semi", "a;b")
         .expectStatus()
         .isBadRequest()
         .expectBody()
         .jsonPath("$.detail")
         .value(d -> assertThat((String) d).contains("may not hold"));
     for (String id : List.of("a|b", "a#b", " ")) {
-      web.post()
-          .uri("/internal/match/bulk")
-          .headers(h -> h.setBearerAuth(BULK.get()))
-          .contentType(MediaType.APPLICATION_JSON)
-          .bodyValue(
-              Map.of(
-                  "queue",
-                  "casual",
-                  "players",
-                  List.of(Map.of("playerId", id, "nickname", "ok", "elo", 1000))))
-          .exchange()
-          .expectStatus()
-          .isBadRequest();
+      bulkOne(id, "ok").expectStatus().isBadRequest();
     }
     web.get()
         .uri("/api/match/status?queue=casual")
@@ -250,5 +198,20 @@ class MatchPipelineTest {
         .exchange()
         .expectStatus()
         .isOk();
+  }
+
+  /** One player queued in casual through the bulk path. */
+  private WebTestClient.ResponseSpec bulkOne(String playerId, String nickname) {
+    return web.post()
+        .uri("/internal/match/bulk")
+        .headers(h -> h.setBearerAuth(BULK.get()))
+        .contentType(MediaType.APPLICATION_JSON)
+        .bodyValue(
+            Map.of(
+                "queue",
+                "casual",
+                "players",
+                List.of(Map.of("playerId", playerId, "nickname", nickname, "elo", 1000))))
+        .exchange();
   }
 }
