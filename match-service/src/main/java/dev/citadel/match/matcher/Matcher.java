@@ -12,7 +12,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
@@ -107,7 +107,7 @@ public final class Matcher {
    * it not done yet): a flat list, so failing ticks add to it rather than nest around it. Waited
    * for by the queue's next tick.
    */
-  private final Map<String, List<CompletableFuture<Void>>> sendsUnderWay =
+  private final Map<String, Collection<CompletableFuture<Void>>> sendsUnderWay =
       new ConcurrentHashMap<>();
 
   /** Each queue's copy while this replica holds its lock (dropped when another does). */
@@ -199,7 +199,8 @@ public final class Matcher {
     QueueCopy copy =
         copies.computeIfAbsent(
             queue, q -> new QueueCopy(queues.feed(), q, reason -> readWhole(q, reason)));
-    List<CompletableFuture<Void>> previous = sendsUnderWay.getOrDefault(queue, List.of());
+    List<CompletableFuture<Void>> previous =
+        List.copyOf(sendsUnderWay.getOrDefault(queue, List.of()));
     Queue<CompletableFuture<Void>> started = new ConcurrentLinkedQueue<>();
     return copy.refresh()
         .doOnNext(byElo -> observe(queue, byElo, now))
@@ -232,18 +233,19 @@ public final class Matcher {
             4)
         .reduce(0, Integer::sum)
         // This tick's sends go on while the next tick reads and pops; that one waits for them
-        // before it ends, so at most two ticks' sends are under way. A tick that failed did not
-        // wait for the last one's: the next waits for both (those not done yet).
+        // before it ends, so while ticks succeed at most two ticks' sends are under way. A tick
+        // that failed did not wait for the last one's: the next waits for both (those not done).
         .doOnError(
             e -> {
-              List<CompletableFuture<Void>> both = new ArrayList<>(previous);
-              both.addAll(started);
-              both.removeIf(CompletableFuture::isDone);
-              sendsUnderWay.put(queue, List.copyOf(both));
+              // The live queue, not a copy: a chunk whose reply was being delivered as the tick
+              // failed may still add its sends.
+              previous.stream().filter(f -> !f.isDone()).forEach(started::add);
+              started.removeIf(CompletableFuture::isDone);
+              sendsUnderWay.put(queue, started);
             })
         .flatMap(
             taken -> {
-              sendsUnderWay.put(queue, List.copyOf(started));
+              sendsUnderWay.put(queue, started);
               return Mono.fromFuture(
                       CompletableFuture.allOf(previous.toArray(CompletableFuture[]::new)), true)
                   .thenReturn(taken);
@@ -280,8 +282,8 @@ public final class Matcher {
       // Started at once, each: nothing later in this loop can keep a popped match's send from
       // going out.
       started.add(
-          handOff
-              .send(queue, p.matchId().get(), p.players(), now, 1)
+          // Deferred: a throw while building the message fails this send only.
+          Mono.defer(() -> handOff.send(queue, p.matchId().get(), p.players(), now, 1))
               .then()
               .onErrorResume(
                   e -> {
