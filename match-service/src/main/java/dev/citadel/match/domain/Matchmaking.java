@@ -12,8 +12,11 @@ import java.util.function.IntFunction;
 public final class Matchmaking {
   private Matchmaking() {}
 
-  /** A group of players for one match, split into two teams. */
-  public record Group(List<Ticket> players, List<Integer> teams, int spread) {}
+  /**
+   * A group of players for one match, in Elo order, and its spread. Its teams are drawn when the
+   * match is handed over ({@link #teams}), from the players as the pop took them.
+   */
+  public record Group(List<Ticket> players, int spread) {}
 
   /**
    * Walks the queue in Elo order and takes every run of {@code size} neighbours (the closest
@@ -114,8 +117,7 @@ public final class Matchmaking {
           group[k] = ticketAt.apply(starts[r] + k);
         }
         List<Ticket> players = List.of(group);
-        groups.add(
-            new Group(players, teams(players), players.get(size - 1).elo() - players.get(0).elo()));
+        groups.add(new Group(players, players.get(size - 1).elo() - players.get(0).elo()));
       }
     }
     return groups;
