@@ -18,6 +18,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * @param compression {@code none} by default: on loopback compression only costs CPU; use {@code
  *     lz4} or {@code snappy} across a real network
  * @param deliveryTimeout how long a publish may retry before it fails
+ * @param maxBlock how long handing a record to the producer may wait for the topic's metadata or
+ *     for room in its buffer (Kafka's {@code max.block.ms}) before the publish fails
  * @param handlerBackoff first pause before a failed handler is tried again (doubling from there)
  * @param handlerMaxBackoff the longest pause between tries: a transient failure is retried for as
  *     long as it lasts, only {@link dev.citadel.messaging.Unprocessable} messages are dead-lettered
@@ -30,6 +32,7 @@ public record KafkaSettings(
     Duration linger,
     int batchSizeBytes,
     Duration deliveryTimeout,
+    Duration maxBlock,
     Duration handlerBackoff,
     Duration handlerMaxBackoff,
     Duration commitInterval,
@@ -54,6 +57,7 @@ public record KafkaSettings(
         Duration.ofMillis(5),
         32 * 1024,
         Duration.ofSeconds(60),
+        Duration.ofSeconds(60),
         Duration.ofMillis(100),
         Duration.ofSeconds(10),
         Duration.ofMillis(200),
@@ -75,6 +79,7 @@ public record KafkaSettings(
         linger,
         batchSizeBytes,
         deliveryTimeout,
+        maxBlock,
         handlerBackoff,
         handlerMaxBackoff,
         commitInterval,
@@ -112,8 +117,24 @@ public record KafkaSettings(
         linger,
         batchSizeBytes,
         deliveryTimeout,
+        maxBlock,
         first,
         max,
+        commitInterval,
+        credentials);
+  }
+
+  public KafkaSettings withMaxBlock(Duration wait) {
+    return new KafkaSettings(
+        bootstrapServers,
+        clientId,
+        compression,
+        linger,
+        batchSizeBytes,
+        deliveryTimeout,
+        wait,
+        handlerBackoff,
+        handlerMaxBackoff,
         commitInterval,
         credentials);
   }
@@ -133,6 +154,7 @@ public record KafkaSettings(
     p.put(ProducerConfig.RETRIES_CONFIG, Integer.MAX_VALUE); // bounded by delivery.timeout.ms
     p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) deliveryTimeout.toMillis());
     p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+    p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, maxBlock.toMillis());
     p.put(ProducerConfig.LINGER_MS_CONFIG, (int) linger.toMillis());
     p.put(ProducerConfig.BATCH_SIZE_CONFIG, batchSizeBytes);
     p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, compression);

@@ -16,7 +16,13 @@ import reactor.kafka.sender.SenderOptions;
 import reactor.kafka.sender.SenderRecord;
 import reactor.kafka.sender.SenderResult;
 
-/** {@link MessagePublisher} on reactor-kafka's {@link KafkaSender}. */
+/**
+ * {@link MessagePublisher} on reactor-kafka's {@link KafkaSender}. A publish never runs {@code
+ * KafkaProducer.send} on the caller's thread (reactor-kafka hands records to the producer on a
+ * thread of its own): that call can block for {@code max.block.ms} while Kafka is away or the
+ * producer's buffer is full, and callers publish from event loops. {@code
+ * ReactorKafkaPublisherTest} holds any replacement to that.
+ */
 public final class ReactorKafkaPublisher implements MessagePublisher {
   private final KafkaSender<String, byte[]> sender;
 
