@@ -8,11 +8,12 @@
 # Prints requests/s, latency and CPU milliseconds per request of the JVM that answered, and the
 # ratio gateway / direct measured in the same run. About 3 minutes after the build. PostgreSQL runs
 # relaxed (--relaxed, no fsync), as in the runs quoted in the README and docs/benchmarks.md.
-# Options: SECONDS_EACH=15 (measured), WARMUP=10.
+# Options: SECONDS_EACH=15 (measured), WARMUP=40 (per path, not measured: with 10 s the JIT was
+# still compiling and took a fifth of the gateway's CPU and more than half of game-state's reads).
 set -euo pipefail
 cd "$(dirname "$0")"
 EACH=${SECONDS_EACH:-15}
-WARMUP=${WARMUP:-10}
+WARMUP=${WARMUP:-40}
 if ! command -v wrk >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) >/dev/null
