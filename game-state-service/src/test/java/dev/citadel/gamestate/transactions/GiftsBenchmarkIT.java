@@ -29,6 +29,13 @@ import reactor.core.publisher.Mono;
 @CitadelInfra
 class GiftsBenchmarkIT {
   static final int SECONDS = Integer.getInteger("bench.tx.seconds", 10);
+
+  /**
+   * Each operation runs this long, unmeasured, before it is measured: fresh JVMs spend the first
+   * minute largely compiling (bench-gateway.sh found a fifth of a warm-ish JVM's CPU in the JIT).
+   */
+  static final int WARM_UP_SECONDS = Integer.getInteger("bench.tx.warm-up", 20);
+
   static final int CONCURRENCY = 16;
   static TwoInstances cluster;
 
@@ -105,8 +112,9 @@ class GiftsBenchmarkIT {
     report.append(
         String.format(
             Locale.ROOT,
-            "### Two-phase commit (gifts), %d s each, %d clients%n%n",
+            "### Two-phase commit (gifts), %d s each after %d s of warm-up, %d clients%n%n",
             SECONDS,
+            WARM_UP_SECONDS,
             CONCURRENCY));
     report.append(
         "| operation | per second | p50 | p99 | ratio to baseline |\n|---|---|---|---|---|\n");
@@ -133,10 +141,30 @@ class GiftsBenchmarkIT {
   }
 
   Figures run(String name, Call call) {
+    drive(
+        call,
+        WARM_UP_SECONDS,
+        Collections.synchronizedList(new ArrayList<>()),
+        new AtomicInteger());
     List<Long> latencies = Collections.synchronizedList(new ArrayList<>());
     AtomicInteger failed = new AtomicInteger();
+    double seconds = drive(call, SECONDS, latencies, failed);
+    List<Long> sorted = new ArrayList<>(latencies);
+    Collections.sort(sorted);
+    System.out.println(
+        "[bench] " + name + ": " + sorted.size() + " ok, " + failed.get() + " refused");
+    return new Figures(
+        name,
+        sorted.size(),
+        sorted.size() / seconds,
+        sorted.get(sorted.size() / 2) / 1e6,
+        sorted.get((int) (sorted.size() * 0.99)) / 1e6);
+  }
+
+  /** {@link #CONCURRENCY} clients call for {@code forSeconds}; answers the seconds it took. */
+  static double drive(Call call, int forSeconds, List<Long> latencies, AtomicInteger failed) {
     long start = System.nanoTime();
-    long end = start + Duration.ofSeconds(SECONDS).toNanos();
+    long end = start + Duration.ofSeconds(forSeconds).toNanos();
     Flux.range(0, CONCURRENCY)
         .flatMap(
             c ->
@@ -153,18 +181,8 @@ class GiftsBenchmarkIT {
                         })
                     .repeat(() -> System.nanoTime() < end),
             CONCURRENCY)
-        .blockLast(Duration.ofSeconds(SECONDS + 60));
-    double seconds = (System.nanoTime() - start) / 1e9;
-    List<Long> sorted = new ArrayList<>(latencies);
-    Collections.sort(sorted);
-    System.out.println(
-        "[bench] " + name + ": " + sorted.size() + " ok, " + failed.get() + " refused");
-    return new Figures(
-        name,
-        sorted.size(),
-        sorted.size() / seconds,
-        sorted.get(sorted.size() / 2) / 1e6,
-        sorted.get((int) (sorted.size() * 0.99)) / 1e6);
+        .blockLast(Duration.ofSeconds(forSeconds + 60));
+    return (System.nanoTime() - start) / 1e9;
   }
 
   static String pick(List<String> players) {
