@@ -42,10 +42,6 @@ public class BulkController {
     this.clock = clock;
   }
 
-  private static boolean unsafe(String s) {
-    return s.indexOf(';') >= 0 || s.indexOf('|') >= 0 || s.indexOf('#') >= 0;
-  }
-
   @PostMapping("/internal/match/bulk")
   public Mono<Map<String, Object>> bulk(@RequestBody BulkRequest body) {
     if (body == null || body.queue() == null || !props.match().queues().contains(body.queue())) {
@@ -63,7 +59,8 @@ public class BulkController {
         throw new ApiException(HttpStatus.BAD_REQUEST, "every player needs a 'playerId'");
       }
       // The queue stores a match's players as p|elo|at|nick;... (see PendingMatch).
-      if (unsafe(p.playerId()) || (p.nickname() != null && unsafe(p.nickname()))) {
+      if (!Queues.storable(p.playerId())
+          || (p.nickname() != null && !Queues.storable(p.nickname()))) {
         throw new ApiException(
             HttpStatus.BAD_REQUEST,
             "'playerId' and 'nickname' may not hold ';', '|' or '#': " + p.playerId());

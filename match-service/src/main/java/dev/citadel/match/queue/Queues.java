@@ -162,6 +162,14 @@ public final class Queues {
    */
   public Mono<List<Enqueued>> enqueue(
       String queue, List<Ticket> tickets, long nowMs, boolean recordPresence) {
+    for (Ticket t : tickets) {
+      if (!storable(t.playerId()) || (t.nickname() != null && !storable(t.nickname()))) {
+        // A pending match is stored as created#attempt#p|elo|at|nick;... (PendingMatch).
+        return Mono.error(
+            new IllegalArgumentException(
+                "a player id or nickname holds ';', '|' or '#': " + t.playerId()));
+      }
+    }
     Keys k = new Keys(queue);
     List<String> others = allQueues.stream().filter(q -> !q.equals(queue)).toList();
     List<String> keys = new ArrayList<>(List.of(k.tickets(), k.matched(), k.assigned()));
@@ -186,6 +194,11 @@ public final class Queues {
         .execute(ENQUEUE, keys, args)
         .next()
         .map(answers -> answers.stream().map(Enqueued::parse).toList());
+  }
+
+  /** Whether a player id or nickname fits the pending match's record (see {@link PendingMatch}). */
+  public static boolean storable(String s) {
+    return s.indexOf(';') < 0 && s.indexOf('|') < 0 && s.indexOf('#') < 0;
   }
 
   /** The change feed of this Redis's queues, for a reader that keeps its own copy. */

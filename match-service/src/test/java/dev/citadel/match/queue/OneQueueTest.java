@@ -188,6 +188,30 @@ class OneQueueTest {
         .isInstanceOf(IllegalStateException.class);
   }
 
+  /**
+   * The pending match's record cannot hold these characters, so the queue refuses them itself,
+   * whatever edge let them through, before anything is queued.
+   */
+  @Test
+  void a_player_whose_id_or_nickname_holds_a_separator_is_refused_and_nothing_is_queued() {
+    String clean = "clean-" + UUID.randomUUID();
+    for (Ticket bad :
+        List.of(
+            new Ticket("a;b-" + UUID.randomUUID(), 1500, NOW, "n"),
+            new Ticket("a|b-" + UUID.randomUUID(), 1500, NOW, "n"),
+            new Ticket("p-" + UUID.randomUUID(), 1500, NOW, "ni#ck"))) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(
+              () -> queues.enqueue(ranked, List.of(ticket(clean), bad), NOW).block())
+          .isInstanceOf(IllegalArgumentException.class);
+      assertThat(queues.status(ranked, bad.playerId()).block().state())
+          .isEqualTo(QueueState.NOT_QUEUED);
+    }
+    assertThat(queues.status(ranked, clean).block().state()).isEqualTo(QueueState.NOT_QUEUED);
+    assertThat(queues.enqueue(ranked, List.of(new Ticket(clean, 1500, NOW, "")), NOW).block())
+        .extracting(Enqueued::outcome)
+        .containsExactly(Enqueued.Outcome.OK);
+  }
+
   @Test
   void joining_two_queues_at_the_same_moment_lands_in_exactly_one() {
     for (int round = 0; round < 50; round++) {
