@@ -215,9 +215,28 @@ public final class AggregateHost<S, C, E> {
 
   private Mono<CommandResult<S, E>> execute(
       Resident<S> r, C command, Instant at, IdempotencyKey key) {
-    if (held(r)) {
-      return Mono.error(new Held(r.id, r.hold.prepared().transactionId()));
-    }
+    return releaseStored(r)
+        .then(
+            Mono.defer(
+                () ->
+                    held(r)
+                        ? Mono.error(new Held(r.id, r.hold.prepared().transactionId()))
+                        : run(r, command, at, key)));
+  }
+
+  /**
+   * A held player whose transaction is stored already (its commit message not here yet: a round
+   * trip to the coordinator, slow under load) is committed by reading its journal, so the command
+   * that found it held need not wait for that message (nor be refused and sent again: the seats'
+   * follower leaving players of a rated game did so for every player, minutes behind under load).
+   * Reads do the same (see {@link #catchUp}). Still held afterwards: the transaction is not stored.
+   */
+  private Mono<Void> releaseStored(Resident<S> r) {
+    // A read that fails changes nothing: the player is still held, and is refused as such.
+    return held(r) ? catchUp(r).onErrorResume(e -> held(r), e -> Mono.empty()) : Mono.empty();
+  }
+
+  private Mono<CommandResult<S, E>> run(Resident<S> r, C command, Instant at, IdempotencyKey key) {
     return ensureLoaded(r)
         .then(Mono.defer(() -> keyed(r, command, at, key, true)))
         .doOnSuccess(x -> accepted.increment())
@@ -388,22 +407,31 @@ public final class AggregateHost<S, C, E> {
   /**
    * Prepare: decides the command on the CURRENT state (caught up with the journal) and holds the
    * aggregate for {@code holdFor}. The same transaction preparing again gets the same answer.
-   * Another command or transaction meanwhile is refused with {@link Held}. A hold that lapses
-   * without a decision is dropped and the aggregate reloaded, so whatever the coordinator did
-   * (stored or not) is what the next command sees.
+   * Another command or transaction meanwhile is refused with {@link Held}, unless the journal shows
+   * the holding transaction stored (then it is committed first, see releaseStored). A hold that
+   * lapses without a decision is dropped and the aggregate reloaded, so whatever the coordinator
+   * did (stored or not) is what the next command sees.
    */
   public Mono<Prepared<E>> prepare(String txId, String id, C command, Duration holdFor) {
     return onResident(
         id,
         r -> {
-          if (held(r)) {
+          if (held(r) && r.hold.prepared().transactionId().equals(txId)) {
             @SuppressWarnings("unchecked")
             Prepared<E> current = (Prepared<E>) r.hold.prepared();
-            return current.transactionId().equals(txId)
-                ? Mono.just(current)
-                : Mono.error(new Held(id, current.transactionId()));
+            return Mono.just(current);
           }
-          return catchUp(r) // loads the player if needed, else reads only newer events
+          // A held transaction that is stored already is committed first (see releaseStored);
+          // then the player is loaded if needed, else only newer events are read.
+          return releaseStored(r)
+              .then(
+                  Mono.defer(
+                      () ->
+                          held(r)
+                              ? Mono.error(new Held(id, r.hold.prepared().transactionId()))
+                              // A hold that lapsed just now (held() drops it) left the copy to be
+                              // read again: a decision on it must come after that read.
+                              : catchUp(r)))
               .then(
                   Mono.fromCallable(
                       () -> {

@@ -281,6 +281,51 @@ class TwoPhaseCommitFaultsTest {
     assertThat(hooked.get(to).block().state().gold()).isEqualTo(35);
   }
 
+  /**
+   * Under load the commit message comes long after the store. A command (a seat's leave, a player's
+   * own) or another transaction's prepare that finds the player held by a stored transaction
+   * commits it from the journal and goes on, instead of being refused until the message comes.
+   */
+  @Test
+  void a_player_held_by_a_stored_transaction_takes_commands_and_prepares_before_its_commit() {
+    List<List<PlayerEvent>> notified = new java.util.concurrent.CopyOnWriteArrayList<>();
+    var hooked =
+        hooked(
+            (id, state, version, events) ->
+                Mono.fromRunnable(() -> notified.add(List.copyOf(events))));
+    // Holds that cannot lapse while this test runs: only reading the journal may release them.
+    var c = new LocalParticipant(hooked, new PlayerAggregate(), CLOCK, Duration.ofSeconds(30));
+    String from = player(hostA, "a-", 100);
+    String to = player(hooked, "b-", 0);
+    notified.clear();
+    Participant commitLate =
+        new Wrapped(c) {
+          @Override
+          public Mono<Void> commit(String tx, String p) {
+            return Mono.empty(); // not yet
+          }
+        };
+    String first = coordinator(coordinatorStore, a, commitLate).execute(gift(from, to, 30)).block();
+
+    hooked.handle(to, new PlayerCommand.SpendGold(10, "at once"), CLOCK.instant()).block();
+    assertThat(hooked.get(to).block().state().gold()).isEqualTo(20);
+
+    String second = coordinator(coordinatorStore, a, commitLate).execute(gift(from, to, 5)).block();
+    String third = coordinator(coordinatorStore, a, commitLate).execute(gift(from, to, 1)).block();
+    assertThat(hooked.get(to).block().state().gold()).isEqualTo(26);
+    for (String tx : List.of(first, second, third)) {
+      c.commit(tx, to).block(); // late: each finds its transaction done
+    }
+    assertThat(hooked.get(to).block().state().gold()).isEqualTo(26);
+    assertThat(notified)
+        .as("every transaction's and command's after-commit work, once each")
+        .containsExactly(
+            List.of(new PlayerEvent.GoldEarned(30, "gift")),
+            List.of(new PlayerEvent.GoldSpent(10, "at once")),
+            List.of(new PlayerEvent.GoldEarned(5, "gift")),
+            List.of(new PlayerEvent.GoldEarned(1, "gift")));
+  }
+
   @Test
   void a_read_that_finds_another_writer_after_the_held_events_still_runs_their_after_commit_work() {
     List<List<PlayerEvent>> notified = new java.util.concurrent.CopyOnWriteArrayList<>();
