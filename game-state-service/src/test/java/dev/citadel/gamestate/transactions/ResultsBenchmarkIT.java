@@ -47,10 +47,10 @@ import reactor.util.retry.Retry;
  * winner drawn from the teams' true skills (logistic); every tenth game is aborted instead ({@code
  * /end}, after the timed posting), so both ways out of a room are checked. Timed: the posting
  * alone, each result ending its match and storing ten players' rating changes and rewards in one
- * two-phase transaction; the first {@code bench.results.warmup} rounds (1) are played but not
- * counted (fresh JVMs still compiling). Baseline in the same run: a one-player grant over the same
- * HTTP path, after as long a warm-up. At the end, the ratings game-state holds are checked against
- * an independent Elo computation of every result.
+ * two-phase transaction; the first {@code bench.results.warmup} rounds (4) are played but not
+ * counted (fresh JVMs still compiling: with one, the counted rounds ran 25-40 % slower). Baseline
+ * in the same run: a one-player grant over the same HTTP path, after as long a warm-up. At the end,
+ * the ratings game-state holds are checked against an independent Elo computation of every result.
  *
  * <p>{@code ./mvnw -Pbenchmark -pl game-state-service -am verify -Dit.test=ResultsBenchmarkIT}
  * ({@code -Dbench.results.players}, {@code -Dbench.results.rounds}, {@code
@@ -65,7 +65,7 @@ class ResultsBenchmarkIT {
   static final int ROUNDS = Integer.getInteger("bench.results.rounds", 3);
 
   /** Rounds played first and not counted: the instances are fresh JVMs still compiling. */
-  static final int WARMUP_ROUNDS = Integer.getInteger("bench.results.warmup", 1);
+  static final int WARMUP_ROUNDS = Integer.getInteger("bench.results.warmup", 4);
 
   static final int CONCURRENCY =
       Integer.getInteger("bench.results.concurrency", CONCURRENCY_DEFAULT);
