@@ -6,7 +6,7 @@
 #   gateway - through the gateway (token check, rate limit, affinity, relay)
 #   401     - the gateway refusing a request with no token: its cheapest answer, the ceiling
 # Prints requests/s, latency and CPU milliseconds per request of the JVM that answered, and the
-# ratio gateway / direct measured in the same run. About 3 minutes after the build. PostgreSQL runs
+# ratio gateway / direct measured in the same run. About 4 minutes after the build. PostgreSQL runs
 # relaxed (--relaxed, no fsync), as in the runs quoted in the README and docs/benchmarks.md.
 # Options: SECONDS_EACH=15 (measured), WARMUP=40 (per path, not measured: with 10 s the JIT was
 # still compiling and took a fifth of the gateway's CPU and more than half of game-state's reads).

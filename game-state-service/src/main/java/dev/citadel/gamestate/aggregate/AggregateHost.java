@@ -233,7 +233,15 @@ public final class AggregateHost<S, C, E> {
    */
   private Mono<Void> releaseStored(Resident<S> r) {
     // A read that fails changes nothing: the player is still held, and is refused as such.
-    return held(r) ? catchUp(r).onErrorResume(e -> held(r), e -> Mono.empty()) : Mono.empty();
+    return held(r)
+        ? catchUp(r)
+            .onErrorResume(
+                e -> held(r),
+                e -> {
+                  log.debug("journal of held {} not read; refused as held", r.id, e);
+                  return Mono.empty();
+                })
+        : Mono.empty();
   }
 
   private Mono<CommandResult<S, E>> run(Resident<S> r, C command, Instant at, IdempotencyKey key) {

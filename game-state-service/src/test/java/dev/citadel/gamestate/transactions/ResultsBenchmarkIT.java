@@ -48,9 +48,10 @@ import reactor.util.retry.Retry;
  * /end}, after the timed posting), so both ways out of a room are checked. Timed: the posting
  * alone, each result ending its match and storing ten players' rating changes and rewards in one
  * two-phase transaction; the first {@code bench.results.warmup} rounds (4) are played but not
- * counted (fresh JVMs still compiling: with one, the counted rounds ran 25-40 % slower). Baseline
- * in the same run: a one-player grant over the same HTTP path, after as long a warm-up. At the end,
- * the ratings game-state holds are checked against an independent Elo computation of every result.
+ * counted (fresh JVMs still compiling: on 2026-12-05 rounds 1-3 ran at 16-29 results/s, later ones
+ * at 30-43). Baseline in the same run: a one-player grant over the same HTTP path, after as long a
+ * warm-up. At the end, the ratings game-state holds are checked against an independent Elo
+ * computation of every result.
  *
  * <p>{@code ./mvnw -Pbenchmark -pl game-state-service -am verify -Dit.test=ResultsBenchmarkIT}
  * ({@code -Dbench.results.players}, {@code -Dbench.results.rounds}, {@code
