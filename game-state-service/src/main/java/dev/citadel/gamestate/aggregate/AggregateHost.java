@@ -215,13 +215,7 @@ public final class AggregateHost<S, C, E> {
 
   private Mono<CommandResult<S, E>> execute(
       Resident<S> r, C command, Instant at, IdempotencyKey key) {
-    return releaseStored(r)
-        .then(
-            Mono.defer(
-                () ->
-                    held(r)
-                        ? Mono.error(new Held(r.id, r.hold.prepared().transactionId()))
-                        : run(r, command, at, key)));
+    return unlessHeld(r).then(Mono.defer(() -> run(r, command, at, key)));
   }
 
   /**
@@ -229,19 +223,27 @@ public final class AggregateHost<S, C, E> {
    * trip to the coordinator, slow under load) is committed by reading its journal, so the command
    * that found it held need not wait for that message (nor be refused and sent again: the seats'
    * follower leaving players of a rated game did so for every player, minutes behind under load).
-   * Reads do the same (see {@link #catchUp}). Still held afterwards: the transaction is not stored.
+   * Reads do the same (see {@link #catchUp}). Still held afterwards (the transaction is not
+   * stored): {@link Held}.
    */
-  private Mono<Void> releaseStored(Resident<S> r) {
-    // A read that fails changes nothing: the player is still held, and is refused as such.
-    return held(r)
-        ? catchUp(r)
-            .onErrorResume(
-                e -> held(r),
-                e -> {
-                  log.debug("journal of held {} not read; refused as held", r.id, e);
-                  return Mono.empty();
-                })
-        : Mono.empty();
+  private Mono<Void> unlessHeld(Resident<S> r) {
+    if (!held(r)) {
+      return Mono.empty();
+    }
+    return catchUp(r)
+        // A read that fails changes nothing: the player is still held, and is refused as such.
+        .onErrorResume(
+            e -> held(r),
+            e -> {
+              log.debug("journal of held {} not read; refused as held", r.id, e);
+              return Mono.empty();
+            })
+        .then(
+            Mono.defer(
+                () ->
+                    held(r)
+                        ? Mono.error(new Held(r.id, r.hold.prepared().transactionId()))
+                        : Mono.empty()));
   }
 
   private Mono<CommandResult<S, E>> run(Resident<S> r, C command, Instant at, IdempotencyKey key) {
@@ -416,9 +418,9 @@ public final class AggregateHost<S, C, E> {
    * Prepare: decides the command on the CURRENT state (caught up with the journal) and holds the
    * aggregate for {@code holdFor}. The same transaction preparing again gets the same answer.
    * Another command or transaction meanwhile is refused with {@link Held}, unless the journal shows
-   * the holding transaction stored (then it is committed first, see releaseStored). A hold that
-   * lapses without a decision is dropped and the aggregate reloaded, so whatever the coordinator
-   * did (stored or not) is what the next command sees.
+   * the holding transaction stored (then it is committed first, see unlessHeld). A hold that lapses
+   * without a decision is dropped and the aggregate reloaded, so whatever the coordinator did
+   * (stored or not) is what the next command sees.
    */
   public Mono<Prepared<E>> prepare(String txId, String id, C command, Duration holdFor) {
     return onResident(
@@ -429,17 +431,10 @@ public final class AggregateHost<S, C, E> {
             Prepared<E> current = (Prepared<E>) r.hold.prepared();
             return Mono.just(current);
           }
-          // A held transaction that is stored already is committed first (see releaseStored);
-          // then the player is loaded if needed, else only newer events are read.
-          return releaseStored(r)
-              .then(
-                  Mono.defer(
-                      () ->
-                          held(r)
-                              ? Mono.error(new Held(id, r.hold.prepared().transactionId()))
-                              // A hold that lapsed just now (held() drops it) left the copy to be
-                              // read again: a decision on it must come after that read.
-                              : catchUp(r)))
+          // Then the player is loaded if needed, else only newer events are read (a hold that
+          // lapsed just now, in held(), left the copy to be read again).
+          return unlessHeld(r)
+              .then(Mono.defer(() -> catchUp(r)))
               .then(
                   Mono.fromCallable(
                       () -> {

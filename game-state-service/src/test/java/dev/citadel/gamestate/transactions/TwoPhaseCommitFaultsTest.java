@@ -207,13 +207,7 @@ class TwoPhaseCommitFaultsTest {
   void a_commit_message_lost_after_the_store_still_ends_committed() {
     String from = player(hostA, "a-", 100);
     String to = player(hostB, "b-", 0);
-    Participant losesCommit =
-        new Wrapped(b) {
-          @Override
-          public Mono<Void> commit(String tx, String p) {
-            return Mono.empty(); // the message never reaches b
-          }
-        };
+    Participant losesCommit = withoutCommits(b); // the message never reaches b
     coordinator(coordinatorStore, a, losesCommit).execute(gift(from, to, 30)).block();
     assertThat(gold(hostA, from)).isEqualTo(70);
     // b never heard of the commit: it is still held until the hold lapses (or a read catches it
@@ -241,26 +235,34 @@ class TwoPhaseCommitFaultsTest {
         System::nanoTime);
   }
 
+  /** An instance on the shared store that records each commit's events, in order. */
+  AggregateHost<PlayerState, PlayerCommand, PlayerEvent> notifying(
+      List<List<PlayerEvent>> notified) {
+    return hooked(
+        (id, state, version, events) -> Mono.fromRunnable(() -> notified.add(List.copyOf(events))));
+  }
+
+  /** {@code p} as a participant whose commit messages never arrive. */
+  static Participant withoutCommits(Participant p) {
+    return new Wrapped(p) {
+      @Override
+      public Mono<Void> commit(String tx, String player) {
+        return Mono.empty();
+      }
+    };
+  }
+
   @Test
   void a_read_that_comes_between_the_store_and_the_commit_runs_the_after_commit_work_once() {
     // The player's notifications and leaderboards follow its commit; a read (a rating asked for
     // when the player queues again) that catches the copy up first must not skip them.
     List<List<PlayerEvent>> notified = new java.util.concurrent.CopyOnWriteArrayList<>();
-    var hooked =
-        hooked(
-            (id, state, version, events) ->
-                Mono.fromRunnable(() -> notified.add(List.copyOf(events))));
+    var hooked = notifying(notified);
     var c = new LocalParticipant(hooked, new PlayerAggregate(), CLOCK, HOLD);
     String from = player(hostA, "a-", 100);
     String to = player(hooked, "b-", 0);
     notified.clear();
-    Participant commitLate =
-        new Wrapped(c) {
-          @Override
-          public Mono<Void> commit(String tx, String p) {
-            return Mono.empty(); // not yet: the read below comes first
-          }
-        };
+    Participant commitLate = withoutCommits(c); // not yet: the read below comes first
     String tx = coordinator(coordinatorStore, a, commitLate).execute(gift(from, to, 30)).block();
 
     assertThat(hooked.get(to).block().state().gold()).isEqualTo(30);
@@ -289,22 +291,13 @@ class TwoPhaseCommitFaultsTest {
   @Test
   void a_player_held_by_a_stored_transaction_takes_commands_and_prepares_before_its_commit() {
     List<List<PlayerEvent>> notified = new java.util.concurrent.CopyOnWriteArrayList<>();
-    var hooked =
-        hooked(
-            (id, state, version, events) ->
-                Mono.fromRunnable(() -> notified.add(List.copyOf(events))));
+    var hooked = notifying(notified);
     // Holds that cannot lapse while this test runs: only reading the journal may release them.
     var c = new LocalParticipant(hooked, new PlayerAggregate(), CLOCK, Duration.ofSeconds(30));
     String from = player(hostA, "a-", 100);
     String to = player(hooked, "b-", 0);
     notified.clear();
-    Participant commitLate =
-        new Wrapped(c) {
-          @Override
-          public Mono<Void> commit(String tx, String p) {
-            return Mono.empty(); // not yet
-          }
-        };
+    Participant commitLate = withoutCommits(c); // not yet
     String first = coordinator(coordinatorStore, a, commitLate).execute(gift(from, to, 30)).block();
 
     hooked.handle(to, new PlayerCommand.SpendGold(10, "at once"), CLOCK.instant()).block();
@@ -344,13 +337,7 @@ class TwoPhaseCommitFaultsTest {
     String to = player(hooked, "b-", 0);
     notified.clear();
     at.clear();
-    Participant commitLate =
-        new Wrapped(c) {
-          @Override
-          public Mono<Void> commit(String tx, String p) {
-            return Mono.empty(); // not yet: another writer and a read come first
-          }
-        };
+    Participant commitLate = withoutCommits(c); // not yet: another writer and a read come first
     long before = hooked.get(to).block().version();
     String tx = coordinator(coordinatorStore, a, commitLate).execute(gift(from, to, 30)).block();
     // Another instance, which does not hold the player, writes after the stored gift.

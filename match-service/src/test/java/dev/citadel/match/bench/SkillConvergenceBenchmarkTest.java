@@ -23,18 +23,16 @@ import dev.citadel.messaging.kafka.ReactorKafkaPublisher;
 import dev.citadel.protocol.match.v1.MatchFound;
 import dev.citadel.protocol.match.v1.MatchedPlayer;
 import dev.citadel.protocol.match.v1.Result;
+import dev.citadel.web.testing.ManualClock;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -199,31 +197,6 @@ class SkillConvergenceBenchmarkTest {
     return spread / Math.sqrt(spread * spread + error * error);
   }
 
-  /** A clock the test moves: ticks 200 ms apart without waiting for them. */
-  static final class TestClock extends Clock {
-    final AtomicLong ms = new AtomicLong(Instant.parse("2026-12-05T00:00:00Z").toEpochMilli());
-
-    @Override
-    public ZoneOffset getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(java.time.ZoneId zone) {
-      throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public Instant instant() {
-      return Instant.ofEpochMilli(ms.get());
-    }
-
-    @Override
-    public long millis() {
-      return ms.get();
-    }
-  }
-
   static Run converge(double spread) {
     Random random = new Random(42);
     String run = "conv" + (int) spread + "-" + UUID.randomUUID().toString().substring(0, 8);
@@ -238,7 +211,7 @@ class SkillConvergenceBenchmarkTest {
               PlayerState.initial(id(run, i)),
               List.of(new PlayerEvent.PlayerCreated(id(run, i), "player" + i, t)));
     }
-    TestClock clock = new TestClock();
+    ManualClock clock = new ManualClock(Instant.parse("2026-12-05T00:00:00Z"));
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
     Matcher matcher =
         new Matcher(
@@ -267,7 +240,7 @@ class SkillConvergenceBenchmarkTest {
               .as("round %d: everyone matched within %d ticks", round, MAX_TICKS_A_ROUND)
               .isLessThan(MAX_TICKS_A_ROUND);
           matches += matcher.tick(run).block(Duration.ofMinutes(1));
-          clock.ms.addAndGet(TICK.toMillis());
+          clock.advance(TICK);
         }
         matcherNanos += System.nanoTime() - m0;
         List<MatchFound> round_ = read(found, matches);

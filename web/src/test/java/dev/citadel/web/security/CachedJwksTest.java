@@ -11,11 +11,10 @@ import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
+import dev.citadel.web.testing.ManualClock;
 import java.net.URI;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -27,31 +26,7 @@ class CachedJwksTest {
   static final Duration MIN = Duration.ofSeconds(10);
   static final Duration MAX_AGE = Duration.ofHours(1);
 
-  /** A clock the test moves by hand. */
-  static final class TestClock extends Clock {
-    Instant now = Instant.parse("2026-12-02T12:00:00Z");
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneId.of("UTC");
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-
-    void advance(Duration d) {
-      now = now.plus(d);
-    }
-  }
-
-  final TestClock clock = new TestClock();
+  final ManualClock clock = new ManualClock(Instant.parse("2026-12-02T12:00:00Z"));
   final AtomicReference<JWKSet> served = new AtomicReference<>();
   final AtomicInteger fetches = new AtomicInteger();
   final AtomicReference<Boolean> down = new AtomicReference<>(false);

@@ -2,10 +2,9 @@ package dev.citadel.web.security;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.Clock;
+import dev.citadel.web.testing.ManualClock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -21,27 +20,7 @@ import reactor.test.StepVerifier;
 class VerifiedTokensTest {
   static final Instant T = Instant.parse("2026-12-03T12:00:00Z");
 
-  /** A clock the test moves. */
-  static final class Now extends Clock {
-    Instant at = T;
-
-    @Override
-    public ZoneOffset getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(java.time.ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return at;
-    }
-  }
-
-  final Now clock = new Now();
+  final ManualClock clock = new ManualClock(T);
   final AtomicInteger verifications = new AtomicInteger();
   final AtomicReference<Object> keySet = new AtomicReference<>(new Object());
 
@@ -116,10 +95,10 @@ class VerifiedTokensTest {
     VerifiedTokens tokens =
         new VerifiedTokens(signatures, expiry, clock, Duration.ofHours(2), 100, keySet::get);
     tokens.decode("good-a").block();
-    clock.at = T.plus(Duration.ofMinutes(59));
+    clock.set(T.plus(Duration.ofMinutes(59)));
     tokens.decode("good-a").block();
     assertThat(verifications).as("still held").hasValue(1);
-    clock.at = T.plus(Duration.ofMinutes(61));
+    clock.set(T.plus(Duration.ofMinutes(61)));
     StepVerifier.create(tokens.decode("good-a")).expectError(BadJwtException.class).verify();
   }
 
@@ -136,10 +115,10 @@ class VerifiedTokensTest {
   void an_entry_is_held_at_most_keep() {
     VerifiedTokens tokens = tokens(100);
     tokens.decode("good-a").block();
-    clock.at = T.plus(Duration.ofMinutes(3));
+    clock.set(T.plus(Duration.ofMinutes(3)));
     tokens.decode("good-a").block();
     assertThat(verifications).as("still held").hasValue(1);
-    clock.at = T.plus(Duration.ofMinutes(6));
+    clock.set(T.plus(Duration.ofMinutes(6)));
     tokens.decode("good-a").block();
     assertThat(verifications).as("held at most five minutes").hasValue(2);
   }
