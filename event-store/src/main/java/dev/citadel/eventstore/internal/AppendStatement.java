@@ -42,15 +42,16 @@ public final class AppendStatement {
           WHERE k.aggregate_id = i.aggregate_id AND k.idem_key = i.idem_key)
       ),
       locked AS (
-        SELECT s.aggregate_id FROM streams s JOIN fresh i ON s.aggregate_id = i.aggregate_id
+        SELECT s.aggregate_id, i.expected, i.new_version
+        FROM streams s JOIN fresh i ON s.aggregate_id = i.aggregate_id
         WHERE i.expected > 0 AND s.version = i.expected
         ORDER BY s.aggregate_id
         FOR UPDATE OF s
       ),
       updated AS (
-        UPDATE streams s SET version = i.new_version
-        FROM locked l JOIN fresh i ON i.aggregate_id = l.aggregate_id
-        WHERE s.aggregate_id = l.aggregate_id AND s.version = i.expected
+        UPDATE streams s SET version = l.new_version
+        FROM locked l
+        WHERE s.aggregate_id = l.aggregate_id AND s.version = l.expected
         RETURNING s.aggregate_id
       ),
       created AS (
@@ -90,6 +91,24 @@ public final class AppendStatement {
 
   /** Runs the statement; the result holds the ids of the accepted streams. */
   public static Mono<Set<String>> execute(DatabaseClient db, List<AppendRequest> unordered) {
+    Object[] parameters = parameters(unordered);
+    DatabaseClient.GenericExecuteSpec spec = db.sql(SQL);
+    for (int i = 0; i < parameters.length; i++) {
+      spec = spec.bind(i, parameters[i]);
+    }
+    return spec.map(row -> row.get("aggregate_id", String.class))
+        .all()
+        .collect(java.util.stream.Collectors.toSet());
+  }
+
+  /** The SQL types of {@link #parameters}, in order ({@code $1} first). */
+  static final List<String> PARAMETER_TYPES =
+      List.of(
+          "text", "text", "bigint", "bigint", "bigint", "text", "bigint", "text", "text", "text",
+          "text");
+
+  /** The statement's eleven arrays for these appends, streams sorted by id. */
+  static Object[] parameters(List<AppendRequest> unordered) {
     List<AppendRequest> requests =
         unordered.stream().sorted(Comparator.comparing(AppendRequest::aggregateId)).toList();
     int streams = requests.size();
@@ -128,21 +147,19 @@ public final class AppendStatement {
         e++;
       }
     }
-    return db.sql(SQL)
-        .bind(0, ids)
-        .bind(1, types)
-        .bind(2, expected)
-        .bind(3, newVersion)
-        .bind(4, recordedAt)
-        .bind(5, eventIds)
-        .bind(6, seqs)
-        .bind(7, eventTypes)
-        .bind(8, payloads)
-        .bind(9, keys)
-        .bind(10, fingerprints)
-        .map(row -> row.get("aggregate_id", String.class))
-        .all()
-        .collect(java.util.stream.Collectors.toSet());
+    return new Object[] {
+      ids,
+      types,
+      expected,
+      newVersion,
+      recordedAt,
+      eventIds,
+      seqs,
+      eventTypes,
+      payloads,
+      keys,
+      fingerprints
+    };
   }
 
   /**
