@@ -349,23 +349,28 @@ class GameStateBenchmarkTest {
     }
     long[] latency = new long[commands];
     AtomicInteger rejected = new AtomicInteger();
-    long start = System.nanoTime();
-    Flux.range(0, commands)
-        .flatMap(
-            i -> {
-              long t0 = System.nanoTime();
-              return host.handle(target[i], script[i], T)
-                  .then(Mono.fromRunnable(() -> latency[i] = System.nanoTime() - t0))
-                  .onErrorResume(
-                      PlayerRejected.class,
-                      e -> {
-                        latency[i] = System.nanoTime() - t0;
-                        rejected.incrementAndGet();
-                        return Mono.empty();
-                      });
-            },
-            inFlight)
-        .blockLast();
+    long start = 0;
+    // The first pass warms the JIT, unmeasured; the second is the figure.
+    for (int pass = 0; pass < 2; pass++) {
+      rejected.set(0);
+      start = System.nanoTime();
+      Flux.range(0, commands)
+          .flatMap(
+              i -> {
+                long t0 = System.nanoTime();
+                return host.handle(target[i], script[i], T)
+                    .then(Mono.fromRunnable(() -> latency[i] = System.nanoTime() - t0))
+                    .onErrorResume(
+                        PlayerRejected.class,
+                        e -> {
+                          latency[i] = System.nanoTime() - t0;
+                          rejected.incrementAndGet();
+                          return Mono.empty();
+                        });
+              },
+              inFlight)
+          .blockLast();
+    }
     double seconds = (System.nanoTime() - start) / 1e9;
     report.row(
         "commands", String.format("%,d (%,d rejected by the rules)", commands, rejected.get()));
@@ -373,7 +378,9 @@ class GameStateBenchmarkTest {
     report.row("latency p50", millis(percentileMillis(latency, 50)));
     report.row("latency p99", millis(percentileMillis(latency, 99)));
     report.note(
-        "in-process: the host and event store without HTTP; every accepted command is one durable append");
+        "in-process: the host and event store without HTTP; every accepted command is one durable"
+            + " append; measured on the second of two passes of the same script (the first warms the"
+            + " JIT)");
     report.write();
   }
 }
