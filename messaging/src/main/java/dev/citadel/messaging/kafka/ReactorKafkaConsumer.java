@@ -49,7 +49,6 @@ public final class ReactorKafkaConsumer implements MessageConsumer {
   public static final String DEAD_LETTER_SUFFIX = ".dlq";
   public static final String ERROR_HEADER = "dlq-error";
   public static final String ORIGIN_HEADER = "dlq-origin";
-  private static final Duration BATCH_LINGER = Duration.ofMillis(2);
 
   private final KafkaSettings settings;
   private final MessagePublisher deadLetters;
@@ -87,12 +86,12 @@ public final class ReactorKafkaConsumer implements MessageConsumer {
     return consume(
         groupId,
         topics,
+        // Whatever arrived while the previous batch was handled goes next, up to the limit.
         partition ->
-            partition
-                // Whatever arrived while the previous batch was handled goes next, up to the
-                // limit; the short timeout only closes a batch that is still filling up.
-                .bufferTimeout(maxBatch, BATCH_LINGER, true)
-                .concatMap(records -> handleBatchThenAcknowledge(groupId, handler, records)));
+            Batches.of(
+                partition,
+                maxBatch,
+                records -> handleBatchThenAcknowledge(groupId, handler, records)));
   }
 
   /** Receives, splits by partition (handled in parallel) and restarts from the last commit. */
