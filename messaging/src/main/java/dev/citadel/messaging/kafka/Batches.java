@@ -112,6 +112,12 @@ final class Batches<T> implements CoreSubscriber<T> {
     do {
       if (cancelled) {
         queue.clear();
+        // A batch that started while cancel() ran (it read the previous one) is stopped here:
+        // cancel() always drains after setting the flag, so this pass follows the assignment.
+        Disposable batch = inFlight;
+        if (batch != null) {
+          batch.dispose();
+        }
       } else if (!busy) {
         step();
       }
@@ -124,9 +130,9 @@ final class Batches<T> implements CoreSubscriber<T> {
     Throwable failed = handlerError;
     if (failed != null) {
       cancelled = true;
-      upstream.cancel();
       queue.clear();
-      result.error(failed);
+      result.error(failed); // first: the consumer restarts from the last commit
+      upstream.cancel();
       return;
     }
     List<T> batch = new ArrayList<>(Math.min(queue.size(), maxBatch));

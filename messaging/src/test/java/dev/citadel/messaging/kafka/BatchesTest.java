@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -15,6 +14,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.stream.IntStream;
@@ -40,6 +40,9 @@ class BatchesTest {
                         () -> {
                           mostInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
                           batches.add(batch);
+                          for (int spin = 0; spin < 2_000; spin++) {
+                            Thread.onSpinWait(); // long enough for a second batch to overlap
+                          }
                           inFlight.decrementAndGet();
                         })
                     .subscribeOn(Schedulers.boundedElastic())
@@ -140,12 +143,26 @@ class BatchesTest {
   @Test
   void a_failing_source_fails_the_whole_after_what_arrived_is_handled() {
     List<Integer> handled = new CopyOnWriteArrayList<>();
+    Sinks.Many<Integer> source = Sinks.many().unicast().onBackpressureBuffer();
+    CompletableFuture<Void> firstBatch = new CompletableFuture<>();
     Mono<Void> whole =
         Batches.of(
-            Flux.range(0, 25).concatWith(Flux.error(new IllegalStateException("gone"))),
+            source.asFlux(),
             10,
-            batch -> Mono.fromRunnable(() -> handled.addAll(batch)));
-    assertThatThrownBy(() -> whole.block(Duration.ofSeconds(10))).hasMessageContaining("gone");
+            batch -> {
+              handled.addAll(batch);
+              // The first batch is still in flight when the source fails behind it.
+              return batch.contains(0) ? Mono.fromFuture(firstBatch) : Mono.empty();
+            });
+    CompletableFuture<Void> outcome = whole.toFuture();
+    source.tryEmitNext(0).orThrow();
+    for (int i = 1; i < 25; i++) {
+      source.tryEmitNext(i).orThrow();
+    }
+    source.tryEmitError(new IllegalStateException("gone")).orThrow();
+    assertThat(outcome).isNotDone();
+    firstBatch.complete(null);
+    assertThatThrownBy(() -> outcome.get(10, TimeUnit.SECONDS)).hasMessageContaining("gone");
     assertThat(handled).containsExactlyElementsOf(IntStream.range(0, 25).boxed().toList());
   }
 
@@ -172,11 +189,26 @@ class BatchesTest {
   }
 
   @Test
-  void requests_no_more_than_four_batches_ahead() {
-    List<Long> requests = new ArrayList<>();
-    Batches.of(Flux.range(0, 1_000).doOnRequest(requests::add), 10, batch -> Mono.empty())
+  void never_holds_more_than_four_batches_requested_and_not_handed_over() {
+    AtomicLong requested = new AtomicLong();
+    AtomicLong delivered = new AtomicLong();
+    AtomicLong handedOver = new AtomicLong();
+    AtomicLong mostAhead = new AtomicLong();
+    Batches.of(
+            Flux.range(0, 1_000)
+                .publishOn(Schedulers.parallel(), 1)
+                .doOnRequest(requested::addAndGet)
+                .doOnNext(i -> delivered.incrementAndGet()),
+            10,
+            batch ->
+                Mono.fromRunnable(
+                    () -> {
+                      handedOver.addAndGet(batch.size());
+                      mostAhead.accumulateAndGet(requested.get() - handedOver.get(), Math::max);
+                    }))
         .block(Duration.ofSeconds(10));
-    assertThat(requests.get(0)).isEqualTo(40);
-    assertThat(requests).allSatisfy(n -> assertThat(n).isLessThanOrEqualTo(40));
+    assertThat(handedOver.get()).isEqualTo(1_000);
+    assertThat(delivered.get()).isEqualTo(1_000);
+    assertThat(mostAhead.get()).isBetween(1L, 40L);
   }
 }
