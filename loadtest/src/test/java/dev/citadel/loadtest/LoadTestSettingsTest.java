@@ -19,6 +19,23 @@ class LoadTestSettingsTest {
     assertThat(s.out().getParent()).isEqualTo(Path.of("loadtest-reports"));
     assertThat(s.rampSeconds()).isEqualTo(40);
     assertThat(s.warmUpPlayers()).isEqualTo(50);
+    assertThat(s.bulkWarmUpPlayers()).as("a round as large as the measured one").isEqualTo(100_000);
+  }
+
+  @Test
+  void the_bulk_warm_up_round_is_whole_matches_and_can_be_left_out() {
+    assertThat(
+            LoadTest.Settings.parse(List.of("--bulk-warm-up-players", "15"), Clock.systemUTC())
+                .bulkWarmUpPlayers())
+        .isEqualTo(10);
+    assertThat(
+            LoadTest.Settings.parse(List.of("--bulk-warm-up-players", "0"), Clock.systemUTC())
+                .bulkWarmUpPlayers())
+        .isZero();
+    assertThat(
+            LoadTest.Settings.parse(List.of("--players", "2000"), Clock.systemUTC())
+                .bulkWarmUpPlayers())
+        .isEqualTo(2000);
   }
 
   @Test

@@ -86,6 +86,16 @@ class LoadTestSmokeIT {
   }
 
   @Test
+  void the_warm_up_round_before_it_is_counted_apart_and_loses_nobody_either() {
+    var warmUp = outcome.warmUp();
+    assertThat(warmUp.players()).isEqualTo(2000);
+    assertThat(warmUp.seated()).isEqualTo(2000);
+    assertThat(warmUp.lost()).isZero();
+    assertThat(warmUp.duplicated()).isZero();
+    assertThat(outcome.markdown()).contains("a warm-up round of 2,000 players");
+  }
+
+  @Test
   void the_full_path_passes_and_reports_latency_percentiles_per_request() {
     HttpResult http = outcome.http();
     assertThat(http.passed()).as(outcome.markdown()).isTrue();

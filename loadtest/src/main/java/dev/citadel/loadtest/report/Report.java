@@ -16,20 +16,35 @@ public final class Report {
   /** Writes {@code report.md} and the charts; returns the Markdown. */
   public static String write(Path dir, String title, BulkResult bulk, HttpResult http)
       throws IOException {
+    return write(dir, title, null, bulk, http);
+  }
+
+  /**
+   * Writes {@code report.md} and the charts (of the measured bulk round); returns the Markdown.
+   * {@code warmUp}, when not null, is the bulk round run before it on the same JVMs.
+   */
+  public static String write(
+      Path dir, String title, BulkResult warmUp, BulkResult bulk, HttpResult http)
+      throws IOException {
     Files.createDirectories(dir);
     if (bulk != null) {
       Charts.write(bulk, dir);
     }
-    String markdown = markdown(title, bulk, http);
+    String markdown = markdown(title, warmUp, bulk, http);
     Files.writeString(dir.resolve("report.md"), markdown);
     return markdown;
   }
 
   /** The report's text; pure. */
   public static String markdown(String title, BulkResult b, HttpResult h) {
+    return markdown(title, null, b, h);
+  }
+
+  /** The report's text; pure. */
+  public static String markdown(String title, BulkResult warmUp, BulkResult b, HttpResult h) {
     StringBuilder md = new StringBuilder("# " + title + "\n\n");
     if (b != null) {
-      md.append(bulk(b));
+      md.append(bulk(warmUp, b));
     }
     if (h != null) {
       md.append(http(h));
@@ -37,7 +52,7 @@ public final class Report {
     return md.toString();
   }
 
-  static String bulk(BulkResult b) {
+  static String bulk(BulkResult warmUp, BulkResult b) {
     StringBuilder md = new StringBuilder();
     md.append(
         f(
@@ -66,6 +81,19 @@ public final class Report {
             "| baseline: the reference write-up, ~%.0f s for this count | %.1fx faster |%n%n",
             REFERENCE_SECONDS_PER_100K * b.players() / 100_000.0,
             REFERENCE_SECONDS_PER_100K * b.players() / 100_000.0 / b.wallSeconds()));
+    if (warmUp != null) {
+      md.append(
+          f(
+              "Before it, on the same JVMs just started, a warm-up round of %,d players (not the"
+                  + " figure: fresh JVMs spend about half their CPU in the JIT compilers): first"
+                  + " enqueue to last room %.1f s, bulk enqueue %.1f s, lost %d, in two matches"
+                  + " %d.%n%n",
+              warmUp.players(),
+              warmUp.wallSeconds(),
+              warmUp.enqueueSeconds(),
+              warmUp.lost(),
+              warmUp.duplicated()));
+    }
     md.append("Counted at every stage (players):\n\n| stage | players | source |\n|---|---|---|\n");
     md.append(f("| generated | %,d | load generator |%n", b.players()));
     md.append(f("| queued | %,d | bulk answers (refused: %d) |%n", b.queued(), b.refused()));

@@ -61,6 +61,17 @@ class ReportTest {
   }
 
   @Test
+  void a_warm_up_round_is_reported_apart_below_the_measured_one() {
+    String md = Report.markdown("t", sample(), sample(), null);
+    assertThat(md)
+        .containsSubsequence(
+            "| wall time, first enqueue to last room |",
+            "Before it, on the same JVMs just started, a warm-up round of 30 players",
+            "Counted at every stage");
+    assertThat(Report.markdown("t", sample(), null)).doesNotContain("warm-up round");
+  }
+
+  @Test
   void counts_every_stage_and_the_players_without_a_room_as_lost() {
     BulkResult r = sample();
     assertThat(r.queued()).isEqualTo(30);
