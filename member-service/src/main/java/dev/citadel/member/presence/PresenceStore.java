@@ -2,9 +2,7 @@ package dev.citadel.member.presence;
 
 import dev.citadel.protocol.member.v1.PresenceChanged;
 import dev.citadel.protocol.member.v1.PresenceStatus;
-import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
+import java.util.List;
 import org.springframework.r2dbc.core.DatabaseClient;
 import reactor.core.publisher.Mono;
 
@@ -13,15 +11,38 @@ import reactor.core.publisher.Mono;
  * redelivered or replayed message changes nothing: the consumer is idempotent.
  */
 public final class PresenceStore {
-  private static final String APPLY_SQL =
+  // A batch from the topic in one statement: per player only the newest change (a player's two
+  // rows in one upsert would be an error), only players with an account (load-test players have
+  // none: skipped, counted, never a failed insert), older than stored changes nothing. Each CTE
+  // joins a table by its key, so the generic plan (arrays count as ten rows) stays linear.
+  private static final String APPLY_ALL_SQL =
       """
-      INSERT INTO presence (player_id, status, match_id, sequence, updated_at)
-      VALUES ($1, $2, $3, $4, $5)
-      ON CONFLICT (player_id) DO UPDATE
-        SET status = excluded.status, match_id = excluded.match_id,
-            sequence = excluded.sequence, updated_at = excluded.updated_at
-        WHERE presence.sequence < excluded.sequence
+      WITH input AS (
+        SELECT DISTINCT ON (player_id) player_id, status, match_id, sequence, updated_at_ms
+        FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[])
+          AS i(player_id, status, match_id, sequence, updated_at_ms)
+        ORDER BY player_id, sequence DESC
+      ),
+      known AS (
+        SELECT i.* FROM input i JOIN accounts a ON a.player_id = i.player_id
+      ),
+      written AS (
+        INSERT INTO presence (player_id, status, match_id, sequence, updated_at)
+        SELECT player_id, status, match_id, sequence, to_timestamp(updated_at_ms / 1000.0)
+        FROM known ORDER BY player_id
+        ON CONFLICT (player_id) DO UPDATE
+          SET status = excluded.status, match_id = excluded.match_id,
+              sequence = excluded.sequence, updated_at = excluded.updated_at
+          WHERE presence.sequence < excluded.sequence
+        RETURNING 1
+      )
+      SELECT (SELECT count(*) FROM written) AS applied,
+             (SELECT count(*) FROM input) - (SELECT count(*) FROM known) AS unknown
       """;
+
+  /** What a batch did: players whose row moved; players without an account, skipped. */
+  public record Applied(long applied, long unknown) {}
+
   private static final String VIEW_SQL =
       """
       SELECT a.player_id, COALESCE(p.status, 'LOBBY') AS status, p.match_id
@@ -36,27 +57,41 @@ public final class PresenceStore {
   }
 
   /**
-   * @return whether the update was newer and applied
+   * Applies a batch of changes in one statement (see {@code APPLY_ALL_SQL}). A change without a
+   * status is refused before anything is written.
    */
-  public Mono<Boolean> apply(PresenceChanged change) {
+  public Mono<Applied> applyAll(List<PresenceChanged> changes) {
+    int n = changes.size();
+    String[] players = new String[n];
+    String[] statuses = new String[n];
+    String[] matches = new String[n];
+    Long[] sequences = new Long[n];
+    Long[] at = new Long[n];
+    for (int i = 0; i < n; i++) {
+      PresenceChanged c = changes.get(i);
+      requireStatus(c);
+      players[i] = c.getPlayerId();
+      statuses[i] = c.getStatus().name();
+      matches[i] = c.getMatchId().isEmpty() ? null : c.getMatchId();
+      sequences[i] = c.getSequence();
+      at[i] = c.getOccurredAtEpochMs();
+    }
+    return db.sql(APPLY_ALL_SQL)
+        .bind(0, players)
+        .bind(1, statuses)
+        .bind(2, matches)
+        .bind(3, sequences)
+        .bind(4, at)
+        .map(r -> new Applied(r.get("applied", Long.class), r.get("unknown", Long.class)))
+        .one();
+  }
+
+  /** A change that can never be applied: it names no status. */
+  static void requireStatus(PresenceChanged change) {
     if (change.getStatus() == PresenceStatus.PRESENCE_STATUS_UNSPECIFIED
         || change.getStatus() == PresenceStatus.UNRECOGNIZED) {
-      return Mono.error(new IllegalArgumentException("presence without a status: " + change));
+      throw new IllegalArgumentException("presence without a status: " + change);
     }
-    var spec =
-        db.sql(APPLY_SQL)
-            .bind(0, change.getPlayerId())
-            .bind(1, change.getStatus().name())
-            .bind(3, change.getSequence())
-            .bind(
-                4,
-                OffsetDateTime.ofInstant(
-                    Instant.ofEpochMilli(change.getOccurredAtEpochMs()), ZoneOffset.UTC));
-    spec =
-        change.getMatchId().isEmpty()
-            ? spec.bindNull(2, String.class)
-            : spec.bind(2, change.getMatchId());
-    return spec.fetch().rowsUpdated().map(n -> n > 0);
   }
 
   /** Empty when there is no such account. */
