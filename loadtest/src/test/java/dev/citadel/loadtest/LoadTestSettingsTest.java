@@ -36,6 +36,11 @@ class LoadTestSettingsTest {
             LoadTest.Settings.parse(List.of("--players", "2000"), Clock.systemUTC())
                 .bulkWarmUpPlayers())
         .isEqualTo(2000);
+    assertThat(
+            LoadTest.Settings.parse(List.of("--players", "500000"), Clock.systemUTC())
+                .bulkWarmUpPlayers())
+        .as("both rounds keep their rooms: the warm-up stays small beside a large run")
+        .isEqualTo(100_000);
   }
 
   @Test

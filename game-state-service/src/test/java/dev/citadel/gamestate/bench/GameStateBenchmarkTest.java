@@ -51,11 +51,17 @@ import reactor.core.publisher.Mono;
  * The event-store and game-state benchmarks of the README. Not part of the test suite: run with
  * {@code ./mvnw -Pbenchmark -pl game-state-service -am test}. Each prints its figures and writes
  * target/benchmarks/NAME.md.
+ *
+ * <p>One unit on purpose (over 300 lines): the README's three game-state figures share one
+ * database, one pool and one report format; each benchmark is a test with its helpers beside it.
  */
 @Tag("benchmark")
 @CitadelInfra
 class GameStateBenchmarkTest {
   static final Instant T = Instant.parse("2026-03-01T12:00:00Z");
+
+  /** Stream ids of this run: the database may outlive it (a PostgreSQL given by URL). */
+  static final String RUN = Long.toString(System.nanoTime(), 36);
 
   /** Concurrent appends offered to the store, as many players' commands would be. */
   static final int APPENDS_IN_FLIGHT = Integer.getInteger("bench.appends-in-flight", 2000);
@@ -117,7 +123,8 @@ class GameStateBenchmarkTest {
             db.jdbcUrl() + "?reWriteBatchedInserts=true", db.username(), db.password())) {
       for (int pass = 0; pass < WARM_UP_PASSES + MEASURED_PASSES; pass++) {
         double jdbc = total / jdbcPass(c, players, perPlayer);
-        double store_ = total / storePass(store, "bench-append-" + pass + "-", players, perPlayer);
+        double store_ =
+            total / storePass(store, "bench-append-" + RUN + "-" + pass + "-", players, perPlayer);
         if (pass >= WARM_UP_PASSES) {
           baseline.add(jdbc);
           citadel.add(store_);

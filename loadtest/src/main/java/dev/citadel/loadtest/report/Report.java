@@ -84,10 +84,10 @@ public final class Report {
     if (warmUp != null) {
       md.append(
           f(
-              "Before it, on the same JVMs just started, a warm-up round of %,d players (not the"
-                  + " figure: fresh JVMs spend about half their CPU in the JIT compilers): first"
-                  + " enqueue to last room %.1f s, bulk enqueue %.1f s, lost %d, in two matches"
-                  + " %d.%n%n",
+              "Before it, on the same platform, a warm-up round of %,d players (not the figure:"
+                  + " JVMs that have not run the path yet spend about half their CPU in the JIT"
+                  + " compilers, see docs/loadtest.md): first enqueue to last room %.1f s, bulk"
+                  + " enqueue %.1f s, lost %d, in two matches %d.%n%n",
               warmUp.players(),
               warmUp.wallSeconds(),
               warmUp.enqueueSeconds(),

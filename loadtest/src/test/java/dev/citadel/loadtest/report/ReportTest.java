@@ -66,7 +66,7 @@ class ReportTest {
     assertThat(md)
         .containsSubsequence(
             "| wall time, first enqueue to last room |",
-            "Before it, on the same JVMs just started, a warm-up round of 30 players",
+            "Before it, on the same platform, a warm-up round of 30 players",
             "Counted at every stage");
     assertThat(Report.markdown("t", sample(), null)).doesNotContain("warm-up round");
   }

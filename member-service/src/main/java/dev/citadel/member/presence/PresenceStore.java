@@ -11,7 +11,8 @@ import reactor.core.publisher.Mono;
  * redelivered or replayed message changes nothing: the consumer is idempotent.
  */
 public final class PresenceStore {
-  // A batch from the topic in one statement: per player only the newest change (a player's two
+  // A batch from the topic in one statement: per player only the newest change (the later one in
+  // the topic when two carry the same sequence; a player's two
   // rows in one upsert would be an error), only players with an account (load-test players have
   // none: skipped, counted, never a failed insert), older than stored changes nothing. Each CTE
   // joins a table by its key, so the generic plan (arrays count as ten rows) stays linear.
@@ -20,8 +21,8 @@ public final class PresenceStore {
       WITH input AS (
         SELECT DISTINCT ON (player_id) player_id, status, match_id, sequence, updated_at_ms
         FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[])
-          AS i(player_id, status, match_id, sequence, updated_at_ms)
-        ORDER BY player_id, sequence DESC
+          WITH ORDINALITY AS i(player_id, status, match_id, sequence, updated_at_ms, position)
+        ORDER BY player_id, sequence DESC, position DESC
       ),
       known AS (
         SELECT i.* FROM input i JOIN accounts a ON a.player_id = i.player_id

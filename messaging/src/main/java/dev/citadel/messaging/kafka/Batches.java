@@ -162,7 +162,7 @@ final class Batches<T> implements CoreSubscriber<T> {
   /** Keeps at most {@code prefetch} elements requested and not yet taken into a batch. */
   private void requestMore(int n) {
     taken += n;
-    if (taken >= prefetch / 2) {
+    if (taken >= prefetch / 2 && !sourceDone) {
       int request = taken;
       taken = 0;
       upstream.request(request);
