@@ -8,6 +8,7 @@ import org.springframework.http.MediaType;
 import org.springframework.http.server.reactive.ServerHttpResponse;
 import org.springframework.web.server.ServerWebExchange;
 import org.springframework.web.server.WebExceptionHandler;
+import org.springframework.web.util.DisconnectedClientHelper;
 import reactor.core.publisher.Mono;
 
 /**
@@ -20,10 +21,45 @@ import reactor.core.publisher.Mono;
 public final class ProblemWebExceptionHandler implements WebExceptionHandler {
   private static final Logger log = LoggerFactory.getLogger(ProblemWebExceptionHandler.class);
 
+  /** Whether the error, a cause or a suppressed error (at any depth) says the client left. */
+  static boolean clientGone(Throwable error) {
+    java.util.Deque<Throwable> todo = new java.util.ArrayDeque<>();
+    java.util.Set<Throwable> seen =
+        java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    todo.push(error);
+    while (!todo.isEmpty()) {
+      Throwable t = todo.pop();
+      if (!seen.add(t)) {
+        continue;
+      }
+      if (DisconnectedClientHelper.isClientDisconnectedException(t)) {
+        return true;
+      }
+      if (t.getCause() != null) {
+        todo.push(t.getCause());
+      }
+      for (Throwable suppressed : t.getSuppressed()) {
+        todo.push(suppressed);
+      }
+    }
+    return false;
+  }
+
   @Override
   public Mono<Void> handle(ServerWebExchange exchange, Throwable error) {
     ServerHttpResponse response = exchange.getResponse();
     if (response.isCommitted()) {
+      if (clientGone(error)) {
+        // The client closed the connection while the answer was being written. Spring's own
+        // handling then fails on the committed (read-only) headers and passes on a bare
+        // UnsupportedOperationException carrying the disconnect as suppressed, which would be
+        // logged as an ERROR without a stack trace. Nothing went wrong on our side.
+        log.debug(
+            "{} {}: the client left while the answer was written",
+            exchange.getRequest().getMethod(),
+            exchange.getRequest().getPath());
+        return Mono.empty();
+      }
       return Mono.error(error); // nothing can be said any more: let the connection end
     }
     Problems.Answer answer =
