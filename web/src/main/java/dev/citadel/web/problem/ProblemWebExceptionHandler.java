@@ -6,6 +6,7 @@ import org.springframework.core.annotation.Order;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.server.reactive.ServerHttpResponse;
+import org.springframework.http.server.reactive.observation.ServerRequestObservationContext;
 import org.springframework.web.server.ServerWebExchange;
 import org.springframework.web.server.WebExceptionHandler;
 import org.springframework.web.util.DisconnectedClientHelper;
@@ -21,25 +22,17 @@ import reactor.core.publisher.Mono;
 public final class ProblemWebExceptionHandler implements WebExceptionHandler {
   private static final Logger log = LoggerFactory.getLogger(ProblemWebExceptionHandler.class);
 
-  /** Whether the error, a cause or a suppressed error (at any depth) says the client left. */
+  /**
+   * Whether the error, or one suppressed by it, says the client left, as Spring judges it (its
+   * causes included; a failure of our own connections, a WebClient or database error, is not).
+   */
   static boolean clientGone(Throwable error) {
-    java.util.Deque<Throwable> todo = new java.util.ArrayDeque<>();
-    java.util.Set<Throwable> seen =
-        java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-    todo.push(error);
-    while (!todo.isEmpty()) {
-      Throwable t = todo.pop();
-      if (!seen.add(t)) {
-        continue;
-      }
-      if (DisconnectedClientHelper.isClientDisconnectedException(t)) {
+    if (DisconnectedClientHelper.isClientDisconnectedException(error)) {
+      return true;
+    }
+    for (Throwable suppressed : error.getSuppressed()) {
+      if (DisconnectedClientHelper.isClientDisconnectedException(suppressed)) {
         return true;
-      }
-      if (t.getCause() != null) {
-        todo.push(t.getCause());
-      }
-      for (Throwable suppressed : t.getSuppressed()) {
-        todo.push(suppressed);
       }
     }
     return false;
@@ -58,6 +51,8 @@ public final class ProblemWebExceptionHandler implements WebExceptionHandler {
             "{} {}: the client left while the answer was written",
             exchange.getRequest().getMethod(),
             exchange.getRequest().getPath());
+        ServerRequestObservationContext.findCurrent(exchange.getAttributes())
+            .ifPresent(observation -> observation.setConnectionAborted(true));
         return Mono.empty();
       }
       return Mono.error(error); // nothing can be said any more: let the connection end

@@ -38,6 +38,20 @@ class ProblemWebExceptionHandlerTest {
   }
 
   @Test
+  void a_reset_of_our_own_connection_is_not_taken_for_the_client_leaving() {
+    UnsupportedOperationException error = new UnsupportedOperationException();
+    error.addSuppressed(
+        new org.springframework.web.reactive.function.client.WebClientRequestException(
+            new IOException("Connection reset by peer"),
+            org.springframework.http.HttpMethod.GET,
+            java.net.URI.create("http://game-state/api"),
+            org.springframework.http.HttpHeaders.EMPTY));
+    StepVerifier.create(handler.handle(committed(), error))
+        .expectErrorMatches(e -> e == error)
+        .verify();
+  }
+
+  @Test
   void any_other_error_after_the_answer_was_committed_is_passed_on() {
     UnsupportedOperationException error = new UnsupportedOperationException();
     StepVerifier.create(handler.handle(committed(), error))
