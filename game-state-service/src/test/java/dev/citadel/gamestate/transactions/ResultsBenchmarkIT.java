@@ -53,6 +53,10 @@ import reactor.util.retry.Retry;
  * warm-up. At the end, the ratings game-state holds are checked against an independent Elo
  * computation of every result.
  *
+ * <p>One unit on purpose (over 300 lines): one benchmark's rounds, its two kinds of game end and
+ * the checks that follow them (nobody left seated, every rating against the independent
+ * computation) read as one story; the cluster is {@code TwoInstances}.
+ *
  * <p>{@code ./mvnw -Pbenchmark -pl game-state-service -am verify -Dit.test=ResultsBenchmarkIT}
  * ({@code -Dbench.results.players}, {@code -Dbench.results.rounds}, {@code
  * -Dbench.results.concurrency} to change the shape).
