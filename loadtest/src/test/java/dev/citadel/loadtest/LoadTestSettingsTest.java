@@ -12,7 +12,7 @@ class LoadTestSettingsTest {
 
   @Test
   void defaults_are_the_reference_scenario() {
-    LoadTest.Settings s = LoadTest.Settings.parse(List.of(), Clock.systemUTC());
+    Settings s = Settings.parse(List.of(), Clock.systemUTC());
     assertThat(s.players()).isEqualTo(100_000);
     assertThat(s.httpPlayers()).isEqualTo(200);
     assertThat(s.attach()).isFalse();
@@ -24,29 +24,18 @@ class LoadTestSettingsTest {
 
   @Test
   void the_bulk_warm_up_round_is_whole_matches_and_can_be_left_out() {
-    assertThat(
-            LoadTest.Settings.parse(List.of("--bulk-warm-up-players", "15"), Clock.systemUTC())
-                .bulkWarmUpPlayers())
-        .isEqualTo(10);
-    assertThat(
-            LoadTest.Settings.parse(List.of("--bulk-warm-up-players", "0"), Clock.systemUTC())
-                .bulkWarmUpPlayers())
-        .isZero();
-    assertThat(
-            LoadTest.Settings.parse(List.of("--players", "2000"), Clock.systemUTC())
-                .bulkWarmUpPlayers())
-        .isEqualTo(2000);
-    assertThat(
-            LoadTest.Settings.parse(List.of("--players", "500000"), Clock.systemUTC())
-                .bulkWarmUpPlayers())
+    assertThat(bulkWarmUp("--bulk-warm-up-players", "15")).isEqualTo(10);
+    assertThat(bulkWarmUp("--bulk-warm-up-players", "0")).isZero();
+    assertThat(bulkWarmUp("--players", "2000")).isEqualTo(2000);
+    assertThat(bulkWarmUp("--players", "500000"))
         .as("both rounds keep their rooms: the warm-up stays small beside a large run")
         .isEqualTo(100_000);
   }
 
   @Test
   void players_are_rounded_down_to_whole_matches() {
-    LoadTest.Settings s =
-        LoadTest.Settings.parse(
+    Settings s =
+        Settings.parse(
             List.of(
                 "--players",
                 "1234",
@@ -70,7 +59,7 @@ class LoadTestSettingsTest {
 
   @Test
   void an_unknown_option_is_refused() {
-    assertThatThrownBy(() -> LoadTest.Settings.parse(List.of("--plyers", "10"), Clock.systemUTC()))
+    assertThatThrownBy(() -> Settings.parse(List.of("--plyers", "10"), Clock.systemUTC()))
         .hasMessageContaining("--plyers");
   }
 
@@ -80,5 +69,9 @@ class LoadTestSettingsTest {
         .isEqualTo("in rooms [########......................]  25% 50/200    1.5 s  x");
     assertThat(ProgressBar.render("in rooms", 200, 200, 9, ""))
         .startsWith("in rooms [##############################] 100% 200/200");
+  }
+
+  private static int bulkWarmUp(String... args) {
+    return Settings.parse(List.of(args), Clock.systemUTC()).bulkWarmUpPlayers();
   }
 }

@@ -50,8 +50,8 @@ class LoadTestSmokeIT {
     run(List.of("bash", ROOT.resolve("infra/prometheus/ensure-promtool.sh").toString()));
     platform = LocalPlatform.at(ROOT);
     platform.start(new LocalPlatform.Options(Infrastructure.Ports.FREE, true, true));
-    LoadTest.Settings settings =
-        LoadTest.Settings.parse(
+    Settings settings =
+        Settings.parse(
             List.of("--players", "2000", "--http-players", "200", "--out", OUT.toString()),
             Clock.systemUTC());
     outcome =

@@ -13,12 +13,6 @@ public final class Report {
 
   private Report() {}
 
-  /** Writes {@code report.md} and the charts; returns the Markdown. */
-  public static String write(Path dir, String title, BulkResult bulk, HttpResult http)
-      throws IOException {
-    return write(dir, title, null, bulk, http);
-  }
-
   /**
    * Writes {@code report.md} and the charts (of the measured bulk round); returns the Markdown.
    * {@code warmUp}, when not null, is the bulk round run before it on the same JVMs.
@@ -35,12 +29,7 @@ public final class Report {
     return markdown;
   }
 
-  /** The report's text; pure. */
-  public static String markdown(String title, BulkResult b, HttpResult h) {
-    return markdown(title, null, b, h);
-  }
-
-  /** The report's text; pure. */
+  /** The report's text ({@code warmUp} may be null); pure. */
   public static String markdown(String title, BulkResult warmUp, BulkResult b, HttpResult h) {
     StringBuilder md = new StringBuilder("# " + title + "\n\n");
     if (b != null) {

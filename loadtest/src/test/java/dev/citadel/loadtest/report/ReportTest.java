@@ -68,7 +68,7 @@ class ReportTest {
             "| wall time, first enqueue to last room |",
             "Before it, on the same platform, a warm-up round of 30 players",
             "Counted at every stage");
-    assertThat(Report.markdown("t", sample(), null)).doesNotContain("warm-up round");
+    assertThat(Report.markdown("t", null, sample(), null)).doesNotContain("warm-up round");
   }
 
   @Test
@@ -99,7 +99,7 @@ class ReportTest {
                 new HttpResult.RequestStats("warm-up: sign up", 10, 0, 0, 5, 6, 7, 8, 9),
                 new HttpResult.RequestStats("sign up", 20, 3, 2, 75, 90, 120, 150, 160)),
             "gatling/run");
-    String md = Report.write(dir, "Citadel load test t1", sample(), http);
+    String md = Report.write(dir, "Citadel load test t1", null, sample(), http);
 
     assertThat(md)
         .contains("## Bulk path: 30 players -> 2 matches and rooms")

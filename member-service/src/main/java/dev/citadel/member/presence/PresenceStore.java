@@ -12,10 +12,10 @@ import reactor.core.publisher.Mono;
  */
 public final class PresenceStore {
   // A batch from the topic in one statement: per player only the newest change (the later one in
-  // the topic when two carry the same sequence; a player's two
-  // rows in one upsert would be an error), only players with an account (load-test players have
-  // none: skipped, counted, never a failed insert), older than stored changes nothing. Each CTE
-  // joins a table by its key, so the generic plan (arrays count as ten rows) stays linear.
+  // the topic when two carry the same sequence; a player's two rows in one upsert would be an
+  // error), only players with an account (load-test players have none: skipped, counted, never a
+  // failed insert); older than stored changes nothing. Each CTE joins a table by its key, so the
+  // generic plan (arrays count as ten rows) stays linear.
   private static final String APPLY_ALL_SQL =
       """
       WITH input AS (
