@@ -124,8 +124,9 @@ public final class ReactorKafkaConsumer implements MessageConsumer {
 
   private Mono<Void> handleBatchThenAcknowledge(
       String groupId, BatchHandler handler, List<ReceiverRecord<String, byte[]>> records) {
-    if (records.size() == 1) {
-      return single(groupId, handler, records.get(0));
+    if (records.size() == 1 || records.stream().anyMatch(r -> malformed(r) != null)) {
+      // A record without a key or value is dead-lettered alone; the others keep their order.
+      return Flux.fromIterable(records).concatMap(r -> single(groupId, handler, r)).then();
     }
     List<IncomingMessage> messages = records.stream().map(ReactorKafkaConsumer::toMessage).toList();
     String where = records.get(0).topic() + "-" + records.get(0).partition();
@@ -151,6 +152,12 @@ public final class ReactorKafkaConsumer implements MessageConsumer {
       String groupId, MessageHandler handler, ReceiverRecord<String, byte[]> record) {
     IncomingMessage message = toMessage(record);
     String where = message.topic() + "-" + message.partition() + "@" + message.offset();
+    String malformed = malformed(record);
+    if (malformed != null) {
+      // Never handed to a handler (which would fail on it, and be retried, for ever).
+      return deadLetter(message, new Unprocessable(malformed))
+          .then(Mono.fromRunnable(() -> record.receiverOffset().acknowledge()));
+    }
     return Mono.defer(() -> handler.handle(message))
         .retryWhen(untilProcessed(groupId, message.topic(), where))
         .onErrorResume(e -> deadLetter(message, e))
@@ -185,6 +192,21 @@ public final class ReactorKafkaConsumer implements MessageConsumer {
             });
   }
 
+  /**
+   * Why a record can never reach a handler, or null. Every message we publish has a key and a value
+   * ({@link OutgoingMessage}); a record without one (a tombstone, another producer's mistake) is
+   * dead-lettered as it is.
+   */
+  private static String malformed(ReceiverRecord<String, byte[]> r) {
+    if (r.value() == null) {
+      return "record has no value (a tombstone?)";
+    }
+    if (r.key() == null) {
+      return "record has no key";
+    }
+    return null;
+  }
+
   private Mono<Void> deadLetter(IncomingMessage message, Throwable error) {
     Throwable cause = error.getCause() != null ? error.getCause() : error;
     log.error(
@@ -198,10 +220,15 @@ public final class ReactorKafkaConsumer implements MessageConsumer {
     headers.put(ERROR_HEADER, String.valueOf(error.getMessage()));
     headers.put(
         ORIGIN_HEADER, message.topic() + "-" + message.partition() + "@" + message.offset());
-    return deadLetters
-        .publish(
-            new OutgoingMessage(
-                message.topic() + DEAD_LETTER_SUFFIX, message.key(), message.value(), headers))
+    // A record without a key or value is set aside as it came (an empty key or value there).
+    return Mono.defer(
+            () ->
+                deadLetters.publish(
+                    new OutgoingMessage(
+                        message.topic() + DEAD_LETTER_SUFFIX,
+                        message.key() != null ? message.key() : "",
+                        message.value() != null ? message.value() : new byte[0],
+                        headers)))
         .doOnSuccess(
             d ->
                 Counter.builder("citadel_dead_letters")
@@ -215,7 +242,8 @@ public final class ReactorKafkaConsumer implements MessageConsumer {
   private static IncomingMessage toMessage(ReceiverRecord<String, byte[]> r) {
     Map<String, String> headers = new HashMap<>();
     for (Header h : r.headers()) {
-      headers.put(h.key(), new String(h.value(), StandardCharsets.UTF_8));
+      // A header without a value (legal in Kafka) reads as empty rather than failing the record.
+      headers.put(h.key(), h.value() == null ? "" : new String(h.value(), StandardCharsets.UTF_8));
     }
     return new IncomingMessage(
         r.topic(), r.partition(), r.offset(), r.key(), r.value(), Map.copyOf(headers));
