@@ -94,7 +94,11 @@ class MalformedRecordsTest {
                           deadLettered.add(
                               m.headers().get("seq")
                                   + " "
-                                  + m.headers().get(ReactorKafkaConsumer.ERROR_HEADER))));
+                                  + m.headers().get(ReactorKafkaConsumer.ERROR_HEADER)
+                                  + " "
+                                  + m.headers().keySet().stream()
+                                      .filter(h -> h.startsWith("dlq-null"))
+                                      .toList())));
       try {
         await()
             .atMost(Duration.ofSeconds(60))
@@ -111,10 +115,10 @@ class MalformedRecordsTest {
     // Each group sets both aside once.
     assertThat(deadLettered)
         .containsExactlyInAnyOrder(
-            "1 record has no value (a tombstone?)",
-            "1 record has no value (a tombstone?)",
-            "2 record has no key",
-            "2 record has no key");
+            "1 record has no value (a tombstone?) [dlq-null-value]",
+            "1 record has no value (a tombstone?) [dlq-null-value]",
+            "2 record has no key [dlq-null-key]",
+            "2 record has no key [dlq-null-key]");
   }
 
   private static String describe(IncomingMessage m) {

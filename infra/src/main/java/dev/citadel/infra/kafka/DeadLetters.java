@@ -44,6 +44,13 @@ public final class DeadLetters implements AutoCloseable {
   static final String ORIGIN_HEADER = "dlq-origin";
   static final String ERROR_HEADER = "dlq-error";
 
+  /**
+   * Set by the consumer on a letter of a record that had no key (or value): empty in the letter.
+   */
+  static final String NULL_KEY_HEADER = "dlq-null-key";
+
+  static final String NULL_VALUE_HEADER = "dlq-null-value";
+
   /** A dead letter waiting, and where it came from. */
   public record Letter(
       String topic,
@@ -106,8 +113,13 @@ public final class DeadLetters implements AutoCloseable {
       for (String topic : selected(onlyTopic)) {
         List<Letter> letters = read(consumer, topic);
         for (Letter letter : letters) {
+          // As it came: a record that had no key or value gets none again (and is set aside
+          // again by the consumer), never an empty one a handler would take for a message.
           ProducerRecord<String, byte[]> record =
-              new ProducerRecord<>(letter.originTopic(), letter.key(), letter.value());
+              new ProducerRecord<>(
+                  letter.originTopic(),
+                  letter.headers().containsKey(NULL_KEY_HEADER) ? null : letter.key(),
+                  letter.headers().containsKey(NULL_VALUE_HEADER) ? null : letter.value());
           letter.headers().entrySet().stream()
               .filter(h -> !h.getKey().startsWith("dlq-"))
               .forEach(h -> record.headers().add(h.getKey(), bytes(h.getValue())));
@@ -186,7 +198,7 @@ public final class DeadLetters implements AutoCloseable {
   private static Letter letter(ConsumerRecord<String, byte[]> r) {
     Map<String, String> headers = new HashMap<>();
     for (Header h : r.headers()) {
-      headers.put(h.key(), new String(h.value(), StandardCharsets.UTF_8));
+      headers.put(h.key(), h.value() == null ? "" : new String(h.value(), StandardCharsets.UTF_8));
     }
     return new Letter(
         r.topic(),

@@ -81,6 +81,37 @@ class DeadLettersTest {
     assertThat(DeadLetters.run(List.of("list"), bootstrap, System.out)).isZero();
   }
 
+  /**
+   * A record that had no key or no value was set aside with an empty one and a header saying so; a
+   * replay sends it back as it came (a handler must never take an empty value for a message), and a
+   * header without a value (legal in Kafka) does not break the listing.
+   */
+  @Test
+  void letters_of_records_without_key_or_value_are_replayed_without_them() throws Exception {
+    String bootstrap = kafka.endpoint().bootstrapServers();
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
+    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
+    try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
+      ProducerRecord<String, String> noValue = new ProducerRecord<>("tombs.dlq", "player-1", "");
+      noValue.headers().add("dlq-null-value", "true".getBytes(StandardCharsets.UTF_8));
+      noValue.headers().add("trace", null);
+      producer.send(noValue).get();
+      ProducerRecord<String, String> noKey = new ProducerRecord<>("tombs.dlq", "", "payload");
+      noKey.headers().add("dlq-null-key", "true".getBytes(StandardCharsets.UTF_8));
+      producer.send(noKey).get();
+    }
+    try (DeadLetters letters = new DeadLetters(bootstrap)) {
+      assertThat(letters.waiting("tombs")).hasSize(2);
+      assertThat(letters.replay("tombs")).isEqualTo(2);
+    }
+    List<ConsumerRecord<String, String>> replayed = readAll(bootstrap, "tombs", 2);
+    assertThat(replayed)
+        .extracting(r -> r.key() + "=" + r.value())
+        .containsExactlyInAnyOrder("player-1=null", "null=payload");
+  }
+
   private static List<ConsumerRecord<String, String>> readAll(
       String bootstrap, String topic, int expected) {
     Properties p = new Properties();

@@ -49,6 +49,8 @@ public final class ReactorKafkaConsumer implements MessageConsumer {
   public static final String DEAD_LETTER_SUFFIX = ".dlq";
   public static final String ERROR_HEADER = "dlq-error";
   public static final String ORIGIN_HEADER = "dlq-origin";
+  public static final String NULL_KEY_HEADER = "dlq-null-key";
+  public static final String NULL_VALUE_HEADER = "dlq-null-value";
 
   private final KafkaSettings settings;
   private final MessagePublisher deadLetters;
@@ -220,7 +222,14 @@ public final class ReactorKafkaConsumer implements MessageConsumer {
     headers.put(ERROR_HEADER, String.valueOf(error.getMessage()));
     headers.put(
         ORIGIN_HEADER, message.topic() + "-" + message.partition() + "@" + message.offset());
-    // A record without a key or value is set aside as it came (an empty key or value there).
+    // A record without a key or value: an empty one in the letter, and a header saying so (a
+    // replay sends it back as it came, to be set aside again).
+    if (message.key() == null) {
+      headers.put(NULL_KEY_HEADER, "true");
+    }
+    if (message.value() == null) {
+      headers.put(NULL_VALUE_HEADER, "true");
+    }
     return Mono.defer(
             () ->
                 deadLetters.publish(
