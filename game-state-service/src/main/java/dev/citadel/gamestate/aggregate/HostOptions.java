@@ -11,6 +11,8 @@ import java.time.Duration;
  *     refused at once ({@link Overloaded}, 503)
  * @param maxWaitingRecoveries loads waiting for one of the {@code maxConcurrentRecoveries} slots;
  *     past it likewise
+ * @param maxWaitingReads reads waiting for their version check ({@link VersionChecks}); past it
+ *     likewise
  */
 public record HostOptions(
     Duration idleTimeout,
@@ -18,13 +20,18 @@ public record HostOptions(
     int maxConcurrentRecoveries,
     Duration sweepInterval,
     int maxPendingPerAggregate,
-    int maxWaitingRecoveries) {
+    int maxWaitingRecoveries,
+    int maxWaitingReads) {
   public static HostOptions defaults() {
-    return new HostOptions(Duration.ofMinutes(10), 100_000, 16, Duration.ofSeconds(10), 64, 1_000);
+    return new HostOptions(
+        Duration.ofMinutes(10), 100_000, 16, Duration.ofSeconds(10), 64, 1_000, 10_000);
   }
 
   public HostOptions {
-    if (maxPendingPerAggregate < 1 || maxWaitingRecoveries < 1 || maxConcurrentRecoveries < 1) {
+    if (maxPendingPerAggregate < 1
+        || maxWaitingRecoveries < 1
+        || maxConcurrentRecoveries < 1
+        || maxWaitingReads < 1) {
       throw new IllegalArgumentException("the bounds on waiting work must be positive");
     }
   }

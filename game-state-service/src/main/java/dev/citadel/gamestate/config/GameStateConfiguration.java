@@ -231,7 +231,8 @@ public class GameStateConfiguration {
             gs.maxConcurrentRecoveries(),
             gs.sweepInterval(),
             gs.overload().maxPendingPerPlayer(),
-            gs.overload().maxWaitingRecoveries()),
+            gs.overload().maxWaitingRecoveries(),
+            gs.overload().maxWaitingReads()),
         hooks,
         meters,
         System::nanoTime);

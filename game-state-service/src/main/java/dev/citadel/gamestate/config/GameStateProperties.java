@@ -28,7 +28,7 @@ public record GameStateProperties(
       Overload overload) {
     public GameState {
       if (overload == null) {
-        overload = new Overload(64, 1_000, 10_000);
+        overload = new Overload(64, 1_000, 10_000, 10_000);
       }
       if (outbox != null && !outbox.enabled()) {
         throw new IllegalArgumentException(
@@ -90,6 +90,26 @@ public record GameStateProperties(
    * @param maxPendingPerPlayer requests queued or running on one player
    * @param maxWaitingRecoveries player loads waiting for a recovery slot
    * @param maxQueuedAppends appends waiting for the database (the group committer)
+   * @param maxWaitingReads reads waiting for their version check (one query for many reads)
    */
-  public record Overload(int maxPendingPerPlayer, int maxWaitingRecoveries, int maxQueuedAppends) {}
+  public record Overload(
+      int maxPendingPerPlayer,
+      int maxWaitingRecoveries,
+      int maxQueuedAppends,
+      int maxWaitingReads) {
+    public Overload {
+      // A block that leaves one out binds it to 0: say which.
+      positive("max-pending-per-player", maxPendingPerPlayer);
+      positive("max-waiting-recoveries", maxWaitingRecoveries);
+      positive("max-queued-appends", maxQueuedAppends);
+      positive("max-waiting-reads", maxWaitingReads);
+    }
+
+    private static void positive(String name, int value) {
+      if (value < 1) {
+        throw new IllegalArgumentException(
+            "citadel.game-state.overload." + name + " must be at least 1, not " + value);
+      }
+    }
+  }
 }

@@ -251,6 +251,70 @@ class AggregateHostTest {
   }
 
   /**
+   * A read checks the copy's version against the store (grouped: one query for the reads that
+   * arrive together) and reads the journal only when another writer moved the stream on.
+   */
+  @Test
+  void reads_of_a_current_copy_come_from_memory_and_their_version_checks_are_grouped() {
+    AtomicInteger streamReads = new AtomicInteger();
+    AtomicInteger versionLookups = new AtomicInteger();
+    reactor.core.publisher.Sinks.Empty<Void> gate = reactor.core.publisher.Sinks.empty();
+    var counting =
+        new dev.citadel.gamestate.testing.ForwardingEventStore(reader()) {
+          @Override
+          public Flux<StoredEvent> readStream(String id, long afterSeq) {
+            streamReads.incrementAndGet();
+            return super.readStream(id, afterSeq);
+          }
+
+          @Override
+          public Mono<java.util.Map<String, Long>> versions(java.util.Collection<String> ids) {
+            // The first lookup waits for the gate: every read asks while it is under way.
+            return versionLookups.incrementAndGet() == 1
+                ? gate.asMono().then(super.versions(ids))
+                : super.versions(ids);
+          }
+        };
+    var host =
+        new AggregateHost<>(
+            new PlayerAggregate(),
+            counting,
+            SnapshotPolicy.DEFAULT,
+            HostOptions.defaults(),
+            List.of(),
+            new SimpleMeterRegistry(),
+            System::nanoTime);
+    List<String> ids = IntStream.range(0, 200).mapToObj(i -> newPlayer()).toList();
+    Flux.fromIterable(ids)
+        .flatMap(id -> host.handle(id, new PlayerCommand.CreatePlayer("reader", T), T))
+        .blockLast();
+    streamReads.set(0);
+    versionLookups.set(0);
+
+    // All 200 reads ask at once (each player's turn starts on subscription, with nothing queued).
+    var reads =
+        Flux.fromIterable(ids)
+            .flatMap(host::get, ids.size())
+            .map(r -> r.version())
+            .collectList()
+            .toFuture();
+    gate.tryEmitEmpty().orThrow();
+    List<Long> versions = reads.join();
+
+    assertThat(versions).hasSize(ids.size()).containsOnly(1L);
+    assertThat(streamReads).hasValue(0);
+    // The first read's lookup, then one for the 199 that asked while it ran.
+    assertThat(versionLookups).hasValue(2);
+
+    // Another instance writes one of them: the next read there sees it (reading the journal).
+    instance(SnapshotPolicy.DEFAULT)
+        .handle(ids.get(0), new PlayerCommand.EarnGold(5, "quest"), T)
+        .block();
+    assertThat(host.get(ids.get(0)).block().state().gold()).isEqualTo(5);
+    assertThat(streamReads).hasValue(1);
+  }
+
+  /**
    * Seating and leaving run on whichever instance owns the Kafka partition, not the player's. A
    * "leave" decided on an old copy that has no seat used to answer "already left", and the player
    * kept the seat forever.
@@ -356,7 +420,7 @@ class AggregateHostTest {
     var host =
         instance(
             SnapshotPolicy.DEFAULT,
-            new HostOptions(Duration.ofMinutes(1), 5, 4, Duration.ofHours(1), 64, 1_000),
+            new HostOptions(Duration.ofMinutes(1), 5, 4, Duration.ofHours(1), 64, 1_000, 10_000),
             clock);
     List<String> players = IntStream.range(0, 8).mapToObj(i -> newPlayer()).toList();
     for (String id : players) {

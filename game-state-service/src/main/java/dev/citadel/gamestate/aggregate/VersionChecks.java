@@ -1,0 +1,142 @@
+package dev.citadel.gamestate.aggregate;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.MonoSink;
+
+/**
+ * The stored version of streams, looked up for many callers at once: whoever asks while a lookup
+ * runs waits for the next, which takes everyone waiting (up to {@code maxBatch}); at most {@code
+ * maxInFlight} lookups run at once. A read asks after it arrived, and the lookup starts after that,
+ * so what it answers includes every write committed before the read began (the same guarantee as
+ * reading the stream itself, for a fraction of the queries). Past {@code maxWaiting} callers
+ * waiting, a caller is refused at once ({@link Overloaded}).
+ */
+final class VersionChecks {
+  private static final Logger log = LoggerFactory.getLogger(VersionChecks.class);
+
+  private record Waiter(String id, MonoSink<Long> sink) {}
+
+  private final Function<Collection<String>, Mono<Map<String, Long>>> lookup;
+  private final int maxBatch;
+  private final int maxInFlight;
+  private final int maxWaiting;
+  private final ArrayDeque<Waiter> waiting = new ArrayDeque<>();
+  private int inFlight;
+
+  /**
+   * @param lookup the stored version of each stream that exists (absent: never written)
+   */
+  VersionChecks(
+      Function<Collection<String>, Mono<Map<String, Long>>> lookup,
+      int maxBatch,
+      int maxInFlight,
+      int maxWaiting) {
+    if (maxBatch < 1 || maxInFlight < 1 || maxWaiting < 1) {
+      throw new IllegalArgumentException("the bounds of version checks must be positive");
+    }
+    this.lookup = lookup;
+    this.maxBatch = maxBatch;
+    this.maxInFlight = maxInFlight;
+    this.maxWaiting = maxWaiting;
+  }
+
+  /** The stream's stored version (0 if it was never written), as of a lookup started after now. */
+  Mono<Long> version(String id) {
+    return Mono.create(
+        sink -> {
+          boolean refused;
+          synchronized (this) {
+            refused = waiting.size() >= maxWaiting;
+            if (!refused) {
+              waiting.add(new Waiter(id, sink));
+            }
+          }
+          if (refused) {
+            // Answered outside the lock: the caller's error path (its 503) runs on this thread.
+            sink.error(
+                new Overloaded(
+                    "version-checks", maxWaiting + " reads already wait for a version check"));
+            return;
+          }
+          drain();
+        });
+  }
+
+  /** Starts lookups while callers wait and a slot is free. */
+  private void drain() {
+    while (true) {
+      List<Waiter> batch;
+      synchronized (this) {
+        if (waiting.isEmpty() || inFlight >= maxInFlight) {
+          return;
+        }
+        inFlight++;
+        batch = new ArrayList<>(Math.min(waiting.size(), maxBatch));
+        while (!waiting.isEmpty() && batch.size() < maxBatch) {
+          batch.add(waiting.poll());
+        }
+      }
+      start(batch);
+    }
+  }
+
+  private void start(List<Waiter> batch) {
+    // Once: Reactor hands an error thrown by the value consumer to the error consumer as well.
+    AtomicBoolean finished = new AtomicBoolean();
+    Mono.defer(() -> lookup.apply(batch.stream().map(Waiter::id).distinct().toList()))
+        .defaultIfEmpty(Map.of())
+        .subscribe(
+            versions -> {
+              if (finished.compareAndSet(false, true)) {
+                finish(batch, versions, null);
+              }
+            },
+            error -> {
+              if (finished.compareAndSet(false, true)) {
+                finish(batch, null, error);
+              } else {
+                log.warn("a version check failed after it had answered", error);
+              }
+            });
+  }
+
+  /**
+   * Frees the slot and starts the next lookup (for those who waited meanwhile), then answers this
+   * one's callers: every one of them, whatever one of them throws.
+   */
+  private void finish(List<Waiter> batch, Map<String, Long> versions, Throwable error) {
+    synchronized (this) {
+      inFlight--;
+    }
+    drain();
+    Throwable fatal = null;
+    for (Waiter w : batch) {
+      try {
+        if (error != null) {
+          w.sink().error(error);
+        } else {
+          Long version = versions.get(w.id());
+          w.sink().success(version != null ? version : 0L);
+        }
+      } catch (Throwable e) {
+        // One caller's failure must not leave the others waiting (each holds its player's turn).
+        log.warn("a version check's caller failed on its answer", e);
+        if (fatal == null && !(e instanceof RuntimeException)) {
+          fatal = e;
+        }
+      }
+    }
+    if (fatal instanceof Error e) {
+      throw e;
+    }
+  }
+}
