@@ -46,8 +46,13 @@ class PresenceStoreTest {
   }
 
   static String account() throws Exception {
+    return account(pg);
+  }
+
+  /** A player with an account in {@code db}. */
+  static String account(PostgresEndpoint db) throws Exception {
     String id = "p-" + UUID.randomUUID();
-    try (var c = DriverManager.getConnection(pg.jdbcUrl(), pg.username(), pg.password());
+    try (var c = DriverManager.getConnection(db.jdbcUrl(), db.username(), db.password());
         var insert =
             c.prepareStatement(
                 "INSERT INTO accounts (player_id, nickname, nickname_key, password_hash,"
