@@ -5,8 +5,10 @@
 #   direct  - straight to each player's game-state instance (two wrk, one per instance, 32 each)
 #   gateway - through the gateway (token check, rate limit, affinity, relay)
 #   401     - the gateway refusing a request with no token: its cheapest answer, the ceiling
+# and the same command (a player buying a potion, then discarding one: each appends events), direct
+# and through the gateway (each player is first granted gold and potions by a game server's token).
 # Prints requests/s, latency and CPU milliseconds per request of the JVM that answered, and the
-# ratio gateway / direct measured in the same run. About 4 minutes after the build. PostgreSQL runs
+# ratio gateway / direct measured in the same run. About 6 minutes after the build. PostgreSQL runs
 # relaxed (--relaxed, no fsync), as in the runs quoted in the README and docs/benchmarks.md.
 # Options: SECONDS_EACH=15 (measured), WARMUP=40 (per path, not measured: with 10 s the JIT was
 # still compiling and took a fifth of the gateway's CPU and more than half of game-state's reads).
@@ -73,6 +75,44 @@ for i in range(128):
 for f in list(out.values()) + [every]:
     f.close()
 PY
+echo "Granting each player gold and potions (a game server's token) ..."
+SECRET=$(sed -n 's/.*curl -s -u game-server:\([^ ]*\) .*/\1/p' "$WORK/platform.log" | head -1)
+python3 - "$WORK" "$SECRET" <<'PY'
+import base64, json, sys, urllib.parse, urllib.request
+work, secret = sys.argv[1], sys.argv[2]
+req = urllib.request.Request("http://127.0.0.1:8081/oauth2/token", method="POST",
+    data=urllib.parse.urlencode({"grant_type": "client_credentials", "audience": "game-state"}).encode())
+req.add_header("Authorization", "Basic " + base64.b64encode(f"game-server:{secret}".encode()).decode())
+with urllib.request.urlopen(req, timeout=30) as r:
+    token = json.loads(r.read())["access_token"]
+for name, port in (("a", 8083), ("b", 8084)):
+    for line in open(f"{work}/{name}.txt"):
+        pid = line.split()[0]
+        body = {"rewardId": "bench-" + pid, "gold": 1_000_000_000,
+                "items": [{"itemId": "potion", "quantity": 5000}]}
+        grant = urllib.request.Request(f"http://127.0.0.1:{port}/internal/players/{pid}/grants",
+            method="POST", data=json.dumps(body).encode())
+        grant.add_header("Content-Type", "application/json")
+        grant.add_header("Authorization", "Bearer " + token)
+        urllib.request.urlopen(grant, timeout=30).read()
+PY
+# A player's purchases and discards alternate (per wrk process), so their potions stay near 5,000.
+cat >"$WORK/command.lua" <<'LUA'
+local players = {}
+for line in io.lines(os.getenv("PLAYERS")) do
+  local id, tok = line:match("(%S+) (%S+)")
+  table.insert(players, {id, tok})
+end
+local turn = {}
+request = function()
+  local i = math.random(#players)
+  turn[i] = (turn[i] or 0) + 1
+  local name = (turn[i] % 2 == 1) and "purchase" or "discard-item"
+  return wrk.format("POST", "/api/game/players/" .. players[i][1] .. "/commands/" .. name,
+    {["Authorization"] = "Bearer " .. players[i][2], ["Content-Type"] = "application/json"},
+    '{"itemId":"potion","quantity":1}')
+end
+LUA
 cat >"$WORK/read.lua" <<'LUA'
 local players = {}
 for line in io.lines(os.getenv("PLAYERS")) do
@@ -95,7 +135,7 @@ run() { # name, then wrk invocations as "PLAYERS-file url" pairs
   for p in $pids; do before=$((before + $(cpu_ticks "$p"))); done
   local i=0 loads=() load
   for target in "$@"; do
-    PLAYERS=${target%% *} wrk -t1 -c$((64 / $#)) -d"${EACH}s" --latency -s "$WORK/read.lua" \
+    PLAYERS=${target%% *} wrk -t1 -c$((64 / $#)) -d"${EACH}s" --latency -s "$WORK/${SCRIPT:-read}.lua" \
       "${target#* }" >"$WORK/$name.$i.out" &
     loads+=($!)
     i=$((i + 1))
@@ -126,12 +166,17 @@ echo "Warming up (${WARMUP}s each) ..."
 EACH_SAVED=$EACH; EACH=$WARMUP
 run warm-direct "$GSPIDS" "$WORK/a.txt http://127.0.0.1:8083" "$WORK/b.txt http://127.0.0.1:8084" >/dev/null
 run warm-gateway "$GW" "$WORK/all.txt http://127.0.0.1:8080" >/dev/null
+SCRIPT=command run warm-command-direct "$GSPIDS" "$WORK/a.txt http://127.0.0.1:8083" "$WORK/b.txt http://127.0.0.1:8084" >/dev/null
+SCRIPT=command run warm-command-gateway "$GW" "$WORK/all.txt http://127.0.0.1:8080" >/dev/null
 EACH=$EACH_SAVED
 echo
 echo "| path | requests/s | p50 | p99 | CPU ms per request (answering JVMs) | non-2xx |"
 echo "|---|---|---|---|---|---|"
 run direct "$GSPIDS" "$WORK/a.txt http://127.0.0.1:8083" "$WORK/b.txt http://127.0.0.1:8084"
 run gateway "$GW" "$WORK/all.txt http://127.0.0.1:8080"
+SCRIPT=command run command-direct "$GSPIDS" "$WORK/a.txt http://127.0.0.1:8083" "$WORK/b.txt http://127.0.0.1:8084"
+SCRIPT=command run command-gateway "$GW" "$WORK/all.txt http://127.0.0.1:8080"
 printf 'request = function() return wrk.format("GET", "/api/game/players/x") end\n' >"$WORK/read.lua"
 run 401 "$GW" "$WORK/all.txt http://127.0.0.1:8080"
 python3 -c "import sys; d=float(open('$WORK/direct.rps').read()); g=float(open('$WORK/gateway.rps').read()); print(f'\ngateway / direct: {g/d:.2f}x (same run; {sys.argv[1]} s each, 64 connections)')" "$EACH"
+python3 -c "d=float(open('$WORK/command-direct.rps').read()); g=float(open('$WORK/command-gateway.rps').read()); print(f'command, gateway / direct: {g/d:.2f}x')"
