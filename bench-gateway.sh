@@ -77,6 +77,7 @@ for f in list(out.values()) + [every]:
 PY
 echo "Granting each player gold and potions (a game server's token) ..."
 SECRET=$(sed -n 's/.*curl -s -u game-server:\([^ ]*\) .*/\1/p' "$WORK/platform.log" | head -1)
+[ -n "$SECRET" ] || { echo "no game-server secret in $WORK/platform.log" >&2; exit 1; }
 python3 - "$WORK" "$SECRET" <<'PY'
 import base64, json, sys, urllib.parse, urllib.request
 work, secret = sys.argv[1], sys.argv[2]

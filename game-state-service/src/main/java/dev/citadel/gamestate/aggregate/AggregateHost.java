@@ -48,10 +48,12 @@ import reactor.util.retry.Retry;
  *   <li>Idle aggregates are passivated (idle timeout, maximum resident count).
  * </ul>
  *
- * <p>Why one class of this size: commands, two-phase holds and passivation all act on the same
- * resident entry under its one mailbox turn (a hold blocks commands, passivation must not drop an
- * entry that holds or has queued work), so their state and its invariants live together. Metrics
- * and the mailbox are already classes of their own; the holds are the next to move out.
+ * <p>Why one class of this size: commands, reads, two-phase holds and passivation all act on the
+ * same resident entry under its one mailbox turn (a hold blocks commands, passivation must not drop
+ * an entry that holds or has queued work), so their state and its invariants live together. The
+ * mailbox ({@link Resident}), the recovery bound ({@link ConcurrencyLimiter}) and reads' grouped
+ * version checks ({@link VersionChecks}) are classes of their own; the holds are the next to move
+ * out, then the meters.
  */
 public final class AggregateHost<S, C, E> {
   private static final Logger log = LoggerFactory.getLogger(AggregateHost.class);

@@ -111,13 +111,29 @@ final class VersionChecks {
 
   /**
    * Frees the slot and starts the next lookup (for those who waited meanwhile), then answers this
-   * one's callers: every one of them, whatever one of them throws.
+   * one's callers: every one of them, whatever one of them throws. A failed lookup (a database down
+   * or stuck past the timeout) fails everyone waiting as well: the next lookups would most likely
+   * fail too, one after another, while each waiting read holds its player's turn.
    */
   private void finish(List<Waiter> batch, Map<String, Long> versions, Throwable error) {
-    synchronized (this) {
-      inFlight--;
+    if (error != null) {
+      List<Waiter> all = new ArrayList<>(batch);
+      synchronized (this) {
+        inFlight--;
+        all.addAll(waiting);
+        waiting.clear();
+      }
+      answer(all, null, error);
+    } else {
+      synchronized (this) {
+        inFlight--;
+      }
+      drain();
+      answer(batch, versions, null);
     }
-    drain();
+  }
+
+  private void answer(List<Waiter> batch, Map<String, Long> versions, Throwable error) {
     Throwable fatal = null;
     for (Waiter w : batch) {
       try {
