@@ -39,11 +39,7 @@ class DeadLettersTest {
   @Test
   void waiting_letters_are_listed_replayed_to_their_origin_once_and_then_gone() throws Exception {
     String bootstrap = kafka.endpoint().bootstrapServers();
-    Properties p = new Properties();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
-    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
-    try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
+    try (KafkaProducer<String, String> producer = producer(bootstrap)) {
       for (int i = 0; i < 3; i++) {
         ProducerRecord<String, String> r =
             new ProducerRecord<>("orders.dlq", "player-" + i, "payload-" + i);
@@ -89,11 +85,7 @@ class DeadLettersTest {
   @Test
   void letters_of_records_without_key_or_value_are_replayed_without_them() throws Exception {
     String bootstrap = kafka.endpoint().bootstrapServers();
-    Properties p = new Properties();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
-    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
-    try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
+    try (KafkaProducer<String, String> producer = producer(bootstrap)) {
       ProducerRecord<String, String> noValue = new ProducerRecord<>("tombs.dlq", "player-1", "");
       noValue.headers().add("dlq-null-value", "true".getBytes(StandardCharsets.UTF_8));
       noValue.headers().add("trace", null);
@@ -110,6 +102,14 @@ class DeadLettersTest {
     assertThat(replayed)
         .extracting(r -> r.key() + "=" + r.value())
         .containsExactlyInAnyOrder("player-1=null", "null=payload");
+  }
+
+  private static KafkaProducer<String, String> producer(String bootstrap) {
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
+    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
+    return new KafkaProducer<>(p);
   }
 
   private static List<ConsumerRecord<String, String>> readAll(

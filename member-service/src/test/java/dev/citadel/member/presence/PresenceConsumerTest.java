@@ -3,7 +3,6 @@ package dev.citadel.member.presence;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.citadel.eventstore.Connections;
 import dev.citadel.infra.junit.CitadelInfra;
 import dev.citadel.infra.junit.SharedInfra;
 import dev.citadel.infra.postgres.PostgresEndpoint;
@@ -22,7 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -44,14 +42,8 @@ class PresenceConsumerTest {
 
   @BeforeAll
   static void migrate() {
-    pg = SharedInfra.postgresDatabase("presence_consumer_test");
-    Flyway.configure()
-        .dataSource(pg.jdbcUrl(), pg.username(), pg.password())
-        .locations("classpath:db/member")
-        .table("member_schema_history")
-        .load()
-        .migrate();
-    pool = Connections.pool(pg.host(), pg.port(), pg.database(), pg.username(), pg.password(), 4);
+    pg = PresenceStoreTest.migrated("presence_consumer_test");
+    pool = PresenceStoreTest.pool(pg);
     store = new PresenceStore(DatabaseClient.create(pool));
   }
 

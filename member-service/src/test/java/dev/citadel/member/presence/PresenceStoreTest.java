@@ -29,15 +29,25 @@ class PresenceStoreTest {
 
   @BeforeAll
   static void migrate() {
-    pg = SharedInfra.postgresDatabase("presence_store_test");
+    pg = migrated("presence_store_test");
+    pool = pool(pg);
+    store = new PresenceStore(DatabaseClient.create(pool));
+  }
+
+  /** A database of its own with member-service's schema. */
+  static PostgresEndpoint migrated(String name) {
+    PostgresEndpoint db = SharedInfra.postgresDatabase(name);
     Flyway.configure()
-        .dataSource(pg.jdbcUrl(), pg.username(), pg.password())
+        .dataSource(db.jdbcUrl(), db.username(), db.password())
         .locations("classpath:db/member")
         .table("member_schema_history")
         .load()
         .migrate();
-    pool = Connections.pool(pg.host(), pg.port(), pg.database(), pg.username(), pg.password(), 4);
-    store = new PresenceStore(DatabaseClient.create(pool));
+    return db;
+  }
+
+  static ConnectionPool pool(PostgresEndpoint db) {
+    return Connections.pool(db.host(), db.port(), db.database(), db.username(), db.password(), 4);
   }
 
   @AfterAll
