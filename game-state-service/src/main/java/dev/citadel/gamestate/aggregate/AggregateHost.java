@@ -515,8 +515,12 @@ public final class AggregateHost<S, C, E> {
         id,
         r ->
             catchUp(r)
-                .doOnTerminate(
-                    () -> {
+                // Only once the journal was read: a commit whose read failed keeps the hold, so
+                // the commit sent again, or the next read or command, applies the held events
+                // with their after-commit work (released here, a later read replayed them
+                // without it: the players' notifications and leaderboards were lost).
+                .doOnSuccess(
+                    x -> {
                       if (r.hold != null && r.hold.prepared().transactionId().equals(txId)) {
                         r.hold = null; // nothing of ours was stored, or it was applied above
                       }
@@ -632,6 +636,13 @@ public final class AggregateHost<S, C, E> {
               r.version = loaded.version();
               r.loaded = true;
               recovered.increment();
+              if (r.hold != null && r.hold.prepared().expectedVersion() != r.version) {
+                // Reloaded while held, and the stream moved past the held version: the holding
+                // transaction was stored (its after-commit work is lost with the copy) or can no
+                // longer be. Released, as catchUp does; held on, it refused every command until
+                // the lapse.
+                r.hold = null;
+              }
             })
         .then();
   }

@@ -284,6 +284,58 @@ class TwoPhaseCommitFaultsTest {
   }
 
   /**
+   * The commit's read of the journal fails (a database blip): the player stays held, and the read
+   * after it applies the stored gift with its after-commit work, once. (The hold used to be
+   * released on the failure, and the read then replayed the gift without its notification.)
+   */
+  @Test
+  void a_commit_whose_journal_read_fails_keeps_the_hold_and_the_next_read_runs_the_work_once() {
+    java.util.concurrent.atomic.AtomicBoolean readsFail =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    List<List<PlayerEvent>> notified = new java.util.concurrent.CopyOnWriteArrayList<>();
+    var flaky =
+        new dev.citadel.gamestate.testing.ForwardingEventStore(store()) {
+          @Override
+          public reactor.core.publisher.Flux<dev.citadel.eventstore.StoredEvent> readStream(
+              String id, long afterSeq) {
+            return readsFail.get()
+                ? reactor.core.publisher.Flux.error(
+                    new IllegalStateException("connection reset (injected)"))
+                : super.readStream(id, afterSeq);
+          }
+        };
+    var hooked =
+        new AggregateHost<>(
+            new PlayerAggregate(),
+            flaky,
+            SnapshotPolicy.DEFAULT,
+            HostOptions.defaults(),
+            List.<AfterCommit<PlayerState, PlayerEvent>>of(
+                (id, state, version, events) ->
+                    Mono.fromRunnable(() -> notified.add(List.copyOf(events)))),
+            new SimpleMeterRegistry(),
+            System::nanoTime);
+    // A long hold: nothing here may lapse it, whatever the machine's load.
+    var c = new LocalParticipant(hooked, new PlayerAggregate(), CLOCK, Duration.ofSeconds(30));
+    String from = player(hostA, "a-", 100);
+    String to = player(hooked, "b-", 0);
+    notified.clear();
+    String tx =
+        coordinator(coordinatorStore, a, withoutCommits(c)).execute(gift(from, to, 30)).block();
+
+    readsFail.set(true);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> c.commit(tx, to).block())
+        .hasMessageContaining("injected");
+    readsFail.set(false);
+    assertThat(notified).isEmpty();
+
+    assertThat(hooked.get(to).block().state().gold()).isEqualTo(30);
+    assertThat(notified).containsExactly(List.of(new PlayerEvent.GoldEarned(30, "gift")));
+    c.commit(tx, to).block(); // sent again: finds it done
+    assertThat(notified).hasSize(1);
+  }
+
+  /**
    * Under load the commit message comes long after the store. A command (a seat's leave, a player's
    * own) or another transaction's prepare that finds the player held by a stored transaction
    * commits it from the journal and goes on, instead of being refused until the message comes.
