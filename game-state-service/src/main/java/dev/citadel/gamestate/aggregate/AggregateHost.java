@@ -509,8 +509,8 @@ public final class AggregateHost<S, C, E> {
    */
   public Mono<CommandResult<S, E>> commitPrepared(String txId, String id) {
     // Never refused for a full mailbox: that must not keep a transaction's decision from its
-    // player. (Reloading a copy that is not loaded may be refused under overload: harmless, the
-    // hold is released and the next command loads.)
+    // player. (Reloading a copy that is not loaded may be refused under overload: the hold stays
+    // until the next read, command or commit reloads the copy, or until it lapses.)
     return onResident(
         id,
         r ->
@@ -523,6 +523,16 @@ public final class AggregateHost<S, C, E> {
                     x -> {
                       if (r.hold != null && r.hold.prepared().transactionId().equals(txId)) {
                         r.hold = null; // nothing of ours was stored, or it was applied above
+                      }
+                    })
+                .doOnError(
+                    e -> {
+                      // A vote with nothing to write is never stored and has no work to keep:
+                      // released now (no later read would find anything to release it by).
+                      if (r.hold != null
+                          && r.hold.prepared().transactionId().equals(txId)
+                          && r.hold.prepared().events().isEmpty()) {
+                        r.hold = null;
                       }
                     })
                 .then(Mono.fromSupplier(() -> result(r, List.of()))),

@@ -293,28 +293,11 @@ class TwoPhaseCommitFaultsTest {
     java.util.concurrent.atomic.AtomicBoolean readsFail =
         new java.util.concurrent.atomic.AtomicBoolean();
     List<List<PlayerEvent>> notified = new java.util.concurrent.CopyOnWriteArrayList<>();
-    var flaky =
-        new dev.citadel.gamestate.testing.ForwardingEventStore(store()) {
-          @Override
-          public reactor.core.publisher.Flux<dev.citadel.eventstore.StoredEvent> readStream(
-              String id, long afterSeq) {
-            return readsFail.get()
-                ? reactor.core.publisher.Flux.error(
-                    new IllegalStateException("connection reset (injected)"))
-                : super.readStream(id, afterSeq);
-          }
-        };
     var hooked =
-        new AggregateHost<>(
-            new PlayerAggregate(),
-            flaky,
-            SnapshotPolicy.DEFAULT,
-            HostOptions.defaults(),
-            List.<AfterCommit<PlayerState, PlayerEvent>>of(
-                (id, state, version, events) ->
-                    Mono.fromRunnable(() -> notified.add(List.copyOf(events)))),
-            new SimpleMeterRegistry(),
-            System::nanoTime);
+        readsFailWhile(
+            readsFail,
+            (id, state, version, events) ->
+                Mono.fromRunnable(() -> notified.add(List.copyOf(events))));
     // A long hold: nothing here may lapse it, whatever the machine's load.
     var c = new LocalParticipant(hooked, new PlayerAggregate(), CLOCK, Duration.ofSeconds(30));
     String from = player(hostA, "a-", 100);
@@ -333,6 +316,54 @@ class TwoPhaseCommitFaultsTest {
     assertThat(notified).containsExactly(List.of(new PlayerEvent.GoldEarned(30, "gift")));
     c.commit(tx, to).block(); // sent again: finds it done
     assertThat(notified).hasSize(1);
+  }
+
+  /**
+   * A vote with nothing to write is never stored: its failed commit releases the player at once.
+   */
+  @Test
+  void a_failed_commit_of_a_vote_with_nothing_to_write_releases_the_player_at_once() {
+    java.util.concurrent.atomic.AtomicBoolean readsFail =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    var host = readsFailWhile(readsFail, (id, state, version, events) -> Mono.empty());
+    String id = player(host, "b-", 10);
+    var sameName = new PlayerCommand.SetNickname(host.get(id).block().state().nickname());
+    String tx = "tx-" + UUID.randomUUID();
+    assertThat(host.prepare(tx, id, sameName, Duration.ofSeconds(30)).block().events()).isEmpty();
+
+    readsFail.set(true);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> host.commitPrepared(tx, id).block())
+        .hasMessageContaining("injected");
+    readsFail.set(false);
+
+    // Not refused as held (a hold kept here would last until its lapse, 30 s).
+    var earned = host.handle(id, new PlayerCommand.EarnGold(1, "after"), CLOCK.instant()).block();
+    assertThat(earned.state().gold()).isEqualTo(11);
+  }
+
+  /** An instance on the shared store whose stream reads fail while {@code failing} is set. */
+  AggregateHost<PlayerState, PlayerCommand, PlayerEvent> readsFailWhile(
+      java.util.concurrent.atomic.AtomicBoolean failing,
+      AfterCommit<PlayerState, PlayerEvent> work) {
+    var flaky =
+        new dev.citadel.gamestate.testing.ForwardingEventStore(store()) {
+          @Override
+          public reactor.core.publisher.Flux<dev.citadel.eventstore.StoredEvent> readStream(
+              String id, long afterSeq) {
+            return failing.get()
+                ? reactor.core.publisher.Flux.error(
+                    new IllegalStateException("connection reset (injected)"))
+                : super.readStream(id, afterSeq);
+          }
+        };
+    return new AggregateHost<>(
+        new PlayerAggregate(),
+        flaky,
+        SnapshotPolicy.DEFAULT,
+        HostOptions.defaults(),
+        List.of(work),
+        new SimpleMeterRegistry(),
+        System::nanoTime);
   }
 
   /**
