@@ -67,7 +67,10 @@ public final class AggregateHost<S, C, E> {
 
   private static final int VERSION_CHECKS_IN_FLIGHT = 1;
 
-  /** A version check that has not answered by then fails its reads (a stuck query, not many). */
+  /**
+   * A version check that has not answered by then fails its reads and those waiting behind it (a
+   * stuck query); a read that waited this long for its check to start is refused (a slow one).
+   */
   private static final Duration VERSION_CHECK_TIMEOUT = Duration.ofSeconds(5);
 
   private final AggregateType<S, C, E> type;
@@ -116,7 +119,9 @@ public final class AggregateHost<S, C, E> {
             ids -> store.versions(ids).timeout(VERSION_CHECK_TIMEOUT),
             VERSION_CHECK_BATCH,
             VERSION_CHECKS_IN_FLIGHT,
-            options.maxWaitingReads());
+            options.maxWaitingReads(),
+            VERSION_CHECK_TIMEOUT,
+            nanoTime);
     String t = type.name();
     this.accepted = commands(meters, t, "accepted");
     this.rejected = commands(meters, t, "rejected");

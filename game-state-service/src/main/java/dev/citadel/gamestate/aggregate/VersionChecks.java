@@ -1,5 +1,6 @@
 package dev.citadel.gamestate.aggregate;
 
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -7,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
@@ -18,17 +20,20 @@ import reactor.core.publisher.MonoSink;
  * maxInFlight} lookups run at once. A read asks after it arrived, and the lookup starts after that,
  * so what it answers includes every write committed before the read began (the same guarantee as
  * reading the stream itself, for a fraction of the queries). Past {@code maxWaiting} callers
- * waiting, a caller is refused at once ({@link Overloaded}).
+ * waiting, a caller is refused at once ({@link Overloaded}); one that has waited longer than {@code
+ * maxWait} for a lookup to start (a slow database) is refused as well, not looked up.
  */
 final class VersionChecks {
   private static final Logger log = LoggerFactory.getLogger(VersionChecks.class);
 
-  private record Waiter(String id, MonoSink<Long> sink) {}
+  private record Waiter(String id, MonoSink<Long> sink, long sinceNanos) {}
 
   private final Function<Collection<String>, Mono<Map<String, Long>>> lookup;
   private final int maxBatch;
   private final int maxInFlight;
   private final int maxWaiting;
+  private final long maxWaitNanos;
+  private final LongSupplier nanoTime;
   private final ArrayDeque<Waiter> waiting = new ArrayDeque<>();
   private int inFlight;
 
@@ -39,14 +44,27 @@ final class VersionChecks {
       Function<Collection<String>, Mono<Map<String, Long>>> lookup,
       int maxBatch,
       int maxInFlight,
-      int maxWaiting) {
-    if (maxBatch < 1 || maxInFlight < 1 || maxWaiting < 1) {
+      int maxWaiting,
+      Duration maxWait,
+      LongSupplier nanoTime) {
+    if (maxBatch < 1 || maxInFlight < 1 || maxWaiting < 1 || maxWait.isNegative()) {
       throw new IllegalArgumentException("the bounds of version checks must be positive");
     }
     this.lookup = lookup;
     this.maxBatch = maxBatch;
     this.maxInFlight = maxInFlight;
     this.maxWaiting = maxWaiting;
+    this.maxWaitNanos = maxWait.toNanos();
+    this.nanoTime = nanoTime;
+  }
+
+  /** Without a bound on a caller's wait (tests of the grouping alone). */
+  VersionChecks(
+      Function<Collection<String>, Mono<Map<String, Long>>> lookup,
+      int maxBatch,
+      int maxInFlight,
+      int maxWaiting) {
+    this(lookup, maxBatch, maxInFlight, maxWaiting, Duration.ofDays(365), System::nanoTime);
   }
 
   /** The stream's stored version (0 if it was never written), as of a lookup started after now. */
@@ -57,7 +75,7 @@ final class VersionChecks {
           synchronized (this) {
             refused = waiting.size() >= maxWaiting;
             if (!refused) {
-              waiting.add(new Waiter(id, sink));
+              waiting.add(new Waiter(id, sink, nanoTime.getAsLong()));
             }
           }
           if (refused) {
@@ -71,19 +89,37 @@ final class VersionChecks {
         });
   }
 
-  /** Starts lookups while callers wait and a slot is free. */
+  /**
+   * Starts lookups while callers wait and a slot is free; first refuses those who waited too long
+   * (the oldest are first in line).
+   */
   private void drain() {
     while (true) {
-      List<Waiter> batch;
+      List<Waiter> batch = null;
+      List<Waiter> expired = new ArrayList<>();
       synchronized (this) {
-        if (waiting.isEmpty() || inFlight >= maxInFlight) {
-          return;
+        long now = nanoTime.getAsLong();
+        while (!waiting.isEmpty() && now - waiting.peek().sinceNanos() > maxWaitNanos) {
+          expired.add(waiting.poll());
         }
-        inFlight++;
-        batch = new ArrayList<>(Math.min(waiting.size(), maxBatch));
-        while (!waiting.isEmpty() && batch.size() < maxBatch) {
-          batch.add(waiting.poll());
+        if (!waiting.isEmpty() && inFlight < maxInFlight) {
+          inFlight++;
+          batch = new ArrayList<>(Math.min(waiting.size(), maxBatch));
+          while (!waiting.isEmpty() && batch.size() < maxBatch) {
+            batch.add(waiting.poll());
+          }
         }
+      }
+      if (!expired.isEmpty()) {
+        answer(
+            expired,
+            null,
+            new Overloaded(
+                "version-checks",
+                "waited over " + Duration.ofNanos(maxWaitNanos) + " for a version check"));
+      }
+      if (batch == null) {
+        return;
       }
       start(batch);
     }

@@ -122,6 +122,25 @@ class VersionChecksTest {
   }
 
   @Test
+  void a_caller_that_waited_past_the_bound_is_refused_not_looked_up() {
+    java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong();
+    Lookups lookups = new Lookups();
+    VersionChecks checks =
+        new VersionChecks(lookups::lookup, 100, 1, 1_000, Duration.ofSeconds(5), now::get);
+    List<Object> b = new CopyOnWriteArrayList<>();
+    List<Object> c = new CopyOnWriteArrayList<>();
+    checks.version("a").subscribe(); // its lookup runs, slowly
+    checks.version("b").subscribe(b::add, b::add); // waits from 0 s
+    now.set(Duration.ofSeconds(6).toNanos());
+    checks.version("c").subscribe(c::add, c::add); // joins at 6 s: b has waited too long
+    assertThat(b).singleElement().isInstanceOf(Overloaded.class);
+    lookups.answer(0, Map.of());
+    assertThat(lookups.ids).containsExactly(List.of("a"), List.of("c"));
+    lookups.answer(1, Map.of("c", 2L));
+    assertThat(c).containsExactly(2L);
+  }
+
+  @Test
   void a_lookup_that_completes_empty_answers_never_written() {
     VersionChecks checks = new VersionChecks(ids -> Mono.empty(), 100, 1, 10);
     assertThat(checks.version("a").block(Duration.ofSeconds(5))).isZero();
