@@ -110,6 +110,11 @@ final class VersionChecks {
           }
         }
       }
+      // The batch first: answering the expired callers may throw (a fatal error rethrown), and
+      // a batch taken but never started would hold the slot for ever.
+      if (batch != null) {
+        start(batch);
+      }
       if (!expired.isEmpty()) {
         answer(
             expired,
@@ -121,7 +126,6 @@ final class VersionChecks {
       if (batch == null) {
         return;
       }
-      start(batch);
     }
   }
 
