@@ -151,18 +151,24 @@ public final class AggregateHost<S, C, E> {
   }
 
   private static Counter commands(MeterRegistry meters, String type, String outcome) {
-    return Counter.builder("citadel_commands")
-        .tag("type", type)
-        .tag("outcome", outcome)
-        .description("Commands handled, by outcome")
-        .register(meters);
+    return byOutcome(meters, "citadel_commands", "Commands handled, by outcome", type, outcome);
   }
 
   private static Counter reads(MeterRegistry meters, String type, String outcome) {
-    return Counter.builder("citadel_aggregate_reads")
+    return byOutcome(
+        meters,
+        "citadel_aggregate_reads",
+        "Reads of a loaded copy: current (answered from memory) or caught up",
+        type,
+        outcome);
+  }
+
+  private static Counter byOutcome(
+      MeterRegistry meters, String name, String description, String type, String outcome) {
+    return Counter.builder(name)
         .tag("type", type)
         .tag("outcome", outcome)
-        .description("Reads of a loaded copy: current (answered from memory) or caught up")
+        .description(description)
         .register(meters);
   }
 

@@ -174,7 +174,7 @@ final class VersionChecks {
   }
 
   private void answer(List<Waiter> batch, Map<String, Long> versions, Throwable error) {
-    Throwable fatal = null;
+    Error fatal = null;
     for (Waiter w : batch) {
       try {
         if (error != null) {
@@ -183,16 +183,19 @@ final class VersionChecks {
           Long version = versions.get(w.id());
           w.sink().success(version != null ? version : 0L);
         }
-      } catch (Throwable e) {
+      } catch (RuntimeException e) {
         // One caller's failure must not leave the others waiting (each holds its player's turn).
         log.warn("a version check's caller failed on its answer", e);
-        if (fatal == null && !(e instanceof RuntimeException)) {
+      } catch (Error e) {
+        // The same for a fatal one, which is passed on once everyone is answered.
+        log.warn("a version check's caller failed on its answer", e);
+        if (fatal == null) {
           fatal = e;
         }
       }
     }
-    if (fatal instanceof Error e) {
-      throw e;
+    if (fatal != null) {
+      throw fatal;
     }
   }
 }
