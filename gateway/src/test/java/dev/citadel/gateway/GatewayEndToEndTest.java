@@ -391,9 +391,12 @@ class GatewayEndToEndTest {
     // Closed with the others at the end: contexts in one JVM share Reactor Netty's global
     // resources, and closing one early would cut the others off.
     ConfigurableApplicationContext limited = cluster.gateway(2, 4);
-    // Ours (the script read once), not Spring Cloud Gateway's (the jar entry checked per request).
+    // Ours (leased, the script read once), not Spring Cloud Gateway's (a Redis call a request,
+    // the jar entry checked each time).
     assertThat(limited.getBeanFactory().getBeanDefinition("redisRateLimiter").getFactoryBeanName())
         .isEqualTo("rateLimiterConfiguration");
+    assertThat(limited.getBean("redisRateLimiter"))
+        .isInstanceOf(dev.citadel.gateway.ratelimit.LeasedRateLimiter.class);
     {
       await().atMost(Duration.ofSeconds(30)).until(() -> Cluster.healthy(limited).size() == 3);
       WebTestClient web = client(gatewayA);

@@ -7,9 +7,30 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 
 /**
  * @param gameState where the game-state instances come from
+ * @param rateLimit how the per-player token bucket is asked
  */
 @ConfigurationProperties("citadel.gateway")
-public record GatewayProperties(GameState gameState) {
+public record GatewayProperties(GameState gameState, RateLimit rateLimit) {
+
+  /**
+   * The per-player limit (rate and burst reach Spring Cloud Gateway's filter as its arguments) and
+   * how this replica leases a busy player's tokens ({@code LeasedRateLimiter}).
+   *
+   * @param maxLease the most tokens taken from a player's bucket at once (1: one call a request)
+   * @param leaseTime how long taken tokens may be spent before the rest is dropped
+   */
+  public record RateLimit(int perSecond, int burst, int maxLease, Duration leaseTime) {
+    public RateLimit {
+      if (maxLease < 1) {
+        throw new IllegalArgumentException(
+            "citadel.gateway.rate-limit.max-lease must be at least 1, was " + maxLease);
+      }
+      if (leaseTime == null || leaseTime.isNegative() || leaseTime.isZero()) {
+        throw new IllegalArgumentException(
+            "citadel.gateway.rate-limit.lease-time must be positive, was " + leaseTime);
+      }
+    }
+  }
 
   /**
    * Where the candidate game-state instances come from. An enum, so that a value no code handles

@@ -1,43 +1,31 @@
 package dev.citadel.gateway.config;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.util.List;
+import dev.citadel.gateway.ratelimit.LeasedRateLimiter;
 import org.springframework.cloud.gateway.filter.ratelimit.RedisRateLimiter;
 import org.springframework.cloud.gateway.support.ConfigurationService;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
-import org.springframework.core.io.ClassPathResource;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
-import org.springframework.data.redis.core.script.DefaultRedisScript;
-import org.springframework.data.redis.core.script.RedisScript;
 
 /**
- * Spring Cloud Gateway's Redis token bucket, with its script read once. The gateway's own bean
- * reads the script through a resource that asks, on every request, whether the file changed: that
- * opens the jar entry per request (about 8 % of the gateway's CPU under load, in a JFR profile).
- * The same script from a string is hashed once and sent by its SHA as before.
+ * The per-player rate limit: Spring Cloud Gateway's Redis token bucket, leased ({@link
+ * LeasedRateLimiter}: a busy player's tokens are taken a few at a time instead of one Redis call a
+ * request), with its script read once (the gateway's own bean read it through a resource that
+ * opened the jar entry on every request: about 8 % of the gateway's CPU in a JFR profile).
  */
 @Configuration(proxyBeanMethods = false)
 public class RateLimiterConfiguration {
-  /** Where Spring Cloud Gateway keeps the token bucket script, in its own jar. */
-  static final String SCRIPT = "META-INF/scripts/request_rate_limiter.lua";
-
   @Bean
   RedisRateLimiter redisRateLimiter(
-      ReactiveStringRedisTemplate redis, ConfigurationService configurationService) {
-    return new RedisRateLimiter(redis, tokenBucketScript(), configurationService);
-  }
-
-  @SuppressWarnings({"unchecked", "rawtypes"})
-  static RedisScript<List<Long>> tokenBucketScript() {
-    try (InputStream in = new ClassPathResource(SCRIPT).getInputStream()) {
-      String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-      return (RedisScript<List<Long>>) (RedisScript) new DefaultRedisScript<>(text, List.class);
-    } catch (IOException e) {
-      throw new UncheckedIOException("the rate limiter's script " + SCRIPT + " is missing", e);
-    }
+      ReactiveStringRedisTemplate redis,
+      ConfigurationService configurationService,
+      GatewayProperties props) {
+    return new LeasedRateLimiter(
+        redis,
+        LeasedRateLimiter.script(),
+        configurationService,
+        props.rateLimit().maxLease(),
+        props.rateLimit().leaseTime(),
+        System::nanoTime);
   }
 }

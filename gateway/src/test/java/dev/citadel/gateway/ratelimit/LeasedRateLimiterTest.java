@@ -1,0 +1,153 @@
+package dev.citadel.gateway.ratelimit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.citadel.infra.FreePorts;
+import dev.citadel.infra.junit.SharedInfra;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.cloud.gateway.filter.ratelimit.RateLimiter.Response;
+import org.springframework.cloud.gateway.filter.ratelimit.RedisRateLimiter;
+import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import org.springframework.data.redis.core.script.RedisScript;
+import reactor.core.publisher.Flux;
+
+/** The leased limiter against a real Redis: what it admits, and how often it asks. */
+class LeasedRateLimiterTest {
+  static final String ROUTE = "game";
+  static LettuceConnectionFactory factory;
+
+  /** A template that counts the bucket script's calls. */
+  static final class Counting extends ReactiveStringRedisTemplate {
+    final AtomicInteger calls = new AtomicInteger();
+
+    Counting(LettuceConnectionFactory factory) {
+      super(factory);
+    }
+
+    @Override
+    public <T> Flux<T> execute(RedisScript<T> script, List<String> keys, List<?> args) {
+      calls.incrementAndGet();
+      return super.execute(script, keys, args);
+    }
+  }
+
+  @BeforeAll
+  static void connect() {
+    factory = new LettuceConnectionFactory(SharedInfra.redis().host(), SharedInfra.redis().port());
+    factory.afterPropertiesSet();
+    factory.start();
+  }
+
+  @AfterAll
+  static void close() {
+    factory.destroy();
+  }
+
+  static LeasedRateLimiter limiter(
+      ReactiveStringRedisTemplate redis, int perSecond, int burst, AtomicLong clock) {
+    LeasedRateLimiter limiter =
+        new LeasedRateLimiter(
+            redis, LeasedRateLimiter.script(), null, 16, Duration.ofSeconds(1), clock::get);
+    limiter
+        .getConfig()
+        .put(
+            "defaultFilters",
+            new RedisRateLimiter.Config()
+                .setReplenishRate(perSecond)
+                .setBurstCapacity(burst)
+                .setRequestedTokens(1));
+    return limiter;
+  }
+
+  static boolean allowed(LeasedRateLimiter limiter, String player) {
+    Response response = limiter.isAllowed(ROUTE, player).block(Duration.ofSeconds(10));
+    return response != null && response.isAllowed();
+  }
+
+  @Test
+  void a_busy_player_is_served_from_leases_with_a_tenth_of_the_calls() {
+    Counting redis = new Counting(factory);
+    AtomicLong clock = new AtomicLong();
+    LeasedRateLimiter limiter = limiter(redis, 1_000, 2_000, clock);
+    String player = "player:" + UUID.randomUUID();
+    for (int i = 0; i < 200; i++) {
+      assertThat(allowed(limiter, player)).isTrue();
+      clock.addAndGet(1_000_000); // 1 ms apart
+    }
+    // 1 + 2 + 4 + 8 + 16, then 16 a call: 16 calls for 200 requests (one each before).
+    assertThat(redis.calls.get()).isEqualTo(16);
+    Response last = limiter.isAllowed(ROUTE, player).block();
+    assertThat(last.getHeaders()).containsKey("X-RateLimit-Remaining");
+  }
+
+  @Test
+  void a_player_who_sends_now_and_then_takes_one_token_a_request_as_before() {
+    Counting redis = new Counting(factory);
+    AtomicLong clock = new AtomicLong();
+    LeasedRateLimiter limiter = limiter(redis, 1_000, 2_000, clock);
+    String player = "player:" + UUID.randomUUID();
+    for (int i = 0; i < 5; i++) {
+      assertThat(allowed(limiter, player)).isTrue();
+      clock.addAndGet(2_000_000_000L); // each lease expired before the next request
+    }
+    assertThat(redis.calls.get()).isEqualTo(5);
+    String tokens =
+        redis.opsForValue().get(LeasedRateLimiter.bucket(ROUTE + "." + player) + "tokens").block();
+    // Five tokens taken from the full bucket, one a request (Redis refills by its own clock, a
+    // little between the calls): no lease beyond each request's own token.
+    assertThat(Double.parseDouble(tokens)).isGreaterThanOrEqualTo(2_000.0 - 5);
+  }
+
+  @Test
+  void two_replicas_together_admit_no_more_than_the_shared_bucket_gives() {
+    AtomicLong clock = new AtomicLong();
+    Counting redis = new Counting(factory);
+    // 10 a second, burst 40: leases of up to 5 (half a lease time's refill).
+    LeasedRateLimiter a = limiter(redis, 10, 40, clock);
+    LeasedRateLimiter b = limiter(redis, 10, 40, clock);
+    String player = "player:" + UUID.randomUUID();
+    long started = System.nanoTime();
+    int admitted = 0;
+    for (int i = 0; i < 200; i++) {
+      if (allowed(i % 2 == 0 ? a : b, player)) {
+        admitted++;
+      }
+      clock.addAndGet(100_000); // 0.1 ms apart by the leases' clock: all within a lease time
+    }
+    double seconds = (System.nanoTime() - started) / 1e9;
+    // The bucket (refilled by Redis's clock while the test ran) bounds what both admit; what a
+    // lease kept unused when the bucket ran dry is at most one lease per replica.
+    assertThat(admitted).isLessThanOrEqualTo(40 + (int) Math.ceil(10 * seconds));
+    assertThat(admitted).isGreaterThanOrEqualTo(40 - 2 * 5);
+    assertThat(redis.calls.get()).as("refused requests ask the bucket").isGreaterThan(100);
+  }
+
+  @Test
+  void a_request_is_let_through_when_redis_is_unreachable() {
+    LettuceConnectionFactory nowhere =
+        new LettuceConnectionFactory(
+            new RedisStandaloneConfiguration("127.0.0.1", FreePorts.next()),
+            LettuceClientConfiguration.builder().commandTimeout(Duration.ofSeconds(1)).build());
+    nowhere.afterPropertiesSet();
+    nowhere.start();
+    try {
+      LeasedRateLimiter limiter =
+          limiter(new ReactiveStringRedisTemplate(nowhere), 1, 1, new AtomicLong());
+      for (int i = 0; i < 3; i++) {
+        assertThat(allowed(limiter, "player:" + UUID.randomUUID())).isTrue();
+      }
+    } finally {
+      nowhere.destroy();
+    }
+  }
+}
