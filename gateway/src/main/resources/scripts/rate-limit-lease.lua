@@ -2,19 +2,21 @@
 -- for, not all or nothing: a gateway replica leases a busy key's tokens in one call and spends
 -- them itself. The time is Redis's own (every replica refills by one clock), in microseconds.
 -- KEYS: tokens, timestamp. ARGV: tokens per second, capacity, tokens wanted, the fewest that
--- will do (the request's own). Returns { tokens given (0: refused), tokens left in the bucket }.
+-- will do (the request's own), tokens given back (what an expired lease left unused).
+-- Returns { tokens given (0: refused), tokens left in the bucket }.
 redis.replicate_commands()
 
 local rate = tonumber(ARGV[1])
 local capacity = tonumber(ARGV[2])
 local wanted = tonumber(ARGV[3])
 local fewest = tonumber(ARGV[4])
+local back = tonumber(ARGV[5]) or 0
 local time = redis.call('TIME')
 local now = tonumber(time[1]) + tonumber(time[2]) / 1000000
 
 local tokens = tonumber(redis.call('get', KEYS[1])) or capacity
 local last = tonumber(redis.call('get', KEYS[2])) or 0
-local filled = math.min(capacity, tokens + math.max(0, now - last) * rate)
+local filled = math.min(capacity, tokens + back + math.max(0, now - last) * rate)
 local given = math.min(wanted, math.floor(filled))
 if given < fewest then
   given = 0

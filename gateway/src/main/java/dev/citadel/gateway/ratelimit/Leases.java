@@ -9,17 +9,26 @@ import java.util.concurrent.atomic.AtomicLong;
  * asking Redis again. Pure: the clock is passed in.
  *
  * <p>A lease never admits more than the bucket gave: every token spent here was taken from it. A
- * lease lasts {@code leaseNanos}; what is left then is dropped (the key paid for tokens it did not
- * use), so a lease is sized by use: a key's next lease doubles (up to the most the caller allows)
- * when its last was used up before it expired, stays when it was used up as it expired, and halves
- * when tokens were left. A key new here (or swept) starts at one: a key that sends a request now
- * and then asks the bucket for one token each time, exactly as without leases; only a busy key
- * holds more than one, and what it can lose is bounded by the largest lease.
+ * lease lasts {@code leaseNanos}; what is left then goes back to the bucket with the key's next ask
+ * ({@link Ask#returned}). Leases are sized by use: a key's next lease doubles (up to the most the
+ * caller allows) when its last was used up before it expired, stays when it was used up as it
+ * expired, and halves when tokens were left. A key new here (or swept) starts at one: a key that
+ * sends a request now and then asks the bucket for one token each time, exactly as without leases;
+ * only a busy key holds more than one. One lease ask per key is in flight at a time: requests that
+ * miss meanwhile ask for their own tokens only, as without leases (each asking for a whole lease, a
+ * burst of parallel requests took the bucket's tokens into this replica and refused the rest).
  */
 public final class Leases {
   private final long leaseNanos;
   private final Map<String, Lease> leases = new ConcurrentHashMap<>();
   private final AtomicLong lastSweep;
+
+  /**
+   * What to ask the key's bucket for.
+   *
+   * @param number which of the key's lease asks this is (a lease ask ends by it)
+   */
+  public record Ask(int wanted, int returned, boolean lease, long number) {}
 
   /**
    * @param leaseNanos how long taken tokens may be spent
@@ -39,48 +48,68 @@ public final class Leases {
   }
 
   /**
-   * How many tokens to ask the bucket for, the request's own included (at least {@code tokens}, at
-   * most {@code maxLease} beyond that).
+   * What to ask the bucket for, the request's own tokens included: a lease (at most {@code
+   * maxLease}, and never fewer than {@code tokens}) unless one is being asked for already, then the
+   * request's own tokens; either way with what an expired lease left unused, given back. A lease
+   * ask must end with {@link #asked}.
    */
-  public int wanted(String key, int tokens, int maxLease, long nowNanos) {
-    Lease lease = leases.get(key);
-    int next = lease == null ? 1 : lease.nextSize(nowNanos, Math.max(1, maxLease));
-    return Math.max(tokens, next);
+  public Ask ask(String key, int tokens, int maxLease, long nowNanos) {
+    return leases
+        .computeIfAbsent(key, k -> new Lease(nowNanos))
+        .ask(tokens, Math.max(1, maxLease), nowNanos, leaseNanos);
   }
 
   /**
-   * The bucket gave {@code granted} tokens (of which the request spends {@code spent}): the rest
-   * become the key's lease, added to what it still holds.
+   * The bucket gave {@code given} tokens to a lease ask, of which the request spends {@code spent}:
+   * the rest become the key's lease, added to what it still holds, and the ask has ended.
    */
-  public void granted(String key, int granted, int spent, long nowNanos) {
+  public void granted(String key, Ask ask, int given, int spent, long bucketLeft, long nowNanos) {
     sweep(nowNanos);
     leases.compute(
         key,
         (k, lease) -> {
-          Lease l = lease == null ? new Lease() : lease;
-          l.add(granted, granted - spent, nowNanos, nowNanos + leaseNanos);
+          Lease l = lease == null ? new Lease(nowNanos) : lease;
+          l.add(given, given - spent, bucketLeft, nowNanos, nowNanos + leaseNanos);
+          l.asked(ask.number());
           return l;
         });
   }
 
-  /** Tokens the key may still spend here (for the remaining-tokens header). */
-  public int left(String key, long nowNanos) {
+  /**
+   * A lease ask ended (refused, failed or cancelled; a granted one ended with {@link #granted}):
+   * the key's next miss may ask for a lease again. Later asks are not touched.
+   */
+  public void asked(String key, Ask ask) {
     Lease lease = leases.get(key);
-    return lease == null ? 0 : lease.left(nowNanos);
+    if (lease != null && ask.lease()) {
+      lease.asked(ask.number());
+    }
+  }
+
+  /**
+   * Tokens the key may still spend, as far as this replica knows: its lease and what the bucket
+   * held when the lease was taken (for the remaining-tokens header).
+   */
+  public long remaining(String key, long nowNanos) {
+    Lease lease = leases.get(key);
+    return lease == null ? 0 : lease.remaining(nowNanos);
   }
 
   int size() {
     return leases.size();
   }
 
-  /** At most once per lease time: drops the keys whose leases expired (memory stays bounded). */
+  /**
+   * At most once per lease time: drops the keys whose leases expired a lease time ago or more
+   * (memory stays bounded by the keys seen in the last few lease times).
+   */
   private void sweep(long nowNanos) {
     long last = lastSweep.get();
     if (nowNanos - last < leaseNanos || !lastSweep.compareAndSet(last, nowNanos)) {
       return;
     }
     for (String key : leases.keySet()) {
-      leases.computeIfPresent(key, (k, l) -> l.expired(nowNanos) ? null : l);
+      leases.computeIfPresent(key, (k, l) -> l.idle(nowNanos, leaseNanos) ? null : l);
     }
   }
 
@@ -88,7 +117,16 @@ public final class Leases {
   private static final class Lease {
     private int size;
     private int tokens;
+    private long bucketLeft;
     private long expiresNanos;
+    private boolean asking;
+    private long askedNanos;
+    private long asks;
+
+    Lease(long now) {
+      this.expiresNanos = now; // nothing to spend yet
+      this.askedNanos = now;
+    }
 
     synchronized boolean take(int n, long now) {
       if (now - expiresNanos >= 0 || tokens < n) {
@@ -98,33 +136,56 @@ public final class Leases {
       return true;
     }
 
-    synchronized int nextSize(long now, int max) {
+    synchronized Ask ask(int n, int max, long now, long leaseNanos) {
+      boolean expired = now - expiresNanos >= 0;
+      int returned = 0;
       int next;
-      if (now - expiresNanos < 0) {
+      if (!expired) {
         next = size * 2; // used up in time: busier than this lease
       } else if (tokens == 0) {
         next = size; // used up as it expired: about right
       } else {
-        next = size / 2; // tokens left unused: too large
+        next = size / 2; // tokens left unused: too large; they go back
+        returned = tokens;
+        tokens = 0;
       }
-      return Math.max(1, Math.min(max, next));
+      // A lease ask that never ended (it cannot, but a flag must not outlive its ask) is over
+      // after a lease time.
+      if (asking && now - askedNanos < leaseNanos) {
+        return new Ask(n, returned, false, 0);
+      }
+      asking = true;
+      askedNanos = now;
+      asks++;
+      return new Ask(Math.max(n, Math.max(1, Math.min(max, next))), returned, true, asks);
     }
 
-    synchronized void add(int leased, int kept, long now, long until) {
+    synchronized void add(int leased, int kept, long left, long now, long until) {
       if (now - expiresNanos >= 0) {
-        tokens = 0;
+        tokens = 0; // expired and not given back by an ask: lost
       }
       size = leased;
       tokens += kept;
+      bucketLeft = left;
       expiresNanos = until;
     }
 
-    synchronized int left(long now) {
-      return now - expiresNanos >= 0 ? 0 : tokens;
+    synchronized void asked(long number) {
+      if (asks == number) {
+        asking = false;
+      }
     }
 
-    synchronized boolean expired(long now) {
-      return now - expiresNanos >= 0;
+    synchronized long remaining(long now) {
+      return now - expiresNanos >= 0 ? 0 : tokens + bucketLeft;
+    }
+
+    /**
+     * Expired a lease time ago with no ask in flight: forgotten (a key that comes back within a
+     * lease time of its lease's end still gives back what it left).
+     */
+    synchronized boolean idle(long now, long leaseNanos) {
+      return now - expiresNanos >= leaseNanos && !(asking && now - askedNanos < leaseNanos);
     }
   }
 }

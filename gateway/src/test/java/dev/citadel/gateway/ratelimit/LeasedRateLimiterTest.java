@@ -109,6 +109,51 @@ class LeasedRateLimiterTest {
   }
 
   @Test
+  void parallel_requests_of_a_player_are_all_served_and_take_one_lease_between_them() {
+    Counting redis = new Counting(factory);
+    AtomicLong clock = new AtomicLong();
+    // 100 a second, burst 400: leases of up to 16.
+    LeasedRateLimiter limiter = limiter(redis, 100, 400, clock);
+    String player = "player:" + UUID.randomUUID();
+    for (int i = 0; i < 15; i++) { // leases of 1, 2, 4 and 8, spent: the next miss asks for 16
+      assertThat(allowed(limiter, player)).isTrue();
+    }
+    // 100 at once, 385 tokens left. Had each asked for a whole lease, 24 of them would have
+    // taken the bucket's 384 into this replica (the others then refused, or served from them).
+    List<Response> answers =
+        Flux.range(0, 100)
+            .flatMap(i -> limiter.isAllowed(ROUTE, player), 100)
+            .collectList()
+            .block(Duration.ofSeconds(10));
+    assertThat(answers).hasSize(100).allMatch(Response::isAllowed);
+    String tokens =
+        redis.opsForValue().get(LeasedRateLimiter.bucket(ROUTE + "." + player) + "tokens").block();
+    // At most one lease of 16 beyond the 100 served (Redis refills meanwhile: only more).
+    assertThat(Double.parseDouble(tokens)).isGreaterThanOrEqualTo(385 - 100 - 16);
+  }
+
+  @Test
+  void what_an_expired_lease_left_unused_goes_back_to_the_bucket() {
+    Counting redis = new Counting(factory);
+    AtomicLong clock = new AtomicLong();
+    // 32 a second (leases of up to 16), a large burst: the bucket refills little meanwhile.
+    LeasedRateLimiter limiter = limiter(redis, 32, 1_000, clock);
+    String player = "player:" + UUID.randomUUID();
+    for (int i = 0; i < 16; i++) { // leases of 1, 2, 4, 8 and 16: 31 tokens, 15 unused
+      assertThat(allowed(limiter, player)).isTrue();
+    }
+    clock.addAndGet(2_000_000_000L); // the lease of 16 expired
+    long started = System.nanoTime();
+    assertThat(allowed(limiter, player)).isTrue(); // asks for 8, gives back 15
+    double seconds = (System.nanoTime() - started) / 1e9 + 0.5;
+    String tokens =
+        redis.opsForValue().get(LeasedRateLimiter.bucket(ROUTE + "." + player) + "tokens").block();
+    // 1,000 - 31 + 15 - 8 = 976, plus what Redis refilled while the test ran (without the
+    // return: 961).
+    assertThat(Double.parseDouble(tokens)).isBetween(976.0, 976.0 + 32 * seconds + 32);
+  }
+
+  @Test
   void two_replicas_together_admit_no_more_than_the_shared_bucket_gives() {
     AtomicLong clock = new AtomicLong();
     Counting redis = new Counting(factory);

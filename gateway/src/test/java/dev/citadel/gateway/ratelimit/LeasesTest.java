@@ -9,85 +9,123 @@ import org.junit.jupiter.api.Test;
 class LeasesTest {
   static final long SECOND = 1_000_000_000L;
 
+  /** An ask made before the test's own (its number ends nothing the test asks). */
+  static final Leases.Ask EARLIER = new Leases.Ask(1, 0, true, -1);
+
+  /** One request that missed: asks, is given what it wanted, the ask ends. */
+  static Leases.Ask miss(Leases leases, String key, long now) {
+    Leases.Ask ask = leases.ask(key, 1, 16, now);
+    if (ask.lease()) {
+      leases.granted(key, ask, ask.wanted(), 1, 1_000, now);
+    }
+    return ask;
+  }
+
   @Test
   void a_new_key_asks_for_its_own_tokens_only() {
     Leases leases = new Leases(SECOND, 0);
     assertThat(leases.take("p", 1, 0)).isFalse();
-    assertThat(leases.wanted("p", 1, 16, 0)).isEqualTo(1);
-    assertThat(leases.wanted("p", 3, 16, 0)).isEqualTo(3);
+    assertThat(leases.ask("p", 1, 16, 0)).isEqualTo(new Leases.Ask(1, 0, true, 1));
+    assertThat(leases.ask("q", 3, 16, 0).wanted()).isEqualTo(3);
   }
 
   @Test
   void a_busy_key_leases_twice_as_many_each_time_up_to_the_most_allowed() {
     Leases leases = new Leases(SECOND, 0);
     List<Integer> asked = new ArrayList<>();
-    int served = 0;
     long now = 0;
     for (int request = 0; request < 100; request++, now += SECOND / 1_000) {
-      if (leases.take("p", 1, now)) {
-        served++;
-        continue;
+      if (!leases.take("p", 1, now)) {
+        asked.add(miss(leases, "p", now).wanted());
       }
-      int wanted = leases.wanted("p", 1, 16, now);
-      asked.add(wanted);
-      leases.granted("p", wanted, 1, now);
-      served++;
     }
-    assertThat(served).isEqualTo(100);
     // 1 + 2 + 4 + 8 = 15, then 16 at a time: 100 requests cost 10 asks instead of 100.
     assertThat(asked).containsExactly(1, 2, 4, 8, 16, 16, 16, 16, 16, 16);
   }
 
   @Test
-  void a_lease_spends_no_more_than_was_granted_and_nothing_once_it_expired() {
+  void while_a_lease_is_asked_for_other_misses_ask_for_their_own_tokens() {
     Leases leases = new Leases(SECOND, 0);
-    leases.granted("p", 4, 1, 0); // 3 kept
-    assertThat(leases.take("p", 2, 10)).isTrue();
-    assertThat(leases.take("p", 2, 10)).as("only one left").isFalse();
-    assertThat(leases.left("p", 10)).isEqualTo(1);
-    assertThat(leases.take("p", 1, SECOND)).as("expired").isFalse();
-    assertThat(leases.left("p", SECOND)).isZero();
+    miss(leases, "p", 0); // a lease of 1, spent
+    Leases.Ask first = leases.ask("p", 1, 16, 1);
+    assertThat(first).isEqualTo(new Leases.Ask(2, 0, true, 2));
+    // Parallel requests of the same player while that ask is out: one token each, no lease.
+    Leases.Ask single = leases.ask("p", 1, 16, 2);
+    assertThat(single).isEqualTo(new Leases.Ask(1, 0, false, 0));
+    assertThat(leases.ask("p", 1, 16, 3)).isEqualTo(new Leases.Ask(1, 0, false, 0));
+    leases.asked("p", single); // not a lease ask: ends nothing
+    assertThat(leases.ask("p", 1, 16, 3).lease()).isFalse();
+    leases.granted("p", first, 2, 1, 1_000, 4);
+    assertThat(leases.take("p", 1, 5)).isTrue();
+    Leases.Ask next = leases.ask("p", 1, 16, 6);
+    assertThat(next.lease()).as("the first ask ended").isTrue();
+    leases.asked("p", first); // the first one's late end does not end the next
+    assertThat(leases.ask("p", 1, 16, 7).lease()).isFalse();
   }
 
   @Test
-  void an_expired_lease_with_tokens_left_halves_the_next_and_one_used_up_keeps_its_size() {
+  void an_ask_that_never_ended_stops_counting_after_a_lease_time() {
     Leases leases = new Leases(SECOND, 0);
-    leases.granted("unused", 16, 1, 0); // 15 left when it expires
-    assertThat(leases.wanted("unused", 1, 16, 2 * SECOND)).isEqualTo(8);
+    assertThat(leases.ask("p", 1, 16, 0).lease()).isTrue(); // never answered nor ended
+    assertThat(leases.ask("p", 1, 16, SECOND / 2).lease()).isFalse();
+    assertThat(leases.ask("p", 1, 16, SECOND).lease()).isTrue();
+  }
 
-    leases.granted("used", 8, 1, 0);
+  @Test
+  void a_lease_spends_no_more_than_was_granted_and_nothing_once_it_expired() {
+    Leases leases = new Leases(SECOND, 0);
+    leases.granted("p", EARLIER, 4, 1, 10, 0); // 3 kept
+    assertThat(leases.take("p", 2, 10)).isTrue();
+    assertThat(leases.take("p", 2, 10)).as("only one left").isFalse();
+    assertThat(leases.remaining("p", 10)).isEqualTo(1 + 10);
+    assertThat(leases.take("p", 1, SECOND)).as("expired").isFalse();
+    assertThat(leases.remaining("p", SECOND)).isZero();
+  }
+
+  @Test
+  void what_an_expired_lease_left_goes_back_once_and_halves_the_next() {
+    Leases leases = new Leases(SECOND, 0);
+    leases.granted("unused", EARLIER, 16, 1, 0, 0); // 15 left when it expires
+    Leases.Ask ask = leases.ask("unused", 1, 16, 2 * SECOND);
+    assertThat(ask).isEqualTo(new Leases.Ask(8, 15, true, 1));
+    leases.asked("unused", ask);
+    assertThat(leases.ask("unused", 1, 16, 2 * SECOND).returned()).as("given back once").isZero();
+
+    leases.granted("used", EARLIER, 8, 1, 0, 0);
     for (int i = 0; i < 7; i++) {
       assertThat(leases.take("used", 1, 1)).isTrue();
     }
-    assertThat(leases.wanted("used", 1, 16, 2 * SECOND)).isEqualTo(8);
+    assertThat(leases.ask("used", 1, 16, 2 * SECOND)).isEqualTo(new Leases.Ask(8, 0, true, 1));
   }
 
   @Test
-  void a_new_lease_adds_to_what_a_live_one_holds_and_drops_an_expired_ones_rest() {
+  void a_new_lease_adds_to_what_a_live_one_holds() {
     Leases leases = new Leases(SECOND, 0);
-    leases.granted("p", 4, 1, 0); // 3
-    leases.granted("p", 2, 1, 10); // two requests raced to the bucket: 3 + 1
-    assertThat(leases.left("p", 10)).isEqualTo(4);
-    leases.granted("p", 2, 1, 3 * SECOND); // the 4 expired: only the new 1
-    assertThat(leases.left("p", 3 * SECOND)).isEqualTo(1);
+    leases.granted("p", EARLIER, 4, 1, 0, 0); // 3
+    leases.granted("p", EARLIER, 2, 1, 0, 10); // 3 + 1
+    assertThat(leases.remaining("p", 10)).isEqualTo(4);
   }
 
   @Test
   void the_most_allowed_caps_a_lease_even_below_its_last_size() {
     Leases leases = new Leases(SECOND, 0);
-    leases.granted("p", 16, 16, 0); // used up at once
-    assertThat(leases.wanted("p", 1, 4, 1)).isEqualTo(4);
-    assertThat(leases.wanted("p", 1, 0, 1)).as("never below one").isEqualTo(1);
+    leases.granted("p", EARLIER, 16, 16, 0, 0); // used up at once
+    Leases.Ask ask = leases.ask("p", 1, 4, 1);
+    assertThat(ask.wanted()).isEqualTo(4);
+    leases.asked("p", ask);
+    assertThat(leases.ask("p", 1, 0, 1).wanted()).as("never below one").isEqualTo(1);
   }
 
   @Test
-  void keys_whose_leases_expired_are_swept_so_memory_stays_bounded() {
+  void keys_whose_leases_ended_a_lease_time_ago_are_swept_so_memory_stays_bounded() {
     Leases leases = new Leases(SECOND, 0);
     for (int i = 0; i < 1_000; i++) {
-      leases.granted("p" + i, 2, 1, 0);
+      leases.granted("p" + i, EARLIER, 2, 1, 0, 0);
     }
-    assertThat(leases.size()).isEqualTo(1_000);
-    leases.granted("late", 2, 1, 2 * SECOND); // a lease time later: the expired ones go
-    assertThat(leases.size()).isEqualTo(1);
+    leases.granted("recent", EARLIER, 2, 1, 0, SECOND + SECOND / 2);
+    assertThat(leases.size()).isEqualTo(1_001);
+    // Later: the first ones ended two lease times ago, "recent" half of one ago.
+    leases.granted("late", EARLIER, 2, 1, 0, 3 * SECOND);
+    assertThat(leases.size()).isEqualTo(2);
   }
 }
