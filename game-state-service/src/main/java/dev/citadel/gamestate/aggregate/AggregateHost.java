@@ -12,10 +12,7 @@ import dev.citadel.eventstore.Snapshot;
 import dev.citadel.eventstore.SnapshotPolicy;
 import dev.citadel.eventstore.StoreBusy;
 import dev.citadel.eventstore.StoredEvent;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -51,9 +48,11 @@ import reactor.util.retry.Retry;
  * <p>Why one class of this size: commands, reads, two-phase holds and passivation all act on the
  * same resident entry under its one mailbox turn (a hold blocks commands, passivation must not drop
  * an entry that holds or has queued work), so their state and its invariants live together. The
- * mailbox ({@link Resident}), the recovery bound ({@link ConcurrencyLimiter}) and reads' grouped
- * version checks ({@link VersionChecks}) are classes of their own; the holds are the next to move
- * out, then the meters.
+ * mailbox ({@link Resident}), the recovery bound ({@link ConcurrencyLimiter}), reads' grouped
+ * version checks ({@link VersionChecks}), the transactions' holds ({@link Holds}) and the meters
+ * ({@link HostMeters}) are classes of their own. What is left is the path of a command (decide,
+ * append, look up an ambiguous failure, retry a conflict once) and of a copy (load, catch up,
+ * passivate), which every entry point above shares.
  */
 public final class AggregateHost<S, C, E> {
   private static final Logger log = LoggerFactory.getLogger(AggregateHost.class);
@@ -79,23 +78,11 @@ public final class AggregateHost<S, C, E> {
   private final HostOptions options;
   private final List<AfterCommit<S, E>> afterCommit;
   private final LongSupplier nanoTime;
-  private final MeterRegistry meters;
-  private final Map<String, Counter> shed = new ConcurrentHashMap<>();
   private final Map<String, Resident<S>> residents = new ConcurrentHashMap<>();
   private final ConcurrencyLimiter recoveries;
   private final VersionChecks versionChecks;
-
-  private final Counter accepted;
-  private final Counter rejected;
-  private final Counter conflicts;
-  private final Counter failed;
-  private final Counter recovered;
-  private final Counter snapshotWrites;
-  private final Timer appendLatency;
-  private final Counter holdsTaken;
-  private final Counter holdsLapsed;
-  private final Counter readsFromMemory;
-  private final Counter readsCaughtUp;
+  private final HostMeters meters;
+  private final Holds<S, E> holds;
 
   public AggregateHost(
       AggregateType<S, C, E> type,
@@ -111,7 +98,6 @@ public final class AggregateHost<S, C, E> {
     this.options = options;
     this.afterCommit = List.copyOf(afterCommit);
     this.nanoTime = nanoTime;
-    this.meters = meters;
     this.recoveries =
         new ConcurrencyLimiter(options.maxConcurrentRecoveries(), options.maxWaitingRecoveries());
     this.versionChecks =
@@ -122,54 +108,8 @@ public final class AggregateHost<S, C, E> {
             options.maxWaitingReads(),
             VERSION_CHECK_TIMEOUT,
             nanoTime);
-    String t = type.name();
-    this.accepted = commands(meters, t, "accepted");
-    this.rejected = commands(meters, t, "rejected");
-    this.conflicts = commands(meters, t, "conflict");
-    this.failed = commands(meters, t, "failed");
-    this.recovered =
-        Counter.builder("citadel_aggregate_recoveries").tag("type", t).register(meters);
-    this.snapshotWrites =
-        Counter.builder("citadel_aggregate_snapshots_written").tag("type", t).register(meters);
-    this.appendLatency =
-        Timer.builder("citadel_event_append_seconds")
-            .tag("type", t)
-            .publishPercentileHistogram()
-            .register(meters);
-    this.holdsTaken =
-        Counter.builder("citadel_tx_holds").tag("type", t).tag("outcome", "taken").register(meters);
-    this.holdsLapsed =
-        Counter.builder("citadel_tx_holds")
-            .tag("type", t)
-            .tag("outcome", "timed_out")
-            .register(meters);
-    this.readsFromMemory = reads(meters, t, "current");
-    this.readsCaughtUp = reads(meters, t, "caught_up");
-    Gauge.builder("citadel_aggregates_resident", residents, Map::size)
-        .tag("type", t)
-        .register(meters);
-  }
-
-  private static Counter commands(MeterRegistry meters, String type, String outcome) {
-    return byOutcome(meters, "citadel_commands", "Commands handled, by outcome", type, outcome);
-  }
-
-  private static Counter reads(MeterRegistry meters, String type, String outcome) {
-    return byOutcome(
-        meters,
-        "citadel_aggregate_reads",
-        "Reads of a loaded copy: current (answered from memory) or caught up",
-        type,
-        outcome);
-  }
-
-  private static Counter byOutcome(
-      MeterRegistry meters, String name, String description, String type, String outcome) {
-    return Counter.builder(name)
-        .tag("type", type)
-        .tag("outcome", outcome)
-        .description(description)
-        .register(meters);
+    this.meters = new HostMeters(meters, type.name(), residents);
+    this.holds = new Holds<>(nanoTime, this.meters.holdsTaken, this.meters.holdsLapsed);
   }
 
   /** Runs a command; the result arrives after its events are durable. */
@@ -205,10 +145,10 @@ public final class AggregateHost<S, C, E> {
         .flatMap(
             stored -> {
               if (stored == r.version) {
-                readsFromMemory.increment();
+                meters.readsFromMemory.increment();
                 return Mono.empty();
               }
-              readsCaughtUp.increment();
+              meters.readsCaughtUp.increment();
               return catchUp(r);
             })
         .then();
@@ -243,24 +183,7 @@ public final class AggregateHost<S, C, E> {
                   .doFinally(s -> forgetIfMissing(r));
             })
         .retryWhen(Retry.max(3).filter(Resident.Retired.class::isInstance))
-        .doOnError(this::countShed);
-  }
-
-  /** Refused before any work: counted by the bound that refused it. */
-  private void countShed(Throwable e) {
-    if (e instanceof Overloaded o) {
-      shed.computeIfAbsent(o.reason(), this::shedCounter).increment();
-    } else if (e instanceof StoreBusy) {
-      shed.computeIfAbsent("store", this::shedCounter).increment();
-    }
-  }
-
-  private Counter shedCounter(String reason) {
-    return Counter.builder("citadel_requests_shed")
-        .tag("type", type.name())
-        .tag("reason", reason)
-        .description("Requests refused at once (503) because a bound on waiting work was reached")
-        .register(meters);
+        .doOnError(meters::countShed);
   }
 
   /**
@@ -287,39 +210,27 @@ public final class AggregateHost<S, C, E> {
    * stored): {@link Held}.
    */
   private Mono<Void> unlessHeld(Resident<S> r) {
-    if (!held(r)) {
+    if (!holds.held(r)) {
       return Mono.empty();
     }
     return catchUp(r)
         // A read that fails changes nothing: the player is still held, and is refused as such.
         .onErrorResume(
-            e -> held(r),
+            e -> holds.held(r),
             e -> {
               log.debug("journal of held {} not read; refused as held", r.id, e);
               return Mono.empty();
             })
         .then(
             Mono.defer(
-                () ->
-                    held(r)
-                        ? Mono.error(new Held(r.id, r.hold.prepared().transactionId()))
-                        : Mono.empty()));
+                () -> holds.held(r) ? Mono.error(new Held(r.id, holds.holder(r))) : Mono.empty()));
   }
 
   private Mono<CommandResult<S, E>> run(Resident<S> r, C command, Instant at, IdempotencyKey key) {
     return ensureLoaded(r)
         .then(Mono.defer(() -> keyed(r, command, at, key, true)))
-        .doOnSuccess(x -> accepted.increment())
-        .doOnError(
-            e -> {
-              if (e instanceof ConcurrencyConflict) {
-                conflicts.increment();
-              } else if (e instanceof Rejection) {
-                rejected.increment();
-              } else if (!(e instanceof Overloaded) && !(e instanceof StoreBusy)) {
-                failed.increment(); // refusals under overload are counted as shed
-              }
-            });
+        .doOnSuccess(x -> meters.accepted.increment())
+        .doOnError(meters::commandFailed);
   }
 
   /** A keyed command looks its key up first: found, the command already happened. */
@@ -403,7 +314,8 @@ public final class AggregateHost<S, C, E> {
                     && !(e instanceof Rejection)
                     && !(e instanceof StoreBusy),
             e -> landed(r, request, e))
-        .doOnNext(a -> appendLatency.record(nanoTime.getAsLong() - started, TimeUnit.NANOSECONDS))
+        .doOnNext(
+            a -> meters.appendLatency.record(nanoTime.getAsLong() - started, TimeUnit.NANOSECONDS))
         .map(appended -> commit(r, events, appended.version(), at))
         .onErrorResume(
             ConcurrencyConflict.class,
@@ -486,9 +398,8 @@ public final class AggregateHost<S, C, E> {
     return onResident(
         id,
         r -> {
-          if (held(r) && r.hold.prepared().transactionId().equals(txId)) {
-            @SuppressWarnings("unchecked")
-            Prepared<E> current = (Prepared<E>) r.hold.prepared();
+          Prepared<E> current = holds.heldBy(r, txId);
+          if (current != null) {
             return Mono.just(current);
           }
           // Then the player is loaded if needed, else only newer events are read (a hold that
@@ -500,10 +411,7 @@ public final class AggregateHost<S, C, E> {
                       () -> {
                         List<E> events = type.decide(command, r.state);
                         Prepared<E> prepared = new Prepared<>(txId, id, r.version, events);
-                        r.hold =
-                            new Resident.Hold<>(prepared, nanoTime.getAsLong() + holdFor.toNanos());
-                        holdsTaken.increment();
-                        scheduleLapse(r, txId, holdFor);
+                        holds.take(r, prepared, holdFor);
                         return prepared;
                       }));
         });
@@ -530,22 +438,9 @@ public final class AggregateHost<S, C, E> {
                 // the commit sent again, or the next read or command, applies the held events
                 // with their after-commit work (released here, a later read replayed them
                 // without it: the players' notifications and leaderboards were lost).
-                .doOnSuccess(
-                    x -> {
-                      if (r.hold != null && r.hold.prepared().transactionId().equals(txId)) {
-                        r.hold = null; // nothing of ours was stored, or it was applied above
-                      }
-                    })
-                .doOnError(
-                    e -> {
-                      // A vote with nothing to write is never stored and has no work to keep:
-                      // released now (no later read would find anything to release it by).
-                      if (r.hold != null
-                          && r.hold.prepared().transactionId().equals(txId)
-                          && r.hold.prepared().events().isEmpty()) {
-                        r.hold = null;
-                      }
-                    })
+                // Released then: nothing of ours was stored, or it was applied above.
+                .doOnSuccess(x -> holds.release(r, txId))
+                .doOnError(e -> holds.releaseIfNothingToWrite(r, txId))
                 .then(Mono.fromSupplier(() -> result(r, List.of()))),
         Integer.MAX_VALUE);
   }
@@ -555,50 +450,10 @@ public final class AggregateHost<S, C, E> {
     return onResident(
         id,
         r -> {
-          if (r.hold != null && r.hold.prepared().transactionId().equals(txId)) {
-            r.hold = null;
-            // The coordinator may abort after a store whose outcome it could not learn: the
-            // next command reloads rather than trust this copy.
-            r.loaded = false;
-          }
+          holds.abort(r, txId);
           return Mono.empty();
         },
         Integer.MAX_VALUE);
-  }
-
-  private boolean held(Resident<S> r) {
-    if (r.hold == null) {
-      return false;
-    }
-    if (nanoTime.getAsLong() - r.hold.deadlineNanos() >= 0) {
-      lapse(r); // the timer may not have run yet
-      return false;
-    }
-    return true;
-  }
-
-  private void scheduleLapse(Resident<S> r, String txId, Duration holdFor) {
-    Mono.delay(holdFor)
-        .flatMap(
-            t ->
-                r.run(
-                    x -> {
-                      if (r.hold != null && r.hold.prepared().transactionId().equals(txId)) {
-                        lapse(r);
-                      }
-                      return Mono.empty();
-                    },
-                    nanoTime.getAsLong()))
-        .onErrorResume(Resident.Retired.class, e -> Mono.empty())
-        .subscribe();
-  }
-
-  /** No decision in time: forget the hold and reload before the next use. */
-  private void lapse(Resident<S> r) {
-    log.info("hold of {} by {} lapsed: reloading", r.id, r.hold.prepared().transactionId());
-    r.hold = null;
-    r.loaded = false;
-    holdsLapsed.increment();
   }
 
   private CommandResult<S, E> commit(Resident<S> r, List<E> events, long version, Instant at) {
@@ -640,7 +495,7 @@ public final class AggregateHost<S, C, E> {
         .subscribe(
             v -> {},
             e -> log.warn("snapshot of {}@{} failed", id, version, e),
-            snapshotWrites::increment);
+            meters.snapshotWrites::increment);
   }
 
   private Mono<Void> ensureLoaded(Resident<S> r) {
@@ -656,14 +511,10 @@ public final class AggregateHost<S, C, E> {
               r.state = recover(r.id, loaded);
               r.version = loaded.version();
               r.loaded = true;
-              recovered.increment();
-              if (r.hold != null && r.hold.prepared().expectedVersion() != r.version) {
-                // Reloaded while held, and the stream moved past the held version: the holding
-                // transaction was stored (its after-commit work is lost with the copy) or can no
-                // longer be. Released, as catchUp does; held on, it refused every command until
-                // the lapse.
-                r.hold = null;
-              }
+              meters.recovered.increment();
+              // Reloaded past the held version: the holding transaction was stored (its
+              // after-commit work is lost with the copy) or can no longer be.
+              holds.releaseIfMoved(r);
             })
         .then();
   }
@@ -688,29 +539,19 @@ public final class AggregateHost<S, C, E> {
               }
               List<E> events = newer.stream().map(e -> type.decode(e.type(), e.payload())).toList();
               long version = newer.get(newer.size() - 1).seq();
-              if (r.hold != null && r.hold.prepared().expectedVersion() == from) {
-                int n = r.hold.prepared().events().size();
-                if (n > 0 // a vote with nothing to write is never stored
-                    && events.size() >= n
-                    && events.subList(0, n).equals(r.hold.prepared().events())) {
-                  List<E> held = events.subList(0, n);
-                  // The held transaction's events first: it was stored and this read came before
-                  // its commit message. Committed here, with its after-commit work (notifications,
-                  // leaderboards), which the late commit would no longer find to do; what another
-                  // writer appended after it is replayed (its work is its own instance's).
-                  r.hold = null;
-                  StoredEvent last = newer.get(n - 1);
-                  commit(r, held, last.seq(), last.recordedAt());
-                  events = events.subList(n, events.size());
-                }
+              int n = holds.storedAhead(r, from, events);
+              if (n > 0) {
+                // The held transaction's events first: it was stored and this read came before
+                // its commit message. Committed here, with its after-commit work (notifications,
+                // leaderboards), which the late commit would no longer find to do; what another
+                // writer appended after it is replayed (its work is its own instance's).
+                StoredEvent last = newer.get(n - 1);
+                commit(r, events.subList(0, n), last.seq(), last.recordedAt());
+                events = events.subList(n, events.size());
               }
               r.state = replay(r.state, events);
               r.version = version;
-              if (r.hold != null && r.hold.prepared().expectedVersion() != r.version) {
-                // The stream moved past the held version: the holding transaction was stored
-                // (its commit message is late or lost) or can no longer be. Either way, release.
-                r.hold = null;
-              }
+              holds.releaseIfMoved(r); // its commit message is late or lost
               return Mono.empty();
             });
   }
