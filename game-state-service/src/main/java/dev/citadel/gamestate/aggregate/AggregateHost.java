@@ -45,14 +45,14 @@ import reactor.util.retry.Retry;
  *   <li>Idle aggregates are passivated (idle timeout, maximum resident count).
  * </ul>
  *
- * <p>Why one class of this size: commands, reads, two-phase holds and passivation all act on the
- * same resident entry under its one mailbox turn (a hold blocks commands, passivation must not drop
- * an entry that holds or has queued work), so their state and its invariants live together. The
- * mailbox ({@link Resident}), the recovery bound ({@link ConcurrencyLimiter}), reads' grouped
+ * <p>Why one class (about 620 lines): commands, reads, two-phase holds and passivation all act on
+ * the same resident entry under its one mailbox turn (a hold blocks commands, passivation must not
+ * drop an entry that holds or has queued work), so their state and its invariants live together.
+ * The mailbox ({@link Resident}), the recovery bound ({@link ConcurrencyLimiter}), reads' grouped
  * version checks ({@link VersionChecks}), the transactions' holds ({@link Holds}) and the meters
  * ({@link HostMeters}) are classes of their own. What is left is the path of a command (decide,
- * append, look up an ambiguous failure, retry a conflict once) and of a copy (load, catch up,
- * passivate), which every entry point above shares.
+ * append, look up an ambiguous failure, retry a conflict once), of a copy (load, catch up,
+ * passivate), and the transaction's entry points (prepare, commit, abort), which share both.
  */
 public final class AggregateHost<S, C, E> {
   private static final Logger log = LoggerFactory.getLogger(AggregateHost.class);

@@ -10,9 +10,10 @@ import reactor.core.publisher.Mono;
 
 /**
  * The participant side of a two-phase transaction, on one resident aggregate: a prepared vote holds
- * the aggregate (other commands and transactions are refused, {@link Held}) until its commit or
- * abort arrives, the journal shows it stored, or the hold lapses. Every method runs inside the
- * resident's mailbox turn, the lapse timer's included, so a hold is never seen half changed.
+ * the aggregate (the host refuses other commands and transactions, {@link Held}) until its commit
+ * or abort arrives, the journal shows it stored, the copy moves past the held version, or the hold
+ * lapses. Every method runs inside the resident's mailbox turn, the lapse timer's included, so a
+ * hold is never seen half changed.
  */
 final class Holds<S, E> {
   private static final Logger log = LoggerFactory.getLogger(Holds.class);

@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 
 /** A transaction's hold on one resident, on a clock the test moves (pure: no store). */
 class HoldsTest {
-  static final Duration HOLD = Duration.ofHours(1); // the lapse timer never fires in a test
+  /** Long: the lapse timer never fires during the test; the clock the test moves passes it. */
+  static final Duration HOLD = Duration.ofHours(1);
 
   final AtomicLong clock = new AtomicLong();
   final SimpleMeterRegistry registry = new SimpleMeterRegistry();
@@ -34,10 +35,10 @@ class HoldsTest {
 
   @Test
   void a_vote_holds_until_its_deadline_then_lapses_and_the_copy_reloads() {
-    holds.take(r, vote("tx", "gift"), Duration.ofSeconds(5));
+    holds.take(r, vote("tx", "gift"), HOLD);
     assertThat(holds.held(r)).isTrue();
     assertThat(holds.holder(r)).isEqualTo("tx");
-    clock.set(Duration.ofSeconds(5).toNanos());
+    clock.set(HOLD.toNanos());
     assertThat(holds.held(r)).isFalse();
     assertThat(r.loaded).as("whatever the coordinator did is read again").isFalse();
     assertThat(taken.count()).isEqualTo(1);
@@ -53,8 +54,24 @@ class HoldsTest {
   }
 
   @Test
-  void a_commit_or_abort_of_another_transaction_leaves_the_hold() {
+  void a_prepare_sent_again_after_the_deadline_finds_the_hold_lapsed() {
     holds.take(r, vote("tx", "gift"), HOLD);
+    clock.set(HOLD.toNanos());
+    assertThat(holds.heldBy(r, "tx")).isNull();
+    assertThat(lapsed.count()).isEqualTo(1);
+  }
+
+  @Test
+  void a_commit_ends_its_own_hold() {
+    holds.take(r, vote("tx", "gift"), HOLD);
+    holds.release(r, "tx");
+    assertThat(holds.held(r)).isFalse();
+    assertThat(r.loaded).as("the commit read the journal: the copy is current").isTrue();
+  }
+
+  @Test
+  void a_commit_or_abort_of_another_transaction_leaves_the_hold() {
+    holds.take(r, vote("tx"), HOLD); // nothing to write, so only the id keeps it
     holds.release(r, "late");
     holds.abort(r, "late");
     holds.releaseIfNothingToWrite(r, "late");
