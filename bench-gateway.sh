@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The served path measured from outside, as a client sees it: the local platform as ./run-local.sh
 # runs it (every service in its own JVM), wrk (Debian's; installed when missing, as root) in its own
-# process, 64 connections. The same read (a player's own state, 128 players with their tokens):
+# process, 64 connections. The same read (a player's own state, PLAYERS players with their tokens):
 #   direct  - straight to each player's game-state instance (two wrk, one per instance, 32 each)
 #   gateway - through the gateway (token check, rate limit, affinity, relay)
 #   401     - the gateway refusing a request with no token: its cheapest answer, the ceiling
@@ -11,10 +11,15 @@
 # ratio gateway / direct measured in the same run. About 6 minutes after the build. PostgreSQL runs
 # relaxed (--relaxed, no fsync), as in the runs quoted in the README and docs/benchmarks.md.
 # Options: SECONDS_EACH=15 (measured), WARMUP=40 (per path, not measured: with 10 s the JIT was
-# still compiling and took a fifth of the gateway's CPU and more than half of game-state's reads).
+# still compiling and took a fifth of the gateway's CPU and more than half of game-state's reads),
+# PLAYERS=1024 (with 128, half of the commands waited behind the same player's previous one).
+# The platform runs with --loadtest: sign-ups hash with bcrypt strength 6, not 10 (a thousand
+# players sign up in seconds), and the gateway's per-player limit is raised (the limiter still
+# runs on every request, leased as always).
 set -euo pipefail
 cd "$(dirname "$0")"
 EACH=${SECONDS_EACH:-15}
+PLAYERS=${PLAYERS:-1024}
 WARMUP=${WARMUP:-40}
 if ! command -v wrk >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -26,7 +31,7 @@ if ! command -v wrk >/dev/null 2>&1; then
 fi
 ./mvnw -B -q -DskipTests -Dspotless.check.skip=true install
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/citadel-bench.XXXXXX")
-java -Dcitadel.root="$PWD" -jar infra/target/infra-*-exec.jar --clean --relaxed \
+java -Dcitadel.root="$PWD" -jar infra/target/infra-*-exec.jar --clean --relaxed --loadtest \
   >"$WORK/platform.log" 2>&1 &
 PLATFORM=$!
 stop() {
@@ -43,10 +48,11 @@ for _ in $(seq 1 300); do
 done
 grep -q "Citadel is up" "$WORK/platform.log" || { echo "platform not up" >&2; exit 1; }
 
-echo "Signing up 128 players through the gateway ..."
-python3 - "$WORK" <<'PY'
-import json, sys, urllib.request, uuid
-work = sys.argv[1]
+echo "Signing up $PLAYERS players through the gateway ..."
+python3 - "$WORK" "$PLAYERS" <<'PY'
+import json, sys, threading, time, urllib.request, uuid
+from concurrent.futures import ThreadPoolExecutor
+work, players = sys.argv[1], int(sys.argv[2])
 def call(method, url, body=None, token=None):
     req = urllib.request.Request(url, method=method, data=None if body is None else json.dumps(body).encode())
     req.add_header("Content-Type", "application/json")
@@ -56,7 +62,8 @@ def call(method, url, body=None, token=None):
         return r.headers, json.loads(r.read() or b"{}")
 out = {"game-state-a": open(f"{work}/a.txt", "w"), "game-state-b": open(f"{work}/b.txt", "w")}
 every = open(f"{work}/all.txt", "w")
-for i in range(128):
+lock = threading.Lock()
+def sign_up(i):
     creds = {"nickname": "b" + uuid.uuid4().hex[:12], "password": "correct horse"}
     _, signed = call("POST", "http://127.0.0.1:8080/api/members", creds)
     _, login = call("POST", "http://127.0.0.1:8080/api/members/login", creds)
@@ -66,12 +73,15 @@ for i in range(128):
             headers, _ = call("GET", f"http://127.0.0.1:8080/api/game/players/{pid}", token=tok)
             break
         except Exception:
-            import time; time.sleep(0.1)
+            time.sleep(0.1)
     else:
         raise SystemExit(f"player {pid} never appeared in game-state")
     line = f"{pid} {tok}\n"
-    out[headers["X-Citadel-Instance"]].write(line)
-    every.write(line)
+    with lock:
+        out[headers["X-Citadel-Instance"]].write(line)
+        every.write(line)
+with ThreadPoolExecutor(8) as pool:
+    list(pool.map(sign_up, range(players)))
 for f in list(out.values()) + [every]:
     f.close()
 PY
@@ -80,22 +90,26 @@ SECRET=$(sed -n 's/.*curl -s -u game-server:\([^ ]*\) .*/\1/p' "$WORK/platform.l
 [ -n "$SECRET" ] || { echo "no game-server secret in $WORK/platform.log" >&2; exit 1; }
 python3 - "$WORK" "$SECRET" <<'PY'
 import base64, json, sys, urllib.parse, urllib.request
+from concurrent.futures import ThreadPoolExecutor
 work, secret = sys.argv[1], sys.argv[2]
 req = urllib.request.Request("http://127.0.0.1:8081/oauth2/token", method="POST",
     data=urllib.parse.urlencode({"grant_type": "client_credentials", "audience": "game-state"}).encode())
 req.add_header("Authorization", "Basic " + base64.b64encode(f"game-server:{secret}".encode()).decode())
 with urllib.request.urlopen(req, timeout=30) as r:
     token = json.loads(r.read())["access_token"]
-for name, port in (("a", 8083), ("b", 8084)):
-    for line in open(f"{work}/{name}.txt"):
-        pid = line.split()[0]
-        body = {"rewardId": "bench-" + pid, "gold": 1_000_000_000,
-                "items": [{"itemId": "potion", "quantity": 5000}]}
-        grant = urllib.request.Request(f"http://127.0.0.1:{port}/internal/players/{pid}/grants",
-            method="POST", data=json.dumps(body).encode())
-        grant.add_header("Content-Type", "application/json")
-        grant.add_header("Authorization", "Bearer " + token)
-        urllib.request.urlopen(grant, timeout=30).read()
+def grant(name, port, line):
+    pid = line.split()[0]
+    body = {"rewardId": "bench-" + pid, "gold": 1_000_000_000,
+            "items": [{"itemId": "potion", "quantity": 5000}]}
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/internal/players/{pid}/grants",
+        method="POST", data=json.dumps(body).encode())
+    req.add_header("Content-Type", "application/json")
+    req.add_header("Authorization", "Bearer " + token)
+    urllib.request.urlopen(req, timeout=30).read()
+with ThreadPoolExecutor(8) as pool:
+    list(pool.map(lambda job: grant(*job),
+        [(name, port, line) for name, port in (("a", 8083), ("b", 8084))
+         for line in open(f"{work}/{name}.txt")]))
 PY
 # A player's purchases and discards alternate (per wrk process), so their potions stay near 5,000.
 cat >"$WORK/command.lua" <<'LUA'
