@@ -174,6 +174,8 @@ for i in range(n):
 cpu = ticks / hz * 1000 / max(total, 1)
 print(f"| {name} | {rps:,.0f} | {p50:.1f} ms | {p99:.1f} ms | {cpu:.2f} | {non2xx:,} |")
 open(f"{work}/{name}.rps", "w").write(str(rps))
+if name != "401" and non2xx:
+    sys.exit(f"{name}: {non2xx} answers were not 2xx: the figures are not the path's (see {work})")
 PY
 }
 GSPIDS="$(pid_of game-state-a) $(pid_of game-state-b)"
@@ -193,5 +195,12 @@ SCRIPT=command run command-direct "$GSPIDS" "$WORK/a.txt http://127.0.0.1:8083" 
 SCRIPT=command run command-gateway "$GW" "$WORK/all.txt http://127.0.0.1:8080"
 printf 'request = function() return wrk.format("GET", "/api/game/players/x") end\n' >"$WORK/read.lua"
 run 401 "$GW" "$WORK/all.txt http://127.0.0.1:8080"
+# Every request went through the limiter's check: a limiter that lost Redis lets requests through
+# unchecked, and its figures would not be the gateway's.
+GWLOG=$(awk '$1 == "gateway"' "$WORK/platform.log" | sed -n 's/.*, log \([^,]*\),.*/\1/p' | head -1)
+if [ -n "$GWLOG" ] && grep -q "rate limiter's Redis unavailable" "$GWLOG"; then
+  echo "the gateway's rate limiter lost Redis during the run ($GWLOG): figures not valid" >&2
+  exit 1
+fi
 python3 -c "import sys; d=float(open('$WORK/direct.rps').read()); g=float(open('$WORK/gateway.rps').read()); print(f'\ngateway / direct: {g/d:.2f}x (same run; {sys.argv[1]} s each, 64 connections)')" "$EACH"
 python3 -c "d=float(open('$WORK/command-direct.rps').read()); g=float(open('$WORK/command-gateway.rps').read()); print(f'command, gateway / direct: {g/d:.2f}x')"

@@ -17,7 +17,7 @@ public record GatewayProperties(GameState gameState, RateLimit rateLimit) {
    * how this replica leases a busy player's tokens ({@code LeasedRateLimiter}).
    *
    * @param maxLease the most tokens taken from a player's bucket at once (1: one call a request)
-   * @param leaseTime how long taken tokens may be spent before the rest is dropped
+   * @param leaseTime how long taken tokens may be spent here (the rest goes back to the bucket)
    */
   public record RateLimit(int perSecond, int burst, int maxLease, Duration leaseTime) {
     public RateLimit {

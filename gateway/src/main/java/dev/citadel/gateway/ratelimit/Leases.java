@@ -3,6 +3,7 @@ package dev.citadel.gateway.ratelimit;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 
 /**
  * Tokens this gateway replica took from a key's shared bucket ahead of use, spent here without
@@ -23,10 +24,13 @@ public final class Leases {
   private final Map<String, Lease> leases = new ConcurrentHashMap<>();
   private final AtomicLong lastSweep;
 
+  /** Numbers every lease ask, across keys and their leases (a swept key's new lease included). */
+  private final AtomicLong asks = new AtomicLong();
+
   /**
    * What to ask the key's bucket for.
    *
-   * @param number which of the key's lease asks this is (a lease ask ends by it)
+   * @param number this lease ask's number, unique in this replica (a lease ask ends by it)
    */
   public record Ask(int wanted, int returned, boolean lease, long number) {}
 
@@ -54,9 +58,10 @@ public final class Leases {
    * ask must end with {@link #asked}.
    */
   public Ask ask(String key, int tokens, int maxLease, long nowNanos) {
+    sweep(nowNanos); // here too: while Redis is down nothing is granted, and keys still arrive
     return leases
         .computeIfAbsent(key, k -> new Lease(nowNanos))
-        .ask(tokens, Math.max(1, maxLease), nowNanos, leaseNanos);
+        .ask(tokens, Math.max(1, maxLease), nowNanos, leaseNanos, asks::incrementAndGet);
   }
 
   /**
@@ -76,13 +81,25 @@ public final class Leases {
   }
 
   /**
-   * A lease ask ended (refused, failed or cancelled; a granted one ended with {@link #granted}):
-   * the key's next miss may ask for a lease again. Later asks are not touched.
+   * A lease ask was refused (a granted one ended with {@link #granted}): the key's next miss may
+   * ask for a lease again. Later asks are not touched.
    */
   public void asked(String key, Ask ask) {
     Lease lease = leases.get(key);
     if (lease != null && ask.lease()) {
       lease.asked(ask.number());
+    }
+  }
+
+  /**
+   * A lease ask got no answer (Redis failed, or the request was cancelled): whatever the script
+   * took is lost with the reply, so the key's next ask is for one token, not a whole lease (a slow
+   * Redis would otherwise drain a busy player's bucket sixteen tokens a request).
+   */
+  public void failed(String key, Ask ask) {
+    Lease lease = leases.get(key);
+    if (lease != null && ask.lease()) {
+      lease.failed(ask.number());
     }
   }
 
@@ -100,7 +117,7 @@ public final class Leases {
   }
 
   /**
-   * At most once per lease time: drops the keys whose leases expired a lease time ago or more
+   * At most once per lease time: drops the keys whose leases expired two lease times ago or more
    * (memory stays bounded by the keys seen in the last few lease times).
    */
   private void sweep(long nowNanos) {
@@ -121,7 +138,7 @@ public final class Leases {
     private long expiresNanos;
     private boolean asking;
     private long askedNanos;
-    private long asks;
+    private long askNumber; // of the lease ask in flight, or of the last one
 
     Lease(long now) {
       this.expiresNanos = now; // nothing to spend yet
@@ -136,7 +153,7 @@ public final class Leases {
       return true;
     }
 
-    synchronized Ask ask(int n, int max, long now, long leaseNanos) {
+    synchronized Ask ask(int n, int max, long now, long leaseNanos, LongSupplier numbers) {
       boolean expired = now - expiresNanos >= 0;
       int returned = 0;
       int next;
@@ -156,8 +173,8 @@ public final class Leases {
       }
       asking = true;
       askedNanos = now;
-      asks++;
-      return new Ask(Math.max(n, Math.max(1, Math.min(max, next))), returned, true, asks);
+      askNumber = numbers.getAsLong();
+      return new Ask(Math.max(n, Math.max(1, Math.min(max, next))), returned, true, askNumber);
     }
 
     synchronized void add(int leased, int kept, long left, long now, long until) {
@@ -171,8 +188,15 @@ public final class Leases {
     }
 
     synchronized void asked(long number) {
-      if (asks == number) {
+      if (askNumber == number) {
         asking = false;
+      }
+    }
+
+    synchronized void failed(long number) {
+      if (askNumber == number) {
+        asking = false;
+        size = 0; // the next lease ask is for one token
       }
     }
 
@@ -181,11 +205,11 @@ public final class Leases {
     }
 
     /**
-     * Expired a lease time ago with no ask in flight: forgotten (a key that comes back within a
-     * lease time of its lease's end still gives back what it left).
+     * Expired two lease times ago with no ask in flight: forgotten (a key that comes back within
+     * two lease times of its lease's end still gives back what it left).
      */
     synchronized boolean idle(long now, long leaseNanos) {
-      return now - expiresNanos >= leaseNanos && !(asking && now - askedNanos < leaseNanos);
+      return now - expiresNanos >= 2 * leaseNanos && !(asking && now - askedNanos < leaseNanos);
     }
   }
 }

@@ -20,6 +20,7 @@ import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactor
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.data.redis.core.script.RedisScript;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 
 /** The leased limiter against a real Redis: what it admits, and how often it asks. */
 class LeasedRateLimiterTest {
@@ -88,6 +89,16 @@ class LeasedRateLimiterTest {
     assertThat(redis.calls.get()).isEqualTo(16);
     Response last = limiter.isAllowed(ROUTE, player).block();
     assertThat(last.getHeaders()).containsKey("X-RateLimit-Remaining");
+  }
+
+  @Test
+  void nothing_is_taken_or_asked_until_the_answer_is_subscribed_to() {
+    Counting redis = new Counting(factory);
+    LeasedRateLimiter limiter = limiter(redis, 1_000, 2_000, new AtomicLong());
+    Mono<Response> answer = limiter.isAllowed(ROUTE, "player:" + UUID.randomUUID());
+    assertThat(redis.calls.get()).isZero();
+    assertThat(answer.block(Duration.ofSeconds(10)).isAllowed()).isTrue();
+    assertThat(redis.calls.get()).isEqualTo(1);
   }
 
   @Test

@@ -64,6 +64,49 @@ class LeasesTest {
   }
 
   @Test
+  void a_lease_ask_without_a_reply_makes_the_next_ask_one_token() {
+    Leases leases = new Leases(SECOND, 0);
+    for (int i = 0; i < 15; i++) { // leases of 1, 2, 4 and 8, spent
+      if (!leases.take("p", 1, i)) {
+        miss(leases, "p", i);
+      }
+    }
+    Leases.Ask lost = leases.ask("p", 1, 16, 20);
+    assertThat(lost.wanted()).isEqualTo(16);
+    leases.failed("p", lost); // Redis timed out: the 16 it may have taken are gone
+    Leases.Ask next = leases.ask("p", 1, 16, 21);
+    assertThat(next.lease()).as("the failed ask ended").isTrue();
+    assertThat(next.wanted()).isEqualTo(1);
+  }
+
+  @Test
+  void ask_numbers_never_repeat_so_a_late_end_cannot_end_a_newer_ask_of_a_new_lease() {
+    Leases leases = new Leases(SECOND, 0);
+    Leases.Ask old = leases.ask("p", 1, 16, 0);
+    Leases.Ask other = leases.ask("q", 1, 16, 0);
+    assertThat(other.number()).isNotEqualTo(old.number());
+    leases.failed("p", old);
+    // Much later the key's lease is swept and a new one asks; the old ask's end comes late.
+    leases.ask("r", 1, 16, 5 * SECOND); // sweeps
+    Leases.Ask fresh = leases.ask("p", 1, 16, 5 * SECOND);
+    leases.asked("p", old);
+    assertThat(leases.ask("p", 1, 16, 5 * SECOND).lease()).as("fresh still in flight").isFalse();
+    assertThat(fresh.number()).isGreaterThan(other.number());
+  }
+
+  @Test
+  void keys_that_only_ask_are_swept_too_so_a_redis_outage_does_not_grow_memory() {
+    Leases leases = new Leases(SECOND, 0);
+    for (int i = 0; i < 1_000; i++) {
+      Leases.Ask ask = leases.ask("ip:" + i, 1, 16, 0);
+      leases.failed("ip:" + i, ask); // Redis down: nothing is ever granted
+    }
+    assertThat(leases.size()).isEqualTo(1_000);
+    leases.ask("late", 1, 16, 3 * SECOND);
+    assertThat(leases.size()).isEqualTo(1);
+  }
+
+  @Test
   void an_ask_that_never_ended_stops_counting_after_a_lease_time() {
     Leases leases = new Leases(SECOND, 0);
     assertThat(leases.ask("p", 1, 16, 0).lease()).isTrue(); // never answered nor ended
@@ -95,7 +138,7 @@ class LeasesTest {
     for (int i = 0; i < 7; i++) {
       assertThat(leases.take("used", 1, 1)).isTrue();
     }
-    assertThat(leases.ask("used", 1, 16, 2 * SECOND)).isEqualTo(new Leases.Ask(8, 0, true, 1));
+    assertThat(leases.ask("used", 1, 16, 2 * SECOND)).isEqualTo(new Leases.Ask(8, 0, true, 3));
   }
 
   @Test
@@ -117,7 +160,7 @@ class LeasesTest {
   }
 
   @Test
-  void keys_whose_leases_ended_a_lease_time_ago_are_swept_so_memory_stays_bounded() {
+  void keys_whose_leases_ended_two_lease_times_ago_are_swept_so_memory_stays_bounded() {
     Leases leases = new Leases(SECOND, 0);
     for (int i = 0; i < 1_000; i++) {
       leases.granted("p" + i, EARLIER, 2, 1, 0, 0);
