@@ -174,8 +174,10 @@ for i in range(n):
 cpu = ticks / hz * 1000 / max(total, 1)
 print(f"| {name} | {rps:,.0f} | {p50:.1f} ms | {p99:.1f} ms | {cpu:.2f} | {non2xx:,} |")
 open(f"{work}/{name}.rps", "w").write(str(rps))
-if name != "401" and non2xx:
-    sys.exit(f"{name}: {non2xx} answers were not 2xx: the figures are not the path's (see {work})")
+if name != "401" and non2xx:  # warm-up phases too: a path that fails is not warming up
+    for i in range(n):
+        sys.stderr.write(open(f"{work}/{name}.{i}.out").read())
+    sys.exit(f"{name}: {non2xx} answers were not 2xx: the figures are not the path's")
 PY
 }
 GSPIDS="$(pid_of game-state-a) $(pid_of game-state-b)"
@@ -198,7 +200,8 @@ run 401 "$GW" "$WORK/all.txt http://127.0.0.1:8080"
 # Every request went through the limiter's check: a limiter that lost Redis lets requests through
 # unchecked, and its figures would not be the gateway's.
 GWLOG=$(awk '$1 == "gateway"' "$WORK/platform.log" | sed -n 's/.*, log \([^,]*\),.*/\1/p' | head -1)
-if [ -n "$GWLOG" ] && grep -q "rate limiter's Redis unavailable" "$GWLOG"; then
+[ -f "$GWLOG" ] || { echo "no gateway log found in $WORK/platform.log" >&2; exit 1; }
+if grep -q "rate limiter's Redis unavailable" "$GWLOG"; then
   echo "the gateway's rate limiter lost Redis during the run ($GWLOG): figures not valid" >&2
   exit 1
 fi

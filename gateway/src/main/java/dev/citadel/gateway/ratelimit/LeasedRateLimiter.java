@@ -106,7 +106,9 @@ public final class LeasedRateLimiter extends RedisRateLimiter {
         redis
             .execute(script, keys, args)
             .single()
-            // Only Redis failing lets a request through; a fault of ours is not hidden as one.
+            // Only Redis failing (as Spring Data, Lettuce or the socket report it; a script error
+            // comes as Spring Data's) lets a request through: a fault in our reply handling is
+            // not hidden as one.
             .onErrorResume(LeasedRateLimiter::redisFailed, e -> Mono.just(unanswered(e)))
             .map(
                 reply -> {
@@ -126,11 +128,13 @@ public final class LeasedRateLimiter extends RedisRateLimiter {
   }
 
   /**
-   * Redis's own failure (refused, timed out, disconnected), as Spring Data or Lettuce report it.
+   * Redis's own failure (refused, timed out, disconnected), as Spring Data or Lettuce report it, or
+   * the socket's error as Lettuce passes it on untranslated (a connection reset mid-command).
    */
   static boolean redisFailed(Throwable e) {
     return e instanceof DataAccessException
         || e instanceof RedisException
+        || e instanceof IOException
         || e instanceof TimeoutException;
   }
 

@@ -55,7 +55,7 @@ public final class Leases {
    * What to ask the bucket for, the request's own tokens included: a lease (at most {@code
    * maxLease}, and never fewer than {@code tokens}) unless one is being asked for already, then the
    * request's own tokens; either way with what an expired lease left unused, given back. A lease
-   * ask must end with {@link #asked}.
+   * ask ends with {@link #granted}, {@link #asked} (refused) or {@link #failed} (no reply).
    */
   public Ask ask(String key, int tokens, int maxLease, long nowNanos) {
     sweep(nowNanos); // here too: while Redis is down nothing is granted, and keys still arrive
@@ -187,14 +187,16 @@ public final class Leases {
       expiresNanos = until;
     }
 
+    // Only while that ask is in flight: a cancel that comes after the reply (the gateway cancels
+    // upstream when a client goes away during the proxied call) must not end or shrink anything.
     synchronized void asked(long number) {
-      if (askNumber == number) {
+      if (asking && askNumber == number) {
         asking = false;
       }
     }
 
     synchronized void failed(long number) {
-      if (askNumber == number) {
+      if (asking && askNumber == number) {
         asking = false;
         size = 0; // the next lease ask is for one token
       }

@@ -80,6 +80,17 @@ class LeasesTest {
   }
 
   @Test
+  void a_cancel_after_the_lease_came_does_not_shrink_the_next() {
+    Leases leases = new Leases(SECOND, 0);
+    miss(leases, "p", 0); // a lease of 1
+    Leases.Ask ask = leases.ask("p", 1, 16, 1);
+    leases.granted("p", ask, ask.wanted(), 1, 1_000, 2); // a lease of 2, 1 kept
+    leases.failed("p", ask); // the client went away during the proxied call
+    assertThat(leases.take("p", 1, 3)).isTrue();
+    assertThat(leases.ask("p", 1, 16, 4).wanted()).as("doubled, not reset").isEqualTo(4);
+  }
+
+  @Test
   void ask_numbers_never_repeat_so_a_late_end_cannot_end_a_newer_ask_of_a_new_lease() {
     Leases leases = new Leases(SECOND, 0);
     Leases.Ask old = leases.ask("p", 1, 16, 0);
