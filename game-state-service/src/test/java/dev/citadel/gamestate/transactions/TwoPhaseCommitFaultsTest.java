@@ -435,6 +435,48 @@ class TwoPhaseCommitFaultsTest {
     assertThat(notified).hasSize(1);
   }
 
+  /**
+   * A held copy that must be reloaded (its catch-up found a gap: retention removed events it
+   * missed) and comes back past the held version lets the hold go, as a catch-up does: the holding
+   * transaction was stored or can no longer be. Held on, the player refused every command until the
+   * lapse.
+   */
+  @Test
+  void a_held_copy_reloaded_past_the_held_version_lets_the_hold_go() {
+    java.util.concurrent.atomic.AtomicBoolean gap = new java.util.concurrent.atomic.AtomicBoolean();
+    var skipping =
+        new dev.citadel.gamestate.testing.ForwardingEventStore(store()) {
+          @Override
+          public reactor.core.publisher.Flux<dev.citadel.eventstore.StoredEvent> readStream(
+              String id, long afterSeq) {
+            // What retention does to a reader that fell behind: the oldest newer event is gone.
+            return gap.get()
+                ? super.readStream(id, afterSeq).skip(1)
+                : super.readStream(id, afterSeq);
+          }
+        };
+    var hooked =
+        new AggregateHost<>(
+            new PlayerAggregate(),
+            skipping,
+            SnapshotPolicy.DEFAULT,
+            HostOptions.defaults(),
+            List.<AfterCommit<PlayerState, PlayerEvent>>of(),
+            new SimpleMeterRegistry(),
+            System::nanoTime);
+    // A hold that cannot lapse while this test runs: only the reload may release it.
+    var c = new LocalParticipant(hooked, new PlayerAggregate(), CLOCK, Duration.ofSeconds(30));
+    String from = player(hostA, "a-", 100);
+    String to = player(hooked, "b-", 0);
+    coordinator(coordinatorStore, a, withoutCommits(c)).execute(gift(from, to, 30)).block();
+    hostA.handle(to, new PlayerCommand.SpendGold(10, "elsewhere"), CLOCK.instant()).block();
+
+    gap.set(true);
+    assertThat(hooked.get(to).block().state().gold()).as("reloaded whole").isEqualTo(20);
+    var earned = hooked.handle(to, new PlayerCommand.EarnGold(1, "after"), CLOCK.instant()).block();
+    assertThat(earned.state().gold()).as("not refused as held").isEqualTo(21);
+  }
+
   @Test
   void duplicate_prepare_and_commit_messages_are_harmless() {
     String from = player(hostA, "a-", 100);
