@@ -73,12 +73,18 @@ class TwoPhaseCommitFaultsTest {
   }
 
   static AggregateHost<PlayerState, PlayerCommand, PlayerEvent> host() {
+    return hostOn(store(), List.of());
+  }
+
+  /** An instance on {@code store} (the shared one, or one that injects a fault into it). */
+  static AggregateHost<PlayerState, PlayerCommand, PlayerEvent> hostOn(
+      EventStore store, List<AfterCommit<PlayerState, PlayerEvent>> work) {
     return new AggregateHost<>(
         new PlayerAggregate(),
-        store(),
+        store,
         SnapshotPolicy.DEFAULT,
         HostOptions.defaults(),
-        List.of(),
+        work,
         new SimpleMeterRegistry(),
         System::nanoTime);
   }
@@ -225,14 +231,7 @@ class TwoPhaseCommitFaultsTest {
   /** An instance on the shared store whose commits run {@code work} after them. */
   AggregateHost<PlayerState, PlayerCommand, PlayerEvent> hooked(
       AfterCommit<PlayerState, PlayerEvent> work) {
-    return new AggregateHost<>(
-        new PlayerAggregate(),
-        store(),
-        SnapshotPolicy.DEFAULT,
-        HostOptions.defaults(),
-        List.of(work),
-        new SimpleMeterRegistry(),
-        System::nanoTime);
+    return hostOn(store(), List.of(work));
   }
 
   /** An instance on the shared store that records each commit's events, in order. */
@@ -356,14 +355,7 @@ class TwoPhaseCommitFaultsTest {
                 : super.readStream(id, afterSeq);
           }
         };
-    return new AggregateHost<>(
-        new PlayerAggregate(),
-        flaky,
-        SnapshotPolicy.DEFAULT,
-        HostOptions.defaults(),
-        List.of(work),
-        new SimpleMeterRegistry(),
-        System::nanoTime);
+    return hostOn(flaky, List.of(work));
   }
 
   /**
@@ -455,15 +447,7 @@ class TwoPhaseCommitFaultsTest {
                 : super.readStream(id, afterSeq);
           }
         };
-    var hooked =
-        new AggregateHost<>(
-            new PlayerAggregate(),
-            skipping,
-            SnapshotPolicy.DEFAULT,
-            HostOptions.defaults(),
-            List.<AfterCommit<PlayerState, PlayerEvent>>of(),
-            new SimpleMeterRegistry(),
-            System::nanoTime);
+    var hooked = hostOn(skipping, List.of());
     // A hold that cannot lapse while this test runs: only the reload may release it.
     var c = new LocalParticipant(hooked, new PlayerAggregate(), CLOCK, Duration.ofSeconds(30));
     String from = player(hostA, "a-", 100);

@@ -26,7 +26,7 @@ import reactor.core.publisher.Mono;
  * Spring Cloud Gateway's Redis token bucket (same configuration, same keys, shared by every
  * replica), asked once per lease instead of once per request: a busy player's tokens are taken a
  * few at a time and spent here ({@link Leases}). Asking Redis on every request cost the gateway
- * 12-19 us of CPU and Redis 14-15 us per request; leased, 2-3 us and 2 us
+ * 12-25 us of CPU and Redis 14-17 us per request; leased, 2-5 us and 2 us
  * (RateLimiterBenchmarkTest), and Redis is asked as little as once in sixteen requests of a busy
  * player. Nothing is admitted that the bucket did not give; what a lease leaves unused goes back to
  * the bucket with the key's next ask; a player who sends a request now and then asks for one token
@@ -94,7 +94,8 @@ public final class LeasedRateLimiter extends RedisRateLimiter {
       return Mono.just(new Response(true, headers(config, leases.remaining(key, now))));
     }
     Leases.Ask ask = leases.ask(key, tokens, maxLease(config), now);
-    List<String> keys = List.of(bucket(key) + "tokens", bucket(key) + "timestamp");
+    String bucket = bucket(key);
+    List<String> keys = List.of(bucket + "tokens", bucket + "timestamp");
     List<String> args =
         List.of(
             Integer.toString(config.getReplenishRate()),

@@ -58,7 +58,7 @@ public final class Leases {
    * ask ends with {@link #granted}, {@link #asked} (refused) or {@link #failed} (no reply).
    */
   public Ask ask(String key, int tokens, int maxLease, long nowNanos) {
-    sweep(nowNanos); // here too: while Redis is down nothing is granted, and keys still arrive
+    sweep(nowNanos); // every key that comes here asks first, granted or not (Redis down)
     return leases
         .computeIfAbsent(key, k -> new Lease(nowNanos))
         .ask(tokens, Math.max(1, maxLease), nowNanos, leaseNanos, asks::incrementAndGet);
@@ -69,7 +69,6 @@ public final class Leases {
    * the rest become the key's lease, added to what it still holds, and the ask has ended.
    */
   public void granted(String key, Ask ask, int given, int spent, long bucketLeft, long nowNanos) {
-    sweep(nowNanos);
     leases.compute(
         key,
         (k, lease) -> {

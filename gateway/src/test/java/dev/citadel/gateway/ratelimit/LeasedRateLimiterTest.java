@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -56,9 +57,19 @@ class LeasedRateLimiterTest {
 
   static LeasedRateLimiter limiter(
       ReactiveStringRedisTemplate redis, int perSecond, int burst, AtomicLong clock) {
+    return limiter(redis, perSecond, burst, 16, clock::get);
+  }
+
+  /** A limiter with the gateway's settings (1 s leases) but these limits and this clock. */
+  static LeasedRateLimiter limiter(
+      ReactiveStringRedisTemplate redis,
+      int perSecond,
+      int burst,
+      int maxLease,
+      LongSupplier clock) {
     LeasedRateLimiter limiter =
         new LeasedRateLimiter(
-            redis, LeasedRateLimiter.script(), null, 16, Duration.ofSeconds(1), clock::get);
+            redis, LeasedRateLimiter.script(), null, maxLease, Duration.ofSeconds(1), clock);
     limiter
         .getConfig()
         .put(
@@ -68,6 +79,12 @@ class LeasedRateLimiterTest {
                 .setBurstCapacity(burst)
                 .setRequestedTokens(1));
     return limiter;
+  }
+
+  /** What the player's shared bucket holds now. */
+  static double bucketTokens(ReactiveStringRedisTemplate redis, String player) {
+    return Double.parseDouble(
+        redis.opsForValue().get(LeasedRateLimiter.bucket(ROUTE + "." + player) + "tokens").block());
   }
 
   static boolean allowed(LeasedRateLimiter limiter, String player) {
@@ -112,11 +129,10 @@ class LeasedRateLimiterTest {
       clock.addAndGet(2_000_000_000L); // each lease expired before the next request
     }
     assertThat(redis.calls.get()).isEqualTo(5);
-    String tokens =
-        redis.opsForValue().get(LeasedRateLimiter.bucket(ROUTE + "." + player) + "tokens").block();
+    double tokens = bucketTokens(redis, player);
     // Five tokens taken from the full bucket, one a request (Redis refills by its own clock, a
     // little between the calls): no lease beyond each request's own token.
-    assertThat(Double.parseDouble(tokens)).isGreaterThanOrEqualTo(2_000.0 - 5);
+    assertThat(tokens).isGreaterThanOrEqualTo(2_000.0 - 5);
   }
 
   @Test
@@ -137,10 +153,9 @@ class LeasedRateLimiterTest {
             .collectList()
             .block(Duration.ofSeconds(10));
     assertThat(answers).hasSize(100).allMatch(Response::isAllowed);
-    String tokens =
-        redis.opsForValue().get(LeasedRateLimiter.bucket(ROUTE + "." + player) + "tokens").block();
+    double tokens = bucketTokens(redis, player);
     // At most one lease of 16 beyond the 100 served (Redis refills meanwhile: only more).
-    assertThat(Double.parseDouble(tokens)).isGreaterThanOrEqualTo(385 - 100 - 16);
+    assertThat(tokens).isGreaterThanOrEqualTo(385 - 100 - 16);
   }
 
   @Test
@@ -157,11 +172,10 @@ class LeasedRateLimiterTest {
     long started = System.nanoTime();
     assertThat(allowed(limiter, player)).isTrue(); // asks for 8, gives back 15
     double seconds = (System.nanoTime() - started) / 1e9 + 0.5;
-    String tokens =
-        redis.opsForValue().get(LeasedRateLimiter.bucket(ROUTE + "." + player) + "tokens").block();
+    double tokens = bucketTokens(redis, player);
     // 1,000 - 31 + 15 - 8 = 976, plus what Redis refilled while the test ran (without the
     // return: 961).
-    assertThat(Double.parseDouble(tokens)).isBetween(976.0, 976.0 + 32 * seconds + 32);
+    assertThat(tokens).isBetween(976.0, 976.0 + 32 * seconds + 32);
   }
 
   @Test

@@ -179,7 +179,7 @@ class LeasesTest {
     leases.granted("recent", EARLIER, 2, 1, 0, SECOND + SECOND / 2);
     assertThat(leases.size()).isEqualTo(1_001);
     // Later: the first ones ended two lease times ago, "recent" half of one ago.
-    leases.granted("late", EARLIER, 2, 1, 0, 3 * SECOND);
+    leases.ask("late", 1, 16, 3 * SECOND);
     assertThat(leases.size()).isEqualTo(2);
   }
 }

@@ -12,7 +12,6 @@ import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.springframework.cloud.gateway.filter.ratelimit.RedisRateLimiter;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import reactor.core.publisher.Flux;
@@ -89,23 +88,9 @@ class RateLimiterBenchmarkTest {
 
   /** {@code requests} checks of random players, {@link #IN_FLIGHT} at a time. */
   static Figures run(LeasedRateLimiterTest.Counting redis, int maxLease, int requests) {
-    LeasedRateLimiter limiter =
-        new LeasedRateLimiter(
-            redis,
-            LeasedRateLimiter.script(),
-            null,
-            maxLease,
-            Duration.ofSeconds(1),
-            System::nanoTime);
     // Never refused at this pace (refusals ask the bucket every time, leased or not).
-    limiter
-        .getConfig()
-        .put(
-            "defaultFilters",
-            new RedisRateLimiter.Config()
-                .setReplenishRate(100_000)
-                .setBurstCapacity(200_000)
-                .setRequestedTokens(1));
+    LeasedRateLimiter limiter =
+        LeasedRateLimiterTest.limiter(redis, 100_000, 200_000, maxLease, System::nanoTime);
     String round = UUID.randomUUID().toString();
     AtomicLong allowed = new AtomicLong();
     AtomicLong answered = new AtomicLong();
