@@ -1,7 +1,9 @@
 package dev.citadel.web.security;
 
 import java.util.Set;
+import org.springframework.http.HttpHeaders;
 import org.springframework.security.core.Authentication;
+import org.springframework.security.oauth2.server.resource.authentication.BearerTokenAuthenticationToken;
 import org.springframework.security.oauth2.server.resource.web.server.authentication.ServerBearerTokenAuthenticationConverter;
 import org.springframework.security.web.server.authentication.ServerAuthenticationConverter;
 import org.springframework.web.server.ServerWebExchange;
@@ -38,6 +40,55 @@ public final class BearerTokens implements ServerAuthenticationConverter {
     if (anonymousPaths.contains(path)) {
       return Mono.empty();
     }
-    return (queryPaths.contains(path) ? headerOrQuery : headerOnly).convert(exchange);
+    if (queryPaths.contains(path)) {
+      return headerOrQuery.convert(exchange);
+    }
+    // The usual request, a well-formed bearer header, is read here: Spring's converter matches a
+    // regular expression over the whole token and assembles a merge of three sources for it (3 %
+    // of the gateway's CPU). Anything else (no header, another scheme, a malformed token) is still
+    // its to answer, with its errors.
+    String token =
+        wellFormed(exchange.getRequest().getHeaders().getFirst(HttpHeaders.AUTHORIZATION));
+    return token != null
+        ? Mono.just(new BearerTokenAuthenticationToken(token))
+        : headerOnly.convert(exchange);
+  }
+
+  private static final String BEARER = "Bearer ";
+
+  /**
+   * The token of an {@code Authorization} value that Spring's converter accepts ({@code ^Bearer
+   * (?<token>[a-zA-Z0-9-._~+/]+=*)$}, case-insensitive), or null for any other value.
+   */
+  static String wellFormed(String authorization) {
+    if (authorization == null
+        || !authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
+      return null;
+    }
+    int end = authorization.length();
+    while (end > BEARER.length() && authorization.charAt(end - 1) == '=') {
+      end--;
+    }
+    if (end == BEARER.length()) {
+      return null;
+    }
+    for (int i = BEARER.length(); i < end; i++) {
+      if (!tokenChar(authorization.charAt(i))) {
+        return null;
+      }
+    }
+    return authorization.substring(BEARER.length());
+  }
+
+  private static boolean tokenChar(char c) {
+    return (c >= 'a' && c <= 'z')
+        || (c >= 'A' && c <= 'Z')
+        || (c >= '0' && c <= '9')
+        || c == '-'
+        || c == '.'
+        || c == '_'
+        || c == '~'
+        || c == '+'
+        || c == '/';
   }
 }
