@@ -287,7 +287,30 @@ class GatewayEndToEndTest {
   @Test
   @Order(2)
   void a_player_can_never_act_as_another_even_by_sending_the_identity_header() {
+    // The routes are looked up by ours (FirstMatchingRoute), not the stock mapping.
+    assertThat(
+            gatewayA.getBean(
+                org.springframework.cloud.gateway.handler.RoutePredicateHandlerMapping.class))
+        .isInstanceOf(dev.citadel.gateway.routing.FirstMatchingRoute.class);
+    // ... first: the controllers' mappings are not asked on every routed request.
+    assertThat(
+            gatewayA
+                .getBean(org.springframework.web.reactive.DispatcherHandler.class)
+                .getHandlerMappings())
+        .first()
+        .isInstanceOf(dev.citadel.gateway.routing.FirstMatchingRoute.class);
     WebTestClient web = client(gatewayA);
+    // The probes' paths, asked after the routes now, still answer.
+    web.get().uri("/readyz").exchange().expectStatus().isOk();
+    web.get().uri("/livez").exchange().expectStatus().isOk();
+    // ... and so do the gateway's own description and its UI (served, whatever they answer).
+    for (String own : List.of("/v3/api-docs", "/swagger-ui.html")) {
+      web.get()
+          .uri(own)
+          .exchange()
+          .expectStatus()
+          .value(status -> assertThat(status).as(own).isNotIn(401, 404));
+    }
     Player alice = signUpAndLogIn(web);
     Player bob = signUpAndLogIn(web);
     awaitPlayer(web, alice);
