@@ -10,13 +10,16 @@
 # Prints requests/s, latency and CPU milliseconds per request of the JVM that answered, and the
 # ratio gateway / direct measured in the same run. About 6 minutes after the build. PostgreSQL runs
 # relaxed (--relaxed, no fsync), as in the runs quoted in the README and docs/benchmarks.md.
-# Options: SECONDS_EACH=15 (measured), WARMUP=40 (per path, not measured: with 10 s the JIT was
+# Options: COMPARE_JAR=path/to/gateway-exec.jar (also runs that gateway beside this build's and
+# alternates measured reads and commands between the two: a before/after on the same machine
+# minute, see docs/benchmarks.md), SECONDS_EACH=15 (measured), WARMUP=40 (per path, not measured: with 10 s the JIT was
 # still compiling and took a fifth of the gateway's CPU and more than half of game-state's reads),
 # PLAYERS=1024 (with 128, half of the commands waited behind the same player's previous one).
 # The platform runs with --loadtest: sign-ups hash with bcrypt strength 6, not 10 (a thousand
 # players sign up in seconds), and the gateway's per-player limit is raised (the limiter still
 # runs on every request, leased as always).
 set -euo pipefail
+COMPARE_JAR=${COMPARE_JAR:+$(realpath "$COMPARE_JAR")} # before the cd: relative to the caller
 cd "$(dirname "$0")"
 EACH=${SECONDS_EACH:-15}
 PLAYERS=${PLAYERS:-1024}
@@ -174,6 +177,7 @@ for i in range(n):
 cpu = ticks / hz * 1000 / max(total, 1)
 print(f"| {name} | {rps:,.0f} | {p50:.1f} ms | {p99:.1f} ms | {cpu:.2f} | {non2xx:,} |")
 open(f"{work}/{name}.rps", "w").write(str(rps))
+open(f"{work}/{name}.cpu", "w").write(str(cpu))
 if name != "401" and non2xx:  # warm-up phases too: a path that fails is not warming up
     for i in range(n):
         sys.stderr.write(open(f"{work}/{name}.{i}.out").read())
@@ -195,6 +199,58 @@ run direct "$GSPIDS" "$WORK/a.txt http://127.0.0.1:8083" "$WORK/b.txt http://127
 run gateway "$GW" "$WORK/all.txt http://127.0.0.1:8080"
 SCRIPT=command run command-direct "$GSPIDS" "$WORK/a.txt http://127.0.0.1:8083" "$WORK/b.txt http://127.0.0.1:8084"
 SCRIPT=command run command-gateway "$GW" "$WORK/all.txt http://127.0.0.1:8080"
+if [ -n "$COMPARE_JAR" ]; then
+  # A/B in one run: another gateway jar (e.g. built from an older commit) beside this run's, with
+  # its environment and JVM options on other ports, the same players and services; measured phases
+  # alternate between the two (the order swapped each pair) so both see the same machine. Like the
+  # platform's, it runs extracted (not from the nested jar), without a class-data archive.
+  read -r BASE_PORT BASE_MGMT < <(python3 -c '
+import socket
+a, b = socket.socket(), socket.socket()
+a.bind(("127.0.0.1", 0)); b.bind(("127.0.0.1", 0))
+print(a.getsockname()[1], b.getsockname()[1])')
+  java -Djarmode=tools -jar "$COMPARE_JAR" extract --destination "$WORK/base" >/dev/null
+  BASE_JAR=$(ls "$WORK"/base/*.jar | head -1)
+  mapfile -t JVM_OPTS < <(tr '\0' '\n' <"/proc/$GW/cmdline" | sed -n '2,$p' | sed '/^-jar$/,$d' |
+    grep -v -e '^-XX:SharedArchiveFile' -e '^-XX:ArchiveClassesAtExit' || true)
+  mapfile -d '' GW_ENV <"/proc/$GW/environ"
+  env -i "${GW_ENV[@]}" SERVER_PORT="$BASE_PORT" MANAGEMENT_SERVER_PORT="$BASE_MGMT" \
+    "$(command -v java)" "${JVM_OPTS[@]}" -jar "$BASE_JAR" >"$WORK/compare.log" 2>&1 &
+  BASE=$!
+  trap 'kill $BASE 2>/dev/null || true; wait $BASE 2>/dev/null || true; stop' EXIT
+  ready=""
+  for _ in $(seq 1 120); do
+    curl -fs "http://127.0.0.1:$BASE_MGMT/actuator/health/readiness" >/dev/null 2>&1 && { ready=1; break; }
+    kill -0 "$BASE" 2>/dev/null || break
+    sleep 1
+  done
+  [ -n "$ready" ] || { echo "the gateway from $COMPARE_JAR did not get ready:" >&2; cat "$WORK/compare.log" >&2; exit 1; }
+  echo
+  echo "A/B: this build (new) and $COMPARE_JAR (base), ${EACH}s phases in turn, after ${WARMUP}s of warm-up:"
+  EACH=$WARMUP
+  run warm-base "$BASE" "$WORK/all.txt http://127.0.0.1:$BASE_PORT" >/dev/null
+  SCRIPT=command run warm-command-base "$BASE" "$WORK/all.txt http://127.0.0.1:$BASE_PORT" >/dev/null
+  EACH=$EACH_SAVED
+  pair() { # prefix, pair number: new then base, or base then new on even pairs
+    local new=("${1}new-$2" "$GW" "$WORK/all.txt http://127.0.0.1:8080")
+    local base=("${1}base-$2" "$BASE" "$WORK/all.txt http://127.0.0.1:$BASE_PORT")
+    if [ $(($2 % 2)) = 1 ]; then run "${new[@]}"; run "${base[@]}"; else run "${base[@]}"; run "${new[@]}"; fi
+  }
+  for i in 1 2 3; do pair "" "$i"; done
+  for i in 1 2 3; do SCRIPT=command pair command- "$i"; done
+  python3 - "$WORK" <<'PY'
+import sys
+w = sys.argv[1]
+def read(n, what): return float(open(f"{w}/{n}.{what}").read())
+for kind, p in (("reads", ""), ("commands", "command-")):
+    r = [read(f"{p}new-{i}", "rps") / read(f"{p}base-{i}", "rps") for i in (1, 2, 3)]
+    c = [read(f"{p}new-{i}", "cpu") / read(f"{p}base-{i}", "cpu") for i in (1, 2, 3)]
+    print(f"{kind}, new / base, each pair: requests/s " + ", ".join(f"{x:.2f}x" for x in r)
+          + "; gateway CPU per request " + ", ".join(f"{x:.2f}x" for x in c))
+PY
+  kill "$BASE" 2>/dev/null || true
+  wait "$BASE" 2>/dev/null || true
+fi
 printf 'request = function() return wrk.format("GET", "/api/game/players/x") end\n' >"$WORK/read.lua"
 run 401 "$GW" "$WORK/all.txt http://127.0.0.1:8080"
 # Every request went through the limiter's check: a limiter that lost Redis lets requests through
