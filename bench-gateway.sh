@@ -8,7 +8,8 @@
 # and the same command (a player buying a potion, then discarding one: each appends events), direct
 # and through the gateway (each player is first granted gold and potions by a game server's token).
 # Prints requests/s, latency and CPU milliseconds per request of the JVM that answered, and the
-# ratio gateway / direct measured in the same run. About 6 minutes after the build. PostgreSQL runs
+# ratio gateway / direct measured in the same run. About 6 minutes after the build (COMPARE_JAR
+# adds about 6 more). PostgreSQL runs
 # relaxed (--relaxed, no fsync), as in the runs quoted in the README and docs/benchmarks.md.
 # Options: COMPARE_JAR=path/to/gateway-exec.jar (also runs that gateway beside this build's and
 # alternates measured reads and commands between the two: a before/after on the same machine
@@ -20,6 +21,7 @@
 # runs on every request, leased as always).
 set -euo pipefail
 COMPARE_JAR=${COMPARE_JAR:+$(realpath "$COMPARE_JAR")} # before the cd: relative to the caller
+[ -z "$COMPARE_JAR" ] || [ -f "$COMPARE_JAR" ] || { echo "no such jar: $COMPARE_JAR" >&2; exit 1; }
 cd "$(dirname "$0")"
 EACH=${SECONDS_EACH:-15}
 PLAYERS=${PLAYERS:-1024}
@@ -215,7 +217,7 @@ print(a.getsockname()[1], b.getsockname()[1])')
     grep -v -e '^-XX:SharedArchiveFile' -e '^-XX:ArchiveClassesAtExit' || true)
   mapfile -d '' GW_ENV <"/proc/$GW/environ"
   env -i "${GW_ENV[@]}" SERVER_PORT="$BASE_PORT" MANAGEMENT_SERVER_PORT="$BASE_MGMT" \
-    "$(command -v java)" "${JVM_OPTS[@]}" -jar "$BASE_JAR" >"$WORK/compare.log" 2>&1 &
+    "$(readlink "/proc/$GW/exe")" "${JVM_OPTS[@]}" -jar "$BASE_JAR" >"$WORK/compare.log" 2>&1 &
   BASE=$!
   trap 'kill $BASE 2>/dev/null || true; wait $BASE 2>/dev/null || true; stop' EXIT
   ready=""
@@ -236,8 +238,12 @@ print(a.getsockname()[1], b.getsockname()[1])')
     local base=("${1}base-$2" "$BASE" "$WORK/all.txt http://127.0.0.1:$BASE_PORT")
     if [ $(($2 % 2)) = 1 ]; then run "${new[@]}"; run "${base[@]}"; else run "${base[@]}"; run "${new[@]}"; fi
   }
-  for i in 1 2 3; do pair "" "$i"; done
+  for i in 1 2 3; do pair "" "$i"; done # (new first in two pairs of three)
   for i in 1 2 3; do SCRIPT=command pair command- "$i"; done
+  if grep -q "rate limiter's Redis unavailable" "$WORK/compare.log"; then
+    echo "the compared gateway's rate limiter lost Redis ($WORK/compare.log): figures not valid" >&2
+    exit 1
+  fi
   python3 - "$WORK" <<'PY'
 import sys
 w = sys.argv[1]
@@ -250,6 +256,7 @@ for kind, p in (("reads", ""), ("commands", "command-")):
 PY
   kill "$BASE" 2>/dev/null || true
   wait "$BASE" 2>/dev/null || true
+  trap stop EXIT # (its pid may be reused now)
 fi
 printf 'request = function() return wrk.format("GET", "/api/game/players/x") end\n' >"$WORK/read.lua"
 run 401 "$GW" "$WORK/all.txt http://127.0.0.1:8080"
