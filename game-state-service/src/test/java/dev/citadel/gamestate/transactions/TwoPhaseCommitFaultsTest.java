@@ -344,18 +344,32 @@ class TwoPhaseCommitFaultsTest {
   AggregateHost<PlayerState, PlayerCommand, PlayerEvent> readsFailWhile(
       java.util.concurrent.atomic.AtomicBoolean failing,
       AfterCommit<PlayerState, PlayerEvent> work) {
-    var flaky =
+    return readsAlteredWhile(
+        failing,
+        read ->
+            reactor.core.publisher.Flux.error(
+                new IllegalStateException("connection reset (injected)")),
+        List.of(work));
+  }
+
+  /** An instance on the shared store whose stream reads go through {@code fault} while set. */
+  static AggregateHost<PlayerState, PlayerCommand, PlayerEvent> readsAlteredWhile(
+      java.util.concurrent.atomic.AtomicBoolean set,
+      java.util.function.UnaryOperator<
+              reactor.core.publisher.Flux<dev.citadel.eventstore.StoredEvent>>
+          fault,
+      List<AfterCommit<PlayerState, PlayerEvent>> work) {
+    var altered =
         new dev.citadel.gamestate.testing.ForwardingEventStore(store()) {
           @Override
           public reactor.core.publisher.Flux<dev.citadel.eventstore.StoredEvent> readStream(
               String id, long afterSeq) {
-            return failing.get()
-                ? reactor.core.publisher.Flux.error(
-                    new IllegalStateException("connection reset (injected)"))
+            return set.get()
+                ? fault.apply(super.readStream(id, afterSeq))
                 : super.readStream(id, afterSeq);
           }
         };
-    return hostOn(flaky, List.of(work));
+    return hostOn(altered, work);
   }
 
   /**
@@ -436,18 +450,8 @@ class TwoPhaseCommitFaultsTest {
   @Test
   void a_held_copy_reloaded_past_the_held_version_lets_the_hold_go() {
     java.util.concurrent.atomic.AtomicBoolean gap = new java.util.concurrent.atomic.AtomicBoolean();
-    var skipping =
-        new dev.citadel.gamestate.testing.ForwardingEventStore(store()) {
-          @Override
-          public reactor.core.publisher.Flux<dev.citadel.eventstore.StoredEvent> readStream(
-              String id, long afterSeq) {
-            // What retention does to a reader that fell behind: the oldest newer event is gone.
-            return gap.get()
-                ? super.readStream(id, afterSeq).skip(1)
-                : super.readStream(id, afterSeq);
-          }
-        };
-    var hooked = hostOn(skipping, List.of());
+    // What retention does to a reader that fell behind: the oldest newer event is gone.
+    var hooked = readsAlteredWhile(gap, read -> read.skip(1), List.of());
     // A hold that cannot lapse while this test runs: only the reload may release it.
     var c = new LocalParticipant(hooked, new PlayerAggregate(), CLOCK, Duration.ofSeconds(30));
     String from = player(hostA, "a-", 100);
