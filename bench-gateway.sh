@@ -13,7 +13,9 @@
 # relaxed (--relaxed, no fsync), as in the runs quoted in the README and docs/benchmarks.md.
 # Options: COMPARE_JAR=path/to/gateway-exec.jar (also runs that gateway beside this build's and
 # alternates measured reads and commands between the two: a before/after on the same machine
-# minute, see docs/benchmarks.md), SECONDS_EACH=15 (measured), WARMUP=40 (per path, not measured: with 10 s the JIT was
+# minute, see docs/benchmarks.md), COMPARE_ENV="NAME=value ..." (more environment for that gateway
+# only: this build's jar as base with CITADEL_GATEWAY_DIRECT_GAME_PATH=false measures GamePath),
+# SECONDS_EACH=15 (measured), WARMUP=40 (per path, not measured: with 10 s the JIT was
 # still compiling and took a fifth of the gateway's CPU and more than half of game-state's reads),
 # PLAYERS=1024 (with 128, half of the commands waited behind the same player's previous one).
 # The platform runs with --loadtest: sign-ups hash with bcrypt strength 6, not 10 (a thousand
@@ -216,7 +218,8 @@ print(a.getsockname()[1], b.getsockname()[1])')
   mapfile -t JVM_OPTS < <(tr '\0' '\n' <"/proc/$GW/cmdline" | sed -n '2,$p' | sed '/^-jar$/,$d' |
     grep -v -e '^-XX:SharedArchiveFile' -e '^-XX:ArchiveClassesAtExit' || true)
   mapfile -d '' GW_ENV <"/proc/$GW/environ"
-  env -i "${GW_ENV[@]}" SERVER_PORT="$BASE_PORT" MANAGEMENT_SERVER_PORT="$BASE_MGMT" \
+  read -ra BASE_EXTRA <<<"${COMPARE_ENV:-}"
+  env -i "${GW_ENV[@]}" "${BASE_EXTRA[@]}" SERVER_PORT="$BASE_PORT" MANAGEMENT_SERVER_PORT="$BASE_MGMT" \
     "$(readlink "/proc/$GW/exe")" "${JVM_OPTS[@]}" -jar "$BASE_JAR" >"$WORK/compare.log" 2>&1 &
   BASE=$!
   trap 'kill $BASE 2>/dev/null || true; wait $BASE 2>/dev/null || true; stop' EXIT
@@ -228,7 +231,7 @@ print(a.getsockname()[1], b.getsockname()[1])')
   done
   [ -n "$ready" ] || { echo "the gateway from $COMPARE_JAR did not get ready:" >&2; cat "$WORK/compare.log" >&2; exit 1; }
   echo
-  echo "A/B: this build (new) and $COMPARE_JAR (base), ${EACH}s phases in turn, after ${WARMUP}s of warm-up:"
+  echo "A/B: this build (new) and $COMPARE_JAR ${COMPARE_ENV:-} (base), ${EACH}s phases in turn, after ${WARMUP}s of warm-up:"
   EACH=$WARMUP
   run warm-base "$BASE" "$WORK/all.txt http://127.0.0.1:$BASE_PORT" >/dev/null
   SCRIPT=command run warm-command-base "$BASE" "$WORK/all.txt http://127.0.0.1:$BASE_PORT" >/dev/null

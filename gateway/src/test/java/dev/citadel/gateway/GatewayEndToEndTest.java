@@ -9,10 +9,12 @@ import com.nimbusds.jose.JWSSigner;
 import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jose.crypto.RSASSASigner;
 import com.nimbusds.jose.jwk.RSAKey;
+import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.PlainJWT;
 import com.nimbusds.jwt.SignedJWT;
 import dev.citadel.affinity.Rendezvous;
+import dev.citadel.gateway.routing.GamePath;
 import dev.citadel.infra.junit.CitadelInfra;
 import dev.citadel.infra.junit.SharedInfra;
 import dev.citadel.notify.PlayerNotifier;
@@ -26,9 +28,12 @@ import java.util.ArrayList;
 import java.util.Date;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BiFunction;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -379,8 +384,230 @@ class GatewayEndToEndTest {
         .isEqualTo(alice.id());
   }
 
+  /** What a client sees of an answer: status, headers but the two that vary, body. */
+  record Seen(int status, Map<String, List<String>> headers, String body) {}
+
+  static Seen seen(WebTestClient.RequestHeadersSpec<?> request) {
+    var result = request.exchange().expectBody(String.class).returnResult();
+    Map<String, List<String>> headers = new TreeMap<>();
+    result
+        .getResponseHeaders()
+        .forEach(
+            (name, values) -> {
+              String n = name.toLowerCase(Locale.ROOT);
+              if (!n.equals("date") && !n.equals("x-ratelimit-remaining")) {
+                headers.put(n, values);
+              }
+            });
+    return new Seen(result.getStatus().value(), headers, result.getResponseBody());
+  }
+
+  record Case(
+      String name,
+      boolean direct,
+      BiFunction<WebTestClient, String, WebTestClient.RequestHeadersSpec<?>> request) {}
+
   @Test
   @Order(3)
+  void the_direct_game_path_answers_exactly_as_the_generic_way() throws Exception {
+    ConfigurableApplicationContext generic =
+        cluster.gateway(10_000, 20_000, Map.of("citadel.gateway.direct-game-path", false));
+    await().atMost(Duration.ofSeconds(30)).until(() -> Cluster.healthy(generic).size() == 3);
+    // The gateway's security chain is one the path knows: a filter added to it turns the path off
+    // (and this test fails until the path is taught what the filter does).
+    assertThat(gatewayA.getBean(GamePath.class).active().block()).isTrue();
+    assertThat(generic.getBean(GamePath.class).active().block()).isFalse();
+    WebTestClient web = client(gatewayA);
+    Player alice = signUpAndLogIn(web);
+    Player bob = signUpAndLogIn(web);
+    awaitPlayer(web, alice);
+    awaitPlayer(web, bob);
+    String aliceForged =
+        rs256(
+            new RSAKeyGenerator(2048).keyID("rogue").generate(),
+            playerClaims(alice.id(), Instant.now(), Instant.now().plusSeconds(600)));
+    List<Case> cases =
+        List.of(
+            new Case(
+                "own player",
+                true,
+                (w, base) ->
+                    w.get()
+                        .uri("/api/game/players/{id}", alice.id())
+                        .headers(h -> h.setBearerAuth(alice.token()))),
+            new Case(
+                "own player, another's id in X-Player-Id, a client's X-Forwarded-For",
+                true,
+                (w, base) ->
+                    w.get()
+                        .uri("/api/game/players/{id}", alice.id())
+                        .headers(
+                            h -> {
+                              h.setBearerAuth(alice.token());
+                              h.set("X-Player-Id", bob.id());
+                              h.set("X-Forwarded-For", "203.0.113.9");
+                            })),
+            new Case(
+                "another player (game-state refuses)",
+                true,
+                (w, base) ->
+                    w.get()
+                        .uri("/api/game/players/{id}", bob.id())
+                        .headers(h -> h.setBearerAuth(alice.token()))),
+            new Case(
+                "a command with a body (an item she does not have)",
+                true,
+                (w, base) ->
+                    w.post()
+                        .uri("/api/game/players/{id}/commands/use-item", alice.id())
+                        .headers(h -> h.setBearerAuth(alice.token()))
+                        .contentType(MediaType.APPLICATION_JSON)
+                        .bodyValue("{\"itemId\":\"nothing\",\"quantity\":1}")),
+            new Case(
+                "a malformed body",
+                true,
+                (w, base) ->
+                    w.post()
+                        .uri("/api/game/players/{id}/commands/use-item", alice.id())
+                        .headers(h -> h.setBearerAuth(alice.token()))
+                        .contentType(MediaType.APPLICATION_JSON)
+                        .bodyValue("{")),
+            new Case(
+                "a query string",
+                true,
+                (w, base) ->
+                    w.get()
+                        .uri("/api/game/leaderboard?limit=3")
+                        .headers(h -> h.setBearerAuth(alice.token()))),
+            new Case(
+                "a game path no service has",
+                true,
+                (w, base) ->
+                    w.get().uri("/api/game/nothing").headers(h -> h.setBearerAuth(alice.token()))),
+            new Case(
+                "HEAD",
+                true,
+                (w, base) ->
+                    w.head()
+                        .uri("/api/game/players/{id}", alice.id())
+                        .headers(h -> h.setBearerAuth(alice.token()))),
+            new Case(
+                "OPTIONS, not cross-origin",
+                true,
+                (w, base) ->
+                    w.options()
+                        .uri("/api/game/players/{id}", alice.id())
+                        .headers(h -> h.setBearerAuth(alice.token()))),
+            new Case(
+                "two Authorization headers (the first counts, both ways)",
+                true,
+                (w, base) ->
+                    w.get()
+                        .uri("/api/game/players/{id}", alice.id())
+                        .headers(
+                            h -> {
+                              h.add("Authorization", "Bearer " + alice.token());
+                              h.add("Authorization", "Bearer " + aliceForged);
+                            })),
+            new Case(
+                "a bearer header and a query token (not read on this path)",
+                true,
+                (w, base) ->
+                    w.get()
+                        .uri("/api/game/players/{id}?access_token={t}", alice.id(), aliceForged)
+                        .headers(h -> h.setBearerAuth(alice.token()))),
+            new Case(
+                "TRACE (the firewall refuses)",
+                false,
+                (w, base) ->
+                    w.method(org.springframework.http.HttpMethod.TRACE)
+                        .uri("/api/game/players/{id}", alice.id())
+                        .headers(h -> h.setBearerAuth(alice.token()))),
+            new Case(
+                "a ';' in the path (the firewall refuses)",
+                false,
+                (w, base) ->
+                    w.get()
+                        .uri(URI.create(base + "/api/game/players;x=1/" + alice.id()))
+                        .headers(h -> h.setBearerAuth(alice.token()))),
+            new Case(
+                "'//' in the path (the firewall refuses)",
+                false,
+                (w, base) ->
+                    w.get()
+                        .uri(URI.create(base + "/api/game//players/" + alice.id()))
+                        .headers(h -> h.setBearerAuth(alice.token()))),
+            new Case(
+                "'..' in the path (the firewall refuses)",
+                false,
+                (w, base) ->
+                    w.get()
+                        .uri(URI.create(base + "/api/game/x/../players/" + alice.id()))
+                        .headers(h -> h.setBearerAuth(alice.token()))),
+            new Case(
+                "no token", false, (w, base) -> w.get().uri("/api/game/players/{id}", alice.id())),
+            new Case(
+                "a token signed by another key",
+                false,
+                (w, base) ->
+                    w.get()
+                        .uri("/api/game/players/{id}", alice.id())
+                        .headers(h -> h.setBearerAuth(aliceForged))),
+            new Case(
+                "a service's token",
+                false,
+                (w, base) ->
+                    w.get()
+                        .uri("/api/game/players/{id}", alice.id())
+                        .headers(h -> h.setBearerAuth(gameServerToken()))),
+            new Case(
+                "an encoded slash (the firewall refuses)",
+                false,
+                (w, base) ->
+                    w.get()
+                        .uri(URI.create(base + "/api/game/players/a%2Fb"))
+                        .headers(h -> h.setBearerAuth(alice.token()))),
+            new Case(
+                "cross-origin",
+                false,
+                (w, base) ->
+                    w.get()
+                        .uri("/api/game/players/{id}", alice.id())
+                        .headers(
+                            h -> {
+                              h.setBearerAuth(alice.token());
+                              h.setOrigin("https://game.example");
+                            })),
+            new Case(
+                "a header value with a character outside printable ASCII",
+                false,
+                (w, base) ->
+                    w.get()
+                        .uri("/api/game/players/{id}", alice.id())
+                        .headers(
+                            h -> {
+                              h.setBearerAuth(alice.token());
+                              h.set("X-Note", "caf\u00e9");
+                            })));
+    GamePath direct = gatewayA.getBean(GamePath.class);
+    for (Case c : cases) {
+      long before = direct.taken();
+      Seen viaDirect = seen(c.request().apply(client(gatewayA), base(gatewayA)));
+      assertThat(direct.taken() - before)
+          .as(c.name() + ": taken directly")
+          .isEqualTo(c.direct() ? 1 : 0);
+      Seen viaGeneric = seen(c.request().apply(client(generic), base(generic)));
+      assertThat(viaDirect).as(c.name()).isEqualTo(viaGeneric);
+    }
+    assertThat(generic.getBean(GamePath.class).taken()).isZero();
+  }
+
+  static String base(ConfigurableApplicationContext gateway) {
+    return "http://127.0.0.1:" + Cluster.port(gateway);
+  }
+
+  @Test
+  @Order(4)
   void internal_endpoints_are_unreachable_and_errors_pass_through() {
     WebTestClient web = client(gatewayA);
     Player alice = signUpAndLogIn(web);
@@ -441,6 +668,9 @@ class GatewayEndToEndTest {
         if (result.getStatus().value() == 429) {
           refusals.add(
               result.getResponseHeaders().getContentType()
+                  + " "
+                  // Spring Security's headers on the gateway's own answer too (GamePath)
+                  + result.getResponseHeaders().getFirst("X-Content-Type-Options")
                   + " retry-after="
                   + result.getResponseHeaders().getFirst("Retry-After")
                   + " "
@@ -448,12 +678,15 @@ class GatewayEndToEndTest {
         }
       }
       assertThat(statuses).contains(200, 429);
+      // ... taken the direct way (the refusal included).
+      // (the first one verified her token, new to this gateway, the generic way)
+      assertThat(limited.getBean(GamePath.class).taken()).isEqualTo(19);
       // A problem in our words, with when to try again; not an empty 429.
       assertThat(refusals)
           .allSatisfy(
               r ->
                   assertThat(r)
-                      .startsWith("application/problem+json retry-after=1 ")
+                      .startsWith("application/problem+json nosniff retry-after=1 ")
                       .contains("\"status\":429"));
       await()
           .atMost(Duration.ofSeconds(10))

@@ -5,14 +5,23 @@ import dev.citadel.gateway.affinity.AffinityFilter;
 import dev.citadel.gateway.affinity.DnsInstances;
 import dev.citadel.gateway.identity.ForwardingFilter;
 import dev.citadel.gateway.routing.FirstMatchingRoute;
+import dev.citadel.gateway.routing.GamePath;
 import dev.citadel.web.lifecycle.BackgroundTasks;
+import dev.citadel.web.security.CitadelSecurity;
 import dev.citadel.web.security.ClientAddress;
+import dev.citadel.web.security.KnownTokens;
 import dev.citadel.web.security.ServiceTokens;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.net.URI;
 import java.security.Principal;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.cloud.client.ServiceInstance;
 import org.springframework.cloud.client.discovery.ReactiveDiscoveryClient;
@@ -24,13 +33,19 @@ import org.springframework.cloud.gateway.route.RouteLocator;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
+import org.springframework.security.oauth2.jwt.Jwt;
+import org.springframework.security.web.server.SecurityWebFilterChain;
+import org.springframework.security.web.server.firewall.ServerWebExchangeFirewall;
+import org.springframework.security.web.server.firewall.StrictServerWebExchangeFirewall;
 import org.springframework.web.reactive.accept.ApiVersionStrategy;
 import org.springframework.web.reactive.function.client.WebClient;
+import org.springframework.web.server.WebFilter;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 @Configuration(proxyBeanMethods = false)
 public class GatewayConfiguration {
+  private static final Logger log = LoggerFactory.getLogger(GatewayConfiguration.class);
 
   /** The static candidate list; replaceable at run time (an operator or a test adds one). */
   public static final class StaticInstances implements Supplier<Flux<URI>> {
@@ -99,6 +114,48 @@ public class GatewayConfiguration {
     FirstMatchingRoute mapping = new FirstMatchingRoute(webHandler, routes, cors, environment);
     versions.ifAvailable(mapping::setApiVersionStrategy);
     return mapping;
+  }
+
+  /**
+   * A verified player's game request past the generic security chain ({@link GamePath}); {@code
+   * citadel.gateway.direct-game-path=false} sends every request the generic way.
+   */
+  @Bean
+  GamePath gamePath(
+      GatewayProperties props,
+      ObjectProvider<ServerWebExchangeFirewall> firewall,
+      CitadelSecurity security,
+      RoutePredicateHandlerMapping routes,
+      FilteringWebHandler gateway,
+      List<SecurityWebFilterChain> chains,
+      ListableBeanFactory beans,
+      ObjectProvider<MeterRegistry> meters) {
+    boolean enabled = props.directGamePath();
+    Function<String, Mono<Jwt>> known;
+    if (security.decoder() instanceof KnownTokens verified) {
+      known = verified::known;
+    } else {
+      log.warn("the direct game path is off: the token decoder remembers no verified token");
+      enabled = false;
+      known = token -> Mono.empty();
+    }
+    GamePath path =
+        new GamePath(
+            enabled,
+            // The one Spring Security's WebFilterChainProxy takes (the same default without one).
+            firewall.getIfUnique(StrictServerWebExchangeFirewall::new),
+            known,
+            routes,
+            gateway,
+            chains,
+            // As the web handler takes them (an injected provider would leave this bean out).
+            () -> beans.getBeanProvider(WebFilter.class).orderedStream().toList());
+    meters.ifAvailable(
+        m ->
+            FunctionCounter.builder("citadel.gateway.direct.game.requests", path, GamePath::taken)
+                .description("player game requests taken past the generic security chain")
+                .register(m));
+    return path;
   }
 
   @Bean

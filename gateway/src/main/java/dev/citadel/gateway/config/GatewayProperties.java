@@ -4,13 +4,17 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
 
 /**
  * @param gameState where the game-state instances come from
  * @param rateLimit how the per-player token bucket is asked
+ * @param directGamePath whether a verified player's game request may go past the generic security
+ *     chain ({@code GamePath}; false: every request goes the generic way)
  */
 @ConfigurationProperties("citadel.gateway")
-public record GatewayProperties(GameState gameState, RateLimit rateLimit) {
+public record GatewayProperties(
+    GameState gameState, RateLimit rateLimit, @DefaultValue("true") boolean directGamePath) {
 
   /**
    * The per-player limit (rate and burst reach Spring Cloud Gateway's filter as its arguments) and

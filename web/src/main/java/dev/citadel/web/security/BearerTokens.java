@@ -60,7 +60,7 @@ public final class BearerTokens implements ServerAuthenticationConverter {
    * The token of an {@code Authorization} value that Spring's converter accepts ({@code ^Bearer
    * (?<token>[a-zA-Z0-9-._~+/]+=*)$}, case-insensitive), or null for any other value.
    */
-  static String wellFormed(String authorization) {
+  public static String wellFormed(String authorization) {
     if (authorization == null
         || !authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
       return null;

@@ -13,6 +13,7 @@ import org.springframework.security.oauth2.jwt.JwtException;
 import org.springframework.security.oauth2.jwt.NimbusReactiveJwtDecoder;
 import org.springframework.security.oauth2.jwt.ReactiveJwtDecoder;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 
 /**
  * Token decoders pinned to RS256: {@code alg=none}, HS256 (say, "signed" with the public key as a
@@ -42,17 +43,26 @@ public final class TokenDecoders {
     NimbusReactiveJwtDecoder decoder =
         NimbusReactiveJwtDecoder.withJwkSource(keys).jwsAlgorithm(SignatureAlgorithm.RS256).build();
     decoder.setJwtValidator(validator);
-    ReactiveJwtDecoder verified =
+    VerifiedTokens verified =
         new VerifiedTokens(
             decoder, validator, clock, VERIFIED_KEPT, VERIFIED_CAPACITY, keys::current);
     // Spring's decoder passes a key source's failure on as a bare IllegalStateException (a 500);
     // as a JwtException it becomes an authentication failure SecurityProblems answers (503).
-    return token ->
-        verified
+    return new KnownTokens() {
+      @Override
+      public Mono<Jwt> decode(String token) {
+        return verified
             .decode(token)
             .onErrorMap(
                 e -> Problems.cause(e, CachedJwks.KeysUnavailable.class).isPresent(),
                 e -> new JwtException("no public keys to verify tokens with", e));
+      }
+
+      @Override
+      public Mono<Jwt> known(String token) {
+        return verified.known(token);
+      }
+    };
   }
 
   /** A verified token is verified again after this long at most (see {@link VerifiedTokens}). */

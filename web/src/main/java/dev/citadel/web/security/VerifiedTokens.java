@@ -28,7 +28,7 @@ import reactor.core.publisher.Mono;
  * {@code capacity} entries, 2-3 KB each (past that, expired ones are dropped, and if none are,
  * everything is: the next requests verify again).
  */
-public final class VerifiedTokens implements ReactiveJwtDecoder {
+public final class VerifiedTokens implements KnownTokens {
   private record Verified(Jwt jwt, Instant until, Object keys) {}
 
   private final ReactiveJwtDecoder delegate;
@@ -71,6 +71,23 @@ public final class VerifiedTokens implements ReactiveJwtDecoder {
       verified.remove(token, held); // the delegate gives the precise error, or verifies anew
     }
     return delegate.decode(token).doOnNext(jwt -> remember(token, jwt, now, keySet));
+  }
+
+  /**
+   * What {@link #decode} answers from memory (the key set trusted now, validated with the current
+   * time); empty for anything else.
+   */
+  @Override
+  public Mono<Jwt> known(String token) {
+    Object keySet = keys.get();
+    Verified held = keySet == null ? null : verified.get(token);
+    if (held == null
+        || !clock.instant().isBefore(held.until())
+        || held.keys() != keySet
+        || validator.validate(held.jwt()).hasErrors()) {
+      return Mono.empty();
+    }
+    return Mono.just(held.jwt());
   }
 
   private void remember(String token, Jwt jwt, Instant now, Object keySet) {

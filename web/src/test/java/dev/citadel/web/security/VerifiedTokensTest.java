@@ -124,6 +124,26 @@ class VerifiedTokensTest {
   }
 
   @Test
+  void known_answers_only_what_decode_would_answer_from_memory() {
+    VerifiedTokens tokens = tokens(100);
+    assertThat(tokens.known("good-a").blockOptional()).as("never verified").isEmpty();
+    assertThat(tokens.known("forged").blockOptional()).isEmpty();
+    tokens.decode("good-a").block();
+    assertThat(tokens.known("good-a").block().getSubject()).isEqualTo("good-a");
+    refused.add("good-a"); // the validator runs on every use
+    assertThat(tokens.known("good-a").blockOptional()).isEmpty();
+    refused.clear();
+    keySet.set(new Object()); // new keys: verified again first
+    assertThat(tokens.known("good-a").blockOptional()).isEmpty();
+    tokens.decode("good-a").block();
+    clock.set(T.plus(Duration.ofMinutes(6))); // held at most keep
+    assertThat(tokens.known("good-a").blockOptional()).isEmpty();
+    keySet.set(null); // no trusted keys
+    assertThat(tokens.known("good-a").blockOptional()).isEmpty();
+    assertThat(verifications).as("known never verifies").hasValue(2);
+  }
+
+  @Test
   void without_trusted_keys_nothing_remembered_counts() {
     VerifiedTokens tokens = tokens(100);
     tokens.decode("good-a").block();
