@@ -10,6 +10,7 @@ import dev.citadel.web.lifecycle.BackgroundTasks;
 import dev.citadel.web.security.CitadelSecurity;
 import dev.citadel.web.security.ClientAddress;
 import dev.citadel.web.security.KnownTokens;
+import dev.citadel.web.security.SecurityProperties;
 import dev.citadel.web.security.ServiceTokens;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -129,6 +130,7 @@ public class GatewayConfiguration {
       FilteringWebHandler gateway,
       List<SecurityWebFilterChain> chains,
       ListableBeanFactory beans,
+      SecurityProperties securityProps,
       ObjectProvider<MeterRegistry> meters) {
     boolean enabled = props.directGamePath();
     Function<String, Mono<Jwt>> known;
@@ -149,7 +151,8 @@ public class GatewayConfiguration {
             gateway,
             chains,
             // As the web handler takes them (an injected provider would leave this bean out).
-            () -> beans.getBeanProvider(WebFilter.class).orderedStream().toList());
+            () -> beans.getBeanProvider(WebFilter.class).orderedStream().toList(),
+            securityProps.queryTokenPaths());
     meters.ifAvailable(
         m ->
             FunctionCounter.builder("citadel.gateway.direct.game.requests", path, GamePath::taken)

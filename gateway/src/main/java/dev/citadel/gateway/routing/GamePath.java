@@ -18,9 +18,9 @@ import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.SmartInitializingSingleton;
-import org.springframework.cloud.gateway.handler.FilteringWebHandler;
-import org.springframework.cloud.gateway.handler.RoutePredicateHandlerMapping;
 import org.springframework.cloud.gateway.route.Route;
+import org.springframework.context.ApplicationContext;
+import org.springframework.context.ApplicationContextAware;
 import org.springframework.core.Ordered;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.server.reactive.ServerHttpRequest;
@@ -52,35 +52,37 @@ import reactor.core.publisher.Mono;
  * The request players send most, a verified player's call on {@code /api/game/**}, taken to the
  * route's filters (rate limit, owner, forwarding, proxy: Spring Cloud Gateway's, unchanged) past
  * Spring Security's filter chain proxy, its firewall's header wrapper and the dispatcher, which
- * together cost about a quarter of the gateway's CPU a request (docs/gateway.md). For this one
- * shape of request their outcome is known, or asked of the same parts:
+ * together cost about a quarter of the gateway's CPU a read (docs/gateway.md, docs/benchmarks.md).
+ * For this one shape of request their outcome is known, or asked of the same parts:
  *
  * <ul>
  *   <li>the firewall's checks of method, host and path run here ({@link ServerWebExchangeFirewall},
- *       the same one); its checks of header values, which it runs when one is read, are replaced by
- *       a stricter one made here on all of them (printable ASCII);
+ *       the same one); its check of a header value when read is replaced by a stricter one of all
+ *       of them here (printable ASCII); query parameters, which nothing on this path reads, are not
+ *       checked;
  *   <li>only a token the gateway's decoder verified before and still holds ({@link
  *       KnownTokens#known}: same key set, validated now) is taken; its authorities are {@link
  *       Callers}', and a caller who is not a player goes the generic way;
- *   <li>the security chain's own authorization filter decides, with the authentication in the
- *       Reactor context as Spring Security puts it; its own header writer writes the response
- *       headers; the principal is the one Spring Security would expose;
- *   <li>the other web filters after this one run as they would (all but Spring Security's proxy);
- *   <li>the route is looked up by the gateway's own mapping, and only the game-state route (owner
- *       affinity) is handled here; an error from it is handed on as the dispatcher hands it on.
+ *   <li>then, in the security chain's order: its own header writer, its own authorization filter
+ *       (the authentication in the Reactor context as Spring Security puts it), the other web
+ *       filters after this one (all but Spring Security's proxy), the gateway's own route lookup,
+ *       and only for the game-state route (owner affinity) Spring Cloud Gateway's handler; an error
+ *       is handed on as the dispatcher hands it on.
  * </ul>
  *
- * Anything else (no token or another kind of token, a token not verified before, one that no longer
- * validates, a request the firewall refuses or the rules deny, a cross-origin or upgrade request,
- * another route) goes the generic way, which answers it as before: this path only lets through what
- * the generic one would, and every refusal keeps its one source. A token is verified once either
- * way (a bad one only by the generic way). The security chain is checked at start: a filter this
- * class does not know (someone adds CORS or a session to it) turns the path off, logged.
+ * Anything else (no token or another kind of token, a token not verified here before, one that no
+ * longer validates, a request the firewall refuses or the rules deny, a cross-origin or upgrade
+ * request, another route, the management port) goes the generic way, before anything is sent: this
+ * path only lets through what the generic one would, and every security refusal keeps its one
+ * source. A token is verified once either way. The security chain is checked at start: a filter of
+ * a kind this class does not know (someone adds CORS to it) turns the path off, logged; a known one
+ * configured otherwise (a session repository instead of none) is not seen.
  *
  * <p>One unit on purpose (over 300 lines): every decision that keeps this path equal to the generic
  * one sits beside the part of it that it replaces.
  */
-public final class GamePath implements WebFilter, Ordered, SmartInitializingSingleton {
+public final class GamePath
+    implements WebFilter, Ordered, SmartInitializingSingleton, ApplicationContextAware {
   private static final Logger log = LoggerFactory.getLogger(GamePath.class);
 
   public static final String PREFIX = "/api/game/";
@@ -107,27 +109,33 @@ public final class GamePath implements WebFilter, Ordered, SmartInitializingSing
   private final ServerWebExchangeFirewall firewall;
   private final Function<String, Mono<Jwt>> known;
   private final Callers callers = new Callers();
-  private final RoutePredicateHandlerMapping routes;
-  private final FilteringWebHandler gateway;
+  private final HandlerMapping routes;
+  private final WebHandler gateway;
   private final List<SecurityWebFilterChain> security;
   private final Supplier<List<WebFilter>> webFilters;
-  private final Mono<Optional<Parts>> parts;
+  private final List<String> queryTokenPaths;
+  private volatile Optional<Parts> parts = Optional.empty();
+  private volatile ApplicationContext context;
   private final LongAdder taken = new LongAdder();
 
   /**
    * @param known the player's token as the decoder verified it before and holds it now, or empty
+   * @param routes the gateway's route lookup
+   * @param gateway what serves a route (Spring Cloud Gateway's filtering web handler)
    * @param security the security chains in force (the path runs only with exactly one, of known
    *     filters)
    * @param webFilters every web filter, in order (asked once, after start)
+   * @param queryTokenPaths where a token may come in the query (none may be a game path)
    */
   public GamePath(
       boolean enabled,
       ServerWebExchangeFirewall firewall,
       Function<String, Mono<Jwt>> known,
-      RoutePredicateHandlerMapping routes,
-      FilteringWebHandler gateway,
+      HandlerMapping routes,
+      WebHandler gateway,
       List<SecurityWebFilterChain> security,
-      Supplier<List<WebFilter>> webFilters) {
+      Supplier<List<WebFilter>> webFilters,
+      List<String> queryTokenPaths) {
     this.enabled = enabled;
     this.firewall = firewall;
     this.known = known;
@@ -135,33 +143,48 @@ public final class GamePath implements WebFilter, Ordered, SmartInitializingSing
     this.gateway = gateway;
     this.security = List.copyOf(security);
     this.webFilters = webFilters;
-    this.parts = Mono.defer(this::inspect).cache();
+    this.queryTokenPaths = List.copyOf(queryTokenPaths);
   }
 
   @Override
-  public void afterSingletonsInstantiated() {
-    parts.subscribe(); // at start: a path turned off says so now, not at the first request
+  public void setApplicationContext(ApplicationContext context) {
+    this.context = context;
   }
 
-  private Mono<Optional<Parts>> inspect() {
+  /**
+   * Looks at the chain once, at start; until then (and when it is off) all goes the generic way.
+   */
+  @Override
+  public void afterSingletonsInstantiated() {
     if (!enabled) {
-      return Mono.just(Optional.empty());
+      return;
     }
     if (security.size() != 1) {
       log.warn("the direct game path is off: {} security chains", security.size());
-      return Mono.just(Optional.empty());
+      return;
+    }
+    if (queryTokenPaths.stream().anyMatch(p -> p.startsWith(PREFIX))) {
+      log.warn("the direct game path is off: a query-token path under {}", PREFIX);
+      return;
     }
     List<WebFilter> all = webFilters.get();
     int at = all.indexOf(this);
     if (at < 0) {
       log.warn("the direct game path is off: it is not among the web filters {}", all);
-      return Mono.just(Optional.empty());
+      return;
     }
     List<WebFilter> others =
         all.subList(at + 1, all.size()).stream()
             .filter(f -> !(f instanceof WebFilterChainProxy))
             .toList();
-    return security.get(0).getWebFilters().collectList().map(chain -> partsOf(chain, others));
+    // A list held in memory (Flux.fromIterable): answered at once, here.
+    security
+        .get(0)
+        .getWebFilters()
+        .collectList()
+        .subscribe(
+            chain -> parts = partsOf(chain, others),
+            e -> log.warn("the direct game path is off: the security chain's filters failed", e));
   }
 
   /** The chain's header writer and authorization, or empty (the path off) for a chain not known. */
@@ -196,8 +219,8 @@ public final class GamePath implements WebFilter, Ordered, SmartInitializingSing
   }
 
   /** Whether requests may take this path: enabled, and the security chain one it knows. */
-  public Mono<Boolean> active() {
-    return parts.map(Optional::isPresent);
+  public boolean active() {
+    return parts.isPresent();
   }
 
   /**
@@ -209,23 +232,21 @@ public final class GamePath implements WebFilter, Ordered, SmartInitializingSing
 
   @Override
   public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
-    String token = enabled ? candidateToken(exchange.getRequest()) : null;
+    Optional<Parts> found = parts;
+    String token =
+        found.isPresent() && exchange.getApplicationContext() == context
+            ? candidateToken(exchange.getRequest())
+            : null; // (the management port's context: the generic way)
     if (token == null) {
       return chain.filter(exchange);
     }
-    return parts.flatMap(
-        found ->
-            found.isEmpty()
-                ? chain.filter(exchange)
-                : firewalled(exchange)
-                    .flatMap(
-                        allowed ->
-                            allowed ? player(token) : Mono.just(Optional.<Authentication>empty()))
-                    .flatMap(
-                        player ->
-                            player.isEmpty()
-                                ? chain.filter(exchange)
-                                : direct(exchange, chain, found.get(), player.get())));
+    return firewalled(exchange)
+        .flatMap(allowed -> allowed ? player(token) : Mono.just(Optional.<Authentication>empty()))
+        .flatMap(
+            player ->
+                player.isEmpty()
+                    ? chain.filter(exchange)
+                    : direct(exchange, chain, found.get(), player.get()));
   }
 
   /**
@@ -285,71 +306,71 @@ public final class GamePath implements WebFilter, Ordered, SmartInitializingSing
   }
 
   /**
-   * The other filters, then the route, authorized by the chain's own rule. A denial, or a request
-   * the mapping does not send to the game-state route, goes the generic way before anything is
-   * sent; nothing after that point falls back.
+   * In the generic chain's order: its header writer, its authorization, the other web filters, the
+   * route. A denial, or a request the mapping does not send to the game-state route, goes the
+   * generic way before anything is sent; nothing falls back once the route's filters have started.
    */
   private Mono<Void> direct(
       ServerWebExchange exchange, WebFilterChain chain, Parts parts, Authentication player) {
-    ServerWebExchange authenticated = exchange.mutate().principal(Mono.just(player)).build();
-    AtomicBoolean routed = new AtomicBoolean();
-    WebHandler route =
-        ex ->
-            routes
-                .getHandler(ex)
-                .map(Optional::of)
-                .defaultIfEmpty(Optional.empty())
-                .flatMap(
-                    handler -> {
-                      Route matched = ex.getAttribute(GATEWAY_ROUTE_ATTR);
-                      if (handler.orElse(null) != gateway
-                          || matched == null
-                          || !AffinityFilter.GAME_STATE.equals(
-                              matched.getMetadata().get(AffinityFilter.METADATA_KEY))) {
-                        return Mono.error(new NotHere());
-                      }
-                      return parts
-                          .authorization()
-                          .filter(ex, authorized -> proxy(authorized, parts, routed));
-                    });
-    return new DefaultWebFilterChain(route, parts.others())
-        .filter(authenticated)
-        .contextWrite(ReactiveSecurityContextHolder.withAuthentication(player))
-        .onErrorResume(
-            e -> !routed.get() && (e instanceof NotHere || e instanceof AccessDeniedException),
-            e -> chain.filter(exchange));
-  }
-
-  /** The route's filters and the proxy; an error handed on as the dispatcher hands it on. */
-  private Mono<Void> proxy(ServerWebExchange exchange, Parts parts, AtomicBoolean routed) {
     return Mono.defer(
         () -> {
-          routed.set(true);
-          taken.increment();
+          ServerWebExchange authenticated = exchange.mutate().principal(Mono.just(player)).build();
+          AtomicBoolean routed = new AtomicBoolean();
+          AtomicBoolean notHere = new AtomicBoolean();
+          WebHandler route = ex -> route(ex, routed, notHere);
           return parts
               .headers()
-              .filter(exchange, gateway::handle)
+              .filter(
+                  authenticated,
+                  withHeaders ->
+                      parts
+                          .authorization()
+                          .filter(
+                              withHeaders,
+                              authorized ->
+                                  new DefaultWebFilterChain(route, parts.others())
+                                      .filter(authorized)))
+              .contextWrite(ReactiveSecurityContextHolder.withAuthentication(player))
               .onErrorResume(
-                  e -> {
-                    // As RequestMappingHandlerAdapter.handleError, asked by the dispatcher for any
-                    // handler's error: the error's answer sets its own content headers.
-                    exchange
-                        .getAttributes()
-                        .remove(HandlerMapping.PRODUCIBLE_MEDIA_TYPES_ATTRIBUTE);
-                    if (!exchange.getResponse().isCommitted()) {
-                      exchange.getResponse().getHeaders().clearContentHeaders();
-                    }
-                    return Mono.error(e);
-                  });
+                  e -> e instanceof AccessDeniedException && !routed.get(),
+                  denied -> chain.filter(exchange))
+              .then(Mono.defer(() -> notHere.get() ? chain.filter(exchange) : Mono.empty()));
         });
   }
 
-  /** The mapping did not pick the game-state route: the generic way answers. */
-  private static final class NotHere extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-
-    NotHere() {
-      super("not the game-state route", null, false, false);
-    }
+  /**
+   * The route's filters and the proxy, when the mapping picks the game-state route; an error handed
+   * on as the dispatcher hands a handler's or a mapping's on.
+   */
+  private Mono<Void> route(
+      ServerWebExchange exchange, AtomicBoolean routed, AtomicBoolean notHere) {
+    return routes
+        .getHandler(exchange)
+        .map(Optional::of)
+        .defaultIfEmpty(Optional.empty())
+        .flatMap(
+            handler -> {
+              Route matched = exchange.getAttribute(GATEWAY_ROUTE_ATTR);
+              if (handler.orElse(null) != gateway
+                  || matched == null
+                  || !AffinityFilter.GAME_STATE.equals(
+                      matched.getMetadata().get(AffinityFilter.METADATA_KEY))) {
+                notHere.set(true);
+                return Mono.<Void>empty();
+              }
+              routed.set(true);
+              taken.increment();
+              return gateway.handle(exchange);
+            })
+        .onErrorResume(
+            e -> {
+              // As RequestMappingHandlerAdapter.handleError, which the dispatcher asks for any
+              // mapping's or handler's error: the error's answer sets its own content headers.
+              exchange.getAttributes().remove(HandlerMapping.PRODUCIBLE_MEDIA_TYPES_ATTRIBUTE);
+              if (!exchange.getResponse().isCommitted()) {
+                exchange.getResponse().getHeaders().clearContentHeaders();
+              }
+              return Mono.error(e);
+            });
   }
 }

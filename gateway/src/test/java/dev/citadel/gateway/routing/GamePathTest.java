@@ -1,15 +1,33 @@
 package dev.citadel.gateway.routing;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.springframework.cloud.gateway.support.ServerWebExchangeUtils.GATEWAY_ROUTE_ATTR;
 
+import java.net.URI;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
+import org.springframework.cloud.gateway.route.Route;
 import org.springframework.mock.http.server.reactive.MockServerHttpRequest;
+import org.springframework.mock.web.server.MockServerWebExchange;
+import org.springframework.security.authorization.AuthorizationDecision;
+import org.springframework.security.oauth2.jwt.Jwt;
+import org.springframework.security.web.server.MatcherSecurityWebFilterChain;
 import org.springframework.security.web.server.authorization.AuthorizationWebFilter;
+import org.springframework.security.web.server.firewall.StrictServerWebExchangeFirewall;
 import org.springframework.security.web.server.header.HttpHeaderWriterWebFilter;
 import org.springframework.security.web.server.header.XContentTypeOptionsServerHttpHeadersWriter;
+import org.springframework.security.web.server.util.matcher.ServerWebExchangeMatchers;
+import org.springframework.web.reactive.HandlerMapping;
+import org.springframework.web.server.ServerWebExchange;
 import org.springframework.web.server.WebFilter;
+import org.springframework.web.server.WebHandler;
 import reactor.core.publisher.Mono;
+import reactor.test.StepVerifier;
 
 /** Which requests may take the direct game path, and which security chains let it run. */
 class GamePathTest {
@@ -87,5 +105,161 @@ class GamePathTest {
         .isEmpty();
     // A filter it does not know (here: any other WebFilter) in the chain turns it off.
     assertThat(GamePath.partsOf(List.of(writer, authorization, other), List.of())).isEmpty();
+  }
+
+  // filter(): which way a request goes, and what it does on the way, with the parts stubbed.
+
+  final List<String> calls = new CopyOnWriteArrayList<>();
+  final AtomicBoolean grant = new AtomicBoolean(true);
+  final AtomicReference<Route> mapped =
+      new AtomicReference<>(route(Map.of("affinity", "game-state")));
+  final AtomicReference<Function<ServerWebExchange, Mono<Void>>> answer =
+      new AtomicReference<>(ex -> ex.getResponse().setComplete());
+
+  static Route route(Map<String, Object> metadata) {
+    return Route.async()
+        .id("r")
+        .uri(URI.create("http://game-state"))
+        .predicate(e -> true)
+        .metadata(metadata)
+        .build();
+  }
+
+  GamePath path() {
+    WebHandler gateway =
+        ex ->
+            ex.getPrincipal()
+                .doOnNext(p -> calls.add("gateway " + p.getName()))
+                .then(answer.get().apply(ex));
+    HandlerMapping routes =
+        ex -> {
+          ex.getAttributes().put(GATEWAY_ROUTE_ATTR, mapped.get());
+          return Mono.just(gateway);
+        };
+    WebFilter headers =
+        new HttpHeaderWriterWebFilter(new XContentTypeOptionsServerHttpHeadersWriter());
+    WebFilter authorization =
+        new AuthorizationWebFilter((a, e) -> Mono.just(new AuthorizationDecision(grant.get())));
+    Function<String, Mono<Jwt>> known =
+        token ->
+            token.startsWith("unknown")
+                ? Mono.empty()
+                : Mono.just(
+                    Jwt.withTokenValue(token)
+                        .header("alg", "RS256")
+                        .subject(token.startsWith("svc") ? "game-server" : "p1")
+                        .claim("kind", token.startsWith("svc") ? "service" : "player")
+                        .build());
+    GamePath[] self = new GamePath[1];
+    self[0] =
+        new GamePath(
+            true,
+            new StrictServerWebExchangeFirewall(),
+            known,
+            routes,
+            gateway,
+            List.of(
+                new MatcherSecurityWebFilterChain(
+                    ServerWebExchangeMatchers.anyExchange(), List.of(headers, authorization))),
+            () -> List.of(self[0]),
+            List.of("/ws"));
+    self[0].afterSingletonsInstantiated();
+    return self[0];
+  }
+
+  MockServerWebExchange send(GamePath path, String token) {
+    MockServerWebExchange exchange =
+        MockServerWebExchange.from(
+            MockServerHttpRequest.get("/api/game/players/p1")
+                .header("Authorization", "Bearer " + token));
+    path.filter(
+            exchange,
+            ex -> {
+              calls.add("generic");
+              return Mono.empty();
+            })
+        .block();
+    return exchange;
+  }
+
+  @Test
+  void a_known_players_request_goes_to_the_route_once_with_the_chains_headers() {
+    GamePath path = path();
+    assertThat(path.active()).isTrue();
+    MockServerWebExchange exchange = send(path, "tok");
+    assertThat(calls).containsExactly("gateway p1");
+    assertThat(path.taken()).isEqualTo(1);
+    assertThat(exchange.getResponse().getHeaders().getFirst("X-Content-Type-Options"))
+        .isEqualTo("nosniff");
+  }
+
+  @Test
+  void a_denial_another_route_another_caller_or_a_token_new_here_go_the_generic_way_once() {
+    GamePath path = path();
+    grant.set(false);
+    send(path, "tok");
+    assertThat(calls).as("denied").containsExactly("generic");
+    grant.set(true);
+    calls.clear();
+    mapped.set(route(Map.of()));
+    send(path, "tok");
+    assertThat(calls).as("another route").containsExactly("generic");
+    mapped.set(route(Map.of("affinity", "game-state")));
+    calls.clear();
+    send(path, "svc-tok");
+    assertThat(calls).as("a service").containsExactly("generic");
+    calls.clear();
+    send(path, "unknown-tok");
+    assertThat(calls).as("not verified here before").containsExactly("generic");
+    assertThat(path.taken()).isZero();
+  }
+
+  @Test
+  void an_error_once_routed_is_handed_on_without_its_content_headers_and_never_sent_again() {
+    GamePath path = path();
+    answer.set(
+        ex -> {
+          ex.getResponse().getHeaders().setContentLength(42);
+          ex.getResponse().getHeaders().set("Content-Type", "application/json");
+          return Mono.error(new IllegalStateException("reset by peer"));
+        });
+    MockServerWebExchange exchange =
+        MockServerWebExchange.from(
+            MockServerHttpRequest.get("/api/game/players/p1").header("Authorization", "Bearer t"));
+    StepVerifier.create(
+            path.filter(
+                exchange,
+                ex -> {
+                  calls.add("generic");
+                  return Mono.empty();
+                }))
+        .expectErrorMessage("reset by peer")
+        .verify();
+    assertThat(calls).containsExactly("gateway p1");
+    assertThat(exchange.getResponse().getHeaders().getContentLength()).isEqualTo(-1);
+    assertThat(exchange.getResponse().getHeaders().getContentType()).isNull();
+  }
+
+  @Test
+  void off_when_a_query_token_path_is_a_game_path() {
+    GamePath[] self = new GamePath[1];
+    self[0] =
+        new GamePath(
+            true,
+            new StrictServerWebExchangeFirewall(),
+            t -> Mono.empty(),
+            ex -> Mono.empty(),
+            ex -> Mono.empty(),
+            List.of(
+                new MatcherSecurityWebFilterChain(
+                    ServerWebExchangeMatchers.anyExchange(),
+                    List.of(
+                        new HttpHeaderWriterWebFilter(
+                            new XContentTypeOptionsServerHttpHeadersWriter()),
+                        new AuthorizationWebFilter((a, e) -> Mono.empty())))),
+            () -> List.of(self[0]),
+            List.of("/api/game/ws"));
+    self[0].afterSingletonsInstantiated();
+    assertThat(self[0].active()).isFalse();
   }
 }
