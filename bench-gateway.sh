@@ -219,6 +219,9 @@ print(a.getsockname()[1], b.getsockname()[1])')
     grep -v -e '^-XX:SharedArchiveFile' -e '^-XX:ArchiveClassesAtExit' || true)
   mapfile -d '' GW_ENV <"/proc/$GW/environ"
   read -ra BASE_EXTRA <<<"${COMPARE_ENV:-}"
+  for kv in "${BASE_EXTRA[@]}"; do # (env would take a word without '=' as the program to run)
+    [[ "$kv" =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || { echo "COMPARE_ENV: not NAME=value: $kv" >&2; exit 1; }
+  done
   env -i "${GW_ENV[@]}" "${BASE_EXTRA[@]}" SERVER_PORT="$BASE_PORT" MANAGEMENT_SERVER_PORT="$BASE_MGMT" \
     "$(readlink "/proc/$GW/exe")" "${JVM_OPTS[@]}" -jar "$BASE_JAR" >"$WORK/compare.log" 2>&1 &
   BASE=$!

@@ -49,6 +49,8 @@ class KubernetesManifestsTest {
           "CITADEL_RATE_LIMIT_BURST",
           // How long the gateway waits for a service's answer: a tuning knob, 15 s by default.
           "CITADEL_GATEWAY_RESPONSE_TIMEOUT",
+          // The direct game path: on by default everywhere; false is for A/B runs and doubt.
+          "CITADEL_GATEWAY_DIRECT_GAME_PATH",
           "CITADEL_JWT_KEY_ID",
           // Static instance lists: the kubernetes profile discovers game-state through DNS, and
           // game-state's coordinator then runs every participant in-process (see issue #6).

@@ -51,6 +51,9 @@ import reactor.core.Disposable;
 /**
  * The gateway in front of real services: member-service and three game-state instances as
  * processes, two gateways in this JVM. Tests run in order because affinity changes the cluster.
+ *
+ * <p>One class on purpose (over 300 lines): starting the cluster takes most of a minute, and every
+ * test here needs it.
  */
 @CitadelInfra
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)

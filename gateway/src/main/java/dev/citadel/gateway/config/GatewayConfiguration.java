@@ -4,13 +4,13 @@ import dev.citadel.affinity.GameStateInstances;
 import dev.citadel.gateway.affinity.AffinityFilter;
 import dev.citadel.gateway.affinity.DnsInstances;
 import dev.citadel.gateway.identity.ForwardingFilter;
+import dev.citadel.gateway.identity.SecurityConfiguration;
 import dev.citadel.gateway.routing.FirstMatchingRoute;
 import dev.citadel.gateway.routing.GamePath;
 import dev.citadel.web.lifecycle.BackgroundTasks;
 import dev.citadel.web.security.CitadelSecurity;
 import dev.citadel.web.security.ClientAddress;
 import dev.citadel.web.security.KnownTokens;
-import dev.citadel.web.security.SecurityProperties;
 import dev.citadel.web.security.ServiceTokens;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -130,8 +130,8 @@ public class GatewayConfiguration {
       FilteringWebHandler gateway,
       List<SecurityWebFilterChain> chains,
       ListableBeanFactory beans,
-      SecurityProperties securityProps,
       ObjectProvider<MeterRegistry> meters) {
+    CitadelSecurity gatewaySecurity = SecurityConfiguration.gateway(security);
     boolean enabled = props.directGamePath();
     Function<String, Mono<Jwt>> known;
     if (security.decoder() instanceof KnownTokens verified) {
@@ -147,12 +147,13 @@ public class GatewayConfiguration {
             // The one Spring Security's WebFilterChainProxy takes (the same default without one).
             firewall.getIfUnique(StrictServerWebExchangeFirewall::new),
             known,
+            gatewaySecurity.callers(),
             routes,
             gateway,
             chains,
             // As the web handler takes them (an injected provider would leave this bean out).
             () -> beans.getBeanProvider(WebFilter.class).orderedStream().toList(),
-            securityProps.queryTokenPaths());
+            gatewaySecurity.pathsWithoutHeaderTokens());
     meters.ifAvailable(
         m ->
             FunctionCounter.builder("citadel.gateway.direct.game.requests", path, GamePath::taken)

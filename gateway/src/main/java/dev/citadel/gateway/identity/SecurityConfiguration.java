@@ -18,13 +18,20 @@ import org.springframework.security.web.server.SecurityWebFilterChain;
 @Configuration(proxyBeanMethods = false)
 public class SecurityConfiguration {
 
-  @Bean
-  SecurityWebFilterChain security(ServerHttpSecurity http, CitadelSecurity citadel) {
-    // No token is read on sign-up and log-in: a client's stale token must not block logging in
-    // (the gateway replaces it with its own, see ForwardingFilter).
+  /**
+   * The gateway's security: no token is read on sign-up and log-in (a client's stale token must not
+   * block logging in; the gateway replaces it with its own, see ForwardingFilter), the merged
+   * description open. Its chain and the direct game path are both made from it.
+   */
+  public static CitadelSecurity gateway(CitadelSecurity citadel) {
     return citadel
         .withoutTokensOn(Set.of(ForwardingFilter.SIGN_UP, ForwardingFilter.LOG_IN))
-        .withPublicApiDocs()
+        .withPublicApiDocs();
+  }
+
+  @Bean
+  SecurityWebFilterChain security(ServerHttpSecurity http, CitadelSecurity citadel) {
+    return gateway(citadel)
         .chain(
             http,
             routes ->

@@ -22,9 +22,11 @@ import org.springframework.cloud.gateway.route.Route;
 import org.springframework.context.ApplicationContext;
 import org.springframework.context.ApplicationContextAware;
 import org.springframework.core.Ordered;
+import org.springframework.core.convert.converter.Converter;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.server.reactive.ServerHttpRequest;
 import org.springframework.security.access.AccessDeniedException;
+import org.springframework.security.authentication.AbstractAuthenticationToken;
 import org.springframework.security.core.Authentication;
 import org.springframework.security.core.GrantedAuthority;
 import org.springframework.security.core.context.ReactiveSecurityContextHolder;
@@ -40,6 +42,7 @@ import org.springframework.security.web.server.firewall.ServerExchangeRejectedEx
 import org.springframework.security.web.server.firewall.ServerWebExchangeFirewall;
 import org.springframework.security.web.server.header.HttpHeaderWriterWebFilter;
 import org.springframework.security.web.server.savedrequest.ServerRequestCacheWebFilter;
+import org.springframework.web.method.ControllerAdviceBean;
 import org.springframework.web.reactive.HandlerMapping;
 import org.springframework.web.server.ServerWebExchange;
 import org.springframework.web.server.WebFilter;
@@ -108,34 +111,37 @@ public final class GamePath
   private final boolean enabled;
   private final ServerWebExchangeFirewall firewall;
   private final Function<String, Mono<Jwt>> known;
-  private final Callers callers = new Callers();
+  private final Converter<Jwt, Mono<AbstractAuthenticationToken>> callers;
   private final HandlerMapping routes;
   private final WebHandler gateway;
   private final List<SecurityWebFilterChain> security;
   private final Supplier<List<WebFilter>> webFilters;
-  private final List<String> queryTokenPaths;
+  private final Set<String> pathsWithoutHeaderTokens;
   private volatile Optional<Parts> parts = Optional.empty();
   private volatile ApplicationContext context;
   private final LongAdder taken = new LongAdder();
 
   /**
    * @param known the player's token as the decoder verified it before and holds it now, or empty
+   * @param callers the security chain's converter from a verified token to its caller
    * @param routes the gateway's route lookup
    * @param gateway what serves a route (Spring Cloud Gateway's filtering web handler)
    * @param security the security chains in force (the path runs only with exactly one, of known
    *     filters)
    * @param webFilters every web filter, in order (asked once, after start)
-   * @param queryTokenPaths where a token may come in the query (none may be a game path)
+   * @param pathsWithoutHeaderTokens where the chain reads no token, or one in the query (none may
+   *     be a game path)
    */
   public GamePath(
       boolean enabled,
       ServerWebExchangeFirewall firewall,
       Function<String, Mono<Jwt>> known,
+      Converter<Jwt, Mono<AbstractAuthenticationToken>> callers,
       HandlerMapping routes,
       WebHandler gateway,
       List<SecurityWebFilterChain> security,
       Supplier<List<WebFilter>> webFilters,
-      List<String> queryTokenPaths) {
+      Set<String> pathsWithoutHeaderTokens) {
     this.enabled = enabled;
     this.firewall = firewall;
     this.known = known;
@@ -143,7 +149,8 @@ public final class GamePath
     this.gateway = gateway;
     this.security = List.copyOf(security);
     this.webFilters = webFilters;
-    this.queryTokenPaths = List.copyOf(queryTokenPaths);
+    this.pathsWithoutHeaderTokens = Set.copyOf(pathsWithoutHeaderTokens);
+    this.callers = callers;
   }
 
   @Override
@@ -163,8 +170,13 @@ public final class GamePath
       log.warn("the direct game path is off: {} security chains", security.size());
       return;
     }
-    if (queryTokenPaths.stream().anyMatch(p -> p.startsWith(PREFIX))) {
-      log.warn("the direct game path is off: a query-token path under {}", PREFIX);
+    if (pathsWithoutHeaderTokens.stream().anyMatch(p -> p.startsWith(PREFIX))) {
+      log.warn("the direct game path is off: a path under {} reads no bearer header", PREFIX);
+      return;
+    }
+    if (context != null && !ControllerAdviceBean.findAnnotatedBeans(context).isEmpty()) {
+      // The dispatcher would hand a route's error to its exception handlers; this path does not.
+      log.warn("the direct game path is off: the gateway has controller advice");
       return;
     }
     List<WebFilter> all = webFilters.get();

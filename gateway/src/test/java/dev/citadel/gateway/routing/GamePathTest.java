@@ -3,15 +3,18 @@ package dev.citadel.gateway.routing;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.springframework.cloud.gateway.support.ServerWebExchangeUtils.GATEWAY_ROUTE_ATTR;
 
+import dev.citadel.web.security.Callers;
 import java.net.URI;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.springframework.cloud.gateway.route.Route;
+import org.springframework.context.support.StaticApplicationContext;
 import org.springframework.mock.http.server.reactive.MockServerHttpRequest;
 import org.springframework.mock.web.server.MockServerWebExchange;
 import org.springframework.security.authorization.AuthorizationDecision;
@@ -156,13 +159,14 @@ class GamePathTest {
             true,
             new StrictServerWebExchangeFirewall(),
             known,
+            new Callers(),
             routes,
             gateway,
             List.of(
                 new MatcherSecurityWebFilterChain(
                     ServerWebExchangeMatchers.anyExchange(), List.of(headers, authorization))),
             () -> List.of(self[0]),
-            List.of("/ws"));
+            Set.of("/ws"));
     self[0].afterSingletonsInstantiated();
     return self[0];
   }
@@ -215,6 +219,15 @@ class GamePathTest {
   }
 
   @Test
+  void a_request_of_another_application_context_goes_the_generic_way() {
+    GamePath path = path();
+    path.setApplicationContext(new StaticApplicationContext()); // the gateway's own
+    send(path, "tok"); // a mock exchange has no context: as the management port's, not the same
+    assertThat(calls).containsExactly("generic");
+    assertThat(path.taken()).isZero();
+  }
+
+  @Test
   void an_error_once_routed_is_handed_on_without_its_content_headers_and_never_sent_again() {
     GamePath path = path();
     answer.set(
@@ -241,13 +254,14 @@ class GamePathTest {
   }
 
   @Test
-  void off_when_a_query_token_path_is_a_game_path() {
+  void off_when_a_game_path_reads_no_bearer_header() {
     GamePath[] self = new GamePath[1];
     self[0] =
         new GamePath(
             true,
             new StrictServerWebExchangeFirewall(),
             t -> Mono.empty(),
+            new Callers(),
             ex -> Mono.empty(),
             ex -> Mono.empty(),
             List.of(
@@ -258,7 +272,7 @@ class GamePathTest {
                             new XContentTypeOptionsServerHttpHeadersWriter()),
                         new AuthorizationWebFilter((a, e) -> Mono.empty())))),
             () -> List.of(self[0]),
-            List.of("/api/game/ws"));
+            Set.of("/api/game/ws"));
     self[0].afterSingletonsInstantiated();
     assertThat(self[0].active()).isFalse();
   }

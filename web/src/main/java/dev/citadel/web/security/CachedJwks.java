@@ -39,7 +39,11 @@ import reactor.core.publisher.Mono;
 public final class CachedJwks implements Function<SignedJWT, Flux<JWK>> {
   private static final Logger log = LoggerFactory.getLogger(CachedJwks.class);
 
-  record Fetched(JWKSet keys, Instant at) {}
+  /**
+   * @param identity what remembered tokens are checked against: the previous fetch's while the keys
+   *     are the same, a new object when they differ
+   */
+  record Fetched(JWKSet keys, Instant at, Object identity) {}
 
   /** No keys to verify a token with, now: the token's worth is unknown (503, not 401). */
   public static final class KeysUnavailable extends RuntimeException {
@@ -99,11 +103,12 @@ public final class CachedJwks implements Function<SignedJWT, Flux<JWK>> {
   }
 
   /**
-   * The key set trusted now, for whoever remembers what verified against it: a new object after
-   * every successful fetch; null before the first and once no fetch has confirmed the keys for
-   * {@code maxAge} (then they verify nothing, as in {@link #apply}). Asking starts the background
-   * fetch when one is due, as a token's lookup does, so a remembered token cannot keep old keys in
-   * use longer than looking the key up would.
+   * The key set trusted now, for whoever remembers what verified against it: the same object while
+   * fetches bring the same keys, a new one when a fetch brings others (a key added or withdrawn: a
+   * token remembered under the old set is verified again); null before the first fetch and once no
+   * fetch has confirmed the keys for {@code maxAge} (then they verify nothing, as in {@link
+   * #apply}). Asking starts the background fetch when one is due, as a token's lookup does, so a
+   * remembered token cannot keep old keys in use longer than looking the key up would.
    */
   public Object current() {
     Fetched held = latest;
@@ -114,7 +119,7 @@ public final class CachedJwks implements Function<SignedJWT, Flux<JWK>> {
     if (age.compareTo(refreshAfter) >= 0) {
       refresh().subscribe(f -> {}, e -> {}); // in the background; answer with what we hold
     }
-    return age.compareTo(maxAge) >= 0 ? null : held;
+    return age.compareTo(maxAge) >= 0 ? null : held.identity();
   }
 
   @Override
@@ -183,7 +188,7 @@ public final class CachedJwks implements Function<SignedJWT, Flux<JWK>> {
         fetcher
             .apply(uri)
             .timeout(Duration.ofSeconds(5))
-            .map(body -> new Fetched(parse(body), clock.instant()))
+            .map(body -> fetched(parse(body)))
             .doOnNext(f -> latest = f)
             .onErrorResume(
                 e -> {
@@ -194,6 +199,13 @@ public final class CachedJwks implements Function<SignedJWT, Flux<JWK>> {
             .doFinally(s -> done())
             .cache();
     return inFlight;
+  }
+
+  /** The keys as fetched now, with the held set's identity when they are the same keys. */
+  private Fetched fetched(JWKSet keys) {
+    Fetched held = latest;
+    boolean same = held != null && held.keys().toString().equals(keys.toString());
+    return new Fetched(keys, clock.instant(), same ? held.identity() : new Object());
   }
 
   private synchronized void done() {

@@ -20,6 +20,7 @@ public final class CitadelSecurity {
   private final Set<String> queryTokenPaths;
   private final Set<String> anonymousPaths;
   private final boolean publicApiDocs;
+  private final Callers callers = new Callers();
 
   public CitadelSecurity(ReactiveJwtDecoder decoder, Set<String> queryTokenPaths) {
     this(decoder, queryTokenPaths, Set.of(), false);
@@ -55,6 +56,21 @@ public final class CitadelSecurity {
 
   public ReactiveJwtDecoder decoder() {
     return decoder;
+  }
+
+  /** What a verified token's caller may do: the converter this security's chains use. */
+  public Callers callers() {
+    return callers;
+  }
+
+  /**
+   * The paths where a token is not read from the bearer header alone: none at all (the anonymous
+   * and open-description paths) or also from the query.
+   */
+  public Set<String> pathsWithoutHeaderTokens() {
+    Set<String> paths = new HashSet<>(tokenFreePaths());
+    paths.addAll(queryTokenPaths);
+    return Set.copyOf(paths);
   }
 
   /** Where no token is read: the given paths, and the open description where it is open. */
@@ -121,7 +137,7 @@ public final class CitadelSecurity {
                     .authenticationEntryPoint(SecurityProblems.unauthorized())
                     .authenticationFailureHandler(SecurityProblems.failed())
                     .accessDeniedHandler(SecurityProblems.forbidden())
-                    .jwt(jwt -> jwt.jwtDecoder(decoder).jwtAuthenticationConverter(new Callers())))
+                    .jwt(jwt -> jwt.jwtDecoder(decoder).jwtAuthenticationConverter(callers)))
         .exceptionHandling(
             e ->
                 e.authenticationEntryPoint(SecurityProblems.unauthorized())

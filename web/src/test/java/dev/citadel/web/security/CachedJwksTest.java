@@ -137,8 +137,9 @@ class CachedJwksTest {
   }
 
   /**
-   * What remembered tokens are checked against: a new object after each fetch, a background fetch
-   * when due, and nothing at all once the keys are older than their maximum age.
+   * What remembered tokens are checked against: the same object while fetches bring the same keys,
+   * a new one when they bring others, a background fetch when due, and nothing at all once the keys
+   * are older than their maximum age.
    */
   @Test
   void the_current_key_set_changes_with_each_fetch_and_expires_with_the_keys() throws Exception {
@@ -152,7 +153,18 @@ class CachedJwksTest {
     clock.advance(REFRESH);
     jwks.current(); // due: asking fetches again (in the background)
     assertThat(fetches).hasValue(2);
-    assertThat(jwks.current()).as("a new set after the fetch").isNotNull().isNotSameAs(first);
+    assertThat(jwks.current()).as("the same keys fetched again: the same set").isSameAs(first);
+
+    served.set(new JWKSet(List.of(key("k1"), key("k2"))));
+    clock.advance(REFRESH);
+    jwks.current();
+    assertThat(fetches).hasValue(3);
+    Object second = jwks.current();
+    assertThat(second).as("other keys: a new set").isNotNull().isNotSameAs(first);
+    served.set(new JWKSet(key("k2")));
+    clock.advance(REFRESH);
+    jwks.current();
+    assertThat(jwks.current()).as("a key withdrawn: a new set").isNotSameAs(second);
 
     down.set(true);
     clock.advance(MAX_AGE);
