@@ -105,6 +105,12 @@ public final class GamePath
           ExceptionTranslationWebFilter.class.getName(), // turns a denial into 401/403: fallback
           AuthorizationWebFilter.class.getName()); // run here
 
+  /** Controller advice for every handler that no route's error can reach. */
+  static final Set<String> KNOWN_ADVICE =
+      Set.of(
+          // springdoc's: handles only its own OpenApiResourceNotFoundException
+          "org.springdoc.core.configuration.SpringDocConfiguration$OpenApiResourceAdvice");
+
   /** The parts of Spring Security's chain run here, and the other web filters after this one. */
   record Parts(WebFilter headers, WebFilter authorization, List<WebFilter> others) {}
 
@@ -174,9 +180,19 @@ public final class GamePath
       log.warn("the direct game path is off: a path under {} reads no bearer header", PREFIX);
       return;
     }
-    if (context != null && !ControllerAdviceBean.findAnnotatedBeans(context).isEmpty()) {
-      // The dispatcher would hand a route's error to its exception handlers; this path does not.
-      log.warn("the direct game path is off: the gateway has controller advice");
+    List<Class<?>> everyHandler =
+        context == null
+            ? List.of()
+            : ControllerAdviceBean.findAnnotatedBeans(context).stream()
+                .filter(advice -> advice.isApplicableToBeanType(null))
+                .<Class<?>>map(ControllerAdviceBean::getBeanType)
+                .filter(type -> type == null || !KNOWN_ADVICE.contains(type.getName()))
+                .toList();
+    if (!everyHandler.isEmpty()) {
+      // The dispatcher would hand a route's error (a handler of no controller type) to such advice;
+      // this path does not. (Advice for given controllers only, as springdoc's, never sees it.)
+      log.warn(
+          "the direct game path is off: controller advice for every handler: {}", everyHandler);
       return;
     }
     List<WebFilter> all = webFilters.get();
