@@ -63,9 +63,7 @@ public final class VerifiedTokens implements KnownTokens {
     }
     Verified held = verified.get(token);
     if (held != null) {
-      if (now.isBefore(held.until())
-          && held.keys() == keySet
-          && !validator.validate(held.jwt()).hasErrors()) {
+      if (holds(held, keySet, now)) {
         return Mono.just(held.jwt());
       }
       verified.remove(token, held); // the delegate gives the precise error, or verifies anew
@@ -81,13 +79,16 @@ public final class VerifiedTokens implements KnownTokens {
   public Mono<Jwt> known(String token) {
     Object keySet = keys.get();
     Verified held = keySet == null ? null : verified.get(token);
-    if (held == null
-        || !clock.instant().isBefore(held.until())
-        || held.keys() != keySet
-        || validator.validate(held.jwt()).hasErrors()) {
-      return Mono.empty();
-    }
-    return Mono.just(held.jwt());
+    return held != null && holds(held, keySet, clock.instant())
+        ? Mono.just(held.jwt())
+        : Mono.empty();
+  }
+
+  /** Whether a remembered token still counts: within its hold, same key set, valid now. */
+  private boolean holds(Verified held, Object keySet, Instant now) {
+    return now.isBefore(held.until())
+        && held.keys() == keySet
+        && !validator.validate(held.jwt()).hasErrors();
   }
 
   private void remember(String token, Jwt jwt, Instant now, Object keySet) {
