@@ -56,6 +56,9 @@ public final class Connections {
                 .username(user)
                 .password(password)
                 .preparedStatementCacheQueries(256)
+                // Rows in binary: a timestamp or bytea column read as text is parsed (ISO date,
+                // hex) for every event read, a large share of a replay's CPU.
+                .forceBinary(true)
                 .connectTimeout(acquireTimeout)
                 .build());
     return new ConnectionPool(
