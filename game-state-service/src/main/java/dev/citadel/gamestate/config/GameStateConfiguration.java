@@ -274,6 +274,7 @@ public class GameStateConfiguration {
         r.rejectedTopic(),
         r.endedTopic(),
         props.gameState().outbox().topic(),
+        MatchRooms.RATED_WITHIN,
         meters);
   }
 

@@ -78,8 +78,9 @@ final class MatchRating {
     }
     // A result is rated after the match's end is recorded: the player leaves its room here, in
     // the same transaction, as the seats' leave would (also when the seat has not landed yet, so a
-    // late one is refused; nothing if the player left already). The seats' own leave that follows
-    // the end then finds nothing more to write.
+    // late one is refused; nothing if the player left already). The seats leave for an end with a
+    // result only if this transaction is not stored a while later (or, past a bound, at once: see
+    // MatchSeats).
     events.addAll(Player.decide(new PlayerCommand.LeaveRoom(c.matchId()), state));
     return events;
   }

@@ -129,7 +129,7 @@ public final class MatchResults {
     var steps =
         ResultPlan.steps(
             matchId, match.queue(), match.lineup(), result, rules.apply(match.queue()));
-    IdempotencyKey key = IdempotencyKey.of("result:" + matchId, result.name());
+    IdempotencyKey key = IdempotencyKey.of(RoomAllocator.resultKey(matchId), result.name());
     // The same result posted again while the first is in flight finds its players held: tried
     // again until the first committed, then its key answers (never applied twice).
     return Mono.defer(() -> coordinator.execute(steps, key))

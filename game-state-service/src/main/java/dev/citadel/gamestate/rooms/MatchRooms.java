@@ -63,6 +63,13 @@ public final class MatchRooms {
   private final Counter overAnswers;
   private final MatchSeats seats;
 
+  /** How long a result's rating transaction has to take its players out of the room. */
+  public static final java.time.Duration RATED_WITHIN = MatchSeats.RATED_WITHIN;
+
+  /**
+   * @param ratedWithin how long a result's rating transaction has to take its players out of the
+   *     room before the seats do ({@link #RATED_WITHIN})
+   */
   public MatchRooms(
       RoomAllocator rooms,
       MessagePublisher publisher,
@@ -73,6 +80,7 @@ public final class MatchRooms {
       String rejectedTopic,
       String endedTopic,
       String journalTopic,
+      java.time.Duration ratedWithin,
       MeterRegistry meters) {
     this.rooms = rooms;
     this.publisher = publisher;
@@ -83,7 +91,7 @@ public final class MatchRooms {
     this.rejectedTopic = rejectedTopic;
     this.endedTopic = endedTopic;
     this.journalTopic = journalTopic;
-    this.seats = new MatchSeats(rooms, publisher, players, clock, endedTopic);
+    this.seats = new MatchSeats(rooms, publisher, players, clock, endedTopic, ratedWithin, meters);
     this.assignedAnswers =
         Counter.builder("citadel_match_placements")
             .tag("outcome", "assigned")

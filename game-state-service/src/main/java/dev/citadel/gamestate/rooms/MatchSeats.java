@@ -14,6 +14,9 @@ import dev.citadel.messaging.Unprocessable;
 import dev.citadel.protocol.eventstore.v1.EventEnvelope;
 import dev.citadel.protocol.match.v1.MatchEnded;
 import dev.citadel.protocol.match.v1.MatchPlaced;
+import dev.citadel.protocol.match.v1.Result;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -31,13 +34,29 @@ import reactor.util.retry.Retry;
  * so a match's events arrive in the order they were written): {@code MatchPlaced} seats its
  * players; {@code MatchEnded} announces {@code match.ended}, then takes them out of the room (and
  * records the leave even for a player whose seat has not landed, so that seat is refused when it
- * does). An end is announced once per end (not per call), and a redelivered {@code match.found}
- * adds nothing to the journal, so it seats nobody again.
+ * does). An end with a result leaves that to the result's rating transaction, and takes them out
+ * only if that is not stored a while later ({@link #RATED_WITHIN}). An end is announced once per
+ * end (not per call), and a redelivered {@code match.found} adds nothing to the journal, so it
+ * seats nobody again.
  */
 final class MatchSeats {
   private static final Logger log = LoggerFactory.getLogger(MatchSeats.class);
   static final int SEATING_CONCURRENCY = 256;
   static final int HELD_RETRIES = 10;
+
+  /**
+   * How long a result's rating transaction has, by default, to take its players out of the room.
+   */
+  static final Duration RATED_WITHIN = Duration.ofSeconds(10);
+
+  /** Ends with a result whose leave waits at most this many at once; past it, leave at once. */
+  static final int LATER_CHECKS = 20_000;
+
+  /** How often a failed later look-up or leave is tried again. */
+  static final int LATER_TRIES = 5;
+
+  private final java.util.concurrent.Semaphore laterChecks =
+      new java.util.concurrent.Semaphore(LATER_CHECKS);
   private static final String PLACED_TYPE = MatchPlaced.getDescriptor().getFullName();
   private static final String ENDED_TYPE = MatchEnded.getDescriptor().getFullName();
 
@@ -46,18 +65,33 @@ final class MatchSeats {
   private final AggregateHost<PlayerState, PlayerCommand, PlayerEvent> players;
   private final Clock clock;
   private final String endedTopic;
+  private final Duration ratedWithin;
+  private final Counter rated;
+  private final Counter unrated;
 
   MatchSeats(
       RoomAllocator rooms,
       MessagePublisher publisher,
       AggregateHost<PlayerState, PlayerCommand, PlayerEvent> players,
       Clock clock,
-      String endedTopic) {
+      String endedTopic,
+      Duration ratedWithin,
+      MeterRegistry meters) {
     this.rooms = rooms;
     this.publisher = publisher;
     this.players = players;
     this.clock = clock;
     this.endedTopic = endedTopic;
+    this.ratedWithin = ratedWithin;
+    this.rated =
+        Counter.builder("citadel_result_leaves")
+            .tag("outcome", "rated")
+            .description(
+                "Ends with a result looked at again: rated in time (its players left the room with"
+                    + " it), or not (taken out by the seats)")
+            .register(meters);
+    this.unrated =
+        Counter.builder("citadel_result_leaves").tag("outcome", "unrated").register(meters);
   }
 
   /** A match stream's event that moves its players. */
@@ -82,11 +116,11 @@ final class MatchSeats {
   /**
    * Follows the match streams from the journal's outbox topic (every other event is skipped): each
    * stream's events in order, streams in parallel. {@code MatchPlaced} seats its players; {@code
-   * MatchEnded} announces {@code match.ended}, then its players leave the room. A placement whose
-   * end is in the same batch seats nobody. One query first finds which players have game state
-   * (players queued in bulk by a load test have none). A refusal by the player's rules is final and
-   * skipped; any other failure fails the batch, which is delivered again (every step is
-   * idempotent).
+   * MatchEnded} announces {@code match.ended}, then its players leave the room (after a result,
+   * only if its rating transaction did not take them out). A placement whose end is in the same
+   * batch seats nobody. One query first finds which players have game state (players queued in bulk
+   * by a load test have none). A refusal by the player's rules is final and skipped; any other
+   * failure fails the batch, which is delivered again (every step is idempotent).
    */
   Mono<Void> follow(List<IncomingMessage> messages) {
     List<Step> steps = new ArrayList<>();
@@ -147,12 +181,58 @@ final class MatchSeats {
       return Flux.fromIterable(present).flatMap(player -> join(player, join)).then();
     }
     MatchEnded e = ((Leave) step).ended();
-    return publisher
-        .publish(new OutgoingMessage(endedTopic, e.getMatchId(), e.toByteArray()))
+    Mono<Void> announce =
+        publisher.publish(new OutgoingMessage(endedTopic, e.getMatchId(), e.toByteArray())).then();
+    if (e.getResult() != Result.RESULT_NONE && !present.isEmpty()) {
+      // A result: its rating transaction takes every player out of the room (see MatchRating),
+      // moments from now. Leaving here too would race it (a leave stored first makes the whole
+      // transaction conflict and run again). The leave waits instead and runs only if that
+      // transaction is not stored by then: a game server that gave up, a result refused for good.
+      // (Taken once announced, so a batch that fails before is not counted as waiting.)
+      return announce.then(
+          Mono.defer(
+              () ->
+                  laterChecks.tryAcquire()
+                      ? Mono.fromRunnable(() -> leaveUnlessRated(e.getMatchId(), present))
+                      : leave(e.getMatchId(), present)));
+    }
+    return announce.then(leave(e.getMatchId(), present));
+  }
+
+  private Mono<Void> leave(String matchId, List<String> present) {
+    return Flux.fromIterable(present)
+        .flatMap(player -> run(player, new PlayerCommand.LeaveRoom(matchId)))
+        .then();
+  }
+
+  /**
+   * After {@code ratedWithin} ({@link #RATED_WITHIN}), the players leave unless the result's
+   * transaction is stored (its key on one of them: it is stored for all of them or none); a failed
+   * look-up or leave is tried again a few times. In memory: a restart of this instance loses the
+   * pending ones. Then a result the game server still sends (it does until answered) takes them out
+   * of the room; one refused for good leaves its players seated in a game that is over, which
+   * queueing ignores and their next seat clears.
+   */
+  private void leaveUnlessRated(String matchId, List<String> present) {
+    Mono.delay(ratedWithin)
         .then(
-            Flux.fromIterable(present)
-                .flatMap(player -> run(player, new PlayerCommand.LeaveRoom(e.getMatchId())))
-                .then());
+            Mono.defer(() -> rooms.rated(matchId, present.get(0)))
+                .flatMap(
+                    done -> {
+                      (done ? rated : unrated).increment();
+                      return done ? Mono.<Void>empty() : leave(matchId, present);
+                    })
+                .retryWhen(
+                    Retry.backoff(LATER_TRIES, Duration.ofSeconds(1))
+                        .maxBackoff(Duration.ofSeconds(30))))
+        .doFinally(signal -> laterChecks.release())
+        .subscribe(
+            done -> {},
+            failure ->
+                log.warn(
+                    "players of {} not taken out of its room after its result: {}",
+                    matchId,
+                    failure.toString()));
   }
 
   /**

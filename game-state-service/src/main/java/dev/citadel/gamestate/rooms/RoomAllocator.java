@@ -701,6 +701,19 @@ public final class RoomAllocator {
     }
   }
 
+  /**
+   * The idempotency key a match's result is rated under: stored with every player's rating change
+   * (one transaction for all of them), so it also tells whether that transaction is stored.
+   */
+  public static String resultKey(String matchId) {
+    return "result:" + matchId;
+  }
+
+  /** Whether the result of this match was rated for this player (its key is in their stream). */
+  Mono<Boolean> rated(String matchId, String player) {
+    return store.findKey(player, resultKey(matchId)).hasElement();
+  }
+
   /** The match's placement and whether it ended; empty if it was never placed. */
   public Mono<Optional<Status>> status(String matchId) {
     return store

@@ -1,14 +1,17 @@
 package dev.citadel.gamestate.rooms;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.citadel.eventstore.Connections;
 import dev.citadel.eventstore.EventStoreOptions;
 import dev.citadel.eventstore.EventStoreSchema;
+import dev.citadel.eventstore.IdempotencyKey;
 import dev.citadel.eventstore.PostgresEventStore;
 import dev.citadel.eventstore.SnapshotPolicy;
 import dev.citadel.gamestate.aggregate.AggregateHost;
 import dev.citadel.gamestate.aggregate.HostOptions;
+import dev.citadel.gamestate.player.Outcome;
 import dev.citadel.gamestate.player.PlayerCommand;
 import dev.citadel.gamestate.player.PlayerEvent;
 import dev.citadel.gamestate.player.PlayerState;
@@ -24,6 +27,7 @@ import dev.citadel.messaging.kafka.ReactorKafkaPublisher;
 import dev.citadel.protocol.eventstore.v1.EventEnvelope;
 import dev.citadel.protocol.match.v1.MatchEnded;
 import dev.citadel.protocol.match.v1.MatchPlaced;
+import dev.citadel.protocol.match.v1.Result;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.r2dbc.pool.ConnectionPool;
 import java.time.Clock;
@@ -76,6 +80,10 @@ class SeatingTest {
   }
 
   static Instance instance() {
+    return instance(MatchSeats.RATED_WITHIN);
+  }
+
+  static Instance instance(java.time.Duration ratedWithin) {
     ConnectionPool pool =
         Connections.pool(db.host(), db.port(), db.database(), db.username(), db.password(), 4);
     PostgresEventStore store = new PostgresEventStore(pool, EventStoreOptions.defaults());
@@ -101,7 +109,8 @@ class SeatingTest {
             "match.rejected",
             ENDED_TOPIC,
             "game.events",
-            new SimpleMeterRegistry());
+            ratedWithin,
+            meters);
     return new Instance(pool, store, players, allocator, rooms, meters);
   }
 
@@ -120,10 +129,16 @@ class SeatingTest {
 
   /** {@code MatchEnded} as the outbox publishes it. */
   static IncomingMessage ended(String matchId, String... players) {
+    return ended(matchId, Result.RESULT_NONE, players);
+  }
+
+  /** The same, with a result. */
+  static IncomingMessage ended(String matchId, Result result, String... players) {
     MatchEnded ended =
         MatchEnded.newBuilder()
             .setMatchId(matchId)
             .setQueue("ranked")
+            .setResult(result)
             .addAllPlayerIds(List.of(players))
             .build();
     return journal(matchId, 2, MatchEnded.getDescriptor().getFullName(), ended.toByteArray());
@@ -215,6 +230,58 @@ class SeatingTest {
     assertThat(i.players().get(alice).block().state().room()).isEmpty();
     assertThat(i.players().get(alice).block().version()).as("left once").isEqualTo(version);
     assertThat(i.store().versions(List.of(ghost)).block()).isEmpty();
+  }
+
+  @Test
+  void an_end_with_a_result_leaves_its_players_to_the_rating_and_takes_them_out_if_none_comes() {
+    Instance i = instance(java.time.Duration.ofSeconds(1));
+    String alice = create(i, "alice");
+    String id = "ranked-" + UUID.randomUUID();
+    i.rooms().follow(List.of(placed(id, 1, 7, alice))).block();
+
+    i.rooms().follow(List.of(ended(id, Result.RESULT_TEAM_0_WON, alice))).block();
+    assertThat(i.players().get(alice).block().state().room())
+        .as("left to the result's rating transaction, not raced")
+        .isPresent();
+
+    await()
+        .atMost(java.time.Duration.ofSeconds(20))
+        .until(() -> i.players().get(alice).block().state().room().isEmpty());
+    assertThat(leaves(i, "unrated")).isEqualTo(1);
+    assertThat(leaves(i, "rated")).isZero();
+  }
+
+  @Test
+  void an_end_with_a_result_already_rated_moves_nobody_again() {
+    Instance i = instance(java.time.Duration.ofMillis(100));
+    String alice = create(i, "alice");
+    String id = "ranked-" + UUID.randomUUID();
+    i.rooms().follow(List.of(placed(id, 1, 8, alice))).block();
+    i.players()
+        .handle(
+            alice,
+            new PlayerCommand.RateMatch(
+                id,
+                "ranked",
+                Outcome.WIN,
+                0.5,
+                new PlayerCommand.RatingRules(1200, 24, 48, 10),
+                10,
+                10),
+            T,
+            IdempotencyKey.of(RoomAllocator.resultKey(id), Result.RESULT_TEAM_0_WON.name()))
+        .block();
+
+    i.rooms().follow(List.of(ended(id, Result.RESULT_TEAM_0_WON, alice))).block();
+
+    await().atMost(java.time.Duration.ofSeconds(20)).until(() -> leaves(i, "rated") == 1);
+    assertThat(leaves(i, "unrated")).isZero();
+    assertThat(i.players().get(alice).block().state().room()).isEmpty();
+    assertThat(history(i, alice)).filteredOn(e -> e instanceof PlayerEvent.RoomLeft).hasSize(1);
+  }
+
+  static double leaves(Instance i, String outcome) {
+    return i.meters().get("citadel_result_leaves").tag("outcome", outcome).counter().count();
   }
 
   @Test
