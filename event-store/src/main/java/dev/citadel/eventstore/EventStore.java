@@ -34,6 +34,12 @@ public interface EventStore {
   Flux<StoredEvent> readStream(String aggregateId, long afterSeq);
 
   /**
+   * Many streams' events, each after its own sequence number ({@code afterSeq} by stream id), in
+   * one query: ordered by stream and sequence.
+   */
+  Flux<StoredEvent> readStreams(Map<String, Long> afterSeq);
+
+  /**
    * The same, after waiting for any append to the stream that is still running (an append whose
    * reply was lost may be committing right now): events not found are not there, not merely not
    * visible yet. For looking up whether an append with an ambiguous outcome landed.

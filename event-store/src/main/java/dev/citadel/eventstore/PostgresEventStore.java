@@ -51,6 +51,15 @@ public final class PostgresEventStore implements EventStore {
       FROM events WHERE aggregate_id = $1 AND seq > $2 ORDER BY seq
       """;
 
+  private static final String READ_STREAMS_SQL =
+      """
+      SELECT e.aggregate_id, e.aggregate_type, e.seq, e.event_type AS type, e.payload,
+             e.recorded_at, e.global_position
+      FROM unnest($1::text[], $2::bigint[]) AS q(aggregate_id, after_seq)
+      JOIN events e ON e.aggregate_id = q.aggregate_id AND e.seq > q.after_seq
+      ORDER BY e.aggregate_id, e.seq
+      """;
+
   private static final String READ_HEADS_SQL =
       """
       SELECT aggregate_id, aggregate_type, seq, event_type AS type, payload, recorded_at,
@@ -216,6 +225,25 @@ public final class PostgresEventStore implements EventStore {
         .bind(0, aggregateId)
         .bind(1, afterSeq)
         .map(row -> event(aggregateId, row))
+        .all();
+  }
+
+  @Override
+  public Flux<StoredEvent> readStreams(Map<String, Long> afterSeq) {
+    if (afterSeq.isEmpty()) {
+      return Flux.empty();
+    }
+    String[] ids = new String[afterSeq.size()];
+    Long[] after = new Long[afterSeq.size()];
+    int i = 0;
+    for (Map.Entry<String, Long> e : afterSeq.entrySet()) {
+      ids[i] = e.getKey();
+      after[i++] = e.getValue();
+    }
+    return db.sql(READ_STREAMS_SQL)
+        .bind(0, ids)
+        .bind(1, after)
+        .map(row -> event(row.get("aggregate_id", String.class), row))
         .all();
   }
 

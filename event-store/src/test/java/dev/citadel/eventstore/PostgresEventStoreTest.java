@@ -101,6 +101,27 @@ class PostgresEventStoreTest {
   }
 
   @Test
+  void many_streams_are_read_each_after_its_own_sequence_in_one_query() {
+    String a = newId();
+    String b = newId();
+    String missing = newId();
+    store.append(append(a, 0, 1, 2, 3)).block();
+    store.append(append(b, 0, 9, 8)).block();
+
+    List<StoredEvent> read =
+        store.readStreams(java.util.Map.of(a, 1L, b, 0L, missing, 0L)).collectList().block();
+
+    assertThat(read)
+        .extracting(e -> e.aggregateId() + "#" + e.seq())
+        .containsExactlyElementsOf(
+            a.compareTo(b) < 0
+                ? List.of(a + "#2", a + "#3", b + "#1", b + "#2")
+                : List.of(b + "#1", b + "#2", a + "#2", a + "#3"));
+    assertThat(store.readStreams(java.util.Map.of(a, 3L)).collectList().block()).isEmpty();
+    assertThat(store.readStreams(java.util.Map.of()).collectList().block()).isEmpty();
+  }
+
+  @Test
   void versions_of_many_streams_name_only_those_that_exist() {
     String a = newId();
     String b = newId();

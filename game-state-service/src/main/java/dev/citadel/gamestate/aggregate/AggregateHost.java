@@ -133,10 +133,16 @@ public final class AggregateHost<S, C, E> {
    * stored version answers from memory, one behind it reads the newer events.
    */
   public Mono<CommandResult<S, E>> get(String id) {
-    return onResident(id, r -> current(r).then(Mono.fromSupplier(() -> result(r, List.of()))));
+    return onResident(
+        id, r -> current(r, true).then(Mono.fromSupplier(() -> result(r, List.of()))));
   }
 
-  private Mono<Void> current(Resident<S> r) {
+  /**
+   * The copy caught up with the journal, checking the stored version first (grouped with the other
+   * checks that arrive together) and reading the stream only when it is behind: what {@link
+   * #catchUp} gives, without a query per aggregate when the copy is current.
+   */
+  private Mono<Void> current(Resident<S> r, boolean read) {
     if (!r.loaded || r.version == 0) {
       return catchUp(r); // loads (a stream at version 0 may have been created since)
     }
@@ -145,10 +151,14 @@ public final class AggregateHost<S, C, E> {
         .flatMap(
             stored -> {
               if (stored == r.version) {
-                meters.readsFromMemory.increment();
+                if (read) {
+                  meters.readsFromMemory.increment();
+                }
                 return Mono.empty();
               }
-              meters.readsCaughtUp.increment();
+              if (read) {
+                meters.readsCaughtUp.increment();
+              }
               return catchUp(r);
             })
         .then();
@@ -402,10 +412,11 @@ public final class AggregateHost<S, C, E> {
           if (current != null) {
             return Mono.just(current);
           }
-          // Then the player is loaded if needed, else only newer events are read (a hold that
+          // Then the player is loaded if needed, else its stored version is checked (one query
+          // for the checks that arrive together) and only newer events are read (a hold that
           // lapsed just now, in held(), left the copy to be read again).
           return unlessHeld(r)
-              .then(Mono.defer(() -> catchUp(r)))
+              .then(Mono.defer(() -> current(r, false)))
               .then(
                   Mono.fromCallable(
                       () -> {
@@ -427,13 +438,47 @@ public final class AggregateHost<S, C, E> {
    * commit finds nothing newer.
    */
   public Mono<CommandResult<S, E>> commitPrepared(String txId, String id) {
+    return commitPrepared(txId, id, ReadAhead.none());
+  }
+
+  /**
+   * The newer events of these aggregates' copies, read in one query for the commits that follow
+   * ({@link #commitPrepared(String, String, ReadAhead)}): a transaction's participant commits all
+   * its players at once, and one query instead of one per player is what a commit costs the
+   * database. Aggregates not in memory are left to their own read; a failed read leaves them all.
+   */
+  public Mono<ReadAhead> readAhead(java.util.Collection<String> ids) {
+    Map<String, Long> from = new java.util.LinkedHashMap<>();
+    for (String id : ids) {
+      Resident<S> r = residents.get(id);
+      // Read outside its turn, so only a hint: the commit checks it against the copy then.
+      if (r != null && r.loaded) {
+        from.put(id, r.version);
+      }
+    }
+    if (from.isEmpty()) {
+      return Mono.just(ReadAhead.none());
+    }
+    return store
+        .readStreams(from)
+        .collectList()
+        .map(events -> ReadAhead.of(from, events))
+        .onErrorResume(
+            e -> {
+              log.debug("read ahead of {} failed; each commit reads its own", from.keySet(), e);
+              return Mono.just(ReadAhead.none());
+            });
+  }
+
+  /** The same, with the newer events read ahead for several aggregates at once. */
+  public Mono<CommandResult<S, E>> commitPrepared(String txId, String id, ReadAhead ahead) {
     // Never refused for a full mailbox: that must not keep a transaction's decision from its
     // player. (Reloading a copy that is not loaded may be refused under overload: the hold stays
     // until the next read, command or commit reloads the copy, or until it lapses.)
     return onResident(
         id,
         r ->
-            catchUp(r)
+            catchUp(r, ahead)
                 // Only once the journal was read: a commit whose read failed keeps the hold, so
                 // the commit sent again, or the next read or command, applies the held events
                 // with their after-commit work (released here, a later read replayed them
@@ -525,35 +570,57 @@ public final class AggregateHost<S, C, E> {
       return ensureLoaded(r);
     }
     long from = r.version;
-    return store
-        .readStream(r.id, from)
-        .collectList()
-        .flatMap(
-            newer -> {
-              if (newer.isEmpty()) {
-                return Mono.empty();
-              }
-              if (newer.get(0).seq() != from + 1) {
-                r.loaded = false; // retention removed what we missed: load the snapshot
-                return ensureLoaded(r);
-              }
-              List<E> events = newer.stream().map(e -> type.decode(e.type(), e.payload())).toList();
-              long version = newer.get(newer.size() - 1).seq();
-              int n = holds.storedAhead(r, from, events);
-              if (n > 0) {
-                // The held transaction's events first: it was stored and this read came before
-                // its commit message. Committed here, with its after-commit work (notifications,
-                // leaderboards), which the late commit would no longer find to do; what another
-                // writer appended after it is replayed (its work is its own instance's).
-                StoredEvent last = newer.get(n - 1);
-                commit(r, events.subList(0, n), last.seq(), last.recordedAt());
-                events = events.subList(n, events.size());
-              }
-              r.state = replay(r.state, events);
-              r.version = version;
-              holds.releaseIfMoved(r); // its commit message is late or lost
-              return Mono.empty();
-            });
+    return store.readStream(r.id, from).collectList().flatMap(newer -> caughtUp(r, from, newer));
+  }
+
+  /**
+   * The same from events read ahead, when they reach back to this copy's version (read from it or
+   * from before it): what a read made then would have found, and anything stored since is the next
+   * read's, as it is for a read of its own. Otherwise a read of its own.
+   */
+  private Mono<Void> catchUp(Resident<S> r, ReadAhead ahead) {
+    java.util.OptionalLong readFrom = ahead.from(r.id);
+    if (!r.loaded || readFrom.isEmpty() || readFrom.getAsLong() > r.version) {
+      return catchUp(r);
+    }
+    long from = r.version;
+    List<StoredEvent> newer = ahead.after(r.id, from);
+    if (newer.isEmpty() && holds.held(r)) {
+      // Nothing stored for a held copy, as read then: read now (a read ahead of the store, from a
+      // caller that should not commit yet, would otherwise release the hold without its events).
+      return catchUp(r);
+    }
+    return caughtUp(r, from, newer);
+  }
+
+  /** Applies a copy's newer events ({@code newer}: the journal's events after {@code from}). */
+  private Mono<Void> caughtUp(Resident<S> r, long from, List<StoredEvent> newer) {
+    return Mono.defer(
+        () -> {
+          if (newer.isEmpty()) {
+            return Mono.empty();
+          }
+          if (newer.get(0).seq() != from + 1) {
+            r.loaded = false; // retention removed what we missed: load the snapshot
+            return ensureLoaded(r);
+          }
+          List<E> events = newer.stream().map(e -> type.decode(e.type(), e.payload())).toList();
+          long version = newer.get(newer.size() - 1).seq();
+          int n = holds.storedAhead(r, from, events);
+          if (n > 0) {
+            // The held transaction's events first: it was stored and this read came before
+            // its commit message. Committed here, with its after-commit work (notifications,
+            // leaderboards), which the late commit would no longer find to do; what another
+            // writer appended after it is replayed (its work is its own instance's).
+            StoredEvent last = newer.get(n - 1);
+            commit(r, events.subList(0, n), last.seq(), last.recordedAt());
+            events = events.subList(n, events.size());
+          }
+          r.state = replay(r.state, events);
+          r.version = version;
+          holds.releaseIfMoved(r); // its commit message is late or lost
+          return Mono.empty();
+        });
   }
 
   private S replay(S from, List<E> events) {

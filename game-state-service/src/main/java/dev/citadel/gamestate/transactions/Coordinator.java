@@ -103,14 +103,24 @@ public final class Coordinator {
                   key == null ? IdempotencyKey.of("tx:" + txId, txId) : key,
                   key != null);
             });
-    // With a key, every try looks it up first: a player held by the same transaction sent twice
-    // (a client's retry racing its original) is busy until the original commits, and the try after
-    // that must answer "repeated", not run the steps again (commands that are no-ops the second
-    // time would store nothing and report a first run).
+    // With a key, every try after the first looks it up first: a player held by the same
+    // transaction sent twice (a client's retry racing its original) is busy until the original
+    // commits, and the try after that must answer "repeated", not run the steps again (commands
+    // that are no-ops the second time would store nothing and report a first run). The first try
+    // needs no lookup (four round trips): a repeat that prepares nothing is looked up after the
+    // prepare, one that prepares events meets its key at the store (the streams holding it are
+    // not appended: a conflict), and one its players refuse is looked up below.
+    java.util.concurrent.atomic.AtomicBoolean tried =
+        new java.util.concurrent.atomic.AtomicBoolean();
     Mono<Outcome> attempt =
         key == null
             ? once
-            : done(steps, key).flatMap(done -> done ? Mono.just(new Outcome("", true)) : once);
+            : Mono.defer(
+                () ->
+                    tried.getAndSet(true)
+                        ? done(steps, key)
+                            .flatMap(done -> done ? Mono.just(new Outcome("", true)) : once)
+                        : once);
     Mono<Outcome> run =
         attempt.retryWhen(
             reactor.util.retry.Retry.backoff(BUSY_RETRIES, Duration.ofMillis(5))
@@ -120,8 +130,12 @@ public final class Coordinator {
     if (key == null) {
       return run;
     }
+    // Any refusal of a keyed transaction is looked up before it is answered: the store's conflict
+    // (the key met at the append), and a repeat its players refuse at prepare (a friend request
+    // asked already, a gift whose giver has spent the gold on it), which the first try no longer
+    // looks up beforehand.
     return run.onErrorResume(
-        e -> e instanceof Refused r && r.getCause() instanceof ConcurrencyConflict,
+        e -> e instanceof Refused,
         e -> done(steps, key).flatMap(d -> d ? Mono.just(new Outcome("", true)) : Mono.error(e)));
   }
 

@@ -10,8 +10,10 @@ import dev.citadel.gamestate.player.PlayerState;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /** The players hosted on this instance, as transaction participants. */
@@ -92,6 +94,26 @@ public final class LocalParticipant implements Participant {
   @Override
   public Mono<Void> commit(String txId, String playerId) {
     return players.commitPrepared(txId, playerId).then();
+  }
+
+  /**
+   * Every player's newer events in one query first (the journal holds this transaction's events
+   * once the coordinator commits), then each player's commit from them, every one even when another
+   * fails; then the first failure.
+   */
+  @Override
+  public Mono<Void> commitAll(String txId, List<String> playerIds) {
+    return players
+        .readAhead(playerIds)
+        .flatMap(
+            ahead ->
+                Participant.allThenFirstFailure(
+                    Flux.fromIterable(playerIds)
+                        .flatMapSequential(
+                            id -> players.commitPrepared(txId, id, ahead).then().materialize(),
+                            Math.max(1, playerIds.size()),
+                            1)))
+        .then();
   }
 
   @Override

@@ -53,7 +53,7 @@ public interface Participant {
   }
 
   /** The values, once every signal is in; or the first failure among them. */
-  private static <T> Mono<List<T>> allThenFirstFailure(Flux<Signal<T>> signals) {
+  static <T> Mono<List<T>> allThenFirstFailure(Flux<Signal<T>> signals) {
     return signals
         .collectList()
         .flatMap(

@@ -51,6 +51,11 @@ public class ForwardingEventStore implements EventStore {
   }
 
   @Override
+  public Flux<StoredEvent> readStreams(java.util.Map<String, Long> afterSeq) {
+    return inner.readStreams(afterSeq);
+  }
+
+  @Override
   public Flux<StoredEvent> readSettled(String aggregateId, long afterSeq) {
     return inner.readSettled(aggregateId, afterSeq);
   }

@@ -545,6 +545,31 @@ class TwoPhaseCommitFaultsTest {
         .isInstanceOf(dev.citadel.gamestate.aggregate.KeyReused.class);
   }
 
+  @Test
+  void a_keyed_repeat_its_players_refuse_is_answered_as_a_repeat() {
+    // The first try of a keyed transaction prepares without looking the key up: a repeat that
+    // the players' rules refuse (the gold is spent, the friend request asked) is looked up then.
+    String from = player(hostA, "a-", 30);
+    String to = player(hostB, "b-", 0);
+    Coordinator c = coordinator(coordinatorStore, a, b);
+    IdempotencyKey all = IdempotencyKey.of("gift:" + from + ":all", "30");
+    assertThat(c.execute(gift(from, to, 30), all).block().repeated()).isFalse();
+    assertThat(c.execute(gift(from, to, 30), all).block().repeated()).isTrue();
+    assertThat(gold(hostA, from)).isZero();
+    assertThat(gold(hostB, to)).isEqualTo(30);
+
+    List<Step> ask =
+        List.of(
+            new Step(from, LocalParticipant.RELATE, Map.of("other", to, "action", "SEND")),
+            new Step(to, LocalParticipant.RELATE, Map.of("other", from, "action", "RECEIVE")));
+    IdempotencyKey asked = IdempotencyKey.of("friend:" + from + ":1", "send " + to);
+    assertThat(c.execute(ask, asked).block().repeated()).isFalse();
+    assertThat(c.execute(ask, asked).block().repeated()).isTrue();
+    // Without the key, the same request is refused by the rules: a conflict.
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> c.execute(ask).block())
+        .isInstanceOf(Refused.class);
+  }
+
   /** A match's result as its rating steps: {@code x} in the winning team, {@code y} not. */
   static List<Step> rating(String match, String x, String y) {
     List<dev.citadel.protocol.match.v1.MatchedPlayer> lineup =

@@ -1,0 +1,148 @@
+package dev.citadel.gamestate.aggregate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.citadel.eventstore.AppendRequest;
+import dev.citadel.eventstore.Connections;
+import dev.citadel.eventstore.EventStoreOptions;
+import dev.citadel.eventstore.EventStoreSchema;
+import dev.citadel.eventstore.PostgresEventStore;
+import dev.citadel.eventstore.SnapshotPolicy;
+import dev.citadel.gamestate.player.PlayerCommand;
+import dev.citadel.gamestate.player.PlayerEvent;
+import dev.citadel.gamestate.player.PlayerState;
+import dev.citadel.gamestate.storage.PlayerAggregate;
+import dev.citadel.infra.junit.CitadelInfra;
+import dev.citadel.infra.junit.SharedInfra;
+import dev.citadel.infra.postgres.PostgresEndpoint;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
+
+/**
+ * A participant's commit from events read ahead for several players in one query, against real
+ * PostgreSQL: the transaction's events are applied once, with their after-commit work; a read made
+ * before the store (which a commit never follows) does not release the hold without them.
+ */
+@CitadelInfra
+class ReadAheadCommitTest {
+  static final Instant T = Instant.parse("2026-03-01T12:00:00Z");
+  static final PlayerAggregate TYPE = new PlayerAggregate();
+  static PostgresEndpoint db;
+  static PostgresEventStore store;
+
+  @BeforeAll
+  static void migrate() {
+    db = SharedInfra.postgresDatabase("gamestate_read_ahead_test");
+    EventStoreSchema.migrate(db.jdbcUrl(), db.username(), db.password());
+    store =
+        new PostgresEventStore(
+            Connections.pool(db.host(), db.port(), db.database(), db.username(), db.password(), 4),
+            EventStoreOptions.defaults());
+  }
+
+  /** What the after-commit hook saw: player and events, one entry per run. */
+  final List<String> committed = new CopyOnWriteArrayList<>();
+
+  AggregateHost<PlayerState, PlayerCommand, PlayerEvent> host() {
+    return new AggregateHost<>(
+        TYPE,
+        store,
+        SnapshotPolicy.DEFAULT,
+        HostOptions.defaults(),
+        List.of(
+            (id, state, version, events) -> {
+              committed.add(id + ":" + events);
+              return Mono.empty();
+            }),
+        new SimpleMeterRegistry(),
+        System::nanoTime);
+  }
+
+  static String player(AggregateHost<PlayerState, PlayerCommand, PlayerEvent> host) {
+    String id = "p-" + UUID.randomUUID();
+    host.handle(id, new PlayerCommand.CreatePlayer("ahead", T), T).block();
+    return id;
+  }
+
+  /** Prepared and stored as the coordinator does: the vote's events at its expected version. */
+  static void prepareAndStore(
+      AggregateHost<PlayerState, PlayerCommand, PlayerEvent> host, String tx, String id) {
+    Prepared<PlayerEvent> p =
+        host.prepare(tx, id, new PlayerCommand.EarnGold(10, "tx"), Duration.ofSeconds(30)).block();
+    store
+        .append(
+            new AppendRequest(
+                "player",
+                id,
+                p.expectedVersion(),
+                p.events().stream().map(TYPE::encode).toList(),
+                T))
+        .block();
+  }
+
+  @Test
+  void players_committed_from_one_read_get_their_events_once_with_their_after_commit_work() {
+    var host = host();
+    String a = player(host);
+    String b = player(host);
+    prepareAndStore(host, "tx-1", a);
+    prepareAndStore(host, "tx-1", b);
+    committed.clear();
+
+    ReadAhead ahead = host.readAhead(List.of(a, b)).block();
+    assertThat(ahead.from(a)).isPresent();
+    assertThat(ahead.after(a, 1)).hasSize(1);
+    host.commitPrepared("tx-1", a, ahead).block();
+    host.commitPrepared("tx-1", b, ahead).block();
+    host.commitPrepared("tx-1", a, ahead).block(); // a commit sent again
+
+    assertThat(host.get(a).block().state().gold()).isEqualTo(10);
+    assertThat(host.get(b).block().state().gold()).isEqualTo(10);
+    assertThat(committed).hasSize(2).anyMatch(c -> c.startsWith(a)).anyMatch(c -> c.startsWith(b));
+    // Not held any more: the next command runs.
+    assertThat(host.handle(a, new PlayerCommand.EarnGold(1, "after"), T).block().state().gold())
+        .isEqualTo(11);
+  }
+
+  @Test
+  void a_read_made_before_the_store_does_not_release_the_hold_without_its_events() {
+    var host = host();
+    String a = player(host);
+    host.prepare("tx-2", a, new PlayerCommand.EarnGold(10, "tx"), Duration.ofSeconds(30)).block();
+    ReadAhead early = host.readAhead(List.of(a)).block();
+    Prepared<PlayerEvent> p =
+        host.prepare("tx-2", a, new PlayerCommand.EarnGold(10, "tx"), Duration.ofSeconds(30))
+            .block();
+    store
+        .append(
+            new AppendRequest(
+                "player",
+                a,
+                p.expectedVersion(),
+                p.events().stream().map(TYPE::encode).toList(),
+                T))
+        .block();
+    committed.clear();
+
+    host.commitPrepared("tx-2", a, early).block();
+
+    assertThat(host.get(a).block().state().gold()).isEqualTo(10);
+    assertThat(committed).as("with its after-commit work").hasSize(1);
+  }
+
+  @Test
+  void players_not_in_memory_read_their_own() {
+    var writer = host();
+    String a = player(writer);
+    var other = host(); // a's copy is not here
+    assertThat(other.readAhead(List.of(a)).block().from(a)).isEmpty();
+    assertThat(other.get(a).block().state().nickname()).isEqualTo("ahead");
+  }
+}
