@@ -50,8 +50,10 @@ import reactor.util.retry.Retry;
  * two-phase transaction; the first {@code bench.results.warmup} rounds (4) are played but not
  * counted (fresh JVMs still compiling: on 2026-12-05 rounds 1-3 ran at 16-29 results/s, later ones
  * at 30-43). Baseline in the same run: a one-player grant over the same HTTP path, after as long a
- * warm-up. At the end, the ratings game-state holds are checked against an independent Elo
- * computation of every result.
+ * warm-up. Each round also prints the CPU both game-state processes spent per result while the
+ * results were posted (their {@code process_cpu_time}), beside theirs per grant in the baseline. At
+ * the end, the ratings game-state holds are checked against an independent Elo computation of every
+ * result.
  *
  * <p>One unit on purpose (over 300 lines): one benchmark's rounds, its two kinds of game end and
  * the checks that follow them (nobody left seated, every rating against the independent
@@ -132,7 +134,9 @@ class ResultsBenchmarkIT {
     // The instances are fresh JVMs: the first seconds of grants run mostly interpreted code (a
     // grant took 35 ms alone then, 8 ms after 3,000). Warmed first, the baseline is the service's.
     grants(ids);
+    double cpuBefore = instancesCpuSeconds();
     Timed baseline = grants(ids);
+    double cpuPerGrant = (instancesCpuSeconds() - cpuBefore) * 1000 / baseline.ok();
 
     StringBuilder report = new StringBuilder();
     report.append(
@@ -146,15 +150,16 @@ class ResultsBenchmarkIT {
         String.format(
             Locale.ROOT,
             "baseline, one-player grant over the same path (after %d s of warm-up): %,.0f/s (p50 %.1f"
-                + " ms, p99 %.1f ms)%n%n",
+                + " ms, p99 %.1f ms), %.2f ms of the game-state instances' CPU a grant%n%n",
             BASELINE_SECONDS,
             baseline.perSecond(),
             baseline.percentile(0.5),
-            baseline.percentile(0.99)));
+            baseline.percentile(0.99),
+            cpuPerGrant));
     report.append(
-        "| round | results | results/s | ratio to grants/s | p50 | p99 | busy, sent again "
-            + "| placing | rank correlation | left in a room |\n"
-            + "|---|---|---|---|---|---|---|---|---|---|\n");
+        "| round | results | results/s | ratio to grants/s | p50 | p99 | game-state CPU a result "
+            + "| busy, sent again | placing | rank correlation | left in a room |\n"
+            + "|---|---|---|---|---|---|---|---|---|---|---|\n");
     double total = 0;
     List<String> stuck = new ArrayList<>();
     int applied = 0;
@@ -176,7 +181,9 @@ class ResultsBenchmarkIT {
         for (int i = 0; i < matches.size(); i++) {
           (i % 10 == 9 ? aborted : scored).add(matches.get(i));
         }
+        double cpuAtStart = instancesCpuSeconds();
         Timed posted = post(scored);
+        double cpuPerResult = (instancesCpuSeconds() - cpuAtStart) * 1000 / posted.ok();
         end(aborted);
         for (Match m : scored) {
           apply(m, rating, games);
@@ -192,13 +199,14 @@ class ResultsBenchmarkIT {
         report.append(
             String.format(
                 Locale.ROOT,
-                "| %s | %,d | %,.0f | %.2fx | %.1f ms | %.1f ms | %d | %.1f s | %.3f | %d |%n",
+                "| %s | %,d | %,.0f | %.2fx | %.1f ms | %.1f ms | %.1f ms | %d | %.1f s | %.3f | %d |%n",
                 warmup ? round + " (warm-up, not counted)" : Integer.toString(round),
                 posted.ok(),
                 posted.perSecond(),
                 posted.perSecond() / baseline.perSecond(),
                 posted.percentile(0.5),
                 posted.percentile(0.99),
+                cpuPerResult,
                 posted.retried(),
                 placed,
                 rho,
@@ -358,6 +366,34 @@ class ResultsBenchmarkIT {
             CONCURRENCY)
         .blockLast(Duration.ofMinutes(10));
     return new Timed(latencies.size(), retried.get(), (System.nanoTime() - start) / 1e9, latencies);
+  }
+
+  /**
+   * The CPU both game-state processes have used so far (their {@code process_cpu_time}, from the
+   * management port): taken before and after a phase, the CPU it cost them per operation.
+   */
+  static double instancesCpuSeconds() {
+    double seconds = 0;
+    for (var p : cluster.processes) {
+      String metrics =
+          WebClient.builder()
+              .baseUrl(p.management().toString())
+              .codecs(c -> c.defaultCodecs().maxInMemorySize(16 << 20)) // histograms: MBs
+              .build()
+              .get()
+              .uri("/actuator/prometheus")
+              .retrieve()
+              .bodyToMono(String.class)
+              .block(Duration.ofSeconds(30));
+      java.util.regex.Matcher m =
+          java.util.regex.Pattern.compile("(?m)^process_cpu_time_ns_total(?:\\{[^}]*\\})? (\\S+)$")
+              .matcher(metrics);
+      if (!m.find()) {
+        throw new IllegalStateException("no process_cpu_time_ns_total at " + p.management());
+      }
+      seconds += Double.parseDouble(m.group(1)) / 1e9;
+    }
+    return seconds;
   }
 
   /** Ends these games without a result, as a game server does for an aborted game. */
