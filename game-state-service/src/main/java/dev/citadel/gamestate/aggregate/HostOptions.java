@@ -11,8 +11,8 @@ import java.time.Duration;
  *     refused at once ({@link Overloaded}, 503)
  * @param maxWaitingRecoveries loads waiting for one of the {@code maxConcurrentRecoveries} slots;
  *     past it likewise
- * @param maxWaitingReads reads waiting for their version check ({@link VersionChecks}); past it
- *     likewise
+ * @param maxWaitingReads reads and transaction prepares waiting for their version check ({@link
+ *     VersionChecks}); past it likewise
  */
 public record HostOptions(
     Duration idleTimeout,

@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Semaphore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
@@ -38,6 +39,9 @@ import reactor.util.retry.Retry;
  * only if that is not stored a while later ({@link #RATED_WITHIN}). An end is announced once per
  * end (not per call), and a redelivered {@code match.found} adds nothing to the journal, so it
  * seats nobody again.
+ *
+ * <p>One unit on purpose (over 300 lines): seating, leaving and the late leave after a result are
+ * one follower with one set of rules for a held player, a refusal and a failed batch.
  */
 final class MatchSeats {
   private static final Logger log = LoggerFactory.getLogger(MatchSeats.class);
@@ -52,11 +56,16 @@ final class MatchSeats {
   /** Ends with a result whose leave waits at most this many at once; past it, leave at once. */
   static final int LATER_CHECKS = 20_000;
 
-  /** How often a failed later look-up or leave is tried again. */
+  /** How often a failed later look-up or leave is tried again, and the longest pause between. */
   static final int LATER_TRIES = 5;
 
-  private final java.util.concurrent.Semaphore laterChecks =
-      new java.util.concurrent.Semaphore(LATER_CHECKS);
+  private static final Duration MAX_PAUSE = Duration.ofSeconds(30);
+
+  private static final String LEAVES_DESCRIPTION =
+      "Ends with a result looked at again: rated in time (its players left the room with it), or"
+          + " not (taken out by the seats)";
+
+  private final Semaphore laterChecks = new Semaphore(LATER_CHECKS);
   private static final String PLACED_TYPE = MatchPlaced.getDescriptor().getFullName();
   private static final String ENDED_TYPE = MatchEnded.getDescriptor().getFullName();
 
@@ -86,12 +95,13 @@ final class MatchSeats {
     this.rated =
         Counter.builder("citadel_result_leaves")
             .tag("outcome", "rated")
-            .description(
-                "Ends with a result looked at again: rated in time (its players left the room with"
-                    + " it), or not (taken out by the seats)")
+            .description(LEAVES_DESCRIPTION)
             .register(meters);
     this.unrated =
-        Counter.builder("citadel_result_leaves").tag("outcome", "unrated").register(meters);
+        Counter.builder("citadel_result_leaves")
+            .tag("outcome", "unrated")
+            .description(LEAVES_DESCRIPTION)
+            .register(meters);
   }
 
   /** A match stream's event that moves its players. */
@@ -191,10 +201,13 @@ final class MatchSeats {
       // (Taken once announced, so a batch that fails before is not counted as waiting.)
       return announce.then(
           Mono.defer(
-              () ->
-                  laterChecks.tryAcquire()
-                      ? Mono.fromRunnable(() -> leaveUnlessRated(e.getMatchId(), present))
-                      : leave(e.getMatchId(), present)));
+              () -> {
+                if (!laterChecks.tryAcquire()) {
+                  return leave(e.getMatchId(), present);
+                }
+                leaveUnlessRated(e.getMatchId(), present); // releases the permit when done
+                return Mono.empty();
+              }));
     }
     return announce.then(leave(e.getMatchId(), present));
   }
@@ -214,17 +227,15 @@ final class MatchSeats {
    * queueing ignores and their next seat clears.
    */
   private void leaveUnlessRated(String matchId, List<String> present) {
+    Retry again = Retry.backoff(LATER_TRIES, Duration.ofSeconds(1)).maxBackoff(MAX_PAUSE);
     Mono.delay(ratedWithin)
-        .then(
-            Mono.defer(() -> rooms.rated(matchId, present.get(0)))
-                .flatMap(
-                    done -> {
-                      (done ? rated : unrated).increment();
-                      return done ? Mono.<Void>empty() : leave(matchId, present);
-                    })
-                .retryWhen(
-                    Retry.backoff(LATER_TRIES, Duration.ofSeconds(1))
-                        .maxBackoff(Duration.ofSeconds(30))))
+        .then(Mono.defer(() -> rooms.rated(matchId, present.get(0))).retryWhen(again))
+        .flatMap(
+            done -> {
+              (done ? rated : unrated).increment(); // once per look-up that answered
+              // Leaving again after a partial failure is a no-op for those who left.
+              return done ? Mono.<Void>empty() : leave(matchId, present).retryWhen(again);
+            })
         .doFinally(signal -> laterChecks.release())
         .subscribe(
             done -> {},

@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -110,8 +111,7 @@ public final class Coordinator {
     // needs no lookup (four round trips): a repeat that prepares nothing is looked up after the
     // prepare, one that prepares events meets its key at the store (the streams holding it are
     // not appended: a conflict), and one its players refuse is looked up below.
-    java.util.concurrent.atomic.AtomicBoolean tried =
-        new java.util.concurrent.atomic.AtomicBoolean();
+    AtomicBoolean tried = new AtomicBoolean();
     Mono<Outcome> attempt =
         key == null
             ? once
@@ -130,13 +130,18 @@ public final class Coordinator {
     if (key == null) {
       return run;
     }
-    // Any refusal of a keyed transaction is looked up before it is answered: the store's conflict
+    // A refusal of a keyed transaction is looked up before it is answered: the store's conflict
     // (the key met at the append), and a repeat its players refuse at prepare (a friend request
     // asked already, a gift whose giver has spent the gold on it), which the first try no longer
-    // looks up beforehand.
+    // looks up beforehand. Not a refusal for capacity (UNAVAILABLE: overload, a full pool, a
+    // timeout): that is answered at once, and the caller's retry looks the key up. A lookup that
+    // fails answers the refusal itself.
     return run.onErrorResume(
-        e -> e instanceof Refused,
-        e -> done(steps, key).flatMap(d -> d ? Mono.just(new Outcome("", true)) : Mono.error(e)));
+        e -> e instanceof Refused r && r.reason() != Refused.Reason.UNAVAILABLE,
+        e ->
+            done(steps, key)
+                .onErrorResume(lookup -> !(lookup instanceof KeyReused), lookup -> Mono.just(false))
+                .flatMap(d -> d ? Mono.just(new Outcome("", true)) : Mono.error(e)));
   }
 
   /** Whether the transaction of this key was stored (its first participant holds the key). */

@@ -38,6 +38,20 @@ import reactor.core.publisher.Mono;
 
 @CitadelInfra
 class AggregateHostTest {
+  /** Every pool a test opened, closed after the class: the test JVM's pools share one server. */
+  static final List<io.r2dbc.pool.ConnectionPool> POOLS =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  static io.r2dbc.pool.ConnectionPool opened(io.r2dbc.pool.ConnectionPool pool) {
+    POOLS.add(pool);
+    return pool;
+  }
+
+  @org.junit.jupiter.api.AfterAll
+  static void closePools() {
+    POOLS.forEach(io.r2dbc.pool.ConnectionPool::dispose);
+  }
+
   static final Instant T = Instant.parse("2026-03-01T12:00:00Z");
   static PostgresEndpoint db;
 
@@ -51,7 +65,8 @@ class AggregateHostTest {
   static AggregateHost<PlayerState, PlayerCommand, PlayerEvent> instance(
       SnapshotPolicy snapshots, HostOptions options, AtomicLong clock) {
     ConnectionPool pool =
-        Connections.pool(db.host(), db.port(), db.database(), db.username(), db.password(), 8);
+        opened(
+            Connections.pool(db.host(), db.port(), db.database(), db.username(), db.password(), 8));
     PostgresEventStore store =
         new PostgresEventStore(
             pool, EventStoreOptions.defaults().withPolicy(PlayerAggregate.NAME, snapshots));
@@ -71,7 +86,8 @@ class AggregateHostTest {
 
   static PostgresEventStore reader() {
     ConnectionPool pool =
-        Connections.pool(db.host(), db.port(), db.database(), db.username(), db.password(), 4);
+        opened(
+            Connections.pool(db.host(), db.port(), db.database(), db.username(), db.password(), 4));
     return new PostgresEventStore(pool, EventStoreOptions.defaults());
   }
 
@@ -187,7 +203,8 @@ class AggregateHostTest {
                   seen.add(state.gold());
                 });
     ConnectionPool pool =
-        Connections.pool(db.host(), db.port(), db.database(), db.username(), db.password(), 4);
+        opened(
+            Connections.pool(db.host(), db.port(), db.database(), db.username(), db.password(), 4));
     var host =
         new AggregateHost<>(
             new PlayerAggregate(),

@@ -35,6 +35,20 @@ import reactor.core.publisher.Mono;
  */
 @CitadelInfra
 class LostReplyTest {
+  /** Every pool a test opened, closed after the class: the test JVM's pools share one server. */
+  static final List<io.r2dbc.pool.ConnectionPool> POOLS =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  static io.r2dbc.pool.ConnectionPool opened(io.r2dbc.pool.ConnectionPool pool) {
+    POOLS.add(pool);
+    return pool;
+  }
+
+  @org.junit.jupiter.api.AfterAll
+  static void closePools() {
+    POOLS.forEach(io.r2dbc.pool.ConnectionPool::dispose);
+  }
+
   static final Instant T = Instant.parse("2026-03-01T12:00:00Z");
   static PostgresEndpoint db;
 
@@ -46,7 +60,8 @@ class LostReplyTest {
 
   static PostgresEventStore store() {
     return new PostgresEventStore(
-        Connections.pool(db.host(), db.port(), db.database(), db.username(), db.password(), 4),
+        opened(
+            Connections.pool(db.host(), db.port(), db.database(), db.username(), db.password(), 4)),
         EventStoreOptions.defaults());
   }
 

@@ -47,6 +47,20 @@ import reactor.test.StepVerifier;
  */
 @CitadelInfra
 class SeatingTest {
+  /** Every pool a test opened, closed after the class: the test JVM's pools share one server. */
+  static final List<io.r2dbc.pool.ConnectionPool> POOLS =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  static io.r2dbc.pool.ConnectionPool opened(io.r2dbc.pool.ConnectionPool pool) {
+    POOLS.add(pool);
+    return pool;
+  }
+
+  @org.junit.jupiter.api.AfterAll
+  static void closePools() {
+    POOLS.forEach(io.r2dbc.pool.ConnectionPool::dispose);
+  }
+
   static final Instant T = Instant.parse("2026-03-01T12:00:00Z");
   static final String ENDED_TOPIC = "match.ended.seating-test";
   static PostgresEndpoint db;
@@ -85,7 +99,8 @@ class SeatingTest {
 
   static Instance instance(java.time.Duration ratedWithin) {
     ConnectionPool pool =
-        Connections.pool(db.host(), db.port(), db.database(), db.username(), db.password(), 4);
+        opened(
+            Connections.pool(db.host(), db.port(), db.database(), db.username(), db.password(), 4));
     PostgresEventStore store = new PostgresEventStore(pool, EventStoreOptions.defaults());
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
     var players =
