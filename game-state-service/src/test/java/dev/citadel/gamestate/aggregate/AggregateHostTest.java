@@ -3,7 +3,6 @@ package dev.citadel.gamestate.aggregate;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.citadel.eventstore.Connections;
 import dev.citadel.eventstore.EventStoreOptions;
 import dev.citadel.eventstore.EventStoreSchema;
 import dev.citadel.eventstore.PostgresEventStore;
@@ -16,6 +15,7 @@ import dev.citadel.gamestate.player.PlayerRejected;
 import dev.citadel.gamestate.player.PlayerState;
 import dev.citadel.gamestate.storage.PlayerAggregate;
 import dev.citadel.gamestate.storage.PlayerCodec;
+import dev.citadel.gamestate.testing.OpenedPools;
 import dev.citadel.infra.junit.CitadelInfra;
 import dev.citadel.infra.junit.SharedInfra;
 import dev.citadel.infra.postgres.PostgresEndpoint;
@@ -33,24 +33,13 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 @CitadelInfra
 class AggregateHostTest {
-  /** Every pool a test opened, closed after the class: the test JVM's pools share one server. */
-  static final List<io.r2dbc.pool.ConnectionPool> POOLS =
-      new java.util.concurrent.CopyOnWriteArrayList<>();
-
-  static io.r2dbc.pool.ConnectionPool opened(io.r2dbc.pool.ConnectionPool pool) {
-    POOLS.add(pool);
-    return pool;
-  }
-
-  @org.junit.jupiter.api.AfterAll
-  static void closePools() {
-    POOLS.forEach(io.r2dbc.pool.ConnectionPool::dispose);
-  }
+  @RegisterExtension static final OpenedPools POOLS = new OpenedPools();
 
   static final Instant T = Instant.parse("2026-03-01T12:00:00Z");
   static PostgresEndpoint db;
@@ -64,9 +53,7 @@ class AggregateHostTest {
   /** A game-state "instance": its own connection pool, store and host. */
   static AggregateHost<PlayerState, PlayerCommand, PlayerEvent> instance(
       SnapshotPolicy snapshots, HostOptions options, AtomicLong clock) {
-    ConnectionPool pool =
-        opened(
-            Connections.pool(db.host(), db.port(), db.database(), db.username(), db.password(), 8));
+    ConnectionPool pool = POOLS.open(db, 8);
     PostgresEventStore store =
         new PostgresEventStore(
             pool, EventStoreOptions.defaults().withPolicy(PlayerAggregate.NAME, snapshots));
@@ -85,9 +72,7 @@ class AggregateHostTest {
   }
 
   static PostgresEventStore reader() {
-    ConnectionPool pool =
-        opened(
-            Connections.pool(db.host(), db.port(), db.database(), db.username(), db.password(), 4));
+    ConnectionPool pool = POOLS.open(db, 4);
     return new PostgresEventStore(pool, EventStoreOptions.defaults());
   }
 
@@ -202,9 +187,7 @@ class AggregateHostTest {
                   subscribed.incrementAndGet();
                   seen.add(state.gold());
                 });
-    ConnectionPool pool =
-        opened(
-            Connections.pool(db.host(), db.port(), db.database(), db.username(), db.password(), 4));
+    ConnectionPool pool = POOLS.open(db, 4);
     var host =
         new AggregateHost<>(
             new PlayerAggregate(),

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.citadel.eventstore.AppendRequest;
 import dev.citadel.eventstore.Appended;
-import dev.citadel.eventstore.Connections;
 import dev.citadel.eventstore.EventStore;
 import dev.citadel.eventstore.EventStoreOptions;
 import dev.citadel.eventstore.EventStoreSchema;
@@ -16,6 +15,7 @@ import dev.citadel.gamestate.player.PlayerEvent;
 import dev.citadel.gamestate.player.PlayerState;
 import dev.citadel.gamestate.storage.PlayerAggregate;
 import dev.citadel.gamestate.testing.ForwardingEventStore;
+import dev.citadel.gamestate.testing.OpenedPools;
 import dev.citadel.infra.junit.CitadelInfra;
 import dev.citadel.infra.junit.SharedInfra;
 import dev.citadel.infra.postgres.PostgresEndpoint;
@@ -26,6 +26,7 @@ import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import reactor.core.publisher.Mono;
 
 /**
@@ -35,19 +36,7 @@ import reactor.core.publisher.Mono;
  */
 @CitadelInfra
 class LostReplyTest {
-  /** Every pool a test opened, closed after the class: the test JVM's pools share one server. */
-  static final List<io.r2dbc.pool.ConnectionPool> POOLS =
-      new java.util.concurrent.CopyOnWriteArrayList<>();
-
-  static io.r2dbc.pool.ConnectionPool opened(io.r2dbc.pool.ConnectionPool pool) {
-    POOLS.add(pool);
-    return pool;
-  }
-
-  @org.junit.jupiter.api.AfterAll
-  static void closePools() {
-    POOLS.forEach(io.r2dbc.pool.ConnectionPool::dispose);
-  }
+  @RegisterExtension static final OpenedPools POOLS = new OpenedPools();
 
   static final Instant T = Instant.parse("2026-03-01T12:00:00Z");
   static PostgresEndpoint db;
@@ -59,10 +48,7 @@ class LostReplyTest {
   }
 
   static PostgresEventStore store() {
-    return new PostgresEventStore(
-        opened(
-            Connections.pool(db.host(), db.port(), db.database(), db.username(), db.password(), 4)),
-        EventStoreOptions.defaults());
+    return new PostgresEventStore(POOLS.open(db, 4), EventStoreOptions.defaults());
   }
 
   static AggregateHost<PlayerState, PlayerCommand, PlayerEvent> host(EventStore store) {

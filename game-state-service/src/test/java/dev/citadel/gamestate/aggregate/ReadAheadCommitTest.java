@@ -3,7 +3,6 @@ package dev.citadel.gamestate.aggregate;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.citadel.eventstore.AppendRequest;
-import dev.citadel.eventstore.Connections;
 import dev.citadel.eventstore.EventStoreOptions;
 import dev.citadel.eventstore.EventStoreSchema;
 import dev.citadel.eventstore.PostgresEventStore;
@@ -12,6 +11,7 @@ import dev.citadel.gamestate.player.PlayerCommand;
 import dev.citadel.gamestate.player.PlayerEvent;
 import dev.citadel.gamestate.player.PlayerState;
 import dev.citadel.gamestate.storage.PlayerAggregate;
+import dev.citadel.gamestate.testing.OpenedPools;
 import dev.citadel.infra.junit.CitadelInfra;
 import dev.citadel.infra.junit.SharedInfra;
 import dev.citadel.infra.postgres.PostgresEndpoint;
@@ -23,6 +23,7 @@ import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import reactor.core.publisher.Mono;
 
 /**
@@ -32,19 +33,7 @@ import reactor.core.publisher.Mono;
  */
 @CitadelInfra
 class ReadAheadCommitTest {
-  /** Every pool a test opened, closed after the class: the test JVM's pools share one server. */
-  static final List<io.r2dbc.pool.ConnectionPool> POOLS =
-      new java.util.concurrent.CopyOnWriteArrayList<>();
-
-  static io.r2dbc.pool.ConnectionPool opened(io.r2dbc.pool.ConnectionPool pool) {
-    POOLS.add(pool);
-    return pool;
-  }
-
-  @org.junit.jupiter.api.AfterAll
-  static void closePools() {
-    POOLS.forEach(io.r2dbc.pool.ConnectionPool::dispose);
-  }
+  @RegisterExtension static final OpenedPools POOLS = new OpenedPools();
 
   static final Instant T = Instant.parse("2026-03-01T12:00:00Z");
   static final PlayerAggregate TYPE = new PlayerAggregate();
@@ -55,12 +44,7 @@ class ReadAheadCommitTest {
   static void migrate() {
     db = SharedInfra.postgresDatabase("gamestate_read_ahead_test");
     EventStoreSchema.migrate(db.jdbcUrl(), db.username(), db.password());
-    store =
-        new PostgresEventStore(
-            opened(
-                Connections.pool(
-                    db.host(), db.port(), db.database(), db.username(), db.password(), 4)),
-            EventStoreOptions.defaults());
+    store = new PostgresEventStore(POOLS.open(db, 4), EventStoreOptions.defaults());
   }
 
   /** What the after-commit hook saw: player and events, one entry per run. */

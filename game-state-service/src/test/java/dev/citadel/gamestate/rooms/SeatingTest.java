@@ -3,7 +3,6 @@ package dev.citadel.gamestate.rooms;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.citadel.eventstore.Connections;
 import dev.citadel.eventstore.EventStoreOptions;
 import dev.citadel.eventstore.EventStoreSchema;
 import dev.citadel.eventstore.IdempotencyKey;
@@ -17,6 +16,7 @@ import dev.citadel.gamestate.player.PlayerEvent;
 import dev.citadel.gamestate.player.PlayerState;
 import dev.citadel.gamestate.storage.PlayerAggregate;
 import dev.citadel.gamestate.storage.PlayerCodec;
+import dev.citadel.gamestate.testing.OpenedPools;
 import dev.citadel.infra.junit.CitadelInfra;
 import dev.citadel.infra.junit.SharedInfra;
 import dev.citadel.infra.postgres.PostgresEndpoint;
@@ -39,6 +39,7 @@ import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import reactor.test.StepVerifier;
 
 /**
@@ -47,19 +48,7 @@ import reactor.test.StepVerifier;
  */
 @CitadelInfra
 class SeatingTest {
-  /** Every pool a test opened, closed after the class: the test JVM's pools share one server. */
-  static final List<io.r2dbc.pool.ConnectionPool> POOLS =
-      new java.util.concurrent.CopyOnWriteArrayList<>();
-
-  static io.r2dbc.pool.ConnectionPool opened(io.r2dbc.pool.ConnectionPool pool) {
-    POOLS.add(pool);
-    return pool;
-  }
-
-  @org.junit.jupiter.api.AfterAll
-  static void closePools() {
-    POOLS.forEach(io.r2dbc.pool.ConnectionPool::dispose);
-  }
+  @RegisterExtension static final OpenedPools POOLS = new OpenedPools();
 
   static final Instant T = Instant.parse("2026-03-01T12:00:00Z");
   static final String ENDED_TOPIC = "match.ended.seating-test";
@@ -98,9 +87,7 @@ class SeatingTest {
   }
 
   static Instance instance(java.time.Duration ratedWithin) {
-    ConnectionPool pool =
-        opened(
-            Connections.pool(db.host(), db.port(), db.database(), db.username(), db.password(), 4));
+    ConnectionPool pool = POOLS.open(db, 4);
     PostgresEventStore store = new PostgresEventStore(pool, EventStoreOptions.defaults());
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
     var players =
