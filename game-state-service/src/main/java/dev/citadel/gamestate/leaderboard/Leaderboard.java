@@ -75,6 +75,9 @@ public class Leaderboard implements AfterCommit<PlayerState, PlayerEvent> {
             .anyMatch(
                 e ->
                     e instanceof PlayerEvent.ExperienceGained
+                        || (e instanceof PlayerEvent.MatchRated r
+                            && r.settled().isPresent()
+                            && r.experience() > 0)
                         || e instanceof PlayerEvent.PlayerCreated
                         || e instanceof PlayerEvent.NicknameSet);
     if (relevant) {

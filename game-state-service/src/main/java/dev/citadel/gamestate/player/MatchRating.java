@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /** A player's part of a match result: deciding it and applying it. Pure. */
 final class MatchRating {
@@ -56,8 +57,18 @@ final class MatchRating {
             Math.min(
                 MAX_RATING,
                 now.rating() + (int) Math.round(k * (c.outcome().score() - c.expected()))));
-    List<PlayerEvent> events = new ArrayList<>();
-    events.add(
+    if (c.gold() > 0 && state.gold() > Long.MAX_VALUE - c.gold()) {
+      throw PlayerRejected.conflict("gold would overflow");
+    }
+    long experience = state.experience() + c.experience();
+    // A result is rated after the match's end is recorded: the player leaves its room with it, as
+    // the seats' leave would (also when the seat has not landed yet, so a late one is refused;
+    // not again if the player left already). The seats leave for an end with a result only if
+    // this transaction is not stored a while later (see MatchSeats). One event for the whole
+    // result: a result of ten players stores ten events, not forty.
+    boolean seated = state.room().isPresent() && state.room().get().matchId().equals(c.matchId());
+    boolean leaves = seated || !state.hasLeft(c.matchId());
+    return List.of(
         new PlayerEvent.MatchRated(
             c.matchId(),
             c.queue(),
@@ -66,23 +77,10 @@ final class MatchRating {
             after,
             now.games() + 1,
             c.gold(),
-            c.experience()));
-    if (c.gold() > 0) {
-      if (state.gold() > Long.MAX_VALUE - c.gold()) {
-        throw PlayerRejected.conflict("gold would overflow");
-      }
-      events.add(new PlayerEvent.GoldEarned(c.gold(), "match " + c.matchId()));
-    }
-    if (c.experience() > 0) {
-      events.addAll(Player.decide(new PlayerCommand.GainExperience(c.experience()), state));
-    }
-    // A result is rated after the match's end is recorded: the player leaves its room here, in
-    // the same transaction, as the seats' leave would (also when the seat has not landed yet, so a
-    // late one is refused; nothing if the player left already). The seats leave for an end with a
-    // result only if this transaction is not stored a while later (or, past a bound, at once: see
-    // MatchSeats).
-    events.addAll(Player.decide(new PlayerCommand.LeaveRoom(c.matchId()), state));
-    return events;
+            c.experience(),
+            Optional.of(
+                new PlayerEvent.Settled(
+                    experience, Math.max(state.level(), Player.levelFor(experience)), leaves))));
   }
 
   static PlayerState evolve(PlayerState s, PlayerEvent.MatchRated e) {
@@ -93,6 +91,16 @@ final class MatchRating {
     while (recent.size() > PlayerState.RECENT_MATCHES) {
       recent.remove(0);
     }
-    return s.withRatings(ratings).withRecentMatches(recent);
+    PlayerState rated = s.withRatings(ratings).withRecentMatches(recent);
+    if (e.settled().isEmpty()) {
+      return rated; // the older form: its rewards and leave are events of their own
+    }
+    PlayerEvent.Settled settled = e.settled().get();
+    rated =
+        rated
+            .withGold(rated.gold() + e.gold())
+            .withExperience(settled.experienceTotal())
+            .withLevel(settled.level());
+    return settled.leftRoom() ? rated.leaving(e.matchId()) : rated;
   }
 }

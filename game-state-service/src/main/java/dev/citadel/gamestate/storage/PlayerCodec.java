@@ -104,16 +104,25 @@ public final class PlayerCodec {
   }
 
   private static dev.citadel.protocol.player.v1.MatchRated matchRated(PlayerEvent.MatchRated e) {
-    return dev.citadel.protocol.player.v1.MatchRated.newBuilder()
-        .setMatchId(e.matchId())
-        .setQueue(e.queue())
-        .setOutcome(outcome(e.outcome()))
-        .setRatingBefore(e.before())
-        .setRatingAfter(e.after())
-        .setGames(e.games())
-        .setGold(e.gold())
-        .setExperience(e.experience())
-        .build();
+    var b =
+        dev.citadel.protocol.player.v1.MatchRated.newBuilder()
+            .setMatchId(e.matchId())
+            .setQueue(e.queue())
+            .setOutcome(outcome(e.outcome()))
+            .setRatingBefore(e.before())
+            .setRatingAfter(e.after())
+            .setGames(e.games())
+            .setGold(e.gold())
+            .setExperience(e.experience());
+    e.settled()
+        .ifPresent(
+            settled ->
+                b.setSettled(
+                    dev.citadel.protocol.player.v1.MatchSettled.newBuilder()
+                        .setExperienceTotal(settled.experienceTotal())
+                        .setLevel(settled.level())
+                        .setLeftRoom(settled.leftRoom())));
+    return b.build();
   }
 
   private static PlayerEvent.MatchRated matchRated(dev.citadel.protocol.player.v1.MatchRated m) {
@@ -125,7 +134,14 @@ public final class PlayerCodec {
         m.getRatingAfter(),
         m.getGames(),
         m.getGold(),
-        m.getExperience());
+        m.getExperience(),
+        m.hasSettled()
+            ? java.util.Optional.of(
+                new PlayerEvent.Settled(
+                    m.getSettled().getExperienceTotal(),
+                    m.getSettled().getLevel(),
+                    m.getSettled().getLeftRoom()))
+            : java.util.Optional.empty());
   }
 
   /** Explicit wire mapping: the enum's order is not the wire format. */

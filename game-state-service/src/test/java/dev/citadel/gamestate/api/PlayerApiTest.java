@@ -516,15 +516,31 @@ class PlayerApiTest {
     String high = newId();
     create(low, "low");
     create(high, "high");
+    String rated = newId();
+    create(rated, "rated");
     grant(low, "{\"rewardId\":\"lb-1\",\"experience\":100000}").expectStatus().isOk();
     grant(high, "{\"rewardId\":\"lb-2\",\"experience\":500000}").expectStatus().isOk();
+    // Experience from a match result counts too (it comes inside the result's one event).
+    players
+        .handle(
+            rated,
+            new PlayerCommand.RateMatch(
+                "lb-match",
+                "ranked",
+                dev.citadel.gamestate.player.Outcome.WIN,
+                0.5,
+                new PlayerCommand.RatingRules(1200, 24, 48, 10),
+                0,
+                300000),
+            Instant.now())
+        .block();
 
     await()
         .atMost(Duration.ofSeconds(10))
         .untilAsserted(
             () ->
                 web.get()
-                    .uri("/api/game/leaderboard?limit=2")
+                    .uri("/api/game/leaderboard?limit=3")
                     .headers(h -> h.setBearerAuth(identity().player(low)))
                     .exchange()
                     .expectStatus()
@@ -537,6 +553,8 @@ class PlayerApiTest {
                     .jsonPath("$[0].rank")
                     .isEqualTo(1)
                     .jsonPath("$[1].playerId")
+                    .isEqualTo(rated)
+                    .jsonPath("$[2].playerId")
                     .isEqualTo(low));
     problem(
         web.get()

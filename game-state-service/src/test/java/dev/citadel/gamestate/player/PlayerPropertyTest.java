@@ -64,8 +64,11 @@ class PlayerPropertyTest {
     if (event instanceof PlayerEvent.FriendshipChanged) {
       return Set.of("relations");
     }
-    if (event instanceof PlayerEvent.MatchRated) {
-      return Set.of("ratings", "recentMatches");
+    if (event instanceof PlayerEvent.MatchRated r) {
+      return r.settled().isEmpty()
+          ? Set.of("ratings", "recentMatches")
+          : Set.of(
+              "ratings", "recentMatches", "gold", "experience", "level", "room", "leftMatches");
     }
     throw new AssertionError("no field list for " + event);
   }

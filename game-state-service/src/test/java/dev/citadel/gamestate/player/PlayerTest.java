@@ -24,6 +24,7 @@ import dev.citadel.gamestate.player.PlayerEvent.RoomJoined;
 import dev.citadel.gamestate.player.PlayerEvent.RoomLeft;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /** Given events, when a command, then events (or a rejection). No Spring, no I/O. */
@@ -311,16 +312,27 @@ class PlayerTest {
     PlayerState s = Player.replay(PlayerState.initial("p1"), List.of(CREATED));
     List<PlayerEvent> first = Player.decide(rate("m1", Outcome.WIN, 0.25), s);
     // provisional: 48 * (1 - 0.25) = 36
-    assertThat(first.get(0))
-        .isEqualTo(
-            new PlayerEvent.MatchRated("m1", "ranked", Outcome.WIN, 1200, 1236, 1, 100, 300));
-    assertThat(first).contains(new PlayerEvent.GoldEarned(100, "match m1"));
     assertThat(first)
-        .as("the rated match is left, seated in it or not (a late seat is then refused)")
-        .endsWith(new PlayerEvent.RoomLeft("m1"));
+        .as(
+            "one event: rating, rewards and the leave (seated in the match or not: a late seat is"
+                + " then refused)")
+        .containsExactly(
+            new PlayerEvent.MatchRated(
+                "m1",
+                "ranked",
+                Outcome.WIN,
+                1200,
+                1236,
+                1,
+                100,
+                300,
+                Optional.of(new PlayerEvent.Settled(300, Player.levelFor(300), true))));
     s = Player.replay(s, first);
     assertThat(s.ratingIn("ranked", 1200)).isEqualTo(new PlayerState.Rating(1236, 1));
     assertThat(s.gold()).isEqualTo(100);
+    assertThat(s.experience()).isEqualTo(300);
+    assertThat(s.level()).isEqualTo(Player.levelFor(300)).isGreaterThan(1);
+    assertThat(s.hasLeft("m1")).isTrue();
     assertThat(Player.decide(rate("m1", Outcome.WIN, 0.25), s)).as("rated already").isEmpty();
 
     s = Player.replay(s, Player.decide(rate("m2", Outcome.DRAW, 0.5), s));
@@ -334,6 +346,30 @@ class PlayerTest {
     assertThat(s.recentMatches())
         .extracting(PlayerEvent.MatchRated::matchId)
         .containsExactly("m1", "m2", "m3");
+  }
+
+  @Test
+  void a_result_stored_in_the_older_form_replays_to_the_same_player() {
+    PlayerState s =
+        Player.replay(
+            PlayerState.initial("p1"), List.of(CREATED, new PlayerEvent.RoomJoined("m1", 3, 7)));
+    // Before 2026-12-06 a result was the rating followed by the rewards and the leave.
+    PlayerState older =
+        Player.replay(
+            s,
+            List.of(
+                new PlayerEvent.MatchRated("m1", "ranked", Outcome.WIN, 1200, 1236, 1, 100, 300),
+                new PlayerEvent.GoldEarned(100, "match m1"),
+                new PlayerEvent.ExperienceGained(300, 300),
+                new PlayerEvent.LeveledUp(2),
+                new PlayerEvent.RoomLeft("m1")));
+    PlayerState settled = Player.replay(s, Player.decide(rate("m1", Outcome.WIN, 0.25), s));
+    assertThat(settled.gold()).isEqualTo(older.gold());
+    assertThat(settled.experience()).isEqualTo(older.experience());
+    assertThat(settled.level()).isEqualTo(older.level());
+    assertThat(settled.room()).isEqualTo(older.room()).isEmpty();
+    assertThat(settled.hasLeft("m1")).isEqualTo(older.hasLeft("m1")).isTrue();
+    assertThat(settled.ratingIn("ranked", 1200)).isEqualTo(older.ratingIn("ranked", 1200));
   }
 
   @Test

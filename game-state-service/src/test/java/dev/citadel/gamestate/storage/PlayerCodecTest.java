@@ -70,6 +70,30 @@ class PlayerCodecTest {
   }
 
   @Test
+  void a_settled_result_round_trips_and_the_older_form_stays_unsettled() {
+    var settled =
+        new PlayerEvent.MatchRated(
+            "m9",
+            "ranked",
+            Outcome.WIN,
+            1200,
+            1224,
+            2,
+            50,
+            100,
+            Optional.of(new PlayerEvent.Settled(1_100, 4, true)));
+    EventData data = PlayerCodec.encode(settled);
+    assertThat(PlayerCodec.decode(data.type(), data.payload())).isEqualTo(settled);
+
+    var older = ADDED.get("MatchRated");
+    EventData olderData = PlayerCodec.encode(older);
+    assertThat(PlayerCodec.decode(olderData.type(), olderData.payload()))
+        .isEqualTo(older)
+        .extracting(e -> ((PlayerEvent.MatchRated) e).settled())
+        .isEqualTo(Optional.empty());
+  }
+
+  @Test
   void bytes_written_by_version_1_still_load() throws IOException {
     for (Map.Entry<String, PlayerEvent> e : V1.entrySet()) {
       byte[] old = fixture("fixtures/player/v1/" + e.getKey() + ".bin");
