@@ -37,6 +37,9 @@ import reactor.core.publisher.Mono;
  *
  * Any refusal, error or timeout before the store aborts: holds are released and nothing is stored.
  * The transaction id makes each step idempotent at the participant.
+ *
+ * <p>One unit on purpose (over 300 lines): one transaction's steps, its key's lookups and its
+ * variant for several keyed transactions at once share the prepare, store and commit above.
  */
 public final class Coordinator {
   private static final Logger log = LoggerFactory.getLogger(Coordinator.class);
@@ -158,7 +161,81 @@ public final class Coordinator {
         .defaultIfEmpty(false);
   }
 
+  /** Several keyed transactions run as one: see {@link #executeAll}. */
+  public record Keyed(List<Step> steps, IdempotencyKey key) {}
+
+  /**
+   * Several keyed transactions as one (one prepare and one commit per participant, one append for
+   * all): each player's events are stored under its own transaction's key, so each stays a repeat
+   * of itself for a later lookup. All or none, once: any refusal or error, a player held, or a
+   * transaction that prepares nothing (a repeat, perhaps, which only its key can tell) fails the
+   * whole, aborted, and the caller runs them one by one ({@link #execute(List, IdempotencyKey)}),
+   * where each is looked up and retried on its own. Players must be distinct across the
+   * transactions. Completes with the transaction id once committed.
+   */
+  public Mono<String> executeAll(List<Keyed> transactions) {
+    java.util.Map<String, IdempotencyKey> keys = new java.util.HashMap<>();
+    List<Step> steps = new ArrayList<>();
+    for (Keyed t : transactions) {
+      for (Step s : t.steps()) {
+        if (keys.put(s.playerId(), t.key()) != null) {
+          return Mono.error(
+              new IllegalArgumentException("player " + s.playerId() + " is in two transactions"));
+        }
+        steps.add(s);
+      }
+    }
+    if (steps.isEmpty()) {
+      return Mono.error(new IllegalArgumentException("no steps"));
+    }
+    String txId = UUID.randomUUID().toString();
+    return Mono.defer(
+        () ->
+            run(
+                    txId,
+                    steps,
+                    votes -> {
+                      java.util.Set<String> storing = new java.util.HashSet<>();
+                      for (Vote v : votes) {
+                        if (!v.events().isEmpty()) {
+                          storing.add(v.playerId());
+                        }
+                      }
+                      for (Keyed t : transactions) {
+                        if (t.steps().stream().noneMatch(s -> storing.contains(s.playerId()))) {
+                          return Mono.error(
+                              new Refused(
+                                  Refused.Reason.CONFLICT,
+                                  "transaction "
+                                      + t.key().value()
+                                      + " prepared nothing: it is looked up on its own",
+                                  null));
+                        }
+                      }
+                      return store(votes, keys::get);
+                    })
+                .map(Outcome::transactionId));
+  }
+
   Mono<Outcome> execute(String txId, List<Step> steps, IdempotencyKey key, boolean clientKey) {
+    // Nothing to store under a client's key may mean the request ran before: every player is
+    // held and caught up now, so the key is looked up once more (found: a repeat, and the
+    // commits only release the holds).
+    return run(
+        txId,
+        steps,
+        votes ->
+            clientKey && !votes.isEmpty() && votes.stream().allMatch(v -> v.events().isEmpty())
+                ? done(steps, key)
+                : store(votes, player -> key));
+  }
+
+  /**
+   * Prepare, then {@code storing} the votes (true: a repeat, stored before), then commit; aborted
+   * on any failure.
+   */
+  private Mono<Outcome> run(
+      String txId, List<Step> steps, Function<List<Vote>, Mono<Boolean>> storing) {
     long started = System.nanoTime();
     // Owners are looked up once: the instances that are up may change mid-transaction, and the
     // commit or abort must reach the participant that prepared (and holds) the player. Each
@@ -174,14 +251,7 @@ public final class Coordinator {
         .flatMapIterable(votes -> votes)
         .collectList()
         .doOnSuccess(v -> prepareLatency.record(System.nanoTime() - started, TimeUnit.NANOSECONDS))
-        // Nothing to store under a client's key may mean the request ran before: every player is
-        // held and caught up now, so the key is looked up once more (found: a repeat, and the
-        // commits only release the holds).
-        .flatMap(
-            votes ->
-                clientKey && !votes.isEmpty() && votes.stream().allMatch(v -> v.events().isEmpty())
-                    ? done(steps, key)
-                    : store(votes, key))
+        .flatMap(storing)
         .flatMap(
             repeated ->
                 commitAll(txId, byOwner).map(id -> new Outcome(repeated ? "" : id, repeated)))
@@ -198,24 +268,25 @@ public final class Coordinator {
   }
 
   /**
-   * One multi-stream append of every vote's events, each stream keyed with the transaction's key. A
-   * failure that may have happened after the commit (a lost connection) is looked up, not guessed:
-   * the key found means the transaction is stored, and it goes on to its commits. False: not a
-   * repeat.
+   * One multi-stream append of every vote's events, each stream keyed with its transaction's key
+   * ({@code keyOf} the player). A failure that may have happened after the commit (a lost
+   * connection) is looked up, not guessed: the first stream's key found means the append is stored
+   * (all of it: one database transaction), and it goes on to its commits. False: not a repeat.
    */
-  private Mono<Boolean> store(List<Vote> votes, IdempotencyKey key) {
+  private Mono<Boolean> store(List<Vote> votes, Function<String, IdempotencyKey> keyOf) {
     List<AppendRequest> appends = new ArrayList<>();
     for (Vote v : votes) {
       if (!v.events().isEmpty()) {
         appends.add(
             new AppendRequest(TYPE, v.playerId(), v.expectedVersion(), v.events(), clock.instant())
-                .withKey(key));
+                .withKey(keyOf.apply(v.playerId())));
       }
     }
     if (appends.isEmpty()) {
       return Mono.just(false);
     }
     String first = appends.get(0).aggregateId();
+    IdempotencyKey key = keyOf.apply(first);
     return store
         .appendAtomically(appends)
         .thenReturn(false)

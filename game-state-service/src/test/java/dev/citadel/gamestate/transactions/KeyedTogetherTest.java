@@ -1,0 +1,165 @@
+package dev.citadel.gamestate.transactions;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.citadel.eventstore.EventStoreOptions;
+import dev.citadel.eventstore.EventStoreSchema;
+import dev.citadel.eventstore.IdempotencyKey;
+import dev.citadel.eventstore.KeyRecord;
+import dev.citadel.eventstore.PostgresEventStore;
+import dev.citadel.eventstore.SnapshotPolicy;
+import dev.citadel.gamestate.aggregate.AggregateHost;
+import dev.citadel.gamestate.aggregate.HostOptions;
+import dev.citadel.gamestate.player.PlayerCommand;
+import dev.citadel.gamestate.player.PlayerEvent;
+import dev.citadel.gamestate.player.PlayerState;
+import dev.citadel.gamestate.storage.PlayerAggregate;
+import dev.citadel.gamestate.testing.OpenedPools;
+import dev.citadel.infra.junit.CitadelInfra;
+import dev.citadel.infra.junit.SharedInfra;
+import dev.citadel.infra.postgres.PostgresEndpoint;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Several keyed transactions run as one ({@link Coordinator#executeAll}), on real PostgreSQL, with
+ * two hosts ("instances") that each own half of the players: each keeps its own key, and one that
+ * cannot run fails them all with nothing stored.
+ */
+@CitadelInfra
+class KeyedTogetherTest {
+  @RegisterExtension static final OpenedPools POOLS = new OpenedPools();
+
+  static final Clock CLOCK = Clock.systemUTC();
+  static PostgresEndpoint db;
+  static PostgresEventStore store;
+  static AggregateHost<PlayerState, PlayerCommand, PlayerEvent> hostA;
+  static AggregateHost<PlayerState, PlayerCommand, PlayerEvent> hostB;
+  static Coordinator coordinator;
+
+  @BeforeAll
+  static void start() {
+    db = SharedInfra.postgresDatabase("gamestate_keyed_together");
+    EventStoreSchema.migrate(db.jdbcUrl(), db.username(), db.password());
+    store = new PostgresEventStore(POOLS.open(db, 4), EventStoreOptions.defaults());
+    hostA = host();
+    hostB = host();
+    Participant a =
+        new LocalParticipant(hostA, new PlayerAggregate(), CLOCK, Duration.ofSeconds(2));
+    Participant b =
+        new LocalParticipant(hostB, new PlayerAggregate(), CLOCK, Duration.ofSeconds(2));
+    coordinator =
+        new Coordinator(
+            store,
+            id -> id.startsWith("a-") ? a : b,
+            new Coordinator.Settings(Duration.ofSeconds(2), Duration.ofSeconds(2)),
+            CLOCK,
+            new SimpleMeterRegistry());
+  }
+
+  static AggregateHost<PlayerState, PlayerCommand, PlayerEvent> host() {
+    return new AggregateHost<>(
+        new PlayerAggregate(),
+        new PostgresEventStore(POOLS.open(db, 4), EventStoreOptions.defaults()),
+        SnapshotPolicy.DEFAULT,
+        HostOptions.defaults(),
+        List.of(),
+        new SimpleMeterRegistry(),
+        System::nanoTime);
+  }
+
+  static String player(AggregateHost<PlayerState, PlayerCommand, PlayerEvent> host, long gold) {
+    String id = (host == hostA ? "a-" : "b-") + UUID.randomUUID();
+    Instant now = CLOCK.instant();
+    host.handle(id, new PlayerCommand.CreatePlayer("nick", now), now).block();
+    if (gold > 0) {
+      host.handle(id, new PlayerCommand.EarnGold(gold, "start"), now).block();
+    }
+    return id;
+  }
+
+  static Coordinator.Keyed gift(String from, String to, long gold, String key) {
+    return new Coordinator.Keyed(
+        List.of(
+            new Step(from, "spend-gold", Map.of("amount", gold, "reason", "gift")),
+            new Step(to, "earn-gold", Map.of("amount", gold, "reason", "gift"))),
+        IdempotencyKey.of(key, from, to, gold));
+  }
+
+  static long gold(String id) {
+    var host = id.startsWith("a-") ? hostA : hostB;
+    return host.get(id).block().state().gold();
+  }
+
+  @Test
+  void each_transaction_is_stored_under_its_own_key_and_stays_a_repeat_of_itself() {
+    String a1 = player(hostA, 100);
+    String b1 = player(hostB, 0);
+    String b2 = player(hostB, 100);
+    String a2 = player(hostA, 0);
+    var first = gift(a1, b1, 30, "gift-" + UUID.randomUUID());
+    var second = gift(b2, a2, 40, "gift-" + UUID.randomUUID());
+
+    assertThat(coordinator.executeAll(List.of(first, second)).block()).isNotBlank();
+
+    assertThat(List.of(gold(a1), gold(b1), gold(b2), gold(a2))).containsExactly(70L, 30L, 60L, 40L);
+    for (var tx : List.of(first, second)) {
+      for (Step s : tx.steps()) {
+        KeyRecord found = store.findKey(s.playerId(), tx.key().value()).block();
+        assertThat(found).as(s.playerId() + " holds its own transaction's key").isNotNull();
+        assertThat(found.fingerprint()).isEqualTo(tx.key().fingerprint());
+      }
+    }
+    // Sent again on its own (a game server's retry), each is a repeat: nothing moves twice.
+    assertThat(coordinator.execute(second.steps(), second.key()).block().repeated()).isTrue();
+    assertThat(List.of(gold(b2), gold(a2))).containsExactly(60L, 40L);
+  }
+
+  @Test
+  void one_that_cannot_run_fails_them_all_and_nothing_is_stored() {
+    String a1 = player(hostA, 100);
+    String b1 = player(hostB, 0);
+    String b2 = player(hostB, 100);
+    String a2 = player(hostA, 0);
+    var stored = gift(a1, b1, 30, "gift-" + UUID.randomUUID());
+    coordinator.execute(stored.steps(), stored.key()).block();
+    var fresh = gift(b2, a2, 40, "gift-" + UUID.randomUUID());
+
+    // The first again beside a new one: its key is met at the append, and the whole is refused.
+    assertThatThrownBy(() -> coordinator.executeAll(List.of(stored, fresh)).block())
+        .isInstanceOf(Refused.class);
+    assertThat(List.of(gold(a1), gold(b1), gold(b2), gold(a2))).containsExactly(70L, 30L, 100L, 0L);
+
+    // A gift the giver cannot pay is refused by its player: the other is not stored either, and
+    // every player is released at once (the next transaction finds none held).
+    String a3 = player(hostA, 5);
+    var unpaid = gift(a3, b1, 1_000, "gift-" + UUID.randomUUID());
+    assertThatThrownBy(() -> coordinator.executeAll(List.of(fresh, unpaid)).block())
+        .isInstanceOf(Refused.class);
+    assertThat(List.of(gold(b2), gold(a2), gold(a3), gold(b1))).containsExactly(100L, 0L, 5L, 30L);
+    assertThat(coordinator.executeAll(List.of(fresh)).block()).isNotBlank();
+    assertThat(List.of(gold(b2), gold(a2))).containsExactly(60L, 40L);
+  }
+
+  @Test
+  void a_player_in_two_of_them_is_refused_before_anything_runs() {
+    String a1 = player(hostA, 100);
+    String b1 = player(hostB, 0);
+    String b2 = player(hostB, 100);
+    var one = gift(a1, b1, 10, "gift-" + UUID.randomUUID());
+    var two = gift(b2, a1, 10, "gift-" + UUID.randomUUID());
+    assertThatThrownBy(() -> coordinator.executeAll(List.of(one, two)).block())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining(a1);
+    assertThat(gold(a1)).isEqualTo(100);
+  }
+}
