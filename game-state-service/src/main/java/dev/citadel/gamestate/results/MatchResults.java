@@ -34,6 +34,16 @@ public final class MatchResults {
   private final Coordinator coordinator;
   private final Function<String, QueueRules> rules;
   private final Counter recorded;
+  private final ResultBatches batches;
+
+  /** Results applied together at most: 32 matches, 320 players in one transaction. */
+  static final int BATCH = 32;
+
+  /** Transactions of results running at once (each a batch, or one result alone). */
+  static final int IN_FLIGHT = 4;
+
+  /** Results waiting for a transaction at most; past it a result is refused (503). */
+  static final int WAITING = 4_096;
 
   public MatchResults(
       MatchRooms rooms,
@@ -43,6 +53,7 @@ public final class MatchResults {
     this.rooms = rooms;
     this.coordinator = coordinator;
     this.rules = rules;
+    this.batches = new ResultBatches(coordinator::executeAll, IN_FLIGHT, BATCH, WAITING, meters);
     this.recorded =
         Counter.builder("citadel_match_results")
             .description("Results recorded (ratings and rewards applied)")
@@ -124,15 +135,23 @@ public final class MatchResults {
     log.debug("result of {} recorded", matchId);
   }
 
-  /** Ratings and rewards for the recorded result, once (the key); true if applied before. */
+  /**
+   * Ratings and rewards for the recorded result, once (the key); true if applied before. Applied
+   * with the other results that wait at the same time, in one transaction ({@link ResultBatches});
+   * alone when that fails.
+   */
   private Mono<Boolean> rate(String matchId, RoomAllocator.Status match, Result result) {
     var steps =
         ResultPlan.steps(
             matchId, match.queue(), match.lineup(), result, rules.apply(match.queue()));
     IdempotencyKey key = IdempotencyKey.of(RoomAllocator.resultKey(matchId), result.name());
+    return batches.submit(new Coordinator.Keyed(steps, key), tx -> alone(matchId, tx));
+  }
+
+  private Mono<Boolean> alone(String matchId, Coordinator.Keyed tx) {
     // The same result posted again while the first is in flight finds its players held: tried
     // again until the first committed, then its key answers (never applied twice).
-    return Mono.defer(() -> coordinator.execute(steps, key))
+    return Mono.defer(() -> coordinator.execute(tx.steps(), tx.key()))
         .retryWhen(
             Retry.backoff(BUSY_RETRIES, Duration.ofMillis(20))
                 .maxBackoff(Duration.ofMillis(500))

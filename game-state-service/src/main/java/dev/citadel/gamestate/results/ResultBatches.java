@@ -1,0 +1,189 @@
+package dev.citadel.gamestate.results;
+
+import dev.citadel.gamestate.transactions.Coordinator;
+import dev.citadel.gamestate.transactions.Refused;
+import dev.citadel.gamestate.transactions.Step;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.MonoSink;
+
+/**
+ * Results applied many to a transaction. A result waits while {@code maxInFlight} transactions are
+ * running; when one finishes, the results that waited meanwhile go together ({@link
+ * Coordinator#executeAll}: one prepare and one commit per instance, one append, each player's
+ * events under its own result's key). Nothing waits for a timer: a result that finds a slot free
+ * runs at once, alone. A batch that fails for any reason (a player held, a repeat, a refusal, a
+ * timeout) is not retried as a batch: each of its results runs alone ({@code alone}), where it is
+ * looked up, retried and answered as before. A result whose players are in a running transaction or
+ * already in the batch being formed (the same result posted twice) waits for the next one. Waiting
+ * is bounded: past {@code maxWaiting} a result is refused at once (503, sent again).
+ */
+final class ResultBatches {
+  /** One result's rating transaction and how to run it on its own. */
+  record Pending(
+      Coordinator.Keyed tx,
+      Function<Coordinator.Keyed, Mono<Boolean>> alone,
+      MonoSink<Boolean> answer) {
+    Set<String> players() {
+      Set<String> players = new HashSet<>();
+      for (Step s : tx.steps()) {
+        players.add(s.playerId());
+      }
+      return players;
+    }
+  }
+
+  private final Function<List<Coordinator.Keyed>, Mono<String>> together;
+  private final int maxInFlight;
+  private final int maxBatch;
+  private final int maxWaiting;
+  private final ConcurrentLinkedDeque<Pending> waiting = new ConcurrentLinkedDeque<>();
+  private final AtomicInteger waitingCount = new AtomicInteger();
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final Set<String> running = ConcurrentHashMap.newKeySet();
+  private final Object forming = new Object();
+  private final DistributionSummary sizes;
+  private final Counter split;
+
+  /**
+   * @param together runs several results' transactions as one ({@link Coordinator#executeAll})
+   */
+  ResultBatches(
+      Function<List<Coordinator.Keyed>, Mono<String>> together,
+      int maxInFlight,
+      int maxBatch,
+      int maxWaiting,
+      MeterRegistry meters) {
+    if (maxInFlight < 1 || maxBatch < 1 || maxWaiting < 1) {
+      throw new IllegalArgumentException("bounds must be positive");
+    }
+    this.together = together;
+    this.maxInFlight = maxInFlight;
+    this.maxBatch = maxBatch;
+    this.maxWaiting = maxWaiting;
+    this.sizes =
+        DistributionSummary.builder("citadel_result_batch_size")
+            .description("Results applied in one transaction")
+            .register(meters);
+    this.split =
+        Counter.builder("citadel_result_batches_split")
+            .description("Batches that failed as a whole, their results then run one by one")
+            .register(meters);
+  }
+
+  /** Applies the result's transaction, with others when they wait together; true: a repeat. */
+  Mono<Boolean> submit(Coordinator.Keyed tx, Function<Coordinator.Keyed, Mono<Boolean>> alone) {
+    return Mono.create(
+        sink -> {
+          if (waitingCount.incrementAndGet() > maxWaiting) {
+            waitingCount.decrementAndGet();
+            sink.error(
+                new Refused(
+                    Refused.Reason.UNAVAILABLE,
+                    "too many results waiting to be applied; send the same result again",
+                    null));
+            return;
+          }
+          waiting.addLast(new Pending(tx, alone, sink));
+          drain();
+        });
+  }
+
+  private void drain() {
+    while (true) {
+      List<Pending> batch;
+      synchronized (forming) {
+        if (inFlight.get() >= maxInFlight || waiting.isEmpty()) {
+          return;
+        }
+        batch = take();
+        if (batch.isEmpty()) {
+          return; // every waiting result meets a running transaction: its end drains again
+        }
+        inFlight.incrementAndGet();
+      }
+      Set<String> players = new HashSet<>();
+      batch.forEach(p -> players.addAll(p.players()));
+      run(batch)
+          .doFinally(
+              signal -> {
+                running.removeAll(players);
+                inFlight.decrementAndGet();
+                drain();
+              })
+          .subscribe();
+    }
+  }
+
+  /** Up to {@code maxBatch} waiting results with no player in common with a running one. */
+  private List<Pending> take() {
+    List<Pending> batch = new ArrayList<>();
+    List<Pending> later = new ArrayList<>();
+    Set<String> taken = new HashSet<>();
+    int seen = 0;
+    Pending p;
+    while (batch.size() < maxBatch && seen < 4 * maxBatch && (p = waiting.pollFirst()) != null) {
+      seen++;
+      Set<String> players = p.players();
+      boolean free = true;
+      for (String player : players) {
+        if (taken.contains(player) || running.contains(player)) {
+          free = false;
+          break;
+        }
+      }
+      if (free) {
+        taken.addAll(players);
+        batch.add(p);
+      } else {
+        later.add(p);
+      }
+    }
+    for (int i = later.size() - 1; i >= 0; i--) {
+      waiting.addFirst(later.get(i));
+    }
+    waitingCount.addAndGet(-batch.size());
+    running.addAll(taken);
+    return batch;
+  }
+
+  private Mono<Void> run(List<Pending> batch) {
+    sizes.record(batch.size());
+    if (batch.size() == 1) {
+      return alone(batch.get(0));
+    }
+    return Mono.defer(() -> together.apply(batch.stream().map(Pending::tx).toList()))
+        .doOnNext(txId -> batch.forEach(p -> p.answer().success(false)))
+        .then()
+        .onErrorResume(
+            failed -> {
+              split.increment();
+              return Flux.fromIterable(batch).flatMap(this::alone).then();
+            });
+  }
+
+  private Mono<Void> alone(Pending p) {
+    return Mono.defer(() -> p.alone().apply(p.tx()))
+        .doOnNext(repeated -> p.answer().success(repeated))
+        .switchIfEmpty(
+            Mono.fromRunnable(
+                () -> p.answer().error(new IllegalStateException("a result got no answer"))))
+        .onErrorResume(
+            e -> {
+              p.answer().error(e); // answered to its caller; the batch goes on
+              return Mono.empty();
+            })
+        .then();
+  }
+}

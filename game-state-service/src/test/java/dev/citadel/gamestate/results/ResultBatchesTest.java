@@ -1,0 +1,154 @@
+package dev.citadel.gamestate.results;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.citadel.eventstore.IdempotencyKey;
+import dev.citadel.gamestate.transactions.Coordinator;
+import dev.citadel.gamestate.transactions.Refused;
+import dev.citadel.gamestate.transactions.Step;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Function;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+import reactor.test.StepVerifier;
+
+/**
+ * The grouping alone, pure: transactions are functions the test completes by hand (what runs as a
+ * batch, what runs alone, and in which order).
+ */
+class ResultBatchesTest {
+  /** Runs of several results: what each got, and the sink the test completes it with. */
+  final List<List<String>> together = new CopyOnWriteArrayList<>();
+
+  final List<Sinks.One<String>> togetherDone = new CopyOnWriteArrayList<>();
+
+  /** Results run alone, and the sinks the test completes them with. */
+  final List<String> alone = new CopyOnWriteArrayList<>();
+
+  final List<Sinks.One<Boolean>> aloneDone = new CopyOnWriteArrayList<>();
+
+  ResultBatches batches(int inFlight, int batch, int waiting) {
+    return new ResultBatches(
+        txs -> {
+          together.add(txs.stream().map(t -> t.key().value()).toList());
+          Sinks.One<String> done = Sinks.one();
+          togetherDone.add(done);
+          return done.asMono();
+        },
+        inFlight,
+        batch,
+        waiting,
+        new SimpleMeterRegistry());
+  }
+
+  final Function<Coordinator.Keyed, Mono<Boolean>> runAlone =
+      tx -> {
+        alone.add(tx.key().value());
+        Sinks.One<Boolean> done = Sinks.one();
+        aloneDone.add(done);
+        return done.asMono();
+      };
+
+  static Coordinator.Keyed result(String match, String... players) {
+    List<Step> steps = new ArrayList<>();
+    for (String p : players) {
+      steps.add(new Step(p, "rate-match", Map.of()));
+    }
+    return new Coordinator.Keyed(steps, IdempotencyKey.of("result:" + match, "TEAM_0_WON"));
+  }
+
+  @Test
+  void results_that_wait_while_the_slots_are_taken_go_together_in_one_transaction() {
+    ResultBatches b = batches(1, 32, 100);
+    List<Boolean> answers = new CopyOnWriteArrayList<>();
+    b.submit(result("m1", "a", "b"), runAlone).subscribe(answers::add);
+    assertThat(alone).as("a free slot: the first runs at once, alone").containsExactly("result:m1");
+
+    b.submit(result("m2", "c", "d"), runAlone).subscribe(answers::add);
+    b.submit(result("m3", "e", "f"), runAlone).subscribe(answers::add);
+    assertThat(together).as("nothing runs while the only slot is taken").isEmpty();
+
+    aloneDone.get(0).tryEmitValue(false);
+    assertThat(together).containsExactly(List.of("result:m2", "result:m3"));
+    togetherDone.get(0).tryEmitValue("tx");
+    assertThat(answers).containsExactly(false, false, false);
+  }
+
+  @Test
+  void a_batch_that_fails_runs_each_result_alone_and_each_caller_gets_its_own_answer() {
+    ResultBatches b = batches(1, 32, 100);
+    b.submit(result("m0", "z"), runAlone).subscribe();
+    List<Object> answers = new CopyOnWriteArrayList<>();
+    b.submit(result("m1", "a"), runAlone).subscribe(answers::add, answers::add);
+    b.submit(result("m2", "b"), runAlone).subscribe(answers::add, answers::add);
+    aloneDone.get(0).tryEmitValue(false);
+    assertThat(together).hasSize(1);
+
+    togetherDone.get(0).tryEmitError(new IllegalStateException("a player was held"));
+    assertThat(alone).containsExactly("result:m0", "result:m1", "result:m2");
+    aloneDone.get(1).tryEmitValue(true); // a repeat
+    Refused conflict = new Refused(Refused.Reason.CONFLICT, "a different result", null);
+    aloneDone.get(2).tryEmitError(conflict);
+    assertThat(answers).containsExactlyInAnyOrder(true, conflict);
+  }
+
+  @Test
+  void a_result_whose_players_are_in_a_running_transaction_waits_for_the_next() {
+    ResultBatches b = batches(2, 32, 100);
+    b.submit(result("m1", "a", "b"), runAlone).subscribe();
+    // The same result posted again while the first runs: not beside it, not in its batch.
+    b.submit(result("m1", "a", "b"), runAlone).subscribe();
+    assertThat(alone).containsExactly("result:m1");
+    assertThat(together).isEmpty();
+
+    b.submit(result("m2", "c"), runAlone).subscribe();
+    assertThat(alone)
+        .as("a free slot and other players: runs at once")
+        .containsExactly("result:m1", "result:m2");
+
+    aloneDone.get(0).tryEmitValue(false);
+    assertThat(alone)
+        .as("its players free again: the repeat runs (alone, where its key answers)")
+        .containsExactly("result:m1", "result:m2", "result:m1");
+  }
+
+  @Test
+  void two_copies_of_one_result_never_share_a_batch() {
+    ResultBatches b = batches(1, 32, 100);
+    b.submit(result("m0", "z"), runAlone).subscribe();
+    b.submit(result("m1", "a", "b"), runAlone).subscribe();
+    b.submit(result("m1", "a", "b"), runAlone).subscribe();
+    b.submit(result("m2", "c"), runAlone).subscribe();
+    aloneDone.get(0).tryEmitValue(false);
+    assertThat(together).containsExactly(List.of("result:m1", "result:m2"));
+    togetherDone.get(0).tryEmitValue("tx");
+    assertThat(alone).as("the copy ran after, alone").containsExactly("result:m0", "result:m1");
+  }
+
+  @Test
+  void batches_are_bounded_and_so_is_the_wait() {
+    ResultBatches b = batches(1, 2, 3);
+    b.submit(result("m0", "z"), runAlone).subscribe();
+    for (int i = 1; i <= 3; i++) {
+      b.submit(result("m" + i, "p" + i), runAlone).subscribe();
+    }
+    StepVerifier.create(b.submit(result("m4", "p4"), runAlone))
+        .expectErrorSatisfies(
+            e ->
+                assertThat(e)
+                    .isInstanceOfSatisfying(
+                        Refused.class,
+                        r -> assertThat(r.reason()).isEqualTo(Refused.Reason.UNAVAILABLE)))
+        .verify();
+
+    aloneDone.get(0).tryEmitValue(false);
+    assertThat(together).containsExactly(List.of("result:m1", "result:m2"));
+    togetherDone.get(0).tryEmitValue("tx");
+    assertThat(alone).as("the last one left, alone").containsExactly("result:m0", "result:m3");
+  }
+}
