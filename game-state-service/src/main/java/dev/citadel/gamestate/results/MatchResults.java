@@ -117,7 +117,7 @@ public final class MatchResults {
                           // lost the race
                           return Mono.error(conflict(matchId, recorded, recorded == result));
                         }
-                        return rate(matchId, match, result)
+                        return rate(matchId, match, result, endedBefore)
                             .map(
                                 repeated -> {
                                   if (!repeated && !endedBefore) {
@@ -140,12 +140,16 @@ public final class MatchResults {
    * with the other results that wait at the same time, in one transaction ({@link ResultBatches});
    * alone when that fails.
    */
-  private Mono<Boolean> rate(String matchId, RoomAllocator.Status match, Result result) {
+  private Mono<Boolean> rate(
+      String matchId, RoomAllocator.Status match, Result result, boolean endedBefore) {
     var steps =
         ResultPlan.steps(
             matchId, match.queue(), match.lineup(), result, rules.apply(match.queue()));
     IdempotencyKey key = IdempotencyKey.of(RoomAllocator.resultKey(matchId), result.name());
-    return batches.submit(new Coordinator.Keyed(steps, key), tx -> alone(matchId, tx));
+    Coordinator.Keyed tx = new Coordinator.Keyed(steps, key);
+    // A result of a match that had ended already is most likely a repeat (a game server's retry):
+    // alone, it is looked up; in a batch it would fail the others' transaction with it.
+    return endedBefore ? alone(matchId, tx) : batches.submit(tx, t -> alone(matchId, t));
   }
 
   private Mono<Boolean> alone(String matchId, Coordinator.Keyed tx) {

@@ -44,6 +44,9 @@ final class ResultBatches {
     }
   }
 
+  /** Results of a failed batch running alone at once, in its slot. */
+  static final int SPLIT_CONCURRENCY = 2;
+
   private final Function<List<Coordinator.Keyed>, Mono<String>> together;
   private final int maxInFlight;
   private final int maxBatch;
@@ -95,7 +98,16 @@ final class ResultBatches {
                     null));
             return;
           }
-          waiting.addLast(new Pending(tx, alone, sink));
+          Pending pending = new Pending(tx, alone, sink);
+          // A caller that gives up while its result waits takes it out (once taken into a
+          // transaction, it runs: applied, its key answers the caller's retry).
+          sink.onCancel(
+              () -> {
+                if (waiting.remove(pending)) {
+                  waitingCount.decrementAndGet();
+                }
+              });
+          waiting.addLast(pending);
           drain();
         });
   }
@@ -164,12 +176,15 @@ final class ResultBatches {
       return alone(batch.get(0));
     }
     return Mono.defer(() -> together.apply(batch.stream().map(Pending::tx).toList()))
+        .switchIfEmpty(Mono.error(() -> new IllegalStateException("a batch got no answer")))
         .doOnNext(txId -> batch.forEach(p -> p.answer().success(false)))
         .then()
         .onErrorResume(
             failed -> {
               split.increment();
-              return Flux.fromIterable(batch).flatMap(this::alone).then();
+              // Within this batch's slot, a few at a time: a split never runs more transactions
+              // at once than the bound allows, by much.
+              return Flux.fromIterable(batch).flatMap(this::alone, SPLIT_CONCURRENCY).then();
             });
   }
 

@@ -98,7 +98,10 @@ public final class PlayerCodec {
           .build();
     }
     if (event instanceof PlayerEvent.MatchRated e) {
-      return matchRated(e);
+      // A settled result is its own type: an older instance refuses it instead of misreading it.
+      return e.settled().isPresent()
+          ? dev.citadel.protocol.player.v1.MatchSettled.newBuilder().setRated(matchRated(e)).build()
+          : matchRated(e);
     }
     throw new IllegalArgumentException("unknown event " + event);
   }
@@ -118,7 +121,7 @@ public final class PlayerCodec {
         .ifPresent(
             settled ->
                 b.setSettled(
-                    dev.citadel.protocol.player.v1.MatchSettled.newBuilder()
+                    dev.citadel.protocol.player.v1.Settlement.newBuilder()
                         .setExperienceTotal(settled.experienceTotal())
                         .setLevel(settled.level())
                         .setLeftRoom(settled.leftRoom())));
@@ -142,6 +145,14 @@ public final class PlayerCodec {
                     m.getSettled().getLevel(),
                     m.getSettled().getLeftRoom()))
             : java.util.Optional.empty());
+  }
+
+  private static PlayerEvent settled(byte[] bytes) throws InvalidProtocolBufferException {
+    var m = dev.citadel.protocol.player.v1.MatchSettled.parseFrom(bytes);
+    if (!m.hasRated() || !m.getRated().hasSettled()) {
+      throw new IllegalArgumentException("a MatchSettled without its settlement");
+    }
+    return matchRated(m.getRated());
   }
 
   /** Explicit wire mapping: the enum's order is not the wire format. */
@@ -208,6 +219,7 @@ public final class PlayerCodec {
         }
         case "citadel.player.v1.MatchRated" ->
             matchRated(dev.citadel.protocol.player.v1.MatchRated.parseFrom(bytes));
+        case "citadel.player.v1.MatchSettled" -> settled(bytes);
         default -> throw new IllegalArgumentException("unknown player event type " + type);
       };
     } catch (InvalidProtocolBufferException e) {

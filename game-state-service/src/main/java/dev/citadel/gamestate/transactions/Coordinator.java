@@ -212,7 +212,16 @@ public final class Coordinator {
                                   null));
                         }
                       }
-                      return store(votes, keys::get);
+                      return store(votes, keys::get)
+                          .flatMap(
+                              repeat ->
+                                  repeat
+                                      ? Mono.error(
+                                          new Refused(
+                                              Refused.Reason.CONFLICT,
+                                              "a repeat among the transactions: nothing stored",
+                                              null))
+                                      : Mono.just(false));
                     })
                 .map(Outcome::transactionId));
   }
@@ -270,8 +279,10 @@ public final class Coordinator {
   /**
    * One multi-stream append of every vote's events, each stream keyed with its transaction's key
    * ({@code keyOf} the player). A failure that may have happened after the commit (a lost
-   * connection) is looked up, not guessed: the first stream's key found means the append is stored
-   * (all of it: one database transaction), and it goes on to its commits. False: not a repeat.
+   * connection) is looked up, not guessed: the first stream's key found where this append would
+   * have written it means the append is stored (all of it: one database transaction), and it goes
+   * on to its commits; found written earlier, the first stream's transaction is a repeat (true) and
+   * this append stored nothing. False: stored now.
    */
   private Mono<Boolean> store(List<Vote> votes, Function<String, IdempotencyKey> keyOf) {
     List<AppendRequest> appends = new ArrayList<>();
@@ -286,6 +297,7 @@ public final class Coordinator {
       return Mono.just(false);
     }
     String first = appends.get(0).aggregateId();
+    long firstVersion = appends.get(0).expectedVersion();
     IdempotencyKey key = keyOf.apply(first);
     return store
         .appendAtomically(appends)
@@ -305,7 +317,10 @@ public final class Coordinator {
                             // Another request with this key got there first: not ours.
                             throw new KeyReused(first, key.value());
                           }
-                          return false;
+                          // Written by this append (at the version it expected), or by an
+                          // earlier one: then this one met the key and stored nothing, and
+                          // the transaction is a repeat.
+                          return found.firstSeq() != firstVersion + 1;
                         })
                     .switchIfEmpty(Mono.error(e))
                     .onErrorMap(

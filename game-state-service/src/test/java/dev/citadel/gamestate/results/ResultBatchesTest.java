@@ -131,6 +131,32 @@ class ResultBatchesTest {
   }
 
   @Test
+  void a_caller_that_gives_up_while_waiting_takes_its_result_out() {
+    ResultBatches b = batches(1, 32, 100);
+    b.submit(result("m0", "z"), runAlone).subscribe();
+    var gaveUp = b.submit(result("m1", "a"), runAlone).subscribe();
+    b.submit(result("m2", "b"), runAlone).subscribe();
+    gaveUp.dispose();
+    aloneDone.get(0).tryEmitValue(false);
+    assertThat(together).isEmpty();
+    assertThat(alone).as("only the one still waited for").containsExactly("result:m0", "result:m2");
+  }
+
+  @Test
+  void a_split_batch_runs_its_results_a_few_at_a_time() {
+    ResultBatches b = batches(1, 32, 100);
+    b.submit(result("m0", "z"), runAlone).subscribe();
+    for (int i = 1; i <= 5; i++) {
+      b.submit(result("m" + i, "p" + i), runAlone).subscribe();
+    }
+    aloneDone.get(0).tryEmitValue(false);
+    togetherDone.get(0).tryEmitError(new IllegalStateException("a player was held"));
+    assertThat(alone).hasSize(1 + ResultBatches.SPLIT_CONCURRENCY);
+    aloneDone.get(1).tryEmitValue(false);
+    assertThat(alone).hasSize(2 + ResultBatches.SPLIT_CONCURRENCY);
+  }
+
+  @Test
   void batches_are_bounded_and_so_is_the_wait() {
     ResultBatches b = batches(1, 2, 3);
     b.submit(result("m0", "z"), runAlone).subscribe();

@@ -83,10 +83,14 @@ class PlayerCodecTest {
             100,
             Optional.of(new PlayerEvent.Settled(1_100, 4, true)));
     EventData data = PlayerCodec.encode(settled);
+    assertThat(data.type())
+        .as("its own type: an older instance refuses it rather than reading a rating alone")
+        .isEqualTo("citadel.player.v1.MatchSettled");
     assertThat(PlayerCodec.decode(data.type(), data.payload())).isEqualTo(settled);
 
     var older = ADDED.get("MatchRated");
     EventData olderData = PlayerCodec.encode(older);
+    assertThat(olderData.type()).isEqualTo("citadel.player.v1.MatchRated");
     assertThat(PlayerCodec.decode(olderData.type(), olderData.payload()))
         .isEqualTo(older)
         .extracting(e -> ((PlayerEvent.MatchRated) e).settled())

@@ -47,13 +47,15 @@ import reactor.util.retry.Retry;
  * winner drawn from the teams' true skills (logistic); every tenth game is aborted instead ({@code
  * /end}, after the timed posting), so both ways out of a room are checked. Timed: the posting
  * alone, each result ending its match and storing ten players' rating changes and rewards in one
- * two-phase transaction; the first {@code bench.results.warmup} rounds (4) are played but not
- * counted (fresh JVMs still compiling: on 2026-12-05 rounds 1-3 ran at 16-29 results/s, later ones
- * at 30-43). Baseline in the same run: a one-player grant over the same HTTP path, after as long a
- * warm-up. Each round also prints the CPU both game-state processes spent per result while the
- * results were posted (their {@code process_cpu_time}), beside theirs per grant in the baseline. At
- * the end, the ratings game-state holds are checked against an independent Elo computation of every
- * result.
+ * two-phase transaction (results posted at the same time share one: see the column "results a
+ * transaction"); the first {@code bench.results.warmup} rounds (12) are played but not counted
+ * (fresh JVMs still compiling: on 2026-12-06 the JIT compilers still took 29 % of the instances'
+ * CPU in rounds 8-13, and results/s rose until about round 8). Baseline in the same run: a
+ * one-player grant over the same HTTP path, after a short warm-up (the grants run before the
+ * rounds, on JVMs less warm than the counted rounds'). Each round also prints the CPU both
+ * game-state processes spent per result while the results were posted (their {@code
+ * process_cpu_time}), beside theirs per grant in the baseline. At the end, the ratings game-state
+ * holds are checked against an independent Elo computation of every result.
  *
  * <p>One unit on purpose (over 300 lines): one benchmark's rounds, its two kinds of game end and
  * the checks that follow them (nobody left seated, every rating against the independent
@@ -72,7 +74,7 @@ class ResultsBenchmarkIT {
   static final int ROUNDS = Integer.getInteger("bench.results.rounds", 3);
 
   /** Rounds played first and not counted: the instances are fresh JVMs still compiling. */
-  static final int WARMUP_ROUNDS = Integer.getInteger("bench.results.warmup", 4);
+  static final int WARMUP_ROUNDS = Integer.getInteger("bench.results.warmup", 12);
 
   static final int CONCURRENCY =
       Integer.getInteger("bench.results.concurrency", CONCURRENCY_DEFAULT);
@@ -158,8 +160,9 @@ class ResultsBenchmarkIT {
             cpuPerGrant));
     report.append(
         "| round | results | results/s | ratio to grants/s | p50 | p99 | game-state CPU a result "
-            + "| busy, sent again | placing | rank correlation | left in a room |\n"
-            + "|---|---|---|---|---|---|---|---|---|---|---|\n");
+            + "| results a transaction | busy, sent again | placing | rank correlation "
+            + "| left in a room |\n"
+            + "|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     double total = 0;
     List<String> stuck = new ArrayList<>();
     int applied = 0;
@@ -181,9 +184,12 @@ class ResultsBenchmarkIT {
         for (int i = 0; i < matches.size(); i++) {
           (i % 10 == 9 ? aborted : scored).add(matches.get(i));
         }
-        double cpuAtStart = instancesCpuSeconds();
+        List<Double> atStart = instancesMetrics();
         Timed posted = post(scored);
-        double cpuPerResult = (instancesCpuSeconds() - cpuAtStart) * 1000 / posted.ok();
+        List<Double> atEnd = instancesMetrics();
+        double cpuPerResult = (atEnd.get(0) - atStart.get(0)) / 1e6 / posted.ok();
+        double perTransaction =
+            (atEnd.get(2) - atStart.get(2)) / Math.max(1, atEnd.get(1) - atStart.get(1));
         end(aborted);
         for (Match m : scored) {
           apply(m, rating, games);
@@ -199,7 +205,7 @@ class ResultsBenchmarkIT {
         report.append(
             String.format(
                 Locale.ROOT,
-                "| %s | %,d | %,.0f | %.2fx | %.1f ms | %.1f ms | %.1f ms | %d | %.1f s | %.3f | %d |%n",
+                "| %s | %,d | %,.0f | %.2fx | %.1f ms | %.1f ms | %.1f ms | %.1f | %d | %.1f s | %.3f | %d |%n",
                 warmup ? round + " (warm-up, not counted)" : Integer.toString(round),
                 posted.ok(),
                 posted.perSecond(),
@@ -207,6 +213,7 @@ class ResultsBenchmarkIT {
                 posted.percentile(0.5),
                 posted.percentile(0.99),
                 cpuPerResult,
+                perTransaction,
                 posted.retried(),
                 placed,
                 rho,
@@ -373,7 +380,20 @@ class ResultsBenchmarkIT {
    * management port): taken before and after a phase, the CPU it cost them per operation.
    */
   static double instancesCpuSeconds() {
-    double seconds = 0;
+    return instancesMetrics().get(0) / 1e9;
+  }
+
+  /**
+   * Summed over both instances: CPU nanoseconds, rating transactions of results and the results
+   * they applied (a batch of several results is one transaction).
+   */
+  static List<Double> instancesMetrics() {
+    double[] sums = new double[3];
+    String[] names = {
+      "process_cpu_time_ns_total",
+      "citadel_result_batch_size_count",
+      "citadel_result_batch_size_sum"
+    };
     for (var p : cluster.processes) {
       String metrics =
           WebClient.builder()
@@ -385,15 +405,17 @@ class ResultsBenchmarkIT {
               .retrieve()
               .bodyToMono(String.class)
               .block(Duration.ofSeconds(30));
-      java.util.regex.Matcher m =
-          java.util.regex.Pattern.compile("(?m)^process_cpu_time_ns_total(?:\\{[^}]*\\})? (\\S+)$")
-              .matcher(metrics);
-      if (!m.find()) {
-        throw new IllegalStateException("no process_cpu_time_ns_total at " + p.management());
+      for (int i = 0; i < names.length; i++) {
+        java.util.regex.Matcher m =
+            java.util.regex.Pattern.compile("(?m)^" + names[i] + "(?:\\{[^}]*\\})? (\\S+)$")
+                .matcher(metrics);
+        if (!m.find()) {
+          throw new IllegalStateException("no " + names[i] + " at " + p.management());
+        }
+        sums[i] += Double.parseDouble(m.group(1));
       }
-      seconds += Double.parseDouble(m.group(1)) / 1e9;
     }
-    return seconds;
+    return List.of(sums[0], sums[1], sums[2]);
   }
 
   /** Ends these games without a result, as a game server does for an aborted game. */

@@ -515,6 +515,25 @@ class TwoPhaseCommitFaultsTest {
   }
 
   @Test
+  void a_keyed_repeat_whose_store_fails_in_doubt_is_a_repeat_not_a_new_commit() {
+    // The key is met at the append (it was stored before), and the reply is lost: the lookup finds
+    // the key, but written by the earlier append, so this one stored nothing: a repeat.
+    String from = player(hostA, "a-", 100);
+    String to = player(hostB, "b-", 0);
+    IdempotencyKey key = IdempotencyKey.of("gift:" + from + ":doubt", "30");
+    assertThat(coordinator(coordinatorStore, a, b).execute(gift(from, to, 30), key).block())
+        .extracting(Coordinator.Outcome::repeated)
+        .isEqualTo(false);
+    Coordinator.Outcome again =
+        coordinator(new FailingStore(coordinatorStore), a, b)
+            .execute(gift(from, to, 30), key)
+            .block();
+    assertThat(again.repeated()).isTrue();
+    assertThat(gold(hostA, from)).isEqualTo(70);
+    assertThat(gold(hostB, to)).isEqualTo(30);
+  }
+
+  @Test
   void a_transaction_with_a_key_runs_once_however_often_it_is_sent() {
     String from = player(hostA, "a-", 100);
     String to = player(hostB, "b-", 0);
