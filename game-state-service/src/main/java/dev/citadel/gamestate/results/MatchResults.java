@@ -120,11 +120,12 @@ public final class MatchResults {
                         return rate(matchId, match, result, endedBefore)
                             .map(
                                 repeated -> {
-                                  if (!repeated && !endedBefore) {
+                                  // By the key alone: a retry of a result refused before (or
+                                  // whose caller gave up) applies it now, and is no repeat.
+                                  if (!repeated) {
                                     recorded(matchId);
                                   }
-                                  return new Recorded(
-                                      matchId, match.queue(), result, repeated || endedBefore);
+                                  return new Recorded(matchId, match.queue(), result, repeated);
                                 });
                       });
             });
@@ -147,9 +148,21 @@ public final class MatchResults {
             matchId, match.queue(), match.lineup(), result, rules.apply(match.queue()));
     IdempotencyKey key = IdempotencyKey.of(RoomAllocator.resultKey(matchId), result.name());
     Coordinator.Keyed tx = new Coordinator.Keyed(steps, key);
-    // A result of a match that had ended already is most likely a repeat (a game server's retry):
-    // alone, it is looked up; in a batch it would fail the others' transaction with it.
-    return endedBefore ? alone(matchId, tx) : batches.submit(tx, t -> alone(matchId, t));
+    Mono<Boolean> applied = batches.submit(tx, t -> alone(matchId, t));
+    if (!endedBefore) {
+      return applied;
+    }
+    // The match had ended already: a game server's retry, of a result applied (found: a repeat)
+    // or not yet (refused, or its caller gave up waiting), which then waits with the others. A
+    // repeat in a batch would fail the others' transaction with it.
+    return Mono.defer(() -> coordinator.stored(steps, key))
+        .onErrorMap(e -> cause(e, KeyReused.class), e -> otherResult(matchId))
+        .flatMap(found -> found ? Mono.just(true) : applied);
+  }
+
+  private static Refused otherResult(String matchId) {
+    return new Refused(
+        Refused.Reason.CONFLICT, "match " + matchId + " has a different result already", null);
   }
 
   private Mono<Boolean> alone(String matchId, Coordinator.Keyed tx) {
@@ -162,13 +175,7 @@ public final class MatchResults {
                 .jitter(0.5)
                 .filter(MatchResults::busy)
                 .onRetryExhaustedThrow((spec, signal) -> signal.failure()))
-        .onErrorMap(
-            e -> cause(e, KeyReused.class),
-            e ->
-                new Refused(
-                    Refused.Reason.CONFLICT,
-                    "match " + matchId + " has a different result already",
-                    null))
+        .onErrorMap(e -> cause(e, KeyReused.class), e -> otherResult(matchId))
         .onErrorMap(
             MatchResults::busy,
             e ->

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import reactor.core.publisher.Flux;
@@ -30,11 +31,25 @@ import reactor.core.publisher.MonoSink;
  * is bounded: past {@code maxWaiting} a result is refused at once (503, sent again).
  */
 final class ResultBatches {
-  /** One result's rating transaction and how to run it on its own. */
-  record Pending(
-      Coordinator.Keyed tx,
-      Function<Coordinator.Keyed, Mono<Boolean>> alone,
-      MonoSink<Boolean> answer) {
+  /**
+   * One result's rating transaction, how to run it on its own, and whether its caller gave up.
+   * Equal only to itself (the waiting queue removes it by identity).
+   */
+  static final class Pending {
+    final Coordinator.Keyed tx;
+    final Function<Coordinator.Keyed, Mono<Boolean>> alone;
+    final MonoSink<Boolean> answer;
+    final AtomicBoolean cancelled = new AtomicBoolean();
+
+    Pending(
+        Coordinator.Keyed tx,
+        Function<Coordinator.Keyed, Mono<Boolean>> alone,
+        MonoSink<Boolean> answer) {
+      this.tx = tx;
+      this.alone = alone;
+      this.answer = answer;
+    }
+
     Set<String> players() {
       Set<String> players = new HashSet<>();
       for (Step s : tx.steps()) {
@@ -99,15 +114,16 @@ final class ResultBatches {
             return;
           }
           Pending pending = new Pending(tx, alone, sink);
-          // A caller that gives up while its result waits takes it out (once taken into a
-          // transaction, it runs: applied, its key answers the caller's retry).
+          waiting.addLast(pending);
+          // A caller that gives up while its result waits takes it out: here if it is in the
+          // queue, else (taken out for a moment by take()) the flag drops it there. Once in a
+          // transaction it runs: applied, its key answers the caller's retry.
           sink.onCancel(
               () -> {
-                if (waiting.remove(pending)) {
+                if (pending.cancelled.compareAndSet(false, true) && waiting.remove(pending)) {
                   waitingCount.decrementAndGet();
                 }
               });
-          waiting.addLast(pending);
           drain();
         });
   }
@@ -147,6 +163,10 @@ final class ResultBatches {
     Pending p;
     while (batch.size() < maxBatch && seen < 4 * maxBatch && (p = waiting.pollFirst()) != null) {
       seen++;
+      if (p.cancelled.get()) {
+        waitingCount.decrementAndGet(); // its caller gave up: dropped, never run
+        continue;
+      }
       Set<String> players = p.players();
       boolean free = true;
       for (String player : players) {
@@ -175,9 +195,9 @@ final class ResultBatches {
     if (batch.size() == 1) {
       return alone(batch.get(0));
     }
-    return Mono.defer(() -> together.apply(batch.stream().map(Pending::tx).toList()))
+    return Mono.defer(() -> together.apply(batch.stream().map(p -> p.tx).toList()))
         .switchIfEmpty(Mono.error(() -> new IllegalStateException("a batch got no answer")))
-        .doOnNext(txId -> batch.forEach(p -> p.answer().success(false)))
+        .doOnNext(txId -> batch.forEach(p -> p.answer.success(false)))
         .then()
         .onErrorResume(
             failed -> {
@@ -189,14 +209,14 @@ final class ResultBatches {
   }
 
   private Mono<Void> alone(Pending p) {
-    return Mono.defer(() -> p.alone().apply(p.tx()))
-        .doOnNext(repeated -> p.answer().success(repeated))
+    return Mono.defer(() -> p.alone.apply(p.tx))
+        .doOnNext(repeated -> p.answer.success(repeated))
         .switchIfEmpty(
             Mono.fromRunnable(
-                () -> p.answer().error(new IllegalStateException("a result got no answer"))))
+                () -> p.answer.error(new IllegalStateException("a result got no answer"))))
         .onErrorResume(
             e -> {
-              p.answer().error(e); // answered to its caller; the batch goes on
+              p.answer.error(e); // answered to its caller; the batch goes on
               return Mono.empty();
             })
         .then();

@@ -147,6 +147,14 @@ public final class Coordinator {
                 .flatMap(d -> d ? Mono.just(new Outcome("", true)) : Mono.error(e)));
   }
 
+  /**
+   * Whether the transaction of this key was stored (its first participant holds the key); {@link
+   * KeyReused} when the key was stored with other steps.
+   */
+  public Mono<Boolean> stored(List<Step> steps, IdempotencyKey key) {
+    return done(steps, key);
+  }
+
   /** Whether the transaction of this key was stored (its first participant holds the key). */
   private Mono<Boolean> done(List<Step> steps, IdempotencyKey key) {
     return store

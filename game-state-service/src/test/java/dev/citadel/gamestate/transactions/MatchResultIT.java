@@ -212,6 +212,10 @@ class MatchResultIT {
     assertThat(answers)
         .as(answers.toString())
         .allSatisfy(a -> assertThat(a.status()).isEqualTo(200));
+    assertThat(answers)
+        .as("applied by one of them, the others answered as repeats: " + answers)
+        .filteredOn(a -> Boolean.FALSE.equals(a.body().get("repeated")))
+        .hasSize(1);
 
     Map<String, Integer> expected = new HashMap<>();
     List<Integer> r0 = team0.stream().map(ratings::get).toList();
