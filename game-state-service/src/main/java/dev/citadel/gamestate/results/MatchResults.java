@@ -8,6 +8,7 @@ import dev.citadel.gamestate.rooms.MatchRooms;
 import dev.citadel.gamestate.rooms.RoomAllocator;
 import dev.citadel.gamestate.transactions.Coordinator;
 import dev.citadel.gamestate.transactions.Refused;
+import dev.citadel.gamestate.transactions.TransactionBatches;
 import dev.citadel.protocol.match.v1.Result;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -34,16 +35,7 @@ public final class MatchResults {
   private final Coordinator coordinator;
   private final Function<String, QueueRules> rules;
   private final Counter recorded;
-  private final ResultBatches batches;
-
-  /** Results applied together at most: 32 matches, 320 players in one transaction. */
-  static final int BATCH = 32;
-
-  /** Transactions of results running at once (each a batch, or one result alone). */
-  static final int IN_FLIGHT = 4;
-
-  /** Results waiting for a transaction at most; past it a result is refused (503). */
-  static final int WAITING = 4_096;
+  private final TransactionBatches batches;
 
   public MatchResults(
       MatchRooms rooms,
@@ -53,7 +45,7 @@ public final class MatchResults {
     this.rooms = rooms;
     this.coordinator = coordinator;
     this.rules = rules;
-    this.batches = new ResultBatches(coordinator::executeAll, IN_FLIGHT, BATCH, WAITING, meters);
+    this.batches = new TransactionBatches("result", coordinator::executeAll, meters);
     this.recorded =
         Counter.builder("citadel_match_results")
             .description("Results recorded (ratings and rewards applied)")
@@ -138,8 +130,8 @@ public final class MatchResults {
 
   /**
    * Ratings and rewards for the recorded result, once (the key); true if applied before. Applied
-   * with the other results that wait at the same time, in one transaction ({@link ResultBatches});
-   * alone when that fails.
+   * with the other results that wait at the same time, in one transaction ({@link
+   * TransactionBatches}); alone when that fails.
    */
   private Mono<Boolean> rate(
       String matchId, RoomAllocator.Status match, Result result, boolean endedBefore) {
@@ -148,7 +140,8 @@ public final class MatchResults {
             matchId, match.queue(), match.lineup(), result, rules.apply(match.queue()));
     IdempotencyKey key = IdempotencyKey.of(RoomAllocator.resultKey(matchId), result.name());
     Coordinator.Keyed tx = new Coordinator.Keyed(steps, key);
-    Mono<Boolean> applied = batches.submit(tx, t -> alone(matchId, t));
+    Mono<Boolean> applied =
+        batches.submit(tx, t -> alone(matchId, t)).map(Coordinator.Outcome::repeated);
     if (!endedBefore) {
       return applied;
     }
@@ -165,7 +158,7 @@ public final class MatchResults {
         Refused.Reason.CONFLICT, "match " + matchId + " has a different result already", null);
   }
 
-  private Mono<Boolean> alone(String matchId, Coordinator.Keyed tx) {
+  private Mono<Coordinator.Outcome> alone(String matchId, Coordinator.Keyed tx) {
     // The same result posted again while the first is in flight finds its players held: tried
     // again until the first committed, then its key answers (never applied twice).
     return Mono.defer(() -> coordinator.execute(tx.steps(), tx.key()))
@@ -182,8 +175,7 @@ public final class MatchResults {
                 new Refused(
                     Refused.Reason.UNAVAILABLE,
                     "the players of match " + matchId + " are busy; send the same result again",
-                    null))
-        .map(Coordinator.Outcome::repeated);
+                    null));
   }
 
   private static final int BUSY_RETRIES = 10;

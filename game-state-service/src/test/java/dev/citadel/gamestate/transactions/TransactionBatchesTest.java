@@ -1,11 +1,8 @@
-package dev.citadel.gamestate.results;
+package dev.citadel.gamestate.transactions;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.citadel.eventstore.IdempotencyKey;
-import dev.citadel.gamestate.transactions.Coordinator;
-import dev.citadel.gamestate.transactions.Refused;
-import dev.citadel.gamestate.transactions.Step;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,7 +18,7 @@ import reactor.test.StepVerifier;
  * The grouping alone, pure: transactions are functions the test completes by hand (what runs as a
  * batch, what runs alone, and in which order).
  */
-class ResultBatchesTest {
+class TransactionBatchesTest {
   /** Runs of several results: what each got, and the sink the test completes it with. */
   final List<List<String>> together = new CopyOnWriteArrayList<>();
 
@@ -30,10 +27,11 @@ class ResultBatchesTest {
   /** Results run alone, and the sinks the test completes them with. */
   final List<String> alone = new CopyOnWriteArrayList<>();
 
-  final List<Sinks.One<Boolean>> aloneDone = new CopyOnWriteArrayList<>();
+  final List<Sinks.One<Coordinator.Outcome>> aloneDone = new CopyOnWriteArrayList<>();
 
-  ResultBatches batches(int inFlight, int batch, int waiting) {
-    return new ResultBatches(
+  TransactionBatches batches(int inFlight, int batch, int waiting) {
+    return new TransactionBatches(
+        "test",
         txs -> {
           together.add(txs.stream().map(t -> t.key().value()).toList());
           Sinks.One<String> done = Sinks.one();
@@ -46,10 +44,10 @@ class ResultBatchesTest {
         new SimpleMeterRegistry());
   }
 
-  final Function<Coordinator.Keyed, Mono<Boolean>> runAlone =
+  final Function<Coordinator.Keyed, Mono<Coordinator.Outcome>> runAlone =
       tx -> {
         alone.add(tx.key().value());
-        Sinks.One<Boolean> done = Sinks.one();
+        Sinks.One<Coordinator.Outcome> done = Sinks.one();
         aloneDone.add(done);
         return done.asMono();
       };
@@ -64,8 +62,8 @@ class ResultBatchesTest {
 
   @Test
   void results_that_wait_while_the_slots_are_taken_go_together_in_one_transaction() {
-    ResultBatches b = batches(1, 32, 100);
-    List<Boolean> answers = new CopyOnWriteArrayList<>();
+    TransactionBatches b = batches(1, 32, 100);
+    List<Coordinator.Outcome> answers = new CopyOnWriteArrayList<>();
     b.submit(result("m1", "a", "b"), runAlone).subscribe(answers::add);
     assertThat(alone).as("a free slot: the first runs at once, alone").containsExactly("result:m1");
 
@@ -73,33 +71,39 @@ class ResultBatchesTest {
     b.submit(result("m3", "e", "f"), runAlone).subscribe(answers::add);
     assertThat(together).as("nothing runs while the only slot is taken").isEmpty();
 
-    aloneDone.get(0).tryEmitValue(false);
+    aloneDone.get(0).tryEmitValue(new Coordinator.Outcome("tx-alone", false));
     assertThat(together).containsExactly(List.of("result:m2", "result:m3"));
     togetherDone.get(0).tryEmitValue("tx");
-    assertThat(answers).containsExactly(false, false, false);
+    assertThat(answers)
+        .as("the two together answer the transaction they shared")
+        .containsExactly(
+            new Coordinator.Outcome("tx-alone", false),
+            new Coordinator.Outcome("tx", false),
+            new Coordinator.Outcome("tx", false));
   }
 
   @Test
   void a_batch_that_fails_runs_each_result_alone_and_each_caller_gets_its_own_answer() {
-    ResultBatches b = batches(1, 32, 100);
+    TransactionBatches b = batches(1, 32, 100);
     b.submit(result("m0", "z"), runAlone).subscribe();
     List<Object> answers = new CopyOnWriteArrayList<>();
     b.submit(result("m1", "a"), runAlone).subscribe(answers::add, answers::add);
     b.submit(result("m2", "b"), runAlone).subscribe(answers::add, answers::add);
-    aloneDone.get(0).tryEmitValue(false);
+    aloneDone.get(0).tryEmitValue(new Coordinator.Outcome("tx-alone", false));
     assertThat(together).hasSize(1);
 
     togetherDone.get(0).tryEmitError(new IllegalStateException("a player was held"));
     assertThat(alone).containsExactly("result:m0", "result:m1", "result:m2");
-    aloneDone.get(1).tryEmitValue(true); // a repeat
+    aloneDone.get(1).tryEmitValue(new Coordinator.Outcome("tx-alone", true)); // a repeat
     Refused conflict = new Refused(Refused.Reason.CONFLICT, "a different result", null);
     aloneDone.get(2).tryEmitError(conflict);
-    assertThat(answers).containsExactlyInAnyOrder(true, conflict);
+    assertThat(answers)
+        .containsExactlyInAnyOrder(new Coordinator.Outcome("tx-alone", true), conflict);
   }
 
   @Test
   void a_result_whose_players_are_in_a_running_transaction_waits_for_the_next() {
-    ResultBatches b = batches(2, 32, 100);
+    TransactionBatches b = batches(2, 32, 100);
     b.submit(result("m1", "a", "b"), runAlone).subscribe();
     // The same result posted again while the first runs: not beside it, not in its batch.
     b.submit(result("m1", "a", "b"), runAlone).subscribe();
@@ -111,7 +115,7 @@ class ResultBatchesTest {
         .as("a free slot and other players: runs at once")
         .containsExactly("result:m1", "result:m2");
 
-    aloneDone.get(0).tryEmitValue(false);
+    aloneDone.get(0).tryEmitValue(new Coordinator.Outcome("tx-alone", false));
     assertThat(alone)
         .as("its players free again: the repeat runs (alone, where its key answers)")
         .containsExactly("result:m1", "result:m2", "result:m1");
@@ -119,12 +123,12 @@ class ResultBatchesTest {
 
   @Test
   void two_copies_of_one_result_never_share_a_batch() {
-    ResultBatches b = batches(1, 32, 100);
+    TransactionBatches b = batches(1, 32, 100);
     b.submit(result("m0", "z"), runAlone).subscribe();
     b.submit(result("m1", "a", "b"), runAlone).subscribe();
     b.submit(result("m1", "a", "b"), runAlone).subscribe();
     b.submit(result("m2", "c"), runAlone).subscribe();
-    aloneDone.get(0).tryEmitValue(false);
+    aloneDone.get(0).tryEmitValue(new Coordinator.Outcome("tx-alone", false));
     assertThat(together).containsExactly(List.of("result:m1", "result:m2"));
     togetherDone.get(0).tryEmitValue("tx");
     assertThat(alone).as("the copy ran after, alone").containsExactly("result:m0", "result:m1");
@@ -132,33 +136,33 @@ class ResultBatchesTest {
 
   @Test
   void a_caller_that_gives_up_while_waiting_takes_its_result_out() {
-    ResultBatches b = batches(1, 32, 100);
+    TransactionBatches b = batches(1, 32, 100);
     b.submit(result("m0", "z"), runAlone).subscribe();
     var gaveUp = b.submit(result("m1", "a"), runAlone).subscribe();
     b.submit(result("m2", "b"), runAlone).subscribe();
     gaveUp.dispose();
-    aloneDone.get(0).tryEmitValue(false);
+    aloneDone.get(0).tryEmitValue(new Coordinator.Outcome("tx-alone", false));
     assertThat(together).isEmpty();
     assertThat(alone).as("only the one still waited for").containsExactly("result:m0", "result:m2");
   }
 
   @Test
   void a_split_batch_runs_its_results_a_few_at_a_time() {
-    ResultBatches b = batches(1, 32, 100);
+    TransactionBatches b = batches(1, 32, 100);
     b.submit(result("m0", "z"), runAlone).subscribe();
     for (int i = 1; i <= 5; i++) {
       b.submit(result("m" + i, "p" + i), runAlone).subscribe();
     }
-    aloneDone.get(0).tryEmitValue(false);
+    aloneDone.get(0).tryEmitValue(new Coordinator.Outcome("tx-alone", false));
     togetherDone.get(0).tryEmitError(new IllegalStateException("a player was held"));
-    assertThat(alone).hasSize(1 + ResultBatches.SPLIT_CONCURRENCY);
-    aloneDone.get(1).tryEmitValue(false);
-    assertThat(alone).hasSize(2 + ResultBatches.SPLIT_CONCURRENCY);
+    assertThat(alone).hasSize(1 + TransactionBatches.SPLIT_CONCURRENCY);
+    aloneDone.get(1).tryEmitValue(new Coordinator.Outcome("tx-alone", false));
+    assertThat(alone).hasSize(2 + TransactionBatches.SPLIT_CONCURRENCY);
   }
 
   @Test
   void batches_are_bounded_and_so_is_the_wait() {
-    ResultBatches b = batches(1, 2, 3);
+    TransactionBatches b = batches(1, 2, 3);
     b.submit(result("m0", "z"), runAlone).subscribe();
     for (int i = 1; i <= 3; i++) {
       b.submit(result("m" + i, "p" + i), runAlone).subscribe();
@@ -172,7 +176,7 @@ class ResultBatchesTest {
                         r -> assertThat(r.reason()).isEqualTo(Refused.Reason.UNAVAILABLE)))
         .verify();
 
-    aloneDone.get(0).tryEmitValue(false);
+    aloneDone.get(0).tryEmitValue(new Coordinator.Outcome("tx-alone", false));
     assertThat(together).containsExactly(List.of("result:m1", "result:m2"));
     togetherDone.get(0).tryEmitValue("tx");
     assertThat(alone).as("the last one left, alone").containsExactly("result:m0", "result:m3");

@@ -1,8 +1,5 @@
-package dev.citadel.gamestate.results;
+package dev.citadel.gamestate.transactions;
 
-import dev.citadel.gamestate.transactions.Coordinator;
-import dev.citadel.gamestate.transactions.Refused;
-import dev.citadel.gamestate.transactions.Step;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -20,31 +17,32 @@ import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoSink;
 
 /**
- * Results applied many to a transaction. A result waits while {@code maxInFlight} transactions are
- * running; when one finishes, the results that waited meanwhile go together ({@link
- * Coordinator#executeAll}: one prepare and one commit per instance, one append, each player's
- * events under its own result's key). Nothing waits for a timer: a result that finds a slot free
- * runs at once, alone. A batch that fails for any reason (a player held, a repeat, a refusal, a
- * timeout) is not retried as a batch: each of its results runs alone ({@code alone}), where it is
- * looked up, retried and answered as before. A result whose players are in a running transaction or
- * already in the batch being formed (the same result posted twice) waits for the next one. Waiting
- * is bounded: past {@code maxWaiting} a result is refused at once (503, sent again).
+ * Keyed transactions (match results, gifts) applied many to a transaction. One waits while {@code
+ * maxInFlight} transactions are running; when one finishes, those that waited meanwhile go together
+ * ({@link Coordinator#executeAll}: one prepare and one commit per instance, one append, each
+ * player's events under its own transaction's key). Nothing waits for a timer: one that finds a
+ * slot free runs at once, alone. A batch that fails for any reason (a player held, a repeat, a
+ * refusal, a timeout) is not retried as a batch: each of its transactions runs alone ({@code
+ * alone}), where it is looked up, retried and answered as before. One whose players are in a
+ * running transaction or already in the batch being formed (the same request sent twice) waits for
+ * the next one. Waiting is bounded: past {@code maxWaiting} one is refused at once (503, sent
+ * again).
  */
-final class ResultBatches {
+public final class TransactionBatches {
   /**
-   * One result's rating transaction, how to run it on its own, and whether its caller gave up.
-   * Equal only to itself (the waiting queue removes it by identity).
+   * One keyed transaction, how to run it on its own, and whether its caller gave up. Equal only to
+   * itself (the waiting queue removes it by identity).
    */
   static final class Pending {
     final Coordinator.Keyed tx;
-    final Function<Coordinator.Keyed, Mono<Boolean>> alone;
-    final MonoSink<Boolean> answer;
+    final Function<Coordinator.Keyed, Mono<Coordinator.Outcome>> alone;
+    final MonoSink<Coordinator.Outcome> answer;
     final AtomicBoolean cancelled = new AtomicBoolean();
 
     Pending(
         Coordinator.Keyed tx,
-        Function<Coordinator.Keyed, Mono<Boolean>> alone,
-        MonoSink<Boolean> answer) {
+        Function<Coordinator.Keyed, Mono<Coordinator.Outcome>> alone,
+        MonoSink<Coordinator.Outcome> answer) {
       this.tx = tx;
       this.alone = alone;
       this.answer = answer;
@@ -59,7 +57,16 @@ final class ResultBatches {
     }
   }
 
-  /** Results of a failed batch running alone at once, in its slot. */
+  /** Transactions applied together at most (32 results: 320 players in one transaction). */
+  public static final int BATCH = 32;
+
+  /** Transactions running at once (each a batch, or one alone). */
+  public static final int IN_FLIGHT = 4;
+
+  /** Transactions waiting at most; past it one is refused (503). */
+  public static final int WAITING = 4_096;
+
+  /** Transactions of a failed batch running alone at once, in its slot. */
   static final int SPLIT_CONCURRENCY = 2;
 
   private final Function<List<Coordinator.Keyed>, Mono<String>> together;
@@ -74,10 +81,19 @@ final class ResultBatches {
   private final DistributionSummary sizes;
   private final Counter split;
 
+  /** With the default bounds: {@link #IN_FLIGHT}, {@link #BATCH}, {@link #WAITING}. */
+  public TransactionBatches(
+      String use, Function<List<Coordinator.Keyed>, Mono<String>> together, MeterRegistry meters) {
+    this(use, together, IN_FLIGHT, BATCH, WAITING, meters);
+  }
+
   /**
-   * @param together runs several results' transactions as one ({@link Coordinator#executeAll})
+   * @param use what is batched, in the metrics' names: {@code citadel_<use>_batch_size}, {@code
+   *     citadel_<use>_batches_split_total}
+   * @param together runs several transactions as one ({@link Coordinator#executeAll})
    */
-  ResultBatches(
+  public TransactionBatches(
+      String use,
       Function<List<Coordinator.Keyed>, Mono<String>> together,
       int maxInFlight,
       int maxBatch,
@@ -91,17 +107,21 @@ final class ResultBatches {
     this.maxBatch = maxBatch;
     this.maxWaiting = maxWaiting;
     this.sizes =
-        DistributionSummary.builder("citadel_result_batch_size")
-            .description("Results applied in one transaction")
+        DistributionSummary.builder("citadel_" + use + "_batch_size")
+            .description("Keyed transactions applied as one")
             .register(meters);
     this.split =
-        Counter.builder("citadel_result_batches_split")
-            .description("Batches that failed as a whole, their results then run one by one")
+        Counter.builder("citadel_" + use + "_batches_split")
+            .description("Batches that failed as a whole, then run one by one")
             .register(meters);
   }
 
-  /** Applies the result's transaction, with others when they wait together; true: a repeat. */
-  Mono<Boolean> submit(Coordinator.Keyed tx, Function<Coordinator.Keyed, Mono<Boolean>> alone) {
+  /**
+   * Runs the transaction, with others when they wait together (then its outcome names the
+   * transaction they shared, not a repeat), or alone.
+   */
+  public Mono<Coordinator.Outcome> submit(
+      Coordinator.Keyed tx, Function<Coordinator.Keyed, Mono<Coordinator.Outcome>> alone) {
     return Mono.create(
         sink -> {
           if (waitingCount.incrementAndGet() > maxWaiting) {
@@ -109,13 +129,13 @@ final class ResultBatches {
             sink.error(
                 new Refused(
                     Refused.Reason.UNAVAILABLE,
-                    "too many results waiting to be applied; send the same result again",
+                    "too many waiting to be applied; send the same request again",
                     null));
             return;
           }
           Pending pending = new Pending(tx, alone, sink);
           waiting.addLast(pending);
-          // A caller that gives up while its result waits takes it out: here if it is in the
+          // A caller that gives up while it waits takes its transaction out: here if it is in the
           // queue, else (taken out for a moment by take()) the flag drops it there. Once in a
           // transaction it runs: applied, its key answers the caller's retry.
           sink.onCancel(
@@ -137,7 +157,7 @@ final class ResultBatches {
         }
         batch = take();
         if (batch.isEmpty()) {
-          return; // every waiting result meets a running transaction: its end drains again
+          return; // every waiting one meets a running transaction: its end drains again
         }
         inFlight.incrementAndGet();
       }
@@ -154,7 +174,7 @@ final class ResultBatches {
     }
   }
 
-  /** Up to {@code maxBatch} waiting results with no player in common with a running one. */
+  /** Up to {@code maxBatch} waiting transactions with no player in common with a running one. */
   private List<Pending> take() {
     List<Pending> batch = new ArrayList<>();
     List<Pending> later = new ArrayList<>();
@@ -197,7 +217,8 @@ final class ResultBatches {
     }
     return Mono.defer(() -> together.apply(batch.stream().map(p -> p.tx).toList()))
         .switchIfEmpty(Mono.error(() -> new IllegalStateException("a batch got no answer")))
-        .doOnNext(txId -> batch.forEach(p -> p.answer.success(false)))
+        .doOnNext(
+            txId -> batch.forEach(p -> p.answer.success(new Coordinator.Outcome(txId, false))))
         .then()
         .onErrorResume(
             failed -> {
@@ -213,7 +234,7 @@ final class ResultBatches {
         .doOnNext(repeated -> p.answer.success(repeated))
         .switchIfEmpty(
             Mono.fromRunnable(
-                () -> p.answer.error(new IllegalStateException("a result got no answer"))))
+                () -> p.answer.error(new IllegalStateException("a transaction got no answer"))))
         .onErrorResume(
             e -> {
               p.answer.error(e); // answered to its caller; the batch goes on
