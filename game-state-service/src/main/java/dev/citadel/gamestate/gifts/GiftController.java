@@ -5,11 +5,9 @@ import dev.citadel.gamestate.http.PlayerRequests;
 import dev.citadel.gamestate.player.Player;
 import dev.citadel.gamestate.transactions.Coordinator;
 import dev.citadel.gamestate.transactions.Step;
-import dev.citadel.gamestate.transactions.TransactionBatches;
 import dev.citadel.notify.PlayerNotifier;
 import dev.citadel.web.problem.ApiException;
 import dev.citadel.web.security.AuthenticatedPlayer;
-import io.micrometer.core.instrument.MeterRegistry;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,12 +39,10 @@ public class GiftController {
 
   private final Coordinator coordinator;
   private final PlayerNotifier notifier;
-  private final TransactionBatches batches;
 
-  public GiftController(Coordinator coordinator, PlayerNotifier notifier, MeterRegistry meters) {
+  public GiftController(Coordinator coordinator, PlayerNotifier notifier) {
     this.coordinator = coordinator;
     this.notifier = notifier;
-    this.batches = new TransactionBatches("gift", coordinator::executeAll, meters);
   }
 
   @PostMapping
@@ -102,19 +98,8 @@ public class GiftController {
       result.put("itemId", body.itemId());
       result.put("quantity", quantity);
     }
-    // Gifts sent at the same time share a transaction (TransactionBatches), each under its own
-    // key: the caller's, or one made here (then a gift run alone after its batch failed in doubt
-    // finds the batch's store by it instead of giving the gold twice; its "repeat" is this
-    // request's own, and the receiver is told).
-    IdempotencyKey txKey = once != null ? once : IdempotencyKey.of("gift:" + giftId, giftId);
-    return batches
-        .submit(
-            new Coordinator.Keyed(steps, txKey), tx -> coordinator.execute(tx.steps(), tx.key()))
-        .map(
-            outcome ->
-                once == null && outcome.repeated()
-                    ? new Coordinator.Outcome(outcome.transactionId(), false)
-                    : outcome)
+    return coordinator
+        .execute(steps, once)
         .flatMap(
             outcome -> {
               result.put("repeated", outcome.repeated());

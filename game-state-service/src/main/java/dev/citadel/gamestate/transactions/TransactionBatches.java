@@ -17,16 +17,16 @@ import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoSink;
 
 /**
- * Keyed transactions (match results, gifts) applied many to a transaction. One waits while {@code
- * maxInFlight} transactions are running; when one finishes, those that waited meanwhile go together
- * ({@link Coordinator#executeAll}: one prepare and one commit per instance, one append, each
- * player's events under its own transaction's key). Nothing waits for a timer: one that finds a
- * slot free runs at once, alone. A batch that fails for any reason (a player held, a repeat, a
- * refusal, a timeout) is not retried as a batch: each of its transactions runs alone ({@code
- * alone}), where it is looked up, retried and answered as before. One whose players are in a
- * running transaction or already in the batch being formed (the same request sent twice) waits for
- * the next one. Waiting is bounded: past {@code maxWaiting} one is refused at once (503, sent
- * again).
+ * Keyed transactions (match results; see docs/two-phase-commit.md for why not gifts yet) applied
+ * many to a transaction. One waits while {@code maxInFlight} transactions are running; when one
+ * finishes, those that waited meanwhile go together ({@link Coordinator#executeAll}: one prepare
+ * and one commit per instance, one append, each player's events under its own transaction's key).
+ * Nothing waits for a timer: one that finds a slot free runs at once, alone. A batch that fails for
+ * any reason (a player held, a repeat, a refusal, a timeout) is not retried as a batch: each of its
+ * transactions runs alone ({@code alone}), where it is looked up, retried and answered as before.
+ * One whose players are in a running transaction or already in the batch being formed (the same
+ * request sent twice) waits for the next one. Waiting is bounded: past {@code maxWaiting} one is
+ * refused at once (503, sent again).
  */
 public final class TransactionBatches {
   /**
@@ -222,11 +222,26 @@ public final class TransactionBatches {
         .then()
         .onErrorResume(
             failed -> {
+              if (forCapacity(failed)) {
+                // Overload, a full queue, a participant too slow: each alone would meet the same,
+                // and multiply the load. Every caller is refused (503, sent again).
+                batch.forEach(p -> p.answer.error(failed));
+                return Mono.empty();
+              }
               split.increment();
               // Within this batch's slot, a few at a time: a split never runs more transactions
               // at once than the bound allows, by much.
               return Flux.fromIterable(batch).flatMap(this::alone, SPLIT_CONCURRENCY).then();
             });
+  }
+
+  /** Refused for capacity, certainly before anything was stored. */
+  static boolean forCapacity(Throwable e) {
+    return e instanceof Refused r
+        && r.reason() == Refused.Reason.UNAVAILABLE
+        && (r.getCause() instanceof dev.citadel.gamestate.aggregate.Overloaded
+            || r.getCause() instanceof dev.citadel.eventstore.StoreBusy
+            || r.getCause() instanceof java.util.concurrent.TimeoutException);
   }
 
   private Mono<Void> alone(Pending p) {

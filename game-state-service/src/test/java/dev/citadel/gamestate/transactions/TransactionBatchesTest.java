@@ -102,6 +102,24 @@ class TransactionBatchesTest {
   }
 
   @Test
+  void a_batch_refused_for_capacity_refuses_its_callers_instead_of_running_each_alone() {
+    TransactionBatches b = batches(1, 32, 100);
+    b.submit(result("m0", "z"), runAlone).subscribe();
+    List<Throwable> answers = new CopyOnWriteArrayList<>();
+    b.submit(result("m1", "a"), runAlone).subscribe(o -> {}, answers::add);
+    b.submit(result("m2", "b"), runAlone).subscribe(o -> {}, answers::add);
+    aloneDone.get(0).tryEmitValue(new Coordinator.Outcome("tx-alone", false));
+    Refused overloaded =
+        new Refused(
+            Refused.Reason.UNAVAILABLE,
+            "too busy",
+            new dev.citadel.gamestate.aggregate.Overloaded("version-checks", "full"));
+    togetherDone.get(0).tryEmitError(overloaded);
+    assertThat(answers).containsExactly(overloaded, overloaded);
+    assertThat(alone).as("none run again alone").containsExactly("result:m0");
+  }
+
+  @Test
   void a_result_whose_players_are_in_a_running_transaction_waits_for_the_next() {
     TransactionBatches b = batches(2, 32, 100);
     b.submit(result("m1", "a", "b"), runAlone).subscribe();
