@@ -53,17 +53,7 @@ class KeyedTogetherTest {
     store = new PostgresEventStore(POOLS.open(db, 4), EventStoreOptions.defaults());
     hostA = host();
     hostB = host();
-    Participant a =
-        new LocalParticipant(hostA, new PlayerAggregate(), CLOCK, Duration.ofSeconds(2));
-    Participant b =
-        new LocalParticipant(hostB, new PlayerAggregate(), CLOCK, Duration.ofSeconds(2));
-    coordinator =
-        new Coordinator(
-            store,
-            id -> id.startsWith("a-") ? a : b,
-            new Coordinator.Settings(Duration.ofSeconds(2), Duration.ofSeconds(2)),
-            CLOCK,
-            new SimpleMeterRegistry());
+    coordinator = coordinatorOn(store);
   }
 
   static AggregateHost<PlayerState, PlayerCommand, PlayerEvent> host() {
@@ -87,6 +77,13 @@ class KeyedTogetherTest {
     return id;
   }
 
+  /** Two givers with 100 gold, one on each instance, and two receivers with none. */
+  record Pairs(String a1, String b1, String b2, String a2) {}
+
+  static Pairs pairs() {
+    return new Pairs(player(hostA, 100), player(hostB, 0), player(hostB, 100), player(hostA, 0));
+  }
+
   static Coordinator.Keyed gift(String from, String to, long gold, String key) {
     return new Coordinator.Keyed(
         List.of(
@@ -102,10 +99,8 @@ class KeyedTogetherTest {
 
   @Test
   void each_transaction_is_stored_under_its_own_key_and_stays_a_repeat_of_itself() {
-    String a1 = player(hostA, 100);
-    String b1 = player(hostB, 0);
-    String b2 = player(hostB, 100);
-    String a2 = player(hostA, 0);
+    Pairs p = pairs();
+    String a1 = p.a1(), b1 = p.b1(), b2 = p.b2(), a2 = p.a2();
     var first = gift(a1, b1, 30, "gift-" + UUID.randomUUID());
     var second = gift(b2, a2, 40, "gift-" + UUID.randomUUID());
 
@@ -126,10 +121,8 @@ class KeyedTogetherTest {
 
   @Test
   void one_that_cannot_run_fails_them_all_and_nothing_is_stored() {
-    String a1 = player(hostA, 100);
-    String b1 = player(hostB, 0);
-    String b2 = player(hostB, 100);
-    String a2 = player(hostA, 0);
+    Pairs p = pairs();
+    String a1 = p.a1(), b1 = p.b1(), b2 = p.b2(), a2 = p.a2();
     var stored = gift(a1, b1, 30, "gift-" + UUID.randomUUID());
     coordinator.execute(stored.steps(), stored.key()).block();
     var fresh = gift(b2, a2, 40, "gift-" + UUID.randomUUID());
@@ -150,6 +143,7 @@ class KeyedTogetherTest {
     assertThat(List.of(gold(b2), gold(a2))).containsExactly(60L, 40L);
   }
 
+  /** A coordinator storing through {@code on} (the store, or one that injects a fault). */
   static Coordinator coordinatorOn(dev.citadel.eventstore.EventStore on) {
     Participant a =
         new LocalParticipant(hostA, new PlayerAggregate(), CLOCK, Duration.ofSeconds(2));
@@ -165,10 +159,8 @@ class KeyedTogetherTest {
 
   @Test
   void stored_but_its_reply_lost_they_are_looked_up_and_committed_once() {
-    String a1 = player(hostA, 100);
-    String b1 = player(hostB, 0);
-    String b2 = player(hostB, 100);
-    String a2 = player(hostA, 0);
+    Pairs p = pairs();
+    String a1 = p.a1(), b1 = p.b1(), b2 = p.b2(), a2 = p.a2();
     var first = gift(a1, b1, 30, "gift-" + UUID.randomUUID());
     var second = gift(b2, a2, 40, "gift-" + UUID.randomUUID());
     var replyLost = coordinatorOn(new TwoPhaseCommitFaultsTest.LandsThenFails(store));
@@ -180,10 +172,8 @@ class KeyedTogetherTest {
   void in_doubt_with_a_repeat_first_they_are_refused_and_nothing_is_taken_as_stored() {
     // The first stream's key is found, but written by the earlier run: this append met it and
     // stored nothing. Taken as stored, the other gift would be answered as given, and lost.
-    String a1 = player(hostA, 100);
-    String b1 = player(hostB, 0);
-    String b2 = player(hostB, 100);
-    String a2 = player(hostA, 0);
+    Pairs p = pairs();
+    String a1 = p.a1(), b1 = p.b1(), b2 = p.b2(), a2 = p.a2();
     var stored = gift(a1, b1, 30, "gift-" + UUID.randomUUID());
     coordinator.execute(stored.steps(), stored.key()).block();
     var fresh = gift(b2, a2, 40, "gift-" + UUID.randomUUID());
