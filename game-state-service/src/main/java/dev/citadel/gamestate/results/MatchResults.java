@@ -13,6 +13,7 @@ import dev.citadel.protocol.match.v1.Result;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -45,7 +46,7 @@ public final class MatchResults {
     this.rooms = rooms;
     this.coordinator = coordinator;
     this.rules = rules;
-    this.batches = new TransactionBatches("result", coordinator::executeAll, meters);
+    this.batches = new TransactionBatches("result", this::together, meters);
     this.recorded =
         Counter.builder("citadel_match_results")
             .description("Results recorded (ratings and rewards applied)")
@@ -109,16 +110,11 @@ public final class MatchResults {
                           // lost the race
                           return Mono.error(conflict(matchId, recorded, recorded == result));
                         }
+                        // By the key alone: a retry of a result refused before (or whose caller
+                        // gave up) applies it now, and is no repeat. Counted where it commits.
                         return rate(matchId, match, result, endedBefore)
                             .map(
-                                repeated -> {
-                                  // By the key alone: a retry of a result refused before (or
-                                  // whose caller gave up) applies it now, and is no repeat.
-                                  if (!repeated) {
-                                    recorded(matchId);
-                                  }
-                                  return new Recorded(matchId, match.queue(), result, repeated);
-                                });
+                                repeated -> new Recorded(matchId, match.queue(), result, repeated));
                       });
             });
   }
@@ -128,10 +124,17 @@ public final class MatchResults {
     log.debug("result of {} recorded", matchId);
   }
 
+  /** Results applied together, each counted when the transaction commits. */
+  private Mono<String> together(List<Coordinator.Keyed> txs) {
+    return coordinator
+        .executeAll(txs)
+        .doOnNext(txId -> txs.forEach(t -> recorded(t.key().value())));
+  }
+
   /**
    * Ratings and rewards for the recorded result, once (the key); true if applied before. Applied
    * with the other results that wait at the same time, in one transaction ({@link
-   * TransactionBatches}); alone when that fails.
+   * TransactionBatches}); alone when that fails (not for capacity: then 503).
    */
   private Mono<Boolean> rate(
       String matchId, RoomAllocator.Status match, Result result, boolean endedBefore) {
@@ -175,7 +178,13 @@ public final class MatchResults {
                 new Refused(
                     Refused.Reason.UNAVAILABLE,
                     "the players of match " + matchId + " are busy; send the same result again",
-                    null));
+                    null))
+        .doOnNext(
+            outcome -> {
+              if (!outcome.repeated()) {
+                recorded(matchId);
+              }
+            });
   }
 
   private static final int BUSY_RETRIES = 10;

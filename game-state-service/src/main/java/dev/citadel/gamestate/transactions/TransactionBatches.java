@@ -21,8 +21,9 @@ import reactor.core.publisher.MonoSink;
  * many to a transaction. One waits while {@code maxInFlight} transactions are running; when one
  * finishes, those that waited meanwhile go together ({@link Coordinator#executeAll}: one prepare
  * and one commit per instance, one append, each player's events under its own transaction's key).
- * Nothing waits for a timer: one that finds a slot free runs at once, alone. A batch that fails for
- * any reason (a player held, a repeat, a refusal, a timeout) is not retried as a batch: each of its
+ * Nothing waits for a timer: one that finds a slot free runs at once, alone. A batch refused for
+ * capacity (overload, a full queue) refuses all its callers (503); one that fails for any other
+ * reason (a player held, a repeat, a refusal, a timeout) is not retried as a batch: each of its
  * transactions runs alone ({@code alone}), where it is looked up, retried and answered as before.
  * One whose players are in a running transaction or already in the batch being formed (the same
  * request sent twice) waits for the next one. Waiting is bounded: past {@code maxWaiting} one is
@@ -223,8 +224,9 @@ public final class TransactionBatches {
         .onErrorResume(
             failed -> {
               if (forCapacity(failed)) {
-                // Overload, a full queue, a participant too slow: each alone would meet the same,
-                // and multiply the load. Every caller is refused (503, sent again).
+                // Overload, a full queue: each alone would meet the same, and multiply the load.
+                // Every caller is refused (503, sent again). Not a timeout: one slow instance
+                // would fail every batch that touches it; split, the others go through.
                 batch.forEach(p -> p.answer.error(failed));
                 return Mono.empty();
               }
@@ -235,13 +237,12 @@ public final class TransactionBatches {
             });
   }
 
-  /** Refused for capacity, certainly before anything was stored. */
+  /** Refused for capacity here, certainly before anything was stored. */
   static boolean forCapacity(Throwable e) {
     return e instanceof Refused r
         && r.reason() == Refused.Reason.UNAVAILABLE
         && (r.getCause() instanceof dev.citadel.gamestate.aggregate.Overloaded
-            || r.getCause() instanceof dev.citadel.eventstore.StoreBusy
-            || r.getCause() instanceof java.util.concurrent.TimeoutException);
+            || r.getCause() instanceof dev.citadel.eventstore.StoreBusy);
   }
 
   private Mono<Void> alone(Pending p) {
