@@ -66,8 +66,7 @@ final class MatchRating {
     // not again if the player left already). The seats leave for an end with a result only if
     // this transaction is not stored a while later (see MatchSeats). One event for the whole
     // result: a result of ten players stores ten events, not forty.
-    boolean seated = state.room().isPresent() && state.room().get().matchId().equals(c.matchId());
-    boolean leaves = seated || !state.hasLeft(c.matchId());
+    boolean leaves = !Player.decide(new PlayerCommand.LeaveRoom(c.matchId()), state).isEmpty();
     return List.of(
         new PlayerEvent.MatchRated(
             c.matchId(),

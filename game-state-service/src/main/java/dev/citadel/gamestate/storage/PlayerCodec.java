@@ -142,12 +142,12 @@ public final class PlayerCodec {
         m.getGold(),
         m.getExperience(),
         m.hasSettled()
-            ? java.util.Optional.of(
+            ? Optional.of(
                 new PlayerEvent.Settled(
                     m.getSettled().getExperienceTotal(),
                     m.getSettled().getLevel(),
                     m.getSettled().getLeftRoom()))
-            : java.util.Optional.empty());
+            : Optional.empty());
   }
 
   private static PlayerEvent settled(byte[] bytes) throws InvalidProtocolBufferException {

@@ -121,7 +121,7 @@ public final class Coordinator {
             : Mono.defer(
                 () ->
                     tried.getAndSet(true)
-                        ? done(steps, key)
+                        ? stored(steps, key)
                             .flatMap(done -> done ? Mono.just(new Outcome("", true)) : once)
                         : once);
     Mono<Outcome> run =
@@ -142,7 +142,7 @@ public final class Coordinator {
     return run.onErrorResume(
         e -> e instanceof Refused r && r.reason() != Refused.Reason.UNAVAILABLE,
         e ->
-            done(steps, key)
+            stored(steps, key)
                 .onErrorResume(lookup -> !(lookup instanceof KeyReused), lookup -> Mono.just(false))
                 .flatMap(d -> d ? Mono.just(new Outcome("", true)) : Mono.error(e)));
   }
@@ -152,11 +152,6 @@ public final class Coordinator {
    * KeyReused} when the key was stored with other steps.
    */
   public Mono<Boolean> stored(List<Step> steps, IdempotencyKey key) {
-    return done(steps, key);
-  }
-
-  /** Whether the transaction of this key was stored (its first participant holds the key). */
-  private Mono<Boolean> done(List<Step> steps, IdempotencyKey key) {
     return store
         .findKey(steps.get(0).playerId(), key.value())
         .map(
@@ -243,7 +238,7 @@ public final class Coordinator {
         steps,
         votes ->
             clientKey && !votes.isEmpty() && votes.stream().allMatch(v -> v.events().isEmpty())
-                ? done(steps, key)
+                ? stored(steps, key)
                 : store(votes, player -> key));
   }
 

@@ -39,6 +39,7 @@ public final class TransactionBatches {
     final Function<Coordinator.Keyed, Mono<Coordinator.Outcome>> alone;
     final MonoSink<Coordinator.Outcome> answer;
     final AtomicBoolean cancelled = new AtomicBoolean();
+    final Set<String> players = new HashSet<>();
 
     Pending(
         Coordinator.Keyed tx,
@@ -47,14 +48,7 @@ public final class TransactionBatches {
       this.tx = tx;
       this.alone = alone;
       this.answer = answer;
-    }
-
-    Set<String> players() {
-      Set<String> players = new HashSet<>();
-      for (Step s : tx.steps()) {
-        players.add(s.playerId());
-      }
-      return players;
+      tx.steps().forEach(s -> players.add(s.playerId()));
     }
   }
 
@@ -151,19 +145,18 @@ public final class TransactionBatches {
 
   private void drain() {
     while (true) {
-      List<Pending> batch;
+      List<Pending> batch = new ArrayList<>();
+      Set<String> players = new HashSet<>();
       synchronized (forming) {
         if (inFlight.get() >= maxInFlight || waiting.isEmpty()) {
           return;
         }
-        batch = take();
+        take(batch, players);
         if (batch.isEmpty()) {
           return; // every waiting one meets a running transaction: its end drains again
         }
         inFlight.incrementAndGet();
       }
-      Set<String> players = new HashSet<>();
-      batch.forEach(p -> players.addAll(p.players()));
       run(batch)
           .doFinally(
               signal -> {
@@ -175,11 +168,12 @@ public final class TransactionBatches {
     }
   }
 
-  /** Up to {@code maxBatch} waiting transactions with no player in common with a running one. */
-  private List<Pending> take() {
-    List<Pending> batch = new ArrayList<>();
+  /**
+   * Up to {@code maxBatch} waiting transactions with no player in common with a running one, into
+   * {@code batch}; their players into {@code taken} (and the running set).
+   */
+  private void take(List<Pending> batch, Set<String> taken) {
     List<Pending> later = new ArrayList<>();
-    Set<String> taken = new HashSet<>();
     int seen = 0;
     Pending p;
     while (batch.size() < maxBatch && seen < 4 * maxBatch && (p = waiting.pollFirst()) != null) {
@@ -188,16 +182,15 @@ public final class TransactionBatches {
         waitingCount.decrementAndGet(); // its caller gave up: dropped, never run
         continue;
       }
-      Set<String> players = p.players();
       boolean free = true;
-      for (String player : players) {
+      for (String player : p.players) {
         if (taken.contains(player) || running.contains(player)) {
           free = false;
           break;
         }
       }
       if (free) {
-        taken.addAll(players);
+        taken.addAll(p.players);
         batch.add(p);
       } else {
         later.add(p);
@@ -208,7 +201,6 @@ public final class TransactionBatches {
     }
     waitingCount.addAndGet(-batch.size());
     running.addAll(taken);
-    return batch;
   }
 
   private Mono<Void> run(List<Pending> batch) {
@@ -247,7 +239,7 @@ public final class TransactionBatches {
 
   private Mono<Void> alone(Pending p) {
     return Mono.defer(() -> p.alone.apply(p.tx))
-        .doOnNext(repeated -> p.answer.success(repeated))
+        .doOnNext(outcome -> p.answer.success(outcome))
         .switchIfEmpty(
             Mono.fromRunnable(
                 () -> p.answer.error(new IllegalStateException("a transaction got no answer"))))
