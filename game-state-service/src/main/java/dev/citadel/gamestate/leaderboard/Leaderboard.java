@@ -1,6 +1,7 @@
 package dev.citadel.gamestate.leaderboard;
 
 import dev.citadel.gamestate.aggregate.AfterCommit;
+import dev.citadel.gamestate.aggregate.Gathered;
 import dev.citadel.gamestate.player.Player;
 import dev.citadel.gamestate.player.PlayerEvent;
 import dev.citadel.gamestate.player.PlayerState;
@@ -8,7 +9,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.springframework.core.io.ClassPathResource;
 import org.springframework.data.domain.Range;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
@@ -25,9 +28,13 @@ import reactor.core.publisher.Mono;
 public class Leaderboard implements AfterCommit<PlayerState, PlayerEvent> {
   static final String SCORES = "{leaderboard}:experience";
   static final String NICKNAMES = "{leaderboard}:nicknames";
-  private static final RedisScript<Long> RECORD = script("scripts/leaderboard-record.lua");
+  private static final RedisScript<Long> RECORD_ALL = script("scripts/leaderboard-record-all.lua");
 
-  private static final RedisScript<Long> RATING = script("scripts/leaderboard-rating.lua");
+  /** Updates a script call carries: bounds how long one call keeps Redis busy. */
+  static final int BATCH = 500;
+
+  /** Updates waiting to be written at most (while Redis is slow or down). */
+  static final int WAITING = 50_000;
 
   /** One row of a queue's rating leaderboard. */
   public record RatingEntry(long rank, String playerId, String nickname, int rating) {}
@@ -44,30 +51,21 @@ public class Leaderboard implements AfterCommit<PlayerState, PlayerEvent> {
   public record Entry(long rank, String playerId, String nickname, long experience, int level) {}
 
   private final ReactiveStringRedisTemplate redis;
+  private final Gathered<Update> updates;
 
   public Leaderboard(ReactiveStringRedisTemplate redis) {
     this.redis = redis;
+    this.updates = new Gathered<>(batch -> write(redis, batch), BATCH, WAITING);
   }
 
   @Override
   public Mono<Void> committed(
       String id, PlayerState state, long version, List<PlayerEvent> events) {
-    List<Mono<?>> writes = new ArrayList<>();
+    List<Mono<Void>> writes = new ArrayList<>();
     for (PlayerEvent e : events) {
       if (e instanceof PlayerEvent.MatchRated r) {
         writes.add(
-            Mono.defer(
-                () ->
-                    redis
-                        .execute(
-                            RATING,
-                            List.of(ratings(r.queue()), games(r.queue()), NICKNAMES),
-                            List.of(
-                                Integer.toString(r.after()),
-                                Integer.toString(r.games()),
-                                id,
-                                state.nickname()))
-                        .then()));
+            updates.add(new Update(true, id, state.nickname(), r.after(), r.games(), r.queue())));
       }
     }
     boolean relevant =
@@ -81,17 +79,43 @@ public class Leaderboard implements AfterCommit<PlayerState, PlayerEvent> {
                         || e instanceof PlayerEvent.PlayerCreated
                         || e instanceof PlayerEvent.NicknameSet);
     if (relevant) {
-      writes.add(
-          Mono.defer(
-              () ->
-                  redis
-                      .execute(
-                          RECORD,
-                          List.of(SCORES, NICKNAMES),
-                          List.of(Long.toString(state.experience()), id, state.nickname()))
-                      .then()));
+      writes.add(updates.add(new Update(false, id, state.nickname(), state.experience(), 0, "")));
     }
     return Mono.whenDelayError(writes);
+  }
+
+  /** One player's new experience total, or their rating in a queue after {@code games} games. */
+  record Update(
+      boolean rating, String playerId, String nickname, long value, int games, String queue) {}
+
+  /**
+   * The updates committed while the last ones were written, in one script call (one Redis round
+   * trip for a batch of results' ten players, instead of two calls a player).
+   */
+  static Mono<Void> write(ReactiveStringRedisTemplate redis, List<Update> batch) {
+    List<String> keys = new ArrayList<>(List.of(SCORES, NICKNAMES));
+    Map<String, Integer> queueKeys = new HashMap<>();
+    List<String> args = new ArrayList<>(6 * batch.size());
+    for (Update u : batch) {
+      int index = 0;
+      if (u.rating()) {
+        index =
+            queueKeys.computeIfAbsent(
+                u.queue(),
+                q -> {
+                  keys.add(ratings(q));
+                  keys.add(games(q));
+                  return keys.size() - 1; // Lua counts from 1: the rating zset's index
+                });
+      }
+      args.add(u.rating() ? "r" : "x");
+      args.add(u.playerId());
+      args.add(u.nickname());
+      args.add(Long.toString(u.value()));
+      args.add(Integer.toString(u.games()));
+      args.add(Integer.toString(index));
+    }
+    return redis.execute(RECORD_ALL, keys, args).then();
   }
 
   /** A queue's best ratings. */

@@ -1,6 +1,7 @@
 package dev.citadel.gamestate.results;
 
 import dev.citadel.gamestate.aggregate.AfterCommit;
+import dev.citadel.gamestate.aggregate.Gathered;
 import dev.citadel.gamestate.player.PlayerEvent;
 import dev.citadel.gamestate.player.PlayerState;
 import dev.citadel.notify.PlayerNotifier;
@@ -14,21 +15,28 @@ import reactor.core.publisher.Mono;
 /**
  * {@code match.result} to each player whose result was committed here: the outcome, the rating
  * before and after, and the reward. After commit, at most once per commit (a commit message that
- * was lost and recovered from the journal is not announced).
+ * was lost and recovered from the journal is not announced); those committed while the last ones
+ * were sent go together, in one script call.
  */
 @Component
 public class ResultNotifications implements AfterCommit<PlayerState, PlayerEvent> {
 
-  private final PlayerNotifier notifier;
+  /** Notifications a script call carries (one Redis round trip for a batch of results). */
+  static final int BATCH = 500;
+
+  /** Notifications waiting to be sent at most (while Redis is slow or down). */
+  static final int WAITING = 50_000;
+
+  private final Gathered<PlayerNotifier.Notification> sent;
 
   public ResultNotifications(PlayerNotifier notifier) {
-    this.notifier = notifier;
+    this.sent = new Gathered<>(batch -> notifier.notifyAll(batch).then(), BATCH, WAITING);
   }
 
   @Override
   public Mono<Void> committed(
       String id, PlayerState state, long version, List<PlayerEvent> events) {
-    List<Mono<Long>> sent = new ArrayList<>();
+    List<Mono<Void>> sending = new ArrayList<>();
     for (PlayerEvent e : events) {
       if (e instanceof PlayerEvent.MatchRated r) {
         Map<String, Object> data = new LinkedHashMap<>();
@@ -39,9 +47,9 @@ public class ResultNotifications implements AfterCommit<PlayerState, PlayerEvent
         data.put("ratingAfter", r.after());
         data.put("gold", r.gold());
         data.put("experience", r.experience());
-        sent.add(notifier.notify(id, "match.result", data));
+        sending.add(sent.add(new PlayerNotifier.Notification(id, "match.result", data)));
       }
     }
-    return Mono.whenDelayError(sent);
+    return Mono.whenDelayError(sending);
   }
 }

@@ -1,0 +1,115 @@
+package dev.citadel.gamestate.aggregate;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.MonoSink;
+
+/**
+ * After-commit work written together: items handed in while one batch is being written go in the
+ * next one, in the order they came (so one player's later update never overtakes an earlier one). A
+ * lone item is written at once; nothing waits for a timer. One batch is written at a time, at most
+ * {@code maxBatch} items; at most {@code maxWaiting} wait (past it an item fails at once:
+ * after-commit work is a projection, logged and lost like any other failure of it, never a queue
+ * without end when Redis is down). An item's {@code Mono} ends when its batch was written, or with
+ * the batch's error.
+ */
+public final class Gathered<T> {
+  private record Waiting<T>(T item, MonoSink<Void> sink) {}
+
+  private final Function<List<T>, Mono<Void>> writer;
+  private final int maxBatch;
+  private final int maxWaiting;
+  private final ArrayDeque<Waiting<T>> waiting = new ArrayDeque<>(); // guarded by this
+  private boolean writing; // guarded by this
+
+  public Gathered(Function<List<T>, Mono<Void>> writer, int maxBatch, int maxWaiting) {
+    if (maxBatch < 1 || maxWaiting < maxBatch) {
+      throw new IllegalArgumentException("maxBatch " + maxBatch + ", maxWaiting " + maxWaiting);
+    }
+    this.writer = writer;
+    this.maxBatch = maxBatch;
+    this.maxWaiting = maxWaiting;
+  }
+
+  /** Fails with {@link Overloaded} when {@code maxWaiting} items wait already. */
+  public Mono<Void> add(T item) {
+    return Mono.create(
+        sink -> {
+          synchronized (this) {
+            if (waiting.size() >= maxWaiting) {
+              sink.error(
+                  new Overloaded(
+                      "after-commit", maxWaiting + " after-commit items wait to be written"));
+              return;
+            }
+            waiting.add(new Waiting<>(item, sink));
+            if (writing) {
+              return; // the batch being written starts the next one when it ends
+            }
+            writing = true;
+          }
+          next();
+        });
+  }
+
+  /**
+   * Writes batches while this thread has the turn: a batch that ends during its own subscribe
+   * leaves the turn here (a loop, not recursion); one that ends later continues on the thread that
+   * ends it.
+   */
+  private void next() {
+    while (true) {
+      List<Waiting<T>> batch = take();
+      if (batch.isEmpty()) {
+        return;
+      }
+      List<T> items = new ArrayList<>(batch.size());
+      batch.forEach(w -> items.add(w.item()));
+      AtomicBoolean handedOver = new AtomicBoolean();
+      Mono.defer(() -> writer.apply(items))
+          .subscribe(
+              done -> {},
+              e -> {
+                try {
+                  batch.forEach(w -> w.sink().error(e));
+                } finally {
+                  ended(handedOver);
+                }
+              },
+              () -> {
+                try {
+                  batch.forEach(w -> w.sink().success());
+                } finally {
+                  ended(handedOver);
+                }
+              });
+      if (!handedOver.compareAndSet(false, true)) {
+        continue; // ended during subscribe: keep the turn here
+      }
+      return;
+    }
+  }
+
+  private void ended(AtomicBoolean handedOver) {
+    if (handedOver.compareAndSet(false, true)) {
+      return; // next() is still inside subscribe and continues itself
+    }
+    next();
+  }
+
+  /** The next batch, or none (and the turn given up) when nothing waits. */
+  private synchronized List<Waiting<T>> take() {
+    List<Waiting<T>> batch = new ArrayList<>(Math.min(maxBatch, waiting.size()));
+    while (batch.size() < maxBatch && !waiting.isEmpty()) {
+      batch.add(waiting.pollFirst());
+    }
+    if (batch.isEmpty()) {
+      writing = false;
+    }
+    return batch;
+  }
+}
