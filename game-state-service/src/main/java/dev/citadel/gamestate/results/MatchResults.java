@@ -98,7 +98,7 @@ public final class MatchResults {
               }
               boolean endedBefore = match.ended();
               return rooms
-                  .end(matchId, result, scores)
+                  .end(match, result, scores)
                   .flatMap(
                       ended -> {
                         Result recorded = ended.map(RoomAllocator.Ended::result).orElse(result);

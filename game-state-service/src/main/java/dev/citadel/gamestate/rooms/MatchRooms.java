@@ -131,6 +131,14 @@ public final class MatchRooms {
     return rooms.end(matchId, clock.instant(), result, scores);
   }
 
+  /** The same, from the match's status just read (see {@link RoomAllocator#end(Status, ...)}). */
+  public Mono<Optional<RoomAllocator.Ended>> end(
+      RoomAllocator.Status known,
+      dev.citadel.protocol.match.v1.Result result,
+      Map<String, Long> scores) {
+    return rooms.end(known, clock.instant(), result, scores);
+  }
+
   /** A placed match's room, players and whether it ended; empty if it was never placed. */
   public Mono<Optional<RoomAllocator.Status>> status(String matchId) {
     return rooms.status(matchId);

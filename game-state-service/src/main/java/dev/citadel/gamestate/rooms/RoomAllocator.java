@@ -550,61 +550,60 @@ public final class RoomAllocator {
     return end(matchId, at, result, scores, 0);
   }
 
+  /**
+   * The same, from the match's status just read (one read of its stream fewer): a status that is
+   * out of date by the time the end is written is found stale there, and the end is read again.
+   */
+  public Mono<Optional<Ended>> end(
+      Status known, Instant at, Result result, Map<String, Long> scores) {
+    return end(known, at, result, scores, 0);
+  }
+
   private Mono<Optional<Ended>> end(
       String matchId, Instant at, Result result, Map<String, Long> scores, int conflicts) {
-    return store
-        .readStream(stream(matchId))
-        .collectList()
+    return status(matchId)
         .flatMap(
-            events -> {
-              Optional<MatchPlaced> placed =
-                  events.stream()
-                      .filter(e -> e.type().equals(PLACED))
-                      .findFirst()
-                      .map(MatchJournal::parse);
-              if (placed.isEmpty()) {
-                return Mono.just(Optional.<Ended>empty());
+            found ->
+                found.isEmpty()
+                    ? Mono.just(Optional.<Ended>empty())
+                    : end(found.get(), at, result, scores, conflicts));
+  }
+
+  private Mono<Optional<Ended>> end(
+      Status match, Instant at, Result result, Map<String, Long> scores, int conflicts) {
+    String matchId = match.matchId();
+    Optional<MatchEnded> before = match.end();
+    Ended ended =
+        new Ended(
+            matchId,
+            match.queue(),
+            match.channel(),
+            match.room(),
+            match.players(),
+            before.map(MatchEnded::getResult).orElse(result),
+            before.map(MatchEnded::getScoresMap).orElse(scores));
+    if (before.isPresent()) {
+      return Mono.just(Optional.of(ended));
+    }
+    return ends.submit(match.channel(), new Ending(ended, match.version(), at))
+        .thenReturn(Optional.of(ended))
+        .onErrorResume(
+            ConcurrencyConflict.class,
+            c -> {
+              // The channel moved on (another instance placed or ended a game in it), or the
+              // match was ended meanwhile, or the status was read before (the next read finds
+              // it): try again, after a pause that grows, so instances contending for one
+              // channel spread out instead of colliding again.
+              if (conflicts >= MAX_CONFLICTS) {
+                // Nothing was written: the caller may simply end it again (503).
+                return Mono.error(
+                    new Overloaded("match-end", "match " + matchId + " is busy ending; try again"));
               }
-              MatchPlaced p = placed.get();
-              Optional<MatchEnded> before =
-                  events.stream()
-                      .filter(e -> e.type().equals(ENDED))
-                      .findFirst()
-                      .map(MatchJournal::parseEnded);
-              Ended ended =
-                  new Ended(
-                      matchId,
-                      p.getQueue(),
-                      p.getChannel(),
-                      p.getRoom(),
-                      List.copyOf(p.getPlayerIdsList()),
-                      before.map(MatchEnded::getResult).orElse(result),
-                      before.map(MatchEnded::getScoresMap).orElse(scores));
-              if (before.isPresent()) {
-                return Mono.just(Optional.of(ended));
-              }
-              long matchVersion = events.get(events.size() - 1).seq();
-              return ends.submit(p.getChannel(), new Ending(ended, matchVersion, at))
-                  .thenReturn(Optional.of(ended))
-                  .onErrorResume(
-                      ConcurrencyConflict.class,
-                      c -> {
-                        // The channel moved on (another instance placed or ended a game in it),
-                        // or the match was ended meanwhile (the next read finds it): try again,
-                        // after a pause that grows, so instances contending for one channel
-                        // spread out instead of colliding again.
-                        if (conflicts >= MAX_CONFLICTS) {
-                          // Nothing was written: the caller may simply end it again (503).
-                          return Mono.error(
-                              new Overloaded(
-                                  "match-end", "match " + matchId + " is busy ending; try again"));
-                        }
-                        long pause =
-                            java.util.concurrent.ThreadLocalRandom.current()
-                                .nextLong(1, 2L << Math.min(conflicts, 7));
-                        return Mono.delay(java.time.Duration.ofMillis(pause))
-                            .then(end(matchId, at, result, scores, conflicts + 1));
-                      });
+              long pause =
+                  java.util.concurrent.ThreadLocalRandom.current()
+                      .nextLong(1, 2L << Math.min(conflicts, 7));
+              return Mono.delay(java.time.Duration.ofMillis(pause))
+                  .then(end(matchId, at, result, scores, conflicts + 1));
             });
   }
 
@@ -685,7 +684,8 @@ public final class RoomAllocator {
 
   /**
    * A placed match as its stream tells it: its room, players and lineup (empty for placements
-   * recorded before lineups were), when it was placed, and its end if it ended.
+   * recorded before lineups were), when it was placed, its end if it ended, and the stream's
+   * version when it was read.
    */
   public record Status(
       String matchId,
@@ -695,7 +695,8 @@ public final class RoomAllocator {
       List<String> players,
       List<MatchedPlayer> lineup,
       Instant placedAt,
-      Optional<MatchEnded> end) {
+      Optional<MatchEnded> end,
+      long version) {
     public boolean ended() {
       return end.isPresent();
     }
@@ -738,7 +739,8 @@ public final class RoomAllocator {
                                 events.stream()
                                     .filter(e -> e.type().equals(ENDED))
                                     .findFirst()
-                                    .map(MatchJournal::parseEnded))));
+                                    .map(MatchJournal::parseEnded),
+                                events.get(events.size() - 1).seq())));
   }
 
   static String stream(String matchId) {

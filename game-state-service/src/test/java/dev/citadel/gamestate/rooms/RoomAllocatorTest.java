@@ -214,7 +214,8 @@ class RoomAllocatorTest {
                 List.of("p1", "p2"),
                 List.of(),
                 T.truncatedTo(java.time.temporal.ChronoUnit.MILLIS),
-                java.util.Optional.empty()));
+                java.util.Optional.empty(),
+                1L));
 
     RoomAllocator.Ended ended = a.end(first, T).block().orElseThrow();
     assertThat(a.status(first).block().orElseThrow().ended()).isTrue();
@@ -242,6 +243,33 @@ class RoomAllocatorTest {
         .as("freed once, so only one more match fits")
         .isEmpty();
     assertThat(a.end(match(), T).block()).as("never placed").isEmpty();
+  }
+
+  @Test
+  void an_end_from_a_status_read_before_another_end_answers_that_end_and_frees_the_room_once() {
+    PostgresEndpoint own = SharedInfra.postgresDatabase("gamestate_rooms_stale_status_test");
+    EventStoreSchema.migrate(own.jdbcUrl(), own.username(), own.password());
+    var a = instance(own, 1, 3);
+    var b = instance(own, 1, 3);
+    String id = match();
+    a.place(id, List.of("p1"), T).block().orElseThrow();
+    a.place(match(), List.of("p2"), T).block().orElseThrow();
+    RoomAllocator.Status read = a.status(id).block().orElseThrow();
+    RoomAllocator.Ended first =
+        b.end(id, T, dev.citadel.protocol.match.v1.Result.RESULT_TEAM_0_WON).block().orElseThrow();
+
+    RoomAllocator.Ended late =
+        a.end(read, T, dev.citadel.protocol.match.v1.Result.RESULT_TEAM_1_WON, java.util.Map.of())
+            .block()
+            .orElseThrow();
+
+    assertThat(late).as("the end recorded first, read again").isEqualTo(first);
+    assertThat(late.result()).isEqualTo(dev.citadel.protocol.match.v1.Result.RESULT_TEAM_0_WON);
+    assertThat(a.status(id).block().orElseThrow().version())
+        .as("one end in the stream")
+        .isEqualTo(2);
+    assertThat(b.place(match(), List.of("p3"), T).block()).isPresent();
+    assertThat(a.place(match(), List.of("p4"), T).block()).as("freed once").isEmpty();
   }
 
   @Test
