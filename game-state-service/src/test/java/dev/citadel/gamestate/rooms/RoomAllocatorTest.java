@@ -245,15 +245,26 @@ class RoomAllocatorTest {
     assertThat(a.end(match(), T).block()).as("never placed").isEmpty();
   }
 
-  @Test
-  void an_end_from_a_status_read_before_another_end_answers_that_end_and_frees_the_room_once() {
-    PostgresEndpoint own = SharedInfra.postgresDatabase("gamestate_rooms_stale_status_test");
+  /** Two instances on one channel of three rooms (two usable), both taken: {@code match} one. */
+  record TwoOnOneChannel(RoomAllocator a, RoomAllocator b, String match) {}
+
+  static TwoOnOneChannel twoOnOneChannel(String database) {
+    PostgresEndpoint own = SharedInfra.postgresDatabase(database);
     EventStoreSchema.migrate(own.jdbcUrl(), own.username(), own.password());
     var a = instance(own, 1, 3);
     var b = instance(own, 1, 3);
     String id = match();
     a.place(id, List.of("p1"), T).block().orElseThrow();
     a.place(match(), List.of("p2"), T).block().orElseThrow();
+    return new TwoOnOneChannel(a, b, id);
+  }
+
+  @Test
+  void an_end_from_a_status_read_before_another_end_answers_that_end_and_frees_the_room_once() {
+    TwoOnOneChannel two = twoOnOneChannel("gamestate_rooms_stale_status_test");
+    var a = two.a();
+    var b = two.b();
+    String id = two.match();
     RoomAllocator.Status read = a.status(id).block().orElseThrow();
     RoomAllocator.Ended first =
         b.end(id, T, dev.citadel.protocol.match.v1.Result.RESULT_TEAM_0_WON).block().orElseThrow();
@@ -274,13 +285,10 @@ class RoomAllocatorTest {
 
   @Test
   void two_instances_ending_the_same_game_at_once_free_its_room_once() {
-    PostgresEndpoint own = SharedInfra.postgresDatabase("gamestate_rooms_end_race_test");
-    EventStoreSchema.migrate(own.jdbcUrl(), own.username(), own.password());
-    var a = instance(own, 1, 3);
-    var b = instance(own, 1, 3);
-    String id = match();
-    a.place(id, List.of("p1"), T).block().orElseThrow();
-    a.place(match(), List.of("p2"), T).block().orElseThrow();
+    TwoOnOneChannel two = twoOnOneChannel("gamestate_rooms_end_race_test");
+    var a = two.a();
+    var b = two.b();
+    String id = two.match();
 
     List<RoomAllocator.Ended> both =
         Flux.just(a, b).flatMap(r -> r.end(id, T)).map(Optional::orElseThrow).collectList().block();

@@ -48,12 +48,13 @@ import reactor.util.retry.Retry;
  * /end}, after the timed posting), so both ways out of a room are checked. Timed: the posting
  * alone, each result ending its match and storing ten players' rating changes and rewards in one
  * two-phase transaction (results posted at the same time share one: see the column "results a
- * transaction"); the first {@code bench.results.warmup} rounds (12) are played but not counted
- * (fresh JVMs still compiling: on 2026-12-06 the JIT compilers still took 29 % of the instances'
- * CPU in rounds 8-13, and results/s rose until about round 8). Baseline in the same run: a
- * one-player grant over the same HTTP path, after a short warm-up (the grants run before the
- * rounds, on JVMs less warm than the counted rounds'). Each round also prints the CPU both
- * game-state processes spent per result while the results were posted (their {@code
+ * transaction"); the first {@code bench.results.warmup} rounds (20) are played but not counted
+ * (fresh JVMs still compiling: on 2026-12-06 the JIT compilers took a fifth of a core in each
+ * instance from the first round to the 32nd, a long tail of framework methods crossing the
+ * thresholds at about 40 compilations a second, and results/s rose until about round 15). Baseline
+ * in the same run: a one-player grant over the same HTTP path, after a short warm-up (the grants
+ * run before the rounds, on JVMs less warm than the counted rounds'). Each round also prints the
+ * CPU both game-state processes spent per result while the results were posted (their {@code
  * process_cpu_time}), beside theirs per grant in the baseline. At the end, the ratings game-state
  * holds are checked against an independent Elo computation of every result.
  *
@@ -74,7 +75,7 @@ class ResultsBenchmarkIT {
   static final int ROUNDS = Integer.getInteger("bench.results.rounds", 3);
 
   /** Rounds played first and not counted: the instances are fresh JVMs still compiling. */
-  static final int WARMUP_ROUNDS = Integer.getInteger("bench.results.warmup", 12);
+  static final int WARMUP_ROUNDS = Integer.getInteger("bench.results.warmup", 20);
 
   static final int CONCURRENCY =
       Integer.getInteger("bench.results.concurrency", CONCURRENCY_DEFAULT);
