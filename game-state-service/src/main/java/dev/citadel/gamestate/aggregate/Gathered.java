@@ -1,10 +1,13 @@
 package dev.citadel.gamestate.aggregate;
 
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoSink;
 
@@ -12,47 +15,69 @@ import reactor.core.publisher.MonoSink;
  * After-commit work written together: items handed in while one batch is being written go in the
  * next one, in the order they came (so one player's later update never overtakes an earlier one). A
  * lone item is written at once; nothing waits for a timer. One batch is written at a time, at most
- * {@code maxBatch} items; at most {@code maxWaiting} wait (past it an item fails at once:
- * after-commit work is a projection, logged and lost like any other failure of it, never a queue
- * without end when Redis is down). An item's {@code Mono} ends when its batch was written, or with
- * the batch's error.
+ * {@code maxBatch} items, for at most {@code maxWrite}; at most {@code maxWaiting} wait besides
+ * (past it an item fails at once with {@link Overloaded}: after-commit work is a projection, logged
+ * and lost like any other failure of it, never a queue without end when Redis is down). An item's
+ * {@code Mono} ends when its batch was written or tried: a batch that fails is logged once, here,
+ * and the next one goes.
  */
 public final class Gathered<T> {
+  private static final Logger log = LoggerFactory.getLogger(Gathered.class);
+
   private record Waiting<T>(T item, MonoSink<Void> sink) {}
 
+  private final String name;
   private final Function<List<T>, Mono<Void>> writer;
   private final int maxBatch;
   private final int maxWaiting;
+  private final Duration maxWrite;
   private final ArrayDeque<Waiting<T>> waiting = new ArrayDeque<>(); // guarded by this
   private boolean writing; // guarded by this
 
-  public Gathered(Function<List<T>, Mono<Void>> writer, int maxBatch, int maxWaiting) {
-    if (maxBatch < 1 || maxWaiting < maxBatch) {
-      throw new IllegalArgumentException("maxBatch " + maxBatch + ", maxWaiting " + maxWaiting);
+  /**
+   * @param name what is written, for the log
+   * @param maxWrite how long one batch may take; past it the batch counts as failed and the next
+   *     one goes
+   */
+  public Gathered(
+      String name,
+      Function<List<T>, Mono<Void>> writer,
+      int maxBatch,
+      int maxWaiting,
+      Duration maxWrite) {
+    if (maxBatch < 1 || maxWaiting < maxBatch || maxWrite.isNegative() || maxWrite.isZero()) {
+      throw new IllegalArgumentException(
+          "maxBatch " + maxBatch + ", maxWaiting " + maxWaiting + ", maxWrite " + maxWrite);
     }
+    this.name = name;
     this.writer = writer;
     this.maxBatch = maxBatch;
     this.maxWaiting = maxWaiting;
+    this.maxWrite = maxWrite;
   }
 
   /** Fails with {@link Overloaded} when {@code maxWaiting} items wait already. */
   public Mono<Void> add(T item) {
     return Mono.create(
         sink -> {
+          boolean accepted;
+          boolean start = false;
           synchronized (this) {
-            if (waiting.size() >= maxWaiting) {
-              sink.error(
-                  new Overloaded(
-                      "after-commit", maxWaiting + " after-commit items wait to be written"));
-              return;
+            accepted = waiting.size() < maxWaiting;
+            if (accepted) {
+              waiting.add(new Waiting<>(item, sink));
+              start = !writing; // else the batch being written starts the next one when it ends
+              writing = true;
             }
-            waiting.add(new Waiting<>(item, sink));
-            if (writing) {
-              return; // the batch being written starts the next one when it ends
-            }
-            writing = true;
           }
-          next();
+          if (!accepted) {
+            // Outside the lock: the error runs the caller's logging.
+            sink.error(
+                new Overloaded(
+                    "after-commit", maxWaiting + " " + name + " items wait to be written"));
+          } else if (start) {
+            next();
+          }
         });
   }
 
@@ -71,11 +96,15 @@ public final class Gathered<T> {
       batch.forEach(w -> items.add(w.item()));
       AtomicBoolean handedOver = new AtomicBoolean();
       Mono.defer(() -> writer.apply(items))
+          .timeout(maxWrite)
           .subscribe(
               done -> {},
               e -> {
                 try {
-                  batch.forEach(w -> w.sink().error(e));
+                  // Logged once for the batch, here (the host logs a failed item, so each item
+                  // failing would log one failure hundreds of times); its items end as tried.
+                  log.warn("{} {} items not written: {}", batch.size(), name, e.toString());
+                  batch.forEach(w -> w.sink().success());
                 } finally {
                   ended(handedOver);
                 }

@@ -8,6 +8,7 @@ import dev.citadel.gamestate.player.PlayerState;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -36,6 +37,9 @@ public class Leaderboard implements AfterCommit<PlayerState, PlayerEvent> {
   /** Updates waiting to be written at most (while Redis is slow or down). */
   static final int WAITING = 50_000;
 
+  /** How long one script call may take before it counts as failed and the next goes. */
+  static final Duration WRITE = Duration.ofSeconds(5);
+
   /** One row of a queue's rating leaderboard. */
   public record RatingEntry(long rank, String playerId, String nickname, int rating) {}
 
@@ -55,7 +59,8 @@ public class Leaderboard implements AfterCommit<PlayerState, PlayerEvent> {
 
   public Leaderboard(ReactiveStringRedisTemplate redis) {
     this.redis = redis;
-    this.updates = new Gathered<>(batch -> write(redis, batch), BATCH, WAITING);
+    this.updates =
+        new Gathered<>("leaderboard", batch -> write(redis, batch), BATCH, WAITING, WRITE);
   }
 
   @Override

@@ -5,6 +5,7 @@ import dev.citadel.gamestate.aggregate.Gathered;
 import dev.citadel.gamestate.player.PlayerEvent;
 import dev.citadel.gamestate.player.PlayerState;
 import dev.citadel.notify.PlayerNotifier;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,10 +28,15 @@ public class ResultNotifications implements AfterCommit<PlayerState, PlayerEvent
   /** Notifications waiting to be sent at most (while Redis is slow or down). */
   static final int WAITING = 50_000;
 
+  /** How long one script call may take before it counts as failed and the next goes. */
+  static final Duration WRITE = Duration.ofSeconds(5);
+
   private final Gathered<PlayerNotifier.Notification> sent;
 
   public ResultNotifications(PlayerNotifier notifier) {
-    this.sent = new Gathered<>(batch -> notifier.notifyAll(batch).then(), BATCH, WAITING);
+    this.sent =
+        new Gathered<>(
+            "match.result", batch -> notifier.notifyAll(batch).then(), BATCH, WAITING, WRITE);
   }
 
   @Override

@@ -92,6 +92,37 @@ class LeaderboardTest {
   }
 
   @Test
+  void one_call_with_three_queues_and_experience_puts_each_update_in_its_own_place() {
+    List<String> queues = List.of(unique("a"), unique("b"), unique("c"));
+    List<Leaderboard.Update> batch = new ArrayList<>();
+    for (int i = 0; i < 9; i++) {
+      String id = "p" + i + queues.get(0);
+      batch.add(new Leaderboard.Update(true, id, "n" + i, 1000 + i, 1, queues.get(i % 3)));
+      batch.add(new Leaderboard.Update(false, id, "n" + i, 10 * i, 0, ""));
+    }
+
+    Leaderboard.write(redis, batch).block(Duration.ofSeconds(10));
+
+    for (int q = 0; q < 3; q++) {
+      assertThat(leaderboard.topRated(queues.get(q), 10).collectList().block())
+          .extracting(Leaderboard.RatingEntry::rating)
+          .containsExactly(1006 + q, 1003 + q, 1000 + q);
+    }
+    assertThat(
+            redis
+                .opsForZSet()
+                .score(Leaderboard.SCORES, "p8" + queues.get(0))
+                .block(Duration.ofSeconds(10)))
+        .isEqualTo(80.0);
+    assertThat(
+            redis
+                .opsForHash()
+                .get(Leaderboard.NICKNAMES, "p4" + queues.get(0))
+                .block(Duration.ofSeconds(10)))
+        .isEqualTo("n4");
+  }
+
+  @Test
   void an_older_update_written_after_a_newer_one_never_replaces_it() {
     String queue = unique("q");
     String id = unique("p");
