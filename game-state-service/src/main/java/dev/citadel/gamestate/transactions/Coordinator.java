@@ -215,7 +215,7 @@ public final class Coordinator {
                                   null));
                         }
                       }
-                      return store(votes, keys::get)
+                      return store(votes, keys::get, true)
                           .flatMap(
                               repeat ->
                                   repeat
@@ -239,7 +239,7 @@ public final class Coordinator {
         votes ->
             clientKey && !votes.isEmpty() && votes.stream().allMatch(v -> v.events().isEmpty())
                 ? stored(steps, key)
-                : store(votes, player -> key));
+                : store(votes, player -> key, clientKey));
   }
 
   /**
@@ -287,7 +287,8 @@ public final class Coordinator {
    * on to its commits; found written earlier, the first stream's transaction is a repeat (true) and
    * this append stored nothing. False: stored now.
    */
-  private Mono<Boolean> store(List<Vote> votes, Function<String, IdempotencyKey> keyOf) {
+  private Mono<Boolean> store(
+      List<Vote> votes, Function<String, IdempotencyKey> keyOf, boolean clientKey) {
     List<AppendRequest> appends = new ArrayList<>();
     for (Vote v : votes) {
       if (!v.events().isEmpty()) {
@@ -328,7 +329,7 @@ public final class Coordinator {
                     .switchIfEmpty(Mono.error(e))
                     .onErrorMap(
                         lookup -> lookup != e && !(lookup instanceof KeyReused),
-                        lookup -> new OutcomeUnknown(e)));
+                        lookup -> new OutcomeUnknown(e, clientKey)));
   }
 
   /** Every prepared player (one vote per step) is committed, one call per participant. */

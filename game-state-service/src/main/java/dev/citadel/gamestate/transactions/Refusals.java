@@ -40,11 +40,15 @@ final class Refusals {
     if (e instanceof TimeoutException) {
       return new Refused(Refused.Reason.UNAVAILABLE, "a participant did not answer in time", e);
     }
-    if (e instanceof OutcomeUnknown) {
+    if (e instanceof OutcomeUnknown u) {
       log.warn("transaction outcome unknown", e);
       return new Refused(
           Refused.Reason.UNAVAILABLE,
-          "the outcome is not known: send the same request again with the same Idempotency-Key",
+          u.clientKey()
+              ? "the outcome is not known: send the same request again with the same"
+                  + " Idempotency-Key"
+              : "the outcome is not known: read the players' state before sending it again (a"
+                  + " request sent without an Idempotency-Key may be applied twice)",
           e);
     }
     log.warn("transaction failed", e);

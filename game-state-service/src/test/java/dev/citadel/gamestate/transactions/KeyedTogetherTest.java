@@ -163,7 +163,7 @@ class KeyedTogetherTest {
     String a1 = p.a1(), b1 = p.b1(), b2 = p.b2(), a2 = p.a2();
     var first = gift(a1, b1, 30, "gift-" + UUID.randomUUID());
     var second = gift(b2, a2, 40, "gift-" + UUID.randomUUID());
-    var replyLost = coordinatorOn(new TwoPhaseCommitFaultsTest.LandsThenFails(store));
+    var replyLost = coordinatorOn(new dev.citadel.gamestate.testing.LandsThenFails(store));
     assertThat(replyLost.executeAll(List.of(first, second)).block()).isNotBlank();
     assertThat(List.of(gold(a1), gold(b1), gold(b2), gold(a2))).containsExactly(70L, 30L, 60L, 40L);
   }
@@ -177,7 +177,7 @@ class KeyedTogetherTest {
     var stored = gift(a1, b1, 30, "gift-" + UUID.randomUUID());
     coordinator.execute(stored.steps(), stored.key()).block();
     var fresh = gift(b2, a2, 40, "gift-" + UUID.randomUUID());
-    var lost = coordinatorOn(new TwoPhaseCommitFaultsTest.FailingStore(store));
+    var lost = coordinatorOn(new dev.citadel.gamestate.testing.FailingStore(store));
     assertThatThrownBy(() -> lost.executeAll(List.of(stored, fresh)).block())
         .isInstanceOf(Refused.class)
         .hasMessageContaining("repeat");

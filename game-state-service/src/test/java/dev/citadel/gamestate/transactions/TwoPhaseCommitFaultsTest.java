@@ -20,6 +20,8 @@ import dev.citadel.gamestate.player.PlayerCommand;
 import dev.citadel.gamestate.player.PlayerEvent;
 import dev.citadel.gamestate.player.PlayerState;
 import dev.citadel.gamestate.storage.PlayerAggregate;
+import dev.citadel.gamestate.testing.FailingStore;
+import dev.citadel.gamestate.testing.LandsThenFails;
 import dev.citadel.infra.junit.CitadelInfra;
 import dev.citadel.infra.junit.SharedInfra;
 import dev.citadel.infra.postgres.PostgresEndpoint;
@@ -207,6 +209,48 @@ class TwoPhaseCommitFaultsTest {
     assertThat(gold(hostA, from)).isEqualTo(101);
     assertThat(gold(hostB, to)).isEqualTo(1);
     assertThat(lookups.get()).as("key lookups (a transaction without a client key)").isZero();
+  }
+
+  /**
+   * In doubt, and the lookup fails too: the caller is told how to find out, by the key it sent, or
+   * without one by reading the players (resending a keyless request may give twice).
+   */
+  @Test
+  void an_outcome_not_known_tells_the_caller_how_to_find_out_with_or_without_its_key() {
+    EventStore blind =
+        new FailingStore(coordinatorStore) {
+          @Override
+          public Mono<dev.citadel.eventstore.KeyRecord> findKey(String aggregateId, String key) {
+            return Mono.error(new IllegalStateException("connection reset (injected)"));
+          }
+        };
+    Coordinator coordinator = coordinator(blind, a, b);
+
+    Refused keyless =
+        refusal(coordinator.execute(gift(player(hostA, "a-", 100), player(hostB, "b-", 0), 30)));
+    Refused keyed =
+        refusal(
+            coordinator
+                .execute(
+                    gift(player(hostA, "a-", 100), player(hostB, "b-", 0), 30),
+                    dev.citadel.eventstore.IdempotencyKey.of("gift-" + UUID.randomUUID(), "f"))
+                .map(Coordinator.Outcome::transactionId));
+
+    assertThat(keyless.reason()).isEqualTo(Refused.Reason.UNAVAILABLE);
+    assertThat(keyless.getMessage())
+        .contains("read the players' state")
+        .doesNotContain("Idempotency-Key again");
+    assertThat(keyed.reason()).isEqualTo(Refused.Reason.UNAVAILABLE);
+    assertThat(keyed.getMessage()).contains("with the same Idempotency-Key");
+  }
+
+  static Refused refusal(Mono<String> tx) {
+    try {
+      tx.block(Duration.ofSeconds(10));
+      throw new AssertionError("expected the transaction to be refused");
+    } catch (Refused r) {
+      return r;
+    }
   }
 
   @Test
@@ -733,12 +777,7 @@ class TwoPhaseCommitFaultsTest {
   }
 
   static void assertRefused(Mono<String> tx, Refused.Reason status) {
-    try {
-      tx.block(Duration.ofSeconds(10));
-      throw new AssertionError("expected the transaction to be refused");
-    } catch (Refused r) {
-      assertThat(r.reason()).isEqualTo(status);
-    }
+    assertThat(refusal(tx).reason()).isEqualTo(status);
   }
 
   /** Passes everything through; tests override the step they break. */
@@ -762,32 +801,6 @@ class TwoPhaseCommitFaultsTest {
     @Override
     public Mono<Void> abort(String tx, String p) {
       return inner.abort(tx, p);
-    }
-  }
-
-  /** The multi-stream append is written, and then its reply is lost (a connection reset). */
-  static final class LandsThenFails extends FailingStore {
-    LandsThenFails(EventStore inner) {
-      super(inner);
-    }
-
-    @Override
-    public Mono<List<Appended>> appendAtomically(List<AppendRequest> requests) {
-      return inner
-          .appendAtomically(requests)
-          .then(Mono.error(new IllegalStateException("connection reset after COMMIT (injected)")));
-    }
-  }
-
-  /** The database goes away exactly at the multi-stream append. */
-  static class FailingStore extends dev.citadel.gamestate.testing.ForwardingEventStore {
-    FailingStore(EventStore inner) {
-      super(inner);
-    }
-
-    @Override
-    public Mono<List<Appended>> appendAtomically(List<AppendRequest> requests) {
-      return Mono.error(new IllegalStateException("connection reset (injected)"));
     }
   }
 }
