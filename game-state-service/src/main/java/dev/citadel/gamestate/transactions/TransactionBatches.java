@@ -75,6 +75,7 @@ public final class TransactionBatches {
   private final Object forming = new Object();
   private final DistributionSummary sizes;
   private final Counter split;
+  private final Counter refused;
 
   /** With the default bounds: {@link #IN_FLIGHT}, {@link #BATCH}, {@link #WAITING}. */
   public TransactionBatches(
@@ -84,7 +85,7 @@ public final class TransactionBatches {
 
   /**
    * @param use what is batched, in the metrics' names: {@code citadel_<use>_batch_size}, {@code
-   *     citadel_<use>_batches_split_total}
+   *     citadel_<use>_batches_split_total}, {@code citadel_<use>_batches_refused_total}
    * @param together runs several transactions as one ({@link Coordinator#executeAll})
    */
   public TransactionBatches(
@@ -108,6 +109,10 @@ public final class TransactionBatches {
     this.split =
         Counter.builder("citadel_" + use + "_batches_split")
             .description("Batches that failed as a whole, then run one by one")
+            .register(meters);
+    this.refused =
+        Counter.builder("citadel_" + use + "_batches_refused")
+            .description("Batches refused for capacity: every caller answered 503")
             .register(meters);
   }
 
@@ -219,6 +224,7 @@ public final class TransactionBatches {
                 // Overload, a full queue: each alone would meet the same, and multiply the load.
                 // Every caller is refused (503, sent again). Not a timeout: one slow instance
                 // would fail every batch that touches it; split, the others go through.
+                refused.increment();
                 batch.forEach(p -> p.answer.error(failed));
                 return Mono.empty();
               }

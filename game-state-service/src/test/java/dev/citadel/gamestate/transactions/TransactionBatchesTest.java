@@ -29,6 +29,8 @@ class TransactionBatchesTest {
 
   final List<Sinks.One<Coordinator.Outcome>> aloneDone = new CopyOnWriteArrayList<>();
 
+  final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+
   TransactionBatches batches(int inFlight, int batch, int waiting) {
     return new TransactionBatches(
         "test",
@@ -41,7 +43,7 @@ class TransactionBatchesTest {
         inFlight,
         batch,
         waiting,
-        new SimpleMeterRegistry());
+        meters);
   }
 
   final Function<Coordinator.Keyed, Mono<Coordinator.Outcome>> runAlone =
@@ -99,6 +101,8 @@ class TransactionBatchesTest {
     aloneDone.get(2).tryEmitError(conflict);
     assertThat(answers)
         .containsExactlyInAnyOrder(new Coordinator.Outcome("tx-alone", true), conflict);
+    assertThat(meters.counter("citadel_test_batches_split").count()).isEqualTo(1);
+    assertThat(meters.counter("citadel_test_batches_refused").count()).isZero();
   }
 
   @Test
@@ -117,6 +121,8 @@ class TransactionBatchesTest {
     togetherDone.get(0).tryEmitError(overloaded);
     assertThat(answers).containsExactly(overloaded, overloaded);
     assertThat(alone).as("none run again alone").containsExactly("result:m0");
+    assertThat(meters.counter("citadel_test_batches_refused").count()).isEqualTo(1);
+    assertThat(meters.counter("citadel_test_batches_split").count()).isZero();
   }
 
   @Test
