@@ -26,8 +26,9 @@ import reactor.core.publisher.MonoSink;
  * reason (a player held, a repeat, a refusal, a timeout) is not retried as a batch: each of its
  * transactions runs alone ({@code alone}), where it is looked up, retried and answered as before.
  * One whose players are in a running transaction or already in the batch being formed (the same
- * request sent twice) waits for the next one. Waiting is bounded: past {@code maxWaiting} one is
- * refused at once (503, sent again).
+ * request sent twice) waits for the next one; one that waited for a running transaction then runs
+ * alone (a copy of the one that ran would prepare nothing and fail the batch with it). Waiting is
+ * bounded: past {@code maxWaiting} one is refused at once (503, sent again).
  */
 public final class TransactionBatches {
   /**
@@ -40,6 +41,13 @@ public final class TransactionBatches {
     final MonoSink<Coordinator.Outcome> answer;
     final AtomicBoolean cancelled = new AtomicBoolean();
     final Set<String> players = new HashSet<>();
+
+    /**
+     * It waited for another transaction on its players (running when it came, or taken before it):
+     * most likely the same request sent again while the first ran, which would prepare nothing and
+     * fail a whole batch. It runs alone.
+     */
+    volatile boolean metRunning;
 
     Pending(
         Coordinator.Keyed tx,
@@ -134,6 +142,7 @@ public final class TransactionBatches {
             return;
           }
           Pending pending = new Pending(tx, alone, sink);
+          pending.metRunning = pending.players.stream().anyMatch(running::contains);
           waiting.addLast(pending);
           // A caller that gives up while it waits takes its transaction out: here if it is in the
           // queue, else (taken out for a moment by take()) the flag drops it there. Once in a
@@ -190,9 +199,19 @@ public final class TransactionBatches {
       boolean free = true;
       for (String player : p.players) {
         if (taken.contains(player) || running.contains(player)) {
+          p.metRunning = true;
           free = false;
           break;
         }
+      }
+      if (free && p.metRunning) {
+        // Alone: first in its own batch, else first in line for the next one.
+        if (batch.isEmpty()) {
+          taken.addAll(p.players);
+          batch.add(p);
+          break;
+        }
+        free = false;
       }
       if (free) {
         taken.addAll(p.players);

@@ -146,6 +146,42 @@ class TransactionBatchesTest {
   }
 
   @Test
+  void a_copy_that_waited_for_its_original_runs_alone_and_the_others_still_go_together() {
+    TransactionBatches b = batches(1, 32, 100);
+    b.submit(result("m1", "a", "b"), runAlone).subscribe();
+    b.submit(result("m2", "c"), runAlone).subscribe();
+    b.submit(result("m1", "a", "b"), runAlone).subscribe(); // sent again while the first runs
+    b.submit(result("m3", "d"), runAlone).subscribe();
+
+    aloneDone.get(0).tryEmitValue(new Coordinator.Outcome("tx-alone", false));
+    assertThat(together)
+        .as("the copy met its original running: not in the batch")
+        .containsExactly(List.of("result:m2", "result:m3"));
+    togetherDone.get(0).tryEmitValue("tx");
+
+    assertThat(alone).as("then alone").containsExactly("result:m1", "result:m1");
+  }
+
+  @Test
+  void a_result_that_waited_for_a_running_one_goes_first_in_the_next_batch_alone() {
+    TransactionBatches b = batches(1, 32, 100);
+    b.submit(result("m1", "a"), runAlone).subscribe();
+    b.submit(result("m2", "b"), runAlone).subscribe();
+    b.submit(result("m1", "a"), runAlone).subscribe();
+    aloneDone.get(0).tryEmitValue(new Coordinator.Outcome("tx-alone", false));
+    // m2 and the copy of m1 waited; the copy met m1 running. m2 runs; the copy waits for a batch of
+    // its own even though m2's batch had room.
+    assertThat(alone).containsExactly("result:m1", "result:m2");
+    b.submit(result("m4", "c"), runAlone).subscribe();
+    b.submit(result("m5", "d"), runAlone).subscribe();
+    aloneDone.get(1).tryEmitValue(new Coordinator.Outcome("tx-alone", false));
+
+    assertThat(alone).containsExactly("result:m1", "result:m2", "result:m1");
+    aloneDone.get(2).tryEmitValue(new Coordinator.Outcome("tx-alone", true));
+    assertThat(together).containsExactly(List.of("result:m4", "result:m5"));
+  }
+
+  @Test
   void two_copies_of_one_result_never_share_a_batch() {
     TransactionBatches b = batches(1, 32, 100);
     b.submit(result("m0", "z"), runAlone).subscribe();
