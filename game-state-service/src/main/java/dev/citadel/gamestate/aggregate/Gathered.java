@@ -5,6 +5,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,10 +17,10 @@ import reactor.core.publisher.MonoSink;
  * next one, in the order they came (so one player's later update never overtakes an earlier one). A
  * lone item is written at once; nothing waits for a timer. One batch is written at a time, at most
  * {@code maxBatch} items, for at most {@code maxWrite}; at most {@code maxWaiting} wait besides
- * (past it an item fails at once with {@link Overloaded}: after-commit work is a projection, logged
- * and lost like any other failure of it, never a queue without end when Redis is down). An item's
- * {@code Mono} ends when its batch was written or tried: a batch that fails is logged once, here,
- * and the next one goes.
+ * (past it an item is dropped at once, counted and logged now and then: after-commit work is a
+ * projection, lost like any other failure of it, never a queue without end when Redis is down). An
+ * item's {@code Mono} ends when its batch was written or tried: a batch that fails is logged once,
+ * here, and the next one goes.
  */
 public final class Gathered<T> {
   private static final Logger log = LoggerFactory.getLogger(Gathered.class);
@@ -33,6 +34,7 @@ public final class Gathered<T> {
   private final Duration maxWrite;
   private final ArrayDeque<Waiting<T>> waiting = new ArrayDeque<>(); // guarded by this
   private boolean writing; // guarded by this
+  private final AtomicLong dropped = new AtomicLong();
 
   /**
    * @param name what is written, for the log
@@ -56,7 +58,12 @@ public final class Gathered<T> {
     this.maxWrite = maxWrite;
   }
 
-  /** Fails with {@link Overloaded} when {@code maxWaiting} items wait already. */
+  /** Items dropped so far because {@code maxWaiting} waited already. */
+  public long dropped() {
+    return dropped.get();
+  }
+
+  /** Dropped (and counted, see {@link #dropped}) when {@code maxWaiting} items wait already. */
   public Mono<Void> add(T item) {
     return Mono.create(
         sink -> {
@@ -71,10 +78,13 @@ public final class Gathered<T> {
             }
           }
           if (!accepted) {
-            // Outside the lock: the error runs the caller's logging.
-            sink.error(
-                new Overloaded(
-                    "after-commit", maxWaiting + " " + name + " items wait to be written"));
+            // Dropped, and logged here at the first and every 10,000th (outside the lock): an
+            // error to each would be logged by the host once per item, thousands a second.
+            long n = dropped.incrementAndGet();
+            if (n == 1 || n % 10_000 == 0) {
+              log.warn("{} {} items dropped: {} wait to be written", n, name, maxWaiting);
+            }
+            sink.success();
           } else if (start) {
             next();
           }

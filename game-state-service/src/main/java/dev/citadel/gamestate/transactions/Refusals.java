@@ -45,8 +45,8 @@ final class Refusals {
       return new Refused(
           Refused.Reason.UNAVAILABLE,
           u.clientKey()
-              ? "the outcome is not known: send the same request again with the same"
-                  + " Idempotency-Key"
+              ? "the outcome is not known: send the same request again, unchanged (with its"
+                  + " Idempotency-Key, if it had one); its key finds what happened"
               : "the outcome is not known: read the players' state before sending it again (a"
                   + " request sent without an Idempotency-Key may be applied twice)",
           e);

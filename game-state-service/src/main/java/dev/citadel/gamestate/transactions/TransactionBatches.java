@@ -183,41 +183,42 @@ public final class TransactionBatches {
   }
 
   /**
-   * Up to {@code maxBatch} waiting transactions with no player in common with a running one, into
-   * {@code batch}; their players into {@code taken} (and the running set).
+   * Up to {@code maxBatch} waiting transactions with no player in common with a running one or with
+   * one left waiting before them (so each player's transactions run in the order they came), into
+   * {@code batch}; their players into {@code taken} (and the running set). One that met another
+   * transaction on its players runs alone.
    */
   private void take(List<Pending> batch, Set<String> taken) {
     List<Pending> later = new ArrayList<>();
+    Set<String> blocked = new HashSet<>(); // players of those left waiting: later ones wait too
     int seen = 0;
     Pending p;
     while (batch.size() < maxBatch && seen < 4 * maxBatch && (p = waiting.pollFirst()) != null) {
-      seen++;
       if (p.cancelled.get()) {
-        waitingCount.decrementAndGet(); // its caller gave up: dropped, never run
+        waitingCount.decrementAndGet(); // its caller gave up: dropped, never run (nor counted)
         continue;
       }
+      seen++;
       boolean free = true;
       for (String player : p.players) {
-        if (taken.contains(player) || running.contains(player)) {
+        if (taken.contains(player) || running.contains(player) || blocked.contains(player)) {
           p.metRunning = true;
           free = false;
           break;
         }
       }
-      if (free && p.metRunning) {
-        // Alone: first in its own batch, else first in line for the next one.
-        if (batch.isEmpty()) {
-          taken.addAll(p.players);
-          batch.add(p);
-          break;
-        }
-        free = false;
+      if (free && p.metRunning && !batch.isEmpty()) {
+        free = false; // alone: first in line for the next batch
       }
       if (free) {
         taken.addAll(p.players);
         batch.add(p);
+        if (p.metRunning) {
+          break; // alone: nothing joins it
+        }
       } else {
         later.add(p);
+        blocked.addAll(p.players);
       }
     }
     for (int i = later.size() - 1; i >= 0; i--) {

@@ -182,6 +182,24 @@ class TransactionBatchesTest {
   }
 
   @Test
+  void a_result_left_waiting_keeps_its_players_from_later_ones_so_each_player_keeps_its_order() {
+    TransactionBatches b = batches(1, 32, 100);
+    b.submit(result("m1", "a"), runAlone).subscribe();
+    b.submit(result("z", "c"), runAlone).subscribe();
+    b.submit(result("x", "a", "b"), runAlone).subscribe(); // met m1 running: alone, later
+    b.submit(result("y", "b"), runAlone).subscribe(); // after x on b: never before it
+
+    aloneDone.get(0).tryEmitValue(new Coordinator.Outcome("tx-alone", false));
+    assertThat(together).as("y does not join z's batch ahead of x").isEmpty();
+    assertThat(alone).containsExactly("result:m1", "result:z");
+    aloneDone.get(1).tryEmitValue(new Coordinator.Outcome("tx-alone", false));
+    assertThat(alone).containsExactly("result:m1", "result:z", "result:x");
+    aloneDone.get(2).tryEmitValue(new Coordinator.Outcome("tx-alone", false));
+
+    assertThat(alone).containsExactly("result:m1", "result:z", "result:x", "result:y");
+  }
+
+  @Test
   void two_copies_of_one_result_never_share_a_batch() {
     TransactionBatches b = batches(1, 32, 100);
     b.submit(result("m0", "z"), runAlone).subscribe();

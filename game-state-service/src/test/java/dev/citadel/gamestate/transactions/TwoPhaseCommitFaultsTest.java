@@ -239,9 +239,11 @@ class TwoPhaseCommitFaultsTest {
     assertThat(keyless.reason()).isEqualTo(Refused.Reason.UNAVAILABLE);
     assertThat(keyless.getMessage())
         .contains("read the players' state")
-        .doesNotContain("Idempotency-Key again");
+        .doesNotContain("send the same request again");
     assertThat(keyed.reason()).isEqualTo(Refused.Reason.UNAVAILABLE);
-    assertThat(keyed.getMessage()).contains("with the same Idempotency-Key");
+    assertThat(keyed.getMessage())
+        .contains("send the same request again, unchanged")
+        .doesNotContain("read the players");
   }
 
   static Refused refusal(Mono<String> tx) {
