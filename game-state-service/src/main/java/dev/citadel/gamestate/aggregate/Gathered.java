@@ -1,5 +1,7 @@
 package dev.citadel.gamestate.aggregate;
 
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -61,6 +63,15 @@ public final class Gathered<T> {
   /** Items dropped so far because {@code maxWaiting} waited already. */
   public long dropped() {
     return dropped.get();
+  }
+
+  /** {@code citadel_after_commit_dropped_total{work=name}}: {@link #dropped}. */
+  public Gathered<T> counted(MeterRegistry meters) {
+    FunctionCounter.builder("citadel_after_commit_dropped", this, Gathered::dropped)
+        .description("After-commit work dropped because too much waited to be written")
+        .tag("work", name)
+        .register(meters);
+    return this;
   }
 
   /** Dropped (and counted, see {@link #dropped}) when {@code maxWaiting} items wait already. */

@@ -5,6 +5,7 @@ import dev.citadel.gamestate.aggregate.Gathered;
 import dev.citadel.gamestate.player.Player;
 import dev.citadel.gamestate.player.PlayerEvent;
 import dev.citadel.gamestate.player.PlayerState;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -57,10 +58,11 @@ public class Leaderboard implements AfterCommit<PlayerState, PlayerEvent> {
   private final ReactiveStringRedisTemplate redis;
   private final Gathered<Update> updates;
 
-  public Leaderboard(ReactiveStringRedisTemplate redis) {
+  public Leaderboard(ReactiveStringRedisTemplate redis, MeterRegistry meters) {
     this.redis = redis;
     this.updates =
-        new Gathered<>("leaderboard", batch -> write(redis, batch), BATCH, WAITING, WRITE);
+        new Gathered<Update>("leaderboard", batch -> write(redis, batch), BATCH, WAITING, WRITE)
+            .counted(meters);
   }
 
   @Override

@@ -5,6 +5,7 @@ import dev.citadel.gamestate.aggregate.Gathered;
 import dev.citadel.gamestate.player.PlayerEvent;
 import dev.citadel.gamestate.player.PlayerState;
 import dev.citadel.notify.PlayerNotifier;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -33,10 +34,11 @@ public class ResultNotifications implements AfterCommit<PlayerState, PlayerEvent
 
   private final Gathered<PlayerNotifier.Notification> sent;
 
-  public ResultNotifications(PlayerNotifier notifier) {
+  public ResultNotifications(PlayerNotifier notifier, MeterRegistry meters) {
     this.sent =
-        new Gathered<>(
-            "match.result", batch -> notifier.notifyAll(batch).then(), BATCH, WAITING, WRITE);
+        new Gathered<PlayerNotifier.Notification>(
+                "match.result", batch -> notifier.notifyAll(batch).then(), BATCH, WAITING, WRITE)
+            .counted(meters);
   }
 
   @Override

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -108,6 +109,15 @@ class GatheredTest {
     assertThat(d.done).as("dropped, not failed: the host would log each").isTrue();
     assertThat(d.error).isNull();
     assertThat(gathered.dropped()).isEqualTo(1);
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    gathered.counted(meters);
+    assertThat(
+            meters
+                .get("citadel_after_commit_dropped")
+                .tag("work", "test")
+                .functionCounter()
+                .count())
+        .isEqualTo(1);
     writer.end(0);
     writer.end(1);
     writer.end(2);

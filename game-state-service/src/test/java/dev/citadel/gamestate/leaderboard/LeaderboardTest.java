@@ -7,6 +7,7 @@ import dev.citadel.gamestate.player.PlayerEvent;
 import dev.citadel.gamestate.player.PlayerState;
 import dev.citadel.infra.junit.CitadelInfra;
 import dev.citadel.infra.junit.SharedInfra;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -32,7 +33,7 @@ class LeaderboardTest {
     factory = new LettuceConnectionFactory(SharedInfra.redis().host(), SharedInfra.redis().port());
     factory.afterPropertiesSet();
     redis = new ReactiveStringRedisTemplate(factory);
-    leaderboard = new Leaderboard(redis);
+    leaderboard = new Leaderboard(redis, new SimpleMeterRegistry());
   }
 
   @AfterAll
