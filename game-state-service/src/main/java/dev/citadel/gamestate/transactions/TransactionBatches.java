@@ -26,9 +26,10 @@ import reactor.core.publisher.MonoSink;
  * reason (a player held, a repeat, a refusal, a timeout) is not retried as a batch: each of its
  * transactions runs alone ({@code alone}), where it is looked up, retried and answered as before.
  * One whose players are in a running transaction or already in the batch being formed (the same
- * request sent twice) waits for the next one; one that waited for a running transaction then runs
- * alone (a copy of the one that ran would prepare nothing and fail the batch with it). Waiting is
- * bounded: past {@code maxWaiting} one is refused at once (503, sent again).
+ * request sent twice) waits for the next one, and then runs alone (a copy of the one that ran would
+ * prepare nothing and fail the batch with it); one that shares a player with one left waiting waits
+ * behind it, so each player's transactions run in the order they came. Waiting is bounded: past
+ * {@code maxWaiting} one is refused at once (503, sent again).
  */
 public final class TransactionBatches {
   /**
@@ -43,9 +44,10 @@ public final class TransactionBatches {
     final Set<String> players = new HashSet<>();
 
     /**
-     * It waited for another transaction on its players (running when it came, or taken before it):
-     * most likely the same request sent again while the first ran, which would prepare nothing and
-     * fail a whole batch. It runs alone.
+     * It met another transaction on its players (running when it came or when a batch was formed,
+     * or taken into that batch before it): most likely the same request sent again while the first
+     * ran, which would prepare nothing and fail a whole batch. It runs alone. (Waiting behind one
+     * left waiting does not set it.)
      */
     volatile boolean metRunning;
 
@@ -201,9 +203,13 @@ public final class TransactionBatches {
       seen++;
       boolean free = true;
       for (String player : p.players) {
-        if (taken.contains(player) || running.contains(player) || blocked.contains(player)) {
-          p.metRunning = true;
+        if (taken.contains(player) || running.contains(player)) {
+          p.metRunning = true; // met a transaction on its players: perhaps its copy
           free = false;
+          break;
+        }
+        if (blocked.contains(player)) {
+          free = false; // behind one left waiting: keeps its turn, no more
           break;
         }
       }
