@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
@@ -27,9 +28,10 @@ import reactor.core.publisher.MonoSink;
  * transactions runs alone ({@code alone}), where it is looked up, retried and answered as before.
  * One whose players are in a running transaction or already in the batch being formed (the same
  * request sent twice) waits for the next one, and then runs alone (a copy of the one that ran would
- * prepare nothing and fail the batch with it); one that shares a player with one left waiting waits
- * behind it, so each player's transactions run in the order they came. Waiting is bounded: past
- * {@code maxWaiting} one is refused at once (503, sent again).
+ * prepare nothing and fail the batch with it), as does one whose key ran moments before; one that
+ * shares a player with one left waiting waits behind it, so each player's transactions run in the
+ * order they came. Waiting is bounded: past {@code maxWaiting} one is refused at once (503, sent
+ * again).
  */
 public final class TransactionBatches {
   /**
@@ -82,6 +84,25 @@ public final class TransactionBatches {
   private final AtomicInteger waitingCount = new AtomicInteger();
   private final AtomicInteger inFlight = new AtomicInteger();
   private final Set<String> running = ConcurrentHashMap.newKeySet();
+
+  /**
+   * Keys of the last {@value #RECENT} transactions that ran: one submitted again just after its
+   * first ended (its players no longer running) is still known for a likely copy.
+   */
+  private final Set<String> recent =
+      java.util.Collections.newSetFromMap(
+          new java.util.LinkedHashMap<>() {
+            private static final long serialVersionUID = 1L;
+
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+              return size() > RECENT;
+            }
+          });
+
+  /** Keys remembered after their transaction ran. */
+  static final int RECENT = 4_096;
+
   private final Object forming = new Object();
   private final DistributionSummary sizes;
   private final Counter split;
@@ -144,7 +165,8 @@ public final class TransactionBatches {
             return;
           }
           Pending pending = new Pending(tx, alone, sink);
-          pending.metRunning = pending.players.stream().anyMatch(running::contains);
+          pending.metRunning =
+              pending.players.stream().anyMatch(running::contains) || ranRecently(tx.key().value());
           waiting.addLast(pending);
           // A caller that gives up while it waits takes its transaction out: here if it is in the
           // queue, else (taken out for a moment by take()) the flag drops it there. Once in a
@@ -157,6 +179,18 @@ public final class TransactionBatches {
               });
           drain();
         });
+  }
+
+  private boolean ranRecently(String key) {
+    synchronized (recent) {
+      return recent.contains(key);
+    }
+  }
+
+  private void remember(List<Pending> ran) {
+    synchronized (recent) {
+      ran.forEach(p -> recent.add(p.tx.key().value()));
+    }
   }
 
   private void drain() {
@@ -176,6 +210,7 @@ public final class TransactionBatches {
       run(batch)
           .doFinally(
               signal -> {
+                remember(batch);
                 running.removeAll(players);
                 inFlight.decrementAndGet();
                 drain();

@@ -200,6 +200,21 @@ class TransactionBatchesTest {
   }
 
   @Test
+  void a_copy_sent_just_after_its_original_ended_still_runs_alone() {
+    TransactionBatches b = batches(1, 32, 100);
+    b.submit(result("m1", "a"), runAlone).subscribe();
+    aloneDone.get(0).tryEmitValue(new Coordinator.Outcome("tx-alone", false));
+    b.submit(result("m0", "z"), runAlone).subscribe();
+    b.submit(result("m1", "a"), runAlone).subscribe(); // its players are free again
+    b.submit(result("m2", "b"), runAlone).subscribe();
+
+    aloneDone.get(1).tryEmitValue(new Coordinator.Outcome("tx-alone", false));
+
+    assertThat(together).as("the copy is known by its key: not in a batch").isEmpty();
+    assertThat(alone).containsExactly("result:m1", "result:m0", "result:m1");
+  }
+
+  @Test
   void two_copies_of_one_result_never_share_a_batch() {
     TransactionBatches b = batches(1, 32, 100);
     b.submit(result("m0", "z"), runAlone).subscribe();
