@@ -149,7 +149,8 @@ public final class MatchResults {
       return applied;
     }
     // The match had ended already: a game server's retry, of a result applied (found: a repeat)
-    // or not yet (refused, or its caller gave up waiting), which then waits with the others. A
+    // or not yet (refused, or its caller gave up waiting), which then waits with the others (or
+    // runs alone if its first committed meanwhile: TransactionBatches knows the recent keys). A
     // repeat in a batch would fail the others' transaction with it.
     return Mono.defer(() -> coordinator.stored(steps, key))
         .onErrorMap(e -> cause(e, KeyReused.class), e -> otherResult(matchId))

@@ -28,10 +28,10 @@ import reactor.core.publisher.MonoSink;
  * transactions runs alone ({@code alone}), where it is looked up, retried and answered as before.
  * One whose players are in a running transaction or already in the batch being formed (the same
  * request sent twice) waits for the next one, and then runs alone (a copy of the one that ran would
- * prepare nothing and fail the batch with it), as does one whose key ran moments before; one that
- * shares a player with one left waiting waits behind it, so each player's transactions run in the
- * order they came. Waiting is bounded: past {@code maxWaiting} one is refused at once (503, sent
- * again).
+ * prepare nothing and fail the batch with it), as does one whose key committed recently (the last
+ * {@value #RECENT}); one that shares a player with one left waiting waits behind it, so each
+ * player's transactions run in the order they came. Waiting is bounded: past {@code maxWaiting} one
+ * is refused at once (503, sent again).
  */
 public final class TransactionBatches {
   /**
@@ -86,8 +86,10 @@ public final class TransactionBatches {
   private final Set<String> running = ConcurrentHashMap.newKeySet();
 
   /**
-   * Keys of the last {@value #RECENT} transactions that ran: one submitted again just after its
-   * first ended (its players no longer running) is still known for a likely copy.
+   * Keys of the last {@value #RECENT} transactions that committed (not of refused ones: a retry
+   * after a 503 is no copy, and running those alone would shrink batches under overload): one
+   * submitted again after its first committed (its players no longer running) is known for a likely
+   * copy.
    */
   private final Set<String> recent =
       java.util.Collections.newSetFromMap(
@@ -210,7 +212,6 @@ public final class TransactionBatches {
       run(batch)
           .doFinally(
               signal -> {
-                remember(batch);
                 running.removeAll(players);
                 inFlight.decrementAndGet();
                 drain();
@@ -236,6 +237,9 @@ public final class TransactionBatches {
         continue;
       }
       seen++;
+      if (!p.metRunning && ranRecently(p.tx.key().value())) {
+        p.metRunning = true; // its first committed while it waited
+      }
       boolean free = true;
       for (String player : p.players) {
         if (taken.contains(player) || running.contains(player)) {
@@ -277,7 +281,10 @@ public final class TransactionBatches {
     return Mono.defer(() -> together.apply(batch.stream().map(p -> p.tx).toList()))
         .switchIfEmpty(Mono.error(() -> new IllegalStateException("a batch got no answer")))
         .doOnNext(
-            txId -> batch.forEach(p -> p.answer.success(new Coordinator.Outcome(txId, false))))
+            txId -> {
+              remember(batch); // before its players leave the running set
+              batch.forEach(p -> p.answer.success(new Coordinator.Outcome(txId, false)));
+            })
         .then()
         .onErrorResume(
             failed -> {
@@ -306,7 +313,11 @@ public final class TransactionBatches {
 
   private Mono<Void> alone(Pending p) {
     return Mono.defer(() -> p.alone.apply(p.tx))
-        .doOnNext(outcome -> p.answer.success(outcome))
+        .doOnNext(
+            outcome -> {
+              remember(List.of(p));
+              p.answer.success(outcome);
+            })
         .switchIfEmpty(
             Mono.fromRunnable(
                 () -> p.answer.error(new IllegalStateException("a transaction got no answer"))))

@@ -215,6 +215,48 @@ class TransactionBatchesTest {
   }
 
   @Test
+  void a_copy_that_waited_while_its_original_ran_in_a_full_batch_runs_alone() {
+    TransactionBatches b = batches(1, 2, 100);
+    b.submit(result("m0", "z"), runAlone).subscribe();
+    b.submit(result("m1", "a"), runAlone).subscribe();
+    b.submit(result("m3", "c"), runAlone).subscribe();
+    b.submit(result("m1", "a"), runAlone).subscribe(); // not looked at: the batch is full
+    b.submit(result("m2", "b"), runAlone).subscribe();
+    aloneDone.get(0).tryEmitValue(new Coordinator.Outcome("tx-alone", false));
+    assertThat(together).containsExactly(List.of("result:m1", "result:m3"));
+
+    togetherDone.get(0).tryEmitValue("tx");
+
+    assertThat(together).as("its key committed: not batched with m2").hasSize(1);
+    assertThat(alone).containsExactly("result:m0", "result:m1");
+  }
+
+  @Test
+  void results_refused_for_capacity_are_no_copies_when_sent_again() {
+    TransactionBatches b = batches(1, 32, 100);
+    b.submit(result("m0", "z"), runAlone).subscribe();
+    b.submit(result("m1", "a"), runAlone).subscribe(o -> {}, e -> {});
+    b.submit(result("m2", "b"), runAlone).subscribe(o -> {}, e -> {});
+    aloneDone.get(0).tryEmitValue(new Coordinator.Outcome("tx-alone", false));
+    togetherDone
+        .get(0)
+        .tryEmitError(
+            new Refused(
+                Refused.Reason.UNAVAILABLE,
+                "too busy",
+                new dev.citadel.gamestate.aggregate.Overloaded("version-checks", "full")));
+
+    b.submit(result("m9", "y"), runAlone).subscribe();
+    b.submit(result("m1", "a"), runAlone).subscribe();
+    b.submit(result("m2", "b"), runAlone).subscribe();
+    aloneDone.get(1).tryEmitValue(new Coordinator.Outcome("tx-alone", false));
+
+    assertThat(together)
+        .as("sent again after a 503: together again, not one by one")
+        .containsExactly(List.of("result:m1", "result:m2"), List.of("result:m1", "result:m2"));
+  }
+
+  @Test
   void two_copies_of_one_result_never_share_a_batch() {
     TransactionBatches b = batches(1, 32, 100);
     b.submit(result("m0", "z"), runAlone).subscribe();
