@@ -3,40 +3,61 @@ package dev.citadel.gamestate.aggregate;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
-import reactor.core.publisher.MonoSink;
 
 /**
- * After-commit work written together: items handed in while one batch is being written go in the
- * next one, in the order they came (so one player's later update never overtakes an earlier one). A
- * lone item is written at once; nothing waits for a timer. One batch is written at a time, at most
- * {@code maxBatch} items, for at most {@code maxWrite}; at most {@code maxWaiting} wait besides
- * (past it an item is dropped at once, counted and logged now and then: after-commit work is a
- * projection, lost like any other failure of it, never a queue without end when Redis is down). An
- * item's {@code Mono} ends when its batch was written or tried: a batch that fails is logged once,
- * here, and the next one goes.
+ * After-commit work written together ({@link KeyedBatches}, one lane): items handed in while one
+ * batch is being written go in the next one, in the order they came (so one player's later update
+ * never overtakes an earlier one). A lone item is written at once; nothing waits for a timer. One
+ * batch is written at a time, at most {@code maxBatch} items, for at most {@code maxWrite}; at most
+ * {@code maxWaiting} wait besides (past it an item is dropped at once, counted and logged now and
+ * then: after-commit work is a projection, lost like any other failure of it, never a queue without
+ * end when Redis is down). An item's {@code Mono} ends when its batch was written or tried: a batch
+ * that fails is logged once, here, and the next one goes.
  */
 public final class Gathered<T> {
   private static final Logger log = LoggerFactory.getLogger(Gathered.class);
 
-  private record Waiting<T>(T item, MonoSink<Void> sink) {}
+  /** Items a call carries by default: bounds how long one call keeps Redis busy. */
+  public static final int BATCH = 500;
+
+  /** Items waiting at most by default (while Redis is slow or down). */
+  public static final int WAITING = 50_000;
+
+  /** How long one call may take by default before it counts as failed and the next goes. */
+  public static final Duration WRITE = Duration.ofSeconds(5);
+
+  /** An item, equal only to itself: two equal items may share a batch. */
+  private static final class Item<T> {
+    final T value;
+
+    Item(T value) {
+      this.value = value;
+    }
+  }
 
   private final String name;
-  private final Function<List<T>, Mono<Void>> writer;
-  private final int maxBatch;
-  private final int maxWaiting;
-  private final Duration maxWrite;
-  private final ArrayDeque<Waiting<T>> waiting = new ArrayDeque<>(); // guarded by this
-  private boolean writing; // guarded by this
+  private final int limit;
+  private final KeyedBatches<Integer, Item<T>> batches;
+  private final AtomicInteger held = new AtomicInteger(); // waiting or being written
   private final AtomicLong dropped = new AtomicLong();
+
+  /**
+   * With the default bounds ({@link #BATCH}, {@link #WAITING}, {@link #WRITE}), its drops counted
+   * ({@link #counted}).
+   */
+  public Gathered(String name, Function<List<T>, Mono<Void>> writer, MeterRegistry meters) {
+    this(name, writer, BATCH, WAITING, WRITE);
+    counted(meters);
+  }
 
   /**
    * @param name what is written, for the log
@@ -54,10 +75,10 @@ public final class Gathered<T> {
           "maxBatch " + maxBatch + ", maxWaiting " + maxWaiting + ", maxWrite " + maxWrite);
     }
     this.name = name;
-    this.writer = writer;
-    this.maxBatch = maxBatch;
-    this.maxWaiting = maxWaiting;
-    this.maxWrite = maxWrite;
+    this.limit = maxWaiting + maxBatch; // those waiting, and one batch being written
+    this.batches =
+        new KeyedBatches<Integer, Item<T>>(
+            (lane, items) -> write(writer, items, maxWrite), item -> item, maxBatch);
   }
 
   /** Items dropped so far because {@code maxWaiting} waited already. */
@@ -76,90 +97,34 @@ public final class Gathered<T> {
 
   /** Dropped (and counted, see {@link #dropped}) when {@code maxWaiting} items wait already. */
   public Mono<Void> add(T item) {
-    return Mono.create(
-        sink -> {
-          boolean accepted;
-          boolean start = false;
-          synchronized (this) {
-            accepted = waiting.size() < maxWaiting;
-            if (accepted) {
-              waiting.add(new Waiting<>(item, sink));
-              start = !writing; // else the batch being written starts the next one when it ends
-              writing = true;
-            }
-          }
-          if (!accepted) {
-            // Dropped, and logged here at the first and every 10,000th (outside the lock): an
-            // error to each would be logged by the host once per item, thousands a second.
+    return Mono.defer(
+        () -> {
+          if (held.incrementAndGet() > limit) {
+            held.decrementAndGet();
+            // Dropped, and logged here at the first and every 10,000th: an error to each would be
+            // logged by the host once per item, thousands a second.
             long n = dropped.incrementAndGet();
             if (n == 1 || n % 10_000 == 0) {
-              log.warn("{} {} items dropped: {} wait to be written", n, name, maxWaiting);
+              log.warn("{} {} items dropped: {} wait to be written", n, name, limit);
             }
-            sink.success();
-          } else if (start) {
-            next();
+            return Mono.empty();
           }
+          return batches.submit(0, new Item<>(item)).doFinally(signal -> held.decrementAndGet());
         });
   }
 
-  /**
-   * Writes batches while this thread has the turn: a batch that ends during its own subscribe
-   * leaves the turn here (a loop, not recursion); one that ends later continues on the thread that
-   * ends it.
-   */
-  private void next() {
-    while (true) {
-      List<Waiting<T>> batch = take();
-      if (batch.isEmpty()) {
-        return;
-      }
-      List<T> items = new ArrayList<>(batch.size());
-      batch.forEach(w -> items.add(w.item()));
-      AtomicBoolean handedOver = new AtomicBoolean();
-      Mono.defer(() -> writer.apply(items))
-          .timeout(maxWrite)
-          .subscribe(
-              done -> {},
-              e -> {
-                try {
-                  // Logged once for the batch, here (the host logs a failed item, so each item
-                  // failing would log one failure hundreds of times); its items end as tried.
-                  log.warn("{} {} items not written: {}", batch.size(), name, e.toString());
-                  batch.forEach(w -> w.sink().success());
-                } finally {
-                  ended(handedOver);
-                }
-              },
-              () -> {
-                try {
-                  batch.forEach(w -> w.sink().success());
-                } finally {
-                  ended(handedOver);
-                }
-              });
-      if (!handedOver.compareAndSet(false, true)) {
-        continue; // ended during subscribe: keep the turn here
-      }
-      return;
-    }
-  }
-
-  private void ended(AtomicBoolean handedOver) {
-    if (handedOver.compareAndSet(false, true)) {
-      return; // next() is still inside subscribe and continues itself
-    }
-    next();
-  }
-
-  /** The next batch, or none (and the turn given up) when nothing waits. */
-  private synchronized List<Waiting<T>> take() {
-    List<Waiting<T>> batch = new ArrayList<>(Math.min(maxBatch, waiting.size()));
-    while (batch.size() < maxBatch && !waiting.isEmpty()) {
-      batch.add(waiting.pollFirst());
-    }
-    if (batch.isEmpty()) {
-      writing = false;
-    }
-    return batch;
+  /** One batch; a failure is logged once, here, and its items end as tried. */
+  private Mono<Map<Object, Throwable>> write(
+      Function<List<T>, Mono<Void>> writer, List<Item<T>> items, Duration maxWrite) {
+    List<T> values = new ArrayList<>(items.size());
+    items.forEach(i -> values.add(i.value));
+    return Mono.defer(() -> writer.apply(values))
+        .timeout(maxWrite)
+        .onErrorResume(
+            e -> {
+              log.warn("{} {} items not written: {}", items.size(), name, e.toString());
+              return Mono.empty();
+            })
+        .thenReturn(Map.of());
   }
 }

@@ -9,7 +9,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -32,15 +31,6 @@ public class Leaderboard implements AfterCommit<PlayerState, PlayerEvent> {
   static final String NICKNAMES = "{leaderboard}:nicknames";
   private static final RedisScript<Long> RECORD_ALL = script("scripts/leaderboard-record-all.lua");
 
-  /** Updates a script call carries: bounds how long one call keeps Redis busy. */
-  static final int BATCH = 500;
-
-  /** Updates waiting to be written at most (while Redis is slow or down). */
-  static final int WAITING = 50_000;
-
-  /** How long one script call may take before it counts as failed and the next goes. */
-  static final Duration WRITE = Duration.ofSeconds(5);
-
   /** One row of a queue's rating leaderboard. */
   public record RatingEntry(long rank, String playerId, String nickname, int rating) {}
 
@@ -60,9 +50,7 @@ public class Leaderboard implements AfterCommit<PlayerState, PlayerEvent> {
 
   public Leaderboard(ReactiveStringRedisTemplate redis, MeterRegistry meters) {
     this.redis = redis;
-    this.updates =
-        new Gathered<Update>("leaderboard", batch -> write(redis, batch), BATCH, WAITING, WRITE)
-            .counted(meters);
+    this.updates = new Gathered<Update>("leaderboard", batch -> write(redis, batch), meters);
   }
 
   @Override

@@ -6,7 +6,6 @@ import dev.citadel.gamestate.player.PlayerEvent;
 import dev.citadel.gamestate.player.PlayerState;
 import dev.citadel.notify.PlayerNotifier;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,22 +22,12 @@ import reactor.core.publisher.Mono;
 @Component
 public class ResultNotifications implements AfterCommit<PlayerState, PlayerEvent> {
 
-  /** Notifications a script call carries (one Redis round trip for a batch of results). */
-  static final int BATCH = 500;
-
-  /** Notifications waiting to be sent at most (while Redis is slow or down). */
-  static final int WAITING = 50_000;
-
-  /** How long one script call may take before it counts as failed and the next goes. */
-  static final Duration WRITE = Duration.ofSeconds(5);
-
   private final Gathered<PlayerNotifier.Notification> sent;
 
   public ResultNotifications(PlayerNotifier notifier, MeterRegistry meters) {
     this.sent =
         new Gathered<PlayerNotifier.Notification>(
-                "match.result", batch -> notifier.notifyAll(batch).then(), BATCH, WAITING, WRITE)
-            .counted(meters);
+            "match.result", batch -> notifier.notifyAll(batch).then(), meters);
   }
 
   @Override

@@ -131,7 +131,10 @@ public final class MatchRooms {
     return rooms.end(matchId, clock.instant(), result, scores);
   }
 
-  /** The same, from the match's status just read (see {@link RoomAllocator#end(Status, ...)}). */
+  /**
+   * The same, from the match's status just read (see {@link RoomAllocator#end(RoomAllocator.Status,
+   * Instant, dev.citadel.protocol.match.v1.Result, Map)}).
+   */
   public Mono<Optional<RoomAllocator.Ended>> end(
       RoomAllocator.Status known,
       dev.citadel.protocol.match.v1.Result result,

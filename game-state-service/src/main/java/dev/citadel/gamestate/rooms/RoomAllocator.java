@@ -20,6 +20,7 @@ import dev.citadel.eventstore.ConcurrencyConflict;
 import dev.citadel.eventstore.EventData;
 import dev.citadel.eventstore.EventStore;
 import dev.citadel.eventstore.StoredEvent;
+import dev.citadel.gamestate.aggregate.KeyedBatches;
 import dev.citadel.gamestate.aggregate.Overloaded;
 import dev.citadel.protocol.match.v1.MatchEnded;
 import dev.citadel.protocol.match.v1.MatchPlaced;

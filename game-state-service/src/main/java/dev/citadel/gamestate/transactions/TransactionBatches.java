@@ -32,6 +32,9 @@ import reactor.core.publisher.MonoSink;
  * {@value #RECENT}); one that shares a player with one left waiting waits behind it, so each
  * player's transactions run in the order they came. Waiting is bounded: past {@code maxWaiting} one
  * is refused at once (503, sent again).
+ *
+ * <p>One unit on purpose (over 300 lines): one job, which transactions run together; the queue, the
+ * players running and the keys recently committed are the state each of its rules reads.
  */
 public final class TransactionBatches {
   /**

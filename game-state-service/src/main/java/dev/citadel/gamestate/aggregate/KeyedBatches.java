@@ -1,4 +1,4 @@
-package dev.citadel.gamestate.rooms;
+package dev.citadel.gamestate.aggregate;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -21,7 +21,7 @@ import reactor.core.publisher.MonoSink;
  * first wrote. The runner answers which requests failed on their own (by their {@code distinct}
  * value); the others succeed. A runner that fails fails every request in its batch.
  */
-final class KeyedBatches<K, R> {
+public final class KeyedBatches<K, R> {
   private record Waiting<R>(R request, MonoSink<Void> sink) {}
 
   private static final class Lane<R> {
@@ -34,7 +34,7 @@ final class KeyedBatches<K, R> {
   private final int maxBatch;
   private final Map<K, Lane<R>> lanes = new ConcurrentHashMap<>();
 
-  KeyedBatches(
+  public KeyedBatches(
       BiFunction<K, List<R>, Mono<Map<Object, Throwable>>> runner,
       Function<R, Object> distinct,
       int maxBatch) {
@@ -43,7 +43,7 @@ final class KeyedBatches<K, R> {
     this.maxBatch = maxBatch;
   }
 
-  Mono<Void> submit(K key, R request) {
+  public Mono<Void> submit(K key, R request) {
     return Mono.create(
         sink -> {
           Lane<R> lane = lanes.computeIfAbsent(key, k -> new Lane<>());

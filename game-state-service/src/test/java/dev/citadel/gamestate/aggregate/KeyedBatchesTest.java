@@ -1,4 +1,4 @@
-package dev.citadel.gamestate.rooms;
+package dev.citadel.gamestate.aggregate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
