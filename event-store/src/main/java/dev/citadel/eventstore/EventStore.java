@@ -20,7 +20,8 @@ public interface EventStore {
   /**
    * Appends to several streams in ONE transaction: all or nothing. Fails with {@link
    * ConcurrencyConflict} (naming the first stale stream) if any stream is not at its expected
-   * version.
+   * version. Appends to streams that exist share a group-commit statement with other appends (each
+   * decided on its own, this one whole).
    */
   Mono<List<Appended>> appendAtomically(List<AppendRequest> requests);
 

@@ -15,6 +15,8 @@ import java.util.Map;
 import java.util.Optional;
 import org.springframework.r2dbc.connection.R2dbcTransactionManager;
 import org.springframework.r2dbc.core.DatabaseClient;
+import org.springframework.transaction.NoTransactionException;
+import org.springframework.transaction.reactive.TransactionSynchronizationManager;
 import org.springframework.transaction.reactive.TransactionalOperator;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -153,8 +155,28 @@ public final class PostgresEventStore implements EventStore {
     if (requests.isEmpty()) {
       return Mono.just(List.of());
     }
+    if (requests.size() > 1 && requests.stream().anyMatch(r -> r.expectedVersion() == 0)) {
+      return inTransaction(requests);
+    }
+    // Streams that exist (or one stream): a group in the next group-commit statement, written all
+    // or none, with no transaction of its own (one statement is one transaction). Inside the
+    // caller's transaction, though, the append must commit or roll back with the caller's other
+    // writes: it joins that transaction instead.
+    return TransactionSynchronizationManager.forCurrentTransaction()
+        .map(TransactionSynchronizationManager::isActualTransactionActive)
+        .onErrorReturn(NoTransactionException.class, false)
+        .flatMap(joins -> joins ? inTransaction(requests) : committer.submitAll(requests));
+  }
+
+  /**
+   * In a transaction (the caller's, or one of its own), rolled back unless every stream is written:
+   * creating a stream beside others needs it (an insert that met an existing stream cannot be
+   * undone within the statement).
+   */
+  private Mono<List<Appended>> inTransaction(List<AppendRequest> requests) {
     Mono<List<Appended>> all =
-        AppendStatement.execute(db, requests)
+        Mono.defer(() -> AppendStatement.execute(db, requests))
+            .map(AppendStatement.Result::written)
             .flatMap(
                 accepted -> {
                   List<Appended> result = new ArrayList<>();

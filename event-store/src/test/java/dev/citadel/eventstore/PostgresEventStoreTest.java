@@ -6,6 +6,7 @@ import static dev.citadel.eventstore.StoreFixture.append;
 import static dev.citadel.eventstore.StoreFixture.newId;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.citadel.eventstore.internal.AppendStatement;
 import dev.citadel.infra.junit.CitadelInfra;
 import java.nio.ByteBuffer;
 import java.time.Instant;
@@ -16,6 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.springframework.transaction.reactive.TransactionalOperator;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
@@ -81,6 +83,191 @@ class PostgresEventStoreTest {
         .verifyComplete();
     assertThat(amounts(store.readStream(a).collectList().block())).containsExactly(1L, 10L);
     assertThat(amounts(store.readStream(b).collectList().block())).containsExactly(1L, 20L);
+  }
+
+  @Test
+  void atomic_appends_in_one_statement_are_each_written_whole_or_not_at_all() {
+    String a1 = newId();
+    String a2 = newId();
+    String b1 = newId();
+    String b2 = newId();
+    String k1 = newId();
+    String k2 = newId();
+    String created = newId();
+    for (String id : List.of(a1, a2, b1, b2, k1, k2)) {
+      store.append(append(id, 0, 1)).block();
+    }
+    IdempotencyKey key = new IdempotencyKey("tx:one", "f");
+    store.append(append(k1, 1, 2).withKey(key)).block();
+
+    // One statement, as group commit sends it: four groups, each decided on its own.
+    AppendStatement.Result result =
+        AppendStatement.executeGroups(
+                org.springframework.r2dbc.core.DatabaseClient.create(fixture.pool),
+                List.of(
+                    List.of(append(a1, 1, 10), append(a2, 1, 20)), // whole
+                    List.of(append(b1, 1, 30), append(b2, 2, 40)), // b2 is not at 2
+                    List.of(append(created, 0, 50)), // a new stream, alone
+                    List.of(append(k1, 2, 60).withKey(key), append(k2, 1, 70).withKey(key))))
+            .block();
+
+    assertThat(result.written()).containsExactlyInAnyOrder(a1, a2, created);
+    // At their expected version, not written: their group was not whole.
+    assertThat(result.ready()).containsExactlyInAnyOrder(b1, k2);
+    assertThat(amounts(store.readStream(a1).collectList().block())).containsExactly(1L, 10L);
+    assertThat(amounts(store.readStream(a2).collectList().block())).containsExactly(1L, 20L);
+    assertThat(amounts(store.readStream(b1).collectList().block())).containsExactly(1L);
+    assertThat(amounts(store.readStream(b2).collectList().block())).containsExactly(1L);
+    assertThat(amounts(store.readStream(created).collectList().block())).containsExactly(50L);
+    assertThat(amounts(store.readStream(k1).collectList().block())).containsExactly(1L, 2L);
+    assertThat(amounts(store.readStream(k2).collectList().block())).containsExactly(1L);
+    assertThat(store.findKey(k2, "tx:one").blockOptional()).isEmpty();
+    assertThat(store.versions(List.of(b1, b2, k1, k2)).block())
+        .containsEntry(b1, 1L)
+        .containsEntry(b2, 1L)
+        .containsEntry(k1, 2L)
+        .containsEntry(k2, 1L);
+  }
+
+  @Test
+  void an_atomic_append_inside_the_callers_transaction_rolls_back_with_it() {
+    String a = newId();
+    String b = newId();
+    String created = newId();
+    store.append(append(a, 0, 1)).block();
+    store.append(append(b, 0, 1)).block();
+    TransactionalOperator callers =
+        TransactionalOperator.create(
+            new org.springframework.r2dbc.connection.R2dbcTransactionManager(fixture.pool));
+    // Existing streams (which alone would go through group commit) and a stream created alone:
+    // the caller's transaction fails after the appends, so none of them may stay.
+    for (List<AppendRequest> appends :
+        List.of(List.of(append(a, 1, 10), append(b, 1, 20)), List.of(append(created, 0, 5)))) {
+      StepVerifier.create(
+              store
+                  .appendAtomically(appends)
+                  .then(Mono.error(new IllegalStateException("the caller's next write failed")))
+                  .as(callers::transactional))
+          .expectErrorMessage("the caller's next write failed")
+          .verify();
+    }
+    assertThat(store.versions(List.of(a, b, created)).block())
+        .containsEntry(a, 1L)
+        .containsEntry(b, 1L)
+        .doesNotContainKey(created);
+    // And it commits with it.
+    StepVerifier.create(
+            store
+                .appendAtomically(List.of(append(a, 1, 10), append(b, 1, 20)))
+                .as(callers::transactional))
+        .expectNextCount(1)
+        .verifyComplete();
+    assertThat(store.versions(List.of(a, b)).block()).containsEntry(a, 2L).containsEntry(b, 2L);
+  }
+
+  @Test
+  void an_atomic_append_that_waited_for_a_stream_another_writer_moved_writes_none_of_its_streams()
+      throws Exception {
+    String a = newId();
+    String b = newId();
+    store.append(append(a, 0, 1)).block();
+    store.append(append(b, 0, 1)).block();
+    try (java.sql.Connection other =
+            java.sql.DriverManager.getConnection(
+                fixture.endpoint.jdbcUrl(),
+                fixture.endpoint.username(),
+                fixture.endpoint.password());
+        java.sql.Connection watcher =
+            java.sql.DriverManager.getConnection(
+                fixture.endpoint.jdbcUrl(),
+                fixture.endpoint.username(),
+                fixture.endpoint.password())) {
+      other.setAutoCommit(false);
+      // Another writer moves b to 2 and holds its row until it commits.
+      try (var move =
+              other.prepareStatement("UPDATE streams SET version = 2 WHERE aggregate_id = ?");
+          var event =
+              other.prepareStatement(
+                  "INSERT INTO events (aggregate_id, seq, aggregate_type, event_type, payload,"
+                      + " recorded_at) VALUES (?, 2, 'counter', 'test.Added', ?, now())")) {
+        move.setString(1, b);
+        move.executeUpdate();
+        event.setString(1, b);
+        event.setBytes(2, StoreFixture.add(2).payload());
+        event.executeUpdate();
+      }
+      var atomic = store.appendAtomically(List.of(append(a, 1, 10), append(b, 1, 20))).toFuture();
+      // The group's statement read b at 1 and now waits for its row.
+      org.awaitility.Awaitility.await()
+          .atMost(java.time.Duration.ofSeconds(10))
+          .until(() -> waitingForLocks(watcher) > 0);
+      other.commit();
+      assertThat(atomic)
+          .failsWithin(java.time.Duration.ofSeconds(10))
+          .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+          .havingCause()
+          .isInstanceOf(ConcurrencyConflict.class)
+          .extracting(c -> ((ConcurrencyConflict) c).aggregateId())
+          .isEqualTo(b);
+    }
+    assertThat(amounts(store.readStream(a).collectList().block())).containsExactly(1L);
+    assertThat(amounts(store.readStream(b).collectList().block())).containsExactly(1L, 2L);
+  }
+
+  private static int waitingForLocks(java.sql.Connection c) throws java.sql.SQLException {
+    try (var q =
+            c.prepareStatement(
+                "SELECT count(*) FROM pg_stat_activity"
+                    + " WHERE wait_event_type = 'Lock' AND datname = current_database()");
+        var rs = q.executeQuery()) {
+      rs.next();
+      return rs.getInt(1);
+    }
+  }
+
+  @Test
+  void an_atomic_append_racing_single_appends_on_its_streams_is_never_written_in_part() {
+    String a = newId();
+    String b = newId();
+    store.append(append(a, 0, 1)).block();
+    store.append(append(b, 0, 1)).block();
+    PostgresEventStore other = fixture.store(EventStoreOptions.defaults());
+    int atomicWins = 0;
+    int singleWins = 0;
+    for (int round = 0; round < 50; round++) {
+      long va = store.versions(List.of(a)).block().get(a);
+      long vb = store.versions(List.of(b)).block().get(b);
+      // Both at once, through two stores' group commit: the single append to b and the atomic
+      // one to a and b cannot both win; the atomic one wins on both streams or on neither.
+      List<String> won =
+          Flux.merge(
+                  store
+                      .appendAtomically(List.of(append(a, va, 100), append(b, vb, 100)))
+                      .map(x -> "atomic")
+                      .onErrorResume(
+                          ConcurrencyConflict.class,
+                          e -> {
+                            assertThat(e.aggregateId()).as("the stale stream").isEqualTo(b);
+                            return Mono.empty();
+                          }),
+                  (round % 2 == 0 ? store : other)
+                      .append(append(b, vb, 1))
+                      .map(x -> "single")
+                      .onErrorResume(ConcurrencyConflict.class, e -> Mono.empty()))
+              .collectList()
+              .block();
+      assertThat(won).hasSize(1);
+      if (won.contains("atomic")) {
+        atomicWins++;
+      } else {
+        singleWins++;
+      }
+    }
+    List<Long> aEvents = amounts(store.readStream(a).collectList().block());
+    List<Long> bEvents = amounts(store.readStream(b).collectList().block());
+    assertThat(aEvents).hasSize(1 + atomicWins).allMatch(x -> x == 1L || x == 100L);
+    assertThat(bEvents.stream().filter(x -> x == 100L)).hasSize(atomicWins);
+    assertThat(bEvents.stream().filter(x -> x == 1L)).hasSize(1 + singleWins);
   }
 
   @Test

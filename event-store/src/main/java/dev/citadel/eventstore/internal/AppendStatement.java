@@ -4,6 +4,7 @@ import dev.citadel.eventstore.AppendRequest;
 import dev.citadel.eventstore.EventData;
 import dev.citadel.eventstore.IdempotencyKey;
 import io.r2dbc.spi.R2dbcException;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
@@ -14,15 +15,21 @@ import reactor.core.publisher.Mono;
 
 /**
  * Appends to many streams in one SQL statement, checking each stream's expected version (and
- * idempotency key, when given). Returns the ids of the streams whose events were written; the
- * others were stale, or already hold the key.
+ * idempotency key, when given). The appends come in groups: a group's streams are written all or
+ * none (every one at its expected version and without the key, or none written), each group decided
+ * on its own. Group commit sends many single appends (groups of one) and the atomic appends of
+ * transactions together: one statement is one database transaction, so a group needs no transaction
+ * of its own. The result names the streams written, and those that were at their expected version
+ * but not written because another stream of their group was not.
  *
  * <p>The statement's text never changes (the rows travel as arrays), so PostgreSQL plans it once.
+ * Each row carries its group's size, so whether a group is whole is a count over its rows (a window
+ * function), never a join back to the input.
  *
  * <p>Stream rows are locked in id order (the {@code locked} CTE, and the requests are sorted before
  * they are bound), so two statements touching the same streams queue behind each other instead of
  * deadlocking. A deadlock can still come from elsewhere; {@link #isRetryable} says when running the
- * statement again is safe.
+ * statement again is safe. A stream is created (expected version 0) only by a group of one.
  */
 public final class AppendStatement {
   private static final java.util.HexFormat HEX = java.util.HexFormat.of();
@@ -31,9 +38,9 @@ public final class AppendStatement {
       """
       WITH input AS (
         SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[],
-                             $10::text[], $11::text[])
+                             $10::text[], $11::text[], $12::int4[], $13::int4[])
           AS i(aggregate_id, aggregate_type, expected, new_version, recorded_at_ms,
-               idem_key, fingerprint)
+               idem_key, fingerprint, grp, grp_size)
       ),
       fresh AS (
         SELECT i.* FROM input i
@@ -42,21 +49,28 @@ public final class AppendStatement {
           WHERE k.aggregate_id = i.aggregate_id AND k.idem_key = i.idem_key)
       ),
       locked AS (
-        SELECT s.aggregate_id, i.expected, i.new_version
+        SELECT s.aggregate_id, i.expected, i.new_version, i.grp, i.grp_size
         FROM streams s JOIN fresh i ON s.aggregate_id = i.aggregate_id
         WHERE i.expected > 0 AND s.version = i.expected
         ORDER BY s.aggregate_id
         FOR UPDATE OF s
       ),
+      counted AS (
+        SELECT l.*, count(*) OVER (PARTITION BY l.grp) AS at_expected FROM locked l
+      ),
+      whole AS (
+        SELECT * FROM counted WHERE at_expected = grp_size
+      ),
       updated AS (
-        UPDATE streams s SET version = l.new_version
-        FROM locked l
-        WHERE s.aggregate_id = l.aggregate_id AND s.version = l.expected
+        UPDATE streams s SET version = w.new_version
+        FROM whole w
+        WHERE s.aggregate_id = w.aggregate_id AND s.version = w.expected
         RETURNING s.aggregate_id
       ),
       created AS (
         INSERT INTO streams (aggregate_id, aggregate_type, version)
-        SELECT aggregate_id, aggregate_type, new_version FROM fresh WHERE expected = 0
+        SELECT aggregate_id, aggregate_type, new_version FROM fresh
+        WHERE expected = 0 AND grp_size = 1
         ORDER BY aggregate_id
         ON CONFLICT (aggregate_id) DO NOTHING
         RETURNING aggregate_id
@@ -84,35 +98,77 @@ public final class AppendStatement {
         WHERE i.idem_key IS NOT NULL
         RETURNING 1
       )
-      SELECT aggregate_id FROM accepted
+      SELECT aggregate_id, true AS written FROM accepted
+      UNION ALL
+      SELECT aggregate_id, false FROM counted WHERE at_expected <> grp_size
       """;
+
+  /**
+   * What the statement did: the streams it wrote, and those at their expected version that it did
+   * not write (another stream of their group was stale or held the key).
+   */
+  public record Result(Set<String> written, Set<String> ready) {
+    /** The first of these requests whose stream was neither written nor ready: the stale one. */
+    public java.util.Optional<AppendRequest> firstStale(List<AppendRequest> requests) {
+      return requests.stream()
+          .filter(r -> !written.contains(r.aggregateId()) && !ready.contains(r.aggregateId()))
+          .findFirst();
+    }
+  }
 
   private AppendStatement() {}
 
-  /** Runs the statement; the result holds the ids of the accepted streams. */
-  public static Mono<Set<String>> execute(DatabaseClient db, List<AppendRequest> unordered) {
-    Object[] parameters = parameters(unordered);
+  /** Runs the statement for single appends (each a group of one). */
+  public static Mono<Result> execute(DatabaseClient db, List<AppendRequest> singles) {
+    return executeGroups(db, singles.stream().map(List::of).toList());
+  }
+
+  /** Runs the statement: each group's appends are written all or none. */
+  public static Mono<Result> executeGroups(DatabaseClient db, List<List<AppendRequest>> groups) {
+    Object[] parameters = groupParameters(groups);
     DatabaseClient.GenericExecuteSpec spec = db.sql(SQL);
     for (int i = 0; i < parameters.length; i++) {
       spec = spec.bind(i, parameters[i]);
     }
-    return spec.map(row -> row.get("aggregate_id", String.class))
+    return spec.map(
+            row ->
+                java.util.Map.entry(
+                    row.get("aggregate_id", String.class),
+                    Boolean.TRUE.equals(row.get("written", Boolean.class))))
         .all()
-        .collect(java.util.stream.Collectors.toSet());
+        .collectList()
+        .map(
+            rows -> {
+              Set<String> written = new HashSet<>();
+              Set<String> ready = new HashSet<>();
+              rows.forEach(r -> (r.getValue() ? written : ready).add(r.getKey()));
+              return new Result(written, ready);
+            });
   }
 
   /** The SQL types of {@link #parameters}, in order ({@code $1} first). */
   static final List<String> PARAMETER_TYPES =
       List.of(
           "text", "text", "bigint", "bigint", "bigint", "text", "bigint", "text", "text", "text",
-          "text");
+          "text", "int4", "int4");
 
-  /** The statement's eleven arrays for these appends, streams sorted by id. */
-  static Object[] parameters(List<AppendRequest> unordered) {
-    List<AppendRequest> requests =
-        unordered.stream().sorted(Comparator.comparing(AppendRequest::aggregateId)).toList();
-    int streams = requests.size();
-    int events = requests.stream().mapToInt(r -> r.events().size()).sum();
+  /** The statement's arrays for single appends (each a group of one). */
+  static Object[] parameters(List<AppendRequest> singles) {
+    return groupParameters(singles.stream().map(List::of).toList());
+  }
+
+  /** The statement's thirteen arrays for these groups of appends, streams sorted by id. */
+  static Object[] groupParameters(List<List<AppendRequest>> groups) {
+    record Row(AppendRequest request, int group, int size) {}
+    List<Row> rows = new ArrayList<>();
+    for (int g = 0; g < groups.size(); g++) {
+      for (AppendRequest r : groups.get(g)) {
+        rows.add(new Row(r, g, groups.get(g).size()));
+      }
+    }
+    rows.sort(Comparator.comparing(row -> row.request().aggregateId()));
+    int streams = rows.size();
+    int events = rows.stream().mapToInt(r -> r.request().events().size()).sum();
     String[] ids = new String[streams];
     String[] types = new String[streams];
     Long[] expected = new Long[streams];
@@ -124,12 +180,18 @@ public final class AppendStatement {
     String[] payloads = new String[events];
     String[] keys = new String[streams];
     String[] fingerprints = new String[streams];
+    Integer[] group = new Integer[streams];
+    Integer[] groupSize = new Integer[streams];
     Set<String> seen = new HashSet<>();
     int e = 0;
     for (int s = 0; s < streams; s++) {
-      AppendRequest r = requests.get(s);
+      AppendRequest r = rows.get(s).request();
       if (!seen.add(r.aggregateId())) {
         throw new IllegalArgumentException("two appends to " + r.aggregateId() + " in one batch");
+      }
+      if (rows.get(s).size() > 1 && r.expectedVersion() == 0) {
+        throw new IllegalArgumentException(
+            "a stream is created only by an append of its own: " + r.aggregateId());
       }
       ids[s] = r.aggregateId();
       types[s] = r.aggregateType();
@@ -138,6 +200,8 @@ public final class AppendStatement {
       recordedAt[s] = r.recordedAt().toEpochMilli();
       keys[s] = r.key().map(IdempotencyKey::value).orElse(null);
       fingerprints[s] = r.key().map(IdempotencyKey::fingerprint).orElse(null);
+      group[s] = rows.get(s).group();
+      groupSize[s] = rows.get(s).size();
       long seq = r.expectedVersion();
       for (EventData event : r.events()) {
         eventIds[e] = r.aggregateId();
@@ -158,7 +222,9 @@ public final class AppendStatement {
       eventTypes,
       payloads,
       keys,
-      fingerprints
+      fingerprints,
+      group,
+      groupSize
     };
   }
 

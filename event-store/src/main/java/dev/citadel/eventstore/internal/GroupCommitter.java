@@ -20,12 +20,21 @@ import reactor.util.retry.Retry;
 /**
  * Group commit: appends submitted while a statement is in flight wait in a queue and go together in
  * the next statement. A lone append goes at once (no timer), so latency stays low when the load is
- * low, and throughput rises with it. Each append still succeeds or conflicts on its own. At most
- * {@code maxQueued} appends wait: past that an append is refused at once ({@link StoreBusy}) rather
- * than queued behind work the database cannot finish in time.
+ * low, and throughput rises with it. Each append still succeeds or conflicts on its own; an atomic
+ * append to several streams ({@link #submitAll}) joins the same statement as a group, written all
+ * or none. At most {@code maxQueued} appends (single or atomic) wait: past that one is refused at
+ * once ({@link StoreBusy}) rather than queued behind work the database cannot finish in time.
  */
 public final class GroupCommitter {
-  private record Pending(AppendRequest request, MonoSink<Appended> sink) {}
+  private record Pending(List<AppendRequest> requests, MonoSink<List<Appended>> sink) {
+    int events() {
+      int n = 0;
+      for (AppendRequest r : requests) {
+        n += r.events().size();
+      }
+      return n;
+    }
+  }
 
   private final DatabaseClient db;
   private final int maxBatchEvents;
@@ -43,6 +52,31 @@ public final class GroupCommitter {
   }
 
   public Mono<Appended> submit(AppendRequest request) {
+    return submitAll(List.of(request)).map(appended -> appended.get(0));
+  }
+
+  /**
+   * Appends to every stream of {@code requests} or to none: {@link ConcurrencyConflict} names the
+   * first stream (in the given order) that was not at its expected version or held the key. Only
+   * existing streams (expected version above 0) unless there is one request, and each stream once.
+   */
+  public Mono<List<Appended>> submitAll(List<AppendRequest> requests) {
+    if (requests.isEmpty()) {
+      return Mono.just(List.of());
+    }
+    Set<String> streams = new HashSet<>();
+    for (AppendRequest r : requests) {
+      if (!streams.add(r.aggregateId())) {
+        return Mono.error(
+            new IllegalArgumentException("two appends to " + r.aggregateId() + " in one batch"));
+      }
+      if (requests.size() > 1 && r.expectedVersion() == 0) {
+        return Mono.error(
+            new IllegalArgumentException(
+                "a stream is created only by an append of its own: " + r.aggregateId()));
+      }
+    }
+    List<AppendRequest> copy = List.copyOf(requests);
     return Mono.create(
         sink -> {
           if (queued.incrementAndGet() > maxQueued) {
@@ -50,7 +84,7 @@ public final class GroupCommitter {
             sink.error(new StoreBusy(maxQueued));
             return;
           }
-          queue.add(new Pending(request, sink));
+          queue.add(new Pending(copy, sink));
           drain();
         });
   }
@@ -74,9 +108,9 @@ public final class GroupCommitter {
   }
 
   /**
-   * Takes queued appends up to the size limit. A batch ends before a second append to a stream it
-   * already holds: that one goes in a later statement, whose row lock on the stream then waits for
-   * this one, so the two are decided in order.
+   * Takes queued appends up to the size limit. A batch ends before an append to a stream it already
+   * holds: that one goes in a later statement, whose row lock on the stream then waits for this
+   * one, so the two are decided in order.
    */
   private synchronized List<Pending> takeBatch() { // the only place that removes from the queue
     List<Pending> batch = new ArrayList<>();
@@ -84,23 +118,31 @@ public final class GroupCommitter {
     int events = 0;
     Pending next;
     while ((next = queue.peek()) != null) {
-      int size = next.request().events().size();
-      if (!batch.isEmpty()
-          && (events + size > maxBatchEvents || streams.contains(next.request().aggregateId()))) {
+      int size = next.events();
+      if (!batch.isEmpty() && (events + size > maxBatchEvents || holdsAny(streams, next))) {
         break;
       }
       queue.poll(); // removes `next`: nothing else takes from the queue while we hold the lock
       queued.decrementAndGet();
       batch.add(next);
-      streams.add(next.request().aggregateId());
+      next.requests().forEach(r -> streams.add(r.aggregateId()));
       events += size;
     }
     return batch;
   }
 
+  private static boolean holdsAny(Set<String> streams, Pending p) {
+    for (AppendRequest r : p.requests()) {
+      if (streams.contains(r.aggregateId())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private void run(List<Pending> batch) {
-    List<AppendRequest> requests = batch.stream().map(Pending::request).toList();
-    Mono.defer(() -> AppendStatement.execute(db, requests))
+    List<List<AppendRequest>> groups = batch.stream().map(Pending::requests).toList();
+    Mono.defer(() -> AppendStatement.executeGroups(db, groups))
         // A deadlock with another instance's batch (only possible while ownership moves) or a
         // serialization failure rolls the whole statement back: safe to run it again.
         .retryWhen(Retry.backoff(3, Duration.ofMillis(5)).filter(AppendStatement::isRetryable))
@@ -111,16 +153,26 @@ public final class GroupCommitter {
               inFlight.decrementAndGet();
               drain();
             })
-        .subscribe(accepted -> complete(batch, accepted), error -> fail(batch, error));
+        .subscribe(result -> complete(batch, result), error -> fail(batch, error));
   }
 
-  private static void complete(List<Pending> batch, Set<String> accepted) {
+  private static void complete(List<Pending> batch, AppendStatement.Result result) {
     for (Pending p : batch) {
-      AppendRequest r = p.request();
-      if (accepted.contains(r.aggregateId())) {
-        p.sink().success(new Appended(r.aggregateId(), r.newVersion()));
+      List<Appended> appended = new ArrayList<>(p.requests().size());
+      for (AppendRequest r : p.requests()) {
+        if (result.written().contains(r.aggregateId())) {
+          appended.add(new Appended(r.aggregateId(), r.newVersion()));
+        }
+      }
+      if (appended.size() == p.requests().size()) {
+        p.sink().success(appended);
+      } else if (!appended.isEmpty()) {
+        // The statement writes a group whole or not at all; this would be its defect, and the
+        // caller must treat it as in doubt (look it up), never as a conflict (nothing written).
+        p.sink().error(new IllegalStateException("an atomic append was written in part"));
       } else {
-        p.sink().error(new ConcurrencyConflict(r.aggregateId(), r.expectedVersion()));
+        AppendRequest stale = result.firstStale(p.requests()).orElse(p.requests().get(0));
+        p.sink().error(new ConcurrencyConflict(stale.aggregateId(), stale.expectedVersion()));
       }
     }
   }

@@ -68,6 +68,20 @@ class AppendStatementPlanTest {
     assertLinear(batch(RUN + "keyed-", 1, 3, true));
   }
 
+  @Test
+  void
+      appending_to_a_thousand_streams_in_groups_of_two_compares_each_row_a_bounded_number_of_times()
+          throws Exception {
+    run(batch(RUN + "pairs-", 0, 1, true));
+    List<AppendRequest> next = batch(RUN + "pairs-", 1, 2, true);
+    List<List<AppendRequest>> pairs = new ArrayList<>();
+    for (int i = 0; i < next.size(); i += 2) {
+      pairs.add(List.of(next.get(i), next.get(i + 1)));
+    }
+    String plan = explain(AppendStatement.groupParameters(pairs));
+    assertLinear(plan, next);
+  }
+
   private static List<AppendRequest> batch(
       String prefix, long expected, int events, boolean keyed) {
     List<AppendRequest> requests = new ArrayList<>();
@@ -89,7 +103,10 @@ class AppendStatementPlanTest {
   }
 
   private static void assertLinear(List<AppendRequest> requests) throws Exception {
-    String plan = explain(requests);
+    assertLinear(explain(requests), requests);
+  }
+
+  private static void assertLinear(String plan, List<AppendRequest> requests) {
     // EXPLAIN gives a node's rows per loop: the pairs thrown away are those times its loops.
     long removed = 0;
     long loops = 1;
@@ -117,7 +134,10 @@ class AppendStatementPlanTest {
 
   /** EXPLAIN ANALYZE of the statement under its generic plan (this runs it: rows are written). */
   private static String explain(List<AppendRequest> requests) throws Exception {
-    Object[] parameters = AppendStatement.parameters(requests);
+    return explain(AppendStatement.parameters(requests));
+  }
+
+  private static String explain(Object[] parameters) throws Exception {
     // EXPLAIN takes no bound parameters: the simple protocol sends them inline, as literals.
     java.util.Properties properties = new java.util.Properties();
     properties.setProperty("user", db.username());
