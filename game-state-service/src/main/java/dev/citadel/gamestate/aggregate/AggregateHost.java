@@ -81,6 +81,14 @@ public final class AggregateHost<S, C, E> {
   private final Map<String, Resident<S>> residents = new ConcurrentHashMap<>();
   private final ConcurrencyLimiter recoveries;
   private final VersionChecks versionChecks;
+
+  /** Commits' reads of the journal (each: streams and the version it was read after), grouped. */
+  private final GroupedLookups<Map<String, Long>, List<StoredEvent>> readAheads;
+
+  /** Commits whose reads of the journal go in one query at most. */
+  private static final int READ_AHEAD_BATCH = 64;
+
+  private static final int READ_AHEADS_IN_FLIGHT = 1;
   private final HostMeters meters;
   private final Holds<S, E> holds;
 
@@ -105,6 +113,17 @@ public final class AggregateHost<S, C, E> {
             ids -> store.versions(ids).timeout(VERSION_CHECK_TIMEOUT),
             VERSION_CHECK_BATCH,
             VERSION_CHECKS_IN_FLIGHT,
+            options.maxWaitingReads(),
+            VERSION_CHECK_TIMEOUT,
+            nanoTime);
+    this.readAheads =
+        new GroupedLookups<>(
+            "read-aheads",
+            "a commit's read of the journal",
+            this::readNewer,
+            List.of(),
+            READ_AHEAD_BATCH,
+            READ_AHEADS_IN_FLIGHT,
             options.maxWaitingReads(),
             VERSION_CHECK_TIMEOUT,
             nanoTime);
@@ -445,7 +464,10 @@ public final class AggregateHost<S, C, E> {
    * The newer events of these aggregates' copies, read in one query for the commits that follow
    * ({@link #commitPrepared(String, String, ReadAhead)}): a transaction's participant commits all
    * its players at once, and one query instead of one per player is what a commit costs the
-   * database. Aggregates not in memory are left to their own read; a failed read leaves them all.
+   * database; the read-aheads of commits that arrive together share that query ({@link
+   * GroupedLookups}, started after each of them asked, so it finds every transaction stored before
+   * its commit was sent). Aggregates not in memory are left to their own read; a failed read (or
+   * one refused for waiting too long) leaves them all.
    */
   public Mono<ReadAhead> readAhead(java.util.Collection<String> ids) {
     Map<String, Long> from = new java.util.LinkedHashMap<>();
@@ -459,14 +481,49 @@ public final class AggregateHost<S, C, E> {
     if (from.isEmpty()) {
       return Mono.just(ReadAhead.none());
     }
-    return store
-        .readStreams(from)
-        .collectList()
-        .map(events -> ReadAhead.of(from, events))
+    Map<String, Long> asked = Map.copyOf(from);
+    return readAheads
+        .get(asked)
+        .map(events -> ReadAhead.of(asked, events))
         .onErrorResume(
             e -> {
               log.debug("read ahead of {} failed; each commit reads its own", from.keySet(), e);
               return Mono.just(ReadAhead.none());
+            });
+  }
+
+  /**
+   * One query for several commits' reads: each stream after the earliest version asked, then each
+   * commit's share (its streams, after its own versions).
+   */
+  private Mono<Map<Map<String, Long>, List<StoredEvent>>> readNewer(
+      java.util.Collection<Map<String, Long>> asks) {
+    Map<String, Long> union = new java.util.HashMap<>();
+    asks.forEach(ask -> ask.forEach((id, seq) -> union.merge(id, seq, Math::min)));
+    return store
+        .readStreams(union)
+        .collectList()
+        .timeout(VERSION_CHECK_TIMEOUT)
+        .map(
+            events -> {
+              Map<String, List<StoredEvent>> byStream = new java.util.HashMap<>();
+              for (StoredEvent e : events) {
+                byStream.computeIfAbsent(e.aggregateId(), k -> new java.util.ArrayList<>()).add(e);
+              }
+              Map<Map<String, Long>, List<StoredEvent>> shares = new java.util.HashMap<>();
+              for (Map<String, Long> ask : asks) {
+                List<StoredEvent> share = new java.util.ArrayList<>();
+                ask.forEach(
+                    (id, seq) -> {
+                      for (StoredEvent e : byStream.getOrDefault(id, List.of())) {
+                        if (e.seq() > seq) {
+                          share.add(e);
+                        }
+                      }
+                    });
+                shares.put(ask, share);
+              }
+              return shares;
             });
   }
 

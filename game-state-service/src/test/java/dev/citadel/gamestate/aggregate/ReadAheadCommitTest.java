@@ -3,6 +3,7 @@ package dev.citadel.gamestate.aggregate;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.citadel.eventstore.AppendRequest;
+import dev.citadel.eventstore.EventStore;
 import dev.citadel.eventstore.EventStoreOptions;
 import dev.citadel.eventstore.EventStoreSchema;
 import dev.citadel.eventstore.PostgresEventStore;
@@ -16,15 +17,21 @@ import dev.citadel.infra.junit.CitadelInfra;
 import dev.citadel.infra.junit.SharedInfra;
 import dev.citadel.infra.postgres.PostgresEndpoint;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 
 /**
  * A participant's commit from events read ahead for several players in one query, against real
@@ -51,9 +58,13 @@ class ReadAheadCommitTest {
   final List<String> committed = new CopyOnWriteArrayList<>();
 
   AggregateHost<PlayerState, PlayerCommand, PlayerEvent> host() {
+    return host(store);
+  }
+
+  AggregateHost<PlayerState, PlayerCommand, PlayerEvent> host(EventStore journal) {
     return new AggregateHost<>(
         TYPE,
-        store,
+        journal,
         SnapshotPolicy.DEFAULT,
         HostOptions.defaults(),
         List.of(
@@ -135,6 +146,68 @@ class ReadAheadCommitTest {
 
     assertThat(host.get(a).block().state().gold()).isEqualTo(10);
     assertThat(committed).as("with its after-commit work").hasSize(1);
+  }
+
+  @Test
+  void read_aheads_of_commits_that_arrive_together_share_one_query_each_with_its_own_events()
+      throws Exception {
+    // The first read is held at the database until released: the two that ask meanwhile wait
+    // for the next lookup, and go in it together.
+    AtomicInteger queries = new AtomicInteger();
+    Sinks.Empty<Void> gate = Sinks.empty();
+    EventStore gated =
+        (EventStore)
+            Proxy.newProxyInstance(
+                EventStore.class.getClassLoader(),
+                new Class<?>[] {EventStore.class},
+                (proxy, method, args) -> {
+                  Object out;
+                  try {
+                    out = method.invoke(store, args);
+                  } catch (java.lang.reflect.InvocationTargetException e) {
+                    throw e.getCause();
+                  }
+                  if (method.getName().equals("readStreams")) {
+                    return queries.incrementAndGet() == 1
+                        ? gate.asMono().thenMany((Flux<?>) out)
+                        : out;
+                  }
+                  return out;
+                });
+    var host = host(gated);
+    String a = player(host);
+    String b = player(host);
+    String c = player(host);
+    prepareAndStore(host, "tx-a", a);
+    prepareAndStore(host, "tx-b", b);
+    prepareAndStore(host, "tx-c", c);
+    committed.clear();
+
+    var first = host.readAhead(List.of(a)).toFuture();
+    Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> queries.get() == 1);
+    var second = host.readAhead(List.of(b)).toFuture();
+    var third = host.readAhead(List.of(b, c)).toFuture();
+    gate.tryEmitEmpty();
+
+    ReadAhead forA = first.get(10, TimeUnit.SECONDS);
+    ReadAhead forB = second.get(10, TimeUnit.SECONDS);
+    ReadAhead forBc = third.get(10, TimeUnit.SECONDS);
+    assertThat(queries).as("the two that waited went in one query").hasValue(2);
+    assertThat(forA.after(a, 1)).hasSize(1);
+    assertThat(forA.from(b)).isEmpty();
+    assertThat(forB.after(b, 1)).hasSize(1);
+    assertThat(forB.from(c)).as("only what it asked for").isEmpty();
+    assertThat(forBc.after(b, 1)).hasSize(1);
+    assertThat(forBc.after(c, 1)).hasSize(1);
+    assertThat(forBc.after(a, 1)).isEmpty();
+
+    host.commitPrepared("tx-a", a, forA).block();
+    host.commitPrepared("tx-b", b, forB).block();
+    host.commitPrepared("tx-c", c, forBc).block();
+    assertThat(committed).hasSize(3);
+    for (String id : List.of(a, b, c)) {
+      assertThat(host.get(id).block().state().gold()).isEqualTo(10);
+    }
   }
 
   @Test
