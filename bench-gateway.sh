@@ -163,6 +163,18 @@ request = function()
     {["Authorization"] = "Bearer " .. g[2], ["Content-Type"] = "application/json"},
     '{"to":"' .. to .. '","gold":1}')
 end
+-- 503 (players busy through every retry, sent again by a client) apart from any other failure.
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+refused, failed = 0, 0
+function response(status, headers, body)
+  if status == 503 then refused = refused + 1 elseif status >= 300 then failed = failed + 1 end
+end
+function done(summary, latency, requests)
+  local r, f = 0, 0
+  for _, t in ipairs(threads) do r = r + t:get("refused"); f = f + t:get("failed") end
+  io.write(string.format("Refused 503: %d\nOther failures: %d\n", r, f))
+end
 LUA
 cat >"$WORK/read.lua" <<'LUA'
 local players = {}
@@ -216,11 +228,18 @@ open(f"{work}/{name}.cpu", "w").write(str(cpu))
 if name.startswith("gift") or name.startswith("warm-gift"):
     # A gift may be refused when its players stay busy with other gifts through every retry (503,
     # sent again by a client): shown beside the figures (requests/s counts them), as long as they
-    # are a small share.
-    if non2xx > total * 0.05:
+    # are a small share. Any other failure, or a request wrk gave up on, fails the run.
+    refused = failed = timeouts = 0
+    for i in range(n):
+        t = open(f"{work}/{name}.{i}.out").read()
+        refused += int(re.search(r"Refused 503: (\d+)", t).group(1))
+        failed += int(re.search(r"Other failures: (\d+)", t).group(1))
+        m = re.search(r"Socket errors: .*timeout (\d+)", t); timeouts += int(m.group(1)) if m else 0
+    if failed or timeouts or refused > total * 0.05:
         for i in range(n):
             sys.stderr.write(open(f"{work}/{name}.{i}.out").read())
-        sys.exit(f"{name}: {non2xx} of {total} gifts refused: the figures are not the path's")
+        sys.exit(f"{name}: of {total} gifts {refused} refused (503), {failed} failed otherwise,"
+                 f" {timeouts} timed out: the figures are not the path's")
 elif name != "401" and non2xx:  # warm-up phases too: a path that fails is not warming up
     for i in range(n):
         sys.stderr.write(open(f"{work}/{name}.{i}.out").read())

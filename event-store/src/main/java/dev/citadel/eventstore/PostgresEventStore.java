@@ -124,12 +124,14 @@ public final class PostgresEventStore implements EventStore {
               WHERE c.name = $3 AND (e.tx_id, e.global_position) <= (c.last_tx_id, c.last_position)))
       """;
 
+  private final ConnectionFactory connections;
   private final DatabaseClient db;
   private final TransactionalOperator tx;
   private final EventStoreOptions options;
   private final GroupCommitter committer;
 
   public PostgresEventStore(ConnectionFactory connections, EventStoreOptions options) {
+    this.connections = connections;
     this.db = DatabaseClient.create(connections);
     this.tx = TransactionalOperator.create(new R2dbcTransactionManager(connections));
     this.options = options;
@@ -163,7 +165,9 @@ public final class PostgresEventStore implements EventStore {
     // caller's transaction, though, the append must commit or roll back with the caller's other
     // writes: it joins that transaction instead.
     return TransactionSynchronizationManager.forCurrentTransaction()
-        .map(TransactionSynchronizationManager::isActualTransactionActive)
+        // A connection of this store's pool bound by the caller's transaction: the statement
+        // would run on it (DatabaseClient takes it), so it joins.
+        .map(sync -> sync.hasResource(connections))
         .onErrorReturn(NoTransactionException.class, false)
         .flatMap(joins -> joins ? inTransaction(requests) : committer.submitAll(requests));
   }
@@ -190,9 +194,19 @@ public final class PostgresEventStore implements EventStore {
                   }
                   return Mono.just(result);
                 });
-    // A deadlock rolls the whole transaction back: nothing was written, so it runs again.
-    return all.as(tx::transactional)
-        .retryWhen(Retry.backoff(3, Duration.ofMillis(5)).filter(AppendStatement::isRetryable))
+    // A deadlock rolls the whole transaction back: nothing was written, so it runs again; but not
+    // inside the caller's transaction, which the deadlock aborted as a whole: the caller retries.
+    return TransactionSynchronizationManager.forCurrentTransaction()
+        .map(sync -> sync.hasResource(connections))
+        .onErrorReturn(NoTransactionException.class, false)
+        .flatMap(
+            joined ->
+                joined
+                    ? all.as(tx::transactional)
+                    : all.as(tx::transactional)
+                        .retryWhen(
+                            Retry.backoff(3, Duration.ofMillis(5))
+                                .filter(AppendStatement::isRetryable)))
         .onErrorMap(StoreBusy::ifNeverSent);
   }
 

@@ -163,6 +163,23 @@ class PostgresEventStoreTest {
         .expectNextCount(1)
         .verifyComplete();
     assertThat(store.versions(List.of(a, b)).block()).containsEntry(a, 2L).containsEntry(b, 2L);
+    // A transaction context with no transaction (SUPPORTS, none running) has nothing to join or
+    // roll back: the append stands on its own.
+    var supports = new org.springframework.transaction.support.DefaultTransactionDefinition();
+    supports.setPropagationBehavior(
+        org.springframework.transaction.TransactionDefinition.PROPAGATION_SUPPORTS);
+    TransactionalOperator none =
+        TransactionalOperator.create(
+            new org.springframework.r2dbc.connection.R2dbcTransactionManager(fixture.pool),
+            supports);
+    StepVerifier.create(
+            store
+                .appendAtomically(List.of(append(a, 2, 30), append(b, 2, 40)))
+                .then(Mono.error(new IllegalStateException("no transaction to undo it")))
+                .as(none::transactional))
+        .expectErrorMessage("no transaction to undo it")
+        .verify();
+    assertThat(store.versions(List.of(a, b)).block()).containsEntry(a, 3L).containsEntry(b, 3L);
   }
 
   @Test
@@ -183,6 +200,11 @@ class PostgresEventStoreTest {
                 fixture.endpoint.username(),
                 fixture.endpoint.password())) {
       other.setAutoCommit(false);
+      int otherPid;
+      try (var pid = other.createStatement().executeQuery("SELECT pg_backend_pid()")) {
+        pid.next();
+        otherPid = pid.getInt(1);
+      }
       // Another writer moves b to 2 and holds its row until it commits.
       try (var move =
               other.prepareStatement("UPDATE streams SET version = 2 WHERE aggregate_id = ?");
@@ -200,7 +222,7 @@ class PostgresEventStoreTest {
       // The group's statement read b at 1 and now waits for its row.
       org.awaitility.Awaitility.await()
           .atMost(java.time.Duration.ofSeconds(10))
-          .until(() -> waitingForLocks(watcher) > 0);
+          .until(() -> blockedBy(watcher, otherPid) > 0);
       other.commit();
       assertThat(atomic)
           .failsWithin(java.time.Duration.ofSeconds(10))
@@ -214,14 +236,16 @@ class PostgresEventStoreTest {
     assertThat(amounts(store.readStream(b).collectList().block())).containsExactly(1L, 2L);
   }
 
-  private static int waitingForLocks(java.sql.Connection c) throws java.sql.SQLException {
+  /** Sessions waiting for a lock the session {@code pid} holds. */
+  private static int blockedBy(java.sql.Connection c, int pid) throws java.sql.SQLException {
     try (var q =
-            c.prepareStatement(
-                "SELECT count(*) FROM pg_stat_activity"
-                    + " WHERE wait_event_type = 'Lock' AND datname = current_database()");
-        var rs = q.executeQuery()) {
-      rs.next();
-      return rs.getInt(1);
+        c.prepareStatement(
+            "SELECT count(*) FROM pg_stat_activity WHERE ? = ANY(pg_blocking_pids(pid))")) {
+      q.setInt(1, pid);
+      try (var rs = q.executeQuery()) {
+        rs.next();
+        return rs.getInt(1);
+      }
     }
   }
 

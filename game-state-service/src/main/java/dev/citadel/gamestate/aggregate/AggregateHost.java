@@ -484,6 +484,11 @@ public final class AggregateHost<S, C, E> {
     Map<String, Long> asked = Map.copyOf(from);
     return readAheads
         .get(asked)
+        // Refused (too many waiting, or waited too long) or failed together with the others: this
+        // commit's own query, as before reads were grouped (not one per player: a commit cannot
+        // be refused, so the fallback must not cost more than the read it replaces).
+        .onErrorResume(
+            shared -> store.readStreams(asked).collectList().timeout(VERSION_CHECK_TIMEOUT))
         .map(events -> ReadAhead.of(asked, events))
         .onErrorResume(
             e -> {
