@@ -10,8 +10,8 @@
 # and a gift of one gold straight to the giver's instance: to a player on the same instance, and to
 # one on the other (two-phase commit over HTTP), with the ratio to the direct command.
 # Prints requests/s, latency and CPU milliseconds per request of the JVM that answered, and the
-# ratio gateway / direct measured in the same run. About 6 minutes after the build (COMPARE_JAR
-# adds about 6 more). PostgreSQL runs
+# ratio gateway / direct measured in the same run. About 8 minutes after the build (COMPARE_JAR
+# adds about 6 more; SKIP_GATEWAY=1 measures the direct paths and gifts only, about 5). PostgreSQL runs
 # relaxed (--relaxed, no fsync), as in the runs quoted in the README and docs/benchmarks.md.
 # Options: COMPARE_JAR=path/to/gateway-exec.jar (also runs that gateway beside this build's and
 # alternates measured reads and commands between the two: a before/after on the same machine

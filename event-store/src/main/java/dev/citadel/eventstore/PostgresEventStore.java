@@ -173,9 +173,9 @@ public final class PostgresEventStore implements EventStore {
     // caller's transaction, though, the append must commit or roll back with the caller's other
     // writes: it joins that transaction instead.
     return TransactionSynchronizationManager.forCurrentTransaction()
-        // A connection of this store's pool bound by the caller's transaction: the statement
-        // would run on it (DatabaseClient takes it), so it joins.
-        .map(sync -> sync.hasResource(connections))
+        // A transaction running on a connection of this store's pool: the statement would run on
+        // it (DatabaseClient takes it), so it joins.
+        .map(sync -> sync.isActualTransactionActive() && sync.hasResource(connections))
         .onErrorReturn(NoTransactionException.class, false)
         .flatMap(joins -> joins ? inTransaction(requests) : committer.submitAll(requests));
   }
@@ -205,7 +205,7 @@ public final class PostgresEventStore implements EventStore {
     // A deadlock rolls the whole transaction back: nothing was written, so it runs again; but not
     // inside the caller's transaction, which the deadlock aborted as a whole: the caller retries.
     return TransactionSynchronizationManager.forCurrentTransaction()
-        .map(sync -> sync.hasResource(connections))
+        .map(sync -> sync.isActualTransactionActive() && sync.hasResource(connections))
         .onErrorReturn(NoTransactionException.class, false)
         .flatMap(
             joined ->

@@ -173,8 +173,10 @@ class PostgresEventStoreTest {
             new org.springframework.r2dbc.connection.R2dbcTransactionManager(fixture.pool),
             supports);
     StepVerifier.create(
-            store
-                .appendAtomically(List.of(append(a, 2, 30), append(b, 2, 40)))
+            org.springframework.r2dbc.core.DatabaseClient.create(fixture.pool)
+                .sql("SELECT 1") // binds a connection to the scope, with no transaction on it
+                .then()
+                .then(store.appendAtomically(List.of(append(a, 2, 30), append(b, 2, 40))))
                 .then(Mono.error(new IllegalStateException("no transaction to undo it")))
                 .as(none::transactional))
         .expectErrorMessage("no transaction to undo it")

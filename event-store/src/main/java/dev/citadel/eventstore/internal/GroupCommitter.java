@@ -109,8 +109,8 @@ public final class GroupCommitter {
 
   /**
    * Takes queued appends up to the size limit. A batch ends before an append to a stream it already
-   * holds: that one goes in a later statement, whose row lock on the stream then waits for this
-   * one, so the two are decided in order.
+   * holds: that one goes in a later statement (with two in flight, either may lock the stream
+   * first; the expected versions decide, and the one that finds the stream moved gets a conflict).
    */
   private synchronized List<Pending> takeBatch() { // the only place that removes from the queue
     List<Pending> batch = new ArrayList<>();

@@ -45,14 +45,15 @@ import reactor.util.retry.Retry;
  *   <li>Idle aggregates are passivated (idle timeout, maximum resident count).
  * </ul>
  *
- * <p>Why one class (about 620 lines): commands, reads, two-phase holds and passivation all act on
- * the same resident entry under its one mailbox turn (a hold blocks commands, passivation must not
- * drop an entry that holds or has queued work), so their state and its invariants live together.
- * The mailbox ({@link Resident}), the recovery bound ({@link ConcurrencyLimiter}), reads' grouped
- * version checks ({@link VersionChecks}), the transactions' holds ({@link Holds}) and the meters
- * ({@link HostMeters}) are classes of their own. What is left is the path of a command (decide,
- * append, look up an ambiguous failure, retry a conflict once), of a copy (load, catch up,
- * passivate), and the transaction's entry points (prepare, commit, abort), which share both.
+ * <p>One unit on purpose (over 300 lines): commands, reads, two-phase holds and passivation all act
+ * on the same resident entry under its one mailbox turn (a hold blocks commands, passivation must
+ * not drop an entry that holds or has queued work), so their state and its invariants live
+ * together. The mailbox ({@link Resident}), the recovery bound ({@link ConcurrencyLimiter}), reads'
+ * grouped version checks ({@link VersionChecks}) and commits' grouped reads of the journal ({@link
+ * GroupedLookups}), the transactions' holds ({@link Holds}) and the meters ({@link HostMeters}) are
+ * classes of their own. What is left is the path of a command (decide, append, look up an ambiguous
+ * failure, retry a conflict once), of a copy (load, catch up, passivate), and the transaction's
+ * entry points (prepare, commit, abort), which share both.
  */
 public final class AggregateHost<S, C, E> {
   private static final Logger log = LoggerFactory.getLogger(AggregateHost.class);
@@ -88,7 +89,14 @@ public final class AggregateHost<S, C, E> {
   /** Commits whose reads of the journal go in one query at most. */
   private static final int READ_AHEAD_BATCH = 64;
 
-  private static final int READ_AHEADS_IN_FLIGHT = 1;
+  private static final int READ_AHEADS_IN_FLIGHT = 2;
+
+  /**
+   * The longest a commit waits for a shared read to start, and a read takes: well under the
+   * coordinator's commit timeout (2 s by default), so a slow read leaves time for the commit's own.
+   */
+  private static final Duration READ_AHEAD_TIMEOUT = Duration.ofMillis(500);
+
   private final HostMeters meters;
   private final Holds<S, E> holds;
 
@@ -125,7 +133,7 @@ public final class AggregateHost<S, C, E> {
             READ_AHEAD_BATCH,
             READ_AHEADS_IN_FLIGHT,
             options.maxWaitingReads(),
-            VERSION_CHECK_TIMEOUT,
+            READ_AHEAD_TIMEOUT,
             nanoTime);
     this.meters = new HostMeters(meters, type.name(), residents);
     this.holds = new Holds<>(nanoTime, this.meters.holdsTaken, this.meters.holdsLapsed);
@@ -466,8 +474,8 @@ public final class AggregateHost<S, C, E> {
    * its players at once, and one query instead of one per player is what a commit costs the
    * database; the read-aheads of commits that arrive together share that query ({@link
    * GroupedLookups}, started after each of them asked, so it finds every transaction stored before
-   * its commit was sent). Aggregates not in memory are left to their own read; a failed read (or
-   * one refused for waiting too long) leaves them all.
+   * its commit was sent); one refused (too many waiting, or waited too long) runs its own query.
+   * Aggregates not in memory are left to their own read; a failed read leaves them all.
    */
   public Mono<ReadAhead> readAhead(java.util.Collection<String> ids) {
     Map<String, Long> from = new java.util.LinkedHashMap<>();
@@ -484,11 +492,13 @@ public final class AggregateHost<S, C, E> {
     Map<String, Long> asked = Map.copyOf(from);
     return readAheads
         .get(asked)
-        // Refused (too many waiting, or waited too long) or failed together with the others: this
-        // commit's own query, as before reads were grouped (not one per player: a commit cannot
-        // be refused, so the fallback must not cost more than the read it replaces).
+        // Refused (too many waiting, or waited too long): this commit's own query, as before reads
+        // were grouped (not one per player: a commit cannot be refused, so the fallback must not
+        // cost more than the read it replaces). A failed shared read is not tried again by each
+        // of its callers at once: they read their own, player by player, as before.
         .onErrorResume(
-            shared -> store.readStreams(asked).collectList().timeout(VERSION_CHECK_TIMEOUT))
+            Overloaded.class,
+            refused -> store.readStreams(asked).collectList().timeout(READ_AHEAD_TIMEOUT))
         .map(events -> ReadAhead.of(asked, events))
         .onErrorResume(
             e -> {
@@ -508,7 +518,7 @@ public final class AggregateHost<S, C, E> {
     return store
         .readStreams(union)
         .collectList()
-        .timeout(VERSION_CHECK_TIMEOUT)
+        .timeout(READ_AHEAD_TIMEOUT)
         .map(
             events -> {
               Map<String, List<StoredEvent>> byStream = new java.util.HashMap<>();

@@ -75,11 +75,23 @@ final class GroupedLookups<K, V> {
     return Mono.create(
         sink -> {
           boolean refused;
+          Waiter<K, V> waiter = new Waiter<>(key, sink, nanoTime.getAsLong());
           synchronized (this) {
             refused = waiting.size() >= maxWaiting;
             if (!refused) {
-              waiting.add(new Waiter<>(key, sink, nanoTime.getAsLong()));
+              waiting.add(waiter);
             }
+          }
+          if (!refused) {
+            // A caller that gave up (its request cancelled, a timeout above) leaves the queue: it
+            // no longer counts toward the bound nor joins a lookup. (Once taken, it is answered
+            // into the void.)
+            sink.onCancel(
+                () -> {
+                  synchronized (this) {
+                    waiting.remove(waiter);
+                  }
+                });
           }
           if (refused) {
             // Answered outside the lock: the caller's error path (its 503) runs on this thread.
