@@ -91,12 +91,6 @@ public final class AggregateHost<S, C, E> {
 
   private static final int READ_AHEADS_IN_FLIGHT = 2;
 
-  /**
-   * The longest a commit waits for a shared read to start, and a read takes: well under the
-   * coordinator's commit timeout (2 s by default), so a slow read leaves time for the commit's own.
-   */
-  private static final Duration READ_AHEAD_TIMEOUT = Duration.ofMillis(500);
-
   private final HostMeters meters;
   private final Holds<S, E> holds;
 
@@ -133,7 +127,7 @@ public final class AggregateHost<S, C, E> {
             READ_AHEAD_BATCH,
             READ_AHEADS_IN_FLIGHT,
             options.maxWaitingReads(),
-            READ_AHEAD_TIMEOUT,
+            options.readAheadTimeout(),
             nanoTime);
     this.meters = new HostMeters(meters, type.name(), residents);
     this.holds = new Holds<>(nanoTime, this.meters.holdsTaken, this.meters.holdsLapsed);
@@ -498,7 +492,7 @@ public final class AggregateHost<S, C, E> {
         // of its callers at once: they read their own, player by player, as before.
         .onErrorResume(
             Overloaded.class,
-            refused -> store.readStreams(asked).collectList().timeout(READ_AHEAD_TIMEOUT))
+            refused -> store.readStreams(asked).collectList().timeout(options.readAheadTimeout()))
         .map(events -> ReadAhead.of(asked, events))
         .onErrorResume(
             e -> {
@@ -518,7 +512,7 @@ public final class AggregateHost<S, C, E> {
     return store
         .readStreams(union)
         .collectList()
-        .timeout(READ_AHEAD_TIMEOUT)
+        .timeout(options.readAheadTimeout())
         .map(
             events -> {
               Map<String, List<StoredEvent>> byStream = new java.util.HashMap<>();

@@ -89,7 +89,7 @@ final class GroupedLookups<K, V> {
             sink.onCancel(
                 () -> {
                   synchronized (this) {
-                    waiting.remove(waiter);
+                    waiting.removeIf(w -> w == waiter); // by identity: keys may be large
                   }
                 });
           }

@@ -12,7 +12,10 @@ import java.time.Duration;
  * @param maxWaitingRecoveries loads waiting for one of the {@code maxConcurrentRecoveries} slots;
  *     past it likewise
  * @param maxWaitingReads reads and transaction prepares waiting for their version check ({@link
- *     VersionChecks}); past it likewise
+ *     VersionChecks}); past it likewise (and commits waiting for a shared read of the journal)
+ * @param readAheadTimeout the longest a commit waits for a shared read of the journal to start, and
+ *     each such read takes: well under the coordinator's commit timeout (2 s by default), so a slow
+ *     read leaves time for the commit's own
  */
 public record HostOptions(
     Duration idleTimeout,
@@ -21,10 +24,34 @@ public record HostOptions(
     Duration sweepInterval,
     int maxPendingPerAggregate,
     int maxWaitingRecoveries,
-    int maxWaitingReads) {
+    int maxWaitingReads,
+    Duration readAheadTimeout) {
+  /** A shared read of the journal for commits: 500 ms to start, 500 ms to read. */
+  public static final Duration READ_AHEAD_TIMEOUT = Duration.ofMillis(500);
+
   public static HostOptions defaults() {
     return new HostOptions(
         Duration.ofMinutes(10), 100_000, 16, Duration.ofSeconds(10), 64, 1_000, 10_000);
+  }
+
+  /** With the default {@link #READ_AHEAD_TIMEOUT}. */
+  public HostOptions(
+      Duration idleTimeout,
+      int maxResident,
+      int maxConcurrentRecoveries,
+      Duration sweepInterval,
+      int maxPendingPerAggregate,
+      int maxWaitingRecoveries,
+      int maxWaitingReads) {
+    this(
+        idleTimeout,
+        maxResident,
+        maxConcurrentRecoveries,
+        sweepInterval,
+        maxPendingPerAggregate,
+        maxWaitingRecoveries,
+        maxWaitingReads,
+        READ_AHEAD_TIMEOUT);
   }
 
   public HostOptions {
@@ -34,5 +61,21 @@ public record HostOptions(
         || maxWaitingReads < 1) {
       throw new IllegalArgumentException("the bounds on waiting work must be positive");
     }
+    if (readAheadTimeout.isNegative() || readAheadTimeout.isZero()) {
+      throw new IllegalArgumentException("the read-ahead timeout must be positive");
+    }
+  }
+
+  /** The same, with another {@link #readAheadTimeout}. */
+  public HostOptions withReadAheadTimeout(Duration timeout) {
+    return new HostOptions(
+        idleTimeout,
+        maxResident,
+        maxConcurrentRecoveries,
+        sweepInterval,
+        maxPendingPerAggregate,
+        maxWaitingRecoveries,
+        maxWaitingReads,
+        timeout);
   }
 }

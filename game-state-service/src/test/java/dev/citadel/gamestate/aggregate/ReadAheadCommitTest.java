@@ -66,7 +66,8 @@ class ReadAheadCommitTest {
         TYPE,
         journal,
         SnapshotPolicy.DEFAULT,
-        HostOptions.defaults(),
+        // Reads held on purpose below must not time out while the test does its next steps.
+        HostOptions.defaults().withReadAheadTimeout(Duration.ofSeconds(60)),
         List.of(
             (id, state, version, events) -> {
               committed.add(id + ":" + events);
