@@ -165,27 +165,36 @@ public final class PostgresEventStore implements EventStore {
     if (requests.isEmpty()) {
       return Mono.just(List.of());
     }
-    if (requests.size() > 1 && requests.stream().anyMatch(r -> r.expectedVersion() == 0)) {
-      return inTransaction(requests);
-    }
-    // Streams that exist (or one stream): a group in the next group-commit statement, written all
-    // or none, with no transaction of its own (one statement is one transaction). Inside the
-    // caller's transaction, though, the append must commit or roll back with the caller's other
-    // writes: it joins that transaction instead.
-    return TransactionSynchronizationManager.forCurrentTransaction()
-        // A transaction running on a connection of this store's pool: the statement would run on
-        // it (DatabaseClient takes it), so it joins.
-        .map(sync -> sync.isActualTransactionActive() && sync.hasResource(connections))
-        .onErrorReturn(NoTransactionException.class, false)
-        .flatMap(joins -> joins ? inTransaction(requests) : committer.submitAll(requests));
+    // Creating a stream beside others needs a transaction (an insert that met an existing stream
+    // cannot be undone within the statement). Streams that exist (or one stream) are a group in the
+    // next group-commit statement, written all or none, with no transaction of its own (one
+    // statement is one transaction). Inside the caller's transaction, though, the append must
+    // commit or roll back with the caller's other writes: it joins that transaction instead.
+    boolean creates =
+        requests.size() > 1 && requests.stream().anyMatch(r -> r.expectedVersion() == 0);
+    return callersTransaction()
+        .flatMap(
+            joined ->
+                joined || creates
+                    ? inTransaction(requests, joined)
+                    : committer.submitAll(requests));
   }
 
   /**
-   * In a transaction (the caller's, or one of its own), rolled back unless every stream is written:
-   * creating a stream beside others needs it (an insert that met an existing stream cannot be
-   * undone within the statement).
+   * Whether the subscriber runs in a transaction on a connection of this store's pool: the
+   * statement would run on it (DatabaseClient takes it), so it joins.
    */
-  private Mono<List<Appended>> inTransaction(List<AppendRequest> requests) {
+  private Mono<Boolean> callersTransaction() {
+    return TransactionSynchronizationManager.forCurrentTransaction()
+        .map(sync -> sync.isActualTransactionActive() && sync.hasResource(connections))
+        .onErrorReturn(NoTransactionException.class, false);
+  }
+
+  /**
+   * In a transaction (the caller's when {@code joined}, else one of its own), rolled back unless
+   * every stream is written.
+   */
+  private Mono<List<Appended>> inTransaction(List<AppendRequest> requests, boolean joined) {
     Mono<List<Appended>> all =
         Mono.defer(() -> AppendStatement.execute(db, requests))
             .map(AppendStatement.Result::written)
@@ -204,17 +213,11 @@ public final class PostgresEventStore implements EventStore {
                 });
     // A deadlock rolls the whole transaction back: nothing was written, so it runs again; but not
     // inside the caller's transaction, which the deadlock aborted as a whole: the caller retries.
-    return TransactionSynchronizationManager.forCurrentTransaction()
-        .map(sync -> sync.isActualTransactionActive() && sync.hasResource(connections))
-        .onErrorReturn(NoTransactionException.class, false)
-        .flatMap(
-            joined ->
-                joined
-                    ? all.as(tx::transactional)
-                    : all.as(tx::transactional)
-                        .retryWhen(
-                            Retry.backoff(3, Duration.ofMillis(5))
-                                .filter(AppendStatement::isRetryable)))
+    Mono<List<Appended>> once = all.as(tx::transactional);
+    return (joined
+            ? once
+            : once.retryWhen(
+                Retry.backoff(3, Duration.ofMillis(5)).filter(AppendStatement::isRetryable)))
         .onErrorMap(StoreBusy::ifNeverSent);
   }
 

@@ -52,7 +52,7 @@ public final class GroupCommitter {
   }
 
   public Mono<Appended> submit(AppendRequest request) {
-    return submitAll(List.of(request)).map(appended -> appended.get(0));
+    return enqueue(List.of(request)).map(appended -> appended.get(0));
   }
 
   /**
@@ -76,7 +76,11 @@ public final class GroupCommitter {
                 "a stream is created only by an append of its own: " + r.aggregateId()));
       }
     }
-    List<AppendRequest> copy = List.copyOf(requests);
+    return enqueue(List.copyOf(requests));
+  }
+
+  /** Queues the appends as one group (checked by the caller), or refuses them when full. */
+  private Mono<List<Appended>> enqueue(List<AppendRequest> copy) {
     return Mono.create(
         sink -> {
           if (queued.incrementAndGet() > maxQueued) {

@@ -31,26 +31,13 @@ public record HostOptions(
 
   public static HostOptions defaults() {
     return new HostOptions(
-        Duration.ofMinutes(10), 100_000, 16, Duration.ofSeconds(10), 64, 1_000, 10_000);
-  }
-
-  /** With the default {@link #READ_AHEAD_TIMEOUT}. */
-  public HostOptions(
-      Duration idleTimeout,
-      int maxResident,
-      int maxConcurrentRecoveries,
-      Duration sweepInterval,
-      int maxPendingPerAggregate,
-      int maxWaitingRecoveries,
-      int maxWaitingReads) {
-    this(
-        idleTimeout,
-        maxResident,
-        maxConcurrentRecoveries,
-        sweepInterval,
-        maxPendingPerAggregate,
-        maxWaitingRecoveries,
-        maxWaitingReads,
+        Duration.ofMinutes(10),
+        100_000,
+        16,
+        Duration.ofSeconds(10),
+        64,
+        1_000,
+        10_000,
         READ_AHEAD_TIMEOUT);
   }
 

@@ -232,7 +232,8 @@ public class GameStateConfiguration {
             gs.sweepInterval(),
             gs.overload().maxPendingPerPlayer(),
             gs.overload().maxWaitingRecoveries(),
-            gs.overload().maxWaitingReads()),
+            gs.overload().maxWaitingReads(),
+            HostOptions.READ_AHEAD_TIMEOUT),
         hooks,
         meters,
         System::nanoTime);

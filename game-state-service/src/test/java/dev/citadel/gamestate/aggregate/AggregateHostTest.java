@@ -420,7 +420,15 @@ class AggregateHostTest {
     var host =
         instance(
             SnapshotPolicy.DEFAULT,
-            new HostOptions(Duration.ofMinutes(1), 5, 4, Duration.ofHours(1), 64, 1_000, 10_000),
+            new HostOptions(
+                Duration.ofMinutes(1),
+                5,
+                4,
+                Duration.ofHours(1),
+                64,
+                1_000,
+                10_000,
+                HostOptions.READ_AHEAD_TIMEOUT),
             clock);
     List<String> players = IntStream.range(0, 8).mapToObj(i -> newPlayer()).toList();
     for (String id : players) {
