@@ -50,7 +50,7 @@ import reactor.util.retry.Retry;
  * not drop an entry that holds or has queued work), so their state and its invariants live
  * together. The mailbox ({@link Resident}), the recovery bound ({@link ConcurrencyLimiter}), reads'
  * grouped version checks ({@link VersionChecks}) and commits' grouped reads of the journal ({@link
- * GroupedLookups}), the transactions' holds ({@link Holds}) and the meters ({@link HostMeters}) are
+ * ReadAheads}), the transactions' holds ({@link Holds}) and the meters ({@link HostMeters}) are
  * classes of their own. What is left is the path of a command (decide, append, look up an ambiguous
  * failure, retry a conflict once), of a copy (load, catch up, passivate), and the transaction's
  * entry points (prepare, commit, abort), which share both.
@@ -83,13 +83,8 @@ public final class AggregateHost<S, C, E> {
   private final ConcurrencyLimiter recoveries;
   private final VersionChecks versionChecks;
 
-  /** Commits' reads of the journal (each: streams and the version it was read after), grouped. */
-  private final GroupedLookups<Map<String, Long>, List<StoredEvent>> readAheads;
-
-  /** Commits whose reads of the journal go in one query at most. */
-  private static final int READ_AHEAD_BATCH = 64;
-
-  private static final int READ_AHEADS_IN_FLIGHT = 2;
+  /** Commits' reads of the journal, grouped. */
+  private final ReadAheads readAheads;
 
   private final HostMeters meters;
   private final Holds<S, E> holds;
@@ -118,17 +113,7 @@ public final class AggregateHost<S, C, E> {
             options.maxWaitingReads(),
             VERSION_CHECK_TIMEOUT,
             nanoTime);
-    this.readAheads =
-        new GroupedLookups<>(
-            "read-aheads",
-            "a commit's read of the journal",
-            this::readNewer,
-            List.of(),
-            READ_AHEAD_BATCH,
-            READ_AHEADS_IN_FLIGHT,
-            options.maxWaitingReads(),
-            options.readAheadTimeout(),
-            nanoTime);
+    this.readAheads = new ReadAheads(store, options, nanoTime);
     this.meters = new HostMeters(meters, type.name(), residents);
     this.holds = new Holds<>(nanoTime, this.meters.holdsTaken, this.meters.holdsLapsed);
   }
@@ -466,10 +451,10 @@ public final class AggregateHost<S, C, E> {
    * The newer events of these aggregates' copies, read in one query for the commits that follow
    * ({@link #commitPrepared(String, String, ReadAhead)}): a transaction's participant commits all
    * its players at once, and one query instead of one per player is what a commit costs the
-   * database; the read-aheads of commits that arrive together share that query ({@link
-   * GroupedLookups}, started after each of them asked, so it finds every transaction stored before
-   * its commit was sent); one refused (too many waiting, or waited too long) runs its own query.
-   * Aggregates not in memory are left to their own read; a failed read leaves them all.
+   * database; the read-aheads of commits that arrive together share that query ({@link ReadAheads},
+   * started after each of them asked, so it finds every transaction stored before its commit was
+   * sent); one refused (too many waiting, or waited too long) runs its own query. Aggregates not in
+   * memory are left to their own read; a failed read leaves them all.
    */
   public Mono<ReadAhead> readAhead(java.util.Collection<String> ids) {
     Map<String, Long> from = new java.util.LinkedHashMap<>();
@@ -483,56 +468,12 @@ public final class AggregateHost<S, C, E> {
     if (from.isEmpty()) {
       return Mono.just(ReadAhead.none());
     }
-    Map<String, Long> asked = Map.copyOf(from);
     return readAheads
-        .get(asked)
-        // Refused (too many waiting, or waited too long): this commit's own query, as before reads
-        // were grouped (not one per player: a commit cannot be refused, so the fallback must not
-        // cost more than the read it replaces). A failed shared read is not tried again by each
-        // of its callers at once: they read their own, player by player, as before.
-        .onErrorResume(
-            Overloaded.class,
-            refused -> store.readStreams(asked).collectList().timeout(options.readAheadTimeout()))
-        .map(events -> ReadAhead.of(asked, events))
+        .read(Map.copyOf(from))
         .onErrorResume(
             e -> {
               log.debug("read ahead of {} failed; each commit reads its own", from.keySet(), e);
               return Mono.just(ReadAhead.none());
-            });
-  }
-
-  /**
-   * One query for several commits' reads: each stream after the earliest version asked, then each
-   * commit's share (its streams, after its own versions).
-   */
-  private Mono<Map<Map<String, Long>, List<StoredEvent>>> readNewer(
-      java.util.Collection<Map<String, Long>> asks) {
-    Map<String, Long> union = new java.util.HashMap<>();
-    asks.forEach(ask -> ask.forEach((id, seq) -> union.merge(id, seq, Math::min)));
-    return store
-        .readStreams(union)
-        .collectList()
-        .timeout(options.readAheadTimeout())
-        .map(
-            events -> {
-              Map<String, List<StoredEvent>> byStream = new java.util.HashMap<>();
-              for (StoredEvent e : events) {
-                byStream.computeIfAbsent(e.aggregateId(), k -> new java.util.ArrayList<>()).add(e);
-              }
-              Map<Map<String, Long>, List<StoredEvent>> shares = new java.util.HashMap<>();
-              for (Map<String, Long> ask : asks) {
-                List<StoredEvent> share = new java.util.ArrayList<>();
-                ask.forEach(
-                    (id, seq) -> {
-                      for (StoredEvent e : byStream.getOrDefault(id, List.of())) {
-                        if (e.seq() > seq) {
-                          share.add(e);
-                        }
-                      }
-                    });
-                shares.put(ask, share);
-              }
-              return shares;
             });
   }
 
