@@ -22,9 +22,10 @@ import reactor.core.publisher.MonoSink;
  * asked (the same guarantee as its own query, for a fraction of the queries). Past {@code
  * maxWaiting} callers waiting, a caller is refused at once ({@link Overloaded}); one that has
  * waited longer than {@code maxWait} for a lookup to start (a slow database) is refused as well,
- * not looked up.
+ * not looked up. (A "lookup" may also be a call that does something for each key: the calls between
+ * game-state instances are sent this way, many in one request.)
  */
-final class GroupedLookups<K, V> {
+public final class GroupedLookups<K, V> {
   private static final Logger log = LoggerFactory.getLogger(GroupedLookups.class);
 
   private record Waiter<K, V>(K key, MonoSink<V> sink, long sinceNanos) {}
@@ -46,7 +47,7 @@ final class GroupedLookups<K, V> {
    * @param what what a caller waits for, in the refusal's message ("a version check")
    * @param lookup the values of the distinct keys asked; a key it leaves out gets {@code absent}
    */
-  GroupedLookups(
+  public GroupedLookups(
       String name,
       String what,
       Function<Collection<K>, Mono<Map<K, V>>> lookup,
@@ -71,7 +72,7 @@ final class GroupedLookups<K, V> {
   }
 
   /** The key's value, as of a lookup started after now. */
-  Mono<V> get(K key) {
+  public Mono<V> get(K key) {
     return Mono.create(
         sink -> {
           boolean refused;

@@ -11,12 +11,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** What a failed transaction answers: each failure as the refusal its caller can act on. */
-final class Refusals {
+public final class Refusals {
   private static final Logger log = LoggerFactory.getLogger(Refusals.class);
 
   private Refusals() {}
 
-  static Refused of(Throwable e) {
+  public static Refused of(Throwable e) {
     if (e instanceof Refused r) {
       return r;
     }

@@ -1,6 +1,7 @@
 package dev.citadel.gamestate.transactions.http;
 
 import dev.citadel.eventstore.EventData;
+import dev.citadel.gamestate.aggregate.GroupedLookups;
 import dev.citadel.gamestate.aggregate.Held;
 import dev.citadel.gamestate.transactions.Participant;
 import dev.citadel.gamestate.transactions.Refused;
@@ -44,15 +45,79 @@ public final class RemoteParticipant implements Participant {
 
   public record DecisionsBody(List<String> playerIds) {}
 
+  /** What a call asks of the other instance's {@link Participant}. */
+  public enum Op {
+    PREPARE,
+    COMMIT,
+    ABORT
+  }
+
+  /**
+   * One transaction's call in a request that carries many ({@code /internal/tx/calls}): the steps
+   * to prepare, or the players to commit or abort.
+   */
+  public record CallBody(String tx, Op op, List<PrepareBody> steps, List<String> playerIds) {}
+
+  public record CallsBody(List<CallBody> calls) {}
+
+  /**
+   * A call's answer, in the calls' order: its votes (a prepare), nothing (a decision carried out),
+   * or its refusal ({@link Refused.Reason}'s name, the detail, and whether a player was busy).
+   */
+  public record AnswerBody(List<VoteBody> votes, String refused, String detail, Boolean busy) {
+    static final AnswerBody DONE = new AnswerBody(null, null, null, null);
+  }
+
+  public record AnswersBody(List<AnswerBody> answers) {}
+
+  /** A call waiting for the next request: equal only to itself (two may carry the same body). */
+  private static final class Call {
+    final CallBody body;
+
+    Call(CallBody body) {
+      this.body = body;
+    }
+  }
+
+  /** A call's answer as its caller takes it: the votes, or the failure to raise. */
+  private record Answer(List<Vote> votes, Throwable failure) {
+    static final Answer DONE = new Answer(List.of(), null);
+  }
+
+  /** Calls one request carries at most. */
+  static final int MAX_CALLS = 64;
+
+  /** Requests in flight at once to one instance; the calls made meanwhile wait for the next. */
+  static final int IN_FLIGHT = 4;
+
+  /** Calls waiting at most (past it, refused at once as overload) and how long each may wait. */
+  static final int MAX_WAITING = 4_096;
+
+  static final java.time.Duration MAX_WAIT = java.time.Duration.ofSeconds(1);
+
   private static final Retry ONCE_IF_NO_RESPONSE =
       Retry.max(1)
           .filter(e -> e instanceof WebClientRequestException)
           .onRetryExhaustedThrow((spec, signal) -> signal.failure());
 
   private final WebClient http;
+  private final GroupedLookups<Call, Answer> calls;
 
   public RemoteParticipant(WebClient http) {
     this.http = http;
+    this.calls =
+        new GroupedLookups<>(
+            "instance-calls",
+            "a call to another game-state instance",
+            this::send,
+            new Answer(
+                null,
+                new IllegalStateException("another game-state instance left a call unanswered")),
+            MAX_CALLS,
+            IN_FLIGHT,
+            MAX_WAITING,
+            MAX_WAIT,
+            System::nanoTime);
   }
 
   @Override
@@ -68,9 +133,121 @@ public final class RemoteParticipant implements Participant {
         .onErrorMap(WebClientResponseException.class, RemoteParticipant::refused);
   }
 
-  /** One call for all of this instance's players (a result has up to ten). */
+  /**
+   * One call for all of this instance's players (a result has up to ten), sent with the calls of
+   * other transactions made meanwhile, in one request (transport only: each call is carried out and
+   * answered on its own, whatever the others' answers).
+   */
   @Override
   public Mono<List<Vote>> prepareAll(String txId, List<Step> steps) {
+    return call(new CallBody(
+            txId,
+            Op.PREPARE,
+            steps.stream().map(s -> new PrepareBody(s.playerId(), s.command(), s.args())).toList(),
+            null))
+        .map(Answer::votes);
+  }
+
+  @Override
+  public Mono<Void> commitAll(String txId, List<String> playerIds) {
+    return call(new CallBody(txId, Op.COMMIT, null, playerIds)).then();
+  }
+
+  @Override
+  public Mono<Void> abortAll(String txId, List<String> playerIds) {
+    return call(new CallBody(txId, Op.ABORT, null, playerIds)).then();
+  }
+
+  private Mono<Answer> call(CallBody body) {
+    return calls
+        .get(new Call(body))
+        .flatMap(a -> a.failure() != null ? Mono.error(a.failure()) : Mono.just(a));
+  }
+
+  /**
+   * The calls waiting, in one request; sent once more if it got no response at all (every call is
+   * idempotent by transaction id). An instance that does not serve it yet (a rolling update)
+   * answers 404: each call is sent on its own instead. A request refused as a whole (a 401 of our
+   * token, a 503 before any work) fails each of its calls with that refusal.
+   */
+  private Mono<java.util.Map<Call, Answer>> send(java.util.Collection<Call> waiting) {
+    List<Call> batch = List.copyOf(waiting);
+    return http.post()
+        .uri("/internal/tx/calls")
+        .bodyValue(new CallsBody(batch.stream().map(c -> c.body).toList()))
+        .retrieve()
+        .bodyToMono(AnswersBody.class)
+        .retryWhen(ONCE_IF_NO_RESPONSE)
+        .map(
+            answers -> {
+              if (answers.answers() == null || answers.answers().size() != batch.size()) {
+                throw new IllegalStateException(
+                    "another game-state instance answered "
+                        + (answers.answers() == null ? 0 : answers.answers().size())
+                        + " of "
+                        + batch.size()
+                        + " calls");
+              }
+              java.util.Map<Call, Answer> byCall = new java.util.IdentityHashMap<>();
+              for (int i = 0; i < batch.size(); i++) {
+                byCall.put(batch.get(i), answer(answers.answers().get(i)));
+              }
+              return byCall;
+            })
+        .onErrorResume(
+            WebClientResponseException.NotFound.class,
+            notServed ->
+                reactor.core.publisher.Flux.fromIterable(batch)
+                    .flatMapSequential(
+                        c ->
+                            alone(c.body)
+                                .map(votes -> new Answer(votes, null))
+                                .onErrorResume(e -> Mono.just(new Answer(null, e)))
+                                .map(a -> java.util.Map.entry(c, a)),
+                        batch.size(),
+                        1)
+                    .collect(
+                        java.util.IdentityHashMap::new, (m, e) -> m.put(e.getKey(), e.getValue())))
+        .onErrorMap(WebClientResponseException.class, RemoteParticipant::refused);
+  }
+
+  /** A call's answer from the wire. */
+  static Answer answer(AnswerBody b) {
+    if (b == null) {
+      return new Answer(
+          null, new IllegalStateException("another game-state instance sent an empty answer"));
+    }
+    if (b.refused() != null) {
+      Refused.Reason reason;
+      try {
+        reason = Refused.Reason.valueOf(b.refused());
+      } catch (IllegalArgumentException unknown) {
+        reason = Refused.Reason.UNAVAILABLE; // a newer instance's reason: not the player's input
+      }
+      String detail = b.detail() != null ? b.detail() : "a participant refused";
+      // A player held by another transaction over there is as busy as one held here: retried.
+      return new Answer(
+          null,
+          new Refused(reason, detail, Boolean.TRUE.equals(b.busy()) ? Held.remote(detail) : null));
+    }
+    return b.votes() == null
+        ? Answer.DONE
+        : new Answer(b.votes().stream().map(RemoteParticipant::vote).toList(), null);
+  }
+
+  /** One call in a request of its own (an instance without {@code /internal/tx/calls}). */
+  private Mono<List<Vote>> alone(CallBody c) {
+    return switch (c.op()) {
+      case PREPARE ->
+          prepareAllAlone(
+              c.tx(),
+              c.steps().stream().map(s -> new Step(s.playerId(), s.command(), s.args())).toList());
+      case COMMIT -> commitAllAlone(c.tx(), c.playerIds()).thenReturn(List.of());
+      case ABORT -> abortAllAlone(c.tx(), c.playerIds()).thenReturn(List.of());
+    };
+  }
+
+  private Mono<List<Vote>> prepareAllAlone(String txId, List<Step> steps) {
     return http.post()
         .uri("/internal/tx/{tx}/prepare-all", txId)
         .bodyValue(
@@ -91,16 +268,14 @@ public final class RemoteParticipant implements Participant {
         .onErrorMap(WebClientResponseException.class, RemoteParticipant::refused);
   }
 
-  @Override
-  public Mono<Void> commitAll(String txId, List<String> playerIds) {
+  private Mono<Void> commitAllAlone(String txId, List<String> playerIds) {
     return decideAll(txId, "commit-all", playerIds)
         .onErrorResume(
             WebClientResponseException.NotFound.class,
             notServed -> Participant.super.commitAll(txId, playerIds));
   }
 
-  @Override
-  public Mono<Void> abortAll(String txId, List<String> playerIds) {
+  private Mono<Void> abortAllAlone(String txId, List<String> playerIds) {
     return decideAll(txId, "abort-all", playerIds)
         .onErrorResume(
             WebClientResponseException.NotFound.class,

@@ -1,12 +1,16 @@
 package dev.citadel.gamestate.transactions.http;
 
-import dev.citadel.gamestate.transactions.LocalParticipant;
+import dev.citadel.gamestate.aggregate.Held;
+import dev.citadel.gamestate.transactions.Participant;
+import dev.citadel.gamestate.transactions.Refusals;
+import dev.citadel.gamestate.transactions.Refused;
 import dev.citadel.gamestate.transactions.Step;
 import dev.citadel.web.problem.ApiException;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RestController;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -15,9 +19,12 @@ import reactor.core.publisher.Mono;
  */
 @RestController
 public class TransactionController {
-  private final LocalParticipant local;
+  private final Participant local;
 
-  public TransactionController(LocalParticipant local) {
+  /**
+   * @param local this instance's participant (its {@code LocalParticipant})
+   */
+  public TransactionController(Participant local) {
     this.local = local;
   }
 
@@ -49,6 +56,71 @@ public class TransactionController {
                     votes.stream().map(RemoteParticipant::body).toList()));
   }
 
+  /**
+   * Calls of many transactions in one request ({@link RemoteParticipant} sends those made while its
+   * previous requests were in flight): each is carried out on its own, at once, and answered in the
+   * calls' order with its votes, nothing, or its refusal; one call's refusal is not the others'.
+   */
+  @PostMapping("/internal/tx/calls")
+  public Mono<RemoteParticipant.AnswersBody> calls(@RequestBody RemoteParticipant.CallsBody body) {
+    if (body == null
+        || body.calls() == null
+        || body.calls().isEmpty()
+        || body.calls().size() > MAX_CALLS) {
+      throw ApiException.badRequest("'calls' is required: 1 to " + MAX_CALLS);
+    }
+    return Flux.fromIterable(body.calls())
+        .flatMapSequential(
+            c -> Mono.defer(() -> call(c)).onErrorResume(e -> Mono.just(refusal(e))),
+            body.calls().size(),
+            1)
+        .collectList()
+        .map(RemoteParticipant.AnswersBody::new);
+  }
+
+  /** Calls one request may carry (the client sends at most {@link RemoteParticipant#MAX_CALLS}). */
+  static final int MAX_CALLS = 256;
+
+  private Mono<RemoteParticipant.AnswerBody> call(RemoteParticipant.CallBody c) {
+    if (c == null || c.tx() == null || c.tx().isBlank() || c.op() == null) {
+      throw ApiException.badRequest("each call needs 'tx' and 'op'");
+    }
+    return switch (c.op()) {
+      case PREPARE -> {
+        if (c.steps() == null || c.steps().isEmpty() || c.steps().contains(null)) {
+          throw ApiException.badRequest("a prepare needs 'steps': at least one");
+        }
+        yield local
+            .prepareAll(
+                c.tx(),
+                c.steps().stream().map(b -> new Step(b.playerId(), b.command(), b.args())).toList())
+            .map(
+                votes ->
+                    new RemoteParticipant.AnswerBody(
+                        votes.stream().map(RemoteParticipant::body).toList(), null, null, null));
+      }
+      case COMMIT ->
+          local
+              .commitAll(c.tx(), playerIds(c.playerIds()))
+              .thenReturn(RemoteParticipant.AnswerBody.DONE);
+      case ABORT ->
+          local
+              .abortAll(c.tx(), playerIds(c.playerIds()))
+              .thenReturn(RemoteParticipant.AnswerBody.DONE);
+    };
+  }
+
+  /**
+   * A call's failure as its coordinator takes it ({@link Refusals}, as the coordinator maps its own
+   * participant's failures); a player held by another transaction is marked busy, so the
+   * coordinator tries again.
+   */
+  private static RemoteParticipant.AnswerBody refusal(Throwable e) {
+    Refused r = Refusals.of(e);
+    boolean busy = e instanceof Held || r.getCause() instanceof Held;
+    return new RemoteParticipant.AnswerBody(null, r.reason().name(), r.getMessage(), busy);
+  }
+
   @PostMapping("/internal/tx/{tx}/commit-all")
   public Mono<Void> commitAll(
       @PathVariable String tx, @RequestBody RemoteParticipant.DecisionsBody body) {
@@ -62,13 +134,14 @@ public class TransactionController {
   }
 
   private static java.util.List<String> playerIds(RemoteParticipant.DecisionsBody body) {
-    if (body == null
-        || body.playerIds() == null
-        || body.playerIds().isEmpty()
-        || body.playerIds().contains(null)) {
+    return playerIds(body == null ? null : body.playerIds());
+  }
+
+  private static java.util.List<String> playerIds(java.util.List<String> playerIds) {
+    if (playerIds == null || playerIds.isEmpty() || playerIds.contains(null)) {
       throw ApiException.badRequest("'playerIds' is required: at least one");
     }
-    return body.playerIds();
+    return playerIds;
   }
 
   @PostMapping("/internal/tx/{tx}/commit")

@@ -26,6 +26,9 @@ class RemoteParticipantTest {
   static final String VOTE2 =
       "{\"playerId\":\"p2\",\"expectedVersion\":7,\"events\":[{\"type\":\"t\",\"payload\":\"AQI=\"}]}";
 
+  /** The answer to a request of one call: the prepare's votes (a decision ignores them). */
+  static final String CALLS_ANSWER = "{\"answers\":[{\"votes\":[" + VOTE + "," + VOTE2 + "]}]}";
+
   DisposableServer server;
 
   @AfterEach
@@ -58,7 +61,9 @@ class RemoteParticipantTest {
                                                   ? VOTE
                                                   : req.uri().endsWith("/prepare-all")
                                                       ? "{\"votes\":[" + VOTE + "," + VOTE2 + "]}"
-                                                      : ""),
+                                                      : req.uri().endsWith("/calls")
+                                                          ? CALLS_ANSWER
+                                                          : ""),
                                           StandardCharsets.UTF_8)
                                       .then();
                                 })))
@@ -99,8 +104,9 @@ class RemoteParticipantTest {
   }
 
   /**
-   * An instance that does not serve the one-call endpoints yet (a rolling update from a version
-   * before them) answers 404: each player is asked on its own, as that version expects.
+   * An instance that does not serve the calls of many transactions in one request, nor the one-call
+   * endpoints (a rolling update from a version before them) answers 404: each transaction is sent
+   * on its own, then each player, as that version expects.
    */
   @Test
   void an_instance_without_the_one_call_endpoints_is_asked_player_by_player() {
@@ -113,7 +119,7 @@ class RemoteParticipantTest {
             .handle(
                 (req, res) -> {
                   paths.add(req.uri().replaceFirst(".*/", ""));
-                  if (req.uri().endsWith("-all")) {
+                  if (req.uri().endsWith("-all") || req.uri().endsWith("/calls")) {
                     return res.status(404).send();
                   }
                   return res.header("Content-Type", "application/json")
@@ -138,7 +144,16 @@ class RemoteParticipantTest {
     assertThat(votes).hasSize(2);
     assertThat(paths)
         .containsExactlyInAnyOrder(
-            "prepare-all", "prepare", "prepare", "commit-all", "commit", "abort-all", "abort");
+            "calls",
+            "prepare-all",
+            "prepare",
+            "prepare",
+            "calls",
+            "commit-all",
+            "commit",
+            "calls",
+            "abort-all",
+            "abort");
   }
 
   @Test
