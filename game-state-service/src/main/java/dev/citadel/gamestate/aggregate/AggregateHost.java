@@ -479,22 +479,52 @@ public final class AggregateHost<S, C, E> {
 
   /** The same, with the newer events read ahead for several aggregates at once. */
   public Mono<CommandResult<S, E>> commitPrepared(String txId, String id, ReadAhead ahead) {
+    return commitPrepared(txId, id, ahead, null, null);
+  }
+
+  /**
+   * The same, with the coordinator's word that its own append (not a lookup after a failure, not an
+   * earlier run of its key) stored this transaction's vote at {@code storedAt}: a copy still held
+   * by exactly that vote and still at that version applies the vote's events, with their
+   * after-commit work, without reading them back (they are the journal's next events: the append
+   * was fenced by that version). Otherwise, or without it ({@code null}), from the journal.
+   *
+   * @param at when it was stored (a snapshot due now is stamped with it)
+   */
+  public Mono<CommandResult<S, E>> commitPrepared(
+      String txId, String id, ReadAhead ahead, Long storedAt, Instant at) {
     // Never refused for a full mailbox: that must not keep a transaction's decision from its
     // player. (Reloading a copy that is not loaded may be refused under overload: the hold stays
     // until the next read, command or commit reloads the copy, or until it lapses.)
     return onResident(
         id,
-        r ->
-            catchUp(r, ahead)
-                // Only once the journal was read: a commit whose read failed keeps the hold, so
-                // the commit sent again, or the next read or command, applies the held events
-                // with their after-commit work (released here, a later read replayed them
-                // without it: the players' notifications and leaderboards were lost).
-                // Released then: nothing of ours was stored, or it was applied above.
-                .doOnSuccess(x -> holds.release(r, txId))
-                .doOnError(e -> holds.releaseIfNothingToWrite(r, txId))
-                .then(Mono.fromSupplier(() -> result(r, List.of()))),
+        r -> {
+          Prepared<E> vote = storedAt == null ? null : holds.heldBy(r, txId);
+          if (vote != null
+              && r.loaded
+              && !vote.events().isEmpty()
+              && vote.expectedVersion() == storedAt
+              && r.version == storedAt) {
+            commit(r, vote.events(), storedAt + vote.events().size(), at);
+            holds.release(r, txId);
+            meters.committedUnread.increment();
+            return Mono.just(result(r, List.of()));
+          }
+          return commitFromJournal(r, txId, ahead);
+        },
         Integer.MAX_VALUE);
+  }
+
+  private Mono<CommandResult<S, E>> commitFromJournal(Resident<S> r, String txId, ReadAhead ahead) {
+    return catchUp(r, ahead)
+        // Only once the journal was read: a commit whose read failed keeps the hold, so
+        // the commit sent again, or the next read or command, applies the held events
+        // with their after-commit work (released here, a later read replayed them
+        // without it: the players' notifications and leaderboards were lost).
+        // Released then: nothing of ours was stored, or it was applied above.
+        .doOnSuccess(x -> holds.release(r, txId))
+        .doOnError(e -> holds.releaseIfNothingToWrite(r, txId))
+        .then(Mono.fromSupplier(() -> result(r, List.of())));
   }
 
   /** Abort: release the hold if this transaction has it; nothing was stored. Idempotent. */

@@ -20,6 +20,10 @@ final class HostMeters {
   final Timer appendLatency;
   final Counter holdsTaken;
   final Counter holdsLapsed;
+
+  /** Holds committed from the vote itself, stored by its coordinator's own append: no read. */
+  final Counter committedUnread;
+
   final Counter readsFromMemory;
   final Counter readsCaughtUp;
 
@@ -45,6 +49,7 @@ final class HostMeters {
             .register(meters);
     this.holdsTaken = holds("taken");
     this.holdsLapsed = holds("timed_out");
+    this.committedUnread = holds("committed_from_vote");
     this.readsFromMemory = reads("current");
     this.readsCaughtUp = reads("caught_up");
     Gauge.builder("citadel_aggregates_resident", residents, Map::size)

@@ -14,6 +14,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -217,14 +218,14 @@ public final class Coordinator {
                       }
                       return store(votes, keys::get, true)
                           .flatMap(
-                              repeat ->
-                                  repeat
+                              stored ->
+                                  stored == Stored.REPEAT
                                       ? Mono.error(
                                           new Refused(
                                               Refused.Reason.CONFLICT,
                                               "a repeat among the transactions: nothing stored",
                                               null))
-                                      : Mono.just(false));
+                                      : Mono.just(stored));
                     })
                 .map(Outcome::transactionId));
   }
@@ -238,16 +239,29 @@ public final class Coordinator {
         steps,
         votes ->
             clientKey && !votes.isEmpty() && votes.stream().allMatch(v -> v.events().isEmpty())
-                ? stored(steps, key)
+                ? stored(steps, key).map(repeat -> repeat ? Stored.REPEAT : Stored.NOTHING)
                 : store(votes, player -> key, clientKey));
   }
 
+  /** What the store step did. */
+  private enum Stored {
+    /** This append wrote every vote's events, each at its expected version (it said so). */
+    APPENDED,
+    /** Written, as a lookup after an ambiguous failure found: committed from the journal. */
+    FOUND,
+    /** Nothing to write. */
+    NOTHING,
+    /** Stored before, by an earlier run of the key: this one stored nothing. */
+    REPEAT
+  }
+
   /**
-   * Prepare, then {@code storing} the votes (true: a repeat, stored before), then commit; aborted
-   * on any failure.
+   * Prepare, then {@code storing} the votes, then commit (with the versions this transaction's own
+   * append stored, so participants apply their votes without reading them back); aborted on any
+   * failure.
    */
   private Mono<Outcome> run(
-      String txId, List<Step> steps, Function<List<Vote>, Mono<Boolean>> storing) {
+      String txId, List<Step> steps, Function<List<Vote>, Mono<Stored>> storing) {
     long started = System.nanoTime();
     // Owners are looked up once: the instances that are up may change mid-transaction, and the
     // commit or abort must reach the participant that prepared (and holds) the player. Each
@@ -263,10 +277,19 @@ public final class Coordinator {
         .flatMapIterable(votes -> votes)
         .collectList()
         .doOnSuccess(v -> prepareLatency.record(System.nanoTime() - started, TimeUnit.NANOSECONDS))
-        .flatMap(storing)
         .flatMap(
-            repeated ->
-                commitAll(txId, byOwner).map(id -> new Outcome(repeated ? "" : id, repeated)))
+            votes ->
+                storing
+                    .apply(votes)
+                    .flatMap(
+                        stored -> {
+                          boolean repeated = stored == Stored.REPEAT;
+                          return commitAll(
+                                  txId,
+                                  byOwner,
+                                  stored == Stored.APPENDED ? storedAt(votes) : Map.of())
+                              .map(id -> new Outcome(repeated ? "" : id, repeated));
+                        }))
         .doOnSuccess(outcome -> committed.increment())
         .onErrorResume(
             e ->
@@ -284,10 +307,10 @@ public final class Coordinator {
    * ({@code keyOf} the player). A failure that may have happened after the commit (a lost
    * connection) is looked up, not guessed: the first stream's key found where this append would
    * have written it means the append is stored (all of it: one database transaction), and it goes
-   * on to its commits; found written earlier, the first stream's transaction is a repeat (true) and
-   * this append stored nothing. False: stored now.
+   * on to its commits ({@link Stored#FOUND}); found written earlier, the first stream's transaction
+   * is a repeat and this append stored nothing.
    */
-  private Mono<Boolean> store(
+  private Mono<Stored> store(
       List<Vote> votes, Function<String, IdempotencyKey> keyOf, boolean clientKey) {
     List<AppendRequest> appends = new ArrayList<>();
     for (Vote v : votes) {
@@ -298,14 +321,14 @@ public final class Coordinator {
       }
     }
     if (appends.isEmpty()) {
-      return Mono.just(false);
+      return Mono.just(Stored.NOTHING);
     }
     String first = appends.get(0).aggregateId();
     long firstVersion = appends.get(0).expectedVersion();
     IdempotencyKey key = keyOf.apply(first);
     return store
         .appendAtomically(appends)
-        .thenReturn(false)
+        .thenReturn(Stored.APPENDED)
         .onErrorResume(
             // StoreBusy: never sent to the database, so not in doubt.
             e ->
@@ -324,7 +347,9 @@ public final class Coordinator {
                           // Written by this append (at the version it expected), or by an
                           // earlier one: then this one met the key and stored nothing, and
                           // the transaction is a repeat.
-                          return found.firstSeq() != firstVersion + 1;
+                          return found.firstSeq() != firstVersion + 1
+                              ? Stored.REPEAT
+                              : Stored.FOUND;
                         })
                     .switchIfEmpty(Mono.error(e))
                     .onErrorMap(
@@ -332,15 +357,31 @@ public final class Coordinator {
                         lookup -> new OutcomeUnknown(e, clientKey)));
   }
 
-  /** Every prepared player (one vote per step) is committed, one call per participant. */
-  private Mono<String> commitAll(String txId, java.util.Map<Participant, List<Step>> byOwner) {
-    long stored = System.nanoTime();
+  /** The players whose votes carry events, each at the version it expected. */
+  private static Map<String, Long> storedAt(List<Vote> votes) {
+    Map<String, Long> at = new java.util.HashMap<>();
+    for (Vote v : votes) {
+      if (!v.events().isEmpty()) {
+        at.put(v.playerId(), v.expectedVersion());
+      }
+    }
+    return at;
+  }
+
+  /**
+   * Every prepared player (one vote per step) is committed, one call per participant; {@code
+   * stored}: the versions this transaction's own append wrote (see {@link Participant#commitAll(
+   * String, List, Map)}).
+   */
+  private Mono<String> commitAll(
+      String txId, java.util.Map<Participant, List<Step>> byOwner, Map<String, Long> stored) {
+    long since = System.nanoTime();
     // Stored means committed: a participant that misses this message reloads when its hold lapses.
     return Flux.fromIterable(byOwner.entrySet())
         .flatMap(
             e ->
                 e.getKey()
-                    .commitAll(txId, playerIds(e.getValue()))
+                    .commitAll(txId, playerIds(e.getValue()), only(stored, e.getValue()))
                     .timeout(settings.commitTimeout())
                     .onErrorResume(
                         failure -> {
@@ -355,7 +396,7 @@ public final class Coordinator {
         .then(
             Mono.fromSupplier(
                 () -> {
-                  commitLatency.record(System.nanoTime() - stored, TimeUnit.NANOSECONDS);
+                  commitLatency.record(System.nanoTime() - since, TimeUnit.NANOSECONDS);
                   return txId;
                 }));
   }
@@ -378,6 +419,21 @@ public final class Coordinator {
                           return Mono.empty();
                         }))
         .then();
+  }
+
+  /** The stored versions of these steps' players (each participant hears only of its own). */
+  private static Map<String, Long> only(Map<String, Long> stored, List<Step> steps) {
+    if (stored.isEmpty()) {
+      return stored;
+    }
+    Map<String, Long> mine = new java.util.HashMap<>();
+    for (Step s : steps) {
+      Long at = stored.get(s.playerId());
+      if (at != null) {
+        mine.put(s.playerId(), at);
+      }
+    }
+    return mine;
   }
 
   private static List<String> playerIds(List<Step> steps) {

@@ -2,6 +2,7 @@ package dev.citadel.gamestate.transactions;
 
 import dev.citadel.gamestate.aggregate.AggregateHost;
 import dev.citadel.gamestate.aggregate.AggregateType;
+import dev.citadel.gamestate.aggregate.ReadAhead;
 import dev.citadel.gamestate.http.CommandParser;
 import dev.citadel.gamestate.player.PlayerCommand;
 import dev.citadel.gamestate.player.PlayerEvent;
@@ -103,14 +104,29 @@ public final class LocalParticipant implements Participant {
    */
   @Override
   public Mono<Void> commitAll(String txId, List<String> playerIds) {
-    return players
-        .readAhead(playerIds)
+    return commitAll(txId, playerIds, Map.of());
+  }
+
+  /**
+   * The same; the players whose votes the coordinator's own append stored ({@code stored}) are
+   * committed from their votes, without a read (unless their copy moved meanwhile: then from the
+   * journal, read on its own).
+   */
+  @Override
+  public Mono<Void> commitAll(String txId, List<String> playerIds, Map<String, Long> stored) {
+    List<String> unread = playerIds.stream().filter(id -> !stored.containsKey(id)).toList();
+    Instant at = clock.instant();
+    return (unread.isEmpty() ? Mono.just(ReadAhead.none()) : players.readAhead(unread))
         .flatMap(
             ahead ->
                 Participant.allThenFirstFailure(
                     Flux.fromIterable(playerIds)
                         .flatMapSequential(
-                            id -> players.commitPrepared(txId, id, ahead).then().materialize(),
+                            id ->
+                                players
+                                    .commitPrepared(txId, id, ahead, stored.get(id), at)
+                                    .then()
+                                    .materialize(),
                             Math.max(1, playerIds.size()),
                             1)))
         .then();

@@ -42,6 +42,16 @@ public interface Participant {
   }
 
   /**
+   * The same, with the coordinator's word on what its own append stored: {@code stored} maps each
+   * player whose vote's events it wrote to the version the vote expected (empty after a lookup, a
+   * repeat, or nothing to write). A participant may apply such a vote without reading the journal;
+   * by default, every player is committed from the journal as above.
+   */
+  default Mono<Void> commitAll(String txId, List<String> playerIds, Map<String, Long> stored) {
+    return commitAll(txId, playerIds);
+  }
+
+  /**
    * Aborts for each of these players, every one even when another fails; then the first failure.
    */
   default Mono<Void> abortAll(String txId, List<String> playerIds) {

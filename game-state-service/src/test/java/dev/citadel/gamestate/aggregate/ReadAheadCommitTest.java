@@ -216,6 +216,63 @@ class ReadAheadCommitTest {
     assertThat(host.get(c).block().state().gold()).isEqualTo(10);
   }
 
+  /** The store, counting every call that reads the journal. */
+  static EventStore counting(AtomicInteger reads) {
+    return (EventStore)
+        Proxy.newProxyInstance(
+            EventStore.class.getClassLoader(),
+            new Class<?>[] {EventStore.class},
+            (proxy, method, args) -> {
+              if (method.getName().startsWith("read") || method.getName().startsWith("load")) {
+                reads.incrementAndGet();
+              }
+              try {
+                return method.invoke(store, args);
+              } catch (java.lang.reflect.InvocationTargetException e) {
+                throw e.getCause();
+              }
+            });
+  }
+
+  @Test
+  void a_vote_its_coordinator_stored_is_committed_without_a_read_once_with_its_work() {
+    AtomicInteger reads = new AtomicInteger();
+    var host = host(counting(reads));
+    String a = player(host);
+    prepareAndStore(host, "tx-s", a);
+    committed.clear();
+    reads.set(0);
+
+    host.commitPrepared("tx-s", a, ReadAhead.none(), 1L, T).block();
+
+    assertThat(reads).as("nothing read back").hasValue(0);
+    assertThat(committed).hasSize(1).allMatch(c -> c.startsWith(a));
+    // A commit sent again finds nothing held and nothing newer: the events are applied once.
+    host.commitPrepared("tx-s", a, ReadAhead.none(), 1L, T).block();
+    assertThat(committed).hasSize(1);
+    assertThat(host.get(a).block().state().gold()).isEqualTo(10);
+    assertThat(host.handle(a, new PlayerCommand.EarnGold(1, "after"), T).block().state().gold())
+        .as("released, and the next command's expected version is the stored one")
+        .isEqualTo(11);
+  }
+
+  @Test
+  void a_stored_version_that_is_not_the_held_votes_is_committed_from_the_journal() {
+    AtomicInteger reads = new AtomicInteger();
+    var host = host(counting(reads));
+    String a = player(host);
+    prepareAndStore(host, "tx-w", a);
+    committed.clear();
+    reads.set(0);
+
+    // Another version than the vote expected (not this vote's store): the journal decides.
+    host.commitPrepared("tx-w", a, ReadAhead.none(), 0L, T).block();
+
+    assertThat(reads).as("read from the journal").hasPositiveValue();
+    assertThat(committed).hasSize(1);
+    assertThat(host.get(a).block().state().gold()).isEqualTo(10);
+  }
+
   @Test
   void players_not_in_memory_read_their_own() {
     var writer = host();

@@ -560,6 +560,62 @@ class TwoPhaseCommitFaultsTest {
     assertThat(gold(hostB, to)).isEqualTo(30);
   }
 
+  /** Passes every call on, and records what each commit was told was stored. */
+  static final class StoredHeard implements Participant {
+    final Participant to;
+    final List<Map<String, Long>> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    StoredHeard(Participant to) {
+      this.to = to;
+    }
+
+    @Override
+    public Mono<Vote> prepare(String txId, String id, String command, Map<String, Object> args) {
+      return to.prepare(txId, id, command, args);
+    }
+
+    @Override
+    public Mono<Void> commit(String txId, String id) {
+      return to.commit(txId, id);
+    }
+
+    @Override
+    public Mono<Void> abort(String txId, String id) {
+      return to.abort(txId, id);
+    }
+
+    @Override
+    public Mono<Void> commitAll(String txId, List<String> ids, Map<String, Long> stored) {
+      heard.add(stored);
+      return to.commitAll(txId, ids, stored);
+    }
+  }
+
+  /**
+   * Only the coordinator's own append lets a participant apply its vote unread: after a lookup (the
+   * reply lost), what was stored is the journal's to say.
+   */
+  @Test
+  void participants_hear_the_stored_versions_only_from_the_coordinators_own_append() {
+    String from = player(hostA, "a-", 100);
+    String to = player(hostB, "b-", 0);
+    StoredHeard forA = new StoredHeard(a);
+    StoredHeard forB = new StoredHeard(b);
+    coordinator(coordinatorStore, forA, forB).execute(gift(from, to, 30)).block();
+    assertThat(forA.heard).containsExactly(Map.of(from, 2L));
+    assertThat(forB.heard).containsExactly(Map.of(to, 1L));
+
+    StoredHeard lostA = new StoredHeard(a);
+    StoredHeard lostB = new StoredHeard(b);
+    coordinator(new LandsThenFails(coordinatorStore), lostA, lostB)
+        .execute(gift(from, to, 30))
+        .block();
+    assertThat(lostA.heard).containsExactly(Map.of());
+    assertThat(lostB.heard).containsExactly(Map.of());
+    assertThat(gold(hostA, from)).isEqualTo(40);
+    assertThat(gold(hostB, to)).isEqualTo(60);
+  }
+
   @Test
   void a_keyed_repeat_whose_store_fails_in_doubt_is_a_repeat_not_a_new_commit() {
     // The key is met at the append (it was stored before), and the reply is lost: the lookup finds

@@ -56,7 +56,12 @@ public final class RemoteParticipant implements Participant {
    * One transaction's call in a request that carries many ({@code /internal/tx/calls}): the steps
    * to prepare, or the players to commit or abort.
    */
-  public record CallBody(String tx, Op op, List<PrepareBody> steps, List<String> playerIds) {}
+  public record CallBody(
+      String tx,
+      Op op,
+      List<PrepareBody> steps,
+      List<String> playerIds,
+      Map<String, Long> stored) {}
 
   public record CallsBody(List<CallBody> calls) {}
 
@@ -144,18 +149,24 @@ public final class RemoteParticipant implements Participant {
             txId,
             Op.PREPARE,
             steps.stream().map(s -> new PrepareBody(s.playerId(), s.command(), s.args())).toList(),
+            null,
             null))
         .map(Answer::votes);
   }
 
   @Override
   public Mono<Void> commitAll(String txId, List<String> playerIds) {
-    return call(new CallBody(txId, Op.COMMIT, null, playerIds)).then();
+    return commitAll(txId, playerIds, Map.of());
+  }
+
+  @Override
+  public Mono<Void> commitAll(String txId, List<String> playerIds, Map<String, Long> stored) {
+    return call(new CallBody(txId, Op.COMMIT, null, playerIds, stored)).then();
   }
 
   @Override
   public Mono<Void> abortAll(String txId, List<String> playerIds) {
-    return call(new CallBody(txId, Op.ABORT, null, playerIds)).then();
+    return call(new CallBody(txId, Op.ABORT, null, playerIds, null)).then();
   }
 
   private Mono<Answer> call(CallBody body) {

@@ -6,6 +6,7 @@ import dev.citadel.gamestate.transactions.Refusals;
 import dev.citadel.gamestate.transactions.Refused;
 import dev.citadel.gamestate.transactions.Step;
 import dev.citadel.web.problem.ApiException;
+import java.util.Map;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
@@ -101,7 +102,10 @@ public class TransactionController {
       }
       case COMMIT ->
           local
-              .commitAll(c.tx(), playerIds(c.playerIds()))
+              .commitAll(
+                  c.tx(),
+                  playerIds(c.playerIds()),
+                  c.stored() == null ? Map.of() : stored(c.stored()))
               .thenReturn(RemoteParticipant.AnswerBody.DONE);
       case ABORT ->
           local
@@ -135,6 +139,16 @@ public class TransactionController {
 
   private static java.util.List<String> playerIds(RemoteParticipant.DecisionsBody body) {
     return playerIds(body == null ? null : body.playerIds());
+  }
+
+  /** The coordinator's stored versions: no null key or version (a map with one would throw). */
+  private static Map<String, Long> stored(Map<String, Long> stored) {
+    for (Map.Entry<String, Long> e : stored.entrySet()) {
+      if (e.getKey() == null || e.getValue() == null) {
+        throw ApiException.badRequest("'stored' maps players to versions");
+      }
+    }
+    return stored;
   }
 
   private static java.util.List<String> playerIds(java.util.List<String> playerIds) {

@@ -78,6 +78,12 @@ class CallsOverHttpTest {
     public Mono<Void> abort(String txId, String playerId) {
       return Mono.fromRunnable(() -> decisions.add("abort " + txId + " " + playerId));
     }
+
+    @Override
+    public Mono<Void> commitAll(String txId, List<String> playerIds, Map<String, Long> stored) {
+      decisions.add("stored " + txId + " " + new java.util.TreeMap<>(stored));
+      return commitAll(txId, playerIds);
+    }
   }
 
   @Configuration
@@ -159,7 +165,7 @@ class CallsOverHttpTest {
     var events = remote.prepareAll("tx-e", steps("p-events", "p-plain")).toFuture();
     var busy = remote.prepareAll("tx-b", steps("p-held")).toFuture();
     var rules = remote.prepareAll("tx-r", steps("p-rule")).toFuture();
-    var commit = remote.commitAll("tx-c", List.of("p1", "p2")).toFuture();
+    var commit = remote.commitAll("tx-c", List.of("p1", "p2"), Map.of("p1", 4L)).toFuture();
     var abort = remote.abortAll("tx-a", List.of("p3")).toFuture();
     scripted.gate.tryEmitEmpty();
 
@@ -189,7 +195,8 @@ class CallsOverHttpTest {
     commit.get(10, TimeUnit.SECONDS);
     abort.get(10, TimeUnit.SECONDS);
     assertThat(scripted.decisions)
-        .containsExactlyInAnyOrder("commit tx-c p1", "commit tx-c p2", "abort tx-a p3");
+        .containsExactlyInAnyOrder(
+            "stored tx-c {p1=4}", "commit tx-c p1", "commit tx-c p2", "abort tx-a p3");
     // The five calls made while every slot was taken went in one request.
     assertThat(requests).hasValue(RemoteParticipant.IN_FLIGHT + 1);
   }
