@@ -208,7 +208,8 @@ public class GameStateConfiguration {
             local,
             url ->
                 new RemoteParticipant(
-                    WebClient.builder().baseUrl(url).filter(tokens.bearer(SERVICE_NAME)).build())),
+                    WebClient.builder().baseUrl(url).filter(tokens.bearer(SERVICE_NAME)).build(),
+                    meters)),
         new Coordinator.Settings(t.prepareTimeout(), t.commitTimeout()),
         clock,
         meters);

@@ -7,6 +7,9 @@ import dev.citadel.gamestate.transactions.Participant;
 import dev.citadel.gamestate.transactions.Refused;
 import dev.citadel.gamestate.transactions.Step;
 import dev.citadel.gamestate.transactions.Vote;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -108,8 +111,22 @@ public final class RemoteParticipant implements Participant {
   private final WebClient http;
   private final GroupedLookups<Call, Answer> calls;
 
+  private final DistributionSummary callsPerRequest;
+
   public RemoteParticipant(WebClient http) {
+    this(http, new SimpleMeterRegistry());
+  }
+
+  /**
+   * @param meters where the calls each request carried are counted ({@code
+   *     citadel_tx_calls_per_request})
+   */
+  public RemoteParticipant(WebClient http, MeterRegistry meters) {
     this.http = http;
+    this.callsPerRequest =
+        DistributionSummary.builder("citadel_tx_calls_per_request")
+            .description("Calls to another game-state instance that one request carried")
+            .register(meters);
     this.calls =
         new GroupedLookups<>(
             "instance-calls",
@@ -183,6 +200,7 @@ public final class RemoteParticipant implements Participant {
    */
   private Mono<java.util.Map<Call, Answer>> send(java.util.Collection<Call> waiting) {
     List<Call> batch = List.copyOf(waiting);
+    callsPerRequest.record(batch.size());
     return http.post()
         .uri("/internal/tx/calls")
         .bodyValue(new CallsBody(batch.stream().map(c -> c.body).toList()))
