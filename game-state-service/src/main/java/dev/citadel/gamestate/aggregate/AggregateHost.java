@@ -436,10 +436,13 @@ public final class AggregateHost<S, C, E> {
 
   /**
    * Commit: the coordinator stored every participant's events in one transaction; apply what the
-   * JOURNAL holds after our version, never the prepared events from memory (a commit that arrives
+   * JOURNAL holds after our version, not the prepared events from memory (a commit that arrives
    * without a store, from a bug or a caller that should not be calling, then changes nothing), and
-   * release the hold. It is a catch-up: exactly the held events are committed with their
-   * after-commit work, anything else is applied without it, and a late commit of an earlier
+   * release the hold. (The variant with a stored version, below, trusts its caller's word instead:
+   * only the coordinator after its own append gives it, over the internal endpoints that need
+   * {@code tx.participate}; a false word would show events the journal lacks until the next write
+   * conflicts and reloads the copy.) It is a catch-up: exactly the held events are committed with
+   * their after-commit work, anything else is applied without it, and a late commit of an earlier
    * transaction commits the one holding the player now if that one was stored. Idempotent: a second
    * commit finds nothing newer.
    */

@@ -1,15 +1,11 @@
 package dev.citadel.gamestate.transactions.http;
 
 import dev.citadel.eventstore.EventData;
-import dev.citadel.gamestate.aggregate.GroupedLookups;
 import dev.citadel.gamestate.aggregate.Held;
 import dev.citadel.gamestate.transactions.Participant;
 import dev.citadel.gamestate.transactions.Refused;
 import dev.citadel.gamestate.transactions.Step;
 import dev.citadel.gamestate.transactions.Vote;
-import io.micrometer.core.instrument.DistributionSummary;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +23,9 @@ import reactor.util.retry.Retry;
  * keep-alive connection the other side was closing: "Connection prematurely closed BEFORE
  * response") is sent once more; every step is idempotent by transaction id, and the coordinator's
  * timeouts still bound the whole transaction. An answer, even an error, is never sent again.
+ *
+ * <p>One unit on purpose (over 300 lines): the protocol's client with its wire records (which the
+ * controller answers in) and its fallbacks for an instance of an older version.
  */
 public final class RemoteParticipant implements Participant {
   private static final org.slf4j.Logger log =
@@ -78,68 +77,25 @@ public final class RemoteParticipant implements Participant {
 
   public record AnswersBody(List<AnswerBody> answers) {}
 
-  /** A call waiting for the next request: equal only to itself (two may carry the same body). */
-  private static final class Call {
-    final CallBody body;
-
-    Call(CallBody body) {
-      this.body = body;
-    }
-  }
-
-  /** A call's answer as its caller takes it: the votes, or the failure to raise. */
-  private record Answer(List<Vote> votes, Throwable failure) {
-    static final Answer DONE = new Answer(List.of(), null);
-  }
-
-  /** Calls one request carries at most. */
-  static final int MAX_CALLS = 64;
-
-  /** Requests in flight at once to one instance; the calls made meanwhile wait for the next. */
-  static final int IN_FLIGHT = 4;
-
-  /** Calls waiting at most (past it, refused at once as overload) and how long each may wait. */
-  static final int MAX_WAITING = 4_096;
-
-  static final java.time.Duration MAX_WAIT = java.time.Duration.ofSeconds(1);
-
   private static final Retry ONCE_IF_NO_RESPONSE =
       Retry.max(1)
           .filter(e -> e instanceof WebClientRequestException)
           .onRetryExhaustedThrow((spec, signal) -> signal.failure());
 
   private final WebClient http;
-  private final GroupedLookups<Call, Answer> calls;
-
-  private final DistributionSummary callsPerRequest;
+  private final InstanceCalls calls;
 
   public RemoteParticipant(WebClient http) {
-    this(http, new SimpleMeterRegistry());
+    this(http, new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
   }
 
   /**
    * @param meters where the calls each request carried are counted ({@code
    *     citadel_tx_calls_per_request})
    */
-  public RemoteParticipant(WebClient http, MeterRegistry meters) {
+  public RemoteParticipant(WebClient http, io.micrometer.core.instrument.MeterRegistry meters) {
     this.http = http;
-    this.callsPerRequest =
-        DistributionSummary.builder("citadel_tx_calls_per_request")
-            .description("Calls to another game-state instance that one request carried")
-            .register(meters);
-    this.calls =
-        new GroupedLookups<>(
-            "instance-calls",
-            "a call to another game-state instance",
-            this::send,
-            new Answer(
-                null,
-                new IllegalStateException("another game-state instance left a call unanswered")),
-            MAX_CALLS,
-            IN_FLIGHT,
-            MAX_WAITING,
-            MAX_WAIT,
-            System::nanoTime);
+    this.calls = new InstanceCalls(http, this::alone, meters, System::nanoTime);
   }
 
   @Override
@@ -157,18 +113,39 @@ public final class RemoteParticipant implements Participant {
 
   /**
    * One call for all of this instance's players (a result has up to ten), sent with the calls of
-   * other transactions made meanwhile, in one request (transport only: each call is carried out and
-   * answered on its own, whatever the others' answers).
+   * other transactions made meanwhile ({@link InstanceCalls}: transport only, each call is carried
+   * out and answered on its own). The answer must hold one vote per step, for the step's player, in
+   * the steps' order: anything else fails (the coordinator aborts), never a part stored.
    */
   @Override
   public Mono<List<Vote>> prepareAll(String txId, List<Step> steps) {
-    return call(new CallBody(
-            txId,
-            Op.PREPARE,
-            steps.stream().map(s -> new PrepareBody(s.playerId(), s.command(), s.args())).toList(),
-            null,
-            null))
-        .map(Answer::votes);
+    return calls
+        .call(
+            new CallBody(
+                txId,
+                Op.PREPARE,
+                steps.stream()
+                    .map(s -> new PrepareBody(s.playerId(), s.command(), s.args()))
+                    .toList(),
+                null,
+                null))
+        .map(a -> votesFor(steps, a.votes()));
+  }
+
+  static List<Vote> votesFor(List<Step> steps, List<Vote> votes) {
+    boolean match = votes != null && votes.size() == steps.size();
+    for (int i = 0; match && i < steps.size(); i++) {
+      match = steps.get(i).playerId().equals(votes.get(i).playerId());
+    }
+    if (!match) {
+      throw new IllegalStateException(
+          "another game-state instance answered "
+              + (votes == null ? "no votes" : votes.size() + " votes")
+              + " for "
+              + steps.size()
+              + " steps");
+    }
+    return votes;
   }
 
   @Override
@@ -176,92 +153,23 @@ public final class RemoteParticipant implements Participant {
     return commitAll(txId, playerIds, Map.of());
   }
 
+  /**
+   * Sent whatever its caller does next: a decision is not taken back when the coordinator stops
+   * waiting for its confirmation (one never sent would leave its players held until the hold
+   * lapses, their after-commit work lost unless something reads them first).
+   */
   @Override
   public Mono<Void> commitAll(String txId, List<String> playerIds, Map<String, Long> stored) {
-    return call(new CallBody(txId, Op.COMMIT, null, playerIds, stored)).then();
+    return decided(new CallBody(txId, Op.COMMIT, null, playerIds, stored));
   }
 
   @Override
   public Mono<Void> abortAll(String txId, List<String> playerIds) {
-    return call(new CallBody(txId, Op.ABORT, null, playerIds, null)).then();
+    return decided(new CallBody(txId, Op.ABORT, null, playerIds, null));
   }
 
-  private Mono<Answer> call(CallBody body) {
-    return calls
-        .get(new Call(body))
-        .flatMap(a -> a.failure() != null ? Mono.error(a.failure()) : Mono.just(a));
-  }
-
-  /**
-   * The calls waiting, in one request; sent once more if it got no response at all (every call is
-   * idempotent by transaction id). An instance that does not serve it yet (a rolling update)
-   * answers 404: each call is sent on its own instead. A request refused as a whole (a 401 of our
-   * token, a 503 before any work) fails each of its calls with that refusal.
-   */
-  private Mono<java.util.Map<Call, Answer>> send(java.util.Collection<Call> waiting) {
-    List<Call> batch = List.copyOf(waiting);
-    callsPerRequest.record(batch.size());
-    return http.post()
-        .uri("/internal/tx/calls")
-        .bodyValue(new CallsBody(batch.stream().map(c -> c.body).toList()))
-        .retrieve()
-        .bodyToMono(AnswersBody.class)
-        .retryWhen(ONCE_IF_NO_RESPONSE)
-        .map(
-            answers -> {
-              if (answers.answers() == null || answers.answers().size() != batch.size()) {
-                throw new IllegalStateException(
-                    "another game-state instance answered "
-                        + (answers.answers() == null ? 0 : answers.answers().size())
-                        + " of "
-                        + batch.size()
-                        + " calls");
-              }
-              java.util.Map<Call, Answer> byCall = new java.util.IdentityHashMap<>();
-              for (int i = 0; i < batch.size(); i++) {
-                byCall.put(batch.get(i), answer(answers.answers().get(i)));
-              }
-              return byCall;
-            })
-        .onErrorResume(
-            WebClientResponseException.NotFound.class,
-            notServed ->
-                reactor.core.publisher.Flux.fromIterable(batch)
-                    .flatMapSequential(
-                        c ->
-                            alone(c.body)
-                                .map(votes -> new Answer(votes, null))
-                                .onErrorResume(e -> Mono.just(new Answer(null, e)))
-                                .map(a -> java.util.Map.entry(c, a)),
-                        batch.size(),
-                        1)
-                    .collect(
-                        java.util.IdentityHashMap::new, (m, e) -> m.put(e.getKey(), e.getValue())))
-        .onErrorMap(WebClientResponseException.class, RemoteParticipant::refused);
-  }
-
-  /** A call's answer from the wire. */
-  static Answer answer(AnswerBody b) {
-    if (b == null) {
-      return new Answer(
-          null, new IllegalStateException("another game-state instance sent an empty answer"));
-    }
-    if (b.refused() != null) {
-      Refused.Reason reason;
-      try {
-        reason = Refused.Reason.valueOf(b.refused());
-      } catch (IllegalArgumentException unknown) {
-        reason = Refused.Reason.UNAVAILABLE; // a newer instance's reason: not the player's input
-      }
-      String detail = b.detail() != null ? b.detail() : "a participant refused";
-      // A player held by another transaction over there is as busy as one held here: retried.
-      return new Answer(
-          null,
-          new Refused(reason, detail, Boolean.TRUE.equals(b.busy()) ? Held.remote(detail) : null));
-    }
-    return b.votes() == null
-        ? Answer.DONE
-        : new Answer(b.votes().stream().map(RemoteParticipant::vote).toList(), null);
+  private Mono<Void> decided(CallBody decision) {
+    return Mono.defer(() -> Mono.fromFuture(calls.call(decision).toFuture(), true)).then();
   }
 
   /** One call in a request of its own (an instance without {@code /internal/tx/calls}). */
@@ -363,7 +271,7 @@ public final class RemoteParticipant implements Participant {
    * instances was not allowed (our service token), which is this service's fault, never the
    * player's, and says nothing a player should read.
    */
-  private static Throwable refused(WebClientResponseException e) {
+  static Throwable refused(WebClientResponseException e) {
     HttpStatus status = HttpStatus.resolve(e.getStatusCode().value());
     if (status == HttpStatus.UNAUTHORIZED || status == HttpStatus.FORBIDDEN) {
       log.error("another game-state instance refused this one's call ({})", status, e);

@@ -67,20 +67,32 @@ public class TransactionController {
     if (body == null
         || body.calls() == null
         || body.calls().isEmpty()
-        || body.calls().size() > MAX_CALLS) {
-      throw ApiException.badRequest("'calls' is required: 1 to " + MAX_CALLS);
+        || body.calls().size() > MAX_CALLS
+        || body.calls().contains(null)) {
+      throw ApiException.badRequest("'calls' is required: 1 to " + MAX_CALLS + ", none null");
     }
     return Flux.fromIterable(body.calls())
         .flatMapSequential(
-            c -> Mono.defer(() -> call(c)).onErrorResume(e -> Mono.just(refusal(e))),
+            c ->
+                Mono.defer(() -> call(c))
+                    .switchIfEmpty(
+                        Mono.error(() -> new IllegalStateException("a call answered nothing")))
+                    .onErrorResume(e -> Mono.just(refusal(e))),
             body.calls().size(),
             1)
         .collectList()
         .map(RemoteParticipant.AnswersBody::new);
   }
 
-  /** Calls one request may carry (the client sends at most {@link RemoteParticipant#MAX_CALLS}). */
+  /** Calls one request may carry (the client sends at most {@link InstanceCalls#MAX_CALLS}). */
   static final int MAX_CALLS = 256;
+
+  /**
+   * A prepare still running after this answers "unavailable" (its coordinator, waiting about as
+   * long, has given up and aborts): the calls that came in the same request are not held up longer.
+   * Decisions run to the end (the client's request timeout bounds them).
+   */
+  static final java.time.Duration PREPARE_DEADLINE = java.time.Duration.ofSeconds(3);
 
   private Mono<RemoteParticipant.AnswerBody> call(RemoteParticipant.CallBody c) {
     if (c == null || c.tx() == null || c.tx().isBlank() || c.op() == null) {
@@ -95,6 +107,7 @@ public class TransactionController {
             .prepareAll(
                 c.tx(),
                 c.steps().stream().map(b -> new Step(b.playerId(), b.command(), b.args())).toList())
+            .timeout(PREPARE_DEADLINE)
             .map(
                 votes ->
                     new RemoteParticipant.AnswerBody(

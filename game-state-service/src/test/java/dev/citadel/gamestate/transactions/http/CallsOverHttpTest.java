@@ -139,7 +139,7 @@ class CallsOverHttpTest {
   /** Every slot taken by a request held at the server. */
   List<CompletableFuture<List<Vote>>> holdEverySlot() {
     List<CompletableFuture<List<Vote>>> held = new ArrayList<>();
-    for (int i = 0; i < RemoteParticipant.IN_FLIGHT; i++) {
+    for (int i = 0; i < InstanceCalls.IN_FLIGHT; i++) {
       held.add(remote.prepareAll("tx-held-" + i, steps("p-gate-" + i)).toFuture());
     }
     await().atMost(Duration.ofSeconds(10)).until(() -> requests.get() == held.size());
@@ -198,7 +198,27 @@ class CallsOverHttpTest {
         .containsExactlyInAnyOrder(
             "stored tx-c {p1=4}", "commit tx-c p1", "commit tx-c p2", "abort tx-a p3");
     // The five calls made while every slot was taken went in one request.
-    assertThat(requests).hasValue(RemoteParticipant.IN_FLIGHT + 1);
+    assertThat(requests).hasValue(InstanceCalls.IN_FLIGHT + 1);
+  }
+
+  /** A decision is not taken back: one never sent would leave its players held until the lapse. */
+  @Test
+  void a_decision_whose_caller_stops_waiting_is_still_sent() throws Exception {
+    List<CompletableFuture<List<Vote>>> held = holdEverySlot();
+
+    remote.commitAll("tx-decided", List.of("p1"), Map.of()).subscribe().dispose();
+    remote.abortAll("tx-undone", List.of("p2")).subscribe().dispose();
+    scripted.gate.tryEmitEmpty();
+
+    for (var f : held) {
+      f.get(10, TimeUnit.SECONDS);
+    }
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () ->
+                scripted.decisions.contains("commit tx-decided p1")
+                    && scripted.decisions.contains("abort tx-undone p2"));
   }
 
   @Test
@@ -215,6 +235,6 @@ class CallsOverHttpTest {
       f.get(10, TimeUnit.SECONDS);
     }
     assertThat(scripted.prepared).contains("tx-kept").doesNotContain("tx-gave-up");
-    assertThat(requests).hasValue(RemoteParticipant.IN_FLIGHT + 1);
+    assertThat(requests).hasValue(InstanceCalls.IN_FLIGHT + 1);
   }
 }

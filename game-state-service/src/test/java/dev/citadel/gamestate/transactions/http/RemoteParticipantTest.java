@@ -144,16 +144,133 @@ class RemoteParticipantTest {
     assertThat(votes).hasSize(2);
     assertThat(paths)
         .containsExactlyInAnyOrder(
-            "calls",
+            "calls", // once: its 404 is remembered for a minute
             "prepare-all",
             "prepare",
             "prepare",
-            "calls",
             "commit-all",
             "commit",
-            "calls",
             "abort-all",
             "abort");
+  }
+
+  /**
+   * A request that fails as a whole (here a 500) fails the calls it carried, not the calls that
+   * waited meanwhile: they go in the next request.
+   */
+  @Test
+  void a_request_failing_as_a_whole_fails_only_its_own_calls() throws Exception {
+    AtomicInteger requests = new AtomicInteger();
+    reactor.core.publisher.Sinks.Empty<Void> gate = reactor.core.publisher.Sinks.empty();
+    server =
+        HttpServer.create()
+            .host("127.0.0.1")
+            .port(0)
+            .handle(
+                (req, res) ->
+                    req.receive()
+                        .then()
+                        .then(
+                            Mono.defer(
+                                () -> {
+                                  if (requests.incrementAndGet() <= InstanceCalls.IN_FLIGHT) {
+                                    return gate.asMono().then(res.status(500).send());
+                                  }
+                                  return res.header("Content-Type", "application/json")
+                                      .sendString(Mono.just(CALLS_ANSWER), StandardCharsets.UTF_8)
+                                      .then();
+                                })))
+            .bindNow();
+    RemoteParticipant p =
+        new RemoteParticipant(WebClient.create("http://127.0.0.1:" + server.port()));
+    var first = new java.util.ArrayList<java.util.concurrent.CompletableFuture<?>>();
+    for (int i = 0; i < InstanceCalls.IN_FLIGHT; i++) {
+      first.add(
+          p.prepareAll("tx-f" + i, java.util.List.of(new Step("p1", "gift", Map.of()))).toFuture());
+    }
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> requests.get() == InstanceCalls.IN_FLIGHT);
+    var waited =
+        p.prepareAll(
+                "tx-w",
+                java.util.List.of(
+                    new Step("p1", "gift", Map.of()), new Step("p2", "gift", Map.of())))
+            .toFuture();
+    gate.tryEmitEmpty();
+
+    assertThat(waited.get(10, java.util.concurrent.TimeUnit.SECONDS))
+        .extracting(Vote::playerId)
+        .containsExactly("p1", "p2");
+    for (var f : first) {
+      assertThatThrownBy(() -> f.get(10, java.util.concurrent.TimeUnit.SECONDS))
+          .hasCauseInstanceOf(
+              org.springframework.web.reactive.function.client.WebClientResponseException.class);
+    }
+  }
+
+  /** A prepare's answer must hold one vote per step, for its player: else nothing is stored. */
+  @Test
+  void a_prepare_answered_with_other_votes_than_its_steps_fails() {
+    var steps =
+        java.util.List.of(new Step("p1", "gift", Map.of()), new Step("p2", "gift", Map.of()));
+    Vote v1 = new Vote("p1", 1, java.util.List.of());
+    Vote v2 = new Vote("p2", 1, java.util.List.of());
+
+    assertThat(RemoteParticipant.votesFor(steps, java.util.List.of(v1, v2))).hasSize(2);
+    assertThatThrownBy(() -> RemoteParticipant.votesFor(steps, null))
+        .isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> RemoteParticipant.votesFor(steps, java.util.List.of(v1)))
+        .isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> RemoteParticipant.votesFor(steps, java.util.List.of(v2, v1)))
+        .isInstanceOf(IllegalStateException.class);
+  }
+
+  /**
+   * A round of calls goes in requests under the 64 KB a service takes: the size estimate is never
+   * below the JSON sent, and a round larger than a request is split.
+   */
+  @Test
+  void calls_go_in_requests_under_the_body_limit() {
+    var ratingStep =
+        new RemoteParticipant.PrepareBody(
+            "b6a1c1c6-9f57-4a8b-8a31-0d3c3f0e2d11",
+            "rate-match",
+            Map.of(
+                "matchId",
+                "m-0f3c9e1a-2b7d-4c55-9a61-7e2f4d8b9c30",
+                "queue",
+                "ranked-5v5",
+                "team",
+                1,
+                "won",
+                true,
+                "teams",
+                java.util.List.of(1520.5, 1498.25),
+                "gold",
+                120,
+                "experience",
+                300));
+    var call =
+        new RemoteParticipant.CallBody(
+            "tx-" + java.util.UUID.randomUUID(),
+            RemoteParticipant.Op.PREPARE,
+            java.util.Collections.nCopies(10, ratingStep),
+            null,
+            null);
+    int json =
+        tools.jackson.databind.json.JsonMapper.builder().build().writeValueAsBytes(call).length;
+    assertThat(InstanceCalls.size(call)).isGreaterThanOrEqualTo(json);
+
+    var round = java.util.Collections.nCopies(64, call);
+    var requests = InstanceCalls.split(round, InstanceCalls::size);
+    assertThat(requests.stream().mapToInt(java.util.List::size).sum()).isEqualTo(64);
+    assertThat(requests).hasSizeGreaterThan(1);
+    for (var r : requests) {
+      assertThat(r.stream().mapToInt(InstanceCalls::size).sum())
+          .isLessThanOrEqualTo(InstanceCalls.MAX_BYTES);
+    }
+    assertThat(InstanceCalls.MAX_BYTES).isLessThan(64 * 1024);
   }
 
   @Test
