@@ -67,6 +67,9 @@ public class GiftController {
     if (body.gold() != null && (body.gold() < 1 || body.gold() > Player.MAX_AMOUNT)) {
       throw ApiException.badRequest("'gold' must be between 1 and " + Player.MAX_AMOUNT);
     }
+    if (body.itemId() != null && !Player.ITEM_ID.matcher(body.itemId()).matches()) {
+      throw ApiException.badRequest("'itemId' must be 1-64 lower-case letters, digits, '_' or '-'");
+    }
     if (body.quantity() != null && (body.quantity() < 1 || body.quantity() > Player.MAX_QUANTITY)) {
       throw ApiException.badRequest("'quantity' must be between 1 and " + Player.MAX_QUANTITY);
     }

@@ -41,7 +41,7 @@ public final class Player {
   /** 3-16 letters, digits or underscores; the same rule as account nicknames. */
   public static final Pattern NICKNAME = Pattern.compile("[A-Za-z0-9_]{3,16}");
 
-  private static final Pattern ITEM_ID = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
+  public static final Pattern ITEM_ID = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
 
   /** A match id as match-service makes them (a queue, a UUIDv7 and a number). */
   public static final Pattern MATCH_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");

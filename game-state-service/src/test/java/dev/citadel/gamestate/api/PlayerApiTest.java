@@ -797,6 +797,11 @@ class PlayerApiTest {
     problem(gift(alice, "{\"to\":\"" + bob + "\",\"gold\":-5}"), 400, "'gold' must be between 1");
     problem(gift(alice, "{\"gold\":5}"), 400, "'to'");
     problem(gift(alice, "{\"to\":\"" + bob + "\"}"), 400, "either 'gold' or 'itemId'");
+    // Checked before the transaction: a long or odd item id never travels between instances.
+    problem(
+        gift(alice, "{\"to\":\"" + bob + "\",\"itemId\":\"\u4e2d" + "x".repeat(70) + "\"}"),
+        400,
+        "'itemId' must be");
     web.post()
         .uri("/api/game/players/{id}/gifts", alice)
         .headers(h -> h.setBearerAuth(identity().player(bob)))

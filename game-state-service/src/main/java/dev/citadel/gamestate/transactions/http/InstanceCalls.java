@@ -38,6 +38,9 @@ import reactor.util.retry.Retry;
  * id). An instance that answers 404 (an older version) gets each call on its own for a minute.
  */
 final class InstanceCalls {
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(InstanceCalls.class);
+
   /** Calls one round of requests carries at most. */
   static final int MAX_CALLS = 64;
 
@@ -153,12 +156,26 @@ final class InstanceCalls {
             })
         .onErrorResume(
             e -> {
-              Throwable failure =
-                  e instanceof WebClientResponseException r ? RemoteParticipant.refused(r) : e;
+              Throwable failure = whole(e);
               Map<Call, Answer> failed = new IdentityHashMap<>();
               calls.forEach(c -> failed.put(c, new Answer(null, failure)));
               return Mono.just(failed);
             });
+  }
+
+  /**
+   * A request refused as a whole says nothing of any player in it (each call's verdict travels in
+   * the answer): whatever its status, its calls were not carried out, and may be sent again.
+   */
+  private static Throwable whole(Throwable e) {
+    if (e instanceof WebClientResponseException r) {
+      if (r.getStatusCode().value() != 503) {
+        log.warn("another game-state instance refused a request of calls ({})", r.getStatusCode());
+      }
+      return new Refused(
+          Refused.Reason.UNAVAILABLE, "another game-state instance could not take the call", r);
+    }
+    return e;
   }
 
   private static Map<Call, Answer> byCall(List<Call> calls, AnswersBody answers) {
@@ -172,7 +189,13 @@ final class InstanceCalls {
     }
     Map<Call, Answer> byCall = new IdentityHashMap<>();
     for (int i = 0; i < calls.size(); i++) {
-      byCall.put(calls.get(i), answer(answers.answers().get(i)));
+      Answer a;
+      try {
+        a = answer(answers.answers().get(i));
+      } catch (RuntimeException malformed) {
+        a = new Answer(null, malformed); // this call's answer only
+      }
+      byCall.put(calls.get(i), a);
     }
     return byCall;
   }
@@ -183,6 +206,7 @@ final class InstanceCalls {
             c ->
                 alone
                     .apply(c.body)
+                    .timeout(REQUEST_TIMEOUT)
                     .map(votes -> new Answer(votes, null))
                     .onErrorResume(e -> Mono.just(new Answer(null, e)))
                     .map(a -> Map.entry(c, a)),
@@ -238,28 +262,40 @@ final class InstanceCalls {
     return split(round, c -> size(c.body));
   }
 
-  /** The call's JSON, estimated generously (field names, quotes and numbers included). */
+  /**
+   * The call's JSON in bytes, estimated generously: field names, quotes and numbers included, a
+   * character outside printable ASCII counted as its longest escape (6 bytes), the steps' arguments
+   * twice over.
+   */
   static int size(CallBody c) {
-    int n = 96 + length(c.tx());
+    int n = 96 + bytes(c.tx());
     if (c.steps() != null) {
       for (PrepareBody s : c.steps()) {
-        n += 64 + length(s.playerId()) + length(s.command()) + 2 * length(String.valueOf(s.args()));
+        n += 64 + bytes(s.playerId()) + bytes(s.command()) + 2 * bytes(String.valueOf(s.args()));
       }
     }
     if (c.playerIds() != null) {
       for (String id : c.playerIds()) {
-        n += 4 + length(id);
+        n += 4 + bytes(id);
       }
     }
     if (c.stored() != null) {
       for (String id : c.stored().keySet()) {
-        n += 28 + length(id);
+        n += 28 + bytes(id);
       }
     }
     return n;
   }
 
-  private static int length(String s) {
-    return s == null ? 4 : s.length();
+  private static int bytes(String s) {
+    if (s == null) {
+      return 4;
+    }
+    int n = 0;
+    for (int i = 0; i < s.length(); i++) {
+      char ch = s.charAt(i);
+      n += ch == '"' || ch == '\\' ? 2 : ch >= 0x20 && ch <= 0x7e ? 1 : 6;
+    }
+    return n;
   }
 }

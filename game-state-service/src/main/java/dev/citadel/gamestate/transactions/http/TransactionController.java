@@ -6,7 +6,9 @@ import dev.citadel.gamestate.transactions.Refusals;
 import dev.citadel.gamestate.transactions.Refused;
 import dev.citadel.gamestate.transactions.Step;
 import dev.citadel.web.problem.ApiException;
+import java.time.Duration;
 import java.util.Map;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
@@ -21,12 +23,19 @@ import reactor.core.publisher.Mono;
 @RestController
 public class TransactionController {
   private final Participant local;
+  private final Duration prepareDeadline;
 
   /**
    * @param local this instance's participant (its {@code LocalParticipant})
+   * @param prepareTimeout how long coordinators wait for a prepare (this service's configuration):
+   *     a prepare in a request of many calls still running a second after it answers "unavailable",
+   *     so that the calls that came with it are not held up longer
    */
-  public TransactionController(Participant local) {
+  public TransactionController(
+      Participant local,
+      @Value("${citadel.game-state.transactions.prepare-timeout:2s}") Duration prepareTimeout) {
     this.local = local;
+    this.prepareDeadline = prepareTimeout.plusSeconds(1);
   }
 
   @PostMapping("/internal/tx/{tx}/prepare")
@@ -87,13 +96,6 @@ public class TransactionController {
   /** Calls one request may carry (the client sends at most {@link InstanceCalls#MAX_CALLS}). */
   static final int MAX_CALLS = 256;
 
-  /**
-   * A prepare still running after this answers "unavailable" (its coordinator, waiting about as
-   * long, has given up and aborts): the calls that came in the same request are not held up longer.
-   * Decisions run to the end (the client's request timeout bounds them).
-   */
-  static final java.time.Duration PREPARE_DEADLINE = java.time.Duration.ofSeconds(3);
-
   private Mono<RemoteParticipant.AnswerBody> call(RemoteParticipant.CallBody c) {
     if (c == null || c.tx() == null || c.tx().isBlank() || c.op() == null) {
       throw ApiException.badRequest("each call needs 'tx' and 'op'");
@@ -107,24 +109,28 @@ public class TransactionController {
             .prepareAll(
                 c.tx(),
                 c.steps().stream().map(b -> new Step(b.playerId(), b.command(), b.args())).toList())
-            .timeout(PREPARE_DEADLINE)
+            .timeout(prepareDeadline)
             .map(
                 votes ->
                     new RemoteParticipant.AnswerBody(
                         votes.stream().map(RemoteParticipant::body).toList(), null, null, null));
       }
       case COMMIT ->
-          local
-              .commitAll(
+          carriedOut(
+              local.commitAll(
                   c.tx(),
                   playerIds(c.playerIds()),
-                  c.stored() == null ? Map.of() : stored(c.stored()))
-              .thenReturn(RemoteParticipant.AnswerBody.DONE);
-      case ABORT ->
-          local
-              .abortAll(c.tx(), playerIds(c.playerIds()))
-              .thenReturn(RemoteParticipant.AnswerBody.DONE);
+                  c.stored() == null ? Map.of() : stored(c.stored())));
+      case ABORT -> carriedOut(local.abortAll(c.tx(), playerIds(c.playerIds())));
     };
+  }
+
+  /**
+   * A decision runs to its end even when the request is given up (its caller's timeout closed the
+   * connection): a commit cut off keeps its players held until the lapse.
+   */
+  private static Mono<RemoteParticipant.AnswerBody> carriedOut(Mono<Void> decision) {
+    return Mono.fromFuture(decision.toFuture(), true).thenReturn(RemoteParticipant.AnswerBody.DONE);
   }
 
   /**

@@ -96,7 +96,7 @@ class CallsOverHttpTest {
 
     @Bean
     TransactionController controller(Scripted participant) {
-      return new TransactionController(participant);
+      return new TransactionController(participant, Duration.ofSeconds(2));
     }
   }
 

@@ -204,9 +204,42 @@ class RemoteParticipantTest {
         .containsExactly("p1", "p2");
     for (var f : first) {
       assertThatThrownBy(() -> f.get(10, java.util.concurrent.TimeUnit.SECONDS))
-          .hasCauseInstanceOf(
-              org.springframework.web.reactive.function.client.WebClientResponseException.class);
+          .cause()
+          .isInstanceOfSatisfying(
+              dev.citadel.gamestate.transactions.Refused.class,
+              r ->
+                  assertThat(r.reason())
+                      .as("a request refused as a whole is no player's fault: send it again")
+                      .isEqualTo(dev.citadel.gamestate.transactions.Refused.Reason.UNAVAILABLE));
     }
+  }
+
+  /** An answer with no votes for a prepare (an empty answer) fails it: the coordinator aborts. */
+  @Test
+  void a_prepare_answered_without_votes_fails() {
+    server =
+        HttpServer.create()
+            .host("127.0.0.1")
+            .port(0)
+            .handle(
+                (req, res) ->
+                    req.receive()
+                        .then()
+                        .then(
+                            res.header("Content-Type", "application/json")
+                                .sendString(Mono.just("{\"answers\":[{}]}"), StandardCharsets.UTF_8)
+                                .then()))
+            .bindNow();
+    RemoteParticipant p =
+        new RemoteParticipant(WebClient.create("http://127.0.0.1:" + server.port()));
+
+    assertThatThrownBy(
+            () ->
+                p.prepareAll("tx-nv", java.util.List.of(new Step("p1", "gift", Map.of())))
+                    .block(Duration.ofSeconds(10)))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("no votes");
+    p.commitAll("tx-nv", java.util.List.of("p1")).block(Duration.ofSeconds(10)); // a decision: done
   }
 
   /** A prepare's answer must hold one vote per step, for its player: else nothing is stored. */
@@ -261,6 +294,18 @@ class RemoteParticipantTest {
     int json =
         tools.jackson.databind.json.JsonMapper.builder().build().writeValueAsBytes(call).length;
     assertThat(InstanceCalls.size(call)).isGreaterThanOrEqualTo(json);
+    var odd =
+        new RemoteParticipant.CallBody(
+            "tx-\u00e9\u4e2d\"\\\u0001",
+            RemoteParticipant.Op.PREPARE,
+            java.util.List.of(
+                new RemoteParticipant.PrepareBody(
+                    "p-\u4e2d\u6587", "gift", Map.of("reason", "\u4e2d\u6587\u0001\"\\ x"))),
+            null,
+            null);
+    assertThat(InstanceCalls.size(odd))
+        .isGreaterThanOrEqualTo(
+            tools.jackson.databind.json.JsonMapper.builder().build().writeValueAsBytes(odd).length);
 
     var round = java.util.Collections.nCopies(64, call);
     var requests = InstanceCalls.split(round, InstanceCalls::size);
