@@ -156,7 +156,7 @@ final class InstanceCalls {
             })
         .onErrorResume(
             e -> {
-              Throwable failure = whole(e);
+              Throwable failure = whole(e, calls.size());
               Map<Call, Answer> failed = new IdentityHashMap<>();
               calls.forEach(c -> failed.put(c, new Answer(null, failure)));
               return Mono.just(failed);
@@ -164,18 +164,26 @@ final class InstanceCalls {
   }
 
   /**
-   * A request refused as a whole says nothing of any player in it (each call's verdict travels in
-   * the answer): whatever its status, its calls were not carried out, and may be sent again.
+   * A request of several calls refused as a whole says nothing of any player in it (each call's
+   * verdict travels in the answer): whatever its status, its calls were not carried out, and may be
+   * sent again. A request of one call is that call's answer, as on the per-transaction endpoints (a
+   * 413 of one call too large is not worth sending again).
    */
-  private static Throwable whole(Throwable e) {
-    if (e instanceof WebClientResponseException r) {
-      if (r.getStatusCode().value() != 503) {
-        log.warn("another game-state instance refused a request of calls ({})", r.getStatusCode());
-      }
-      return new Refused(
-          Refused.Reason.UNAVAILABLE, "another game-state instance could not take the call", r);
+  static Throwable whole(Throwable e, int calls) {
+    if (!(e instanceof WebClientResponseException r)) {
+      return e;
     }
-    return e;
+    if (calls == 1) {
+      return RemoteParticipant.refused(r);
+    }
+    int status = r.getStatusCode().value();
+    if (status == 401 || status == 403) {
+      log.error("another game-state instance refused this one's call ({})", status, r);
+    } else if (status != 503) {
+      log.warn("another game-state instance refused a request of {} calls ({})", calls, status);
+    }
+    return new Refused(
+        Refused.Reason.UNAVAILABLE, "another game-state instance could not take the call", r);
   }
 
   private static Map<Call, Answer> byCall(List<Call> calls, AnswersBody answers) {

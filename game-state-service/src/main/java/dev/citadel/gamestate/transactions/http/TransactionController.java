@@ -22,6 +22,8 @@ import reactor.core.publisher.Mono;
  */
 @RestController
 public class TransactionController {
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(TransactionController.class);
   private final Participant local;
   private final Duration prepareDeadline;
 
@@ -35,7 +37,10 @@ public class TransactionController {
       Participant local,
       @Value("${citadel.game-state.transactions.prepare-timeout:2s}") Duration prepareTimeout) {
     this.local = local;
-    this.prepareDeadline = prepareTimeout.plusSeconds(1);
+    // Before the client's own timeout for the request, so that the other calls' answers reach it.
+    Duration latest = InstanceCalls.REQUEST_TIMEOUT.minusSeconds(1);
+    Duration wanted = prepareTimeout.plusSeconds(1);
+    this.prepareDeadline = wanted.compareTo(latest) < 0 ? wanted : latest;
   }
 
   @PostMapping("/internal/tx/{tx}/prepare")
@@ -130,7 +135,12 @@ public class TransactionController {
    * connection): a commit cut off keeps its players held until the lapse.
    */
   private static Mono<RemoteParticipant.AnswerBody> carriedOut(Mono<Void> decision) {
-    return Mono.fromFuture(decision.toFuture(), true).thenReturn(RemoteParticipant.AnswerBody.DONE);
+    return Mono.fromFuture(
+            decision
+                .doOnError(e -> log.warn("a decision failed at this participant: {}", e.toString()))
+                .toFuture(),
+            true)
+        .thenReturn(RemoteParticipant.AnswerBody.DONE);
   }
 
   /**
@@ -147,13 +157,13 @@ public class TransactionController {
   @PostMapping("/internal/tx/{tx}/commit-all")
   public Mono<Void> commitAll(
       @PathVariable String tx, @RequestBody RemoteParticipant.DecisionsBody body) {
-    return local.commitAll(tx, playerIds(body));
+    return carriedOut(local.commitAll(tx, playerIds(body))).then();
   }
 
   @PostMapping("/internal/tx/{tx}/abort-all")
   public Mono<Void> abortAll(
       @PathVariable String tx, @RequestBody RemoteParticipant.DecisionsBody body) {
-    return local.abortAll(tx, playerIds(body));
+    return carriedOut(local.abortAll(tx, playerIds(body))).then();
   }
 
   private static java.util.List<String> playerIds(RemoteParticipant.DecisionsBody body) {
@@ -180,12 +190,12 @@ public class TransactionController {
   @PostMapping("/internal/tx/{tx}/commit")
   public Mono<Void> commit(
       @PathVariable String tx, @RequestBody RemoteParticipant.DecisionBody body) {
-    return local.commit(tx, body.playerId());
+    return carriedOut(local.commit(tx, body.playerId())).then();
   }
 
   @PostMapping("/internal/tx/{tx}/abort")
   public Mono<Void> abort(
       @PathVariable String tx, @RequestBody RemoteParticipant.DecisionBody body) {
-    return local.abort(tx, body.playerId());
+    return carriedOut(local.abort(tx, body.playerId())).then();
   }
 }

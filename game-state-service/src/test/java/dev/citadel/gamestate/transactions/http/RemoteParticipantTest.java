@@ -204,14 +204,33 @@ class RemoteParticipantTest {
         .containsExactly("p1", "p2");
     for (var f : first) {
       assertThatThrownBy(() -> f.get(10, java.util.concurrent.TimeUnit.SECONDS))
-          .cause()
-          .isInstanceOfSatisfying(
-              dev.citadel.gamestate.transactions.Refused.class,
-              r ->
-                  assertThat(r.reason())
-                      .as("a request refused as a whole is no player's fault: send it again")
-                      .isEqualTo(dev.citadel.gamestate.transactions.Refused.Reason.UNAVAILABLE));
+          .hasCauseInstanceOf(
+              org.springframework.web.reactive.function.client.WebClientResponseException.class);
     }
+  }
+
+  /**
+   * A request of several calls refused as a whole is no player's fault: "unavailable", sent again.
+   * A request of one call is that call's answer, as on the per-transaction endpoints.
+   */
+  @Test
+  void a_request_of_many_refused_as_a_whole_is_unavailable_and_one_of_one_is_the_calls_own() {
+    var tooLarge =
+        org.springframework.web.reactive.function.client.WebClientResponseException.create(
+            413, "Content Too Large", null, new byte[0], StandardCharsets.UTF_8);
+
+    assertThat(InstanceCalls.whole(tooLarge, 5))
+        .isInstanceOfSatisfying(
+            dev.citadel.gamestate.transactions.Refused.class,
+            r ->
+                assertThat(r.reason())
+                    .isEqualTo(dev.citadel.gamestate.transactions.Refused.Reason.UNAVAILABLE));
+    assertThat(InstanceCalls.whole(tooLarge, 1))
+        .isInstanceOfSatisfying(
+            dev.citadel.gamestate.transactions.Refused.class,
+            r ->
+                assertThat(r.reason())
+                    .isEqualTo(dev.citadel.gamestate.transactions.Refused.Reason.TOO_LARGE));
   }
 
   /** An answer with no votes for a prepare (an empty answer) fails it: the coordinator aborts. */
