@@ -33,9 +33,13 @@ import reactor.util.retry.Retry;
  * waiting (up to {@link #MAX_CALLS}, split in requests of at most about {@link #MAX_BYTES} of JSON,
  * under the 64 KB any Citadel service takes), {@code POST /internal/tx/calls}. No timer: a lone
  * call goes at once. Each call is carried out and answered on its own over there; a request that
- * fails as a whole (no response twice, a timeout, a 401, a 5xx) fails the calls it carried, never
- * the others. Sent once more if it got no response at all (every call is idempotent by transaction
- * id). An instance that answers 404 (an older version) gets each call on its own for a minute.
+ * fails as a whole (no response twice, a timeout, any status but 404) fails the calls it carried,
+ * never the others. Sent once more if it got no response at all (every call is idempotent by
+ * transaction id). An instance that answers 404 (an older version) gets each call on its own for a
+ * minute.
+ *
+ * <p>One unit on purpose (over 300 lines): the queue, the split by size, the request and its
+ * failures, and the fallback share one round's calls and their answers.
  */
 final class InstanceCalls {
   private static final org.slf4j.Logger log =
