@@ -21,11 +21,9 @@ import java.util.Map;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 import org.springframework.web.reactive.function.client.WebClient;
-import org.springframework.web.reactive.function.client.WebClientRequestException;
 import org.springframework.web.reactive.function.client.WebClientResponseException;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.util.retry.Retry;
 
 /**
  * The calls of many transactions to one other game-state instance, sent together: whoever calls
@@ -69,11 +67,6 @@ final class InstanceCalls {
 
   static final Duration NOT_SERVED_FOR = Duration.ofMinutes(1);
 
-  private static final Retry ONCE_IF_NO_RESPONSE =
-      Retry.max(1)
-          .filter(e -> e instanceof WebClientRequestException)
-          .onRetryExhaustedThrow((spec, signal) -> signal.failure());
-
   /** A call's answer: its votes (a prepare; null for a decision), or the failure to raise. */
   record Answer(List<Vote> votes, Throwable failure) {}
 
@@ -91,8 +84,9 @@ final class InstanceCalls {
   private final GroupedLookups<Call, Answer> queue;
   private final DistributionSummary callsPerRequest;
   private final LongSupplier nanoTime;
-  private volatile long notServedSince;
-  private volatile boolean notServed;
+
+  /** When an answer said {@code /internal/tx/calls} is not served (null: it is). */
+  private volatile Long notServedSince;
 
   /**
    * @param alone a call in a request of its own, to an instance without {@code /internal/tx/calls}
@@ -132,7 +126,8 @@ final class InstanceCalls {
   /** Never fails: each call gets its answer or its failure. */
   private Mono<Map<Call, Answer>> send(Collection<Call> waiting) {
     List<Call> round = List.copyOf(waiting);
-    if (notServed && nanoTime.getAsLong() - notServedSince < NOT_SERVED_FOR.toNanos()) {
+    Long since = notServedSince;
+    if (since != null && nanoTime.getAsLong() - since < NOT_SERVED_FOR.toNanos()) {
       return eachAlone(round);
     }
     List<List<Call>> requests = split(round);
@@ -149,13 +144,12 @@ final class InstanceCalls {
         .retrieve()
         .bodyToMono(AnswersBody.class)
         .timeout(REQUEST_TIMEOUT)
-        .retryWhen(ONCE_IF_NO_RESPONSE)
+        .retryWhen(RemoteParticipant.ONCE_IF_NO_RESPONSE)
         .map(answers -> byCall(calls, answers))
         .onErrorResume(
             WebClientResponseException.NotFound.class,
             e -> {
               notServedSince = nanoTime.getAsLong();
-              notServed = true;
               return eachAlone(calls);
             })
         .onErrorResume(

@@ -32,7 +32,15 @@ public final class RemoteParticipant implements Participant {
       org.slf4j.LoggerFactory.getLogger(RemoteParticipant.class);
 
   /** How long the player is held is the participant's own configuration, never the caller's. */
-  public record PrepareBody(String playerId, String command, Map<String, Object> args) {}
+  public record PrepareBody(String playerId, String command, Map<String, Object> args) {
+    static List<PrepareBody> of(List<Step> steps) {
+      return steps.stream().map(s -> new PrepareBody(s.playerId(), s.command(), s.args())).toList();
+    }
+
+    static List<Step> steps(List<PrepareBody> bodies) {
+      return bodies.stream().map(b -> new Step(b.playerId(), b.command(), b.args())).toList();
+    }
+  }
 
   public record EventBody(String type, String payload) {}
 
@@ -77,7 +85,7 @@ public final class RemoteParticipant implements Participant {
 
   public record AnswersBody(List<AnswerBody> answers) {}
 
-  private static final Retry ONCE_IF_NO_RESPONSE =
+  static final Retry ONCE_IF_NO_RESPONSE =
       Retry.max(1)
           .filter(e -> e instanceof WebClientRequestException)
           .onRetryExhaustedThrow((spec, signal) -> signal.failure());
@@ -120,15 +128,7 @@ public final class RemoteParticipant implements Participant {
   @Override
   public Mono<List<Vote>> prepareAll(String txId, List<Step> steps) {
     return calls
-        .call(
-            new CallBody(
-                txId,
-                Op.PREPARE,
-                steps.stream()
-                    .map(s -> new PrepareBody(s.playerId(), s.command(), s.args()))
-                    .toList(),
-                null,
-                null))
+        .call(new CallBody(txId, Op.PREPARE, PrepareBody.of(steps), null, null))
         .map(a -> votesFor(steps, a.votes()));
   }
 
@@ -175,10 +175,7 @@ public final class RemoteParticipant implements Participant {
   /** One call in a request of its own (an instance without {@code /internal/tx/calls}). */
   private Mono<List<Vote>> alone(CallBody c) {
     return switch (c.op()) {
-      case PREPARE ->
-          prepareAllAlone(
-              c.tx(),
-              c.steps().stream().map(s -> new Step(s.playerId(), s.command(), s.args())).toList());
+      case PREPARE -> prepareAllAlone(c.tx(), PrepareBody.steps(c.steps()));
       case COMMIT -> commitAllAlone(c.tx(), c.playerIds()).thenReturn(List.of());
       case ABORT -> abortAllAlone(c.tx(), c.playerIds()).thenReturn(List.of());
     };
@@ -187,11 +184,7 @@ public final class RemoteParticipant implements Participant {
   private Mono<List<Vote>> prepareAllAlone(String txId, List<Step> steps) {
     return http.post()
         .uri("/internal/tx/{tx}/prepare-all", txId)
-        .bodyValue(
-            new PrepareAllBody(
-                steps.stream()
-                    .map(s -> new PrepareBody(s.playerId(), s.command(), s.args()))
-                    .toList()))
+        .bodyValue(new PrepareAllBody(PrepareBody.of(steps)))
         .retrieve()
         .bodyToMono(VotesBody.class)
         .retryWhen(ONCE_IF_NO_RESPONSE)

@@ -4,7 +4,6 @@ import dev.citadel.gamestate.aggregate.Held;
 import dev.citadel.gamestate.transactions.Participant;
 import dev.citadel.gamestate.transactions.Refusals;
 import dev.citadel.gamestate.transactions.Refused;
-import dev.citadel.gamestate.transactions.Step;
 import dev.citadel.web.problem.ApiException;
 import java.time.Duration;
 import java.util.Map;
@@ -62,9 +61,7 @@ public class TransactionController {
       throw ApiException.badRequest("'steps' is required: at least one");
     }
     return local
-        .prepareAll(
-            tx,
-            body.steps().stream().map(b -> new Step(b.playerId(), b.command(), b.args())).toList())
+        .prepareAll(tx, RemoteParticipant.PrepareBody.steps(body.steps()))
         .map(
             votes ->
                 new RemoteParticipant.VotesBody(
@@ -111,9 +108,7 @@ public class TransactionController {
           throw ApiException.badRequest("a prepare needs 'steps': at least one");
         }
         yield local
-            .prepareAll(
-                c.tx(),
-                c.steps().stream().map(b -> new Step(b.playerId(), b.command(), b.args())).toList())
+            .prepareAll(c.tx(), RemoteParticipant.PrepareBody.steps(c.steps()))
             .timeout(prepareDeadline)
             .map(
                 votes ->
@@ -122,11 +117,14 @@ public class TransactionController {
       }
       case COMMIT ->
           carriedOut(
-              local.commitAll(
-                  c.tx(),
-                  playerIds(c.playerIds()),
-                  c.stored() == null ? Map.of() : stored(c.stored())));
-      case ABORT -> carriedOut(local.abortAll(c.tx(), playerIds(c.playerIds())));
+                  local.commitAll(
+                      c.tx(),
+                      playerIds(c.playerIds()),
+                      c.stored() == null ? Map.of() : stored(c.stored())))
+              .thenReturn(RemoteParticipant.AnswerBody.DONE);
+      case ABORT ->
+          carriedOut(local.abortAll(c.tx(), playerIds(c.playerIds())))
+              .thenReturn(RemoteParticipant.AnswerBody.DONE);
     };
   }
 
@@ -134,13 +132,12 @@ public class TransactionController {
    * A decision runs to its end even when the request is given up (its caller's timeout closed the
    * connection): a commit cut off keeps its players held until the lapse.
    */
-  private static Mono<RemoteParticipant.AnswerBody> carriedOut(Mono<Void> decision) {
+  private static Mono<Void> carriedOut(Mono<Void> decision) {
     return Mono.fromFuture(
-            decision
-                .doOnError(e -> log.warn("a decision failed at this participant: {}", e.toString()))
-                .toFuture(),
-            true)
-        .thenReturn(RemoteParticipant.AnswerBody.DONE);
+        decision
+            .doOnError(e -> log.warn("a decision failed at this participant: {}", e.toString()))
+            .toFuture(),
+        true);
   }
 
   /**
@@ -157,13 +154,13 @@ public class TransactionController {
   @PostMapping("/internal/tx/{tx}/commit-all")
   public Mono<Void> commitAll(
       @PathVariable String tx, @RequestBody RemoteParticipant.DecisionsBody body) {
-    return carriedOut(local.commitAll(tx, playerIds(body))).then();
+    return carriedOut(local.commitAll(tx, playerIds(body)));
   }
 
   @PostMapping("/internal/tx/{tx}/abort-all")
   public Mono<Void> abortAll(
       @PathVariable String tx, @RequestBody RemoteParticipant.DecisionsBody body) {
-    return carriedOut(local.abortAll(tx, playerIds(body))).then();
+    return carriedOut(local.abortAll(tx, playerIds(body)));
   }
 
   private static java.util.List<String> playerIds(RemoteParticipant.DecisionsBody body) {
@@ -190,12 +187,12 @@ public class TransactionController {
   @PostMapping("/internal/tx/{tx}/commit")
   public Mono<Void> commit(
       @PathVariable String tx, @RequestBody RemoteParticipant.DecisionBody body) {
-    return carriedOut(local.commit(tx, body.playerId())).then();
+    return carriedOut(local.commit(tx, body.playerId()));
   }
 
   @PostMapping("/internal/tx/{tx}/abort")
   public Mono<Void> abort(
       @PathVariable String tx, @RequestBody RemoteParticipant.DecisionBody body) {
-    return carriedOut(local.abort(tx, body.playerId())).then();
+    return carriedOut(local.abort(tx, body.playerId()));
   }
 }
