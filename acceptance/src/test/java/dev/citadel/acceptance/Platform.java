@@ -65,8 +65,9 @@ final class Platform {
                     }
                   },
                   "acceptance-platform-stop"));
+      // With the launcher's start-up cache: the archives earlier modules' tests wrote.
       LocalPlatform.Options options =
-          new LocalPlatform.Options(Infrastructure.Ports.FREE, false, false);
+          new LocalPlatform.Options(Infrastructure.Ports.FREE, false, false).withStartupCache();
       // -Dcitadel.images=true: every service from its container image (./run-images.sh).
       platform.start(Boolean.getBoolean("citadel.images") ? options.fromImages() : options);
     }

@@ -49,7 +49,8 @@ class LoadTestSmokeIT {
     // Debian's prometheus package (promtool and prometheus), installed when missing.
     run(List.of("bash", ROOT.resolve("infra/prometheus/ensure-promtool.sh").toString()));
     platform = LocalPlatform.at(ROOT);
-    platform.start(new LocalPlatform.Options(Infrastructure.Ports.FREE, true, true));
+    platform.start(
+        new LocalPlatform.Options(Infrastructure.Ports.FREE, true, true).withStartupCache());
     Settings settings =
         Settings.parse(
             List.of("--players", "2000", "--http-players", "200", "--out", OUT.toString()),

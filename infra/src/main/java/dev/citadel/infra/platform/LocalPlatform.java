@@ -42,8 +42,9 @@ public final class LocalPlatform {
    * @param loadtest the {@code loadtest} profile for match-service and high gateway rate limits
    * @param prometheus start Prometheus on 9090 when a binary is on the PATH
    * @param kafkaBrokers how many Kafka brokers (1; 3 for runs that stop one)
-   * @param startupCache start services from Class Data Sharing archives ({@link StartupCache}): the
-   *     launcher's; a run that starts once (a test, CI) would only pay for writing them
+   * @param startupCache start services from Class Data Sharing archives ({@link StartupCache}), one
+   *     per module, shared with the tests' service processes (under the project's {@code
+   *     target/startup-cache})
    */
   public record Options(
       Infrastructure.Ports ports,
@@ -356,10 +357,9 @@ public final class LocalPlatform {
             case JARS -> {
               StartupCache.Launch launch =
                   options.startupCache()
-                      ? startupCache.launch(spec.name(), jar.get())
+                      ? startupCache.launch(spec.module(), jar.get())
                       : new StartupCache.Launch(jar.get(), List.of());
-              yield ServiceProcess.start(
-                  spec, launch.jar(), launch.jvmOptions(), serviceEnv, runDir);
+              yield ServiceProcess.start(spec, launch, serviceEnv, runDir);
             }
             case IMAGES -> {
               images.put(spec.name(), imageOf(spec.module(), jar.get()));

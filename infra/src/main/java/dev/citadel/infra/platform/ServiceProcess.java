@@ -57,19 +57,37 @@ public final class ServiceProcess {
     }
   }
 
+  /**
+   * The module's jar ({@link #jarOf}) with the start-up cache the launcher uses ({@link
+   * StartupCache}, under the project's {@code target/startup-cache}): tests start the same jars
+   * dozens of times a build, and all but the first few start from the class-data archive.
+   */
   public static ServiceProcess start(
       ServiceSpec spec, Path jar, Map<String, String> env, Path logDir) {
-    return start(spec, jar, List.of(), env, logDir);
+    Path target = jar.toAbsolutePath().getParent();
+    Path cache =
+        target.getFileName().toString().equals("target") && target.getParent().getParent() != null
+            ? target.getParent().getParent().resolve("target").resolve("startup-cache")
+            : target.resolve("startup-cache");
+    StartupCache.Launch launch =
+        new StartupCache(cache, System.out::println).launch(spec.module(), jar);
+    return start(spec, launch, env, logDir);
   }
 
-  /** The same, with JVM options of the caller's besides the usual ones. */
-  public static ServiceProcess start(
-      ServiceSpec spec, Path jar, List<String> jvmOptions, Map<String, String> env, Path logDir) {
-    List<String> args = new ArrayList<>(jvmOptions);
+  static ServiceProcess start(
+      ServiceSpec spec, StartupCache.Launch launch, Map<String, String> env, Path logDir) {
+    List<String> args = new ArrayList<>(launch.jvmOptions());
     args.add("-jar");
-    args.add(jar.toString());
-    return start(
-        spec, java(args.toArray(String[]::new)), env, logDir.resolve(spec.name() + ".log"), false);
+    args.add(launch.jar().toString());
+    ServiceProcess started =
+        start(
+            spec,
+            java(args.toArray(String[]::new)),
+            env,
+            logDir.resolve(spec.name() + ".log"),
+            false);
+    started.process.onExit().thenRun(launch.exited());
+    return started;
   }
 
   /** The user the images run as, as the manifests' {@code runAsUser} and {@code runAsGroup}. */

@@ -8,10 +8,15 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.Enumeration;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
@@ -28,15 +33,35 @@ import java.util.zip.ZipFile;
  * <p>The cache is keyed by the jar's content (its entries' names, sizes and CRCs: a rebuild that
  * changes nothing rewrites the jar but keeps the key), the JDK and its home, because the JVM
  * rejects an archive made by another. Anything that goes wrong here starts the service from its jar
- * as before: the cache buys speed, never a failed start. One archive per service name: two
- * instances of one jar never write the same file.
+ * as before: the cache buys speed, never a failed start.
+ *
+ * <p>One archive per module, shared by all its instances (the launcher's and the tests', which
+ * start the same jars dozens of times a build). While one process this JVM started is writing it,
+ * other instances start without it; every writer dumps to a file of its own and the next start
+ * adopts the first complete one by renaming it (a process that mapped the old file keeps it), so
+ * two processes never write one file and nobody reads a file being written.
  */
 final class StartupCache {
   /** A dynamic archive's first bytes (JDK 17's magic 0xf00baba8, little-endian). */
   private static final byte[] MAGIC = {(byte) 0xa8, (byte) 0xab, 0x0b, (byte) 0xf0};
 
-  /** What to run: the jar (extracted, or the original) and JVM options. */
-  record Launch(Path jar, List<String> jvmOptions) {}
+  /** A dump this old that still has no header was cut short (a writer killed while dumping). */
+  private static final Duration ABANDONED = Duration.ofMinutes(2);
+
+  /** Archives a process started by this JVM is writing (its launch's {@code exited} clears it). */
+  private static final Set<Path> WRITING = ConcurrentHashMap.newKeySet();
+
+  private static final AtomicLong DUMPS = new AtomicLong();
+
+  /**
+   * What to run: the jar (extracted, or the original), JVM options, and what to do when the process
+   * has ended (a writer gives its turn back).
+   */
+  record Launch(Path jar, List<String> jvmOptions, Runnable exited) {
+    Launch(Path jar, List<String> jvmOptions) {
+      this(jar, jvmOptions, () -> {});
+    }
+  }
 
   private final Path dir;
   private final Consumer<String> say;
@@ -47,9 +72,10 @@ final class StartupCache {
   }
 
   /**
-   * How {@code name} starts from {@code jar}; the jar itself, unchanged, if it cannot be cached.
+   * How an instance of {@code module} starts from {@code jar}; the jar itself, unchanged, if it
+   * cannot be cached.
    */
-  Launch launch(String name, Path jar) {
+  Launch launch(String module, Path jar) {
     try {
       String base = jar.getFileName().toString().replaceFirst("\\.jar$", "");
       String version = base + "-" + key(jar);
@@ -59,29 +85,66 @@ final class StartupCache {
         forgetOlder(base, version);
         if (!extract(jar, home)) {
           say.accept(
-              "  (" + name + ": start-up cache skipped, see " + home.resolve("extract.log") + ")");
+              "  ("
+                  + module
+                  + ": start-up cache skipped, see "
+                  + home.resolve("extract.log")
+                  + ")");
           return new Launch(jar, List.of());
         }
       }
-      Path archive = home.resolve(name + ".jsa");
-      Path dump = home.resolve(name + ".jsa.dump");
-      if (!complete(archive) && Files.exists(dump)) {
-        if (complete(dump)) {
-          Files.move(dump, archive, StandardCopyOption.ATOMIC_MOVE);
-        } else {
-          Files.deleteIfExists(dump); // cut short: written again by this run
+      Path extracted = app.resolve(jar.getFileName());
+      Path archive = home.resolve(module + ".jsa");
+      synchronized (WRITING) {
+        if (!complete(archive)) {
+          adopt(home, module + ".jsa.", archive, Clock.systemUTC());
+        }
+        if (complete(archive)) {
+          return new Launch(extracted, List.of("-XX:SharedArchiveFile=" + archive));
+        }
+        if (!WRITING.add(archive)) {
+          return new Launch(extracted, List.of()); // another instance is writing it
         }
       }
-      if (complete(archive)) {
-        return new Launch(
-            app.resolve(jar.getFileName()), List.of("-XX:SharedArchiveFile=" + archive));
-      }
-      Files.deleteIfExists(archive);
+      Path dump =
+          home.resolve(
+              module
+                  + ".jsa."
+                  + ProcessHandle.current().pid()
+                  + "-"
+                  + DUMPS.incrementAndGet()
+                  + ".dump");
       return new Launch(
-          app.resolve(jar.getFileName()), List.of("-XX:ArchiveClassesAtExit=" + dump));
+          extracted, List.of("-XX:ArchiveClassesAtExit=" + dump), () -> WRITING.remove(archive));
     } catch (IOException | RuntimeException e) {
-      say.accept("  (" + name + ": start-up cache skipped: " + e + ")");
+      say.accept("  (" + module + ": start-up cache skipped: " + e + ")");
       return new Launch(jar, List.of());
+    }
+  }
+
+  /**
+   * Puts the first complete dump named {@code prefix*.dump} in {@code archive}'s place; removes
+   * dumps that were cut short long ago.
+   */
+  static void adopt(Path home, String prefix, Path archive, Clock now) throws IOException {
+    List<Path> dumps;
+    try (Stream<Path> files = Files.list(home)) {
+      dumps =
+          files
+              .filter(p -> p.getFileName().toString().startsWith(prefix))
+              .filter(p -> p.getFileName().toString().endsWith(".dump"))
+              .sorted()
+              .toList();
+    }
+    for (Path dump : dumps) {
+      if (complete(dump)) {
+        Files.move(
+            dump, archive, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        return;
+      }
+      if (Files.getLastModifiedTime(dump).toInstant().plus(ABANDONED).isBefore(now.instant())) {
+        Files.deleteIfExists(dump);
+      }
     }
   }
 

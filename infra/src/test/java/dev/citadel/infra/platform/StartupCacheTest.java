@@ -63,4 +63,88 @@ class StartupCacheTest {
     assertThat(launch.jvmOptions()).isEmpty();
     assertThat(said).singleElement().asString().contains("start-up cache skipped");
   }
+
+  /** A cache whose extraction of {@code jar} is already there (as after a first start). */
+  static Path extracted(Path cache, Path jar) throws Exception {
+    String base = jar.getFileName().toString().replaceFirst("\\.jar$", "");
+    Path home = cache.resolve(base + "-" + StartupCache.key(jar));
+    Files.createDirectories(home.resolve("app"));
+    Files.copy(jar, home.resolve("app").resolve(jar.getFileName()));
+    return home;
+  }
+
+  static final byte[] WHOLE = {(byte) 0xa8, (byte) 0xab, 0x0b, (byte) 0xf0, 1, 2, 3};
+
+  @Test
+  void one_instance_at_a_time_writes_a_module_archive_and_the_next_start_maps_it()
+      throws Exception {
+    Path jar = dir.resolve("svc-exec.jar");
+    jar(jar, "svc");
+    Path home = extracted(dir.resolve("cache"), jar);
+    StartupCache cache = new StartupCache(dir.resolve("cache"), s -> {});
+
+    StartupCache.Launch writer = cache.launch("svc", jar);
+    StartupCache.Launch second = cache.launch("svc", jar);
+    assertThat(writer.jar()).isEqualTo(home.resolve("app").resolve(jar.getFileName()));
+    assertThat(writer.jvmOptions())
+        .singleElement()
+        .asString()
+        .startsWith("-XX:ArchiveClassesAtExit=" + home.resolve("svc.jsa."));
+    assertThat(second.jar()).isEqualTo(writer.jar());
+    assertThat(second.jvmOptions()).isEmpty(); // the archive is being written by the first
+    Path dump = Path.of(writer.jvmOptions().get(0).substring("-XX:ArchiveClassesAtExit=".length()));
+    Files.write(dump, WHOLE); // the writer stops and the JVM writes its archive
+    writer.exited().run();
+
+    StartupCache.Launch third = cache.launch("svc", jar);
+    assertThat(third.jvmOptions())
+        .containsExactly("-XX:SharedArchiveFile=" + home.resolve("svc.jsa"));
+    assertThat(StartupCache.complete(home.resolve("svc.jsa"))).isTrue();
+    assertThat(dump).doesNotExist();
+    second.exited().run(); // a plain start gives nothing back
+    assertThat(cache.launch("svc", jar).jvmOptions()).isEqualTo(third.jvmOptions());
+  }
+
+  @Test
+  void a_writer_that_died_before_its_dump_hands_the_turn_to_the_next_start() throws Exception {
+    Path jar = dir.resolve("killed-exec.jar");
+    jar(jar, "killed");
+    extracted(dir.resolve("cache"), jar);
+    StartupCache cache = new StartupCache(dir.resolve("cache"), s -> {});
+    StartupCache.Launch killed = cache.launch("killed", jar);
+    killed.exited().run(); // SIGKILL: no dump at all
+    StartupCache.Launch next = cache.launch("killed", jar);
+    assertThat(next.jvmOptions())
+        .singleElement()
+        .asString()
+        .startsWith("-XX:ArchiveClassesAtExit=");
+    assertThat(next.jvmOptions()).isNotEqualTo(killed.jvmOptions()); // a file of its own
+    next.exited().run();
+  }
+
+  @Test
+  void a_dump_cut_short_is_never_mapped_and_goes_once_it_is_old() throws Exception {
+    Path home = Files.createDirectories(dir.resolve("home"));
+    Path cut = home.resolve("svc.jsa.1-1.dump");
+    Files.write(cut, new byte[4096]);
+    Path archive = home.resolve("svc.jsa");
+    java.time.Instant written = Files.getLastModifiedTime(cut).toInstant();
+    StartupCache.adopt(
+        home, "svc.jsa.", archive, java.time.Clock.fixed(written, java.time.ZoneOffset.UTC));
+    assertThat(archive).doesNotExist();
+    assertThat(cut).exists(); // it may still be being written
+    StartupCache.adopt(
+        home,
+        "svc.jsa.",
+        archive,
+        java.time.Clock.fixed(written.plusSeconds(180), java.time.ZoneOffset.UTC));
+    assertThat(cut).doesNotExist();
+    assertThat(archive).doesNotExist();
+    Path whole = home.resolve("svc.jsa.1-2.dump");
+    Files.write(whole, WHOLE);
+    StartupCache.adopt(
+        home, "svc.jsa.", archive, java.time.Clock.fixed(written, java.time.ZoneOffset.UTC));
+    assertThat(StartupCache.complete(archive)).isTrue();
+    assertThat(whole).doesNotExist();
+  }
 }
