@@ -50,7 +50,7 @@ final class Platform {
 
   static synchronized LocalPlatform started() {
     if (platform == null) {
-      platform = LocalPlatform.at(ROOT);
+      platform = LocalPlatform.forTests(ROOT);
       LocalPlatform running = platform;
       // The run directory goes with the platform: its services' logs are kept in target first, so
       // a failure seen only on CI (a request that got no answer) can be read afterwards.
@@ -65,7 +65,7 @@ final class Platform {
                     }
                   },
                   "acceptance-platform-stop"));
-      // With the launcher's start-up cache: the archives earlier modules' tests wrote.
+      // With the tests' start-up cache: the archives earlier modules' tests wrote.
       LocalPlatform.Options options =
           new LocalPlatform.Options(Infrastructure.Ports.FREE, false, false).withStartupCache();
       // -Dcitadel.images=true: every service from its container image (./run-images.sh).

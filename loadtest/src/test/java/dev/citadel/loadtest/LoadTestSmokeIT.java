@@ -48,7 +48,7 @@ class LoadTestSmokeIT {
   static void runTheLoadTest() throws Exception {
     // Debian's prometheus package (promtool and prometheus), installed when missing.
     run(List.of("bash", ROOT.resolve("infra/prometheus/ensure-promtool.sh").toString()));
-    platform = LocalPlatform.at(ROOT);
+    platform = LocalPlatform.forTests(ROOT);
     platform.start(
         new LocalPlatform.Options(Infrastructure.Ports.FREE, true, true).withStartupCache());
     Settings settings =

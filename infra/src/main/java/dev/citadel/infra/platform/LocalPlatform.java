@@ -43,8 +43,8 @@ public final class LocalPlatform {
    * @param prometheus start Prometheus on 9090 when a binary is on the PATH
    * @param kafkaBrokers how many Kafka brokers (1; 3 for runs that stop one)
    * @param startupCache start services from Class Data Sharing archives ({@link StartupCache}), one
-   *     per module, shared with the tests' service processes (under the project's {@code
-   *     target/startup-cache})
+   *     per module (the launcher's under {@code target/startup-cache}; a test's, see {@link
+   *     LocalPlatform#forTests}, shared with the tests' service processes)
    */
   public record Options(
       Infrastructure.Ports ports,
@@ -255,15 +255,29 @@ public final class LocalPlatform {
 
   /** A platform running the modules built under {@code root} (the repository). */
   public static LocalPlatform at(Path root) {
-    return new LocalPlatform(root.toAbsolutePath().normalize());
+    Path normalized = root.toAbsolutePath().normalize();
+    return new LocalPlatform(normalized, normalized.resolve("target").resolve("startup-cache"));
+  }
+
+  /**
+   * The same for a test: its start-up cache (if {@link Options#withStartupCache}) is the tests' one
+   * ({@link ServiceProcess#testsStartupCache}), so a build never removes the extracted jars a
+   * running launcher uses.
+   */
+  public static LocalPlatform forTests(Path root) {
+    Path normalized = root.toAbsolutePath().normalize();
+    return new LocalPlatform(normalized, ServiceProcess.testsStartupCache(normalized));
   }
 
   LocalPlatform(Path root) {
+    this(root, root.resolve("target").resolve("startup-cache"));
+  }
+
+  private LocalPlatform(Path root, Path startupCache) {
     this.root = root;
     this.runDir = root.resolve(".platform");
     this.dataDir = root.resolve(".citadel");
-    this.startupCache =
-        new StartupCache(root.resolve("target").resolve("startup-cache"), LocalPlatform::println);
+    this.startupCache = new StartupCache(startupCache, LocalPlatform::println);
   }
 
   public static void main(String[] args) throws InterruptedException {

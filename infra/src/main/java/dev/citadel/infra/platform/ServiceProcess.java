@@ -58,20 +58,29 @@ public final class ServiceProcess {
   }
 
   /**
-   * The module's jar ({@link #jarOf}) with the start-up cache the launcher uses ({@link
-   * StartupCache}, under the project's {@code target/startup-cache}): tests start the same jars
-   * dozens of times a build, and all but the first few start from the class-data archive.
+   * The module's jar ({@link #jarOf}, under {@code root/MODULE/target}) with a start-up cache
+   * ({@link StartupCache}) in {@link #testsStartupCache}: tests start the same jars dozens of times
+   * a build, and all but the first few start from the class-data archive.
    */
   public static ServiceProcess start(
       ServiceSpec spec, Path jar, Map<String, String> env, Path logDir) {
-    Path target = jar.toAbsolutePath().getParent();
+    Path target = jar.toAbsolutePath().normalize().getParent();
     Path cache =
         target.getFileName().toString().equals("target") && target.getParent().getParent() != null
-            ? target.getParent().getParent().resolve("target").resolve("startup-cache")
-            : target.resolve("startup-cache");
+            ? testsStartupCache(target.getParent().getParent())
+            : target.resolve("startup-cache-tests");
     StartupCache.Launch launch =
         new StartupCache(cache, System.out::println).launch(spec.module(), jar);
     return start(spec, launch, env, logDir);
+  }
+
+  /**
+   * The tests' start-up cache of the project at {@code root}: apart from the launcher's ({@code
+   * target/startup-cache}), because a new build's first start removes the extracted jars of the
+   * builds before it, which a running {@code ./run-local.sh} may still be loading classes from.
+   */
+  public static Path testsStartupCache(Path root) {
+    return root.resolve("target").resolve("startup-cache-tests");
   }
 
   static ServiceProcess start(
