@@ -26,16 +26,10 @@ import reactor.core.publisher.Mono;
  * Each row carries its group's size, so whether a group is whole is a count over its rows (a window
  * function), never a join back to the input.
  *
- * <p>A group's stream rows are locked in id order (the {@code locked} CTE, and the requests are
- * sorted before they are bound), so two statements touching the same streams queue behind each
- * other instead of deadlocking. A single append's row is locked by its {@code UPDATE} alone: its
- * version check is that statement's own condition, which PostgreSQL evaluates again on the newest
- * row after waiting for another writer, so a lock of its own (a WAL record and a dirtied tuple per
- * append) bought nothing. Singles are written in whatever order the plan takes; two statements with
- * the same two streams (instances writing each other's players, which routing avoids) could
- * deadlock, which PostgreSQL breaks after {@code deadlock_timeout}: {@link #isRetryable} says when
- * running the statement again is safe. A stream is created (expected version 0) only by a group of
- * one.
+ * <p>Stream rows are locked in id order (the {@code locked} CTE, and the requests are sorted before
+ * they are bound), so two statements touching the same streams queue behind each other instead of
+ * deadlocking. A deadlock can still come from elsewhere; {@link #isRetryable} says when running the
+ * statement again is safe. A stream is created (expected version 0) only by a group of one.
  */
 public final class AppendStatement {
   private static final java.util.HexFormat HEX = java.util.HexFormat.of();
@@ -57,7 +51,7 @@ public final class AppendStatement {
       locked AS (
         SELECT s.aggregate_id, i.expected, i.new_version, i.grp, i.grp_size
         FROM streams s JOIN fresh i ON s.aggregate_id = i.aggregate_id
-        WHERE i.expected > 0 AND i.grp_size > 1 AND s.version = i.expected
+        WHERE i.expected > 0 AND s.version = i.expected
         ORDER BY s.aggregate_id
         FOR UPDATE OF s
       ),
@@ -69,10 +63,7 @@ public final class AppendStatement {
       ),
       updated AS (
         UPDATE streams s SET version = w.new_version
-        FROM (SELECT aggregate_id, expected, new_version FROM whole
-              UNION ALL
-              SELECT aggregate_id, expected, new_version FROM fresh
-              WHERE expected > 0 AND grp_size = 1) w
+        FROM whole w
         WHERE s.aggregate_id = w.aggregate_id AND s.version = w.expected
         RETURNING s.aggregate_id
       ),
