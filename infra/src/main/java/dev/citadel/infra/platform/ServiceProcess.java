@@ -60,7 +60,7 @@ public final class ServiceProcess {
   /**
    * The module's jar ({@link #jarOf}, under {@code root/MODULE/target}) with a start-up cache
    * ({@link StartupCache}) in {@link #testsStartupCache}: tests start the same jars dozens of times
-   * a build, and all but the first few start from the class-data archive.
+   * a build, and most start from the class-data archive.
    */
   public static ServiceProcess start(
       ServiceSpec spec, Path jar, Map<String, String> env, Path logDir) {
@@ -88,14 +88,20 @@ public final class ServiceProcess {
     List<String> args = new ArrayList<>(launch.jvmOptions());
     args.add("-jar");
     args.add(launch.jar().toString());
-    ServiceProcess started =
-        start(
-            spec,
-            java(args.toArray(String[]::new)),
-            env,
-            logDir.resolve(spec.name() + ".log"),
-            false);
-    started.process.onExit().thenRun(launch.exited());
+    ServiceProcess started;
+    try {
+      started =
+          start(
+              spec,
+              java(args.toArray(String[]::new)),
+              env,
+              logDir.resolve(spec.name() + ".log"),
+              false);
+    } catch (RuntimeException e) {
+      launch.exited().accept(-1); // never ran: a writer gives its turn back
+      throw e;
+    }
+    started.process.onExit().thenAccept(p -> launch.exited().accept(p.exitValue()));
     return started;
   }
 
@@ -187,10 +193,14 @@ public final class ServiceProcess {
 
   /**
    * The same service again, as a new process with the same jar and environment; its output is
-   * appended to the same log, so what the previous process said before it died stays there.
+   * appended to the same log, so what the previous process said before it died stays there. It does
+   * not write the class-data archive its predecessor was to write ({@link StartupCache}: the turn
+   * went back when that one ended, and another instance may be writing now).
    */
   public ServiceProcess restart() {
-    return start(spec, launch, env, log, true);
+    List<String> again =
+        launch.stream().filter(a -> !a.startsWith(StartupCache.WRITE_OPTION)).toList();
+    return start(spec, again, env, log, true);
   }
 
   /** Completes with the exit code when the process ends. */

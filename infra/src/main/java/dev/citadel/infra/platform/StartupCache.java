@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
@@ -14,20 +15,21 @@ import java.util.Enumeration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.IntConsumer;
 import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 
 /**
- * Class Data Sharing for the launcher's JVMs: a service starts from its jar extracted by Spring
- * Boot's {@code jarmode=tools} (plain jars, which CDS can map), with an archive of the classes an
- * earlier run of it loaded. A run with no archive yet writes one when it stops ({@code
- * -XX:ArchiveClassesAtExit}, to a {@code .dump} file); the next start takes the dump if it is
- * complete (the JVM writes the archive's header last, so a dump cut short has none) and maps it
+ * Class Data Sharing for the JVMs of the launcher and of tests: a service starts from its jar
+ * extracted by Spring Boot's {@code jarmode=tools} (plain jars, which CDS can map), with an archive
+ * of the classes an earlier run of it loaded. A run with no archive yet writes one when it stops
+ * ({@code -XX:ArchiveClassesAtExit}, to a {@code .dump} file); the next start takes the dump if it
+ * is complete (the JVM writes the archive's header last, so a dump cut short has none) and maps it
  * ({@code -XX:SharedArchiveFile}), skipping most class loading and verification.
  *
  * <p>The cache is keyed by the jar's content (its entries' names, sizes and CRCs: a rebuild that
@@ -35,11 +37,16 @@ import java.util.zip.ZipFile;
  * rejects an archive made by another. Anything that goes wrong here starts the service from its jar
  * as before: the cache buys speed, never a failed start.
  *
- * <p>One archive per module, shared by all its instances (the launcher's and the tests', which
- * start the same jars dozens of times a build). While one process this JVM started is writing it,
- * other instances start without it; every writer dumps to a file of its own and the next start
- * adopts the first complete one by renaming it (a process that mapped the old file keeps it), so
- * two processes never write one file and nobody reads a file being written.
+ * <p>One archive per module, shared by all its instances in one cache directory (the launcher's, or
+ * the tests', which start the same jars dozens of times a build). While one process this JVM
+ * started is writing it, other instances start without it (a writer that lives as long as the JVM
+ * keeps the others plain); every writer dumps to a file of its own (this JVM's pid and a random
+ * part) and the next start adopts the first complete one by renaming it (a process that mapped the
+ * old file keeps it), so two processes never write one file and nobody reads a file being written.
+ * A restarted writer starts plain ({@link ServiceProcess#restart}); a writer that ends with an
+ * error (a failed start exits with 1 and would dump the few classes it loaded) has its dump
+ * removed. Dumps cut short are removed by a later start that finds no archive, two minutes after
+ * they were last written; surplus ones stay until the jar's key changes.
  */
 final class StartupCache {
   /** A dynamic archive's first bytes (JDK 17's magic 0xf00baba8, little-endian). */
@@ -51,15 +58,19 @@ final class StartupCache {
   /** Archives a process started by this JVM is writing (its launch's {@code exited} clears it). */
   private static final Set<Path> WRITING = ConcurrentHashMap.newKeySet();
 
-  private static final AtomicLong DUMPS = new AtomicLong();
+  /** The option that makes a JVM write an archive as it exits. */
+  static final String WRITE_OPTION = "-XX:ArchiveClassesAtExit=";
+
+  /** Exit codes of a JVM stopped as asked: normal exit, SIGINT, SIGTERM. */
+  private static final Set<Integer> STOPPED = Set.of(0, 130, 143);
 
   /**
-   * What to run: the jar (extracted, or the original), JVM options, and what to do when the process
-   * has ended (a writer gives its turn back).
+   * What to run: the jar (extracted, or the original), JVM options, and what to do with the exit
+   * code when the process has ended (a writer gives its turn back).
    */
-  record Launch(Path jar, List<String> jvmOptions, Runnable exited) {
+  record Launch(Path jar, List<String> jvmOptions, IntConsumer exited) {
     Launch(Path jar, List<String> jvmOptions) {
-      this(jar, jvmOptions, () -> {});
+      this(jar, jvmOptions, code -> {});
     }
   }
 
@@ -108,14 +119,21 @@ final class StartupCache {
       }
       Path dump =
           home.resolve(
-              module
-                  + ".jsa."
-                  + ProcessHandle.current().pid()
-                  + "-"
-                  + DUMPS.incrementAndGet()
-                  + ".dump");
+              module + ".jsa." + ProcessHandle.current().pid() + "-" + UUID.randomUUID() + ".dump");
       return new Launch(
-          extracted, List.of("-XX:ArchiveClassesAtExit=" + dump), () -> WRITING.remove(archive));
+          extracted,
+          List.of(WRITE_OPTION + dump),
+          code -> {
+            try {
+              if (!STOPPED.contains(code)) {
+                Files.deleteIfExists(dump);
+              }
+            } catch (IOException e) {
+              say.accept("  (" + module + ": could not remove " + dump + ": " + e + ")");
+            } finally {
+              WRITING.remove(archive);
+            }
+          });
     } catch (IOException | RuntimeException e) {
       say.accept("  (" + module + ": start-up cache skipped: " + e + ")");
       return new Launch(jar, List.of());
@@ -137,13 +155,17 @@ final class StartupCache {
               .toList();
     }
     for (Path dump : dumps) {
-      if (complete(dump)) {
-        Files.move(
-            dump, archive, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        return;
-      }
-      if (Files.getLastModifiedTime(dump).toInstant().plus(ABANDONED).isBefore(now.instant())) {
-        Files.deleteIfExists(dump);
+      try {
+        if (complete(dump)) {
+          Files.move(
+              dump, archive, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+          return;
+        }
+        if (Files.getLastModifiedTime(dump).toInstant().plus(ABANDONED).isBefore(now.instant())) {
+          Files.deleteIfExists(dump);
+        }
+      } catch (NoSuchFileException gone) {
+        // Adopted or removed by another launching JVM since the listing: on to the next one.
       }
     }
   }

@@ -94,14 +94,14 @@ class StartupCacheTest {
     assertThat(second.jvmOptions()).isEmpty(); // the archive is being written by the first
     Path dump = Path.of(writer.jvmOptions().get(0).substring("-XX:ArchiveClassesAtExit=".length()));
     Files.write(dump, WHOLE); // the writer stops and the JVM writes its archive
-    writer.exited().run();
+    writer.exited().accept(143);
 
     StartupCache.Launch third = cache.launch("svc", jar);
     assertThat(third.jvmOptions())
         .containsExactly("-XX:SharedArchiveFile=" + home.resolve("svc.jsa"));
     assertThat(StartupCache.complete(home.resolve("svc.jsa"))).isTrue();
     assertThat(dump).doesNotExist();
-    second.exited().run(); // a plain start gives nothing back
+    second.exited().accept(143); // a plain start gives nothing back
     assertThat(cache.launch("svc", jar).jvmOptions()).isEqualTo(third.jvmOptions());
   }
 
@@ -112,14 +112,14 @@ class StartupCacheTest {
     extracted(dir.resolve("cache"), jar);
     StartupCache cache = new StartupCache(dir.resolve("cache"), s -> {});
     StartupCache.Launch killed = cache.launch("killed", jar);
-    killed.exited().run(); // SIGKILL: no dump at all
+    killed.exited().accept(137); // SIGKILL: no dump at all
     StartupCache.Launch next = cache.launch("killed", jar);
     assertThat(next.jvmOptions())
         .singleElement()
         .asString()
         .startsWith("-XX:ArchiveClassesAtExit=");
     assertThat(next.jvmOptions()).isNotEqualTo(killed.jvmOptions()); // a file of its own
-    next.exited().run();
+    next.exited().accept(143);
   }
 
   @Test
@@ -146,5 +146,23 @@ class StartupCacheTest {
         home, "svc.jsa.", archive, java.time.Clock.fixed(written, java.time.ZoneOffset.UTC));
     assertThat(StartupCache.complete(archive)).isTrue();
     assertThat(whole).doesNotExist();
+  }
+
+  @Test
+  void a_writer_that_failed_its_start_leaves_no_archive_of_the_few_classes_it_loaded()
+      throws Exception {
+    Path jar = dir.resolve("failed-exec.jar");
+    jar(jar, "failed");
+    Path home = extracted(dir.resolve("cache"), jar);
+    StartupCache cache = new StartupCache(dir.resolve("cache"), s -> {});
+    StartupCache.Launch failed = cache.launch("failed", jar);
+    Path dump = Path.of(failed.jvmOptions().get(0).substring(StartupCache.WRITE_OPTION.length()));
+    Files.write(dump, WHOLE); // the JVM dumps at any exit, System.exit(1) too
+    failed.exited().accept(1);
+    assertThat(dump).doesNotExist();
+    StartupCache.Launch next = cache.launch("failed", jar);
+    assertThat(next.jvmOptions()).singleElement().asString().startsWith(StartupCache.WRITE_OPTION);
+    assertThat(home.resolve("failed.jsa")).doesNotExist();
+    next.exited().accept(143);
   }
 }
