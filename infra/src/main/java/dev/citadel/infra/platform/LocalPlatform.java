@@ -215,6 +215,10 @@ public final class LocalPlatform {
   private final Path runDir;
   private final Path dataDir;
   private final StartupCache startupCache;
+
+  /** JVM options of every service besides the usual ones (a test's platform: C1 only). */
+  private final List<String> jvmOptions;
+
   private Credentials credentials;
   private final List<ServiceProcess> running = new ArrayList<>();
   private final Map<String, Long> startedAt = new LinkedHashMap<>();
@@ -256,25 +260,28 @@ public final class LocalPlatform {
   /** A platform running the modules built under {@code root} (the repository). */
   public static LocalPlatform at(Path root) {
     Path normalized = root.toAbsolutePath().normalize();
-    return new LocalPlatform(normalized, normalized.resolve("target").resolve("startup-cache"));
+    return new LocalPlatform(
+        normalized, normalized.resolve("target").resolve("startup-cache"), List.of());
   }
 
   /**
    * The same for a test: its start-up cache (if {@link Options#withStartupCache}) is the tests' one
    * ({@link ServiceProcess#testsStartupCache}), so a build never removes the extracted jars a
-   * running launcher uses.
+   * running launcher uses, and its services run C1 only, as every service a test starts.
    */
   public static LocalPlatform forTests(Path root) {
     Path normalized = root.toAbsolutePath().normalize();
-    return new LocalPlatform(normalized, ServiceProcess.testsStartupCache(normalized));
+    return new LocalPlatform(
+        normalized, ServiceProcess.testsStartupCache(normalized), ServiceProcess.TEST_JVM_OPTIONS);
   }
 
   LocalPlatform(Path root) {
-    this(root, root.resolve("target").resolve("startup-cache"));
+    this(root, root.resolve("target").resolve("startup-cache"), List.of());
   }
 
-  private LocalPlatform(Path root, Path startupCache) {
+  private LocalPlatform(Path root, Path startupCache, List<String> jvmOptions) {
     this.root = root;
+    this.jvmOptions = List.copyOf(jvmOptions);
     this.runDir = root.resolve(".platform");
     this.dataDir = root.resolve(".citadel");
     this.startupCache = new StartupCache(startupCache, LocalPlatform::println);
@@ -369,11 +376,17 @@ public final class LocalPlatform {
       running.add(
           switch (options.launch()) {
             case JARS -> {
-              StartupCache.Launch launch =
+              StartupCache.Launch cached =
                   options.startupCache()
                       ? startupCache.launch(spec.module(), jar.get())
                       : new StartupCache.Launch(jar.get(), List.of());
-              yield ServiceProcess.start(spec, launch, serviceEnv, runDir);
+              List<String> jvm = new ArrayList<>(jvmOptions);
+              jvm.addAll(cached.jvmOptions());
+              yield ServiceProcess.start(
+                  spec,
+                  new StartupCache.Launch(cached.jar(), jvm, cached.exited()),
+                  serviceEnv,
+                  runDir);
             }
             case IMAGES -> {
               images.put(spec.name(), imageOf(spec.module(), jar.get()));

@@ -69,9 +69,12 @@ public final class ServiceProcess {
         target.getFileName().toString().equals("target") && target.getParent().getParent() != null
             ? testsStartupCache(target.getParent().getParent())
             : target.resolve("startup-cache-tests");
-    StartupCache.Launch launch =
+    StartupCache.Launch cached =
         new StartupCache(cache, System.out::println).launch(spec.module(), jar);
-    return start(spec, launch, env, logDir);
+    List<String> options = new ArrayList<>(TEST_JVM_OPTIONS);
+    options.addAll(cached.jvmOptions());
+    return start(
+        spec, new StartupCache.Launch(cached.jar(), options, cached.exited()), env, logDir);
   }
 
   /**
@@ -187,9 +190,18 @@ public final class ServiceProcess {
    */
   public static ServiceProcess startMain(
       ServiceSpec spec, String classPath, String mainClass, Map<String, String> env, Path logDir) {
+    List<String> args = new ArrayList<>(TEST_JVM_OPTIONS);
+    args.addAll(List.of("-cp", classPath, mainClass));
     return start(
-        spec, java("-cp", classPath, mainClass), env, logDir.resolve(spec.name() + ".log"), false);
+        spec, java(args.toArray(String[]::new)), env, logDir.resolve(spec.name() + ".log"), false);
   }
+
+  /**
+   * JVM options of the services tests start: C1 only. Tests run minutes, not hours, with up to six
+   * JVMs on two cores, where C2 compiling the framework takes a large share of the CPU while it
+   * pays back little (the JIT level changes no behaviour); benchmarks and the launcher keep C2.
+   */
+  static final List<String> TEST_JVM_OPTIONS = List.of("-XX:TieredStopAtLevel=1");
 
   /**
    * The same service again, as a new process with the same jar and environment; its output is
