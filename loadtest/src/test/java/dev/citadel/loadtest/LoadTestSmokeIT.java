@@ -33,9 +33,10 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * The load test at CI size against the real local platform (every service in its own JVM, as {@code
- * ./run-loadtest.sh} runs it): 2,000 players through the bulk path and 200 virtual players through
- * the gateway with Gatling. Then Prometheus, started by the platform against it, must answer every
- * query the Grafana dashboards use with data.
+ * ./run-loadtest.sh} runs it, but C1 only and from the tests' class-data archives, as every service
+ * a test starts): 2,000 players through the bulk path and 200 virtual players through the gateway
+ * with Gatling. Then Prometheus, started by the platform against it, must answer every query the
+ * Grafana dashboards use with data.
  */
 @Timeout(value = 15, unit = java.util.concurrent.TimeUnit.MINUTES)
 class LoadTestSmokeIT {

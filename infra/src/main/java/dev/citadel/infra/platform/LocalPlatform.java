@@ -272,7 +272,7 @@ public final class LocalPlatform {
   public static LocalPlatform forTests(Path root) {
     Path normalized = root.toAbsolutePath().normalize();
     return new LocalPlatform(
-        normalized, ServiceProcess.testsStartupCache(normalized), ServiceProcess.TEST_JVM_OPTIONS);
+        normalized, ServiceProcess.testsStartupCache(normalized), ServiceProcess.testJvmOptions());
   }
 
   LocalPlatform(Path root) {

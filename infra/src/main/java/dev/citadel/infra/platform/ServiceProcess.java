@@ -32,6 +32,9 @@ public final class ServiceProcess {
   private final List<String> launch;
   private final Map<String, String> env;
 
+  /** Whether its health check has answered 200 once (a class-data archive is kept only then). */
+  private volatile boolean wasHealthy;
+
   private ServiceProcess(
       ServiceSpec spec, Process process, Path log, List<String> launch, Map<String, String> env) {
     this.spec = spec;
@@ -58,12 +61,16 @@ public final class ServiceProcess {
   }
 
   /**
-   * The module's jar ({@link #jarOf}, under {@code root/MODULE/target}) with a start-up cache
-   * ({@link StartupCache}) in {@link #testsStartupCache}: tests start the same jars dozens of times
-   * a build, and most start from the class-data archive.
+   * The module's jar ({@link #jarOf}, under {@code root/MODULE/target}) as a test runs it: C1 only
+   * ({@link #testJvmOptions}) with a start-up cache ({@link StartupCache}) in {@link
+   * #testsStartupCache} (tests start the same jars dozens of times a build, and most start from the
+   * class-data archive); under {@code -Pbenchmark} as in production, C2 and no archive.
    */
   public static ServiceProcess start(
       ServiceSpec spec, Path jar, Map<String, String> env, Path logDir) {
+    if (benchmarking()) {
+      return start(spec, new StartupCache.Launch(jar, List.of()), env, logDir);
+    }
     Path target = jar.toAbsolutePath().normalize().getParent();
     Path cache =
         target.getFileName().toString().equals("target") && target.getParent().getParent() != null
@@ -71,7 +78,7 @@ public final class ServiceProcess {
             : target.resolve("startup-cache-tests");
     StartupCache.Launch cached =
         new StartupCache(cache, System.out::println).launch(spec.module(), jar);
-    List<String> options = new ArrayList<>(TEST_JVM_OPTIONS);
+    List<String> options = new ArrayList<>(testJvmOptions());
     options.addAll(cached.jvmOptions());
     return start(
         spec, new StartupCache.Launch(cached.jar(), options, cached.exited()), env, logDir);
@@ -101,10 +108,13 @@ public final class ServiceProcess {
               logDir.resolve(spec.name() + ".log"),
               false);
     } catch (RuntimeException e) {
-      launch.exited().accept(-1); // never ran: a writer gives its turn back
+      launch.exited().ended(false, -1); // never ran: a writer gives its turn back
       throw e;
     }
-    started.process.onExit().thenAccept(p -> launch.exited().accept(p.exitValue()));
+    started
+        .process
+        .onExit()
+        .thenAccept(p -> launch.exited().ended(started.wasHealthy, p.exitValue()));
     return started;
   }
 
@@ -186,11 +196,12 @@ public final class ServiceProcess {
 
   /**
    * A service run from a class path instead of its jar: a test starts the module under test as a
-   * real process (one it can kill or pause) before the module's jar exists.
+   * real process (one it can kill or pause) before the module's jar exists. C1 only, as {@link
+   * #start(ServiceSpec, Path, Map, Path)}.
    */
   public static ServiceProcess startMain(
       ServiceSpec spec, String classPath, String mainClass, Map<String, String> env, Path logDir) {
-    List<String> args = new ArrayList<>(TEST_JVM_OPTIONS);
+    List<String> args = new ArrayList<>(testJvmOptions());
     args.addAll(List.of("-cp", classPath, mainClass));
     return start(
         spec, java(args.toArray(String[]::new)), env, logDir.resolve(spec.name() + ".log"), false);
@@ -199,9 +210,17 @@ public final class ServiceProcess {
   /**
    * JVM options of the services tests start: C1 only. Tests run minutes, not hours, with up to six
    * JVMs on two cores, where C2 compiling the framework takes a large share of the CPU while it
-   * pays back little (the JIT level changes no behaviour); benchmarks and the launcher keep C2.
+   * pays back little (the JIT level changes no behaviour). None under {@code -Pbenchmark} ({@link
+   * #benchmarking}): benchmarks, like the launcher and {@code ./run-loadtest.sh}, measure C2.
    */
-  static final List<String> TEST_JVM_OPTIONS = List.of("-XX:TieredStopAtLevel=1");
+  static List<String> testJvmOptions() {
+    return benchmarking() ? List.of() : List.of("-XX:TieredStopAtLevel=1");
+  }
+
+  /** Whether this JVM runs benchmarks ({@code -Pbenchmark} sets {@code citadel.benchmark}). */
+  static boolean benchmarking() {
+    return Boolean.getBoolean("citadel.benchmark");
+  }
 
   /**
    * The same service again, as a new process with the same jar and environment; its output is
@@ -296,7 +315,11 @@ public final class ServiceProcess {
                   .timeout(Duration.ofSeconds(2))
                   .build(),
               HttpResponse.BodyHandlers.discarding());
-      return response.statusCode() == 200;
+      if (response.statusCode() == 200) {
+        wasHealthy = true;
+        return true;
+      }
+      return false;
     } catch (IOException notYet) {
       return false; // not listening yet
     }

@@ -19,7 +19,6 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import java.util.function.IntConsumer;
 import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
@@ -43,10 +42,10 @@ import java.util.zip.ZipFile;
  * keeps the others plain); every writer dumps to a file of its own (this JVM's pid and a random
  * part) and the next start adopts the first complete one by renaming it (a process that mapped the
  * old file keeps it), so two processes never write one file and nobody reads a file being written.
- * A restarted writer starts plain ({@link ServiceProcess#restart}); a writer that ends with an
- * error (a failed start exits with 1 and would dump the few classes it loaded) has its dump
- * removed. Dumps cut short are removed by a later start that finds no archive, two minutes after
- * they were last written; surplus ones stay until the jar's key changes.
+ * A restarted writer starts plain ({@link ServiceProcess#restart}); the dump of a writer that was
+ * never healthy (stopped or failed while starting: it would dump the few classes it had loaded) or
+ * that ends with an error is removed. Dumps cut short are removed by a later start that finds no
+ * archive, two minutes after they were last written; surplus ones stay until the jar's key changes.
  */
 final class StartupCache {
   /** A dynamic archive's first bytes (JDK 17's magic 0xf00baba8, little-endian). */
@@ -64,13 +63,19 @@ final class StartupCache {
   /** Exit codes of a JVM stopped as asked: normal exit, SIGINT, SIGTERM. */
   private static final Set<Integer> STOPPED = Set.of(0, 130, 143);
 
+  /** What to do when the process has ended: whether it was ever healthy, and its exit code. */
+  @FunctionalInterface
+  interface Ended {
+    void ended(boolean wasHealthy, int exitCode);
+  }
+
   /**
-   * What to run: the jar (extracted, or the original), JVM options, and what to do with the exit
-   * code when the process has ended (a writer gives its turn back).
+   * What to run: the jar (extracted, or the original), JVM options, and what to do when the process
+   * has ended (a writer gives its turn back).
    */
-  record Launch(Path jar, List<String> jvmOptions, IntConsumer exited) {
+  record Launch(Path jar, List<String> jvmOptions, Ended exited) {
     Launch(Path jar, List<String> jvmOptions) {
-      this(jar, jvmOptions, code -> {});
+      this(jar, jvmOptions, (healthy, code) -> {});
     }
   }
 
@@ -123,9 +128,9 @@ final class StartupCache {
       return new Launch(
           extracted,
           List.of(WRITE_OPTION + dump),
-          code -> {
+          (healthy, code) -> {
             try {
-              if (!STOPPED.contains(code)) {
+              if (!healthy || !STOPPED.contains(code)) {
                 Files.deleteIfExists(dump);
               }
             } catch (IOException e) {

@@ -94,14 +94,14 @@ class StartupCacheTest {
     assertThat(second.jvmOptions()).isEmpty(); // the archive is being written by the first
     Path dump = Path.of(writer.jvmOptions().get(0).substring("-XX:ArchiveClassesAtExit=".length()));
     Files.write(dump, WHOLE); // the writer stops and the JVM writes its archive
-    writer.exited().accept(143);
+    writer.exited().ended(true, 143);
 
     StartupCache.Launch third = cache.launch("svc", jar);
     assertThat(third.jvmOptions())
         .containsExactly("-XX:SharedArchiveFile=" + home.resolve("svc.jsa"));
     assertThat(StartupCache.complete(home.resolve("svc.jsa"))).isTrue();
     assertThat(dump).doesNotExist();
-    second.exited().accept(143); // a plain start gives nothing back
+    second.exited().ended(true, 143); // a plain start gives nothing back
     assertThat(cache.launch("svc", jar).jvmOptions()).isEqualTo(third.jvmOptions());
   }
 
@@ -112,14 +112,14 @@ class StartupCacheTest {
     extracted(dir.resolve("cache"), jar);
     StartupCache cache = new StartupCache(dir.resolve("cache"), s -> {});
     StartupCache.Launch killed = cache.launch("killed", jar);
-    killed.exited().accept(137); // SIGKILL: no dump at all
+    killed.exited().ended(true, 137); // SIGKILL: no dump at all
     StartupCache.Launch next = cache.launch("killed", jar);
     assertThat(next.jvmOptions())
         .singleElement()
         .asString()
         .startsWith("-XX:ArchiveClassesAtExit=");
     assertThat(next.jvmOptions()).isNotEqualTo(killed.jvmOptions()); // a file of its own
-    next.exited().accept(143);
+    next.exited().ended(true, 143);
   }
 
   @Test
@@ -158,11 +158,47 @@ class StartupCacheTest {
     StartupCache.Launch failed = cache.launch("failed", jar);
     Path dump = Path.of(failed.jvmOptions().get(0).substring(StartupCache.WRITE_OPTION.length()));
     Files.write(dump, WHOLE); // the JVM dumps at any exit, System.exit(1) too
-    failed.exited().accept(1);
+    failed.exited().ended(false, 1);
     assertThat(dump).doesNotExist();
     StartupCache.Launch next = cache.launch("failed", jar);
     assertThat(next.jvmOptions()).singleElement().asString().startsWith(StartupCache.WRITE_OPTION);
     assertThat(home.resolve("failed.jsa")).doesNotExist();
-    next.exited().accept(143);
+    next.exited().ended(true, 143);
+  }
+
+  @Test
+  void a_writer_stopped_before_it_was_ever_healthy_leaves_no_archive() throws Exception {
+    Path jar = dir.resolve("early-exec.jar");
+    jar(jar, "early");
+    Path home = extracted(dir.resolve("cache"), jar);
+    StartupCache cache = new StartupCache(dir.resolve("cache"), s -> {});
+    StartupCache.Launch early = cache.launch("early", jar);
+    Path dump = Path.of(early.jvmOptions().get(0).substring(StartupCache.WRITE_OPTION.length()));
+    Files.write(dump, WHOLE); // SIGTERM while starting: a whole dump of the few classes loaded
+    early.exited().ended(false, 143);
+    assertThat(dump).doesNotExist();
+    assertThat(cache.launch("early", jar).jvmOptions())
+        .singleElement()
+        .asString()
+        .startsWith(StartupCache.WRITE_OPTION);
+    assertThat(home.resolve("early.jsa")).doesNotExist();
+  }
+
+  @Test
+  void services_tests_start_run_c1_only_except_under_the_benchmark_profile() {
+    String before = System.getProperty("citadel.benchmark");
+    try {
+      System.clearProperty("citadel.benchmark");
+      assertThat(ServiceProcess.testJvmOptions()).containsExactly("-XX:TieredStopAtLevel=1");
+      System.setProperty("citadel.benchmark", "true");
+      assertThat(ServiceProcess.testJvmOptions()).isEmpty();
+      assertThat(ServiceProcess.benchmarking()).isTrue();
+    } finally {
+      if (before == null) {
+        System.clearProperty("citadel.benchmark");
+      } else {
+        System.setProperty("citadel.benchmark", before);
+      }
+    }
   }
 }
