@@ -257,6 +257,11 @@ public final class LocalPlatform {
     }
   }
 
+  /** Whether services start from the cache: asked for, and not a test platform benchmarking. */
+  private boolean cached(Options options) {
+    return options.startupCache() && startupCache != null;
+  }
+
   /** A platform running the modules built under {@code root} (the repository). */
   public static LocalPlatform at(Path root) {
     Path normalized = root.toAbsolutePath().normalize();
@@ -267,12 +272,16 @@ public final class LocalPlatform {
   /**
    * The same for a test: its start-up cache (if {@link Options#withStartupCache}) is the tests' one
    * ({@link ServiceProcess#testsStartupCache}), so a build never removes the extracted jars a
-   * running launcher uses, and its services run C1 only, as every service a test starts.
+   * running launcher uses, and its services run C1 only, as every service a test starts; under
+   * {@code -Pbenchmark} ({@link ServiceProcess#benchmarking}) C2 and no archive, as the launcher's
+   * default.
    */
   public static LocalPlatform forTests(Path root) {
     Path normalized = root.toAbsolutePath().normalize();
     return new LocalPlatform(
-        normalized, ServiceProcess.testsStartupCache(normalized), ServiceProcess.testJvmOptions());
+        normalized,
+        ServiceProcess.benchmarking() ? null : ServiceProcess.testsStartupCache(normalized),
+        ServiceProcess.testJvmOptions());
   }
 
   LocalPlatform(Path root) {
@@ -284,7 +293,8 @@ public final class LocalPlatform {
     this.jvmOptions = List.copyOf(jvmOptions);
     this.runDir = root.resolve(".platform");
     this.dataDir = root.resolve(".citadel");
-    this.startupCache = new StartupCache(startupCache, LocalPlatform::println);
+    this.startupCache =
+        startupCache == null ? null : new StartupCache(startupCache, LocalPlatform::println);
   }
 
   public static void main(String[] args) throws InterruptedException {
@@ -328,7 +338,7 @@ public final class LocalPlatform {
     long launched = System.nanoTime();
     prepareRunDir();
     clean = options.clean();
-    stopGrace = options.startupCache() ? STOP_GRACE_WRITING_ARCHIVES : STOP_GRACE;
+    stopGrace = cached(options) ? STOP_GRACE_WRITING_ARCHIVES : STOP_GRACE;
     credentials = Credentials.in(dataDir);
     println("Starting PostgreSQL, Redis and Kafka ...");
     infra =
@@ -377,7 +387,7 @@ public final class LocalPlatform {
           switch (options.launch()) {
             case JARS -> {
               StartupCache.Launch cached =
-                  options.startupCache()
+                  cached(options)
                       ? startupCache.launch(spec.module(), jar.get())
                       : new StartupCache.Launch(jar.get(), List.of());
               List<String> jvm = new ArrayList<>(jvmOptions);

@@ -196,8 +196,8 @@ public final class ServiceProcess {
 
   /**
    * A service run from a class path instead of its jar: a test starts the module under test as a
-   * real process (one it can kill or pause) before the module's jar exists. C1 only, as {@link
-   * #start(ServiceSpec, Path, Map, Path)}.
+   * real process (one it can kill or pause) before the module's jar exists. C1 only unless
+   * benchmarking, as {@link #start(ServiceSpec, Path, Map, Path)}.
    */
   public static ServiceProcess startMain(
       ServiceSpec spec, String classPath, String mainClass, Map<String, String> env, Path logDir) {

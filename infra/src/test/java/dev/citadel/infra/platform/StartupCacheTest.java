@@ -201,4 +201,22 @@ class StartupCacheTest {
       }
     }
   }
+
+  @Test
+  void a_healthy_writer_that_ends_with_an_error_leaves_no_archive() throws Exception {
+    Path jar = dir.resolve("crashed-exec.jar");
+    jar(jar, "crashed");
+    extracted(dir.resolve("cache"), jar);
+    StartupCache cache = new StartupCache(dir.resolve("cache"), s -> {});
+    StartupCache.Launch crashed = cache.launch("crashed", jar);
+    Path dump = Path.of(crashed.jvmOptions().get(0).substring(StartupCache.WRITE_OPTION.length()));
+    Files.write(dump, WHOLE);
+    crashed.exited().ended(true, 1);
+    assertThat(dump).doesNotExist();
+    StartupCache.Launch stopped = cache.launch("crashed", jar);
+    Path kept = Path.of(stopped.jvmOptions().get(0).substring(StartupCache.WRITE_OPTION.length()));
+    Files.write(kept, WHOLE);
+    stopped.exited().ended(true, 130); // Ctrl-C after it served: kept
+    assertThat(kept).exists();
+  }
 }
