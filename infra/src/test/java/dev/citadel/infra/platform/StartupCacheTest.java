@@ -73,6 +73,11 @@ class StartupCacheTest {
     return home;
   }
 
+  /** The file a writer's JVM dumps its archive to. */
+  static Path dumpOf(StartupCache.Launch writer) {
+    return Path.of(writer.jvmOptions().get(0).substring(StartupCache.WRITE_OPTION.length()));
+  }
+
   static final byte[] WHOLE = {(byte) 0xa8, (byte) 0xab, 0x0b, (byte) 0xf0, 1, 2, 3};
 
   @Test
@@ -92,7 +97,7 @@ class StartupCacheTest {
         .startsWith("-XX:ArchiveClassesAtExit=" + home.resolve("svc.jsa."));
     assertThat(second.jar()).isEqualTo(writer.jar());
     assertThat(second.jvmOptions()).isEmpty(); // the archive is being written by the first
-    Path dump = Path.of(writer.jvmOptions().get(0).substring("-XX:ArchiveClassesAtExit=".length()));
+    Path dump = dumpOf(writer);
     Files.write(dump, WHOLE); // the writer stops and the JVM writes its archive
     writer.exited().ended(true, 143);
 
@@ -156,7 +161,7 @@ class StartupCacheTest {
     Path home = extracted(dir.resolve("cache"), jar);
     StartupCache cache = new StartupCache(dir.resolve("cache"), s -> {});
     StartupCache.Launch failed = cache.launch("failed", jar);
-    Path dump = Path.of(failed.jvmOptions().get(0).substring(StartupCache.WRITE_OPTION.length()));
+    Path dump = dumpOf(failed);
     Files.write(dump, WHOLE); // the JVM dumps at any exit, System.exit(1) too
     failed.exited().ended(false, 1);
     assertThat(dump).doesNotExist();
@@ -173,7 +178,7 @@ class StartupCacheTest {
     Path home = extracted(dir.resolve("cache"), jar);
     StartupCache cache = new StartupCache(dir.resolve("cache"), s -> {});
     StartupCache.Launch early = cache.launch("early", jar);
-    Path dump = Path.of(early.jvmOptions().get(0).substring(StartupCache.WRITE_OPTION.length()));
+    Path dump = dumpOf(early);
     Files.write(dump, WHOLE); // SIGTERM while starting: a whole dump of the few classes loaded
     early.exited().ended(false, 143);
     assertThat(dump).doesNotExist();
@@ -209,12 +214,12 @@ class StartupCacheTest {
     extracted(dir.resolve("cache"), jar);
     StartupCache cache = new StartupCache(dir.resolve("cache"), s -> {});
     StartupCache.Launch crashed = cache.launch("crashed", jar);
-    Path dump = Path.of(crashed.jvmOptions().get(0).substring(StartupCache.WRITE_OPTION.length()));
+    Path dump = dumpOf(crashed);
     Files.write(dump, WHOLE);
     crashed.exited().ended(true, 1);
     assertThat(dump).doesNotExist();
     StartupCache.Launch stopped = cache.launch("crashed", jar);
-    Path kept = Path.of(stopped.jvmOptions().get(0).substring(StartupCache.WRITE_OPTION.length()));
+    Path kept = dumpOf(stopped);
     Files.write(kept, WHOLE);
     stopped.exited().ended(true, 130); // Ctrl-C after it served: kept
     assertThat(kept).exists();
