@@ -390,13 +390,7 @@ public final class LocalPlatform {
                   cached(options)
                       ? startupCache.launch(spec.module(), jar.get())
                       : new StartupCache.Launch(jar.get(), List.of());
-              List<String> jvm = new ArrayList<>(jvmOptions);
-              jvm.addAll(cached.jvmOptions());
-              yield ServiceProcess.start(
-                  spec,
-                  new StartupCache.Launch(cached.jar(), jvm, cached.exited()),
-                  serviceEnv,
-                  runDir);
+              yield ServiceProcess.start(spec, cached.after(jvmOptions), serviceEnv, runDir);
             }
             case IMAGES -> {
               images.put(spec.name(), imageOf(spec.module(), jar.get()));

@@ -71,17 +71,9 @@ public final class ServiceProcess {
     if (benchmarking()) {
       return start(spec, new StartupCache.Launch(jar, List.of()), env, logDir);
     }
-    Path target = jar.toAbsolutePath().normalize().getParent();
-    Path cache =
-        target.getFileName().toString().equals("target") && target.getParent().getParent() != null
-            ? testsStartupCache(target.getParent().getParent())
-            : target.resolve("startup-cache-tests");
-    StartupCache.Launch cached =
-        new StartupCache(cache, System.out::println).launch(spec.module(), jar);
-    List<String> options = new ArrayList<>(testJvmOptions());
-    options.addAll(cached.jvmOptions());
-    return start(
-        spec, new StartupCache.Launch(cached.jar(), options, cached.exited()), env, logDir);
+    Path root = jar.toAbsolutePath().normalize().getParent().getParent().getParent();
+    StartupCache cache = new StartupCache(testsStartupCache(root), System.out::println);
+    return start(spec, cache.launch(spec.module(), jar).after(testJvmOptions()), env, logDir);
   }
 
   /**

@@ -77,6 +77,13 @@ final class StartupCache {
     Launch(Path jar, List<String> jvmOptions) {
       this(jar, jvmOptions, (healthy, code) -> {});
     }
+
+    /** The same launch with {@code first} before its own JVM options. */
+    Launch after(List<String> first) {
+      List<String> all = new java.util.ArrayList<>(first);
+      all.addAll(jvmOptions);
+      return new Launch(jar, all, exited);
+    }
   }
 
   private final Path dir;

@@ -6,6 +6,15 @@ import dev.citadel.gamestate.transactions.Participant;
 import dev.citadel.gamestate.transactions.Refused;
 import dev.citadel.gamestate.transactions.Step;
 import dev.citadel.gamestate.transactions.Vote;
+import dev.citadel.gamestate.transactions.http.TxWire.CallBody;
+import dev.citadel.gamestate.transactions.http.TxWire.DecisionBody;
+import dev.citadel.gamestate.transactions.http.TxWire.DecisionsBody;
+import dev.citadel.gamestate.transactions.http.TxWire.EventBody;
+import dev.citadel.gamestate.transactions.http.TxWire.Op;
+import dev.citadel.gamestate.transactions.http.TxWire.PrepareAllBody;
+import dev.citadel.gamestate.transactions.http.TxWire.PrepareBody;
+import dev.citadel.gamestate.transactions.http.TxWire.VoteBody;
+import dev.citadel.gamestate.transactions.http.TxWire.VotesBody;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -24,66 +33,11 @@ import reactor.util.retry.Retry;
  * response") is sent once more; every step is idempotent by transaction id, and the coordinator's
  * timeouts still bound the whole transaction. An answer, even an error, is never sent again.
  *
- * <p>One unit on purpose (over 300 lines): the protocol's client with its wire records (which the
- * controller answers in) and its fallbacks for an instance of an older version.
+ * <p>The wire records it sends and the controller answers in are {@link TxWire}'s.
  */
 public final class RemoteParticipant implements Participant {
   private static final org.slf4j.Logger log =
       org.slf4j.LoggerFactory.getLogger(RemoteParticipant.class);
-
-  /** How long the player is held is the participant's own configuration, never the caller's. */
-  public record PrepareBody(String playerId, String command, Map<String, Object> args) {
-    static List<PrepareBody> of(List<Step> steps) {
-      return steps.stream().map(s -> new PrepareBody(s.playerId(), s.command(), s.args())).toList();
-    }
-
-    static List<Step> steps(List<PrepareBody> bodies) {
-      return bodies.stream().map(b -> new Step(b.playerId(), b.command(), b.args())).toList();
-    }
-  }
-
-  public record EventBody(String type, String payload) {}
-
-  public record VoteBody(String playerId, long expectedVersion, List<EventBody> events) {}
-
-  public record DecisionBody(String playerId) {}
-
-  /** Every step one instance has in a transaction, in one call. */
-  public record PrepareAllBody(List<PrepareBody> steps) {}
-
-  public record VotesBody(List<VoteBody> votes) {}
-
-  public record DecisionsBody(List<String> playerIds) {}
-
-  /** What a call asks of the other instance's {@link Participant}. */
-  public enum Op {
-    PREPARE,
-    COMMIT,
-    ABORT
-  }
-
-  /**
-   * One transaction's call in a request that carries many ({@code /internal/tx/calls}): the steps
-   * to prepare, or the players to commit or abort.
-   */
-  public record CallBody(
-      String tx,
-      Op op,
-      List<PrepareBody> steps,
-      List<String> playerIds,
-      Map<String, Long> stored) {}
-
-  public record CallsBody(List<CallBody> calls) {}
-
-  /**
-   * A call's answer, in the calls' order: its votes (a prepare), nothing (a decision carried out),
-   * or its refusal ({@link Refused.Reason}'s name, the detail, and whether a player was busy).
-   */
-  public record AnswerBody(List<VoteBody> votes, String refused, String detail, Boolean busy) {
-    static final AnswerBody DONE = new AnswerBody(null, null, null, null);
-  }
-
-  public record AnswersBody(List<AnswerBody> answers) {}
 
   static final Retry ONCE_IF_NO_RESPONSE =
       Retry.max(1)

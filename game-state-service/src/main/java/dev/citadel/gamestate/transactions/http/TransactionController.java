@@ -43,8 +43,8 @@ public class TransactionController {
   }
 
   @PostMapping("/internal/tx/{tx}/prepare")
-  public Mono<RemoteParticipant.VoteBody> prepare(
-      @PathVariable String tx, @RequestBody RemoteParticipant.PrepareBody body) {
+  public Mono<TxWire.VoteBody> prepare(
+      @PathVariable String tx, @RequestBody TxWire.PrepareBody body) {
     return local
         .prepare(tx, body.playerId(), body.command(), body.args())
         .map(RemoteParticipant::body);
@@ -52,8 +52,8 @@ public class TransactionController {
 
   /** Every step this instance has in the transaction: one call instead of one per player. */
   @PostMapping("/internal/tx/{tx}/prepare-all")
-  public Mono<RemoteParticipant.VotesBody> prepareAll(
-      @PathVariable String tx, @RequestBody RemoteParticipant.PrepareAllBody body) {
+  public Mono<TxWire.VotesBody> prepareAll(
+      @PathVariable String tx, @RequestBody TxWire.PrepareAllBody body) {
     if (body == null
         || body.steps() == null
         || body.steps().isEmpty()
@@ -61,11 +61,8 @@ public class TransactionController {
       throw ApiException.badRequest("'steps' is required: at least one");
     }
     return local
-        .prepareAll(tx, RemoteParticipant.PrepareBody.steps(body.steps()))
-        .map(
-            votes ->
-                new RemoteParticipant.VotesBody(
-                    votes.stream().map(RemoteParticipant::body).toList()));
+        .prepareAll(tx, TxWire.PrepareBody.steps(body.steps()))
+        .map(votes -> new TxWire.VotesBody(votes.stream().map(RemoteParticipant::body).toList()));
   }
 
   /**
@@ -74,7 +71,7 @@ public class TransactionController {
    * calls' order with its votes, nothing, or its refusal; one call's refusal is not the others'.
    */
   @PostMapping("/internal/tx/calls")
-  public Mono<RemoteParticipant.AnswersBody> calls(@RequestBody RemoteParticipant.CallsBody body) {
+  public Mono<TxWire.AnswersBody> calls(@RequestBody TxWire.CallsBody body) {
     if (body == null
         || body.calls() == null
         || body.calls().isEmpty()
@@ -92,13 +89,13 @@ public class TransactionController {
             body.calls().size(),
             1)
         .collectList()
-        .map(RemoteParticipant.AnswersBody::new);
+        .map(TxWire.AnswersBody::new);
   }
 
   /** Calls one request may carry (the client sends at most {@link InstanceCalls#MAX_CALLS}). */
   static final int MAX_CALLS = 256;
 
-  private Mono<RemoteParticipant.AnswerBody> call(RemoteParticipant.CallBody c) {
+  private Mono<TxWire.AnswerBody> call(TxWire.CallBody c) {
     if (c == null || c.tx() == null || c.tx().isBlank() || c.op() == null) {
       throw ApiException.badRequest("each call needs 'tx' and 'op'");
     }
@@ -108,11 +105,11 @@ public class TransactionController {
           throw ApiException.badRequest("a prepare needs 'steps': at least one");
         }
         yield local
-            .prepareAll(c.tx(), RemoteParticipant.PrepareBody.steps(c.steps()))
+            .prepareAll(c.tx(), TxWire.PrepareBody.steps(c.steps()))
             .timeout(prepareDeadline)
             .map(
                 votes ->
-                    new RemoteParticipant.AnswerBody(
+                    new TxWire.AnswerBody(
                         votes.stream().map(RemoteParticipant::body).toList(), null, null, null));
       }
       case COMMIT ->
@@ -121,10 +118,10 @@ public class TransactionController {
                       c.tx(),
                       playerIds(c.playerIds()),
                       c.stored() == null ? Map.of() : stored(c.stored())))
-              .thenReturn(RemoteParticipant.AnswerBody.DONE);
+              .thenReturn(TxWire.AnswerBody.DONE);
       case ABORT ->
           carriedOut(local.abortAll(c.tx(), playerIds(c.playerIds())))
-              .thenReturn(RemoteParticipant.AnswerBody.DONE);
+              .thenReturn(TxWire.AnswerBody.DONE);
     };
   }
 
@@ -145,25 +142,23 @@ public class TransactionController {
    * participant's failures); a player held by another transaction is marked busy, so the
    * coordinator tries again.
    */
-  private static RemoteParticipant.AnswerBody refusal(Throwable e) {
+  private static TxWire.AnswerBody refusal(Throwable e) {
     Refused r = Refusals.of(e);
     boolean busy = e instanceof Held || r.getCause() instanceof Held;
-    return new RemoteParticipant.AnswerBody(null, r.reason().name(), r.getMessage(), busy);
+    return new TxWire.AnswerBody(null, r.reason().name(), r.getMessage(), busy);
   }
 
   @PostMapping("/internal/tx/{tx}/commit-all")
-  public Mono<Void> commitAll(
-      @PathVariable String tx, @RequestBody RemoteParticipant.DecisionsBody body) {
+  public Mono<Void> commitAll(@PathVariable String tx, @RequestBody TxWire.DecisionsBody body) {
     return carriedOut(local.commitAll(tx, playerIds(body)));
   }
 
   @PostMapping("/internal/tx/{tx}/abort-all")
-  public Mono<Void> abortAll(
-      @PathVariable String tx, @RequestBody RemoteParticipant.DecisionsBody body) {
+  public Mono<Void> abortAll(@PathVariable String tx, @RequestBody TxWire.DecisionsBody body) {
     return carriedOut(local.abortAll(tx, playerIds(body)));
   }
 
-  private static java.util.List<String> playerIds(RemoteParticipant.DecisionsBody body) {
+  private static java.util.List<String> playerIds(TxWire.DecisionsBody body) {
     return playerIds(body == null ? null : body.playerIds());
   }
 
@@ -185,14 +180,12 @@ public class TransactionController {
   }
 
   @PostMapping("/internal/tx/{tx}/commit")
-  public Mono<Void> commit(
-      @PathVariable String tx, @RequestBody RemoteParticipant.DecisionBody body) {
+  public Mono<Void> commit(@PathVariable String tx, @RequestBody TxWire.DecisionBody body) {
     return carriedOut(local.commit(tx, body.playerId()));
   }
 
   @PostMapping("/internal/tx/{tx}/abort")
-  public Mono<Void> abort(
-      @PathVariable String tx, @RequestBody RemoteParticipant.DecisionBody body) {
+  public Mono<Void> abort(@PathVariable String tx, @RequestBody TxWire.DecisionBody body) {
     return carriedOut(local.abort(tx, body.playerId()));
   }
 }

@@ -285,7 +285,7 @@ class RemoteParticipantTest {
   @Test
   void calls_go_in_requests_under_the_body_limit() {
     var ratingStep =
-        new RemoteParticipant.PrepareBody(
+        new TxWire.PrepareBody(
             "b6a1c1c6-9f57-4a8b-8a31-0d3c3f0e2d11",
             "rate-match",
             Map.of(
@@ -304,9 +304,9 @@ class RemoteParticipantTest {
                 "experience",
                 300));
     var call =
-        new RemoteParticipant.CallBody(
+        new TxWire.CallBody(
             "tx-" + java.util.UUID.randomUUID(),
-            RemoteParticipant.Op.PREPARE,
+            TxWire.Op.PREPARE,
             java.util.Collections.nCopies(10, ratingStep),
             null,
             null);
@@ -314,11 +314,11 @@ class RemoteParticipantTest {
         tools.jackson.databind.json.JsonMapper.builder().build().writeValueAsBytes(call).length;
     assertThat(InstanceCalls.size(call)).isGreaterThanOrEqualTo(json);
     var odd =
-        new RemoteParticipant.CallBody(
+        new TxWire.CallBody(
             "tx-\u00e9\u4e2d\"\\\u0001",
-            RemoteParticipant.Op.PREPARE,
+            TxWire.Op.PREPARE,
             java.util.List.of(
-                new RemoteParticipant.PrepareBody(
+                new TxWire.PrepareBody(
                     "p-\u4e2d\u6587", "gift", Map.of("reason", "\u4e2d\u6587\u0001\"\\ x"))),
             null,
             null);
