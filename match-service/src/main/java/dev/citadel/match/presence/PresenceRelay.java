@@ -1,5 +1,6 @@
 package dev.citadel.match.presence;
 
+import dev.citadel.match.queue.QueueFeed;
 import dev.citadel.match.queue.Queues;
 import dev.citadel.messaging.MessagePublisher;
 import dev.citadel.messaging.OutgoingMessage;
@@ -26,10 +27,11 @@ import reactor.core.publisher.Mono;
 
 /**
  * Moves presence changes from the Redis stream the queue scripts append to ({@link
- * Queues#PRESENCE_STREAM}) to Kafka ({@code player.presence}, keyed by player), and only then
- * deletes them: a change is never lost between Redis and Kafka. One replica relays at a time (a
- * lock with a TTL, like the matcher's); one that dies between the send and the delete has its
- * changes sent again by the next, which member-service ignores (same sequence).
+ * Queues#PRESENCE_STREAM}) to Kafka ({@code player.presence}, keyed by player), and only then trims
+ * them off the stream's start ({@code presence-trim.lua}): a change is never lost between Redis and
+ * Kafka. One replica relays at a time (a lock with a TTL, like the matcher's); one that dies
+ * between the send and the delete has its changes sent again by the next, which member-service
+ * ignores (same sequence).
  *
  * <p>The sequence is the entry's id in the stream, {@code ms << 20 | n}: Redis orders every change
  * of every player on one clock (its ids only grow, even if its clock steps back), so a replica
@@ -45,6 +47,8 @@ public final class PresenceRelay {
 
   @SuppressWarnings({"unchecked", "rawtypes"})
   private static final RedisScript<Long> LOCK_RELEASE = Queues.script("lock-release", Long.class);
+
+  static final RedisScript<Long> TRIM = Queues.script("presence-trim", Long.class);
 
   private final ReactiveStringRedisTemplate redis;
   private final MessagePublisher publisher;
@@ -103,10 +107,14 @@ public final class PresenceRelay {
               }
               List<OutgoingMessage> messages =
                   records.stream().map(r -> message(topic, r)).toList();
-              RecordId[] ids = records.stream().map(MapRecord::getId).toArray(RecordId[]::new);
+              String first = records.get(0).getId().getValue();
+              String last = records.get(records.size() - 1).getId().getValue();
               return publisher
                   .publishAll(Flux.fromIterable(messages))
-                  .then(redis.opsForStream().delete(stream, ids))
+                  .then(
+                      redis
+                          .execute(TRIM, List.of(stream), List.of(first, QueueFeed.nextId(last)))
+                          .next())
                   .doOnNext(n -> relayed.increment(records.size()))
                   .thenReturn(records.size());
             });

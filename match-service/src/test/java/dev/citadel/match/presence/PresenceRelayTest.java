@@ -8,6 +8,7 @@ import dev.citadel.infra.junit.SharedInfra;
 import dev.citadel.match.domain.Ticket;
 import dev.citadel.match.queue.Cancelled;
 import dev.citadel.match.queue.Enqueued;
+import dev.citadel.match.queue.QueueFeed;
 import dev.citadel.match.queue.Queues;
 import dev.citadel.messaging.Delivery;
 import dev.citadel.messaging.MessagePublisher;
@@ -33,6 +34,7 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.springframework.data.domain.Range;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import reactor.core.publisher.Flux;
@@ -163,6 +165,34 @@ class PresenceRelayTest {
 
     assertThat(b.relay().block()).as("a holds the lock").isZero();
     assertThat(a.relay().block()).isGreaterThanOrEqualTo(1);
+  }
+
+  @Test
+  void relayed_changes_are_trimmed_and_later_ones_kept_and_nothing_goes_once_the_start_moved() {
+    String stream = "{mq}:presence-test-" + UUID.randomUUID();
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      ids.add(
+          redis
+              .opsForStream()
+              .add(stream, Map.of("p", "x" + i, "s", "LOBBY", "m", ""))
+              .block()
+              .getValue());
+    }
+    // A relay read the first two: they go, the third (added after its read) stays.
+    assertThat(trim(stream, ids.get(0), QueueFeed.nextId(ids.get(1)))).isEqualTo(2);
+    assertThat(redis.opsForStream().range(stream, Range.unbounded()).collectList().block())
+        .extracting(r -> r.getId().getValue())
+        .containsExactly(ids.get(2));
+    // A relay whose read began at an entry that is gone (another relay trimmed it, or the stream
+    // was lost and begun again) takes nothing: the third was never read by it.
+    assertThat(trim(stream, ids.get(0), QueueFeed.nextId(ids.get(2)))).isZero();
+    assertThat(redis.opsForStream().size(stream).block()).isEqualTo(1);
+    assertThat(trim(stream + "-none", ids.get(0), QueueFeed.nextId(ids.get(2)))).isZero();
+  }
+
+  static long trim(String stream, String first, String before) {
+    return redis.execute(PresenceRelay.TRIM, List.of(stream), List.of(first, before)).blockLast();
   }
 
   static List<PresenceChanged> read(String topic, int count) {
