@@ -59,6 +59,10 @@ class MatchmakingBenchmarkTest {
 
   static final int PLAYERS = Integer.getInteger("bench.players", 100_000);
   static final int WARMUP_PLAYERS = Integer.getInteger("bench.warmup-players", 100_000);
+
+  /** Warm-up rounds before the measured one, each in a queue of its own. */
+  static final int WARMUP_ROUNDS = Integer.getInteger("bench.warmup-rounds", 1);
+
   static final int BATCH = 1000;
 
   /** The reference write-up's wall time for 100,000 players (about 7 minutes). */
@@ -75,13 +79,21 @@ class MatchmakingBenchmarkTest {
         .forEach((k, v) -> registry.add(k, () -> v));
     registry.add("spring.data.redis.url", () -> SharedInfra.redis().url());
     registry.add("citadel.kafka.bootstrap-servers", () -> SharedInfra.kafka().bootstrapServers());
-    registry.add("citadel.match.queues", () -> "warmup,bench");
+    registry.add("citadel.match.queues", () -> String.join(",", warmupQueues()) + ",bench");
     registry.add("citadel.match.room-timeout", () -> "5m");
     // The last match of a pool that drains completely holds the leftovers of both ends of the
     // Elo range; only max-wait releases it, so the wall time is never below max-wait (60 s in
     // production). The report prints the 99.9 % time next to it: that one is the pipeline's.
     registry.add("citadel.match.window.max-wait", () -> MAX_WAIT);
     registry.add("citadel.match.tick-interval", () -> System.getProperty("bench.tick", "200ms"));
+  }
+
+  static List<String> warmupQueues() {
+    List<String> queues = new ArrayList<>();
+    for (int r = 1; r <= WARMUP_ROUNDS; r++) {
+      queues.add(r == 1 ? "warmup" : "warmup" + r);
+    }
+    return queues;
   }
 
   @BeforeAll
@@ -119,7 +131,11 @@ class MatchmakingBenchmarkTest {
   @Test
   @org.junit.jupiter.api.Timeout(value = 15, unit = TimeUnit.MINUTES)
   void one_hundred_thousand_players_to_ten_thousand_rooms() throws Exception {
-    Round warmup = round("warmup", WARMUP_PLAYERS, new Random(7));
+    List<Round> warmups = new ArrayList<>();
+    for (String queue : warmupQueues()) {
+      warmups.add(round(queue, WARMUP_PLAYERS, new Random(7 + warmups.size())));
+    }
+    Round warmup = warmups.get(0);
     Round measured = round("bench", PLAYERS, new Random(100));
     RawRedis floor = rawRedis(PLAYERS, new Random(100));
 
@@ -165,7 +181,9 @@ class MatchmakingBenchmarkTest {
     System.out.println(report);
     Files.createDirectories(Path.of("target", "benchmarks"));
     Files.writeString(Path.of("target", "benchmarks", "matchmaking.md"), report);
-    for (Round r : List.of(warmup, measured)) {
+    List<Round> all = new ArrayList<>(warmups);
+    all.add(measured);
+    for (Round r : all) {
       assertThat(r.lost()).as("%s: players lost", r.queue()).isZero();
       assertThat(r.matches()).as("%s: matches", r.queue()).isEqualTo(r.players() / 10);
     }
