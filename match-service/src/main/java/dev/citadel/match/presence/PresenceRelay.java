@@ -1,6 +1,5 @@
 package dev.citadel.match.presence;
 
-import dev.citadel.match.queue.QueueFeed;
 import dev.citadel.match.queue.Queues;
 import dev.citadel.messaging.MessagePublisher;
 import dev.citadel.messaging.OutgoingMessage;
@@ -30,7 +29,7 @@ import reactor.core.publisher.Mono;
  * Queues#PRESENCE_STREAM}) to Kafka ({@code player.presence}, keyed by player), and only then trims
  * them off the stream's start ({@code presence-trim.lua}): a change is never lost between Redis and
  * Kafka. One replica relays at a time (a lock with a TTL, like the matcher's); one that dies
- * between the send and the delete has its changes sent again by the next, which member-service
+ * between the send and the trim has its changes sent again by the next, which member-service
  * ignores (same sequence).
  *
  * <p>The sequence is the entry's id in the stream, {@code ms << 20 | n}: Redis orders every change
@@ -58,6 +57,7 @@ public final class PresenceRelay {
   private final Duration lockTtl;
   private final String owner = "presence-" + UUID.randomUUID();
   private final Counter relayed;
+  private final Counter untrimmed;
 
   public PresenceRelay(
       ReactiveStringRedisTemplate redis,
@@ -72,6 +72,12 @@ public final class PresenceRelay {
     this.lock = stream + "-relay-lock";
     this.topic = topic;
     this.lockTtl = lockTtl;
+    this.untrimmed =
+        Counter.builder("citadel_presence_untrimmed")
+            .description(
+                "Relayed batches left on the stream (another relay trimmed first, or Redis began"
+                    + " the stream again): sent again, ignored by readers as repeats")
+            .register(meters);
     this.relayed =
         Counter.builder("citadel_presence_relayed")
             .description("Presence changes moved from Redis to Kafka (a resend counts again)")
@@ -113,9 +119,20 @@ public final class PresenceRelay {
                   .publishAll(Flux.fromIterable(messages))
                   .then(
                       redis
-                          .execute(TRIM, List.of(stream), List.of(first, QueueFeed.nextId(last)))
+                          .execute(
+                              TRIM,
+                              List.of(stream),
+                              List.of(first, last, Integer.toString(records.size())))
                           .next())
-                  .doOnNext(n -> relayed.increment(records.size()))
+                  .doOnNext(
+                      trimmed -> {
+                        relayed.increment(records.size());
+                        if (trimmed != records.size()) {
+                          // Another relay trimmed first, or Redis began the stream again: sent
+                          // again next round (readers ignore a repeat), never lost.
+                          untrimmed.increment();
+                        }
+                      })
                   .thenReturn(records.size());
             });
   }

@@ -99,7 +99,7 @@ public final class QueueFeed {
   }
 
   /** The smallest stream id after {@code id} ({@code ms-seq}): XRANGE from there is "after". */
-  public static String nextId(String id) {
+  static String nextId(String id) {
     int dash = id.indexOf('-');
     return id.substring(0, dash) + "-" + (Long.parseUnsignedLong(id.substring(dash + 1)) + 1);
   }
