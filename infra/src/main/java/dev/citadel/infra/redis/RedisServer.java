@@ -91,10 +91,31 @@ public final class RedisServer implements Running<RedisEndpoint> {
 
   private record Binary(Path path, String origin) {}
 
+  /**
+   * The oldest Redis the scripts run on: {@code ZADD ... GT} (the leaderboards) came in 6.2, the
+   * embedded binary's version. An older {@code redis-server} on the PATH (Debian 11 and Ubuntu
+   * 22.04 ship 6.0) is passed over for the embedded one, saying so, instead of failing the first
+   * script that needs it.
+   */
+  static final int[] MINIMUM = {6, 2};
+
   private static Binary binary() {
     Optional<Path> onPath = onPath("redis-server");
     if (onPath.isPresent()) {
-      return new Binary(onPath.get(), "local binary (" + onPath.get() + ")");
+      String reported = versionLine(onPath.get());
+      if (atLeast(reported, MINIMUM)) {
+        return new Binary(onPath.get(), "local binary (" + onPath.get() + ")");
+      }
+      System.err.println(
+          "[citadel] "
+              + onPath.get()
+              + " is older than Redis "
+              + MINIMUM[0]
+              + "."
+              + MINIMUM[1]
+              + " or did not say its version ("
+              + reported
+              + "): using the embedded Redis 6.2 instead");
     }
     try {
       Path cache = Path.of(System.getProperty("java.io.tmpdir"), "citadel-redis");
@@ -107,6 +128,42 @@ public final class RedisServer implements Running<RedisEndpoint> {
     } catch (IOException e) {
       throw new UncheckedIOException("no redis-server on the PATH and none could be extracted", e);
     }
+  }
+
+  /** What {@code redis-server --version} prints ("Redis server v=7.0.15 sha=..."), or why not. */
+  private static String versionLine(Path binary) {
+    try {
+      Process p =
+          new ProcessBuilder(binary.toString(), "--version").redirectErrorStream(true).start();
+      String out;
+      try (InputStream in = p.getInputStream()) {
+        out = new String(in.readNBytes(4096), StandardCharsets.UTF_8).trim();
+      }
+      if (!p.waitFor(10, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        return "no answer to --version";
+      }
+      return out;
+    } catch (IOException e) {
+      return e.toString();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return e.toString();
+    }
+  }
+
+  /**
+   * Whether a {@code --version} line names a version at or above {@code minimum} (major, minor).
+   */
+  static boolean atLeast(String versionLine, int[] minimum) {
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("v=(\\d+)\\.(\\d+)").matcher(versionLine);
+    if (!m.find()) {
+      return false;
+    }
+    int major = Integer.parseInt(m.group(1));
+    int minor = Integer.parseInt(m.group(2));
+    return major > minimum[0] || (major == minimum[0] && minor >= minimum[1]);
   }
 
   static Optional<Path> onPath(String name) {
