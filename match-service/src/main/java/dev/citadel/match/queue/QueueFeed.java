@@ -101,7 +101,12 @@ public final class QueueFeed {
   /** The smallest stream id after {@code id} ({@code ms-seq}): XRANGE from there is "after". */
   static String nextId(String id) {
     int dash = id.indexOf('-');
-    return id.substring(0, dash) + "-" + (Long.parseUnsignedLong(id.substring(dash + 1)) + 1);
+    long ms = Long.parseUnsignedLong(id.substring(0, dash));
+    long seq = Long.parseUnsignedLong(id.substring(dash + 1));
+    // Both parts are unsigned 64-bit: the last sequence of a millisecond carries into the next.
+    return seq == -1L
+        ? Long.toUnsignedString(ms + 1) + "-0"
+        : Long.toUnsignedString(ms) + "-" + Long.toUnsignedString(seq + 1);
   }
 
   /**
