@@ -1,21 +1,23 @@
 -- Takes the relayed presence changes off the stream's start, where XDEL of a thousand ids looked
 -- each up (8-11 ms of Redis's single thread a batch under a 100,000-player round). Only while the
--- stream still starts with ARGV[1], the first entry the relay read, and still holds ARGV[2], the
--- last one: ids only grow and nothing deletes from the middle, so the ARGV[3] oldest entries are
--- then exactly the ones it read and sent (kept the newest XLEN - ARGV[3], as XTRIM MAXLEN does
--- since Redis 5: no id arithmetic, and none of MINID's trimming bug before 6.2.7). Otherwise
--- (another relay trimmed first; Redis lost the stream, or its newest entries, and began again)
--- nothing is taken: at worst a change is sent twice, which readers ignore.
--- KEYS[1] presence stream; ARGV[1] first id relayed, ARGV[2] last id relayed, ARGV[3] how many
+-- stream still starts with exactly the entries the relay read and sent (the same ids, in order,
+-- nothing before or among them): they then go by count (XTRIM MAXLEN to the newest XLEN - n,
+-- Redis 5+: no id arithmetic, and none of MINID's trimming bug before 6.2.7). Otherwise nothing
+-- goes: another relay trimmed first (they went after its send), or Redis lost the stream or its
+-- newest entries and began again (new entries may then sit before, among or on the ids read).
+-- KEYS[1] presence stream; ARGV the ids relayed, oldest first
+local n = #ARGV
 local head = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
 if #head == 0 or head[1][1] ~= ARGV[1] then
   return 0
 end
-if #redis.call('XRANGE', KEYS[1], ARGV[2], ARGV[2]) == 0 then
+local read = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[n], 'COUNT', n + 1)
+if #read ~= n then
   return 0
 end
-local keep = redis.call('XLEN', KEYS[1]) - tonumber(ARGV[3])
-if keep < 0 then
-  return 0
+for i = 1, n do
+  if read[i][1] ~= ARGV[i] then
+    return 0
+  end
 end
-return redis.call('XTRIM', KEYS[1], 'MAXLEN', keep)
+return redis.call('XTRIM', KEYS[1], 'MAXLEN', redis.call('XLEN', KEYS[1]) - n)

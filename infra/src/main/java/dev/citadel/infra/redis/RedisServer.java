@@ -102,7 +102,7 @@ public final class RedisServer implements Running<RedisEndpoint> {
   private static Binary binary() {
     Optional<Path> onPath = onPath("redis-server");
     if (onPath.isPresent()) {
-      String reported = versionLine(onPath.get());
+      String reported = versionLine(onPath.get(), Duration.ofSeconds(10));
       if (atLeast(reported, MINIMUM)) {
         return new Binary(onPath.get(), "local binary (" + onPath.get() + ")");
       }
@@ -115,7 +115,7 @@ public final class RedisServer implements Running<RedisEndpoint> {
               + MINIMUM[1]
               + " or did not say its version ("
               + reported
-              + "): using the embedded Redis 6.2 instead");
+              + "): using the embedded Redis instead");
     }
     try {
       Path cache = Path.of(System.getProperty("java.io.tmpdir"), "citadel-redis");
@@ -131,24 +131,39 @@ public final class RedisServer implements Running<RedisEndpoint> {
   }
 
   /** What {@code redis-server --version} prints ("Redis server v=7.0.15 sha=..."), or why not. */
-  private static String versionLine(Path binary) {
+  static String versionLine(Path binary, Duration patience) {
+    Path out = null;
+    Process p = null;
     try {
-      Process p =
-          new ProcessBuilder(binary.toString(), "--version").redirectErrorStream(true).start();
-      String out;
-      try (InputStream in = p.getInputStream()) {
-        out = new String(in.readNBytes(4096), StandardCharsets.UTF_8).trim();
+      // Into a file, read once it ended: a pipe read first would wait on a binary that never exits.
+      out = Files.createTempFile("citadel-redis-version", ".txt");
+      p =
+          new ProcessBuilder(binary.toString(), "--version")
+              .redirectErrorStream(true)
+              .redirectOutput(out.toFile())
+              .start();
+      if (!p.waitFor(patience.toMillis(), TimeUnit.MILLISECONDS)) {
+        return "no answer to --version within " + patience;
       }
-      if (!p.waitFor(10, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        return "no answer to --version";
+      try (InputStream in = Files.newInputStream(out)) {
+        return new String(in.readNBytes(4096), StandardCharsets.UTF_8).trim();
       }
-      return out;
     } catch (IOException e) {
       return e.toString();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return e.toString();
+    } finally {
+      if (p != null) {
+        p.destroyForcibly();
+      }
+      if (out != null) {
+        try {
+          Files.deleteIfExists(out);
+        } catch (IOException e) {
+          // a temporary file left behind costs nothing
+        }
+      }
     }
   }
 
@@ -157,7 +172,7 @@ public final class RedisServer implements Running<RedisEndpoint> {
    */
   static boolean atLeast(String versionLine, int[] minimum) {
     java.util.regex.Matcher m =
-        java.util.regex.Pattern.compile("v=(\\d+)\\.(\\d+)").matcher(versionLine);
+        java.util.regex.Pattern.compile("v=(\\d{1,6})\\.(\\d{1,6})").matcher(versionLine);
     if (!m.find()) {
       return false;
     }

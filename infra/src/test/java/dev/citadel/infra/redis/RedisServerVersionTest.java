@@ -2,7 +2,12 @@ package dev.citadel.infra.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Which {@code redis-server} on the PATH is new enough for the scripts (pure). */
 class RedisServerVersionTest {
@@ -22,5 +27,26 @@ class RedisServerVersionTest {
     assertThat(RedisServer.atLeast("Redis server v=10.0.0", RedisServer.MINIMUM)).isTrue();
     assertThat(RedisServer.atLeast("java.io.IOException: Permission denied", RedisServer.MINIMUM))
         .isFalse();
+  }
+
+  @Test
+  void the_version_is_read_from_the_binary_and_one_that_never_ends_is_given_up(@TempDir Path dir)
+      throws Exception {
+    Path old = script(dir, "old", "echo 'Redis server v=6.0.16 sha=00000000:0'");
+    assertThat(RedisServer.versionLine(old, Duration.ofSeconds(10)))
+        .isEqualTo("Redis server v=6.0.16 sha=00000000:0");
+    assertThat(
+            RedisServer.atLeast(
+                RedisServer.versionLine(old, Duration.ofSeconds(10)), RedisServer.MINIMUM))
+        .isFalse();
+    Path stuck = script(dir, "stuck", "echo 'Redis server v=7.0.15'; exec sleep 600");
+    assertThat(RedisServer.versionLine(stuck, Duration.ofMillis(500))).startsWith("no answer");
+  }
+
+  static Path script(Path dir, String name, String body) throws Exception {
+    Path file = dir.resolve(name);
+    Files.writeString(file, "#!/bin/sh\n" + body + "\n");
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwxr-xr-x"));
+    return file;
   }
 }

@@ -75,8 +75,9 @@ public final class PresenceRelay {
     this.untrimmed =
         Counter.builder("citadel_presence_untrimmed")
             .description(
-                "Relayed batches left on the stream (another relay trimmed first, or Redis began"
-                    + " the stream again): sent again, ignored by readers as repeats")
+                "Relayed batches the trim refused: another relay trimmed them first (having sent"
+                    + " them too), or Redis lost them and began the stream again; whatever is left"
+                    + " of them is sent again, and readers ignore repeats")
             .register(meters);
     this.relayed =
         Counter.builder("citadel_presence_relayed")
@@ -113,23 +114,16 @@ public final class PresenceRelay {
               }
               List<OutgoingMessage> messages =
                   records.stream().map(r -> message(topic, r)).toList();
-              String first = records.get(0).getId().getValue();
-              String last = records.get(records.size() - 1).getId().getValue();
+              List<String> ids = records.stream().map(r -> r.getId().getValue()).toList();
               return publisher
                   .publishAll(Flux.fromIterable(messages))
-                  .then(
-                      redis
-                          .execute(
-                              TRIM,
-                              List.of(stream),
-                              List.of(first, last, Integer.toString(records.size())))
-                          .next())
+                  .then(Mono.fromRunnable(() -> relayed.increment(records.size())))
+                  .then(redis.execute(TRIM, List.of(stream), ids).next())
                   .doOnNext(
                       trimmed -> {
-                        relayed.increment(records.size());
                         if (trimmed != records.size()) {
-                          // Another relay trimmed first, or Redis began the stream again: sent
-                          // again next round (readers ignore a repeat), never lost.
+                          // Refused (see presence-trim.lua): what is left of them is sent again
+                          // next round (readers ignore a repeat); none is taken unsent.
                           untrimmed.increment();
                         }
                       })

@@ -117,7 +117,7 @@ class PresenceRelayTest {
     try {
       relay.relay().block();
     } catch (RuntimeException expected) {
-      // the injected send failure: nothing may be deleted
+      // the injected send failure: nothing may be trimmed
     }
     assertThat(flaky.failed).isTrue();
     assertThat(redis.opsForStream().size(stream).block()).as("kept until sent").isEqualTo(4);
@@ -171,25 +171,48 @@ class PresenceRelayTest {
   @Test
   void relayed_changes_are_trimmed_later_ones_kept_and_nothing_goes_once_the_stream_moved() {
     String stream = "{mq}:presence-test-" + UUID.randomUUID();
-    List<String> ids = add(stream, 3);
-    // A relay read the first two: they go, the third (added after its read) stays.
-    assertThat(trim(stream, ids.get(0), ids.get(1), 2)).isEqualTo(2);
-    assertThat(ids(stream)).containsExactly(ids.get(2));
-    // A relay whose read began at an entry that is gone (another relay trimmed it, or the stream
-    // was lost and begun again) takes nothing: the third was never read by it.
-    assertThat(trim(stream, ids.get(0), ids.get(2), 3)).isZero();
-    assertThat(ids(stream)).containsExactly(ids.get(2));
-    assertThat(trim(stream + "-none", ids.get(0), ids.get(2), 3)).isZero();
-    redis.delete(stream).block();
+    try {
+      List<String> ids = add(stream, 6);
+      // A relay read the first two: they go, the later ones (added after its read) stay.
+      assertThat(trim(stream, ids.subList(0, 2))).isEqualTo(2);
+      assertThat(ids(stream)).containsExactlyElementsOf(ids.subList(2, 6));
+      // A relay whose read began at an entry that is gone (another relay trimmed it, or the
+      // stream was lost and begun again) takes nothing, though the stream holds enough entries.
+      assertThat(trim(stream, List.of(ids.get(0), ids.get(3)))).isZero();
+      assertThat(ids(stream)).containsExactlyElementsOf(ids.subList(2, 6));
+      assertThat(trim(stream + "-none", ids.subList(0, 3))).isZero();
+    } finally {
+      redis.delete(stream).block();
+    }
   }
 
   @Test
-  void nothing_goes_when_the_last_change_read_is_gone() {
-    // A relay read 1-1 and 3-1; Redis came back without 3-1 (a restore from a file a second old)
-    // with its clock behind it, and 5-1 was added since: between the first and the last one read,
-    // never sent. Trimming the two oldest would take it.
+  void nothing_goes_when_the_stream_lost_its_newest_entries_and_began_again() {
+    // A relay read 1-1, 3-1 and 4-1; Redis came back without 3-1 and 4-1 (a restore from a file a
+    // second old, a replica behind) with its clock behind them, and new changes got ids before,
+    // among or on the ones read: trimming the oldest three would take changes never sent.
     String stream = "{mq}:presence-test-" + UUID.randomUUID();
-    for (String id : List.of("1-1", "5-1", "9-1")) {
+    List<String> read = List.of("1-1", "3-1", "4-1");
+    try {
+      addWithIds(stream, "1-1", "2-1", "5-1");
+      assertThat(trim(stream, read)).as("the last one read is gone").isZero();
+      redis.delete(stream).block();
+      addWithIds(stream, "1-1", "2-1", "4-1", "5-1");
+      assertThat(trim(stream, read)).as("a new entry among them, another on the last id").isZero();
+      redis.delete(stream).block();
+      addWithIds(stream, "1-0", "1-1", "3-1", "4-1");
+      assertThat(trim(stream, read)).as("a new entry before them").isZero();
+      redis.delete(stream).block();
+      addWithIds(stream, "1-1", "4-1", "5-1");
+      assertThat(trim(stream, read)).as("one of them is missing").isZero();
+      assertThat(ids(stream)).containsExactly("1-1", "4-1", "5-1");
+    } finally {
+      redis.delete(stream).block();
+    }
+  }
+
+  static void addWithIds(String stream, String... ids) {
+    for (String id : ids) {
       redis
           .opsForStream()
           .add(
@@ -198,9 +221,6 @@ class PresenceRelayTest {
                   .withId(RecordId.of(id)))
           .block();
     }
-    assertThat(trim(stream, "1-1", "3-1", 2)).isZero();
-    assertThat(ids(stream)).containsExactly("1-1", "5-1", "9-1");
-    redis.delete(stream).block();
   }
 
   static List<String> add(String stream, int count) {
@@ -225,10 +245,8 @@ class PresenceRelayTest {
         .block();
   }
 
-  static long trim(String stream, String first, String last, int count) {
-    return redis
-        .execute(PresenceRelay.TRIM, List.of(stream), List.of(first, last, Integer.toString(count)))
-        .blockLast();
+  static long trim(String stream, List<String> relayed) {
+    return redis.execute(PresenceRelay.TRIM, List.of(stream), relayed).blockLast();
   }
 
   static List<PresenceChanged> read(String topic, int count) {
