@@ -155,6 +155,7 @@ public final class RedisServer implements Running<RedisEndpoint> {
       return e.toString();
     } finally {
       if (p != null) {
+        p.descendants().forEach(ProcessHandle::destroyForcibly); // a wrapper script's children
         p.destroyForcibly();
       }
       if (out != null) {

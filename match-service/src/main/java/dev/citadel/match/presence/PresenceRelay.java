@@ -114,11 +114,14 @@ public final class PresenceRelay {
               }
               List<OutgoingMessage> messages =
                   records.stream().map(r -> message(topic, r)).toList();
-              List<String> ids = records.stream().map(r -> r.getId().getValue()).toList();
+              // The ids read, then their players: the trim takes only these very entries.
+              List<String> sent = new java.util.ArrayList<>(2 * records.size());
+              records.forEach(r -> sent.add(r.getId().getValue()));
+              records.forEach(r -> sent.add(String.valueOf(r.getValue().get("p"))));
               return publisher
                   .publishAll(Flux.fromIterable(messages))
                   .then(Mono.fromRunnable(() -> relayed.increment(records.size())))
-                  .then(redis.execute(TRIM, List.of(stream), ids).next())
+                  .then(redis.execute(TRIM, List.of(stream), sent).next().defaultIfEmpty(0L))
                   .doOnNext(
                       trimmed -> {
                         if (trimmed != records.size()) {

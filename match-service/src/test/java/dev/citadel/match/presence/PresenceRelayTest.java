@@ -139,6 +139,7 @@ class PresenceRelayTest {
           .isGreaterThan(changes.get(i - 1).getSequence());
     }
     assertThat(changes).allSatisfy(c -> assertThat(c.getPlayerId()).isEqualTo(player));
+    redis.delete(stream).block();
   }
 
   @Test
@@ -166,21 +167,23 @@ class PresenceRelayTest {
 
     assertThat(b.relay().block()).as("a holds the lock").isZero();
     assertThat(a.relay().block()).isGreaterThanOrEqualTo(1);
+    redis.delete(stream).block();
   }
 
   @Test
   void relayed_changes_are_trimmed_later_ones_kept_and_nothing_goes_once_the_stream_moved() {
     String stream = "{mq}:presence-test-" + UUID.randomUUID();
     try {
-      List<String> ids = add(stream, 6);
+      addWithIds(stream, "1-1", "2-1", "3-1", "4-1", "5-1", "6-1");
       // A relay read the first two: they go, the later ones (added after its read) stay.
-      assertThat(trim(stream, ids.subList(0, 2))).isEqualTo(2);
-      assertThat(ids(stream)).containsExactlyElementsOf(ids.subList(2, 6));
+      assertThat(trim(stream, List.of("1-1", "2-1"))).isEqualTo(2);
+      assertThat(ids(stream)).containsExactly("3-1", "4-1", "5-1", "6-1");
+      assertThat(trim(stream, List.of("3-1"))).as("a batch of one").isEqualTo(1);
       // A relay whose read began at an entry that is gone (another relay trimmed it, or the
       // stream was lost and begun again) takes nothing, though the stream holds enough entries.
-      assertThat(trim(stream, List.of(ids.get(0), ids.get(3)))).isZero();
-      assertThat(ids(stream)).containsExactlyElementsOf(ids.subList(2, 6));
-      assertThat(trim(stream + "-none", ids.subList(0, 3))).isZero();
+      assertThat(trim(stream, List.of("1-1", "5-1"))).isZero();
+      assertThat(ids(stream)).containsExactly("4-1", "5-1", "6-1");
+      assertThat(trim(stream + "-none", List.of("4-1"))).isZero();
     } finally {
       redis.delete(stream).block();
     }
@@ -197,43 +200,39 @@ class PresenceRelayTest {
       addWithIds(stream, "1-1", "2-1", "5-1");
       assertThat(trim(stream, read)).as("the last one read is gone").isZero();
       redis.delete(stream).block();
+      addWithIds(stream, "1-1", "3-1", "5-1");
+      assertThat(trim(stream, read)).as("the last one gone, a later one kept").isZero();
+      redis.delete(stream).block();
       addWithIds(stream, "1-1", "2-1", "4-1", "5-1");
       assertThat(trim(stream, read)).as("a new entry among them, another on the last id").isZero();
       redis.delete(stream).block();
       addWithIds(stream, "1-0", "1-1", "3-1", "4-1");
       assertThat(trim(stream, read)).as("a new entry before them").isZero();
       redis.delete(stream).block();
-      addWithIds(stream, "1-1", "4-1", "5-1");
-      assertThat(trim(stream, read)).as("one of them is missing").isZero();
-      assertThat(ids(stream)).containsExactly("1-1", "4-1", "5-1");
+      addWithIds(stream, "1-1", "3-1");
+      add(stream, "4-1", "another player");
+      assertThat(trim(stream, read)).as("another player's change on an id read").isZero();
+      assertThat(ids(stream)).containsExactly("1-1", "3-1", "4-1");
     } finally {
       redis.delete(stream).block();
     }
   }
 
+  /** Entries with these ids, each the change of player "p" + its id. */
   static void addWithIds(String stream, String... ids) {
     for (String id : ids) {
-      redis
-          .opsForStream()
-          .add(
-              StreamRecords.string(Map.of("p", "x", "s", "LOBBY", "m", ""))
-                  .withStreamKey(stream)
-                  .withId(RecordId.of(id)))
-          .block();
+      add(stream, id, "p" + id);
     }
   }
 
-  static List<String> add(String stream, int count) {
-    List<String> ids = new ArrayList<>();
-    for (int i = 0; i < count; i++) {
-      ids.add(
-          redis
-              .opsForStream()
-              .add(stream, Map.of("p", "x" + i, "s", "LOBBY", "m", ""))
-              .block()
-              .getValue());
-    }
-    return ids;
+  static void add(String stream, String id, String player) {
+    redis
+        .opsForStream()
+        .add(
+            StreamRecords.string(Map.of("p", player, "s", "LOBBY", "m", ""))
+                .withStreamKey(stream)
+                .withId(RecordId.of(id)))
+        .block();
   }
 
   static List<String> ids(String stream) {
@@ -245,8 +244,11 @@ class PresenceRelayTest {
         .block();
   }
 
-  static long trim(String stream, List<String> relayed) {
-    return redis.execute(PresenceRelay.TRIM, List.of(stream), relayed).blockLast();
+  /** The trim as a relay that read these ids (of entries {@link #addWithIds} added) asks it. */
+  static long trim(String stream, List<String> ids) {
+    List<String> args = new ArrayList<>(ids);
+    ids.forEach(id -> args.add("p" + id));
+    return redis.execute(PresenceRelay.TRIM, List.of(stream), args).blockLast();
   }
 
   static List<PresenceChanged> read(String topic, int count) {
