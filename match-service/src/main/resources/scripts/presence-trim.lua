@@ -8,6 +8,7 @@
 -- among or even on the ids read: the player tells those apart, unless the same player's change
 -- got the very same id).
 -- KEYS[1] presence stream; ARGV[1..n] the ids relayed, oldest first, ARGV[n+1..2n] their players
+-- ('' for an entry without one)
 local n = #ARGV / 2
 local head = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
 if n < 1 or #head == 0 or head[1][1] ~= ARGV[1] then
@@ -27,7 +28,7 @@ for i = 1, n do
       player = fields[f + 1]
     end
   end
-  if player ~= ARGV[n + i] then
+  if (player or '') ~= ARGV[n + i] then
     return 0
   end
 end

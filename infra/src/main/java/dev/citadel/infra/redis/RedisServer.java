@@ -143,6 +143,9 @@ public final class RedisServer implements Running<RedisEndpoint> {
               .redirectOutput(out.toFile())
               .start();
       if (!p.waitFor(patience.toMillis(), TimeUnit.MILLISECONDS)) {
+        List<ProcessHandle> children = p.descendants().toList(); // a wrapper script's
+        p.destroyForcibly();
+        children.forEach(ProcessHandle::destroyForcibly);
         return "no answer to --version within " + patience;
       }
       try (InputStream in = Files.newInputStream(out)) {
@@ -155,8 +158,7 @@ public final class RedisServer implements Running<RedisEndpoint> {
       return e.toString();
     } finally {
       if (p != null) {
-        p.descendants().forEach(ProcessHandle::destroyForcibly); // a wrapper script's children
-        p.destroyForcibly();
+        p.destroyForcibly(); // nothing when it ended
       }
       if (out != null) {
         try {

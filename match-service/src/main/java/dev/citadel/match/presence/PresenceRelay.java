@@ -8,8 +8,10 @@ import dev.citadel.protocol.member.v1.PresenceStatus;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -115,9 +117,9 @@ public final class PresenceRelay {
               List<OutgoingMessage> messages =
                   records.stream().map(r -> message(topic, r)).toList();
               // The ids read, then their players: the trim takes only these very entries.
-              List<String> sent = new java.util.ArrayList<>(2 * records.size());
+              List<String> sent = new ArrayList<>(2 * records.size());
               records.forEach(r -> sent.add(r.getId().getValue()));
-              records.forEach(r -> sent.add(String.valueOf(r.getValue().get("p"))));
+              records.forEach(r -> sent.add(Objects.toString(r.getValue().get("p"), "")));
               return publisher
                   .publishAll(Flux.fromIterable(messages))
                   .then(Mono.fromRunnable(() -> relayed.increment(records.size())))

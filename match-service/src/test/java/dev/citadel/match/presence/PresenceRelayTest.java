@@ -206,6 +206,11 @@ class PresenceRelayTest {
       addWithIds(stream, "1-1", "2-1", "4-1", "5-1");
       assertThat(trim(stream, read)).as("a new entry among them, another on the last id").isZero();
       redis.delete(stream).block();
+      addWithIds(stream, "1-1");
+      add(stream, "2-1", "p3-1");
+      addWithIds(stream, "4-1", "5-1");
+      assertThat(trim(stream, read)).as("the same player's new change on another id").isZero();
+      redis.delete(stream).block();
       addWithIds(stream, "1-0", "1-1", "3-1", "4-1");
       assertThat(trim(stream, read)).as("a new entry before them").isZero();
       redis.delete(stream).block();
