@@ -10,11 +10,11 @@
 -- KEYS[1] presence stream; ARGV[1..n] the ids relayed, oldest first, ARGV[n+1..2n] their players
 -- ('' for an entry without one)
 local n = #ARGV / 2
-local head = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
-if n < 1 or #head == 0 or head[1][1] ~= ARGV[1] then
+if n < 1 then
   return 0
 end
-local read = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[n], 'COUNT', n + 1)
+-- From the stream's start: an entry before the first one read shows up here as well.
+local read = redis.call('XRANGE', KEYS[1], '-', ARGV[n], 'COUNT', n + 1)
 if #read ~= n then
   return 0
 end

@@ -18,8 +18,9 @@ import java.util.stream.Stream;
 
 /**
  * A service module running as its own JVM, as in production, or from its container image with
- * Podman. One unit on purpose (over 300 lines): starting, health, crash injection (kill, pause) and
- * stopping share the one process handle and differ only where a container needs Podman's own
+ * Podman. One unit on purpose (over 300 lines): starting (with how a test starts one: C1 only and
+ * from the tests' class-data archives, unless benchmarking), health, crash injection (kill, pause)
+ * and stopping share the one process handle and differ only where a container needs Podman's own
  * command.
  */
 public final class ServiceProcess {

@@ -73,6 +73,16 @@ class StartupCacheTest {
     return home;
   }
 
+  /** A module's jar, its extraction already in the cache, and that cache. */
+  record Module(Path jar, Path home, StartupCache cache) {}
+
+  Module module(String name) throws Exception {
+    Path jar = dir.resolve(name + "-exec.jar");
+    jar(jar, name);
+    Path home = extracted(dir.resolve("cache"), jar);
+    return new Module(jar, home, new StartupCache(dir.resolve("cache"), s -> {}));
+  }
+
   /** The file a writer's JVM dumps its archive to. */
   static Path dumpOf(StartupCache.Launch writer) {
     return Path.of(writer.jvmOptions().get(0).substring(StartupCache.WRITE_OPTION.length()));
@@ -83,10 +93,10 @@ class StartupCacheTest {
   @Test
   void one_instance_at_a_time_writes_a_module_archive_and_the_next_start_maps_it()
       throws Exception {
-    Path jar = dir.resolve("svc-exec.jar");
-    jar(jar, "svc");
-    Path home = extracted(dir.resolve("cache"), jar);
-    StartupCache cache = new StartupCache(dir.resolve("cache"), s -> {});
+    Module m = module("svc");
+    Path jar = m.jar();
+    Path home = m.home();
+    StartupCache cache = m.cache();
 
     StartupCache.Launch writer = cache.launch("svc", jar);
     StartupCache.Launch second = cache.launch("svc", jar);
@@ -112,10 +122,9 @@ class StartupCacheTest {
 
   @Test
   void a_writer_that_died_before_its_dump_hands_the_turn_to_the_next_start() throws Exception {
-    Path jar = dir.resolve("killed-exec.jar");
-    jar(jar, "killed");
-    extracted(dir.resolve("cache"), jar);
-    StartupCache cache = new StartupCache(dir.resolve("cache"), s -> {});
+    Module m = module("killed");
+    Path jar = m.jar();
+    StartupCache cache = m.cache();
     StartupCache.Launch killed = cache.launch("killed", jar);
     killed.exited().ended(true, 137); // SIGKILL: no dump at all
     StartupCache.Launch next = cache.launch("killed", jar);
@@ -156,10 +165,10 @@ class StartupCacheTest {
   @Test
   void a_writer_that_failed_its_start_leaves_no_archive_of_the_few_classes_it_loaded()
       throws Exception {
-    Path jar = dir.resolve("failed-exec.jar");
-    jar(jar, "failed");
-    Path home = extracted(dir.resolve("cache"), jar);
-    StartupCache cache = new StartupCache(dir.resolve("cache"), s -> {});
+    Module m = module("failed");
+    Path jar = m.jar();
+    Path home = m.home();
+    StartupCache cache = m.cache();
     StartupCache.Launch failed = cache.launch("failed", jar);
     Path dump = dumpOf(failed);
     Files.write(dump, WHOLE); // the JVM dumps at any exit, System.exit(1) too
@@ -173,10 +182,10 @@ class StartupCacheTest {
 
   @Test
   void a_writer_stopped_before_it_was_ever_healthy_leaves_no_archive() throws Exception {
-    Path jar = dir.resolve("early-exec.jar");
-    jar(jar, "early");
-    Path home = extracted(dir.resolve("cache"), jar);
-    StartupCache cache = new StartupCache(dir.resolve("cache"), s -> {});
+    Module m = module("early");
+    Path jar = m.jar();
+    Path home = m.home();
+    StartupCache cache = m.cache();
     StartupCache.Launch early = cache.launch("early", jar);
     Path dump = dumpOf(early);
     Files.write(dump, WHOLE); // SIGTERM while starting: a whole dump of the few classes loaded
@@ -209,10 +218,9 @@ class StartupCacheTest {
 
   @Test
   void a_healthy_writer_that_ends_with_an_error_leaves_no_archive() throws Exception {
-    Path jar = dir.resolve("crashed-exec.jar");
-    jar(jar, "crashed");
-    extracted(dir.resolve("cache"), jar);
-    StartupCache cache = new StartupCache(dir.resolve("cache"), s -> {});
+    Module m = module("crashed");
+    Path jar = m.jar();
+    StartupCache cache = m.cache();
     StartupCache.Launch crashed = cache.launch("crashed", jar);
     Path dump = dumpOf(crashed);
     Files.write(dump, WHOLE);
