@@ -3,15 +3,17 @@ package dev.citadel.match.bench;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.citadel.infra.FreePorts;
+import dev.citadel.infra.Infrastructure;
 import dev.citadel.infra.junit.CitadelInfra;
 import dev.citadel.infra.junit.SharedInfra;
 import dev.citadel.infra.platform.ServiceProcess;
+import dev.citadel.infra.platform.ServiceSpec;
 import dev.citadel.match.GameStateProcess;
+import dev.citadel.match.MatchApplication;
 import dev.citadel.match.queue.Queues;
 import dev.citadel.web.testing.TestIdentity;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
-import io.micrometer.core.instrument.distribution.ValueAtPercentile;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,6 +22,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Random;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -27,14 +30,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.data.redis.connection.ReactiveRedisConnection;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.http.MediaType;
-import org.springframework.test.context.ActiveProfiles;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.web.reactive.function.client.WebClient;
 import reactor.core.publisher.Flux;
 
@@ -43,17 +42,25 @@ import reactor.core.publisher.Flux;
  * game-state process placing rooms in PostgreSQL, answers back). Run with {@code ./mvnw -Pbenchmark
  * -pl match-service -am test}.
  *
- * <p>A warm-up round (100,000 players in another queue, through the same services) runs first and
- * is reported too: on a cold JVM half of the CPU goes to the JIT compilers, which is not what a
- * running service pays. The load generator is a plain WebClient with a few requests in flight (no
- * recording of bodies, unlike WebTestClient).
+ * <p>match-service and game-state run as processes of their own, as the local platform runs them
+ * (until 2026-12-07 match-service ran inside this JVM, beside the load generator and the Kafka
+ * broker, sharing their heap and their one C2 compiler thread). This JVM holds the load generator
+ * (a plain WebClient with a few requests in flight, no recording of bodies) and the test
+ * infrastructure. Each round prints the CPU each process spent on it per 1,000 players, a figure
+ * that moves less between runs than the wall time.
+ *
+ * <p>Warm-up rounds (100,000 players each, in queues of their own, through the same services) run
+ * first and are reported too: on cold JVMs half of the CPU goes to the JIT compilers, which is not
+ * what a running service pays. The report gives the compilers' share of each service's CPU in every
+ * round (from {@code /proc}): the services are still compiling in the measured round.
+ *
+ * <p>One unit on purpose (over 300 lines): the rounds, the Redis floor they are held against and
+ * the figures read back from the services make one report.
  */
 @Tag("benchmark")
 @CitadelInfra
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-@ActiveProfiles("loadtest")
 class MatchmakingBenchmarkTest {
-  /** A load test's token for the bulk route. */
+  /** A load test's token for the bulk route (one a round: a client keeps its token). */
   static final java.util.function.Supplier<String> BULK =
       () -> TestIdentity.shared().service("loadtest", "match-service", "match.bulk");
 
@@ -63,10 +70,11 @@ class MatchmakingBenchmarkTest {
   /**
    * Warm-up rounds before the measured one, each in a queue of its own (every queue's enqueue
    * checks the others, so more rounds make the measured one's enqueue check more queues); the
-   * report gives each round's time. All rounds share the test's 15-minute limit (about 20 s a round
-   * here).
+   * report gives each round's time and CPU. Three since 2026-12-07 (one before): a second round
+   * still spent half of both services' CPU in the JIT compilers and twice the CPU a player of a
+   * fourth. All rounds share the test's 15-minute limit (about 20 s a round here).
    */
-  static final int WARMUP_ROUNDS = Integer.getInteger("bench.warmup-rounds", 1);
+  static final int WARMUP_ROUNDS = Integer.getInteger("bench.warmup-rounds", 3);
 
   static final int BATCH = 1000;
 
@@ -74,24 +82,19 @@ class MatchmakingBenchmarkTest {
   static final double REFERENCE_SECONDS = 420;
 
   static final int CLIENTS = Integer.getInteger("bench.clients", 4);
-  static final String MAX_WAIT = System.getProperty("bench.max-wait", "5s");
-  static ServiceProcess gameState;
 
-  @DynamicPropertySource
-  static void infrastructure(DynamicPropertyRegistry registry) {
-    TestIdentity.shared()
-        .serviceProperties("match-service")
-        .forEach((k, v) -> registry.add(k, () -> v));
-    registry.add("spring.data.redis.url", () -> SharedInfra.redis().url());
-    registry.add("citadel.kafka.bootstrap-servers", () -> SharedInfra.kafka().bootstrapServers());
-    registry.add("citadel.match.queues", () -> String.join(",", warmupQueues()) + ",bench");
-    registry.add("citadel.match.room-timeout", () -> "5m");
-    // The last match of a pool that drains completely holds the leftovers of both ends of the
-    // Elo range; only max-wait releases it, so the wall time is never below max-wait (60 s in
-    // production). The report prints the 99.9 % time next to it: that one is the pipeline's.
-    registry.add("citadel.match.window.max-wait", () -> MAX_WAIT);
-    registry.add("citadel.match.tick-interval", () -> System.getProperty("bench.tick", "200ms"));
-  }
+  /**
+   * The last match of a pool that drains completely holds the leftovers of both ends of the Elo
+   * range; only max-wait releases it, so the wall time is never below max-wait (60 s in
+   * production). The report prints the 99.9 % time next to it: that one is the pipeline's.
+   */
+  static final String MAX_WAIT = System.getProperty("bench.max-wait", "5s");
+
+  static ServiceProcess gameState;
+  static ServiceProcess matchService;
+  static LettuceConnectionFactory factory;
+  static ReactiveStringRedisTemplate redis;
+  static Queues queues;
 
   static List<String> warmupQueues() {
     if (WARMUP_ROUNDS < 1) {
@@ -104,20 +107,55 @@ class MatchmakingBenchmarkTest {
     return queues;
   }
 
+  static List<String> allQueues() {
+    List<String> all = new ArrayList<>(warmupQueues());
+    all.add("bench");
+    return all;
+  }
+
   @BeforeAll
-  static void startGameState() throws Exception {
+  static void startServices() throws Exception {
     gameState = GameStateProcess.start("game-state-bench", "game_state_bench");
+    Map<String, String> env =
+        new HashMap<>(
+            Infrastructure.environment(
+                SharedInfra.postgres(), SharedInfra.redis(), SharedInfra.kafka()));
+    env.putAll(TestIdentity.shared().serviceEnv("match-service"));
+    env.put("SPRING_PROFILES_ACTIVE", "loadtest"); // the bulk route
+    env.put("CITADEL_MATCH_QUEUES", String.join(",", allQueues()));
+    env.put("CITADEL_MATCH_ROOMTIMEOUT", "5m");
+    env.put("CITADEL_MATCH_WINDOW_MAXWAIT", MAX_WAIT);
+    env.put("CITADEL_MATCH_TICKINTERVAL", System.getProperty("bench.tick", "200ms"));
+    // The module's own classes and their dependencies, as a process of its own (its jar is not
+    // built yet when this phase runs).
+    matchService =
+        ServiceProcess.startMain(
+            new ServiceSpec("match-service-bench", "match-service", FreePorts.next(), null),
+            System.getProperty("java.class.path"),
+            MatchApplication.class.getName(),
+            env,
+            Files.createDirectories(Path.of("target", "service-logs")));
+    matchService.awaitHealthy(Duration.ofSeconds(120));
+    factory = new LettuceConnectionFactory(SharedInfra.redis().host(), SharedInfra.redis().port());
+    factory.afterPropertiesSet();
+    redis = new ReactiveStringRedisTemplate(factory);
+    queues = new Queues(redis, allQueues());
   }
 
   @AfterAll
   static void stop() {
-    gameState.stop(Duration.ofSeconds(20));
+    try {
+      for (ServiceProcess p : new ServiceProcess[] {matchService, gameState}) {
+        if (p != null) {
+          p.stop(Duration.ofSeconds(20));
+        }
+      }
+    } finally {
+      if (factory != null) {
+        factory.destroy();
+      }
+    }
   }
-
-  @LocalServerPort int port;
-  @Autowired Queues queues;
-  @Autowired ReactiveStringRedisTemplate redis;
-  @Autowired MeterRegistry meters;
 
   /** What one round measured. */
   record Round(
@@ -130,7 +168,8 @@ class MatchmakingBenchmarkTest {
       long lost,
       double p50Ms,
       double p99Ms,
-      List<Integer> spreads) {
+      List<Integer> spreads,
+      Cpu cpu) {
     int spread(double quantile) {
       return spreads.get(Math.min(spreads.size() - 1, (int) (spreads.size() * quantile)));
     }
@@ -161,8 +200,10 @@ class MatchmakingBenchmarkTest {
                 + "| floor, same Redis, same run: raw pipelined ZADD + one minimal pop script per"
                 + " match, no Kafka, no rooms | %.2f s (enqueue %.2f s, pops %.2f s): ours is %.1fx"
                 + " it |%n"
+                + "| CPU a 1,000 players: match-service / game-state / Redis / this JVM (load"
+                + " generator, Kafka) | %s |%n"
                 + "| warm-up before it (cold JVMs): %,d players -> %,d rooms | %.2f s, %,.0f matches/s,"
-                + " lost %d |%n",
+                + " lost %d; CPU a 1,000: %s |%n",
             measured.players(),
             measured.matches(),
             measured.wallSeconds(),
@@ -181,11 +222,13 @@ class MatchmakingBenchmarkTest {
             floor.enqueueSeconds(),
             floor.popSeconds(),
             measured.wallSeconds() / floor.seconds(),
+            measured.cpu().perThousand(measured.players()),
             warmup.players(),
             warmup.matches(),
             warmup.wallSeconds(),
             warmup.matches() / warmup.wallSeconds(),
-            warmup.lost());
+            warmup.lost(),
+            warmup.cpu().perThousand(warmup.players()));
     if (warmups.size() > 1) {
       report +=
           String.format(
@@ -194,7 +237,13 @@ class MatchmakingBenchmarkTest {
               String.join(
                   ", ",
                   warmups.subList(1, warmups.size()).stream()
-                      .map(r -> String.format(Locale.ROOT, "%.2f s", r.wallSeconds()))
+                      .map(
+                          r ->
+                              String.format(
+                                  Locale.ROOT,
+                                  "%.2f s (CPU a 1,000: %s)",
+                                  r.wallSeconds(),
+                                  r.cpu().perThousand(r.players())))
                       .toList()));
     }
     System.out.println(report);
@@ -297,10 +346,12 @@ class MatchmakingBenchmarkTest {
     }
     WebClient client =
         WebClient.builder()
-            .baseUrl("http://127.0.0.1:" + port)
+            .baseUrl(matchService.url().toString())
             .codecs(c -> c.defaultCodecs().maxInMemorySize(1 << 20))
             .build();
 
+    String token = BULK.get();
+    Cpu before = Cpu.now();
     long start = System.nanoTime();
     // Where the players are, once a second: shows which stage holds them up.
     var progress = Executors.newSingleThreadScheduledExecutor();
@@ -323,7 +374,7 @@ class MatchmakingBenchmarkTest {
                   client
                       .post()
                       .uri("/internal/match/bulk")
-                      .headers(h -> h.setBearerAuth(BULK.get()))
+                      .headers(h -> h.setBearerAuth(token))
                       .contentType(MediaType.APPLICATION_JSON)
                       .bodyValue(Map.of("queue", queue, "players", batch))
                       .retrieve()
@@ -344,15 +395,19 @@ class MatchmakingBenchmarkTest {
                 return inGame == players;
               });
       double wall = (System.nanoTime() - start) / 1e9;
-      Timer ticks = meters.find("citadel_matcher_tick_seconds").tag("queue", queue).timer();
+      Cpu spent = Cpu.now().minus(before);
+      String metrics = scrape(matchService);
+      String tag = "queue=\"" + queue + "\"";
+      double ticks = sample(metrics, "citadel_matcher_tick_seconds_count", tag);
       System.out.printf(
           Locale.ROOT,
-          "[matchmaking %s] matcher ticks: %d, mean %.0f ms, max %.0f ms%n",
+          "[matchmaking %s] matcher ticks: %.0f, mean %.0f ms, max %.0f ms%n",
           queue,
-          ticks.count(),
-          ticks.mean(TimeUnit.MILLISECONDS),
-          ticks.max(TimeUnit.MILLISECONDS));
-      return measure(queue, players, elo, wall, (nearlyAll[0] - start) / 1e9, enqueued);
+          ticks,
+          sample(metrics, "citadel_matcher_tick_seconds_sum", tag) * 1000 / ticks,
+          sample(metrics, "citadel_matcher_tick_seconds_max", tag) * 1000);
+      return measure(
+          queue, players, elo, wall, (nearlyAll[0] - start) / 1e9, enqueued, metrics, spent);
     } finally {
       progress.shutdownNow();
     }
@@ -364,7 +419,9 @@ class MatchmakingBenchmarkTest {
       Map<String, Integer> elo,
       double wall,
       double nearlyAll,
-      double enqueued) {
+      double enqueued,
+      String metrics,
+      Cpu cpu) {
     Map<String, String> assigned =
         redis
             .<String, String>opsForHash()
@@ -382,16 +439,9 @@ class MatchmakingBenchmarkTest {
                     l.stream().max(Integer::compare).get() - l.stream().min(Integer::compare).get())
             .sorted()
             .toList();
-    Timer timer = meters.find("citadel_match_enqueue_to_room_seconds").tag("queue", queue).timer();
-    double p50 = 0;
-    double p99 = 0;
-    for (ValueAtPercentile v : timer.takeSnapshot().percentileValues()) {
-      if (v.percentile() == 0.5) {
-        p50 = v.value(TimeUnit.MILLISECONDS);
-      } else if (v.percentile() == 0.99) {
-        p99 = v.value(TimeUnit.MILLISECONDS);
-      }
-    }
+    String tag = "queue=\"" + queue + "\"";
+    double p50 = quantile(metrics, "citadel_match_enqueue_to_room_seconds", tag, 0.5);
+    double p99 = quantile(metrics, "citadel_match_enqueue_to_room_seconds", tag, 0.99);
     return new Round(
         queue,
         players,
@@ -400,8 +450,151 @@ class MatchmakingBenchmarkTest {
         enqueued,
         byMatch.size(),
         players - assigned.size(),
-        p50,
-        p99,
-        spreads);
+        p50 * 1000,
+        p99 * 1000,
+        spreads,
+        cpu);
+  }
+
+  /** CPU seconds each part has used so far; the difference of two is what a round cost. */
+  record Cpu(
+      double matchService,
+      double gameState,
+      double redis,
+      double testJvm,
+      double matchServiceJit,
+      double gameStateJit) {
+    static Cpu now() {
+      Properties info;
+      try (ReactiveRedisConnection connection = factory.getReactiveConnection()) {
+        info = connection.serverCommands().info("cpu").block(Duration.ofSeconds(10));
+      }
+      String match = scrape(MatchmakingBenchmarkTest.matchService);
+      String game = scrape(MatchmakingBenchmarkTest.gameState);
+      return new Cpu(
+          sample(match, "process_cpu_time_ns_total") / 1e9,
+          sample(game, "process_cpu_time_ns_total") / 1e9,
+          Double.parseDouble(info.getProperty("used_cpu_sys"))
+              + Double.parseDouble(info.getProperty("used_cpu_user")),
+          ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                  .getProcessCpuTime()
+              / 1e9,
+          compilerCpu(MatchmakingBenchmarkTest.matchService.pid()),
+          compilerCpu(MatchmakingBenchmarkTest.gameState.pid()));
+    }
+
+    /**
+     * The CPU seconds the JIT compiler threads of process {@code pid} have used, from {@code /proc}
+     * (NaN where there is none): the JVM's own compilation time counts their elapsed time, waits
+     * for a core included.
+     */
+    static double compilerCpu(long pid) {
+      double ticks = 0;
+      try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+        for (Path task : tasks.toList()) {
+          String comm = Files.readString(task.resolve("comm")).strip();
+          if (comm.startsWith("C1 CompilerThre") || comm.startsWith("C2 CompilerThre")) {
+            String stat = Files.readString(task.resolve("stat"));
+            // Fields after the name's closing parenthesis: utime and stime are the 12th and 13th.
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+          }
+        }
+      } catch (java.io.IOException | RuntimeException e) {
+        return Double.NaN; // no /proc, or a compiler thread that ended while read
+      }
+      return ticks / 100; // USER_HZ: 100 on Linux
+    }
+
+    Cpu minus(Cpu earlier) {
+      return new Cpu(
+          matchService - earlier.matchService,
+          gameState - earlier.gameState,
+          redis - earlier.redis,
+          testJvm - earlier.testJvm,
+          matchServiceJit - earlier.matchServiceJit,
+          gameStateJit - earlier.gameStateJit);
+    }
+
+    String perThousand(int players) {
+      double k = players / 1000.0;
+      return String.format(
+          Locale.ROOT,
+          "%.0f / %.0f / %.0f / %.0f ms (JIT compilers: %.0f %% of match-service's, %.0f %% of"
+              + " game-state's)",
+          matchService * 1000 / k,
+          gameState * 1000 / k,
+          redis * 1000 / k,
+          testJvm * 1000 / k,
+          100 * matchServiceJit / matchService,
+          100 * gameStateJit / gameState);
+    }
+  }
+
+  /** The process's metrics, as Prometheus reads them from its management port. */
+  static String scrape(ServiceProcess process) {
+    return WebClient.builder()
+        .baseUrl(process.management().toString())
+        .codecs(c -> c.defaultCodecs().maxInMemorySize(16 << 20)) // histograms: MBs
+        .build()
+        .get()
+        .uri("/actuator/prometheus")
+        .retrieve()
+        .bodyToMono(String.class)
+        .block(Duration.ofSeconds(30));
+  }
+
+  /**
+   * A quantile of the histogram {@code name} (the labels including {@code tag}), interpolated
+   * linearly within its bucket: the service publishes buckets (about 1.4 s wide between 4 and 10
+   * s), not percentiles, so this is as close as the buckets allow.
+   */
+  static double quantile(String metrics, String name, String tag, double q) {
+    java.util.TreeMap<Double, Double> cumulative = new java.util.TreeMap<>();
+    java.util.regex.Pattern le = java.util.regex.Pattern.compile("le=\"([^\"]+)\"");
+    for (String line : metrics.split("\n")) {
+      if (line.startsWith(name + "_bucket{") && line.contains(tag)) {
+        java.util.regex.Matcher m = le.matcher(line);
+        if (m.find()) {
+          double bound =
+              m.group(1).equals("+Inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(m.group(1));
+          cumulative.put(bound, Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)));
+        }
+      }
+    }
+    if (cumulative.isEmpty() || cumulative.lastEntry().getValue() == 0) {
+      throw new IllegalStateException("no histogram " + name + " with " + tag);
+    }
+    double target = q * cumulative.lastEntry().getValue();
+    double lower = 0;
+    double below = 0;
+    for (var bucket : cumulative.entrySet()) {
+      if (bucket.getValue() >= target) {
+        if (bucket.getKey().isInfinite()) {
+          return lower; // past the last finite bound: the most it can say
+        }
+        double inBucket = bucket.getValue() - below;
+        return lower
+            + (bucket.getKey() - lower) * (inBucket == 0 ? 1 : (target - below) / inBucket);
+      }
+      lower = bucket.getKey();
+      below = bucket.getValue();
+    }
+    throw new IllegalStateException("unreachable: the +Inf bucket holds every sample");
+  }
+
+  /** The value of the sample {@code name} whose labels include each of {@code labels}. */
+  static double sample(String metrics, String name, String... labels) {
+    for (String line : metrics.split("\n")) {
+      if (!line.startsWith(name + "{") && !line.startsWith(name + " ")) {
+        continue;
+      }
+      String head = line.substring(0, line.lastIndexOf(' '));
+      if (java.util.Arrays.stream(labels).allMatch(head::contains)) {
+        return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    throw new IllegalStateException(
+        "no sample " + name + " with " + java.util.Arrays.toString(labels));
   }
 }
