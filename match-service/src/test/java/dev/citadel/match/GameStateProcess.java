@@ -42,7 +42,12 @@ public final class GameStateProcess {
                   .orElseThrow(() -> new IllegalStateException("game-state-service is not built")),
               env,
               Files.createDirectories(Path.of("target", "service-logs")));
-      process.awaitHealthy(Duration.ofSeconds(120));
+      try {
+        process.awaitHealthy(Duration.ofSeconds(120));
+      } catch (RuntimeException | InterruptedException e) {
+        process.stop(Duration.ofSeconds(10)); // not left running for the rest of the build
+        throw e;
+      }
       return process;
     } catch (IOException e) {
       throw new UncheckedIOException(e);

@@ -33,6 +33,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.data.redis.connection.ReactiveRedisConnection;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import org.springframework.data.redis.core.ScanOptions;
 import org.springframework.http.MediaType;
 import org.springframework.web.reactive.function.client.WebClient;
 import reactor.core.publisher.Flux;
@@ -46,8 +47,9 @@ import reactor.core.publisher.Flux;
  * (until 2026-12-07 match-service ran inside this JVM, beside the load generator and the Kafka
  * broker, sharing their heap and their one C2 compiler thread). This JVM holds the load generator
  * (a plain WebClient with a few requests in flight, no recording of bodies) and the test
- * infrastructure. Each round prints the CPU each process spent on it per 1,000 players, a figure
- * that moves less between runs than the wall time.
+ * infrastructure. The report gives, for every round, the CPU that match-service, game-state, Redis
+ * and this JVM spent on it a 1,000 players (PostgreSQL's is not read), a figure that moves less
+ * between runs than the wall time.
  *
  * <p>Warm-up rounds (100,000 players each, in queues of their own, through the same services) run
  * first and are reported too: on cold JVMs half of the CPU goes to the JIT compilers, which is not
@@ -72,7 +74,7 @@ class MatchmakingBenchmarkTest {
    * checks the others, so more rounds make the measured one's enqueue check more queues); the
    * report gives each round's time and CPU. Three since 2026-12-07 (one before): a second round
    * still spent half of both services' CPU in the JIT compilers and twice the CPU a player of a
-   * fourth. All rounds share the test's 15-minute limit (about 20 s a round here).
+   * fourth. All rounds share the test's 15-minute limit (7-20 s a round here, plus the checks).
    */
   static final int WARMUP_ROUNDS = Integer.getInteger("bench.warmup-rounds", 3);
 
@@ -115,6 +117,17 @@ class MatchmakingBenchmarkTest {
 
   @BeforeAll
   static void startServices() throws Exception {
+    List<String> all = allQueues(); // a bad warm-up count fails before anything starts
+    factory = new LettuceConnectionFactory(SharedInfra.redis().host(), SharedInfra.redis().port());
+    factory.afterPropertiesSet();
+    redis = new ReactiveStringRedisTemplate(factory);
+    queues = new Queues(redis, all);
+    // Infrastructure kept from an earlier run would hold that run's players in these queues.
+    for (String queue : all) {
+      redis
+          .delete(redis.scan(ScanOptions.scanOptions().match("{mq}:" + queue + ":*").build()))
+          .block(Duration.ofSeconds(30));
+    }
     gameState = GameStateProcess.start("game-state-bench", "game_state_bench");
     Map<String, String> env =
         new HashMap<>(
@@ -122,7 +135,7 @@ class MatchmakingBenchmarkTest {
                 SharedInfra.postgres(), SharedInfra.redis(), SharedInfra.kafka()));
     env.putAll(TestIdentity.shared().serviceEnv("match-service"));
     env.put("SPRING_PROFILES_ACTIVE", "loadtest"); // the bulk route
-    env.put("CITADEL_MATCH_QUEUES", String.join(",", allQueues()));
+    env.put("CITADEL_MATCH_QUEUES", String.join(",", all));
     env.put("CITADEL_MATCH_ROOMTIMEOUT", "5m");
     env.put("CITADEL_MATCH_WINDOW_MAXWAIT", MAX_WAIT);
     env.put("CITADEL_MATCH_TICKINTERVAL", System.getProperty("bench.tick", "200ms"));
@@ -136,20 +149,17 @@ class MatchmakingBenchmarkTest {
             env,
             Files.createDirectories(Path.of("target", "service-logs")));
     matchService.awaitHealthy(Duration.ofSeconds(120));
-    factory = new LettuceConnectionFactory(SharedInfra.redis().host(), SharedInfra.redis().port());
-    factory.afterPropertiesSet();
-    redis = new ReactiveStringRedisTemplate(factory);
-    queues = new Queues(redis, allQueues());
   }
 
   @AfterAll
   static void stop() {
+    List<ServiceProcess> started =
+        java.util.stream.Stream.of(matchService, gameState)
+            .filter(java.util.Objects::nonNull)
+            .toList();
     try {
-      for (ServiceProcess p : new ServiceProcess[] {matchService, gameState}) {
-        if (p != null) {
-          p.stop(Duration.ofSeconds(20));
-        }
-      }
+      started.forEach(ServiceProcess::signalStop); // both shut down at once
+      started.forEach(p -> p.awaitStopped(Duration.ofSeconds(20)));
     } finally {
       if (factory != null) {
         factory.destroy();
@@ -166,8 +176,8 @@ class MatchmakingBenchmarkTest {
       double enqueueSeconds,
       int matches,
       long lost,
-      double p50Ms,
-      double p99Ms,
+      Quantile p50,
+      Quantile p99,
       List<Integer> spreads,
       Cpu cpu) {
     int spread(double quantile) {
@@ -193,7 +203,7 @@ class MatchmakingBenchmarkTest {
                 + "| wall time, first enqueue to last room | %.2f s |%n"
                 + "| 99.9 %% of the players in rooms | %.2f s |%n| bulk enqueue | %.2f s |%n"
                 + "| matches/s | %,.0f |%n| players lost | %d |%n"
-                + "| enqueue-to-room p50 / p99 | %.0f ms / %.0f ms |%n"
+                + "| enqueue-to-room p50 / p99 (within the histogram's buckets) | %s / %s |%n"
                 + "| Elo spread per match p50 / p99 / max | %d / %d / %d |%n"
                 + "| skill window | 100 Elo + 25 per second waited, cap 1,000; any spread after %s |%n"
                 + "| baseline: the reference write-up, ~420 s for the same count | %.1fx faster |%n"
@@ -211,8 +221,8 @@ class MatchmakingBenchmarkTest {
             measured.enqueueSeconds(),
             measured.matches() / measured.wallSeconds(),
             measured.lost(),
-            measured.p50Ms(),
-            measured.p99Ms(),
+            measured.p50(),
+            measured.p99(),
             measured.spread(0.5),
             measured.spread(0.99),
             measured.spreads().get(measured.spreads().size() - 1),
@@ -388,6 +398,11 @@ class MatchmakingBenchmarkTest {
           .pollInterval(Duration.ofMillis(50))
           .until(
               () -> {
+                for (ServiceProcess p : List.of(matchService, gameState)) {
+                  if (!p.alive()) { // fails now instead of at the wait's end
+                    throw new IllegalStateException(p.spec().name() + " exited: see " + p.log());
+                  }
+                }
                 long inGame = queues.counts(queue).block().get("inGame");
                 if (nearlyAll[0] == 0 && inGame >= players * 0.999) {
                   nearlyAll[0] = System.nanoTime();
@@ -440,8 +455,8 @@ class MatchmakingBenchmarkTest {
             .sorted()
             .toList();
     String tag = "queue=\"" + queue + "\"";
-    double p50 = quantile(metrics, "citadel_match_enqueue_to_room_seconds", tag, 0.5);
-    double p99 = quantile(metrics, "citadel_match_enqueue_to_room_seconds", tag, 0.99);
+    Quantile p50 = quantile(metrics, "citadel_match_enqueue_to_room_seconds", tag, 0.5);
+    Quantile p99 = quantile(metrics, "citadel_match_enqueue_to_room_seconds", tag, 0.99);
     return new Round(
         queue,
         players,
@@ -450,10 +465,20 @@ class MatchmakingBenchmarkTest {
         enqueued,
         byMatch.size(),
         players - assigned.size(),
-        p50 * 1000,
-        p99 * 1000,
+        p50,
+        p99,
         spreads,
         cpu);
+  }
+
+  /** A quantile in seconds, interpolated within its histogram bucket {@code (lower, upper]}. */
+  record Quantile(double seconds, double lower, double upper) {
+    @Override
+    public String toString() {
+      return upper == Double.POSITIVE_INFINITY
+          ? String.format(Locale.ROOT, "> %.2f s", lower)
+          : String.format(Locale.ROOT, "%.2f s (%.2f-%.2f)", seconds, lower, upper);
+    }
   }
 
   /** CPU seconds each part has used so far; the difference of two is what a round cost. */
@@ -486,22 +511,27 @@ class MatchmakingBenchmarkTest {
     /**
      * The CPU seconds the JIT compiler threads of process {@code pid} have used, from {@code /proc}
      * (NaN where there is none): the JVM's own compilation time counts their elapsed time, waits
-     * for a core included.
+     * for a core included. On two cores a JVM keeps one C1 and one C2 thread; with more, it ends
+     * compiler threads that have been idle, and their CPU leaves the sum (the share reads low).
      */
     static double compilerCpu(long pid) {
       double ticks = 0;
       try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
         for (Path task : tasks.toList()) {
-          String comm = Files.readString(task.resolve("comm")).strip();
-          if (comm.startsWith("C1 CompilerThre") || comm.startsWith("C2 CompilerThre")) {
-            String stat = Files.readString(task.resolve("stat"));
-            // Fields after the name's closing parenthesis: utime and stime are the 12th and 13th.
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+          try {
+            String comm = Files.readString(task.resolve("comm")).strip();
+            if (comm.startsWith("C1 CompilerThre") || comm.startsWith("C2 CompilerThre")) {
+              String stat = Files.readString(task.resolve("stat"));
+              // Fields after the name's closing parenthesis: utime and stime, 12th and 13th.
+              String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+              ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+            }
+          } catch (java.nio.file.NoSuchFileException e) {
+            // a compiler thread that ended while read: its CPU is gone with it (below)
           }
         }
       } catch (java.io.IOException | RuntimeException e) {
-        return Double.NaN; // no /proc, or a compiler thread that ended while read
+        return Double.NaN; // no /proc
       }
       return ticks / 100; // USER_HZ: 100 on Linux
     }
@@ -539,6 +569,7 @@ class MatchmakingBenchmarkTest {
         .build()
         .get()
         .uri("/actuator/prometheus")
+        .header("Accept", "text/plain;version=0.0.4") // no OpenMetrics exemplars after values
         .retrieve()
         .bodyToMono(String.class)
         .block(Duration.ofSeconds(30));
@@ -549,7 +580,7 @@ class MatchmakingBenchmarkTest {
    * linearly within its bucket: the service publishes buckets (about 1.4 s wide between 4 and 10
    * s), not percentiles, so this is as close as the buckets allow.
    */
-  static double quantile(String metrics, String name, String tag, double q) {
+  static Quantile quantile(String metrics, String name, String tag, double q) {
     java.util.TreeMap<Double, Double> cumulative = new java.util.TreeMap<>();
     java.util.regex.Pattern le = java.util.regex.Pattern.compile("le=\"([^\"]+)\"");
     for (String line : metrics.split("\n")) {
@@ -571,11 +602,13 @@ class MatchmakingBenchmarkTest {
     for (var bucket : cumulative.entrySet()) {
       if (bucket.getValue() >= target) {
         if (bucket.getKey().isInfinite()) {
-          return lower; // past the last finite bound: the most it can say
+          return new Quantile(lower, lower, bucket.getKey()); // past the last finite bound
         }
         double inBucket = bucket.getValue() - below;
-        return lower
-            + (bucket.getKey() - lower) * (inBucket == 0 ? 1 : (target - below) / inBucket);
+        return new Quantile(
+            lower + (bucket.getKey() - lower) * (inBucket == 0 ? 1 : (target - below) / inBucket),
+            lower,
+            bucket.getKey());
       }
       lower = bucket.getKey();
       below = bucket.getValue();
