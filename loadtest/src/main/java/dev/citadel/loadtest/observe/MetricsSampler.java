@@ -20,7 +20,10 @@ import java.util.concurrent.TimeUnit;
  * can set them against what the observer saw on Kafka.
  */
 public final class MetricsSampler implements AutoCloseable {
-  /** The services' counters at one moment; totals over both game-state instances. */
+  /**
+   * The services' counters at one moment; totals over both game-state instances. The CPU seconds
+   * are each service's {@code process_cpu_time} (game-state's summed over its instances).
+   */
   public record Point(
       long atMs,
       double queueDepth,
@@ -31,7 +34,9 @@ public final class MetricsSampler implements AutoCloseable {
       double rejected,
       double assigned,
       double resent,
-      double expired) {
+      double expired,
+      double matchServiceCpuSeconds,
+      double gameStateCpuSeconds) {
     Point minus(Point base) {
       return new Point(
           atMs,
@@ -43,7 +48,9 @@ public final class MetricsSampler implements AutoCloseable {
           rejected - base.rejected,
           assigned - base.assigned,
           resent - base.resent,
-          expired - base.expired);
+          expired - base.expired,
+          matchServiceCpuSeconds - base.matchServiceCpuSeconds,
+          gameStateCpuSeconds - base.gameStateCpuSeconds);
     }
   }
 
@@ -108,7 +115,9 @@ public final class MetricsSampler implements AutoCloseable {
         PrometheusText.sum(game, "citadel_match_placements_total", Map.of("outcome", "rejected")),
         PrometheusText.sum(match, "citadel_matches_assigned_total", Map.of()),
         PrometheusText.sum(match, "citadel_matches_resent_total", Map.of()),
-        PrometheusText.sum(match, "citadel_matches_expired_total", Map.of()));
+        PrometheusText.sum(match, "citadel_matches_expired_total", Map.of()),
+        PrometheusText.sum(match, "process_cpu_time_ns_total", Map.of()) / 1e9,
+        PrometheusText.sum(game, "process_cpu_time_ns_total", Map.of()) / 1e9);
   }
 
   private List<PrometheusText.Sample> scrape(String baseUrl) throws Exception {

@@ -46,7 +46,15 @@ public record BulkResult(
     List<Integer> eloSpreads,
     List<long[]> enqueueEvents,
     List<long[]> seatEvents,
-    List<MetricsSampler.Point> samples) {
+    List<MetricsSampler.Point> samples,
+    double matchServiceCpuSeconds,
+    double gameStateCpuSeconds) {
+
+  /** CPU milliseconds a 1,000 players: match-service, then game-state (its instances summed). */
+  public double[] cpuMsPerThousand() {
+    double k = players / 1000.0;
+    return new double[] {matchServiceCpuSeconds * 1000 / k, gameStateCpuSeconds * 1000 / k};
+  }
 
   /** Wall time from the first enqueue to the last room. */
   public double wallSeconds() {
@@ -123,6 +131,8 @@ public record BulkResult(
         spreads,
         enqueueEvents,
         seatEvents,
-        samples);
+        samples,
+        counters.matchServiceCpuSeconds(),
+        counters.gameStateCpuSeconds());
   }
 }

@@ -53,6 +53,11 @@ public final class Report {
     md.append(f("| matches/s | %,.0f |%n", b.matchesPerSecond()));
     md.append(
         f(
+            "| CPU a 1,000 players: match-service / game-state (both instances) | %.0f / %.0f ms"
+                + " |%n",
+            b.cpuMsPerThousand()[0], b.cpuMsPerThousand()[1]));
+    md.append(
+        f(
             "| enqueue-to-room p50 / p99 / max | %.2f s / %.2f s / %.2f s |%n",
             Stats.percentile(b.enqueueToRoomSeconds(), 50),
             Stats.percentile(b.enqueueToRoomSeconds(), 99),
@@ -76,10 +81,13 @@ public final class Report {
               "Before it, on the same platform, a warm-up round of %,d players (not the figure:"
                   + " JVMs that have not run the path yet spend about half their CPU in the JIT"
                   + " compilers, see docs/loadtest.md): first enqueue to last room %.1f s, bulk"
-                  + " enqueue %.1f s, lost %d, in two matches %d.%n%n",
+                  + " enqueue %.1f s, CPU a 1,000 players %.0f / %.0f ms, lost %d, in two matches"
+                  + " %d.%n%n",
               warmUp.players(),
               warmUp.wallSeconds(),
               warmUp.enqueueSeconds(),
+              warmUp.cpuMsPerThousand()[0],
+              warmUp.cpuMsPerThousand()[1],
               warmUp.lost(),
               warmUp.duplicated()));
     }

@@ -39,11 +39,12 @@ class ReportTest {
                   players.stream().map(MatchedPlayer::getPlayerId).toList());
       matches.add(new MatchObserver.Match("m" + m, players, 1_500, seat));
     }
-    MetricsSampler.Point counters = new MetricsSampler.Point(5_000, 0, 3, 3, 0, 2, 0, 2, 1, 0);
+    MetricsSampler.Point counters =
+        new MetricsSampler.Point(5_000, 0, 3, 3, 0, 2, 0, 2, 1, 0, 0.6, 1.2);
     List<MetricsSampler.Point> samples =
         List.of(
-            new MetricsSampler.Point(1_500, 30, 0, 0, 0, 0, 0, 0, 0, 0),
-            new MetricsSampler.Point(2_500, 0, 3, 3, 0, 0, 0, 0, 0, 0));
+            new MetricsSampler.Point(1_500, 30, 0, 0, 0, 0, 0, 0, 0, 0, 0.1, 0.2),
+            new MetricsSampler.Point(2_500, 0, 3, 3, 0, 0, 0, 0, 0, 0, 0.3, 0.6));
     return BulkResult.of(
         30,
         10,
@@ -69,6 +70,15 @@ class ReportTest {
             "Before it, on the same platform, a warm-up round of 30 players",
             "Counted at every stage");
     assertThat(Report.markdown("t", null, sample(), null)).doesNotContain("warm-up round");
+  }
+
+  @Test
+  void gives_each_services_cpu_a_thousand_players_from_its_counters() {
+    // 0.6 s and 1.2 s of CPU for 30 players: 20 and 40 s a 1,000.
+    assertThat(sample().cpuMsPerThousand()).containsExactly(20_000.0, 40_000.0);
+    assertThat(Report.markdown("t", null, sample(), null))
+        .contains(
+            "| CPU a 1,000 players: match-service / game-state (both instances) | 20000 / 40000 ms |");
   }
 
   @Test
