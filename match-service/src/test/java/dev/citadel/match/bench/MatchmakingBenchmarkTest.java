@@ -179,7 +179,7 @@ class MatchmakingBenchmarkTest {
       Quantile p50,
       Quantile p99,
       List<Integer> spreads,
-      Cpu cpu) {
+      Spent cpu) {
     int spread(double quantile) {
       return spreads.get(Math.min(spreads.size() - 1, (int) (spreads.size() * quantile)));
     }
@@ -410,7 +410,7 @@ class MatchmakingBenchmarkTest {
                 return inGame == players;
               });
       double wall = (System.nanoTime() - start) / 1e9;
-      Cpu spent = Cpu.now().minus(before);
+      Spent spent = Cpu.now().minus(before);
       String metrics = scrape(matchService);
       String tag = "queue=\"" + queue + "\"";
       double ticks = sample(metrics, "citadel_matcher_tick_seconds_count", tag);
@@ -436,7 +436,7 @@ class MatchmakingBenchmarkTest {
       double nearlyAll,
       double enqueued,
       String metrics,
-      Cpu cpu) {
+      Spent cpu) {
     Map<String, String> assigned =
         redis
             .<String, String>opsForHash()
@@ -481,14 +481,17 @@ class MatchmakingBenchmarkTest {
     }
   }
 
-  /** CPU seconds each part has used so far; the difference of two is what a round cost. */
+  /**
+   * CPU seconds each part has used so far, and each service's JIT compiler threads' CPU by thread;
+   * the difference of two ({@link #minus}) is what a round cost.
+   */
   record Cpu(
       double matchService,
       double gameState,
       double redis,
       double testJvm,
-      double matchServiceJit,
-      double gameStateJit) {
+      CompilerTicks matchServiceJit,
+      CompilerTicks gameStateJit) {
     static Cpu now() {
       Properties info;
       try (ReactiveRedisConnection connection = factory.getReactiveConnection()) {
@@ -504,18 +507,29 @@ class MatchmakingBenchmarkTest {
           ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
                   .getProcessCpuTime()
               / 1e9,
-          compilerCpu(MatchmakingBenchmarkTest.matchService.pid()),
-          compilerCpu(MatchmakingBenchmarkTest.gameState.pid()));
+          CompilerTicks.of(MatchmakingBenchmarkTest.matchService.pid()),
+          CompilerTicks.of(MatchmakingBenchmarkTest.gameState.pid()));
     }
 
-    /**
-     * The CPU seconds the JIT compiler threads of process {@code pid} have used, from {@code /proc}
-     * (NaN where there is none): the JVM's own compilation time counts their elapsed time, waits
-     * for a core included. On two cores a JVM keeps one C1 and one C2 thread; with more, it ends
-     * compiler threads that have been idle, and their CPU leaves the sum (the share reads low).
-     */
-    static double compilerCpu(long pid) {
-      double ticks = 0;
+    Spent minus(Cpu earlier) {
+      return new Spent(
+          matchService - earlier.matchService,
+          gameState - earlier.gameState,
+          redis - earlier.redis,
+          testJvm - earlier.testJvm,
+          matchServiceJit.secondsSince(earlier.matchServiceJit),
+          gameStateJit.secondsSince(earlier.gameStateJit));
+    }
+  }
+
+  /**
+   * The CPU ticks (1/100 s) each JIT compiler thread of a process has used, by thread id, from
+   * {@code /proc} (null where there is none). Read by thread because the JVM ends compiler threads
+   * that have been idle and starts them again: a sum would fall when one ends.
+   */
+  record CompilerTicks(Map<String, Long> byThread) {
+    static CompilerTicks of(long pid) {
+      Map<String, Long> ticks = new HashMap<>();
       try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
         for (Path task : tasks.toList()) {
           try {
@@ -524,28 +538,44 @@ class MatchmakingBenchmarkTest {
               String stat = Files.readString(task.resolve("stat"));
               // Fields after the name's closing parenthesis: utime and stime, 12th and 13th.
               String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-              ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+              ticks.put(
+                  task.getFileName().toString(), Long.parseLong(f[11]) + Long.parseLong(f[12]));
             }
           } catch (java.nio.file.NoSuchFileException e) {
-            // a compiler thread that ended while read: its CPU is gone with it (below)
+            // a compiler thread that ended while read
           }
         }
       } catch (java.io.IOException | RuntimeException e) {
-        return Double.NaN; // no /proc
+        return new CompilerTicks(null); // no /proc
       }
-      return ticks / 100; // USER_HZ: 100 on Linux
+      return new CompilerTicks(ticks);
     }
 
-    Cpu minus(Cpu earlier) {
-      return new Cpu(
-          matchService - earlier.matchService,
-          gameState - earlier.gameState,
-          redis - earlier.redis,
-          testJvm - earlier.testJvm,
-          matchServiceJit - earlier.matchServiceJit,
-          gameStateJit - earlier.gameStateJit);
+    /**
+     * Seconds used since {@code earlier} by the threads alive now (a thread started since counts
+     * whole); what a thread that ended meanwhile used is gone with it, so this can read low, never
+     * below zero. NaN without {@code /proc}.
+     */
+    double secondsSince(CompilerTicks earlier) {
+      if (byThread == null || earlier.byThread == null) {
+        return Double.NaN;
+      }
+      long ticks = 0;
+      for (var t : byThread.entrySet()) {
+        ticks += t.getValue() - earlier.byThread.getOrDefault(t.getKey(), 0L);
+      }
+      return ticks / 100.0; // USER_HZ: 100 on Linux
     }
+  }
 
+  /** What a round cost: CPU seconds of each part, and of each service's JIT compilers. */
+  record Spent(
+      double matchService,
+      double gameState,
+      double redis,
+      double testJvm,
+      double matchServiceJit,
+      double gameStateJit) {
     String perThousand(int players) {
       double k = players / 1000.0;
       return String.format(
