@@ -3,14 +3,11 @@ package dev.citadel.match.bench;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.citadel.infra.FreePorts;
-import dev.citadel.infra.Infrastructure;
 import dev.citadel.infra.junit.CitadelInfra;
 import dev.citadel.infra.junit.SharedInfra;
 import dev.citadel.infra.platform.ServiceProcess;
-import dev.citadel.infra.platform.ServiceSpec;
 import dev.citadel.match.GameStateProcess;
-import dev.citadel.match.MatchApplication;
+import dev.citadel.match.MatchServiceProcess;
 import dev.citadel.match.queue.Queues;
 import dev.citadel.web.testing.TestIdentity;
 import java.lang.management.ManagementFactory;
@@ -129,26 +126,13 @@ class MatchmakingBenchmarkTest {
           .block(Duration.ofSeconds(30));
     }
     gameState = GameStateProcess.start("game-state-bench", "game_state_bench");
-    Map<String, String> env =
-        new HashMap<>(
-            Infrastructure.environment(
-                SharedInfra.postgres(), SharedInfra.redis(), SharedInfra.kafka()));
-    env.putAll(TestIdentity.shared().serviceEnv("match-service"));
+    Map<String, String> env = new HashMap<>();
     env.put("SPRING_PROFILES_ACTIVE", "loadtest"); // the bulk route
     env.put("CITADEL_MATCH_QUEUES", String.join(",", all));
     env.put("CITADEL_MATCH_ROOMTIMEOUT", "5m");
     env.put("CITADEL_MATCH_WINDOW_MAXWAIT", MAX_WAIT);
     env.put("CITADEL_MATCH_TICKINTERVAL", System.getProperty("bench.tick", "200ms"));
-    // The module's own classes and their dependencies, as a process of its own (its jar is not
-    // built yet when this phase runs).
-    matchService =
-        ServiceProcess.startMain(
-            new ServiceSpec("match-service-bench", "match-service", FreePorts.next(), null),
-            System.getProperty("java.class.path"),
-            MatchApplication.class.getName(),
-            env,
-            Files.createDirectories(Path.of("target", "service-logs")));
-    matchService.awaitHealthy(Duration.ofSeconds(120));
+    matchService = MatchServiceProcess.start("match-service-bench", env);
   }
 
   @AfterAll

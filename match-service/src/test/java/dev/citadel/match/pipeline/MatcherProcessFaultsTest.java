@@ -3,14 +3,11 @@ package dev.citadel.match.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.citadel.infra.FreePorts;
-import dev.citadel.infra.Infrastructure;
 import dev.citadel.infra.junit.CitadelInfra;
 import dev.citadel.infra.junit.SharedInfra;
 import dev.citadel.infra.platform.ServiceProcess;
-import dev.citadel.infra.platform.ServiceSpec;
 import dev.citadel.match.GameStateProcess;
-import dev.citadel.match.MatchApplication;
+import dev.citadel.match.MatchServiceProcess;
 import dev.citadel.match.domain.SkillWindow;
 import dev.citadel.match.domain.Ticket;
 import dev.citadel.match.handoff.HandOff;
@@ -24,8 +21,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -84,25 +79,14 @@ class MatcherProcessFaultsTest {
   @BeforeAll
   static void start() throws Exception {
     gameState = GameStateProcess.start("game-state-matcher-faults", "game_state_matcher_faults");
-    Map<String, String> env =
-        new HashMap<>(
-            Infrastructure.environment(
-                SharedInfra.postgres(), SharedInfra.redis(), SharedInfra.kafka()));
-    env.putAll(TestIdentity.shared().serviceEnv("match-service"));
+    Map<String, String> env = new HashMap<>();
     env.put("CITADEL_MATCH_QUEUES", KILLED + "," + PAUSED);
     env.put("CITADEL_MATCH_ROOMTIMEOUT", "2s");
     env.put("CITADEL_MATCH_LOCKTTL", LOCK_TTL.toSeconds() + "s");
     env.put("CITADEL_MATCH_TICKINTERVAL", "50ms");
     // The far-apart players of the paused test must never be grouped while it runs.
     env.put("CITADEL_MATCH_WINDOW_MAXWAIT", "10m");
-    matcher =
-        ServiceProcess.startMain(
-            new ServiceSpec("match-service-matcher", "match-service", FreePorts.next(), null),
-            System.getProperty("java.class.path"),
-            MatchApplication.class.getName(),
-            env,
-            Files.createDirectories(Path.of("target", "service-logs")));
-    matcher.awaitHealthy(Duration.ofSeconds(120));
+    matcher = MatchServiceProcess.start("match-service-matcher", env);
   }
 
   @AfterAll
