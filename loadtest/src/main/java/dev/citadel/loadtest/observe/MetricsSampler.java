@@ -116,8 +116,20 @@ public final class MetricsSampler implements AutoCloseable {
         PrometheusText.sum(match, "citadel_matches_assigned_total", Map.of()),
         PrometheusText.sum(match, "citadel_matches_resent_total", Map.of()),
         PrometheusText.sum(match, "citadel_matches_expired_total", Map.of()),
-        PrometheusText.sum(match, "process_cpu_time_ns_total", Map.of()) / 1e9,
-        PrometheusText.sum(game, "process_cpu_time_ns_total", Map.of()) / 1e9);
+        cpuSeconds(match, 1),
+        cpuSeconds(game, gameStates.size()));
+  }
+
+  /**
+   * The {@code process_cpu_time} of {@code processes} services, summed; NaN unless each reported it
+   * (a missing metric reads as "NaN" in the report, not as no CPU).
+   */
+  private static double cpuSeconds(List<PrometheusText.Sample> samples, int processes) {
+    long reported =
+        samples.stream().filter(s -> s.name().equals("process_cpu_time_ns_total")).count();
+    return reported == processes
+        ? PrometheusText.sum(samples, "process_cpu_time_ns_total", Map.of()) / 1e9
+        : Double.NaN;
   }
 
   private List<PrometheusText.Sample> scrape(String baseUrl) throws Exception {

@@ -70,8 +70,10 @@ class MatchmakingBenchmarkTest {
    * Warm-up rounds before the measured one, each in a queue of its own (every queue's enqueue
    * checks the others, so more rounds make the measured one's enqueue check more queues); the
    * report gives each round's time and CPU. Three since 2026-12-07 (one before): a second round
-   * still spent half of both services' CPU in the JIT compilers and twice the CPU a player of a
-   * fourth. All rounds share the test's 15-minute limit (7-20 s a round here, plus the checks).
+   * still spent half of both services' CPU in the JIT compilers and 1.5-2 times the CPU a player of
+   * a fourth. With three, the measured round's enqueue checks four queues (production configures
+   * two: the check costs Redis about 0.3 s a 100,000 players more). All rounds share the test's
+   * 15-minute limit (7-20 s a round here, plus the checks).
    */
   static final int WARMUP_ROUNDS = Integer.getInteger("bench.warmup-rounds", 3);
 
@@ -85,7 +87,8 @@ class MatchmakingBenchmarkTest {
   /**
    * The last match of a pool that drains completely holds the leftovers of both ends of the Elo
    * range; only max-wait releases it, so the wall time is never below max-wait (60 s in
-   * production). The report prints the 99.9 % time next to it: that one is the pipeline's.
+   * production). The report prints the 99.9 % time next to it: when it is well below the wall time,
+   * max-wait set the end, not the pipeline.
    */
   static final String MAX_WAIT = System.getProperty("bench.max-wait", "5s");
 
@@ -122,7 +125,9 @@ class MatchmakingBenchmarkTest {
     // Infrastructure kept from an earlier run would hold that run's players in these queues.
     for (String queue : all) {
       redis
-          .delete(redis.scan(ScanOptions.scanOptions().match("{mq}:" + queue + ":*").build()))
+          .delete(
+              redis.scan(
+                  ScanOptions.scanOptions().match("{mq}:" + queue + ":*").count(1000).build()))
           .block(Duration.ofSeconds(30));
     }
     gameState = GameStateProcess.start("game-state-bench", "game_state_bench");
@@ -507,9 +512,9 @@ class MatchmakingBenchmarkTest {
   }
 
   /**
-   * The CPU ticks (1/100 s) each JIT compiler thread of a process has used, by thread id, from
-   * {@code /proc} (null where there is none). Read by thread because the JVM ends compiler threads
-   * that have been idle and starts them again: a sum would fall when one ends.
+   * The CPU ticks (1/100 s) each JIT compiler thread of a process has used, by thread, from {@code
+   * /proc} (null where there is none). Read by thread because the JVM ends compiler threads that
+   * have been idle and starts them again: a sum would fall when one ends.
    */
   record CompilerTicks(Map<String, Long> byThread) {
     static CompilerTicks of(long pid) {
@@ -520,16 +525,17 @@ class MatchmakingBenchmarkTest {
             String comm = Files.readString(task.resolve("comm")).strip();
             if (comm.startsWith("C1 CompilerThre") || comm.startsWith("C2 CompilerThre")) {
               String stat = Files.readString(task.resolve("stat"));
-              // Fields after the name's closing parenthesis: utime and stime, 12th and 13th.
+              // Fields after the name's closing parenthesis: utime and stime are the 12th and
+              // 13th, the thread's start time the 20th (with its id, one thread even if ids wrap).
               String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
               ticks.put(
-                  task.getFileName().toString(), Long.parseLong(f[11]) + Long.parseLong(f[12]));
+                  task.getFileName() + "@" + f[19], Long.parseLong(f[11]) + Long.parseLong(f[12]));
             }
-          } catch (java.nio.file.NoSuchFileException e) {
-            // a compiler thread that ended while read
+          } catch (java.io.IOException e) {
+            // a compiler thread that ended while read ("no such file", "no such process")
           }
         }
-      } catch (java.io.IOException | RuntimeException e) {
+      } catch (java.io.IOException e) {
         return new CompilerTicks(null); // no /proc
       }
       return new CompilerTicks(ticks);
