@@ -22,7 +22,8 @@ import java.util.concurrent.TimeUnit;
 public final class MetricsSampler implements AutoCloseable {
   /**
    * The services' counters at one moment; totals over both game-state instances. The CPU seconds
-   * are each service's {@code process_cpu_time} (game-state's summed over its instances).
+   * are each service's {@code process_cpu_time} (game-state's summed over its instances), NaN when
+   * a service did not report it.
    */
   public record Point(
       long atMs,
@@ -124,7 +125,7 @@ public final class MetricsSampler implements AutoCloseable {
    * The {@code process_cpu_time} of {@code processes} services, summed; NaN unless each reported it
    * (a missing metric reads as "NaN" in the report, not as no CPU).
    */
-  private static double cpuSeconds(List<PrometheusText.Sample> samples, int processes) {
+  static double cpuSeconds(List<PrometheusText.Sample> samples, int processes) {
     long reported =
         samples.stream().filter(s -> s.name().equals("process_cpu_time_ns_total")).count();
     return reported == processes

@@ -81,8 +81,8 @@ public final class Report {
               "Before it, on the same platform, a warm-up round of %,d players (not the figure:"
                   + " JVMs that have not run the path yet spend about half their CPU in the JIT"
                   + " compilers, see docs/loadtest.md): first enqueue to last room %.1f s, bulk"
-                  + " enqueue %.1f s, CPU a 1,000 players %.0f ms match-service, %.0f ms game-state,"
-                  + " lost %d, in two matches"
+                  + " enqueue %.1f s, CPU a 1,000 players %.0f ms match-service, %.0f ms"
+                  + " game-state (both instances), lost %d, in two matches"
                   + " %d.%n%n",
               warmUp.players(),
               warmUp.wallSeconds(),

@@ -69,7 +69,7 @@ class ReportTest {
         .containsSubsequence(
             "| wall time, first enqueue to last room |",
             "Before it, on the same platform, a warm-up round of 30 players",
-            "CPU a 1,000 players 20000 ms match-service, 40000 ms game-state",
+            "CPU a 1,000 players 20000 ms match-service, 40000 ms game-state (both instances)",
             "Counted at every stage");
     assertThat(Report.markdown("t", null, sample(), null)).doesNotContain("warm-up round");
   }

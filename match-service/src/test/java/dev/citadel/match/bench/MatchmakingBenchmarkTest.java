@@ -535,8 +535,10 @@ class MatchmakingBenchmarkTest {
             // a compiler thread that ended while read ("no such file", "no such process")
           }
         }
-      } catch (java.io.IOException e) {
-        return new CompilerTicks(null); // no /proc
+      } catch (java.io.IOException
+          | java.io.UncheckedIOException
+          | java.nio.file.DirectoryIteratorException e) {
+        return new CompilerTicks(null); // no /proc, or the process ended while read
       }
       return new CompilerTicks(ticks);
     }
