@@ -3,7 +3,7 @@ package dev.citadel.deploy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.citadel.infra.platform.LocalPlatform;
-import dev.citadel.infra.platform.ServiceProcess;
+import dev.citadel.infra.platform.ServiceLaunch;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -81,7 +81,7 @@ class ImagesMatchManifestsTest {
     Image image = Image.fromPom();
     assertThat(image.user())
         .as("Jib's user is ./run-images.sh's")
-        .isEqualTo(ServiceProcess.IMAGE_USER);
+        .isEqualTo(ServiceLaunch.IMAGE_USER);
     List<HasMetadata> workloads = citadelWorkloads();
     assertThat(workloads).hasSize(4);
     for (HasMetadata w : workloads) {
@@ -108,7 +108,7 @@ class ImagesMatchManifestsTest {
           .isEqualTo(Long.valueOf(user[1]));
 
       // ./run-images.sh runs every image with --read-only and a tmpfs on /tmp: so must Kubernetes.
-      assertThat(ServiceProcess.IMAGE_RUN_OPTIONS)
+      assertThat(ServiceLaunch.IMAGE_RUN_OPTIONS)
           .contains("--read-only", "--tmpfs")
           .anyMatch(o -> o.startsWith("/tmp:"));
       assertThat(c.getSecurityContext().getReadOnlyRootFilesystem()).as(name).isTrue();

@@ -7,6 +7,7 @@ import dev.citadel.infra.FreePorts;
 import dev.citadel.infra.InfraSettings;
 import dev.citadel.infra.Infrastructure;
 import dev.citadel.infra.junit.SharedInfra;
+import dev.citadel.infra.platform.ServiceLaunch;
 import dev.citadel.infra.platform.ServiceProcess;
 import dev.citadel.infra.platform.ServiceSpec;
 import dev.citadel.web.testing.TestIdentity;
@@ -56,7 +57,7 @@ final class Cluster implements AutoCloseable {
     env.put(InfraSettings.POSTGRES_URL, SharedInfra.postgresDatabase(database).url());
     env.putAll(extra);
     Path jar =
-        ServiceProcess.jarOf(root, module)
+        ServiceLaunch.jarOf(root, module)
             .orElseThrow(() -> new IllegalStateException(module + " is not built (mvn package)"));
     ServiceProcess p =
         ServiceProcess.start(new ServiceSpec(name, module, port, database), jar, env, logs);
@@ -122,7 +123,7 @@ final class Cluster implements AutoCloseable {
     env.put("CITADEL_SERVICE_CLIENT_ID", "game-state");
     env.put("CITADEL_SERVICE_CLIENT_SECRET", TestIdentity.CLIENT_SECRETS.get("game-state"));
     Path jar =
-        ServiceProcess.jarOf(root, "game-state-service")
+        ServiceLaunch.jarOf(root, "game-state-service")
             .orElseThrow(() -> new IllegalStateException("game-state-service is not built"));
     ServiceProcess p =
         ServiceProcess.start(

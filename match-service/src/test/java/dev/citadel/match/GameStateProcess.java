@@ -5,6 +5,7 @@ import dev.citadel.infra.InfraSettings;
 import dev.citadel.infra.Infrastructure;
 import dev.citadel.infra.junit.SharedInfra;
 import dev.citadel.infra.kafka.KafkaEndpoint;
+import dev.citadel.infra.platform.ServiceLaunch;
 import dev.citadel.infra.platform.ServiceProcess;
 import dev.citadel.infra.platform.ServiceSpec;
 import dev.citadel.web.testing.TestIdentity;
@@ -38,17 +39,11 @@ public final class GameStateProcess {
       ServiceProcess process =
           ServiceProcess.start(
               new ServiceSpec(name, "game-state-service", FreePorts.next(), database),
-              ServiceProcess.jarOf(root, "game-state-service")
+              ServiceLaunch.jarOf(root, "game-state-service")
                   .orElseThrow(() -> new IllegalStateException("game-state-service is not built")),
               env,
               Files.createDirectories(Path.of("target", "service-logs")));
-      try {
-        process.awaitHealthy(Duration.ofSeconds(120));
-      } catch (RuntimeException | InterruptedException e) {
-        process.stop(Duration.ofSeconds(10)); // not left running for the rest of the build
-        throw e;
-      }
-      return process;
+      return process.healthyOrStopped(Duration.ofSeconds(120));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

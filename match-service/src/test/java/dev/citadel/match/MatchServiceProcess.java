@@ -42,13 +42,7 @@ public final class MatchServiceProcess {
               MatchApplication.class.getName(),
               env,
               Files.createDirectories(Path.of("target", "service-logs")));
-      try {
-        process.awaitHealthy(Duration.ofSeconds(120));
-      } catch (RuntimeException | InterruptedException e) {
-        process.stop(Duration.ofSeconds(10)); // not left running for the rest of the build
-        throw e;
-      }
-      return process;
+      return process.healthyOrStopped(Duration.ofSeconds(120));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -5,6 +5,7 @@ import dev.citadel.infra.FreePorts;
 import dev.citadel.infra.InfraSettings;
 import dev.citadel.infra.Infrastructure;
 import dev.citadel.infra.junit.SharedInfra;
+import dev.citadel.infra.platform.ServiceLaunch;
 import dev.citadel.infra.platform.ServiceProcess;
 import dev.citadel.infra.platform.ServiceSpec;
 import dev.citadel.infra.postgres.PostgresEndpoint;
@@ -47,7 +48,7 @@ final class TwoInstances implements AutoCloseable {
     }
     Path root = Path.of(System.getProperty("user.dir")).getParent();
     Path jar =
-        ServiceProcess.jarOf(root, "game-state-service")
+        ServiceLaunch.jarOf(root, "game-state-service")
             .orElseThrow(() -> new IllegalStateException("game-state-service is not packaged"));
     for (int i = 0; i < 2; i++) {
       Map<String, String> env =

@@ -280,8 +280,8 @@ public final class LocalPlatform {
     Path normalized = root.toAbsolutePath().normalize();
     return new LocalPlatform(
         normalized,
-        ServiceProcess.benchmarking() ? null : ServiceProcess.testsStartupCache(normalized),
-        ServiceProcess.testJvmOptions());
+        ServiceLaunch.benchmarking() ? null : ServiceLaunch.testsStartupCache(normalized),
+        ServiceLaunch.testJvmOptions());
   }
 
   LocalPlatform(Path root) {
@@ -355,7 +355,7 @@ public final class LocalPlatform {
     Duration infraUp = Duration.ofNanos(System.nanoTime() - launched);
 
     for (ServiceSpec spec : SERVICES) {
-      Optional<Path> jar = ServiceProcess.jarOf(root, spec.module());
+      Optional<Path> jar = ServiceLaunch.jarOf(root, spec.module());
       if (jar.isEmpty()) {
         println("  (skipping " + spec.name() + ": " + spec.module() + " is not built)");
         continue;

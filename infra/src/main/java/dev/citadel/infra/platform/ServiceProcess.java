@@ -6,22 +6,18 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * A service module running as its own JVM, as in production, or from its container image with
- * Podman. One unit on purpose (over 300 lines): starting (with how a test starts one: C1 only and
- * from the tests' class-data archives, unless benchmarking), health, crash injection (kill, pause)
- * and stopping share the one process handle and differ only where a container needs Podman's own
- * command.
+ * Podman; the command line it starts from is {@link ServiceLaunch}'s. One unit on purpose (over 300
+ * lines): starting, health, crash injection (kill, pause) and stopping share the one process handle
+ * and differ only where a container needs Podman's own command.
  */
 public final class ServiceProcess {
   private static final HttpClient HTTP =
@@ -45,61 +41,18 @@ public final class ServiceProcess {
     this.env = Map.copyOf(env);
   }
 
-  /** The service's runnable jar ({@code MODULE-VERSION-exec.jar}), if the module has been built. */
-  public static Optional<Path> jarOf(Path root, String module) {
-    Path target = root.resolve(module).resolve("target");
-    if (!Files.isDirectory(target)) {
-      return Optional.empty();
-    }
-    try (Stream<Path> files = Files.list(target)) {
-      return files
-          .filter(p -> p.getFileName().toString().startsWith(module + "-"))
-          .filter(p -> p.getFileName().toString().endsWith("-exec.jar"))
-          .findFirst();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  /**
-   * The module's jar ({@link #jarOf}, under {@code root/MODULE/target}) as a test runs it: C1 only
-   * ({@link #testJvmOptions}) with a start-up cache ({@link StartupCache}) in {@link
-   * #testsStartupCache} (tests start the same jars dozens of times a build, and most start from the
-   * class-data archive); under {@code -Pbenchmark} as in production, C2 and no archive.
-   */
+  /** The module's jar as a test runs it ({@link ServiceLaunch#forTests}). */
   public static ServiceProcess start(
       ServiceSpec spec, Path jar, Map<String, String> env, Path logDir) {
-    if (benchmarking()) {
-      return start(spec, new StartupCache.Launch(jar, List.of()), env, logDir);
-    }
-    Path root = jar.toAbsolutePath().normalize().getParent().getParent().getParent();
-    StartupCache cache = new StartupCache(testsStartupCache(root), System.out::println);
-    return start(spec, cache.launch(spec.module(), jar).after(testJvmOptions()), env, logDir);
-  }
-
-  /**
-   * The tests' start-up cache of the project at {@code root}: apart from the launcher's ({@code
-   * target/startup-cache}), because a new build's first start removes the extracted jars of the
-   * builds before it, which a running {@code ./run-local.sh} may still be loading classes from.
-   */
-  public static Path testsStartupCache(Path root) {
-    return root.resolve("target").resolve("startup-cache-tests");
+    return start(spec, ServiceLaunch.forTests(spec, jar), env, logDir);
   }
 
   static ServiceProcess start(
       ServiceSpec spec, StartupCache.Launch launch, Map<String, String> env, Path logDir) {
-    List<String> args = new ArrayList<>(launch.jvmOptions());
-    args.add("-jar");
-    args.add(launch.jar().toString());
     ServiceProcess started;
     try {
       started =
-          start(
-              spec,
-              java(args.toArray(String[]::new)),
-              env,
-              logDir.resolve(spec.name() + ".log"),
-              false);
+          start(spec, ServiceLaunch.jar(launch), env, logDir.resolve(spec.name() + ".log"), false);
     } catch (RuntimeException e) {
       launch.exited().ended(false, -1); // never ran: a writer gives its turn back
       throw e;
@@ -111,9 +64,6 @@ public final class ServiceProcess {
     return started;
   }
 
-  /** The user the images run as, as the manifests' {@code runAsUser} and {@code runAsGroup}. */
-  public static final String IMAGE_USER = "1000:1000";
-
   /**
    * A service run from its container image with Podman, as the Kubernetes manifests run it: the
    * same environment variable names, a non-root user, a read-only root file system with a writable
@@ -123,68 +73,13 @@ public final class ServiceProcess {
    */
   public static ServiceProcess startImage(
       ServiceSpec spec, String image, Map<String, String> env, Path logDir) {
-    Map<String, String> withJvm = new java.util.HashMap<>(env);
-    withJvm.put("JAVA_TOOL_OPTIONS", String.join(" ", JVM_OPTIONS));
-    List<String> command = new ArrayList<>(List.of("podman", "run", "--name", container(spec)));
-    command.addAll(IMAGE_RUN_OPTIONS);
-    for (String name : environment(spec, withJvm).keySet()) {
-      command.add("-e");
-      command.add(name);
-    }
-    command.add(image);
-    return start(spec, command, withJvm, logDir.resolve(spec.name() + ".log"), false);
-  }
-
-  /**
-   * How every image runs: removed when it stops, never pulled (only the images built here), on the
-   * host's network, as the manifests run it (user 1000:1000, read-only root, writable /tmp).
-   */
-  public static final List<String> IMAGE_RUN_OPTIONS =
-      List.of(
-          "--rm",
-          "--replace",
-          "--pull=never",
-          "--network",
-          "host",
-          "--user",
-          IMAGE_USER,
-          "--read-only",
-          "--tmpfs",
-          "/tmp:rw,exec,mode=1777",
-          "--stop-timeout",
-          "20");
-
-  /** The container's name: {@code citadel-NAME}. */
-  public static String container(ServiceSpec spec) {
-    return "citadel-" + spec.name();
-  }
-
-  private static final List<String> JVM_OPTIONS = List.of("-Xmx1g", "-XX:+UseSerialGC");
-
-  /** The java this JVM runs on. */
-  static String javaBinary() {
-    return ProcessHandle.current()
-        .info()
-        .command()
-        .orElse(System.getProperty("java.home") + "/bin/java");
-  }
-
-  private static List<String> java(String... args) {
-    List<String> command = new ArrayList<>();
-    command.add(javaBinary());
-    command.addAll(JVM_OPTIONS);
-    command.addAll(List.of(args));
-    return command;
-  }
-
-  /** What the service is given: {@code env}, its ports and instance id, its spec's extras. */
-  private static Map<String, String> environment(ServiceSpec spec, Map<String, String> env) {
-    Map<String, String> all = new java.util.LinkedHashMap<>(env);
-    all.put("SERVER_PORT", Integer.toString(spec.port()));
-    all.put("MANAGEMENT_SERVER_PORT", Integer.toString(spec.managementPort()));
-    all.put("CITADEL_INSTANCE_ID", spec.name());
-    all.putAll(spec.env());
-    return all;
+    Map<String, String> withJvm = ServiceLaunch.imageEnvironment(env);
+    return start(
+        spec,
+        ServiceLaunch.image(spec, image, withJvm),
+        withJvm,
+        logDir.resolve(spec.name() + ".log"),
+        false);
   }
 
   /**
@@ -194,25 +89,12 @@ public final class ServiceProcess {
    */
   public static ServiceProcess startMain(
       ServiceSpec spec, String classPath, String mainClass, Map<String, String> env, Path logDir) {
-    List<String> args = new ArrayList<>(testJvmOptions());
-    args.addAll(List.of("-cp", classPath, mainClass));
     return start(
-        spec, java(args.toArray(String[]::new)), env, logDir.resolve(spec.name() + ".log"), false);
-  }
-
-  /**
-   * JVM options of the services tests start: C1 only. Tests run minutes, not hours, with up to six
-   * JVMs on two cores, where C2 compiling the framework takes a large share of the CPU while it
-   * pays back little (the JIT level changes no behaviour). None under {@code -Pbenchmark} ({@link
-   * #benchmarking}): benchmarks, like the launcher and {@code ./run-loadtest.sh}, measure C2.
-   */
-  static List<String> testJvmOptions() {
-    return benchmarking() ? List.of() : List.of("-XX:TieredStopAtLevel=1");
-  }
-
-  /** Whether this JVM runs benchmarks ({@code -Pbenchmark} sets {@code citadel.benchmark}). */
-  static boolean benchmarking() {
-    return Boolean.getBoolean("citadel.benchmark");
+        spec,
+        ServiceLaunch.mainClass(classPath, mainClass),
+        env,
+        logDir.resolve(spec.name() + ".log"),
+        false);
   }
 
   /**
@@ -241,7 +123,7 @@ public final class ServiceProcess {
                 append
                     ? ProcessBuilder.Redirect.appendTo(log.toFile())
                     : ProcessBuilder.Redirect.to(log.toFile()));
-    builder.environment().putAll(environment(spec, env));
+    builder.environment().putAll(ServiceLaunch.environment(spec, env));
     try {
       return new ServiceProcess(spec, builder.start(), log, launch, env);
     } catch (IOException e) {
@@ -277,6 +159,20 @@ public final class ServiceProcess {
    */
   public void awaitHealthy(Duration timeout) throws InterruptedException {
     awaitHealthy(timeout, "/actuator/health");
+  }
+
+  /**
+   * {@link #awaitHealthy(Duration)}, stopping the process when it does not get there (so a failed
+   * start leaves nothing running); this process when it does.
+   */
+  public ServiceProcess healthyOrStopped(Duration timeout) throws InterruptedException {
+    try {
+      awaitHealthy(timeout);
+      return this;
+    } catch (RuntimeException | InterruptedException e) {
+      stop(Duration.ofSeconds(10));
+      throw e;
+    }
   }
 
   /** Waits until {@code path} on the management port (a probe's path) answers 200. */
@@ -325,7 +221,9 @@ public final class ServiceProcess {
   /** SIGKILL: the process gets no chance to finish anything (a crash, for fault tests). */
   public void kill() {
     if (isContainer()) {
-      podman("kill", container(spec)); // killing Podman's client would leave the container
+      podman(
+          "kill",
+          ServiceLaunch.container(spec)); // killing Podman's client would leave the container
     }
     process.destroyForcibly();
     try {
@@ -341,7 +239,9 @@ public final class ServiceProcess {
    */
   public void pause() {
     if (isContainer()) {
-      podman("pause", container(spec)); // stopping Podman's client would not stop the service
+      podman(
+          "pause",
+          ServiceLaunch.container(spec)); // stopping Podman's client would not stop the service
     } else {
       signal("-STOP");
     }
@@ -350,7 +250,7 @@ public final class ServiceProcess {
   /** SIGCONT: a paused process goes on as if nothing happened. */
   public void resume() {
     if (isContainer()) {
-      podman("unpause", container(spec));
+      podman("unpause", ServiceLaunch.container(spec));
     } else {
       signal("-CONT");
     }
@@ -397,7 +297,11 @@ public final class ServiceProcess {
     }
     children.forEach(ProcessHandle::destroyForcibly);
     if (isContainer()) {
-      podman("rm", "--force", "--ignore", container(spec)); // gone even if Podman's client was
+      podman(
+          "rm",
+          "--force",
+          "--ignore",
+          ServiceLaunch.container(spec)); // gone even if Podman's client was
     }
   }
 

@@ -252,7 +252,7 @@ final class StartupCache {
     try {
       Process p =
           new ProcessBuilder(
-                  ServiceProcess.javaBinary(),
+                  ServiceLaunch.javaBinary(),
                   "-Djarmode=tools",
                   "-jar",
                   jar.toString(),

@@ -120,10 +120,10 @@ class LocalPlatformTest {
     Path target = Files.createDirectories(root.resolve("svc/target"));
     Files.createFile(target.resolve("svc-0.1.0-SNAPSHOT-sources.jar"));
     Files.createFile(target.resolve("svc-0.1.0-SNAPSHOT.jar")); // the plain library jar
-    assertThat(ServiceProcess.jarOf(root, "svc")).isEmpty();
+    assertThat(ServiceLaunch.jarOf(root, "svc")).isEmpty();
     Files.createFile(target.resolve("svc-0.1.0-SNAPSHOT-exec.jar"));
-    assertThat(ServiceProcess.jarOf(root, "svc"))
+    assertThat(ServiceLaunch.jarOf(root, "svc"))
         .contains(target.resolve("svc-0.1.0-SNAPSHOT-exec.jar"));
-    assertThat(ServiceProcess.jarOf(root, "missing")).isEmpty();
+    assertThat(ServiceLaunch.jarOf(root, "missing")).isEmpty();
   }
 }

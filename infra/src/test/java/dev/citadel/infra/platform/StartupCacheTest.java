@@ -203,10 +203,10 @@ class StartupCacheTest {
     String before = System.getProperty("citadel.benchmark");
     try {
       System.clearProperty("citadel.benchmark");
-      assertThat(ServiceProcess.testJvmOptions()).containsExactly("-XX:TieredStopAtLevel=1");
+      assertThat(ServiceLaunch.testJvmOptions()).containsExactly("-XX:TieredStopAtLevel=1");
       System.setProperty("citadel.benchmark", "true");
-      assertThat(ServiceProcess.testJvmOptions()).isEmpty();
-      assertThat(ServiceProcess.benchmarking()).isTrue();
+      assertThat(ServiceLaunch.testJvmOptions()).isEmpty();
+      assertThat(ServiceLaunch.benchmarking()).isTrue();
     } finally {
       if (before == null) {
         System.clearProperty("citadel.benchmark");

@@ -1,5 +1,6 @@
 package dev.citadel.loadtest.observe;
 
+import dev.citadel.infra.observability.PrometheusText;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

@@ -3,6 +3,7 @@ package dev.citadel.loadtest.observe;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.citadel.infra.observability.PrometheusText;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.citadel.infra.junit.CitadelInfra;
 import dev.citadel.infra.junit.SharedInfra;
+import dev.citadel.infra.observability.PrometheusText;
 import dev.citadel.infra.platform.ServiceProcess;
 import dev.citadel.match.GameStateProcess;
 import dev.citadel.match.MatchServiceProcess;
@@ -350,7 +351,7 @@ class MatchmakingBenchmarkTest {
             .build();
 
     String token = BULK.get();
-    Cpu before = Cpu.now();
+    Cpu before = Cpu.now(scrape(matchService));
     long start = System.nanoTime();
     // Where the players are, once a second: shows which stage holds them up.
     var progress = Executors.newSingleThreadScheduledExecutor();
@@ -399,9 +400,9 @@ class MatchmakingBenchmarkTest {
                 return inGame == players;
               });
       double wall = (System.nanoTime() - start) / 1e9;
-      Spent spent = Cpu.now().minus(before);
-      String metrics = scrape(matchService);
-      String tag = "queue=\"" + queue + "\"";
+      List<PrometheusText.Sample> metrics = scrape(matchService);
+      Spent spent = Cpu.now(metrics).minus(before);
+      Map<String, String> tag = Map.of("queue", queue);
       double ticks = sample(metrics, "citadel_matcher_tick_seconds_count", tag);
       System.out.printf(
           Locale.ROOT,
@@ -424,7 +425,7 @@ class MatchmakingBenchmarkTest {
       double wall,
       double nearlyAll,
       double enqueued,
-      String metrics,
+      List<PrometheusText.Sample> metrics,
       Spent cpu) {
     Map<String, String> assigned =
         redis
@@ -443,9 +444,8 @@ class MatchmakingBenchmarkTest {
                     l.stream().max(Integer::compare).get() - l.stream().min(Integer::compare).get())
             .sorted()
             .toList();
-    String tag = "queue=\"" + queue + "\"";
-    Quantile p50 = quantile(metrics, "citadel_match_enqueue_to_room_seconds", tag, 0.5);
-    Quantile p99 = quantile(metrics, "citadel_match_enqueue_to_room_seconds", tag, 0.99);
+    Quantile p50 = quantile(metrics, "citadel_match_enqueue_to_room_seconds", queue, 0.5);
+    Quantile p99 = quantile(metrics, "citadel_match_enqueue_to_room_seconds", queue, 0.99);
     return new Round(
         queue,
         players,
@@ -481,16 +481,16 @@ class MatchmakingBenchmarkTest {
       double testJvm,
       CompilerTicks matchServiceJit,
       CompilerTicks gameStateJit) {
-    static Cpu now() {
+    /** Now, with match-service's metrics just scraped ({@code match}). */
+    static Cpu now(List<PrometheusText.Sample> match) {
       Properties info;
       try (ReactiveRedisConnection connection = factory.getReactiveConnection()) {
         info = connection.serverCommands().info("cpu").block(Duration.ofSeconds(10));
       }
-      String match = scrape(MatchmakingBenchmarkTest.matchService);
-      String game = scrape(MatchmakingBenchmarkTest.gameState);
+      List<PrometheusText.Sample> game = scrape(MatchmakingBenchmarkTest.gameState);
       return new Cpu(
-          sample(match, "process_cpu_time_ns_total") / 1e9,
-          sample(game, "process_cpu_time_ns_total") / 1e9,
+          sample(match, "process_cpu_time_ns_total", Map.of()) / 1e9,
+          sample(game, "process_cpu_time_ns_total", Map.of()) / 1e9,
           Double.parseDouble(info.getProperty("used_cpu_sys"))
               + Double.parseDouble(info.getProperty("used_cpu_user")),
           ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
@@ -584,39 +584,37 @@ class MatchmakingBenchmarkTest {
   }
 
   /** The process's metrics, as Prometheus reads them from its management port. */
-  static String scrape(ServiceProcess process) {
-    return WebClient.builder()
-        .baseUrl(process.management().toString())
-        .codecs(c -> c.defaultCodecs().maxInMemorySize(16 << 20)) // histograms: MBs
-        .build()
-        .get()
-        .uri("/actuator/prometheus")
-        .header("Accept", "text/plain;version=0.0.4") // no OpenMetrics exemplars after values
-        .retrieve()
-        .bodyToMono(String.class)
-        .block(Duration.ofSeconds(30));
+  static List<PrometheusText.Sample> scrape(ServiceProcess process) {
+    return PrometheusText.parse(
+        WebClient.builder()
+            .baseUrl(process.management().toString())
+            .codecs(c -> c.defaultCodecs().maxInMemorySize(16 << 20)) // histograms: MBs
+            .build()
+            .get()
+            .uri("/actuator/prometheus")
+            .header("Accept", "text/plain;version=0.0.4") // no OpenMetrics exemplars after values
+            .retrieve()
+            .bodyToMono(String.class)
+            .block(Duration.ofSeconds(30)));
   }
 
   /**
-   * A quantile of the histogram {@code name} (the labels including {@code tag}), interpolated
-   * linearly within its bucket: the service publishes buckets (about 1.4 s wide between 4 and 10
-   * s), not percentiles, so this is as close as the buckets allow.
+   * A quantile of the histogram {@code name} (of {@code queue}), interpolated linearly within its
+   * bucket: the service publishes buckets (about 1.4 s wide between 4 and 10 s), not percentiles,
+   * so this is as close as the buckets allow.
    */
-  static Quantile quantile(String metrics, String name, String tag, double q) {
+  static Quantile quantile(
+      List<PrometheusText.Sample> metrics, String name, String queue, double q) {
     java.util.TreeMap<Double, Double> cumulative = new java.util.TreeMap<>();
-    java.util.regex.Pattern le = java.util.regex.Pattern.compile("le=\"([^\"]+)\"");
-    for (String line : metrics.split("\n")) {
-      if (line.startsWith(name + "_bucket{") && line.contains(tag)) {
-        java.util.regex.Matcher m = le.matcher(line);
-        if (m.find()) {
-          double bound =
-              m.group(1).equals("+Inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(m.group(1));
-          cumulative.put(bound, Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)));
-        }
+    for (PrometheusText.Sample s : metrics) {
+      if (s.name().equals(name + "_bucket") && queue.equals(s.labels().get("queue"))) {
+        String le = s.labels().get("le");
+        cumulative.put(
+            le.equals("+Inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(le), s.value());
       }
     }
     if (cumulative.isEmpty() || cumulative.lastEntry().getValue() == 0) {
-      throw new IllegalStateException("no histogram " + name + " with " + tag);
+      throw new IllegalStateException("no histogram " + name + " of queue " + queue);
     }
     double target = q * cumulative.lastEntry().getValue();
     double lower = 0;
@@ -638,18 +636,16 @@ class MatchmakingBenchmarkTest {
     throw new IllegalStateException("unreachable: the +Inf bucket holds every sample");
   }
 
-  /** The value of the sample {@code name} whose labels include each of {@code labels}. */
-  static double sample(String metrics, String name, String... labels) {
-    for (String line : metrics.split("\n")) {
-      if (!line.startsWith(name + "{") && !line.startsWith(name + " ")) {
-        continue;
-      }
-      String head = line.substring(0, line.lastIndexOf(' '));
-      if (java.util.Arrays.stream(labels).allMatch(head::contains)) {
-        return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-      }
-    }
-    throw new IllegalStateException(
-        "no sample " + name + " with " + java.util.Arrays.toString(labels));
+  /**
+   * The value of the sample {@code name} whose labels include {@code labels}; there must be one.
+   */
+  static double sample(
+      List<PrometheusText.Sample> metrics, String name, Map<String, String> labels) {
+    return metrics.stream()
+        .filter(s -> s.name().equals(name))
+        .filter(s -> s.labels().entrySet().containsAll(labels.entrySet()))
+        .findFirst()
+        .orElseThrow(() -> new IllegalStateException("no sample " + name + " with " + labels))
+        .value();
   }
 }

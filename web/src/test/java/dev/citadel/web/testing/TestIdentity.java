@@ -9,6 +9,7 @@ import dev.citadel.infra.FreePorts;
 import dev.citadel.infra.InfraSettings;
 import dev.citadel.infra.Infrastructure;
 import dev.citadel.infra.junit.SharedInfra;
+import dev.citadel.infra.platform.ServiceLaunch;
 import dev.citadel.infra.platform.ServiceProcess;
 import dev.citadel.infra.platform.ServiceSpec;
 import dev.citadel.web.security.Tokens;
@@ -115,7 +116,7 @@ public final class TestIdentity {
     try {
       return ServiceProcess.start(
           new ServiceSpec(name, "member-service", port, database),
-          ServiceProcess.jarOf(root, "member-service")
+          ServiceLaunch.jarOf(root, "member-service")
               .orElseThrow(
                   () -> new IllegalStateException("member-service is not built (mvn package)")),
           env,

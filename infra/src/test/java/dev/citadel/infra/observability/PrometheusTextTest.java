@@ -1,4 +1,4 @@
-package dev.citadel.loadtest.observe;
+package dev.citadel.infra.observability;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package dev.citadel.loadtest.observe;
+package dev.citadel.infra.observability;
 
 import java.util.ArrayList;
 import java.util.List;
