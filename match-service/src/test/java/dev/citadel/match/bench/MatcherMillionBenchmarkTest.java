@@ -36,8 +36,8 @@ import reactor.core.publisher.Flux;
  * after it apart), matches per second of tick time, and the same run's baseline: a tick as it was
  * before the change feed (HGETALL of the whole queue, then sort and walk it). Nothing is lost:
  * every player is still waiting or in exactly one pending match. Run with {@code ./mvnw -Pbenchmark
- * -pl match-service -am test -Dtest=MatcherMillionBenchmarkTest} ({@code -Dbench.matcher.players=},
- * {@code .per-tick=}, {@code .ticks=}, {@code .warm-up=}).
+ * -pl match-service -am package -Dtest=MatcherMillionBenchmarkTest} ({@code
+ * -Dbench.matcher.players=}, {@code .per-tick=}, {@code .ticks=}, {@code .warm-up=}).
  */
 @Tag("benchmark")
 @CitadelInfra

@@ -39,7 +39,7 @@ import reactor.core.publisher.Flux;
 /**
  * 100,000 players through the bulk path -> 10,000 rooms, end to end (Redis queue, matcher, Kafka,
  * game-state process placing rooms in PostgreSQL, answers back). Run with {@code ./mvnw -Pbenchmark
- * -pl match-service -am test}.
+ * -pl match-service -am package}.
  *
  * <p>match-service and game-state run as processes of their own, as the local platform runs them
  * (until 2026-12-07 match-service ran inside this JVM, beside the load generator and the Kafka

@@ -65,7 +65,7 @@ import reactor.core.publisher.Flux;
  * The issue's goal (0.9 within 30 rounds) is above that bound unless true skill is spread wider
  * than about 650 Elo points; see docs/game-loop.md.
  *
- * <p>{@code ./mvnw -Pbenchmark -pl match-service -am test -Dtest=SkillConvergenceBenchmarkTest}
+ * <p>{@code ./mvnw -Pbenchmark -pl match-service -am package -Dtest=SkillConvergenceBenchmarkTest}
  * ({@code -Dbench.convergence.players=}, {@code .rounds=}, {@code .spreads=200,400,800,1600}).
  */
 @Tag("benchmark")
