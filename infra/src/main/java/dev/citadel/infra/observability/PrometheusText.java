@@ -5,7 +5,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
-/** Reads the Prometheus text format, enough to pick samples by name and labels. */
+/**
+ * Reads the Prometheus text format (0.0.4, as the services serve it without an Accept header),
+ * enough to pick samples by name and labels; OpenMetrics exemplars after a value are not read.
+ */
 public final class PrometheusText {
   private PrometheusText() {}
 

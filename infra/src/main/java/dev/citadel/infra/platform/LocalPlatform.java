@@ -271,9 +271,9 @@ public final class LocalPlatform {
 
   /**
    * The same for a test: its start-up cache (if {@link Options#withStartupCache}) is the tests' one
-   * ({@link ServiceProcess#testsStartupCache}), so a build never removes the extracted jars a
+   * ({@link ServiceLaunch#testsStartupCache}), so a build never removes the extracted jars a
    * running launcher uses, and its services run C1 only, as every service a test starts; under
-   * {@code -Pbenchmark} ({@link ServiceProcess#benchmarking}) C2 and no archive, as the launcher's
+   * {@code -Pbenchmark} ({@link ServiceLaunch#benchmarking}) C2 and no archive, as the launcher's
    * default.
    */
   public static LocalPlatform forTests(Path root) {
