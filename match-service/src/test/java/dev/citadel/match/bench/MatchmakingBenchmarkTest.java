@@ -49,10 +49,10 @@ import reactor.core.publisher.Flux;
  * and this JVM spent on it a 1,000 players (PostgreSQL's is not read), a figure that moves less
  * between runs than the wall time.
  *
- * <p>Warm-up rounds (100,000 players each, in queues of their own, through the same services) run
- * first and are reported too: on cold JVMs half of the CPU goes to the JIT compilers, which is not
- * what a running service pays. The report gives the compilers' share of each service's CPU in every
- * round (from {@code /proc}): the services are still compiling in the measured round.
+ * <p>Warm-up rounds (100,000 players each, all in one queue of their own, through the same
+ * services) run first and are reported too: on cold JVMs half of the CPU goes to the JIT compilers,
+ * which is not what a running service pays. The report gives the compilers' share of each service's
+ * CPU in every round (from {@code /proc}): the services are still compiling in the measured round.
  *
  * <p>One unit on purpose (over 300 lines): the rounds, the Redis floor they are held against and
  * the figures read back from the services make one report.
@@ -68,13 +68,14 @@ class MatchmakingBenchmarkTest {
   static final int WARMUP_PLAYERS = Integer.getInteger("bench.warmup-players", 100_000);
 
   /**
-   * Warm-up rounds before the measured one, each in a queue of its own (every queue's enqueue
-   * checks the others, so more rounds make the measured one's enqueue check more queues); the
-   * report gives each round's time and CPU. Three since 2026-12-07 (one before): a second round
-   * still spent half of both services' CPU in the JIT compilers and 1.5-2 times the CPU a player of
-   * a fourth. With three, the measured round's enqueue checks four queues (production configures
-   * two: the check costs Redis about 0.3 s a 100,000 players more). All rounds share the test's
-   * 15-minute limit (7-20 s a round here, plus the checks).
+   * Warm-up rounds before the measured one, all in the queue {@value #WARMUP_QUEUE} (its players
+   * keep their rooms, each round's players are new); the report gives each round's time and CPU.
+   * Three since 2026-12-07 (one before): a second round still spent half of both services' CPU in
+   * the JIT compilers and 1.5-2 times the CPU a player of a fourth. One queue for all of them, so
+   * the measured round's enqueue checks two queues, as production's does (every queue's enqueue
+   * checks the others; until the evening of 2026-12-07 each warm-up had a queue of its own, and the
+   * measured round checked four). All rounds share the test's 15-minute limit (7-20 s a round here,
+   * plus the checks).
    */
   static final int WARMUP_ROUNDS = Integer.getInteger("bench.warmup-rounds", 3);
 
@@ -99,21 +100,13 @@ class MatchmakingBenchmarkTest {
   static ReactiveStringRedisTemplate redis;
   static Queues queues;
 
-  static List<String> warmupQueues() {
+  static final String WARMUP_QUEUE = "warmup";
+
+  static List<String> allQueues() {
     if (WARMUP_ROUNDS < 1) {
       throw new IllegalArgumentException("bench.warmup-rounds: at least 1, was " + WARMUP_ROUNDS);
     }
-    List<String> queues = new ArrayList<>();
-    for (int r = 1; r <= WARMUP_ROUNDS; r++) {
-      queues.add(r == 1 ? "warmup" : "warmup" + r);
-    }
-    return queues;
-  }
-
-  static List<String> allQueues() {
-    List<String> all = new ArrayList<>(warmupQueues());
-    all.add("bench");
-    return all;
+    return List.of(WARMUP_QUEUE, "bench");
   }
 
   @BeforeAll
@@ -157,9 +150,9 @@ class MatchmakingBenchmarkTest {
     }
   }
 
-  /** What one round measured. */
+  /** What one round ({@code name}, its players' ids' prefix) measured. */
   record Round(
-      String queue,
+      String name,
       int players,
       double wallSeconds,
       double nearlyAllSeconds,
@@ -179,11 +172,12 @@ class MatchmakingBenchmarkTest {
   @org.junit.jupiter.api.Timeout(value = 15, unit = TimeUnit.MINUTES)
   void one_hundred_thousand_players_to_ten_thousand_rooms() throws Exception {
     List<Round> warmups = new ArrayList<>();
-    for (String queue : warmupQueues()) {
-      warmups.add(round(queue, WARMUP_PLAYERS, new Random(7 + warmups.size())));
+    for (int r = 1; r <= WARMUP_ROUNDS; r++) {
+      warmups.add(
+          round(WARMUP_QUEUE, "warmup" + r, WARMUP_PLAYERS, new Random(7 + warmups.size())));
     }
     Round warmup = warmups.get(0);
-    Round measured = round("bench", PLAYERS, new Random(100));
+    Round measured = round("bench", "bench", PLAYERS, new Random(100));
     RawRedis floor = rawRedis(PLAYERS, new Random(100));
 
     String report =
@@ -252,8 +246,8 @@ class MatchmakingBenchmarkTest {
     List<Round> all = new ArrayList<>(warmups);
     all.add(measured);
     for (Round r : all) {
-      assertThat(r.lost()).as("%s: players lost", r.queue()).isZero();
-      assertThat(r.matches()).as("%s: matches", r.queue()).isEqualTo(r.players() / 10);
+      assertThat(r.lost()).as("%s: players lost", r.name()).isZero();
+      assertThat(r.matches()).as("%s: matches", r.name()).isEqualTo(r.players() / 10);
     }
   }
 
@@ -330,14 +324,18 @@ class MatchmakingBenchmarkTest {
     }
   }
 
-  /** Queues {@code players} in batches from a few clients at once and waits for every room. */
-  Round round(String queue, int players, Random random) throws Exception {
+  /**
+   * Queues {@code players} new players (ids starting with {@code name}) in {@code queue}, in
+   * batches from a few clients at once, and waits for every room. The queue may hold earlier
+   * rounds' players in their rooms: everything is counted from where it stood before.
+   */
+  Round round(String queue, String name, int players, Random random) throws Exception {
     Map<String, Integer> elo = new HashMap<>();
     List<List<Map<String, Object>>> batches = new ArrayList<>();
     for (int b = 0; b < players / BATCH; b++) {
       List<Map<String, Object>> batch = new ArrayList<>();
       for (int i = 0; i < BATCH; i++) {
-        String id = queue + "-" + (b * BATCH + i);
+        String id = name + "-" + (b * BATCH + i);
         int rating = (int) (1500 + random.nextGaussian() * 300);
         elo.put(id, rating);
         batch.add(Map.of("playerId", id, "nickname", "b" + i, "elo", rating));
@@ -351,7 +349,9 @@ class MatchmakingBenchmarkTest {
             .build();
 
     String token = BULK.get();
-    Cpu before = Cpu.now(scrape(matchService));
+    long inGameBefore = queues.counts(queue).block().get("inGame");
+    List<PrometheusText.Sample> metricsBefore = scrape(matchService);
+    Cpu before = Cpu.now(metricsBefore);
     long start = System.nanoTime();
     // Where the players are, once a second: shows which stage holds them up.
     var progress = Executors.newSingleThreadScheduledExecutor();
@@ -360,7 +360,7 @@ class MatchmakingBenchmarkTest {
             System.out.printf(
                 Locale.ROOT,
                 "[matchmaking %s] %5.1f s %s%n",
-                queue,
+                name,
                 (System.nanoTime() - start) / 1e9,
                 queues.counts(queue).block()),
         1,
@@ -393,7 +393,7 @@ class MatchmakingBenchmarkTest {
                     throw new IllegalStateException(p.spec().name() + " exited: see " + p.log());
                   }
                 }
-                long inGame = queues.counts(queue).block().get("inGame");
+                long inGame = queues.counts(queue).block().get("inGame") - inGameBefore;
                 if (nearlyAll[0] == 0 && inGame >= players * 0.999) {
                   nearlyAll[0] = System.nanoTime();
                 }
@@ -403,16 +403,25 @@ class MatchmakingBenchmarkTest {
       List<PrometheusText.Sample> metrics = scrape(matchService);
       Spent spent = Cpu.now(metrics).minus(before);
       Map<String, String> tag = Map.of("queue", queue);
-      double ticks = sample(metrics, "citadel_matcher_tick_seconds_count", tag);
+      double ticks = since(metricsBefore, metrics, "citadel_matcher_tick_seconds_count", tag);
       System.out.printf(
           Locale.ROOT,
-          "[matchmaking %s] matcher ticks: %.0f, mean %.0f ms, max %.0f ms%n",
-          queue,
+          "[matchmaking %s] matcher ticks: %.0f, mean %.0f ms, max (recent) %.0f ms%n",
+          name,
           ticks,
-          sample(metrics, "citadel_matcher_tick_seconds_sum", tag) * 1000 / ticks,
+          since(metricsBefore, metrics, "citadel_matcher_tick_seconds_sum", tag) * 1000 / ticks,
           sample(metrics, "citadel_matcher_tick_seconds_max", tag) * 1000);
       return measure(
-          queue, players, elo, wall, (nearlyAll[0] - start) / 1e9, enqueued, metrics, spent);
+          queue,
+          name,
+          players,
+          elo,
+          wall,
+          (nearlyAll[0] - start) / 1e9,
+          enqueued,
+          metricsBefore,
+          metrics,
+          spent);
     } finally {
       progress.shutdownNow();
     }
@@ -420,17 +429,20 @@ class MatchmakingBenchmarkTest {
 
   private Round measure(
       String queue,
+      String name,
       int players,
       Map<String, Integer> elo,
       double wall,
       double nearlyAll,
       double enqueued,
+      List<PrometheusText.Sample> metricsBefore,
       List<PrometheusText.Sample> metrics,
       Spent cpu) {
     Map<String, String> assigned =
         redis
             .<String, String>opsForHash()
             .entries("{mq}:" + queue + ":assigned")
+            .filter(e -> elo.containsKey(e.getKey())) // this round's players
             .collectMap(e -> e.getKey(), e -> e.getValue())
             .block();
     Map<String, List<Integer>> byMatch = new HashMap<>();
@@ -444,10 +456,12 @@ class MatchmakingBenchmarkTest {
                     l.stream().max(Integer::compare).get() - l.stream().min(Integer::compare).get())
             .sorted()
             .toList();
-    Quantile p50 = quantile(metrics, "citadel_match_enqueue_to_room_seconds", queue, 0.5);
-    Quantile p99 = quantile(metrics, "citadel_match_enqueue_to_room_seconds", queue, 0.99);
+    Quantile p50 =
+        quantile(metricsBefore, metrics, "citadel_match_enqueue_to_room_seconds", queue, 0.5);
+    Quantile p99 =
+        quantile(metricsBefore, metrics, "citadel_match_enqueue_to_room_seconds", queue, 0.99);
     return new Round(
-        queue,
+        name,
         players,
         wall,
         nearlyAll,
@@ -599,20 +613,18 @@ class MatchmakingBenchmarkTest {
   }
 
   /**
-   * A quantile of the histogram {@code name} (of {@code queue}), interpolated linearly within its
-   * bucket: the service publishes buckets (about 1.4 s wide between 4 and 10 s), not percentiles,
-   * so this is as close as the buckets allow.
+   * A quantile of what the histogram {@code name} (of {@code queue}) counted between two scrapes,
+   * interpolated linearly within its bucket: the service publishes buckets (about 1.4 s wide
+   * between 4 and 10 s), not percentiles, so this is as close as the buckets allow.
    */
   static Quantile quantile(
-      List<PrometheusText.Sample> metrics, String name, String queue, double q) {
-    java.util.TreeMap<Double, Double> cumulative = new java.util.TreeMap<>();
-    for (PrometheusText.Sample s : metrics) {
-      if (s.name().equals(name + "_bucket") && queue.equals(s.labels().get("queue"))) {
-        String le = s.labels().get("le");
-        cumulative.put(
-            le.equals("+Inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(le), s.value());
-      }
-    }
+      List<PrometheusText.Sample> before,
+      List<PrometheusText.Sample> after,
+      String name,
+      String queue,
+      double q) {
+    java.util.TreeMap<Double, Double> cumulative = buckets(after, name, queue);
+    buckets(before, name, queue).forEach((le, count) -> cumulative.merge(le, -count, Double::sum));
     if (cumulative.isEmpty() || cumulative.lastEntry().getValue() == 0) {
       throw new IllegalStateException("no histogram " + name + " of queue " + queue);
     }
@@ -634,6 +646,36 @@ class MatchmakingBenchmarkTest {
       below = bucket.getValue();
     }
     throw new IllegalStateException("unreachable: the +Inf bucket holds every sample");
+  }
+
+  /** The cumulative bucket counts of the histogram {@code name} of {@code queue}, by bound. */
+  static java.util.TreeMap<Double, Double> buckets(
+      List<PrometheusText.Sample> metrics, String name, String queue) {
+    java.util.TreeMap<Double, Double> cumulative = new java.util.TreeMap<>();
+    for (PrometheusText.Sample s : metrics) {
+      if (s.name().equals(name + "_bucket") && queue.equals(s.labels().get("queue"))) {
+        String le = s.labels().get("le");
+        cumulative.put(
+            le.equals("+Inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(le), s.value());
+      }
+    }
+    return cumulative;
+  }
+
+  /** How far the counter {@code name} moved between two scrapes (0 where it was not yet). */
+  static double since(
+      List<PrometheusText.Sample> before,
+      List<PrometheusText.Sample> after,
+      String name,
+      Map<String, String> labels) {
+    double earlier =
+        before.stream()
+            .filter(s -> s.name().equals(name))
+            .filter(s -> s.labels().entrySet().containsAll(labels.entrySet()))
+            .mapToDouble(PrometheusText.Sample::value)
+            .findFirst()
+            .orElse(0);
+    return sample(after, name, labels) - earlier;
   }
 
   /**
