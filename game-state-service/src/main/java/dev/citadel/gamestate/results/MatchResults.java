@@ -8,6 +8,7 @@ import dev.citadel.gamestate.rooms.MatchRooms;
 import dev.citadel.gamestate.rooms.RoomAllocator;
 import dev.citadel.gamestate.transactions.Coordinator;
 import dev.citadel.gamestate.transactions.Refused;
+import dev.citadel.gamestate.transactions.Step;
 import dev.citadel.gamestate.transactions.TransactionBatches;
 import dev.citadel.protocol.match.v1.Result;
 import io.micrometer.core.instrument.Counter;
@@ -96,7 +97,20 @@ public final class MatchResults {
                         "match " + matchId + " was placed without its teams: end it instead",
                         null));
               }
-              boolean endedBefore = match.ended();
+              // Checked before the end is written: a lineup the rating cannot use must not leave
+              // an end with a result that no retry can ever rate.
+              List<Step> steps;
+              try {
+                steps =
+                    ResultPlan.steps(
+                        matchId, match.queue(), match.lineup(), result, rules.apply(match.queue()));
+              } catch (IllegalArgumentException e) {
+                return Mono.error(
+                    new Refused(
+                        Refused.Reason.CONFLICT,
+                        "match " + matchId + " cannot be rated (" + e.getMessage() + "): end it",
+                        e));
+              }
               return rooms
                   .end(match, result, scores)
                   .flatMap(
@@ -112,7 +126,10 @@ public final class MatchResults {
                         }
                         // By the key alone: a retry of a result refused before (or whose caller
                         // gave up) applies it now, and is no repeat. Counted where it commits.
-                        return rate(matchId, match, result, endedBefore)
+                        // Not ended by this call (before, or by a copy that won the race): a
+                        // retry, whose key is looked up first.
+                        boolean endedBefore = ended.map(e -> !e.endedNow()).orElse(true);
+                        return rate(matchId, steps, result, endedBefore)
                             .map(
                                 repeated -> new Recorded(matchId, match.queue(), result, repeated));
                       });
@@ -136,11 +153,7 @@ public final class MatchResults {
    * with the other results that wait at the same time, in one transaction ({@link
    * TransactionBatches}); alone when that fails (not for capacity: then 503).
    */
-  private Mono<Boolean> rate(
-      String matchId, RoomAllocator.Status match, Result result, boolean endedBefore) {
-    var steps =
-        ResultPlan.steps(
-            matchId, match.queue(), match.lineup(), result, rules.apply(match.queue()));
+  private Mono<Boolean> rate(String matchId, List<Step> steps, Result result, boolean endedBefore) {
     IdempotencyKey key = IdempotencyKey.of(RoomAllocator.resultKey(matchId), result.name());
     Coordinator.Keyed tx = new Coordinator.Keyed(steps, key);
     Mono<Boolean> applied =

@@ -44,7 +44,12 @@ public final class GameTimeouts {
             .register(meters);
   }
 
-  /** Ends the games that are over time; answers how many. */
+  /**
+   * Ends the games that are over time; answers how many this sweep ended (not those a result, an
+   * {@code /end} or another instance's sweep ended first). A match that cannot be ended now (its
+   * channel contended, a failed read) is logged and left to the next sweep: the ones after it go
+   * on.
+   */
   public Mono<Integer> sweep() {
     return store
         .stillAtFirstEvent(
@@ -54,6 +59,7 @@ public final class GameTimeouts {
             matchId ->
                 rooms
                     .end(matchId)
+                    .filter(ended -> ended.isPresent() && ended.get().endedNow())
                     .doOnNext(
                         ended -> {
                           timedOut.increment();
@@ -61,6 +67,11 @@ public final class GameTimeouts {
                               "match {} ended after the maximum game length ({})",
                               matchId,
                               maxGameLength);
+                        })
+                    .onErrorResume(
+                        e -> {
+                          log.warn("match {} over time not ended now; next sweep", matchId, e);
+                          return Mono.empty();
                         }))
         .count()
         .map(Long::intValue);

@@ -164,7 +164,11 @@ public final class RoomAllocator {
     }
   }
 
-  /** A game that is over: its room is free again; {@code result} as it was recorded. */
+  /**
+   * A game that is over: its room is free again; {@code result} as it was recorded; {@code
+   * endedNow} when this call wrote the end (not when it found one written before, or lost the race
+   * to another writer and read it back).
+   */
   public record Ended(
       String matchId,
       String queue,
@@ -172,9 +176,14 @@ public final class RoomAllocator {
       int room,
       List<String> players,
       Result result,
-      Map<String, Long> scores) {
+      Map<String, Long> scores,
+      boolean endedNow) {
     public Ended {
       scores = Map.copyOf(scores);
+    }
+
+    Ended writtenNow() {
+      return new Ended(matchId, queue, channel, room, players, result, scores, true);
     }
   }
 
@@ -582,12 +591,13 @@ public final class RoomAllocator {
             match.room(),
             match.players(),
             before.map(MatchEnded::getResult).orElse(result),
-            before.map(MatchEnded::getScoresMap).orElse(scores));
+            before.map(MatchEnded::getScoresMap).orElse(scores),
+            false);
     if (before.isPresent()) {
       return Mono.just(Optional.of(ended));
     }
     return ends.submit(match.channel(), new Ending(ended, match.version(), at))
-        .thenReturn(Optional.of(ended))
+        .thenReturn(Optional.of(ended.writtenNow()))
         .onErrorResume(
             ConcurrencyConflict.class,
             c -> {

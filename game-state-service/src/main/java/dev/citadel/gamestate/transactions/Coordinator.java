@@ -305,10 +305,13 @@ public final class Coordinator {
   /**
    * One multi-stream append of every vote's events, each stream keyed with its transaction's key
    * ({@code keyOf} the player). A failure that may have happened after the commit (a lost
-   * connection) is looked up, not guessed: the first stream's key found where this append would
-   * have written it means the append is stored (all of it: one database transaction), and it goes
-   * on to its commits ({@link Stored#FOUND}); found written earlier, the first stream's transaction
-   * is a repeat and this append stored nothing.
+   * connection) is looked up, not guessed: every transaction's key (several when transactions run
+   * as one) found, each on its first stream where this append would have written it, means the
+   * append is stored (all of it: one database transaction), and it goes on to its commits ({@link
+   * Stored#FOUND}); one key found written earlier means that transaction is a repeat and this
+   * append stored nothing. One key alone would not do for several: another copy of the first
+   * transaction, prepared at the same version elsewhere and stored there, would pass for this
+   * append, and the others would be answered as stored when nothing of them was.
    */
   private Mono<Stored> store(
       List<Vote> votes, Function<String, IdempotencyKey> keyOf, boolean clientKey) {
@@ -323,9 +326,11 @@ public final class Coordinator {
     if (appends.isEmpty()) {
       return Mono.just(Stored.NOTHING);
     }
-    String first = appends.get(0).aggregateId();
-    long firstVersion = appends.get(0).expectedVersion();
-    IdempotencyKey key = keyOf.apply(first);
+    // Each transaction's first stream: where its key is looked up after a failure in doubt.
+    Map<String, AppendRequest> firstOfEach = new java.util.LinkedHashMap<>();
+    for (AppendRequest a : appends) {
+      firstOfEach.putIfAbsent(keyOf.apply(a.aggregateId()).value(), a);
+    }
     return store
         .appendAtomically(appends)
         .thenReturn(Stored.APPENDED)
@@ -336,25 +341,40 @@ public final class Coordinator {
                     && !(e instanceof IllegalArgumentException)
                     && !(e instanceof StoreBusy),
             e ->
-                store
-                    .findKey(first, key.value())
-                    .map(
+                Flux.fromIterable(firstOfEach.values())
+                    .concatMap(a -> lookUp(a, keyOf.apply(a.aggregateId())))
+                    .collectList()
+                    .flatMap(
                         found -> {
-                          if (!found.fingerprint().equals(key.fingerprint())) {
-                            // Another request with this key got there first: not ours.
-                            throw new KeyReused(first, key.value());
+                          if (found.contains(Stored.REPEAT)) {
+                            return Mono.just(Stored.REPEAT); // this append stored nothing
                           }
-                          // Written by this append (at the version it expected), or by an
-                          // earlier one: then this one met the key and stored nothing, and
-                          // the transaction is a repeat.
-                          return found.firstSeq() != firstVersion + 1
-                              ? Stored.REPEAT
-                              : Stored.FOUND;
+                          // All or none: one key missing means this append was not stored.
+                          return found.size() == firstOfEach.size()
+                              ? Mono.just(Stored.FOUND)
+                              : Mono.<Stored>error(e);
                         })
-                    .switchIfEmpty(Mono.error(e))
                     .onErrorMap(
                         lookup -> lookup != e && !(lookup instanceof KeyReused),
                         lookup -> new OutcomeUnknown(e, clientKey)));
+  }
+
+  /**
+   * Where {@code key} is on the stream {@code a} appends to: {@link Stored#FOUND} where {@code a}
+   * would have written it, {@link Stored#REPEAT} where an earlier append did (this one met it and
+   * stored nothing), empty when it is not there; {@link KeyReused} when another request holds it.
+   */
+  private Mono<Stored> lookUp(AppendRequest a, IdempotencyKey key) {
+    return store
+        .findKey(a.aggregateId(), key.value())
+        .map(
+            found -> {
+              if (!found.fingerprint().equals(key.fingerprint())) {
+                // Another request with this key got there first: not ours.
+                throw new KeyReused(a.aggregateId(), key.value());
+              }
+              return found.firstSeq() != a.expectedVersion() + 1 ? Stored.REPEAT : Stored.FOUND;
+            });
   }
 
   /** The players whose votes carry events, each at the version it expected. */

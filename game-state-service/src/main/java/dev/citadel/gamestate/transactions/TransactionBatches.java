@@ -306,13 +306,21 @@ public final class TransactionBatches {
             });
   }
 
-  /** Refused for capacity here, certainly before anything was stored. */
+  /**
+   * Refused for the instance's capacity, certainly before anything was stored. Not one player's
+   * full mailbox: that refuses the results of that player's match alone, so the batch is split and
+   * the others go through.
+   */
   static boolean forCapacity(Throwable e) {
     return e instanceof Refused r
         && r.reason() == Refused.Reason.UNAVAILABLE
-        && (r.getCause() instanceof dev.citadel.gamestate.aggregate.Overloaded
+        && ((r.getCause() instanceof dev.citadel.gamestate.aggregate.Overloaded o
+                && !PLAYER_BOUNDS.contains(o.reason()))
             || r.getCause() instanceof dev.citadel.eventstore.StoreBusy);
   }
+
+  /** {@link dev.citadel.gamestate.aggregate.Overloaded#reason}s that name one player or match. */
+  static final java.util.Set<String> PLAYER_BOUNDS = java.util.Set.of("mailbox", "match-end");
 
   private Mono<Void> alone(Pending p) {
     return Mono.defer(() -> p.alone.apply(p.tx))

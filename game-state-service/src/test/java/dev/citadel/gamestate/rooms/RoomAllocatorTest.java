@@ -230,13 +230,25 @@ class RoomAllocatorTest {
                 placed.room(),
                 List.of("p1", "p2"),
                 dev.citadel.protocol.match.v1.Result.RESULT_NONE,
-                java.util.Map.of()));
-    assertThat(a.end(first, T).block()).as("ending again answers the same").contains(ended);
+                java.util.Map.of(),
+                true));
+    // Again: the same end, found written before (not by this call).
+    RoomAllocator.Ended found =
+        new RoomAllocator.Ended(
+            first,
+            "ranked",
+            placed.channel(),
+            placed.room(),
+            List.of("p1", "p2"),
+            dev.citadel.protocol.match.v1.Result.RESULT_NONE,
+            java.util.Map.of(),
+            false);
+    assertThat(a.end(first, T).block()).as("ending again answers the same").contains(found);
     assertThat(
             a.end(first, T, dev.citadel.protocol.match.v1.Result.RESULT_DRAW).block().orElseThrow())
         .as("ending again with a result answers the end that was recorded")
-        .isEqualTo(ended);
-    assertThat(instance(own, 1, 2).end(first, T).block()).contains(ended);
+        .isEqualTo(found);
+    assertThat(instance(own, 1, 2).end(first, T).block()).contains(found);
     Placement next = instance(own, 1, 2).place(match(), List.of("p4"), T).block().orElseThrow();
     assertThat(next.room()).as("the freed room is used again").isEqualTo(placed.room());
     assertThat(a.place(match(), List.of("p5"), T).block())
@@ -274,7 +286,13 @@ class RoomAllocatorTest {
             .block()
             .orElseThrow();
 
-    assertThat(late).as("the end recorded first, read again").isEqualTo(first);
+    assertThat(late)
+        .as("the end recorded first, read again")
+        .usingRecursiveComparison()
+        .ignoringFields("endedNow")
+        .isEqualTo(first);
+    assertThat(first.endedNow()).isTrue();
+    assertThat(late.endedNow()).as("found written by the other: not this call's end").isFalse();
     assertThat(late.result()).isEqualTo(dev.citadel.protocol.match.v1.Result.RESULT_TEAM_0_WON);
     assertThat(a.status(id).block().orElseThrow().version())
         .as("one end in the stream")
@@ -294,7 +312,14 @@ class RoomAllocatorTest {
         Flux.just(a, b).flatMap(r -> r.end(id, T)).map(Optional::orElseThrow).collectList().block();
 
     assertThat(both).hasSize(2);
-    assertThat(both.get(0)).isEqualTo(both.get(1));
+    assertThat(both.get(0))
+        .usingRecursiveComparison()
+        .ignoringFields("endedNow")
+        .isEqualTo(both.get(1));
+    assertThat(both)
+        .as("one of them wrote the end")
+        .filteredOn(RoomAllocator.Ended::endedNow)
+        .hasSize(1);
     // Two rooms usable, one still taken: exactly one more match fits.
     assertThat(b.place(match(), List.of("p3"), T).block()).isPresent();
     assertThat(a.place(match(), List.of("p4"), T).block()).isEmpty();

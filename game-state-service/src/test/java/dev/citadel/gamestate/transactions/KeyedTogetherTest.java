@@ -25,6 +25,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -182,6 +183,42 @@ class KeyedTogetherTest {
         .isInstanceOf(Refused.class)
         .hasMessageContaining("repeat");
     assertThat(List.of(gold(a1), gold(b1), gold(b2), gold(a2))).containsExactly(70L, 30L, 100L, 0L);
+  }
+
+  @Test
+  void in_doubt_with_only_the_first_stored_by_another_copy_nothing_is_taken_as_stored() {
+    // Another copy of the first gift, prepared at the same versions elsewhere, is stored there;
+    // this append conflicts, and its reply is lost. The first key is found where this append
+    // would have written it, but the second is not: nothing of this append was stored, and the
+    // second gift must not be answered as given.
+    Pairs p = pairs();
+    String a1 = p.a1(), b1 = p.b1(), b2 = p.b2(), a2 = p.a2();
+    var first = gift(a1, b1, 30, "gift-" + UUID.randomUUID());
+    var second = gift(b2, a2, 40, "gift-" + UUID.randomUUID());
+    var otherCopyFirst =
+        coordinatorOn(
+            new dev.citadel.gamestate.testing.FailingStore(store) {
+              @Override
+              public reactor.core.publisher.Mono<List<dev.citadel.eventstore.Appended>>
+                  appendAtomically(List<dev.citadel.eventstore.AppendRequest> requests) {
+                Set<String> firstPlayers = Set.of(a1, b1);
+                return inner
+                    .appendAtomically(
+                        requests.stream()
+                            .filter(r -> firstPlayers.contains(r.aggregateId()))
+                            .toList())
+                    .then(super.appendAtomically(requests));
+              }
+            });
+    assertThatThrownBy(() -> otherCopyFirst.executeAll(List.of(first, second)).block())
+        .isInstanceOf(Refused.class);
+    // The first moved once (by the other copy), the second not at all.
+    assertThat(List.of(gold(a1), gold(b1), gold(b2), gold(a2))).containsExactly(70L, 30L, 100L, 0L);
+    assertThat(store.findKey(b2, second.key().value()).block()).isNull();
+    // Sent again on its own, the second is given once; the first is a repeat.
+    assertThat(coordinator.execute(second.steps(), second.key()).block().repeated()).isFalse();
+    assertThat(coordinator.execute(first.steps(), first.key()).block().repeated()).isTrue();
+    assertThat(List.of(gold(a1), gold(b1), gold(b2), gold(a2))).containsExactly(70L, 30L, 60L, 40L);
   }
 
   @Test

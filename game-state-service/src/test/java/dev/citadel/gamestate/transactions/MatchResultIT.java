@@ -161,6 +161,33 @@ class MatchResultIT {
   }
 
   @Test
+  void a_match_whose_lineup_cannot_be_rated_refuses_a_result_and_stays_open_to_end() {
+    List<String> players = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      players.add("mr-" + UUID.randomUUID());
+    }
+    cluster.register(players);
+    Map<String, Integer> ratings = new HashMap<>();
+    players.forEach(p -> ratings.put(p, INITIAL));
+    // Everyone on one team (a lineup no Elo can rate: there is no opponent).
+    String matchId = place(players, List.of(), ratings);
+    String url = cluster.urls.get(0);
+
+    Answer refused = post(url, matchId, Map.of("winningTeam", 0));
+    assertThat(refused.status()).isEqualTo(409);
+    assertThat(refused.body().get("detail").toString()).contains("cannot be rated");
+    // Nothing was recorded: the game is still on, and ending it without a result works.
+    assertThat(match(url, matchId)).containsEntry("state", "IN_ROOM");
+    gameServer(url)
+        .post()
+        .uri("/internal/matches/{id}/end", matchId)
+        .retrieve()
+        .toBodilessEntity()
+        .block(Duration.ofSeconds(30));
+    assertThat(match(url, matchId)).containsEntry("state", "ENDED");
+  }
+
+  @Test
   void a_result_moves_every_rating_by_elo_and_rewards_once_however_often_it_is_posted() {
     List<String> players = new ArrayList<>();
     for (int i = 0; i < 10; i++) {

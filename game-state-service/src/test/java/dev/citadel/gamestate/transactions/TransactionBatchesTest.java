@@ -126,6 +126,26 @@ class TransactionBatchesTest {
   }
 
   @Test
+  void a_batch_refused_because_one_players_mailbox_is_full_runs_each_result_alone() {
+    // One busy player refuses its own match's result; the batch's others must not get 503 with it.
+    TransactionBatches b = batches(1, 32, 100);
+    b.submit(result("m0", "z"), runAlone).subscribe();
+    b.submit(result("m1", "a"), runAlone).subscribe(o -> {}, e -> {});
+    b.submit(result("m2", "b"), runAlone).subscribe(o -> {}, e -> {});
+    aloneDone.get(0).tryEmitValue(new Coordinator.Outcome("tx-alone", false));
+    togetherDone
+        .get(0)
+        .tryEmitError(
+            new Refused(
+                Refused.Reason.UNAVAILABLE,
+                "busy player",
+                new dev.citadel.gamestate.aggregate.Overloaded("mailbox", "64 waiting")));
+    assertThat(alone).containsExactly("result:m0", "result:m1", "result:m2");
+    assertThat(meters.counter("citadel_test_batches_split").count()).isEqualTo(1);
+    assertThat(meters.counter("citadel_test_batches_refused").count()).isZero();
+  }
+
+  @Test
   void a_result_whose_players_are_in_a_running_transaction_waits_for_the_next() {
     TransactionBatches b = batches(2, 32, 100);
     b.submit(result("m1", "a", "b"), runAlone).subscribe();
