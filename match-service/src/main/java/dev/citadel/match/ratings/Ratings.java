@@ -32,8 +32,25 @@ public final class Ratings {
     this.instances = List.copyOf(instances);
   }
 
+  /**
+   * The rating; when the last instance tried refuses for its load or fails (5xx, 429), a 503 that
+   * says to try again (not a 500: nothing is wrong with the request, game-state is busy).
+   * Unreachable or too slow answers 503 as well ({@code Problems}).
+   */
   public Mono<Rating> of(String player, String queue) {
-    return from(0, player, queue);
+    return from(0, player, queue)
+        .onErrorMap(
+            Ratings::refusedForNow,
+            e ->
+                new dev.citadel.web.problem.ApiException(
+                    org.springframework.http.HttpStatus.SERVICE_UNAVAILABLE,
+                    "game-state cannot give the player's rating now; try again"));
+  }
+
+  private static boolean refusedForNow(Throwable e) {
+    return e
+            instanceof org.springframework.web.reactive.function.client.WebClientResponseException r
+        && (r.getStatusCode().is5xxServerError() || r.getStatusCode().value() == 429);
   }
 
   private Mono<Rating> from(int i, String player, String queue) {
