@@ -1,12 +1,21 @@
--- An unanswered match gets one more try: attempt 2 with a new deadline. Returns the new
--- attempt number, or 0 if the match is no longer pending.
+-- An unanswered match gets one more try: the next attempt with a new deadline. Returns the new
+-- attempt number, or 0 if the match is no longer pending, or no longer at the attempt the caller
+-- saw, or not due (every replica's expiry lists overdue matches: only one moves each attempt on,
+-- so the re-send is never skipped by a second replica's cancel right behind it).
 -- KEYS[1] pending hash, KEYS[2] pending deadlines zset
--- ARGV[1] match id, ARGV[2] new deadline
+-- ARGV[1] match id, ARGV[2] new deadline, ARGV[3] the attempt the caller saw, ARGV[4] now
 local pending = redis.call('HGET', KEYS[1], ARGV[1])
 if not pending then
   return 0
 end
 local created, attempt, players = string.match(pending, '^([^#]*)#([^#]*)#(.*)$')
+if attempt ~= ARGV[3] then
+  return 0
+end
+local due = redis.call('ZSCORE', KEYS[2], ARGV[1])
+if due and tonumber(due) > tonumber(ARGV[4]) then
+  return 0
+end
 local next = tonumber(attempt) + 1
 redis.call('HSET', KEYS[1], ARGV[1], created .. '#' .. next .. '#' .. players)
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])

@@ -44,14 +44,15 @@ public final class Expiry {
    * requeued only when game-state answers that the cancel won ({@link Lifecycle#onRejected}).
    */
   public Mono<Integer> expire(String queue) {
-    long now = clock.millis();
     return queues
-        .overdue(queue, now, 1000)
+        .overdue(queue, clock.millis(), 1000)
         .concatMap(
             p -> {
+              // Now for each: a send before it may have waited (up to the producer's timeout).
+              long now = clock.millis();
               if (p.attempt() < 2) {
                 return queues
-                    .retry(queue, p.matchId(), now + roomTimeout.toMillis())
+                    .retry(queue, p.matchId(), p.attempt(), now, now + roomTimeout.toMillis())
                     .filter(attempt -> attempt == 2)
                     .flatMap(
                         attempt -> {
@@ -61,7 +62,7 @@ public final class Expiry {
                     .thenReturn(1);
               }
               return queues
-                  .retry(queue, p.matchId(), now + roomTimeout.toMillis())
+                  .retry(queue, p.matchId(), p.attempt(), now, now + roomTimeout.toMillis())
                   .filter(attempt -> attempt > 2)
                   .flatMap(
                       attempt -> {

@@ -373,13 +373,20 @@ public final class Queues {
   }
 
   /**
-   * @return the new attempt number, 0 if the match is no longer pending
+   * Moves a pending match on from the attempt {@code seen} (its next try, due again at {@code
+   * deadlineMs}), if it is still at that attempt and due at {@code nowMs}.
+   *
+   * @return the new attempt number, 0 if the match is no longer pending, was moved on meanwhile (by
+   *     another replica) or is not due
    */
-  public Mono<Integer> retry(String queue, String matchId, long deadlineMs) {
+  public Mono<Integer> retry(String queue, String matchId, int seen, long nowMs, long deadlineMs) {
     Keys k = new Keys(queue);
     return redis
         .execute(
-            RETRY, List.of(k.pending(), k.deadlines()), List.of(matchId, Long.toString(deadlineMs)))
+            RETRY,
+            List.of(k.pending(), k.deadlines()),
+            List.of(
+                matchId, Long.toString(deadlineMs), Integer.toString(seen), Long.toString(nowMs)))
         .next()
         .map(Long::intValue);
   }

@@ -213,9 +213,20 @@ class MatchFaultsTest {
     queues.enqueue("faults", tickets, enqueuedAt).block();
     long now = System.currentTimeMillis();
     // Popped, and neither the first send nor the re-send ever reached Kafka: attempt 2, overdue.
+    // (Due in a minute first, so the service's own expiry leaves it to this test until then.)
+    long due = now + 60_000;
     String matchId =
-        queues.popAll("faults", List.of(ids(tickets)), now, now - 1).block().get(0).orElseThrow();
-    assertThat(queues.retry("faults", matchId, now - 1).block()).isEqualTo(2);
+        queues.popAll("faults", List.of(ids(tickets)), now, due).block().get(0).orElseThrow();
+    assertThat(queues.retry("faults", matchId, 2, due, now - 1).block())
+        .as("not at the attempt seen: left alone")
+        .isZero();
+    assertThat(queues.retry("faults", matchId, 1, now, now - 1).block())
+        .as("not due yet: left alone")
+        .isZero();
+    assertThat(queues.retry("faults", matchId, 1, due, now - 1).block()).isEqualTo(2);
+    assertThat(queues.retry("faults", matchId, 1, due, now - 1).block())
+        .as("a second replica that saw attempt 1 too: moved on already, so nothing")
+        .isZero();
 
     // Expiry asks game-state to cancel it; the cancel wins (nothing placed); only then requeued.
     awaitAll(tickets, "WAITING");
