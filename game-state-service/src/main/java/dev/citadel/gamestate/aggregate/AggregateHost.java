@@ -165,7 +165,18 @@ public final class AggregateHost<S, C, E> {
               if (read) {
                 meters.readsCaughtUp.increment();
               }
-              return catchUp(r);
+              return catchUp(r)
+                  .then(
+                      Mono.defer(
+                          () -> {
+                            if (r.loaded && r.version < stored) {
+                              // Nothing after the copy's version is left to read: retention cut
+                              // every event it missed, up to a snapshot past it. Load that.
+                              r.loaded = false;
+                              return ensureLoaded(r);
+                            }
+                            return Mono.empty();
+                          }));
             })
         .then();
   }

@@ -511,6 +511,23 @@ class TwoPhaseCommitFaultsTest {
     assertThat(earned.state().gold()).as("not refused as held").isEqualTo(21);
   }
 
+  /**
+   * A copy that fell behind while retention cut every event after its version (a snapshot past it
+   * is all that is left of them): its read finds the stored version ahead and no newer events, and
+   * must load the snapshot, not answer the old state as current.
+   */
+  @Test
+  void a_copy_whose_missed_events_retention_removed_entirely_is_reloaded_on_read() {
+    java.util.concurrent.atomic.AtomicBoolean cut = new java.util.concurrent.atomic.AtomicBoolean();
+    var hooked = readsAlteredWhile(cut, read -> read.filter(e -> false), List.of());
+    String id = player(hooked, "b-", 100);
+    assertThat(hooked.get(id).block().state().gold()).isEqualTo(100);
+    hostA.handle(id, new PlayerCommand.SpendGold(40, "elsewhere"), CLOCK.instant()).block();
+
+    cut.set(true); // what the reader finds after retention: nothing after its version
+    assertThat(hooked.get(id).block().state().gold()).as("reloaded, not stale").isEqualTo(60);
+  }
+
   @Test
   void duplicate_prepare_and_commit_messages_are_harmless() {
     String from = player(hostA, "a-", 100);
