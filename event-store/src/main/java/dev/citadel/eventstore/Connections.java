@@ -60,6 +60,16 @@ public final class Connections {
                 // hex) for every event read, a large share of a replay's CPU.
                 .forceBinary(true)
                 .connectTimeout(acquireTimeout)
+                // A session whose client is gone stops: a statement checks every second whether its
+                // client is still there (PostgreSQL 14 or newer), so one whose reply was lost does
+                // not run on for as long as it waits for a lock; keepalives find a silent peer; a
+                // transaction left open (its client gone between statements) ends after a minute
+                // instead of holding its row locks.
+                .tcpKeepAlive(true)
+                .options(
+                    java.util.Map.of(
+                        "client_connection_check_interval", "1000",
+                        "idle_in_transaction_session_timeout", "60000"))
                 .build());
     return new ConnectionPool(
         ConnectionPoolConfiguration.builder(factory)

@@ -93,6 +93,26 @@ public final class PostgresEventStore implements EventStore {
   private static final String SETTLE_SQL =
       "SELECT version FROM streams WHERE aggregate_id = $1 FOR SHARE";
 
+  /**
+   * The appends (group-commit statements, which commit when they end, with no further word from
+   * their client) running on any connection that started at or before {@code $1} (null: now), and
+   * that moment. A statement whose client lost the connection runs on until it ends or the server
+   * notices: the lookup waits for it.
+   */
+  private static final String RUNNING_APPENDS_SQL =
+      """
+      SELECT coalesce($1, clock_timestamp()) AS since, count(*) AS running
+      FROM pg_stat_activity
+      WHERE state = 'active' AND pid <> pg_backend_pid()
+        AND query LIKE '"""
+          + AppendStatement.MARK
+          + """
+      %' AND query_start <= coalesce($1, clock_timestamp())
+      """;
+
+  /** How long a lookup waits for appends still running before it gives up (outcome unknown). */
+  static final Duration RUNNING_APPENDS_WAIT = Duration.ofSeconds(10);
+
   private static final String FIND_KEY_SQL =
       """
       SELECT fingerprint, first_seq, last_seq, recorded_at FROM idempotency_keys
@@ -302,7 +322,43 @@ public final class PostgresEventStore implements EventStore {
             .fetch()
             .all()
             .thenMany(readStream(aggregateId, afterSeq));
-    return settledThenRead.as(tx::transactional);
+    return appendsRunningNowEnded().thenMany(settledThenRead.as(tx::transactional));
+  }
+
+  /**
+   * Completes once every append statement that was running when this was called has ended (its lock
+   * on a stream's row alone would not do: one still waiting for another row has not taken it yet);
+   * fails after {@link #RUNNING_APPENDS_WAIT}.
+   */
+  private Mono<Void> appendsRunningNowEnded() {
+    return runningAppends(null)
+        .expand(
+            r ->
+                r.running() == 0
+                    ? Mono.empty()
+                    : Mono.delay(Duration.ofMillis(20)).then(runningAppends(r.since())))
+        .filter(r -> r.running() == 0)
+        .next()
+        .switchIfEmpty(Mono.error(() -> new IllegalStateException("no answer")))
+        .timeout(
+            RUNNING_APPENDS_WAIT,
+            Mono.error(
+                () ->
+                    new IllegalStateException(
+                        "an append that began before this lookup is still running after "
+                            + RUNNING_APPENDS_WAIT)))
+        .then();
+  }
+
+  private record Running(OffsetDateTime since, long running) {}
+
+  private Mono<Running> runningAppends(OffsetDateTime since) {
+    var spec = db.sql(RUNNING_APPENDS_SQL);
+    spec = since == null ? spec.bindNull(0, OffsetDateTime.class) : spec.bind(0, since);
+    return spec.map(
+            row ->
+                new Running(row.get("since", OffsetDateTime.class), row.get("running", Long.class)))
+        .one();
   }
 
   @Override
@@ -345,15 +401,16 @@ public final class PostgresEventStore implements EventStore {
   }
 
   /**
-   * First waits for any append to the stream that is still running (its row lock; an append whose
-   * reply was lost may be committing right now), then reads the key in a statement of its own (a
-   * fresh snapshot): a key not found is not there, not merely not visible yet.
+   * First waits for every append statement running now to end (an append whose reply was lost may
+   * still be waiting for a row lock, and commit later) and for any append to the stream still
+   * committing (its row lock), then reads the key in a statement of its own (a fresh snapshot): a
+   * key not found is not there, not merely not visible yet.
    */
   @Override
   public Mono<KeyRecord> findKey(String aggregateId, String key) {
     Mono<KeyRecord> settledThenRead =
         db.sql(SETTLE_SQL).bind(0, aggregateId).fetch().all().then(read(aggregateId, key));
-    return settledThenRead.as(tx::transactional);
+    return appendsRunningNowEnded().then(settledThenRead.as(tx::transactional));
   }
 
   private Mono<KeyRecord> read(String aggregateId, String key) {

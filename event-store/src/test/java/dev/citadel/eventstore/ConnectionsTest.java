@@ -56,6 +56,35 @@ class ConnectionsTest {
   }
 
   @Test
+  void a_session_stops_when_its_client_is_gone_and_an_open_transaction_does_not_hold_for_ever() {
+    ConnectionPool pool = poolOfOne(Duration.ofSeconds(5));
+    try {
+      var settings =
+          Mono.usingWhen(
+                  pool.create(),
+                  c ->
+                      Mono.from(
+                              c.createStatement(
+                                      "SELECT current_setting('client_connection_check_interval'),"
+                                          + " current_setting('idle_in_transaction_session_timeout')")
+                                  .execute())
+                          .flatMap(
+                              r ->
+                                  Mono.from(
+                                      r.map(
+                                          (row, meta) ->
+                                              List.of(
+                                                  row.get(0, String.class),
+                                                  row.get(1, String.class))))),
+                  Connection::close)
+              .block(Duration.ofSeconds(30));
+      assertThat(settings).containsExactly("1s", "1min");
+    } finally {
+      pool.dispose();
+    }
+  }
+
+  @Test
   void an_append_that_gets_no_connection_is_refused_as_never_written() {
     ConnectionPool pool = poolOfOne(Duration.ofMillis(500));
     try {

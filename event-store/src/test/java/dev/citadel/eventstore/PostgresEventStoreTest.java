@@ -238,6 +238,59 @@ class PostgresEventStoreTest {
     assertThat(amounts(store.readStream(b).collectList().block())).containsExactly(1L, 2L);
   }
 
+  /**
+   * An append whose reply was lost may still be running, waiting for another stream's row before it
+   * locks the one looked up: a lookup then must wait for it to end, not answer "not written" and
+   * see it commit a moment later (a caller without a key would send it again: twice).
+   */
+  @Test
+  void a_lookup_waits_for_an_append_still_waiting_for_another_streams_row() throws Exception {
+    // Rows are locked in id order: the append takes "a-" first, then "z-", the stream looked up.
+    String first = "a-" + newId();
+    String looked = "z-" + newId();
+    store.append(append(first, 0, 1)).block();
+    store.append(append(looked, 0, 1)).block();
+    try (java.sql.Connection other =
+            java.sql.DriverManager.getConnection(
+                fixture.endpoint.jdbcUrl(),
+                fixture.endpoint.username(),
+                fixture.endpoint.password());
+        java.sql.Connection watcher =
+            java.sql.DriverManager.getConnection(
+                fixture.endpoint.jdbcUrl(),
+                fixture.endpoint.username(),
+                fixture.endpoint.password())) {
+      other.setAutoCommit(false);
+      int otherPid;
+      try (var pid = other.createStatement().executeQuery("SELECT pg_backend_pid()")) {
+        pid.next();
+        otherPid = pid.getInt(1);
+      }
+      try (var lock =
+          other.prepareStatement("SELECT 1 FROM streams WHERE aggregate_id = ? FOR UPDATE")) {
+        lock.setString(1, first);
+        lock.executeQuery().close();
+      }
+      var keyed = append(looked, 1, 20).withKey(IdempotencyKey.of("k-late", "f"));
+      var append = store.appendAtomically(List.of(append(first, 1, 10), keyed)).toFuture();
+      org.awaitility.Awaitility.await()
+          .atMost(java.time.Duration.ofSeconds(10))
+          .until(() -> blockedBy(watcher, otherPid) > 0);
+
+      // The lookup begins while the append waits; the append ends (and commits) after it began.
+      var lookup = store.findKey(looked, "k-late").toFuture();
+      org.awaitility.Awaitility.await()
+          .during(java.time.Duration.ofMillis(300))
+          .atMost(java.time.Duration.ofSeconds(5))
+          .until(() -> !lookup.isDone());
+      other.commit();
+      assertThat(append).succeedsWithin(java.time.Duration.ofSeconds(10));
+      assertThat(lookup.get(10, java.util.concurrent.TimeUnit.SECONDS))
+          .as("found: the append that was running when the lookup began is waited for")
+          .isNotNull();
+    }
+  }
+
   /** Sessions waiting for a lock the session {@code pid} holds. */
   private static int blockedBy(java.sql.Connection c, int pid) throws java.sql.SQLException {
     try (var q =
