@@ -41,9 +41,9 @@ public interface EventStore {
   Flux<StoredEvent> readStreams(Map<String, Long> afterSeq);
 
   /**
-   * The same, after waiting for any append to the stream that is still running (an append whose
-   * reply was lost may be committing right now): events not found are not there, not merely not
-   * visible yet. For looking up whether an append with an ambiguous outcome landed.
+   * The same, after waiting for every append still running (an append whose reply was lost may
+   * still be waiting for a row, or committing right now): events not found are not there, not
+   * merely not visible yet. For looking up whether an append with an ambiguous outcome landed.
    */
   Flux<StoredEvent> readSettled(String aggregateId, long afterSeq);
 
@@ -70,6 +70,16 @@ public interface EventStore {
    * stream that is still committing is waited for, so an empty answer is final.
    */
   Mono<KeyRecord> findKey(String aggregateId, String key);
+
+  /**
+   * The same after a write failed in doubt: first waits for every append still running when it was
+   * asked (one whose reply was lost may still be waiting for another stream's row, and commit
+   * later), so an empty answer means that write was not stored. Slower than {@link #findKey}: for
+   * lookups after a failure, not before every keyed write.
+   */
+  default Mono<KeyRecord> findKeyAfterFailure(String aggregateId, String key) {
+    return findKey(aggregateId, key);
+  }
 
   /** Forgets idempotency keys recorded before {@code before}; how many went. */
   Mono<Long> forgetKeys(Instant before);

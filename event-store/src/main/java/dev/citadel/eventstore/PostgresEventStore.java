@@ -401,16 +401,25 @@ public final class PostgresEventStore implements EventStore {
   }
 
   /**
-   * First waits for every append statement running now to end (an append whose reply was lost may
-   * still be waiting for a row lock, and commit later) and for any append to the stream still
-   * committing (its row lock), then reads the key in a statement of its own (a fresh snapshot): a
-   * key not found is not there, not merely not visible yet.
+   * First waits for any append to the stream still committing (its row lock), then reads the key in
+   * a statement of its own (a fresh snapshot): a key not found is not there, not merely not visible
+   * yet.
    */
   @Override
   public Mono<KeyRecord> findKey(String aggregateId, String key) {
     Mono<KeyRecord> settledThenRead =
         db.sql(SETTLE_SQL).bind(0, aggregateId).fetch().all().then(read(aggregateId, key));
-    return appendsRunningNowEnded().then(settledThenRead.as(tx::transactional));
+    return settledThenRead.as(tx::transactional);
+  }
+
+  /**
+   * {@link #findKey}, after every append statement running now has ended: one whose reply was lost
+   * may still be waiting for another stream's row lock, and commit after a lookup that waited only
+   * for this stream's row.
+   */
+  @Override
+  public Mono<KeyRecord> findKeyAfterFailure(String aggregateId, String key) {
+    return appendsRunningNowEnded().then(findKey(aggregateId, key));
   }
 
   private Mono<KeyRecord> read(String aggregateId, String key) {

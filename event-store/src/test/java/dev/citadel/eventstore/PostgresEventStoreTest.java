@@ -278,7 +278,7 @@ class PostgresEventStoreTest {
           .until(() -> blockedBy(watcher, otherPid) > 0);
 
       // The lookup begins while the append waits; the append ends (and commits) after it began.
-      var lookup = store.findKey(looked, "k-late").toFuture();
+      var lookup = store.findKeyAfterFailure(looked, "k-late").toFuture();
       org.awaitility.Awaitility.await()
           .during(java.time.Duration.ofMillis(300))
           .atMost(java.time.Duration.ofSeconds(5))

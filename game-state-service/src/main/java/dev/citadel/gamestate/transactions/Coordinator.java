@@ -366,7 +366,7 @@ public final class Coordinator {
    */
   private Mono<Stored> lookUp(AppendRequest a, IdempotencyKey key) {
     return store
-        .findKey(a.aggregateId(), key.value())
+        .findKeyAfterFailure(a.aggregateId(), key.value())
         .map(
             found -> {
               if (!found.fingerprint().equals(key.fingerprint())) {
