@@ -192,7 +192,11 @@ public final class Problems {
           "org.springframework.dao.DataAccessResourceFailureException",
           "org.springframework.dao.TransientDataAccessResourceException",
           "io.r2dbc.spi.R2dbcTransientException",
-          "io.r2dbc.spi.R2dbcNonTransientResourceException");
+          "io.r2dbc.spi.R2dbcNonTransientResourceException",
+          // Redis did not answer within the client's timeout (Spring Data Redis's translation of
+          // Lettuce's, and Lettuce's own where it is not translated): busy, not a bug.
+          "org.springframework.dao.QueryTimeoutException",
+          "io.lettuce.core.RedisCommandTimeoutException");
 
   private static boolean storageUnavailable(Throwable t) {
     for (Class<?> c = t.getClass(); c != null; c = c.getSuperclass()) {
