@@ -19,7 +19,9 @@ import reactor.core.publisher.MonoSink;
  * meanwhile go together in the next one. A lone request goes at once. Two requests with the same
  * {@code distinct} value never share a batch: the later one waits for the next, so it sees what the
  * first wrote. The runner answers which requests failed on their own (by their {@code distinct}
- * value); the others succeed. A runner that fails fails every request in its batch.
+ * value); the others succeed. A runner that fails fails every request in its batch. At most {@code
+ * maxWaiting} wait in a lane: past it a request is refused at once ({@link Overloaded}); a request
+ * whose caller gives up while it waits is taken out and never run.
  */
 public final class KeyedBatches<K, R> {
   private record Waiting<R>(R request, MonoSink<Void> sink) {}
@@ -32,27 +34,63 @@ public final class KeyedBatches<K, R> {
   private final BiFunction<K, List<R>, Mono<Map<Object, Throwable>>> runner;
   private final Function<R, Object> distinct;
   private final int maxBatch;
+  private final int maxWaiting;
+  private final String name;
   private final Map<K, Lane<R>> lanes = new ConcurrentHashMap<>();
 
+  /** Lanes bounded by their caller (each request already waits for a bounded resource). */
   public KeyedBatches(
       BiFunction<K, List<R>, Mono<Map<Object, Throwable>>> runner,
       Function<R, Object> distinct,
       int maxBatch) {
+    this(runner, distinct, maxBatch, Integer.MAX_VALUE, "batches");
+  }
+
+  /**
+   * @param name what an {@link Overloaded} refusal names as the bound reached
+   */
+  public KeyedBatches(
+      BiFunction<K, List<R>, Mono<Map<Object, Throwable>>> runner,
+      Function<R, Object> distinct,
+      int maxBatch,
+      int maxWaiting,
+      String name) {
     this.runner = runner;
     this.distinct = distinct;
     this.maxBatch = maxBatch;
+    this.maxWaiting = maxWaiting;
+    this.name = name;
   }
 
   public Mono<Void> submit(K key, R request) {
     return Mono.create(
         sink -> {
           Lane<R> lane = lanes.computeIfAbsent(key, k -> new Lane<>());
+          Waiting<R> waiting = new Waiting<>(request, sink);
           synchronized (lane) {
-            lane.pending.add(new Waiting<>(request, sink));
-            if (lane.running) {
-              return; // the running batch starts the next one when it finishes
+            if (lane.pending.size() >= maxWaiting) {
+              // Answered outside the lock: an error runs the caller's error path on this thread.
+              waiting = null;
+            } else {
+              lane.pending.add(waiting);
+              Waiting<R> added = waiting;
+              sink.onCancel(
+                  () -> {
+                    synchronized (lane) {
+                      lane.pending.remove(added); // not taken yet: never run
+                    }
+                  });
+              if (lane.running) {
+                return; // the running batch starts the next one when it finishes
+              }
+              lane.running = true;
             }
-            lane.running = true;
+          }
+          if (waiting == null) {
+            sink.error(
+                new Overloaded(
+                    name, maxWaiting + " already wait for " + name + " here; try again"));
+            return;
           }
           next(key, lane);
         });

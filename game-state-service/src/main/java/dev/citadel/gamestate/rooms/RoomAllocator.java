@@ -78,8 +78,20 @@ public final class RoomAllocator {
   private final Map<Integer, Channel> behind = new ConcurrentHashMap<>();
 
   private final KeyedBatches<Integer, Ending> ends =
-      new KeyedBatches<>(this::endBatch, e -> e.ended().matchId(), MAX_ENDS_PER_BATCH);
+      new KeyedBatches<>(
+          this::endBatch,
+          e -> e.ended().matchId(),
+          MAX_ENDS_PER_BATCH,
+          MAX_ENDS_WAITING,
+          "match-ends");
   private static final int MAX_ENDS_PER_BATCH = 200;
+
+  /**
+   * Ends waiting for one channel's turn, at most: past it an end is refused at once (503), instead
+   * of queueing without bound while the database stalls.
+   */
+  private static final int MAX_ENDS_WAITING = 4_096;
+
   private static final long RELOAD_EVERY_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
   private final java.util.concurrent.atomic.AtomicLong lastReload =
       new java.util.concurrent.atomic.AtomicLong(System.nanoTime() - RELOAD_EVERY_NANOS);

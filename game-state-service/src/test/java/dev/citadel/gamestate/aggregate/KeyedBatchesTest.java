@@ -47,6 +47,37 @@ class KeyedBatchesTest {
   }
 
   @Test
+  void past_the_bound_a_request_is_refused_at_once_and_one_whose_caller_gave_up_never_runs() {
+    List<List<String>> batches = new ArrayList<>();
+    List<Sinks.Empty<Void>> running = new ArrayList<>();
+    KeyedBatches<Integer, String> lane =
+        new KeyedBatches<>(
+            (key, batch) -> {
+              batches.add(batch);
+              Sinks.Empty<Void> done = Sinks.empty();
+              running.add(done);
+              return done.asMono().then(Mono.just(Map.<Object, Throwable>of()));
+            },
+            s -> s,
+            10,
+            2,
+            "ends");
+    lane.submit(1, "running").subscribe();
+    lane.submit(1, "w1").subscribe();
+    var gaveUp = lane.submit(1, "w2").subscribe();
+    List<Throwable> refused = new ArrayList<>();
+    lane.submit(1, "w3").subscribe(v -> {}, refused::add);
+    assertThat(refused).singleElement().isInstanceOf(Overloaded.class);
+    // Another key has a lane of its own.
+    lane.submit(2, "other").subscribe();
+    assertThat(batches).containsExactly(List.of("running"), List.of("other"));
+
+    gaveUp.dispose(); // its caller gave up while it waited: taken out
+    running.get(0).tryEmitEmpty();
+    assertThat(batches.get(2)).containsExactly("w1");
+  }
+
+  @Test
   void a_failed_batch_fails_every_request_in_it_and_the_lane_goes_on() {
     AtomicReference<Sinks.Empty<Void>> current = new AtomicReference<>();
     KeyedBatches<Integer, String> batches =
