@@ -177,7 +177,15 @@ public final class Accounts {
             ConcurrencyConflict.class,
             e ->
                 new MemberRejected(
-                    MemberRejected.Kind.CONFLICT, "the account changed concurrently; try again"));
+                    MemberRejected.Kind.CONFLICT, "the account changed concurrently; try again"))
+        // Two renames swapping nicknames wait on each other's new name; PostgreSQL ends one
+        // (deadlock: rolled back whole, nothing written): 409 to try again, not 500.
+        .onErrorMap(
+            org.springframework.dao.PessimisticLockingFailureException.class,
+            e ->
+                new MemberRejected(
+                    MemberRejected.Kind.CONFLICT,
+                    "another rename took part of this one's way; try again"));
   }
 
   private static MemberRejected taken(String nick) {

@@ -167,7 +167,9 @@ public final class LoginThrottle {
   /**
    * A log-in under the throttle: counted before {@code check} runs (refused with {@link Locked}
    * without running it when locked); a success takes its count back ({@link #succeeded}), an error
-   * that is not a {@code verdict} on the password too ({@link #withdrawn}); a verdict stays
+   * that is not a {@code verdict} on the password too ({@link #withdrawn}), and so does a log-in
+   * whose caller gave up before either (a client or the gateway timing out under load: counted as
+   * failures, a few of them locked a player out without one wrong password); a verdict stays
    * counted.
    */
   public <T> Mono<T> guard(
@@ -178,29 +180,47 @@ public final class LoginThrottle {
       Predicate<Throwable> verdict) {
     return attempt(nicknameKey, address, clock.instant())
         .flatMap(
-            counted ->
-                check
-                    .onErrorResume(
-                        e -> !verdict.test(e),
-                        // Taken back; if that fails too, the first error still answers.
-                        e ->
-                            withdrawn(counted)
-                                .onErrorResume(
-                                    x -> {
-                                      log.warn("a log-in's count could not be taken back", x);
-                                      return Mono.empty();
-                                    })
-                                .then(Mono.error(e)))
-                    .flatMap(
-                        ok ->
-                            succeeded(counted, clock.instant())
-                                // The password was right: the player gets in all the same.
-                                .onErrorResume(
-                                    x -> {
-                                      log.warn("a log-in's success could not be recorded", x);
-                                      return Mono.empty();
-                                    })
-                                .thenReturn(ok)));
+            counted -> {
+              // Set once the attempt's outcome is being recorded (or stays counted): a cancel
+              // after that changes nothing; a cancel before takes the count back.
+              java.util.concurrent.atomic.AtomicBoolean settled =
+                  new java.util.concurrent.atomic.AtomicBoolean();
+              return check
+                  .onErrorResume(
+                      e -> !verdict.test(e) && settled.compareAndSet(false, true),
+                      // Taken back; if that fails too, the first error still answers.
+                      e ->
+                          withdrawn(counted)
+                              .onErrorResume(
+                                  x -> {
+                                    log.warn("a log-in's count could not be taken back", x);
+                                    return Mono.empty();
+                                  })
+                              .then(Mono.error(e)))
+                  .doOnError(e -> settled.set(true)) // a verdict: stays counted
+                  .flatMap(
+                      ok -> {
+                        settled.set(true);
+                        return succeeded(counted, clock.instant())
+                            // The password was right: the player gets in all the same.
+                            .onErrorResume(
+                                x -> {
+                                  log.warn("a log-in's success could not be recorded", x);
+                                  return Mono.empty();
+                                })
+                            .thenReturn(ok);
+                      })
+                  .doOnCancel(
+                      () -> {
+                        if (settled.compareAndSet(false, true)) {
+                          // Not this request's to wait for: its caller is gone.
+                          withdrawn(counted)
+                              .subscribe(
+                                  null,
+                                  x -> log.warn("a cancelled log-in's count stays counted", x));
+                        }
+                      });
+            });
   }
 
   /** A script's arguments, then the locks the attempt reported (see login-attempt.lua). */

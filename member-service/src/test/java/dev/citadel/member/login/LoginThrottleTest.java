@@ -77,6 +77,23 @@ class LoginThrottleTest {
   }
 
   @Test
+  void log_ins_whose_callers_gave_up_before_the_verdict_lock_no_one_out() {
+    String nickname = nick();
+    for (int i = 0; i < 8; i++) {
+      java.util.concurrent.CountDownLatch checking = new java.util.concurrent.CountDownLatch(1);
+      var pending = guard(nickname, Mono.<String>never().doOnSubscribe(s -> checking.countDown()));
+      var subscription = pending.subscribe(v -> {}, e -> {});
+      org.awaitility.Awaitility.await().atMost(WAIT).until(() -> checking.getCount() == 0);
+      subscription.dispose(); // the gateway's timeout, a client that gave up
+    }
+    // Each was taken back (asynchronously): the player gets in, not locked.
+    org.awaitility.Awaitility.await()
+        .atMost(WAIT)
+        .ignoreException(LoginThrottle.Locked.class)
+        .until(() -> "in".equals(guard(nickname, Mono.just("in")).block(WAIT)));
+  }
+
+  @Test
   void wrong_passwords_still_lock_the_nickname_at_its_threshold() {
     String nickname = nick();
     for (int i = 0; i < 5; i++) {
