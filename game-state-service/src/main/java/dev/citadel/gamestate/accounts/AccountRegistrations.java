@@ -55,7 +55,8 @@ public final class AccountRegistrations {
                 renamed.getPlayerId(),
                 new PlayerCommand.SetNickname(renamed.getNickname()),
                 Instant.ofEpochMilli(renamed.getChangedAtEpochMs()))
-            .then();
+            .then()
+            .onErrorMap(AccountRegistrations::refusedForGood, AccountRegistrations::deadLetter);
       }
       if (!REGISTERED.equals(envelope.getEventType())) {
         return Mono.empty(); // other account events are not ours
@@ -70,9 +71,25 @@ public final class AccountRegistrations {
           .then()
           .onErrorResume(
               e -> e instanceof PlayerRejected r && r.kind() == PlayerRejected.Kind.CONFLICT,
-              e -> Mono.empty()); // already created: a redelivery
+              e -> Mono.empty()) // already created: a redelivery
+          .onErrorMap(AccountRegistrations::refusedForGood, AccountRegistrations::deadLetter);
     } catch (InvalidProtocolBufferException e) {
       return Mono.error(new Unprocessable("not an account event", e));
     }
+  }
+
+  /**
+   * Refused by the player's rules in a way no retry changes (input they reject; a rename of a
+   * player game-state never created, its registration dead-lettered): retried in order, it would
+   * hold up every later account event of its partition for ever. Dead-lettered instead, to be
+   * replayed.
+   */
+  static boolean refusedForGood(Throwable e) {
+    return e instanceof PlayerRejected r
+        && (r.kind() == PlayerRejected.Kind.INVALID || r.kind() == PlayerRejected.Kind.NOT_FOUND);
+  }
+
+  private static Throwable deadLetter(Throwable e) {
+    return new Unprocessable("refused by the player's rules: " + e.getMessage(), e);
   }
 }

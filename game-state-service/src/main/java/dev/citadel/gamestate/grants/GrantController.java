@@ -4,6 +4,7 @@ import dev.citadel.eventstore.IdempotencyKey;
 import dev.citadel.gamestate.aggregate.AggregateHost;
 import dev.citadel.gamestate.http.CommandResponse;
 import dev.citadel.gamestate.http.PlayerRequests;
+import dev.citadel.gamestate.player.Player;
 import dev.citadel.gamestate.player.PlayerCommand;
 import dev.citadel.gamestate.player.PlayerEvent;
 import dev.citadel.gamestate.player.PlayerState;
@@ -67,10 +68,19 @@ public class GrantController {
             body.gold() == null ? 0 : body.gold(),
             body.experience() == null ? 0 : body.experience(),
             items,
-            body.reason() == null ? "reward " + body.rewardId() : body.reason());
+            body.reason() == null ? defaultReason(body.rewardId()) : body.reason());
     // Scoped to the calling client: two game servers' reward ids never meet.
     IdempotencyKey key =
         IdempotencyKey.of("reward:" + caller.getName() + ":" + body.rewardId(), command);
     return players.handle(id, command, clock.instant(), key).map(PlayerRequests::response);
+  }
+
+  /**
+   * The reason a grant without one records: its reward id, cut to what a reason may hold (a reward
+   * id may be twice as long: a game server's grant must not be refused for a field it never sent).
+   */
+  static String defaultReason(String rewardId) {
+    String reason = "reward " + rewardId;
+    return reason.length() <= Player.MAX_REASON ? reason : reason.substring(0, Player.MAX_REASON);
   }
 }

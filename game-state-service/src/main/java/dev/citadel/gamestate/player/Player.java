@@ -49,7 +49,7 @@ public final class Player {
   /** A queue's name, as match-service's configuration allows it. */
   public static final Pattern QUEUE = Pattern.compile("[a-z0-9_]{1,20}");
 
-  private static final int MAX_REASON = 64;
+  public static final int MAX_REASON = 64;
 
   private Player() {}
 

@@ -17,6 +17,15 @@ public record Catalogue(Map<String, Long> prices) {
           if (price == null || price <= 0) {
             throw new IllegalArgumentException("the price of " + item + " must be positive");
           }
+          // Above it every purchase would be refused as the player's fault (400): a typo in the
+          // configuration stops start-up instead.
+          if (price > dev.citadel.gamestate.player.Player.MAX_AMOUNT) {
+            throw new IllegalArgumentException(
+                "the price of "
+                    + item
+                    + " must be at most "
+                    + dev.citadel.gamestate.player.Player.MAX_AMOUNT);
+          }
         });
   }
 

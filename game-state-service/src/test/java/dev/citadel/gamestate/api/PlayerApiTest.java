@@ -226,6 +226,16 @@ class PlayerApiTest {
         .isEqualTo(2)
         .jsonPath("$.version")
         .isEqualTo(6);
+
+    // A reward id as long as allowed, with no reason: granted (the reason it records is cut to
+    // fit), not refused for a field the game server never sent.
+    String longId = "ranked-" + "x".repeat(121);
+    grant(id, "{\"rewardId\":\"" + longId + "\",\"gold\":1}")
+        .expectStatus()
+        .isOk()
+        .expectBody()
+        .jsonPath("$.player.gold")
+        .isEqualTo(101);
   }
 
   @Test
