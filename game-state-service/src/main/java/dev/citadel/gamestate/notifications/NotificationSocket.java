@@ -29,10 +29,14 @@ public final class NotificationSocket implements WebSocketHandler {
   /** 4001: a close code of the application's own range (RFC 6455 §7.4.2). */
   static final CloseStatus TOKEN_EXPIRED = new CloseStatus(4001, "token expired");
 
+  /** Notifications kept for a socket whose client does not read; past it the oldest go. */
+  static final int MAX_WAITING = 256;
+
   private final ReactiveRedisMessageListenerContainer listeners;
   private final Clock clock;
   private final AtomicInteger open = new AtomicInteger();
   private final Counter pushed;
+  private final Counter droppedUnread;
 
   public NotificationSocket(
       ReactiveRedisMessageListenerContainer listeners, Clock clock, MeterRegistry meters) {
@@ -45,6 +49,15 @@ public final class NotificationSocket implements WebSocketHandler {
         Counter.builder("citadel_websocket_messages_sent")
             .description("notifications pushed to players")
             .register(meters);
+    this.droppedUnread =
+        Counter.builder("citadel_websocket_messages_dropped")
+            .description(
+                "notifications dropped: their socket's client had not read the ones before")
+            .register(meters);
+  }
+
+  private void dropped() {
+    droppedUnread.increment();
   }
 
   @Override
@@ -76,7 +89,15 @@ public final class NotificationSocket implements WebSocketHandler {
                 subscribed ->
                     Flux.concat(
                         Mono.just(PlayerNotifier.message("connected", playerId)),
-                        subscribed.map(m -> m.getMessage())));
+                        subscribed
+                            .map(m -> m.getMessage())
+                            // A client that stops reading: the newest wait, the oldest go
+                            // (delivery is best effort, the state is readable), instead of
+                            // piling up for the token's hour.
+                            .onBackpressureBuffer(
+                                MAX_WAITING,
+                                unread -> dropped(),
+                                reactor.core.publisher.BufferOverflowStrategy.DROP_OLDEST)));
     // Ends when the client goes away (receive() completes and cancels the subscription) or when
     // the token expires (the timer closes the session, which ends both).
     open.incrementAndGet();

@@ -104,10 +104,12 @@ public final class ForwardingFilter implements GlobalFilter, Ordered {
                 h -> {
                   h.remove(PLAYER_HEADER);
                   h.remove("Forwarded");
-                  h.remove("X-Forwarded-Host");
-                  h.remove("X-Forwarded-Port");
-                  h.remove("X-Forwarded-Proto");
-                  h.remove("X-Forwarded-Prefix");
+                  // Every X-Forwarded-* a client sent (Host, Proto, Ssl, Uri, ...), whatever its
+                  // case: nothing of the kind reaches a service but our own X-Forwarded-For.
+                  h.headerNames().stream()
+                      .filter(n -> n.regionMatches(true, 0, "X-Forwarded-", 0, 12))
+                      .toList()
+                      .forEach(h::remove);
                   h.set("X-Forwarded-For", client);
                   if (bearer != null) {
                     h.setBearerAuth(bearer);

@@ -2,7 +2,10 @@ package dev.citadel.gateway.affinity;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.InetAddress;
 import java.net.URI;
+import java.net.UnknownHostException;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 class DnsInstancesTest {
@@ -16,5 +19,41 @@ class DnsInstancesTest {
   void an_unknown_name_means_no_instances_not_an_error() {
     assertThat(new DnsInstances("no-such-service.invalid", 8083).get().collectList().block())
         .isEmpty();
+  }
+
+  @Test
+  void a_name_that_stops_resolving_keeps_its_last_answer_until_it_answers_again() throws Exception {
+    InetAddress one = InetAddress.getByName("10.0.0.1");
+    InetAddress two = InetAddress.getByName("10.0.0.2");
+    AtomicReference<InetAddress[]> answer = new AtomicReference<>(new InetAddress[] {one, two});
+    DnsInstances dns =
+        new DnsInstances(
+            "game-state",
+            8083,
+            name -> {
+              InetAddress[] a = answer.get();
+              if (a == null) {
+                throw new UnknownHostException("Temporary failure in name resolution");
+              }
+              return a;
+            });
+    assertThat(dns.get().collectList().block()).hasSize(2);
+
+    answer.set(null); // a DNS hiccup
+    assertThat(dns.get().collectList().block()).as("kept").hasSize(2);
+    answer.set(new InetAddress[0]); // every pod unready for a moment
+    assertThat(dns.get().collectList().block()).as("kept").hasSize(2);
+
+    answer.set(new InetAddress[] {two}); // one pod really went
+    assertThat(dns.get().collectList().block()).containsExactly(URI.create("http://10.0.0.2:8083"));
+  }
+
+  @Test
+  void an_ipv6_address_is_a_url_with_a_host() throws Exception {
+    InetAddress v6 = InetAddress.getByName("fd00::5");
+    URI uri =
+        new DnsInstances("game-state", 8080, name -> new InetAddress[] {v6}).get().blockFirst();
+    assertThat(uri.getHost()).isEqualTo("[fd00:0:0:0:0:0:0:5]");
+    assertThat(uri.getPort()).isEqualTo(8080);
   }
 }
