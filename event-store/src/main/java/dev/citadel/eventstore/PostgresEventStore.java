@@ -103,7 +103,7 @@ public final class PostgresEventStore implements EventStore {
       """
       SELECT coalesce($1, clock_timestamp()) AS since, count(*) AS running
       FROM pg_stat_activity
-      WHERE state = 'active' AND pid <> pg_backend_pid()
+      WHERE state = 'active' AND pid <> pg_backend_pid() AND datname = current_database()
         AND query LIKE '"""
           + AppendStatement.MARK
           + """

@@ -342,7 +342,12 @@ public final class Coordinator {
                     && !(e instanceof StoreBusy),
             e ->
                 Flux.fromIterable(firstOfEach.values())
-                    .concatMap(a -> lookUp(a, keyOf.apply(a.aggregateId())))
+                    .index()
+                    // The first lookup waits for the appends still running (once: the others
+                    // come after it, and later appends are not this one).
+                    .concatMap(
+                        a ->
+                            lookUp(a.getT2(), keyOf.apply(a.getT2().aggregateId()), a.getT1() == 0))
                     .collectList()
                     .flatMap(
                         found -> {
@@ -364,9 +369,10 @@ public final class Coordinator {
    * would have written it, {@link Stored#REPEAT} where an earlier append did (this one met it and
    * stored nothing), empty when it is not there; {@link KeyReused} when another request holds it.
    */
-  private Mono<Stored> lookUp(AppendRequest a, IdempotencyKey key) {
-    return store
-        .findKeyAfterFailure(a.aggregateId(), key.value())
+  private Mono<Stored> lookUp(AppendRequest a, IdempotencyKey key, boolean first) {
+    return (first
+            ? store.findKeyAfterFailure(a.aggregateId(), key.value())
+            : store.findKey(a.aggregateId(), key.value()))
         .map(
             found -> {
               if (!found.fingerprint().equals(key.fingerprint())) {

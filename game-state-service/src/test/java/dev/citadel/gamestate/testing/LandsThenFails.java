@@ -7,7 +7,7 @@ import java.util.List;
 import reactor.core.publisher.Mono;
 
 /** The multi-stream append is written, and then its reply is lost (a connection reset). */
-public final class LandsThenFails extends FailingStore {
+public class LandsThenFails extends FailingStore {
   public LandsThenFails(EventStore inner) {
     super(inner);
   }

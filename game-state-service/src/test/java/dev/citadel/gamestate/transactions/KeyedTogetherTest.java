@@ -164,9 +164,22 @@ class KeyedTogetherTest {
     String a1 = p.a1(), b1 = p.b1(), b2 = p.b2(), a2 = p.a2();
     var first = gift(a1, b1, 30, "gift-" + UUID.randomUUID());
     var second = gift(b2, a2, 40, "gift-" + UUID.randomUUID());
-    var replyLost = coordinatorOn(new dev.citadel.gamestate.testing.LandsThenFails(store));
+    java.util.concurrent.atomic.AtomicInteger waits =
+        new java.util.concurrent.atomic.AtomicInteger();
+    var replyLost =
+        coordinatorOn(
+            new dev.citadel.gamestate.testing.LandsThenFails(store) {
+              @Override
+              public reactor.core.publisher.Mono<KeyRecord> findKeyAfterFailure(
+                  String aggregateId, String key) {
+                waits.incrementAndGet();
+                return super.findKeyAfterFailure(aggregateId, key);
+              }
+            });
     assertThat(replyLost.executeAll(List.of(first, second)).block()).isNotBlank();
     assertThat(List.of(gold(a1), gold(b1), gold(b2), gold(a2))).containsExactly(70L, 30L, 60L, 40L);
+    // The lookup in doubt waits for the appends still running, once for the whole batch.
+    assertThat(waits.get()).isEqualTo(1);
   }
 
   @Test

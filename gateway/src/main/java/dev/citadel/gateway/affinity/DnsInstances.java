@@ -15,9 +15,11 @@ import reactor.core.scheduler.Schedulers;
  * pod, which is exactly the set affinity should hash over. No Kubernetes client needed.
  *
  * <p>A name that does not resolve, or resolves to nothing, after it resolved before keeps the last
- * answer: a DNS hiccup (a timeout, SERVFAIL) or a moment when every pod is marked unready (a
- * saturated cluster, the case the probes' "route to all when all fail" is for) must not take every
- * instance away at once; the probes drop the ones that really went. Before any answer, none.
+ * answer for {@link #KEEP_LAST_ANSWER}: a DNS hiccup (a timeout, SERVFAIL) or a moment when every
+ * pod is marked unready (a saturated cluster, the case the probes' "route to all when all fail" is
+ * for) must not take every instance away at once. Past that the instances are gone for good (scaled
+ * to zero, a deploy whose pods never became ready): none, so requests are refused at once instead
+ * of waiting for connections to addresses another pod may have by now. Before any answer, none.
  */
 public final class DnsInstances implements Supplier<Flux<URI>> {
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(DnsInstances.class);
@@ -31,16 +33,23 @@ public final class DnsInstances implements Supplier<Flux<URI>> {
   private final String name;
   private final int port;
   private final Resolver resolver;
+  private final java.util.function.LongSupplier nanos;
   private volatile List<URI> lastAnswer = List.of();
+  private volatile long lastAnswerAt;
+
+  /** How long the last answer stands in for failed or empty lookups. */
+  static final java.time.Duration KEEP_LAST_ANSWER = java.time.Duration.ofSeconds(30);
 
   public DnsInstances(String name, int port) {
-    this(name, port, InetAddress::getAllByName);
+    this(name, port, InetAddress::getAllByName, System::nanoTime);
   }
 
-  public DnsInstances(String name, int port, Resolver resolver) {
+  public DnsInstances(
+      String name, int port, Resolver resolver, java.util.function.LongSupplier nanos) {
     this.name = name;
     this.port = port;
     this.resolver = resolver;
+    this.nanos = nanos;
   }
 
   @Override
@@ -56,9 +65,13 @@ public final class DnsInstances implements Supplier<Flux<URI>> {
         .map(
             found -> {
               if (found.isEmpty()) {
-                return lastAnswer; // none yet, or the last answer: see the class comment
+                // None yet, or the last answer while it is recent: see the class comment.
+                return nanos.getAsLong() - lastAnswerAt <= KEEP_LAST_ANSWER.toNanos()
+                    ? lastAnswer
+                    : List.<URI>of();
               }
               lastAnswer = found;
+              lastAnswerAt = nanos.getAsLong();
               return found;
             })
         .flatMapMany(Flux::fromIterable);

@@ -26,6 +26,7 @@ class DnsInstancesTest {
     InetAddress one = InetAddress.getByName("10.0.0.1");
     InetAddress two = InetAddress.getByName("10.0.0.2");
     AtomicReference<InetAddress[]> answer = new AtomicReference<>(new InetAddress[] {one, two});
+    long[] now = {0};
     DnsInstances dns =
         new DnsInstances(
             "game-state",
@@ -36,7 +37,8 @@ class DnsInstancesTest {
                 throw new UnknownHostException("Temporary failure in name resolution");
               }
               return a;
-            });
+            },
+            () -> now[0]);
     assertThat(dns.get().collectList().block()).hasSize(2);
 
     answer.set(null); // a DNS hiccup
@@ -52,7 +54,9 @@ class DnsInstancesTest {
   void an_ipv6_address_is_a_url_with_a_host() throws Exception {
     InetAddress v6 = InetAddress.getByName("fd00::5");
     URI uri =
-        new DnsInstances("game-state", 8080, name -> new InetAddress[] {v6}).get().blockFirst();
+        new DnsInstances("game-state", 8080, name -> new InetAddress[] {v6}, System::nanoTime)
+            .get()
+            .blockFirst();
     assertThat(uri.getHost()).isEqualTo("[fd00:0:0:0:0:0:0:5]");
     assertThat(uri.getPort()).isEqualTo(8080);
   }

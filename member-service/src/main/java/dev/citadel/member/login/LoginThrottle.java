@@ -200,7 +200,9 @@ public final class LoginThrottle {
                   .doOnError(e -> settled.set(true)) // a verdict: stays counted
                   .flatMap(
                       ok -> {
-                        settled.set(true);
+                        if (!settled.compareAndSet(false, true)) {
+                          return Mono.just(ok); // cancelled just before: taken back already
+                        }
                         return succeeded(counted, clock.instant())
                             // The password was right: the player gets in all the same.
                             .onErrorResume(
