@@ -16,14 +16,17 @@ public class Unprocessable extends RuntimeException {
     super(message);
   }
 
-  /** Whether this failure, or one it was caused by, says the message can never be handled. */
+  /**
+   * Whether this failure, or one it was caused by, says the message can never be handled. A chain
+   * of causes that loops (A caused by B caused by A: {@code initCause} allows it) ends the search
+   * where it comes back, instead of looping on the consumer's thread for ever.
+   */
   public static boolean in(Throwable error) {
-    for (Throwable t = error; t != null; t = t.getCause()) {
+    java.util.Set<Throwable> seen =
+        java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    for (Throwable t = error; t != null && seen.add(t); t = t.getCause()) {
       if (t instanceof Unprocessable) {
         return true;
-      }
-      if (t.getCause() == t) {
-        return false;
       }
     }
     return false;
