@@ -339,7 +339,6 @@ public final class PostgresEventStore implements EventStore {
                     : Mono.delay(Duration.ofMillis(20)).then(runningAppends(r.since())))
         .filter(r -> r.running() == 0)
         .next()
-        .switchIfEmpty(Mono.error(() -> new IllegalStateException("no answer")))
         .timeout(
             RUNNING_APPENDS_WAIT,
             Mono.error(

@@ -191,22 +191,10 @@ class PostgresEventStoreTest {
     String b = newId();
     store.append(append(a, 0, 1)).block();
     store.append(append(b, 0, 1)).block();
-    try (java.sql.Connection other =
-            java.sql.DriverManager.getConnection(
-                fixture.endpoint.jdbcUrl(),
-                fixture.endpoint.username(),
-                fixture.endpoint.password());
-        java.sql.Connection watcher =
-            java.sql.DriverManager.getConnection(
-                fixture.endpoint.jdbcUrl(),
-                fixture.endpoint.username(),
-                fixture.endpoint.password())) {
+    try (java.sql.Connection other = jdbc();
+        java.sql.Connection watcher = jdbc()) {
       other.setAutoCommit(false);
-      int otherPid;
-      try (var pid = other.createStatement().executeQuery("SELECT pg_backend_pid()")) {
-        pid.next();
-        otherPid = pid.getInt(1);
-      }
+      int otherPid = backendPid(other);
       // Another writer moves b to 2 and holds its row until it commits.
       try (var move =
               other.prepareStatement("UPDATE streams SET version = 2 WHERE aggregate_id = ?");
@@ -250,22 +238,10 @@ class PostgresEventStoreTest {
     String looked = "z-" + newId();
     store.append(append(first, 0, 1)).block();
     store.append(append(looked, 0, 1)).block();
-    try (java.sql.Connection other =
-            java.sql.DriverManager.getConnection(
-                fixture.endpoint.jdbcUrl(),
-                fixture.endpoint.username(),
-                fixture.endpoint.password());
-        java.sql.Connection watcher =
-            java.sql.DriverManager.getConnection(
-                fixture.endpoint.jdbcUrl(),
-                fixture.endpoint.username(),
-                fixture.endpoint.password())) {
+    try (java.sql.Connection other = jdbc();
+        java.sql.Connection watcher = jdbc()) {
       other.setAutoCommit(false);
-      int otherPid;
-      try (var pid = other.createStatement().executeQuery("SELECT pg_backend_pid()")) {
-        pid.next();
-        otherPid = pid.getInt(1);
-      }
+      int otherPid = backendPid(other);
       try (var lock =
           other.prepareStatement("SELECT 1 FROM streams WHERE aggregate_id = ? FOR UPDATE")) {
         lock.setString(1, first);
@@ -288,6 +264,19 @@ class PostgresEventStoreTest {
       assertThat(lookup.get(10, java.util.concurrent.TimeUnit.SECONDS))
           .as("found: the append that was running when the lookup began is waited for")
           .isNotNull();
+    }
+  }
+
+  /** A plain JDBC session on the test database (another writer, or a watcher of the sessions). */
+  private static java.sql.Connection jdbc() throws java.sql.SQLException {
+    return java.sql.DriverManager.getConnection(
+        fixture.endpoint.jdbcUrl(), fixture.endpoint.username(), fixture.endpoint.password());
+  }
+
+  private static int backendPid(java.sql.Connection c) throws java.sql.SQLException {
+    try (var pid = c.createStatement().executeQuery("SELECT pg_backend_pid()")) {
+      pid.next();
+      return pid.getInt(1);
     }
   }
 

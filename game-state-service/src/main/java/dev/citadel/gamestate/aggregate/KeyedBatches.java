@@ -67,17 +67,15 @@ public final class KeyedBatches<K, R> {
         sink -> {
           Lane<R> lane = lanes.computeIfAbsent(key, k -> new Lane<>());
           Waiting<R> waiting = new Waiting<>(request, sink);
+          boolean full;
           synchronized (lane) {
-            if (lane.pending.size() >= maxWaiting) {
-              // Answered outside the lock: an error runs the caller's error path on this thread.
-              waiting = null;
-            } else {
+            full = lane.pending.size() >= maxWaiting;
+            if (!full) {
               lane.pending.add(waiting);
-              Waiting<R> added = waiting;
               sink.onCancel(
                   () -> {
                     synchronized (lane) {
-                      lane.pending.remove(added); // not taken yet: never run
+                      lane.pending.remove(waiting); // not taken yet: never run
                     }
                   });
               if (lane.running) {
@@ -86,7 +84,7 @@ public final class KeyedBatches<K, R> {
               lane.running = true;
             }
           }
-          if (waiting == null) {
+          if (full) { // answered outside the lock: an error runs the caller's error path here
             sink.error(
                 new Overloaded(
                     name, maxWaiting + " already wait for " + name + " here; try again"));

@@ -8,6 +8,9 @@ package dev.citadel.gamestate.aggregate;
 public final class Overloaded extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
+  /** The {@link #reason} of one player's full mailbox (the only bound that names one player). */
+  public static final String MAILBOX = "mailbox";
+
   private final String reason;
 
   public Overloaded(String reason, String message) {

@@ -101,7 +101,7 @@ final class Resident<S> {
             } else if (pending.get() >= maxPending) {
               refused =
                   new Overloaded(
-                      "mailbox",
+                      Overloaded.MAILBOX,
                       "player " + id + " has " + maxPending + " requests waiting; try again");
             } else {
               pending.incrementAndGet();

@@ -1,5 +1,6 @@
 package dev.citadel.gamestate.shop;
 
+import dev.citadel.gamestate.player.Player;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -19,12 +20,9 @@ public record Catalogue(Map<String, Long> prices) {
           }
           // Above it every purchase would be refused as the player's fault (400): a typo in the
           // configuration stops start-up instead.
-          if (price > dev.citadel.gamestate.player.Player.MAX_AMOUNT) {
+          if (price > Player.MAX_AMOUNT) {
             throw new IllegalArgumentException(
-                "the price of "
-                    + item
-                    + " must be at most "
-                    + dev.citadel.gamestate.player.Player.MAX_AMOUNT);
+                "the price of " + item + " must be at most " + Player.MAX_AMOUNT);
           }
         });
   }

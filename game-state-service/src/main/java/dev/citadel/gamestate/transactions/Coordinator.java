@@ -326,11 +326,6 @@ public final class Coordinator {
     if (appends.isEmpty()) {
       return Mono.just(Stored.NOTHING);
     }
-    // Each transaction's first stream: where its key is looked up after a failure in doubt.
-    Map<String, AppendRequest> firstOfEach = new java.util.LinkedHashMap<>();
-    for (AppendRequest a : appends) {
-      firstOfEach.putIfAbsent(keyOf.apply(a.aggregateId()).value(), a);
-    }
     return store
         .appendAtomically(appends)
         .thenReturn(Stored.APPENDED)
@@ -340,28 +335,32 @@ public final class Coordinator {
                 !(e instanceof ConcurrencyConflict)
                     && !(e instanceof IllegalArgumentException)
                     && !(e instanceof StoreBusy),
-            e ->
-                Flux.fromIterable(firstOfEach.values())
-                    .index()
-                    // The first lookup waits for the appends still running (once: the others
-                    // come after it, and later appends are not this one).
-                    .concatMap(
-                        a ->
-                            lookUp(a.getT2(), keyOf.apply(a.getT2().aggregateId()), a.getT1() == 0))
-                    .collectList()
-                    .flatMap(
-                        found -> {
-                          if (found.contains(Stored.REPEAT)) {
-                            return Mono.just(Stored.REPEAT); // this append stored nothing
-                          }
-                          // All or none: one key missing means this append was not stored.
-                          return found.size() == firstOfEach.size()
-                              ? Mono.just(Stored.FOUND)
-                              : Mono.<Stored>error(e);
-                        })
-                    .onErrorMap(
-                        lookup -> lookup != e && !(lookup instanceof KeyReused),
-                        lookup -> new OutcomeUnknown(e, clientKey)));
+            e -> {
+              // Each transaction's first stream: where its key is looked up.
+              Map<IdempotencyKey, AppendRequest> firstOfEach = new java.util.LinkedHashMap<>();
+              for (AppendRequest a : appends) {
+                firstOfEach.putIfAbsent(keyOf.apply(a.aggregateId()), a);
+              }
+              return Flux.fromIterable(firstOfEach.entrySet())
+                  .index()
+                  // The first lookup waits for the appends still running (once: the others
+                  // come after it, and later appends are not this one).
+                  .concatMap(k -> lookUp(k.getT2().getValue(), k.getT2().getKey(), k.getT1() == 0))
+                  .collectList()
+                  .flatMap(
+                      found -> {
+                        if (found.contains(Stored.REPEAT)) {
+                          return Mono.just(Stored.REPEAT); // this append stored nothing
+                        }
+                        // All or none: one key missing means this append was not stored.
+                        return found.size() == firstOfEach.size()
+                            ? Mono.just(Stored.FOUND)
+                            : Mono.<Stored>error(e);
+                      })
+                  .onErrorMap(
+                      lookup -> lookup != e && !(lookup instanceof KeyReused),
+                      lookup -> new OutcomeUnknown(e, clientKey));
+            });
   }
 
   /**

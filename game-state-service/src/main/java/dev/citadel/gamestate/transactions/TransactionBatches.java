@@ -315,12 +315,9 @@ public final class TransactionBatches {
     return e instanceof Refused r
         && r.reason() == Refused.Reason.UNAVAILABLE
         && ((r.getCause() instanceof dev.citadel.gamestate.aggregate.Overloaded o
-                && !PLAYER_BOUNDS.contains(o.reason()))
+                && !dev.citadel.gamestate.aggregate.Overloaded.MAILBOX.equals(o.reason()))
             || r.getCause() instanceof dev.citadel.eventstore.StoreBusy);
   }
-
-  /** {@link dev.citadel.gamestate.aggregate.Overloaded#reason}s that name one player or match. */
-  static final java.util.Set<String> PLAYER_BOUNDS = java.util.Set.of("mailbox", "match-end");
 
   private Mono<Void> alone(Pending p) {
     return Mono.defer(() -> p.alone.apply(p.tx))

@@ -396,24 +396,26 @@ class ResultsBenchmarkIT {
       "citadel_result_batch_size_sum"
     };
     for (var p : cluster.processes) {
-      String metrics =
-          WebClient.builder()
-              .baseUrl(p.management().toString())
-              .codecs(c -> c.defaultCodecs().maxInMemorySize(16 << 20)) // histograms: MBs
-              .build()
-              .get()
-              .uri("/actuator/prometheus")
-              .retrieve()
-              .bodyToMono(String.class)
-              .block(Duration.ofSeconds(30));
+      List<dev.citadel.infra.observability.PrometheusText.Sample> metrics;
+      try {
+        metrics =
+            dev.citadel.infra.observability.PrometheusText.scrape(
+                p.management(), Duration.ofSeconds(30));
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
       for (int i = 0; i < names.length; i++) {
-        java.util.regex.Matcher m =
-            java.util.regex.Pattern.compile("(?m)^" + names[i] + "(?:\\{[^}]*\\})? (\\S+)$")
-                .matcher(metrics);
-        if (!m.find()) {
-          throw new IllegalStateException("no " + names[i] + " at " + p.management());
-        }
-        sums[i] += Double.parseDouble(m.group(1));
+        String name = names[i];
+        sums[i] +=
+            metrics.stream()
+                .filter(s -> s.name().equals(name))
+                .findFirst()
+                .orElseThrow(
+                    () -> new IllegalStateException("no " + name + " at " + p.management()))
+                .value();
       }
     }
     return List.of(sums[0], sums[1], sums[2]);

@@ -60,11 +60,6 @@ public final class AffinityFilter implements GlobalFilter, Ordered {
   private Mono<Void> route(ServerWebExchange exchange, GatewayFilterChain chain, String player) {
     Optional<URI> owner = Rendezvous.pick(player, instances.healthy(), URI::toString);
     if (owner.isEmpty()) {
-      // Every 503 says when to try again.
-      exchange
-          .getResponse()
-          .getHeaders()
-          .set(org.springframework.http.HttpHeaders.RETRY_AFTER, "1");
       return problem(exchange, HttpStatus.SERVICE_UNAVAILABLE, "no game-state instance is ready");
     }
     URI requestUrl = exchange.getRequiredAttribute(GATEWAY_REQUEST_URL_ATTR);

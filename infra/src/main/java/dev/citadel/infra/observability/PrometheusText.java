@@ -10,7 +10,30 @@ import java.util.TreeMap;
  * enough to pick samples by name and labels; OpenMetrics exemplars after a value are not read.
  */
 public final class PrometheusText {
+  private static final java.net.http.HttpClient HTTP =
+      java.net.http.HttpClient.newBuilder().connectTimeout(java.time.Duration.ofSeconds(2)).build();
+
   private PrometheusText() {}
+
+  /**
+   * A service's metrics, read from {@code /actuator/prometheus} of its management address in the
+   * 0.0.4 text format (asked for: no OpenMetrics exemplars after values); anything but 200 fails.
+   */
+  public static List<Sample> scrape(java.net.URI management, java.time.Duration timeout)
+      throws java.io.IOException, InterruptedException {
+    String base = management.toString().replaceFirst("/$", "");
+    java.net.http.HttpResponse<String> r =
+        HTTP.send(
+            java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/actuator/prometheus"))
+                .header("Accept", "text/plain;version=0.0.4")
+                .timeout(timeout)
+                .build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != 200) {
+      throw new IllegalStateException(base + " /actuator/prometheus: " + r.statusCode());
+    }
+    return parse(r.body());
+  }
 
   /** One sample line. */
   public record Sample(String name, Map<String, String> labels, double value) {}

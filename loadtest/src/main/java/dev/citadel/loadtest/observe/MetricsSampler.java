@@ -2,9 +2,6 @@ package dev.citadel.loadtest.observe;
 
 import dev.citadel.infra.observability.PrometheusText;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -56,8 +53,6 @@ public final class MetricsSampler implements AutoCloseable {
     }
   }
 
-  private final HttpClient http =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   private final String matchService;
   private final List<String> gameStates;
   private final String queue;
@@ -134,17 +129,8 @@ public final class MetricsSampler implements AutoCloseable {
         : Double.NaN;
   }
 
-  private List<PrometheusText.Sample> scrape(String baseUrl) throws Exception {
-    HttpResponse<String> r =
-        http.send(
-            HttpRequest.newBuilder(URI.create(baseUrl + "/actuator/prometheus"))
-                .timeout(Duration.ofSeconds(5))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
-    if (r.statusCode() != 200) {
-      throw new IllegalStateException(baseUrl + " /actuator/prometheus: " + r.statusCode());
-    }
-    return PrometheusText.parse(r.body());
+  private static List<PrometheusText.Sample> scrape(String baseUrl) throws Exception {
+    return PrometheusText.scrape(URI.create(baseUrl), Duration.ofSeconds(5));
   }
 
   @Override

@@ -599,17 +599,14 @@ class MatchmakingBenchmarkTest {
 
   /** The process's metrics, as Prometheus reads them from its management port. */
   static List<PrometheusText.Sample> scrape(ServiceProcess process) {
-    return PrometheusText.parse(
-        WebClient.builder()
-            .baseUrl(process.management().toString())
-            .codecs(c -> c.defaultCodecs().maxInMemorySize(16 << 20)) // histograms: MBs
-            .build()
-            .get()
-            .uri("/actuator/prometheus")
-            .header("Accept", "text/plain;version=0.0.4") // no OpenMetrics exemplars after values
-            .retrieve()
-            .bodyToMono(String.class)
-            .block(Duration.ofSeconds(30)));
+    try {
+      return PrometheusText.scrape(process.management(), Duration.ofSeconds(30));
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
   }
 
   /**

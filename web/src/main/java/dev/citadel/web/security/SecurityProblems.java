@@ -76,13 +76,20 @@ public final class SecurityProblems {
         presented ? "Bearer error=\"invalid_token\"" : "Bearer");
   }
 
-  /** Writes a problem body; {@code challenge} becomes {@code WWW-Authenticate} when set. */
+  /**
+   * Writes a problem body; {@code challenge} becomes {@code WWW-Authenticate} when set. A 503
+   * always says when to try again: {@code Retry-After} 1 s unless the caller set its own.
+   */
   public static Mono<Void> write(
       ServerHttpResponse response, HttpStatus status, String detail, String challenge) {
     if (response.isCommitted()) {
       return Mono.empty();
     }
     response.setStatusCode(status);
+    if (status == HttpStatus.SERVICE_UNAVAILABLE
+        && response.getHeaders().getFirst(HttpHeaders.RETRY_AFTER) == null) {
+      response.getHeaders().set(HttpHeaders.RETRY_AFTER, "1");
+    }
     if (challenge != null) {
       response.getHeaders().set("WWW-Authenticate", challenge);
     }
