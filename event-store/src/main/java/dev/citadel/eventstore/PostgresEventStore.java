@@ -2,6 +2,7 @@ package dev.citadel.eventstore;
 
 import dev.citadel.eventstore.internal.AppendStatement;
 import dev.citadel.eventstore.internal.GroupCommitter;
+import dev.citadel.eventstore.internal.RunningAppends;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.Readable;
 import java.nio.ByteBuffer;
@@ -93,26 +94,6 @@ public final class PostgresEventStore implements EventStore {
   private static final String SETTLE_SQL =
       "SELECT version FROM streams WHERE aggregate_id = $1 FOR SHARE";
 
-  /**
-   * The appends (group-commit statements, which commit when they end, with no further word from
-   * their client) running on any connection that started at or before {@code $1} (null: now), and
-   * that moment. A statement whose client lost the connection runs on until it ends or the server
-   * notices: the lookup waits for it.
-   */
-  private static final String RUNNING_APPENDS_SQL =
-      """
-      SELECT coalesce($1, clock_timestamp()) AS since, count(*) AS running
-      FROM pg_stat_activity
-      WHERE state = 'active' AND pid <> pg_backend_pid() AND datname = current_database()
-        AND query LIKE '"""
-          + AppendStatement.MARK
-          + """
-      %' AND query_start <= coalesce($1, clock_timestamp())
-      """;
-
-  /** How long a lookup waits for appends still running before it gives up (outcome unknown). */
-  static final Duration RUNNING_APPENDS_WAIT = Duration.ofSeconds(10);
-
   private static final String FIND_KEY_SQL =
       """
       SELECT fingerprint, first_seq, last_seq, recorded_at FROM idempotency_keys
@@ -157,6 +138,7 @@ public final class PostgresEventStore implements EventStore {
   private final TransactionalOperator tx;
   private final EventStoreOptions options;
   private final GroupCommitter committer;
+  private final RunningAppends runningAppends;
 
   public PostgresEventStore(ConnectionFactory connections, EventStoreOptions options) {
     this.connections = connections;
@@ -169,6 +151,7 @@ public final class PostgresEventStore implements EventStore {
             options.maxBatchEvents(),
             options.maxConcurrentBatches(),
             options.maxQueuedAppends());
+    this.runningAppends = new RunningAppends(db);
   }
 
   public EventStoreOptions options() {
@@ -322,42 +305,7 @@ public final class PostgresEventStore implements EventStore {
             .fetch()
             .all()
             .thenMany(readStream(aggregateId, afterSeq));
-    return appendsRunningNowEnded().thenMany(settledThenRead.as(tx::transactional));
-  }
-
-  /**
-   * Completes once every append statement that was running when this was called has ended (its lock
-   * on a stream's row alone would not do: one still waiting for another row has not taken it yet);
-   * fails after {@link #RUNNING_APPENDS_WAIT}.
-   */
-  private Mono<Void> appendsRunningNowEnded() {
-    return runningAppends(null)
-        .expand(
-            r ->
-                r.running() == 0
-                    ? Mono.empty()
-                    : Mono.delay(Duration.ofMillis(20)).then(runningAppends(r.since())))
-        .filter(r -> r.running() == 0)
-        .next()
-        .timeout(
-            RUNNING_APPENDS_WAIT,
-            Mono.error(
-                () ->
-                    new IllegalStateException(
-                        "an append that began before this lookup is still running after "
-                            + RUNNING_APPENDS_WAIT)))
-        .then();
-  }
-
-  private record Running(OffsetDateTime since, long running) {}
-
-  private Mono<Running> runningAppends(OffsetDateTime since) {
-    var spec = db.sql(RUNNING_APPENDS_SQL);
-    spec = since == null ? spec.bindNull(0, OffsetDateTime.class) : spec.bind(0, since);
-    return spec.map(
-            row ->
-                new Running(row.get("since", OffsetDateTime.class), row.get("running", Long.class)))
-        .one();
+    return runningAppends.ended().thenMany(settledThenRead.as(tx::transactional));
   }
 
   @Override
@@ -418,7 +366,7 @@ public final class PostgresEventStore implements EventStore {
    */
   @Override
   public Mono<KeyRecord> findKeyAfterFailure(String aggregateId, String key) {
-    return appendsRunningNowEnded().then(findKey(aggregateId, key));
+    return runningAppends.ended().then(findKey(aggregateId, key));
   }
 
   private Mono<KeyRecord> read(String aggregateId, String key) {
