@@ -8,6 +8,7 @@ import dev.citadel.messaging.MessagePublisher;
 import dev.citadel.messaging.OutgoingMessage;
 import dev.citadel.messaging.Unprocessable;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
@@ -15,7 +16,9 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiFunction;
 import org.apache.kafka.common.header.Header;
 import org.reactivestreams.Publisher;
 import org.slf4j.Logger;
@@ -52,10 +55,20 @@ public final class ReactorKafkaConsumer implements MessageConsumer {
   public static final String NULL_KEY_HEADER = "dlq-null-key";
   public static final String NULL_VALUE_HEADER = "dlq-null-value";
 
+  /**
+   * Records of one partition held (received, not yet handled) at which its fetching pauses: two
+   * polls' worth ({@code max.poll.records} is 500), so a partition that keeps up never pauses.
+   */
+  static final int PAUSE_AT = 1_000;
+
+  /** ... and at which it resumes, with a poll's worth still to handle. */
+  static final int RESUME_AT = 500;
+
   private final KafkaSettings settings;
-  private final MessagePublisher deadLetters;
+  private final DeadLetters deadLetters;
   private final MeterRegistry meters;
   private final MeterRegistry counters;
+  private final Map<String, AtomicInteger> pausedByGroup = new ConcurrentHashMap<>();
 
   public ReactorKafkaConsumer(KafkaSettings settings, MessagePublisher deadLetters) {
     this(settings, deadLetters, null);
@@ -69,9 +82,9 @@ public final class ReactorKafkaConsumer implements MessageConsumer {
   public ReactorKafkaConsumer(
       KafkaSettings settings, MessagePublisher deadLetters, MeterRegistry meters) {
     this.settings = settings;
-    this.deadLetters = deadLetters;
     this.meters = meters;
     this.counters = meters != null ? meters : new SimpleMeterRegistry();
+    this.deadLetters = new DeadLetters(deadLetters, counters);
   }
 
   @Override
@@ -79,7 +92,8 @@ public final class ReactorKafkaConsumer implements MessageConsumer {
     return consume(
         groupId,
         topics,
-        partition -> partition.concatMap(r -> handleThenAcknowledge(groupId, handler, r)));
+        (partition, flows) ->
+            partition.concatMap(r -> handleThenAcknowledge(groupId, handler, r, flows)));
   }
 
   @Override
@@ -89,18 +103,23 @@ public final class ReactorKafkaConsumer implements MessageConsumer {
         groupId,
         topics,
         // Whatever arrived while the previous batch was handled goes next, up to the limit.
-        partition ->
+        (partition, flows) ->
             Batches.of(
                 partition,
                 maxBatch,
-                records -> handleBatchThenAcknowledge(groupId, handler, records)));
+                records -> handleBatchThenAcknowledge(groupId, handler, records, flows)));
   }
 
-  /** Receives, splits by partition (handled in parallel) and restarts from the last commit. */
+  /**
+   * Receives, splits by partition (handled in parallel) and restarts from the last commit. Takes
+   * every record it is given: a partition with {@link #PAUSE_AT} records waiting is paused instead
+   * ({@link PartitionFlows}), so one stuck partition never holds up the others.
+   */
   private Disposable consume(
       String groupId,
       List<String> topics,
-      Function<Flux<ReceiverRecord<String, byte[]>>, Publisher<Void>> perPartition) {
+      BiFunction<Flux<ReceiverRecord<String, byte[]>>, PartitionFlows, Publisher<Void>>
+          perPartition) {
     ReceiverOptions<String, byte[]> options =
         ReceiverOptions.<String, byte[]>create(settings.consumerProperties(groupId))
             .subscription(topics)
@@ -113,10 +132,21 @@ public final class ReactorKafkaConsumer implements MessageConsumer {
     if (meters != null) {
       options = options.consumerListener(new MicrometerConsumerListener(meters));
     }
-    return KafkaReceiver.create(options)
-        .receive()
-        .groupBy(r -> r.receiverOffset().topicPartition())
-        .flatMap(perPartition::apply, Integer.MAX_VALUE)
+    KafkaReceiver<String, byte[]> receiver = KafkaReceiver.create(options);
+    AtomicInteger paused = pausedGauge(groupId);
+    return Flux.defer(
+            () -> {
+              PartitionFlows flows =
+                  new PartitionFlows(
+                      PAUSE_AT, RESUME_AT, PartitionFlows.switchOn(receiver, groupId), paused);
+              return receiver
+                  .receive()
+                  .doOnNext(r -> flows.received(r.receiverOffset().topicPartition()))
+                  // Unbounded: PartitionFlows bounds what is held, per partition.
+                  .groupBy(r -> r.receiverOffset().topicPartition(), Integer.MAX_VALUE)
+                  .flatMap(partition -> perPartition.apply(partition, flows), Integer.MAX_VALUE)
+                  .doFinally(signal -> flows.close());
+            })
         .retryWhen(
             Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(500))
                 .maxBackoff(Duration.ofSeconds(10))
@@ -124,46 +154,79 @@ public final class ReactorKafkaConsumer implements MessageConsumer {
         .subscribe();
   }
 
+  private AtomicInteger pausedGauge(String groupId) {
+    return pausedByGroup.computeIfAbsent(
+        groupId,
+        g -> {
+          AtomicInteger paused = new AtomicInteger();
+          Gauge.builder("citadel_consumer_paused_partitions", paused, AtomicInteger::get)
+              .description(
+                  "Partitions not fetched for now: too many of their records wait to be handled")
+              .tag("group", g)
+              .strongReference(true)
+              .register(counters);
+          return paused;
+        });
+  }
+
   private Mono<Void> handleBatchThenAcknowledge(
-      String groupId, BatchHandler handler, List<ReceiverRecord<String, byte[]>> records) {
+      String groupId,
+      BatchHandler handler,
+      List<ReceiverRecord<String, byte[]>> records,
+      PartitionFlows flows) {
     if (records.size() == 1 || records.stream().anyMatch(r -> malformed(r) != null)) {
       // A record without a key or value is dead-lettered alone; the others keep their order.
-      return Flux.fromIterable(records).concatMap(r -> single(groupId, handler, r)).then();
+      return Flux.fromIterable(records).concatMap(r -> single(groupId, handler, r, flows)).then();
     }
     List<IncomingMessage> messages = records.stream().map(ReactorKafkaConsumer::toMessage).toList();
     String where = records.get(0).topic() + "-" + records.get(0).partition();
     Mono<Void> whole =
         Mono.defer(() -> handler.handle(messages))
             .retryWhen(untilProcessed(groupId, records.get(0).topic(), where))
-            .then(Mono.fromRunnable(() -> records.forEach(r -> r.receiverOffset().acknowledge())));
+            .then(Mono.fromRunnable(() -> records.forEach(r -> done(r, flows))));
     // Only an unprocessable message fails the batch for good: find it, one message at a time.
     return whole.onErrorResume(
         e -> {
           log.warn(
               "batch of {} on {} has an unprocessable message: one by one", records.size(), where);
-          return Flux.fromIterable(records).concatMap(r -> single(groupId, handler, r)).then();
+          return Flux.fromIterable(records)
+              .concatMap(r -> single(groupId, handler, r, flows))
+              .then();
         });
   }
 
   private Mono<Void> single(
-      String groupId, BatchHandler handler, ReceiverRecord<String, byte[]> record) {
-    return handleThenAcknowledge(groupId, m -> handler.handle(List.of(m)), record);
+      String groupId,
+      BatchHandler handler,
+      ReceiverRecord<String, byte[]> record,
+      PartitionFlows flows) {
+    return handleThenAcknowledge(groupId, m -> handler.handle(List.of(m)), record, flows);
+  }
+
+  /** Handled (or set aside): its offset may be committed, and it no longer counts as waiting. */
+  private static void done(ReceiverRecord<String, byte[]> record, PartitionFlows flows) {
+    record.receiverOffset().acknowledge();
+    flows.handled(record.receiverOffset().topicPartition(), 1);
   }
 
   private Mono<Void> handleThenAcknowledge(
-      String groupId, MessageHandler handler, ReceiverRecord<String, byte[]> record) {
+      String groupId,
+      MessageHandler handler,
+      ReceiverRecord<String, byte[]> record,
+      PartitionFlows flows) {
     IncomingMessage message = toMessage(record);
     String where = message.topic() + "-" + message.partition() + "@" + message.offset();
     String malformed = malformed(record);
     if (malformed != null) {
       // Never handed to a handler (which would fail on it, and be retried, for ever).
-      return deadLetter(message, new Unprocessable(malformed))
-          .then(Mono.fromRunnable(() -> record.receiverOffset().acknowledge()));
+      return deadLetters
+          .setAside(message, new Unprocessable(malformed))
+          .then(Mono.fromRunnable(() -> done(record, flows)));
     }
     return Mono.defer(() -> handler.handle(message))
         .retryWhen(untilProcessed(groupId, message.topic(), where))
-        .onErrorResume(e -> deadLetter(message, e))
-        .then(Mono.fromRunnable(() -> record.receiverOffset().acknowledge()));
+        .onErrorResume(e -> deadLetters.setAside(message, e))
+        .then(Mono.fromRunnable(() -> done(record, flows)));
   }
 
   /**
@@ -207,45 +270,6 @@ public final class ReactorKafkaConsumer implements MessageConsumer {
       return "record has no key";
     }
     return null;
-  }
-
-  private Mono<Void> deadLetter(IncomingMessage message, Throwable error) {
-    Throwable cause = error.getCause() != null ? error.getCause() : error;
-    log.error(
-        "{}-{}@{} can never be handled, dead-lettering: {}",
-        message.topic(),
-        message.partition(),
-        message.offset(),
-        error.getMessage(),
-        cause);
-    Map<String, String> headers = new HashMap<>(message.headers());
-    headers.put(ERROR_HEADER, String.valueOf(error.getMessage()));
-    headers.put(
-        ORIGIN_HEADER, message.topic() + "-" + message.partition() + "@" + message.offset());
-    // A record without a key or value: an empty one in the letter, and a header saying so (a
-    // replay sends it back as it came, to be set aside again).
-    if (message.key() == null) {
-      headers.put(NULL_KEY_HEADER, "true");
-    }
-    if (message.value() == null) {
-      headers.put(NULL_VALUE_HEADER, "true");
-    }
-    return Mono.defer(
-            () ->
-                deadLetters.publish(
-                    new OutgoingMessage(
-                        message.topic() + DEAD_LETTER_SUFFIX,
-                        message.key() != null ? message.key() : "",
-                        message.value() != null ? message.value() : new byte[0],
-                        headers)))
-        .doOnSuccess(
-            d ->
-                Counter.builder("citadel_dead_letters")
-                    .description("Messages set aside as unprocessable, by origin topic")
-                    .tag("topic", message.topic())
-                    .register(counters)
-                    .increment())
-        .then();
   }
 
   private static IncomingMessage toMessage(ReceiverRecord<String, byte[]> r) {

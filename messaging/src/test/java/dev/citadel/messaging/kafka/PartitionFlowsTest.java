@@ -1,0 +1,85 @@
+package dev.citadel.messaging.kafka;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Test;
+
+class PartitionFlowsTest {
+  static final TopicPartition P0 = new TopicPartition("t", 0);
+  static final TopicPartition P1 = new TopicPartition("t", 1);
+  final List<String> calls = new ArrayList<>();
+  final AtomicInteger paused = new AtomicInteger();
+  final PartitionFlows flows =
+      new PartitionFlows(
+          10,
+          4,
+          new PartitionFlows.Switch() {
+            @Override
+            public void pause(TopicPartition p) {
+              calls.add("pause " + p);
+            }
+
+            @Override
+            public void resume(TopicPartition p) {
+              calls.add("resume " + p);
+            }
+          },
+          paused);
+
+  void receive(TopicPartition p, int n) {
+    for (int i = 0; i < n; i++) {
+      flows.received(p);
+    }
+  }
+
+  @Test
+  void a_partition_pauses_at_its_mark_and_resumes_when_it_has_caught_up() {
+    receive(P0, 9);
+    receive(P1, 9);
+    assertThat(calls).isEmpty();
+    receive(P0, 1);
+    assertThat(calls).containsExactly("pause t-0");
+    assertThat(paused).hasValue(1);
+    flows.handled(P0, 5);
+    assertThat(calls).containsExactly("pause t-0");
+    flows.handled(P0, 1);
+    assertThat(calls).containsExactly("pause t-0", "resume t-0");
+    assertThat(paused).hasValue(0);
+    // The other partition's records were handled as they came: it never waited on this one.
+    flows.handled(P1, 9);
+    assertThat(calls).containsExactly("pause t-0", "resume t-0");
+  }
+
+  @Test
+  void records_that_keep_coming_after_a_pause_ask_for_it_again() {
+    receive(P0, 10);
+    // A rebalance gave the partition back unpaused, or reactor-kafka resumed it: records come on.
+    receive(P0, 4);
+    assertThat(calls).containsExactly("pause t-0");
+    receive(P0, 1);
+    assertThat(calls).containsExactly("pause t-0", "pause t-0");
+    assertThat(paused).hasValue(1);
+  }
+
+  @Test
+  void a_closed_subscription_forgets_its_pauses_and_resumes_nothing() {
+    receive(P0, 10);
+    flows.close();
+    assertThat(paused).hasValue(0);
+    flows.handled(P0, 10);
+    receive(P0, 20);
+    assertThat(calls).containsExactly("pause t-0");
+    assertThat(paused).hasValue(0);
+  }
+
+  @Test
+  void marks_must_leave_room_to_resume() {
+    assertThatThrownBy(() -> new PartitionFlows(5, 5, null, paused))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+}
