@@ -148,6 +148,70 @@ class StuckPartitionTest {
     assertThat(otherPartition).hasSize(20).isSorted();
   }
 
+  /**
+   * A partition taken away by a rebalance while its records wait in this consumer: the new owner
+   * starts from the last commit, so what this one still held is not its to handle any more. Before
+   * the consumer dropped them at the revoke, the old owner went on with up to a thousand records
+   * the new owner handled too (twice each, and two instances at once on one key's messages).
+   */
+  @org.junit.jupiter.api.Test
+  void records_held_for_a_partition_taken_away_are_left_to_its_new_owner() throws Exception {
+    String topic = "moved.test";
+    int backlog = 2_000;
+    admin.createTopics(List.of(new NewTopic(topic, 2, (short) 1))).all().get();
+    KafkaTopics.awaitLeaders(admin, List.of(topic), Duration.ofSeconds(30));
+    try (KafkaProducer<String, byte[]> raw = rawProducer()) {
+      for (int i = 0; i < backlog; i++) {
+        raw.send(record(topic, 0, i));
+        raw.send(record(topic, 1, i));
+      }
+      raw.flush();
+    }
+    AtomicBoolean databaseAway = new AtomicBoolean(true);
+    Map<String, AtomicInteger> failures = new java.util.concurrent.ConcurrentHashMap<>();
+    List<String> handled = new CopyOnWriteArrayList<>();
+    Function<String, MessageHandler> instance =
+        name ->
+            m -> {
+              if (databaseAway.get()) {
+                failures
+                    .computeIfAbsent(name + "-" + m.partition(), k -> new AtomicInteger())
+                    .incrementAndGet();
+                return Mono.error(new IllegalStateException("database is away"));
+              }
+              handled.add(m.partition() + "@" + new String(m.value(), StandardCharsets.UTF_8));
+              return Mono.empty();
+            };
+    try (MessagePublisher publisher = new ReactorKafkaPublisher(settings)) {
+      Disposable first =
+          new ReactorKafkaConsumer(settings, publisher)
+              .start("moved", List.of(topic), instance.apply("first"));
+      Disposable second = null;
+      try {
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .until(() -> failures.containsKey("first-0") && failures.containsKey("first-1"));
+        second =
+            new ReactorKafkaConsumer(settings, publisher)
+                .start("moved", List.of(topic), instance.apply("second"));
+        // The second instance tries its partition only once the rebalance took it from the first.
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .until(() -> failures.keySet().stream().anyMatch(k -> k.startsWith("second")));
+        databaseAway.set(false);
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .until(() -> new java.util.HashSet<>(handled).size() == 2 * backlog);
+      } finally {
+        first.dispose();
+        if (second != null) {
+          second.dispose();
+        }
+      }
+    }
+    assertThat(handled).hasSize(2 * backlog).doesNotHaveDuplicates();
+  }
+
   private static ProducerRecord<String, byte[]> record(String topic, int partition, int seq) {
     return new ProducerRecord<>(
         topic, partition, "key-" + partition, String.valueOf(seq).getBytes(StandardCharsets.UTF_8));

@@ -1,5 +1,6 @@
 package dev.citadel.messaging.kafka;
 
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -33,6 +34,15 @@ final class PartitionFlows {
     void pause(TopicPartition partition);
 
     void resume(TopicPartition partition);
+  }
+
+  /** The record's partition was taken away from this consumer: left to its new owner. */
+  static final class Revoked extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Revoked() {
+      super("partition revoked", null, false, false);
+    }
   }
 
   private final int high;
@@ -89,8 +99,29 @@ final class PartitionFlows {
     };
   }
 
-  void received(TopicPartition partition) {
-    flows.computeIfAbsent(partition, p -> new Flow()).received(partition);
+  /** Counts a record in; returns its partition's turn of ownership, for {@link #owned}. */
+  long received(TopicPartition partition) {
+    return flows.computeIfAbsent(partition, p -> new Flow()).received(partition);
+  }
+
+  /**
+   * A rebalance took these partitions away. Their records still held are not this consumer's to
+   * handle any more (the new owner, maybe this one again, starts from the last commit): each next
+   * turn of ownership starts now.
+   */
+  void revoked(Collection<TopicPartition> partitions) {
+    for (TopicPartition partition : partitions) {
+      Flow flow = flows.get(partition);
+      if (flow != null) {
+        flow.revoked();
+      }
+    }
+  }
+
+  /** Whether a record received in the given turn is still this consumer's to handle. */
+  boolean owned(TopicPartition partition, long turn) {
+    Flow flow = flows.get(partition);
+    return flow != null && flow.turn() == turn;
   }
 
   void handled(TopicPartition partition, int records) {
@@ -121,11 +152,12 @@ final class PartitionFlows {
     private int waiting;
     private boolean paused;
     private int sincePause;
+    private long turn;
 
-    synchronized void received(TopicPartition partition) {
+    synchronized long received(TopicPartition partition) {
       waiting++;
       if (waiting < high || !open()) {
-        return;
+        return turn;
       }
       if (!paused) {
         paused = true;
@@ -136,6 +168,15 @@ final class PartitionFlows {
         sincePause = 0;
         consumer.pause(partition);
       }
+      return turn;
+    }
+
+    synchronized void revoked() {
+      turn++;
+    }
+
+    synchronized long turn() {
+      return turn;
     }
 
     synchronized void handled(TopicPartition partition, int records) {

@@ -5,21 +5,19 @@ import dev.citadel.messaging.IncomingMessage;
 import dev.citadel.messaging.MessageConsumer;
 import dev.citadel.messaging.MessageHandler;
 import dev.citadel.messaging.MessagePublisher;
-import dev.citadel.messaging.OutgoingMessage;
 import dev.citadel.messaging.Unprocessable;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiFunction;
-import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.TopicPartition;
 import org.reactivestreams.Publisher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,6 +27,7 @@ import reactor.core.publisher.Mono;
 import reactor.kafka.receiver.KafkaReceiver;
 import reactor.kafka.receiver.MicrometerConsumerListener;
 import reactor.kafka.receiver.ReceiverOptions;
+import reactor.kafka.receiver.ReceiverPartition;
 import reactor.kafka.receiver.ReceiverRecord;
 import reactor.util.retry.Retry;
 
@@ -46,6 +45,10 @@ import reactor.util.retry.Retry;
  * {@code <topic>.dlq} with the error, counted in {@code citadel_dead_letters_total}; if even that
  * publish fails the consumer restarts from the last commit, so nothing is skipped silently. Retries
  * are counted in {@code citadel_consumer_retries_total} (an alert watches both).
+ *
+ * <p>Only that partition waits: a partition with {@link #PAUSE_AT} records held is paused ({@link
+ * PartitionFlows}). A partition a rebalance takes away is left to its new owner at once: what is
+ * held of it is dropped unhandled, and a record being retried is not tried again here.
  */
 public final class ReactorKafkaConsumer implements MessageConsumer {
   private static final Logger log = LoggerFactory.getLogger(ReactorKafkaConsumer.class);
@@ -56,13 +59,11 @@ public final class ReactorKafkaConsumer implements MessageConsumer {
   public static final String NULL_VALUE_HEADER = "dlq-null-value";
 
   /**
-   * Records of one partition held (received, not yet handled) at which its fetching pauses: two
-   * polls' worth ({@code max.poll.records} is 500), so a partition that keeps up never pauses.
+   * Records of one partition held (received, not yet handled) at which its fetching pauses, two
+   * polls' worth ({@code max.poll.records} is 500: a partition that keeps up never pauses), and at
+   * which it resumes, with a poll's worth left.
    */
-  static final int PAUSE_AT = 1_000;
-
-  /** ... and at which it resumes, with a poll's worth still to handle. */
-  static final int RESUME_AT = 500;
+  static final int PAUSE_AT = 1_000, RESUME_AT = 500;
 
   private final KafkaSettings settings;
   private final DeadLetters deadLetters;
@@ -93,7 +94,7 @@ public final class ReactorKafkaConsumer implements MessageConsumer {
         groupId,
         topics,
         (partition, flows) ->
-            partition.concatMap(r -> handleThenAcknowledge(groupId, handler, r, flows)));
+            partition.concatMap(held -> handleThenAcknowledge(groupId, handler, held, flows)));
   }
 
   @Override
@@ -107,7 +108,7 @@ public final class ReactorKafkaConsumer implements MessageConsumer {
             Batches.of(
                 partition,
                 maxBatch,
-                records -> handleBatchThenAcknowledge(groupId, handler, records, flows)));
+                held -> handleBatchThenAcknowledge(groupId, handler, held, flows)));
   }
 
   /**
@@ -118,8 +119,8 @@ public final class ReactorKafkaConsumer implements MessageConsumer {
   private Disposable consume(
       String groupId,
       List<String> topics,
-      BiFunction<Flux<ReceiverRecord<String, byte[]>>, PartitionFlows, Publisher<Void>>
-          perPartition) {
+      BiFunction<Flux<Held>, PartitionFlows, Publisher<Void>> perPartition) {
+    AtomicReference<PartitionFlows> current = new AtomicReference<>();
     ReceiverOptions<String, byte[]> options =
         ReceiverOptions.<String, byte[]>create(settings.consumerProperties(groupId))
             .subscription(topics)
@@ -128,6 +129,12 @@ public final class ReactorKafkaConsumer implements MessageConsumer {
             // be acknowledged; what is not is handled again by the new owner (handlers are
             // idempotent), so a partition stuck retrying cannot stall the whole group for long.
             .maxDelayRebalance(java.time.Duration.ofSeconds(5))
+            // What is still held of a partition taken away is left to its new owner.
+            .addRevokeListener(
+                revoked ->
+                    current
+                        .get()
+                        .revoked(revoked.stream().map(ReceiverPartition::topicPartition).toList()))
             .commitBatchSize(0);
     if (meters != null) {
       options = options.consumerListener(new MicrometerConsumerListener(meters));
@@ -139,11 +146,12 @@ public final class ReactorKafkaConsumer implements MessageConsumer {
               PartitionFlows flows =
                   new PartitionFlows(
                       PAUSE_AT, RESUME_AT, PartitionFlows.switchOn(receiver, groupId), paused);
+              current.set(flows);
               return receiver
                   .receive()
-                  .doOnNext(r -> flows.received(r.receiverOffset().topicPartition()))
+                  .map(r -> new Held(r, flows.received(r.receiverOffset().topicPartition())))
                   // Unbounded: PartitionFlows bounds what is held, per partition.
-                  .groupBy(r -> r.receiverOffset().topicPartition(), Integer.MAX_VALUE)
+                  .groupBy(Held::partition, Integer.MAX_VALUE)
                   .flatMap(partition -> perPartition.apply(partition, flows), Integer.MAX_VALUE)
                   .doFinally(signal -> flows.close());
             })
@@ -170,63 +178,87 @@ public final class ReactorKafkaConsumer implements MessageConsumer {
   }
 
   private Mono<Void> handleBatchThenAcknowledge(
-      String groupId,
-      BatchHandler handler,
-      List<ReceiverRecord<String, byte[]>> records,
-      PartitionFlows flows) {
-    if (records.size() == 1 || records.stream().anyMatch(r -> malformed(r) != null)) {
-      // A record without a key or value is dead-lettered alone; the others keep their order.
-      return Flux.fromIterable(records).concatMap(r -> single(groupId, handler, r, flows)).then();
+      String groupId, BatchHandler handler, List<Held> held, PartitionFlows flows) {
+    // Records of a partition taken away and given back since they came: the new turn has them.
+    List<Held> ours = held.stream().filter(h -> flows.owned(h.partition(), h.turn())).toList();
+    if (ours.size() < held.size()) {
+      flows.handled(held.get(0).partition(), held.size() - ours.size());
     }
-    List<IncomingMessage> messages = records.stream().map(ReactorKafkaConsumer::toMessage).toList();
-    String where = records.get(0).topic() + "-" + records.get(0).partition();
+    if (ours.isEmpty()) {
+      return Mono.empty();
+    }
+    if (ours.size() == 1 || ours.stream().anyMatch(h -> Records.malformed(h.record()) != null)) {
+      // A record without a key or value is dead-lettered alone; the others keep their order.
+      return Flux.fromIterable(ours).concatMap(h -> single(groupId, handler, h, flows)).then();
+    }
+    List<IncomingMessage> messages = ours.stream().map(h -> Records.toMessage(h.record())).toList();
+    Held first = ours.get(0);
+    String where = first.record().topic() + "-" + first.record().partition();
     Mono<Void> whole =
-        Mono.defer(() -> handler.handle(messages))
-            .retryWhen(untilProcessed(groupId, records.get(0).topic(), where))
-            .then(Mono.fromRunnable(() -> records.forEach(r -> done(r, flows))));
-    // Only an unprocessable message fails the batch for good: find it, one message at a time.
-    return whole.onErrorResume(
-        e -> {
-          log.warn(
-              "batch of {} on {} has an unprocessable message: one by one", records.size(), where);
-          return Flux.fromIterable(records)
-              .concatMap(r -> single(groupId, handler, r, flows))
-              .then();
-        });
+        Mono.defer(() -> whileOwned(first, flows, () -> handler.handle(messages)))
+            .retryWhen(untilProcessed(groupId, first.record().topic(), where))
+            .then(Mono.fromRunnable(() -> ours.forEach(h -> done(h, flows))));
+    return whole
+        .onErrorResume(
+            PartitionFlows.Revoked.class,
+            e -> Mono.fromRunnable(() -> flows.handled(first.partition(), ours.size())))
+        // Only an unprocessable message fails the batch for good: find it, one message at a time.
+        .onErrorResume(
+            e -> {
+              log.warn(
+                  "batch of {} on {} has an unprocessable message: one by one", ours.size(), where);
+              return Flux.fromIterable(ours)
+                  .concatMap(h -> single(groupId, handler, h, flows))
+                  .then();
+            });
   }
 
-  private Mono<Void> single(
-      String groupId,
-      BatchHandler handler,
-      ReceiverRecord<String, byte[]> record,
-      PartitionFlows flows) {
-    return handleThenAcknowledge(groupId, m -> handler.handle(List.of(m)), record, flows);
+  private Mono<Void> single(String groupId, BatchHandler handler, Held held, PartitionFlows flows) {
+    return handleThenAcknowledge(groupId, m -> handler.handle(List.of(m)), held, flows);
   }
 
   /** Handled (or set aside): its offset may be committed, and it no longer counts as waiting. */
-  private static void done(ReceiverRecord<String, byte[]> record, PartitionFlows flows) {
-    record.receiverOffset().acknowledge();
-    flows.handled(record.receiverOffset().topicPartition(), 1);
+  private static void done(Held held, PartitionFlows flows) {
+    held.record().receiverOffset().acknowledge();
+    flows.handled(held.partition(), 1);
+  }
+
+  /**
+   * The handler's work, while the record's partition is still this consumer's: once a rebalance
+   * took it away, not even a retry runs here (the new owner starts from the last commit, in order).
+   */
+  private static Mono<Void> whileOwned(
+      Held held, PartitionFlows flows, java.util.function.Supplier<Mono<Void>> work) {
+    return flows.owned(held.partition(), held.turn())
+        ? work.get()
+        : Mono.error(new PartitionFlows.Revoked());
   }
 
   private Mono<Void> handleThenAcknowledge(
-      String groupId,
-      MessageHandler handler,
-      ReceiverRecord<String, byte[]> record,
-      PartitionFlows flows) {
-    IncomingMessage message = toMessage(record);
+      String groupId, MessageHandler handler, Held held, PartitionFlows flows) {
+    ReceiverRecord<String, byte[]> record = held.record();
+    IncomingMessage message = Records.toMessage(record);
     String where = message.topic() + "-" + message.partition() + "@" + message.offset();
-    String malformed = malformed(record);
-    if (malformed != null) {
-      // Never handed to a handler (which would fail on it, and be retried, for ever).
-      return deadLetters
-          .setAside(message, new Unprocessable(malformed))
-          .then(Mono.fromRunnable(() -> done(record, flows)));
-    }
-    return Mono.defer(() -> handler.handle(message))
-        .retryWhen(untilProcessed(groupId, message.topic(), where))
-        .onErrorResume(e -> deadLetters.setAside(message, e))
-        .then(Mono.fromRunnable(() -> done(record, flows)));
+    String malformed = Records.malformed(record);
+    Mono<Void> handled =
+        malformed != null
+            // Never handed to a handler (which would fail on it, and be retried, for ever).
+            ? Mono.defer(
+                () ->
+                    whileOwned(
+                        held,
+                        flows,
+                        () -> deadLetters.setAside(message, new Unprocessable(malformed))))
+            : Mono.defer(() -> whileOwned(held, flows, () -> handler.handle(message)))
+                .retryWhen(untilProcessed(groupId, message.topic(), where))
+                .onErrorResume(
+                    e -> !(e instanceof PartitionFlows.Revoked),
+                    e -> deadLetters.setAside(message, e));
+    return handled
+        .then(Mono.<Void>fromRunnable(() -> done(held, flows)))
+        .onErrorResume(
+            PartitionFlows.Revoked.class,
+            e -> Mono.<Void>fromRunnable(() -> flows.handled(held.partition(), 1)));
   }
 
   /**
@@ -242,7 +274,7 @@ public final class ReactorKafkaConsumer implements MessageConsumer {
             .register(counters);
     return Retry.backoff(Long.MAX_VALUE, settings.handlerBackoff())
         .maxBackoff(settings.handlerMaxBackoff())
-        .filter(e -> !Unprocessable.in(e))
+        .filter(e -> !(e instanceof PartitionFlows.Revoked) && !Unprocessable.in(e))
         .doBeforeRetry(
             s -> {
               retries.increment();
@@ -257,28 +289,10 @@ public final class ReactorKafkaConsumer implements MessageConsumer {
             });
   }
 
-  /**
-   * Why a record can never reach a handler, or null. Every message we publish has a key and a value
-   * ({@link OutgoingMessage}); a record without one (a tombstone, another producer's mistake) is
-   * dead-lettered as it is.
-   */
-  private static String malformed(ReceiverRecord<String, byte[]> r) {
-    if (r.value() == null) {
-      return "record has no value (a tombstone?)";
+  /** A record received, with its partition's turn of ownership then ({@link PartitionFlows}). */
+  private record Held(ReceiverRecord<String, byte[]> record, long turn) {
+    TopicPartition partition() {
+      return record.receiverOffset().topicPartition();
     }
-    if (r.key() == null) {
-      return "record has no key";
-    }
-    return null;
-  }
-
-  private static IncomingMessage toMessage(ReceiverRecord<String, byte[]> r) {
-    Map<String, String> headers = new HashMap<>();
-    for (Header h : r.headers()) {
-      // A header without a value (legal in Kafka) reads as empty rather than failing the record.
-      headers.put(h.key(), h.value() == null ? "" : new String(h.value(), StandardCharsets.UTF_8));
-    }
-    return new IncomingMessage(
-        r.topic(), r.partition(), r.offset(), r.key(), r.value(), Map.copyOf(headers));
   }
 }

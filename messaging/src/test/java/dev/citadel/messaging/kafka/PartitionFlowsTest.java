@@ -78,6 +78,17 @@ class PartitionFlowsTest {
   }
 
   @Test
+  void records_received_before_a_revoke_are_no_longer_owned() {
+    long before = flows.received(P0);
+    long other = flows.received(P1);
+    flows.revoked(java.util.List.of(P0));
+    long after = flows.received(P0);
+    assertThat(flows.owned(P0, before)).isFalse();
+    assertThat(flows.owned(P0, after)).isTrue();
+    assertThat(flows.owned(P1, other)).isTrue();
+  }
+
+  @Test
   void marks_must_leave_room_to_resume() {
     assertThatThrownBy(() -> new PartitionFlows(5, 5, null, paused))
         .isInstanceOf(IllegalArgumentException.class);
