@@ -202,6 +202,75 @@ class MemberApiTest {
         .isEqualTo(streamsBefore);
   }
 
+  WebTestClient.ResponseSpec signUpWithKey(String key, String nickname, String password) {
+    return web.post()
+        .uri("/api/members")
+        .contentType(MediaType.APPLICATION_JSON)
+        .header("Idempotency-Key", key)
+        .bodyValue("{\"nickname\":\"" + nickname + "\",\"password\":\"" + password + "\"}")
+        .exchange();
+  }
+
+  /**
+   * A sign-up whose reply was lost is sent again: with its Idempotency-Key it answers with the
+   * account the first try made (before, the caller's own new account was "taken", 409, and the
+   * client could not tell it from someone else's).
+   */
+  @Test
+  void a_sign_up_sent_again_with_its_key_answers_with_the_same_account_made_once() {
+    String nickname = nick();
+    String key = "sign-up-" + UUID.randomUUID();
+    long accountsBefore = count("SELECT count(*) AS n FROM accounts");
+    // Five at once (a client's retries racing its first try), then once more after.
+    List<String> ids =
+        Flux.range(0, 6)
+            .parallel(5)
+            .runOn(reactor.core.scheduler.Schedulers.boundedElastic())
+            .map(
+                i ->
+                    signUpWithKey(key, nickname, "correct horse")
+                        .expectStatus()
+                        .isCreated()
+                        .expectBody(Map.class)
+                        .returnResult()
+                        .getResponseBody()
+                        .get("playerId")
+                        .toString())
+            .sequential()
+            .collectList()
+            .block(Duration.ofSeconds(60));
+    String again =
+        signUpWithKey(key, nickname, "correct horse")
+            .expectStatus()
+            .isCreated()
+            .expectBody(Map.class)
+            .returnResult()
+            .getResponseBody()
+            .get("playerId")
+            .toString();
+    assertThat(ids).hasSize(6).containsOnly(again);
+    assertThat(count("SELECT count(*) AS n FROM accounts")).isEqualTo(accountsBefore + 1);
+    assertThat(
+            count(
+                "SELECT count(*) AS n FROM events WHERE aggregate_type = 'account' AND aggregate_id = '"
+                    + again
+                    + "'"))
+        .isEqualTo(1);
+
+    // The key with another sign-up: a clear conflict, nothing written.
+    problem(signUpWithKey(key, nick(), "correct horse"), 409, "another sign-up");
+    problem(signUpWithKey(key, nickname, "other horse"), 409, "another sign-up");
+    // Without a key a repeat is a new sign-up, and the nickname is taken.
+    problem(
+        post("/api/members", "{\"nickname\":\"" + nickname + "\",\"password\":\"correct horse\"}"),
+        409,
+        "is taken");
+    // Another key, the same nickname: taken.
+    problem(signUpWithKey("other-" + key, nickname, "correct horse"), 409, "is taken");
+    problem(signUpWithKey("has space", nick(), "correct horse"), 400, "Idempotency-Key");
+    assertThat(count("SELECT count(*) AS n FROM accounts")).isEqualTo(accountsBefore + 1);
+  }
+
   @Test
   void every_account_has_its_registered_event_and_the_outbox_publishes_it() {
     List<AccountRegistered> published = new CopyOnWriteArrayList<>();

@@ -69,8 +69,28 @@ public final class Accounts {
     this.decoyHash = passwords.encode(UUID.randomUUID().toString());
   }
 
-  /** Registers a player. The id and time come from the caller (the edge). */
+  /**
+   * The player id of a sign-up sent with this Idempotency-Key: the same key, the same id, so a
+   * repeat finds the account its first try made instead of making a second or answering 409.
+   */
+  public static String playerIdFor(String idempotencyKey) {
+    return UUID.nameUUIDFromBytes(
+            ("sign-up:" + idempotencyKey).getBytes(java.nio.charset.StandardCharsets.UTF_8))
+        .toString();
+  }
+
+  /** Registers a player with a fresh id. The id and time come from the caller (the edge). */
   public Mono<Account> signUp(String nickname, String password, String playerId, Instant now) {
+    return signUp(nickname, password, playerId, false, now);
+  }
+
+  /**
+   * Registers a player. With {@code keyed} (the id is {@link #playerIdFor} the caller's key), an
+   * account that already has this id is the answer when it is the same sign-up (same nickname, the
+   * password matches): a retry after a lost reply. Another sign-up with the key is 409.
+   */
+  public Mono<Account> signUp(
+      String nickname, String password, String playerId, boolean keyed, Instant now) {
     String nick = Credentials.nickname(nickname);
     String key = Credentials.canonical(nick).orElseThrow();
     String pass = Credentials.password(password);
@@ -100,8 +120,33 @@ public final class Accounts {
                                 new AppendRequest(
                                     AGGREGATE_TYPE, playerId, 0, List.of(registered), now))))
                     .as(tx::transactional))
-        .onErrorMap(DuplicateKeyException.class, e -> taken(nick))
-        .thenReturn(account);
+        .thenReturn(account)
+        .onErrorResume(
+            DuplicateKeyException.class,
+            e -> keyed ? repeatOf(playerId, key, pass, nick) : Mono.error(taken(nick)));
+  }
+
+  /** The account a keyed sign-up's earlier try made, or why there is none to answer with. */
+  private Mono<Account> repeatOf(
+      String playerId, String nicknameKey, String password, String nick) {
+    return db.sql(BY_ID_SQL)
+        .bind(0, playerId)
+        .map(Accounts::row)
+        .one()
+        .flatMap(
+            row ->
+                nicknameKey.equals(Credentials.canonical(row.account().nickname()).orElse(null))
+                    ? matches(password, row.passwordHash())
+                        .flatMap(same -> same ? Mono.just(row.account()) : Mono.error(keyReused()))
+                    : Mono.error(keyReused()))
+        // No account with this id: it was the nickname that is taken.
+        .switchIfEmpty(Mono.error(() -> taken(nick)));
+  }
+
+  private static MemberRejected keyReused() {
+    return new MemberRejected(
+        MemberRejected.Kind.CONFLICT,
+        "this Idempotency-Key was used for another sign-up; use a new key for a new account");
   }
 
   /**

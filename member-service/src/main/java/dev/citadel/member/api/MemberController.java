@@ -19,6 +19,7 @@ import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.PutMapping;
 import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.server.ServerWebExchange;
@@ -41,6 +42,10 @@ public class MemberController {
   public record Me(String playerId, String nickname, String status) {}
 
   public record RenameRequest(String nickname) {}
+
+  static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+  private static final java.util.regex.Pattern KEY =
+      java.util.regex.Pattern.compile("[!-~]{1,128}");
 
   /** Counted against the throttle for log-ins whose nickname cannot exist. */
   static final String NO_SUCH_NICKNAME = "-";
@@ -70,9 +75,18 @@ public class MemberController {
   @io.swagger.v3.oas.annotations.security.SecurityRequirements
   @PostMapping("/api/members")
   @ResponseStatus(HttpStatus.CREATED)
-  public Mono<SignedUp> signUp(@RequestBody CredentialsRequest body) {
+  public Mono<SignedUp> signUp(
+      @RequestBody CredentialsRequest body,
+      @RequestHeader(value = IDEMPOTENCY_KEY, required = false) String key) {
+    if (key != null && !KEY.matcher(key).matches()) {
+      throw new MemberRejected(
+          MemberRejected.Kind.INVALID,
+          IDEMPOTENCY_KEY + " must be 1-128 printable ASCII characters without spaces");
+    }
+    // With a key, a retry after a lost reply answers with the account the first try made.
+    String playerId = key == null ? UUID.randomUUID().toString() : Accounts.playerIdFor(key);
     return accounts
-        .signUp(body.nickname(), body.password(), UUID.randomUUID().toString(), clock.instant())
+        .signUp(body.nickname(), body.password(), playerId, key != null, clock.instant())
         .map(a -> new SignedUp(a.playerId(), a.nickname()));
   }
 
