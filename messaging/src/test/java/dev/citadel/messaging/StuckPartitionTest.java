@@ -101,8 +101,8 @@ class StuckPartitionTest {
                   "stuck",
                   List.of(topic),
                   100,
-                  batch ->
-                      batch.stream().map(handle).reduce(Mono.empty(), (a, b) -> a.then(b)).then())
+                  // One at a time: the flag read as each message's turn comes.
+                  batch -> reactor.core.publisher.Flux.fromIterable(batch).concatMap(handle).then())
               : consumer.start("stuck", List.of(topic), handle::apply);
       try {
         await().atMost(Duration.ofSeconds(60)).until(() -> failures.get() >= 5);
@@ -126,6 +126,11 @@ class StuckPartitionTest {
         }
         await().atMost(Duration.ofSeconds(60)).until(() -> otherPartition.size() == 20);
         assertThat(stuckPartition).isEmpty();
+        // The pause held: the consumer fetched the other partition's records since, not the rest
+        // of the stuck one's backlog (a pause asked for and not made would hold all 3,000).
+        assertThat(
+                meters.get("citadel_consumer_records_held").tag("group", "stuck").gauge().value())
+            .isLessThan(2_000);
 
         databaseAway.set(false);
         await().atMost(Duration.ofSeconds(60)).until(() -> stuckPartition.size() >= BACKLOG);
@@ -210,6 +215,79 @@ class StuckPartitionTest {
       }
     }
     assertThat(handled).hasSize(2 * backlog).doesNotHaveDuplicates();
+  }
+
+  /**
+   * A paused partition that a rebalance takes away and gives straight back (another member joined
+   * the group for another topic). Its pause must follow the partition's own state, not linger:
+   * reactor-kafka restores a pause it saw made on the new assignment, and a resume asked for while
+   * the partition was not assigned is skipped, so it could stay paused for good.
+   */
+  @org.junit.jupiter.api.Test
+  void a_paused_partition_given_back_by_a_rebalance_goes_on_when_it_can() throws Exception {
+    String topic = "given-back.test";
+    String other = "given-back.other";
+    admin
+        .createTopics(List.of(new NewTopic(topic, 1, (short) 1), new NewTopic(other, 1, (short) 1)))
+        .all()
+        .get();
+    KafkaTopics.awaitLeaders(admin, List.of(topic, other), Duration.ofSeconds(30));
+    try (KafkaProducer<String, byte[]> raw = rawProducer()) {
+      for (int i = 0; i < BACKLOG; i++) {
+        raw.send(record(topic, 0, i));
+      }
+      raw.send(record(other, 0, 0));
+      raw.flush();
+    }
+    AtomicBoolean databaseAway = new AtomicBoolean(true);
+    AtomicInteger failures = new AtomicInteger();
+    List<Integer> handled = new CopyOnWriteArrayList<>();
+    List<Integer> otherHandled = new CopyOnWriteArrayList<>();
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    try (MessagePublisher publisher = new ReactorKafkaPublisher(settings)) {
+      Disposable first =
+          new ReactorKafkaConsumer(settings, publisher, meters)
+              .start(
+                  "given-back",
+                  List.of(topic),
+                  m -> {
+                    if (databaseAway.get()) {
+                      failures.incrementAndGet();
+                      return Mono.error(new IllegalStateException("database is away"));
+                    }
+                    handled.add(Integer.parseInt(new String(m.value(), StandardCharsets.UTF_8)));
+                    return Mono.empty();
+                  });
+      Disposable second = null;
+      try {
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .until(
+                () ->
+                    meters
+                            .get("citadel_consumer_paused_partitions")
+                            .tag("group", "given-back")
+                            .gauge()
+                            .value()
+                        == 1);
+        second =
+            new ReactorKafkaConsumer(settings, publisher)
+                .start(
+                    "given-back",
+                    List.of(other),
+                    m -> Mono.fromRunnable(() -> otherHandled.add(1)));
+        // The second member has its topic: the group has rebalanced (the first kept its own).
+        await().atMost(Duration.ofSeconds(60)).until(() -> otherHandled.size() == 1);
+        databaseAway.set(false);
+        await().atMost(Duration.ofSeconds(60)).until(() -> handled.size() >= BACKLOG);
+      } finally {
+        first.dispose();
+        if (second != null) {
+          second.dispose();
+        }
+      }
+    }
+    assertThat(handled).hasSize(BACKLOG).isSorted();
   }
 
   private static ProducerRecord<String, byte[]> record(String topic, int partition, int seq) {

@@ -18,10 +18,11 @@ import reactor.kafka.receiver.KafkaReceiver;
  * itself (a shared window, as reactor's {@code groupBy} keeps, fills with the stuck partition's
  * records and stops every other), and what it holds stays bounded.
  *
- * <p>A pause can be undone behind our back: a rebalance that hands the partition back clears it,
- * and reactor-kafka's own pause-all (when its downstream asks for nothing) resumes what it did not
- * see paused. So while a partition is over its mark, every {@code high / 2} further records ask for
- * the pause again (pausing twice is harmless): a lost pause costs at most that many records.
+ * <p>A rebalance may take a partition away and give it back: its pause is then set again as the
+ * flow has it ({@link #assigned}: paused, or resumed, which also clears reactor-kafka's record of
+ * our pause, which it would otherwise restore on the new assignment for ever). Should a pause be
+ * lost anyway, every {@code high / 2} further records ask for it again (pausing twice is harmless):
+ * a lost pause costs at most that many records.
  *
  * <p>One instance per subscription to the receiver; {@link #close} when it ends. Thread-safe:
  * records arrive on the receiver's thread, are handled on any.
@@ -49,13 +50,16 @@ final class PartitionFlows {
   private final int low;
   private final Switch consumer;
   private final AtomicInteger pausedNow;
+  private final AtomicInteger heldNow;
   private final Map<TopicPartition, Flow> flows = new ConcurrentHashMap<>();
   private boolean closed; // guarded by this
 
   /**
    * @param pausedNow partitions paused by this and the consumer's other subscriptions (a gauge)
+   * @param heldNow records held by them (a gauge)
    */
-  PartitionFlows(int high, int low, Switch consumer, AtomicInteger pausedNow) {
+  PartitionFlows(
+      int high, int low, Switch consumer, AtomicInteger pausedNow, AtomicInteger heldNow) {
     if (low < 0 || low >= high) {
       throw new IllegalArgumentException("need 0 <= low < high, got " + low + ", " + high);
     }
@@ -63,6 +67,7 @@ final class PartitionFlows {
     this.low = low;
     this.consumer = consumer;
     this.pausedNow = pausedNow;
+    this.heldNow = heldNow;
   }
 
   /** Pauses and resumes a partition on the receiver's own thread (the consumer is not shared). */
@@ -118,6 +123,21 @@ final class PartitionFlows {
     }
   }
 
+  /**
+   * A rebalance gave these partitions to this consumer (again): each is paused or resumed as its
+   * flow has it, whatever a pause or resume asked for while it was not assigned (skipped then).
+   */
+  void assigned(Collection<TopicPartition> partitions) {
+    for (TopicPartition partition : partitions) {
+      Flow flow = flows.get(partition);
+      if (flow != null && flow.paused()) {
+        consumer.pause(partition);
+      } else {
+        consumer.resume(partition);
+      }
+    }
+  }
+
   /** Whether a record received in the given turn is still this consumer's to handle. */
   boolean owned(TopicPartition partition, long turn) {
     Flow flow = flows.get(partition);
@@ -156,6 +176,7 @@ final class PartitionFlows {
 
     synchronized long received(TopicPartition partition) {
       waiting++;
+      heldNow.incrementAndGet();
       if (waiting < high || !open()) {
         return turn;
       }
@@ -180,7 +201,9 @@ final class PartitionFlows {
     }
 
     synchronized void handled(TopicPartition partition, int records) {
-      waiting = Math.max(0, waiting - records);
+      int counted = Math.min(waiting, records);
+      waiting -= counted;
+      heldNow.addAndGet(-counted);
       if (paused && waiting <= low) {
         paused = false;
         pausedNow.decrementAndGet();
@@ -190,7 +213,13 @@ final class PartitionFlows {
       }
     }
 
+    synchronized boolean paused() {
+      return paused;
+    }
+
     synchronized void forget() {
+      heldNow.addAndGet(-waiting);
+      waiting = 0;
       if (paused) {
         paused = false;
         pausedNow.decrementAndGet();

@@ -7,14 +7,13 @@ import dev.citadel.messaging.MessageHandler;
 import dev.citadel.messaging.MessagePublisher;
 import dev.citadel.messaging.Unprocessable;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiFunction;
 import org.apache.kafka.common.TopicPartition;
@@ -69,7 +68,7 @@ public final class ReactorKafkaConsumer implements MessageConsumer {
   private final DeadLetters deadLetters;
   private final MeterRegistry meters;
   private final MeterRegistry counters;
-  private final Map<String, AtomicInteger> pausedByGroup = new ConcurrentHashMap<>();
+  private final Map<String, ConsumerGauges> gaugesByGroup = new ConcurrentHashMap<>();
 
   public ReactorKafkaConsumer(KafkaSettings settings, MessagePublisher deadLetters) {
     this(settings, deadLetters, null);
@@ -120,35 +119,42 @@ public final class ReactorKafkaConsumer implements MessageConsumer {
       String groupId,
       List<String> topics,
       BiFunction<Flux<Held>, PartitionFlows, Publisher<Void>> perPartition) {
-    AtomicReference<PartitionFlows> current = new AtomicReference<>();
-    ReceiverOptions<String, byte[]> options =
-        ReceiverOptions.<String, byte[]>create(settings.consumerProperties(groupId))
-            .subscription(topics)
-            .commitInterval(settings.commitInterval())
-            // On a rebalance, wait this long (not reactor-kafka's 60 s) for records in flight to
-            // be acknowledged; what is not is handled again by the new owner (handlers are
-            // idempotent), so a partition stuck retrying cannot stall the whole group for long.
-            .maxDelayRebalance(java.time.Duration.ofSeconds(5))
-            // What is still held of a partition taken away is left to its new owner.
-            .addRevokeListener(
-                revoked ->
-                    current
-                        .get()
-                        .revoked(revoked.stream().map(ReceiverPartition::topicPartition).toList()))
-            .commitBatchSize(0);
-    if (meters != null) {
-      options = options.consumerListener(new MicrometerConsumerListener(meters));
-    }
-    KafkaReceiver<String, byte[]> receiver = KafkaReceiver.create(options);
-    AtomicInteger paused = pausedGauge(groupId);
+    ConsumerGauges gauges = gauges(groupId);
+    // Everything per subscription: a restart (below) gets a new consumer, and no listener or
+    // pause of the old one may reach the new one's flows.
     return Flux.defer(
             () -> {
+              AtomicReference<PartitionFlows> current = new AtomicReference<>();
+              ReceiverOptions<String, byte[]> options =
+                  ReceiverOptions.<String, byte[]>create(settings.consumerProperties(groupId))
+                      .subscription(topics)
+                      .commitInterval(settings.commitInterval())
+                      // No wait at a rebalance for records in flight: what is held of a partition
+                      // taken away is left to its new owner at once (below); only the one record
+                      // or batch being handled then may be handled by both (handlers are
+                      // idempotent). Waiting would wait the whole delay at every rebalance once any
+                      // record was left (reactor-kafka counts it in flight for ever).
+                      .maxDelayRebalance(Duration.ZERO)
+                      .addRevokeListener(revoked -> current.get().revoked(partitionsOf(revoked)))
+                      .addAssignListener(assigned -> current.get().assigned(partitionsOf(assigned)))
+                      .commitBatchSize(0);
+              if (meters != null) {
+                options = options.consumerListener(new MicrometerConsumerListener(meters));
+              }
+              KafkaReceiver<String, byte[]> receiver = KafkaReceiver.create(options);
               PartitionFlows flows =
                   new PartitionFlows(
-                      PAUSE_AT, RESUME_AT, PartitionFlows.switchOn(receiver, groupId), paused);
+                      PAUSE_AT,
+                      RESUME_AT,
+                      PartitionFlows.switchOn(receiver, groupId),
+                      gauges.paused(),
+                      gauges.held());
               current.set(flows);
               return receiver
                   .receive()
+                  // Tagged with the partition's turn as the records come from the consumer's own
+                  // thread (reactor-kafka emits them there, before its next poll, where a revoke
+                  // happens), so a record fetched before a revoke is never taken for after it.
                   .map(r -> new Held(r, flows.received(r.receiverOffset().topicPartition())))
                   // Unbounded: PartitionFlows bounds what is held, per partition.
                   .groupBy(Held::partition, Integer.MAX_VALUE)
@@ -162,19 +168,12 @@ public final class ReactorKafkaConsumer implements MessageConsumer {
         .subscribe();
   }
 
-  private AtomicInteger pausedGauge(String groupId) {
-    return pausedByGroup.computeIfAbsent(
-        groupId,
-        g -> {
-          AtomicInteger paused = new AtomicInteger();
-          Gauge.builder("citadel_consumer_paused_partitions", paused, AtomicInteger::get)
-              .description(
-                  "Partitions not fetched for now: too many of their records wait to be handled")
-              .tag("group", g)
-              .strongReference(true)
-              .register(counters);
-          return paused;
-        });
+  private static List<TopicPartition> partitionsOf(Collection<ReceiverPartition> partitions) {
+    return partitions.stream().map(ReceiverPartition::topicPartition).toList();
+  }
+
+  private ConsumerGauges gauges(String groupId) {
+    return gaugesByGroup.computeIfAbsent(groupId, g -> ConsumerGauges.register(counters, g));
   }
 
   private Mono<Void> handleBatchThenAcknowledge(
@@ -253,7 +252,8 @@ public final class ReactorKafkaConsumer implements MessageConsumer {
                 .retryWhen(untilProcessed(groupId, message.topic(), where))
                 .onErrorResume(
                     e -> !(e instanceof PartitionFlows.Revoked),
-                    e -> deadLetters.setAside(message, e));
+                    // Set aside by its owner only: one letter, not one from each.
+                    e -> whileOwned(held, flows, () -> deadLetters.setAside(message, e)));
     return handled
         .then(Mono.<Void>fromRunnable(() -> done(held, flows)))
         .onErrorResume(

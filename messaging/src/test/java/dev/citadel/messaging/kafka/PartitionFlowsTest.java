@@ -14,6 +14,7 @@ class PartitionFlowsTest {
   static final TopicPartition P1 = new TopicPartition("t", 1);
   final List<String> calls = new ArrayList<>();
   final AtomicInteger paused = new AtomicInteger();
+  final AtomicInteger held = new AtomicInteger();
   final PartitionFlows flows =
       new PartitionFlows(
           10,
@@ -29,7 +30,8 @@ class PartitionFlowsTest {
               calls.add("resume " + p);
             }
           },
-          paused);
+          paused,
+          held);
 
   void receive(TopicPartition p, int n) {
     for (int i = 0; i < n; i++) {
@@ -89,8 +91,37 @@ class PartitionFlowsTest {
   }
 
   @Test
+  void a_partition_given_back_is_paused_or_resumed_as_its_flow_has_it() {
+    receive(P0, 10);
+    flows.revoked(java.util.List.of(P0));
+    // Given back while its old records are still being dropped: paused again (reactor-kafka
+    // would restore our old pause too; if the flow had caught up, it must not).
+    flows.assigned(java.util.List.of(P0, P1));
+    assertThat(calls).containsExactly("pause t-0", "pause t-0", "resume t-1");
+    flows.handled(P0, 10);
+    assertThat(calls).endsWith("resume t-0");
+    assertThat(held).hasValue(0);
+    // A resume that found the partition unassigned was skipped: the next assignment resumes it.
+    flows.assigned(java.util.List.of(P0));
+    assertThat(calls).endsWith("resume t-0", "resume t-0");
+  }
+
+  @Test
+  void held_records_are_counted_until_handled_or_the_subscription_ends() {
+    receive(P0, 3);
+    receive(P1, 2);
+    assertThat(held).hasValue(5);
+    flows.handled(P0, 3);
+    assertThat(held).hasValue(2);
+    flows.close();
+    assertThat(held).hasValue(0);
+    flows.handled(P1, 2);
+    assertThat(held).hasValue(0);
+  }
+
+  @Test
   void marks_must_leave_room_to_resume() {
-    assertThatThrownBy(() -> new PartitionFlows(5, 5, null, paused))
+    assertThatThrownBy(() -> new PartitionFlows(5, 5, null, paused, held))
         .isInstanceOf(IllegalArgumentException.class);
   }
 }
