@@ -84,7 +84,9 @@ public final class LeasedRateLimiter extends RedisRateLimiter {
     }
     // Deferred: what a subscription takes or gives back is decided when it subscribes, once each
     // (a Mono subscribed again must not give the same unused tokens back twice).
-    return Mono.defer(() -> check(config, routeId + "." + id));
+    // One bucket a player (or address) across every route, as Spring Cloud Gateway keys it: per
+    // route, a player spread over five routes had five times the rate.
+    return Mono.defer(() -> check(config, id));
   }
 
   private Mono<Response> check(Config config, String key) {

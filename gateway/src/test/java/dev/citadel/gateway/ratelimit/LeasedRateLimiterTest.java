@@ -84,7 +84,7 @@ class LeasedRateLimiterTest {
   /** What the player's shared bucket holds now. */
   static double bucketTokens(ReactiveStringRedisTemplate redis, String player) {
     return Double.parseDouble(
-        redis.opsForValue().get(LeasedRateLimiter.bucket(ROUTE + "." + player) + "tokens").block());
+        redis.opsForValue().get(LeasedRateLimiter.bucket(player) + "tokens").block());
   }
 
   static boolean allowed(LeasedRateLimiter limiter, String player) {
@@ -106,6 +106,20 @@ class LeasedRateLimiterTest {
     assertThat(redis.calls.get()).isEqualTo(16);
     Response last = limiter.isAllowed(ROUTE, player).block();
     assertThat(last.getHeaders()).containsKey("X-RateLimit-Remaining");
+  }
+
+  @Test
+  void a_player_has_one_bucket_whatever_the_route() {
+    AtomicLong clock = new AtomicLong();
+    LeasedRateLimiter limiter = limiter(new Counting(factory), 1, 4, clock);
+    String player = "player:" + UUID.randomUUID();
+    int allowed = 0;
+    for (String route : List.of("game", "members", "match", "jwks", "game", "members")) {
+      Response r = limiter.isAllowed(route, player).block(Duration.ofSeconds(10));
+      allowed += r.isAllowed() ? 1 : 0;
+    }
+    // The burst of four, once: not four a route.
+    assertThat(allowed).isEqualTo(4);
   }
 
   @Test
