@@ -168,6 +168,11 @@ public class GatewayConfiguration {
   }
 
   @Bean
+  dev.citadel.gateway.routing.UpgradeFilter upgradeFilter() {
+    return new dev.citadel.gateway.routing.UpgradeFilter();
+  }
+
+  @Bean
   dev.citadel.gateway.identity.RateLimitProblems rateLimitProblems() {
     return new dev.citadel.gateway.identity.RateLimitProblems();
   }
