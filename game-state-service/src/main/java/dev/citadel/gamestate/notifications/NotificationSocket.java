@@ -8,7 +8,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.springframework.data.redis.connection.SubscriptionListener;
 import org.springframework.data.redis.listener.ChannelTopic;
 import org.springframework.data.redis.listener.ReactiveRedisMessageListenerContainer;
 import org.springframework.security.oauth2.jwt.Jwt;
@@ -17,6 +19,7 @@ import org.springframework.web.reactive.socket.CloseStatus;
 import org.springframework.web.reactive.socket.WebSocketHandler;
 import org.springframework.web.reactive.socket.WebSocketSession;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.FluxSink;
 import reactor.core.publisher.Mono;
 
 /**
@@ -75,6 +78,49 @@ public final class NotificationSocket implements WebSocketHandler {
                     session.close(CloseStatus.POLICY_VIOLATION.withReason("no verified player"))));
   }
 
+  /**
+   * The player's notifications, after {@code connected} once Redis confirmed the subscription. On
+   * {@code receive} with a subscription listener, not {@code receiveLater}: a socket closed while
+   * its SUBSCRIBE was in flight cancelled {@code receiveLater}'s Mono before it gave the stream,
+   * and only the stream unsubscribes, so the channel stayed subscribed on the shared connection for
+   * good (one more for every such socket).
+   */
+  Flux<String> messages(String playerId) {
+    ChannelTopic topic = ChannelTopic.of(PlayerNotifier.channel(playerId));
+    String connected = PlayerNotifier.message("connected", playerId);
+    return Flux.<String>create(
+            sink -> {
+              // Both callbacks come on the Redis client's thread, the confirmation before any
+              // message of the channel, so "connected" is first; once, and for this channel only
+              // (the connection is shared: another socket's confirmation is not this one's).
+              byte[] ours = topic.getTopic().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+              java.util.concurrent.atomic.AtomicBoolean once =
+                  new java.util.concurrent.atomic.AtomicBoolean();
+              SubscriptionListener confirmed =
+                  new SubscriptionListener() {
+                    @Override
+                    public void onChannelSubscribed(byte[] channel, long count) {
+                      if (java.util.Arrays.equals(channel, ours)
+                          && once.compareAndSet(false, true)) {
+                        sink.next(connected);
+                      }
+                    }
+                  };
+              sink.onDispose(
+                  listeners
+                      .receive(List.of(topic), confirmed)
+                      .map(m -> m.getMessage())
+                      .subscribe(sink::next, sink::error, sink::complete));
+            },
+            FluxSink.OverflowStrategy.IGNORE)
+        // A client that stops reading: the newest wait, the oldest go (delivery is best effort,
+        // the state is readable), instead of piling up for the token's hour.
+        .onBackpressureBuffer(
+            MAX_WAITING,
+            unread -> dropped(),
+            reactor.core.publisher.BufferOverflowStrategy.DROP_OLDEST);
+  }
+
   private Mono<Void> serve(WebSocketSession session, Jwt jwt) {
     String playerId = jwt.getSubject();
     Instant expires = jwt.getExpiresAt();
@@ -82,22 +128,7 @@ public final class NotificationSocket implements WebSocketHandler {
     if (left.isNegative() || left.isZero()) {
       return session.close(TOKEN_EXPIRED);
     }
-    Flux<String> messages =
-        listeners
-            .receiveLater(ChannelTopic.of(PlayerNotifier.channel(playerId)))
-            .flatMapMany(
-                subscribed ->
-                    Flux.concat(
-                        Mono.just(PlayerNotifier.message("connected", playerId)),
-                        subscribed
-                            .map(m -> m.getMessage())
-                            // A client that stops reading: the newest wait, the oldest go
-                            // (delivery is best effort, the state is readable), instead of
-                            // piling up for the token's hour.
-                            .onBackpressureBuffer(
-                                MAX_WAITING,
-                                unread -> dropped(),
-                                reactor.core.publisher.BufferOverflowStrategy.DROP_OLDEST)));
+    Flux<String> messages = messages(playerId);
     // Ends when the client goes away (receive() completes and cancels the subscription) or when
     // the token expires (the timer closes the session, which ends both).
     open.incrementAndGet();
