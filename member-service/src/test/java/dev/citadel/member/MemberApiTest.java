@@ -83,8 +83,15 @@ class MemberApiTest {
   }
 
   String signUp(String nickname, String password) {
-    return post(
-            "/api/members", "{\"nickname\":\"" + nickname + "\",\"password\":\"" + password + "\"}")
+    return createdPlayer(
+        post(
+            "/api/members",
+            "{\"nickname\":\"" + nickname + "\",\"password\":\"" + password + "\"}"));
+  }
+
+  /** The new account's player id, from a sign-up's 201. */
+  static String createdPlayer(WebTestClient.ResponseSpec signedUp) {
+    return signedUp
         .expectStatus()
         .isCreated()
         .expectBody(Map.class)
@@ -226,28 +233,11 @@ class MemberApiTest {
         Flux.range(0, 6)
             .parallel(5)
             .runOn(reactor.core.scheduler.Schedulers.boundedElastic())
-            .map(
-                i ->
-                    signUpWithKey(key, nickname, "correct horse")
-                        .expectStatus()
-                        .isCreated()
-                        .expectBody(Map.class)
-                        .returnResult()
-                        .getResponseBody()
-                        .get("playerId")
-                        .toString())
+            .map(i -> createdPlayer(signUpWithKey(key, nickname, "correct horse")))
             .sequential()
             .collectList()
             .block(Duration.ofSeconds(60));
-    String again =
-        signUpWithKey(key, nickname, "correct horse")
-            .expectStatus()
-            .isCreated()
-            .expectBody(Map.class)
-            .returnResult()
-            .getResponseBody()
-            .get("playerId")
-            .toString();
+    String again = createdPlayer(signUpWithKey(key, nickname, "correct horse"));
     assertThat(ids).hasSize(6).containsOnly(again);
     assertThat(count("SELECT count(*) AS n FROM accounts")).isEqualTo(accountsBefore + 1);
     assertThat(

@@ -110,14 +110,7 @@ class StuckPartitionTest {
         // traffic.
         await()
             .atMost(Duration.ofSeconds(60))
-            .until(
-                () ->
-                    meters
-                            .get("citadel_consumer_paused_partitions")
-                            .tag("group", "stuck")
-                            .gauge()
-                            .value()
-                        == 1);
+            .until(() -> gauge(meters, "citadel_consumer_paused_partitions", "stuck") == 1);
         try (KafkaProducer<String, byte[]> raw = rawProducer()) {
           for (int i = 0; i < 20; i++) {
             raw.send(record(topic, 1, i));
@@ -128,22 +121,13 @@ class StuckPartitionTest {
         assertThat(stuckPartition).isEmpty();
         // The pause held: the consumer fetched the other partition's records since, not the rest
         // of the stuck one's backlog (a pause asked for and not made would hold all 3,000).
-        assertThat(
-                meters.get("citadel_consumer_records_held").tag("group", "stuck").gauge().value())
-            .isLessThan(2_000);
+        assertThat(gauge(meters, "citadel_consumer_records_held", "stuck")).isLessThan(2_000);
 
         databaseAway.set(false);
         await().atMost(Duration.ofSeconds(60)).until(() -> stuckPartition.size() >= BACKLOG);
         await()
             .atMost(Duration.ofSeconds(30))
-            .until(
-                () ->
-                    meters
-                            .get("citadel_consumer_paused_partitions")
-                            .tag("group", "stuck")
-                            .gauge()
-                            .value()
-                        == 0);
+            .until(() -> gauge(meters, "citadel_consumer_paused_partitions", "stuck") == 0);
       } finally {
         running.dispose();
       }
@@ -262,14 +246,7 @@ class StuckPartitionTest {
       try {
         await()
             .atMost(Duration.ofSeconds(60))
-            .until(
-                () ->
-                    meters
-                            .get("citadel_consumer_paused_partitions")
-                            .tag("group", "given-back")
-                            .gauge()
-                            .value()
-                        == 1);
+            .until(() -> gauge(meters, "citadel_consumer_paused_partitions", "given-back") == 1);
         second =
             new ReactorKafkaConsumer(settings, publisher)
                 .start(
@@ -288,6 +265,10 @@ class StuckPartitionTest {
       }
     }
     assertThat(handled).hasSize(BACKLOG).isSorted();
+  }
+
+  private static double gauge(SimpleMeterRegistry meters, String name, String group) {
+    return meters.get(name).tag("group", group).gauge().value();
   }
 
   private static ProducerRecord<String, byte[]> record(String topic, int partition, int seq) {
