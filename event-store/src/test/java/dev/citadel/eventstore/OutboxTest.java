@@ -57,7 +57,7 @@ class OutboxTest {
   }
 
   /** Publishes the first {@code budget} messages, then fails as a crashing process would. */
-  static final class CrashingPublisher implements MessagePublisher {
+  static class CrashingPublisher implements MessagePublisher {
     private final MessagePublisher delegate;
     private final AtomicInteger budget;
 
@@ -297,6 +297,87 @@ class OutboxTest {
 
     roundOfA.dispose(); // killed: no release, no renewal
     await().atMost(Duration.ofSeconds(15)).until(() -> b.publishRound().block() == 3);
+  }
+
+  /**
+   * A publisher stalled in its send while another took its lease (a pause, a database it could not
+   * reach for a while) stops at its next renewal: its sends would land after the new owner's newer
+   * events of the same stream. It used to go on for as long as its send took.
+   */
+  @Test
+  void a_round_whose_lease_was_taken_stops_at_its_next_renewal() {
+    String topic = "game.events.taken";
+    KafkaTopics.ensure(kafka, List.of(topic));
+    PostgresEventStore store = fixture.store(EventStoreOptions.defaults().withOutbox("taken"));
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    OutboxPublisher a =
+        new OutboxPublisher(
+            fixture.pool,
+            new CrashingPublisher(publisher, 0) {
+              @Override
+              public Flux<Delivery> publishAll(Flux<OutgoingMessage> messages) {
+                return Flux.never(); // stalled in the send
+              }
+            },
+            "taken",
+            topic,
+            100,
+            Duration.ofMillis(10),
+            Duration.ofSeconds(2),
+            meters);
+    a.register().block();
+    store.append(append(newId(), 0, 1, 2)).block();
+    Mono<Integer> round = a.publishRound().cache();
+    Disposable running = round.subscribe();
+    try {
+      await().atMost(Duration.ofSeconds(10)).until(() -> leaseHeld("taken"));
+      DatabaseClient.create(fixture.pool)
+          .sql(
+              "UPDATE outbox_checkpoints SET lease_owner = 'another', lease_until ="
+                  + " clock_timestamp() + interval '1 minute' WHERE name = 'taken'")
+          .then()
+          .block();
+      assertThat(round.block(Duration.ofSeconds(10))).isZero();
+      assertThat(meters.get("citadel_outbox_lease_lost").counter().count()).isEqualTo(1.0);
+    } finally {
+      running.dispose();
+    }
+  }
+
+  /** The lag gauge goes on being measured while every round fails (no Kafka from here). */
+  @Test
+  void the_lag_is_measured_while_every_round_fails() {
+    String topic = "game.events.lagging";
+    KafkaTopics.ensure(kafka, List.of(topic));
+    PostgresEventStore store = fixture.store(EventStoreOptions.defaults().withOutbox("lagging"));
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    OutboxPublisher failing =
+        new OutboxPublisher(
+            fixture.pool,
+            new CrashingPublisher(publisher, 0),
+            "lagging",
+            topic,
+            100,
+            Duration.ofMillis(10),
+            Duration.ofSeconds(2),
+            meters);
+    failing.register().block();
+    DatabaseClient.create(fixture.pool)
+        .sql(
+            "UPDATE outbox_checkpoints SET (last_tx_id, last_position) = (SELECT tx_id,"
+                + " global_position FROM events ORDER BY global_position DESC LIMIT 1) WHERE name"
+                + " = 'lagging'")
+        .then()
+        .block();
+    store.append(append(newId(), 0, 1, 2, 3, 4, 5)).block();
+    Disposable running = failing.start();
+    try {
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> meters.get("citadel_outbox_lag_events").gauge().value() >= 5);
+    } finally {
+      running.dispose();
+    }
   }
 
   static boolean leaseHeld(String name) {

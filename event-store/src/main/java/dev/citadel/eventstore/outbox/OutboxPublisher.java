@@ -119,6 +119,8 @@ public final class OutboxPublisher {
   private final Counter setAside;
   private final Counter leaseLost;
   private final AtomicLong lag = new AtomicLong();
+  private final java.util.concurrent.atomic.AtomicInteger sending =
+      new java.util.concurrent.atomic.AtomicInteger();
 
   public OutboxPublisher(
       ConnectionFactory connections,
@@ -264,7 +266,12 @@ public final class OutboxPublisher {
         Flux.fromIterable(tooLarge)
             .concatMap(this::setAside)
             .thenMany(publisher.publishAll(messages))
-            .then();
+            .then()
+            .doOnSubscribe(x -> sending.incrementAndGet())
+            .doFinally(x -> sending.decrementAndGet());
+    // A renewal that finds the lease taken (this publisher stalled past it: a pause, a database
+    // it could not reach) ends the round at once: the new owner is republishing from the
+    // checkpoint, and this one's sends would land after the new owner's newer events.
     Mono<Void> renewing =
         Flux.interval(lease.dividedBy(3))
             .concatMap(
@@ -273,14 +280,18 @@ public final class OutboxPublisher {
                         .bind(0, name)
                         .bind(1, owner)
                         .bind(2, lease.toMillis() / 1000.0)
-                        .then()
+                        .fetch()
+                        .rowsUpdated()
                         .onErrorResume(
                             e -> {
-                              // The advance will tell whether the lease held.
+                              // The next renewal or the advance will tell whether it held.
                               log.debug(
                                   "outbox {} could not renew its lease: {}", name, e.toString());
-                              return Mono.empty();
-                            }))
+                              return Mono.just(1L);
+                            })
+                        .flatMap(
+                            renewed ->
+                                renewed == 0 ? Mono.error(new LeaseLost()) : Mono.just(renewed)))
             .then();
     return Mono.firstWithSignal(send, renewing)
         .then(
@@ -304,7 +315,26 @@ public final class OutboxPublisher {
               }
               published.increment(rows.size() - tooLarge.size());
               return rows.size();
+            })
+        .onErrorResume(
+            LeaseLost.class,
+            e -> {
+              leaseLost.increment();
+              log.warn(
+                  "outbox {} lost its lease during a round of {} events; stopped sending them",
+                  name,
+                  rows.size());
+              return Mono.just(0);
             });
+  }
+
+  /** Another publisher holds the lease now. */
+  private static final class LeaseLost extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    LeaseLost() {
+      super("outbox lease lost", null, false, false);
+    }
   }
 
   private Mono<Void> setAside(Row row) {
@@ -348,26 +378,44 @@ public final class OutboxPublisher {
   }
 
   /**
-   * Publishes until disposed: rounds back to back while there is work, then polls. Disposing it
-   * gives the lease up, so another instance takes over at once.
+   * Publishes until disposed: rounds back to back while there is work, then polls; the lag gauge is
+   * measured every {@link #LAG_EVERY} on its own (after rounds only, it froze at its last value
+   * exactly when every round failed). Disposing it gives the lease up, so another instance takes
+   * over at once, unless a round was sending: then the lease is left to expire, so that the records
+   * already handed to Kafka land before the next owner sends them again (given up at once, they
+   * could land after the next owner's newer events of the same stream).
    */
   public Disposable start() {
     Disposable loop = loop();
+    Disposable lagging =
+        Flux.interval(Duration.ZERO, LAG_EVERY)
+            .concatMap(
+                t ->
+                    measureLag()
+                        .onErrorResume(
+                            e -> {
+                              log.debug(
+                                  "outbox {} could not measure its lag: {}", name, e.toString());
+                              return Mono.empty();
+                            }))
+            .subscribe();
     return () -> {
+      boolean wasSending = sending.get() > 0;
       loop.dispose();
-      releaseQuietly().subscribe();
+      lagging.dispose();
+      if (!wasSending) {
+        releaseQuietly().subscribe();
+      }
     };
   }
+
+  static final Duration LAG_EVERY = Duration.ofSeconds(5);
 
   private Disposable loop() {
     return register()
         .thenMany(
             Mono.defer(this::publishRound)
-                .flatMap(
-                    n ->
-                        n == batchSize
-                            ? Mono.just(n)
-                            : measureLag().then(Mono.delay(idlePoll)).thenReturn(n))
+                .flatMap(n -> n == batchSize ? Mono.just(n) : Mono.delay(idlePoll).thenReturn(n))
                 .repeat())
         .retryWhen(
             Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(200))
