@@ -258,9 +258,18 @@ public final class Coordinator {
   /**
    * Prepare, then {@code storing} the votes, then commit (with the versions this transaction's own
    * append stored, so participants apply their votes without reading them back); aborted on any
-   * failure.
+   * failure. Once started it runs to its end whatever its caller does: a caller that goes away (a
+   * client closing its connection, the gateway's timeout) only drops the answer. Cancelled with the
+   * request, a transaction sent neither its commit nor its abort and left its players held until
+   * the holds lapsed (a free way to lock any player out for seconds, again and again), and a stored
+   * one's commit and its after-commit work waited for the next read.
    */
   private Mono<Outcome> run(
+      String txId, List<Step> steps, Function<List<Vote>, Mono<Stored>> storing) {
+    return Mono.defer(() -> Mono.fromFuture(runToEnd(txId, steps, storing).toFuture(), true));
+  }
+
+  private Mono<Outcome> runToEnd(
       String txId, List<Step> steps, Function<List<Vote>, Mono<Stored>> storing) {
     long started = System.nanoTime();
     // Owners are looked up once: the instances that are up may change mid-transaction, and the

@@ -164,6 +164,43 @@ class TwoPhaseCommitFaultsTest {
     assertThat(gold(hostB, to)).isEqualTo(1);
   }
 
+  /**
+   * A caller that goes away mid-prepare (a client closing its connection): the transaction runs to
+   * its end all the same. Cancelled with the request, it sent neither commit nor abort, and both
+   * players stayed held until their holds lapsed.
+   */
+  @Test
+  void a_caller_that_gives_up_mid_prepare_leaves_the_transaction_to_finish() {
+    String from = player(hostA, "a-", 100);
+    String to = player(hostB, "b-", 0);
+    reactor.core.publisher.Sinks.Empty<Void> gate = reactor.core.publisher.Sinks.empty();
+    java.util.concurrent.atomic.AtomicBoolean preparing =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    Participant slow =
+        new Wrapped(b) {
+          @Override
+          public Mono<Vote> prepare(String tx, String p, String c, Map<String, Object> args) {
+            return b.prepare(tx, p, c, args)
+                .doOnSubscribe(x -> preparing.set(true))
+                .delayUntil(v -> gate.asMono());
+          }
+        };
+    reactor.core.Disposable caller =
+        coordinator(coordinatorStore, a, slow).execute(gift(from, to, 30)).subscribe();
+    await().atMost(Duration.ofSeconds(10)).untilTrue(preparing);
+    caller.dispose(); // the client went away
+    gate.tryEmitEmpty();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> gold(hostA, from) == 70 && gold(hostB, to) == 30);
+    // Committed and released: both take commands at once, not after their holds lapse.
+    Instant now = CLOCK.instant();
+    hostA.handle(from, new PlayerCommand.EarnGold(1, "after"), now).block();
+    hostB.handle(to, new PlayerCommand.EarnGold(1, "after"), now).block();
+    assertThat(gold(hostA, from)).isEqualTo(71);
+    assertThat(gold(hostB, to)).isEqualTo(31);
+  }
+
   @Test
   void the_database_failing_at_the_store_aborts_everywhere() {
     String from = player(hostA, "a-", 100);
