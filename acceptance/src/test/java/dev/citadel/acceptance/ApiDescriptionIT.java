@@ -140,7 +140,10 @@ class ApiDescriptionIT {
     String nickname = "c" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
     MemberControllerApi members = new MemberControllerApi(anonymous);
     SignedUp signedUp =
-        members.signUp(new CredentialsRequest().nickname(nickname).password("correct horse"));
+        members.signUp(
+            new CredentialsRequest().nickname(nickname).password("correct horse"),
+            // Sent again after a lost reply, the same key answers with the same account.
+            "sign-up-" + nickname);
     LoggedIn loggedIn =
         members.logIn(new CredentialsRequest().nickname(nickname).password("correct horse"));
 

@@ -21,8 +21,8 @@ import org.springframework.web.bind.annotation.RestController;
 import reactor.core.publisher.Mono;
 
 /**
- * Friend requests, accept, decline and remove. Each changes BOTH players' friend lists in one
- * two-phase transaction, so the two sides never disagree, and tells the other player over
+ * Friend requests, accept, decline, withdraw and remove. Each changes BOTH players' friend lists in
+ * one two-phase transaction, so the two sides never disagree, and tells the other player over
  * WebSocket. The current lists are in the player's view ({@code GET /api/game/players/{id}}).
  */
 @RestController
@@ -72,6 +72,21 @@ public class FriendController {
       AuthenticatedPlayer caller) {
     PlayerRequests.authorize(caller, id);
     return change(id, Action.DECLINE, from, Action.DECLINED, "friend.declined", key);
+  }
+
+  /**
+   * Withdraws a request the caller sent and the other has not answered. Without it a request to an
+   * account nobody plays any more held one of the caller's 500 places for good.
+   */
+  @DeleteMapping("/requests/{to}")
+  public Mono<Map<String, Object>> withdraw(
+      @PathVariable String id,
+      @PathVariable String to,
+      @RequestHeader(name = PlayerRequests.IDEMPOTENCY_KEY, required = false) String key,
+      AuthenticatedPlayer caller) {
+    PlayerRequests.authorize(caller, id);
+    // The sender's side of a declined request with the receiver's decline: both back to none.
+    return change(id, Action.DECLINED, to, Action.DECLINE, "friend.withdrawn", key);
   }
 
   @DeleteMapping("/{other}")

@@ -927,5 +927,34 @@ class PlayerApiTest {
         .expectStatus()
         .isOk();
     read(ben, ben).expectBody().jsonPath("$.friends.friends").isEmpty();
+    read(ann, ann).expectBody().jsonPath("$.friends.friends").isEmpty();
+  }
+
+  @Test
+  void a_request_the_other_never_answered_can_be_withdrawn_on_both_sides() {
+    String ann = newId();
+    String ben = newId();
+    create(ann, "ann_" + ann.substring(2, 6));
+    create(ben, "ben_" + ben.substring(2, 6));
+    friends(ann, "/requests", "{\"to\":\"" + ben + "\"}").expectStatus().isOk();
+
+    withdraw(ann, ben).expectStatus().isOk();
+    read(ann, ann).expectBody().jsonPath("$.friends.requested").isEmpty();
+    read(ben, ben).expectBody().jsonPath("$.friends.askedBy").isEmpty();
+    problem(friends(ben, "/requests/" + ann + "/accept", "{}"), 409, "no friend request");
+    // Only the sender withdraws, only a request still open.
+    problem(withdraw(ann, ben), 409, "no friend request");
+    friends(ann, "/requests", "{\"to\":\"" + ben + "\"}").expectStatus().isOk();
+    problem(withdraw(ben, ann), 409, "no friend request");
+    friends(ben, "/requests/" + ann + "/accept", "{}").expectStatus().isOk();
+    problem(withdraw(ann, ben), 409, "no friend request");
+    read(ben, ben).expectBody().jsonPath("$.friends.friends[0]").isEqualTo(ann);
+  }
+
+  WebTestClient.ResponseSpec withdraw(String caller, String to) {
+    return web.delete()
+        .uri("/api/game/players/{id}/friends/requests/{to}", caller, to)
+        .headers(h -> h.setBearerAuth(identity().player(caller)))
+        .exchange();
   }
 }
