@@ -196,11 +196,26 @@ public final class Problems {
           // Redis did not answer within the client's timeout (Spring Data Redis's translation of
           // Lettuce's, and Lettuce's own where it is not translated): busy, not a bug.
           "org.springframework.dao.QueryTimeoutException",
-          "io.lettuce.core.RedisCommandTimeoutException");
+          "io.lettuce.core.RedisCommandTimeoutException",
+          // Redis answering that it cannot serve now: loading its data after a restart, a
+          // replica read-only after a failover, busy in a long script.
+          "io.lettuce.core.RedisLoadingException",
+          "io.lettuce.core.RedisReadOnlyException",
+          "io.lettuce.core.RedisBusyException",
+          "io.lettuce.core.RedisConnectionException");
+
+  /** Redis errors of the moment that Lettuce gives no class of their own: out of memory, ... */
+  static final java.util.List<String> REDIS_UNAVAILABLE_REPLIES =
+      java.util.List.of("OOM ", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "NOREPLICAS");
 
   private static boolean storageUnavailable(Throwable t) {
     for (Class<?> c = t.getClass(); c != null; c = c.getSuperclass()) {
       if (STORAGE_UNAVAILABLE.contains(c.getName())) {
+        return true;
+      }
+      if (c.getName().equals("io.lettuce.core.RedisCommandExecutionException")
+          && t.getMessage() != null
+          && REDIS_UNAVAILABLE_REPLIES.stream().anyMatch(t.getMessage()::startsWith)) {
         return true;
       }
     }

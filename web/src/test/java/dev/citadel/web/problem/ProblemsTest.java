@@ -91,6 +91,34 @@ class ProblemsTest {
     assertThat(answer.detail()).doesNotContain("PT15S");
   }
 
+  /**
+   * Redis saying it cannot serve for now (reloading after a restart, read-only after a failover,
+   * out of memory) is 503, as a timeout is; an error in the command itself is not.
+   */
+  @Test
+  void redis_unable_to_serve_for_now_is_503_and_a_bad_command_is_not() {
+    for (Throwable moment :
+        java.util.List.of(
+            new io.lettuce.core.RedisLoadingException("LOADING Redis is loading the dataset"),
+            new io.lettuce.core.RedisReadOnlyException(
+                "READONLY You can't write against a replica"),
+            new io.lettuce.core.RedisBusyException("BUSY Redis is busy running a script"),
+            new io.lettuce.core.RedisCommandExecutionException(
+                "OOM command not allowed when used memory > 'maxmemory'"),
+            new io.lettuce.core.RedisCommandExecutionException(
+                "MASTERDOWN Link with MASTER is down"))) {
+      var answer = Problems.of(new RuntimeException("wrapped", moment));
+      assertThat(answer).as(moment.getMessage()).isPresent();
+      assertThat(answer.get().status()).isEqualTo(HttpStatus.SERVICE_UNAVAILABLE);
+    }
+    assertThat(
+            Problems.of(
+                new RuntimeException(
+                    new io.lettuce.core.RedisCommandExecutionException(
+                        "ERR wrong number of arguments for 'get' command"))))
+        .isEmpty();
+  }
+
   @org.junit.jupiter.api.Test
   void a_problem_body_carries_any_detail_as_json() throws Exception {
     String detail = "a \"quoted\" \\ line\nbreak \u0000 \u202e and \uD83D\uDE00";
