@@ -233,7 +233,19 @@ public final class Lifecycle {
         .then();
   }
 
+  /** game-state's reason for a match it had no room for (its {@code RoomAllocator.NO_ROOM}). */
+  static final String NO_FREE_ROOM = "no free room";
+
+  /** How long a queue forms no matches after one was refused for want of a room. */
+  static final Duration NO_ROOM_HOLD_OFF = Duration.ofSeconds(1);
+
   public Mono<Void> onRejected(String queue, String matchId, String reason) {
+    Mono<Void> holdOff =
+        NO_FREE_ROOM.equals(reason) ? queues.holdOff(queue, NO_ROOM_HOLD_OFF) : Mono.empty();
+    return holdOff.then(onRejectedMatch(queue, matchId, reason));
+  }
+
+  private Mono<Void> onRejectedMatch(String queue, String matchId, String reason) {
     return queues
         .pending(queue, matchId)
         .flatMap(Mono::justOrEmpty)

@@ -151,7 +151,15 @@ public final class Matcher {
                 observe(queue, NONE, 0);
                 return Mono.just(0);
               }
-              return formMatches(queue).doOnNext(n -> sample.stop(tickTimer(queue)));
+              // No free room for the last match: forming the same ones again now would only be
+              // refused again (Lifecycle holds the queue off for a moment).
+              return queues
+                  .heldOff(queue)
+                  .flatMap(
+                      off ->
+                          off
+                              ? Mono.just(0)
+                              : formMatches(queue).doOnNext(n -> sample.stop(tickTimer(queue))));
             });
   }
 

@@ -113,6 +113,11 @@ public final class Queues {
       return key("matcher-lock");
     }
 
+    /** Set while the queue forms no matches: game-state had no free room for the last one. */
+    String holdOff() {
+      return key("hold-off");
+    }
+
     /** Every change of the waiting players, in order (a stream, trimmed to about 200,000). */
     String changes() {
       return key("changes");
@@ -471,6 +476,20 @@ public final class Queues {
             LOCK, List.of(new Keys(queue).lock()), List.of(owner, Long.toString(ttl.toMillis())))
         .next()
         .map(n -> n == 1);
+  }
+
+  /**
+   * The queue forms no matches for {@code wait}: game-state refused one for want of a free room.
+   * Its players went back with their place, so without a pause the next tick would form the same
+   * match again, and be refused again, for as long as every room is taken.
+   */
+  public Mono<Void> holdOff(String queue, Duration wait) {
+    return redis.opsForValue().set(new Keys(queue).holdOff(), "1", wait).then();
+  }
+
+  /** Whether {@link #holdOff} is in force for the queue. */
+  public Mono<Boolean> heldOff(String queue) {
+    return redis.hasKey(new Keys(queue).holdOff());
   }
 
   public Mono<Boolean> unlock(String queue, String owner) {

@@ -73,6 +73,26 @@ class TickWhileFullTest {
     queues.enqueue(queue, same, System.currentTimeMillis()).block();
   }
 
+  /**
+   * After game-state refused a match for want of a free room, the queue forms none for a moment:
+   * its players are back with their place, and the next tick would form the same match again, to be
+   * refused again, for as long as every room is taken.
+   */
+  @Test
+  void a_queue_held_off_forms_no_matches_until_the_hold_lapses() {
+    String queue = "held-off-" + UUID.randomUUID();
+    enqueue(queue, 10);
+    queues.holdOff(queue, Duration.ofMinutes(1)).block();
+    Matcher matcher = matcher(5);
+    assertThat(matcher.tick(queue).block()).isZero();
+    assertThat(queues.counts(queue).block()).containsEntry("waiting", 10L);
+    queues.holdOff(queue, Duration.ofMillis(1)).block();
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> !queues.heldOff(queue).block());
+    assertThat(matcher.tick(queue).block()).isEqualTo(1);
+  }
+
   @Test
   void full_ticks_are_followed_at_once_until_one_is_not() {
     String queue = "full-" + UUID.randomUUID();
