@@ -84,6 +84,17 @@ public final class HandOff {
             .setAttempt(attempt)
             .setCancel(true)
             .build();
-    return publisher.publish(new OutgoingMessage(topic, matchId, request.toByteArray())).then();
+    return publisher
+        .publish(new OutgoingMessage(topic, matchId, request.toByteArray()))
+        .then()
+        // Asked again at the match's next deadline; one that failed must not end the expiry pass
+        // for every other overdue match of the queue.
+        .onErrorResume(
+            e -> {
+              failed.increment();
+              log.warn(
+                  "cancel of {} may not have been sent; asked again at its deadline", matchId, e);
+              return Mono.empty();
+            });
   }
 }

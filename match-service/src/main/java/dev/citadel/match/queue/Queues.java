@@ -465,8 +465,12 @@ public final class Queues {
     Keys k = new Keys(queue);
     return redis
         .opsForZSet()
-        .rangeByScore(k.deadlines(), Range.closed(Double.NEGATIVE_INFINITY, (double) nowMs))
-        .take(limit)
+        // Limited in Redis: during a game-state outage hundreds of thousands may be overdue, and
+        // every replica's pass asked for all of their ids to keep a thousand.
+        .rangeByScore(
+            k.deadlines(),
+            Range.closed(Double.NEGATIVE_INFINITY, (double) nowMs),
+            org.springframework.data.redis.connection.Limit.limit().count(limit))
         .concatMap(id -> pending(queue, id).flatMap(p -> Mono.justOrEmpty(p)));
   }
 
