@@ -254,8 +254,16 @@ public final class Matcher {
         .flatMap(
             taken -> {
               sendsUnderWay.put(queue, started);
+              // Not for ever: Kafka slow to acknowledge (up to the producer's minute) would hold
+              // every queue's ticks, and with them the renewals of their locks, which would then
+              // go from replica to replica. Past a quarter of the lock's time the sends not done
+              // are carried over to the next tick, which waits for them in turn.
               return Mono.fromFuture(
                       CompletableFuture.allOf(previous.toArray(CompletableFuture[]::new)), true)
+                  .timeout(
+                      settings.lockTtl().dividedBy(4),
+                      Mono.fromRunnable(
+                          () -> previous.stream().filter(f -> !f.isDone()).forEach(started::add)))
                   .thenReturn(taken);
             });
   }

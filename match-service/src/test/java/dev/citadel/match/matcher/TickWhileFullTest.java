@@ -93,6 +93,50 @@ class TickWhileFullTest {
     assertThat(matcher.tick(queue).block()).isEqualTo(1);
   }
 
+  /**
+   * Kafka that does not acknowledge (a broker in trouble): a tick waits for the last tick's sends
+   * only so long, then carries them over, so the ticks (and the lock renewals they make) go on.
+   */
+  @Test
+  void a_tick_waits_for_the_last_ticks_sends_only_so_long() {
+    String queue = "unacknowledged-" + UUID.randomUUID();
+    dev.citadel.messaging.MessagePublisher silent =
+        new dev.citadel.messaging.MessagePublisher() {
+          @Override
+          public reactor.core.publisher.Mono<dev.citadel.messaging.Delivery> publish(
+              dev.citadel.messaging.OutgoingMessage message) {
+            return reactor.core.publisher.Mono.never();
+          }
+
+          @Override
+          public reactor.core.publisher.Flux<dev.citadel.messaging.Delivery> publishAll(
+              reactor.core.publisher.Flux<dev.citadel.messaging.OutgoingMessage> messages) {
+            return reactor.core.publisher.Flux.never();
+          }
+
+          @Override
+          public void close() {}
+        };
+    Matcher matcher =
+        new Matcher(
+            queues,
+            new HandOff(silent, "match.found.unacknowledged", new SimpleMeterRegistry()),
+            new Matcher.Settings(
+                10,
+                new SkillWindow(100, 25, 1000, 60_000),
+                Duration.ofMinutes(5),
+                Duration.ofSeconds(2),
+                5),
+            Clock.systemUTC(),
+            new SimpleMeterRegistry());
+    enqueue(queue, 10);
+    assertThat(matcher.tick(queue).block(Duration.ofSeconds(10))).isEqualTo(1);
+    enqueue(queue, 10);
+    // Waits up to half a second (a quarter of the 2 s lock) for the first tick's send, not for it.
+    assertThat(matcher.tick(queue).block(Duration.ofSeconds(10))).isEqualTo(1);
+    assertThat(matcher.tick(queue).block(Duration.ofSeconds(10))).isZero();
+  }
+
   @Test
   void full_ticks_are_followed_at_once_until_one_is_not() {
     String queue = "full-" + UUID.randomUUID();
