@@ -1,6 +1,7 @@
 package dev.citadel.gamestate.accounts;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.citadel.eventstore.IdempotencyKey;
 import dev.citadel.gamestate.aggregate.AggregateHost;
 import dev.citadel.gamestate.player.PlayerCommand;
 import dev.citadel.gamestate.player.PlayerEvent;
@@ -50,11 +51,16 @@ public final class AccountRegistrations {
       envelope = EventEnvelope.parseFrom(message.value());
       if (RENAMED.equals(envelope.getEventType())) {
         NicknameChanged renamed = NicknameChanged.parseFrom(envelope.getPayload());
+        // Keyed by the account event's place in its stream: the outbox sends at least once, and a
+        // copy of an older rename that arrives after a newer one (a publisher that lost its lease
+        // mid-send) is then a repeat, not the old nickname back.
         return players
             .handle(
                 renamed.getPlayerId(),
                 new PlayerCommand.SetNickname(renamed.getNickname()),
-                Instant.ofEpochMilli(renamed.getChangedAtEpochMs()))
+                Instant.ofEpochMilli(renamed.getChangedAtEpochMs()),
+                IdempotencyKey.of(
+                    "account-event:" + envelope.getSeq(), renamed.getNickname(), envelope.getSeq()))
             .then()
             .onErrorMap(AccountRegistrations::refusedForGood, AccountRegistrations::deadLetter);
       }

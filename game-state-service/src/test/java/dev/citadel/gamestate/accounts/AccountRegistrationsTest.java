@@ -84,6 +84,37 @@ class AccountRegistrationsTest {
     assertThat(players.get(id).block().state().nickname()).isEqualTo("first_one");
   }
 
+  static IncomingMessage renamed(String id, String nickname, long seq) {
+    NicknameChanged event =
+        NicknameChanged.newBuilder()
+            .setPlayerId(id)
+            .setNickname(nickname)
+            .setChangedAtEpochMs(1_800_000_000_000L + seq)
+            .build();
+    EventEnvelope envelope =
+        EventEnvelope.newBuilder()
+            .setAggregateId(id)
+            .setSeq(seq)
+            .setEventType(event.getDescriptorForType().getFullName())
+            .setPayload(event.toByteString())
+            .build();
+    return new IncomingMessage("member.events", 0, seq, id, envelope.toByteArray(), Map.of());
+  }
+
+  /**
+   * The outbox sends at least once: a copy of an older rename may arrive after a newer one (a
+   * publisher that lost its lease mid-send). It must not bring the old nickname back.
+   */
+  @Test
+  void an_older_rename_arriving_again_after_a_newer_one_changes_nothing() {
+    String id = "p-" + UUID.randomUUID();
+    registrations.handle(registered(id, "first_one")).block(Duration.ofSeconds(10));
+    registrations.handle(renamed(id, "second_one", 2)).block(Duration.ofSeconds(10));
+    registrations.handle(renamed(id, "third_one", 3)).block(Duration.ofSeconds(10));
+    registrations.handle(renamed(id, "second_one", 2)).block(Duration.ofSeconds(10));
+    assertThat(players.get(id).block().state().nickname()).isEqualTo("third_one");
+  }
+
   @Test
   void a_rename_of_a_player_never_created_is_dead_lettered_not_retried_for_ever() {
     IncomingMessage rename =
