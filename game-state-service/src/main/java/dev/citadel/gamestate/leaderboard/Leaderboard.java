@@ -29,6 +29,10 @@ import reactor.core.publisher.Mono;
 public class Leaderboard implements AfterCommit<PlayerState, PlayerEvent> {
   static final String SCORES = "{leaderboard}:experience";
   static final String NICKNAMES = "{leaderboard}:nicknames";
+
+  /** The stream version each stored nickname is from: an older update never writes it back. */
+  static final String NICKNAME_VERSIONS = "{leaderboard}:nickname-versions";
+
   private static final RedisScript<Long> RECORD_ALL = script("scripts/leaderboard-record-all.lua");
 
   /** One row of a queue's rating leaderboard. */
@@ -60,7 +64,8 @@ public class Leaderboard implements AfterCommit<PlayerState, PlayerEvent> {
     for (PlayerEvent e : events) {
       if (e instanceof PlayerEvent.MatchRated r) {
         writes.add(
-            updates.add(new Update(true, id, state.nickname(), r.after(), r.games(), r.queue())));
+            updates.add(
+                new Update(true, id, state.nickname(), version, r.after(), r.games(), r.queue())));
       }
     }
     boolean relevant =
@@ -74,23 +79,33 @@ public class Leaderboard implements AfterCommit<PlayerState, PlayerEvent> {
                         || e instanceof PlayerEvent.PlayerCreated
                         || e instanceof PlayerEvent.NicknameSet);
     if (relevant) {
-      writes.add(updates.add(new Update(false, id, state.nickname(), state.experience(), 0, "")));
+      writes.add(
+          updates.add(new Update(false, id, state.nickname(), version, state.experience(), 0, "")));
     }
     return Mono.whenDelayError(writes);
   }
 
-  /** One player's new experience total, or their rating in a queue after {@code games} games. */
+  /**
+   * One player's new experience total, or their rating in a queue after {@code games} games, with
+   * their nickname at stream version {@code version}.
+   */
   record Update(
-      boolean rating, String playerId, String nickname, long value, int games, String queue) {}
+      boolean rating,
+      String playerId,
+      String nickname,
+      long version,
+      long value,
+      int games,
+      String queue) {}
 
   /**
    * The updates committed while the last ones were written, in one script call (one Redis round
    * trip for a batch of results' ten players, instead of two calls a player).
    */
   static Mono<Void> write(ReactiveStringRedisTemplate redis, List<Update> batch) {
-    List<String> keys = new ArrayList<>(List.of(SCORES, NICKNAMES));
+    List<String> keys = new ArrayList<>(List.of(SCORES, NICKNAMES, NICKNAME_VERSIONS));
     Map<String, Integer> queueKeys = new HashMap<>();
-    List<String> args = new ArrayList<>(6 * batch.size());
+    List<String> args = new ArrayList<>(7 * batch.size());
     for (Update u : batch) {
       int index = 0;
       if (u.rating()) {
@@ -109,6 +124,7 @@ public class Leaderboard implements AfterCommit<PlayerState, PlayerEvent> {
       args.add(Long.toString(u.value()));
       args.add(Integer.toString(u.games()));
       args.add(Integer.toString(index));
+      args.add(Long.toString(u.version()));
     }
     return redis.execute(RECORD_ALL, keys, args).then();
   }

@@ -98,8 +98,8 @@ class LeaderboardTest {
     List<Leaderboard.Update> batch = new ArrayList<>();
     for (int i = 0; i < 9; i++) {
       String id = "p" + i + queues.get(0);
-      batch.add(new Leaderboard.Update(true, id, "n" + i, 1000 + i, 1, queues.get(i % 3)));
-      batch.add(new Leaderboard.Update(false, id, "n" + i, 10 * i, 0, ""));
+      batch.add(new Leaderboard.Update(true, id, "n" + i, 2, 1000 + i, 1, queues.get(i % 3)));
+      batch.add(new Leaderboard.Update(false, id, "n" + i, 2, 10 * i, 0, ""));
     }
 
     Leaderboard.write(redis, batch).block(Duration.ofSeconds(10));
@@ -127,17 +127,18 @@ class LeaderboardTest {
   void an_older_update_written_after_a_newer_one_never_replaces_it() {
     String queue = unique("q");
     String id = unique("p");
-    Leaderboard.Update newer = new Leaderboard.Update(true, id, "ann", 1300, 5, queue);
-    Leaderboard.Update older = new Leaderboard.Update(true, id, "ann", 1250, 4, queue);
-    Leaderboard.Update moreExperience = new Leaderboard.Update(false, id, "ann", 500, 0, "");
-    Leaderboard.Update lessExperience = new Leaderboard.Update(false, id, "ann", 400, 0, "");
+    // The older updates are from before a rename (version 9, "ann"), the newer after (10, "anna").
+    Leaderboard.Update newer = new Leaderboard.Update(true, id, "anna", 10, 1300, 5, queue);
+    Leaderboard.Update older = new Leaderboard.Update(true, id, "ann", 9, 1250, 4, queue);
+    Leaderboard.Update moreExperience = new Leaderboard.Update(false, id, "anna", 10, 500, 0, "");
+    Leaderboard.Update lessExperience = new Leaderboard.Update(false, id, "ann", 9, 400, 0, "");
 
     Leaderboard.write(redis, List.of(newer, older, moreExperience, lessExperience))
         .block(Duration.ofSeconds(10));
     Leaderboard.write(redis, List.of(older, lessExperience)).block(Duration.ofSeconds(10));
 
     assertThat(leaderboard.topRated(queue, 10).collectList().block())
-        .containsExactly(new Leaderboard.RatingEntry(1, id, "ann", 1300));
+        .containsExactly(new Leaderboard.RatingEntry(1, id, "anna", 1300));
     assertThat(redis.opsForZSet().score(Leaderboard.SCORES, id).block(Duration.ofSeconds(10)))
         .isEqualTo(500.0);
   }
@@ -150,8 +151,8 @@ class LeaderboardTest {
     Leaderboard.write(
             redis,
             List.of(
-                new Leaderboard.Update(true, id, "bo", 1300, 5, queue),
-                new Leaderboard.Update(true, id, "bo", 1280, 6, queue)))
+                new Leaderboard.Update(true, id, "bo", 5, 1300, 5, queue),
+                new Leaderboard.Update(true, id, "bo", 6, 1280, 6, queue)))
         .block(Duration.ofSeconds(10));
 
     assertThat(leaderboard.topRated(queue, 10).collectList().block())
