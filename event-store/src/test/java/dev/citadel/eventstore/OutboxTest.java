@@ -442,6 +442,78 @@ class OutboxTest {
         .startsWith(big + ": envelope of 2000");
   }
 
+  /**
+   * A topic whose own size limit is below the outbox's (set by an operator): Kafka refuses the
+   * record for good. The round is sent again one record at a time and the refused one set aside;
+   * failed as a round, it failed every round for ever, sending the events around it again each
+   * time.
+   */
+  @Test
+  void a_record_the_topic_refuses_for_good_is_set_aside_and_the_rest_flows() throws Exception {
+    String topic = "game.events.small-topic";
+    try (org.apache.kafka.clients.admin.Admin admin =
+        org.apache.kafka.clients.admin.Admin.create(
+            Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+      admin
+          .createTopics(
+              List.of(
+                  new org.apache.kafka.clients.admin.NewTopic(topic, 1, (short) 1)
+                      .configs(Map.of("max.message.bytes", "20000"))))
+          .all()
+          .get();
+      KafkaTopics.awaitLeaders(admin, List.of(topic), Duration.ofSeconds(30));
+    }
+    PostgresEventStore store = fixture.store(EventStoreOptions.defaults().withOutbox("small"));
+    OutboxPublisher outbox =
+        new OutboxPublisher(
+            fixture.pool,
+            publisher,
+            "small",
+            topic,
+            1000,
+            Duration.ofMillis(20),
+            new SimpleMeterRegistry());
+    outbox.register().block();
+    while (outbox.publishRound().block() > 0) {
+      // start from the end of what other tests wrote
+    }
+    String before = newId();
+    store.append(append(before, 0, 1)).block();
+    String big = newId();
+    store
+        .append(
+            new AppendRequest(
+                "counter",
+                big,
+                0,
+                List.of(new EventData("big", new byte[100_000])),
+                java.time.Instant.now()))
+        .block();
+    String after = newId();
+    store.append(append(after, 0, 1, 2)).block();
+
+    int total = 0;
+    for (int n = outbox.publishRound().block(); n > 0; n = outbox.publishRound().block()) {
+      total += n;
+    }
+    assertThat(total).as("the big event set aside, the three around it published").isEqualTo(4);
+    assertThat(
+            DatabaseClient.create(fixture.pool)
+                .sql(
+                    "SELECT aggregate_id, reason FROM outbox_dead_letters WHERE name = 'small'"
+                        + " AND aggregate_id IN ($1, $2, $3)")
+                .bind(0, before)
+                .bind(1, big)
+                .bind(2, after)
+                .map(
+                    r -> r.get("aggregate_id", String.class) + ": " + r.get("reason", String.class))
+                .all()
+                .collectList()
+                .block())
+        .singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING)
+        .startsWith(big + ": Kafka refused it");
+  }
+
   @Test
   void retention_never_deletes_events_the_outbox_has_not_published() {
     PostgresEventStore store =

@@ -247,26 +247,32 @@ public final class OutboxPublisher {
   private Mono<Integer> publish(List<Row> rows) {
     List<Row> tooLarge =
         rows.stream().filter(r -> r.envelope().getSerializedSize() > MAX_MESSAGE_BYTES).toList();
-    Flux<OutgoingMessage> messages =
-        Flux.fromIterable(rows)
-            .filter(row -> !tooLarge.contains(row))
-            .map(
-                row ->
-                    new OutgoingMessage(
-                        topic,
-                        row.aggregateId(),
-                        row.envelope().toByteArray(),
-                        Map.of(
-                            "event-type", row.envelope().getEventType(),
-                            "seq", Long.toString(row.envelope().getSeq()))));
+    List<Row> sendable = rows.stream().filter(row -> !tooLarge.contains(row)).toList();
+    Flux<OutgoingMessage> messages = Flux.fromIterable(sendable).map(this::message);
     Checkpoint last = rows.get(rows.size() - 1).at();
     // A send may take longer than the lease (Kafka slow, retrying): the lease is renewed while
     // the round runs, so a live publisher is not replaced by another that republishes its batch.
     Mono<Void> send =
         Flux.fromIterable(tooLarge)
-            .concatMap(this::setAside)
+            .concatMap(row -> setAside(row, tooLargeReason(row.envelope())))
             .thenMany(publisher.publishAll(messages))
             .then()
+            // Kafka refused a record for good (over the topic's own size limit, invalid): sent
+            // again one at a time, the one it refuses is set aside. Failed as a round, it failed
+            // every round for ever and the events around it were sent again each time.
+            .onErrorResume(
+                OutboxPublisher::refusedForGood,
+                e ->
+                    Flux.fromIterable(sendable)
+                        .concatMap(
+                            row ->
+                                publisher
+                                    .publish(message(row))
+                                    .then()
+                                    .onErrorResume(
+                                        OutboxPublisher::refusedForGood,
+                                        refused -> setAside(row, "Kafka refused it: " + refused)))
+                        .then())
             .doOnSubscribe(x -> sending.incrementAndGet())
             .doFinally(x -> sending.decrementAndGet());
     // A renewal that finds the lease taken (this publisher stalled past it: a pause, a database
@@ -337,10 +343,41 @@ public final class OutboxPublisher {
     }
   }
 
-  private Mono<Void> setAside(Row row) {
+  private OutgoingMessage message(Row row) {
+    return new OutgoingMessage(
+        topic,
+        row.aggregateId(),
+        row.envelope().toByteArray(),
+        Map.of(
+            "event-type", row.envelope().getEventType(),
+            "seq", Long.toString(row.envelope().getSeq())));
+  }
+
+  /** Kafka's errors for a record it will never take, whatever the retry (named: no import). */
+  static final java.util.Set<String> REFUSED_FOR_GOOD =
+      java.util.Set.of(
+          "org.apache.kafka.common.errors.RecordTooLargeException",
+          "org.apache.kafka.common.errors.InvalidRecordException",
+          "org.apache.kafka.common.InvalidRecordException");
+
+  static boolean refusedForGood(Throwable error) {
+    for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (REFUSED_FOR_GOOD.contains(t.getClass().getName())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static String tooLargeReason(EventEnvelope e) {
+    return "envelope of "
+        + e.getSerializedSize()
+        + " bytes; Kafka takes at most "
+        + MAX_MESSAGE_BYTES;
+  }
+
+  private Mono<Void> setAside(Row row, String reason) {
     EventEnvelope e = row.envelope();
-    String reason =
-        "envelope of " + e.getSerializedSize() + " bytes; Kafka takes at most " + MAX_MESSAGE_BYTES;
     log.error(
         "outbox {} sets aside event {} #{} ({}): {}",
         name,
