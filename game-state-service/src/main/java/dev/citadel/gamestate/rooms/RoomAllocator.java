@@ -92,10 +92,6 @@ public final class RoomAllocator {
    */
   private static final int MAX_ENDS_WAITING = 4_096;
 
-  private static final long RELOAD_EVERY_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
-  private final java.util.concurrent.atomic.AtomicLong lastReload =
-      new java.util.concurrent.atomic.AtomicLong(System.nanoTime() - RELOAD_EVERY_NANOS);
-
   public RoomAllocator(EventStore store, int channels, int roomsPerChannel) {
     this.store = store;
     this.channels = channels;
@@ -286,31 +282,51 @@ public final class RoomAllocator {
 
   /**
    * Up to {@code needed} free rooms from this instance's copy of the channels; if it holds too few,
-   * the channels are read again (another instance may have freed rooms, and a refusal is final).
+   * the channels another instance wrote to are read on first (it may have freed rooms, and a
+   * refusal is final).
    */
   private Mono<List<Free>> freeRooms(int needed, int startChannel) {
     return collectFree(needed, startChannel, 0, new ArrayList<>())
         .flatMap(
-            free -> {
-              if (free.size() >= needed || !reloadAllowed()) {
-                return Mono.just(free);
-              }
-              return collectFree(needed, startChannel, 0, new ArrayList<>());
-            });
+            free ->
+                free.size() >= needed
+                    ? Mono.just(free)
+                    : caughtUp()
+                        .flatMap(
+                            changed ->
+                                changed
+                                    ? collectFree(needed, startChannel, 0, new ArrayList<>())
+                                    : Mono.just(free)));
   }
 
   /**
-   * Forgets the cached channels so the next search reads them again, at most once a second: with
-   * the pool really full, every refusal would otherwise re-read every channel's whole history.
+   * Every channel's stored version in one query; the cached copies behind it are forgotten, to be
+   * read on from where they were. Whether any was. Every time a search comes up short, not at most
+   * once a second as before: a second search within that second saw the stale copy and refused a
+   * match for good while rooms were free.
    */
-  private boolean reloadAllowed() {
-    long now = System.nanoTime();
-    long last = lastReload.get();
-    if (now - last < RELOAD_EVERY_NANOS || !lastReload.compareAndSet(last, now)) {
-      return false;
+  private Mono<Boolean> caughtUp() {
+    List<String> ids = new ArrayList<>(channels);
+    for (int c = 0; c < channels; c++) {
+      ids.add(channelStream(c));
     }
-    known.forEach(this::forget);
-    return true;
+    return store
+        .versions(ids)
+        .map(
+            versions -> {
+              boolean changed = false;
+              for (int c = 0; c < channels; c++) {
+                Channel cached = known.get(c);
+                long stored = versions.getOrDefault(channelStream(c), 0L);
+                if (cached == null ? stored > 0 : cached.version() < stored) {
+                  if (cached != null) {
+                    forget(c, cached);
+                  }
+                  changed = true;
+                }
+              }
+              return changed;
+            });
   }
 
   /**
@@ -418,7 +434,8 @@ public final class RoomAllocator {
                 () -> {
                   // Every room looks taken: this instance's copy may be old (another instance
                   // freed rooms), and a refusal is final. Read the channels again first.
-                  return reloadAllowed() ? findFree(startChannel, 0) : Mono.empty();
+                  return caughtUp()
+                      .flatMap(changed -> changed ? findFree(startChannel, 0) : Mono.empty());
                 }))
         .flatMap(
             free -> {

@@ -166,6 +166,26 @@ class RoomAllocatorTest {
         .containsExactly(new RoomAllocator.Outcome.Refused(RoomAllocator.NO_ROOM));
   }
 
+  /**
+   * Rooms freed by another instance twice within a second: both searches that come up short read
+   * the channels on before refusing. The second used to be refused for good (a reload at most once
+   * a second) while a room was free.
+   */
+  @Test
+  void every_search_that_comes_up_short_reads_on_before_it_refuses() {
+    var a = oneRoom("gamestate_rooms_twice_test");
+    var b = instance(SharedInfra.postgresDatabase("gamestate_rooms_twice_test"), 1, 2);
+    for (int game = 0; game < 3; game++) {
+      String playing = match();
+      a.place(playing, List.of("p" + game), T).block().orElseThrow();
+      b.end(playing, T).block().orElseThrow(); // freed where a's copy cannot see it
+    }
+    String next = match();
+    assertThat(a.placeAll(List.of(new RoomAllocator.Request(next, List.of("p9"))), T).block())
+        .singleElement()
+        .isInstanceOf(RoomAllocator.Outcome.Placed.class);
+  }
+
   @Test
   void a_match_found_again_after_its_game_ended_is_over() {
     var a = instance(100, 1000);
