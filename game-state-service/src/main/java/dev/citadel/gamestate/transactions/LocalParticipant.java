@@ -94,7 +94,18 @@ public final class LocalParticipant implements Participant {
 
   @Override
   public Mono<Void> commit(String txId, String playerId) {
-    return players.commitPrepared(txId, playerId).then();
+    return carriedOut(() -> players.commitPrepared(txId, playerId).then());
+  }
+
+  /**
+   * A commit or an abort runs to its end once asked, whatever its caller does meanwhile: the
+   * coordinator gives up on a commit after its timeout (a busy player's mailbox, a slow journal
+   * read), and cancelled, a commit still queued behind the player's other work was skipped, leaving
+   * the hold until it lapsed (and with it the after-commit work: the notification, the
+   * leaderboard), and an abort left the player refusing every command as held. As over HTTP.
+   */
+  private static Mono<Void> carriedOut(java.util.function.Supplier<Mono<Void>> work) {
+    return Mono.defer(() -> Mono.fromFuture(work.get().toFuture(), true));
   }
 
   /**
@@ -116,6 +127,15 @@ public final class LocalParticipant implements Participant {
   public Mono<Void> commitAll(String txId, List<String> playerIds, Map<String, Long> stored) {
     List<String> unread = playerIds.stream().filter(id -> !stored.containsKey(id)).toList();
     Instant at = clock.instant();
+    return carriedOut(() -> commitAllNow(txId, playerIds, stored, unread, at));
+  }
+
+  private Mono<Void> commitAllNow(
+      String txId,
+      List<String> playerIds,
+      Map<String, Long> stored,
+      List<String> unread,
+      Instant at) {
     return (unread.isEmpty() ? Mono.just(ReadAhead.none()) : players.readAhead(unread))
         .flatMap(
             ahead ->
@@ -140,7 +160,7 @@ public final class LocalParticipant implements Participant {
       aborted.values().removeIf(until -> !now.isBefore(until));
     }
     aborted.put(key(txId, playerId), now.plus(MAX_HOLD));
-    return players.abortPrepared(txId, playerId);
+    return carriedOut(() -> players.abortPrepared(txId, playerId));
   }
 
   private static String key(String txId, String playerId) {

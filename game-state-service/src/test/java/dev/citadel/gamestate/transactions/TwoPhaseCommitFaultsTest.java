@@ -334,6 +334,28 @@ class TwoPhaseCommitFaultsTest {
     };
   }
 
+  /**
+   * The coordinator gives up on a commit after its timeout (a busy player, a slow journal read):
+   * the participant's commit goes on all the same. Cancelled, it was skipped: the player stayed
+   * held until the hold lapsed, and an idle player's notification and leaderboard update were lost.
+   */
+  @Test
+  void a_local_commit_whose_caller_gives_up_is_carried_out() {
+    List<List<PlayerEvent>> notified = new java.util.concurrent.CopyOnWriteArrayList<>();
+    var hooked = notifying(notified);
+    var c = new LocalParticipant(hooked, new PlayerAggregate(), CLOCK, Duration.ofSeconds(30));
+    String from = player(hostA, "a-", 100);
+    String to = player(hooked, "b-", 0);
+    String tx =
+        coordinator(coordinatorStore, a, withoutCommits(c)).execute(gift(from, to, 30)).block();
+    notified.clear();
+
+    c.commitAll(tx, List.of(to)).subscribe().dispose(); // the coordinator's timeout, at once
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> notified.equals(List.of(List.of(new PlayerEvent.GoldEarned(30, "gift")))));
+  }
+
   @Test
   void a_read_that_comes_between_the_store_and_the_commit_runs_the_after_commit_work_once() {
     // The player's notifications and leaderboards follow its commit; a read (a rating asked for
