@@ -712,9 +712,16 @@ public final class AggregateHost<S, C, E> {
     }
     int excess = residents.size() - options.maxResident();
     if (excess > 0) {
-      List<Resident<S>> byAge = new ArrayList<>(residents.values());
-      byAge.sort(Comparator.comparingLong(Resident::lastUsedNanos));
-      for (Resident<S> r : byAge) {
+      // Each one's last use read once: sorting on the live field, which other threads move
+      // meanwhile, can break the sort's contract (an exception, and no eviction).
+      record Aged<T>(T resident, long lastUsed) {}
+      List<Aged<Resident<S>>> byAge = new ArrayList<>(residents.size());
+      for (Resident<S> r : residents.values()) {
+        byAge.add(new Aged<>(r, r.lastUsedNanos()));
+      }
+      byAge.sort(Comparator.comparingLong(Aged::lastUsed));
+      for (Aged<Resident<S>> aged : byAge) {
+        Resident<S> r = aged.resident();
         if (excess <= 0) {
           break;
         }
@@ -733,9 +740,15 @@ public final class AggregateHost<S, C, E> {
         .onBackpressureDrop()
         .subscribe(
             tick -> {
-              int n = passivate();
-              if (n > 0) {
-                log.debug("passivated {} {} aggregates", n, type.name());
+              // A failed sweep is logged and the next one runs: thrown from here, it ended the
+              // subscription, and no resident was ever passivated again (memory without bound).
+              try {
+                int n = passivate();
+                if (n > 0) {
+                  log.debug("passivated {} {} aggregates", n, type.name());
+                }
+              } catch (RuntimeException e) {
+                log.warn("passivating {} aggregates failed; the next sweep runs", type.name(), e);
               }
             });
   }
