@@ -53,9 +53,10 @@ final class Holds<S, E> {
 
   /** Holds the aggregate for the vote until {@code holdFor} has passed. */
   void take(Resident<S> r, Prepared<E> prepared, Duration holdFor) {
-    r.hold = new Resident.Hold<>(prepared, nanoTime.getAsLong() + holdFor.toNanos());
+    Resident.Hold<?> hold = new Resident.Hold<>(prepared, nanoTime.getAsLong() + holdFor.toNanos());
+    r.hold = hold;
     taken.increment();
-    scheduleLapse(r, prepared.transactionId(), holdFor);
+    scheduleLapse(r, hold, holdFor);
   }
 
   /** The commit was applied (or nothing of it was stored): the hold, if still this one's, ends. */
@@ -122,13 +123,17 @@ final class Holds<S, E> {
     return r.hold != null && r.hold.prepared().transactionId().equals(txId);
   }
 
-  private void scheduleLapse(Resident<S> r, String txId, Duration holdFor) {
+  /**
+   * Lapses this very hold when its time is up: not another hold of the same transaction (a prepare
+   * sent again after this one lapsed early, in {@link #held}), whose own timer runs later.
+   */
+  private void scheduleLapse(Resident<S> r, Resident.Hold<?> hold, Duration holdFor) {
     Mono.delay(holdFor)
         .flatMap(
             t ->
                 r.run(
                     x -> {
-                      if (isHeldBy(r, txId)) {
+                      if (r.hold == hold) {
                         lapse(r);
                       }
                       return Mono.empty();
