@@ -207,6 +207,9 @@ public final class AggregateHost<S, C, E> {
                   residents.computeIfAbsent(
                       id, k -> new Resident<>(k, type.initial(k), nanoTime.getAsLong()));
               return r.run(work, nanoTime.getAsLong(), maxPending)
+                  // Retired between being marked and being removed (another thread passivating
+                  // it): removed here, so the retry finds a fresh one, not the same again.
+                  .doOnError(Resident.Retired.class, e -> residents.remove(id, r))
                   .doFinally(s -> forgetIfMissing(r));
             })
         .retryWhen(Retry.max(3).filter(Resident.Retired.class::isInstance))
