@@ -265,28 +265,46 @@ final class MatchSeats {
                     .filter(current -> !current.state().hasLeft(join.matchId()))
                     .flatMap(
                         current ->
-                            Mono.justOrEmpty(current.state().room())
-                                .filter(seat -> !seat.matchId().equals(join.matchId()))
-                                .flatMap(
-                                    seat ->
-                                        rooms
-                                            .status(seat.matchId())
-                                            .flatMap(
-                                                other -> {
-                                                  if (other.isPresent() && !other.get().ended()) {
-                                                    log.warn(
-                                                        "{} not seated in {}: still in live match {}",
-                                                        player,
-                                                        join.matchId(),
-                                                        seat.matchId());
-                                                    return Mono.empty();
-                                                  }
-                                                  return run(
-                                                          player,
-                                                          new PlayerCommand.LeaveRoom(
-                                                              seat.matchId()))
-                                                      .then(run(player, join));
-                                                })))
+                            current.state().room().isEmpty()
+                                // Refused while seated elsewhere, and that seat has been left
+                                // since (the other match's leave or its rating came between):
+                                // nothing stands in the way now. (Before, the seat was dropped.)
+                                ? (refused.kind() == PlayerRejected.Kind.CONFLICT
+                                    ? run(player, join)
+                                        .onErrorResume(
+                                            PlayerRejected.class,
+                                            again -> {
+                                              log.warn(
+                                                  "{} not seated in {}: {}",
+                                                  player,
+                                                  join.matchId(),
+                                                  again.getMessage());
+                                              return Mono.empty();
+                                            })
+                                    : Mono.empty())
+                                : Mono.justOrEmpty(current.state().room())
+                                    .filter(seat -> !seat.matchId().equals(join.matchId()))
+                                    .flatMap(
+                                        seat ->
+                                            rooms
+                                                .status(seat.matchId())
+                                                .flatMap(
+                                                    other -> {
+                                                      if (other.isPresent()
+                                                          && !other.get().ended()) {
+                                                        log.warn(
+                                                            "{} not seated in {}: still in live match {}",
+                                                            player,
+                                                            join.matchId(),
+                                                            seat.matchId());
+                                                        return Mono.empty();
+                                                      }
+                                                      return run(
+                                                              player,
+                                                              new PlayerCommand.LeaveRoom(
+                                                                  seat.matchId()))
+                                                          .then(run(player, join));
+                                                    })))
                     .then());
   }
 
