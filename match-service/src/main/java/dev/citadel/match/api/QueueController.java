@@ -30,6 +30,9 @@ import reactor.core.publisher.Mono;
  */
 @RestController
 public class QueueController {
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(QueueController.class);
+
   /** Join body. */
   public record JoinRequest(String queue) {}
 
@@ -63,9 +66,65 @@ public class QueueController {
               }
               Ticket ticket =
                   new Ticket(player, rating.rating(), clock.millis(), caller.nickname());
-              return queues.enqueue(queue, List.of(ticket), clock.millis());
+              return queues
+                  .enqueue(queue, List.of(ticket), clock.millis())
+                  .flatMap(
+                      statuses ->
+                          statuses.get(0).outcome() == Enqueued.Outcome.IN_GAME
+                              ? leftOver(queue, player)
+                                  .flatMap(
+                                      freed ->
+                                          freed
+                                              ? queues.enqueue(
+                                                  queue, List.of(ticket), clock.millis())
+                                              : Mono.just(statuses))
+                              : Mono.just(statuses));
             })
         .flatMap(statuses -> answer(queue, player, statuses.get(0)));
+  }
+
+  /**
+   * A seat game-state does not know of (the player is in no game there) whose match game-state says
+   * is over, or never was placed: its end was lost (Redis lost the write that took the seats back,
+   * a failover, a restart) and nothing would ever send it again, so the player would be refused as
+   * "in a game" for good. The seat goes as an end would take it. A match still in its room (the
+   * seat landed in Redis before in game-state) keeps it. Whether it went.
+   */
+  private Mono<Boolean> leftOver(String queue, String player) {
+    return queues
+        .seatedIn(queue, player)
+        .flatMap(
+            seat ->
+                seat.isEmpty()
+                    ? Mono.just(false)
+                    : ratings
+                        .matchState(seat.get())
+                        .flatMap(
+                            state -> {
+                              if (state.equals("IN_ROOM")) {
+                                return Mono.just(false);
+                              }
+                              return queues
+                                  .endMatch(queue, seat.get(), List.of(player))
+                                  .flatMap(
+                                      left ->
+                                          left.isEmpty()
+                                              ? Mono.just(false)
+                                              : transitions
+                                                  .ended(left, seat.get())
+                                                  .thenReturn(true));
+                            })
+                        // Not known now (game-state busy, this service not allowed to ask):
+                        // refused as in a game, as before.
+                        .onErrorResume(
+                            e -> {
+                              log.info(
+                                  "{}'s seat in {} not checked: {}",
+                                  player,
+                                  seat.get(),
+                                  e.toString());
+                              return Mono.just(false);
+                            }));
   }
 
   private Mono<QueueStatus> answer(String queue, String player, Enqueued enqueued) {

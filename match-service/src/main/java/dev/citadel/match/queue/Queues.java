@@ -447,6 +447,15 @@ public final class Queues {
    *
    * @return the players who left now (to be told)
    */
+  /** The match the player has a seat in, in this queue's Redis, if any. */
+  public Mono<java.util.Optional<String>> seatedIn(String queue, String player) {
+    return redis
+        .<String, String>opsForHash()
+        .get(new Keys(queue).assigned(), player)
+        .map(seat -> java.util.Optional.of(seat.substring(0, Math.max(0, seat.indexOf('|')))))
+        .defaultIfEmpty(java.util.Optional.empty());
+  }
+
   public Mono<List<String>> endMatch(String queue, String matchId, List<String> players) {
     Keys k = new Keys(queue);
     List<String> args = new ArrayList<>(players.size() + 1);

@@ -47,6 +47,24 @@ public final class Ratings {
                     "game-state cannot give the player's rating now; try again"));
   }
 
+  /** What game-state knows of a match: {@code IN_ROOM}, {@code ENDED}, or {@code NONE}. */
+  public Mono<String> matchState(String matchId) {
+    return instances
+        .get(0)
+        .get()
+        .uri("/internal/matches/{id}", matchId)
+        .exchangeToMono(
+            r ->
+                r.statusCode().value() == 404
+                    ? Mono.just("NONE")
+                    : r.statusCode().is2xxSuccessful()
+                        ? r.bodyToMono(MatchState.class).map(MatchState::state)
+                        : r.createError())
+        .timeout(TIMEOUT);
+  }
+
+  private record MatchState(String state) {}
+
   private static boolean refusedForNow(Throwable e) {
     return e
             instanceof org.springframework.web.reactive.function.client.WebClientResponseException r

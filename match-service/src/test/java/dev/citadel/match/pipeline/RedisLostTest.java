@@ -1,5 +1,6 @@
 package dev.citadel.match.pipeline;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.citadel.infra.FreePorts;
@@ -88,6 +89,38 @@ class RedisLostTest {
 
   String state(String player, String queue) {
     return queues.status(queue, player).block().state().name();
+  }
+
+  /**
+   * A seat whose end Redis lost (a failover to a replica behind, a restart that lost the last
+   * second of writes): nothing ever sends that end again, and the player was refused as "in a game"
+   * for good. Joining asks game-state about the seat's match: not in a room there, the seat goes; a
+   * live match's seat stays.
+   */
+  @Test
+  void a_seat_whose_end_was_lost_lets_its_player_queue_and_a_live_seat_does_not() {
+    String stale = "seat-" + UUID.randomUUID();
+    String gone = "never-placed-" + UUID.randomUUID();
+    redis.opsForHash().put("{mq}:ranked:assigned", stale, gone + "|1|1").block();
+    join(stale, "ranked")
+        .expectStatus()
+        .isOk()
+        .expectBody()
+        .jsonPath("$.state")
+        .isEqualTo("WAITING");
+    queues.cancel("ranked", stale).block();
+
+    long now = System.currentTimeMillis();
+    List<Ticket> ten = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      ten.add(new Ticket("live-" + UUID.randomUUID(), 1500, now, "n"));
+    }
+    queues.enqueue("ranked", ten, now).block();
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> ten.stream().allMatch(t -> "IN_GAME".equals(state(t.playerId(), "ranked"))));
+    join(ten.get(0).playerId(), "ranked").expectStatus().isEqualTo(409);
+    assertThat(state(ten.get(0).playerId(), "ranked")).isEqualTo("IN_GAME");
   }
 
   @Test
