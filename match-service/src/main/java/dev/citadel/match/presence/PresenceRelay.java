@@ -60,6 +60,7 @@ public final class PresenceRelay {
   private final String owner = "presence-" + UUID.randomUUID();
   private final Counter relayed;
   private final Counter untrimmed;
+  private final Counter unreadable;
 
   public PresenceRelay(
       ReactiveStringRedisTemplate redis,
@@ -80,6 +81,12 @@ public final class PresenceRelay {
                 "Relayed batches the trim refused: another relay trimmed them first (having sent"
                     + " them too), or Redis lost them and began the stream again; whatever is left"
                     + " of them is sent again, and readers ignore repeats")
+            .register(meters);
+    this.unreadable =
+        Counter.builder("citadel_presence_unreadable")
+            .description(
+                "Stream entries that are no presence change (no player, an unknown status): taken"
+                    + " off the stream unsent, instead of stopping the relay at them for good")
             .register(meters);
     this.relayed =
         Counter.builder("citadel_presence_relayed")
@@ -114,8 +121,17 @@ public final class PresenceRelay {
               if (records.isEmpty()) {
                 return Mono.just(0);
               }
-              List<OutgoingMessage> messages =
-                  records.stream().map(r -> message(topic, r)).toList();
+              List<OutgoingMessage> messages = new ArrayList<>(records.size());
+              for (MapRecord<String, Object, Object> r : records) {
+                try {
+                  messages.add(message(topic, r));
+                } catch (IllegalArgumentException | NullPointerException unknown) {
+                  // A status this version does not know (written by a newer one in a rolling
+                  // update), or no player: every round would fail on it, for good.
+                  unreadable.increment();
+                  log.error("presence entry {} is no presence change: {}", r.getId(), r.getValue());
+                }
+              }
               // The ids read, then their players: the trim takes only these very entries.
               List<String> sent = new ArrayList<>(2 * records.size());
               records.forEach(r -> sent.add(r.getId().getValue()));

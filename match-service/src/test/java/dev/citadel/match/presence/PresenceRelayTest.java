@@ -142,6 +142,33 @@ class PresenceRelayTest {
     redis.delete(stream).block();
   }
 
+  /**
+   * An entry that is no presence change (a status a newer version wrote during a rolling update) is
+   * counted and taken off unsent; every round used to fail on it, and no presence moved again.
+   */
+  @Test
+  void an_entry_that_is_no_presence_change_is_set_aside_and_the_rest_moves() {
+    String topic = "player.presence.unreadable-" + UUID.randomUUID();
+    KafkaTopics.ensure(settings, List.of(topic));
+    String stream = "{mq}:presence-test-" + UUID.randomUUID();
+    redis.opsForStream().add(stream, Map.of("p", "x", "s", "AWAY", "m", "")).block();
+    redis.opsForStream().add(stream, Map.of("p", "y", "s", "LOBBY", "m", "")).block();
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    PresenceRelay relay =
+        new PresenceRelay(redis, kafka, stream, topic, Duration.ofSeconds(5), meters);
+    try {
+      assertThat(relay.relay().block()).isEqualTo(2);
+      assertThat(redis.opsForStream().size(stream).block()).isZero();
+      assertThat(read(topic, 1))
+          .singleElement()
+          .extracting(PresenceChanged::getPlayerId)
+          .isEqualTo("y");
+      assertThat(meters.get("citadel_presence_unreadable").counter().count()).isEqualTo(1.0);
+    } finally {
+      redis.delete(stream).block();
+    }
+  }
+
   @Test
   void only_the_replica_holding_the_lock_relays() {
     String stream = "{mq}:presence-test-" + UUID.randomUUID();
