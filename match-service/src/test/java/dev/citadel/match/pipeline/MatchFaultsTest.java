@@ -279,6 +279,13 @@ class MatchFaultsTest {
       await()
           .atMost(Duration.ofSeconds(30))
           .until(() -> meters.get("citadel_match_confirmations").counter().count() >= before + 2);
+      // A marker after them on the same channel: pub/sub keeps order, so any second announcement
+      // (published before the counter moved) has arrived once the marker has.
+      String marker = "marker-" + UUID.randomUUID();
+      redis
+          .convertAndSend(dev.citadel.notify.PlayerNotifier.channel(player), marker)
+          .block(Duration.ofSeconds(10));
+      await().atMost(Duration.ofSeconds(10)).until(() -> pushes.contains(marker));
 
       assertThat(pushes).filteredOn(m -> m.contains("match.room-assigned")).hasSize(1);
     } finally {
