@@ -159,6 +159,38 @@ class MatchFaultsTest {
     assertThat(perMatch).hasSize(20).allSatisfy((m, n) -> assertThat(n).isEqualTo(10));
   }
 
+  /**
+   * The lock above lets one matcher work at a time; this is what holds when two pop anyway (one
+   * whose lock lapsed mid-tick): groups sharing players, popped at once, and each player is taken
+   * by one match at most.
+   */
+  @Test
+  @Order(2)
+  void two_pops_of_overlapping_groups_at_once_take_each_player_once() {
+    String queue = "faults";
+    List<String> players = new ArrayList<>();
+    for (int i = 0; i < 15; i++) {
+      players.add("overlap-" + UUID.randomUUID());
+    }
+    long now = System.currentTimeMillis();
+    // Ratings far apart: the service's own matcher, ticking meanwhile, never groups them.
+    List<Ticket> tickets = new ArrayList<>();
+    for (int i = 0; i < players.size(); i++) {
+      tickets.add(new Ticket(players.get(i), 100_000 + i * 10_000, 0, "o"));
+    }
+    queues.enqueue(queue, tickets, now).block();
+    List<String> first = players.subList(0, 10);
+    List<String> second = players.subList(5, 15); // shares five players with the first
+    List<java.util.Optional<String>> popped =
+        Flux.just(first, second)
+            .flatMap(group -> queues.popAll(queue, List.of(group), now, now + 30_000))
+            .map(ids -> ids.get(0))
+            .collectList()
+            .block();
+    assertThat(popped).filteredOn(java.util.Optional::isPresent).hasSize(1);
+    players.forEach(p -> queues.cancel(queue, p).block());
+  }
+
   @Test
   @Order(3)
   void a_game_that_ends_frees_its_room_and_its_players_can_queue_again() {
