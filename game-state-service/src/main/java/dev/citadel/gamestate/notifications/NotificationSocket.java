@@ -18,9 +18,11 @@ import org.springframework.security.oauth2.server.resource.authentication.JwtAut
 import org.springframework.web.reactive.socket.CloseStatus;
 import org.springframework.web.reactive.socket.WebSocketHandler;
 import org.springframework.web.reactive.socket.WebSocketSession;
+import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.FluxSink;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 
 /**
  * {@code /ws}: pushes the connected player's notifications. The connection is authenticated at
@@ -96,6 +98,7 @@ public final class NotificationSocket implements WebSocketHandler {
               byte[] ours = topic.getTopic().getBytes(java.nio.charset.StandardCharsets.UTF_8);
               java.util.concurrent.atomic.AtomicBoolean once =
                   new java.util.concurrent.atomic.AtomicBoolean();
+              Sinks.Empty<Void> live = Sinks.empty();
               SubscriptionListener confirmed =
                   new SubscriptionListener() {
                     @Override
@@ -103,14 +106,31 @@ public final class NotificationSocket implements WebSocketHandler {
                       if (java.util.Arrays.equals(channel, ours)
                           && once.compareAndSet(false, true)) {
                         sink.next(connected);
+                        live.tryEmitEmpty();
                       }
                     }
                   };
-              sink.onDispose(
+              Disposable subscription =
                   listeners
                       .receive(List.of(topic), confirmed)
                       .map(m -> m.getMessage())
-                      .subscribe(sink::next, sink::error, sink::complete));
+                      .subscribe(sink::next, sink::error, sink::complete);
+              sink.onDispose(
+                  () -> {
+                    if (once.get()) {
+                      subscription.dispose();
+                      return;
+                    }
+                    // Closed while its SUBSCRIBE is in flight: spring-data-redis unsubscribes only
+                    // a subscription it has registered, once Redis confirmed it; cancelled before,
+                    // the channel stayed subscribed for good. So the cancel waits for the
+                    // confirmation (at most 10 s), and a moment more.
+                    live.asMono()
+                        .timeout(Duration.ofSeconds(10), Mono.empty())
+                        .then(Mono.delay(Duration.ofMillis(50)))
+                        .subscribe(
+                            tick -> {}, error -> subscription.dispose(), subscription::dispose);
+                  });
             },
             FluxSink.OverflowStrategy.IGNORE)
         // A client that stops reading: the newest wait, the oldest go (delivery is best effort,
