@@ -130,8 +130,8 @@ final class PartitionFlows {
   void assigned(Collection<TopicPartition> partitions) {
     for (TopicPartition partition : partitions) {
       Flow flow = flows.get(partition);
-      if (flow != null && flow.paused()) {
-        consumer.pause(partition);
+      if (flow != null) {
+        flow.reassert(partition);
       } else {
         consumer.resume(partition);
       }
@@ -175,9 +175,12 @@ final class PartitionFlows {
     private long turn;
 
     synchronized long received(TopicPartition partition) {
+      if (!open()) {
+        return turn; // the subscription ended: its counts were given back, nothing is held
+      }
       waiting++;
       heldNow.incrementAndGet();
-      if (waiting < high || !open()) {
+      if (waiting < high) {
         return turn;
       }
       if (!paused) {
@@ -213,8 +216,17 @@ final class PartitionFlows {
       }
     }
 
-    synchronized boolean paused() {
-      return paused;
+    /**
+     * Pauses or resumes the partition as this flow has it, decided and asked under the flow's lock:
+     * a resume asked by {@link #handled} meanwhile cannot land between the decision and the call
+     * (and be undone by a pause decided before it).
+     */
+    synchronized void reassert(TopicPartition partition) {
+      if (paused) {
+        consumer.pause(partition);
+      } else {
+        consumer.resume(partition);
+      }
     }
 
     synchronized void forget() {

@@ -12,8 +12,6 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiFunction;
 import org.apache.kafka.common.TopicPartition;
@@ -68,7 +66,6 @@ public final class ReactorKafkaConsumer implements MessageConsumer {
   private final DeadLetters deadLetters;
   private final MeterRegistry meters;
   private final MeterRegistry counters;
-  private final Map<String, ConsumerGauges> gaugesByGroup = new ConcurrentHashMap<>();
 
   public ReactorKafkaConsumer(KafkaSettings settings, MessagePublisher deadLetters) {
     this(settings, deadLetters, null);
@@ -173,7 +170,7 @@ public final class ReactorKafkaConsumer implements MessageConsumer {
   }
 
   private ConsumerGauges gauges(String groupId) {
-    return gaugesByGroup.computeIfAbsent(groupId, g -> ConsumerGauges.register(counters, g));
+    return ConsumerGauges.of(counters, groupId);
   }
 
   private Mono<Void> handleBatchThenAcknowledge(
@@ -216,9 +213,16 @@ public final class ReactorKafkaConsumer implements MessageConsumer {
     return handleThenAcknowledge(groupId, m -> handler.handle(List.of(m)), held, flows);
   }
 
-  /** Handled (or set aside): its offset may be committed, and it no longer counts as waiting. */
+  /**
+   * Handled (or set aside): it no longer counts as waiting, and its offset may be committed while
+   * its partition is still this consumer's. One that finished after a rebalance took the partition
+   * away is not acknowledged: committed later from here, its offset could move the new owner's
+   * commits back.
+   */
   private static void done(Held held, PartitionFlows flows) {
-    held.record().receiverOffset().acknowledge();
+    if (flows.owned(held.partition(), held.turn())) {
+      held.record().receiverOffset().acknowledge();
+    }
     flows.handled(held.partition(), 1);
   }
 
