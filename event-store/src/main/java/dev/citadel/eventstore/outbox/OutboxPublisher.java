@@ -248,6 +248,8 @@ public final class OutboxPublisher {
     List<Row> tooLarge =
         rows.stream().filter(r -> r.envelope().getSerializedSize() > MAX_MESSAGE_BYTES).toList();
     List<Row> sendable = rows.stream().filter(row -> !tooLarge.contains(row)).toList();
+    java.util.concurrent.atomic.AtomicInteger setAsideNow =
+        new java.util.concurrent.atomic.AtomicInteger();
     Flux<OutgoingMessage> messages = Flux.fromIterable(sendable).map(this::message);
     Checkpoint last = rows.get(rows.size() - 1).at();
     // A send may take longer than the lease (Kafka slow, retrying): the lease is renewed while
@@ -271,7 +273,10 @@ public final class OutboxPublisher {
                                     .then()
                                     .onErrorResume(
                                         OutboxPublisher::refusedForGood,
-                                        refused -> setAside(row, "Kafka refused it: " + refused)))
+                                        refused -> {
+                                          setAsideNow.incrementAndGet();
+                                          return setAside(row, "Kafka refused it: " + refused);
+                                        }))
                         .then())
             .doOnSubscribe(x -> sending.incrementAndGet())
             .doFinally(x -> sending.decrementAndGet());
@@ -319,7 +324,7 @@ public final class OutboxPublisher {
                     rows.size());
                 return 0;
               }
-              published.increment(rows.size() - tooLarge.size());
+              published.increment(rows.size() - tooLarge.size() - setAsideNow.get());
               return rows.size();
             })
         .onErrorResume(
@@ -426,9 +431,13 @@ public final class OutboxPublisher {
     Disposable loop = loop();
     Disposable lagging =
         Flux.interval(Duration.ZERO, LAG_EVERY)
+            // A query that hangs (a database that stopped answering) is given up and the ticks
+            // meanwhile dropped: queued, they overflowed and ended the loop for good.
+            .onBackpressureDrop()
             .concatMap(
                 t ->
                     measureLag()
+                        .timeout(LAG_EVERY)
                         .onErrorResume(
                             e -> {
                               log.debug(
