@@ -27,12 +27,15 @@ public final class HandOff {
   private final String topic;
   private final Counter sent;
   private final Counter failed;
+  private final Counter cancelsFailed;
 
   public HandOff(MessagePublisher publisher, String topic, MeterRegistry meters) {
     this.publisher = publisher;
     this.topic = topic;
     this.sent = Counter.builder("citadel_matches_sent").tag("outcome", "sent").register(meters);
     this.failed = Counter.builder("citadel_matches_sent").tag("outcome", "failed").register(meters);
+    this.cancelsFailed =
+        Counter.builder("citadel_match_cancels_sent").tag("outcome", "failed").register(meters);
   }
 
   /**
@@ -91,7 +94,7 @@ public final class HandOff {
         // for every other overdue match of the queue.
         .onErrorResume(
             e -> {
-              failed.increment();
+              cancelsFailed.increment();
               log.warn(
                   "cancel of {} may not have been sent; asked again at its deadline", matchId, e);
               return Mono.empty();

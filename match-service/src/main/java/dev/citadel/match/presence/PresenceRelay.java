@@ -138,7 +138,7 @@ public final class PresenceRelay {
               records.forEach(r -> sent.add(Objects.toString(r.getValue().get("p"), "")));
               return publisher
                   .publishAll(Flux.fromIterable(messages))
-                  .then(Mono.fromRunnable(() -> relayed.increment(records.size())))
+                  .then(Mono.fromRunnable(() -> relayed.increment(messages.size())))
                   .then(redis.execute(TRIM, List.of(stream), sent).next().defaultIfEmpty(0L))
                   .doOnNext(
                       trimmed -> {
@@ -158,6 +158,9 @@ public final class PresenceRelay {
   }
 
   static PresenceChanged change(RecordId id, Map<Object, Object> fields) {
+    if (fields.get("p") == null || String.valueOf(fields.get("p")).isEmpty()) {
+      throw new IllegalArgumentException("no player");
+    }
     return PresenceChanged.newBuilder()
         .setPlayerId(String.valueOf(fields.get("p")))
         .setStatus(PresenceStatus.valueOf(String.valueOf(fields.get("s"))))

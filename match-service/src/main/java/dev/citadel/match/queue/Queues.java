@@ -441,12 +441,6 @@ public final class Queues {
             });
   }
 
-  /**
-   * A game is over: its seated players leave it, and a match still pending (its room confirmation
-   * not read yet) is released, so that confirmation seats nobody. Idempotent.
-   *
-   * @return the players who left now (to be told)
-   */
   /** The match the player has a seat in, in this queue's Redis, if any. */
   public Mono<java.util.Optional<String>> seatedIn(String queue, String player) {
     return redis
@@ -456,6 +450,12 @@ public final class Queues {
         .defaultIfEmpty(java.util.Optional.empty());
   }
 
+  /**
+   * A game is over: its seated players leave it, and a match still pending (its room confirmation
+   * not read yet) is released, so that confirmation seats nobody. Idempotent.
+   *
+   * @return the players who left now (to be told)
+   */
   public Mono<List<String>> endMatch(String queue, String matchId, List<String> players) {
     Keys k = new Keys(queue);
     List<String> args = new ArrayList<>(players.size() + 1);
