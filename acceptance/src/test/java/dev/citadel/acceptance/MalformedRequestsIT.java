@@ -219,13 +219,28 @@ class MalformedRequestsIT {
   static Map<String, String> state() {
     Map<String, String> s = new LinkedHashMap<>();
     for (Player p : List.of(alice, bob)) {
-      s.put(
-          p.id() + " game",
-          withoutVolatile(get(GATEWAY, "/api/game/players/" + p.id(), p.token()).body()));
-      s.put(p.id() + " member", get(GATEWAY, "/api/members/me", p.token()).body());
-      s.put(p.id() + " ranked", get(GATEWAY, "/api/match/status?queue=ranked", p.token()).body());
+      s.put(p.id() + " game", withoutVolatile(read("/api/game/players/" + p.id(), p.token())));
+      s.put(p.id() + " member", read("/api/members/me", p.token()));
+      s.put(p.id() + " ranked", read("/api/match/status?queue=ranked", p.token()));
     }
     return s;
+  }
+
+  /**
+   * A read past the player's rate limit: the sweep spends the player's one bucket (shared by every
+   * route), so a read right after may be refused with 429 until it refills.
+   */
+  static String read(String path, String token) {
+    java.util.concurrent.atomic.AtomicReference<Platform.Response> last =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    org.awaitility.Awaitility.await()
+        .atMost(java.time.Duration.ofSeconds(30))
+        .until(
+            () -> {
+              last.set(get(GATEWAY, path, token));
+              return last.get().status() != 429;
+            });
+    return last.get().body();
   }
 
   static String withoutVolatile(String json) {
