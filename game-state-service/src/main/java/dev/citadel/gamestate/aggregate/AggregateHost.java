@@ -375,9 +375,41 @@ public final class AggregateHost<S, C, E> {
    * after our expected version means it did not (the failure stands); other events mean another
    * writer took the version (a conflict: reloaded and decided again, like any conflict). Events
    * carry no id, so an identical write by another instance at the same version would pass for ours;
-   * a keyed command is exact (its key is looked up).
+   * a keyed command is exact: its key is looked up where its events would be.
    */
   private Mono<Appended> landed(Resident<S> r, AppendRequest request, Throwable cause) {
+    if (request.key().isEmpty()) {
+      return byEvents(r, request, cause, true);
+    }
+    // Keyed: our key where our events would be is the proof; identical events under another key
+    // (another instance's same purchase, the same grant) are another writer's, not ours. Taken
+    // for ours, the command was answered done while it never landed, and its key was never stored.
+    return store
+        .findKeyAfterFailure(r.id, request.key().get().value())
+        .onErrorMap(
+            lookupFailed -> {
+              cause.addSuppressed(lookupFailed);
+              return cause;
+            })
+        .map(found -> found.firstSeq() == request.expectedVersion() + 1)
+        .defaultIfEmpty(false)
+        .flatMap(
+            ours -> {
+              if (ours) {
+                log.info(
+                    "append to {} landed although its reply was lost: {}", r.id, cause.toString());
+                return Mono.just(new Appended(r.id, request.newVersion()));
+              }
+              return byEvents(r, request, cause, false);
+            });
+  }
+
+  /**
+   * The events after our expected version: none, the failure stands; ours (when {@code
+   * sameIsOurs}), landed; anything else, another writer took the version.
+   */
+  private Mono<Appended> byEvents(
+      Resident<S> r, AppendRequest request, Throwable cause, boolean sameIsOurs) {
     return store
         .readSettled(r.id, request.expectedVersion())
         .take(request.events().size())
@@ -392,7 +424,7 @@ public final class AggregateHost<S, C, E> {
               if (stored.isEmpty()) {
                 return Mono.error(cause);
               }
-              if (same(stored, request.events())) {
+              if (sameIsOurs && same(stored, request.events())) {
                 log.info(
                     "append to {} landed although its reply was lost: {}", r.id, cause.toString());
                 return Mono.just(new Appended(r.id, request.newVersion()));

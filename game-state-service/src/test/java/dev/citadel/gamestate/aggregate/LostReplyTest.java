@@ -8,6 +8,7 @@ import dev.citadel.eventstore.Appended;
 import dev.citadel.eventstore.EventStore;
 import dev.citadel.eventstore.EventStoreOptions;
 import dev.citadel.eventstore.EventStoreSchema;
+import dev.citadel.eventstore.IdempotencyKey;
 import dev.citadel.eventstore.PostgresEventStore;
 import dev.citadel.eventstore.SnapshotPolicy;
 import dev.citadel.gamestate.player.PlayerCommand;
@@ -101,10 +102,38 @@ class LostReplyTest {
         .isEqualTo(5);
   }
 
+  /**
+   * A keyed command whose reply is lost while another instance wrote the very same events at the
+   * very same version under another key (the same purchase, the same grant): not ours. Taken for
+   * ours (the events compared equal), the command was answered done, its key never stored, and a
+   * retry with that key applied it after all.
+   */
+  @Test
+  void a_keyed_append_is_known_by_its_key_not_by_events_that_look_the_same() {
+    PostgresEventStore real = store();
+    FaultyAppends faulty = new FaultyAppends(real);
+    var host = host(faulty);
+    String player = "p-" + UUID.randomUUID();
+    host.handle(player, new PlayerCommand.CreatePlayer("lost", T), T).block();
+
+    faulty.anotherWritesTheSame.set(1);
+    IdempotencyKey key = IdempotencyKey.of("quest-1", "earn 25");
+    var result = host.handle(player, new PlayerCommand.EarnGold(25, "quest"), T, key).block();
+
+    // The other writer's 25, then ours, decided again on top of it, with our key.
+    assertThat(result.state().gold()).isEqualTo(50);
+    assertThat(real.findKey(player, key.value()).block()).isNotNull();
+    assertThat(
+            host.handle(player, new PlayerCommand.EarnGold(25, "quest"), T, key).block().repeated())
+        .isTrue();
+    assertThat(host(real).get(player).block().state().gold()).isEqualTo(50);
+  }
+
   /** The real store; its next appends land and then fail, or fail before being sent. */
   static final class FaultyAppends extends ForwardingEventStore {
     final AtomicInteger landThenFail = new AtomicInteger();
     final AtomicInteger failBefore = new AtomicInteger();
+    final AtomicInteger anotherWritesTheSame = new AtomicInteger();
 
     FaultyAppends(EventStore inner) {
       super(inner);
@@ -112,6 +141,19 @@ class LostReplyTest {
 
     @Override
     public Mono<Appended> append(AppendRequest request) {
+      if (anotherWritesTheSame.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+        AppendRequest theirs =
+            new AppendRequest(
+                request.aggregateType(),
+                request.aggregateId(),
+                request.expectedVersion(),
+                request.events(),
+                request.recordedAt(),
+                java.util.Optional.empty());
+        return inner
+            .append(theirs)
+            .then(Mono.error(new IllegalStateException("connection reset (injected)")));
+      }
       if (failBefore.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
         return Mono.error(new IllegalStateException("connection refused (injected)"));
       }
