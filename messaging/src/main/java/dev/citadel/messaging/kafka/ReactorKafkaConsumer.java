@@ -29,11 +29,10 @@ import reactor.kafka.receiver.ReceiverRecord;
 import reactor.util.retry.Retry;
 
 /**
- * {@link MessageConsumer} on reactor-kafka's {@link KafkaReceiver}.
- *
- * <p>Per partition the records go through {@code concatMap}: handler, then acknowledge. Only
- * acknowledged offsets are committed (every {@code commitInterval}, and on rebalance or close), so
- * a crash replays at most the unacknowledged tail.
+ * {@link MessageConsumer} on reactor-kafka's {@link KafkaReceiver}. Per partition the records go
+ * through {@code concatMap}: handler, then acknowledge. Only acknowledged offsets are committed
+ * (every {@code commitInterval}, and on rebalance or close), so a crash replays at most the
+ * unacknowledged tail.
  *
  * <p>A failing handler is retried with a capped back-off ({@code handlerBackoff} doubling up to
  * {@code handlerMaxBackoff}) for as long as it fails: that partition waits, later messages with the
