@@ -266,7 +266,7 @@ public final class Coordinator {
    */
   private Mono<Outcome> run(
       String txId, List<Step> steps, Function<List<Vote>, Mono<Stored>> storing) {
-    return Mono.defer(() -> Mono.fromFuture(runToEnd(txId, steps, storing).toFuture(), true));
+    return RunsToEnd.of(() -> runToEnd(txId, steps, storing));
   }
 
   private Mono<Outcome> runToEnd(

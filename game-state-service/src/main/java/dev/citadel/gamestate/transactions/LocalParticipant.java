@@ -105,7 +105,7 @@ public final class LocalParticipant implements Participant {
    * leaderboard), and an abort left the player refusing every command as held. As over HTTP.
    */
   private static Mono<Void> carriedOut(java.util.function.Supplier<Mono<Void>> work) {
-    return Mono.defer(() -> Mono.fromFuture(work.get().toFuture(), true));
+    return RunsToEnd.of(work);
   }
 
   /**

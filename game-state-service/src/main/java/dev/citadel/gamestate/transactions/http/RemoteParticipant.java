@@ -4,6 +4,7 @@ import dev.citadel.eventstore.EventData;
 import dev.citadel.gamestate.aggregate.Held;
 import dev.citadel.gamestate.transactions.Participant;
 import dev.citadel.gamestate.transactions.Refused;
+import dev.citadel.gamestate.transactions.RunsToEnd;
 import dev.citadel.gamestate.transactions.Step;
 import dev.citadel.gamestate.transactions.Vote;
 import dev.citadel.gamestate.transactions.http.TxWire.CallBody;
@@ -123,7 +124,7 @@ public final class RemoteParticipant implements Participant {
   }
 
   private Mono<Void> decided(CallBody decision) {
-    return Mono.defer(() -> Mono.fromFuture(calls.call(decision).toFuture(), true)).then();
+    return RunsToEnd.of(() -> calls.call(decision)).then();
   }
 
   /** One call in a request of its own (an instance without {@code /internal/tx/calls}). */
