@@ -68,6 +68,46 @@ class ReplicatedKafkaTest {
         .all()
         .get();
     KafkaTopics.awaitLeaders(admin, List.of(name), Duration.ofSeconds(30));
+    // Every replica in sync before a test writes with acks=all and min.insync.replicas 2: a
+    // follower still joining makes the first writes wait for it.
+    await().atMost(Duration.ofSeconds(30)).until(() -> replicasInSync(name));
+  }
+
+  static boolean replicasInSync(String topic) throws Exception {
+    return admin
+        .describeTopics(List.of(topic))
+        .allTopicNames()
+        .get()
+        .get(topic)
+        .partitions()
+        .stream()
+        .allMatch(p -> p.isr().size() == p.replicas().size());
+  }
+
+  /**
+   * Publishes all, or fails saying how far it got and what the topic looked like (a timeout alone
+   * says nothing about a flaky cluster).
+   */
+  static void publishAll(MessagePublisher publisher, String topic, int total, Duration timeout)
+      throws Exception {
+    AtomicInteger delivered = new AtomicInteger();
+    try {
+      publisher
+          .publishAll(Flux.range(0, total).map(i -> message(topic, i)))
+          .doOnNext(d -> delivered.incrementAndGet())
+          .blockLast(timeout);
+    } catch (IllegalStateException e) {
+      throw new AssertionError(
+          "published "
+              + delivered.get()
+              + " of "
+              + total
+              + " in "
+              + timeout
+              + "; partitions now: "
+              + admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions(),
+          e);
+    }
   }
 
   static OutgoingMessage message(String topic, int i) {
@@ -178,9 +218,7 @@ class ReplicatedKafkaTest {
     createTopic(topic);
     int total = 2000;
     try (MessagePublisher publisher = new ReactorKafkaPublisher(settings)) {
-      publisher
-          .publishAll(Flux.range(0, total).map(i -> message(topic, i)))
-          .blockLast(Duration.ofSeconds(60));
+      publishAll(publisher, topic, total, Duration.ofSeconds(60));
 
       Set<Integer> handled = ConcurrentHashMap.newKeySet();
       AtomicInteger firstRun = new AtomicInteger();
@@ -237,9 +275,7 @@ class ReplicatedKafkaTest {
     Set<Integer> handled = ConcurrentHashMap.newKeySet();
     List<String> deadLettered = new CopyOnWriteArrayList<>();
     try (MessagePublisher publisher = new ReactorKafkaPublisher(settings)) {
-      publisher
-          .publishAll(Flux.range(0, total).map(i -> message(topic, i)))
-          .blockLast(Duration.ofSeconds(30));
+      publishAll(publisher, topic, total, Duration.ofSeconds(30));
       MessageHandler needsTheDatabase =
           m -> {
             if (down.get()) {
@@ -336,9 +372,7 @@ class ReplicatedKafkaTest {
     Set<Integer> handled = ConcurrentHashMap.newKeySet();
     try (MessagePublisher publisher = new ReactorKafkaPublisher(settings)) {
       // Published before the consumer starts, so batches fill up.
-      publisher
-          .publishAll(Flux.range(0, total).map(i -> message(topic, i)))
-          .blockLast(Duration.ofSeconds(60));
+      publishAll(publisher, topic, total, Duration.ofSeconds(60));
       BatchHandler handler =
           batch -> {
             if (batch.stream().anyMatch(m -> m.headers().get("seq").equals("77"))) {
