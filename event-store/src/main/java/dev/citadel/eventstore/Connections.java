@@ -34,6 +34,17 @@ public final class Connections {
    */
   public static final Duration ACQUIRE_TIMEOUT = Duration.ofSeconds(5);
 
+  /**
+   * The longest one statement may run, and wait for a lock, before PostgreSQL cancels it (rolled
+   * back; the caller gets a resource error, answered 503, and an append looks up whether it landed
+   * like any other ambiguous failure). A player's commands wait in line behind the one in the
+   * database: without a bound, one stalled statement (a lock held by a stuck session, a sick disk)
+   * stalls that player for as long as it lasts. Far above any statement's normal time (a replay of
+   * 100,000 events takes about 0.25 s); work that can grow (retention) goes in bounded batches.
+   */
+  public static final Duration STATEMENT_TIMEOUT = Duration.ofSeconds(30),
+      LOCK_TIMEOUT = Duration.ofSeconds(10);
+
   public static ConnectionPool pool(
       String host, int port, String database, String user, String password, int size) {
     return pool(host, port, database, user, password, size, ACQUIRE_TIMEOUT);
@@ -47,6 +58,28 @@ public final class Connections {
       String password,
       int size,
       Duration acquireTimeout) {
+    return pool(
+        host,
+        port,
+        database,
+        user,
+        password,
+        size,
+        acquireTimeout,
+        STATEMENT_TIMEOUT,
+        LOCK_TIMEOUT);
+  }
+
+  static ConnectionPool pool(
+      String host,
+      int port,
+      String database,
+      String user,
+      String password,
+      int size,
+      Duration acquireTimeout,
+      Duration statementTimeout,
+      Duration lockTimeout) {
     PostgresqlConnectionFactory factory =
         new PostgresqlConnectionFactory(
             PostgresqlConnectionConfiguration.builder()
@@ -68,8 +101,14 @@ public final class Connections {
                 .tcpKeepAlive(true)
                 .options(
                     java.util.Map.of(
-                        "client_connection_check_interval", "1000",
-                        "idle_in_transaction_session_timeout", "60000"))
+                        "client_connection_check_interval",
+                        "1000",
+                        "idle_in_transaction_session_timeout",
+                        "60000",
+                        "statement_timeout",
+                        String.valueOf(statementTimeout.toMillis()),
+                        "lock_timeout",
+                        String.valueOf(lockTimeout.toMillis())))
                 .build());
     return new ConnectionPool(
         ConnectionPoolConfiguration.builder(factory)

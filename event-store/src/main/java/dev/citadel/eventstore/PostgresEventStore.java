@@ -109,8 +109,15 @@ public final class PostgresEventStore implements EventStore {
       LIMIT $4
       """;
 
+  // A batch at a time: a backlog of millions of keys in one statement would run past the
+  // statement timeout (Connections) every time, and never be forgotten.
   private static final String FORGET_KEYS_SQL =
-      "DELETE FROM idempotency_keys WHERE recorded_at < $1";
+      """
+      DELETE FROM idempotency_keys WHERE ctid = ANY(ARRAY(
+        SELECT ctid FROM idempotency_keys WHERE recorded_at < $1 LIMIT $2))
+      """;
+
+  static final int FORGET_KEYS_BATCH = 10_000;
 
   // Keeps the newest K snapshots; deletes events up to the oldest kept one, but only those every
   // named outbox has published (when no outbox is named, $3 is null and that check is skipped).
@@ -387,10 +394,18 @@ public final class PostgresEventStore implements EventStore {
 
   @Override
   public Mono<Long> forgetKeys(Instant before) {
-    return db.sql(FORGET_KEYS_SQL)
-        .bind(0, OffsetDateTime.ofInstant(before, java.time.ZoneOffset.UTC))
-        .fetch()
-        .rowsUpdated();
+    return forgetKeys(before, FORGET_KEYS_BATCH);
+  }
+
+  /** Batches of {@code batch} keys, one after the other, until one comes back short. */
+  Mono<Long> forgetKeys(Instant before, int batch) {
+    Mono<Long> one =
+        db.sql(FORGET_KEYS_SQL)
+            .bind(0, OffsetDateTime.ofInstant(before, java.time.ZoneOffset.UTC))
+            .bind(1, batch)
+            .fetch()
+            .rowsUpdated();
+    return one.expand(n -> n < batch ? Mono.empty() : one).reduce(0L, Long::sum);
   }
 
   /**

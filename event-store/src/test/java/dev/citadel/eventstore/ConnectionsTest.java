@@ -66,7 +66,9 @@ class ConnectionsTest {
                       Mono.from(
                               c.createStatement(
                                       "SELECT current_setting('client_connection_check_interval'),"
-                                          + " current_setting('idle_in_transaction_session_timeout')")
+                                          + " current_setting('idle_in_transaction_session_timeout'),"
+                                          + " current_setting('statement_timeout'),"
+                                          + " current_setting('lock_timeout')")
                                   .execute())
                           .flatMap(
                               r ->
@@ -75,10 +77,72 @@ class ConnectionsTest {
                                           (row, meta) ->
                                               List.of(
                                                   row.get(0, String.class),
-                                                  row.get(1, String.class))))),
+                                                  row.get(1, String.class),
+                                                  row.get(2, String.class),
+                                                  row.get(3, String.class))))),
                   Connection::close)
               .block(Duration.ofSeconds(30));
-      assertThat(settings).containsExactly("1s", "1min");
+      assertThat(settings).containsExactly("1s", "1min", "30s", "10s");
+    } finally {
+      pool.dispose();
+    }
+  }
+
+  /** Runs {@code sql} on a connection of {@code pool}, the error if it fails. */
+  static Throwable failureOf(ConnectionPool pool, String sql) {
+    return Mono.usingWhen(
+            pool.create(),
+            c ->
+                Mono.from(c.createStatement(sql).execute())
+                    .flatMap(r -> Mono.from(r.getRowsUpdated())),
+            Connection::close)
+        .then(Mono.<Throwable>empty())
+        .onErrorResume(Mono::just)
+        .block(Duration.ofSeconds(30));
+  }
+
+  /**
+   * A statement that runs too long, or waits too long for a lock another session holds, is
+   * cancelled by PostgreSQL with an error the services answer as 503, so a player's commands are
+   * never stuck behind it for longer than that.
+   */
+  @Test
+  void a_stalled_statement_or_lock_wait_is_cancelled_after_its_bound() {
+    PostgresEndpoint pg = SharedInfra.postgresDatabase("connections_test");
+    ConnectionPool pool =
+        Connections.pool(
+            pg.host(),
+            pg.port(),
+            pg.database(),
+            pg.username(),
+            pg.password(),
+            2,
+            Duration.ofSeconds(5),
+            Duration.ofMillis(500),
+            Duration.ofMillis(200));
+    try {
+      long asked = System.nanoTime();
+      assertThat(failureOf(pool, "SELECT pg_sleep(20)"))
+          .isInstanceOf(io.r2dbc.spi.R2dbcNonTransientResourceException.class)
+          .hasMessageContaining("statement timeout");
+      assertThat(Duration.ofNanos(System.nanoTime() - asked)).isLessThan(Duration.ofSeconds(10));
+
+      failureOf(pool, "CREATE TABLE IF NOT EXISTS locked_rows (id INT PRIMARY KEY)");
+      failureOf(pool, "INSERT INTO locked_rows VALUES (1) ON CONFLICT DO NOTHING");
+      Connection holder = pool.create().block(Duration.ofSeconds(30));
+      try {
+        Mono.from(holder.beginTransaction()).block(Duration.ofSeconds(10));
+        Mono.from(holder.createStatement("SELECT id FROM locked_rows FOR UPDATE").execute())
+            .flatMapMany(r -> r.map((row, meta) -> 1))
+            .blockLast(Duration.ofSeconds(10));
+        assertThat(failureOf(pool, "UPDATE locked_rows SET id = 1"))
+            .isInstanceOf(io.r2dbc.spi.R2dbcNonTransientResourceException.class)
+            .hasMessageContaining("lock timeout");
+      } finally {
+        Mono.from(holder.rollbackTransaction())
+            .then(Mono.from(holder.close()))
+            .block(Duration.ofSeconds(10));
+      }
     } finally {
       pool.dispose();
     }

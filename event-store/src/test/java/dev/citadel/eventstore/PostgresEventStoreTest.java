@@ -614,6 +614,26 @@ class PostgresEventStoreTest {
     assertThat(store.findKey(id, "k-old").blockOptional()).isEmpty();
   }
 
+  /** In batches, each one statement of bounded time, until all are gone. */
+  @Test
+  void a_backlog_of_keys_is_forgotten_in_batches() {
+    String id = newId();
+    // A year before every other test's keys, so only these are old enough to go.
+    Instant longAgo = StoreFixture.T0.minus(java.time.Duration.ofDays(365));
+    for (int i = 0; i < 25; i++) {
+      AppendRequest old = append(id, i, 1);
+      store
+          .append(
+              new AppendRequest(old.aggregateType(), id, i, old.events(), longAgo.plusSeconds(i))
+                  .withKey(new IdempotencyKey("k-" + i, "f")))
+          .block();
+    }
+    assertThat(store.forgetKeys(longAgo.plusSeconds(100), 10).block()).isEqualTo(25);
+    for (int i = 0; i < 25; i++) {
+      assertThat(store.findKey(id, "k-" + i).blockOptional()).isEmpty();
+    }
+  }
+
   @Test
   void a_snapshot_beyond_the_stored_version_is_not_written() {
     String id = newId();
