@@ -300,6 +300,84 @@ class OutboxTest {
   }
 
   /**
+   * A publisher stopped with its service (a rolling deploy) in the middle of a round finishes the
+   * round, starts no other and gives its lease up: the next owner starts at once, where this one
+   * ended, instead of waiting out the lease.
+   */
+  @Test
+  void a_publisher_finishing_completes_its_round_then_gives_the_lease_up() throws Exception {
+    String topic = "game.events.finishing";
+    KafkaTopics.ensure(kafka, List.of(topic));
+    PostgresEventStore store = fixture.store(EventStoreOptions.defaults().withOutbox("finishing"));
+    reactor.core.publisher.Sinks.Empty<Void> gate = reactor.core.publisher.Sinks.empty();
+    java.util.concurrent.CountDownLatch sending = new java.util.concurrent.CountDownLatch(1);
+    MessagePublisher gated =
+        new MessagePublisher() {
+          @Override
+          public Mono<Delivery> publish(OutgoingMessage message) {
+            return publishAll(Flux.just(message)).single();
+          }
+
+          @Override
+          public Flux<Delivery> publishAll(Flux<OutgoingMessage> messages) {
+            return gate.asMono()
+                .doOnSubscribe(x -> sending.countDown())
+                .thenMany(publisher.publishAll(messages));
+          }
+
+          @Override
+          public void close() {}
+        };
+    OutboxPublisher a =
+        new OutboxPublisher(
+            fixture.pool,
+            gated,
+            "finishing",
+            topic,
+            100,
+            Duration.ofMillis(10),
+            Duration.ofSeconds(30),
+            new SimpleMeterRegistry());
+    OutboxPublisher b =
+        new OutboxPublisher(
+            fixture.pool,
+            publisher,
+            "finishing",
+            topic,
+            100,
+            Duration.ofMillis(10),
+            Duration.ofSeconds(30),
+            new SimpleMeterRegistry());
+    b.register().block();
+    while (b.publishRound().block() > 0) {
+      // from the end of what other tests wrote
+    }
+    b.release().block();
+    store.append(append(newId(), 0, 1, 2, 3)).block();
+
+    OutboxPublisher.Running running = a.start();
+    try {
+      assertThat(sending.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
+      running.finish().subscribe(null, null, finished::countDown);
+      assertThat(finished.await(200, java.util.concurrent.TimeUnit.MILLISECONDS))
+          .as("waits for the round in hand")
+          .isFalse();
+      assertThat(leaseHeld("finishing")).isTrue();
+
+      gate.tryEmitEmpty();
+      assertThat(finished.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      assertThat(leaseHeld("finishing")).as("given up, not left to expire").isFalse();
+      // The round was completed and its checkpoint moved: the next owner has nothing to resend.
+      assertThat(b.publishRound().block()).isZero();
+      assertThat(leaseHeld("finishing")).as("the next owner took it at once").isTrue();
+    } finally {
+      running.dispose();
+      b.release().block();
+    }
+  }
+
+  /**
    * A publisher stalled in its send while another took its lease (a pause, a database it could not
    * reach for a while) stops at its next renewal: its sends would land after the new owner's newer
    * events of the same stream. It used to go on for as long as its send took.

@@ -420,15 +420,22 @@ public final class OutboxPublisher {
   }
 
   /**
-   * Publishes until disposed: rounds back to back while there is work, then polls; the lag gauge is
+   * Publishes until stopped: rounds back to back while there is work, then polls; the lag gauge is
    * measured every {@link #LAG_EVERY} on its own (after rounds only, it froze at its last value
-   * exactly when every round failed). Disposing it gives the lease up, so another instance takes
-   * over at once, unless a round was sending: then the lease is left to expire, so that the records
-   * already handed to Kafka land before the next owner sends them again (given up at once, they
-   * could land after the next owner's newer events of the same stream).
+   * exactly when every round failed).
+   *
+   * <p>{@link Running#finish()} (a service stopping) lets the round in hand complete, starts no
+   * other and gives the lease up, so another instance takes over at once. Disposing stops at once:
+   * the lease is given up too, unless a round was sending: then it is left to expire, so that the
+   * records already handed to Kafka land before the next owner sends them again (given up at once,
+   * they could land after the next owner's newer events of the same stream).
    */
-  public Disposable start() {
-    Disposable loop = loop();
+  public Running start() {
+    java.util.concurrent.atomic.AtomicBoolean stopping =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    reactor.core.publisher.Sinks.Empty<Void> stopAsked = reactor.core.publisher.Sinks.empty();
+    reactor.core.publisher.Sinks.Empty<Void> finished = reactor.core.publisher.Sinks.empty();
+    Disposable loop = loop(stopping, stopAsked.asMono(), finished);
     Disposable lagging =
         Flux.interval(Duration.ZERO, LAG_EVERY)
             // A query that hangs (a database that stopped answering) is given up and the ticks
@@ -445,28 +452,61 @@ public final class OutboxPublisher {
                               return Mono.empty();
                             }))
             .subscribe();
-    return () -> {
-      boolean wasSending = sending.get() > 0;
-      loop.dispose();
-      lagging.dispose();
-      if (!wasSending) {
-        releaseQuietly().subscribe();
+    return new Running() {
+      @Override
+      public Mono<Void> finish() {
+        stopping.set(true);
+        stopAsked.tryEmitEmpty();
+        lagging.dispose();
+        return finished.asMono();
+      }
+
+      @Override
+      public void dispose() {
+        boolean wasSending = sending.get() > 0;
+        loop.dispose();
+        lagging.dispose();
+        if (!wasSending) {
+          releaseQuietly().subscribe();
+        }
+      }
+
+      @Override
+      public boolean isDisposed() {
+        return loop.isDisposed();
       }
     };
   }
 
+  /** A started publisher: disposed, it stops at once; finished, after the round in hand. */
+  public interface Running extends Disposable {
+    /** Completes once the round in hand is done and the lease given up. */
+    Mono<Void> finish();
+  }
+
   static final Duration LAG_EVERY = Duration.ofSeconds(5);
 
-  private Disposable loop() {
+  private Disposable loop(
+      java.util.concurrent.atomic.AtomicBoolean stopping,
+      Mono<Void> stopAsked,
+      reactor.core.publisher.Sinks.Empty<Void> finished) {
     return register()
         .thenMany(
             Mono.defer(this::publishRound)
-                .flatMap(n -> n == batchSize ? Mono.just(n) : Mono.delay(idlePoll).thenReturn(n))
-                .repeat())
+                .flatMap(
+                    n ->
+                        n == batchSize
+                            ? Mono.just(n)
+                            : Mono.delay(idlePoll).takeUntilOther(stopAsked).thenReturn(n))
+                .repeat(() -> !stopping.get()))
         .retryWhen(
             Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(200))
                 .maxBackoff(Duration.ofSeconds(5))
+                .filter(e -> !stopping.get())
                 .doBeforeRetry(s -> log.warn("outbox {} retrying after {}", name, s.failure())))
-        .subscribe();
+        // Finished between rounds: nothing of ours is in flight, the next owner may start now.
+        .then(Mono.defer(this::releaseQuietly))
+        .doFinally(signal -> finished.tryEmitEmpty())
+        .subscribe(done -> {}, e -> log.warn("outbox {} stopped on: {}", name, e.toString()));
   }
 }

@@ -315,7 +315,12 @@ public class GameStateConfiguration {
     List<BackgroundTasks.Task> tasks = new ArrayList<>();
     tasks.add(host::startPassivation);
     if (outboxPublisher != null) {
-      tasks.add(outboxPublisher::start);
+      tasks.add(
+          () -> {
+            // Stopped gracefully: the round in hand sent, the lease given up for the next replica.
+            OutboxPublisher.Running running = outboxPublisher.start();
+            return BackgroundTasks.Graceful.of(running, running::finish);
+          });
     }
     tasks.addAll(
         List.of(

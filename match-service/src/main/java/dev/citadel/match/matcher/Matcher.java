@@ -5,6 +5,7 @@ import dev.citadel.match.domain.SkillWindow;
 import dev.citadel.match.domain.Ticket;
 import dev.citadel.match.handoff.HandOff;
 import dev.citadel.match.queue.Queues;
+import dev.citadel.web.lifecycle.GracefulLoop;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
@@ -23,7 +24,6 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -343,24 +343,21 @@ public final class Matcher {
   }
 
   /**
-   * Ticks every queue every {@code interval} until disposed; then releases the locks. A tick that
-   * formed as many matches as it may is followed at once by another of the same queue (up to {@link
-   * #TICKS_IN_A_ROW}, and for at most half the lock's time to live shared among the queues, then
-   * the next queue has its turn): the bound keeps each tick short, not the matcher slow when a
-   * crowd arrives.
+   * Ticks every queue every {@code interval} until stopped; then releases the locks (a graceful
+   * stop finishes the ticks in hand first, so the next replica's matcher takes over at once instead
+   * of waiting out the locks' time to live). A tick that formed as many matches as it may is
+   * followed at once by another of the same queue (up to {@link #TICKS_IN_A_ROW}, and for at most
+   * half the lock's time to live shared among the queues, then the next queue has its turn): the
+   * bound keeps each tick short, not the matcher slow when a crowd arrives.
    */
-  public Disposable start(List<String> queueNames, Duration interval) {
-    return Flux.interval(interval)
-        .onBackpressureDrop()
-        .concatMap(
-            t ->
-                Flux.fromIterable(queueNames)
-                    .concatMap(
-                        q ->
-                            tickWhileFull(q, settings.lockTtl().dividedBy(2L * queueNames.size()))),
-            1)
-        .doFinally(
-            s -> Flux.fromIterable(queueNames).flatMap(q -> queues.unlock(q, owner)).subscribe())
-        .subscribe();
+  public GracefulLoop start(List<String> queueNames, Duration interval) {
+    return GracefulLoop.start(
+        "matcher",
+        interval,
+        () ->
+            Flux.fromIterable(queueNames)
+                .concatMap(
+                    q -> tickWhileFull(q, settings.lockTtl().dividedBy(2L * queueNames.size()))),
+        () -> Flux.fromIterable(queueNames).flatMap(q -> queues.unlock(q, owner)).then());
   }
 }

@@ -5,6 +5,7 @@ import dev.citadel.messaging.MessagePublisher;
 import dev.citadel.messaging.OutgoingMessage;
 import dev.citadel.protocol.member.v1.PresenceChanged;
 import dev.citadel.protocol.member.v1.PresenceStatus;
+import dev.citadel.web.lifecycle.GracefulLoop;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
@@ -21,8 +22,6 @@ import org.springframework.data.redis.connection.stream.MapRecord;
 import org.springframework.data.redis.connection.stream.RecordId;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.data.redis.core.script.RedisScript;
-import reactor.core.Disposable;
-import reactor.core.Disposables;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -175,29 +174,21 @@ public final class PresenceRelay {
     return (id.getTimestamp() << 20) | Math.min(id.getSequence(), (1L << 20) - 1);
   }
 
-  /** Relays every {@code interval} until disposed; then gives the lock up. */
-  public Disposable start(Duration interval) {
-    Disposable loop =
-        Flux.interval(interval)
-            .onBackpressureDrop()
-            .concatMap(
-                t ->
-                    relay()
-                        .onErrorResume(
-                            e -> {
-                              log.warn("presence relay round failed, next round retries", e);
-                              return Mono.just(0);
-                            }),
-                1)
-            .subscribe();
-    return Disposables.composite(
-        loop,
+  /**
+   * Relays every {@code interval} until stopped; then gives the lock up (a graceful stop after the
+   * round in hand, so another replica's relay takes over at once, not after the lock's time).
+   */
+  public GracefulLoop start(Duration interval) {
+    return GracefulLoop.start(
+        "presence relay",
+        interval,
         () ->
-            redis
-                .execute(LOCK_RELEASE, List.of(lock), List.of(owner))
-                .next()
-                .subscribe(
-                    released -> {},
-                    e -> log.warn("presence relay lock not released: {}", e.toString())));
+            relay()
+                .onErrorResume(
+                    e -> {
+                      log.warn("presence relay round failed, next round retries", e);
+                      return Mono.just(0);
+                    }),
+        () -> redis.execute(LOCK_RELEASE, List.of(lock), List.of(owner)).then());
   }
 }

@@ -1,6 +1,7 @@
 package dev.citadel.match.matcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.citadel.infra.junit.CitadelInfra;
 import dev.citadel.infra.junit.SharedInfra;
@@ -10,6 +11,7 @@ import dev.citadel.match.handoff.HandOff;
 import dev.citadel.match.queue.Queues;
 import dev.citadel.messaging.kafka.KafkaSettings;
 import dev.citadel.messaging.kafka.ReactorKafkaPublisher;
+import dev.citadel.web.lifecycle.GracefulLoop;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
@@ -63,6 +65,29 @@ class TickWhileFullTest {
             maxPerTick),
         Clock.systemUTC(),
         new SimpleMeterRegistry());
+  }
+
+  /**
+   * A matcher stopped with its service (a rolling deploy) finishes its tick and gives its queues'
+   * locks back before the service closes Redis, so the next replica's matcher takes over at its
+   * next tick, not after the lock's time to live (10 s in production: that long without a match).
+   */
+  @Test
+  void a_matcher_stopped_gracefully_gives_its_queues_up_before_it_is_done() {
+    String queue = "stop-" + UUID.randomUUID();
+    String lock = "{mq}:" + queue + ":matcher-lock";
+    ReactiveStringRedisTemplate redis = new ReactiveStringRedisTemplate(factory);
+    GracefulLoop running = matcher(10).start(List.of(queue), Duration.ofMillis(20));
+    try {
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> Boolean.TRUE.equals(redis.hasKey(lock).block()));
+      running.stopGracefully().block(Duration.ofSeconds(10));
+      assertThat(redis.hasKey(lock).block()).isFalse();
+      assertThat(queues.lock(queue, "next-replica", LONG).block()).isTrue();
+    } finally {
+      running.dispose();
+    }
   }
 
   static void enqueue(String queue, int players) {

@@ -250,6 +250,12 @@ public class MemberConfiguration {
             presence,
             props.members().presenceTopic(),
             meters);
-    return BackgroundTasks.of(outbox::start, consumer::start);
+    return BackgroundTasks.of(
+        () -> {
+          // Stopped gracefully: the round in hand sent, the lease given up for the next replica.
+          OutboxPublisher.Running running = outbox.start();
+          return BackgroundTasks.Graceful.of(running, running::finish);
+        },
+        consumer::start);
   }
 }
