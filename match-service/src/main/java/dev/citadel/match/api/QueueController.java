@@ -70,17 +70,32 @@ public class QueueController {
                   .enqueue(queue, List.of(ticket), clock.millis())
                   .flatMap(
                       statuses ->
-                          statuses.get(0).outcome() == Enqueued.Outcome.IN_GAME
-                              ? leftOver(queue, player)
-                                  .flatMap(
-                                      freed ->
-                                          freed
-                                              ? queues.enqueue(
-                                                  queue, List.of(ticket), clock.millis())
-                                              : Mono.just(statuses))
-                              : Mono.just(statuses));
+                          seatQueue(queue, statuses.get(0))
+                              .map(
+                                  seatQueue ->
+                                      leftOver(seatQueue, player)
+                                          .flatMap(
+                                              freed ->
+                                                  freed
+                                                      ? queues.enqueue(
+                                                          queue, List.of(ticket), clock.millis())
+                                                      : Mono.just(statuses)))
+                              .orElse(Mono.just(statuses)));
             })
         .flatMap(statuses -> answer(queue, player, statuses.get(0)));
+  }
+
+  /**
+   * Where a refused player may hold a seat whose end was lost: in this queue (IN_GAME), or in
+   * another (ELSEWHERE: seated there, or waiting or matched there, which {@link #leftOver} leaves
+   * alone).
+   */
+  private static java.util.Optional<String> seatQueue(String queue, Enqueued refused) {
+    return switch (refused.outcome()) {
+      case IN_GAME -> java.util.Optional.of(queue);
+      case ELSEWHERE -> java.util.Optional.of(refused.otherQueue());
+      default -> java.util.Optional.empty();
+    };
   }
 
   /**

@@ -121,6 +121,31 @@ class RedisLostTest {
         .until(() -> ten.stream().allMatch(t -> "IN_GAME".equals(state(t.playerId(), "ranked"))));
     join(ten.get(0).playerId(), "ranked").expectStatus().isEqualTo(409);
     assertThat(state(ten.get(0).playerId(), "ranked")).isEqualTo("IN_GAME");
+    // Nor may a player in a live game queue anywhere else.
+    join(ten.get(0).playerId(), "casual").expectStatus().isEqualTo(409);
+  }
+
+  /**
+   * The same lost end, the player now queueing in another queue: the stale seat there refused them
+   * ("already in queue ranked") for good, unchecked. A player waiting in the other queue is still
+   * refused (one queue at a time).
+   */
+  @Test
+  void a_seat_whose_end_was_lost_in_another_queue_lets_its_player_queue_here() {
+    String stale = "seat-" + UUID.randomUUID();
+    redis
+        .opsForHash()
+        .put("{mq}:ranked:assigned", stale, "never-placed-" + UUID.randomUUID() + "|1|1")
+        .block();
+    join(stale, "casual")
+        .expectStatus()
+        .isOk()
+        .expectBody()
+        .jsonPath("$.state")
+        .isEqualTo("WAITING");
+    assertThat(state(stale, "ranked")).isEqualTo("NOT_QUEUED");
+    join(stale, "ranked").expectStatus().isEqualTo(409);
+    queues.cancel("casual", stale).block();
   }
 
   @Test
