@@ -4,12 +4,12 @@ import dev.citadel.match.config.MatchProperties;
 import dev.citadel.match.domain.Ticket;
 import dev.citadel.match.lifecycle.Transitions;
 import dev.citadel.match.queue.Enqueued;
+import dev.citadel.match.queue.QueueClock;
 import dev.citadel.match.queue.QueueStatus;
 import dev.citadel.match.queue.Queues;
 import dev.citadel.match.ratings.Ratings;
 import dev.citadel.web.problem.ApiException;
 import dev.citadel.web.security.AuthenticatedPlayer;
-import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import org.springframework.http.HttpStatus;
@@ -40,10 +40,14 @@ public class QueueController {
   private final Transitions transitions;
   private final Ratings ratings;
   private final MatchProperties props;
-  private final Clock clock;
+  private final QueueClock clock;
 
   public QueueController(
-      Queues queues, Transitions transitions, Ratings ratings, MatchProperties props, Clock clock) {
+      Queues queues,
+      Transitions transitions,
+      Ratings ratings,
+      MatchProperties props,
+      QueueClock clock) {
     this.queues = queues;
     this.transitions = transitions;
     this.ratings = ratings;

@@ -3,9 +3,9 @@ package dev.citadel.match.bulk;
 import dev.citadel.match.config.MatchProperties;
 import dev.citadel.match.domain.Ticket;
 import dev.citadel.match.queue.Enqueued;
+import dev.citadel.match.queue.QueueClock;
 import dev.citadel.match.queue.Queues;
 import dev.citadel.web.problem.ApiException;
-import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -34,9 +34,9 @@ public class BulkController {
 
   private final Queues queues;
   private final MatchProperties props;
-  private final Clock clock;
+  private final QueueClock clock;
 
-  public BulkController(Queues queues, MatchProperties props, Clock clock) {
+  public BulkController(Queues queues, MatchProperties props, QueueClock clock) {
     this.queues = queues;
     this.props = props;
     this.clock = clock;

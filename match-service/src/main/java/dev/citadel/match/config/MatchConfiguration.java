@@ -7,6 +7,7 @@ import dev.citadel.match.lifecycle.Lifecycle;
 import dev.citadel.match.lifecycle.Transitions;
 import dev.citadel.match.matcher.Matcher;
 import dev.citadel.match.presence.PresenceRelay;
+import dev.citadel.match.queue.QueueClock;
 import dev.citadel.match.queue.Queues;
 import dev.citadel.messaging.MessagePublisher;
 import dev.citadel.messaging.kafka.KafkaSettings;
@@ -88,9 +89,19 @@ public class MatchConfiguration {
         meters);
   }
 
+  /** The queues' time: Redis's, shared by every replica. */
+  @Bean
+  QueueClock queueClock(ReactiveStringRedisTemplate redis, Clock clock, MeterRegistry meters) {
+    return new QueueClock(redis, clock, meters);
+  }
+
   @Bean
   Matcher matcher(
-      Queues queues, HandOff handOff, MatchProperties props, Clock clock, MeterRegistry meters) {
+      Queues queues,
+      HandOff handOff,
+      MatchProperties props,
+      QueueClock clock,
+      MeterRegistry meters) {
     MatchProperties.Match m = props.match();
     return new Matcher(
         queues,
@@ -107,7 +118,7 @@ public class MatchConfiguration {
             m.maxMatchesPerTick() > 0
                 ? m.maxMatchesPerTick()
                 : Matcher.Settings.DEFAULT_MAX_MATCHES_PER_TICK),
-        clock,
+        clock.asClock(),
         meters);
   }
 
@@ -115,14 +126,14 @@ public class MatchConfiguration {
   Lifecycle lifecycle(
       Queues queues,
       Transitions transitions,
-      Clock clock,
+      QueueClock clock,
       MatchProperties props,
       MeterRegistry meters) {
     MatchProperties.Topics t = props.match().topics();
     return new Lifecycle(
         queues,
         transitions,
-        clock,
+        clock.asClock(),
         t.assigned(),
         t.rejected(),
         t.ended(),
@@ -132,8 +143,12 @@ public class MatchConfiguration {
 
   @Bean
   Expiry expiry(
-      Queues queues, HandOff handOff, Clock clock, MatchProperties props, MeterRegistry meters) {
-    return new Expiry(queues, handOff, clock, props.match().roomTimeout(), meters);
+      Queues queues,
+      HandOff handOff,
+      QueueClock clock,
+      MatchProperties props,
+      MeterRegistry meters) {
+    return new Expiry(queues, handOff, clock.asClock(), props.match().roomTimeout(), meters);
   }
 
   /** game-state, asked with this service's token (ratings.read) for a joining player's rating. */
@@ -154,6 +169,7 @@ public class MatchConfiguration {
   /** The matcher, expiry, presence relay and lifecycle consumer, started with the application. */
   @Bean
   BackgroundTasks background(
+      QueueClock clock,
       Matcher matcher,
       Lifecycle lifecycle,
       Expiry expiry,
@@ -163,6 +179,7 @@ public class MatchConfiguration {
       MeterRegistry meters) {
     List<String> queues = props.match().queues();
     return BackgroundTasks.of(
+        clock::start,
         () -> matcher.start(queues, props.match().tickInterval()),
         () -> expiry.start(queues, props.match().tickInterval()),
         () -> presence.start(PRESENCE_INTERVAL),
