@@ -636,7 +636,7 @@ public final class AggregateHost<S, C, E> {
       return Mono.empty();
     }
     return recoveries
-        .limit(store.load(r.id))
+        .limit(store.load(r.id).flatMap(this::readable))
         .doOnNext(
             loaded -> {
               r.state = recover(r.id, loaded);
@@ -715,6 +715,43 @@ public final class AggregateHost<S, C, E> {
       state = type.evolve(state, e);
     }
     return state;
+  }
+
+  /**
+   * A snapshot of a type this code does not write (another version's, before or after an
+   * incompatible change of the state) is not decoded as ours: the stream is replayed from its first
+   * event instead, the events being the truth and a snapshot only a shortcut. If retention already
+   * removed the first events, the player cannot be recovered by this version: refused loudly, never
+   * made up from a misread snapshot.
+   */
+  private Mono<LoadedStream> readable(LoadedStream loaded) {
+    Optional<Snapshot> snapshot = loaded.snapshot();
+    if (snapshot.isEmpty() || snapshot.get().type().equals(type.snapshotType())) {
+      return Mono.just(loaded);
+    }
+    String id = loaded.aggregateId();
+    log.warn(
+        "snapshot of {}@{} is a {}, not a {}: replaying its events instead",
+        id,
+        snapshot.get().version(),
+        snapshot.get().type(),
+        type.snapshotType());
+    return store
+        .readStream(id)
+        .collectList()
+        .map(
+            all -> {
+              if (all.isEmpty() || all.get(0).seq() != 1) {
+                throw new IllegalStateException(
+                    id
+                        + " has only a snapshot of type "
+                        + snapshot.get().type()
+                        + " for its first events: this version reads "
+                        + type.snapshotType());
+              }
+              long version = all.isEmpty() ? loaded.version() : all.get(all.size() - 1).seq();
+              return new LoadedStream(id, Optional.empty(), all, version);
+            });
   }
 
   private S recover(String id, LoadedStream loaded) {

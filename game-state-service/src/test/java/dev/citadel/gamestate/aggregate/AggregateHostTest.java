@@ -101,6 +101,42 @@ class AggregateHostTest {
   }
 
   /**
+   * A snapshot another version of the code wrote (its type is not ours) is never decoded as ours:
+   * the player is replayed from its events, and comes back exactly as it was.
+   */
+  @Test
+  void a_snapshot_of_another_type_is_skipped_and_the_player_replayed_from_its_events() {
+    SnapshotPolicy noRetention = new SnapshotPolicy(1_000, false, 2);
+    var first = instance(noRetention);
+    String id = newPlayer();
+    first
+        .handle(id, new PlayerCommand.CreatePlayer("snap" + (id.hashCode() & 0xffff), T), T)
+        .block();
+    for (int i = 0; i < 5; i++) {
+      first.handle(id, new PlayerCommand.EarnGold(10 + i, "quest"), T).block();
+    }
+    var before = first.get(id).block();
+    // Saved without retention, so its events stay (with retention they go up to the snapshot).
+    new PostgresEventStore(
+            POOLS.open(db, 2),
+            EventStoreOptions.defaults().withPolicy(PlayerAggregate.NAME, noRetention))
+        .saveSnapshot(
+            new dev.citadel.eventstore.Snapshot(
+                PlayerAggregate.NAME,
+                id,
+                before.version(),
+                "citadel.test.SomeOtherSnapshot",
+                new byte[] {8, 1, 18, 3, 'b', 'a', 'd'},
+                T))
+        .block();
+    assertThat(reader().load(id).block().snapshot()).isPresent();
+
+    var after = instance(noRetention).get(id).block();
+    assertThat(after.version()).isEqualTo(before.version());
+    assertThat(after.state()).isEqualTo(before.state());
+  }
+
+  /**
    * Two instances on one database both believe they own the same players (as during a rebalance)
    * and receive commands for them at the same time. The store's fencing keeps every player
    * consistent.
