@@ -149,10 +149,9 @@ public class QueueController {
   private Mono<QueueStatus> answer(String queue, String player, Enqueued enqueued) {
     return switch (enqueued.outcome()) {
       case OK -> transitions.queued(List.of(player)).then(queues.status(queue, player));
-      case QUEUED ->
-          Mono.error(new ApiException(HttpStatus.CONFLICT, "already queued in " + queue));
-      case MATCHED ->
-          Mono.error(new ApiException(HttpStatus.CONFLICT, "already matched, waiting for a room"));
+      // A repeat of a join that landed (its reply was lost and the client tried again, or Lettuce
+      // sent the script again after a reconnect): answered with where the player stands now.
+      case QUEUED, MATCHED -> queues.status(queue, player);
       case IN_GAME -> Mono.error(new ApiException(HttpStatus.CONFLICT, "player is in a game"));
       case ELSEWHERE ->
           Mono.error(

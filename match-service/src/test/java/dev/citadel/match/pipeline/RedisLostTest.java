@@ -148,6 +148,25 @@ class RedisLostTest {
     queues.cancel("casual", stale).block();
   }
 
+  /**
+   * A join that landed but whose reply was lost (the client tries again, or Lettuce sends the
+   * script again after a reconnect) answers where the player stands, as the first did: it was 409
+   * "already queued" for a join that had worked.
+   */
+  @Test
+  void a_join_repeated_answers_where_the_player_stands() {
+    String player = "twice-" + UUID.randomUUID();
+    for (int i = 0; i < 2; i++) {
+      join(player, "casual")
+          .expectStatus()
+          .isOk()
+          .expectBody()
+          .jsonPath("$.state")
+          .isEqualTo("WAITING");
+    }
+    queues.cancel("casual", player).block();
+  }
+
   @Test
   void after_redis_lost_its_data_waiting_players_queue_again_and_matching_goes_on() {
     List<String> waiting = new ArrayList<>();
