@@ -424,6 +424,25 @@ public final class PostgresEventStore implements EventStore {
         .all();
   }
 
+  /**
+   * The ids of the streams of {@code aggregateType} after {@code after} (by id), at most {@code
+   * limit}: every stream of a type, a page at a time (a projection rebuilt from the journal).
+   */
+  public Flux<String> streamIds(String aggregateType, String after, int limit) {
+    return db.sql(STREAM_IDS_SQL)
+        .bind(0, aggregateType)
+        .bind(1, after)
+        .bind(2, limit)
+        .map(row -> row.get("aggregate_id", String.class))
+        .all();
+  }
+
+  private static final String STREAM_IDS_SQL =
+      """
+      SELECT aggregate_id FROM streams WHERE aggregate_type = $1 AND aggregate_id > $2
+      ORDER BY aggregate_id LIMIT $3
+      """;
+
   /** Deletes what the policy allows for one stream; returns how many events went. */
   public Mono<Void> applyRetention(String aggregateId, SnapshotPolicy policy) {
     var spec = db.sql(RETENTION_SQL).bind(0, aggregateId).bind(1, policy.keepSnapshots());

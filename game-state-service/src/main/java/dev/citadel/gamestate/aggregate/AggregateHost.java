@@ -138,6 +138,17 @@ public final class AggregateHost<S, C, E> {
    * is grouped ({@link VersionChecks}: one query for the reads that arrive together); a copy at the
    * stored version answers from memory, one behind it reads the newer events.
    */
+  /**
+   * The aggregate's state and version as the journal has it now, without keeping it here (a
+   * projection rebuilt from the journal reads every aggregate once); empty if it does not exist.
+   */
+  public Mono<CommandResult<S, E>> readFromJournal(String id) {
+    return recoveries
+        .limit(store.load(id).flatMap(this::readable))
+        .filter(LoadedStream::exists)
+        .map(loaded -> new CommandResult<S, E>(recover(id, loaded), loaded.version(), List.of()));
+  }
+
   public Mono<CommandResult<S, E>> get(String id) {
     return onResident(
         id, r -> current(r, true).then(Mono.fromSupplier(() -> result(r, List.of()))));

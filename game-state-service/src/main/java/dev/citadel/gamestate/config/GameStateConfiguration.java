@@ -291,6 +291,7 @@ public class GameStateConfiguration {
       PostgresEventStore store,
       ConnectionPool pool,
       MessagePublisher publisher,
+      org.springframework.data.redis.core.ReactiveStringRedisTemplate redis,
       GameStateProperties props,
       Clock clock,
       MeterRegistry meters) {
@@ -332,7 +333,10 @@ public class GameStateConfiguration {
                     .start(props.gameState().results().sweepInterval()),
             () ->
                 KeyRetention.start(
-                    store, Duration.ofHours(1), props.gameState().idempotencyKeysKept(), clock)));
+                    store, Duration.ofHours(1), props.gameState().idempotencyKeysKept(), clock),
+            () ->
+                new dev.citadel.gamestate.leaderboard.LeaderboardRebuild(store, host, redis, meters)
+                    .start(Duration.ofMinutes(1))));
     return new BackgroundTasks(tasks);
   }
 }

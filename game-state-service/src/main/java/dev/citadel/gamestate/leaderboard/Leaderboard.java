@@ -99,6 +99,30 @@ public class Leaderboard implements AfterCommit<PlayerState, PlayerEvent> {
       String queue) {}
 
   /**
+   * Everything the leaderboards hold of one player at stream version {@code version}: their
+   * experience and their rating in each queue they played (a rebuild writes these; the script keeps
+   * whatever is newer).
+   */
+  static List<Update> rows(String id, PlayerState state, long version) {
+    List<Update> rows = new ArrayList<>();
+    rows.add(new Update(false, id, state.nickname(), version, state.experience(), 0, ""));
+    state
+        .ratings()
+        .forEach(
+            (queue, rating) ->
+                rows.add(
+                    new Update(
+                        true,
+                        id,
+                        state.nickname(),
+                        version,
+                        rating.rating(),
+                        rating.games(),
+                        queue)));
+    return rows;
+  }
+
+  /**
    * The updates committed while the last ones were written, in one script call (one Redis round
    * trip for a batch of results' ten players, instead of two calls a player).
    */

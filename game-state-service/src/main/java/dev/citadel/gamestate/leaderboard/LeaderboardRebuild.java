@@ -1,0 +1,161 @@
+package dev.citadel.gamestate.leaderboard;
+
+import dev.citadel.eventstore.PostgresEventStore;
+import dev.citadel.gamestate.aggregate.AggregateHost;
+import dev.citadel.gamestate.player.PlayerCommand;
+import dev.citadel.gamestate.player.PlayerEvent;
+import dev.citadel.gamestate.player.PlayerState;
+import dev.citadel.gamestate.storage.PlayerAggregate;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import org.springframework.data.redis.core.script.RedisScript;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * The leaderboards written again from the journal when Redis no longer has them (a flush, a restart
+ * without persistence, a failover to an empty replica): otherwise they stayed empty, or partial,
+ * until each player happened to gain experience or play a rated game. Redis keeps a marker once the
+ * leaderboards are complete; it goes with them, and its absence starts a rebuild on one instance (a
+ * lock). Every player's rows are read from the journal, a page at a time, and written with the same
+ * script as live updates, which keeps whatever is newer (experience only rises, a rating by its
+ * number of games, a nickname by its version): live updates go on meanwhile and are never undone.
+ */
+public final class LeaderboardRebuild {
+  private static final Logger log = LoggerFactory.getLogger(LeaderboardRebuild.class);
+  static final String BUILT = "{leaderboard}:built";
+  static final String LOCK = "{leaderboard}:rebuilding";
+  static final int PAGE = 200;
+  static final int READS_AT_ONCE = 8;
+  static final Duration LOCK_TTL = Duration.ofMinutes(2);
+
+  private static final RedisScript<Long> RELEASE =
+      RedisScript.of(
+          "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end"
+              + " return 0",
+          Long.class);
+  private static final RedisScript<Long> RENEW =
+      RedisScript.of(
+          "if redis.call('GET', KEYS[1]) == ARGV[1] then"
+              + " return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0",
+          Long.class);
+
+  private final PostgresEventStore store;
+  private final AggregateHost<PlayerState, PlayerCommand, PlayerEvent> players;
+  private final ReactiveStringRedisTemplate redis;
+  private final String owner = UUID.randomUUID().toString();
+  private final Counter rebuilt;
+
+  public LeaderboardRebuild(
+      PostgresEventStore store,
+      AggregateHost<PlayerState, PlayerCommand, PlayerEvent> players,
+      ReactiveStringRedisTemplate redis,
+      MeterRegistry meters) {
+    this.store = store;
+    this.players = players;
+    this.redis = redis;
+    this.rebuilt =
+        Counter.builder("citadel_leaderboard_rebuilds")
+            .description("Leaderboards written again from the journal (Redis had lost them)")
+            .register(meters);
+  }
+
+  /**
+   * Rebuilds if the leaderboards are not known complete and no other instance is at it; whether
+   * this call rebuilt them.
+   */
+  public Mono<Boolean> rebuildIfLost() {
+    return redis
+        .hasKey(BUILT)
+        .flatMap(
+            built ->
+                built
+                    ? Mono.just(false)
+                    : redis
+                        .opsForValue()
+                        .setIfAbsent(LOCK, owner, LOCK_TTL)
+                        .flatMap(locked -> locked ? rebuildHoldingTheLock() : Mono.just(false)));
+  }
+
+  private Mono<Boolean> rebuildHoldingTheLock() {
+    log.info("leaderboards not known complete in Redis: rebuilding them from the journal");
+    return rebuild()
+        .flatMap(
+            count -> {
+              log.info("leaderboards rebuilt: {} players", count);
+              rebuilt.increment();
+              return redis.opsForValue().set(BUILT, Long.toString(count));
+            })
+        .thenReturn(true)
+        // A rebuild cut short leaves no marker: the next check, here or elsewhere, starts again.
+        .doFinally(
+            signal ->
+                redis
+                    .execute(RELEASE, List.of(LOCK), List.of(owner))
+                    .subscribe(
+                        released -> {},
+                        e ->
+                            log.debug("rebuild lock not released (it expires): {}", e.toString())));
+  }
+
+  /** Every player's rows, page by page; how many players. */
+  Mono<Long> rebuild() {
+    return page("")
+        .expand(ids -> ids.size() < PAGE ? Mono.empty() : page(ids.get(ids.size() - 1)))
+        .concatMap(this::writePage)
+        .reduce(0L, Long::sum);
+  }
+
+  private Mono<List<String>> page(String after) {
+    return store.streamIds(PlayerAggregate.NAME, after, PAGE).collectList();
+  }
+
+  private Mono<Long> writePage(List<String> ids) {
+    return Flux.fromIterable(ids)
+        .flatMapSequential(
+            id ->
+                players
+                    .readFromJournal(id)
+                    .filter(read -> read.state().exists())
+                    .map(read -> Leaderboard.rows(id, read.state(), read.version())),
+            READS_AT_ONCE)
+        .collectList()
+        .flatMap(
+            rows -> {
+              List<Leaderboard.Update> all = rows.stream().flatMap(List::stream).toList();
+              Mono<Void> written = all.isEmpty() ? Mono.empty() : Leaderboard.write(redis, all);
+              return written
+                  .then(
+                      redis
+                          .execute(
+                              RENEW,
+                              List.of(LOCK),
+                              List.of(owner, Long.toString(LOCK_TTL.toMillis())))
+                          .then())
+                  .thenReturn((long) rows.size());
+            });
+  }
+
+  /** Checks now and every {@code interval}. */
+  public Disposable start(Duration interval) {
+    return Flux.interval(Duration.ZERO, interval)
+        .onBackpressureDrop()
+        .concatMap(
+            t ->
+                rebuildIfLost()
+                    .onErrorResume(
+                        e -> {
+                          log.warn("leaderboard rebuild failed; checked again in {}", interval, e);
+                          return Mono.just(false);
+                        }),
+            1)
+        .subscribe();
+  }
+}
