@@ -93,6 +93,47 @@ class KeepAliveReadsTest {
     }
   }
 
+  /**
+   * A read is asked for once every request read has been answered, not after each answer: asked
+   * after each, a client pipelining thousands of requests had another read (some 1,800 more small
+   * requests) queued with every answer, in a queue without bound, until memory ran out.
+   */
+  @Test
+  void a_read_is_asked_for_only_once_every_request_read_is_answered() {
+    java.util.concurrent.atomic.AtomicInteger reads =
+        new java.util.concurrent.atomic.AtomicInteger();
+    io.netty.channel.embedded.EmbeddedChannel channel =
+        new io.netty.channel.embedded.EmbeddedChannel(
+            new io.netty.channel.ChannelOutboundHandlerAdapter() {
+              @Override
+              public void read(io.netty.channel.ChannelHandlerContext ctx) {
+                reads.incrementAndGet();
+                ctx.read();
+              }
+            },
+            new KeepAliveReads());
+    channel.config().setAutoRead(false);
+    int before = reads.get();
+    for (int i = 0; i < 3; i++) {
+      channel.writeInbound(
+          new io.netty.handler.codec.http.DefaultHttpRequest(
+              io.netty.handler.codec.http.HttpVersion.HTTP_1_1,
+              io.netty.handler.codec.http.HttpMethod.GET,
+              "/" + i));
+    }
+    for (int answered = 1; answered <= 3; answered++) {
+      channel.writeOutbound(
+          new io.netty.handler.codec.http.DefaultFullHttpResponse(
+              io.netty.handler.codec.http.HttpVersion.HTTP_1_1,
+              io.netty.handler.codec.http.HttpResponseStatus.OK));
+      channel.runPendingTasks();
+      assertThat(reads.get() - before)
+          .as("reads asked for after %d of 3 answers", answered)
+          .isEqualTo(answered == 3 ? 1 : 0);
+    }
+    channel.finishAndReleaseAll();
+  }
+
   @Test
   void without_it_reactor_netty_stops_reading_the_connection() throws IOException {
     DisposableServer server = server(s -> s);
