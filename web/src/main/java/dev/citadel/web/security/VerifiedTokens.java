@@ -56,6 +56,14 @@ public final class VerifiedTokens implements KnownTokens {
 
   @Override
   public Mono<Jwt> decode(String token) {
+    if (!compact(token)) {
+      // Base64 decoders skip what is not base64url ('~', '+', '/', '='), so "t~" and "t==" verified
+      // as t: each spelling cost a signature check and a place here, and 10,000 of them emptied
+      // every player's place. A token we issue is three base64url parts, nothing else.
+      return Mono.error(
+          new org.springframework.security.oauth2.jwt.BadJwtException(
+              "a token is three base64url parts joined by '.'"));
+    }
     Instant now = clock.instant();
     Object keySet = keys.get();
     if (keySet == null) {
@@ -99,11 +107,35 @@ public final class VerifiedTokens implements KnownTokens {
     if (verified.size() >= capacity) {
       Instant t = clock.instant();
       verified.values().removeIf(v -> !t.isBefore(v.until()));
-      if (verified.size() >= capacity) {
-        verified.clear();
+      // Still full: a quarter goes, not every player's place at once (each then costs a signature
+      // check again, all together).
+      var it = verified.keySet().iterator();
+      while (verified.size() > capacity * 3 / 4 && it.hasNext()) {
+        it.next();
+        it.remove();
       }
     }
     verified.put(token, new Verified(jwt, until, keySet));
+  }
+
+  /** A JWS in compact form: three parts of base64url without padding, the signature not empty. */
+  static boolean compact(String token) {
+    int dots = 0;
+    for (int i = 0; i < token.length(); i++) {
+      char c = token.charAt(i);
+      if (c == '.') {
+        if (++dots > 2) {
+          return false;
+        }
+      } else if (!((c >= 'a' && c <= 'z')
+          || (c >= 'A' && c <= 'Z')
+          || (c >= '0' && c <= '9')
+          || c == '-'
+          || c == '_')) {
+        return false;
+      }
+    }
+    return dots == 2 && !token.endsWith(".") && !token.startsWith(".");
   }
 
   /** How many verified tokens are held (for tests and metrics). */
