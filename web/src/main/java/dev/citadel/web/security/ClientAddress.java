@@ -86,7 +86,7 @@ public final class ClientAddress {
     }
     InetAddress client = peer;
     for (int i = hops.size() - 1; i >= 0; i--) {
-      Optional<InetAddress> hop = literal(hops.get(i));
+      Optional<InetAddress> hop = literal(withoutPort(hops.get(i)));
       if (hop.isEmpty()) {
         return client; // garbage written by someone we do not trust: stop at the last good hop
       }
@@ -96,6 +96,20 @@ public final class ClientAddress {
       }
     }
     return client;
+  }
+
+  /**
+   * A hop as some proxies write it, with a port ({@code 203.0.113.7:51234}, {@code
+   * [2001:db8::1]:443}): the address alone. Read as garbage, it made every client the proxy itself:
+   * one bucket for all, and one address's log-in limit shared by everyone.
+   */
+  static String withoutPort(String hop) {
+    if (hop.startsWith("[")) {
+      int end = hop.indexOf(']');
+      return end > 0 ? hop.substring(1, end) : hop;
+    }
+    int colon = hop.indexOf(':');
+    return colon > 0 && hop.indexOf(':', colon + 1) < 0 ? hop.substring(0, colon) : hop;
   }
 
   private boolean trusted(InetAddress address) {

@@ -39,6 +39,18 @@ class ClientAddressTest {
         .isEqualTo("198.51.100.7");
   }
 
+  /** Some ingresses write the client's port too: the address is still the client's. */
+  @Test
+  void a_hop_written_with_its_port_is_the_address_without_it() {
+    ClientAddress behindIngress = new ClientAddress(List.of("10.0.0.0/8"));
+    assertThat(behindIngress.resolve(ip("10.0.0.5"), List.of("203.0.113.7:51234")).getHostAddress())
+        .isEqualTo("203.0.113.7");
+    assertThat(behindIngress.resolve(ip("10.0.0.5"), List.of("[2001:db8::1]:443")).getHostAddress())
+        .isEqualTo("2001:db8:0:0:0:0:0:1");
+    assertThat(behindIngress.resolve(ip("10.0.0.5"), List.of("2001:db8::2")).getHostAddress())
+        .isEqualTo("2001:db8:0:0:0:0:0:2");
+  }
+
   @Test
   void garbage_or_names_in_the_header_are_never_looked_up_and_never_believed() {
     ClientAddress behindIngress = new ClientAddress(List.of("10.0.0.0/8"));
