@@ -30,7 +30,7 @@ import reactor.core.publisher.Mono;
  * (RateLimiterBenchmarkTest), and Redis is asked as little as once in sixteen requests of a busy
  * player. Nothing is admitted that the bucket did not give; what a lease leaves unused goes back to
  * the bucket with the key's next ask; a player who sends a request now and then asks for one token
- * at a time, as before. As before, a request is let through when Redis fails.
+ * at a time, as before. While Redis fails, each replica limits with buckets of its own.
  */
 public final class LeasedRateLimiter extends RedisRateLimiter {
   private static final Logger log = LoggerFactory.getLogger(LeasedRateLimiter.class);
@@ -52,6 +52,15 @@ public final class LeasedRateLimiter extends RedisRateLimiter {
   private final Leases leases;
   private final LongSupplier nanoTime;
   private final AtomicLong uncheckedSinceReport = new AtomicLong();
+
+  /**
+   * After Redis failed, it is not asked again for this long: every request waited its timeout (a
+   * second) for an answer that did not come. Meanwhile each replica limits on its own.
+   */
+  static final Duration REDIS_RESTS = Duration.ofSeconds(1);
+
+  private final LocalBuckets local = new LocalBuckets();
+  private volatile long redisAskedAgainAt;
   private final AtomicLong nextReport;
 
   /**
@@ -74,6 +83,7 @@ public final class LeasedRateLimiter extends RedisRateLimiter {
     this.nanoTime = nanoTime;
     this.leases = new Leases(leaseNanos, nanoTime.getAsLong());
     this.nextReport = new AtomicLong(nanoTime.getAsLong());
+    this.redisAskedAgainAt = nanoTime.getAsLong();
   }
 
   @Override
@@ -94,6 +104,9 @@ public final class LeasedRateLimiter extends RedisRateLimiter {
     long now = nanoTime.getAsLong();
     if (leases.take(key, tokens, now)) {
       return Mono.just(new Response(true, headers(config, leases.remaining(key, now))));
+    }
+    if (now - redisAskedAgainAt < 0) {
+      return Mono.just(locally(config, key, tokens, now));
     }
     Leases.Ask ask = leases.ask(key, tokens, maxLease(config), now);
     String bucket = bucket(key);
@@ -119,7 +132,9 @@ public final class LeasedRateLimiter extends RedisRateLimiter {
                     // The script may have run and its tokens are lost with the reply: the next
                     // ask is for one, not a whole lease.
                     leases.failed(key, ask);
-                    return new Response(true, headers(config, -1L));
+                    long at = nanoTime.getAsLong();
+                    redisAskedAgainAt = at + REDIS_RESTS.toNanos();
+                    return locally(config, key, tokens, at);
                   }
                   return answer(config, key, tokens, ask, reply);
                 });
@@ -159,10 +174,18 @@ public final class LeasedRateLimiter extends RedisRateLimiter {
     return new Response(true, headers(config, bucketLeft));
   }
 
+  /** Decided by this replica's own bucket for the key, while Redis cannot be asked. */
+  private Response locally(Config config, String key, int tokens, long now) {
+    boolean allowed =
+        local.take(key, tokens, config.getReplenishRate(), config.getBurstCapacity(), now);
+    return new Response(allowed, headers(config, -1L));
+  }
+
   /**
-   * Redis did not answer: the request goes through, as with Spring Cloud Gateway's own limiter (a
-   * limiter that refused everything while Redis is down would take the whole game with it). Said at
-   * most once per {@link #REPORT_EVERY}, with how many went through unchecked.
+   * Redis did not answer: the request is decided by this replica's own bucket, and Redis rests for
+   * {@link #REDIS_RESTS} (a limiter that refused everything while Redis is down would take the
+   * whole game with it; one that let everything through let a flood through). Said at most once per
+   * {@link #REPORT_EVERY}, with how many were decided here.
    */
   private List<Long> unanswered(Throwable e) {
     long unchecked = uncheckedSinceReport.incrementAndGet();
@@ -171,7 +194,9 @@ public final class LeasedRateLimiter extends RedisRateLimiter {
     if (now - next >= 0 && nextReport.compareAndSet(next, now + REPORT_EVERY.toNanos())) {
       uncheckedSinceReport.addAndGet(-unchecked);
       log.error(
-          "rate limiter's Redis unavailable: {} request(s) let through unchecked", unchecked, e);
+          "rate limiter's Redis unavailable: {} request(s) limited by this replica alone",
+          unchecked,
+          e);
     }
     return UNANSWERED;
   }

@@ -234,4 +234,36 @@ class LeasedRateLimiterTest {
       nowhere.destroy();
     }
   }
+
+  /**
+   * Redis unreachable: every request waited a second for it and then went through, a flood with it.
+   * Now Redis rests a second after it failed, and this replica's own bucket limits meanwhile.
+   */
+  @Test
+  void while_redis_is_unreachable_each_replica_limits_on_its_own_without_waiting_for_it() {
+    LettuceConnectionFactory nowhere =
+        new LettuceConnectionFactory(
+            new RedisStandaloneConfiguration("127.0.0.1", FreePorts.next()),
+            LettuceClientConfiguration.builder().commandTimeout(Duration.ofSeconds(1)).build());
+    nowhere.afterPropertiesSet();
+    nowhere.start();
+    try {
+      Counting redis = new Counting(nowhere);
+      AtomicLong clock = new AtomicLong();
+      LeasedRateLimiter limiter = limiter(redis, 1, 5, clock);
+      String player = "player:" + UUID.randomUUID();
+      int admitted = 0;
+      for (int i = 0; i < 20; i++) {
+        admitted += allowed(limiter, player) ? 1 : 0;
+      }
+      assertThat(admitted).as("the burst, from this replica's bucket").isEqualTo(5);
+      assertThat(redis.calls.get()).as("asked once, then left to rest").isEqualTo(1);
+
+      clock.addAndGet(Duration.ofSeconds(2).toNanos()); // rested: asked again, still away
+      assertThat(allowed(limiter, player)).as("two seconds refilled two tokens").isTrue();
+      assertThat(redis.calls.get()).isEqualTo(2);
+    } finally {
+      nowhere.destroy();
+    }
+  }
 }
