@@ -37,6 +37,8 @@ public final class Accounts {
       "SELECT player_id, nickname, password_hash, created_at FROM accounts WHERE nickname_key = $1";
   private static final String BY_ID_SQL =
       "SELECT player_id, nickname, password_hash, created_at FROM accounts WHERE player_id = $1";
+  private static final String NICKNAME_HOLDER_SQL =
+      "SELECT player_id FROM accounts WHERE nickname_key = $1";
   private static final String RENAME_SQL =
       "UPDATE accounts SET nickname = $2, nickname_key = $3 WHERE player_id = $1";
 
@@ -47,6 +49,9 @@ public final class Accounts {
   private final EventStore journal;
   private final PasswordEncoder passwords;
   private final Scheduler hashing;
+  private final int maxSignUpsHashing;
+  private final java.util.concurrent.atomic.AtomicInteger signUpsHashing =
+      new java.util.concurrent.atomic.AtomicInteger();
   private final String decoyHash;
 
   /**
@@ -59,11 +64,27 @@ public final class Accounts {
       EventStore journal,
       PasswordEncoder passwords,
       Scheduler hashing) {
+    this(db, tx, journal, passwords, hashing, Integer.MAX_VALUE);
+  }
+
+  /**
+   * @param maxSignUpsHashing how many sign-ups may be hashing or waiting for bcrypt at once: a
+   *     share of its queue, so that a flood of sign-ups (each one a new account) can never take
+   *     every place from log-ins
+   */
+  public Accounts(
+      DatabaseClient db,
+      TransactionalOperator tx,
+      EventStore journal,
+      PasswordEncoder passwords,
+      Scheduler hashing,
+      int maxSignUpsHashing) {
     this.db = db;
     this.tx = tx;
     this.journal = journal;
     this.passwords = passwords;
     this.hashing = hashing;
+    this.maxSignUpsHashing = maxSignUpsHashing;
     // Checked against when the nickname matches no account: the same bcrypt work as a wrong
     // password, so the answer's timing does not tell which nicknames exist.
     this.decoyHash = passwords.encode(UUID.randomUUID().toString());
@@ -104,26 +125,40 @@ public final class Accounts {
                 .setRegisteredAtEpochMs(now.toEpochMilli())
                 .build()
                 .toByteArray());
-    return hash(pass)
+    // A nickname already taken is refused before any bcrypt work (a flood of sign-ups for taken
+    // nicknames hashed a password each and filled the queue log-ins need); the unique index still
+    // decides a race between two sign-ups for a free one.
+    Mono<Account> created =
+        Mono.defer(() -> hash(pass))
+            .flatMap(
+                hash ->
+                    db.sql(INSERT_SQL)
+                        .bind(0, playerId)
+                        .bind(1, nick)
+                        .bind(2, key)
+                        .bind(3, hash)
+                        .bind(4, OffsetDateTime.ofInstant(now, ZoneOffset.UTC))
+                        .then()
+                        .then(
+                            journal.appendAtomically(
+                                List.of(
+                                    new AppendRequest(
+                                        AGGREGATE_TYPE, playerId, 0, List.of(registered), now))))
+                        .as(tx::transactional))
+            .thenReturn(account)
+            .onErrorResume(
+                DuplicateKeyException.class,
+                e -> keyed ? repeatOf(playerId, key, pass, nick) : Mono.error(taken(nick)));
+    return db.sql(NICKNAME_HOLDER_SQL)
+        .bind(0, key)
+        .map(row -> row.get("player_id", String.class))
+        .one()
         .flatMap(
-            hash ->
-                db.sql(INSERT_SQL)
-                    .bind(0, playerId)
-                    .bind(1, nick)
-                    .bind(2, key)
-                    .bind(3, hash)
-                    .bind(4, OffsetDateTime.ofInstant(now, ZoneOffset.UTC))
-                    .then()
-                    .then(
-                        journal.appendAtomically(
-                            List.of(
-                                new AppendRequest(
-                                    AGGREGATE_TYPE, playerId, 0, List.of(registered), now))))
-                    .as(tx::transactional))
-        .thenReturn(account)
-        .onErrorResume(
-            DuplicateKeyException.class,
-            e -> keyed ? repeatOf(playerId, key, pass, nick) : Mono.error(taken(nick)));
+            holder ->
+                keyed && holder.equals(playerId)
+                    ? repeatOf(playerId, key, pass, nick)
+                    : Mono.<Account>error(taken(nick)))
+        .switchIfEmpty(created);
   }
 
   /** The account a keyed sign-up's earlier try made, or why there is none to answer with. */
@@ -240,10 +275,16 @@ public final class Accounts {
   // bcrypt is deliberately slow (~50-100 ms): never on the event loop.
   // Its queue is bounded: past it, a sign-up or log-in is refused at once (503, Retry-After)
   // instead of waiting behind thousands of others for seconds.
+  // Sign-ups have a share of that queue only ({@code maxSignUpsHashing}): log-ins keep the rest.
   private Mono<String> hash(String password) {
+    if (signUpsHashing.incrementAndGet() > maxSignUpsHashing) {
+      signUpsHashing.decrementAndGet();
+      return Mono.error(busy(new RejectedExecutionException("sign-ups' share of bcrypt is full")));
+    }
     return Mono.fromCallable(() -> passwords.encode(password))
         .subscribeOn(hashing)
-        .onErrorMap(RejectedExecutionException.class, Accounts::busy);
+        .onErrorMap(RejectedExecutionException.class, Accounts::busy)
+        .doFinally(signal -> signUpsHashing.decrementAndGet());
   }
 
   private Mono<Boolean> matches(String password, String hash) {

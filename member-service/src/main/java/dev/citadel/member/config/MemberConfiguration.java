@@ -110,7 +110,10 @@ public class MemberConfiguration {
         TransactionalOperator.create(new R2dbcTransactionManager(pool)),
         journal,
         new BCryptPasswordEncoder(props.members().bcryptStrength()),
-        hashing);
+        hashing,
+        // Half of bcrypt's queue (threads x places each) for sign-ups, the rest kept for log-ins.
+        Math.max(
+            1, Runtime.getRuntime().availableProcessors() * props.members().bcryptQueue() / 2));
   }
 
   /** The signing keys; without one (and outside tests) member-service does not start. */

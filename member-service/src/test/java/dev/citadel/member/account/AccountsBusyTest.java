@@ -3,63 +3,228 @@ package dev.citadel.member.account;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.citadel.eventstore.Connections;
+import dev.citadel.eventstore.EventStoreOptions;
+import dev.citadel.eventstore.EventStoreSchema;
+import dev.citadel.eventstore.PostgresEventStore;
+import dev.citadel.infra.junit.CitadelInfra;
+import dev.citadel.infra.junit.SharedInfra;
+import dev.citadel.infra.postgres.PostgresEndpoint;
+import io.r2dbc.pool.ConnectionPool;
+import java.sql.DriverManager;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.flywaydb.core.Flyway;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.springframework.r2dbc.connection.R2dbcTransactionManager;
+import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.security.crypto.password.PasswordEncoder;
+import org.springframework.transaction.reactive.TransactionalOperator;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
-/** bcrypt's queue is bounded: past it a sign-up is refused at once, not queued for seconds. */
+/**
+ * bcrypt's queue is bounded: past it a sign-up is refused at once, not queued for seconds; a
+ * sign-up for a taken nickname never queues for it; sign-ups have only a share of it.
+ */
+@CitadelInfra
 class AccountsBusyTest {
+  static PostgresEndpoint db;
+  static ConnectionPool pool;
+
+  @BeforeAll
+  static void migrate() {
+    db = SharedInfra.postgresDatabase("accounts_busy_test");
+    // As the service: its own schema first, then the journal's (each with its own history).
+    Flyway.configure()
+        .dataSource(db.jdbcUrl(), db.username(), db.password())
+        .locations("classpath:db/member")
+        .table("member_schema_history")
+        .baselineOnMigrate(true)
+        .load()
+        .migrate();
+    EventStoreSchema.migrate(db.jdbcUrl(), db.username(), db.password());
+    pool = Connections.pool(db.host(), db.port(), db.database(), db.username(), db.password(), 4);
+  }
+
+  @AfterAll
+  static void close() {
+    pool.dispose();
+  }
+
+  /** Holds its bcrypt thread on the password "hold the thread" until released. */
+  static final class Slow implements PasswordEncoder {
+    final CountDownLatch started = new CountDownLatch(1);
+    final CountDownLatch release = new CountDownLatch(1);
+
+    @Override
+    public String encode(CharSequence raw) {
+      hold(raw);
+      return "hash";
+    }
+
+    @Override
+    public boolean matches(CharSequence raw, String encoded) {
+      hold(raw);
+      return false;
+    }
+
+    private void hold(CharSequence raw) {
+      if ("hold the thread".contentEquals(raw)) {
+        started.countDown();
+        try {
+          release.await(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
+  }
+
+  static Accounts accounts(PasswordEncoder encoder, Scheduler hashing, int maxSignUpsHashing) {
+    return new Accounts(
+        DatabaseClient.create(pool),
+        TransactionalOperator.create(new R2dbcTransactionManager(pool)),
+        new PostgresEventStore(pool, EventStoreOptions.defaults()),
+        encoder,
+        hashing,
+        maxSignUpsHashing);
+  }
+
+  static String nick() {
+    return "b" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+  }
+
+  static MemberRejected.Kind refusal(Runnable call) {
+    Throwable[] caught = new Throwable[1];
+    assertThatThrownBy(call::run).isInstanceOfSatisfying(MemberRejected.class, e -> caught[0] = e);
+    return ((MemberRejected) caught[0]).kind();
+  }
 
   @Test
-  void past_its_queue_a_sign_up_is_refused_at_once_as_busy() throws Exception {
-    CountDownLatch started = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
-    PasswordEncoder slow =
-        new PasswordEncoder() {
-          @Override
-          public String encode(CharSequence raw) {
-            if ("hold the thread".contentEquals(raw)) {
-              started.countDown();
-              try {
-                release.await(30, TimeUnit.SECONDS);
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-              }
-            }
-            return "hash";
-          }
-
-          @Override
-          public boolean matches(CharSequence raw, String encoded) {
-            return false;
-          }
-        };
+  void past_its_queue_a_sign_up_is_refused_at_once_as_busy() {
+    Slow slow = new Slow();
     Scheduler hashing = Schedulers.newBoundedElastic(1, 1, "test-bcrypt"); // 1 busy, 1 waiting
     try {
-      // The store is never reached by what this test checks.
-      Accounts accounts = new Accounts(null, null, null, slow, hashing);
-      accounts.signUp("first", "hold the thread", "p1", Instant.EPOCH).subscribe(a -> {}, e -> {});
-      assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
-      accounts.signUp("second", "hold the thread", "p2", Instant.EPOCH).subscribe(a -> {}, e -> {});
+      Accounts accounts = accounts(slow, hashing, Integer.MAX_VALUE);
+      accounts
+          .signUp(nick(), "hold the thread", "p1-" + nick(), Instant.EPOCH)
+          .subscribe(a -> {}, e -> {});
+      assertThat(await(slow.started)).isTrue();
+      accounts
+          .signUp(nick(), "hold the thread", "p2-" + nick(), Instant.EPOCH)
+          .subscribe(a -> {}, e -> {});
 
-      assertThatThrownBy(
-              () ->
-                  accounts
-                      .signUp("third", "hold the thread", "p3", Instant.EPOCH)
-                      .block(Duration.ofSeconds(20)))
-          .isInstanceOfSatisfying(
-              MemberRejected.class, e -> assertThat(e.kind()).isEqualTo(MemberRejected.Kind.BUSY));
-      assertThat(release.getCount())
+      assertThat(
+              refusal(
+                  () ->
+                      accounts
+                          .signUp(nick(), "hold the thread", "p3-" + nick(), Instant.EPOCH)
+                          .block(Duration.ofSeconds(20))))
+          .isEqualTo(MemberRejected.Kind.BUSY);
+      assertThat(slow.release.getCount())
           .as("refused while the first still hashes: it did not wait its turn")
           .isEqualTo(1);
     } finally {
-      release.countDown();
+      slow.release.countDown();
       hashing.dispose();
+    }
+  }
+
+  /**
+   * A flood of sign-ups for taken nicknames hashed a password each before the insert refused it,
+   * filling the queue log-ins need: the nickname is now looked up first.
+   */
+  @Test
+  void a_taken_nickname_is_refused_without_waiting_for_bcrypt() throws Exception {
+    String taken = nick();
+    try (var c = DriverManager.getConnection(db.jdbcUrl(), db.username(), db.password());
+        var insert =
+            c.prepareStatement(
+                "INSERT INTO accounts (player_id, nickname, nickname_key, password_hash,"
+                    + " created_at) VALUES (?, ?, ?, 'x', now())")) {
+      insert.setString(1, "p-" + UUID.randomUUID());
+      insert.setString(2, taken);
+      insert.setString(3, taken);
+      insert.executeUpdate();
+    }
+    Slow slow = new Slow();
+    Scheduler hashing = Schedulers.newBoundedElastic(1, 1, "test-bcrypt");
+    try {
+      Accounts accounts = accounts(slow, hashing, Integer.MAX_VALUE);
+      accounts
+          .signUp(nick(), "hold the thread", "p1-" + nick(), Instant.EPOCH)
+          .subscribe(a -> {}, e -> {});
+      assertThat(await(slow.started)).isTrue();
+      accounts
+          .signUp(nick(), "hold the thread", "p2-" + nick(), Instant.EPOCH)
+          .subscribe(a -> {}, e -> {});
+
+      assertThat(
+              refusal(
+                  () ->
+                      accounts
+                          .signUp(taken, "any password", "p3-" + nick(), Instant.EPOCH)
+                          .block(Duration.ofSeconds(20))))
+          .isEqualTo(MemberRejected.Kind.CONFLICT);
+    } finally {
+      slow.release.countDown();
+      hashing.dispose();
+    }
+  }
+
+  /** Sign-ups may fill their share of bcrypt only: a log-in still gets a place. */
+  @Test
+  void sign_ups_have_a_share_of_bcrypt_and_log_ins_keep_the_rest() {
+    Slow slow = new Slow();
+    Scheduler hashing = Schedulers.newBoundedElastic(1, 4, "test-bcrypt");
+    try {
+      Accounts accounts = accounts(slow, hashing, 1);
+      accounts
+          .signUp(nick(), "hold the thread", "p1-" + nick(), Instant.EPOCH)
+          .subscribe(a -> {}, e -> {});
+      assertThat(await(slow.started)).isTrue();
+
+      assertThat(
+              refusal(
+                  () ->
+                      accounts
+                          .signUp(nick(), "another password", "p2-" + nick(), Instant.EPOCH)
+                          .block(Duration.ofSeconds(20))))
+          .as("the sign-ups' share is taken")
+          .isEqualTo(MemberRejected.Kind.BUSY);
+      var login = accounts.logIn(nick(), "wrong").toFuture();
+      slow.release.countDown();
+      assertThat(
+              refusal(
+                  () -> {
+                    try {
+                      login.get(20, TimeUnit.SECONDS);
+                    } catch (java.util.concurrent.ExecutionException e) {
+                      throw (RuntimeException) e.getCause();
+                    } catch (Exception e) {
+                      throw new IllegalStateException(e);
+                    }
+                  }))
+          .as("queued and checked, not refused as busy")
+          .isEqualTo(MemberRejected.Kind.UNAUTHORIZED);
+    } finally {
+      slow.release.countDown();
+      hashing.dispose();
+    }
+  }
+
+  static boolean await(CountDownLatch latch) {
+    try {
+      return latch.await(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
     }
   }
 }
