@@ -39,7 +39,12 @@ public class ResultController {
    * A player's rating in a queue ({@code games} 0: the queue's initial rating), and the match the
    * player is seated in, if any (a player in a game may not queue).
    */
-  public record RatingView(String playerId, String queue, int rating, int games, String inMatch) {}
+  /**
+   * A player's rating in a queue, the game they are in (null: none) and their nickname now (a
+   * token's may be an hour old: renamed since, and that name taken by someone else).
+   */
+  public record RatingView(
+      String playerId, String queue, int rating, int games, String inMatch, String nickname) {}
 
   private final MatchResults results;
   private final dev.citadel.gamestate.rooms.MatchRooms rooms;
@@ -94,10 +99,15 @@ public class ResultController {
               Mono<String> inMatch =
                   Mono.justOrEmpty(r.state().room().map(PlayerState.Seat::matchId))
                       .filterWhen(m -> rooms.status(m).map(s -> s.isPresent() && !s.get().ended()));
+              String nickname = r.state().nickname();
               return inMatch
-                  .map(m -> new RatingView(playerId, queue, rating.rating(), rating.games(), m))
+                  .map(
+                      m ->
+                          new RatingView(
+                              playerId, queue, rating.rating(), rating.games(), m, nickname))
                   .defaultIfEmpty(
-                      new RatingView(playerId, queue, rating.rating(), rating.games(), null));
+                      new RatingView(
+                          playerId, queue, rating.rating(), rating.games(), null, nickname));
             });
   }
 

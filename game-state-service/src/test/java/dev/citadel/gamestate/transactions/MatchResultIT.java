@@ -212,7 +212,10 @@ class MatchResultIT {
         .until(() -> first.equals(ratingRead(players.get(0)).get("inMatch")));
     assertThat(ratingRead(players.get(0)))
         .containsEntry("rating", INITIAL)
-        .containsEntry("games", 0);
+        .containsEntry("games", 0)
+        // The nickname the queue shows: the player's now, not a token's that may be an hour old.
+        .containsEntry("nickname", player(players.get(0)).get("nickname"));
+    assertThat(player(players.get(0)).get("nickname")).isNotNull();
 
     Map<String, Object> view = match(url, first);
     assertThat(view).containsEntry("queue", "ranked").containsEntry("state", "IN_ROOM");

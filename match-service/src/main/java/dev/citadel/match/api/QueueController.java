@@ -69,7 +69,11 @@ public class QueueController {
                         HttpStatus.CONFLICT, "player is in a game (" + rating.inMatch() + ")"));
               }
               Ticket ticket =
-                  new Ticket(player, rating.rating(), clock.millis(), caller.nickname());
+                  new Ticket(
+                      player,
+                      rating.rating(),
+                      clock.millis(),
+                      rating.nicknameOr(caller.nickname()));
               return queues
                   .enqueue(queue, List.of(ticket), clock.millis())
                   .flatMap(

@@ -11,10 +11,22 @@ import reactor.core.publisher.Mono;
  * tried in order while they cannot be reached; any instance reads any player.
  */
 public final class Ratings {
-  /** A rating ({@code games} 0: the queue's initial rating) and the match the player is in. */
-  public record Rating(String playerId, String queue, int rating, int games, String inMatch) {
+  /**
+   * A rating ({@code games} 0: the queue's initial rating), the match the player is in and the
+   * player's nickname now (null from a game-state that does not say).
+   */
+  public record Rating(
+      String playerId, String queue, int rating, int games, String inMatch, String nickname) {
     public boolean inGame() {
       return inMatch != null && !inMatch.isEmpty();
+    }
+
+    /**
+     * The nickname game-state has, else the token's: a token's is as old as the token (up to an
+     * hour), and the player may have renamed since and someone else taken the old name.
+     */
+    public String nicknameOr(String fromToken) {
+      return nickname != null && !nickname.isEmpty() ? nickname : fromToken;
     }
   }
 
