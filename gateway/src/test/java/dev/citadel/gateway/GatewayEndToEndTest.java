@@ -208,18 +208,6 @@ class GatewayEndToEndTest {
         .value(String.class, d -> assertThat(d).contains(detailPart));
   }
 
-  /**
-   * The proxy's connections to each service are bounded (the default pool was elastic: a flood
-   * became as many sockets to a service as it had requests); past them a request waits a second at
-   * most, then 503.
-   */
-  @Test
-  void the_proxy_holds_a_bounded_pool_of_connections_to_each_service() {
-    reactor.netty.http.client.HttpClient client =
-        gatewayA.getBean(reactor.netty.http.client.HttpClient.class);
-    assertThat(client.configuration().connectionProvider().maxConnections()).isEqualTo(1024);
-  }
-
   @Test
   @Order(1)
   void tokens_are_required_and_checked() throws Exception {
