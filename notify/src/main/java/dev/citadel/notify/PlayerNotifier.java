@@ -52,8 +52,15 @@ public final class PlayerNotifier {
       return Mono.error(new IllegalArgumentException("bad notification type " + type));
     }
     return Mono.fromCallable(() -> message(type, data))
-        .flatMap(m -> redis.convertAndSend(channel(playerId), m));
+        .flatMap(m -> redis.convertAndSend(channel(playerId), m))
+        // Best effort, after the change it tells of was stored: a caller answering its request
+        // after it must not wait for a stalled Redis (Lettuce's own timeout is a minute) while its
+        // client times out and sends a change that was made again.
+        .timeout(NOTIFY_WAIT);
   }
+
+  /** The longest a single notification may hold its caller. */
+  public static final java.time.Duration NOTIFY_WAIT = java.time.Duration.ofSeconds(1);
 
   /**
    * Many notifications in a few script calls (one per {@value #CHUNK}) instead of one command per

@@ -115,4 +115,30 @@ class PlayerNotifierTest {
     assertThat(PlayerNotifier.message("match.left", null))
         .isEqualTo("{\"type\":\"match.left\",\"data\":null}");
   }
+
+  /**
+   * A stalled Redis (Lettuce's own timeout is a minute) holds a notification's caller at most
+   * {@link PlayerNotifier#NOTIFY_WAIT}: a gift answered after its notification waited that minute
+   * while its client timed out and sent the gift again.
+   */
+  @Test
+  void a_stalled_redis_holds_a_notification_at_most_its_wait() {
+    PlayerNotifier stalled =
+        new PlayerNotifier(
+            new ReactiveStringRedisTemplate(factory) {
+              @Override
+              public reactor.core.publisher.Mono<Long> convertAndSend(
+                  String destination, String message) {
+                return reactor.core.publisher.Mono.never();
+              }
+            });
+    Long answer =
+        stalled
+            .notify("p-stalled", "gift.received", java.util.Map.of())
+            .onErrorResume(
+                java.util.concurrent.TimeoutException.class,
+                e -> reactor.core.publisher.Mono.just(-1L))
+            .block(java.time.Duration.ofSeconds(10));
+    org.assertj.core.api.Assertions.assertThat(answer).as("given up on, in time").isEqualTo(-1L);
+  }
 }
