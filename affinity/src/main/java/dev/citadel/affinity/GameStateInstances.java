@@ -55,7 +55,9 @@ public final class GameStateInstances {
         .onBackpressureDrop()
         .concatMap(
             tick ->
-                refresh()
+                // Deferred: a candidate list that throws (no discovery client yet) is a failed
+                // round, not the end of probing (healthy would stay as it was, for good).
+                Mono.defer(this::refresh)
                     .onErrorResume(
                         e -> {
                           log.warn("probing game-state instances failed: {}", e.toString());

@@ -42,4 +42,33 @@ class GameStateInstancesTest {
     assertThat(GameStateInstances.routable(f)).containsExactly(A, B);
     assertThat(GameStateInstances.routable(Map.of())).as("never answered: none").isEmpty();
   }
+
+  /**
+   * A candidate list that throws (no discovery client yet) is one failed round: the probing goes
+   * on. It ended the loop for good, with the healthy list frozen as it was.
+   */
+  @Test
+  void a_candidate_list_that_throws_once_does_not_end_the_probing() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger calls =
+        new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.CountDownLatch again = new java.util.concurrent.CountDownLatch(1);
+    GameStateInstances instances =
+        new GameStateInstances(
+            () -> {
+              if (calls.getAndIncrement() == 0) {
+                throw new IllegalStateException("no discovery client yet");
+              }
+              again.countDown();
+              return reactor.core.publisher.Flux.empty();
+            },
+            null, // nothing to probe
+            java.time.Duration.ofMillis(20),
+            java.time.Duration.ofSeconds(1));
+    reactor.core.Disposable running = instances.start();
+    try {
+      assertThat(again.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    } finally {
+      running.dispose();
+    }
+  }
 }
