@@ -490,15 +490,23 @@ public final class OutboxPublisher {
       java.util.concurrent.atomic.AtomicBoolean stopping,
       Mono<Void> stopAsked,
       reactor.core.publisher.Sinks.Empty<Void> finished) {
-    return register()
-        .thenMany(
-            Mono.defer(this::publishRound)
-                .flatMap(
-                    n ->
-                        n == batchSize
-                            ? Mono.just(n)
-                            : Mono.delay(idlePoll).takeUntilOther(stopAsked).thenReturn(n))
-                .repeat(() -> !stopping.get()))
+    // Deferred and checked at each (re)subscription: a retry whose back-off ends after the stop was
+    // asked starts no new round (it would take the lease and send again).
+    return Flux.defer(
+            () ->
+                stopping.get()
+                    ? Flux.<Integer>empty()
+                    : register()
+                        .thenMany(
+                            Mono.defer(this::publishRound)
+                                .flatMap(
+                                    n ->
+                                        n == batchSize
+                                            ? Mono.just(n)
+                                            : Mono.delay(idlePoll)
+                                                .takeUntilOther(stopAsked)
+                                                .thenReturn(n))
+                                .repeat(() -> !stopping.get())))
         .retryWhen(
             Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(200))
                 .maxBackoff(Duration.ofSeconds(5))
