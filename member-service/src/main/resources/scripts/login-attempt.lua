@@ -5,7 +5,9 @@
 -- The nickname-wide key does not apply to an address the account logged in from before (KEYS[4]):
 -- strangers guessing from everywhere lock the account for strangers, not for its owner at home.
 -- KEYS[1] nickname+address, KEYS[2] nickname, KEYS[3] address (hashes: failures, locked_until),
--- KEYS[4] the account's known addresses (sorted set, score = last success ms)
+-- KEYS[4] the account's known addresses (sorted set, score = last success ms), KEYS[5] where this
+-- attempt's reply is kept (ARGV[10] ms): a caller that never got the reply (a timeout, a cancel)
+-- takes the attempt back by it (login-forget.lua) instead of guessing whether it was counted
 -- ARGV[1] now ms, ARGV[2..4] thresholds of the three keys, ARGV[5] base ms, ARGV[6] cap ms,
 -- ARGV[7] how long a count is remembered without new failures (ms), ARGV[8] the address,
 -- ARGV[9] how long an address stays known after its last success (ms)
@@ -49,4 +51,8 @@ local code = '0'
 if known then
   code = '-1'
 end
-return {code, locks[1], locks[2], locks[3], locks[4], locks[5], locks[6]}
+local reply = {code, locks[1], locks[2], locks[3], locks[4], locks[5], locks[6]}
+redis.call('HSET', KEYS[5], 'c', reply[1], '1', reply[2], '2', reply[3], '3', reply[4],
+  '4', reply[5], '5', reply[6], '6', reply[7])
+redis.call('PEXPIRE', KEYS[5], tonumber(ARGV[10]))
+return reply

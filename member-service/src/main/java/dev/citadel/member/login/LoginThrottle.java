@@ -40,6 +40,10 @@ public final class LoginThrottle {
 
   private static final RedisScript<Long> SUCCEEDED = takingBack("scripts/login-succeeded.lua");
   private static final RedisScript<Long> WITHDRAWN = takingBack("scripts/login-withdrawn.lua");
+  private static final RedisScript<Long> FORGET = takingBack("scripts/login-forget.lua");
+
+  /** How long an attempt's reply is kept for a caller that did not get it ({@link #forget}). */
+  static final Duration ATTEMPT_KEPT = Duration.ofMinutes(1);
 
   /** How long a count of failures is remembered without new ones. */
   static final Duration REMEMBER = Duration.ofHours(1);
@@ -98,10 +102,13 @@ public final class LoginThrottle {
    */
   public Mono<Counted> attempt(String nicknameKey, String address, Instant now) {
     String bucket = ClientAddress.bucket(address);
+    String record = "{login}:attempt:" + java.util.UUID.randomUUID();
+    List<String> keys = new ArrayList<>(keys(nicknameKey, bucket));
+    keys.add(record);
     return redis
         .execute(
             ATTEMPT,
-            keys(nicknameKey, bucket),
+            keys,
             List.of(
                 Long.toString(now.toEpochMilli()),
                 Integer.toString(policy.perNicknameAndAddress()),
@@ -111,8 +118,25 @@ public final class LoginThrottle {
                 Long.toString(policy.maxBackoff().toMillis()),
                 Long.toString(REMEMBER.toMillis()),
                 bucket,
-                Long.toString(KNOWN_FOR.toMillis())))
+                Long.toString(KNOWN_FOR.toMillis()),
+                Long.toString(ATTEMPT_KEPT.toMillis())))
         .next()
+        // No reply: counted or not, the record says; taken back if it was (a stalled Redis or a
+        // caller gone must not count as a guess).
+        .onErrorResume(
+            e ->
+                forget(keys, record)
+                    .onErrorResume(
+                        x -> {
+                          log.warn("a log-in attempt without a reply may stay counted", x);
+                          return Mono.empty();
+                        })
+                    .then(Mono.error(e)))
+        .doOnCancel(
+            () ->
+                forget(keys, record)
+                    .subscribe(
+                        null, x -> log.warn("a cancelled log-in attempt may stay counted", x)))
         .flatMap(
             reply -> {
               long code = Long.parseLong(reply.get(0));
@@ -223,6 +247,19 @@ public final class LoginThrottle {
                         }
                       });
             });
+  }
+
+  /** Takes back the attempt kept under {@code record}, if login-attempt.lua counted it. */
+  private Mono<Void> forget(List<String> keys, String record) {
+    return redis
+        .execute(
+            FORGET,
+            List.of(keys.get(0), keys.get(1), keys.get(2), record),
+            List.of(
+                Integer.toString(policy.perNicknameAndAddress()),
+                Integer.toString(policy.perNickname()),
+                Integer.toString(policy.perAddress())))
+        .then();
   }
 
   /** A script's arguments, then the locks the attempt reported (see login-attempt.lua). */
