@@ -171,7 +171,7 @@ public final class Accounts {
         .flatMap(
             row ->
                 nicknameKey.equals(Credentials.canonical(row.account().nickname()).orElse(null))
-                    ? matches(password, row.passwordHash())
+                    ? asSignUp(matches(password, row.passwordHash()))
                         .flatMap(same -> same ? Mono.just(row.account()) : Mono.error(keyReused()))
                     : Mono.error(keyReused()))
         // No account with this id: it was the nickname that is taken.
@@ -277,14 +277,23 @@ public final class Accounts {
   // instead of waiting behind thousands of others for seconds.
   // Sign-ups have a share of that queue only ({@code maxSignUpsHashing}): log-ins keep the rest.
   private Mono<String> hash(String password) {
-    if (signUpsHashing.incrementAndGet() > maxSignUpsHashing) {
-      signUpsHashing.decrementAndGet();
-      return Mono.error(busy(new RejectedExecutionException("sign-ups' share of bcrypt is full")));
-    }
-    return Mono.fromCallable(() -> passwords.encode(password))
-        .subscribeOn(hashing)
-        .onErrorMap(RejectedExecutionException.class, Accounts::busy)
-        .doFinally(signal -> signUpsHashing.decrementAndGet());
+    return asSignUp(
+        Mono.fromCallable(() -> passwords.encode(password))
+            .subscribeOn(hashing)
+            .onErrorMap(RejectedExecutionException.class, Accounts::busy));
+  }
+
+  /** bcrypt work of a sign-up (a hash, a keyed repeat's check): within the sign-ups' share. */
+  private <T> Mono<T> asSignUp(Mono<T> work) {
+    return Mono.defer(
+        () -> {
+          if (signUpsHashing.incrementAndGet() > maxSignUpsHashing) {
+            signUpsHashing.decrementAndGet();
+            return Mono.error(
+                busy(new RejectedExecutionException("sign-ups' share of bcrypt is full")));
+          }
+          return work.doFinally(signal -> signUpsHashing.decrementAndGet());
+        });
   }
 
   private Mono<Boolean> matches(String password, String hash) {
