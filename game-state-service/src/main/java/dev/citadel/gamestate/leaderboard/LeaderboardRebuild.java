@@ -33,7 +33,7 @@ public final class LeaderboardRebuild {
   static final String BUILT = "{leaderboard}:built";
   static final String LOCK = "{leaderboard}:rebuilding";
   static final int PAGE = 200;
-  static final int READS_AT_ONCE = 8;
+  static final int READS_AT_ONCE = 4;
   static final Duration LOCK_TTL = Duration.ofMinutes(2);
 
   private static final RedisScript<Long> RELEASE =
@@ -52,6 +52,7 @@ public final class LeaderboardRebuild {
   private final ReactiveStringRedisTemplate redis;
   private final String owner = UUID.randomUUID().toString();
   private final Counter rebuilt;
+  private final Counter skipped;
 
   public LeaderboardRebuild(
       PostgresEventStore store,
@@ -64,6 +65,10 @@ public final class LeaderboardRebuild {
     this.rebuilt =
         Counter.builder("citadel_leaderboard_rebuilds")
             .description("Leaderboards written again from the journal (Redis had lost them)")
+            .register(meters);
+    this.skipped =
+        Counter.builder("citadel_leaderboard_rebuild_skipped")
+            .description("Players a rebuild could not read from the journal (logged each)")
             .register(meters);
   }
 
@@ -123,8 +128,20 @@ public final class LeaderboardRebuild {
             id ->
                 players
                     .readFromJournal(id)
+                    // Live loads come first: a refusal for their sake waits a little.
+                    .retryWhen(
+                        reactor.util.retry.Retry.backoff(10, Duration.ofMillis(100))
+                            .filter(e -> e instanceof dev.citadel.gamestate.aggregate.Overloaded))
                     .filter(read -> read.state().exists())
-                    .map(read -> Leaderboard.rows(id, read.state(), read.version())),
+                    .map(read -> Leaderboard.rows(id, read.state(), read.version()))
+                    // One player that cannot be read (its journal cut before a snapshot this
+                    // version cannot read) must not stop the others, at every check, for good.
+                    .onErrorResume(
+                        e -> {
+                          skipped.increment();
+                          log.warn("leaderboard rebuild skips {}: {}", id, e.toString());
+                          return Mono.empty();
+                        }),
             READS_AT_ONCE)
         .collectList()
         .flatMap(
@@ -138,8 +155,13 @@ public final class LeaderboardRebuild {
                               RENEW,
                               List.of(LOCK),
                               List.of(owner, Long.toString(LOCK_TTL.toMillis())))
-                          .then())
-                  .thenReturn((long) rows.size());
+                          .next())
+                  .flatMap(
+                      renewed ->
+                          renewed == 1
+                              ? Mono.just((long) rows.size())
+                              // Another instance took over (ours lapsed): it rebuilds, not both.
+                              : Mono.<Long>error(new IllegalStateException("rebuild lock lost")));
             });
   }
 

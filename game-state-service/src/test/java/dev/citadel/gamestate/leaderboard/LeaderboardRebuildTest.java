@@ -123,4 +123,38 @@ class LeaderboardRebuildTest {
     assertThat(redis.<String, String>opsForHash().get(Leaderboard.NICKNAMES, ids[1]).block())
         .isEqualTo("renamed");
   }
+
+  /**
+   * A player this version cannot read (a snapshot of another type, its first events removed by
+   * retention) is skipped and counted: it stopped the whole rebuild, at every check, for good.
+   */
+  @Test
+  void a_player_that_cannot_be_read_is_skipped_and_the_others_are_written() {
+    String unreadable = "p-" + UUID.randomUUID();
+    players.handle(unreadable, new PlayerCommand.CreatePlayer("lost", T), T).block();
+    long version =
+        players.handle(unreadable, new PlayerCommand.GainExperience(50), T).block().version();
+    // Saved with the default policy: retention removes the events up to it.
+    store
+        .saveSnapshot(
+            new dev.citadel.eventstore.Snapshot(
+                PlayerAggregate.NAME,
+                unreadable,
+                version,
+                "citadel.test.SomeOtherSnapshot",
+                new byte[] {1},
+                T))
+        .block();
+    String readable = "p-" + UUID.randomUUID();
+    players.handle(readable, new PlayerCommand.CreatePlayer("found", T), T).block();
+    players.handle(readable, new PlayerCommand.GainExperience(700), T).block();
+    redis.getConnectionFactory().getReactiveConnection().serverCommands().flushAll().block();
+
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    assertThat(new LeaderboardRebuild(store, players, redis, meters).rebuildIfLost().block())
+        .isTrue();
+    assertThat(redis.opsForZSet().score(Leaderboard.SCORES, readable).block()).isEqualTo(700.0);
+    assertThat(redis.opsForZSet().score(Leaderboard.SCORES, unreadable).block()).isNull();
+    assertThat(meters.counter("citadel_leaderboard_rebuild_skipped").count()).isEqualTo(1.0);
+  }
 }
