@@ -60,7 +60,13 @@ public final class LeasedRateLimiter extends RedisRateLimiter {
   static final Duration REDIS_RESTS = Duration.ofSeconds(1);
 
   private final LocalBuckets local = new LocalBuckets();
-  private volatile long redisAskedAgainAt;
+
+  /** Whether Redis failed last time it was asked; then only one request at a time asks it. */
+  private volatile boolean redisDown;
+
+  /** While Redis is down: when one request may ask it again (the others are decided here). */
+  private final AtomicLong redisAskedAgainAt = new AtomicLong();
+
   private final AtomicLong nextReport;
 
   /**
@@ -83,7 +89,6 @@ public final class LeasedRateLimiter extends RedisRateLimiter {
     this.nanoTime = nanoTime;
     this.leases = new Leases(leaseNanos, nanoTime.getAsLong());
     this.nextReport = new AtomicLong(nanoTime.getAsLong());
-    this.redisAskedAgainAt = nanoTime.getAsLong();
   }
 
   @Override
@@ -105,7 +110,7 @@ public final class LeasedRateLimiter extends RedisRateLimiter {
     if (leases.take(key, tokens, now)) {
       return Mono.just(new Response(true, headers(config, leases.remaining(key, now))));
     }
-    if (now - redisAskedAgainAt < 0) {
+    if (redisDown && !probe(now)) {
       return Mono.just(locally(config, key, tokens, now));
     }
     Leases.Ask ask = leases.ask(key, tokens, maxLease(config), now);
@@ -133,9 +138,11 @@ public final class LeasedRateLimiter extends RedisRateLimiter {
                     // ask is for one, not a whole lease.
                     leases.failed(key, ask);
                     long at = nanoTime.getAsLong();
-                    redisAskedAgainAt = at + REDIS_RESTS.toNanos();
+                    redisAskedAgainAt.set(at + REDIS_RESTS.toNanos());
+                    redisDown = true;
                     return locally(config, key, tokens, at);
                   }
+                  redisDown = false;
                   return answer(config, key, tokens, ask, reply);
                 });
     if (!ask.lease()) {
@@ -172,6 +179,15 @@ public final class LeasedRateLimiter extends RedisRateLimiter {
       return new Response(true, headers(config, leases.remaining(key, now)));
     }
     return new Response(true, headers(config, bucketLeft));
+  }
+
+  /**
+   * Whether this request is the one that asks Redis again, once it has rested: the others are
+   * decided here meanwhile, instead of each waiting out Redis's timeout too.
+   */
+  private boolean probe(long now) {
+    long again = redisAskedAgainAt.get();
+    return now - again >= 0 && redisAskedAgainAt.compareAndSet(again, now + REDIS_RESTS.toNanos());
   }
 
   /** Decided by this replica's own bucket for the key, while Redis cannot be asked. */

@@ -29,7 +29,7 @@ class LeasedRateLimiterTest {
   static LettuceConnectionFactory factory;
 
   /** A template that counts the bucket script's calls. */
-  static final class Counting extends ReactiveStringRedisTemplate {
+  static class Counting extends ReactiveStringRedisTemplate {
     final AtomicInteger calls = new AtomicInteger();
 
     Counting(LettuceConnectionFactory factory) {
@@ -248,7 +248,14 @@ class LeasedRateLimiterTest {
     nowhere.afterPropertiesSet();
     nowhere.start();
     try {
-      Counting redis = new Counting(nowhere);
+      // Its failures come back a moment later, as a timeout would: requests meanwhile overlap.
+      Counting redis =
+          new Counting(nowhere) {
+            @Override
+            public <T> Flux<T> execute(RedisScript<T> script, List<String> keys, List<?> args) {
+              return super.execute(script, keys, args).delaySubscription(Duration.ofMillis(100));
+            }
+          };
       AtomicLong clock = new AtomicLong();
       LeasedRateLimiter limiter = limiter(redis, 1, 5, clock);
       String player = "player:" + UUID.randomUUID();
@@ -262,6 +269,13 @@ class LeasedRateLimiterTest {
       clock.addAndGet(Duration.ofSeconds(2).toNanos()); // rested: asked again, still away
       assertThat(allowed(limiter, player)).as("two seconds refilled two tokens").isTrue();
       assertThat(redis.calls.get()).isEqualTo(2);
+
+      // Rested again, many at once: one asks Redis, the others are decided here meanwhile.
+      clock.addAndGet(Duration.ofSeconds(2).toNanos());
+      reactor.core.publisher.Flux.range(0, 20)
+          .flatMap(i -> limiter.isAllowed(ROUTE, "player:" + UUID.randomUUID()), 20)
+          .blockLast(Duration.ofSeconds(30));
+      assertThat(redis.calls.get()).as("one probe for the twenty").isEqualTo(3);
     } finally {
       nowhere.destroy();
     }
