@@ -250,7 +250,13 @@ public final class Player {
     return List.of(new RoomJoined(c.matchId(), c.channel(), c.room()));
   }
 
-  static final int MAX_RELATIONS = 500;
+  /** Friends and requests a player sent, at most; and requests from others waiting, at most. */
+  static final int MAX_RELATIONS = 500, MAX_WAITING_REQUESTS = 100;
+
+  /** Relations the player chose (friends, requests they sent), not requests others sent them. */
+  private static long chosen(PlayerState state) {
+    return state.relations().values().stream().filter(r -> r != PlayerState.Relation.ASKED).count();
+  }
 
   private static List<PlayerEvent> relate(PlayerCommand.Relate c, PlayerState state) {
     if (c.other() == null || c.other().isBlank()) {
@@ -274,8 +280,15 @@ public final class Player {
           throw PlayerRejected.conflict(
               c.other() + " already asked " + state.id() + ": accept that request instead");
         }
-        if (state.relations().size() >= MAX_RELATIONS) {
+        // Others' requests have a bound of their own: counted with the player's own, strangers'
+        // requests filled the list and the player could neither ask nor be asked by anyone.
+        if (c.action() == PlayerCommand.Relate.Action.SEND && chosen(state) >= MAX_RELATIONS) {
           throw PlayerRejected.conflict("at most " + MAX_RELATIONS + " friends and requests");
+        }
+        if (c.action() == PlayerCommand.Relate.Action.RECEIVE
+            && state.relations().size() - chosen(state) >= MAX_WAITING_REQUESTS) {
+          throw PlayerRejected.conflict(
+              state.id() + " has " + MAX_WAITING_REQUESTS + " friend requests waiting already");
         }
         next =
             c.action() == PlayerCommand.Relate.Action.SEND
@@ -285,6 +298,9 @@ public final class Player {
       case ACCEPT, DECLINE -> {
         if (now != PlayerState.Relation.ASKED) {
           throw PlayerRejected.conflict("no friend request from " + c.other());
+        }
+        if (c.action() == PlayerCommand.Relate.Action.ACCEPT && chosen(state) >= MAX_RELATIONS) {
+          throw PlayerRejected.conflict("at most " + MAX_RELATIONS + " friends and requests");
         }
         next =
             c.action() == PlayerCommand.Relate.Action.ACCEPT

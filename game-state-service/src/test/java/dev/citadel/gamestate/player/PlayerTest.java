@@ -270,6 +270,28 @@ class PlayerTest {
         .rejected(PlayerRejected.Kind.INVALID, "own friend");
   }
 
+  /**
+   * Requests from others have a bound of their own: counted with the player's own, 500 strangers'
+   * requests left the player unable to ask anyone, or be asked.
+   */
+  @Test
+  void requests_from_strangers_never_take_the_players_own_places() {
+    PlayerEvent[] history = new PlayerEvent[1 + Player.MAX_WAITING_REQUESTS];
+    history[0] = CREATED;
+    for (int i = 1; i < history.length; i++) {
+      history[i] = relation("stranger" + i, PlayerState.Relation.ASKED);
+    }
+    given(history)
+        .when(relate("friend", PlayerCommand.Relate.Action.SEND))
+        .then(relation("friend", PlayerState.Relation.REQUESTED));
+    given(history)
+        .when(relate("one-more", PlayerCommand.Relate.Action.RECEIVE))
+        .rejected(PlayerRejected.Kind.CONFLICT, "requests waiting already");
+    given(history)
+        .when(relate("stranger1", PlayerCommand.Relate.Action.ACCEPT))
+        .then(relation("stranger1", PlayerState.Relation.FRIENDS));
+  }
+
   static final PlayerCommand.RatingRules RULES = new PlayerCommand.RatingRules(1200, 24, 48, 2);
 
   static PlayerCommand.RateMatch rate(String matchId, Outcome outcome, double expected) {
