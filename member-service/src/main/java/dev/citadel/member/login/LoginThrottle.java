@@ -101,8 +101,15 @@ public final class LoginThrottle {
    * a key is locked (then nothing was counted).
    */
   public Mono<Counted> attempt(String nicknameKey, String address, Instant now) {
+    // Per subscription: each its own record and its own "replied".
+    return Mono.defer(() -> attemptOnce(nicknameKey, address, now));
+  }
+
+  private Mono<Counted> attemptOnce(String nicknameKey, String address, Instant now) {
     String bucket = ClientAddress.bucket(address);
     String record = "{login}:attempt:" + java.util.UUID.randomUUID();
+    java.util.concurrent.atomic.AtomicBoolean replied =
+        new java.util.concurrent.atomic.AtomicBoolean();
     List<String> keys = new ArrayList<>(keys(nicknameKey, bucket));
     keys.add(record);
     return redis
@@ -132,11 +139,18 @@ public final class LoginThrottle {
                           return Mono.empty();
                         })
                     .then(Mono.error(e)))
+        // Only while the reply has not come: once it has, the caller owns the attempt (guard
+        // takes it back or keeps it), and a later cancel reaching here must not take it back a
+        // second time (that would erase another, earlier failure).
+        .doOnNext(reply -> replied.set(true))
         .doOnCancel(
-            () ->
+            () -> {
+              if (!replied.get()) {
                 forget(keys, record)
                     .subscribe(
-                        null, x -> log.warn("a cancelled log-in attempt may stay counted", x)))
+                        null, x -> log.warn("a cancelled log-in attempt may stay counted", x));
+              }
+            })
         .flatMap(
             reply -> {
               long code = Long.parseLong(reply.get(0));

@@ -230,4 +230,37 @@ class LoginThrottleTest {
                 .block(WAIT))
         .isEqualTo("in");
   }
+
+  /**
+   * A log-in cancelled while its password was checked is taken back once: taken back twice (by the
+   * guard and by the lost-reply path), each cancel erased one earlier wrong guess, and guessing
+   * with a cancel in between never locked.
+   */
+  @Test
+  void a_cancelled_log_in_is_taken_back_once_and_earlier_guesses_stay_counted() {
+    String nickname = nick();
+    for (int i = 0; i < 4; i++) {
+      assertThatThrownBy(() -> guard(nickname, Mono.error(new Wrong())).block(WAIT))
+          .isInstanceOf(Wrong.class);
+    }
+    java.util.concurrent.CountDownLatch checking = new java.util.concurrent.CountDownLatch(1);
+    var subscription =
+        guard(nickname, Mono.<String>never().doOnSubscribe(x -> checking.countDown()))
+            .subscribe(v -> {}, e -> {});
+    org.awaitility.Awaitility.await().atMost(WAIT).until(() -> checking.getCount() == 0);
+    subscription.dispose();
+    String pair =
+        "{login}:pair:" + nickname + "|" + dev.citadel.web.security.ClientAddress.bucket(ADDRESS);
+    ReactiveStringRedisTemplate redis = new ReactiveStringRedisTemplate(factory);
+    org.awaitility.Awaitility.await()
+        .atMost(WAIT)
+        .until(
+            () -> "4".equals(redis.<String, String>opsForHash().get(pair, "failures").block(WAIT)));
+
+    // The fifth wrong guess locks, as five wrong guesses do.
+    assertThatThrownBy(() -> guard(nickname, Mono.error(new Wrong())).block(WAIT))
+        .isInstanceOf(Wrong.class);
+    assertThatThrownBy(() -> guard(nickname, Mono.just("in")).block(WAIT))
+        .isInstanceOf(LoginThrottle.Locked.class);
+  }
 }
