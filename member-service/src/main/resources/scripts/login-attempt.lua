@@ -15,6 +15,16 @@
 -- the lock it had before ('' none) and the lock this attempt set ('' none)}, code 0 go ahead, every
 -- key counted; -1 go ahead, the nickname-wide key not counted (a known address). The caller hands
 -- these back to login-succeeded.lua / login-withdrawn.lua, which never guess them again.
+-- The same attempt again (Lettuce sends a script again when its connection dropped before the
+-- reply): counted once, answered as the first time.
+if redis.call('EXISTS', KEYS[5]) == 1 then
+  local f = {}
+  local r = redis.call('HGETALL', KEYS[5])
+  for i = 1, #r, 2 do
+    f[r[i]] = r[i + 1]
+  end
+  return {f['c'], f['1'], f['2'], f['3'], f['4'], f['5'], f['6']}
+end
 local now = tonumber(ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - tonumber(ARGV[9]))
 local known = redis.call('ZSCORE', KEYS[4], ARGV[8])

@@ -8,10 +8,15 @@
 -- ARGV[8..13] per key, as login-attempt.lua returned them: the lock before the attempt ('' none)
 -- and the lock the attempt set ('' none), for take_back (login-take-back.lua, which
 -- LoginThrottle puts before this text): the right password must not lock everyone else out.
+-- KEYS[5] the attempt's record (login-attempt.lua): the wider counts lose this attempt only if the
+-- record is still there, so an attempt is never taken back twice (its caller gone at the same moment
+-- took it back by the record already).
 redis.call('DEL', KEYS[1])
-for i = 2, 3 do
-  if i == 3 or ARGV[7] == '1' then
-    take_back(KEYS[i], tonumber(ARGV[i - 1]), ARGV[6 + 2 * i], ARGV[7 + 2 * i])
+if redis.call('DEL', KEYS[5]) == 1 then
+  for i = 2, 3 do
+    if i == 3 or ARGV[7] == '1' then
+      take_back(KEYS[i], tonumber(ARGV[i - 1]), ARGV[6 + 2 * i], ARGV[7 + 2 * i])
+    end
   end
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', tonumber(ARGV[3]) - tonumber(ARGV[5]))

@@ -10,6 +10,12 @@ local function take_back(key, threshold, before, set)
     return
   end
   local failures = redis.call('HINCRBY', key, 'failures', -1)
+  if failures < 0 then
+    -- Never below none: a count taken back more often than it was counted would let guesses
+    -- through without end.
+    redis.call('HSET', key, 'failures', 0)
+    failures = 0
+  end
   if failures < threshold then
     redis.call('HDEL', key, 'locked_until')
   elseif set ~= '' and redis.call('HGET', key, 'locked_until') == set then

@@ -9,6 +9,10 @@
 -- ARGV[5..10] per key, as login-attempt.lua returned them: the lock before the attempt ('' none)
 -- and the lock the attempt set ('' none), for take_back (login-take-back.lua, which
 -- LoginThrottle puts before this text).
+-- KEYS[4] the attempt's record: taken back only while it is there (once, whoever asks first).
+if redis.call('DEL', KEYS[4]) == 0 then
+  return 0
+end
 for i = 1, 3 do
   if i ~= 2 or ARGV[4] == '1' then
     take_back(KEYS[i], tonumber(ARGV[i]), ARGV[3 + 2 * i], ARGV[4 + 2 * i])

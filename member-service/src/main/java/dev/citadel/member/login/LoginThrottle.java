@@ -94,7 +94,7 @@ public final class LoginThrottle {
    * that (the address may stop or start being known in between).
    */
   public record Counted(
-      String nicknameKey, String bucket, boolean nicknameWide, List<String> locks) {}
+      String nicknameKey, String bucket, boolean nicknameWide, List<String> locks, String record) {}
 
   /**
    * Counts an attempt; completes with what it counted if it may go on, fails with {@link Locked} if
@@ -158,7 +158,11 @@ public final class LoginThrottle {
                   ? Mono.error(new Locked(Duration.ofMillis(code)))
                   : Mono.just(
                       new Counted(
-                          nicknameKey, bucket, code == 0, List.copyOf(reply.subList(1, 7))));
+                          nicknameKey,
+                          bucket,
+                          code == 0,
+                          List.copyOf(reply.subList(1, 7)),
+                          record));
             });
   }
 
@@ -170,7 +174,7 @@ public final class LoginThrottle {
     return redis
         .execute(
             SUCCEEDED,
-            keys(attempt.nicknameKey(), attempt.bucket()),
+            withRecord(keys(attempt.nicknameKey(), attempt.bucket()), attempt),
             withLocks(
                 attempt,
                 Integer.toString(policy.perNickname()),
@@ -192,7 +196,7 @@ public final class LoginThrottle {
     return redis
         .execute(
             WITHDRAWN,
-            keys(attempt.nicknameKey(), attempt.bucket()).subList(0, 3),
+            withRecord(keys(attempt.nicknameKey(), attempt.bucket()).subList(0, 3), attempt),
             withLocks(
                 attempt,
                 Integer.toString(policy.perNicknameAndAddress()),
@@ -274,6 +278,13 @@ public final class LoginThrottle {
                 Integer.toString(policy.perNickname()),
                 Integer.toString(policy.perAddress())))
         .then();
+  }
+
+  /** The keys, then the attempt's record: a take-back acts only while the record is there. */
+  private static List<String> withRecord(List<String> keys, Counted attempt) {
+    List<String> all = new ArrayList<>(keys);
+    all.add(attempt.record());
+    return all;
   }
 
   /** A script's arguments, then the locks the attempt reported (see login-attempt.lua). */

@@ -263,4 +263,53 @@ class LoginThrottleTest {
     assertThatThrownBy(() -> guard(nickname, Mono.just("in")).block(WAIT))
         .isInstanceOf(LoginThrottle.Locked.class);
   }
+
+  /**
+   * Lettuce sends a script again when its connection dropped before the reply: the attempt ran
+   * twice, was counted twice and taken back once, and each such reconnect left a failure that never
+   * happened. Now the second run answers as the first.
+   */
+  @Test
+  void an_attempt_sent_again_after_a_reconnect_is_counted_once() {
+    ReactiveStringRedisTemplate replayed =
+        new ReactiveStringRedisTemplate(factory) {
+          @Override
+          public <T> reactor.core.publisher.Flux<T> execute(
+              org.springframework.data.redis.core.script.RedisScript<T> script,
+              java.util.List<String> keys,
+              java.util.List<?> args) {
+            if (keys.size() == 5) { // login-attempt.lua: run, then run again
+              return super.execute(script, keys, args).thenMany(super.execute(script, keys, args));
+            }
+            return super.execute(script, keys, args);
+          }
+        };
+    LoginThrottle twice =
+        new LoginThrottle(
+            replayed,
+            new LoginThrottle.Policy(5, 50, 100, Duration.ofMinutes(1), Duration.ofMinutes(15)));
+    String nickname = nick();
+    String address = "203.0.113.212";
+    assertThat(
+            twice
+                .guard(
+                    nickname, address, Clock.systemUTC(), Mono.just("in"), e -> e instanceof Wrong)
+                .block(WAIT))
+        .isEqualTo("in");
+    ReactiveStringRedisTemplate redis = new ReactiveStringRedisTemplate(factory);
+    assertThat(
+            redis
+                .<String, String>opsForHash()
+                .get("{login}:nickname:" + nickname, "failures")
+                .block(WAIT))
+        .isEqualTo("0");
+    assertThat(
+            redis
+                .<String, String>opsForHash()
+                .get(
+                    "{login}:address:" + dev.citadel.web.security.ClientAddress.bucket(address),
+                    "failures")
+                .block(WAIT))
+        .isEqualTo("0");
+  }
 }
