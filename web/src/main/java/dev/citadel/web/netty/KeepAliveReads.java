@@ -51,7 +51,7 @@ public final class KeepAliveReads extends ChannelDuplexHandler {
 
   @Override
   public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-    if (msg instanceof LastHttpContent) {
+    if (msg instanceof LastHttpContent && !informational(msg)) {
       unanswered = Math.max(0, unanswered - 1);
       ChannelPromise written = promise.unvoid();
       written.addListener(
@@ -73,5 +73,11 @@ public final class KeepAliveReads extends ChannelDuplexHandler {
       return;
     }
     ctx.write(msg, promise);
+  }
+
+  /** A 1xx answer (100 Continue before a body is read) is not the request's answer. */
+  private static boolean informational(Object msg) {
+    return msg instanceof io.netty.handler.codec.http.HttpResponse r
+        && r.status().codeClass() == io.netty.handler.codec.http.HttpStatusClass.INFORMATIONAL;
   }
 }

@@ -131,6 +131,18 @@ class KeepAliveReadsTest {
           .as("reads asked for after %d of 3 answers", answered)
           .isEqualTo(answered == 3 ? 1 : 0);
     }
+    // A 100 Continue before a body is read answers nothing: still one request waiting.
+    channel.writeInbound(
+        new io.netty.handler.codec.http.DefaultHttpRequest(
+            io.netty.handler.codec.http.HttpVersion.HTTP_1_1,
+            io.netty.handler.codec.http.HttpMethod.POST,
+            "/with-body"));
+    channel.writeOutbound(
+        new io.netty.handler.codec.http.DefaultFullHttpResponse(
+            io.netty.handler.codec.http.HttpVersion.HTTP_1_1,
+            io.netty.handler.codec.http.HttpResponseStatus.CONTINUE));
+    channel.runPendingTasks();
+    assertThat(reads.get() - before).as("no read for a 100 Continue").isEqualTo(1);
     channel.finishAndReleaseAll();
   }
 
