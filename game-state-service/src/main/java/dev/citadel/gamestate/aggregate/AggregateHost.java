@@ -753,7 +753,7 @@ public final class AggregateHost<S, C, E> {
         .map(
             all -> {
               if (all.isEmpty() || all.get(0).seq() != 1) {
-                throw new IllegalStateException(
+                throw new UnreadableSnapshot(
                     id
                         + " has only a snapshot of type "
                         + snapshot.get().type()

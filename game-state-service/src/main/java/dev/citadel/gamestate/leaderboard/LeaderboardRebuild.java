@@ -131,12 +131,16 @@ public final class LeaderboardRebuild {
                     // Live loads come first: a refusal for their sake waits a little.
                     .retryWhen(
                         reactor.util.retry.Retry.backoff(10, Duration.ofMillis(100))
+                            .maxBackoff(Duration.ofSeconds(1))
                             .filter(e -> e instanceof dev.citadel.gamestate.aggregate.Overloaded))
                     .filter(read -> read.state().exists())
                     .map(read -> Leaderboard.rows(id, read.state(), read.version()))
                     // One player that cannot be read (its journal cut before a snapshot this
                     // version cannot read) must not stop the others, at every check, for good.
+                    // Anything else (the database away for a moment) fails the rebuild: no marker,
+                    // the next check starts again, rather than leaving players out for good.
                     .onErrorResume(
+                        dev.citadel.gamestate.aggregate.UnreadableSnapshot.class,
                         e -> {
                           skipped.increment();
                           log.warn("leaderboard rebuild skips {}: {}", id, e.toString());
