@@ -64,6 +64,9 @@ public final class LeasedRateLimiter extends RedisRateLimiter {
   /** Whether Redis failed last time it was asked; then only one request at a time asks it. */
   private volatile boolean redisDown;
 
+  /** When Redis last failed a request. */
+  private volatile long lastFailureAt;
+
   /** While Redis is down: when one request may ask it again (the others are decided here). */
   private final AtomicLong redisAskedAgainAt = new AtomicLong();
 
@@ -139,10 +142,15 @@ public final class LeasedRateLimiter extends RedisRateLimiter {
                     leases.failed(key, ask);
                     long at = nanoTime.getAsLong();
                     redisAskedAgainAt.set(at + REDIS_RESTS.toNanos());
+                    lastFailureAt = at;
                     redisDown = true;
                     return locally(config, key, tokens, at);
                   }
-                  redisDown = false;
+                  if (now - lastFailureAt > 0) {
+                    // Asked after the last failure: Redis is back. (A late answer to a request
+                    // sent before it says nothing about now.)
+                    redisDown = false;
+                  }
                   return answer(config, key, tokens, ask, reply);
                 });
     if (!ask.lease()) {
