@@ -300,6 +300,61 @@ class OutboxTest {
   }
 
   /**
+   * Asked to finish while it waits to retry a failed round (Kafka away), the publisher starts no
+   * other round: the retry after its back-off took the lease and sent again after the stop.
+   */
+  @Test
+  void a_publisher_finishing_during_a_retry_back_off_starts_no_other_round() throws Exception {
+    String topic = "game.events.finishing-in-back-off";
+    KafkaTopics.ensure(kafka, List.of(topic));
+    PostgresEventStore store =
+        fixture.store(EventStoreOptions.defaults().withOutbox("finishing-in-back-off"));
+    AtomicInteger sends = new AtomicInteger();
+    MessagePublisher away =
+        new MessagePublisher() {
+          @Override
+          public Mono<Delivery> publish(OutgoingMessage message) {
+            return publishAll(Flux.just(message)).single();
+          }
+
+          @Override
+          public Flux<Delivery> publishAll(Flux<OutgoingMessage> messages) {
+            sends.incrementAndGet();
+            return Flux.error(new IllegalStateException("Kafka is away"));
+          }
+
+          @Override
+          public void close() {}
+        };
+    OutboxPublisher a =
+        new OutboxPublisher(
+            fixture.pool,
+            away,
+            "finishing-in-back-off",
+            topic,
+            100,
+            Duration.ofMillis(10),
+            Duration.ofSeconds(30),
+            new SimpleMeterRegistry());
+    store.append(append(newId(), 0, 1, 2, 3)).block();
+    OutboxPublisher.Running running = a.start();
+    try {
+      // A round failed and gave its lease up: the publisher now waits to try again (at least
+      // 100 ms, the first back-off with its jitter).
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .pollInterval(Duration.ofMillis(5))
+          .until(() -> sends.get() >= 1 && !leaseHeld("finishing-in-back-off"));
+      int before = sends.get();
+      running.finish().block(Duration.ofSeconds(20));
+      assertThat(sends.get()).as("no round after the stop").isEqualTo(before);
+      assertThat(leaseHeld("finishing-in-back-off")).isFalse();
+    } finally {
+      running.dispose();
+    }
+  }
+
+  /**
    * A publisher stopped with its service (a rolling deploy) in the middle of a round finishes the
    * round, starts no other and gives its lease up: the next owner starts at once, where this one
    * ended, instead of waiting out the lease.
