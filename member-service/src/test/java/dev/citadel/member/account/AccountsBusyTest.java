@@ -219,6 +219,36 @@ class AccountsBusyTest {
     }
   }
 
+  /** A keyed sign-up's repeat checks its password with bcrypt: within the sign-ups' share too. */
+  @Test
+  void a_keyed_repeat_checks_its_password_within_the_sign_ups_share() {
+    Slow slow = new Slow();
+    Scheduler hashing = Schedulers.newBoundedElastic(1, 4, "test-bcrypt");
+    try {
+      Accounts accounts = accounts(slow, hashing, 1);
+      String nickname = nick();
+      String id = Accounts.playerIdFor("key-" + nickname);
+      accounts
+          .signUp(nickname, "correct horse", id, true, Instant.EPOCH)
+          .block(Duration.ofSeconds(20));
+      accounts
+          .signUp(nick(), "hold the thread", "p1-" + nick(), Instant.EPOCH)
+          .subscribe(a -> {}, e -> {});
+      assertThat(await(slow.started)).isTrue();
+
+      assertThat(
+              refusal(
+                  () ->
+                      accounts
+                          .signUp(nickname, "correct horse", id, true, Instant.EPOCH)
+                          .block(Duration.ofSeconds(20))))
+          .isEqualTo(MemberRejected.Kind.BUSY);
+    } finally {
+      slow.release.countDown();
+      hashing.dispose();
+    }
+  }
+
   static boolean await(CountDownLatch latch) {
     try {
       return latch.await(10, TimeUnit.SECONDS);
