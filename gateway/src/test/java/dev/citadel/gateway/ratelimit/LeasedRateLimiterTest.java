@@ -280,4 +280,40 @@ class LeasedRateLimiterTest {
       nowhere.destroy();
     }
   }
+
+  /**
+   * A late answer to a request sent before Redis failed says nothing about Redis now: it ended the
+   * outage, and every request asked Redis (and waited its timeout) again.
+   */
+  @Test
+  void a_late_answer_to_a_request_sent_before_redis_failed_does_not_end_the_outage()
+      throws Exception {
+    java.util.concurrent.atomic.AtomicBoolean down =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    Counting redis =
+        new Counting(factory) {
+          @Override
+          public <T> Flux<T> execute(RedisScript<T> script, List<String> keys, List<?> args) {
+            if (down.get()) {
+              calls.incrementAndGet();
+              return Flux.error(
+                  new org.springframework.data.redis.RedisConnectionFailureException("down"));
+            }
+            return super.execute(script, keys, args).delayElements(Duration.ofMillis(300));
+          }
+        };
+    AtomicLong clock = new AtomicLong();
+    LeasedRateLimiter limiter = limiter(redis, 100, 200, clock);
+    var late = limiter.isAllowed(ROUTE, "player:" + UUID.randomUUID()).toFuture(); // sent, waits
+
+    clock.addAndGet(Duration.ofMillis(1).toNanos());
+    down.set(true);
+    assertThat(allowed(limiter, "player:" + UUID.randomUUID())).isTrue(); // fails: local buckets
+    assertThat(late.get(10, java.util.concurrent.TimeUnit.SECONDS).isAllowed()).isTrue();
+
+    int asked = redis.calls.get();
+    clock.addAndGet(Duration.ofMillis(1).toNanos());
+    assertThat(allowed(limiter, "player:" + UUID.randomUUID())).isTrue();
+    assertThat(redis.calls.get()).as("still resting: not asked").isEqualTo(asked);
+  }
 }
