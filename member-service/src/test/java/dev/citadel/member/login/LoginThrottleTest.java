@@ -186,7 +186,7 @@ class LoginThrottleTest {
         java.util.List<String> keys,
         java.util.List<?> args) {
       reactor.core.publisher.Flux<T> real = super.execute(script, keys, args);
-      if (keys.size() == 5 && toLose.getAndDecrement() > 0) { // login-attempt.lua
+      if (args.size() == 10 && toLose.getAndDecrement() > 0) { // login-attempt.lua
         return real.thenMany(
             reactor.core.publisher.Flux.error(
                 new org.springframework.dao.QueryTimeoutException("Redis did not answer in time")));
@@ -278,7 +278,7 @@ class LoginThrottleTest {
               org.springframework.data.redis.core.script.RedisScript<T> script,
               java.util.List<String> keys,
               java.util.List<?> args) {
-            if (keys.size() == 5) { // login-attempt.lua: run, then run again
+            if (args.size() == 10) { // login-attempt.lua: run, then run again
               return super.execute(script, keys, args).thenMany(super.execute(script, keys, args));
             }
             return super.execute(script, keys, args);
