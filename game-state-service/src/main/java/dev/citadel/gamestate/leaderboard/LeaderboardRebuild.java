@@ -130,7 +130,7 @@ public final class LeaderboardRebuild {
                     .readFromJournal(id)
                     // Live loads come first: a refusal for their sake waits a little.
                     .retryWhen(
-                        reactor.util.retry.Retry.backoff(10, Duration.ofMillis(100))
+                        reactor.util.retry.Retry.backoff(60, Duration.ofMillis(100))
                             .maxBackoff(Duration.ofSeconds(1))
                             .filter(e -> e instanceof dev.citadel.gamestate.aggregate.Overloaded))
                     .filter(read -> read.state().exists())
@@ -140,7 +140,7 @@ public final class LeaderboardRebuild {
                     // Anything else (the database away for a moment) fails the rebuild: no marker,
                     // the next check starts again, rather than leaving players out for good.
                     .onErrorResume(
-                        dev.citadel.gamestate.aggregate.UnreadableSnapshot.class,
+                        LeaderboardRebuild::unreadable,
                         e -> {
                           skipped.increment();
                           log.warn("leaderboard rebuild skips {}: {}", id, e.toString());
@@ -167,6 +167,18 @@ public final class LeaderboardRebuild {
                               // Another instance took over (ours lapsed): it rebuilds, not both.
                               : Mono.<Long>error(new IllegalStateException("rebuild lock lost")));
             });
+  }
+
+  /**
+   * A player this version can never read: a snapshot of another type before which the journal was
+   * cut, an event or snapshot it cannot decode (a newer version's type, corrupt bytes). Not the
+   * database or the host being unavailable for now.
+   */
+  static boolean unreadable(Throwable e) {
+    return e instanceof dev.citadel.gamestate.aggregate.UnreadableSnapshot
+        || e instanceof IllegalArgumentException
+        || e instanceof com.google.protobuf.InvalidProtocolBufferException
+        || e.getCause() instanceof com.google.protobuf.InvalidProtocolBufferException;
   }
 
   /** Checks now and every {@code interval}. */
