@@ -47,17 +47,6 @@ public final class Connections {
 
   public static ConnectionPool pool(
       String host, int port, String database, String user, String password, int size) {
-    return pool(host, port, database, user, password, size, ACQUIRE_TIMEOUT);
-  }
-
-  static ConnectionPool pool(
-      String host,
-      int port,
-      String database,
-      String user,
-      String password,
-      int size,
-      Duration acquireTimeout) {
     return pool(
         host,
         port,
@@ -65,7 +54,7 @@ public final class Connections {
         user,
         password,
         size,
-        acquireTimeout,
+        ACQUIRE_TIMEOUT,
         STATEMENT_TIMEOUT,
         LOCK_TIMEOUT);
   }

@@ -24,7 +24,15 @@ class ConnectionsTest {
   static ConnectionPool poolOfOne(Duration acquireTimeout) {
     PostgresEndpoint pg = SharedInfra.postgresDatabase("connections_test");
     return Connections.pool(
-        pg.host(), pg.port(), pg.database(), pg.username(), pg.password(), 1, acquireTimeout);
+        pg.host(),
+        pg.port(),
+        pg.database(),
+        pg.username(),
+        pg.password(),
+        1,
+        acquireTimeout,
+        Connections.STATEMENT_TIMEOUT,
+        Connections.LOCK_TIMEOUT);
   }
 
   @Test
