@@ -77,6 +77,9 @@ class PresenceConsumerTest {
                     .toByteArray()),
             message(topic, stranger, change(stranger, PresenceStatus.QUEUED, "", 1).toByteArray()),
             message(topic, player, change(player, PresenceStatus.IN_GAME, "m-1", 3).toByteArray()));
+    // As the services do: an idempotent send to a topic the broker is still auto-creating can
+    // loop on OUT_OF_ORDER_SEQUENCE_NUMBER past the wait below (seen once in CI).
+    dev.citadel.messaging.kafka.KafkaTopics.ensure(settings, List.of(topic));
     try (ReactorKafkaPublisher publisher = new ReactorKafkaPublisher(settings)) {
       publisher.publishAll(Flux.fromIterable(messages)).blockLast(Duration.ofSeconds(30));
       ReactorKafkaConsumer kafka = new ReactorKafkaConsumer(settings, publisher);
