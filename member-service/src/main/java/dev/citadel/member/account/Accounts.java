@@ -129,7 +129,7 @@ public final class Accounts {
     // nicknames hashed a password each and filled the queue log-ins need); the unique index still
     // decides a race between two sign-ups for a free one.
     Mono<Account> created =
-        Mono.defer(() -> hash(pass))
+        hash(pass) // deferred inside: nothing is counted or queued until subscribed
             .flatMap(
                 hash ->
                     db.sql(INSERT_SQL)
