@@ -34,12 +34,21 @@ public final class NotificationSocket implements WebSocketHandler {
   /** 4001: a close code of the application's own range (RFC 6455 §7.4.2). */
   static final CloseStatus TOKEN_EXPIRED = new CloseStatus(4001, "token expired");
 
+  /**
+   * 4002: the player opened more sockets here than {@link #MAX_PER_PLAYER}; this was the oldest.
+   */
+  static final CloseStatus REPLACED = new CloseStatus(4002, "replaced by a newer connection");
+
   /** Notifications kept for a socket whose client does not read; past it the oldest go. */
   static final int MAX_WAITING = 256;
+
+  /** Sockets one player may hold open on this instance (a fifth pushes the oldest out). */
+  static final int MAX_PER_PLAYER = 4;
 
   private final ReactiveRedisMessageListenerContainer listeners;
   private final Clock clock;
   private final AtomicInteger open = new AtomicInteger();
+  private final PlayerSockets<WebSocketSession> byPlayer = new PlayerSockets<>(MAX_PER_PLAYER);
   private final Counter pushed;
   private final Counter droppedUnread;
 
@@ -152,12 +161,19 @@ public final class NotificationSocket implements WebSocketHandler {
     // Ends when the client goes away (receive() completes and cancels the subscription) or when
     // the token expires (the timer closes the session, which ends both).
     open.incrementAndGet();
+    for (WebSocketSession older : byPlayer.add(playerId, session)) {
+      older.close(REPLACED).subscribe(done -> {}, error -> {});
+    }
     Mono<Void> expiry = Mono.delay(left).then(Mono.defer(() -> session.close(TOKEN_EXPIRED)));
     return Mono.firstWithSignal(
             session
                 .send(messages.doOnNext(m -> pushed.increment()).map(session::textMessage))
                 .and(session.receive().then()),
             expiry)
-        .doFinally(s -> open.decrementAndGet());
+        .doFinally(
+            s -> {
+              open.decrementAndGet();
+              byPlayer.remove(playerId, session);
+            });
   }
 }

@@ -106,6 +106,54 @@ class PlayerApiTest {
     }
   }
 
+  /**
+   * A player holds at most four sockets on an instance: a fifth closes the oldest with 4002 (a
+   * client reconnecting is never refused for a socket the server has not seen go yet).
+   */
+  @Test
+  void a_fifth_websocket_of_one_player_closes_the_oldest() {
+    String id = newId();
+    create(id, "manysockets");
+    String token = identity().player(id);
+    java.util.List<
+            java.util.concurrent.atomic.AtomicReference<
+                org.springframework.web.reactive.socket.CloseStatus>>
+        closed = new java.util.ArrayList<>();
+    java.util.List<Disposable> connections = new java.util.ArrayList<>();
+    try {
+      for (int i = 0; i < 5; i++) {
+        java.util.concurrent.atomic.AtomicReference<
+                org.springframework.web.reactive.socket.CloseStatus>
+            status = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicBoolean connected =
+            new java.util.concurrent.atomic.AtomicBoolean();
+        closed.add(status);
+        connections.add(
+            new org.springframework.web.reactive.socket.client.ReactorNettyWebSocketClient()
+                .execute(
+                    java.net.URI.create("ws://127.0.0.1:" + port + "/ws?access_token=" + token),
+                    session ->
+                        session
+                            .receive()
+                            .doOnNext(m -> connected.set(true))
+                            .then()
+                            .and(session.closeStatus().doOnNext(status::set)))
+                .subscribe());
+        // One at a time, so which is the oldest is known.
+        org.awaitility.Awaitility.await()
+            .atMost(java.time.Duration.ofSeconds(20))
+            .until(connected::get);
+      }
+      org.awaitility.Awaitility.await()
+          .atMost(java.time.Duration.ofSeconds(20))
+          .until(() -> closed.get(0).get() != null);
+      assertThat(closed.get(0).get().getCode()).isEqualTo(4002);
+      assertThat(closed.subList(1, 5)).allMatch(c -> c.get() == null);
+    } finally {
+      connections.forEach(Disposable::dispose);
+    }
+  }
+
   static TestIdentity identity() {
     return TestIdentity.shared();
   }
