@@ -136,6 +136,7 @@ class KeyRotationTest {
                 // shows at the gateway within the test.
                 "--citadel.security.keys-refresh=1s",
                 "--CITADEL_MEMBER_URL=" + m1,
+                "--citadel.security.client.secret=" + TestIdentity.CLIENT_SECRETS.get("gateway"),
                 "--spring.data.redis.url=" + SharedInfra.redis().url(),
                 "--citadel.gateway.game-state.instances=http://127.0.0.1:" + FreePorts.next());
     String nickname = "rot" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);

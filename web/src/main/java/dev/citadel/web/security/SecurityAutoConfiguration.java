@@ -82,8 +82,18 @@ public class SecurityAutoConfiguration {
   @ConditionalOnMissingBean
   ServiceTokens serviceTokens(SecurityProperties props, Clock clock) {
     SecurityProperties.Client c = props.client();
+    if (!c.id().isBlank() && !c.configured()) {
+      // A service that names its client calls others (the gateway for every sign-up and log-in):
+      // without its secret each such call would fail for as long as it runs. Refused at start.
+      throw new IllegalStateException(
+          "citadel.security.client.id is "
+              + c.id()
+              + " but its "
+              + (c.tokenUri() == null ? "token-uri" : "secret (CITADEL_SERVICE_CLIENT_SECRET)")
+              + " is not set: this service could not call the services it needs");
+    }
     if (!c.configured()) {
-      // Calls that need a token fail clearly; a service that calls no other never asks.
+      // A service that calls no other (no client id) never asks.
       return new ServiceTokens(WebClient.create(), null, "", "", clock);
     }
     return new ServiceTokens(WebClient.create(), c.tokenUri(), c.id(), c.secret(), clock);
