@@ -63,14 +63,26 @@ public final class AffinityFilter implements GlobalFilter, Ordered {
       return problem(exchange, HttpStatus.SERVICE_UNAVAILABLE, "no game-state instance is ready");
     }
     URI requestUrl = exchange.getRequiredAttribute(GATEWAY_REQUEST_URL_ATTR);
-    URI routed =
-        UriComponentsBuilder.fromUri(requestUrl)
-            .host(owner.get().getHost())
-            .port(owner.get().getPort())
-            .build(true)
-            .toUri();
-    exchange.getAttributes().put(GATEWAY_REQUEST_URL_ATTR, routed);
+    exchange.getAttributes().put(GATEWAY_REQUEST_URL_ATTR, routed(requestUrl, owner.get()));
     return chain.filter(exchange);
+  }
+
+  /**
+   * The request's URL at {@code owner}: its host, port and security (an instance listed as {@code
+   * https} is called over TLS, a WebSocket there as {@code wss}); path and query as they came.
+   */
+  static URI routed(URI requestUrl, URI owner) {
+    boolean socket =
+        "ws".equalsIgnoreCase(requestUrl.getScheme())
+            || "wss".equalsIgnoreCase(requestUrl.getScheme());
+    boolean secure =
+        "https".equalsIgnoreCase(owner.getScheme()) || "wss".equalsIgnoreCase(owner.getScheme());
+    return UriComponentsBuilder.fromUri(requestUrl)
+        .scheme(socket ? (secure ? "wss" : "ws") : (secure ? "https" : "http"))
+        .host(owner.getHost())
+        .port(owner.getPort())
+        .build(true)
+        .toUri();
   }
 
   static Mono<Void> problem(ServerWebExchange exchange, HttpStatus status, String detail) {
