@@ -154,8 +154,11 @@ public final class Player {
     List<PlayerEvent> events = new ArrayList<>();
     events.add(new ExperienceGained(c.amount(), total));
     int newLevel = levelFor(total);
-    for (int level = state.level() + 1; level <= newLevel; level++) {
-      events.add(new LeveledUp(level));
+    // One event for the level reached, however many were crossed: a grant of a billion
+    // experience wrote some 3,000 events, one per level (journals before 2026-12-07 hold those;
+    // replayed, they reach the same level).
+    if (newLevel > state.level()) {
+      events.add(new LeveledUp(newLevel));
     }
     return events;
   }

@@ -84,13 +84,26 @@ class PlayerTest {
   }
 
   @Test
-  void experience_levels_up_through_every_level_crossed() {
+  void experience_levels_up_once_to_the_level_reached() {
     given(CREATED)
         .when(new GainExperience(450))
-        .then(new ExperienceGained(450, 450), new LeveledUp(2), new LeveledUp(3));
-    given(CREATED, new ExperienceGained(450, 450), new LeveledUp(2), new LeveledUp(3))
+        .then(new ExperienceGained(450, 450), new LeveledUp(3));
+    given(CREATED, new ExperienceGained(450, 450), new LeveledUp(3))
         .when(new GainExperience(10))
         .then(new ExperienceGained(10, 460));
+    // Journals written before 2026-12-07 hold one event per level crossed: the same level.
+    given(CREATED, new ExperienceGained(450, 450), new LeveledUp(2), new LeveledUp(3))
+        .when(new GainExperience(1_000))
+        .then(new ExperienceGained(1_000, 1_450), new LeveledUp(4));
+  }
+
+  @Test
+  void the_largest_grant_of_experience_writes_one_level_event_not_thousands() {
+    given(CREATED)
+        .when(new PlayerCommand.Grant(0, Player.MAX_AMOUNT, List.of(), "quest"))
+        .then(
+            new ExperienceGained(Player.MAX_AMOUNT, Player.MAX_AMOUNT),
+            new LeveledUp(Player.levelFor(Player.MAX_AMOUNT)));
   }
 
   @Test
