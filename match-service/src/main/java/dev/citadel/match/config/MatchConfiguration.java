@@ -90,19 +90,6 @@ public class MatchConfiguration {
   }
 
   /** The queues' time: Redis's, shared by every replica. */
-  /** Redis commands time out after {@code spring.data.redis.timeout}, a whole queue read later. */
-  @Bean
-  org.springframework.boot.data.redis.autoconfigure.LettuceClientOptionsBuilderCustomizer
-      redisCommandTimeouts(
-          org.springframework.boot.data.redis.autoconfigure.DataRedisProperties redis) {
-    java.time.Duration command =
-        redis.getTimeout() == null ? java.time.Duration.ofSeconds(60) : redis.getTimeout();
-    return options ->
-        options.timeoutOptions(
-            new dev.citadel.match.queue.WholeReadTimeout(command, java.time.Duration.ofSeconds(60))
-                .options());
-  }
-
   @Bean
   QueueClock queueClock(ReactiveStringRedisTemplate redis, Clock clock, MeterRegistry meters) {
     return new QueueClock(redis, clock, meters);

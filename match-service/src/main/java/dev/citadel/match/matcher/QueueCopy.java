@@ -8,12 +8,12 @@ import reactor.core.publisher.Mono;
  * The matcher's copy of one queue's waiting players, sorted by Elo, kept up to date from the
  * queue's change feed: a tick reads only what changed since the last one (one script call for the
  * feed's position, range reads of the entries after the copy's), not the whole queue. The copy is
- * read whole (HGETALL) at first and again when the feed cannot continue it: a gap in the change
- * numbers (the feed was trimmed past this copy, or Redis lost its data and counts again from 0),
- * more changes behind than {@link #MAX_CATCH_UP}, a size that disagrees with the queue's (a change
- * made behind the feed's back), or a player a pop found gone still in the copy once it has caught
- * up ({@link #suspect}: a ghost; a player who merely left since the read is gone from the copy by
- * then), at most once per {@link #SUSPECT_READ_EVERY_NANOS}.
+ * read whole (in pages of HSCAN) at first and again when the feed cannot continue it: a gap in the
+ * change numbers (the feed was trimmed past this copy, or Redis lost its data and counts again from
+ * 0), more changes behind than {@link #MAX_CATCH_UP}, a size that disagrees with the queue's (a
+ * change made behind the feed's back), or a player a pop found gone still in the copy once it has
+ * caught up ({@link #suspect}: a ghost; a player who merely left since the read is gone from the
+ * copy by then), at most once per {@link #SUSPECT_READ_EVERY_NANOS}.
  *
  * <p>A copy may be behind the queue; that is safe because the pop script takes a group only if all
  * its players are still waiting (a stale group is skipped and counted). So a gap found while

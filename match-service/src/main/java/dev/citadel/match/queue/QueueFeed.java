@@ -110,9 +110,10 @@ public final class QueueFeed {
   }
 
   /**
-   * Everyone waiting, read whole (HGETALL), with the feed's position read BEFORE it: every change
-   * up to there is in the snapshot, and replaying the later ones over it is harmless (each sets or
-   * removes one player, so the last one for a player wins either way).
+   * Everyone waiting, read whole (in pages, {@link Queues#snapshot}), with the feed's position read
+   * BEFORE it: every change up to there is in the snapshot, and replaying the later ones over it is
+   * harmless (each sets or removes one player, so the last one for a player wins either way; a
+   * player who joined or left during the read is put right by the change that did it).
    */
   public Mono<Snapshot> snapshotWithPosition(String queue) {
     return feedPosition(queue)

@@ -215,13 +215,29 @@ public final class Queues {
     return feed;
   }
 
-  /** Everyone waiting in the queue now. */
+  /** Entries a page of a whole read asks for (HSCAN's COUNT). */
+  static final int WHOLE_READ_PAGE = 10_000;
+
+  /**
+   * Everyone waiting in the queue, read in pages (HSCAN): one HGETALL of a million players held the
+   * connection every command of this replica shares for 2-4 s, and whatever was sent behind it
+   * (joins, pops, lock renewals) waited that long or timed out. A player there for the whole read
+   * is in it; one who joined or left meanwhile may or may not be, as with a read at any one moment
+   * of it (the feed's later changes put the copy right); a player HSCAN returns twice counts once,
+   * the later answer.
+   */
   public Mono<List<Ticket>> snapshot(String queue) {
     return redis
         .<String, String>opsForHash()
-        .entries(new Keys(queue).tickets())
-        .map(e -> ticket(e.getKey(), e.getValue()))
-        .collectList();
+        .scan(
+            new Keys(queue).tickets(),
+            org.springframework.data.redis.core.ScanOptions.scanOptions()
+                .count(WHOLE_READ_PAGE)
+                .build())
+        .collectMap(Map.Entry::getKey, Map.Entry::getValue, java.util.LinkedHashMap::new)
+        .map(
+            entries ->
+                entries.entrySet().stream().map(e -> ticket(e.getKey(), e.getValue())).toList());
   }
 
   static Ticket ticket(String player, String stored) {
