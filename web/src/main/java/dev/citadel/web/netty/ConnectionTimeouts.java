@@ -12,8 +12,9 @@ import reactor.netty.http.server.HttpServer;
  * <ul>
  *   <li>{@code idle}: a connection with no request under way (new, or kept alive after an answer),
  *       or still sending its request's headers, is closed after this. Longer than the idle time of
- *       every pool in front of a service (the gateway's 20 s; an ingress keeps upstream connections
- *       up to 60 s), so a pool never sends a request on a connection the server is closing.
+ *       every pool in front of a service (the gateway's routes 20 s, the services' own clients 30
+ *       s: {@link ClientPoolDefaults}; an ingress keeps upstream connections up to 60 s), so a pool
+ *       never sends a request on a connection the server is closing.
  *   <li>{@code read}: a request whose body stops coming for this long is closed ({@link
  *       BodyStallTimeout}).
  * </ul>
