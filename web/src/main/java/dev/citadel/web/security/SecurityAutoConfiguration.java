@@ -85,12 +85,20 @@ public class SecurityAutoConfiguration {
     if (!c.id().isBlank() && !c.configured()) {
       // A service that names its client calls others (the gateway for every sign-up and log-in):
       // without its secret each such call would fail for as long as it runs. Refused at start.
+      java.util.List<String> missing = new java.util.ArrayList<>();
+      if (c.tokenUri() == null) {
+        missing.add("token-uri");
+      }
+      if (c.secret().isBlank()) {
+        missing.add("secret (CITADEL_SERVICE_CLIENT_SECRET)");
+      }
       throw new IllegalStateException(
           "citadel.security.client.id is "
               + c.id()
               + " but its "
-              + (c.tokenUri() == null ? "token-uri" : "secret (CITADEL_SERVICE_CLIENT_SECRET)")
-              + " is not set: this service could not call the services it needs");
+              + String.join(" and ", missing)
+              + (missing.size() == 1 ? " is" : " are")
+              + " not set: this service could not call the services it needs");
     }
     if (!c.configured()) {
       // A service that calls no other (no client id) never asks.
