@@ -143,8 +143,8 @@ final class QueueCopy {
               count = snapshot.position().count();
               lastId = snapshot.position().id();
               loaded = true;
-              // Changes made between the position and the read are in the snapshot already;
-              // following them again is harmless (the last change of a player wins either way).
+              // Changes made after the position may or may not be in the snapshot (it is read in
+              // pages); following them all puts each player right (the last change wins).
               return follow(Long.MAX_VALUE, true);
             });
   }

@@ -8,6 +8,7 @@ import org.springframework.data.domain.Range;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.data.redis.core.script.RedisScript;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * The reading side of each queue's change feed (written by the scripts that change who waits, see
@@ -50,6 +51,9 @@ public final class QueueFeed {
     return redis
         .execute(FEED_POSITION, List.of(k.changes(), k.changeCount(), k.tickets()), List.of())
         .next()
+        // The matcher's work on what it reads (catching up, sorting, forming matches) runs off
+        // the Redis client's one thread, which delivers every other reply of this replica.
+        .publishOn(Schedulers.parallel())
         .map(r -> new FeedPosition(Long.parseLong(r.get(0)), r.get(1), Long.parseLong(r.get(2))));
   }
 
@@ -70,6 +74,7 @@ public final class QueueFeed {
             Range.rightUnbounded(Range.Bound.inclusive(nextId(afterId))),
             org.springframework.data.redis.connection.Limit.limit().count(limit))
         .collectList()
+        .publishOn(Schedulers.parallel())
         .map(
             records -> {
               List<Change> changes = new ArrayList<>(records.size());

@@ -34,9 +34,9 @@ import reactor.core.publisher.Flux;
  * service's own bound unless told), pops them in Redis and sends each {@code match.found} to Kafka.
  * Prints tick time p50 / p99 (the first tick, which reads the queue whole, and the warm-up ticks
  * after it apart), matches per second of tick time, and the same run's baseline: a tick as it was
- * before the change feed (HGETALL of the whole queue, then sort and walk it). Nothing is lost:
- * every player is still waiting or in exactly one pending match. Run with {@code ./mvnw -Pbenchmark
- * -pl match-service -am package -Dtest=MatcherMillionBenchmarkTest} ({@code
+ * before the change feed (the whole queue read, in pages since 2026-12-07, then sorted and walked).
+ * Nothing is lost: every player is still waiting or in exactly one pending match. Run with {@code
+ * ./mvnw -Pbenchmark -pl match-service -am package -Dtest=MatcherMillionBenchmarkTest} ({@code
  * -Dbench.matcher.players=}, {@code .per-tick=}, {@code .ticks=}, {@code .warm-up=}).
  */
 @Tag("benchmark")
@@ -179,7 +179,7 @@ class MatcherMillionBenchmarkTest {
           WARM_UP, percentile(warmUp, 50), percentile(warmUp, 99), percentile(warmUp, 100));
     }
     System.out.printf(
-        "| baseline: HGETALL + sort + walk only, no pops or sends (%d runs; max in the p99"
+        "| baseline: whole read + sort + walk only, no pops or sends (%d runs; max in the p99"
             + " column) | %.1f ms | %.1f ms | | |%n",
         BASELINE_RUNS, percentile(fullReads, 50), percentile(fullReads, 100));
     System.out.printf(

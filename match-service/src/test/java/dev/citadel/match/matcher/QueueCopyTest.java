@@ -58,6 +58,36 @@ class QueueCopyTest {
     return all;
   }
 
+  /**
+   * A whole read comes in pages (HSCAN) while players join and leave: what the pages missed or saw
+   * twice, the feed's changes after the read's position put right, with no second whole read.
+   */
+  @Test
+  void a_whole_read_in_pages_while_players_come_and_go_is_put_right_by_the_feed() {
+    String queue = "paged-" + UUID.randomUUID();
+    List<Ticket> start = players(60_000, 500);
+    reactor.core.publisher.Flux.range(0, start.size() / 5_000)
+        .concatMap(b -> queues.enqueue(queue, start.subList(b * 5_000, (b + 1) * 5_000), NOW))
+        .blockLast();
+    QueueCopy copy = new QueueCopy(queues.feed(), queue);
+    var comingAndGoing =
+        reactor.core.publisher.Flux.range(0, 40)
+            .concatMap(
+                i ->
+                    queues
+                        .cancel(queue, start.get(i * 1_000).playerId())
+                        .then(queues.enqueue(queue, players(25, 100_000 + i), NOW + i)))
+            .subscribeOn(reactor.core.scheduler.Schedulers.boundedElastic())
+            .then()
+            .toFuture();
+    copy.refresh().block();
+    comingAndGoing.join();
+    assertThat(copy.refresh().block().list())
+        .containsExactlyElementsOf(whole(queue))
+        .hasSize(60_000 - 40 + 40 * 25);
+    assertThat(copy.fullReads()).isEqualTo(1);
+  }
+
   @Test
   void joins_cancels_pops_and_requeues_are_followed_without_reading_the_queue_again() {
     String queue = "copy-" + UUID.randomUUID();
