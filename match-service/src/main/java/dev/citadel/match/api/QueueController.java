@@ -90,7 +90,10 @@ public class QueueController {
                                                       : Mono.just(statuses)))
                               .orElse(Mono.just(statuses)));
             })
-        .flatMap(statuses -> answer(queue, player, statuses.get(0)));
+        .flatMap(statuses -> answer(queue, player, statuses.get(0)))
+        // A timeout is a 503: the join may have landed, and asked again it answers where the
+        // player stands.
+        .timeout(props.match().requestDeadline());
   }
 
   /**
@@ -191,7 +194,8 @@ public class QueueController {
                       Mono.error(new ApiException(HttpStatus.CONFLICT, "player is in a game"));
                   case NOT_QUEUED ->
                       Mono.error(new ApiException(HttpStatus.NOT_FOUND, "not queued in " + queue));
-                });
+                })
+        .timeout(props.match().requestDeadline());
   }
 
   String requireQueue(String queue) {
