@@ -77,6 +77,11 @@ public final class Problems {
     if (error instanceof ServerWebInputException e) {
       return answer(HttpStatus.BAD_REQUEST, inputProblem(e));
     }
+    if (causedBy(error, POOL_ACQUIRE_TIMEOUT)) {
+      // Every pooled connection to the service behind was busy for the acquire timeout: refused
+      // before anything was sent (a proxy turns it into a 504; it is overload, not a lost answer).
+      return unavailable("too many requests under way to the service behind this one; try again");
+    }
     if (error instanceof ResponseStatusException e
         && e.getStatusCode().value() == HttpStatus.GATEWAY_TIMEOUT.value()) {
       // A proxy's response timeout (the gateway's): the request went out, so it may have acted.
@@ -226,6 +231,10 @@ public final class Problems {
   static final String PREMATURE_CLOSE = "reactor.netty.http.client.PrematureCloseException";
 
   static final String ABORTED = "reactor.netty.channel.AbortedException";
+
+  /** Reactor Netty's pool found no free connection in time (named: no dependency). */
+  static final String POOL_ACQUIRE_TIMEOUT =
+      "reactor.netty.internal.shaded.reactor.pool.PoolAcquireTimeoutException";
 
   private static boolean causedBy(Throwable error, String className) {
     return find(error, t -> t.getClass().getName().equals(className)) != null;
