@@ -8,6 +8,7 @@ import org.springframework.data.domain.Range;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.data.redis.core.script.RedisScript;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
 /**
@@ -20,6 +21,15 @@ public final class QueueFeed {
   @SuppressWarnings({"unchecked", "rawtypes"})
   private static final RedisScript<List<String>> FEED_POSITION =
       (RedisScript) Queues.script("feed-position", List.class);
+
+  /**
+   * Where the matcher works on what it reads (parsing, catching up, sorting, forming matches): a
+   * thread of its own, not the Redis client's one thread, which delivers every reply of this
+   * replica, nor Reactor's parallel workers, which run every timer (a whole read of a million there
+   * made timeouts and loops on that worker late by its second). One thread: the copies, which are
+   * not thread-safe, are only ever touched there or after a hand-off from it.
+   */
+  public static final Scheduler MATCHER = Schedulers.newSingle("matcher", true);
 
   private final ReactiveStringRedisTemplate redis;
   private final Queues queues;
@@ -51,9 +61,7 @@ public final class QueueFeed {
     return redis
         .execute(FEED_POSITION, List.of(k.changes(), k.changeCount(), k.tickets()), List.of())
         .next()
-        // The matcher's work on what it reads (catching up, sorting, forming matches) runs off
-        // the Redis client's one thread, which delivers every other reply of this replica.
-        .publishOn(Schedulers.parallel())
+        .publishOn(MATCHER)
         .map(r -> new FeedPosition(Long.parseLong(r.get(0)), r.get(1), Long.parseLong(r.get(2))));
   }
 
@@ -74,7 +82,7 @@ public final class QueueFeed {
             Range.rightUnbounded(Range.Bound.inclusive(nextId(afterId))),
             org.springframework.data.redis.connection.Limit.limit().count(limit))
         .collectList()
-        .publishOn(Schedulers.parallel())
+        .publishOn(MATCHER)
         .map(
             records -> {
               List<Change> changes = new ArrayList<>(records.size());

@@ -13,7 +13,6 @@ import org.springframework.data.redis.core.script.DefaultRedisScript;
 import org.springframework.data.redis.core.script.RedisScript;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Schedulers;
 
 /**
  * The queues in Redis. Every mutation that must be atomic is one Lua script (resources/scripts);
@@ -225,9 +224,9 @@ public final class Queues {
    * (joins, pops, lock renewals) waited that long or timed out. A player there for the whole read
    * is in it; one who joined or left meanwhile may or may not be, as with a read at any one moment
    * of it (the feed's later changes put the copy right); a player HSCAN returns twice counts once,
-   * the later answer. Parsed off the Redis client's thread, which delivers every reply of the
-   * replica, as the pages come (a million parsed there at the end held every other reply for a
-   * second).
+   * the later answer. Parsed as the pages come on the matcher's thread ({@link QueueFeed#MATCHER}),
+   * not the Redis client's, which delivers every reply of the replica (a million parsed there at
+   * the end held every other reply for a second).
    */
   public Mono<List<Ticket>> snapshot(String queue) {
     return redis
@@ -237,7 +236,7 @@ public final class Queues {
             org.springframework.data.redis.core.ScanOptions.scanOptions()
                 .count(WHOLE_READ_PAGE)
                 .build())
-        .publishOn(Schedulers.parallel(), WHOLE_READ_PAGE)
+        .publishOn(QueueFeed.MATCHER, WHOLE_READ_PAGE)
         .map(e -> ticket(e.getKey(), e.getValue()))
         .collectMap(Ticket::playerId, t -> t)
         .map(byPlayer -> List.copyOf(byPlayer.values()));

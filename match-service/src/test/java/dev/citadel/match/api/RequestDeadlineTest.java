@@ -63,7 +63,8 @@ class RequestDeadlineTest {
     String player = "p-" + UUID.randomUUID();
     leave(player).expectStatus().isNotFound(); // not queued: Redis answers
 
-    try (var lettuce = io.lettuce.core.RedisClient.create(redisServer.endpoint().url()).connect()) {
+    try (var client = io.lettuce.core.RedisClient.create(redisServer.endpoint().url());
+        var lettuce = client.connect()) {
       // Every client's commands wait 4 s (longer than the deadline, shorter than the 5 s command
       // timeout): only the deadline can end the request before Redis answers.
       lettuce

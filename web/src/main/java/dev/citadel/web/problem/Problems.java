@@ -79,7 +79,7 @@ public final class Problems {
     }
     if (causedBy(error, POOL_ACQUIRE_TIMEOUT)) {
       // Every pooled connection to the service behind was busy for the acquire timeout: refused
-      // before anything was sent (a proxy turns it into a 504; it is overload, not a lost answer).
+      // before anything was sent (overload, not a lost answer: nothing acted).
       return unavailable("too many requests under way to the service behind this one; try again");
     }
     if (error instanceof ResponseStatusException e
