@@ -51,6 +51,8 @@ class KubernetesManifestsTest {
           "CITADEL_GATEWAY_RESPONSE_TIMEOUT",
           // The direct game path: on by default everywhere; false is for A/B runs and doubt.
           "CITADEL_GATEWAY_DIRECT_GAME_PATH",
+          // The proxy pool's connections per address: a tuning knob, 512 by default.
+          "CITADEL_GATEWAY_MAX_CONNECTIONS",
           "CITADEL_JWT_KEY_ID",
           // Static instance lists: the kubernetes profile discovers game-state through DNS, and
           // game-state's coordinator then runs every participant in-process (see issue #6).
