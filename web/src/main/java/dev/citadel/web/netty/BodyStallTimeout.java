@@ -7,7 +7,6 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import reactor.netty.NettyPipeline;
 import reactor.netty.http.server.HttpServer;
 
 /**
@@ -37,15 +36,7 @@ final class BodyStallTimeout extends ChannelDuplexHandler {
 
   /** The server with this handler right after the HTTP/1.1 codec of every connection. */
   static HttpServer apply(HttpServer server, Duration timeout) {
-    return server.doOnChannelInit(
-        (observer, channel, remoteAddress) -> {
-          if (channel.pipeline().get(NettyPipeline.HttpCodec) != null
-              && channel.pipeline().get(NAME) == null) {
-            channel
-                .pipeline()
-                .addAfter(NettyPipeline.HttpCodec, NAME, new BodyStallTimeout(timeout));
-          }
-        });
+    return AfterHttpCodec.add(server, NAME, () -> new BodyStallTimeout(timeout));
   }
 
   @Override

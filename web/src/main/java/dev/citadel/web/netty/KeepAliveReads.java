@@ -6,7 +6,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.LastHttpContent;
-import reactor.netty.NettyPipeline;
 import reactor.netty.http.server.HttpServer;
 
 /**
@@ -32,13 +31,7 @@ public final class KeepAliveReads extends ChannelDuplexHandler {
 
   /** The server with this handler right after the HTTP/1.1 codec of every connection. */
   public static HttpServer apply(HttpServer server) {
-    return server.doOnChannelInit(
-        (observer, channel, remoteAddress) -> {
-          if (channel.pipeline().get(NettyPipeline.HttpCodec) != null
-              && channel.pipeline().get(NAME) == null) {
-            channel.pipeline().addAfter(NettyPipeline.HttpCodec, NAME, new KeepAliveReads());
-          }
-        });
+    return AfterHttpCodec.add(server, NAME, KeepAliveReads::new);
   }
 
   @Override
