@@ -4,7 +4,7 @@
 -- ARGV: (match id, channel, room, one of its players) quadruples
 -- Returns, per match in order:
 --   its pending record (created#attempt#players): assigned now;
---   '=': assigned before to this very match (a redelivery: announce it again, change nothing);
+--   '=': assigned before to this very match (a redelivery: announced then, change nothing);
 --   '': not this match's any more (cancelled and requeued, or its game ended first): change
 --   nothing.
 local result = {}

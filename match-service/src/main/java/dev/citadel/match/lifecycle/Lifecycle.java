@@ -19,7 +19,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -144,9 +143,11 @@ public final class Lifecycle {
 
   /**
    * Rooms confirmed by game-state: their players are in a game, and are told so once. The matches
-   * still pending are announced first and assigned after (one script call per queue), so a failure
-   * in between is retried with the announcement, and a confirmation that arrives again (a
-   * redelivery, a cancel that lost) finds its match assigned and announces nothing.
+   * are assigned first (one script call per queue) and only those assigned by that call are
+   * announced: a player told of a room reads their status as in that game, and a confirmation that
+   * arrives again (a redelivery, a cancel that lost) finds its match assigned and announces
+   * nothing. Announcements are best effort (the state is readable): one lost to a crash right after
+   * the assignment is not sent again.
    */
   public Mono<Void> onAssigned(List<RoomAssigned> confirmations) {
     Map<String, Map<String, RoomAssigned>> byQueue = new LinkedHashMap<>();
@@ -160,52 +161,42 @@ public final class Lifecycle {
             e -> {
               List<RoomAssigned> rooms = List.copyOf(e.getValue().values());
               return queues
-                  .pendingAll(e.getKey(), rooms.stream().map(RoomAssigned::getMatchId).toList())
-                  .flatMap(pending -> announce(e.getKey(), rooms, pending))
-                  .flatMap(
-                      fresh ->
-                          queues.assignAll(
-                              e.getKey(),
-                              fresh.stream()
-                                  .map(
-                                      a ->
-                                          new Queues.Assignment(
-                                              a.getMatchId(),
-                                              a.getChannel(),
-                                              a.getRoom(),
-                                              a.getPlayerIdsCount() == 0 ? "" : a.getPlayerIds(0)))
-                                  .toList()))
-                  .doOnNext(
-                      results ->
-                          assigned.increment(
-                              results.stream()
-                                  .filter(r -> r instanceof Queues.Assigned.Now)
-                                  .count()));
+                  .assignAll(
+                      e.getKey(),
+                      rooms.stream()
+                          .map(
+                              a ->
+                                  new Queues.Assignment(
+                                      a.getMatchId(),
+                                      a.getChannel(),
+                                      a.getRoom(),
+                                      a.getPlayerIdsCount() == 0 ? "" : a.getPlayerIds(0)))
+                          .toList())
+                  .flatMap(results -> announce(e.getKey(), rooms, results));
             })
         .then(Mono.fromRunnable(() -> confirmed.increment(confirmations.size())));
   }
 
-  /** Announces the rooms of the matches still pending; answers those rooms. */
-  private Mono<List<RoomAssigned>> announce(
-      String queue, List<RoomAssigned> rooms, List<Optional<PendingMatch>> pending) {
+  /** Announces the rooms of the matches {@link Queues#assignAll} assigned now. */
+  private Mono<Void> announce(
+      String queue, List<RoomAssigned> rooms, List<Queues.Assigned> results) {
     long now = clock.millis();
-    List<RoomAssigned> fresh = new ArrayList<>();
     List<Transitions.Seated> seated = new ArrayList<>();
     Timer timer = enqueueToRoom(queue);
     for (int i = 0; i < rooms.size(); i++) {
-      if (pending.get(i).isEmpty()) {
+      if (!(results.get(i) instanceof Queues.Assigned.Now assignedNow)) {
         continue; // assigned before (announced then), or requeued: nothing to tell
       }
+      PendingMatch match = assignedNow.match();
       RoomAssigned a = rooms.get(i);
-      PendingMatch match = pending.get(i).get();
       match
           .players()
           .forEach(t -> timer.record(Duration.ofMillis(Math.max(0, now - t.enqueuedAtMs()))));
-      fresh.add(a);
       seated.add(
           new Transitions.Seated(players(match), a.getMatchId(), a.getChannel(), a.getRoom()));
     }
-    return transitions.inGame(seated).thenReturn(fresh);
+    assigned.increment(seated.size());
+    return transitions.inGame(seated);
   }
 
   /**

@@ -352,7 +352,7 @@ public final class Queues {
     /** Its players are in a game now. */
     record Now(PendingMatch match) implements Assigned {}
 
-    /** It was assigned before, to this room: a redelivery (announce again, change nothing). */
+    /** It was assigned before, to this room: a redelivery (announced then: change nothing). */
     record Before() implements Assigned {}
 
     /** It is no longer this match's to assign (cancelled and requeued): nothing changed. */
@@ -361,8 +361,8 @@ public final class Queues {
 
   /**
    * Puts the players of each confirmed match in a game, for many matches in ONE script call;
-   * answers, in order, what happened to each (see {@link Assigned}), so a redelivered confirmation
-   * is harmless yet can be announced again.
+   * answers, in order, what happened to each (see {@link Assigned}): only a match assigned now is
+   * announced, so a redelivered confirmation is harmless.
    */
   public Mono<List<Assigned>> assignAll(String queue, List<Assignment> assignments) {
     if (assignments.isEmpty()) {
@@ -435,28 +435,6 @@ public final class Queues {
         .get(new Keys(queue).pending(), matchId)
         .map(stored -> Optional.of(PendingMatch.parse(matchId, stored)))
         .defaultIfEmpty(Optional.empty());
-  }
-
-  /** Many matches' pending records in one call, in order; empty for a match no longer pending. */
-  public Mono<List<Optional<PendingMatch>>> pendingAll(String queue, List<String> matchIds) {
-    if (matchIds.isEmpty()) {
-      return Mono.just(List.of());
-    }
-    return redis
-        .<String, String>opsForHash()
-        .multiGet(new Keys(queue).pending(), matchIds)
-        .map(
-            stored -> {
-              List<Optional<PendingMatch>> result = new ArrayList<>(matchIds.size());
-              for (int i = 0; i < matchIds.size(); i++) {
-                String s = stored.get(i);
-                result.add(
-                    s == null
-                        ? Optional.empty()
-                        : Optional.of(PendingMatch.parse(matchIds.get(i), s)));
-              }
-              return result;
-            });
   }
 
   /** The match the player has a seat in, in this queue's Redis, if any. */
