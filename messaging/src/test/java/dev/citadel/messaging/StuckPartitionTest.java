@@ -188,9 +188,13 @@ class StuckPartitionTest {
             .atMost(Duration.ofSeconds(60))
             .until(() -> failures.keySet().stream().anyMatch(k -> k.startsWith("second")));
         databaseAway.set(false);
-        await()
-            .atMost(Duration.ofSeconds(60))
-            .until(() -> new java.util.HashSet<>(handled).size() == 2 * backlog);
+        try {
+          await()
+              .atMost(Duration.ofSeconds(60))
+              .until(() -> new java.util.HashSet<>(handled).size() == 2 * backlog);
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+          throw new AssertionError(missing(handled, backlog, "moved"), e);
+        }
       } finally {
         first.dispose();
         if (second != null) {
@@ -199,6 +203,35 @@ class StuckPartitionTest {
       }
     }
     assertThat(handled).hasSize(2 * backlog).doesNotHaveDuplicates();
+  }
+
+  /**
+   * What a wait for every record found missing, per partition (first, last, how many), beside the
+   * group's committed offsets and members: a commit past records never handled, or a partition that
+   * stopped.
+   */
+  static String missing(List<String> handled, int backlog, String group) throws Exception {
+    java.util.Set<String> seen = new java.util.HashSet<>(handled);
+    StringBuilder out = new StringBuilder("records never handled:");
+    for (int partition = 0; partition < 2; partition++) {
+      List<Integer> gone = new java.util.ArrayList<>();
+      for (int i = 0; i < backlog; i++) {
+        if (!seen.contains(partition + "@" + i)) {
+          gone.add(i);
+        }
+      }
+      out.append(
+          gone.isEmpty()
+              ? String.format(" partition %d none;", partition)
+              : String.format(
+                  " partition %d %d (%d..%d);",
+                  partition, gone.size(), gone.get(0), gone.get(gone.size() - 1)));
+    }
+    out.append(" committed: ")
+        .append(admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get())
+        .append("; group: ")
+        .append(admin.describeConsumerGroups(List.of(group)).all().get());
+    return out.toString();
   }
 
   /**

@@ -152,7 +152,13 @@ public final class ReactorKafkaConsumer implements MessageConsumer {
                   // thread (reactor-kafka emits them there, before its next poll, where a revoke
                   // happens), so a record fetched before a revoke is never taken for after it.
                   .map(r -> new Held(r, flows.received(r.receiverOffset().topicPartition())))
-                  // Unbounded: PartitionFlows bounds what is held, per partition.
+                  // Everything asked for once, and no later request passed up: a handler thread
+                  // asking for more (groupBy replenishes as records are handled) would otherwise
+                  // run reactor-kafka's drain, and the map above, itself, so a record fetched
+                  // before a revoke could be tagged after it: handled, and its offset committed
+                  // past records of the old turn the new owner then never gets. Unbounded:
+                  // PartitionFlows bounds what is held, per partition.
+                  .onBackpressureBuffer()
                   .groupBy(Held::partition, Integer.MAX_VALUE)
                   .flatMap(partition -> perPartition.apply(partition, flows), Integer.MAX_VALUE)
                   .doFinally(signal -> flows.close());
