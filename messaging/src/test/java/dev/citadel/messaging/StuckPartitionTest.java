@@ -210,7 +210,7 @@ class StuckPartitionTest {
    * group's committed offsets and members: a commit past records never handled, or a partition that
    * stopped.
    */
-  static String missing(List<String> handled, int backlog, String group) throws Exception {
+  static String missing(List<String> handled, int backlog, String group) {
     java.util.Set<String> seen = new java.util.HashSet<>(handled);
     StringBuilder out = new StringBuilder("records never handled:");
     for (int partition = 0; partition < 2; partition++) {
@@ -227,10 +227,22 @@ class StuckPartitionTest {
                   " partition %d %d (%d..%d);",
                   partition, gone.size(), gone.get(0), gone.get(gone.size() - 1)));
     }
-    out.append(" committed: ")
-        .append(admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get())
-        .append("; group: ")
-        .append(admin.describeConsumerGroups(List.of(group)).all().get());
+    try {
+      out.append(" committed: ")
+          .append(
+              admin
+                  .listConsumerGroupOffsets(group)
+                  .partitionsToOffsetAndMetadata()
+                  .get(10, java.util.concurrent.TimeUnit.SECONDS))
+          .append("; group: ")
+          .append(
+              admin
+                  .describeConsumerGroups(List.of(group))
+                  .all()
+                  .get(10, java.util.concurrent.TimeUnit.SECONDS));
+    } catch (Exception e) {
+      out.append(" (the group could not be read: ").append(e).append(')');
+    }
     return out.toString();
   }
 

@@ -146,19 +146,10 @@ public final class ReactorKafkaConsumer implements MessageConsumer {
                       gauges.paused(),
                       gauges.held());
               current.set(flows);
-              return receiver
-                  .receive()
-                  // Tagged with the partition's turn as the records come from the consumer's own
-                  // thread (reactor-kafka emits them there, before its next poll, where a revoke
-                  // happens), so a record fetched before a revoke is never taken for after it.
-                  .map(r -> new Held(r, flows.received(r.receiverOffset().topicPartition())))
-                  // Everything asked for once, and no later request passed up: a handler thread
-                  // asking for more (groupBy replenishes as records are handled) would otherwise
-                  // run reactor-kafka's drain, and the map above, itself, so a record fetched
-                  // before a revoke could be tagged after it: handled, and its offset committed
-                  // past records of the old turn the new owner then never gets. Unbounded:
-                  // PartitionFlows bounds what is held, per partition.
-                  .onBackpressureBuffer()
+              return taggedWhereReceived(
+                      receiver.receive(),
+                      r -> new Held(r, flows.received(r.receiverOffset().topicPartition())))
+                  // Unbounded: PartitionFlows bounds what is held, per partition.
                   .groupBy(Held::partition, Integer.MAX_VALUE)
                   .flatMap(partition -> perPartition.apply(partition, flows), Integer.MAX_VALUE)
                   .doFinally(signal -> flows.close());
@@ -168,6 +159,20 @@ public final class ReactorKafkaConsumer implements MessageConsumer {
                 .maxBackoff(Duration.ofSeconds(10))
                 .doBeforeRetry(s -> log.warn("consumer {} restarts: {}", groupId, s.failure())))
         .subscribe();
+  }
+
+  /**
+   * Each record tagged (with its partition's turn) on the thread that emits it: reactor-kafka's
+   * consumer thread, before its next poll, where a revoke happens, so a record fetched before a
+   * revoke is never taken for after it. Everything is asked for once and no later request passes
+   * up: a handler thread asking for more (groupBy replenishes as records are handled) would
+   * otherwise run reactor-kafka's drain, and the tagging, itself, so a record could be tagged after
+   * a revoke it was fetched before: handled, and its offset committed past records of the old turn
+   * that the new owner then never gets.
+   */
+  static <R, T> Flux<T> taggedWhereReceived(
+      Flux<R> received, java.util.function.Function<R, T> tag) {
+    return received.map(tag).onBackpressureBuffer();
   }
 
   private static List<TopicPartition> partitionsOf(Collection<ReceiverPartition> partitions) {
