@@ -3,12 +3,14 @@
 -- topic, was read) is released too, so that confirmation, when it comes, finds nothing pending
 -- and seats nobody. Compare-and-delete: a player already in a newer game, or queued again, is
 -- left alone. Idempotent.
+-- A game over is not announced any more (its room would come after its end).
 -- KEYS[1] matched hash, KEYS[2] pending hash, KEYS[3] pending deadlines zset, KEYS[4] assigned
--- hash, KEYS[5] presence stream
+-- hash, KEYS[5] presence stream, KEYS[6] unannounced hash
 -- ARGV[1] match id, ARGV[2..] players
 -- Returns the players who left the game (or the pending match) now.
 local match = ARGV[1]
 local left = {}
+redis.call('HDEL', KEYS[6], match)
 local pending = redis.call('HGET', KEYS[2], match)
 if pending then
   local players = string.match(pending, '^[^#]*#[^#]*#(.*)$')

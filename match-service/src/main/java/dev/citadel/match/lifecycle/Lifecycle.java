@@ -103,8 +103,7 @@ public final class Lifecycle {
   /**
    * A partition's batch. Confirmed rooms are handled together (one Redis script call per queue,
    * then one round of announcements); rejections and ended games one match at a time, a match's
-   * messages in order. Every step is idempotent, so a batch that arrives again does nothing new,
-   * except that a confirmation is announced again (in case the first announcement was what failed).
+   * messages in order. Every step is idempotent, so a batch that arrives again does nothing new.
    */
   Mono<Void> handleBatch(List<IncomingMessage> batch) {
     List<RoomAssigned> confirmed = new ArrayList<>();
@@ -143,11 +142,11 @@ public final class Lifecycle {
 
   /**
    * Rooms confirmed by game-state: their players are in a game, and are told so once. The matches
-   * are assigned first (one script call per queue) and only those assigned by that call are
-   * announced: a player told of a room reads their status as in that game, and a confirmation that
-   * arrives again (a redelivery, a cancel that lost) finds its match assigned and announces
-   * nothing. Announcements are best effort (the state is readable): one lost to a crash right after
-   * the assignment is not sent again.
+   * are assigned first (one script call per queue), then those not announced yet are announced and
+   * marked so: a player told of a room reads their status as in that game; a confirmation that
+   * arrives again (a redelivery, a cancel that lost) finds its match announced and does nothing;
+   * one whose script answer was lost, or whose announcement a crash cut off, is announced when it
+   * is handled again. The push itself is best effort (the state is readable).
    */
   public Mono<Void> onAssigned(List<RoomAssigned> confirmations) {
     Map<String, Map<String, RoomAssigned>> byQueue = new LinkedHashMap<>();
@@ -172,20 +171,25 @@ public final class Lifecycle {
                                       a.getRoom(),
                                       a.getPlayerIdsCount() == 0 ? "" : a.getPlayerIds(0)))
                           .toList())
-                  .flatMap(results -> announce(e.getKey(), rooms, results));
+                  .flatMap(results -> announce(e.getKey(), rooms, results))
+                  .flatMap(
+                      seated ->
+                          queues.announced(
+                              e.getKey(),
+                              seated.stream().map(Transitions.Seated::matchId).toList()));
             })
         .then(Mono.fromRunnable(() -> confirmed.increment(confirmations.size())));
   }
 
-  /** Announces the rooms of the matches {@link Queues#assignAll} assigned now. */
-  private Mono<Void> announce(
+  /** Announces the rooms of the matches {@link Queues#assignAll} found not announced yet. */
+  private Mono<List<Transitions.Seated>> announce(
       String queue, List<RoomAssigned> rooms, List<Queues.Assigned> results) {
     long now = clock.millis();
     List<Transitions.Seated> seated = new ArrayList<>();
     Timer timer = enqueueToRoom(queue);
     for (int i = 0; i < rooms.size(); i++) {
       if (!(results.get(i) instanceof Queues.Assigned.Now assignedNow)) {
-        continue; // assigned before (announced then), or requeued: nothing to tell
+        continue; // announced before, requeued or over: nothing to tell
       }
       PendingMatch match = assignedNow.match();
       RoomAssigned a = rooms.get(i);
@@ -196,7 +200,7 @@ public final class Lifecycle {
           new Transitions.Seated(players(match), a.getMatchId(), a.getChannel(), a.getRoom()));
     }
     assigned.increment(seated.size());
-    return transitions.inGame(seated);
+    return transitions.inGame(seated).thenReturn(seated);
   }
 
   /**

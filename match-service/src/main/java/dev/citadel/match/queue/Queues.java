@@ -105,6 +105,11 @@ public final class Queues {
       return key("pending");
     }
 
+    /** Matches seated and not yet told to their players: match id to its pending record. */
+    String unannounced() {
+      return key("unannounced");
+    }
+
     String deadlines() {
       return key("pending-deadlines");
     }
@@ -349,20 +354,41 @@ public final class Queues {
 
   /** What {@link #assignAll} did with one match. */
   public sealed interface Assigned {
-    /** Its players are in a game now. */
+    /**
+     * Its players are in a game and not told yet: assigned by this call, or by one whose answer was
+     * lost (announce it, then {@link #announced}).
+     */
     record Now(PendingMatch match) implements Assigned {}
 
-    /** It was assigned before, to this room: a redelivery (announced then: change nothing). */
+    /** It was assigned before, to this room, and announced: a redelivery (change nothing). */
     record Before() implements Assigned {}
 
-    /** It is no longer this match's to assign (cancelled and requeued): nothing changed. */
+    /**
+     * It is no longer this match's to assign (cancelled and requeued, or its game ended first):
+     * nothing changed.
+     */
     record Gone() implements Assigned {}
   }
 
   /**
+   * These matches' players were told of their room: {@link #assignAll} answers them {@link
+   * Assigned.Before} from now on.
+   */
+  public Mono<Void> announced(String queue, List<String> matchIds) {
+    if (matchIds.isEmpty()) {
+      return Mono.empty();
+    }
+    return redis
+        .<String, String>opsForHash()
+        .remove(new Keys(queue).unannounced(), matchIds.toArray())
+        .then();
+  }
+
+  /**
    * Puts the players of each confirmed match in a game, for many matches in ONE script call;
-   * answers, in order, what happened to each (see {@link Assigned}): only a match assigned now is
-   * announced, so a redelivered confirmation is harmless.
+   * answers, in order, what happened to each (see {@link Assigned}): only a match not announced yet
+   * is to be announced, so a redelivered confirmation is harmless and one whose answer was lost is
+   * still announced.
    */
   public Mono<List<Assigned>> assignAll(String queue, List<Assignment> assignments) {
     if (assignments.isEmpty()) {
@@ -379,7 +405,8 @@ public final class Queues {
     return redis
         .execute(
             ASSIGN_ALL,
-            List.of(k.matched(), k.pending(), k.deadlines(), k.assigned(), presence),
+            List.of(
+                k.matched(), k.pending(), k.deadlines(), k.assigned(), presence, k.unannounced()),
             args)
         .next()
         .map(
@@ -460,7 +487,8 @@ public final class Queues {
     return redis
         .execute(
             END_MATCH,
-            List.of(k.matched(), k.pending(), k.deadlines(), k.assigned(), presence),
+            List.of(
+                k.matched(), k.pending(), k.deadlines(), k.assigned(), presence, k.unannounced()),
             args)
         .next();
   }

@@ -70,6 +70,12 @@ class AssignTest {
     assertThat(queues.status(queue, a.someone()).block().state().name()).isEqualTo("IN_GAME");
     assertThat(queues.pending(queue, a.matchId()).block()).isEmpty();
 
+    // The first answer lost (a timeout, a crash before the announcement): the same call again
+    // answers the same, so the matches are still announced.
+    List<Queues.Assigned> lost = queues.assignAll(queue, List.of(a, b)).block();
+    assertThat(lost).isEqualTo(first);
+
+    queues.announced(queue, List.of(a.matchId(), b.matchId())).block();
     List<Queues.Assigned> again = queues.assignAll(queue, List.of(b, a)).block();
 
     assertThat(again).allMatch(r -> r instanceof Queues.Assigned.Before);
