@@ -3,7 +3,7 @@
 -- topic, was read) is released too, so that confirmation, when it comes, finds nothing pending
 -- and seats nobody. Compare-and-delete: a player already in a newer game, or queued again, is
 -- left alone. Idempotent.
--- A game over is not announced any more (its room would come after its end).
+-- A game over is not announced any more when its confirmation is handled again.
 -- KEYS[1] matched hash, KEYS[2] pending hash, KEYS[3] pending deadlines zset, KEYS[4] assigned
 -- hash, KEYS[5] presence stream, KEYS[6] unannounced hash
 -- ARGV[1] match id, ARGV[2..] players

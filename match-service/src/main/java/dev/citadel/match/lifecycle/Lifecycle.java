@@ -146,7 +146,8 @@ public final class Lifecycle {
    * marked so: a player told of a room reads their status as in that game; a confirmation that
    * arrives again (a redelivery, a cancel that lost) finds its match announced and does nothing;
    * one whose script answer was lost, or whose announcement a crash cut off, is announced when it
-   * is handled again. The push itself is best effort (the state is readable).
+   * is handled again. The push itself is best effort (the state is readable). Twice only when two
+   * replicas handle the same batch across a rebalance, or the mark after the push failed.
    */
   public Mono<Void> onAssigned(List<RoomAssigned> confirmations) {
     Map<String, Map<String, RoomAssigned>> byQueue = new LinkedHashMap<>();
@@ -172,13 +173,24 @@ public final class Lifecycle {
                                       a.getPlayerIdsCount() == 0 ? "" : a.getPlayerIds(0)))
                           .toList())
                   .flatMap(results -> announce(e.getKey(), rooms, results))
-                  .flatMap(
-                      seated ->
-                          queues.announced(
-                              e.getKey(),
-                              seated.stream().map(Transitions.Seated::matchId).toList()));
+                  .flatMap(seated -> markAnnounced(e.getKey(), seated));
             })
         .then(Mono.fromRunnable(() -> confirmed.increment(confirmations.size())));
+  }
+
+  /**
+   * Best effort, as the push: a mark that failed leaves the match to be announced again only if its
+   * confirmation is handled again (and a game over deletes it), where failing the batch would
+   * announce it again for sure.
+   */
+  private Mono<Void> markAnnounced(String queue, List<Transitions.Seated> seated) {
+    return queues
+        .announced(queue, seated.stream().map(Transitions.Seated::matchId).toList())
+        .onErrorResume(
+            e -> {
+              log.warn("{} matches announced but not marked so: {}", seated.size(), e.toString());
+              return Mono.empty();
+            });
   }
 
   /** Announces the rooms of the matches {@link Queues#assignAll} found not announced yet. */
