@@ -32,7 +32,6 @@ class ProxyPoolTest {
   final Sinks.Empty<Void> release = Sinks.empty();
   final AtomicInteger held = new AtomicInteger();
   final AtomicInteger socketsOpen = new AtomicInteger();
-  final AtomicInteger posted = new AtomicInteger();
   final DisposableServer instance =
       HttpServer.create()
           .host("127.0.0.1")
@@ -50,13 +49,6 @@ class ProxyPoolTest {
                       .get(
                           "/api/game/players/{id}",
                           (request, response) -> response.sendString(Mono.just("{}")))
-                      .post(
-                          "/api/game/players/{id}/commands",
-                          (request, response) -> {
-                            posted.incrementAndGet();
-                            // The body as it came, so the client can see it arrived whole.
-                            return response.sendString(request.receive().aggregate().asString());
-                          })
                       .ws(
                           "/ws",
                           (in, out) -> {
@@ -141,86 +133,6 @@ class ProxyPoolTest {
     release.tryEmitEmpty();
     await().atMost(Duration.ofSeconds(10)).until(() -> first.size() == 2);
     assertThat(first).extracting(Answer::status).containsOnly(200);
-  }
-
-  /**
-   * Clients that send their body slowly (each byte under the stall timeout) hold no place in the
-   * pool: the gateway reads a body whole before it takes a connection to the service. Before, two
-   * such clients held both places (the service was waiting for their bodies) and everyone else's
-   * requests to that service were 503.
-   */
-  @Test
-  void clients_sending_their_body_slowly_hold_no_place_in_the_pool() throws Exception {
-    startGateway();
-    awaitRouting();
-    int port = Integer.parseInt(gateway.getEnvironment().getProperty("local.server.port"));
-    String body = "{\"type\":\"grant\",\"amount\":5}";
-    List<java.net.Socket> slow = new ArrayList<>();
-    try {
-      for (int i = 0; i < 3; i++) {
-        String player = "slow-" + i;
-        java.net.Socket socket = new java.net.Socket("127.0.0.1", port);
-        slow.add(socket);
-        String head =
-            "POST /api/game/players/"
-                + player
-                + "/commands HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
-                + TestIdentity.shared().player(player)
-                + "\r\nContent-Type: application/json\r\nContent-Length: "
-                + body.length()
-                + "\r\n\r\n"
-                + body.substring(0, 5);
-        socket.getOutputStream().write(head.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        socket.getOutputStream().flush();
-      }
-      // Everyone else is served meanwhile (with 3 streaming bodies in a pool of 2: 503).
-      for (int i = 0; i < 3; i++) {
-        assertThat(get("p-" + i, "/api/game/players/p-" + i).block(Duration.ofSeconds(10)).status())
-            .isEqualTo(200);
-      }
-      assertThat(posted.get()).as("nothing sent on before its body was whole").isZero();
-
-      // The rest of one body: sent on whole, answered.
-      java.net.Socket first = slow.get(0);
-      first
-          .getOutputStream()
-          .write(body.substring(5).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      first.getOutputStream().flush();
-      first.setSoTimeout(10_000);
-      StringBuilder answer = new StringBuilder();
-      byte[] chunk = new byte[512];
-      // Read until the echoed body is in (the connection stays open: no end of stream).
-      while (answer.indexOf(body) < 0) {
-        int n = first.getInputStream().read(chunk);
-        if (n < 0) {
-          break;
-        }
-        answer.append(new String(chunk, 0, n, java.nio.charset.StandardCharsets.UTF_8));
-      }
-      assertThat(answer.toString()).startsWith("HTTP/1.1 200").contains(body);
-    } finally {
-      for (java.net.Socket socket : slow) {
-        socket.close();
-      }
-    }
-  }
-
-  @Test
-  void a_body_over_the_limit_is_413_and_never_sent_on() {
-    startGateway();
-    awaitRouting();
-    byte[] large = new byte[65 * 1024];
-    java.util.Arrays.fill(large, (byte) 'a');
-    int status =
-        client("big")
-            .headers(h -> h.set("Content-Type", "application/json"))
-            .post()
-            .uri("/api/game/players/big/commands")
-            .send(Mono.just(io.netty.buffer.Unpooled.wrappedBuffer(large)))
-            .responseSingle((response, b) -> Mono.just(response.status().code()))
-            .block(Duration.ofSeconds(10));
-    assertThat(status).isEqualTo(413);
-    assertThat(posted.get()).isZero();
   }
 
   @Test
