@@ -69,7 +69,12 @@ public final class Lifecycle {
     this.rejectedTopic = rejectedTopic;
     this.endedTopic = endedTopic;
     this.queueNames = List.copyOf(queueNames);
-    this.assigned = Counter.builder("citadel_matches_assigned").register(meters);
+    this.assigned =
+        Counter.builder("citadel_matches_assigned")
+            .description(
+                "Matches seated in a room and announced (one announced twice, see onAssigned,"
+                    + " counts twice)")
+            .register(meters);
     this.confirmed =
         Counter.builder("citadel_match_confirmations")
             .description("match.room-assigned messages handled (redeliveries included)")
@@ -103,7 +108,8 @@ public final class Lifecycle {
   /**
    * A partition's batch. Confirmed rooms are handled together (one Redis script call per queue,
    * then one round of announcements); rejections and ended games one match at a time, a match's
-   * messages in order. Every step is idempotent, so a batch that arrives again does nothing new.
+   * messages in order. Every step is idempotent, so a batch that arrives again changes nothing (it
+   * may announce again what it announced, see {@link #onAssigned}).
    */
   Mono<Void> handleBatch(List<IncomingMessage> batch) {
     List<RoomAssigned> confirmed = new ArrayList<>();
@@ -147,7 +153,8 @@ public final class Lifecycle {
    * arrives again (a redelivery, a cancel that lost) finds its match announced and does nothing;
    * one whose script answer was lost, or whose announcement a crash cut off, is announced when it
    * is handled again. The push itself is best effort (the state is readable). Twice only when two
-   * replicas handle the same batch across a rebalance, or the mark after the push failed.
+   * replicas handle the same batch across a rebalance, or this one stopped or failed between the
+   * push and the mark.
    */
   public Mono<Void> onAssigned(List<RoomAssigned> confirmations) {
     Map<String, Map<String, RoomAssigned>> byQueue = new LinkedHashMap<>();

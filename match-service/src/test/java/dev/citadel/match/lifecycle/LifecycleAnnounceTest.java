@@ -195,6 +195,31 @@ class LifecycleAnnounceTest {
   }
 
   /**
+   * A game ended for one of its players (a game server ending it for them: the others keep their
+   * seat) before its announcement was made: the confirmation handled again tells nobody, though the
+   * player it names is still seated.
+   */
+  @Test
+  void a_match_ended_for_some_of_its_players_is_not_announced() {
+    RoomAssigned room = pendingMatch(1);
+    queues.assignAll(queue, List.of(assignment(room))).block(Duration.ofSeconds(10));
+    assertThat(queues.endMatch(queue, room.getMatchId(), List.of(room.getPlayerIds(5))).block())
+        .containsExactly(room.getPlayerIds(5));
+    String seated = room.getPlayerIds(0);
+    List<String> pushes = new CopyOnWriteArrayList<>();
+    Disposable listening = listen(List.of(seated), pushes);
+    try {
+      lifecycle.onAssigned(List.of(room)).block(Duration.ofSeconds(30));
+      awaitMarker(seated, pushes);
+
+      assertThat(roomPushes(pushes)).isZero();
+      assertThat(queues.status(queue, seated).block().state().name()).isEqualTo("IN_GAME");
+    } finally {
+      listening.dispose();
+    }
+  }
+
+  /**
    * A match cancelled and requeued before its room was confirmed, or whose game ended before the
    * announcement: its players are told nothing.
    */
