@@ -116,10 +116,12 @@ public final class ReactorKafkaConsumer implements MessageConsumer {
       List<String> topics,
       BiFunction<Flux<Held>, PartitionFlows, Publisher<Void>> perPartition) {
     ConsumerGauges gauges = gauges(groupId);
+    ConsumerRestarts restarts = new ConsumerRestarts(groupId, System::nanoTime);
     // Everything per subscription: a restart (below) gets a new consumer, and no listener or
     // pause of the old one may reach the new one's flows.
     return Flux.defer(
             () -> {
+              restarts.started();
               AtomicReference<PartitionFlows> current = new AtomicReference<>();
               ReceiverOptions<String, byte[]> options =
                   ReceiverOptions.<String, byte[]>create(settings.consumerProperties(groupId))
@@ -154,10 +156,7 @@ public final class ReactorKafkaConsumer implements MessageConsumer {
                   .flatMap(partition -> perPartition.apply(partition, flows), Integer.MAX_VALUE)
                   .doFinally(signal -> flows.close());
             })
-        .retryWhen(
-            Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(500))
-                .maxBackoff(Duration.ofSeconds(10))
-                .doBeforeRetry(s -> log.warn("consumer {} restarts: {}", groupId, s.failure())))
+        .retryWhen(restarts.retry())
         .subscribe();
   }
 
