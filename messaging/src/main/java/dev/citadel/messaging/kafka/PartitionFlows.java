@@ -30,11 +30,20 @@ import reactor.kafka.receiver.KafkaReceiver;
 final class PartitionFlows {
   private static final Logger log = LoggerFactory.getLogger(PartitionFlows.class);
 
-  /** Pauses and resumes one partition's fetching; both must be harmless when repeated. */
+  /**
+   * Pauses and resumes one partition's fetching (both must be harmless when repeated), and runs
+   * work on the consumer's own thread.
+   */
   interface Switch {
     void pause(TopicPartition partition);
 
     void resume(TopicPartition partition);
+
+    /**
+     * Runs {@code task} on the consumer's thread between two polls (a rebalance's listeners run
+     * within a poll, so never in the middle of one), or never if the consumer is gone.
+     */
+    void onConsumerThread(Runnable task);
   }
 
   /** The record's partition was taken away from this consumer: left to its new owner. */
@@ -81,6 +90,20 @@ final class PartitionFlows {
       @Override
       public void resume(TopicPartition partition) {
         onConsumer(partition, "resume", c -> c.resume(List.of(partition)));
+      }
+
+      @Override
+      public void onConsumerThread(Runnable task) {
+        receiver
+            .doOnConsumer(
+                c -> {
+                  task.run();
+                  return Boolean.TRUE;
+                })
+            .subscribe(
+                done -> {},
+                // Only when the consumer is gone (a restart): the new one starts from the commit.
+                e -> log.debug("consumer of group {} gone before a task: {}", groupId, e));
       }
 
       private void onConsumer(
@@ -138,6 +161,22 @@ final class PartitionFlows {
     }
   }
 
+  /**
+   * Acknowledges a handled record ({@code ack}: its offset may be committed) on the consumer's
+   * thread, if its partition is still this consumer's in the record's turn by then; else never.
+   * Done there, not on the handler's thread: a rebalance commits what is acknowledged, then calls
+   * {@link #revoked}, both within one poll, so an acknowledgement lands before both (committed by
+   * the rebalance) or after both (dropped). Checked and acknowledged on a handler's thread, it
+   * could land in between, and be committed at the next interval for a partition another consumer
+   * owns by then: that owner's committed offset moved back, its records handled twice.
+   */
+  void acknowledge(TopicPartition partition, long turn, Runnable ack) {
+    Flow flow = flows.get(partition);
+    if (flow != null && flow.acknowledge(turn, ack)) {
+      consumer.onConsumerThread(flow::flush);
+    }
+  }
+
   /** Whether a record received in the given turn is still this consumer's to handle. */
   boolean owned(TopicPartition partition, long turn) {
     Flow flow = flows.get(partition);
@@ -173,6 +212,8 @@ final class PartitionFlows {
     private boolean paused;
     private int sincePause;
     private long turn;
+    private List<Runnable> acks = new java.util.ArrayList<>();
+    private boolean flushing;
 
     synchronized long received(TopicPartition partition) {
       if (!open()) {
@@ -197,6 +238,34 @@ final class PartitionFlows {
 
     synchronized void revoked() {
       turn++;
+      acks = new java.util.ArrayList<>(); // of the turn that ended: never acknowledged
+    }
+
+    /** Keeps {@code ack} of the given turn for {@link #flush}; true if a flush must be asked. */
+    synchronized boolean acknowledge(long ofTurn, Runnable ack) {
+      if (ofTurn != turn) {
+        return false;
+      }
+      acks.add(ack);
+      if (flushing) {
+        return false;
+      }
+      flushing = true;
+      return true;
+    }
+
+    /**
+     * On the consumer's thread: what was acknowledged in this turn. Run there, it cannot interleave
+     * with {@link #revoked} (also on that thread), which drops what it has not run yet.
+     */
+    void flush() {
+      List<Runnable> now;
+      synchronized (this) {
+        now = acks;
+        acks = new java.util.ArrayList<>();
+        flushing = false;
+      }
+      now.forEach(Runnable::run);
     }
 
     synchronized long turn() {

@@ -226,12 +226,11 @@ public final class ReactorKafkaConsumer implements MessageConsumer {
    * Handled (or set aside): it no longer counts as waiting, and its offset may be committed while
    * its partition is still this consumer's. One that finished after a rebalance took the partition
    * away is not acknowledged: committed later from here, its offset could move the new owner's
-   * commits back.
+   * commits back ({@link PartitionFlows#acknowledge}: decided on the consumer's thread).
    */
   private static void done(Held held, PartitionFlows flows) {
-    if (flows.owned(held.partition(), held.turn())) {
-      held.record().receiverOffset().acknowledge();
-    }
+    flows.acknowledge(
+        held.partition(), held.turn(), () -> held.record().receiverOffset().acknowledge());
     flows.handled(held.partition(), 1);
   }
 

@@ -15,6 +15,7 @@ class PartitionFlowsTest {
   final List<String> calls = new ArrayList<>();
   final AtomicInteger paused = new AtomicInteger();
   final AtomicInteger held = new AtomicInteger();
+  final List<Runnable> onConsumerThread = new ArrayList<>();
   final PartitionFlows flows =
       new PartitionFlows(
           10,
@@ -28,6 +29,11 @@ class PartitionFlowsTest {
             @Override
             public void resume(TopicPartition p) {
               calls.add("resume " + p);
+            }
+
+            @Override
+            public void onConsumerThread(Runnable task) {
+              onConsumerThread.add(task);
             }
           },
           paused,
@@ -117,6 +123,50 @@ class PartitionFlowsTest {
     assertThat(held).hasValue(0);
     flows.handled(P1, 2);
     assertThat(held).hasValue(0);
+  }
+
+  /** What the consumer's thread runs between two polls: every task asked for until now. */
+  void betweenPolls() {
+    List<Runnable> now = new ArrayList<>(onConsumerThread);
+    onConsumerThread.clear();
+    now.forEach(Runnable::run);
+  }
+
+  @Test
+  void acknowledgements_land_on_the_consumers_thread_in_order_one_task_for_many() {
+    long turn = flows.received(P0);
+    flows.received(P0);
+    List<String> acked = new ArrayList<>();
+    flows.acknowledge(P0, turn, () -> acked.add("a"));
+    flows.acknowledge(P0, turn, () -> acked.add("b"));
+    assertThat(acked).isEmpty();
+    assertThat(onConsumerThread).hasSize(1);
+    betweenPolls();
+    assertThat(acked).containsExactly("a", "b");
+    flows.acknowledge(P0, turn, () -> acked.add("c"));
+    assertThat(onConsumerThread).hasSize(1);
+    betweenPolls();
+    assertThat(acked).containsExactly("a", "b", "c");
+  }
+
+  @Test
+  void an_acknowledgement_not_landed_before_a_revoke_never_lands() {
+    long turn = flows.received(P0);
+    List<String> acked = new ArrayList<>();
+    flows.acknowledge(P0, turn, () -> acked.add("handled before the revoke"));
+    // The rebalance (within a poll, on the consumer's thread) comes first: it commits what was
+    // acknowledged, then revokes. An acknowledgement after its commit would be committed later,
+    // for a partition another consumer may own by then.
+    flows.revoked(List.of(P0));
+    betweenPolls();
+    flows.acknowledge(P0, turn, () -> acked.add("handled after the revoke"));
+    betweenPolls();
+    assertThat(acked).isEmpty();
+    // The partition given back: records of the new turn are acknowledged again.
+    long next = flows.received(P0);
+    flows.acknowledge(P0, next, () -> acked.add("new turn"));
+    betweenPolls();
+    assertThat(acked).containsExactly("new turn");
   }
 
   @Test
