@@ -133,11 +133,24 @@ public final class AggregateHost<S, C, E> {
   }
 
   /**
-   * The aggregate's current state: recovered if not resident, and checked against the stream's
-   * stored version, so a read after an ownership change never answers from a stale copy. The check
-   * is grouped ({@link VersionChecks}: one query for the reads that arrive together); a copy at the
-   * stored version answers from memory, one behind it reads the newer events.
+   * What a keyed command stored, answered as its repeat ({@link CommandResult#repeated}), or empty
+   * if no command ran with that key ({@link KeyReused} for the key with another fingerprint). For a
+   * request that can no longer be decided as it was sent (a purchase whose item has left the
+   * catalogue since): its retry still answers what the first did.
    */
+  public Mono<CommandResult<S, E>> stored(String id, IdempotencyKey key) {
+    return onResident(
+        id,
+        r ->
+            ensureLoaded(r)
+                .then(
+                    Mono.defer(
+                        () ->
+                            store
+                                .findKey(r.id, key.value())
+                                .flatMap(found -> repeat(r, key, found)))));
+  }
+
   /**
    * The aggregate's state and version as the journal has it now, without keeping it here (a
    * projection rebuilt from the journal reads every aggregate once); empty if it does not exist.
@@ -149,6 +162,12 @@ public final class AggregateHost<S, C, E> {
         .map(loaded -> new CommandResult<S, E>(recover(id, loaded), loaded.version(), List.of()));
   }
 
+  /**
+   * The aggregate's current state: recovered if not resident, and checked against the stream's
+   * stored version, so a read after an ownership change never answers from a stale copy. The check
+   * is grouped ({@link VersionChecks}: one query for the reads that arrive together); a copy at the
+   * stored version answers from memory, one behind it reads the newer events.
+   */
   public Mono<CommandResult<S, E>> get(String id) {
     return onResident(
         id, r -> current(r, true).then(Mono.fromSupplier(() -> result(r, List.of()))));

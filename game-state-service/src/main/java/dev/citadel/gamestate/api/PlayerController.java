@@ -68,7 +68,9 @@ public class PlayerController {
 
   /**
    * A player's intent. With an {@value PlayerRequests#IDEMPOTENCY_KEY} header the command runs at
-   * most once: the same key again answers {@code "repeated": true} and changes nothing.
+   * most once: the same key again answers {@code "repeated": true} and changes nothing, also when
+   * it could not be decided any more (a purchase whose item has left the catalogue since the first
+   * try: the key is looked up before the 404).
    */
   @PostMapping("/players/{id}/commands/{name}")
   public Mono<CommandResponse> command(
@@ -78,7 +80,20 @@ public class PlayerController {
       @RequestHeader(name = PlayerRequests.IDEMPOTENCY_KEY, required = false) String key,
       AuthenticatedPlayer caller) {
     PlayerRequests.authorize(caller, id);
-    PlayerCommand command = CommandParser.playerCommand(name, body, catalogue);
+    PlayerCommand command;
+    try {
+      command = CommandParser.playerCommand(name, body, catalogue);
+    } catch (ApiException refused) {
+      if (key == null
+          || refused.status() != HttpStatus.NOT_FOUND
+          || !CommandParser.PLAYER_COMMANDS.contains(name)) {
+        throw refused;
+      }
+      return players
+          .stored(id, PlayerRequests.idempotencyKey(key, id, name, body))
+          .map(PlayerRequests::response)
+          .switchIfEmpty(Mono.error(refused));
+    }
     Mono<CommandResult<PlayerState, PlayerEvent>> result =
         key == null
             ? players.handle(id, command, clock.instant())

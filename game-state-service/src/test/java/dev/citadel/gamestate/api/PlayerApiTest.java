@@ -370,6 +370,71 @@ class PlayerApiTest {
         "different request");
   }
 
+  /**
+   * A keyed purchase retried after its item left the catalogue (a new configuration rolled out
+   * between the try whose answer was lost and the retry) answers what the first did, not 404.
+   */
+  @Test
+  void a_keyed_purchase_retried_after_its_item_left_the_catalogue_answers_the_first() {
+    String id = newId();
+    create(id, "retrying");
+    gold(id, 100);
+    String body = "{\"itemId\":\"retired-hat\",\"quantity\":1}";
+    // The first try, stored as the endpoint stores it, when the catalogue still sold the hat.
+    players
+        .handle(
+            id,
+            new PlayerCommand.Purchase("retired-hat", 1, 30),
+            Instant.now(),
+            dev.citadel.gamestate.http.PlayerRequests.idempotencyKey(
+                "buy-hat-1",
+                id,
+                "purchase",
+                java.util.Map.<String, Object>of("itemId", "retired-hat", "quantity", 1)))
+        .block(Duration.ofSeconds(10));
+    long after = version(id);
+    web.post()
+        .uri("/api/game/players/{id}/commands/purchase", id)
+        .headers(h -> h.setBearerAuth(identity().player(id)))
+        .header("Idempotency-Key", "buy-hat-1")
+        .contentType(MediaType.APPLICATION_JSON)
+        .bodyValue(body)
+        .exchange()
+        .expectStatus()
+        .isOk()
+        .expectBody()
+        .jsonPath("$.repeated")
+        .isEqualTo(true)
+        .jsonPath("$.player.gold")
+        .isEqualTo(70)
+        .jsonPath("$.player.inventory.retired-hat")
+        .isEqualTo(1);
+    // Another key, or none, is a new purchase: the item is not sold any more.
+    problem(
+        web.post()
+            .uri("/api/game/players/{id}/commands/purchase", id)
+            .headers(h -> h.setBearerAuth(identity().player(id)))
+            .header("Idempotency-Key", "buy-hat-2")
+            .contentType(MediaType.APPLICATION_JSON)
+            .bodyValue(body)
+            .exchange(),
+        404,
+        "catalogue");
+    problem(command(id, id, "purchase", body), 404, "catalogue");
+    // The same key with another request is still the key reused.
+    problem(
+        web.post()
+            .uri("/api/game/players/{id}/commands/purchase", id)
+            .headers(h -> h.setBearerAuth(identity().player(id)))
+            .header("Idempotency-Key", "buy-hat-1")
+            .contentType(MediaType.APPLICATION_JSON)
+            .bodyValue("{\"itemId\":\"retired-hat\",\"quantity\":2}")
+            .exchange(),
+        409,
+        "different request");
+    assertThat(version(id)).isEqualTo(after);
+  }
+
   @Test
   void bad_input_gets_a_4xx_json_problem_and_changes_nothing() {
     String id = newId();
