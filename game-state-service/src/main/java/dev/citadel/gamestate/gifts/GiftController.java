@@ -106,10 +106,12 @@ public class GiftController {
         .flatMap(
             outcome -> {
               result.put("repeated", outcome.repeated());
-              if (outcome.repeated()) {
-                return Mono.just(result); // the first request told the receiver already
+              if (!outcome.repeated()) {
+                result.put("transactionId", outcome.transactionId());
               }
-              result.put("transactionId", outcome.transactionId());
+              // A repeat tells the receiver again: the first request may have committed and then
+              // failed (or its instance stopped) before it told them, and its retry is the only
+              // request left that can. At least once; the gift's id tells a repeat.
               var data = new GiftReceived(id, giftId);
               return notifier
                   .notify(body.to(), "gift.received", data)

@@ -995,6 +995,62 @@ class PlayerApiTest {
     read(giver, giver).expectBody().jsonPath("$.gold").isEqualTo(75);
   }
 
+  /**
+   * A gift whose first request committed but never told the receiver (here: no socket then; in
+   * production the request failed or its instance stopped between the commit and the push) is
+   * announced by its retry, with the same gift id.
+   */
+  @Test
+  void a_repeated_gift_tells_the_receiver_again() {
+    String giver = newId();
+    String taker = newId();
+    create(giver, "teller");
+    create(taker, "told");
+    gold(giver, 100);
+    java.util.function.Supplier<WebTestClient.BodyContentSpec> gift =
+        () ->
+            web.post()
+                .uri("/api/game/players/{id}/gifts", giver)
+                .headers(h -> h.setBearerAuth(identity().player(giver)))
+                .header("Idempotency-Key", "gift-told-1")
+                .contentType(MediaType.APPLICATION_JSON)
+                .bodyValue("{\"to\":\"" + taker + "\",\"gold\":10}")
+                .exchange()
+                .expectStatus()
+                .isOk()
+                .expectBody();
+    String giftId =
+        com.jayway.jsonpath.JsonPath.read(
+            new String(
+                gift.get().jsonPath("$.repeated").isEqualTo(false).returnResult().getResponseBody(),
+                java.nio.charset.StandardCharsets.UTF_8),
+            "$.giftId");
+    List<String> received = new CopyOnWriteArrayList<>();
+    Disposable socket =
+        new org.springframework.web.reactive.socket.client.ReactorNettyWebSocketClient()
+            .execute(
+                java.net.URI.create(
+                    "ws://127.0.0.1:" + port + "/ws?access_token=" + identity().player(taker)),
+                session ->
+                    session.receive().map(m -> m.getPayloadAsText()).doOnNext(received::add).then())
+            .subscribe();
+    try {
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(() -> received.stream().anyMatch(m -> m.contains("\"connected\"")));
+      gift.get().jsonPath("$.repeated").isEqualTo(true);
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(
+              () ->
+                  received.stream()
+                      .anyMatch(m -> m.contains("gift.received") && m.contains(giftId)));
+    } finally {
+      socket.dispose();
+    }
+    read(taker, taker).expectBody().jsonPath("$.gold").isEqualTo(10);
+  }
+
   WebTestClient.ResponseSpec friends(String caller, String path, String json) {
     return web.post()
         .uri("/api/game/players/{id}/friends" + path, caller)
