@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,11 +62,16 @@ public final class LeasedRateLimiter extends RedisRateLimiter {
 
   private final LocalBuckets local = new LocalBuckets();
 
-  /** Whether Redis failed last time it was asked; then only one request at a time asks it. */
-  private volatile boolean redisDown;
+  /** Redis's last failure (its {@code nanoTime}), or null once asked after it with success. */
+  private record Failure(long at) {}
 
-  /** When Redis last failed a request. */
-  private volatile long lastFailureAt;
+  /**
+   * Set while Redis is down: then only one request at a time asks it. One reference, cleared only
+   * by a compare-and-set of the failure it saw: a success can never clear a failure that came after
+   * it looked (with two fields, a success could read the old failure's time, a new failure land,
+   * and the success then mark Redis up).
+   */
+  private final AtomicReference<Failure> redisDown = new AtomicReference<>();
 
   /** While Redis is down: when one request may ask it again (the others are decided here). */
   private final AtomicLong redisAskedAgainAt = new AtomicLong();
@@ -113,7 +119,7 @@ public final class LeasedRateLimiter extends RedisRateLimiter {
     if (leases.take(key, tokens, now)) {
       return Mono.just(new Response(true, headers(config, leases.remaining(key, now))));
     }
-    if (redisDown && !probe(now)) {
+    if (redisDown.get() != null && !probe(now)) {
       return Mono.just(locally(config, key, tokens, now));
     }
     Leases.Ask ask = leases.ask(key, tokens, maxLease(config), now);
@@ -142,14 +148,14 @@ public final class LeasedRateLimiter extends RedisRateLimiter {
                     leases.failed(key, ask);
                     long at = nanoTime.getAsLong();
                     redisAskedAgainAt.set(at + REDIS_RESTS.toNanos());
-                    lastFailureAt = at;
-                    redisDown = true;
+                    redisDown.set(new Failure(at));
                     return locally(config, key, tokens, at);
                   }
-                  if (now - lastFailureAt > 0) {
+                  Failure last = redisDown.get();
+                  if (last != null && now - last.at() > 0) {
                     // Asked after the last failure: Redis is back. (A late answer to a request
                     // sent before it says nothing about now.)
-                    redisDown = false;
+                    redisDown.compareAndSet(last, null);
                   }
                   return answer(config, key, tokens, ask, reply);
                 });
