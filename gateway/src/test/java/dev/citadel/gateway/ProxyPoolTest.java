@@ -32,6 +32,11 @@ class ProxyPoolTest {
   final Sinks.Empty<Void> release = Sinks.empty();
   final AtomicInteger held = new AtomicInteger();
   final AtomicInteger socketsOpen = new AtomicInteger();
+  final AtomicInteger posted = new AtomicInteger();
+
+  /** Requests with a body that reached the gateway's last filters (just before it reads bodies). */
+  final AtomicInteger bodiesAtProxy = new AtomicInteger();
+
   final DisposableServer instance =
       HttpServer.create()
           .host("127.0.0.1")
@@ -49,6 +54,22 @@ class ProxyPoolTest {
                       .get(
                           "/api/game/players/{id}",
                           (request, response) -> response.sendString(Mono.just("{}")))
+                      .post(
+                          "/api/game/players/{id}/commands",
+                          (request, response) -> {
+                            posted.incrementAndGet();
+                            // The body as it came, so the client can see it arrived whole.
+                            return request
+                                .receive()
+                                .aggregate()
+                                .asString()
+                                .flatMap(
+                                    b ->
+                                        response
+                                            .header("Content-Length", Integer.toString(b.length()))
+                                            .sendString(Mono.just(b))
+                                            .then());
+                          })
                       .ws(
                           "/ws",
                           (in, out) -> {
@@ -74,6 +95,11 @@ class ProxyPoolTest {
   void startGateway() {
     gateway =
         new SpringApplicationBuilder(GatewayApplication.class)
+            .initializers(
+                context ->
+                    context
+                        .getBeanFactory()
+                        .registerSingleton("bodiesAtProxy", new CountBodies(bodiesAtProxy)))
             .run(
                 "--server.port=0",
                 "--management.server.port=0",
@@ -90,6 +116,44 @@ class ProxyPoolTest {
     return HttpClient.create()
         .baseUrl("http://127.0.0.1:" + gateway.getEnvironment().getProperty("local.server.port"))
         .headers(h -> h.set("Authorization", "Bearer " + TestIdentity.shared().player(player)));
+  }
+
+  /** Counts requests with a body as they come to the last filters before the proxy. */
+  record CountBodies(AtomicInteger count)
+      implements org.springframework.cloud.gateway.filter.GlobalFilter,
+          org.springframework.core.Ordered {
+    @Override
+    public Mono<Void> filter(
+        org.springframework.web.server.ServerWebExchange exchange,
+        org.springframework.cloud.gateway.filter.GatewayFilterChain chain) {
+      if (exchange.getRequest().getHeaders().getContentLength() > 0) {
+        count.incrementAndGet();
+      }
+      return chain.filter(exchange);
+    }
+
+    @Override
+    public int getOrder() {
+      return org.springframework.cloud.gateway.filter.NettyRoutingFilter.ORDER - 2;
+    }
+  }
+
+  /** Reads one HTTP/1.1 answer with a Content-Length: its status line and body. */
+  static String[] readAnswer(java.io.InputStream in) throws java.io.IOException {
+    java.io.ByteArrayOutputStream head = new java.io.ByteArrayOutputStream();
+    while (!head.toString(java.nio.charset.StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
+      int b = in.read();
+      if (b < 0) {
+        throw new java.io.EOFException("closed within the headers: " + head);
+      }
+      head.write(b);
+    }
+    String headers = head.toString(java.nio.charset.StandardCharsets.ISO_8859_1);
+    java.util.regex.Matcher length =
+        java.util.regex.Pattern.compile("(?i)content-length: *(\\d+)").matcher(headers);
+    int n = length.find() ? Integer.parseInt(length.group(1)) : 0;
+    String body = new String(in.readNBytes(n), java.nio.charset.StandardCharsets.UTF_8);
+    return new String[] {headers.substring(0, headers.indexOf("\r\n")), body, headers};
   }
 
   record Answer(int status, String retryAfter) {}
@@ -133,6 +197,103 @@ class ProxyPoolTest {
     release.tryEmitEmpty();
     await().atMost(Duration.ofSeconds(10)).until(() -> first.size() == 2);
     assertThat(first).extracting(Answer::status).containsOnly(200);
+  }
+
+  /**
+   * Clients that send their body slowly (each byte under the stall timeout) hold no place in the
+   * pool: the gateway reads a body whole before it takes a connection to the service. Before, two
+   * such clients held both places (the service was waiting for their bodies) and everyone else's
+   * requests to that service were 503.
+   */
+  @Test
+  void clients_sending_their_body_slowly_hold_no_place_in_the_pool() throws Exception {
+    startGateway();
+    awaitRouting();
+    int port = Integer.parseInt(gateway.getEnvironment().getProperty("local.server.port"));
+    String body = "{\"type\":\"grant\",\"amount\":5}";
+    List<java.net.Socket> slow = new ArrayList<>();
+    try {
+      for (int i = 0; i < 3; i++) {
+        String player = "slow-" + i;
+        java.net.Socket socket = new java.net.Socket("127.0.0.1", port);
+        slow.add(socket);
+        String head =
+            "POST /api/game/players/"
+                + player
+                + "/commands HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+                + TestIdentity.shared().player(player)
+                + "\r\nContent-Type: application/json\r\nContent-Length: "
+                + body.length()
+                + "\r\n\r\n"
+                + body.substring(0, 5);
+        socket.getOutputStream().write(head.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        socket.getOutputStream().flush();
+      }
+      await().atMost(Duration.ofSeconds(10)).until(() -> bodiesAtProxy.get() == 3);
+      // Everyone else is served meanwhile (with 3 streaming bodies in a pool of 2: 503).
+      for (int i = 0; i < 3; i++) {
+        assertThat(get("p-" + i, "/api/game/players/p-" + i).block(Duration.ofSeconds(10)).status())
+            .isEqualTo(200);
+      }
+      assertThat(posted.get()).as("nothing sent on before its body was whole").isZero();
+
+      // The rest of one body: sent on whole, answered.
+      java.net.Socket first = slow.get(0);
+      first
+          .getOutputStream()
+          .write(body.substring(5).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      first.getOutputStream().flush();
+      first.setSoTimeout(10_000);
+      String[] answer = readAnswer(first.getInputStream());
+      assertThat(answer[0]).startsWith("HTTP/1.1 200");
+      assertThat(answer[1]).isEqualTo(body);
+    } finally {
+      for (java.net.Socket socket : slow) {
+        socket.close();
+      }
+    }
+  }
+
+  /** Past the limit: 413 with a problem, nothing sent on; said before reading, when it can be. */
+  @Test
+  void a_body_over_the_limit_is_413_and_never_sent_on() throws Exception {
+    startGateway();
+    awaitRouting();
+    byte[] large = new byte[65 * 1024];
+    java.util.Arrays.fill(large, (byte) 'a');
+    // Chunked, so only reading finds it too large.
+    List<String> answer =
+        client("big")
+            .headers(h -> h.set("Content-Type", "application/json"))
+            .post()
+            .uri("/api/game/players/big/commands")
+            .send(reactor.core.publisher.Flux.just(io.netty.buffer.Unpooled.wrappedBuffer(large)))
+            .responseSingle(
+                (response, b) ->
+                    Mono.just(
+                        List.of(
+                            Integer.toString(response.status().code()),
+                            String.valueOf(response.responseHeaders().get("Content-Type")))))
+            .block(Duration.ofSeconds(10));
+    assertThat(answer).containsExactly("413", "application/problem+json");
+
+    // A length over the limit, and the client waiting to be told to send: answered at once.
+    int port = Integer.parseInt(gateway.getEnvironment().getProperty("local.server.port"));
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+      socket.setSoTimeout(10_000);
+      String head =
+          "POST /api/game/players/big/commands HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization:"
+              + " Bearer "
+              + TestIdentity.shared().player("big")
+              + "\r\nContent-Type: application/json\r\nExpect: 100-continue"
+              + "\r\nContent-Length: 100000\r\n\r\n";
+      socket.getOutputStream().write(head.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      String[] refused = readAnswer(socket.getInputStream());
+      assertThat(refused[0]).startsWith("HTTP/1.1 413");
+      assertThat(refused[2]).containsIgnoringCase("content-type: application/problem+json");
+      assertThat(refused[1]).contains("too large");
+    }
+    assertThat(posted.get()).isZero();
   }
 
   @Test

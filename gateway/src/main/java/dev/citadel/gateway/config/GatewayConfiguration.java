@@ -173,6 +173,13 @@ public class GatewayConfiguration {
   }
 
   @Bean
+  dev.citadel.gateway.routing.WholeBodyFilter wholeBodyFilter(
+      @org.springframework.beans.factory.annotation.Value("${citadel.web.max-body-size:64KB}")
+          org.springframework.util.unit.DataSize max) {
+    return new dev.citadel.gateway.routing.WholeBodyFilter(max);
+  }
+
+  @Bean
   dev.citadel.gateway.identity.RateLimitProblems rateLimitProblems() {
     return new dev.citadel.gateway.identity.RateLimitProblems();
   }

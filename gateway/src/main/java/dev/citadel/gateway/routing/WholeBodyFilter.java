@@ -1,0 +1,193 @@
+package dev.citadel.gateway.routing;
+
+import dev.citadel.web.security.SecurityProblems;
+import org.springframework.cloud.gateway.filter.GatewayFilterChain;
+import org.springframework.cloud.gateway.filter.GlobalFilter;
+import org.springframework.cloud.gateway.filter.NettyRoutingFilter;
+import org.springframework.cloud.gateway.support.ServerWebExchangeUtils;
+import org.springframework.core.Ordered;
+import org.springframework.core.io.buffer.DataBuffer;
+import org.springframework.core.io.buffer.DataBufferFactory;
+import org.springframework.core.io.buffer.DataBufferLimitException;
+import org.springframework.core.io.buffer.DataBufferUtils;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.server.reactive.ServerHttpRequest;
+import org.springframework.http.server.reactive.ServerHttpRequestDecorator;
+import org.springframework.util.unit.DataSize;
+import org.springframework.web.server.ServerWebExchange;
+import reactor.core.publisher.BaseSubscriber;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.MonoSink;
+
+/**
+ * A request's body is read whole before the request is sent on. Spring Cloud Gateway streams it:
+ * the connection to the service is taken from the bounded pool as the headers arrive and held while
+ * the client sends the rest, so clients sending a byte now and then (each under the stall timeout)
+ * could hold every place of a service's pool and make its routes 503 for everyone. Read first, a
+ * slow client holds only its own connection and the bytes it sent (copied as they come into one
+ * buffer: a network read's slice kept instead would hold its whole read buffer), and a service's
+ * connection is held for as long as it takes to answer. Bodies are small (commands, sign-ups): past
+ * {@code citadel.web.max-body-size} (the services' own limit) the answer is 413, before anything is
+ * sent (before anything is read when the length says so). The body is kept as Spring Cloud
+ * Gateway's cached body, which it releases when the exchange ends.
+ */
+public final class WholeBodyFilter implements GlobalFilter, Ordered {
+  /** The first allocation for a body; it grows as bytes come, never past the limit. */
+  static final int FIRST_BYTES = 1024;
+
+  /**
+   * How much of a body past the limit is still read (and dropped) before the 413, as Tomcat's
+   * {@code maxSwallowSize}: a connection closed with the client's bytes unread is reset, and the
+   * client, still sending, may never read the answer.
+   */
+  static final int SWALLOW_BYTES = 2 * 1024 * 1024;
+
+  private final int maxBytes;
+
+  public WholeBodyFilter(DataSize max) {
+    this.maxBytes = (int) max.toBytes();
+  }
+
+  @Override
+  public int getOrder() {
+    // Last before the proxy: after routing, the rate limiter and the instance's choice, so a
+    // request refused by them is never read.
+    return NettyRoutingFilter.ORDER - 1;
+  }
+
+  @Override
+  public Mono<Void> filter(ServerWebExchange exchange, GatewayFilterChain chain) {
+    HttpHeaders headers = exchange.getRequest().getHeaders();
+    if (!hasBody(headers) || headers.containsHeader(HttpHeaders.UPGRADE)) {
+      return chain.filter(exchange);
+    }
+    long length = headers.getContentLength();
+    if (length > maxBytes
+        && (length > (long) maxBytes + SWALLOW_BYTES
+            || "100-continue".equalsIgnoreCase(headers.getFirst(HttpHeaders.EXPECT)))) {
+      // Nothing is read: the client waits for a 100 it will not get, or sends too much to swallow.
+      return SecurityProblems.write(
+          exchange.getResponse(),
+          HttpStatus.CONTENT_TOO_LARGE,
+          "the request body is too large",
+          null);
+    }
+    DataBufferFactory buffers = exchange.getResponse().bufferFactory();
+    // The body is whole here: the service is not asked to say it wants it.
+    ServerHttpRequest request =
+        exchange.getRequest().mutate().headers(h -> h.remove(HttpHeaders.EXPECT)).build();
+    ServerHttpRequest readWhole =
+        new ServerHttpRequestDecorator(request) {
+          @Override
+          public Flux<DataBuffer> getBody() {
+            return whole(super.getBody(), buffers, maxBytes).flux();
+          }
+        };
+    return ServerWebExchangeUtils.cacheRequestBody(
+        exchange.mutate().request(readWhole).build(),
+        cached -> chain.filter(exchange.mutate().request(cached).build()));
+  }
+
+  /**
+   * The body copied into one buffer as it comes, each part released at once; more than {@code max}
+   * bytes: {@link DataBufferLimitException} (answered 413) once the body is over (read to its end
+   * and dropped, up to {@link #SWALLOW_BYTES} more; past that at once). The buffer is released
+   * unless handed on.
+   *
+   * <p>Read by a subscriber of its own ({@link Copy}), with an empty Reactor context: the parts are
+   * ours to release, once. Through operators (a {@code doOnNext} and a {@code then}), each part was
+   * also dropped by {@code then} into the release hook that Spring Cloud Gateway's join of the body
+   * puts in the context downstream: released twice, the second release took Reactor Netty's own
+   * reference and its release failed ({@code IllegalReferenceCountException} in {@code
+   * FluxReceive}).
+   */
+  static Mono<DataBuffer> whole(Flux<DataBuffer> body, DataBufferFactory buffers, int max) {
+    return Mono.create(
+        sink -> {
+          Copy copy = new Copy(sink, buffers, max);
+          sink.onDispose(copy);
+          body.subscribe(copy);
+        });
+  }
+
+  /** Copies each part as it comes and releases it; answers the sink once the body is over. */
+  private static final class Copy extends BaseSubscriber<DataBuffer> {
+    private final MonoSink<DataBuffer> sink;
+    private final int max;
+    private final DataBuffer whole;
+    private long seen;
+    private boolean settled; // guarded by this
+
+    Copy(MonoSink<DataBuffer> sink, DataBufferFactory buffers, int max) {
+      this.sink = sink;
+      this.max = max;
+      this.whole = buffers.allocateBuffer(Math.min(FIRST_BYTES, Math.max(1, max)));
+    }
+
+    @Override
+    protected void hookOnNext(DataBuffer part) {
+      try {
+        seen += part.readableByteCount();
+        if (seen <= max) {
+          whole.write(part);
+        }
+      } finally {
+        DataBufferUtils.release(part);
+      }
+      if (seen > (long) max + SWALLOW_BYTES) {
+        cancel();
+        sink.error(tooLarge(max));
+      }
+    }
+
+    @Override
+    protected void hookOnComplete() {
+      if (seen > max) {
+        sink.error(tooLarge(max));
+      } else if (whole.readableByteCount() == 0) {
+        sink.success(); // nothing came: the body is empty
+      } else if (handOn()) {
+        sink.success(whole);
+      }
+    }
+
+    @Override
+    protected void hookOnError(Throwable e) {
+      sink.error(e);
+    }
+
+    /** After the end, an error or a cancel (the client gone, the body too large). */
+    @Override
+    protected void hookFinally(reactor.core.publisher.SignalType type) {
+      releaseUnlessHandedOn();
+    }
+
+    /** Whether the buffer may be handed on: not released (a cancel) before. */
+    private synchronized boolean handOn() {
+      if (settled) {
+        return false;
+      }
+      settled = true;
+      return true;
+    }
+
+    /** Once: after the answer was handed on, the buffer is the receiver's. */
+    private synchronized void releaseUnlessHandedOn() {
+      if (!settled) {
+        settled = true; // nobody else may hand it on or release it now
+        DataBufferUtils.release(whole);
+      }
+    }
+  }
+
+  private static DataBufferLimitException tooLarge(int max) {
+    return new DataBufferLimitException("the request body is larger than " + max + " bytes");
+  }
+
+  /** A body follows the headers (HTTP/1.1: a length above zero, or chunks). */
+  static boolean hasBody(HttpHeaders headers) {
+    return headers.getContentLength() > 0 || headers.containsHeader(HttpHeaders.TRANSFER_ENCODING);
+  }
+}

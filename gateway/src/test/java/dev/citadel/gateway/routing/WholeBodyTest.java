@@ -1,0 +1,142 @@
+package dev.citadel.gateway.routing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.springframework.core.io.buffer.DataBuffer;
+import org.springframework.core.io.buffer.DataBufferLimitException;
+import org.springframework.core.io.buffer.NettyDataBuffer;
+import org.springframework.core.io.buffer.NettyDataBufferFactory;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Sinks;
+
+/** {@link WholeBodyFilter#whole}: one buffer, every part and every unused buffer released. */
+class WholeBodyTest {
+  /** Remembers what it allocated, to see it released. */
+  static final class Buffers extends NettyDataBufferFactory {
+    final List<NettyDataBuffer> allocated = new ArrayList<>();
+
+    Buffers() {
+      super(new UnpooledByteBufAllocator(false));
+    }
+
+    @Override
+    public NettyDataBuffer allocateBuffer(int initialCapacity) {
+      NettyDataBuffer b = super.allocateBuffer(initialCapacity);
+      allocated.add(b);
+      return b;
+    }
+  }
+
+  static final ByteBufAllocator PARTS = new UnpooledByteBufAllocator(false);
+  final Buffers buffers = new Buffers();
+
+  static NettyDataBuffer part(String text) {
+    return new NettyDataBufferFactory(PARTS).wrap(PARTS.buffer().writeBytes(text.getBytes()));
+  }
+
+  static int refs(DataBuffer b) {
+    return ((NettyDataBuffer) b).getNativeBuffer().refCnt();
+  }
+
+  @Test
+  void the_parts_are_copied_into_one_buffer_and_released() {
+    List<NettyDataBuffer> parts = List.of(part("{\"a\":"), part("12"), part("}"));
+
+    DataBuffer whole = WholeBodyFilter.whole(Flux.fromIterable(parts), buffers, 100).block();
+
+    assertThat(whole.toString(StandardCharsets.UTF_8)).isEqualTo("{\"a\":12}");
+    assertThat(parts).allMatch(p -> refs(p) == 0);
+    assertThat(refs(whole)).isEqualTo(1);
+  }
+
+  @Test
+  void past_the_limit_it_fails_and_keeps_nothing() {
+    List<NettyDataBuffer> parts = List.of(part("12345"), part("67890"), part("x"));
+
+    assertThatThrownBy(() -> WholeBodyFilter.whole(Flux.fromIterable(parts), buffers, 8).block())
+        .isInstanceOf(DataBufferLimitException.class);
+    assertThat(buffers.allocated).singleElement().matches(b -> refs(b) == 0);
+    assertThat(parts).allMatch(p -> refs(p) == 0);
+  }
+
+  /** Past the limit the body is still read to its end (a client still sending gets its 413). */
+  @Test
+  void past_the_limit_the_rest_is_read_and_dropped_before_the_answer() {
+    Sinks.Many<DataBuffer> body = Sinks.many().unicast().onBackpressureBuffer();
+    List<Throwable> failed = new ArrayList<>();
+    WholeBodyFilter.whole(body.asFlux(), buffers, 8).subscribe(b -> {}, failed::add);
+    body.tryEmitNext(part("123456789"));
+    NettyDataBuffer more = part("more");
+    body.tryEmitNext(more);
+
+    assertThat(failed).as("no answer before the body is over").isEmpty();
+    assertThat(refs(more)).isZero();
+
+    body.tryEmitComplete();
+    assertThat(failed).singleElement().isInstanceOf(DataBufferLimitException.class);
+    assertThat(buffers.allocated).singleElement().matches(b -> refs(b) == 0);
+  }
+
+  @Test
+  void a_client_gone_midway_leaves_nothing_held() {
+    Sinks.Many<DataBuffer> body = Sinks.many().unicast().onBackpressureBuffer();
+    Disposable reading = WholeBodyFilter.whole(body.asFlux(), buffers, 100).subscribe();
+    NettyDataBuffer first = part("half");
+    body.tryEmitNext(first);
+
+    reading.dispose();
+
+    assertThat(refs(first)).isZero();
+    assertThat(buffers.allocated).singleElement().matches(b -> refs(b) == 0);
+  }
+
+  /**
+   * As the gateway reads a body: Reactor Netty holds a reference of its own to each part while it
+   * is handed on (released after), and Spring Cloud Gateway joins the whole body downstream, which
+   * puts a hook in the Reactor context that releases every buffer an operator drops. Each part must
+   * be released once by the copy and never by that hook too: a second release took Reactor Netty's
+   * own reference, and its release then failed (IllegalReferenceCountException in FluxReceive).
+   */
+  @Test
+  void under_a_join_each_part_is_released_once() {
+    List<NettyDataBuffer> parts = List.of(part("{\"a\":"), part("12"), part("}"));
+    parts.forEach(p -> p.getNativeBuffer().retain()); // Reactor Netty's own reference
+
+    DataBuffer whole =
+        org.springframework.core.io.buffer.DataBufferUtils.join(
+                WholeBodyFilter.whole(Flux.fromIterable(parts), buffers, 100).flux())
+            .block();
+
+    assertThat(whole.toString(StandardCharsets.UTF_8)).isEqualTo("{\"a\":12}");
+    assertThat(parts).allMatch(p -> refs(p) == 1);
+  }
+
+  @Test
+  void under_a_join_a_body_past_the_limit_releases_each_part_once() {
+    List<NettyDataBuffer> parts = List.of(part("12345"), part("67890"), part("x"));
+    parts.forEach(p -> p.getNativeBuffer().retain());
+
+    assertThatThrownBy(
+            () ->
+                org.springframework.core.io.buffer.DataBufferUtils.join(
+                        WholeBodyFilter.whole(Flux.fromIterable(parts), buffers, 8).flux())
+                    .block())
+        .isInstanceOf(DataBufferLimitException.class);
+    assertThat(parts).allMatch(p -> refs(p) == 1);
+    assertThat(buffers.allocated).singleElement().matches(b -> refs(b) == 0);
+  }
+
+  @Test
+  void no_bytes_is_no_body_and_nothing_held() {
+    assertThat(WholeBodyFilter.whole(Flux.empty(), buffers, 100).blockOptional()).isEmpty();
+    assertThat(buffers.allocated).singleElement().matches(b -> refs(b) == 0);
+  }
+}
