@@ -12,7 +12,9 @@ import reactor.util.retry.Retry;
  * up to {@link #MAX}, and from {@link #FIRST} again once a run lasted {@link #HEALTHY} (until
  * 2026-12-07 the back-off never reset: a service whose consumer had failed a few times over days
  * waited the whole 10 s on every later restart). One instance per consumer: it keeps the run's
- * start ({@link #started}) and the failures in a row.
+ * start ({@link #started}) and the failures in a row. Each wait is spread by up to half either way
+ * (as reactor's {@code Retry.backoff} did), so the consumers of many replicas that failed together
+ * (a broker outage) do not all start again at the same moment.
  */
 final class ConsumerRestarts {
   private static final Logger log = LoggerFactory.getLogger(ConsumerRestarts.class);
@@ -22,12 +24,18 @@ final class ConsumerRestarts {
 
   private final String groupId;
   private final LongSupplier nanoTime;
+  private final java.util.function.DoubleSupplier random;
   private volatile long started;
   private int inARow; // only in the retry's signals, one at a time
 
-  ConsumerRestarts(String groupId, LongSupplier nanoTime) {
+  /**
+   * @param random uniform in [0, 1): the spread of each wait (0.5: none)
+   */
+  ConsumerRestarts(
+      String groupId, LongSupplier nanoTime, java.util.function.DoubleSupplier random) {
     this.groupId = groupId;
     this.nanoTime = nanoTime;
+    this.random = random;
     this.started = nanoTime.getAsLong();
   }
 
@@ -39,7 +47,12 @@ final class ConsumerRestarts {
   /** How long to wait before the next run, after the current one failed now. */
   Duration failed() {
     inARow = inARow(Duration.ofNanos(nanoTime.getAsLong() - started), inARow);
-    return wait(inARow);
+    return spread(wait(inARow), random.getAsDouble());
+  }
+
+  /** {@code wait} times 0.5 to 1.5 ({@code r} in [0, 1)). */
+  static Duration spread(Duration wait, double r) {
+    return Duration.ofNanos((long) (wait.toNanos() * (0.5 + r)));
   }
 
   /** Failures in a row, counting this one: 1 after a run that lasted {@code ranFor >= HEALTHY}. */

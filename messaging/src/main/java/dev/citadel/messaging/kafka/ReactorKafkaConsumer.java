@@ -116,7 +116,11 @@ public final class ReactorKafkaConsumer implements MessageConsumer {
       List<String> topics,
       BiFunction<Flux<Held>, PartitionFlows, Publisher<Void>> perPartition) {
     ConsumerGauges gauges = gauges(groupId);
-    ConsumerRestarts restarts = new ConsumerRestarts(groupId, System::nanoTime);
+    ConsumerRestarts restarts =
+        new ConsumerRestarts(
+            groupId,
+            System::nanoTime,
+            () -> java.util.concurrent.ThreadLocalRandom.current().nextDouble());
     // Everything per subscription: a restart (below) gets a new consumer, and no listener or
     // pause of the old one may reach the new one's flows.
     return Flux.defer(

@@ -11,7 +11,7 @@ import reactor.test.StepVerifier;
 
 class ConsumerRestartsTest {
   final AtomicLong now = new AtomicLong();
-  final ConsumerRestarts restarts = new ConsumerRestarts("g", now::get);
+  final ConsumerRestarts restarts = new ConsumerRestarts("g", now::get, () -> 0.5); // no spread
 
   @Test
   void failures_in_a_row_double_the_wait_up_to_ten_seconds() {
@@ -35,6 +35,16 @@ class ConsumerRestartsTest {
     restarts.started();
     now.addAndGet(Duration.ofSeconds(59).toNanos());
     assertThat(restarts.failed()).isEqualTo(Duration.ofSeconds(4));
+  }
+
+  @Test
+  void each_wait_is_spread_by_up_to_half_either_way() {
+    assertThat(ConsumerRestarts.spread(Duration.ofSeconds(2), 0.0))
+        .isEqualTo(Duration.ofSeconds(1));
+    assertThat(ConsumerRestarts.spread(Duration.ofSeconds(2), 0.5))
+        .isEqualTo(Duration.ofSeconds(2));
+    assertThat(ConsumerRestarts.spread(Duration.ofSeconds(2), 0.99))
+        .isEqualTo(Duration.ofMillis(2_980));
   }
 
   @Test
