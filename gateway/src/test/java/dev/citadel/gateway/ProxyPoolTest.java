@@ -92,15 +92,10 @@ class ProxyPoolTest {
     instance.disposeNow();
   }
 
-  void startGateway() {
-    gateway =
-        new SpringApplicationBuilder(GatewayApplication.class)
-            .initializers(
-                context ->
-                    context
-                        .getBeanFactory()
-                        .registerSingleton("bodiesAtProxy", new CountBodies(bodiesAtProxy)))
-            .run(
+  void startGateway(String... more) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
                 "--server.port=0",
                 "--management.server.port=0",
                 "--CITADEL_MEMBER_URL=" + TestIdentity.shared().memberUrl(),
@@ -109,7 +104,16 @@ class ProxyPoolTest {
                 "--citadel.gateway.game-state.instances=http://127.0.0.1:" + instance.port(),
                 "--citadel.gateway.game-state.health-interval=200ms",
                 "--spring.cloud.gateway.server.webflux.httpclient.pool.max-connections=2",
-                "--spring.cloud.gateway.server.webflux.httpclient.pool.acquire-timeout=300");
+                "--spring.cloud.gateway.server.webflux.httpclient.pool.acquire-timeout=300"));
+    args.addAll(List.of(more));
+    gateway =
+        new SpringApplicationBuilder(GatewayApplication.class)
+            .initializers(
+                context ->
+                    context
+                        .getBeanFactory()
+                        .registerSingleton("bodiesAtProxy", new CountBodies(bodiesAtProxy)))
+            .run(args.toArray(String[]::new));
   }
 
   HttpClient client(String player) {
@@ -224,6 +228,9 @@ class ProxyPoolTest {
                 + TestIdentity.shared().player(player)
                 + "\r\nContent-Type: application/json\r\nContent-Length: "
                 + body.length()
+                // An upgrade other than WebSocket (curl --http2 asks for h2c) is answered as
+                // HTTP/1.1: its body is read whole like any other.
+                + (i == 2 ? "\r\nConnection: Upgrade\r\nUpgrade: h2c" : "")
                 + "\r\n\r\n"
                 + body.substring(0, 5);
         socket.getOutputStream().write(head.getBytes(java.nio.charset.StandardCharsets.UTF_8));
@@ -247,6 +254,53 @@ class ProxyPoolTest {
       String[] answer = readAnswer(first.getInputStream());
       assertThat(answer[0]).startsWith("HTTP/1.1 200");
       assertThat(answer[1]).isEqualTo(body);
+    } finally {
+      for (java.net.Socket socket : slow) {
+        socket.close();
+      }
+    }
+  }
+
+  /** Bodies being read share a budget: past it a request with a body is 503 at once. */
+  @Test
+  void past_the_body_budget_a_request_is_503_with_retry_after() throws Exception {
+    // Two bodies of 1 KB + 5 bytes fit, a third's first kilobyte does not.
+    startGateway("--citadel.gateway.body-budget=3KB");
+    awaitRouting();
+    int port = Integer.parseInt(gateway.getEnvironment().getProperty("local.server.port"));
+    String body = "{\"type\":\"grant\",\"amount\":5}";
+    List<java.net.Socket> slow = new ArrayList<>();
+    try {
+      for (int i = 0; i < 3; i++) {
+        String player = "budget-" + i;
+        java.net.Socket socket = new java.net.Socket("127.0.0.1", port);
+        slow.add(socket);
+        String head =
+            "POST /api/game/players/"
+                + player
+                + "/commands HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+                + TestIdentity.shared().player(player)
+                + "\r\nContent-Type: application/json\r\nContent-Length: "
+                + body.length()
+                + "\r\n\r\n"
+                + body.substring(0, 5);
+        socket.getOutputStream().write(head.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        socket.getOutputStream().flush();
+        if (i < 2) {
+          int reading = i + 1;
+          await().atMost(Duration.ofSeconds(10)).until(() -> bodiesAtProxy.get() == reading);
+        }
+      }
+      java.net.Socket refused = slow.get(2);
+      refused.setSoTimeout(10_000);
+      String[] answer = readAnswer(refused.getInputStream());
+      assertThat(answer[0]).startsWith("HTTP/1.1 503");
+      assertThat(answer[2]).containsIgnoringCase("retry-after: 1");
+      assertThat(answer[1]).contains("try again");
+      // Requests without a body are not held back.
+      assertThat(get("p-0", "/api/game/players/p-0").block(Duration.ofSeconds(10)).status())
+          .isEqualTo(200);
+      assertThat(posted.get()).isZero();
     } finally {
       for (java.net.Socket socket : slow) {
         socket.close();

@@ -175,8 +175,10 @@ public class GatewayConfiguration {
   @Bean
   dev.citadel.gateway.routing.WholeBodyFilter wholeBodyFilter(
       @org.springframework.beans.factory.annotation.Value("${citadel.web.max-body-size:64KB}")
-          org.springframework.util.unit.DataSize max) {
-    return new dev.citadel.gateway.routing.WholeBodyFilter(max);
+          org.springframework.util.unit.DataSize max,
+      @org.springframework.beans.factory.annotation.Value("${citadel.gateway.body-budget:64MB}")
+          org.springframework.util.unit.DataSize budget) {
+    return new dev.citadel.gateway.routing.WholeBodyFilter(max, budget);
   }
 
   @Bean

@@ -27,12 +27,17 @@ public final class UpgradeFilter implements GlobalFilter, Ordered {
     return Ordered.HIGHEST_PRECEDENCE + 1;
   }
 
+  /** Whether the request asks for a WebSocket (any other upgrade is answered as HTTP/1.1). */
+  public static boolean websocket(HttpHeaders headers) {
+    String upgrade = headers.getFirst(HttpHeaders.UPGRADE);
+    return upgrade != null && upgrade.toLowerCase(java.util.Locale.ROOT).contains("websocket");
+  }
+
   @Override
   public Mono<Void> filter(ServerWebExchange exchange, GatewayFilterChain chain) {
-    String upgrade = exchange.getRequest().getHeaders().getFirst(HttpHeaders.UPGRADE);
     // Only WebSocket: another upgrade (curl --http2 asks for h2c on every request) is ignored by
     // the server, and the request answered as HTTP/1.1.
-    if (upgrade == null || !upgrade.toLowerCase(java.util.Locale.ROOT).contains("websocket")) {
+    if (!websocket(exchange.getRequest().getHeaders())) {
       return chain.filter(exchange);
     }
     Route route = exchange.getAttribute(ServerWebExchangeUtils.GATEWAY_ROUTE_ATTR);

@@ -32,6 +32,11 @@ import reactor.core.publisher.MonoSink;
  * {@code citadel.web.max-body-size} (the services' own limit) the answer is 413, before anything is
  * sent (before anything is read when the length says so). The body is kept as Spring Cloud
  * Gateway's cached body, which it releases when the exchange ends.
+ *
+ * <p>Bodies being read share a budget ({@code citadel.gateway.body-budget}, bytes kept plus each
+ * body's first allocation): a slow sender now holds memory instead of a pool place, and thousands
+ * of them, each sending most of 64 KB and then stalling, could otherwise hold a gigabyte until the
+ * stall bound. Past the budget a request is a 503 with {@code Retry-After}, at once.
  */
 public final class WholeBodyFilter implements GlobalFilter, Ordered {
   /** The first allocation for a body; it grows as bytes come, never past the limit. */
@@ -45,9 +50,48 @@ public final class WholeBodyFilter implements GlobalFilter, Ordered {
   static final int SWALLOW_BYTES = 2 * 1024 * 1024;
 
   private final int maxBytes;
+  private final Budget budget;
 
-  public WholeBodyFilter(DataSize max) {
+  public WholeBodyFilter(DataSize max, DataSize budget) {
     this.maxBytes = (int) max.toBytes();
+    this.budget = new Budget(budget.toBytes());
+  }
+
+  /** Bytes held by bodies being read, bounded. */
+  static final class Budget {
+    private final long max;
+    private final java.util.concurrent.atomic.AtomicLong held =
+        new java.util.concurrent.atomic.AtomicLong();
+
+    Budget(long max) {
+      this.max = max;
+    }
+
+    /** Takes {@code bytes} if they fit. */
+    boolean take(long bytes) {
+      if (held.addAndGet(bytes) <= max) {
+        return true;
+      }
+      held.addAndGet(-bytes);
+      return false;
+    }
+
+    void give(long bytes) {
+      held.addAndGet(-bytes);
+    }
+
+    long held() {
+      return held.get();
+    }
+  }
+
+  /** The bodies being read hold the whole budget: 503, try again. */
+  static final class OverBudget extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    OverBudget() {
+      super("the bodies of requests being read hold the gateway's budget", null, false, false);
+    }
   }
 
   @Override
@@ -60,7 +104,7 @@ public final class WholeBodyFilter implements GlobalFilter, Ordered {
   @Override
   public Mono<Void> filter(ServerWebExchange exchange, GatewayFilterChain chain) {
     HttpHeaders headers = exchange.getRequest().getHeaders();
-    if (!hasBody(headers) || headers.containsHeader(HttpHeaders.UPGRADE)) {
+    if (!hasBody(headers) || UpgradeFilter.websocket(headers)) {
       return chain.filter(exchange);
     }
     long length = headers.getContentLength();
@@ -82,12 +126,20 @@ public final class WholeBodyFilter implements GlobalFilter, Ordered {
         new ServerHttpRequestDecorator(request) {
           @Override
           public Flux<DataBuffer> getBody() {
-            return whole(super.getBody(), buffers, maxBytes).flux();
+            return whole(super.getBody(), buffers, maxBytes, budget).flux();
           }
         };
     return ServerWebExchangeUtils.cacheRequestBody(
-        exchange.mutate().request(readWhole).build(),
-        cached -> chain.filter(exchange.mutate().request(cached).build()));
+            exchange.mutate().request(readWhole).build(),
+            cached -> chain.filter(exchange.mutate().request(cached).build()))
+        .onErrorResume(
+            OverBudget.class,
+            e ->
+                SecurityProblems.write(
+                    exchange.getResponse(),
+                    HttpStatus.SERVICE_UNAVAILABLE,
+                    "too many request bodies are being sent to the gateway; try again",
+                    null));
   }
 
   /**
@@ -103,10 +155,18 @@ public final class WholeBodyFilter implements GlobalFilter, Ordered {
    * reference and its release failed ({@code IllegalReferenceCountException} in {@code
    * FluxReceive}).
    */
-  static Mono<DataBuffer> whole(Flux<DataBuffer> body, DataBufferFactory buffers, int max) {
+  static Mono<DataBuffer> whole(
+      Flux<DataBuffer> body, DataBufferFactory buffers, int max, Budget budget) {
     return Mono.create(
         sink -> {
-          Copy copy = new Copy(sink, buffers, max);
+          int first = Math.min(FIRST_BYTES, Math.max(1, max));
+          if (!budget.take(first)) {
+            // Not read at all: the server drops the unread body after the answer and closes the
+            // connection (a client still sending may see it reset: overload, not its mistake).
+            sink.error(new OverBudget());
+            return;
+          }
+          Copy copy = new Copy(sink, buffers, max, first, budget);
           sink.onDispose(copy);
           body.subscribe(copy);
         });
@@ -117,26 +177,44 @@ public final class WholeBodyFilter implements GlobalFilter, Ordered {
     private final MonoSink<DataBuffer> sink;
     private final int max;
     private final DataBuffer whole;
+    private final Budget budget;
     private long seen;
+    private long taken; // of the budget, given back once the body is read (or not)
     private boolean settled; // guarded by this
 
-    Copy(MonoSink<DataBuffer> sink, DataBufferFactory buffers, int max) {
+    Copy(MonoSink<DataBuffer> sink, DataBufferFactory buffers, int max, int first, Budget budget) {
       this.sink = sink;
       this.max = max;
-      this.whole = buffers.allocateBuffer(Math.min(FIRST_BYTES, Math.max(1, max)));
+      this.budget = budget;
+      this.taken = first;
+      this.whole = buffers.allocateBuffer(first);
     }
 
     @Override
     protected void hookOnNext(DataBuffer part) {
+      boolean overBudget = false;
       try {
-        seen += part.readableByteCount();
+        int n = part.readableByteCount();
+        seen += n;
         if (seen <= max) {
-          whole.write(part);
+          synchronized (this) {
+            // A cancel from another thread may have released the buffer already.
+            if (!settled) {
+              overBudget = !budget.take(n);
+              if (!overBudget) {
+                taken += n;
+                whole.write(part);
+              }
+            }
+          }
         }
       } finally {
         DataBufferUtils.release(part);
       }
-      if (seen > (long) max + SWALLOW_BYTES) {
+      if (overBudget) {
+        cancel();
+        sink.error(new OverBudget());
+      } else if (seen > (long) max + SWALLOW_BYTES) {
         cancel();
         sink.error(tooLarge(max));
       }
@@ -162,6 +240,10 @@ public final class WholeBodyFilter implements GlobalFilter, Ordered {
     @Override
     protected void hookFinally(reactor.core.publisher.SignalType type) {
       releaseUnlessHandedOn();
+      synchronized (this) {
+        budget.give(taken);
+        taken = 0;
+      }
     }
 
     /** Whether the buffer may be handed on: not released (a cancel) before. */

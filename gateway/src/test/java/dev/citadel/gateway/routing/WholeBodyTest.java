@@ -37,6 +37,12 @@ class WholeBodyTest {
 
   static final ByteBufAllocator PARTS = new UnpooledByteBufAllocator(false);
   final Buffers buffers = new Buffers();
+  final WholeBodyFilter.Budget budget = new WholeBodyFilter.Budget(1 << 20);
+
+  @org.junit.jupiter.api.AfterEach
+  void everyBodyGaveItsBudgetBack() {
+    assertThat(budget.held()).isZero();
+  }
 
   static NettyDataBuffer part(String text) {
     return new NettyDataBufferFactory(PARTS).wrap(PARTS.buffer().writeBytes(text.getBytes()));
@@ -50,7 +56,8 @@ class WholeBodyTest {
   void the_parts_are_copied_into_one_buffer_and_released() {
     List<NettyDataBuffer> parts = List.of(part("{\"a\":"), part("12"), part("}"));
 
-    DataBuffer whole = WholeBodyFilter.whole(Flux.fromIterable(parts), buffers, 100).block();
+    DataBuffer whole =
+        WholeBodyFilter.whole(Flux.fromIterable(parts), buffers, 100, budget).block();
 
     assertThat(whole.toString(StandardCharsets.UTF_8)).isEqualTo("{\"a\":12}");
     assertThat(parts).allMatch(p -> refs(p) == 0);
@@ -61,7 +68,8 @@ class WholeBodyTest {
   void past_the_limit_it_fails_and_keeps_nothing() {
     List<NettyDataBuffer> parts = List.of(part("12345"), part("67890"), part("x"));
 
-    assertThatThrownBy(() -> WholeBodyFilter.whole(Flux.fromIterable(parts), buffers, 8).block())
+    assertThatThrownBy(
+            () -> WholeBodyFilter.whole(Flux.fromIterable(parts), buffers, 8, budget).block())
         .isInstanceOf(DataBufferLimitException.class);
     assertThat(buffers.allocated).singleElement().matches(b -> refs(b) == 0);
     assertThat(parts).allMatch(p -> refs(p) == 0);
@@ -72,7 +80,7 @@ class WholeBodyTest {
   void past_the_limit_the_rest_is_read_and_dropped_before_the_answer() {
     Sinks.Many<DataBuffer> body = Sinks.many().unicast().onBackpressureBuffer();
     List<Throwable> failed = new ArrayList<>();
-    WholeBodyFilter.whole(body.asFlux(), buffers, 8).subscribe(b -> {}, failed::add);
+    WholeBodyFilter.whole(body.asFlux(), buffers, 8, budget).subscribe(b -> {}, failed::add);
     body.tryEmitNext(part("123456789"));
     NettyDataBuffer more = part("more");
     body.tryEmitNext(more);
@@ -88,7 +96,7 @@ class WholeBodyTest {
   @Test
   void a_client_gone_midway_leaves_nothing_held() {
     Sinks.Many<DataBuffer> body = Sinks.many().unicast().onBackpressureBuffer();
-    Disposable reading = WholeBodyFilter.whole(body.asFlux(), buffers, 100).subscribe();
+    Disposable reading = WholeBodyFilter.whole(body.asFlux(), buffers, 100, budget).subscribe();
     NettyDataBuffer first = part("half");
     body.tryEmitNext(first);
 
@@ -112,7 +120,7 @@ class WholeBodyTest {
 
     DataBuffer whole =
         org.springframework.core.io.buffer.DataBufferUtils.join(
-                WholeBodyFilter.whole(Flux.fromIterable(parts), buffers, 100).flux())
+                WholeBodyFilter.whole(Flux.fromIterable(parts), buffers, 100, budget).flux())
             .block();
 
     assertThat(whole.toString(StandardCharsets.UTF_8)).isEqualTo("{\"a\":12}");
@@ -127,16 +135,48 @@ class WholeBodyTest {
     assertThatThrownBy(
             () ->
                 org.springframework.core.io.buffer.DataBufferUtils.join(
-                        WholeBodyFilter.whole(Flux.fromIterable(parts), buffers, 8).flux())
+                        WholeBodyFilter.whole(Flux.fromIterable(parts), buffers, 8, budget).flux())
                     .block())
         .isInstanceOf(DataBufferLimitException.class);
     assertThat(parts).allMatch(p -> refs(p) == 1);
     assertThat(buffers.allocated).singleElement().matches(b -> refs(b) == 0);
   }
 
+  /** Bodies being read share a budget: past it a body is refused, and what it read released. */
+  @Test
+  void past_the_budget_a_body_is_refused_and_releases_what_it_held() {
+    WholeBodyFilter.Budget small = new WholeBodyFilter.Budget(1024 + 1024 + 10);
+    Sinks.Many<DataBuffer> slow = Sinks.many().unicast().onBackpressureBuffer();
+    List<DataBuffer> done = new ArrayList<>();
+    WholeBodyFilter.whole(slow.asFlux(), buffers, 2048, small).subscribe(done::add);
+    slow.tryEmitNext(part("12345678"));
+    assertThat(small.held()).isEqualTo(1024 + 8);
+
+    // A second body: its first allocation fits, its first part does not.
+    Sinks.Many<DataBuffer> second = Sinks.many().unicast().onBackpressureBuffer();
+    List<Throwable> refused = new ArrayList<>();
+    WholeBodyFilter.whole(second.asFlux(), buffers, 2048, small).subscribe(b -> {}, refused::add);
+    NettyDataBuffer tooMuch = part("0123456789ab");
+    second.tryEmitNext(tooMuch);
+    assertThat(refused).singleElement().isInstanceOf(WholeBodyFilter.OverBudget.class);
+    assertThat(refs(tooMuch)).isZero();
+    assertThat(small.held()).isEqualTo(1024 + 8);
+
+    // A third: not even its first allocation fits.
+    List<Throwable> third = new ArrayList<>();
+    WholeBodyFilter.whole(Flux.never(), buffers, 2048, small).subscribe(b -> {}, third::add);
+    WholeBodyFilter.whole(Flux.never(), buffers, 2048, small).subscribe(b -> {}, third::add);
+    assertThat(third).hasSize(1).allMatch(WholeBodyFilter.OverBudget.class::isInstance);
+
+    slow.tryEmitComplete();
+    assertThat(done).singleElement().matches(b -> b.readableByteCount() == 8);
+    done.forEach(org.springframework.core.io.buffer.DataBufferUtils::release);
+    assertThat(small.held()).isEqualTo(1024); // the third's first allocation, still reading
+  }
+
   @Test
   void no_bytes_is_no_body_and_nothing_held() {
-    assertThat(WholeBodyFilter.whole(Flux.empty(), buffers, 100).blockOptional()).isEmpty();
+    assertThat(WholeBodyFilter.whole(Flux.empty(), buffers, 100, budget).blockOptional()).isEmpty();
     assertThat(buffers.allocated).singleElement().matches(b -> refs(b) == 0);
   }
 }
