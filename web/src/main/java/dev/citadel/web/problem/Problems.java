@@ -77,9 +77,10 @@ public final class Problems {
     if (error instanceof ServerWebInputException e) {
       return answer(HttpStatus.BAD_REQUEST, inputProblem(e));
     }
-    if (causedBy(error, POOL_ACQUIRE_TIMEOUT)) {
-      // Every pooled connection to the service behind was busy for the acquire timeout: refused
-      // before anything was sent (overload, not a lost answer: nothing acted).
+    if (causedBy(error, POOL_ACQUIRE_TIMEOUT) || causedBy(error, POOL_ACQUIRE_PENDING_LIMIT)) {
+      // Every pooled connection to the service behind was busy for the acquire timeout, or too
+      // many requests already waited for one (a pending bound, if one is set): refused before
+      // anything was sent (overload, not a lost answer: nothing acted).
       return unavailable("too many requests under way to the service behind this one; try again");
     }
     if (error instanceof ResponseStatusException e
@@ -235,6 +236,9 @@ public final class Problems {
   /** Reactor Netty's pool found no free connection in time (named: no dependency). */
   static final String POOL_ACQUIRE_TIMEOUT =
       "reactor.netty.internal.shaded.reactor.pool.PoolAcquireTimeoutException";
+
+  static final String POOL_ACQUIRE_PENDING_LIMIT =
+      "reactor.netty.internal.shaded.reactor.pool.PoolAcquirePendingLimitException";
 
   private static boolean causedBy(Throwable error, String className) {
     return find(error, t -> t.getClass().getName().equals(className)) != null;

@@ -3,7 +3,9 @@ package dev.citadel.web.problem;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.ConnectException;
+import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import reactor.netty.http.client.PrematureCloseException;
 
@@ -77,6 +79,21 @@ class ProblemsTest {
     assertThat(answer.status()).isEqualTo(HttpStatus.SERVICE_UNAVAILABLE);
     assertThat(answer.detail()).startsWith("storage is unavailable");
     assertThat(answer.headers().getFirst("Retry-After")).isEqualTo("1");
+  }
+
+  /** Reactor Netty's pool refusing a request: past its acquire timeout, or past a pending bound. */
+  @Test
+  void a_proxy_pool_that_refuses_a_request_is_503_to_retry_whichever_way() {
+    for (Throwable refused :
+        List.<Throwable>of(
+            new reactor.netty.internal.shaded.reactor.pool.PoolAcquireTimeoutException(
+                java.time.Duration.ofSeconds(1)),
+            new reactor.netty.internal.shaded.reactor.pool.PoolAcquirePendingLimitException(100))) {
+      Problems.Answer answer = Problems.of(new RuntimeException(refused)).orElseThrow();
+      assertThat(answer.status()).isEqualTo(HttpStatus.SERVICE_UNAVAILABLE);
+      assertThat(answer.headers().getFirst(HttpHeaders.RETRY_AFTER)).isEqualTo("1");
+      assertThat(answer.detail()).startsWith("too many requests under way");
+    }
   }
 
   @Test
