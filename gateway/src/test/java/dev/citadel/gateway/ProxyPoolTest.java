@@ -264,8 +264,8 @@ class ProxyPoolTest {
   /** Bodies being read share a budget: past it a request with a body is 503 at once. */
   @Test
   void past_the_body_budget_a_request_is_503_with_retry_after() throws Exception {
-    // Two bodies of 1 KB + 5 bytes fit, a third's first kilobyte does not.
-    startGateway("--citadel.gateway.body-budget=3KB");
+    // Two bodies of 27 bytes (their declared length) fit, a third does not.
+    startGateway("--citadel.gateway.body-budget=60B");
     awaitRouting();
     int port = Integer.parseInt(gateway.getEnvironment().getProperty("local.server.port"));
     String body = "{\"type\":\"grant\",\"amount\":5}";
@@ -287,8 +287,13 @@ class ProxyPoolTest {
         socket.getOutputStream().write(head.getBytes(java.nio.charset.StandardCharsets.UTF_8));
         socket.getOutputStream().flush();
         if (i < 2) {
-          int reading = i + 1;
-          await().atMost(Duration.ofSeconds(10)).until(() -> bodiesAtProxy.get() == reading);
+          long held = (long) body.length() * (i + 1);
+          await()
+              .atMost(Duration.ofSeconds(10))
+              .until(
+                  () ->
+                      gateway.getBean(dev.citadel.gateway.routing.WholeBodyFilter.class).held()
+                          == held);
         }
       }
       java.net.Socket refused = slow.get(2);
@@ -296,7 +301,7 @@ class ProxyPoolTest {
       String[] answer = readAnswer(refused.getInputStream());
       assertThat(answer[0]).startsWith("HTTP/1.1 503");
       assertThat(answer[2]).containsIgnoringCase("retry-after: 1");
-      assertThat(answer[1]).contains("try again");
+      assertThat(answer[1]).contains("request bodies");
       // Requests without a body are not held back.
       assertThat(get("p-0", "/api/game/players/p-0").block(Duration.ofSeconds(10)).status())
           .isEqualTo(200);
@@ -306,6 +311,11 @@ class ProxyPoolTest {
         socket.close();
       }
     }
+    // The clients gone, what their bodies held is given back.
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () -> gateway.getBean(dev.citadel.gateway.routing.WholeBodyFilter.class).held() == 0);
   }
 
   /** Past the limit: 413 with a problem, nothing sent on; said before reading, when it can be. */

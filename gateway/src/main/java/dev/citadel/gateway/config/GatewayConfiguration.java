@@ -177,8 +177,22 @@ public class GatewayConfiguration {
       @org.springframework.beans.factory.annotation.Value("${citadel.web.max-body-size:64KB}")
           org.springframework.util.unit.DataSize max,
       @org.springframework.beans.factory.annotation.Value("${citadel.gateway.body-budget:64MB}")
-          org.springframework.util.unit.DataSize budget) {
-    return new dev.citadel.gateway.routing.WholeBodyFilter(max, budget);
+          org.springframework.util.unit.DataSize budget,
+      @org.springframework.beans.factory.annotation.Value(
+              "${citadel.gateway.body-budget-per-client:1MB}")
+          org.springframework.util.unit.DataSize perClient,
+      ClientAddress addresses,
+      ObjectProvider<MeterRegistry> meters) {
+    var filter = new dev.citadel.gateway.routing.WholeBodyFilter(max, budget, perClient, addresses);
+    meters.ifAvailable(
+        m ->
+            io.micrometer.core.instrument.Gauge.builder(
+                    "citadel_gateway_body_bytes_held",
+                    filter,
+                    dev.citadel.gateway.routing.WholeBodyFilter::held)
+                .description("Bytes held by request bodies being read before they are sent on")
+                .register(m));
+    return filter;
   }
 
   @Bean

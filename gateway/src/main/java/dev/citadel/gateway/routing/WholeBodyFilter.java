@@ -1,5 +1,6 @@
 package dev.citadel.gateway.routing;
 
+import dev.citadel.web.security.ClientAddress;
 import dev.citadel.web.security.SecurityProblems;
 import org.springframework.cloud.gateway.filter.GatewayFilterChain;
 import org.springframework.cloud.gateway.filter.GlobalFilter;
@@ -49,39 +50,91 @@ public final class WholeBodyFilter implements GlobalFilter, Ordered {
    */
   static final int SWALLOW_BYTES = 2 * 1024 * 1024;
 
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(WholeBodyFilter.class);
+
   private final int maxBytes;
   private final Budget budget;
+  private final ClientAddress addresses;
 
-  public WholeBodyFilter(DataSize max, DataSize budget) {
+  public WholeBodyFilter(
+      DataSize max, DataSize budget, DataSize perClient, ClientAddress addresses) {
     this.maxBytes = (int) max.toBytes();
-    this.budget = new Budget(budget.toBytes());
+    this.budget = new Budget(budget.toBytes(), perClient.toBytes());
+    this.addresses = addresses;
+    if (budget.toBytes() < max.toBytes() || perClient.toBytes() < max.toBytes()) {
+      log.warn(
+          "the body budget ({} in all, {} a client) is below the largest body ({}): such bodies"
+              + " are always refused",
+          budget,
+          perClient,
+          max);
+    }
   }
 
-  /** Bytes held by bodies being read, bounded. */
+  /** Bytes held by the bodies being read now (a gauge). */
+  public long held() {
+    return budget.held();
+  }
+
+  /**
+   * Bytes held by bodies being read (the capacity of their buffers), bounded in all and per client
+   * address (IPv6 per /64): one address sending slowly cannot hold the budget everyone shares.
+   */
   static final class Budget {
     private final long max;
+    private final long perClient;
     private final java.util.concurrent.atomic.AtomicLong held =
         new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.ConcurrentHashMap<String, Long> byClient =
+        new java.util.concurrent.ConcurrentHashMap<>();
 
-    Budget(long max) {
+    Budget(long max, long perClient) {
       this.max = max;
+      this.perClient = perClient;
     }
 
-    /** Takes {@code bytes} if they fit. */
-    boolean take(long bytes) {
-      if (held.addAndGet(bytes) <= max) {
-        return true;
+    /** Takes {@code bytes} for {@code client} if they fit, in all and in its share. */
+    boolean take(String client, long bytes) {
+      long now;
+      do {
+        now = held.get();
+        if (now + bytes > max) {
+          return false;
+        }
+      } while (!held.compareAndSet(now, now + bytes));
+      boolean[] fits = {false};
+      byClient.compute(
+          client,
+          (k, had) -> {
+            long before = had == null ? 0 : had;
+            if (before + bytes > perClient) {
+              return had;
+            }
+            fits[0] = true;
+            return before + bytes;
+          });
+      if (!fits[0]) {
+        held.addAndGet(-bytes);
+      }
+      return fits[0];
+    }
+
+    void give(String client, long bytes) {
+      if (bytes == 0) {
+        return;
       }
       held.addAndGet(-bytes);
-      return false;
-    }
-
-    void give(long bytes) {
-      held.addAndGet(-bytes);
+      byClient.computeIfPresent(client, (k, had) -> had - bytes <= 0 ? null : had - bytes);
     }
 
     long held() {
       return held.get();
+    }
+
+    /** Clients holding some of the budget now. */
+    int clients() {
+      return byClient.size();
     }
   }
 
@@ -119,6 +172,7 @@ public final class WholeBodyFilter implements GlobalFilter, Ordered {
           null);
     }
     DataBufferFactory buffers = exchange.getResponse().bufferFactory();
+    String client = ClientAddress.bucket(addresses.of(exchange.getRequest()));
     // The body is whole here: the service is not asked to say it wants it.
     ServerHttpRequest request =
         exchange.getRequest().mutate().headers(h -> h.remove(HttpHeaders.EXPECT)).build();
@@ -126,7 +180,7 @@ public final class WholeBodyFilter implements GlobalFilter, Ordered {
         new ServerHttpRequestDecorator(request) {
           @Override
           public Flux<DataBuffer> getBody() {
-            return whole(super.getBody(), buffers, maxBytes, budget).flux();
+            return whole(super.getBody(), buffers, maxBytes, length, budget, client).flux();
           }
         };
     return ServerWebExchangeUtils.cacheRequestBody(
@@ -156,17 +210,32 @@ public final class WholeBodyFilter implements GlobalFilter, Ordered {
    * FluxReceive}).
    */
   static Mono<DataBuffer> whole(
-      Flux<DataBuffer> body, DataBufferFactory buffers, int max, Budget budget) {
+      Flux<DataBuffer> body,
+      DataBufferFactory buffers,
+      int max,
+      long declared,
+      Budget budget,
+      String client) {
     return Mono.create(
         sink -> {
-          int first = Math.min(FIRST_BYTES, Math.max(1, max));
-          if (!budget.take(first)) {
+          // The declared length when there is one (the buffer then never grows), else 1 KB; one
+          // byte for a body past the limit, whose bytes are only counted and dropped.
+          boolean keep = declared <= max;
+          int first =
+              !keep ? 1 : declared > 0 ? (int) declared : Math.min(FIRST_BYTES, Math.max(1, max));
+          if (!budget.take(client, first)) {
             // Not read at all: the server drops the unread body after the answer and closes the
             // connection (a client still sending may see it reset: overload, not its mistake).
             sink.error(new OverBudget());
             return;
           }
-          Copy copy = new Copy(sink, buffers, max, first, budget);
+          Copy copy;
+          try {
+            copy = new Copy(sink, buffers, max, keep, first, budget, client);
+          } catch (RuntimeException | Error e) {
+            budget.give(client, first); // the buffer could not be had (out of direct memory)
+            throw e;
+          }
           sink.onDispose(copy);
           body.subscribe(copy);
         });
@@ -176,18 +245,30 @@ public final class WholeBodyFilter implements GlobalFilter, Ordered {
   private static final class Copy extends BaseSubscriber<DataBuffer> {
     private final MonoSink<DataBuffer> sink;
     private final int max;
+    private final boolean keep;
     private final DataBuffer whole;
     private final Budget budget;
+    private final String client;
     private long seen;
-    private long taken; // of the budget, given back once the body is read (or not)
+    private long taken; // of the budget (the buffer's capacity), given back once the body is read
     private boolean settled; // guarded by this
 
-    Copy(MonoSink<DataBuffer> sink, DataBufferFactory buffers, int max, int first, Budget budget) {
+    /** {@code keep} false: nothing is kept, the body is read to be dropped (413). */
+    Copy(
+        MonoSink<DataBuffer> sink,
+        DataBufferFactory buffers,
+        int max,
+        boolean keep,
+        int first,
+        Budget budget,
+        String client) {
       this.sink = sink;
       this.max = max;
+      this.keep = keep;
       this.budget = budget;
-      this.taken = first;
+      this.client = client;
       this.whole = buffers.allocateBuffer(first);
+      this.taken = first;
     }
 
     @Override
@@ -196,14 +277,18 @@ public final class WholeBodyFilter implements GlobalFilter, Ordered {
       try {
         int n = part.readableByteCount();
         seen += n;
-        if (seen <= max) {
+        if (keep && seen <= max) {
           synchronized (this) {
             // A cancel from another thread may have released the buffer already.
             if (!settled) {
-              overBudget = !budget.take(n);
-              if (!overBudget) {
-                taken += n;
-                whole.write(part);
+              whole.write(part);
+              // Counted as the buffer's capacity: grown (doubled), it holds more than was sent.
+              long grown = whole.capacity() - taken;
+              if (grown > 0) {
+                overBudget = !budget.take(client, grown);
+                if (!overBudget) {
+                  taken += grown;
+                }
               }
             }
           }
@@ -241,7 +326,7 @@ public final class WholeBodyFilter implements GlobalFilter, Ordered {
     protected void hookFinally(reactor.core.publisher.SignalType type) {
       releaseUnlessHandedOn();
       synchronized (this) {
-        budget.give(taken);
+        budget.give(client, taken);
         taken = 0;
       }
     }

@@ -22,6 +22,7 @@ class WholeBodyTest {
   /** Remembers what it allocated, to see it released. */
   static final class Buffers extends NettyDataBufferFactory {
     final List<NettyDataBuffer> allocated = new ArrayList<>();
+    final List<Integer> sizes = new ArrayList<>();
 
     Buffers() {
       super(new UnpooledByteBufAllocator(false));
@@ -31,13 +32,14 @@ class WholeBodyTest {
     public NettyDataBuffer allocateBuffer(int initialCapacity) {
       NettyDataBuffer b = super.allocateBuffer(initialCapacity);
       allocated.add(b);
+      sizes.add(initialCapacity);
       return b;
     }
   }
 
   static final ByteBufAllocator PARTS = new UnpooledByteBufAllocator(false);
   final Buffers buffers = new Buffers();
-  final WholeBodyFilter.Budget budget = new WholeBodyFilter.Budget(1 << 20);
+  final WholeBodyFilter.Budget budget = new WholeBodyFilter.Budget(1 << 20, 1 << 20);
 
   @org.junit.jupiter.api.AfterEach
   void everyBodyGaveItsBudgetBack() {
@@ -57,7 +59,7 @@ class WholeBodyTest {
     List<NettyDataBuffer> parts = List.of(part("{\"a\":"), part("12"), part("}"));
 
     DataBuffer whole =
-        WholeBodyFilter.whole(Flux.fromIterable(parts), buffers, 100, budget).block();
+        WholeBodyFilter.whole(Flux.fromIterable(parts), buffers, 100, -1, budget, "c").block();
 
     assertThat(whole.toString(StandardCharsets.UTF_8)).isEqualTo("{\"a\":12}");
     assertThat(parts).allMatch(p -> refs(p) == 0);
@@ -69,7 +71,9 @@ class WholeBodyTest {
     List<NettyDataBuffer> parts = List.of(part("12345"), part("67890"), part("x"));
 
     assertThatThrownBy(
-            () -> WholeBodyFilter.whole(Flux.fromIterable(parts), buffers, 8, budget).block())
+            () ->
+                WholeBodyFilter.whole(Flux.fromIterable(parts), buffers, 8, -1, budget, "c")
+                    .block())
         .isInstanceOf(DataBufferLimitException.class);
     assertThat(buffers.allocated).singleElement().matches(b -> refs(b) == 0);
     assertThat(parts).allMatch(p -> refs(p) == 0);
@@ -80,7 +84,8 @@ class WholeBodyTest {
   void past_the_limit_the_rest_is_read_and_dropped_before_the_answer() {
     Sinks.Many<DataBuffer> body = Sinks.many().unicast().onBackpressureBuffer();
     List<Throwable> failed = new ArrayList<>();
-    WholeBodyFilter.whole(body.asFlux(), buffers, 8, budget).subscribe(b -> {}, failed::add);
+    WholeBodyFilter.whole(body.asFlux(), buffers, 8, -1, budget, "c")
+        .subscribe(b -> {}, failed::add);
     body.tryEmitNext(part("123456789"));
     NettyDataBuffer more = part("more");
     body.tryEmitNext(more);
@@ -96,7 +101,8 @@ class WholeBodyTest {
   @Test
   void a_client_gone_midway_leaves_nothing_held() {
     Sinks.Many<DataBuffer> body = Sinks.many().unicast().onBackpressureBuffer();
-    Disposable reading = WholeBodyFilter.whole(body.asFlux(), buffers, 100, budget).subscribe();
+    Disposable reading =
+        WholeBodyFilter.whole(body.asFlux(), buffers, 100, -1, budget, "c").subscribe();
     NettyDataBuffer first = part("half");
     body.tryEmitNext(first);
 
@@ -120,7 +126,8 @@ class WholeBodyTest {
 
     DataBuffer whole =
         org.springframework.core.io.buffer.DataBufferUtils.join(
-                WholeBodyFilter.whole(Flux.fromIterable(parts), buffers, 100, budget).flux())
+                WholeBodyFilter.whole(Flux.fromIterable(parts), buffers, 100, -1, budget, "c")
+                    .flux())
             .block();
 
     assertThat(whole.toString(StandardCharsets.UTF_8)).isEqualTo("{\"a\":12}");
@@ -135,48 +142,91 @@ class WholeBodyTest {
     assertThatThrownBy(
             () ->
                 org.springframework.core.io.buffer.DataBufferUtils.join(
-                        WholeBodyFilter.whole(Flux.fromIterable(parts), buffers, 8, budget).flux())
+                        WholeBodyFilter.whole(Flux.fromIterable(parts), buffers, 8, -1, budget, "c")
+                            .flux())
                     .block())
         .isInstanceOf(DataBufferLimitException.class);
     assertThat(parts).allMatch(p -> refs(p) == 1);
     assertThat(buffers.allocated).singleElement().matches(b -> refs(b) == 0);
   }
 
-  /** Bodies being read share a budget: past it a body is refused, and what it read released. */
+  /**
+   * Bodies being read share a budget, counted as their buffers' capacity: past it a body is refused
+   * (at once, or when its buffer would grow), and what it held is released and given back.
+   */
   @Test
-  void past_the_budget_a_body_is_refused_and_releases_what_it_held() {
-    WholeBodyFilter.Budget small = new WholeBodyFilter.Budget(1024 + 1024 + 10);
+  void past_the_budget_a_body_is_refused_and_gives_back_what_it_held() {
+    WholeBodyFilter.Budget small = new WholeBodyFilter.Budget(2 * 1024 + 10, 1 << 20);
     Sinks.Many<DataBuffer> slow = Sinks.many().unicast().onBackpressureBuffer();
     List<DataBuffer> done = new ArrayList<>();
-    WholeBodyFilter.whole(slow.asFlux(), buffers, 2048, small).subscribe(done::add);
+    WholeBodyFilter.whole(slow.asFlux(), buffers, 4096, -1, small, "a").subscribe(done::add);
     slow.tryEmitNext(part("12345678"));
-    assertThat(small.held()).isEqualTo(1024 + 8);
+    assertThat(small.held()).isEqualTo(1024);
 
-    // A second body: its first allocation fits, its first part does not.
+    // A second body: its first kilobyte fits, its buffer grown to 2 KB does not.
     Sinks.Many<DataBuffer> second = Sinks.many().unicast().onBackpressureBuffer();
     List<Throwable> refused = new ArrayList<>();
-    WholeBodyFilter.whole(second.asFlux(), buffers, 2048, small).subscribe(b -> {}, refused::add);
-    NettyDataBuffer tooMuch = part("0123456789ab");
+    WholeBodyFilter.whole(second.asFlux(), buffers, 4096, -1, small, "b")
+        .subscribe(b -> {}, refused::add);
+    NettyDataBuffer tooMuch = part("x".repeat(1030));
     second.tryEmitNext(tooMuch);
     assertThat(refused).singleElement().isInstanceOf(WholeBodyFilter.OverBudget.class);
     assertThat(refs(tooMuch)).isZero();
-    assertThat(small.held()).isEqualTo(1024 + 8);
+    assertThat(buffers.allocated.get(1)).matches(b -> refs(b) == 0);
+    assertThat(small.held()).isEqualTo(1024);
 
-    // A third: not even its first allocation fits.
-    List<Throwable> third = new ArrayList<>();
-    WholeBodyFilter.whole(Flux.never(), buffers, 2048, small).subscribe(b -> {}, third::add);
-    WholeBodyFilter.whole(Flux.never(), buffers, 2048, small).subscribe(b -> {}, third::add);
-    assertThat(third).hasSize(1).allMatch(WholeBodyFilter.OverBudget.class::isInstance);
+    // A third fits; a fourth's first kilobyte does not: refused before anything is read.
+    List<Throwable> later = new ArrayList<>();
+    WholeBodyFilter.whole(Flux.never(), buffers, 4096, -1, small, "c")
+        .subscribe(b -> {}, later::add);
+    WholeBodyFilter.whole(Flux.never(), buffers, 4096, -1, small, "d")
+        .subscribe(b -> {}, later::add);
+    assertThat(later).singleElement().isInstanceOf(WholeBodyFilter.OverBudget.class);
 
     slow.tryEmitComplete();
     assertThat(done).singleElement().matches(b -> b.readableByteCount() == 8);
     done.forEach(org.springframework.core.io.buffer.DataBufferUtils::release);
-    assertThat(small.held()).isEqualTo(1024); // the third's first allocation, still reading
+    assertThat(small.held()).isEqualTo(1024); // the third's, still reading
+    assertThat(small.clients()).isEqualTo(1);
+  }
+
+  /** One client address cannot hold more than its share, whatever is left of the whole budget. */
+  @Test
+  void a_client_holds_at_most_its_share() {
+    WholeBodyFilter.Budget shared = new WholeBodyFilter.Budget(1 << 20, 1500);
+    List<Throwable> refused = new ArrayList<>();
+    WholeBodyFilter.whole(Flux.never(), buffers, 4096, -1, shared, "one")
+        .subscribe(b -> {}, refused::add);
+    WholeBodyFilter.whole(Flux.never(), buffers, 4096, -1, shared, "one")
+        .subscribe(b -> {}, refused::add);
+    WholeBodyFilter.whole(Flux.never(), buffers, 4096, -1, shared, "other")
+        .subscribe(b -> {}, refused::add);
+    assertThat(refused).singleElement().isInstanceOf(WholeBodyFilter.OverBudget.class);
+    assertThat(shared.held()).isEqualTo(2048);
+  }
+
+  /** A declared length is the buffer's size; one past the limit keeps nothing (413 after). */
+  @Test
+  void a_declared_length_sizes_the_buffer_and_one_past_the_limit_keeps_nothing() {
+    DataBuffer whole =
+        WholeBodyFilter.whole(Flux.just(part("12345")), buffers, 100, 5, budget, "c").block();
+    assertThat(whole.capacity()).isEqualTo(5);
+    org.springframework.core.io.buffer.DataBufferUtils.release(whole);
+
+    assertThatThrownBy(
+            () ->
+                WholeBodyFilter.whole(
+                        Flux.just(part("12345"), part("67890")), buffers, 8, 10, budget, "c")
+                    .block())
+        .isInstanceOf(DataBufferLimitException.class);
+    assertThat(buffers.sizes).containsExactly(5, 1);
+    assertThat(buffers.allocated).allMatch(b -> refs(b) == 0);
   }
 
   @Test
   void no_bytes_is_no_body_and_nothing_held() {
-    assertThat(WholeBodyFilter.whole(Flux.empty(), buffers, 100, budget).blockOptional()).isEmpty();
+    assertThat(WholeBodyFilter.whole(Flux.empty(), buffers, 100, -1, budget, "c").blockOptional())
+        .isEmpty();
     assertThat(buffers.allocated).singleElement().matches(b -> refs(b) == 0);
   }
 }

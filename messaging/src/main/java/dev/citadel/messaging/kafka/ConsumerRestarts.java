@@ -50,9 +50,13 @@ final class ConsumerRestarts {
     return spread(wait(inARow), random.getAsDouble());
   }
 
-  /** {@code wait} times 0.5 to 1.5 ({@code r} in [0, 1)). */
+  /**
+   * {@code wait} times 0.5 to 1.5 ({@code r} in [0, 1)), kept within {@link #FIRST} and {@link
+   * #MAX} as reactor's back-off kept it.
+   */
   static Duration spread(Duration wait, double r) {
-    return Duration.ofNanos((long) (wait.toNanos() * (0.5 + r)));
+    long nanos = (long) (wait.toNanos() * (0.5 + r));
+    return Duration.ofNanos(Math.max(FIRST.toNanos(), Math.min(MAX.toNanos(), nanos)));
   }
 
   /** Failures in a row, counting this one: 1 after a run that lasted {@code ranFor >= HEALTHY}. */

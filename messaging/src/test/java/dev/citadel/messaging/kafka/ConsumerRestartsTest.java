@@ -45,6 +45,11 @@ class ConsumerRestartsTest {
         .isEqualTo(Duration.ofSeconds(2));
     assertThat(ConsumerRestarts.spread(Duration.ofSeconds(2), 0.99))
         .isEqualTo(Duration.ofMillis(2_980));
+    // Within 500 ms and 10 s, as before.
+    assertThat(ConsumerRestarts.spread(Duration.ofMillis(500), 0.0))
+        .isEqualTo(Duration.ofMillis(500));
+    assertThat(ConsumerRestarts.spread(Duration.ofSeconds(10), 0.99))
+        .isEqualTo(Duration.ofSeconds(10));
   }
 
   @Test
