@@ -318,6 +318,60 @@ class ProxyPoolTest {
             () -> gateway.getBean(dev.citadel.gateway.routing.WholeBodyFilter.class).held() == 0);
   }
 
+  /** A body must arrive whole within its deadline, however steadily it trickles: 408 past it. */
+  @Test
+  void a_body_that_does_not_arrive_within_its_deadline_is_408() throws Exception {
+    startGateway("--citadel.gateway.body-deadline=2s");
+    awaitRouting();
+    int port = Integer.parseInt(gateway.getEnvironment().getProperty("local.server.port"));
+    String body = "{\"type\":\"grant\",\"amount\":5}";
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+      socket.setSoTimeout(20_000);
+      String head =
+          "POST /api/game/players/trickle/commands HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization:"
+              + " Bearer "
+              + TestIdentity.shared().player("trickle")
+              + "\r\nContent-Type: application/json\r\nContent-Length: "
+              + body.length()
+              + "\r\n\r\n";
+      socket.getOutputStream().write(head.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      socket.getOutputStream().flush();
+      // A byte every half second (well within the 20 s stall bound), never the last one.
+      java.util.concurrent.atomic.AtomicInteger sent =
+          new java.util.concurrent.atomic.AtomicInteger();
+      java.util.concurrent.ScheduledExecutorService trickle =
+          java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+      String[] answer;
+      try {
+        trickle.scheduleAtFixedRate(
+            () -> {
+              int i = sent.getAndIncrement();
+              if (i < body.length() - 1) {
+                try {
+                  socket.getOutputStream().write(body.charAt(i));
+                  socket.getOutputStream().flush();
+                } catch (java.io.IOException e) {
+                  // the gateway closed the connection after its answer
+                }
+              }
+            },
+            0,
+            500,
+            java.util.concurrent.TimeUnit.MILLISECONDS);
+        answer = readAnswer(socket.getInputStream());
+      } finally {
+        trickle.shutdownNow();
+      }
+      assertThat(answer[0]).startsWith("HTTP/1.1 408");
+      assertThat(answer[1]).contains("did not arrive within 2 s");
+    }
+    assertThat(posted.get()).isZero();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () -> gateway.getBean(dev.citadel.gateway.routing.WholeBodyFilter.class).held() == 0);
+  }
+
   /** Past the limit: 413 with a problem, nothing sent on; said before reading, when it can be. */
   @Test
   void a_body_over_the_limit_is_413_and_never_sent_on() throws Exception {

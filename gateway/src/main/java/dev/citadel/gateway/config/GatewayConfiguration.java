@@ -181,9 +181,13 @@ public class GatewayConfiguration {
       @org.springframework.beans.factory.annotation.Value(
               "${citadel.gateway.body-budget-per-client:1MB}")
           org.springframework.util.unit.DataSize perClient,
+      @org.springframework.beans.factory.annotation.Value("${citadel.gateway.body-deadline:30s}")
+          java.time.Duration deadline,
       ClientAddress addresses,
       ObjectProvider<MeterRegistry> meters) {
-    var filter = new dev.citadel.gateway.routing.WholeBodyFilter(max, budget, perClient, addresses);
+    var filter =
+        new dev.citadel.gateway.routing.WholeBodyFilter(
+            max, budget, perClient, deadline, addresses);
     meters.ifAvailable(
         m ->
             io.micrometer.core.instrument.Gauge.builder(

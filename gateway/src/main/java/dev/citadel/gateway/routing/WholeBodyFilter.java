@@ -37,7 +37,10 @@ import reactor.core.publisher.MonoSink;
  * <p>Bodies being read share a budget ({@code citadel.gateway.body-budget}, bytes kept plus each
  * body's first allocation): a slow sender now holds memory instead of a pool place, and thousands
  * of them, each sending most of 64 KB and then stalling, could otherwise hold a gigabyte until the
- * stall bound. Past the budget a request is a 503 with {@code Retry-After}, at once.
+ * stall bound. Past the budget a request is a 503 with {@code Retry-After}, at once. A body must
+ * also arrive whole within {@code citadel.gateway.body-deadline} (30 s; 408 past it): the stall
+ * bound is between bytes, so a byte every few seconds kept a body's share for as long as it went
+ * on.
  */
 public final class WholeBodyFilter implements GlobalFilter, Ordered {
   /** The first allocation for a body; it grows as bytes come, never past the limit. */
@@ -56,10 +59,16 @@ public final class WholeBodyFilter implements GlobalFilter, Ordered {
   private final int maxBytes;
   private final Budget budget;
   private final ClientAddress addresses;
+  private final java.time.Duration deadline;
 
   public WholeBodyFilter(
-      DataSize max, DataSize budget, DataSize perClient, ClientAddress addresses) {
+      DataSize max,
+      DataSize budget,
+      DataSize perClient,
+      java.time.Duration deadline,
+      ClientAddress addresses) {
     this.maxBytes = (int) max.toBytes();
+    this.deadline = deadline;
     this.budget = new Budget(budget.toBytes(), perClient.toBytes());
     this.addresses = addresses;
     if (budget.toBytes() < max.toBytes() || perClient.toBytes() < max.toBytes()) {
@@ -138,6 +147,15 @@ public final class WholeBodyFilter implements GlobalFilter, Ordered {
     }
   }
 
+  /** The body did not arrive whole within the deadline: 408. */
+  static final class TooSlow extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    TooSlow() {
+      super("the request body did not arrive in time", null, false, false);
+    }
+  }
+
   /** The bodies being read hold the whole budget: 503, try again. */
   static final class OverBudget extends RuntimeException {
     private static final long serialVersionUID = 1L;
@@ -180,7 +198,10 @@ public final class WholeBodyFilter implements GlobalFilter, Ordered {
         new ServerHttpRequestDecorator(request) {
           @Override
           public Flux<DataBuffer> getBody() {
-            return whole(super.getBody(), buffers, maxBytes, length, budget, client).flux();
+            return whole(super.getBody(), buffers, maxBytes, length, budget, client)
+                // Cancelled at the deadline: its buffer released, its budget given back.
+                .timeout(deadline, Mono.error(new TooSlow()))
+                .flux();
           }
         };
     return ServerWebExchangeUtils.cacheRequestBody(
@@ -193,6 +214,14 @@ public final class WholeBodyFilter implements GlobalFilter, Ordered {
                     exchange.getResponse(),
                     HttpStatus.SERVICE_UNAVAILABLE,
                     "too many request bodies are being sent to the gateway; try again",
+                    null))
+        .onErrorResume(
+            TooSlow.class,
+            e ->
+                SecurityProblems.write(
+                    exchange.getResponse(),
+                    HttpStatus.REQUEST_TIMEOUT,
+                    "the request body did not arrive within " + deadline.toSeconds() + " s",
                     null));
   }
 
