@@ -2,6 +2,7 @@ package dev.citadel.gateway.routing;
 
 import dev.citadel.web.security.ClientAddress;
 import dev.citadel.web.security.SecurityProblems;
+import java.util.concurrent.TimeUnit;
 import org.springframework.cloud.gateway.filter.GatewayFilterChain;
 import org.springframework.cloud.gateway.filter.GlobalFilter;
 import org.springframework.cloud.gateway.filter.NettyRoutingFilter;
@@ -34,13 +35,13 @@ import reactor.core.publisher.MonoSink;
  * sent (before anything is read when the length says so). The body is kept as Spring Cloud
  * Gateway's cached body, which it releases when the exchange ends.
  *
- * <p>Bodies being read share a budget ({@code citadel.gateway.body-budget}, bytes kept plus each
- * body's first allocation): a slow sender now holds memory instead of a pool place, and thousands
- * of them, each sending most of 64 KB and then stalling, could otherwise hold a gigabyte until the
- * stall bound. Past the budget a request is a 503 with {@code Retry-After}, at once. A body must
- * also arrive whole within {@code citadel.gateway.body-deadline} (30 s; 408 past it): the stall
- * bound is between bytes, so a byte every few seconds kept a body's share for as long as it went
- * on.
+ * <p>Bodies being read share a budget ({@code citadel.gateway.body-budget}, counted as their
+ * buffers' capacity, and a share per client address): a slow sender now holds memory instead of a
+ * pool place, and thousands of them, each sending most of 64 KB and then stalling, could otherwise
+ * hold a gigabyte until the stall bound. Past the budget a request is a 503 with {@code
+ * Retry-After}, at once. A body must also arrive whole within {@code citadel.gateway.body-deadline}
+ * (30 s; 408 past it): the stall bound is between bytes, so a byte every few seconds kept a body's
+ * share for as long as it went on.
  */
 public final class WholeBodyFilter implements GlobalFilter, Ordered {
   /** The first allocation for a body; it grows as bytes come, never past the limit. */
@@ -198,9 +199,15 @@ public final class WholeBodyFilter implements GlobalFilter, Ordered {
         new ServerHttpRequestDecorator(request) {
           @Override
           public Flux<DataBuffer> getBody() {
-            return whole(super.getBody(), buffers, maxBytes, length, budget, client)
-                // Cancelled at the deadline: its buffer released, its budget given back.
-                .timeout(deadline, Mono.error(new TooSlow()))
+            return whole(
+                    super.getBody(),
+                    buffers,
+                    maxBytes,
+                    length,
+                    budget,
+                    client,
+                    deadline,
+                    reactor.core.scheduler.Schedulers.parallel())
                 .flux();
           }
         };
@@ -244,7 +251,9 @@ public final class WholeBodyFilter implements GlobalFilter, Ordered {
       int max,
       long declared,
       Budget budget,
-      String client) {
+      String client,
+      java.time.Duration deadline,
+      reactor.core.scheduler.Scheduler timer) {
     return Mono.create(
         sink -> {
           // The declared length when there is one (the buffer then never grows), else 1 KB; one
@@ -265,6 +274,9 @@ public final class WholeBodyFilter implements GlobalFilter, Ordered {
             budget.give(client, first); // the buffer could not be had (out of direct memory)
             throw e;
           }
+          // At the deadline the copy settles the buffer itself (released, never handed on) under
+          // its lock: a timeout operator outside could drop a buffer handed on at the same moment.
+          copy.alarm = timer.schedule(copy::tooSlow, deadline.toNanos(), TimeUnit.NANOSECONDS);
           sink.onDispose(copy);
           body.subscribe(copy);
         });
@@ -281,6 +293,8 @@ public final class WholeBodyFilter implements GlobalFilter, Ordered {
     private long seen;
     private long taken; // of the budget (the buffer's capacity), given back once the body is read
     private boolean settled; // guarded by this
+    private boolean timedOut; // guarded by this
+    volatile reactor.core.Disposable alarm;
 
     /** {@code keep} false: nothing is kept, the body is read to be dropped (413). */
     Copy(
@@ -334,8 +348,29 @@ public final class WholeBodyFilter implements GlobalFilter, Ordered {
       }
     }
 
+    /** The deadline passed before the body was whole: 408, the buffer released now. */
+    void tooSlow() {
+      synchronized (this) {
+        if (settled) {
+          return; // handed on, or released, already
+        }
+        settled = true;
+        timedOut = true;
+        DataBufferUtils.release(whole);
+      }
+      cancel(); // the rest is not read; hookFinally gives the budget back
+      sink.error(new TooSlow());
+    }
+
+    private synchronized boolean timedOut() {
+      return timedOut;
+    }
+
     @Override
     protected void hookOnComplete() {
+      if (timedOut()) {
+        return; // answered 408 already
+      }
       if (seen > max) {
         sink.error(tooLarge(max));
       } else if (whole.readableByteCount() == 0) {
@@ -353,6 +388,10 @@ public final class WholeBodyFilter implements GlobalFilter, Ordered {
     /** After the end, an error or a cancel (the client gone, the body too large). */
     @Override
     protected void hookFinally(reactor.core.publisher.SignalType type) {
+      reactor.core.Disposable set = alarm;
+      if (set != null) {
+        set.dispose();
+      }
       releaseUnlessHandedOn();
       synchronized (this) {
         budget.give(client, taken);

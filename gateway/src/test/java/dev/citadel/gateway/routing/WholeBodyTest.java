@@ -38,6 +38,9 @@ class WholeBodyTest {
   }
 
   static final ByteBufAllocator PARTS = new UnpooledByteBufAllocator(false);
+  static final java.time.Duration DEADLINE = java.time.Duration.ofSeconds(30);
+  final reactor.test.scheduler.VirtualTimeScheduler TIMER =
+      reactor.test.scheduler.VirtualTimeScheduler.create();
   final Buffers buffers = new Buffers();
   final WholeBodyFilter.Budget budget = new WholeBodyFilter.Budget(1 << 20, 1 << 20);
 
@@ -59,7 +62,9 @@ class WholeBodyTest {
     List<NettyDataBuffer> parts = List.of(part("{\"a\":"), part("12"), part("}"));
 
     DataBuffer whole =
-        WholeBodyFilter.whole(Flux.fromIterable(parts), buffers, 100, -1, budget, "c").block();
+        WholeBodyFilter.whole(
+                Flux.fromIterable(parts), buffers, 100, -1, budget, "c", DEADLINE, TIMER)
+            .block();
 
     assertThat(whole.toString(StandardCharsets.UTF_8)).isEqualTo("{\"a\":12}");
     assertThat(parts).allMatch(p -> refs(p) == 0);
@@ -72,7 +77,8 @@ class WholeBodyTest {
 
     assertThatThrownBy(
             () ->
-                WholeBodyFilter.whole(Flux.fromIterable(parts), buffers, 8, -1, budget, "c")
+                WholeBodyFilter.whole(
+                        Flux.fromIterable(parts), buffers, 8, -1, budget, "c", DEADLINE, TIMER)
                     .block())
         .isInstanceOf(DataBufferLimitException.class);
     assertThat(buffers.allocated).singleElement().matches(b -> refs(b) == 0);
@@ -84,7 +90,7 @@ class WholeBodyTest {
   void past_the_limit_the_rest_is_read_and_dropped_before_the_answer() {
     Sinks.Many<DataBuffer> body = Sinks.many().unicast().onBackpressureBuffer();
     List<Throwable> failed = new ArrayList<>();
-    WholeBodyFilter.whole(body.asFlux(), buffers, 8, -1, budget, "c")
+    WholeBodyFilter.whole(body.asFlux(), buffers, 8, -1, budget, "c", DEADLINE, TIMER)
         .subscribe(b -> {}, failed::add);
     body.tryEmitNext(part("123456789"));
     NettyDataBuffer more = part("more");
@@ -102,7 +108,8 @@ class WholeBodyTest {
   void a_client_gone_midway_leaves_nothing_held() {
     Sinks.Many<DataBuffer> body = Sinks.many().unicast().onBackpressureBuffer();
     Disposable reading =
-        WholeBodyFilter.whole(body.asFlux(), buffers, 100, -1, budget, "c").subscribe();
+        WholeBodyFilter.whole(body.asFlux(), buffers, 100, -1, budget, "c", DEADLINE, TIMER)
+            .subscribe();
     NettyDataBuffer first = part("half");
     body.tryEmitNext(first);
 
@@ -126,7 +133,8 @@ class WholeBodyTest {
 
     DataBuffer whole =
         org.springframework.core.io.buffer.DataBufferUtils.join(
-                WholeBodyFilter.whole(Flux.fromIterable(parts), buffers, 100, -1, budget, "c")
+                WholeBodyFilter.whole(
+                        Flux.fromIterable(parts), buffers, 100, -1, budget, "c", DEADLINE, TIMER)
                     .flux())
             .block();
 
@@ -142,7 +150,15 @@ class WholeBodyTest {
     assertThatThrownBy(
             () ->
                 org.springframework.core.io.buffer.DataBufferUtils.join(
-                        WholeBodyFilter.whole(Flux.fromIterable(parts), buffers, 8, -1, budget, "c")
+                        WholeBodyFilter.whole(
+                                Flux.fromIterable(parts),
+                                buffers,
+                                8,
+                                -1,
+                                budget,
+                                "c",
+                                DEADLINE,
+                                TIMER)
                             .flux())
                     .block())
         .isInstanceOf(DataBufferLimitException.class);
@@ -159,14 +175,15 @@ class WholeBodyTest {
     WholeBodyFilter.Budget small = new WholeBodyFilter.Budget(2 * 1024 + 10, 1 << 20);
     Sinks.Many<DataBuffer> slow = Sinks.many().unicast().onBackpressureBuffer();
     List<DataBuffer> done = new ArrayList<>();
-    WholeBodyFilter.whole(slow.asFlux(), buffers, 4096, -1, small, "a").subscribe(done::add);
+    WholeBodyFilter.whole(slow.asFlux(), buffers, 4096, -1, small, "a", DEADLINE, TIMER)
+        .subscribe(done::add);
     slow.tryEmitNext(part("12345678"));
     assertThat(small.held()).isEqualTo(1024);
 
     // A second body: its first kilobyte fits, its buffer grown to 2 KB does not.
     Sinks.Many<DataBuffer> second = Sinks.many().unicast().onBackpressureBuffer();
     List<Throwable> refused = new ArrayList<>();
-    WholeBodyFilter.whole(second.asFlux(), buffers, 4096, -1, small, "b")
+    WholeBodyFilter.whole(second.asFlux(), buffers, 4096, -1, small, "b", DEADLINE, TIMER)
         .subscribe(b -> {}, refused::add);
     NettyDataBuffer tooMuch = part("x".repeat(1030));
     second.tryEmitNext(tooMuch);
@@ -177,9 +194,9 @@ class WholeBodyTest {
 
     // A third fits; a fourth's first kilobyte does not: refused before anything is read.
     List<Throwable> later = new ArrayList<>();
-    WholeBodyFilter.whole(Flux.never(), buffers, 4096, -1, small, "c")
+    WholeBodyFilter.whole(Flux.never(), buffers, 4096, -1, small, "c", DEADLINE, TIMER)
         .subscribe(b -> {}, later::add);
-    WholeBodyFilter.whole(Flux.never(), buffers, 4096, -1, small, "d")
+    WholeBodyFilter.whole(Flux.never(), buffers, 4096, -1, small, "d", DEADLINE, TIMER)
         .subscribe(b -> {}, later::add);
     assertThat(later).singleElement().isInstanceOf(WholeBodyFilter.OverBudget.class);
 
@@ -195,11 +212,11 @@ class WholeBodyTest {
   void a_client_holds_at_most_its_share() {
     WholeBodyFilter.Budget shared = new WholeBodyFilter.Budget(1 << 20, 1500);
     List<Throwable> refused = new ArrayList<>();
-    WholeBodyFilter.whole(Flux.never(), buffers, 4096, -1, shared, "one")
+    WholeBodyFilter.whole(Flux.never(), buffers, 4096, -1, shared, "one", DEADLINE, TIMER)
         .subscribe(b -> {}, refused::add);
-    WholeBodyFilter.whole(Flux.never(), buffers, 4096, -1, shared, "one")
+    WholeBodyFilter.whole(Flux.never(), buffers, 4096, -1, shared, "one", DEADLINE, TIMER)
         .subscribe(b -> {}, refused::add);
-    WholeBodyFilter.whole(Flux.never(), buffers, 4096, -1, shared, "other")
+    WholeBodyFilter.whole(Flux.never(), buffers, 4096, -1, shared, "other", DEADLINE, TIMER)
         .subscribe(b -> {}, refused::add);
     assertThat(refused).singleElement().isInstanceOf(WholeBodyFilter.OverBudget.class);
     assertThat(shared.held()).isEqualTo(2048);
@@ -209,23 +226,65 @@ class WholeBodyTest {
   @Test
   void a_declared_length_sizes_the_buffer_and_one_past_the_limit_keeps_nothing() {
     DataBuffer whole =
-        WholeBodyFilter.whole(Flux.just(part("12345")), buffers, 100, 5, budget, "c").block();
+        WholeBodyFilter.whole(
+                Flux.just(part("12345")), buffers, 100, 5, budget, "c", DEADLINE, TIMER)
+            .block();
     assertThat(whole.capacity()).isEqualTo(5);
     org.springframework.core.io.buffer.DataBufferUtils.release(whole);
 
     assertThatThrownBy(
             () ->
                 WholeBodyFilter.whole(
-                        Flux.just(part("12345"), part("67890")), buffers, 8, 10, budget, "c")
+                        Flux.just(part("12345"), part("67890")),
+                        buffers,
+                        8,
+                        10,
+                        budget,
+                        "c",
+                        DEADLINE,
+                        TIMER)
                     .block())
         .isInstanceOf(DataBufferLimitException.class);
     assertThat(buffers.sizes).containsExactly(5, 1);
     assertThat(buffers.allocated).allMatch(b -> refs(b) == 0);
   }
 
+  /** Not whole by the deadline: refused, what it read released, its budget given back. */
+  @Test
+  void a_body_not_whole_by_its_deadline_is_refused_and_holds_nothing() {
+    Sinks.Many<DataBuffer> body = Sinks.many().unicast().onBackpressureBuffer();
+    List<Throwable> failed = new ArrayList<>();
+    WholeBodyFilter.whole(body.asFlux(), buffers, 100, -1, budget, "c", DEADLINE, TIMER)
+        .subscribe(b -> {}, failed::add);
+    body.tryEmitNext(part("half"));
+    TIMER.advanceTimeBy(DEADLINE.minusMillis(1));
+    assertThat(failed).isEmpty();
+    TIMER.advanceTimeBy(java.time.Duration.ofMillis(1));
+    assertThat(failed).singleElement().isInstanceOf(WholeBodyFilter.TooSlow.class);
+    assertThat(buffers.allocated).singleElement().matches(b -> refs(b) == 0);
+    // The rest arriving after the deadline is not read, nor handed on.
+    NettyDataBuffer late = part("late");
+    body.tryEmitNext(late);
+    body.tryEmitComplete();
+    assertThat(failed).hasSize(1);
+  }
+
+  /** Whole before the deadline: handed on, and the deadline does nothing later. */
+  @Test
+  void a_body_whole_in_time_is_handed_on_and_its_deadline_forgotten() {
+    DataBuffer whole =
+        WholeBodyFilter.whole(Flux.just(part("ok")), buffers, 100, -1, budget, "c", DEADLINE, TIMER)
+            .block();
+    TIMER.advanceTimeBy(DEADLINE.multipliedBy(2));
+    assertThat(refs(whole)).isEqualTo(1);
+    org.springframework.core.io.buffer.DataBufferUtils.release(whole);
+  }
+
   @Test
   void no_bytes_is_no_body_and_nothing_held() {
-    assertThat(WholeBodyFilter.whole(Flux.empty(), buffers, 100, -1, budget, "c").blockOptional())
+    assertThat(
+            WholeBodyFilter.whole(Flux.empty(), buffers, 100, -1, budget, "c", DEADLINE, TIMER)
+                .blockOptional())
         .isEmpty();
     assertThat(buffers.allocated).singleElement().matches(b -> refs(b) == 0);
   }
