@@ -143,6 +143,31 @@ class ProxyPoolTest {
   }
 
   /** Reads one HTTP/1.1 answer with a Content-Length: its status line and body. */
+  /** A command's body as the slow senders below send it (27 bytes). */
+  static final String COMMAND = "{\"type\":\"grant\",\"amount\":5}";
+
+  /**
+   * A socket to the gateway that sent a player's command with {@code headers} (each ending "\r\n")
+   * and the first {@code sent} bytes of its body, then nothing more yet.
+   */
+  java.net.Socket startPost(String player, String headers, String body, int sent)
+      throws java.io.IOException {
+    int port = Integer.parseInt(gateway.getEnvironment().getProperty("local.server.port"));
+    java.net.Socket socket = new java.net.Socket("127.0.0.1", port);
+    String head =
+        "POST /api/game/players/"
+            + player
+            + "/commands HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+            + TestIdentity.shared().player(player)
+            + "\r\nContent-Type: application/json\r\n"
+            + headers
+            + "\r\n"
+            + body.substring(0, sent);
+    socket.getOutputStream().write(head.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    socket.getOutputStream().flush();
+    return socket;
+  }
+
   static String[] readAnswer(java.io.InputStream in) throws java.io.IOException {
     java.io.ByteArrayOutputStream head = new java.io.ByteArrayOutputStream();
     while (!head.toString(java.nio.charset.StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
@@ -213,28 +238,21 @@ class ProxyPoolTest {
   void clients_sending_their_body_slowly_hold_no_place_in_the_pool() throws Exception {
     startGateway();
     awaitRouting();
-    int port = Integer.parseInt(gateway.getEnvironment().getProperty("local.server.port"));
-    String body = "{\"type\":\"grant\",\"amount\":5}";
+    String body = COMMAND;
     List<java.net.Socket> slow = new ArrayList<>();
     try {
       for (int i = 0; i < 3; i++) {
-        String player = "slow-" + i;
-        java.net.Socket socket = new java.net.Socket("127.0.0.1", port);
-        slow.add(socket);
-        String head =
-            "POST /api/game/players/"
-                + player
-                + "/commands HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
-                + TestIdentity.shared().player(player)
-                + "\r\nContent-Type: application/json\r\nContent-Length: "
-                + body.length()
-                // An upgrade other than WebSocket (curl --http2 asks for h2c) is answered as
-                // HTTP/1.1: its body is read whole like any other.
-                + (i == 2 ? "\r\nConnection: Upgrade\r\nUpgrade: h2c" : "")
-                + "\r\n\r\n"
-                + body.substring(0, 5);
-        socket.getOutputStream().write(head.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        socket.getOutputStream().flush();
+        slow.add(
+            startPost(
+                "slow-" + i,
+                "Content-Length: "
+                    + body.length()
+                    + "\r\n"
+                    // An upgrade other than WebSocket (curl --http2 asks for h2c) is answered as
+                    // HTTP/1.1: its body is read whole like any other.
+                    + (i == 2 ? "Connection: Upgrade\r\nUpgrade: h2c\r\n" : ""),
+                body,
+                5));
       }
       await().atMost(Duration.ofSeconds(10)).until(() -> bodiesAtProxy.get() == 3);
       // Everyone else is served meanwhile (with 3 streaming bodies in a pool of 2: 503).
@@ -267,25 +285,11 @@ class ProxyPoolTest {
     // Two bodies of 27 bytes (their declared length) fit, a third does not.
     startGateway("--citadel.gateway.body-budget=60B");
     awaitRouting();
-    int port = Integer.parseInt(gateway.getEnvironment().getProperty("local.server.port"));
-    String body = "{\"type\":\"grant\",\"amount\":5}";
+    String body = COMMAND;
     List<java.net.Socket> slow = new ArrayList<>();
     try {
       for (int i = 0; i < 3; i++) {
-        String player = "budget-" + i;
-        java.net.Socket socket = new java.net.Socket("127.0.0.1", port);
-        slow.add(socket);
-        String head =
-            "POST /api/game/players/"
-                + player
-                + "/commands HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
-                + TestIdentity.shared().player(player)
-                + "\r\nContent-Type: application/json\r\nContent-Length: "
-                + body.length()
-                + "\r\n\r\n"
-                + body.substring(0, 5);
-        socket.getOutputStream().write(head.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        socket.getOutputStream().flush();
+        slow.add(startPost("budget-" + i, "Content-Length: " + body.length() + "\r\n", body, 5));
         if (i < 2) {
           long held = (long) body.length() * (i + 1);
           await()
@@ -323,19 +327,10 @@ class ProxyPoolTest {
   void a_body_that_does_not_arrive_within_its_deadline_is_408() throws Exception {
     startGateway("--citadel.gateway.body-deadline=2s");
     awaitRouting();
-    int port = Integer.parseInt(gateway.getEnvironment().getProperty("local.server.port"));
-    String body = "{\"type\":\"grant\",\"amount\":5}";
-    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+    String body = COMMAND;
+    try (java.net.Socket socket =
+        startPost("trickle", "Content-Length: " + body.length() + "\r\n", body, 0)) {
       socket.setSoTimeout(20_000);
-      String head =
-          "POST /api/game/players/trickle/commands HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization:"
-              + " Bearer "
-              + TestIdentity.shared().player("trickle")
-              + "\r\nContent-Type: application/json\r\nContent-Length: "
-              + body.length()
-              + "\r\n\r\n";
-      socket.getOutputStream().write(head.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      socket.getOutputStream().flush();
       // A byte every half second (well within the 20 s stall bound), never the last one.
       java.util.concurrent.atomic.AtomicInteger sent =
           new java.util.concurrent.atomic.AtomicInteger();
@@ -396,16 +391,9 @@ class ProxyPoolTest {
     assertThat(answer).containsExactly("413", "application/problem+json");
 
     // A length over the limit, and the client waiting to be told to send: answered at once.
-    int port = Integer.parseInt(gateway.getEnvironment().getProperty("local.server.port"));
-    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+    try (java.net.Socket socket =
+        startPost("big", "Expect: 100-continue\r\nContent-Length: 100000\r\n", "", 0)) {
       socket.setSoTimeout(10_000);
-      String head =
-          "POST /api/game/players/big/commands HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization:"
-              + " Bearer "
-              + TestIdentity.shared().player("big")
-              + "\r\nContent-Type: application/json\r\nExpect: 100-continue"
-              + "\r\nContent-Length: 100000\r\n\r\n";
-      socket.getOutputStream().write(head.getBytes(java.nio.charset.StandardCharsets.UTF_8));
       String[] refused = readAnswer(socket.getInputStream());
       assertThat(refused[0]).startsWith("HTTP/1.1 413");
       assertThat(refused[2]).containsIgnoringCase("content-type: application/problem+json");

@@ -393,13 +393,7 @@ class PlayerApiTest {
                 java.util.Map.<String, Object>of("itemId", "retired-hat", "quantity", 1)))
         .block(Duration.ofSeconds(10));
     long after = version(id);
-    web.post()
-        .uri("/api/game/players/{id}/commands/purchase", id)
-        .headers(h -> h.setBearerAuth(identity().player(id)))
-        .header("Idempotency-Key", "buy-hat-1")
-        .contentType(MediaType.APPLICATION_JSON)
-        .bodyValue(body)
-        .exchange()
+    keyedPost(id, "/commands/purchase", "buy-hat-1", body)
         .expectStatus()
         .isOk()
         .expectBody()
@@ -410,26 +404,12 @@ class PlayerApiTest {
         .jsonPath("$.player.inventory.retired-hat")
         .isEqualTo(1);
     // Another key, or none, is a new purchase: the item is not sold any more.
-    problem(
-        web.post()
-            .uri("/api/game/players/{id}/commands/purchase", id)
-            .headers(h -> h.setBearerAuth(identity().player(id)))
-            .header("Idempotency-Key", "buy-hat-2")
-            .contentType(MediaType.APPLICATION_JSON)
-            .bodyValue(body)
-            .exchange(),
-        404,
-        "catalogue");
+    problem(keyedPost(id, "/commands/purchase", "buy-hat-2", body), 404, "catalogue");
     problem(command(id, id, "purchase", body), 404, "catalogue");
     // The same key with another request is still the key reused.
     problem(
-        web.post()
-            .uri("/api/game/players/{id}/commands/purchase", id)
-            .headers(h -> h.setBearerAuth(identity().player(id)))
-            .header("Idempotency-Key", "buy-hat-1")
-            .contentType(MediaType.APPLICATION_JSON)
-            .bodyValue("{\"itemId\":\"retired-hat\",\"quantity\":2}")
-            .exchange(),
+        keyedPost(
+            id, "/commands/purchase", "buy-hat-1", "{\"itemId\":\"retired-hat\",\"quantity\":2}"),
         409,
         "different request");
     assertThat(version(id)).isEqualTo(after);
@@ -1009,13 +989,7 @@ class PlayerApiTest {
     gold(giver, 100);
     java.util.function.Supplier<WebTestClient.BodyContentSpec> gift =
         () ->
-            web.post()
-                .uri("/api/game/players/{id}/gifts", giver)
-                .headers(h -> h.setBearerAuth(identity().player(giver)))
-                .header("Idempotency-Key", "gift-told-1")
-                .contentType(MediaType.APPLICATION_JSON)
-                .bodyValue("{\"to\":\"" + taker + "\",\"gold\":10}")
-                .exchange()
+            keyedPost(giver, "/gifts", "gift-told-1", "{\"to\":\"" + taker + "\",\"gold\":10}")
                 .expectStatus()
                 .isOk()
                 .expectBody();
@@ -1049,6 +1023,17 @@ class PlayerApiTest {
       socket.dispose();
     }
     read(taker, taker).expectBody().jsonPath("$.gold").isEqualTo(10);
+  }
+
+  /** A player's POST under {@code /api/game/players/{caller}} with an Idempotency-Key. */
+  WebTestClient.ResponseSpec keyedPost(String caller, String path, String key, String json) {
+    return web.post()
+        .uri("/api/game/players/{id}" + path, caller)
+        .headers(h -> h.setBearerAuth(identity().player(caller)))
+        .header("Idempotency-Key", key)
+        .contentType(MediaType.APPLICATION_JSON)
+        .bodyValue(json)
+        .exchange();
   }
 
   WebTestClient.ResponseSpec friends(String caller, String path, String json) {
