@@ -11,17 +11,14 @@ import org.springframework.core.Ordered;
 import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.core.io.buffer.DataBufferFactory;
 import org.springframework.core.io.buffer.DataBufferLimitException;
-import org.springframework.core.io.buffer.DataBufferUtils;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.server.reactive.ServerHttpRequest;
 import org.springframework.http.server.reactive.ServerHttpRequestDecorator;
 import org.springframework.util.unit.DataSize;
 import org.springframework.web.server.ServerWebExchange;
-import reactor.core.publisher.BaseSubscriber;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.core.publisher.MonoSink;
 
 /**
  * A request's body is read whole before the request is sent on. Spring Cloud Gateway streams it:
@@ -58,7 +55,7 @@ public final class WholeBodyFilter implements GlobalFilter, Ordered {
       org.slf4j.LoggerFactory.getLogger(WholeBodyFilter.class);
 
   private final int maxBytes;
-  private final Budget budget;
+  private final BodyBudget budget;
   private final ClientAddress addresses;
   private final java.time.Duration deadline;
 
@@ -70,7 +67,7 @@ public final class WholeBodyFilter implements GlobalFilter, Ordered {
       ClientAddress addresses) {
     this.maxBytes = (int) max.toBytes();
     this.deadline = deadline;
-    this.budget = new Budget(budget.toBytes(), perClient.toBytes());
+    this.budget = new BodyBudget(budget.toBytes(), perClient.toBytes());
     this.addresses = addresses;
     if (budget.toBytes() < max.toBytes() || perClient.toBytes() < max.toBytes()) {
       log.warn(
@@ -85,67 +82,6 @@ public final class WholeBodyFilter implements GlobalFilter, Ordered {
   /** Bytes held by the bodies being read now (a gauge). */
   public long held() {
     return budget.held();
-  }
-
-  /**
-   * Bytes held by bodies being read (the capacity of their buffers), bounded in all and per client
-   * address (IPv6 per /64): one address sending slowly cannot hold the budget everyone shares.
-   */
-  static final class Budget {
-    private final long max;
-    private final long perClient;
-    private final java.util.concurrent.atomic.AtomicLong held =
-        new java.util.concurrent.atomic.AtomicLong();
-    private final java.util.concurrent.ConcurrentHashMap<String, Long> byClient =
-        new java.util.concurrent.ConcurrentHashMap<>();
-
-    Budget(long max, long perClient) {
-      this.max = max;
-      this.perClient = perClient;
-    }
-
-    /** Takes {@code bytes} for {@code client} if they fit, in all and in its share. */
-    boolean take(String client, long bytes) {
-      long now;
-      do {
-        now = held.get();
-        if (now + bytes > max) {
-          return false;
-        }
-      } while (!held.compareAndSet(now, now + bytes));
-      boolean[] fits = {false};
-      byClient.compute(
-          client,
-          (k, had) -> {
-            long before = had == null ? 0 : had;
-            if (before + bytes > perClient) {
-              return had;
-            }
-            fits[0] = true;
-            return before + bytes;
-          });
-      if (!fits[0]) {
-        held.addAndGet(-bytes);
-      }
-      return fits[0];
-    }
-
-    void give(String client, long bytes) {
-      if (bytes == 0) {
-        return;
-      }
-      held.addAndGet(-bytes);
-      byClient.computeIfPresent(client, (k, had) -> had - bytes <= 0 ? null : had - bytes);
-    }
-
-    long held() {
-      return held.get();
-    }
-
-    /** Clients holding some of the budget now. */
-    int clients() {
-      return byClient.size();
-    }
   }
 
   /** The body did not arrive whole within the deadline: 408. */
@@ -238,11 +174,11 @@ public final class WholeBodyFilter implements GlobalFilter, Ordered {
    * and dropped, up to {@link #SWALLOW_BYTES} more; past that at once). The buffer is released
    * unless handed on.
    *
-   * <p>Read by a subscriber of its own ({@link Copy}), with an empty Reactor context: the parts are
-   * ours to release, once. Through operators (a {@code doOnNext} and a {@code then}), each part was
-   * also dropped by {@code then} into the release hook that Spring Cloud Gateway's join of the body
-   * puts in the context downstream: released twice, the second release took Reactor Netty's own
-   * reference and its release failed ({@code IllegalReferenceCountException} in {@code
+   * <p>Read by a subscriber of its own ({@link BodyCopy}), with an empty Reactor context: the parts
+   * are ours to release, once. Through operators (a {@code doOnNext} and a {@code then}), each part
+   * was also dropped by {@code then} into the release hook that Spring Cloud Gateway's join of the
+   * body puts in the context downstream: released twice, the second release took Reactor Netty's
+   * own reference and its release failed ({@code IllegalReferenceCountException} in {@code
    * FluxReceive}).
    */
   static Mono<DataBuffer> whole(
@@ -250,7 +186,7 @@ public final class WholeBodyFilter implements GlobalFilter, Ordered {
       DataBufferFactory buffers,
       int max,
       long declared,
-      Budget budget,
+      BodyBudget budget,
       String client,
       java.time.Duration deadline,
       reactor.core.scheduler.Scheduler timer) {
@@ -267,9 +203,9 @@ public final class WholeBodyFilter implements GlobalFilter, Ordered {
             sink.error(new OverBudget());
             return;
           }
-          Copy copy;
+          BodyCopy copy;
           try {
-            copy = new Copy(sink, buffers, max, keep, first, budget, client);
+            copy = new BodyCopy(sink, buffers, max, keep, first, budget, client);
           } catch (RuntimeException | Error e) {
             budget.give(client, first); // the buffer could not be had (out of direct memory)
             throw e;
@@ -282,142 +218,7 @@ public final class WholeBodyFilter implements GlobalFilter, Ordered {
         });
   }
 
-  /** Copies each part as it comes and releases it; answers the sink once the body is over. */
-  private static final class Copy extends BaseSubscriber<DataBuffer> {
-    private final MonoSink<DataBuffer> sink;
-    private final int max;
-    private final boolean keep;
-    private final DataBuffer whole;
-    private final Budget budget;
-    private final String client;
-    private long seen;
-    private long taken; // of the budget (the buffer's capacity), given back once the body is read
-    private boolean settled; // guarded by this
-    private boolean timedOut; // guarded by this
-    volatile reactor.core.Disposable alarm;
-
-    /** {@code keep} false: nothing is kept, the body is read to be dropped (413). */
-    Copy(
-        MonoSink<DataBuffer> sink,
-        DataBufferFactory buffers,
-        int max,
-        boolean keep,
-        int first,
-        Budget budget,
-        String client) {
-      this.sink = sink;
-      this.max = max;
-      this.keep = keep;
-      this.budget = budget;
-      this.client = client;
-      this.whole = buffers.allocateBuffer(first);
-      this.taken = first;
-    }
-
-    @Override
-    protected void hookOnNext(DataBuffer part) {
-      boolean overBudget = false;
-      try {
-        int n = part.readableByteCount();
-        seen += n;
-        if (keep && seen <= max) {
-          synchronized (this) {
-            // A cancel from another thread may have released the buffer already.
-            if (!settled) {
-              whole.write(part);
-              // Counted as the buffer's capacity: grown (doubled), it holds more than was sent.
-              long grown = whole.capacity() - taken;
-              if (grown > 0) {
-                overBudget = !budget.take(client, grown);
-                if (!overBudget) {
-                  taken += grown;
-                }
-              }
-            }
-          }
-        }
-      } finally {
-        DataBufferUtils.release(part);
-      }
-      if (overBudget) {
-        cancel();
-        sink.error(new OverBudget());
-      } else if (seen > (long) max + SWALLOW_BYTES) {
-        cancel();
-        sink.error(tooLarge(max));
-      }
-    }
-
-    /** The deadline passed before the body was whole: 408, the buffer released now. */
-    void tooSlow() {
-      synchronized (this) {
-        if (settled) {
-          return; // handed on, or released, already
-        }
-        settled = true;
-        timedOut = true;
-        DataBufferUtils.release(whole);
-      }
-      cancel(); // the rest is not read; hookFinally gives the budget back
-      sink.error(new TooSlow());
-    }
-
-    private synchronized boolean timedOut() {
-      return timedOut;
-    }
-
-    @Override
-    protected void hookOnComplete() {
-      if (timedOut()) {
-        return; // answered 408 already
-      }
-      if (seen > max) {
-        sink.error(tooLarge(max));
-      } else if (whole.readableByteCount() == 0) {
-        sink.success(); // nothing came: the body is empty
-      } else if (handOn()) {
-        sink.success(whole);
-      }
-    }
-
-    @Override
-    protected void hookOnError(Throwable e) {
-      sink.error(e);
-    }
-
-    /** After the end, an error or a cancel (the client gone, the body too large). */
-    @Override
-    protected void hookFinally(reactor.core.publisher.SignalType type) {
-      reactor.core.Disposable set = alarm;
-      if (set != null) {
-        set.dispose();
-      }
-      releaseUnlessHandedOn();
-      synchronized (this) {
-        budget.give(client, taken);
-        taken = 0;
-      }
-    }
-
-    /** Whether the buffer may be handed on: not released (a cancel) before. */
-    private synchronized boolean handOn() {
-      if (settled) {
-        return false;
-      }
-      settled = true;
-      return true;
-    }
-
-    /** Once: after the answer was handed on, the buffer is the receiver's. */
-    private synchronized void releaseUnlessHandedOn() {
-      if (!settled) {
-        settled = true; // nobody else may hand it on or release it now
-        DataBufferUtils.release(whole);
-      }
-    }
-  }
-
-  private static DataBufferLimitException tooLarge(int max) {
+  static DataBufferLimitException tooLarge(int max) {
     return new DataBufferLimitException("the request body is larger than " + max + " bytes");
   }
 

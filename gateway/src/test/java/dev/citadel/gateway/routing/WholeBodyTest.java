@@ -42,7 +42,7 @@ class WholeBodyTest {
   final reactor.test.scheduler.VirtualTimeScheduler TIMER =
       reactor.test.scheduler.VirtualTimeScheduler.create();
   final Buffers buffers = new Buffers();
-  final WholeBodyFilter.Budget budget = new WholeBodyFilter.Budget(1 << 20, 1 << 20);
+  final BodyBudget budget = new BodyBudget(1 << 20, 1 << 20);
 
   @org.junit.jupiter.api.AfterEach
   void everyBodyGaveItsBudgetBack() {
@@ -172,7 +172,7 @@ class WholeBodyTest {
    */
   @Test
   void past_the_budget_a_body_is_refused_and_gives_back_what_it_held() {
-    WholeBodyFilter.Budget small = new WholeBodyFilter.Budget(2 * 1024 + 10, 1 << 20);
+    BodyBudget small = new BodyBudget(2 * 1024 + 10, 1 << 20);
     Sinks.Many<DataBuffer> slow = Sinks.many().unicast().onBackpressureBuffer();
     List<DataBuffer> done = new ArrayList<>();
     WholeBodyFilter.whole(slow.asFlux(), buffers, 4096, -1, small, "a", DEADLINE, TIMER)
@@ -210,7 +210,7 @@ class WholeBodyTest {
   /** One client address cannot hold more than its share, whatever is left of the whole budget. */
   @Test
   void a_client_holds_at_most_its_share() {
-    WholeBodyFilter.Budget shared = new WholeBodyFilter.Budget(1 << 20, 1500);
+    BodyBudget shared = new BodyBudget(1 << 20, 1500);
     List<Throwable> refused = new ArrayList<>();
     WholeBodyFilter.whole(Flux.never(), buffers, 4096, -1, shared, "one", DEADLINE, TIMER)
         .subscribe(b -> {}, refused::add);
