@@ -421,7 +421,12 @@ public final class AggregateHost<S, C, E> {
               cause.addSuppressed(lookupFailed);
               return cause;
             })
-        .map(found -> found.firstSeq() == request.expectedVersion() + 1)
+        // Our key with another request's fingerprint is another writer's (a client that reused
+        // its key on another instance): not ours, or our copy would apply events never stored.
+        .map(
+            found ->
+                found.firstSeq() == request.expectedVersion() + 1
+                    && found.fingerprint().equals(request.key().get().fingerprint()))
         .defaultIfEmpty(false)
         .flatMap(
             ours -> {

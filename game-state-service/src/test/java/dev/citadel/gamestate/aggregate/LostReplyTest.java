@@ -129,6 +129,43 @@ class LostReplyTest {
     assertThat(host(real).get(player).block().state().gold()).isEqualTo(50);
   }
 
+  /**
+   * A keyed command whose reply is lost while another instance stored another request under the
+   * same key at the same version (a client that reused its key): that key is not ours, its
+   * fingerprint says so. Taken for ours, this instance's copy held the command's events, never
+   * stored, on top of which later appends at matching versions would build.
+   */
+  @Test
+  void a_key_found_with_another_requests_fingerprint_is_not_ours() {
+    PostgresEventStore real = store();
+    FaultyAppends faulty = new FaultyAppends(real);
+    var host = host(faulty);
+    String player = "p-" + UUID.randomUUID();
+    host.handle(player, new PlayerCommand.CreatePlayer("lost", T), T).block();
+
+    faulty.anotherFirst =
+        () ->
+            host(real)
+                .handle(
+                    player,
+                    new PlayerCommand.EarnGold(10, "quest"),
+                    T,
+                    IdempotencyKey.of("quest-1", "earn 10"))
+                .then();
+    assertThatThrownBy(
+            () ->
+                host.handle(
+                        player,
+                        new PlayerCommand.EarnGold(25, "quest"),
+                        T,
+                        IdempotencyKey.of("quest-1", "earn 25"))
+                    .block())
+        .isInstanceOf(KeyReused.class);
+
+    assertThat(host.get(player).block().state().gold()).isEqualTo(10);
+    assertThat(host(real).get(player).block().state().gold()).isEqualTo(10);
+  }
+
   /** The real store; its next appends land and then fail, or fail before being sent. */
   static final class FaultyAppends extends ForwardingEventStore {
     final AtomicInteger landThenFail = new AtomicInteger();
@@ -139,8 +176,18 @@ class LostReplyTest {
       super(inner);
     }
 
+    /** Runs once, before the next append, which then fails as if its connection was lost. */
+    volatile java.util.function.Supplier<Mono<Void>> anotherFirst;
+
     @Override
     public Mono<Appended> append(AppendRequest request) {
+      var another = anotherFirst;
+      if (another != null) {
+        anotherFirst = null;
+        return another
+            .get()
+            .then(Mono.error(new IllegalStateException("connection reset (injected)")));
+      }
       if (anotherWritesTheSame.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
         AppendRequest theirs =
             new AppendRequest(
