@@ -32,6 +32,14 @@ public final class LeaderboardRebuild {
   private static final Logger log = LoggerFactory.getLogger(LeaderboardRebuild.class);
   static final String BUILT = "{leaderboard}:built";
   static final String LOCK = "{leaderboard}:rebuilding";
+
+  /**
+   * Players the last rebuild could not read (a type this version does not know: a newer version's,
+   * during a rolling update): each check reads them again, so the version that can read them writes
+   * them, without a whole rebuild.
+   */
+  static final String SKIPPED = "{leaderboard}:skipped";
+
   static final int PAGE = 200;
   static final int READS_AT_ONCE = 4;
   static final Duration LOCK_TTL = Duration.ofMinutes(2);
@@ -41,6 +49,14 @@ public final class LeaderboardRebuild {
           "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end"
               + " return 0",
           Long.class);
+
+  /** The marker is set only by the lock's holder: a rebuild whose lock lapsed marks nothing. */
+  private static final RedisScript<Long> MARK_BUILT =
+      RedisScript.of(
+          "if redis.call('GET', KEYS[1]) == ARGV[1] then"
+              + " redis.call('SET', KEYS[2], ARGV[2]) return 1 end return 0",
+          Long.class);
+
   private static final RedisScript<Long> RENEW =
       RedisScript.of(
           "if redis.call('GET', KEYS[1]) == ARGV[1] then"
@@ -53,12 +69,27 @@ public final class LeaderboardRebuild {
   private final String owner = UUID.randomUUID().toString();
   private final Counter rebuilt;
   private final Counter skipped;
+  private final Duration lockTtl;
 
   public LeaderboardRebuild(
       PostgresEventStore store,
       AggregateHost<PlayerState, PlayerCommand, PlayerEvent> players,
       ReactiveStringRedisTemplate redis,
       MeterRegistry meters) {
+    this(store, players, redis, meters, LOCK_TTL);
+  }
+
+  /**
+   * @param lockTtl how long the lock lasts unless renewed; it is renewed every third of it while
+   *     the rebuild runs, whatever a page takes
+   */
+  LeaderboardRebuild(
+      PostgresEventStore store,
+      AggregateHost<PlayerState, PlayerCommand, PlayerEvent> players,
+      ReactiveStringRedisTemplate redis,
+      MeterRegistry meters,
+      Duration lockTtl) {
+    this.lockTtl = lockTtl;
     this.store = store;
     this.players = players;
     this.redis = redis;
@@ -82,23 +113,46 @@ public final class LeaderboardRebuild {
         .flatMap(
             built ->
                 built
-                    ? Mono.just(false)
+                    ? retrySkipped().thenReturn(false)
                     : redis
                         .opsForValue()
-                        .setIfAbsent(LOCK, owner, LOCK_TTL)
+                        .setIfAbsent(LOCK, owner, lockTtl)
                         .flatMap(locked -> locked ? rebuildHoldingTheLock() : Mono.just(false)));
   }
 
   private Mono<Boolean> rebuildHoldingTheLock() {
     log.info("leaderboards not known complete in Redis: rebuilding them from the journal");
-    return rebuild()
+    // Renewed on a timer, not after each page: a page waits for loads behind the live ones and
+    // may take longer than the lock lasts (a second instance then started a rebuild of its own).
+    Mono<Long> lockLost =
+        Flux.interval(lockTtl.dividedBy(3))
+            .concatMap(
+                t ->
+                    redis
+                        .execute(
+                            RENEW, List.of(LOCK), List.of(owner, Long.toString(lockTtl.toMillis())))
+                        .next()
+                        // Not known (Redis away for a moment): the next renewal tells.
+                        .onErrorResume(e -> Mono.just(1L)))
+            .filter(renewed -> renewed == 0)
+            .next()
+            // Another instance took over (ours lapsed): it rebuilds, not both.
+            .flatMap(lost -> Mono.error(new IllegalStateException("rebuild lock lost")));
+    return Mono.firstWithSignal(rebuild(), lockLost)
         .flatMap(
-            count -> {
-              log.info("leaderboards rebuilt: {} players", count);
-              rebuilt.increment();
-              return redis.opsForValue().set(BUILT, Long.toString(count));
-            })
-        .thenReturn(true)
+            count ->
+                redis
+                    .execute(MARK_BUILT, List.of(LOCK, BUILT), List.of(owner, Long.toString(count)))
+                    .next()
+                    .flatMap(
+                        marked -> {
+                          if (marked == 0) {
+                            return Mono.error(new IllegalStateException("rebuild lock lost"));
+                          }
+                          log.info("leaderboards rebuilt: {} players", count);
+                          rebuilt.increment();
+                          return Mono.just(true);
+                        }))
         // A rebuild cut short leaves no marker: the next check, here or elsewhere, starts again.
         .doFinally(
             signal ->
@@ -123,49 +177,90 @@ public final class LeaderboardRebuild {
   }
 
   private Mono<Long> writePage(List<String> ids) {
+    List<String> unread = new java.util.concurrent.CopyOnWriteArrayList<>();
     return Flux.fromIterable(ids)
-        .flatMapSequential(
-            id ->
-                players
-                    .readFromJournal(id)
-                    // Live loads come first: a refusal for their sake waits a little.
-                    .retryWhen(
-                        reactor.util.retry.Retry.backoff(60, Duration.ofMillis(100))
-                            .maxBackoff(Duration.ofSeconds(1))
-                            .filter(e -> e instanceof dev.citadel.gamestate.aggregate.Overloaded))
-                    .filter(read -> read.state().exists())
-                    .map(read -> Leaderboard.rows(id, read.state(), read.version()))
-                    // One player that cannot be read (its journal cut before a snapshot this
-                    // version cannot read) must not stop the others, at every check, for good.
-                    // Anything else (the database away for a moment) fails the rebuild: no marker,
-                    // the next check starts again, rather than leaving players out for good.
-                    .onErrorResume(
-                        LeaderboardRebuild::unreadable,
-                        e -> {
-                          skipped.increment();
-                          log.warn("leaderboard rebuild skips {}: {}", id, e.toString());
-                          return Mono.empty();
-                        }),
-            READS_AT_ONCE)
+        .flatMapSequential(id -> rowsOf(id, unread, true), READS_AT_ONCE)
         .collectList()
         .flatMap(
             rows -> {
               List<Leaderboard.Update> all = rows.stream().flatMap(List::stream).toList();
               Mono<Void> written = all.isEmpty() ? Mono.empty() : Leaderboard.write(redis, all);
-              return written
-                  .then(
-                      redis
-                          .execute(
-                              RENEW,
-                              List.of(LOCK),
-                              List.of(owner, Long.toString(LOCK_TTL.toMillis())))
-                          .next())
+              Mono<Long> noted =
+                  unread.isEmpty()
+                      ? Mono.just(0L)
+                      : redis.opsForSet().add(SKIPPED, unread.toArray(String[]::new));
+              return written.then(noted).thenReturn((long) rows.size());
+            });
+  }
+
+  /**
+   * A player's rows, read from the journal. One that cannot be read (a type this version does not
+   * know, its journal cut before a snapshot this version cannot read) must not stop the others, at
+   * every check, for good: it is skipped, counted and noted in {@link #SKIPPED}. Anything else (the
+   * database away for a moment) fails the rebuild: no marker, the next check starts again, rather
+   * than leaving players out for good.
+   */
+  private Mono<List<Leaderboard.Update>> rowsOf(String id, List<String> unread, boolean count) {
+    return players
+        .readFromJournal(id)
+        // Live loads come first: a refusal for their sake waits a little.
+        .retryWhen(
+            reactor.util.retry.Retry.backoff(60, Duration.ofMillis(100))
+                .maxBackoff(Duration.ofSeconds(1))
+                .filter(e -> e instanceof dev.citadel.gamestate.aggregate.Overloaded))
+        .filter(read -> read.state().exists())
+        .map(read -> Leaderboard.rows(id, read.state(), read.version()))
+        .onErrorResume(
+            LeaderboardRebuild::unreadable,
+            e -> {
+              unread.add(id);
+              if (count) { // counted and logged once, not at every check that reads it again
+                skipped.increment();
+                log.warn("leaderboard rebuild skips {}: {}", id, e.toString());
+              }
+              return Mono.empty();
+            });
+  }
+
+  /**
+   * The players a rebuild skipped, read again (a page at a time): those this version reads now are
+   * written and leave the set; the others stay for a version that can.
+   */
+  private Mono<Void> retrySkipped() {
+    return redis
+        .opsForSet()
+        .distinctRandomMembers(SKIPPED, PAGE) // at random: a few never read do not hide the rest
+        .collectList()
+        .flatMap(
+            ids -> {
+              if (ids.isEmpty()) {
+                return Mono.<Void>empty();
+              }
+              List<String> still = new java.util.concurrent.CopyOnWriteArrayList<>();
+              return Flux.fromIterable(ids)
+                  .flatMapSequential(
+                      id -> rowsOf(id, still, false).defaultIfEmpty(List.of()), READS_AT_ONCE)
+                  .collectList()
                   .flatMap(
-                      renewed ->
-                          renewed == 1
-                              ? Mono.just((long) rows.size())
-                              // Another instance took over (ours lapsed): it rebuilds, not both.
-                              : Mono.<Long>error(new IllegalStateException("rebuild lock lost")));
+                      rows -> {
+                        List<Leaderboard.Update> all = rows.stream().flatMap(List::stream).toList();
+                        List<String> done = ids.stream().filter(id -> !still.contains(id)).toList();
+                        Mono<Void> written =
+                            all.isEmpty() ? Mono.empty() : Leaderboard.write(redis, all);
+                        return written.then(
+                            done.isEmpty()
+                                ? Mono.<Void>empty()
+                                : redis
+                                    .opsForSet()
+                                    .remove(SKIPPED, done.toArray())
+                                    .doOnNext(
+                                        n ->
+                                            log.info(
+                                                "leaderboard: {} players skipped by a rebuild"
+                                                    + " written now",
+                                                n))
+                                    .then());
+                      });
             });
   }
 
