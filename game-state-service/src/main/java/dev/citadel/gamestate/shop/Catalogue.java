@@ -15,6 +15,12 @@ public record Catalogue(Map<String, Long> prices) {
     prices = Map.copyOf(prices);
     prices.forEach(
         (item, price) -> {
+          // An id no purchase may name (capitals, a dot) would be listed and refused to every
+          // player as their fault (400): refused here, at start-up.
+          if (!Player.ITEM_ID.matcher(item).matches()) {
+            throw new IllegalArgumentException(
+                "item id '" + item + "' must match " + Player.ITEM_ID.pattern());
+          }
           if (price == null || price <= 0) {
             throw new IllegalArgumentException("the price of " + item + " must be positive");
           }
