@@ -127,9 +127,8 @@ public class FriendController {
                       mine.name(),
                       "repeated",
                       outcome.repeated());
-              if (outcome.repeated()) {
-                return Mono.just(answer);
-              }
+              // A repeat tells the other player again, as a repeated gift does: the first request
+              // may have committed and then failed (or its instance stopped) before telling them.
               return notifier
                   .notify(other, notification, java.util.Map.of("from", id))
                   .onErrorResume(
