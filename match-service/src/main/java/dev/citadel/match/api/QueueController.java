@@ -140,9 +140,11 @@ public class QueueController {
                                                   .ended(left, seat.get())
                                                   .thenReturn(true));
                             })
-                        // Not known now (game-state busy, this service not allowed to ask):
-                        // refused as in a game, as before.
+                        // Not known now (no game-state instance can say): a 503, to be asked
+                        // again, not a 409 a client takes as "in a game". Refused by game-state
+                        // (this service not allowed to ask): refused as in a game, as before.
                         .onErrorResume(
+                            e -> !Ratings.forNow(e),
                             e -> {
                               log.info(
                                   "{}'s seat in {} not checked: {}",

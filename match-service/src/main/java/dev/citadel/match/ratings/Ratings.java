@@ -50,32 +50,61 @@ public final class Ratings {
    * Unreachable or too slow answers 503 as well ({@code Problems}).
    */
   public Mono<Rating> of(String player, String queue) {
-    return from(0, player, queue)
+    return fromAny(
+            0,
+            client ->
+                client
+                    .get()
+                    .uri("/internal/players/{id}/ratings/{queue}", player, queue)
+                    .retrieve()
+                    .bodyToMono(Rating.class))
         .onErrorMap(
             Ratings::refusedForNow,
-            e ->
-                new dev.citadel.web.problem.ApiException(
-                    org.springframework.http.HttpStatus.SERVICE_UNAVAILABLE,
-                    "game-state cannot give the player's rating now; try again"));
+            e -> unavailable("game-state cannot give the player's rating now; try again"));
   }
 
-  /** What game-state knows of a match: {@code IN_ROOM}, {@code ENDED}, or {@code NONE}. */
+  /**
+   * What game-state knows of a match: {@code IN_ROOM}, {@code ENDED}, or {@code NONE}; tried on
+   * each instance in turn as {@link #of} is (until 2026-12-07 the first alone: while it was down, a
+   * player whose seat Redis had lost was refused as in a game). No instance able to say now: a 503
+   * (an {@link dev.citadel.web.problem.ApiException}), or what {@link #forNow} tells.
+   */
   public Mono<String> matchState(String matchId) {
-    return instances
-        .get(0)
-        .get()
-        .uri("/internal/matches/{id}", matchId)
-        .exchangeToMono(
-            r ->
-                r.statusCode().value() == 404
-                    ? Mono.just("NONE")
-                    : r.statusCode().is2xxSuccessful()
-                        ? r.bodyToMono(MatchState.class).map(MatchState::state)
-                        : r.createError())
-        .timeout(TIMEOUT);
+    return fromAny(
+            0,
+            client ->
+                client
+                    .get()
+                    .uri("/internal/matches/{id}", matchId)
+                    .exchangeToMono(
+                        r ->
+                            r.statusCode().value() == 404
+                                ? Mono.just("NONE")
+                                : r.statusCode().is2xxSuccessful()
+                                    ? r.bodyToMono(MatchState.class).map(MatchState::state)
+                                    : r.createError()))
+        .onErrorMap(
+            Ratings::refusedForNow,
+            e -> unavailable("game-state cannot say whether the game is over now; try again"));
+  }
+
+  /**
+   * Whether an error of {@link #of} or {@link #matchState} means "not known now, ask again" (every
+   * instance unreachable, too slow or busy) rather than a refusal of the request itself.
+   */
+  public static boolean forNow(Throwable e) {
+    return e instanceof dev.citadel.web.problem.ApiException a
+            && a.status() == org.springframework.http.HttpStatus.SERVICE_UNAVAILABLE
+        || e instanceof WebClientRequestException
+        || e instanceof java.util.concurrent.TimeoutException;
   }
 
   private record MatchState(String state) {}
+
+  private static dev.citadel.web.problem.ApiException unavailable(String detail) {
+    return new dev.citadel.web.problem.ApiException(
+        org.springframework.http.HttpStatus.SERVICE_UNAVAILABLE, detail);
+  }
 
   private static boolean refusedForNow(Throwable e) {
     return e
@@ -83,15 +112,9 @@ public final class Ratings {
         && (r.getStatusCode().is5xxServerError() || r.getStatusCode().value() == 429);
   }
 
-  private Mono<Rating> from(int i, String player, String queue) {
-    Mono<Rating> read =
-        instances
-            .get(i)
-            .get()
-            .uri("/internal/players/{id}/ratings/{queue}", player, queue)
-            .retrieve()
-            .bodyToMono(Rating.class)
-            .timeout(TIMEOUT);
+  /** {@code ask} of instance {@code i}, else of the next while one cannot answer now. */
+  private <T> Mono<T> fromAny(int i, java.util.function.Function<WebClient, Mono<T>> ask) {
+    Mono<T> read = ask.apply(instances.get(i)).timeout(TIMEOUT);
     if (i + 1 == instances.size()) {
       return read;
     }
@@ -105,6 +128,6 @@ public final class Ratings {
                         org.springframework.web.reactive.function.client.WebClientResponseException
                             r
                     && r.getStatusCode().is5xxServerError()),
-        e -> from(i + 1, player, queue));
+        e -> fromAny(i + 1, ask));
   }
 }

@@ -60,7 +60,11 @@ class RedisLostTest {
     registry.add("spring.data.redis.url", () -> redisServer.endpoint().url());
     registry.add("citadel.kafka.bootstrap-servers", () -> SharedInfra.kafka().bootstrapServers());
     registry.add("citadel.match.queues", () -> "ranked,casual");
-    registry.add("citadel.match.game-state-urls", () -> gameState.url().toString());
+    // The first instance is down (nothing listens there): every question goes on to the next
+    // (the stale seat's check asked the first alone and refused the player as in a game).
+    registry.add(
+        "citadel.match.game-state-urls",
+        () -> "http://127.0.0.1:" + FreePorts.next() + "," + gameState.url());
   }
 
   @AfterAll

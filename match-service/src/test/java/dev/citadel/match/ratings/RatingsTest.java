@@ -62,6 +62,28 @@ class RatingsTest {
   }
 
   @Test
+  void a_match_state_is_asked_of_the_next_instance_while_one_cannot_answer() {
+    Ratings ratings =
+        new Ratings(List.of(answering(503, "{}"), answering(200, "{\"state\":\"ENDED\"}")));
+    assertThat(ratings.matchState("m1").block(Duration.ofSeconds(10))).isEqualTo("ENDED");
+    Ratings none = new Ratings(List.of(answering(502, "{}"), answering(404, "{}")));
+    assertThat(none.matchState("m1").block(Duration.ofSeconds(10))).isEqualTo("NONE");
+  }
+
+  @Test
+  void no_instance_able_to_say_a_match_state_is_a_503_to_ask_again() {
+    Ratings ratings = new Ratings(List.of(answering(503, "{}"), answering(503, "{}")));
+    assertThatThrownBy(() -> ratings.matchState("m1").block(Duration.ofSeconds(10)))
+        .isInstanceOfSatisfying(
+            ApiException.class,
+            e -> assertThat(e.status()).isEqualTo(HttpStatus.SERVICE_UNAVAILABLE))
+        .matches(Ratings::forNow);
+    Ratings refusing = new Ratings(List.of(answering(403, "{}")));
+    assertThatThrownBy(() -> refusing.matchState("m1").block(Duration.ofSeconds(10)))
+        .matches(e -> !Ratings.forNow(e));
+  }
+
+  @Test
   void a_refusal_of_the_request_itself_is_not_turned_into_a_503() {
     Ratings ratings = new Ratings(List.of(answering(403, "{}")));
     assertThatThrownBy(() -> ratings.of("p1", "ranked").block(Duration.ofSeconds(10)))
