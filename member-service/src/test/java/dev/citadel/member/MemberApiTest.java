@@ -569,6 +569,27 @@ class MemberApiTest {
         "nickname must be");
   }
 
+  /**
+   * A keyed sign-up's repeat checks the password of the account its key made (201 or 409): guesses
+   * that way count as log-in failures. They were never counted: whoever knew a key could guess the
+   * password at the gateway's rate.
+   */
+  @Test
+  void password_guesses_by_keyed_sign_up_are_throttled_as_log_ins_are() {
+    String nickname = nick();
+    String key = "guess-" + UUID.randomUUID();
+    createdPlayer(signUpWithKey(key, nickname, "correct horse"));
+    for (int i = 0; i < 5; i++) {
+      problem(signUpWithKey(key, nickname, "wrong guess " + i), 409, "another sign-up");
+    }
+    signUpWithKey(key, nickname, "correct horse")
+        .expectStatus()
+        .isEqualTo(429)
+        .expectHeader()
+        .exists("Retry-After");
+    login(nickname, "correct horse", null, null).expectStatus().isEqualTo(429);
+  }
+
   @Test
   void a_nickname_is_throttled_after_five_failures_whatever_address_the_requests_claim() {
     String nickname = nick();

@@ -180,7 +180,7 @@ public final class Accounts {
 
   private static MemberRejected keyReused() {
     return new MemberRejected(
-        MemberRejected.Kind.CONFLICT,
+        MemberRejected.Kind.KEY_REUSED,
         "this Idempotency-Key was used for another sign-up; use a new key for a new account");
   }
 

@@ -9,6 +9,11 @@ public final class MemberRejected extends RuntimeException {
     UNAUTHORIZED,
     NOT_FOUND,
     CONFLICT,
+    /**
+     * A keyed sign-up's key names an account made by another sign-up (another nickname, or the
+     * password does not match): a conflict, and for the throttle a wrong password.
+     */
+    KEY_REUSED,
     /** Too much password hashing queued already: refused at once, to be retried shortly. */
     BUSY
   }

@@ -22,7 +22,7 @@ public class ApiErrors extends ProblemHandling {
           case INVALID -> HttpStatus.BAD_REQUEST;
           case UNAUTHORIZED -> HttpStatus.UNAUTHORIZED;
           case NOT_FOUND -> HttpStatus.NOT_FOUND;
-          case CONFLICT -> HttpStatus.CONFLICT;
+          case CONFLICT, KEY_REUSED -> HttpStatus.CONFLICT;
           case BUSY -> HttpStatus.SERVICE_UNAVAILABLE;
         };
     if (e.kind() == MemberRejected.Kind.BUSY) {

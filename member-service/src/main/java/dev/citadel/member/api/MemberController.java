@@ -77,7 +77,8 @@ public class MemberController {
   @ResponseStatus(HttpStatus.CREATED)
   public Mono<SignedUp> signUp(
       @RequestBody CredentialsRequest body,
-      @RequestHeader(value = IDEMPOTENCY_KEY, required = false) String key) {
+      @RequestHeader(value = IDEMPOTENCY_KEY, required = false) String key,
+      ServerWebExchange exchange) {
     if (key != null && !KEY.matcher(key).matches()) {
       throw new MemberRejected(
           MemberRejected.Kind.INVALID,
@@ -85,8 +86,27 @@ public class MemberController {
     }
     // With a key, a retry after a lost reply answers with the account the first try made.
     String playerId = key == null ? UUID.randomUUID().toString() : Accounts.playerIdFor(key);
-    return accounts
-        .signUp(body.nickname(), body.password(), playerId, key != null, clock.instant())
+    Mono<Account> signedUp =
+        accounts.signUp(body.nickname(), body.password(), playerId, key != null, clock.instant());
+    if (key == null) {
+      return signedUp.map(a -> new SignedUp(a.playerId(), a.nickname()));
+    }
+    // A keyed repeat checks the password against the account its key made (201 or 409): a log-in
+    // by another door, so it goes through the log-in throttle; without it anyone who knew a key
+    // could guess the password at the gateway's request rate, never locked out.
+    String nicknameKey = Credentials.canonical(body.nickname()).orElse(NO_SUCH_NICKNAME);
+    return addresses
+        .of(exchange)
+        .flatMap(
+            address ->
+                throttle.guard(
+                    nicknameKey,
+                    address,
+                    clock,
+                    signedUp,
+                    e ->
+                        e instanceof MemberRejected r
+                            && r.kind() == MemberRejected.Kind.KEY_REUSED))
         .map(a -> new SignedUp(a.playerId(), a.nickname()));
   }
 
