@@ -477,6 +477,98 @@ class OutboxTest {
     }
   }
 
+  /**
+   * A publisher stalled in its send whose renewals fail (the database out of its reach, its pool
+   * exhausted) stops once its lease has run out by its own clock: whoever takes the lease next
+   * republishes from the checkpoint. It took a failed renewal for a renewed lease and went on
+   * sending for as long as its send took.
+   */
+  @Test
+  void a_round_whose_renewals_fail_stops_when_its_lease_runs_out() {
+    String topic = "game.events.unrenewed";
+    KafkaTopics.ensure(kafka, List.of(topic));
+    PostgresEventStore store = fixture.store(EventStoreOptions.defaults().withOutbox("unrenewed"));
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    OutboxPublisher a =
+        new OutboxPublisher(
+            failing(fixture.pool, "SET lease_until = clock_timestamp()"),
+            new CrashingPublisher(publisher, 0) {
+              @Override
+              public Flux<Delivery> publishAll(Flux<OutgoingMessage> messages) {
+                return Flux.never(); // stalled in the send
+              }
+            },
+            "unrenewed",
+            topic,
+            100,
+            Duration.ofMillis(10),
+            Duration.ofSeconds(2),
+            meters);
+    a.register().block();
+    store.append(append(newId(), 0, 1, 2)).block();
+    assertThat(a.publishRound().block(Duration.ofSeconds(10))).isZero();
+    assertThat(meters.get("citadel_outbox_lease_lost").counter().count()).isEqualTo(1.0);
+  }
+
+  /**
+   * {@code inner}, whose statements containing {@code marker} fail as an unreachable database's.
+   */
+  static io.r2dbc.spi.ConnectionFactory failing(
+      io.r2dbc.spi.ConnectionFactory inner, String marker) {
+    return proxy(
+        io.r2dbc.spi.ConnectionFactory.class,
+        inner,
+        (method, args, result) ->
+            method.getName().equals("create")
+                ? Mono.from((org.reactivestreams.Publisher<?>) result)
+                    .map(
+                        c ->
+                            proxy(
+                                io.r2dbc.spi.Connection.class,
+                                (io.r2dbc.spi.Connection) c,
+                                (m, a, r) ->
+                                    m.getName().equals("createStatement")
+                                            && ((String) a[0]).contains(marker)
+                                        ? refusing()
+                                        : r))
+                : result);
+  }
+
+  /** A statement whose execution fails. */
+  static io.r2dbc.spi.Statement refusing() {
+    return (io.r2dbc.spi.Statement)
+        java.lang.reflect.Proxy.newProxyInstance(
+            OutboxTest.class.getClassLoader(),
+            new Class<?>[] {io.r2dbc.spi.Statement.class},
+            (self, method, args) ->
+                method.getName().equals("execute")
+                    ? Flux.error(
+                        new io.r2dbc.spi.R2dbcNonTransientResourceException(
+                            "database unreachable (injected)"))
+                    : method.getReturnType() == io.r2dbc.spi.Statement.class ? self : null);
+  }
+
+  interface Rewrite {
+    Object apply(java.lang.reflect.Method method, Object[] args, Object result);
+  }
+
+  @SuppressWarnings("unchecked")
+  static <T> T proxy(Class<T> type, T inner, Rewrite rewrite) {
+    return (T)
+        java.lang.reflect.Proxy.newProxyInstance(
+            OutboxTest.class.getClassLoader(),
+            new Class<?>[] {type},
+            (self, method, args) -> {
+              Object result;
+              try {
+                result = method.invoke(inner, args);
+              } catch (java.lang.reflect.InvocationTargetException e) {
+                throw e.getCause();
+              }
+              return rewrite.apply(method, args, result);
+            });
+  }
+
   /** The lag gauge goes on being measured while every round fails (no Kafka from here). */
   @Test
   void the_lag_is_measured_while_every_round_fails() {

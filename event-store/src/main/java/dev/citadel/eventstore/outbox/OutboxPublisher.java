@@ -186,19 +186,33 @@ public final class OutboxPublisher {
    *     publisher holds the lease, or this one lost it during the round
    */
   public Mono<Integer> publishRound() {
-    return db.sql(LEASE_SQL)
-        .bind(0, name)
-        .bind(1, owner)
-        .bind(2, lease.toMillis() / 1000.0)
-        .map(r -> new Checkpoint(r.get("tx", String.class), r.get("last_position", Long.class)))
-        .one()
-        .flatMap(
-            from ->
-                publishAfter(from)
-                    // A round that fails (Kafka unreachable from here) gives the lease up, so a
-                    // publisher that can reach Kafka takes over instead of waiting on this one.
-                    .onErrorResume(e -> releaseQuietly().then(Mono.error(e))))
-        .defaultIfEmpty(0);
+    return Mono.defer(
+        () -> {
+          // When the lease ends by this process's clock: taken before the statement is sent, so
+          // never after the database's own expiry; moved on by each renewal that succeeds.
+          AtomicLong leaseEnds = new AtomicLong(System.nanoTime() + heldNanos());
+          return db.sql(LEASE_SQL)
+              .bind(0, name)
+              .bind(1, owner)
+              .bind(2, lease.toMillis() / 1000.0)
+              .map(
+                  r ->
+                      new Checkpoint(r.get("tx", String.class), r.get("last_position", Long.class)))
+              .one()
+              .flatMap(
+                  from ->
+                      publishAfter(from, leaseEnds)
+                          // A round that fails (Kafka unreachable from here) gives the lease up, so
+                          // a publisher that can reach Kafka takes over instead of waiting on this
+                          // one.
+                          .onErrorResume(e -> releaseQuietly().then(Mono.error(e))))
+              .defaultIfEmpty(0);
+        });
+  }
+
+  /** How long a lease is counted on after the statement that took or renewed it was sent. */
+  private long heldNanos() {
+    return lease.toNanos() - lease.toNanos() / 10; // a tenth less: the two clocks' drift
   }
 
   /** Gives the lease up (on a clean stop), so another publisher need not wait for it to expire. */
@@ -216,7 +230,7 @@ public final class OutboxPublisher {
             });
   }
 
-  private Mono<Integer> publishAfter(Checkpoint from) {
+  private Mono<Integer> publishAfter(Checkpoint from, AtomicLong leaseEnds) {
     return db.sql(NEXT_SQL)
         .bind(0, from.txId())
         .bind(1, from.position())
@@ -241,10 +255,10 @@ public final class OutboxPublisher {
             })
         .all()
         .collectList()
-        .flatMap(rows -> rows.isEmpty() ? Mono.just(0) : publish(rows));
+        .flatMap(rows -> rows.isEmpty() ? Mono.just(0) : publish(rows, leaseEnds));
   }
 
-  private Mono<Integer> publish(List<Row> rows) {
+  private Mono<Integer> publish(List<Row> rows, AtomicLong leaseEnds) {
     List<Row> tooLarge =
         rows.stream().filter(r -> r.envelope().getSerializedSize() > MAX_MESSAGE_BYTES).toList();
     List<Row> sendable = rows.stream().filter(row -> !tooLarge.contains(row)).toList();
@@ -280,29 +294,42 @@ public final class OutboxPublisher {
                         .then())
             .doOnSubscribe(x -> sending.incrementAndGet())
             .doFinally(x -> sending.decrementAndGet());
-    // A renewal that finds the lease taken (this publisher stalled past it: a pause, a database
-    // it could not reach) ends the round at once: the new owner is republishing from the
-    // checkpoint, and this one's sends would land after the new owner's newer events.
+    // A renewal that finds the lease taken (this publisher stalled past it: a pause) ends the
+    // round at once: the new owner is republishing from the checkpoint, and this one's sends
+    // would land after the new owner's newer events. So does a lease run out by this process's
+    // clock while renewals failed (a database it could not reach: until 2026-12-07 such a round
+    // went on sending for as long as its send took, whoever held the lease by then).
     Mono<Void> renewing =
         Flux.interval(lease.dividedBy(3))
             .concatMap(
-                t ->
-                    db.sql(RENEW_SQL)
-                        .bind(0, name)
-                        .bind(1, owner)
-                        .bind(2, lease.toMillis() / 1000.0)
-                        .fetch()
-                        .rowsUpdated()
-                        .onErrorResume(
-                            e -> {
-                              // The next renewal or the advance will tell whether it held.
-                              log.debug(
-                                  "outbox {} could not renew its lease: {}", name, e.toString());
-                              return Mono.just(1L);
-                            })
-                        .flatMap(
-                            renewed ->
-                                renewed == 0 ? Mono.error(new LeaseLost()) : Mono.just(renewed)))
+                t -> {
+                  long sent = System.nanoTime();
+                  return db.sql(RENEW_SQL)
+                      .bind(0, name)
+                      .bind(1, owner)
+                      .bind(2, lease.toMillis() / 1000.0)
+                      .fetch()
+                      .rowsUpdated()
+                      .timeout(lease.dividedBy(3))
+                      .flatMap(
+                          renewed -> {
+                            if (renewed == 0) {
+                              return Mono.<Long>error(new LeaseLost());
+                            }
+                            leaseEnds.set(sent + heldNanos());
+                            return Mono.just(renewed);
+                          })
+                      .onErrorResume(
+                          e -> !(e instanceof LeaseLost),
+                          e -> {
+                            log.debug(
+                                "outbox {} could not renew its lease: {}", name, e.toString());
+                            return System.nanoTime() - leaseEnds.get() > 0
+                                ? Mono.error(new LeaseLost())
+                                // The next renewal or the advance will tell whether it held.
+                                : Mono.just(1L);
+                          });
+                })
             .then();
     return Mono.firstWithSignal(send, renewing)
         .then(

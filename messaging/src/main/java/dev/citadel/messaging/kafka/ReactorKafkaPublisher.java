@@ -39,22 +39,35 @@ public final class ReactorKafkaPublisher implements MessagePublisher {
     return publishAll(Flux.just(message)).single();
   }
 
+  /**
+   * Fails only once every message has its outcome (the first failure is the error): failing at the
+   * first while the rest were still in the producer let a caller act as if they were not sent (an
+   * outbox round gave its lease up, and the next owner's newer records could land before them).
+   */
   @Override
   public Flux<Delivery> publishAll(Flux<OutgoingMessage> messages) {
-    return sender
-        .send(messages.map(m -> SenderRecord.create(toRecord(m), (Void) null)))
-        .handle(
-            (SenderResult<Void> result, reactor.core.publisher.SynchronousSink<Delivery> sink) -> {
-              if (result.exception() != null) {
-                sink.error(result.exception());
-              } else {
-                sink.next(
-                    new Delivery(
-                        result.recordMetadata().topic(),
-                        result.recordMetadata().partition(),
-                        result.recordMetadata().offset()));
-              }
-            });
+    return Flux.defer(
+        () -> {
+          java.util.concurrent.atomic.AtomicReference<Exception> failed =
+              new java.util.concurrent.atomic.AtomicReference<>();
+          return sender
+              .send(messages.map(m -> SenderRecord.create(toRecord(m), (Void) null)))
+              .handle(
+                  (SenderResult<Void> result,
+                      reactor.core.publisher.SynchronousSink<Delivery> sink) -> {
+                    if (result.exception() != null) {
+                      failed.compareAndSet(null, result.exception());
+                    } else {
+                      sink.next(
+                          new Delivery(
+                              result.recordMetadata().topic(),
+                              result.recordMetadata().partition(),
+                              result.recordMetadata().offset()));
+                    }
+                  })
+              .concatWith(
+                  Mono.defer(() -> failed.get() == null ? Mono.empty() : Mono.error(failed.get())));
+        });
   }
 
   private static ProducerRecord<String, byte[]> toRecord(OutgoingMessage m) {
