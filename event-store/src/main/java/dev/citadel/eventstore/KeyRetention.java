@@ -11,7 +11,8 @@ import reactor.core.publisher.Mono;
 /**
  * Forgets idempotency keys older than {@code keep}, every {@code interval}: a retry after that long
  * is a new request. Keep them longer than any caller retries (a game server resending a reward, a
- * client resending a command).
+ * client resending a command). A key's age counts from when the journal stored it (the database's
+ * time), not from the request's own time: a request applied late keeps its key as long as any.
  */
 public final class KeyRetention {
   private static final Logger log = LoggerFactory.getLogger(KeyRetention.class);

@@ -100,8 +100,9 @@ public final class AppendStatement {
       keyed AS (
         INSERT INTO idempotency_keys
           (aggregate_id, idem_key, fingerprint, first_seq, last_seq, recorded_at)
-        SELECT i.aggregate_id, i.idem_key, i.fingerprint, i.expected + 1, i.new_version,
-               to_timestamp(i.recorded_at_ms / 1000.0)
+        -- When it was stored, not the request's time: a key ages from here (a request applied
+        -- late, its time days old, lost its key at the next sweep and could apply again).
+        SELECT i.aggregate_id, i.idem_key, i.fingerprint, i.expected + 1, i.new_version, now()
         FROM input i JOIN accepted a ON a.aggregate_id = i.aggregate_id
         WHERE i.idem_key IS NOT NULL
         RETURNING 1
