@@ -802,6 +802,50 @@ class MemberApiTest {
         .isEqualTo(1);
   }
 
+  WebTestClient.ResponseSpec rename(String token, String key, String nickname) {
+    return web.put()
+        .uri("/api/members/me/nickname")
+        .headers(
+            h -> {
+              h.setBearerAuth(token);
+              h.set("Idempotency-Key", key);
+            })
+        .contentType(MediaType.APPLICATION_JSON)
+        .bodyValue("{\"nickname\":\"" + nickname + "\"}")
+        .exchange();
+  }
+
+  /**
+   * A rename's retry with its Idempotency-Key (its reply lost) changes nothing, even after a later
+   * rename from another device: it undid that one, and published another change each time.
+   */
+  @Test
+  void a_rename_repeated_with_its_key_changes_nothing_and_undoes_no_later_rename() {
+    String nickname = nick();
+    String playerId = signUp(nickname, "correct horse");
+    String token = logIn(nickname, "correct horse");
+    String first = nick();
+    String later = nick();
+    rename(token, "rename-1", first).expectStatus().isOk();
+    rename(token, "rename-2", later).expectStatus().isOk();
+
+    rename(token, "rename-1", first)
+        .expectStatus()
+        .isOk()
+        .expectBody()
+        .jsonPath("$.nickname")
+        .isEqualTo(later);
+    problem(rename(token, "rename-1", nick()), 409, "another rename");
+    problem(rename(token, "has space", nick()), 400, "Idempotency-Key");
+    assertThat(
+            count(
+                "SELECT count(*) AS n FROM events WHERE aggregate_id = '"
+                    + playerId
+                    + "' AND event_type = 'citadel.member.v1.NicknameChanged'"))
+        .isEqualTo(2);
+    logIn(later, "correct horse");
+  }
+
   static PresenceChanged presence(
       String playerId, PresenceStatus status, String matchId, long seq) {
     return PresenceChanged.newBuilder()

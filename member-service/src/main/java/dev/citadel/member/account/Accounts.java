@@ -4,6 +4,7 @@ import dev.citadel.eventstore.AppendRequest;
 import dev.citadel.eventstore.ConcurrencyConflict;
 import dev.citadel.eventstore.EventData;
 import dev.citadel.eventstore.EventStore;
+import dev.citadel.eventstore.IdempotencyKey;
 import dev.citadel.protocol.member.v1.AccountRegistered;
 import dev.citadel.protocol.member.v1.NicknameChanged;
 import java.time.Instant;
@@ -215,8 +216,21 @@ public final class Accounts {
    * case is allowed.
    */
   public Mono<Account> rename(String playerId, String nickname, Instant now) {
+    return rename(playerId, nickname, null, now);
+  }
+
+  /**
+   * A rename; with the caller's {@code clientKey} (an {@code Idempotency-Key}) a repeat answers the
+   * account as it is now and changes nothing (a retry after a lost reply, even after a later rename
+   * by another device: it does not undo that one); the key with another nickname is 409. The key is
+   * stored with the {@code NicknameChanged} event, in the same statement.
+   */
+  public Mono<Account> rename(String playerId, String nickname, String clientKey, Instant now) {
     String nick = Credentials.nickname(nickname);
     String key = Credentials.canonical(nick).orElseThrow();
+    java.util.Optional<IdempotencyKey> once =
+        java.util.Optional.ofNullable(clientKey)
+            .map(k -> IdempotencyKey.of("rename:" + k, "rename", nick));
     EventData changed =
         new EventData(
             NicknameChanged.getDescriptor().getFullName(),
@@ -247,10 +261,30 @@ public final class Accounts {
                           journal.appendAtomically(
                               List.of(
                                   new AppendRequest(
-                                      AGGREGATE_TYPE, playerId, version, List.of(changed), now))))
+                                      AGGREGATE_TYPE,
+                                      playerId,
+                                      version,
+                                      List.of(changed),
+                                      now,
+                                      once))))
                       .then(find(playerId));
                 })
             .as(tx::transactional);
+    if (once.isPresent()) {
+      IdempotencyKey k = once.get();
+      Mono<Account> repeat =
+          journal.findKey(playerId, k.value()).flatMap(found -> answer(found, k));
+      // Looked up first (a repeat changes nothing), and again when the rename lost a race: to its
+      // own first try, whose key is stored by then.
+      renamed =
+          repeat.switchIfEmpty(
+              renamed.onErrorResume(
+                  e ->
+                      e instanceof ConcurrencyConflict
+                          || e
+                              instanceof org.springframework.dao.PessimisticLockingFailureException,
+                  e -> repeat.switchIfEmpty(Mono.error(e))));
+    }
     return renamed
         .onErrorMap(DuplicateKeyException.class, e -> taken(nick))
         .onErrorMap(
@@ -266,6 +300,17 @@ public final class Accounts {
                 new MemberRejected(
                     MemberRejected.Kind.CONFLICT,
                     "another rename took part of this one's way; try again"));
+  }
+
+  /** A keyed rename's repeat: the account now; the key with another nickname, 409. */
+  private Mono<Account> answer(dev.citadel.eventstore.KeyRecord found, IdempotencyKey key) {
+    if (!found.fingerprint().equals(key.fingerprint())) {
+      return Mono.error(
+          new MemberRejected(
+              MemberRejected.Kind.CONFLICT,
+              "this Idempotency-Key was used for another rename; use a new key for a new one"));
+    }
+    return find(found.aggregateId());
   }
 
   private static MemberRejected taken(String nick) {

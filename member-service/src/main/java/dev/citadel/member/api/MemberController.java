@@ -79,11 +79,7 @@ public class MemberController {
       @RequestBody CredentialsRequest body,
       @RequestHeader(value = IDEMPOTENCY_KEY, required = false) String key,
       ServerWebExchange exchange) {
-    if (key != null && !KEY.matcher(key).matches()) {
-      throw new MemberRejected(
-          MemberRejected.Kind.INVALID,
-          IDEMPOTENCY_KEY + " must be 1-128 printable ASCII characters without spaces");
-    }
+    requireKeyShape(key);
     // With a key, a retry after a lost reply answers with the account the first try made.
     String playerId = key == null ? UUID.randomUUID().toString() : Accounts.playerIdFor(key);
     Mono<Account> signedUp =
@@ -108,6 +104,14 @@ public class MemberController {
                         e instanceof MemberRejected r
                             && r.kind() == MemberRejected.Kind.KEY_REUSED))
         .map(a -> new SignedUp(a.playerId(), a.nickname()));
+  }
+
+  private static void requireKeyShape(String key) {
+    if (key != null && !KEY.matcher(key).matches()) {
+      throw new MemberRejected(
+          MemberRejected.Kind.INVALID,
+          IDEMPOTENCY_KEY + " must be 1-128 printable ASCII characters without spaces");
+    }
   }
 
   /**
@@ -157,9 +161,13 @@ public class MemberController {
 
   /** A new nickname for the caller, unique like at sign-up; game state follows from the event. */
   @PutMapping("/api/members/me/nickname")
-  public Mono<Me> rename(@RequestBody RenameRequest body, AuthenticatedPlayer caller) {
+  public Mono<Me> rename(
+      @RequestBody RenameRequest body,
+      @RequestHeader(value = IDEMPOTENCY_KEY, required = false) String key,
+      AuthenticatedPlayer caller) {
+    requireKeyShape(key);
     return accounts
-        .rename(caller.id(), body.nickname(), clock.instant())
+        .rename(caller.id(), body.nickname(), key, clock.instant())
         .zipWith(presence.view(caller.id()))
         .map(t -> new Me(t.getT1().playerId(), t.getT1().nickname(), t.getT2().status()));
   }
