@@ -50,9 +50,17 @@ public final class Expiry {
             p -> {
               // Now for each: a send before it may have waited (up to the producer's timeout).
               long now = clock.millis();
+              Mono<Integer> call =
+                  Mono.defer(
+                      () ->
+                          queues.retry(
+                              queue, p.matchId(), p.attempt(), now, now + roomTimeout.toMillis()));
+              // A call that failed (timed out) may have run: asked again with the same arguments,
+              // the script answers what it did (or does it now), instead of the re-send being
+              // skipped and the match cancelled at its next deadline.
+              Mono<Integer> moved = call.onErrorResume(e -> call);
               if (p.attempt() < 2) {
-                return queues
-                    .retry(queue, p.matchId(), p.attempt(), now, now + roomTimeout.toMillis())
+                return moved
                     .filter(attempt -> attempt == 2)
                     .flatMap(
                         attempt -> {
@@ -61,8 +69,7 @@ public final class Expiry {
                         })
                     .thenReturn(1);
               }
-              return queues
-                  .retry(queue, p.matchId(), p.attempt(), now, now + roomTimeout.toMillis())
+              return moved
                   .filter(attempt -> attempt > 2)
                   .flatMap(
                       attempt -> {
