@@ -55,6 +55,7 @@ public class MemberController {
   private final PresenceStore presence;
   private final LoginThrottle throttle;
   private final EdgeAddress addresses;
+  private final dev.citadel.member.login.AddressShares shares;
   private final Clock clock;
 
   public MemberController(
@@ -63,7 +64,9 @@ public class MemberController {
       PresenceStore presence,
       LoginThrottle throttle,
       EdgeAddress addresses,
+      dev.citadel.member.login.AddressShares shares,
       Clock clock) {
+    this.shares = shares;
     this.accounts = accounts;
     this.tokens = tokens;
     this.presence = presence;
@@ -84,9 +87,6 @@ public class MemberController {
     String playerId = key == null ? UUID.randomUUID().toString() : Accounts.playerIdFor(key);
     Mono<Account> signedUp =
         accounts.signUp(body.nickname(), body.password(), playerId, key != null, clock.instant());
-    if (key == null) {
-      return signedUp.map(a -> new SignedUp(a.playerId(), a.nickname()));
-    }
     // A keyed repeat checks the password against the account its key made (201 or 409): a log-in
     // by another door, so it goes through the log-in throttle; without it anyone who knew a key
     // could guess the password at the gateway's request rate, never locked out.
@@ -95,14 +95,19 @@ public class MemberController {
         .of(exchange)
         .flatMap(
             address ->
-                throttle.guard(
-                    nicknameKey,
+                // Within the address's share of bcrypt, as a log-in.
+                shares.within(
                     address,
-                    clock,
-                    signedUp,
-                    e ->
-                        e instanceof MemberRejected r
-                            && r.kind() == MemberRejected.Kind.KEY_REUSED))
+                    key == null
+                        ? signedUp
+                        : throttle.guard(
+                            nicknameKey,
+                            address,
+                            clock,
+                            signedUp,
+                            e ->
+                                e instanceof MemberRejected r
+                                    && r.kind() == MemberRejected.Kind.KEY_REUSED)))
         .map(a -> new SignedUp(a.playerId(), a.nickname()));
   }
 
@@ -132,7 +137,10 @@ public class MemberController {
                         key,
                         address,
                         clock,
-                        accounts.logIn(body.nickname(), body.password()),
+                        // The address's share of bcrypt: a success is never throttled, so one
+                        // player repeating a correct log-in filled the queue everyone shares. A
+                        // refusal here is no verdict on the password: its count is taken back.
+                        shares.within(address, accounts.logIn(body.nickname(), body.password())),
                         MemberController::wrongPassword)
                     .map(this::loggedIn));
   }

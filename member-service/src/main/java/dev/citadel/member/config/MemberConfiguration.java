@@ -210,6 +210,11 @@ public class MemberConfiguration {
   }
 
   @Bean
+  dev.citadel.member.login.AddressShares addressShares(MemberProperties props) {
+    return new dev.citadel.member.login.AddressShares(props.login().bcryptPerAddress());
+  }
+
+  @Bean
   EdgeAddress edgeAddress(ReactiveJwtDecoder decoder) {
     return new EdgeAddress(decoder);
   }

@@ -44,14 +44,16 @@ public record MemberProperties(
   /**
    * Log-in throttling (see LoginThrottle): failures allowed per nickname from one address, per
    * nickname, per address; past them every failure locks for {@code backoff} doubled each time, at
-   * most {@code maxBackoff}.
+   * most {@code maxBackoff}. {@code bcryptPerAddress}: sign-ups and log-ins one address may have
+   * running or waiting for bcrypt at once on a replica (more: 503 at once).
    */
   public record Login(
       int perNicknameAndAddress,
       int perNickname,
       int perAddress,
       Duration backoff,
-      Duration maxBackoff) {}
+      Duration maxBackoff,
+      @DefaultValue("16") int bcryptPerAddress) {}
 
   /**
    * Service clients (services and game servers) and their tokens.
