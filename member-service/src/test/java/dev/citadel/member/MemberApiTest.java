@@ -686,6 +686,26 @@ class MemberApiTest {
     login(nickname, "correct horse", freshAddress("100."), gateway).expectStatus().isEqualTo(429);
   }
 
+  /**
+   * The addresses an account is known to log in from follow it to its new nickname: left under the
+   * old one, strangers' guesses locked the renamed owner out at home.
+   */
+  @Test
+  void a_renamed_account_keeps_its_known_addresses() {
+    String nickname = nick();
+    signUp(nickname, "correct horse");
+    String gateway = gatewayToken();
+    String home = freshAddress("10.");
+    login(nickname, "correct horse", home, gateway).expectStatus().isOk();
+    String renamed = nick();
+    rename(logIn(nickname, "correct horse"), "move-" + renamed, renamed).expectStatus().isOk();
+    for (int i = 0; i < 50; i++) {
+      login(renamed, "wrong pass", freshAddress("100."), gateway).expectStatus().isUnauthorized();
+    }
+    login(renamed, "correct horse", freshAddress("100."), gateway).expectStatus().isEqualTo(429);
+    login(renamed, "correct horse", home, gateway).expectStatus().isOk();
+  }
+
   /** An IPv6 client counts by its /64: rotating the last 64 bits does not buy new guesses. */
   @Test
   void ipv6_addresses_count_by_their_slash_64() {

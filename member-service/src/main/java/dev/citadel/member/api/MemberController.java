@@ -175,9 +175,36 @@ public class MemberController {
       AuthenticatedPlayer caller) {
     requireKeyShape(key);
     return accounts
-        .rename(caller.id(), body.nickname(), key, clock.instant())
+        .find(caller.id())
+        .map(a -> Credentials.canonical(a.nickname()).orElse(""))
+        .defaultIfEmpty("")
+        .flatMap(
+            before ->
+                accounts
+                    .rename(caller.id(), body.nickname(), key, clock.instant())
+                    .flatMap(account -> throttleFollows(before, account)))
         .zipWith(presence.view(caller.id()))
         .map(t -> new Me(t.getT1().playerId(), t.getT1().nickname(), t.getT2().status()));
+  }
+
+  /**
+   * The log-in throttle's memory of the account's addresses follows it to its new nickname. Best
+   * effort: the rename stands whatever happens here.
+   */
+  private Mono<Account> throttleFollows(String before, Account account) {
+    String after = Credentials.canonical(account.nickname()).orElse("");
+    if (before.isEmpty() || after.isEmpty()) {
+      return Mono.just(account);
+    }
+    return throttle
+        .renamed(before, after)
+        .onErrorResume(
+            e -> {
+              org.slf4j.LoggerFactory.getLogger(MemberController.class)
+                  .warn("log-in throttle not moved to the new nickname: {}", e.toString());
+              return Mono.empty();
+            })
+        .thenReturn(account);
   }
 
   /** May this player join a queue now? For match-service; never routed by the gateway. */

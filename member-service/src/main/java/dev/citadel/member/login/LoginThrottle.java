@@ -280,6 +280,36 @@ public final class LoginThrottle {
         .then();
   }
 
+  /**
+   * Moves what the throttle keeps per nickname to a renamed account's new nickname: the addresses
+   * it is known to log in from (which go with the account, not the name: left behind, strangers
+   * could lock the renamed owner out at home, and whoever took the old nickname next was exempt
+   * from its nickname-wide limit at the owner's addresses) and its nickname-wide count.
+   */
+  public Mono<Void> renamed(String oldNicknameKey, String newNicknameKey) {
+    if (oldNicknameKey.equals(newNicknameKey)) {
+      return Mono.empty();
+    }
+    return redis
+        .execute(
+            RENAMED,
+            List.of(
+                "{login}:known:" + oldNicknameKey,
+                "{login}:known:" + newNicknameKey,
+                "{login}:nickname:" + oldNicknameKey,
+                "{login}:nickname:" + newNicknameKey))
+        .then();
+  }
+
+  private static final RedisScript<Long> RENAMED =
+      RedisScript.of(
+          "redis.call('DEL', KEYS[2], KEYS[4])"
+              + " if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('RENAME', KEYS[1], KEYS[2])"
+              + " end"
+              + " if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('RENAME', KEYS[3], KEYS[4])"
+              + " end return 1",
+          Long.class);
+
   /** The keys, then the attempt's record: a take-back acts only while the record is there. */
   private static List<String> withRecord(List<String> keys, Counted attempt) {
     List<String> all = new ArrayList<>(keys);
