@@ -12,7 +12,10 @@ public interface MessagePublisher extends AutoCloseable {
   /** Completes when the message is stored, or fails once retries are exhausted. */
   Mono<Delivery> publish(OutgoingMessage message);
 
-  /** Publishes in order; each element completes as its message is stored. */
+  /**
+   * Publishes in order; an element for each message stored, as it is. A message that fails has no
+   * element: the first failure is the error, signalled only once every message has its outcome.
+   */
   Flux<Delivery> publishAll(Flux<OutgoingMessage> messages);
 
   @Override

@@ -322,16 +322,23 @@ public final class OutboxPublisher {
                       .onErrorResume(
                           e -> !(e instanceof LeaseLost),
                           e -> {
+                            // The deadline below tells whether it ran out meanwhile.
                             log.debug(
                                 "outbox {} could not renew its lease: {}", name, e.toString());
-                            return System.nanoTime() - leaseEnds.get() > 0
-                                ? Mono.error(new LeaseLost())
-                                // The next renewal or the advance will tell whether it held.
-                                : Mono.just(1L);
+                            return Mono.just(1L);
                           });
                 })
             .then();
-    return Mono.firstWithSignal(send, renewing)
+    // The lease's end by this clock, watched on its own (a renewal is due only every third of a
+    // lease, and one that hangs waits for its timeout): stopped within a twentieth of a lease
+    // of it. Records already handed to the producer still land (Kafka's producer cannot take them
+    // back): the next owner's newer copies of the same events may land before them.
+    Mono<Void> runOut =
+        Flux.interval(lease.dividedBy(20))
+            .filter(t -> System.nanoTime() - leaseEnds.get() > 0)
+            .next()
+            .then(Mono.error(new LeaseLost()));
+    return Mono.firstWithSignal(send, renewing, runOut)
         .then(
             db.sql(ADVANCE_SQL)
                 .bind(0, name)

@@ -14,13 +14,6 @@ import org.junit.jupiter.api.Test;
 class ReactorKafkaPublisherTest {
 
   /**
-   * With no broker to answer, {@code KafkaProducer.send} waits for the topic's metadata (up to
-   * {@code max.block.ms}; 5 s here). Were that call made on the caller's thread, subscribing would
-   * return only after the wait, with the send failed: the publish would be done by then. The first
-   * publish creates the producer (reactor-kafka does that on a thread of its own and answers every
-   * publish that comes meanwhile from there), so the one after it shows where sends run.
-   */
-  /**
    * A batch with one message Kafka refuses (larger than the producer may send) fails only once the
    * others have their outcome, and they are delivered: failing at the first refusal while the rest
    * were still in the producer let a caller act as if none was sent (an outbox round gave its lease
@@ -69,6 +62,13 @@ class ReactorKafkaPublisherTest {
     }
   }
 
+  /**
+   * With no broker to answer, {@code KafkaProducer.send} waits for the topic's metadata (up to
+   * {@code max.block.ms}; 5 s here). Were that call made on the caller's thread, subscribing would
+   * return only after the wait, with the send failed: the publish would be done by then. The first
+   * publish creates the producer (reactor-kafka does that on a thread of its own and answers every
+   * publish that comes meanwhile from there), so the one after it shows where sends run.
+   */
   @Test
   void a_publish_never_blocks_the_caller_while_kafka_cannot_be_reached() throws IOException {
     String nobody;
