@@ -124,21 +124,41 @@ public final class LeaderboardRebuild {
     log.info("leaderboards not known complete in Redis: rebuilding them from the journal");
     // Renewed on a timer, not after each page: a page waits for loads behind the live ones and
     // may take longer than the lock lasts (a second instance then started a rebuild of its own).
+    // When the lock ends by this clock (a tenth early: the lock was taken just before): moved on
+    // by each renewal that succeeds. Renewals that fail (Redis out of this instance's reach) do
+    // not count as renewed: past it, another instance may hold the lock and rebuild.
+    long held = lockTtl.toNanos() - lockTtl.toNanos() / 10;
+    java.util.concurrent.atomic.AtomicLong lockEnds =
+        new java.util.concurrent.atomic.AtomicLong(System.nanoTime() + held);
     Mono<Long> lockLost =
         Flux.interval(lockTtl.dividedBy(3))
             .concatMap(
-                t ->
-                    redis
-                        .execute(
-                            RENEW, List.of(LOCK), List.of(owner, Long.toString(lockTtl.toMillis())))
-                        .next()
-                        // Not known (Redis away for a moment): the next renewal tells.
-                        .onErrorResume(e -> Mono.just(1L)))
+                t -> {
+                  long sent = System.nanoTime();
+                  return redis
+                      .execute(
+                          RENEW, List.of(LOCK), List.of(owner, Long.toString(lockTtl.toMillis())))
+                      .next()
+                      .timeout(lockTtl.dividedBy(3))
+                      .doOnNext(
+                          renewed -> {
+                            if (renewed == 1) {
+                              lockEnds.set(sent + held);
+                            }
+                          })
+                      // Not known (Redis away for a moment): the deadline below tells.
+                      .onErrorResume(e -> Mono.just(1L));
+                })
             .filter(renewed -> renewed == 0)
             .next()
             // Another instance took over (ours lapsed): it rebuilds, not both.
             .flatMap(lost -> Mono.error(new IllegalStateException("rebuild lock lost")));
-    return Mono.firstWithSignal(rebuild(), lockLost)
+    Mono<Long> runOut =
+        Flux.interval(lockTtl.dividedBy(20))
+            .filter(t -> System.nanoTime() - lockEnds.get() > 0)
+            .next()
+            .then(Mono.error(new IllegalStateException("rebuild lock ran out, not renewed")));
+    return Mono.firstWithSignal(rebuild(), lockLost, runOut)
         .flatMap(
             count ->
                 redis

@@ -139,12 +139,13 @@ class LeaderboardRebuildTest {
       ids.add(id);
     }
     redis.getConnectionFactory().getReactiveConnection().serverCommands().flushAll().block();
-    // Each load a tenth of a second: at 4 at once, a page of 40 and more takes a second or more.
+    // Each load 0.4 s: at 4 at once, a page of 40 players and more takes 4 s or more, longer
+    // than the lock (3 s, renewed every second: only a stall of 2 s lets it lapse).
     var slowLoads =
         new dev.citadel.gamestate.testing.ForwardingEventStore(store) {
           @Override
           public reactor.core.publisher.Mono<dev.citadel.eventstore.LoadedStream> load(String id) {
-            return super.load(id).delayElement(java.time.Duration.ofMillis(100));
+            return super.load(id).delayElement(java.time.Duration.ofMillis(400));
           }
         };
     var slowPlayers =
@@ -156,7 +157,7 @@ class LeaderboardRebuildTest {
             List.of(),
             new SimpleMeterRegistry(),
             System::nanoTime);
-    java.time.Duration lock = java.time.Duration.ofMillis(600);
+    java.time.Duration lock = java.time.Duration.ofSeconds(3);
     var first =
         new LeaderboardRebuild(store, slowPlayers, redis, new SimpleMeterRegistry(), lock)
             .rebuildIfLost()
