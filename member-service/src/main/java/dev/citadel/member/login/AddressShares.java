@@ -23,10 +23,14 @@ public final class AddressShares {
     this.perAddress = perAddress;
   }
 
-  /** {@code work} within {@code address}'s share: counted from subscription to its end. */
-  public <T> Mono<T> within(String address, Mono<T> work) {
+  /**
+   * {@code work} within {@code address}'s share: counted from subscription to its end. IPv6
+   * addresses count by their /64, as the log-in throttle counts them: a client holds a whole /64.
+   */
+  public <T> Mono<T> within(String clientAddress, Mono<T> work) {
     return Mono.defer(
         () -> {
+          String address = dev.citadel.web.security.ClientAddress.bucket(clientAddress);
           boolean[] admitted = new boolean[1];
           inFlight.compute(
               address,

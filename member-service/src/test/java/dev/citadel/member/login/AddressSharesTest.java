@@ -29,6 +29,16 @@ class AddressSharesTest {
   }
 
   @Test
+  void an_ipv6_client_counts_by_its_slash_64() {
+    AddressShares shares = new AddressShares(1);
+    Disposable held = shares.within("2001:db8:77:1::1", Mono.never()).subscribe();
+    assertThatThrownBy(() -> shares.within("2001:db8:77:1::2", Mono.just(1)).block())
+        .isInstanceOf(MemberRejected.class);
+    assertThat(shares.within("2001:db8:77:2::1", Mono.just(1)).block()).isEqualTo(1);
+    held.dispose();
+  }
+
+  @Test
   void a_failed_check_gives_its_place_back() {
     AddressShares shares = new AddressShares(1);
     assertThatThrownBy(
