@@ -67,7 +67,8 @@ public final class Ratings {
    * What game-state knows of a match: {@code IN_ROOM}, {@code ENDED}, or {@code NONE}; tried on
    * each instance in turn as {@link #of} is (until 2026-12-07 the first alone: while it was down, a
    * player whose seat Redis had lost was refused as in a game). No instance able to say now: a 503
-   * (an {@link dev.citadel.web.problem.ApiException}), or what {@link #forNow} tells.
+   * (an {@link dev.citadel.web.problem.ApiException}, as {@link #forNow} tells): unreachable, too
+   * slow or busy.
    */
   public Mono<String> matchState(String matchId) {
     return fromAny(
@@ -84,19 +85,20 @@ public final class Ratings {
                                     ? r.bodyToMono(MatchState.class).map(MatchState::state)
                                     : r.createError()))
         .onErrorMap(
-            Ratings::refusedForNow,
+            e ->
+                refusedForNow(e)
+                    || e instanceof WebClientRequestException
+                    || e instanceof java.util.concurrent.TimeoutException,
             e -> unavailable("game-state cannot say whether the game is over now; try again"));
   }
 
   /**
-   * Whether an error of {@link #of} or {@link #matchState} means "not known now, ask again" (every
-   * instance unreachable, too slow or busy) rather than a refusal of the request itself.
+   * Whether an error of {@link #matchState} means "not known now, ask again" (every instance
+   * unreachable, too slow or busy) rather than a refusal of the request itself.
    */
   public static boolean forNow(Throwable e) {
     return e instanceof dev.citadel.web.problem.ApiException a
-            && a.status() == org.springframework.http.HttpStatus.SERVICE_UNAVAILABLE
-        || e instanceof WebClientRequestException
-        || e instanceof java.util.concurrent.TimeoutException;
+        && a.status() == org.springframework.http.HttpStatus.SERVICE_UNAVAILABLE;
   }
 
   private record MatchState(String state) {}
