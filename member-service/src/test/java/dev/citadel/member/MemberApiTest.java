@@ -706,6 +706,51 @@ class MemberApiTest {
     login(renamed, "correct horse", home, gateway).expectStatus().isOk();
   }
 
+  @Autowired dev.citadel.member.login.AddressShares shares;
+
+  /**
+   * One address's share of bcrypt taken (here held directly: in production, its sign-ups and
+   * log-ins waiting for bcrypt): its next sign-up and log-in are 503 at once, no verdict on the
+   * password (not counted by the throttle); another address goes on.
+   */
+  @Test
+  void an_address_past_its_share_of_bcrypt_is_refused_at_once_and_nothing_is_counted() {
+    String nickname = nick();
+    signUp(nickname, "correct horse");
+    String gateway = gatewayToken();
+    String crowded = freshAddress("172.");
+    List<reactor.core.Disposable> held = new java.util.ArrayList<>();
+    try {
+      for (int i = 0; i < 16; i++) { // the configured share (citadel.login.bcrypt-per-address)
+        held.add(shares.within(crowded, Mono.never()).subscribe());
+      }
+      for (int i = 0; i < 6; i++) {
+        login(nickname, "correct horse", crowded, gateway)
+            .expectStatus()
+            .isEqualTo(503)
+            .expectHeader()
+            .exists("Retry-After");
+      }
+      web.post()
+          .uri("/api/members")
+          .headers(
+              h -> {
+                h.set("X-Forwarded-For", crowded);
+                h.setBearerAuth(gateway);
+              })
+          .contentType(MediaType.APPLICATION_JSON)
+          .bodyValue("{\"nickname\":\"" + nick() + "\",\"password\":\"correct horse\"}")
+          .exchange()
+          .expectStatus()
+          .isEqualTo(503);
+      login(nickname, "correct horse", freshAddress("10."), gateway).expectStatus().isOk();
+    } finally {
+      held.forEach(reactor.core.Disposable::dispose);
+    }
+    // Six refusals counted no failure: not locked.
+    login(nickname, "correct horse", crowded, gateway).expectStatus().isOk();
+  }
+
   /** An IPv6 client counts by its /64: rotating the last 64 bits does not buy new guesses. */
   @Test
   void ipv6_addresses_count_by_their_slash_64() {
