@@ -168,6 +168,11 @@ public class GatewayConfiguration {
   }
 
   @Bean
+  dev.citadel.gateway.identity.ClientAddressHeader clientAddressHeader() {
+    return new dev.citadel.gateway.identity.ClientAddressHeader();
+  }
+
+  @Bean
   dev.citadel.gateway.routing.UpgradeFilter upgradeFilter() {
     return new dev.citadel.gateway.routing.UpgradeFilter();
   }

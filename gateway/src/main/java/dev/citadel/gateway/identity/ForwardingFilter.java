@@ -93,9 +93,17 @@ public final class ForwardingFilter implements GlobalFilter, Ordered {
             });
   }
 
+  /**
+   * The client's address as this filter resolved it, for {@link ClientAddressHeader}: Spring Cloud
+   * Gateway's own header filter removes every {@code X-Forwarded-*} header (ours too) as the
+   * request leaves, when its X-Forwarded handling is off as here.
+   */
+  public static final String CLIENT_ADDRESS = ForwardingFilter.class.getName() + ".client";
+
   /** The request as it goes on: our headers only, and {@code bearer} instead of the caller's. */
   private static ServerWebExchange forwarded(
       ServerWebExchange exchange, String client, String bearer) {
+    exchange.getAttributes().put(CLIENT_ADDRESS, client);
     ServerHttpRequest request =
         exchange
             .getRequest()
