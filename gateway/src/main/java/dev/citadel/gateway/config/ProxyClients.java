@@ -24,6 +24,8 @@ import reactor.netty.resources.ConnectionProvider;
  */
 @Configuration(proxyBeanMethods = false)
 class ProxyClients {
+  static final String HANDSHAKE_TIMEOUT = "citadel.handshakeTimeout";
+
   @Bean
   @Primary
   ReactorNettyWebSocketClient unpooledWebSocketClient(HttpClientProperties properties) {
@@ -32,6 +34,23 @@ class ProxyClients {
       sockets =
           sockets.option(ChannelOption.CONNECT_TIMEOUT_MILLIS, properties.getConnectTimeout());
     }
+    // The handshake is bounded (the response timeout, 15 s): an instance that takes the connection
+    // and never answers the upgrade (frozen, its node gone) held the player's socket, already
+    // upgraded at the gateway, and this one for ever. Only the handshake: once it is answered the
+    // bound goes, and a quiet socket stays open.
+    java.time.Duration handshake =
+        properties.getResponseTimeout() != null
+            ? properties.getResponseTimeout()
+            : java.time.Duration.ofSeconds(15);
+    sockets =
+        sockets
+            .doOnConnected(
+                connection ->
+                    connection.addHandlerFirst(
+                        HANDSHAKE_TIMEOUT,
+                        new io.netty.handler.timeout.ReadTimeoutHandler(
+                            handshake.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)))
+            .doOnResponse((response, connection) -> connection.removeHandler(HANDSHAKE_TIMEOUT));
     HttpClientProperties.Websocket spec = properties.getWebsocket();
     return new ReactorNettyWebSocketClient(
         sockets,
