@@ -52,16 +52,52 @@ public final class DnsInstances implements Supplier<Flux<URI>> {
     this.nanos = nanos;
   }
 
+  /**
+   * How long a refresh waits for the lookup: past it, the lookup goes on in the background (one at
+   * a time) and this refresh takes it as no answer (the last one stands, as above). A slow resolver
+   * (ndots search lists, a CoreDNS timing out: tens of seconds) held every probe round behind it,
+   * and an instance that died stayed in the list for minutes.
+   */
+  static final java.time.Duration LOOKUP_WAIT = java.time.Duration.ofSeconds(1);
+
+  /** The lookup under way, if any: refreshes while it runs wait on it, none starts another. */
+  private Mono<List<URI>> lookup;
+
+  private synchronized Mono<List<URI>> lookup() {
+    if (lookup == null) {
+      Mono<List<URI>> started =
+          Mono.fromCallable(() -> uris(resolver.resolve(name)))
+              .subscribeOn(Schedulers.boundedElastic()) // resolving blocks
+              .onErrorResume(
+                  UnknownHostException.class,
+                  e -> {
+                    log.debug("{} does not resolve: {}", name, e.toString());
+                    return Mono.just(List.of());
+                  })
+              // Cleared before its answer is handed on: a refresh right after it starts anew.
+              .doOnSuccess(found -> lookedUp())
+              .doOnError(e -> lookedUp())
+              .cache();
+      lookup = started;
+      started.subscribe(found -> {}, e -> {}); // runs to its end, waited for or not
+    }
+    return lookup;
+  }
+
+  private synchronized void lookedUp() {
+    lookup = null;
+  }
+
   @Override
   public Flux<URI> get() {
-    return Mono.fromCallable(() -> uris(resolver.resolve(name)))
-        .subscribeOn(Schedulers.boundedElastic()) // resolving blocks
-        .onErrorResume(
-            UnknownHostException.class,
-            e -> {
-              log.debug("{} does not resolve: {}", name, e.toString());
-              return Mono.just(List.of());
-            })
+    return lookup()
+        .timeout(
+            LOOKUP_WAIT,
+            Mono.fromSupplier(
+                () -> {
+                  log.debug("{} not resolved within {}: the last answer stands", name, LOOKUP_WAIT);
+                  return List.<URI>of();
+                }))
         .map(
             found -> {
               if (found.isEmpty()) {

@@ -50,6 +50,47 @@ class DnsInstancesTest {
     assertThat(dns.get().collectList().block()).containsExactly(URI.create("http://10.0.0.2:8083"));
   }
 
+  /**
+   * A resolver that does not answer (a DNS server timing out) holds a refresh for {@link
+   * DnsInstances#LOOKUP_WAIT} only, the last answer standing, and never more than one lookup runs.
+   */
+  @Test
+  void a_lookup_that_hangs_holds_no_refresh_and_runs_once() throws Exception {
+    InetAddress one = InetAddress.getByName("10.0.0.1");
+    java.util.concurrent.CountDownLatch answering = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicInteger lookups =
+        new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicBoolean hang =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    DnsInstances dns =
+        new DnsInstances(
+            "game-state",
+            8083,
+            name -> {
+              lookups.incrementAndGet();
+              if (hang.get()) {
+                try {
+                  answering.await(30, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+              }
+              return new InetAddress[] {one};
+            },
+            System::nanoTime);
+    assertThat(dns.get().collectList().block()).hasSize(1);
+
+    hang.set(true);
+    lookups.set(0);
+    for (int i = 0; i < 3; i++) {
+      assertThat(dns.get().collectList().block(java.time.Duration.ofSeconds(5)))
+          .as("the last answer, in time")
+          .containsExactly(URI.create("http://10.0.0.1:8083"));
+    }
+    assertThat(lookups.get()).as("one lookup under way, not one a refresh").isEqualTo(1);
+    answering.countDown();
+  }
+
   @Test
   void an_ipv6_address_is_a_url_with_a_host() throws Exception {
     InetAddress v6 = InetAddress.getByName("fd00::5");
