@@ -28,6 +28,7 @@ import reactor.netty.http.server.HttpServer;
 @CitadelInfra
 class ForwardedAddressTest {
   final AtomicReference<List<String>> forwardedFor = new AtomicReference<>();
+  final AtomicReference<List<String>> forwardingHeaders = new AtomicReference<>();
   final AtomicReference<String> authorization = new AtomicReference<>();
 
   /** A stand-in member-service (log-in only) and game-state instance (its probe only). */
@@ -43,6 +44,14 @@ class ForwardedAddressTest {
                           "/api/members/login",
                           (request, response) -> {
                             forwardedFor.set(request.requestHeaders().getAll("X-Forwarded-For"));
+                            forwardingHeaders.set(
+                                request.requestHeaders().names().stream()
+                                    .filter(
+                                        n ->
+                                            n.toLowerCase(java.util.Locale.ROOT)
+                                                    .startsWith("x-forwarded-")
+                                                || n.equalsIgnoreCase("Forwarded"))
+                                    .toList());
                             authorization.set(request.requestHeaders().get("Authorization"));
                             return response
                                 .header("Content-Type", "application/json")
@@ -83,7 +92,8 @@ class ForwardedAddressTest {
         HttpClient.create()
             .headers(
                 h ->
-                    h.set("X-Forwarded-For", "203.0.113.9")
+                    // What the ingress (trusted) says: the client is the last entry it added.
+                    h.set("X-Forwarded-For", "198.51.100.1, 203.0.113.9")
                         .set("X-Forwarded-Host", "evil.example")
                         .set("Content-Type", "application/json"))
             .post()
@@ -96,6 +106,7 @@ class ForwardedAddressTest {
 
     assertThat(status).isEqualTo(200);
     assertThat(forwardedFor.get()).containsExactly("203.0.113.9");
+    assertThat(forwardingHeaders.get()).containsExactly("X-Forwarded-For");
     assertThat(authorization.get()).startsWith("Bearer ").doesNotContain("someone");
   }
 }

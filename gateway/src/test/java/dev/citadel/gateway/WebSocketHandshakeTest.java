@@ -99,6 +99,11 @@ class WebSocketHandshakeTest {
                 "--citadel.gateway.game-state.instances=http://127.0.0.1:" + instance.port(),
                 "--citadel.gateway.game-state.health-interval=200ms",
                 "--spring.cloud.gateway.server.webflux.httpclient.response-timeout=2s");
+    // Routing to the instance once its probe says ready (before, an upgrade is a 503).
+    var instances = gateway.getBean(dev.citadel.affinity.GameStateInstances.class);
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> !instances.healthy().isEmpty());
     List<String> heard = new CopyOnWriteArrayList<>();
     var quiet =
         client("quiet")

@@ -707,6 +707,7 @@ class MemberApiTest {
   }
 
   @Autowired dev.citadel.member.login.AddressShares shares;
+  @Autowired dev.citadel.member.config.MemberProperties properties;
 
   /**
    * One address's share of bcrypt taken (here held directly: in production, its sign-ups and
@@ -721,7 +722,8 @@ class MemberApiTest {
     String crowded = freshAddress("172.");
     List<reactor.core.Disposable> held = new java.util.ArrayList<>();
     try {
-      for (int i = 0; i < 16; i++) { // the configured share (citadel.login.bcrypt-per-address)
+      int share = properties.login().bcryptPerAddress();
+      for (int i = 0; i < share; i++) {
         held.add(shares.within(crowded, Mono.never()).subscribe());
       }
       for (int i = 0; i < 6; i++) {

@@ -64,28 +64,47 @@ public final class DnsInstances implements Supplier<Flux<URI>> {
   private Mono<List<URI>> lookup;
 
   private synchronized Mono<List<URI>> lookup() {
-    if (lookup == null) {
-      Mono<List<URI>> started =
-          Mono.fromCallable(() -> uris(resolver.resolve(name)))
-              .subscribeOn(Schedulers.boundedElastic()) // resolving blocks
-              .onErrorResume(
-                  UnknownHostException.class,
-                  e -> {
-                    log.debug("{} does not resolve: {}", name, e.toString());
-                    return Mono.just(List.of());
-                  })
-              // Cleared before its answer is handed on: a refresh right after it starts anew.
-              .doOnSuccess(found -> lookedUp())
-              .doOnError(e -> lookedUp())
-              .cache();
-      lookup = started;
-      started.subscribe(found -> {}, e -> {}); // runs to its end, waited for or not
+    if (lookup != null) {
+      return lookup;
     }
-    return lookup;
+    java.util.concurrent.atomic.AtomicReference<Mono<List<URI>>> self =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    Mono<List<URI>> started =
+        Mono.fromCallable(() -> uris(resolver.resolve(name)))
+            .subscribeOn(Schedulers.boundedElastic()) // resolving blocks
+            .onErrorResume(
+                UnknownHostException.class,
+                e -> {
+                  log.debug("{} does not resolve: {}", name, e.toString());
+                  return Mono.just(List.of());
+                })
+            // Kept (an answer that came after its refresh stopped waiting counts too) and cleared
+            // before it is handed on: a refresh right after it starts anew.
+            .doOnSuccess(
+                found -> {
+                  if (found != null && !found.isEmpty()) {
+                    answered(found);
+                  }
+                  lookedUp(self.get());
+                })
+            .doOnError(e -> lookedUp(self.get()))
+            .cache();
+    self.set(started);
+    lookup = started;
+    // Runs to its end, waited for or not.
+    started.subscribe(found -> {}, e -> log.debug("{} not resolved: {}", name, e.toString()));
+    return started;
   }
 
-  private synchronized void lookedUp() {
-    lookup = null;
+  private synchronized void lookedUp(Mono<List<URI>> done) {
+    if (lookup == done) {
+      lookup = null;
+    }
+  }
+
+  private synchronized void answered(List<URI> found) {
+    lastAnswer = found;
+    lastAnswerAt = nanos.getAsLong();
   }
 
   @Override
@@ -106,8 +125,7 @@ public final class DnsInstances implements Supplier<Flux<URI>> {
                     ? lastAnswer
                     : List.<URI>of();
               }
-              lastAnswer = found;
-              lastAnswerAt = nanos.getAsLong();
+              answered(found);
               return found;
             })
         .flatMapMany(Flux::fromIterable);

@@ -21,8 +21,9 @@ import reactor.core.publisher.Mono;
  * What the gateway passes on about a request besides the request itself: the caller's token as it
  * came (every service verifies it on its own), and the client's address in {@code X-Forwarded-For},
  * resolved here ({@link ClientAddress}: believed only from trusted proxies) and written as the ONLY
- * entry. Whatever a client wrote in {@code X-Forwarded-*}, {@code Forwarded} or {@code X-Player-Id}
- * is dropped: no header proves anything to the services behind.
+ * entry (by {@link ClientAddressHeader}, as the request leaves). Whatever a client wrote in {@code
+ * X-Forwarded-*}, {@code Forwarded} or {@code X-Player-Id} is dropped: no header proves anything to
+ * the services behind.
  *
  * <p>Sign-up and log-in carry the gateway's own service token ({@code edge.forward}) instead of
  * whatever the client sent: with it, member-service counts log-in attempts under the address
@@ -118,6 +119,8 @@ public final class ForwardingFilter implements GlobalFilter, Ordered {
                       .filter(n -> n.regionMatches(true, 0, "X-Forwarded-", 0, 12))
                       .toList()
                       .forEach(h::remove);
+                  // For this gateway's own filters; what the service receives is written by
+                  // ClientAddressHeader (Spring Cloud Gateway removes this one on the way out).
                   h.set("X-Forwarded-For", client);
                   if (bearer != null) {
                     h.setBearerAuth(bearer);
