@@ -41,8 +41,7 @@ public final class Accounts {
   private static final String NICKNAME_HOLDER_SQL =
       "SELECT player_id FROM accounts WHERE nickname_key = $1";
   private static final String RENAME_SQL =
-      "UPDATE accounts SET nickname = $2, nickname_key = $3 WHERE player_id = $1"
-          + " AND nickname IS DISTINCT FROM $2";
+      "UPDATE accounts SET nickname = $2, nickname_key = $3 WHERE player_id = $1";
 
   private record Row(Account account, String passwordHash) {}
 
@@ -258,23 +257,16 @@ public final class Accounts {
                       .bind(2, key)
                       .fetch()
                       .rowsUpdated()
-                      // The nickname it has already (a resend without a key): nothing to record.
-                      // Each NicknameChanged is applied by game-state in order; a copy of one that
-                      // changed nothing there could be taken, delivered again later, for a newer
-                      // rename's undoing.
-                      .flatMap(
-                          updated ->
-                              updated == 0
-                                  ? Mono.<List<dev.citadel.eventstore.Appended>>empty()
-                                  : journal.appendAtomically(
-                                      List.of(
-                                          new AppendRequest(
-                                              AGGREGATE_TYPE,
-                                              playerId,
-                                              version,
-                                              List.of(changed),
-                                              now,
-                                              once))))
+                      .then(
+                          journal.appendAtomically(
+                              List.of(
+                                  new AppendRequest(
+                                      AGGREGATE_TYPE,
+                                      playerId,
+                                      version,
+                                      List.of(changed),
+                                      now,
+                                      once))))
                       .then(find(playerId));
                 })
             .as(tx::transactional);
