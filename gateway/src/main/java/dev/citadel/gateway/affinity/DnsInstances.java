@@ -109,7 +109,7 @@ public final class DnsInstances implements Supplier<Flux<URI>> {
 
   @Override
   public Flux<URI> get() {
-    return lookup()
+    return Mono.defer(this::lookup) // at subscription: a Flux subscribed again looks up again
         .timeout(
             LOOKUP_WAIT,
             Mono.fromSupplier(
@@ -125,8 +125,7 @@ public final class DnsInstances implements Supplier<Flux<URI>> {
                     ? lastAnswer
                     : List.<URI>of();
               }
-              answered(found);
-              return found;
+              return found; // kept by the lookup itself (answered)
             })
         .flatMapMany(Flux::fromIterable);
   }

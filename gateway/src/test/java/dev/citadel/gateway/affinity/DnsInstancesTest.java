@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
@@ -92,6 +93,54 @@ class DnsInstancesTest {
     } finally {
       answering.countDown();
     }
+  }
+
+  /**
+   * An answer that comes after its refresh stopped waiting is kept: the next refresh serves it (it
+   * was dropped, and the next refresh had to look up again).
+   */
+  @Test
+  void an_answer_that_comes_late_is_kept_for_the_next_refresh() throws Exception {
+    InetAddress one = InetAddress.getByName("10.0.0.1");
+    InetAddress two = InetAddress.getByName("10.0.0.2");
+    java.util.concurrent.CountDownLatch answering = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicInteger lookups =
+        new java.util.concurrent.atomic.AtomicInteger();
+    DnsInstances dns =
+        new DnsInstances(
+            "game-state",
+            8083,
+            name -> {
+              if (lookups.incrementAndGet() == 1) {
+                return new InetAddress[] {one};
+              }
+              if (lookups.get() == 2) {
+                try {
+                  answering.await(30, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+                return new InetAddress[] {two}; // late
+              }
+              throw new UnknownHostException("Temporary failure in name resolution");
+            },
+            System::nanoTime);
+    assertThat(dns.get().collectList().block()).containsExactly(URI.create("http://10.0.0.1:8083"));
+    try {
+      assertThat(dns.get().collectList().block(java.time.Duration.ofSeconds(5)))
+          .as("not answered in time: the last answer")
+          .containsExactly(URI.create("http://10.0.0.1:8083"));
+    } finally {
+      answering.countDown();
+    }
+    org.awaitility.Awaitility.await()
+        .atMost(java.time.Duration.ofSeconds(10))
+        .until(
+            () ->
+                dns.get()
+                    .collectList()
+                    .block()
+                    .equals(List.of(URI.create("http://10.0.0.2:8083"))));
   }
 
   @Test
