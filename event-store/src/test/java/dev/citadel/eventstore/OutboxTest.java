@@ -56,6 +56,16 @@ class OutboxTest {
     publisher.close();
   }
 
+  /** A publisher whose sends never end: stalled, Kafka retrying. */
+  static MessagePublisher stalledInTheSend() {
+    return new CrashingPublisher(publisher, 0) {
+      @Override
+      public Flux<Delivery> publishAll(Flux<OutgoingMessage> messages) {
+        return Flux.never();
+      }
+    };
+  }
+
   /** Publishes the first {@code budget} messages, then fails as a crashing process would. */
   static class CrashingPublisher implements MessagePublisher {
     private final MessagePublisher delegate;
@@ -446,12 +456,7 @@ class OutboxTest {
     OutboxPublisher a =
         new OutboxPublisher(
             fixture.pool,
-            new CrashingPublisher(publisher, 0) {
-              @Override
-              public Flux<Delivery> publishAll(Flux<OutgoingMessage> messages) {
-                return Flux.never(); // stalled in the send
-              }
-            },
+            stalledInTheSend(),
             "taken",
             topic,
             100,
@@ -492,12 +497,7 @@ class OutboxTest {
     OutboxPublisher a =
         new OutboxPublisher(
             failing(fixture.pool, "SET lease_until = clock_timestamp()"),
-            new CrashingPublisher(publisher, 0) {
-              @Override
-              public Flux<Delivery> publishAll(Flux<OutgoingMessage> messages) {
-                return Flux.never(); // stalled in the send
-              }
-            },
+            stalledInTheSend(),
             "unrenewed",
             topic,
             100,

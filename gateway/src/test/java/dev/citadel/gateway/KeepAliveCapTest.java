@@ -4,15 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.citadel.infra.FreePorts;
 import dev.citadel.infra.junit.CitadelInfra;
-import dev.citadel.infra.junit.SharedInfra;
-import dev.citadel.web.testing.TestIdentity;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.resources.ConnectionProvider;
@@ -26,14 +23,7 @@ class KeepAliveCapTest {
   @Test
   void a_connection_is_closed_after_its_thousandth_request() {
     try (ConfigurableApplicationContext gateway =
-        new SpringApplicationBuilder(GatewayApplication.class)
-            .run(
-                "--server.port=0",
-                "--management.server.port=0",
-                "--CITADEL_MEMBER_URL=" + TestIdentity.shared().memberUrl(),
-                "--citadel.security.client.secret=" + TestIdentity.CLIENT_SECRETS.get("gateway"),
-                "--spring.data.redis.url=" + SharedInfra.redis().url(),
-                "--citadel.gateway.game-state.instances=http://127.0.0.1:" + FreePorts.next())) {
+        TestGateways.start("http://127.0.0.1:" + FreePorts.next())) {
       ConnectionProvider one = ConnectionProvider.create("keep-alive-cap", 1);
       try {
         Set<Object> connections = ConcurrentHashMap.newKeySet();

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.citadel.infra.junit.CitadelInfra;
-import dev.citadel.infra.junit.SharedInfra;
 import dev.citadel.web.testing.TestIdentity;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -94,17 +93,11 @@ class ProxyPoolTest {
 
   void startGateway(String... more) {
     List<String> args =
-        new ArrayList<>(
-            List.of(
-                "--server.port=0",
-                "--management.server.port=0",
-                "--CITADEL_MEMBER_URL=" + TestIdentity.shared().memberUrl(),
-                "--citadel.security.client.secret=" + TestIdentity.CLIENT_SECRETS.get("gateway"),
-                "--spring.data.redis.url=" + SharedInfra.redis().url(),
-                "--citadel.gateway.game-state.instances=http://127.0.0.1:" + instance.port(),
-                "--citadel.gateway.game-state.health-interval=200ms",
-                "--spring.cloud.gateway.server.webflux.httpclient.pool.max-connections=2",
-                "--spring.cloud.gateway.server.webflux.httpclient.pool.acquire-timeout=300"));
+        TestGateways.args(
+            "http://127.0.0.1:" + instance.port(),
+            "--citadel.gateway.game-state.health-interval=200ms",
+            "--spring.cloud.gateway.server.webflux.httpclient.pool.max-connections=2",
+            "--spring.cloud.gateway.server.webflux.httpclient.pool.acquire-timeout=300");
     args.addAll(List.of(more));
     gateway =
         new SpringApplicationBuilder(GatewayApplication.class)

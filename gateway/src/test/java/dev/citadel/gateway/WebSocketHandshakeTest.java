@@ -3,7 +3,6 @@ package dev.citadel.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.citadel.infra.junit.CitadelInfra;
-import dev.citadel.infra.junit.SharedInfra;
 import dev.citadel.web.testing.TestIdentity;
 import java.time.Duration;
 import java.util.List;
@@ -11,7 +10,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
@@ -89,16 +87,10 @@ class WebSocketHandshakeTest {
   @Test
   void an_upgrade_never_answered_is_closed_after_the_handshake_timeout_a_quiet_socket_is_not() {
     gateway =
-        new SpringApplicationBuilder(GatewayApplication.class)
-            .run(
-                "--server.port=0",
-                "--management.server.port=0",
-                "--CITADEL_MEMBER_URL=" + TestIdentity.shared().memberUrl(),
-                "--citadel.security.client.secret=" + TestIdentity.CLIENT_SECRETS.get("gateway"),
-                "--spring.data.redis.url=" + SharedInfra.redis().url(),
-                "--citadel.gateway.game-state.instances=http://127.0.0.1:" + instance.port(),
-                "--citadel.gateway.game-state.health-interval=200ms",
-                "--spring.cloud.gateway.server.webflux.httpclient.response-timeout=2s");
+        TestGateways.start(
+            "http://127.0.0.1:" + instance.port(),
+            "--citadel.gateway.game-state.health-interval=200ms",
+            "--spring.cloud.gateway.server.webflux.httpclient.response-timeout=2s");
     // Routing to the instance once its probe says ready (before, an upgrade is a 503).
     var instances = gateway.getBean(dev.citadel.affinity.GameStateInstances.class);
     org.awaitility.Awaitility.await()
