@@ -85,10 +85,7 @@ public final class Ratings {
                                     ? r.bodyToMono(MatchState.class).map(MatchState::state)
                                     : r.createError()))
         .onErrorMap(
-            e ->
-                refusedForNow(e)
-                    || e instanceof WebClientRequestException
-                    || e instanceof java.util.concurrent.TimeoutException,
+            e -> refusedForNow(e) || unreachable(e),
             e -> unavailable("game-state cannot say whether the game is over now; try again"));
   }
 
@@ -108,6 +105,12 @@ public final class Ratings {
         org.springframework.http.HttpStatus.SERVICE_UNAVAILABLE, detail);
   }
 
+  /** Not reached, or no answer in time. */
+  private static boolean unreachable(Throwable e) {
+    return e instanceof WebClientRequestException
+        || e instanceof java.util.concurrent.TimeoutException;
+  }
+
   private static boolean refusedForNow(Throwable e) {
     return e
             instanceof org.springframework.web.reactive.function.client.WebClientResponseException r
@@ -123,8 +126,7 @@ public final class Ratings {
     // Unreachable, too slow, or failing (5xx): the next instance reads the same journal.
     return read.onErrorResume(
         e ->
-            e instanceof WebClientRequestException
-                || e instanceof java.util.concurrent.TimeoutException
+            unreachable(e)
                 || (e
                         instanceof
                         org.springframework.web.reactive.function.client.WebClientResponseException

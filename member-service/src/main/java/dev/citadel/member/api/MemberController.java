@@ -50,6 +50,8 @@ public class MemberController {
   /** Counted against the throttle for log-ins whose nickname cannot exist. */
   static final String NO_SUCH_NICKNAME = "-";
 
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(MemberController.class);
   private final Accounts accounts;
   private final TokenIssuer tokens;
   private final PresenceStore presence;
@@ -101,13 +103,7 @@ public class MemberController {
                     key == null
                         ? signedUp
                         : throttle.guard(
-                            nicknameKey,
-                            address,
-                            clock,
-                            signedUp,
-                            e ->
-                                e instanceof MemberRejected r
-                                    && r.kind() == MemberRejected.Kind.KEY_REUSED)))
+                            nicknameKey, address, clock, signedUp, MemberController::keyReused)))
         .map(a -> new SignedUp(a.playerId(), a.nickname()));
   }
 
@@ -143,6 +139,11 @@ public class MemberController {
                         shares.within(address, accounts.logIn(body.nickname(), body.password())),
                         MemberController::wrongPassword)
                     .map(this::loggedIn));
+  }
+
+  /** A keyed sign-up's verdict on the password: its key's account has another one. */
+  private static boolean keyReused(Throwable e) {
+    return e instanceof MemberRejected r && r.kind() == MemberRejected.Kind.KEY_REUSED;
   }
 
   /** The one answer that is a verdict on the password; anything else (busy, store) is not. */
@@ -200,8 +201,7 @@ public class MemberController {
         .renamed(before, after)
         .onErrorResume(
             e -> {
-              org.slf4j.LoggerFactory.getLogger(MemberController.class)
-                  .warn("log-in throttle not moved to the new nickname: {}", e.toString());
+              log.warn("log-in throttle not moved to the new nickname: {}", e.toString());
               return Mono.empty();
             })
         .thenReturn(account);
