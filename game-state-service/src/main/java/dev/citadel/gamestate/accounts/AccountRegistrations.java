@@ -21,7 +21,7 @@ import reactor.core.publisher.Mono;
 /**
  * Follows the accounts ({@code member.events}): creates a player's game state for every registered
  * account and renames it when the account is renamed. Idempotent: a redelivered registration finds
- * the player already there, a redelivered rename sets the same nickname again (no event).
+ * the player already there, a rename older than the one applied changes nothing (no event).
  */
 public final class AccountRegistrations {
   static final String GROUP = "game-state.accounts";
@@ -51,13 +51,13 @@ public final class AccountRegistrations {
       envelope = EventEnvelope.parseFrom(message.value());
       if (RENAMED.equals(envelope.getEventType())) {
         NicknameChanged renamed = NicknameChanged.parseFrom(envelope.getPayload());
-        // Keyed by the account event's place in its stream: the outbox sends at least once, and a
-        // copy of an older rename that arrives after a newer one (a publisher that lost its lease
-        // mid-send) is then a repeat, not the old nickname back.
+        // Ordered and keyed by the account event's place in its stream: the outbox sends at least
+        // once, and a copy of an older rename that arrives after a newer one (a publisher that lost
+        // its lease mid-send, a replay of dead letters) changes nothing, not the old nickname back.
         return players
             .handle(
                 renamed.getPlayerId(),
-                new PlayerCommand.SetNickname(renamed.getNickname()),
+                new PlayerCommand.SetNickname(renamed.getNickname(), envelope.getSeq()),
                 Instant.ofEpochMilli(renamed.getChangedAtEpochMs()),
                 IdempotencyKey.of(
                     "account-event:" + envelope.getSeq(), renamed.getNickname(), envelope.getSeq()))

@@ -116,9 +116,13 @@ public final class Player {
     }
     if (command instanceof SetNickname c) {
       requireNickname(c.nickname());
-      return c.nickname().equals(state.nickname())
+      // Ordered by the account's stream, not by arrival: an older rename delivered again (or
+      // replayed once its key has expired) changes nothing, and a newer one is recorded even when
+      // it names the nickname shown (A to B, then back to A, arriving first), so that the older
+      // one cannot follow it.
+      return c.accountSeq() <= state.nicknameSeq()
           ? List.of()
-          : List.of(new NicknameSet(c.nickname()));
+          : List.of(new NicknameSet(c.nickname(), c.accountSeq()));
     }
     if (command instanceof JoinRoom c) {
       return joinRoom(c, state);
@@ -362,7 +366,7 @@ public final class Player {
       return withItem(s, e.itemId(), s.quantityOf(e.itemId()) - e.quantity());
     }
     if (event instanceof NicknameSet e) {
-      return s.withNickname(e.nickname());
+      return s.withNickname(e.nickname(), Math.max(e.accountSeq(), s.nicknameSeq()));
     }
     if (event instanceof RoomJoined e) {
       return s.withRoom(Optional.of(new PlayerState.Seat(e.matchId(), e.channel(), e.room())));

@@ -16,7 +16,11 @@ public sealed interface PlayerCommand {
 
   record RemoveItem(String itemId, int quantity) implements PlayerCommand {}
 
-  record SetNickname(String nickname) implements PlayerCommand {}
+  /**
+   * The account's rename, at its place in the account's stream ({@code accountSeq}): renames apply
+   * in that order, whatever order they arrive in.
+   */
+  record SetNickname(String nickname, long accountSeq) implements PlayerCommand {}
 
   record JoinRoom(String matchId, int channel, int room) implements PlayerCommand {}
 

@@ -20,7 +20,8 @@ public sealed interface PlayerEvent {
 
   record ItemRemoved(String itemId, int quantity) implements PlayerEvent {}
 
-  record NicknameSet(String nickname) implements PlayerEvent {}
+  /** {@code accountSeq}: the rename's place in the account's stream (0 in events stored before). */
+  record NicknameSet(String nickname, long accountSeq) implements PlayerEvent {}
 
   record RoomJoined(String matchId, int channel, int room) implements PlayerEvent {}
 

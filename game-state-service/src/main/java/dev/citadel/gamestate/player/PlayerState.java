@@ -10,6 +10,8 @@ import java.util.Optional;
  * A player's state. Immutable: {@link Player#evolve} returns a new one.
  *
  * @param exists false until {@code PlayerCreated}
+ * @param nicknameSeq the place in the account's stream of the rename that set the nickname (0: none
+ *     yet, or set before renames carried it): an older rename delivered later changes nothing
  * @param room the room the player is seated in, if any
  * @param ratings per queue, for queues with at least one rated game
  * @param recentMatches the last {@link #RECENT_MATCHES} rated matches, oldest first
@@ -20,6 +22,7 @@ public record PlayerState(
     String id,
     boolean exists,
     String nickname,
+    long nicknameSeq,
     int level,
     long experience,
     long gold,
@@ -69,6 +72,7 @@ public record PlayerState(
         0,
         0,
         0,
+        0,
         Map.of(),
         Optional.empty(),
         Instant.EPOCH,
@@ -87,6 +91,7 @@ public record PlayerState(
         id,
         true,
         nickname,
+        nicknameSeq,
         1,
         experience,
         gold,
@@ -99,11 +104,12 @@ public record PlayerState(
         leftMatches);
   }
 
-  public PlayerState withNickname(String nickname) {
+  public PlayerState withNickname(String nickname, long nicknameSeq) {
     return new PlayerState(
         id,
         exists,
         nickname,
+        nicknameSeq,
         level,
         experience,
         gold,
@@ -121,6 +127,7 @@ public record PlayerState(
         id,
         exists,
         nickname,
+        nicknameSeq,
         level,
         experience,
         gold,
@@ -138,6 +145,7 @@ public record PlayerState(
         id,
         exists,
         nickname,
+        nicknameSeq,
         level,
         experience,
         gold,
@@ -155,6 +163,7 @@ public record PlayerState(
         id,
         exists,
         nickname,
+        nicknameSeq,
         level,
         experience,
         gold,
@@ -172,6 +181,7 @@ public record PlayerState(
         id,
         exists,
         nickname,
+        nicknameSeq,
         level,
         experience,
         gold,
@@ -189,6 +199,7 @@ public record PlayerState(
         id,
         exists,
         nickname,
+        nicknameSeq,
         level,
         experience,
         gold,
@@ -206,6 +217,7 @@ public record PlayerState(
         id,
         exists,
         nickname,
+        nicknameSeq,
         level,
         experience,
         gold,
@@ -223,6 +235,7 @@ public record PlayerState(
         id,
         exists,
         nickname,
+        nicknameSeq,
         level,
         experience,
         gold,
@@ -240,6 +253,7 @@ public record PlayerState(
         id,
         exists,
         nickname,
+        nicknameSeq,
         level,
         experience,
         gold,
@@ -267,6 +281,7 @@ public record PlayerState(
         id,
         exists,
         nickname,
+        nicknameSeq,
         level,
         experience,
         gold,

@@ -82,6 +82,7 @@ public final class PlayerCodec {
     if (event instanceof NicknameSet e) {
       return dev.citadel.protocol.player.v1.NicknameSet.newBuilder()
           .setNickname(e.nickname())
+          .setAccountSeq(e.accountSeq())
           .build();
     }
     if (event instanceof RoomJoined e) {
@@ -206,9 +207,10 @@ public final class PlayerCodec {
           var m = dev.citadel.protocol.player.v1.ItemRemoved.parseFrom(bytes);
           yield new ItemRemoved(m.getItemId(), m.getQuantity());
         }
-        case "citadel.player.v1.NicknameSet" ->
-            new NicknameSet(
-                dev.citadel.protocol.player.v1.NicknameSet.parseFrom(bytes).getNickname());
+        case "citadel.player.v1.NicknameSet" -> {
+          var m = dev.citadel.protocol.player.v1.NicknameSet.parseFrom(bytes);
+          yield new NicknameSet(m.getNickname(), m.getAccountSeq());
+        }
         case "citadel.player.v1.RoomJoined" -> {
           var m = dev.citadel.protocol.player.v1.RoomJoined.parseFrom(bytes);
           yield new RoomJoined(m.getMatchId(), m.getChannel(), m.getRoom());
@@ -235,6 +237,7 @@ public final class PlayerCodec {
         PlayerSnapshot.newBuilder()
             .setPlayerId(s.id())
             .setNickname(s.nickname())
+            .setNicknameAccountSeq(s.nicknameSeq())
             .setLevel(s.level())
             .setExperience(s.experience())
             .setGold(s.gold())
@@ -269,6 +272,7 @@ public final class PlayerCodec {
           m.getPlayerId(),
           true,
           m.getNickname(),
+          m.getNicknameAccountSeq(),
           m.getLevel(),
           m.getExperience(),
           m.getGold(),

@@ -115,6 +115,19 @@ class AccountRegistrationsTest {
     assertThat(players.get(id).block().state().nickname()).isEqualTo("third_one");
   }
 
+  /**
+   * A rename back to the nickname shown changes nothing visible, but it is newer than a rename
+   * still on its way (a redelivery, a replay of dead letters): that one must not apply after it.
+   */
+  @Test
+  void an_older_rename_arriving_after_a_newer_one_back_to_the_same_nickname_changes_nothing() {
+    String id = "p-" + UUID.randomUUID();
+    registrations.handle(registered(id, "first_one")).block(Duration.ofSeconds(10));
+    registrations.handle(renamed(id, "first_one", 3)).block(Duration.ofSeconds(10));
+    registrations.handle(renamed(id, "second_one", 2)).block(Duration.ofSeconds(10));
+    assertThat(players.get(id).block().state().nickname()).isEqualTo("first_one");
+  }
+
   @Test
   void a_rename_of_a_player_never_created_is_dead_lettered_not_retried_for_ever() {
     IncomingMessage rename =

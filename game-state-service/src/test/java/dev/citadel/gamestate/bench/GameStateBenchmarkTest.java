@@ -254,6 +254,7 @@ class GameStateBenchmarkTest {
             snapshotted,
             true,
             "whale",
+            0,
             1,
             0,
             99_899,

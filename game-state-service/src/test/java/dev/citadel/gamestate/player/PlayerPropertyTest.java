@@ -53,7 +53,7 @@ class PlayerPropertyTest {
       return Set.of("inventory");
     }
     if (event instanceof PlayerEvent.NicknameSet) {
-      return Set.of("nickname");
+      return Set.of("nickname", "nicknameSeq");
     }
     if (event instanceof PlayerEvent.RoomJoined) {
       return Set.of("room");
@@ -165,7 +165,7 @@ class PlayerPropertyTest {
       case 2 -> new PlayerCommand.SpendGold(1 + random.nextInt(100), "shop");
       case 3 -> new PlayerCommand.AddItem(item, quantity);
       case 4 -> new PlayerCommand.RemoveItem(item, quantity);
-      case 5 -> new PlayerCommand.SetNickname("bob" + random.nextInt(3));
+      case 5 -> new PlayerCommand.SetNickname("bob" + random.nextInt(3), 1 + random.nextInt(6));
       case 6 -> new PlayerCommand.JoinRoom("m" + random.nextInt(3), random.nextInt(4), 1);
       case 7 ->
           new PlayerCommand.LeaveRoom(
@@ -196,6 +196,7 @@ class PlayerPropertyTest {
     f.put("id", PlayerState::id);
     f.put("exists", PlayerState::exists);
     f.put("nickname", PlayerState::nickname);
+    f.put("nicknameSeq", PlayerState::nicknameSeq);
     f.put("level", PlayerState::level);
     f.put("experience", PlayerState::experience);
     f.put("gold", PlayerState::gold);

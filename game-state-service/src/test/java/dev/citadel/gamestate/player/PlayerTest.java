@@ -79,7 +79,7 @@ class PlayerTest {
         .when(new CreatePlayer("bad name!", T))
         .rejected(PlayerRejected.Kind.INVALID, "nickname");
     given(CREATED)
-        .when(new SetNickname("x".repeat(17)))
+        .when(new SetNickname("x".repeat(17), 1))
         .rejected(PlayerRejected.Kind.INVALID, "nickname");
   }
 
@@ -154,9 +154,29 @@ class PlayerTest {
   }
 
   @Test
-  void setting_the_same_nickname_changes_nothing() {
-    given(CREATED).when(new SetNickname("alice")).then();
-    given(CREATED).when(new SetNickname("bob")).then(new NicknameSet("bob"));
+  void renames_apply_in_the_account_streams_order_whatever_order_they_arrive_in() {
+    given(CREATED).when(new SetNickname("bob", 3)).then(new NicknameSet("bob", 3));
+    // The same rename again, or an older one arriving late: nothing.
+    given(CREATED, new NicknameSet("bob", 3)).when(new SetNickname("bob", 3)).then();
+    given(CREATED, new NicknameSet("bob", 3)).when(new SetNickname("carol", 2)).then();
+    // A newer one naming the nickname shown is recorded, so the older one cannot follow it.
+    given(CREATED, new NicknameSet("bob", 2))
+        .when(new SetNickname("alice", 4))
+        .then(new NicknameSet("alice", 4));
+    given(CREATED, new NicknameSet("bob", 2), new NicknameSet("alice", 4))
+        .when(new SetNickname("bob", 2))
+        .then();
+  }
+
+  @Test
+  void a_rename_stored_before_renames_carried_their_place_keeps_the_place_seen() {
+    PlayerState s =
+        Player.evolve(
+            Player.evolve(
+                Player.evolve(PlayerState.initial("p1"), CREATED), new NicknameSet("bob", 5)),
+            new NicknameSet("carol", 0));
+    assertThat(s.nickname()).isEqualTo("carol");
+    assertThat(s.nicknameSeq()).isEqualTo(5);
   }
 
   @Test
@@ -219,7 +239,7 @@ class PlayerTest {
                 new GoldEarned(30, "q"),
                 new GoldSpent(10, "s"),
                 new ItemAdded("gem", 3),
-                new NicknameSet("alice2"),
+                new NicknameSet("alice2", 9),
                 new RoomJoined("m9", 1, 2)));
     assertThat(s.exists()).isTrue();
     assertThat(s.level()).isEqualTo(2);

@@ -431,7 +431,7 @@ class TwoPhaseCommitFaultsTest {
         new java.util.concurrent.atomic.AtomicBoolean();
     var host = readsFailWhile(readsFail, (id, state, version, events) -> Mono.empty());
     String id = player(host, "b-", 10);
-    var sameName = new PlayerCommand.SetNickname(host.get(id).block().state().nickname());
+    var sameName = new PlayerCommand.SetNickname(host.get(id).block().state().nickname(), 0);
     String tx = "tx-" + UUID.randomUUID();
     assertThat(host.prepare(tx, id, sameName, Duration.ofSeconds(30)).block().events()).isEmpty();
 
