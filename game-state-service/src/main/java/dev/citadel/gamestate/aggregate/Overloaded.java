@@ -11,6 +11,12 @@ public final class Overloaded extends RuntimeException {
   /** The {@link #reason} of one player's full mailbox (the only bound that names one player). */
   public static final String MAILBOX = "mailbox";
 
+  /**
+   * The {@link #reason} of another game-state instance's refusal for its capacity (its own bound,
+   * named over there).
+   */
+  public static final String ANOTHER_INSTANCE = "another instance";
+
   private final String reason;
 
   public Overloaded(String reason, String message) {

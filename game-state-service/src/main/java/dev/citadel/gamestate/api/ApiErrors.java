@@ -29,7 +29,7 @@ public class ApiErrors extends ProblemHandling {
 
   @ExceptionHandler(Refused.class)
   ResponseEntity<ProblemDetail> refused(Refused e) {
-    return problem(status(e.reason()), e.getMessage());
+    return forCapacity(problem(status(e.reason()), e.getMessage()), e.forCapacity());
   }
 
   @ExceptionHandler(Held.class)
@@ -48,7 +48,20 @@ public class ApiErrors extends ProblemHandling {
   /** A bound on waiting work was reached: refused at once, nothing done (with Retry-After). */
   @ExceptionHandler({Overloaded.class, StoreBusy.class})
   ResponseEntity<ProblemDetail> overloaded(RuntimeException e) {
-    return problem(HttpStatus.SERVICE_UNAVAILABLE, e.getMessage());
+    return forCapacity(
+        problem(HttpStatus.SERVICE_UNAVAILABLE, e.getMessage()), Refused.forCapacity(e));
+  }
+
+  /**
+   * Machine-readable: refused for this instance's capacity (not one player's full mailbox), so a
+   * coordinator on another instance refuses its batch whole instead of running it result by result.
+   */
+  private static ResponseEntity<ProblemDetail> forCapacity(
+      ResponseEntity<ProblemDetail> answer, boolean capacity) {
+    if (capacity) {
+      answer.getBody().setProperty("capacity", true);
+    }
+    return answer;
   }
 
   @ExceptionHandler(ConcurrencyConflict.class)

@@ -1,5 +1,7 @@
 package dev.citadel.gamestate.transactions;
 
+import dev.citadel.eventstore.StoreBusy;
+import dev.citadel.gamestate.aggregate.Overloaded;
 import dev.citadel.gamestate.player.PlayerRejected;
 
 /**
@@ -44,5 +46,19 @@ public final class Refused extends RuntimeException {
 
   public Reason reason() {
     return reason;
+  }
+
+  /**
+   * Refused for an instance's capacity (here or on another instance), certainly before anything was
+   * stored. Not one player's full mailbox: that refuses one player's transactions alone.
+   */
+  public boolean forCapacity() {
+    return reason == Reason.UNAVAILABLE && forCapacity(getCause());
+  }
+
+  /** Whether a failure is a refusal for capacity, as {@link #forCapacity()} takes its cause. */
+  public static boolean forCapacity(Throwable cause) {
+    return (cause instanceof Overloaded o && !Overloaded.MAILBOX.equals(o.reason()))
+        || cause instanceof StoreBusy;
   }
 }

@@ -307,16 +307,12 @@ public final class TransactionBatches {
   }
 
   /**
-   * Refused for the instance's capacity, certainly before anything was stored. Not one player's
-   * full mailbox: that refuses the results of that player's match alone, so the batch is split and
-   * the others go through.
+   * Refused for an instance's capacity, here or on a participant, certainly before anything was
+   * stored ({@link Refused#forCapacity()}). Not one player's full mailbox: that refuses the results
+   * of that player's match alone, so the batch is split and the others go through.
    */
   static boolean forCapacity(Throwable e) {
-    return e instanceof Refused r
-        && r.reason() == Refused.Reason.UNAVAILABLE
-        && ((r.getCause() instanceof dev.citadel.gamestate.aggregate.Overloaded o
-                && !dev.citadel.gamestate.aggregate.Overloaded.MAILBOX.equals(o.reason()))
-            || r.getCause() instanceof dev.citadel.eventstore.StoreBusy);
+    return e instanceof Refused r && r.forCapacity();
   }
 
   private Mono<Void> alone(Pending p) {

@@ -38,6 +38,36 @@ class RefusalStatusesTest {
         .isEqualTo(Refused.Reason.INVALID);
   }
 
+  /**
+   * A refusal for this instance's capacity says so in its problem, so that a coordinator on another
+   * instance refuses its batch whole; one player's full mailbox does not.
+   */
+  @Test
+  void a_refusal_for_capacity_says_so_and_a_full_mailbox_does_not() {
+    ApiErrors errors = new ApiErrors();
+    var loads = new dev.citadel.gamestate.aggregate.Overloaded("loads", "too many loads waiting");
+    var mailbox =
+        new dev.citadel.gamestate.aggregate.Overloaded(
+            dev.citadel.gamestate.aggregate.Overloaded.MAILBOX, "64 waiting");
+    assertThat(errors.overloaded(loads).getBody().getProperties()).containsEntry("capacity", true);
+    assertThat(
+            errors.overloaded(new dev.citadel.eventstore.StoreBusy(4096)).getBody().getProperties())
+        .containsEntry("capacity", true);
+    assertThat(errors.overloaded(mailbox).getBody().getProperties()).isNullOrEmpty();
+    assertThat(
+            errors
+                .refused(new Refused(Refused.Reason.UNAVAILABLE, "busy", loads))
+                .getBody()
+                .getProperties())
+        .containsEntry("capacity", true);
+    assertThat(
+            errors
+                .refused(new Refused(Refused.Reason.UNAVAILABLE, "busy", mailbox))
+                .getBody()
+                .getProperties())
+        .isNullOrEmpty();
+  }
+
   @ParameterizedTest
   @EnumSource(Refused.Reason.class)
   void every_reason_has_a_status(Refused.Reason reason) {

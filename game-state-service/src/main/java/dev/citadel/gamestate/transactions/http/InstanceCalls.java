@@ -2,6 +2,7 @@ package dev.citadel.gamestate.transactions.http;
 
 import dev.citadel.gamestate.aggregate.GroupedLookups;
 import dev.citadel.gamestate.aggregate.Held;
+import dev.citadel.gamestate.aggregate.Overloaded;
 import dev.citadel.gamestate.transactions.LocalParticipant;
 import dev.citadel.gamestate.transactions.Refused;
 import dev.citadel.gamestate.transactions.Vote;
@@ -180,8 +181,12 @@ final class InstanceCalls {
     } else if (status != 503) {
       log.warn("another game-state instance refused a request of {} calls ({})", calls, status);
     }
+    String detail = "another game-state instance could not take the call";
+    // A 503 of the whole request: that instance refused it for load, before any call ran.
     return new Refused(
-        Refused.Reason.UNAVAILABLE, "another game-state instance could not take the call", r);
+        Refused.Reason.UNAVAILABLE,
+        detail,
+        status == 503 ? new Overloaded(Overloaded.ANOTHER_INSTANCE, detail) : r);
   }
 
   private static Map<Call, Answer> byCall(List<Call> calls, AnswersBody answers) {
@@ -234,10 +239,15 @@ final class InstanceCalls {
         reason = Refused.Reason.UNAVAILABLE; // a newer instance's reason: not the player's input
       }
       String detail = b.detail() != null ? b.detail() : "a participant refused";
-      // A player held by another transaction over there is as busy as one held here: retried.
-      return new Answer(
-          null,
-          new Refused(reason, detail, Boolean.TRUE.equals(b.busy()) ? Held.remote(detail) : null));
+      // A player held by another transaction over there is as busy as one held here: retried. A
+      // refusal for its capacity is one here too (a batch of results refused whole, not split).
+      Throwable cause =
+          Boolean.TRUE.equals(b.busy())
+              ? Held.remote(detail)
+              : Boolean.TRUE.equals(b.capacity())
+                  ? new Overloaded(Overloaded.ANOTHER_INSTANCE, detail)
+                  : null;
+      return new Answer(null, new Refused(reason, detail, cause));
     }
     return new Answer(
         b.votes() == null ? null : b.votes().stream().map(RemoteParticipant::vote).toList(), null);

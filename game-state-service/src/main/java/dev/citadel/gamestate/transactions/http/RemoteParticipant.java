@@ -2,6 +2,7 @@ package dev.citadel.gamestate.transactions.http;
 
 import dev.citadel.eventstore.EventData;
 import dev.citadel.gamestate.aggregate.Held;
+import dev.citadel.gamestate.aggregate.Overloaded;
 import dev.citadel.gamestate.transactions.Participant;
 import dev.citadel.gamestate.transactions.Refused;
 import dev.citadel.gamestate.transactions.RunsToEnd;
@@ -232,18 +233,28 @@ public final class RemoteParticipant implements Participant {
     }
     String detail = "a participant refused";
     boolean busy = false;
+    boolean capacity = false;
     try {
       Map<?, ?> problem = e.getResponseBodyAs(Map.class);
       if (problem != null && problem.get("detail") != null) {
         detail = String.valueOf(problem.get("detail"));
       }
       busy = problem != null && Boolean.TRUE.equals(problem.get("busy"));
+      capacity = problem != null && Boolean.TRUE.equals(problem.get("capacity"));
     } catch (RuntimeException notJson) {
       // keep the generic detail: a body that is not our problem JSON is not shown to players
       log.debug("a refusal with a body that is not a problem: {}", notJson.toString());
     }
-    // A player held by another transaction over there is as busy as one held here: retried.
-    return new Refused(reason(status), detail, busy ? Held.remote(detail) : e);
+    // A player held by another transaction over there is as busy as one held here: retried. A
+    // refusal for its capacity is one here too (a batch of results refused whole, not split).
+    return new Refused(
+        reason(status),
+        detail,
+        busy
+            ? Held.remote(detail)
+            : capacity && status == HttpStatus.SERVICE_UNAVAILABLE
+                ? new Overloaded(Overloaded.ANOTHER_INSTANCE, detail)
+                : e);
   }
 
   /** The other instance's answer, as this one's caller should take it. */

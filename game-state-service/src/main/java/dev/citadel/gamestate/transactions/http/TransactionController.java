@@ -110,7 +110,11 @@ public class TransactionController {
             .map(
                 votes ->
                     new TxWire.AnswerBody(
-                        votes.stream().map(RemoteParticipant::body).toList(), null, null, null));
+                        votes.stream().map(RemoteParticipant::body).toList(),
+                        null,
+                        null,
+                        null,
+                        null));
       }
       case COMMIT ->
           carriedOut(
@@ -140,12 +144,14 @@ public class TransactionController {
   /**
    * A call's failure as its coordinator takes it ({@link Refusals}, as the coordinator maps its own
    * participant's failures); a player held by another transaction is marked busy, so the
-   * coordinator tries again.
+   * coordinator tries again, and a refusal for this instance's capacity says so, so that a batch of
+   * results is refused as a whole (503) instead of being run again result by result.
    */
-  private static TxWire.AnswerBody refusal(Throwable e) {
+  static TxWire.AnswerBody refusal(Throwable e) {
     Refused r = Refusals.of(e);
     boolean busy = e instanceof Held || r.getCause() instanceof Held;
-    return new TxWire.AnswerBody(null, r.reason().name(), r.getMessage(), busy);
+    return new TxWire.AnswerBody(
+        null, r.reason().name(), r.getMessage(), busy, r.forCapacity() ? Boolean.TRUE : null);
   }
 
   @PostMapping("/internal/tx/{tx}/commit-all")

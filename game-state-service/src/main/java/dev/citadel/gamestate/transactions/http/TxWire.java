@@ -59,10 +59,12 @@ public final class TxWire {
 
   /**
    * A call's answer, in the calls' order: its votes (a prepare), nothing (a decision carried out),
-   * or its refusal ({@link Refused.Reason}'s name, the detail, and whether a player was busy).
+   * or its refusal ({@link Refused.Reason}'s name, the detail, whether a player was busy, and
+   * whether it was refused for the instance's capacity: {@link Refused#forCapacity()}).
    */
-  public record AnswerBody(List<VoteBody> votes, String refused, String detail, Boolean busy) {
-    static final AnswerBody DONE = new AnswerBody(null, null, null, null);
+  public record AnswerBody(
+      List<VoteBody> votes, String refused, String detail, Boolean busy, Boolean capacity) {
+    static final AnswerBody DONE = new AnswerBody(null, null, null, null, null);
   }
 
   public record AnswersBody(List<AnswerBody> answers) {}

@@ -233,6 +233,73 @@ class RemoteParticipantTest {
                     .isEqualTo(dev.citadel.gamestate.transactions.Refused.Reason.TOO_LARGE));
   }
 
+  /**
+   * A participant's refusal for its capacity stays one on the coordinator's side (a batch of
+   * results is then refused whole, 503, instead of being run again result by result); one player's
+   * full mailbox and a busy player stay what they are. Until 2026-12-08 the reason was lost on the
+   * wire and every such batch was split.
+   */
+  @Test
+  void a_refusal_for_capacity_crosses_the_wire_as_one_and_a_full_mailbox_does_not() {
+    var loads = new dev.citadel.gamestate.aggregate.Overloaded("loads", "too many loads waiting");
+    var mailbox =
+        new dev.citadel.gamestate.aggregate.Overloaded(
+            dev.citadel.gamestate.aggregate.Overloaded.MAILBOX, "64 waiting");
+    var busy = new dev.citadel.gamestate.aggregate.Held("p1", "tx-0");
+    java.util.function.Function<Throwable, dev.citadel.gamestate.transactions.Refused> across =
+        e ->
+            (dev.citadel.gamestate.transactions.Refused)
+                InstanceCalls.answer(TransactionController.refusal(e)).failure();
+
+    assertThat(across.apply(loads).forCapacity()).isTrue();
+    assertThat(across.apply(new dev.citadel.eventstore.StoreBusy(4096)).forCapacity()).isTrue();
+    assertThat(across.apply(mailbox).forCapacity()).isFalse();
+    assertThat(across.apply(busy).forCapacity()).isFalse();
+    assertThat(across.apply(busy).getCause())
+        .isInstanceOf(dev.citadel.gamestate.aggregate.Held.class);
+
+    // A request of several calls refused whole with 503: refused for load before any call ran.
+    var unavailable =
+        org.springframework.web.reactive.function.client.WebClientResponseException.create(
+            503, "Service Unavailable", null, new byte[0], StandardCharsets.UTF_8);
+    assertThat(
+            ((dev.citadel.gamestate.transactions.Refused) InstanceCalls.whole(unavailable, 5))
+                .forCapacity())
+        .isTrue();
+    // One call's 503 (the per-transaction endpoints): its problem says which.
+    assertThat(refusedWith(503, "{\"detail\":\"full\",\"capacity\":true}").forCapacity()).isTrue();
+    assertThat(refusedWith(503, "{\"detail\":\"64 waiting\"}").forCapacity()).isFalse();
+  }
+
+  /** A one-player prepare refused by a real server with this status and problem body. */
+  dev.citadel.gamestate.transactions.Refused refusedWith(int status, String problem) {
+    if (server != null) {
+      server.disposeNow();
+    }
+    server =
+        HttpServer.create()
+            .host("127.0.0.1")
+            .port(0)
+            .handle(
+                (req, res) ->
+                    req.receive()
+                        .then()
+                        .then(
+                            res.status(status)
+                                .header("Content-Type", "application/problem+json")
+                                .sendString(Mono.just(problem), StandardCharsets.UTF_8)
+                                .then()))
+            .bindNow();
+    var participant = new RemoteParticipant(WebClient.create("http://127.0.0.1:" + server.port()));
+    Throwable failure =
+        participant
+            .prepare("tx-1", "p1", "gift", Map.of())
+            .map(v -> (Throwable) new AssertionError("not refused"))
+            .onErrorResume(Mono::just)
+            .block(Duration.ofSeconds(10));
+    return (dev.citadel.gamestate.transactions.Refused) failure;
+  }
+
   /** An answer with no votes for a prepare (an empty answer) fails it: the coordinator aborts. */
   @Test
   void a_prepare_answered_without_votes_fails() {
