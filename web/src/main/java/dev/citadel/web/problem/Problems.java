@@ -214,6 +214,13 @@ public final class Problems {
   static final java.util.List<String> REDIS_UNAVAILABLE_REPLIES =
       java.util.List.of("OOM ", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "NOREPLICAS");
 
+  /**
+   * Lettuce's own refusals (a plain {@code RedisException}): the connection is down and commands
+   * are refused meanwhile (RedisFailFastAutoConfiguration), or it was lost under the command.
+   */
+  static final java.util.List<String> REDIS_CLIENT_UNAVAILABLE =
+      java.util.List.of("Currently not connected", "Connection closed", "Connection disconnected");
+
   private static boolean storageUnavailable(Throwable t) {
     for (Class<?> c = t.getClass(); c != null; c = c.getSuperclass()) {
       if (STORAGE_UNAVAILABLE.contains(c.getName())) {
@@ -222,6 +229,11 @@ public final class Problems {
       if (c.getName().equals("io.lettuce.core.RedisCommandExecutionException")
           && t.getMessage() != null
           && REDIS_UNAVAILABLE_REPLIES.stream().anyMatch(t.getMessage()::startsWith)) {
+        return true;
+      }
+      if (c.getName().equals("io.lettuce.core.RedisException")
+          && t.getMessage() != null
+          && REDIS_CLIENT_UNAVAILABLE.stream().anyMatch(t.getMessage()::startsWith)) {
         return true;
       }
     }
