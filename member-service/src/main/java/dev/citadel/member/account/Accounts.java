@@ -40,8 +40,21 @@ public final class Accounts {
       "SELECT player_id, nickname, password_hash, created_at FROM accounts WHERE player_id = $1";
   private static final String NICKNAME_HOLDER_SQL =
       "SELECT player_id FROM accounts WHERE nickname_key = $1";
+
+  /**
+   * The row locked first, so the nickname it replaces is the one this rename moves from (read
+   * before the transaction, a rename committed meanwhile by another device was missed).
+   */
   private static final String RENAME_SQL =
-      "UPDATE accounts SET nickname = $2, nickname_key = $3 WHERE player_id = $1";
+      "UPDATE accounts a SET nickname = $2, nickname_key = $3"
+          + " FROM (SELECT player_id, nickname_key FROM accounts WHERE player_id = $1 FOR UPDATE) b"
+          + " WHERE a.player_id = b.player_id RETURNING b.nickname_key";
+
+  /**
+   * A rename's answer: the account, and the nickname (as compared) it replaced; empty for a repeat
+   * of a keyed rename, which changed nothing.
+   */
+  public record Renamed(Account account, java.util.Optional<String> replacedKey) {}
 
   private record Row(Account account, String passwordHash) {}
 
@@ -216,7 +229,7 @@ public final class Accounts {
    * case is allowed.
    */
   public Mono<Account> rename(String playerId, String nickname, Instant now) {
-    return rename(playerId, nickname, null, now);
+    return rename(playerId, nickname, null, now).map(Renamed::account);
   }
 
   /**
@@ -225,7 +238,7 @@ public final class Accounts {
    * by another device: it does not undo that one); the key with another nickname is 409. The key is
    * stored with the {@code NicknameChanged} event, in the same statement.
    */
-  public Mono<Account> rename(String playerId, String nickname, String clientKey, Instant now) {
+  public Mono<Renamed> rename(String playerId, String nickname, String clientKey, Instant now) {
     String nick = Credentials.nickname(nickname);
     String key = Credentials.canonical(nick).orElseThrow();
     java.util.Optional<IdempotencyKey> once =
@@ -240,7 +253,7 @@ public final class Accounts {
                 .setChangedAtEpochMs(now.toEpochMilli())
                 .build()
                 .toByteArray());
-    Mono<Account> renamed =
+    Mono<Renamed> renamed =
         journal
             .versions(List.of(playerId))
             .flatMap(
@@ -255,25 +268,35 @@ public final class Accounts {
                       .bind(0, playerId)
                       .bind(1, nick)
                       .bind(2, key)
-                      .fetch()
-                      .rowsUpdated()
-                      .then(
-                          journal.appendAtomically(
-                              List.of(
-                                  new AppendRequest(
-                                      AGGREGATE_TYPE,
-                                      playerId,
-                                      version,
-                                      List.of(changed),
-                                      now,
-                                      once))))
-                      .then(find(playerId));
+                      .map(row -> row.get(0, String.class))
+                      .one()
+                      .switchIfEmpty(
+                          Mono.error(
+                              new MemberRejected(
+                                  MemberRejected.Kind.NOT_FOUND, "no account " + playerId)))
+                      .flatMap(
+                          replaced ->
+                              journal
+                                  .appendAtomically(
+                                      List.of(
+                                          new AppendRequest(
+                                              AGGREGATE_TYPE,
+                                              playerId,
+                                              version,
+                                              List.of(changed),
+                                              now,
+                                              once)))
+                                  .then(find(playerId))
+                                  .map(a -> new Renamed(a, java.util.Optional.of(replaced))));
                 })
             .as(tx::transactional);
     if (once.isPresent()) {
       IdempotencyKey k = once.get();
-      Mono<Account> repeat =
-          journal.findKey(playerId, k.value()).flatMap(found -> answer(found, k));
+      Mono<Renamed> repeat =
+          journal
+              .findKey(playerId, k.value())
+              .flatMap(found -> answer(found, k))
+              .map(a -> new Renamed(a, java.util.Optional.empty()));
       // Looked up first (a repeat changes nothing), and again when the rename lost a race: to its
       // own first try, whose key is stored by then.
       renamed =

@@ -176,14 +176,8 @@ public class MemberController {
       AuthenticatedPlayer caller) {
     requireKeyShape(key);
     return accounts
-        .find(caller.id())
-        .map(a -> Credentials.canonical(a.nickname()).orElse(""))
-        .defaultIfEmpty("")
-        .flatMap(
-            before ->
-                accounts
-                    .rename(caller.id(), body.nickname(), key, clock.instant())
-                    .flatMap(account -> throttleFollows(before, account)))
+        .rename(caller.id(), body.nickname(), key, clock.instant())
+        .flatMap(this::throttleFollows)
         .zipWith(presence.view(caller.id()))
         .map(t -> new Me(t.getT1().playerId(), t.getT1().nickname(), t.getT2().status()));
   }
@@ -192,8 +186,10 @@ public class MemberController {
    * The log-in throttle's memory of the account's addresses follows it to its new nickname. Best
    * effort: the rename stands whatever happens here.
    */
-  private Mono<Account> throttleFollows(String before, Account account) {
+  private Mono<Account> throttleFollows(Accounts.Renamed renamed) {
+    Account account = renamed.account();
     String after = Credentials.canonical(account.nickname()).orElse("");
+    String before = renamed.replacedKey().orElse("");
     if (before.isEmpty() || after.isEmpty()) {
       return Mono.just(account);
     }

@@ -3,28 +3,14 @@ package dev.citadel.member.account;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.citadel.eventstore.Connections;
-import dev.citadel.eventstore.EventStoreOptions;
-import dev.citadel.eventstore.EventStoreSchema;
-import dev.citadel.eventstore.PostgresEventStore;
-import dev.citadel.infra.junit.CitadelInfra;
-import dev.citadel.infra.junit.SharedInfra;
-import dev.citadel.infra.postgres.PostgresEndpoint;
-import io.r2dbc.pool.ConnectionPool;
 import java.sql.DriverManager;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.flywaydb.core.Flyway;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.springframework.r2dbc.connection.R2dbcTransactionManager;
-import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.security.crypto.password.PasswordEncoder;
-import org.springframework.transaction.reactive.TransactionalOperator;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
@@ -32,31 +18,7 @@ import reactor.core.scheduler.Schedulers;
  * bcrypt's queue is bounded: past it a sign-up is refused at once, not queued for seconds; a
  * sign-up for a taken nickname never queues for it; sign-ups have only a share of it.
  */
-@CitadelInfra
-class AccountsBusyTest {
-  static PostgresEndpoint db;
-  static ConnectionPool pool;
-
-  @BeforeAll
-  static void migrate() {
-    db = SharedInfra.postgresDatabase("accounts_busy_test");
-    // As the service: its own schema first, then the journal's (each with its own history).
-    Flyway.configure()
-        .dataSource(db.jdbcUrl(), db.username(), db.password())
-        .locations("classpath:db/member")
-        .table("member_schema_history")
-        .baselineOnMigrate(true)
-        .load()
-        .migrate();
-    EventStoreSchema.migrate(db.jdbcUrl(), db.username(), db.password());
-    pool = Connections.pool(db.host(), db.port(), db.database(), db.username(), db.password(), 4);
-  }
-
-  @AfterAll
-  static void close() {
-    pool.dispose();
-  }
-
+class AccountsBusyTest extends AccountsDatabase {
   /** Holds its bcrypt thread on the password "hold the thread" until released. */
   static final class Slow implements PasswordEncoder {
     final CountDownLatch started = new CountDownLatch(1);
@@ -84,20 +46,6 @@ class AccountsBusyTest {
         }
       }
     }
-  }
-
-  static Accounts accounts(PasswordEncoder encoder, Scheduler hashing, int maxSignUpsHashing) {
-    return new Accounts(
-        DatabaseClient.create(pool),
-        TransactionalOperator.create(new R2dbcTransactionManager(pool)),
-        new PostgresEventStore(pool, EventStoreOptions.defaults()),
-        encoder,
-        hashing,
-        maxSignUpsHashing);
-  }
-
-  static String nick() {
-    return "b" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
   }
 
   static MemberRejected.Kind refusal(Runnable call) {
