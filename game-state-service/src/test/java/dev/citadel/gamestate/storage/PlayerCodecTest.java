@@ -68,6 +68,10 @@ class PlayerCodecTest {
       assertThat(PlayerCodec.decode(data.type(), data.payload())).isEqualTo(event);
     }
     assertThat(all).hasSize(PlayerEvent.class.getPermittedSubclasses().length);
+    // A field added to an event since version 1: the rename's place in the account's stream.
+    PlayerEvent placed = new PlayerEvent.NicknameSet("bob", 7);
+    EventData placedData = PlayerCodec.encode(placed);
+    assertThat(PlayerCodec.decode(placedData.type(), placedData.payload())).isEqualTo(placed);
   }
 
   @Test

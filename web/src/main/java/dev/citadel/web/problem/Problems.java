@@ -216,10 +216,11 @@ public final class Problems {
 
   /**
    * Lettuce's own refusals (a plain {@code RedisException}): the connection is down and commands
-   * are refused meanwhile (RedisFailFastAutoConfiguration), or it was lost under the command.
+   * are refused meanwhile (RedisFailFastAutoConfiguration), or it was closed before or under the
+   * command.
    */
   static final java.util.List<String> REDIS_CLIENT_UNAVAILABLE =
-      java.util.List.of("Currently not connected", "Connection closed", "Connection disconnected");
+      java.util.List.of("Currently not connected", "Connection closed", "Connection is closed");
 
   private static boolean storageUnavailable(Throwable t) {
     for (Class<?> c = t.getClass(); c != null; c = c.getSuperclass()) {

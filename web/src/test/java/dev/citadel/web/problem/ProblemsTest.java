@@ -125,7 +125,8 @@ class ProblemsTest {
             new io.lettuce.core.RedisCommandExecutionException(
                 "MASTERDOWN Link with MASTER is down"),
             new io.lettuce.core.RedisException("Currently not connected. Commands are rejected."),
-            new io.lettuce.core.RedisException("Connection closed"))) {
+            new io.lettuce.core.RedisException("Connection closed"),
+            new io.lettuce.core.RedisException("Connection is closed"))) {
       var answer = Problems.of(new RuntimeException("wrapped", moment));
       assertThat(answer).as(moment.getMessage()).isPresent();
       assertThat(answer.get().status()).isEqualTo(HttpStatus.SERVICE_UNAVAILABLE);

@@ -24,6 +24,16 @@ import org.springframework.http.HttpStatus;
 class RedisFailFastTest {
 
   @Test
+  void every_service_that_talks_to_redis_gets_it() {
+    assertThat(
+            org.springframework.boot.context.annotation.ImportCandidates.load(
+                    org.springframework.boot.autoconfigure.AutoConfiguration.class,
+                    getClass().getClassLoader())
+                .getCandidates())
+        .contains(RedisFailFastAutoConfiguration.class.getName());
+  }
+
+  @Test
   void a_command_while_redis_is_away_is_refused_at_once_as_a_503() {
     int port = FreePorts.next();
     RedisServer redis = RedisServer.start(InfraSettings.local(), port);
