@@ -19,7 +19,11 @@ import reactor.netty.http.server.HttpServer;
 final class BodyStallTimeout extends ChannelDuplexHandler {
   static final String NAME = "citadel.bodyStallTimeout";
 
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(BodyStallTimeout.class);
+
   private final long timeoutNanos;
+  private final Runnable onStall;
 
   /** A request is read and its last part has not come yet (on the event loop only). */
   private boolean inBody;
@@ -30,13 +34,17 @@ final class BodyStallTimeout extends ChannelDuplexHandler {
   private boolean waiting;
   private ScheduledFuture<?> timer;
 
-  BodyStallTimeout(Duration timeout) {
+  BodyStallTimeout(Duration timeout, Runnable onStall) {
     this.timeoutNanos = timeout.toNanos();
+    this.onStall = onStall;
   }
 
-  /** The server with this handler right after the HTTP/1.1 codec of every connection. */
-  static HttpServer apply(HttpServer server, Duration timeout) {
-    return AfterHttpCodec.add(server, NAME, () -> new BodyStallTimeout(timeout));
+  /**
+   * The server with this handler right after the HTTP/1.1 codec of every connection; {@code
+   * onStall} is told of each connection it closes (a metric: a slow or stalling client).
+   */
+  static HttpServer apply(HttpServer server, Duration timeout, Runnable onStall) {
+    return AfterHttpCodec.add(server, NAME, () -> new BodyStallTimeout(timeout, onStall));
   }
 
   @Override
@@ -62,7 +70,15 @@ final class BodyStallTimeout extends ChannelDuplexHandler {
               .schedule(
                   () -> {
                     if (waiting && inBody && asked == read) {
-                      ctx.close();
+                      // Debug only: a client that stalls on purpose would fill the log.
+                      log.debug(
+                          "closing {}: its request body stopped coming",
+                          ctx.channel().remoteAddress());
+                      try {
+                        onStall.run();
+                      } finally {
+                        ctx.close();
+                      }
                     }
                   },
                   timeoutNanos,

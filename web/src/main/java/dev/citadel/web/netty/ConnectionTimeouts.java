@@ -21,14 +21,20 @@ import reactor.netty.http.server.HttpServer;
  *
  * A WebSocket, once upgraded, is bounded by neither (it lives until its token expires).
  */
-public record ConnectionTimeouts(Duration idle, Duration read) {
+public record ConnectionTimeouts(Duration idle, Duration read, Runnable onStall) {
   public ConnectionTimeouts {
     if (idle.isNegative() || idle.isZero() || read.isNegative() || read.isZero()) {
       throw new IllegalArgumentException("timeouts must be positive: " + idle + ", " + read);
     }
   }
 
+  /** Nothing told of a stalled body's close (see the three-argument form). */
+  public ConnectionTimeouts(Duration idle, Duration read) {
+    this(idle, read, () -> {});
+  }
+
+  /** {@code onStall} runs (on the connection's event loop) for each connection closed so. */
   public HttpServer apply(HttpServer server) {
-    return BodyStallTimeout.apply(server.idleTimeout(idle), read);
+    return BodyStallTimeout.apply(server.idleTimeout(idle), read, onStall);
   }
 }

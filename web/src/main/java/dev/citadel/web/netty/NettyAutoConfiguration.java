@@ -25,8 +25,21 @@ public class NettyAutoConfiguration {
       @org.springframework.beans.factory.annotation.Value("${citadel.http.idle-timeout:75s}")
           java.time.Duration idle,
       @org.springframework.beans.factory.annotation.Value("${citadel.http.read-timeout:20s}")
-          java.time.Duration read) {
-    return new ConnectionTimeoutsCustomizer(new ConnectionTimeouts(idle, read));
+          java.time.Duration read,
+      org.springframework.beans.factory.ObjectProvider<io.micrometer.core.instrument.MeterRegistry>
+          meters) {
+    Runnable onStall = () -> {};
+    io.micrometer.core.instrument.MeterRegistry registry = meters.getIfAvailable();
+    if (registry != null) {
+      // Until 2026-12-08 such closes left no trace: a client population that stalls (a bad
+      // network, a slow-body attack) could not be told from one that never came.
+      onStall =
+          io.micrometer.core.instrument.Counter.builder("citadel_http_body_stalls")
+                  .description("Connections closed because a request's body stopped coming")
+                  .register(registry)
+              ::increment;
+    }
+    return new ConnectionTimeoutsCustomizer(new ConnectionTimeouts(idle, read, onStall));
   }
 
   /** {@link ConnectionTimeouts} on the server Spring Boot starts. */

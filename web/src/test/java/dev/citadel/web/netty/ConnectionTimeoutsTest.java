@@ -21,8 +21,11 @@ import reactor.netty.http.server.HttpServer;
 
 /** Connections that hold a server without a request under way are closed; a WebSocket is not. */
 class ConnectionTimeoutsTest {
-  static final ConnectionTimeouts SHORT =
-      new ConnectionTimeouts(Duration.ofMillis(300), Duration.ofMillis(300));
+  final java.util.concurrent.atomic.AtomicInteger stalls =
+      new java.util.concurrent.atomic.AtomicInteger();
+  final ConnectionTimeouts SHORT =
+      new ConnectionTimeouts(
+          Duration.ofMillis(300), Duration.ofMillis(300), stalls::incrementAndGet);
 
   final DisposableServer server =
       SHORT
@@ -91,6 +94,7 @@ class ConnectionTimeoutsTest {
     try (Socket socket = connect()) {
       assertThat(closedByServer(socket)).isTrue();
     }
+    assertThat(stalls).as("idle, not a stalled body").hasValue(0);
   }
 
   @Test
@@ -107,6 +111,7 @@ class ConnectionTimeoutsTest {
       send(socket, "POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10\r\n\r\nabc");
       assertThat(closedByServer(socket)).isTrue();
     }
+    assertThat(stalls).as("counted").hasValue(1);
   }
 
   @Test
