@@ -16,10 +16,11 @@ import reactor.netty.http.server.HttpServer;
  *       s: {@link ClientPoolDefaults}; an ingress keeps upstream connections up to 60 s), so a pool
  *       never sends a request on a connection the server is closing.
  *   <li>{@code read}: a request whose body stops coming for this long is closed ({@link
- *       BodyStallTimeout}).
+ *       BodyStallTimeout}), and so is a WebSocket this long after the server sent its close frame
+ *       ({@link CloseFrameDeadline}: a client that does not read never takes it).
  * </ul>
  *
- * A WebSocket, once upgraded, is bounded by neither (it lives until its token expires).
+ * A WebSocket, once upgraded, is bounded by neither until then (it lives until its token expires).
  */
 public record ConnectionTimeouts(Duration idle, Duration read, Runnable onStall) {
   public ConnectionTimeouts {
@@ -35,6 +36,7 @@ public record ConnectionTimeouts(Duration idle, Duration read, Runnable onStall)
 
   /** {@code onStall} runs (on the connection's event loop) for each connection closed so. */
   public HttpServer apply(HttpServer server) {
-    return BodyStallTimeout.apply(server.idleTimeout(idle), read, onStall);
+    return CloseFrameDeadline.apply(
+        BodyStallTimeout.apply(server.idleTimeout(idle), read, onStall), read);
   }
 }

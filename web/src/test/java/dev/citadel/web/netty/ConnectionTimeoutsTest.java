@@ -23,6 +23,8 @@ import reactor.netty.http.server.HttpServer;
 class ConnectionTimeoutsTest {
   final java.util.concurrent.atomic.AtomicInteger stalls =
       new java.util.concurrent.atomic.AtomicInteger();
+  final java.util.concurrent.CountDownLatch floodClosed =
+      new java.util.concurrent.CountDownLatch(1);
   final ConnectionTimeouts SHORT =
       new ConnectionTimeouts(
           Duration.ofMillis(300), Duration.ofMillis(300), stalls::incrementAndGet);
@@ -47,6 +49,23 @@ class ConnectionTimeoutsTest {
                                       .then(request.receive().aggregate().asString())
                                       .map(body -> Integer.toString(body.length()))))
                       .get("/", (request, response) -> response.sendString(Mono.just("ok")))
+                      .ws(
+                          "/flood",
+                          // Sends more than a client that does not read can take, and closes
+                          // after a second: the close frame waits behind the unread data.
+                          (in, out) -> {
+                            in.withConnection(
+                                c ->
+                                    c.channel()
+                                        .closeFuture()
+                                        .addListener(f -> floodClosed.countDown()));
+                            return Mono.when(
+                                out.sendString(
+                                        reactor.core.publisher.Flux.range(0, 1 << 16)
+                                            .map(i -> "x".repeat(1024)))
+                                    .then(),
+                                Mono.delay(Duration.ofSeconds(1)).then(out.sendClose()));
+                          })
                       .ws(
                           "/ws",
                           // Says hello after longer than the idle bound, so only an open socket
@@ -152,6 +171,27 @@ class ConnectionTimeoutsTest {
       await().atMost(Duration.ofSeconds(10)).until(() -> heard.contains("hello"));
     } finally {
       client.dispose();
+    }
+  }
+
+  /**
+   * A WebSocket client that stops reading never takes the server's close frame (it waits behind the
+   * data the client has not read): the connection is closed the read bound after the frame was
+   * sent, not kept for good.
+   */
+  @Test
+  void a_websocket_whose_client_does_not_read_is_closed_after_its_close_frame() throws Exception {
+    try (Socket socket = new Socket()) {
+      socket.setReceiveBufferSize(4096);
+      socket.connect(new java.net.InetSocketAddress("127.0.0.1", server.port()), 5_000);
+      send(
+          socket,
+          "GET /flood HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+              + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+      // Nothing is read here until the server has closed its side.
+      assertThat(floodClosed.await(10, java.util.concurrent.TimeUnit.SECONDS))
+          .as("the server closed the connection")
+          .isTrue();
     }
   }
 }
