@@ -101,6 +101,9 @@ public class GameStateConfiguration {
     EventStoreOptions options =
         EventStoreOptions.defaults()
             .withPolicy(PlayerAggregate.NAME, playerSnapshots(props))
+            .withPolicy(
+                dev.citadel.gamestate.rooms.RoomAllocator.CHANNEL_TYPE,
+                dev.citadel.gamestate.rooms.RoomAllocator.CHANNEL_SNAPSHOTS)
             .withMaxQueuedAppends(props.gameState().overload().maxQueuedAppends());
     if (gs.outbox().enabled()) {
       options = options.withOutbox(gs.outbox().name());

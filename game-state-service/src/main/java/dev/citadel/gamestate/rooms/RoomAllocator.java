@@ -57,7 +57,12 @@ import reactor.core.publisher.Mono;
  * ending would first need that cache as a component of its own, which is the planned next step.
  */
 public final class RoomAllocator {
-  static final String CHANNEL_TYPE = "channel";
+  public static final String CHANNEL_TYPE = "channel";
+
+  /** The event store's policy for {@link #CHANNEL_TYPE} streams ({@link ChannelSnapshots}). */
+  public static final dev.citadel.eventstore.SnapshotPolicy CHANNEL_SNAPSHOTS =
+      ChannelSnapshots.POLICY;
+
   static final String MATCH_TYPE = "match-room";
   static final String NO_ROOM = "no free room";
   private static final int MAX_CONFLICTS = 16;
@@ -92,10 +97,18 @@ public final class RoomAllocator {
    */
   private static final int MAX_ENDS_WAITING = 4_096;
 
+  private final ChannelSnapshots snapshots;
+
   public RoomAllocator(EventStore store, int channels, int roomsPerChannel) {
+    this(store, channels, roomsPerChannel, ChannelSnapshots.EVERY);
+  }
+
+  /** {@code snapshotEvery}: events a channel moves on between two snapshots (tests: fewer). */
+  RoomAllocator(EventStore store, int channels, int roomsPerChannel, int snapshotEvery) {
     this.store = store;
     this.channels = channels;
     this.roomsPerChannel = roomsPerChannel;
+    this.snapshots = new ChannelSnapshots(store, java.time.Clock.systemUTC(), snapshotEvery);
   }
 
   /**
@@ -412,6 +425,7 @@ public final class RoomAllocator {
   /** Keeps whichever copy is newer: a reload may already be past this one. */
   private void remember(int channel, Channel after) {
     known.merge(channel, after, (cur, mine) -> cur.version() >= mine.version() ? cur : mine);
+    snapshots.reached(channel, after.version(), after.used());
   }
 
   private int firstChannel(String matchId) {
@@ -522,9 +536,36 @@ public final class RoomAllocator {
     }
     Channel from = behind.remove(channel);
     if (from == null) {
-      return channel(channel, new Channel(0, new BitSet(roomsPerChannel)));
+      return whole(channel);
     }
     return channel(channel, new Channel(from.version(), (BitSet) from.used().clone()));
+  }
+
+  /** The channel from its newest snapshot and the events after it (or all of them, if none). */
+  private Mono<Channel> whole(int channel) {
+    return snapshots
+        .load(channel)
+        .map(
+            loaded -> {
+              Channel from =
+                  loaded
+                      .snapshot()
+                      .map(s -> new Channel(s.version(), ChannelSnapshots.rooms(s)))
+                      .orElseGet(() -> new Channel(0, new BitSet(roomsPerChannel)));
+              List<StoredEvent> events = loaded.events();
+              if (!events.isEmpty() && events.get(0).seq() != from.version() + 1) {
+                throw new IllegalStateException(
+                    "channel "
+                        + channel
+                        + " goes on at "
+                        + events.get(0).seq()
+                        + " after version "
+                        + from.version()
+                        + ": a broken journal");
+              }
+              return replay(channel, from, events);
+            })
+        .doOnNext(state -> remember(channel, state));
   }
 
   /** The channel read on from {@code from} (a private copy, updated in place). */
@@ -535,14 +576,9 @@ public final class RoomAllocator {
         .flatMap(
             events -> {
               if (!events.isEmpty() && events.get(0).seq() != from.version() + 1) {
-                if (from.version() == 0) {
-                  // Channel streams are never snapshotted nor cut: a gap is a broken journal.
-                  return Mono.error(
-                      new IllegalStateException(
-                          "channel " + channel + " starts at " + events.get(0).seq()));
-                }
-                // Not contiguous with our copy: read the channel whole.
-                return channel(channel, new Channel(0, new BitSet(roomsPerChannel)));
+                // Not contiguous with our copy (the events after it were cut once a newer
+                // snapshot was kept): from the newest snapshot.
+                return whole(channel);
               }
               return Mono.just(replay(channel, from, events));
             })

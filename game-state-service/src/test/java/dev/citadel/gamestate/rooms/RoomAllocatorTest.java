@@ -129,6 +129,49 @@ class RoomAllocatorTest {
     assertThat(a.place(match(), List.of("p3"), T).block()).as("the freed room").isPresent();
   }
 
+  /**
+   * A channel is read from its newest snapshot and the events after it: an instance starting fresh
+   * sees exactly the rooms in use. Until 2026-12-08 every instance read a channel's whole history,
+   * two events for every game ever played in it.
+   */
+  @Test
+  void a_fresh_instance_reads_a_channel_from_its_snapshot() {
+    PostgresEndpoint own = SharedInfra.postgresDatabase("gamestate_rooms_snapshot_test");
+    EventStoreSchema.migrate(own.jdbcUrl(), own.username(), own.password());
+    java.util.function.Supplier<PostgresEventStore> store =
+        () ->
+            new PostgresEventStore(
+                Connections.pool(
+                    own.host(), own.port(), own.database(), own.username(), own.password(), 4),
+                EventStoreOptions.defaults()
+                    .withPolicy(RoomAllocator.CHANNEL_TYPE, RoomAllocator.CHANNEL_SNAPSHOTS));
+    RoomAllocator a = new RoomAllocator(store.get(), 1, 4, 4); // three usable rooms
+    Placement kept = a.place(match(), List.of("p0"), T).block().orElseThrow();
+    Placement alsoKept = a.place(match(), List.of("p1"), T).block().orElseThrow();
+    for (int game = 0; game < 12; game++) {
+      String id = match();
+      a.place(id, List.of("p" + game), T).block().orElseThrow();
+      a.end(id, T).block().orElseThrow();
+    }
+    // 26 events; a snapshot every 4 or more (saved in the background), none of them cut.
+    PostgresEventStore reader = store.get();
+    org.awaitility.Awaitility.await()
+        .atMost(java.time.Duration.ofSeconds(20))
+        .until(
+            () -> {
+              var loaded = reader.load(RoomAllocator.channelStream(0)).block();
+              return loaded.snapshot().isPresent() && loaded.events().size() < 4;
+            });
+    assertThat(reader.readStream(RoomAllocator.channelStream(0)).count().block())
+        .as("the history is kept (the release before reads it whole)")
+        .isEqualTo(26);
+
+    RoomAllocator fresh = new RoomAllocator(store.get(), 1, 4, 4);
+    Placement third = fresh.place(match(), List.of("p2"), T).block().orElseThrow();
+    assertThat(third.room()).as("the one room free").isNotIn(kept.room(), alsoKept.room());
+    assertThat(fresh.place(match(), List.of("p3"), T).block()).as("every room taken").isEmpty();
+  }
+
   @Test
   void an_instance_whose_copy_fell_behind_reads_on_from_it_and_sees_rooms_taken_and_freed() {
     PostgresEndpoint own = SharedInfra.postgresDatabase("gamestate_rooms_behind_test");
