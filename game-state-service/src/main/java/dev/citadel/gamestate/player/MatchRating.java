@@ -8,8 +8,8 @@ import java.util.Optional;
 
 /** A player's part of a match result: deciding it and applying it. Pure. */
 final class MatchRating {
-  private static final int MAX_K = 400;
-  private static final int MAX_RATING = 100_000;
+  private static final int MAX_K = PlayerCommand.RatingRules.MAX_K;
+  private static final int MAX_RATING = PlayerCommand.RatingRules.MAX_RATING;
 
   private MatchRating() {}
 

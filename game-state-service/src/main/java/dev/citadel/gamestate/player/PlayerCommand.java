@@ -66,7 +66,10 @@ public sealed interface PlayerCommand {
    * A queue's Elo rules: a player without games starts at {@code initial}; the first {@code
    * provisionalGames} games move by {@code provisionalK}, later ones by {@code k}.
    */
-  record RatingRules(int initial, int k, int provisionalK, int provisionalGames) {}
+  record RatingRules(int initial, int k, int provisionalK, int provisionalGames) {
+    /** The largest K a player takes, and the highest rating (a starting one too). */
+    public static final int MAX_K = 400, MAX_RATING = 100_000;
+  }
 
   /**
    * This player's side of a friendship change; the other player's side runs in the same two-phase
