@@ -49,9 +49,11 @@ final class MatchSeats {
   static final int HELD_RETRIES = 10;
 
   /**
-   * How long a result's rating transaction has, by default, to take its players out of the room.
+   * How long a result's rating transaction has, by default, to take its players out of the room:
+   * longer than a result may wait behind others for its turn (up to 4,096 of them at a hundred or
+   * more a second), so a backlog is not met with a leave per player of every waiting result.
    */
-  static final Duration RATED_WITHIN = Duration.ofSeconds(10);
+  static final Duration RATED_WITHIN = Duration.ofSeconds(30);
 
   /** Ends with a result whose leave waits at most this many at once; past it, leave at once. */
   static final int LATER_CHECKS = 20_000;
