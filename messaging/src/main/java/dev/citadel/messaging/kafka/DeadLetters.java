@@ -14,8 +14,19 @@ import reactor.core.publisher.Mono;
 /**
  * Sets aside a message no handler can ever take, in {@code <topic>.dlq} with the error and where it
  * came from, counted in {@code citadel_dead_letters_total}.
+ *
+ * <p>A letter too large for the producer (a record near the size limit, plus the letter's headers)
+ * goes without its value, saying so ({@value #VALUE_OMITTED_HEADER}: the record stays at its origin
+ * for as long as that topic keeps it): refused for good, it failed the consumer, which restarted,
+ * met the same record and failed again, for ever, rebalancing its whole group each time.
  */
 final class DeadLetters {
+  /** On a letter sent without the record's value (too large): its size and where to read it. */
+  static final String VALUE_OMITTED_HEADER = "dlq-value-omitted";
+
+  /** The error's text in a letter, at most (a handler's message may be any length). */
+  static final int MAX_ERROR_CHARS = 1_000;
+
   private static final Logger log = LoggerFactory.getLogger(DeadLetters.class);
   private final MessagePublisher publisher;
   private final MeterRegistry meters;
@@ -36,7 +47,10 @@ final class DeadLetters {
         error.getMessage(),
         cause);
     Map<String, String> headers = new HashMap<>(message.headers());
-    headers.put(ReactorKafkaConsumer.ERROR_HEADER, String.valueOf(error.getMessage()));
+    String why = String.valueOf(error.getMessage());
+    headers.put(
+        ReactorKafkaConsumer.ERROR_HEADER,
+        why.length() > MAX_ERROR_CHARS ? why.substring(0, MAX_ERROR_CHARS) + "..." : why);
     headers.put(
         ReactorKafkaConsumer.ORIGIN_HEADER,
         message.topic() + "-" + message.partition() + "@" + message.offset());
@@ -48,14 +62,27 @@ final class DeadLetters {
     if (message.value() == null) {
       headers.put(ReactorKafkaConsumer.NULL_VALUE_HEADER, "true");
     }
-    return Mono.defer(
-            () ->
-                publisher.publish(
-                    new OutgoingMessage(
-                        message.topic() + ReactorKafkaConsumer.DEAD_LETTER_SUFFIX,
-                        message.key() != null ? message.key() : "",
-                        message.value() != null ? message.value() : new byte[0],
-                        headers)))
+    String topic = message.topic() + ReactorKafkaConsumer.DEAD_LETTER_SUFFIX;
+    String key = message.key() != null ? message.key() : "";
+    byte[] value = message.value() != null ? message.value() : new byte[0];
+    return Mono.defer(() -> publisher.publish(new OutgoingMessage(topic, key, value, headers)))
+        .onErrorResume(
+            DeadLetters::tooLarge,
+            e -> {
+              log.warn(
+                  "the dead letter of {}-{}@{} is too large to send whole ({} bytes): sent"
+                      + " without its value",
+                  message.topic(),
+                  message.partition(),
+                  message.offset(),
+                  value.length);
+              Map<String, String> without = new HashMap<>(headers);
+              without.put(
+                  VALUE_OMITTED_HEADER,
+                  value.length + " bytes: read the record at its origin while its topic keeps it");
+              return Mono.defer(
+                  () -> publisher.publish(new OutgoingMessage(topic, key, new byte[0], without)));
+            })
         .doOnSuccess(
             d ->
                 Counter.builder("citadel_dead_letters")
@@ -64,5 +91,15 @@ final class DeadLetters {
                     .register(meters)
                     .increment())
         .then();
+  }
+
+  /** The producer refused the record for its size: no retry changes that. */
+  static boolean tooLarge(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof org.apache.kafka.common.errors.RecordTooLargeException) {
+        return true;
+      }
+    }
+    return false;
   }
 }
