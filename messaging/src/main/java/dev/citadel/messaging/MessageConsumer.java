@@ -18,8 +18,11 @@ public interface MessageConsumer {
 
   /**
    * Like {@link #start}, but hands the handler up to {@code maxBatch} consecutive messages of one
-   * partition at once (whatever has arrived; a lone message is not held back). A batch that keeps
-   * failing is retried message by message, so one bad message is dead-lettered on its own.
+   * partition at once (whatever has arrived; a lone message is not held back). A batch that fails
+   * with {@link Unprocessable} is run again message by message, so the bad message is dead-lettered
+   * on its own; any other failure is taken as passing (a database away) and the whole batch is
+   * retried, for as long as it takes. So a handler must answer {@link Unprocessable} for input that
+   * will fail the same way every time, or its partition waits for good.
    */
   Disposable startBatched(String groupId, List<String> topics, int maxBatch, BatchHandler handler);
 }

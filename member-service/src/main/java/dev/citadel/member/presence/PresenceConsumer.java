@@ -46,8 +46,9 @@ public final class PresenceConsumer {
   }
 
   /**
-   * One statement per batch. A message that cannot be parsed, or names no status, makes the batch
-   * {@link Unprocessable}: the consumer then goes one message at a time and sets that one aside.
+   * One statement per batch. A message that cannot be parsed, or names no status or no possible
+   * time, makes the batch {@link Unprocessable}: the consumer then goes one message at a time and
+   * sets that one aside.
    */
   Mono<Void> handle(List<IncomingMessage> messages) {
     List<PresenceChanged> changes = new ArrayList<>(messages.size());
@@ -57,7 +58,7 @@ public final class PresenceConsumer {
         PresenceStore.requireStatus(change);
         changes.add(change);
       } catch (InvalidProtocolBufferException | IllegalArgumentException e) {
-        return Mono.error(new Unprocessable("not a PresenceChanged with a status", e));
+        return Mono.error(new Unprocessable("not a PresenceChanged with a status and a time", e));
       }
     }
     return store

@@ -87,11 +87,20 @@ public final class PresenceStore {
         .one();
   }
 
-  /** A change that can never be applied: it names no status. */
+  /** The latest time a change may carry (the end of year 9999), in epoch milliseconds. */
+  static final long LATEST_MS = 253_402_300_799_999L;
+
+  /**
+   * A change that can never be applied: it names no status, or a time the database cannot hold
+   * (retried as a passing failure, it held its partition for good).
+   */
   static void requireStatus(PresenceChanged change) {
     if (change.getStatus() == PresenceStatus.PRESENCE_STATUS_UNSPECIFIED
         || change.getStatus() == PresenceStatus.UNRECOGNIZED) {
       throw new IllegalArgumentException("presence without a status: " + change);
+    }
+    if (change.getOccurredAtEpochMs() < 0 || change.getOccurredAtEpochMs() > LATEST_MS) {
+      throw new IllegalArgumentException("presence at no possible time: " + change);
     }
   }
 

@@ -75,6 +75,14 @@ class PresenceConsumerTest {
                     .setSequence(2)
                     .build()
                     .toByteArray()),
+            // A time no timestamp can hold: refused for good, not retried for ever.
+            message(
+                topic,
+                player,
+                change(player, PresenceStatus.QUEUED, "", 2).toBuilder()
+                    .setOccurredAtEpochMs(Long.MAX_VALUE)
+                    .build()
+                    .toByteArray()),
             message(topic, stranger, change(stranger, PresenceStatus.QUEUED, "", 1).toByteArray()),
             message(topic, player, change(player, PresenceStatus.IN_GAME, "m-1", 3).toByteArray()));
     // As the services do: an idempotent send to a topic the broker is still auto-creating can
@@ -96,7 +104,7 @@ class PresenceConsumerTest {
             .until(
                 () ->
                     "IN_GAME".equals(store.view(player).block().status())
-                        && deadLettered.size() == 2
+                        && deadLettered.size() == 3
                         && ignored(meters) == 1);
       } finally {
         running.dispose();
@@ -112,7 +120,7 @@ class PresenceConsumerTest {
     PresenceView view = store.view(player).block();
     assertThat(view.status()).isEqualTo("IN_GAME");
     assertThat(view.matchId()).isEqualTo("m-1");
-    assertThat(deadLettered).hasSize(2).allMatch(e -> e.contains("not a PresenceChanged"));
+    assertThat(deadLettered).hasSize(3).allMatch(e -> e.contains("not a PresenceChanged"));
     assertThat(ignored(meters)).isEqualTo(1.0);
   }
 
