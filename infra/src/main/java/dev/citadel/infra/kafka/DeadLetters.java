@@ -51,6 +51,12 @@ public final class DeadLetters implements AutoCloseable {
 
   static final String NULL_VALUE_HEADER = "dlq-null-value";
 
+  /**
+   * Set by the consumer on a letter it could only send without the record's value (too large for
+   * the producer): never replayed (its empty value is no message), to be read at its origin.
+   */
+  static final String VALUE_OMITTED_HEADER = "dlq-value-omitted";
+
   /** A dead letter waiting, and where it came from. */
   public record Letter(
       String topic,
@@ -65,6 +71,11 @@ public final class DeadLetters implements AutoCloseable {
     /** The topic the message was consumed from: the dead-letter topic without its suffix. */
     public String originTopic() {
       return topic.substring(0, topic.length() - SUFFIX.length());
+    }
+
+    /** Sent without the record's value (too large): it can only be read at its origin. */
+    public boolean valueOmitted() {
+      return headers.containsKey(VALUE_OMITTED_HEADER);
     }
   }
 
@@ -107,12 +118,24 @@ public final class DeadLetters implements AutoCloseable {
    * with its key, value and original headers, then marks it replayed. Returns how many were sent.
    */
   public int replay(String onlyTopic) {
+    return replay(onlyTopic, letter -> {});
+  }
+
+  /**
+   * The same; a letter sent without its value is not replayed (an empty value is no message) but
+   * handed to {@code notReplayable}, and marked like the others.
+   */
+  public int replay(String onlyTopic, java.util.function.Consumer<Letter> notReplayable) {
     int sent = 0;
     try (KafkaConsumer<String, byte[]> consumer = consumer();
         KafkaProducer<String, byte[]> producer = producer()) {
       for (String topic : selected(onlyTopic)) {
         List<Letter> letters = read(consumer, topic);
         for (Letter letter : letters) {
+          if (letter.valueOmitted()) {
+            notReplayable.accept(letter);
+            continue;
+          }
           // As it came: a record that had no key or value gets none again (and is set aside
           // again by the consumer), never an empty one a handler would take for a message.
           ProducerRecord<String, byte[]> record =
@@ -268,13 +291,25 @@ public final class DeadLetters implements AutoCloseable {
           out.printf("%d dead letter(s) waiting%n", waiting.size());
           for (Letter l : waiting) {
             out.printf(
-                "  %s  from %s  key %s  at %s%n    %s%n",
-                l.topic(), l.origin(), l.key(), l.at(), l.error());
+                "  %s  from %s  key %s  at %s%s%n    %s%n",
+                l.topic(),
+                l.origin(),
+                l.key(),
+                l.at(),
+                l.valueOmitted() ? "  (sent without its value: too large)" : "",
+                l.error());
           }
           return waiting.isEmpty() ? 0 : 3;
         }
         case "replay" -> {
-          out.printf("%d dead letter(s) replayed%n", letters.replay(topic));
+          List<Letter> notReplayed = new java.util.ArrayList<>();
+          out.printf("%d dead letter(s) replayed%n", letters.replay(topic, notReplayed::add));
+          for (Letter l : notReplayed) {
+            out.printf(
+                "  not replayed, sent without its value (too large): %s from %s; read it at its"
+                    + " origin while that topic keeps it%n",
+                l.topic(), l.origin());
+          }
           return 0;
         }
         default -> {

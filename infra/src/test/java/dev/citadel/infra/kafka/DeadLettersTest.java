@@ -104,6 +104,35 @@ class DeadLettersTest {
         .containsExactlyInAnyOrder("player-1=null", "null=payload");
   }
 
+  /**
+   * A letter the consumer could only send without its value (too large) is never replayed as an
+   * empty message (a handler would take it for one): the replay names it and goes on.
+   */
+  @Test
+  void a_letter_sent_without_its_value_is_named_not_replayed() throws Exception {
+    String bootstrap = kafka.endpoint().bootstrapServers();
+    try (KafkaProducer<String, String> producer = producer(bootstrap)) {
+      ProducerRecord<String, String> omitted = new ProducerRecord<>("big.dlq", "player-1", "");
+      omitted.headers().add("dlq-origin", "big-0@4".getBytes(StandardCharsets.UTF_8));
+      omitted.headers().add("dlq-value-omitted", "2000000 bytes".getBytes(StandardCharsets.UTF_8));
+      producer.send(omitted).get();
+      ProducerRecord<String, String> whole = new ProducerRecord<>("big.dlq", "player-1", "small");
+      whole.headers().add("dlq-origin", "big-0@5".getBytes(StandardCharsets.UTF_8));
+      producer.send(whole).get();
+    }
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    assertThat(DeadLetters.run(List.of("replay", "big"), bootstrap, new PrintStream(printed, true)))
+        .isZero();
+    assertThat(printed.toString(StandardCharsets.UTF_8))
+        .contains("1 dead letter(s) replayed")
+        .contains("not replayed")
+        .contains("big-0@4");
+    // One key, so one partition and in order: had the first been sent, it would be read first.
+    assertThat(readAll(bootstrap, "big", 1))
+        .extracting(r -> r.key() + "=" + r.value())
+        .containsExactly("player-1=small");
+  }
+
   private static KafkaProducer<String, String> producer(String bootstrap) {
     Properties p = new Properties();
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);

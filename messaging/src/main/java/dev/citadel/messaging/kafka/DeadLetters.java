@@ -16,9 +16,10 @@ import reactor.core.publisher.Mono;
  * came from, counted in {@code citadel_dead_letters_total}.
  *
  * <p>A letter too large for the producer (a record near the size limit, plus the letter's headers)
- * goes without its value, saying so ({@value #VALUE_OMITTED_HEADER}: the record stays at its origin
- * for as long as that topic keeps it): refused for good, it failed the consumer, which restarted,
- * met the same record and failed again, for ever, rebalancing its whole group each time.
+ * goes without the record's value and headers, saying so ({@value #VALUE_OMITTED_HEADER}: the
+ * record stays at its origin for as long as that topic keeps it; such a letter is never replayed):
+ * refused for good, it failed the consumer, which restarted, met the same record and failed again,
+ * for ever, rebalancing its whole group each time.
  */
 final class DeadLetters {
   /** On a letter sent without the record's value (too large): its size and where to read it. */
@@ -76,10 +77,20 @@ final class DeadLetters {
                   message.partition(),
                   message.offset(),
                   value.length);
-              Map<String, String> without = new HashMap<>(headers);
+              // The record's own headers go too (they may be what is large): only the letter's
+              // (where it came from, why) and the note; such a letter is never replayed.
+              Map<String, String> without = new HashMap<>();
+              headers.forEach(
+                  (name, text) -> {
+                    if (name.startsWith("dlq-")) {
+                      without.put(name, text);
+                    }
+                  });
               without.put(
                   VALUE_OMITTED_HEADER,
-                  value.length + " bytes: read the record at its origin while its topic keeps it");
+                  value.length
+                      + " bytes, and its headers: read the record at its origin while its topic"
+                      + " keeps it");
               return Mono.defer(
                   () -> publisher.publish(new OutgoingMessage(topic, key, new byte[0], without)));
             })

@@ -69,7 +69,7 @@ class DeadLettersTest {
     assertThat(letter.key()).isEqualTo("k");
     assertThat(letter.value()).isEmpty();
     assertThat(letter.headers())
-        .containsEntry("h", "v")
+        .doesNotContainKey("h")
         .containsEntry(ReactorKafkaConsumer.ORIGIN_HEADER, "t-2@7")
         .containsKey(DeadLetters.VALUE_OMITTED_HEADER);
     assertThat(letter.headers().get(DeadLetters.VALUE_OMITTED_HEADER)).startsWith("1000 bytes");
