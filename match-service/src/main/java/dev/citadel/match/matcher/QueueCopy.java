@@ -39,7 +39,13 @@ final class QueueCopy {
   private final Consumer<String> fullRead;
   private final SortedWaiting waiting = new SortedWaiting();
   private boolean loaded;
-  private final java.util.Set<String> suspects = new java.util.HashSet<>();
+
+  /**
+   * Concurrent: a pop's answer adds to it on the Redis client's thread, and may come after its tick
+   * failed, while the next tick reads it on the matcher's thread.
+   */
+  private final java.util.Set<String> suspects = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   private final long suspectReadEveryNanos;
   private long lastFullRead;
   private long count;
