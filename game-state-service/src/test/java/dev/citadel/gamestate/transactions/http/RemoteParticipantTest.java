@@ -273,6 +273,17 @@ class RemoteParticipantTest {
 
   /** A one-player prepare refused by a real server with this status and problem body. */
   dev.citadel.gamestate.transactions.Refused refusedWith(int status, String problem) {
+    Throwable failure =
+        answering(status, "application/problem+json", problem)
+            .prepare("tx-1", "p1", "gift", Map.of())
+            .map(v -> (Throwable) new AssertionError("not refused"))
+            .onErrorResume(Mono::just)
+            .block(Duration.ofSeconds(10));
+    return (dev.citadel.gamestate.transactions.Refused) failure;
+  }
+
+  /** A participant whose instance answers every request with this status, type and body. */
+  RemoteParticipant answering(int status, String contentType, String body) {
     if (server != null) {
       server.disposeNow();
     }
@@ -286,38 +297,17 @@ class RemoteParticipantTest {
                         .then()
                         .then(
                             res.status(status)
-                                .header("Content-Type", "application/problem+json")
-                                .sendString(Mono.just(problem), StandardCharsets.UTF_8)
+                                .header("Content-Type", contentType)
+                                .sendString(Mono.just(body), StandardCharsets.UTF_8)
                                 .then()))
             .bindNow();
-    var participant = new RemoteParticipant(WebClient.create("http://127.0.0.1:" + server.port()));
-    Throwable failure =
-        participant
-            .prepare("tx-1", "p1", "gift", Map.of())
-            .map(v -> (Throwable) new AssertionError("not refused"))
-            .onErrorResume(Mono::just)
-            .block(Duration.ofSeconds(10));
-    return (dev.citadel.gamestate.transactions.Refused) failure;
+    return new RemoteParticipant(WebClient.create("http://127.0.0.1:" + server.port()));
   }
 
   /** An answer with no votes for a prepare (an empty answer) fails it: the coordinator aborts. */
   @Test
   void a_prepare_answered_without_votes_fails() {
-    server =
-        HttpServer.create()
-            .host("127.0.0.1")
-            .port(0)
-            .handle(
-                (req, res) ->
-                    req.receive()
-                        .then()
-                        .then(
-                            res.header("Content-Type", "application/json")
-                                .sendString(Mono.just("{\"answers\":[{}]}"), StandardCharsets.UTF_8)
-                                .then()))
-            .bindNow();
-    RemoteParticipant p =
-        new RemoteParticipant(WebClient.create("http://127.0.0.1:" + server.port()));
+    RemoteParticipant p = answering(200, "application/json", "{\"answers\":[{}]}");
 
     assertThatThrownBy(
             () ->
