@@ -115,10 +115,16 @@ public final class DeadLetters implements AutoCloseable {
 
   /**
    * Publishes every waiting letter (of every topic, or only {@code onlyTopic}) to its origin topic
-   * with its key, value and original headers, then marks it replayed. Returns how many were sent.
+   * with its key, value and original headers, then marks it replayed. Returns how many were sent. A
+   * letter sent without its value is not sent and fails the replay (see the two-argument form).
    */
   public int replay(String onlyTopic) {
-    return replay(onlyTopic, letter -> {});
+    return replay(
+        onlyTopic,
+        letter -> {
+          throw new IllegalStateException(
+              letter.topic() + " from " + letter.origin() + " was sent without its value");
+        });
   }
 
   /**
@@ -302,15 +308,21 @@ public final class DeadLetters implements AutoCloseable {
           return waiting.isEmpty() ? 0 : 3;
         }
         case "replay" -> {
-          List<Letter> notReplayed = new java.util.ArrayList<>();
-          out.printf("%d dead letter(s) replayed%n", letters.replay(topic, notReplayed::add));
-          for (Letter l : notReplayed) {
-            out.printf(
-                "  not replayed, sent without its value (too large): %s from %s; read it at its"
-                    + " origin while that topic keeps it%n",
-                l.topic(), l.origin());
-          }
-          return 0;
+          // Each named as it is met (it is marked with its topic's letters, before the next
+          // topic: a failure later must not lose its name), and the status says so (3).
+          int[] notReplayed = {0};
+          int sent =
+              letters.replay(
+                  topic,
+                  l -> {
+                    notReplayed[0]++;
+                    out.printf(
+                        "  not replayed, sent without its value (too large): %s from %s; read it"
+                            + " at its origin while that topic keeps it%n",
+                        l.topic(), l.origin());
+                  });
+          out.printf("%d dead letter(s) replayed%n", sent);
+          return notReplayed[0] == 0 ? 0 : 3;
         }
         default -> {
           out.println("usage: dead-letters [--bootstrap host:port] list|replay [topic]");

@@ -122,7 +122,8 @@ class DeadLettersTest {
     }
     ByteArrayOutputStream printed = new ByteArrayOutputStream();
     assertThat(DeadLetters.run(List.of("replay", "big"), bootstrap, new PrintStream(printed, true)))
-        .isZero();
+        .as("a letter not replayed: status 3")
+        .isEqualTo(3);
     assertThat(printed.toString(StandardCharsets.UTF_8))
         .contains("1 dead letter(s) replayed")
         .contains("not replayed")
@@ -131,6 +132,9 @@ class DeadLettersTest {
     assertThat(readAll(bootstrap, "big", 1))
         .extracting(r -> r.key() + "=" + r.value())
         .containsExactly("player-1=small");
+    assertThat(DeadLetters.run(List.of("list", "big"), bootstrap, System.out))
+        .as("both marked: named once, not again at every replay")
+        .isZero();
   }
 
   private static KafkaProducer<String, String> producer(String bootstrap) {
