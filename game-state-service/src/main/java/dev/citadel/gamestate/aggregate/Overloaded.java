@@ -27,4 +27,9 @@ public final class Overloaded extends RuntimeException {
   public String reason() {
     return reason;
   }
+
+  /** Another game-state instance refused for its capacity (as {@code Held.remote} for a hold). */
+  public static Overloaded remote(String detail) {
+    return new Overloaded(ANOTHER_INSTANCE, detail);
+  }
 }

@@ -1,5 +1,8 @@
 package dev.citadel.gamestate.player;
 
+import static dev.citadel.gamestate.player.PlayerCommand.RatingRules.MAX_K;
+import static dev.citadel.gamestate.player.PlayerCommand.RatingRules.MAX_RATING;
+
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -8,8 +11,6 @@ import java.util.Optional;
 
 /** A player's part of a match result: deciding it and applying it. Pure. */
 final class MatchRating {
-  private static final int MAX_K = PlayerCommand.RatingRules.MAX_K;
-  private static final int MAX_RATING = PlayerCommand.RatingRules.MAX_RATING;
 
   private MatchRating() {}
 

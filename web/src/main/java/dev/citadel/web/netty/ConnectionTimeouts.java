@@ -29,11 +29,6 @@ public record ConnectionTimeouts(Duration idle, Duration read, Runnable onStall)
     }
   }
 
-  /** Nothing told of a stalled body's close (see the three-argument form). */
-  public ConnectionTimeouts(Duration idle, Duration read) {
-    this(idle, read, () -> {});
-  }
-
   /** {@code onStall} runs (on the connection's event loop) for each connection closed so. */
   public HttpServer apply(HttpServer server) {
     return CloseFrameDeadline.apply(

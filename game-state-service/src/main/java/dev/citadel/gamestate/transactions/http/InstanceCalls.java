@@ -184,9 +184,7 @@ final class InstanceCalls {
     String detail = "another game-state instance could not take the call";
     // A 503 of the whole request: that instance refused it for load, before any call ran.
     return new Refused(
-        Refused.Reason.UNAVAILABLE,
-        detail,
-        status == 503 ? new Overloaded(Overloaded.ANOTHER_INSTANCE, detail) : r);
+        Refused.Reason.UNAVAILABLE, detail, status == 503 ? Overloaded.remote(detail) : r);
   }
 
   private static Map<Call, Answer> byCall(List<Call> calls, AnswersBody answers) {
@@ -244,9 +242,7 @@ final class InstanceCalls {
       Throwable cause =
           Boolean.TRUE.equals(b.busy())
               ? Held.remote(detail)
-              : Boolean.TRUE.equals(b.capacity())
-                  ? new Overloaded(Overloaded.ANOTHER_INSTANCE, detail)
-                  : null;
+              : Boolean.TRUE.equals(b.capacity()) ? Overloaded.remote(detail) : null;
       return new Answer(null, new Refused(reason, detail, cause));
     }
     return new Answer(

@@ -252,9 +252,7 @@ public final class RemoteParticipant implements Participant {
         detail,
         busy
             ? Held.remote(detail)
-            : capacity && status == HttpStatus.SERVICE_UNAVAILABLE
-                ? new Overloaded(Overloaded.ANOTHER_INSTANCE, detail)
-                : e);
+            : capacity && status == HttpStatus.SERVICE_UNAVAILABLE ? Overloaded.remote(detail) : e);
   }
 
   /** The other instance's answer, as this one's caller should take it. */
